@@ -1,1 +1,79 @@
-"""crmcore."""
+"""crmcore: a CRM domain core — leads to advocates, as a library, a CLI and contracts.
+
+The public API: build an application with :func:`bootstrap`, then call use cases with it.
+Every use case returns ``returns.result.Result[value, AppError]``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from crmcore.app.activities import complete_task, log_activity, overdue_tasks
+from crmcore.app.bootstrap import bootstrap
+from crmcore.app.context import App, Settings
+from crmcore.app.deals import (
+    StageSummary,
+    create_deal,
+    get_deal,
+    list_deals,
+    lose_deal,
+    move_deal,
+    pipeline_summary,
+    slipping_deals,
+    win_deal,
+)
+from crmcore.app.errors import AppError, Conflict, DuplicateLead, NotFound, StorageFailure
+from crmcore.app.leads import (
+    Conversion,
+    capture_lead,
+    convert_lead,
+    disqualify_lead,
+    get_lead,
+    list_leads,
+    qualify_lead,
+    reopen_lead,
+)
+from crmcore.app.outbox import relay_outbox
+from crmcore.domain.errors import FieldError, IllegalTransition, InvalidInput, RuleViolation
+
+try:
+    __version__ = version("crmcore")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "App",
+    "AppError",
+    "Conflict",
+    "Conversion",
+    "DuplicateLead",
+    "FieldError",
+    "IllegalTransition",
+    "InvalidInput",
+    "NotFound",
+    "RuleViolation",
+    "Settings",
+    "StageSummary",
+    "StorageFailure",
+    "__version__",
+    "bootstrap",
+    "capture_lead",
+    "complete_task",
+    "convert_lead",
+    "create_deal",
+    "disqualify_lead",
+    "get_deal",
+    "get_lead",
+    "list_deals",
+    "list_leads",
+    "log_activity",
+    "lose_deal",
+    "move_deal",
+    "overdue_tasks",
+    "pipeline_summary",
+    "qualify_lead",
+    "relay_outbox",
+    "reopen_lead",
+    "slipping_deals",
+    "win_deal",
+]

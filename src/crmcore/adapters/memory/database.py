@@ -1,0 +1,146 @@
+"""An in-memory database with real transactions: staged writes, version checks at commit.
+
+It is a fake in the cosmicpython sense, not a mock: every repository works against it,
+rollback discards the staged writes, and two units of work that change the same
+aggregate conflict exactly like they do on SQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+from uuid import UUID
+
+import attrs
+
+from crmcore.domain.events import DomainEvent, Envelope
+from crmcore.ports.errors import ConcurrentModification, DuplicateKey
+
+
+class Versioned(Protocol):
+    """What every stored aggregate has."""
+
+    @property
+    def id(self) -> Any: ...
+    @property
+    def version(self) -> int: ...
+
+
+UniqueKey = tuple[str, Callable[[Any], object]]
+
+#: Unique keys per table (field name, key function); ``None`` keys are not unique.
+UNIQUE: dict[str, tuple[UniqueKey, ...]] = {
+    "leads": (("email", lambda e: e.email.value),),
+    "contacts": (
+        ("user_id", lambda e: e.user_id),
+        ("email", lambda e: e.email.value if e.email is not None else None),
+    ),
+}
+
+
+@attrs.define
+class OutboxRow:
+    """One event in the memory outbox."""
+
+    envelope: Envelope[DomainEvent]
+    sent: bool = False
+
+
+class MemoryDatabase:
+    """Committed state shared by every memory unit of work of one application."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[UUID, Any]] = {}
+        self.outbox: list[OutboxRow] = []
+        self.lock = threading.RLock()
+
+    def table(self, name: str) -> dict[UUID, Any]:
+        """The committed rows of ``name``."""
+        return self.tables.setdefault(name, {})
+
+
+class Transaction:
+    """Writes staged by one unit of work, applied atomically at commit."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.writes: dict[str, dict[UUID, tuple[int, Any]]] = {}
+        self.outbox: list[Envelope[DomainEvent]] = []
+        self.sent: set[UUID] = set()
+
+    def get(self, table: str, key: UUID) -> Any | None:
+        """The row as this transaction sees it."""
+        staged = self.writes.get(table, {}).get(key)
+        if staged is not None:
+            return staged[1]
+        return self.db.table(table).get(key)
+
+    def rows(self, table: str) -> Iterator[Any]:
+        """Every row as this transaction sees it."""
+        staged = self.writes.get(table, {})
+        for key, row in self.db.table(table).items():
+            yield staged[key][1] if key in staged else row
+        for key, (_, row) in staged.items():
+            if key not in self.db.table(table):
+                yield row
+
+    def add(self, table: str, row: Versioned) -> None:
+        """Stage a new row; its id must be unused."""
+        if self.get(table, row.id) is not None:
+            raise DuplicateKey(table, "id", row.id)
+        self._check_unique(table, row, self.rows(table))
+        self.writes.setdefault(table, {})[row.id] = (0, row)
+
+    def save(self, table: str, row: Versioned) -> None:
+        """Stage a change to a row read at ``row.version``."""
+        current = self.get(table, row.id)
+        if current is None:
+            raise ConcurrentModification(table, row.id, row.version)
+        self._check_unique(table, row, self.rows(table))
+        staged = self.writes.setdefault(table, {})
+        expected = staged[row.id][0] if row.id in staged else row.version
+        staged[row.id] = (expected, row)
+
+    @staticmethod
+    def _check_unique(table: str, row: Versioned, others: Iterator[Any]) -> None:
+        keys = UNIQUE.get(table, ())
+        if not keys:
+            return
+        wanted = [(field, fn(row)) for field, fn in keys]
+        for other in others:
+            if other.id == row.id:
+                continue
+            for (field, value), (_, fn) in zip(wanted, keys, strict=True):
+                if value is not None and fn(other) == value:
+                    raise DuplicateKey(table, field, value)
+
+    def commit(self) -> None:
+        """Check every version and unique key, then apply all writes at once."""
+        with self.db.lock:
+            for table, rows in self.writes.items():
+                committed = self.db.table(table)
+                for key, (expected, row) in rows.items():
+                    stored = committed.get(key)
+                    if expected == 0 and stored is not None:
+                        raise DuplicateKey(table, "id", key)
+                    if expected and (stored is None or stored.version != expected):
+                        raise ConcurrentModification(table, key, expected)
+                    self._check_unique(table, row, iter(committed.values()))
+            for table, rows in self.writes.items():
+                committed = self.db.table(table)
+                for key, (expected, row) in rows.items():
+                    committed[key] = attrs.evolve(row, version=expected + 1)
+            self.db.outbox.extend(OutboxRow(envelope=e) for e in self.outbox)
+            for row in self.db.outbox:
+                if row.envelope.id in self.sent:
+                    row.sent = True
+        self.writes.clear()
+        self.outbox.clear()
+        self.sent.clear()
+
+    def rollback(self) -> None:
+        """Forget everything staged."""
+        self.writes.clear()
+        self.outbox.clear()
+        self.sent.clear()

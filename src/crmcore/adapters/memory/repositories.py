@@ -1,0 +1,169 @@
+"""Memory repositories: thin typed views over a :class:`Transaction`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from crmcore.adapters.memory.database import Transaction
+from crmcore.domain.account import Account
+from crmcore.domain.activity import Activity
+from crmcore.domain.contact import Contact
+from crmcore.domain.email import Email
+from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
+from crmcore.domain.lead import Lead, LeadStatus
+from crmcore.domain.phone import Phone
+from crmcore.domain.pipeline import Deal, DealStage
+
+E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
+
+
+def _page(rows: Iterable[E], limit: int | None, offset: int, key: Callable[[E], object]) -> list[E]:
+    ordered = sorted(rows, key=key)  # type: ignore[arg-type]
+    return ordered[offset : None if limit is None else offset + limit]
+
+
+class _Table(Generic[E]):
+    table: str
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def _get(self, key: object) -> E | None:
+        return self._tx.get(self.table, key)  # type: ignore[arg-type]
+
+    def _rows(self) -> Iterable[E]:
+        return self._tx.rows(self.table)
+
+    def add(self, entity: E) -> None:
+        """Stage a new aggregate."""
+        self._tx.add(self.table, entity)
+
+    def save(self, entity: E) -> None:
+        """Stage a changed aggregate (version checked at commit)."""
+        self._tx.save(self.table, entity)
+
+
+class MemoryLeadRepository(_Table[Lead]):
+    """Leads in memory."""
+
+    table = "leads"
+
+    def get(self, lead_id: LeadId) -> Lead | None:
+        return self._get(lead_id)
+
+    def find_by_email(self, email: Email) -> Lead | None:
+        return next((r for r in self._rows() if r.email == email), None)
+
+    def list(
+        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
+    ) -> Sequence[Lead]:
+        rows = (r for r in self._rows() if status is None or r.status == status)
+        return _page(rows, limit, offset, key=lambda r: r.id)
+
+
+class MemoryContactRepository(_Table[Contact]):
+    """Contacts in memory."""
+
+    table = "contacts"
+
+    def get(self, contact_id: ContactId) -> Contact | None:
+        return self._get(contact_id)
+
+    def find_by_user_id(self, user_id: str) -> Contact | None:
+        return next((r for r in self._rows() if r.user_id == user_id), None)
+
+    def find_by_email(self, email: Email) -> Contact | None:
+        return next((r for r in self._rows() if r.email == email), None)
+
+    def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
+        return _page((r for r in self._rows() if r.phone == phone), None, 0, key=lambda r: r.id)
+
+    def list(
+        self,
+        *,
+        account_id: AccountId | None = None,
+        include_archived: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Contact]:
+        rows = (
+            r
+            for r in self._rows()
+            if (account_id is None or r.account_id == account_id)
+            and (include_archived or not r.archived)
+        )
+        return _page(rows, limit, offset, key=lambda r: r.id)
+
+
+class MemoryAccountRepository(_Table[Account]):
+    """Accounts in memory."""
+
+    table = "accounts"
+
+    def get(self, account_id: AccountId) -> Account | None:
+        return self._get(account_id)
+
+    def find_by_name(self, name: str) -> Account | None:
+        wanted = name.casefold()
+        return next((r for r in self._rows() if r.name.casefold() == wanted), None)
+
+    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:
+        return _page(self._rows(), limit, offset, key=lambda r: r.id)
+
+
+class MemoryDealRepository(_Table[Deal]):
+    """Deals in memory."""
+
+    table = "deals"
+
+    def get(self, deal_id: DealId) -> Deal | None:
+        return self._get(deal_id)
+
+    def list(
+        self,
+        *,
+        stage: DealStage | None = None,
+        account_id: AccountId | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Deal]:
+        rows = (
+            r
+            for r in self._rows()
+            if (stage is None or r.stage == stage)
+            and (account_id is None or r.account_id == account_id)
+        )
+        return _page(rows, limit, offset, key=lambda r: r.id)
+
+
+class MemoryActivityRepository(_Table[Activity]):
+    """Activities in memory."""
+
+    table = "activities"
+
+    def get(self, activity_id: ActivityId) -> Activity | None:
+        return self._get(activity_id)
+
+    def list(
+        self,
+        *,
+        lead_id: LeadId | None = None,
+        contact_id: ContactId | None = None,
+        deal_id: DealId | None = None,
+        open_tasks_only: bool = False,
+        due_before: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Activity]:
+        rows = (
+            r
+            for r in self._rows()
+            if (lead_id is None or r.lead_id == lead_id)
+            and (contact_id is None or r.contact_id == contact_id)
+            and (deal_id is None or r.deal_id == deal_id)
+            and (not open_tasks_only or r.is_open_task)
+            and (due_before is None or (r.due_at is not None and r.due_at < due_before))
+        )
+        return _page(rows, limit, offset, key=lambda r: r.id)

@@ -1,0 +1,79 @@
+"""Clocks and id sources: the real ones and deterministic ones for tests and demos."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+
+class SystemClock:
+    """The wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that says what it is told; ``advance`` moves it on."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward by ``delta``."""
+        self.at += delta
+
+
+def uuid7_from(unix_ms: int, rand: int) -> UUID:
+    """Assemble an RFC 9562 version-7 UUID from a millisecond timestamp and 74 random bits."""
+    value = (unix_ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return UUID(int=value)
+
+
+class Uuid7Source:
+    """Time-ordered UUIDv7 ids, monotonic within one process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._counter = 0
+
+    def new(self) -> UUID:
+        with self._lock:
+            now_ms = time.time_ns() // 1_000_000
+            if now_ms <= self._last_ms:
+                self._counter += 1
+                now_ms = self._last_ms
+            else:
+                self._counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            self._last_ms = now_ms
+            rand = (self._counter << 62) | int.from_bytes(os.urandom(8), "big") >> 2
+            return uuid7_from(now_ms, rand)
+
+
+class SequentialIds:
+    """Deterministic, time-ordered ids for tests and seeded demos."""
+
+    def __init__(self, *, seed: int = 0, start_ms: int = 1_700_000_000_000) -> None:
+        self._next = 0
+        self._seed = seed & ((1 << 30) - 1)
+        self._start_ms = start_ms
+        self._lock = threading.Lock()
+
+    def new(self) -> UUID:
+        with self._lock:
+            n = self._next
+            self._next += 1
+        return uuid7_from(self._start_ms + n // 4096, ((n % 4096) << 62) | (self._seed << 32) | n)

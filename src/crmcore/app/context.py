@@ -1,0 +1,78 @@
+"""The application object every use case receives, and the one transaction helper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.app.errors import AppError, Conflict, StorageFailure
+from crmcore.domain.money import DEFAULT_CURRENCY
+from crmcore.domain.phone import DEFAULT_REGION
+from crmcore.domain.pipeline import PipelineConfig
+from crmcore.ports.errors import ConcurrentModification, DuplicateKey, StorageUnavailable
+from crmcore.ports.events import EventPublisher
+from crmcore.ports.system import Clock, IdSource
+from crmcore.ports.uow import UnitOfWork
+
+T = TypeVar("T")
+
+DEFAULT_DB_URL = "sqlite:///crm.db"
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Everything the composition root needs to build an application."""
+
+    db_url: str = DEFAULT_DB_URL
+    default_region: str = DEFAULT_REGION
+    default_currency: str = DEFAULT_CURRENCY
+    pipeline: PipelineConfig = PipelineConfig()
+
+    @classmethod
+    def from_env(cls, **overrides: str | None) -> Settings:
+        """Settings from ``CRMCORE_*`` environment variables, then explicit overrides."""
+        env: dict[str, str] = {
+            "db_url": os.environ.get("CRMCORE_DB", DEFAULT_DB_URL),
+            "default_region": os.environ.get("CRMCORE_REGION", DEFAULT_REGION),
+            "default_currency": os.environ.get("CRMCORE_CURRENCY", DEFAULT_CURRENCY),
+        }
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(
+            db_url=env["db_url"],
+            default_region=env["default_region"],
+            default_currency=env["default_currency"],
+        )
+
+
+@attrs.frozen(kw_only=True)
+class App:
+    """A wired application: a unit-of-work factory, clock, ids, publisher and settings."""
+
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    ids: IdSource
+    publisher: EventPublisher
+    settings: Settings
+
+
+def transact(app: App, work: Callable[[UnitOfWork], Result[T, AppError]]) -> Result[T, AppError]:
+    """Run ``work`` in one unit of work; commit on success, roll back on failure.
+
+    Storage exceptions become values here, the only place a use case meets them.
+    """
+    try:
+        with app.uow() as uow:
+            result = work(uow)
+            if isinstance(result, Success):
+                uow.commit()
+            return result
+    except ConcurrentModification as exc:
+        return Failure(Conflict(detail=str(exc)))
+    except DuplicateKey as exc:
+        return Failure(Conflict(detail=str(exc)))
+    except StorageUnavailable as exc:
+        return Failure(StorageFailure(detail=str(exc)))

@@ -1,0 +1,1 @@
+"""Serialisation at the edges: one private cattrs converter per boundary."""

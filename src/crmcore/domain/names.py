@@ -1,0 +1,47 @@
+"""Person names: trimmed, inner whitespace collapsed, length bounded."""
+
+from __future__ import annotations
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.domain.errors import FieldError
+
+MAX_NAME = 100
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+@attrs.frozen
+class PersonName:
+    """First and last name; at least one of them is present."""
+
+    first: str
+    last: str
+
+    @classmethod
+    def parse(cls, first: str, last: str = "") -> Result[PersonName, FieldError]:
+        """Normalise whitespace and check both parts."""
+        first_c, last_c = _clean(first or ""), _clean(last or "")
+        for field, value in (("first_name", first_c), ("last_name", last_c)):
+            if len(value) > MAX_NAME:
+                return Failure(
+                    FieldError(
+                        field=field, value=value[:20] + "…", reason=f"longer than {MAX_NAME}"
+                    )
+                )
+            if any(ord(ch) < 32 for ch in value):
+                return Failure(FieldError(field=field, value=value, reason="control characters"))
+        if not first_c and not last_c:
+            return Failure(FieldError(field="first_name", value="", reason="a name is required"))
+        return Success(cls(first_c, last_c))
+
+    @property
+    def full(self) -> str:
+        """``first last`` without stray spaces."""
+        return f"{self.first} {self.last}".strip()
+
+    def __str__(self) -> str:
+        return self.full

@@ -1,0 +1,96 @@
+"""Repositories, one small Protocol per aggregate.
+
+``add`` stores a new aggregate (version 0 → 1); ``save`` stores a changed one and raises
+``ConcurrentModification`` when the stored version is not the one that was read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from crmcore.domain.account import Account
+from crmcore.domain.activity import Activity
+from crmcore.domain.contact import Contact
+from crmcore.domain.email import Email
+from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
+from crmcore.domain.lead import Lead, LeadStatus
+from crmcore.domain.phone import Phone
+from crmcore.domain.pipeline import Deal, DealStage
+
+
+class LeadRepository(Protocol):
+    """Leads by id and by their unique e-mail."""
+
+    def get(self, lead_id: LeadId) -> Lead | None: ...
+    def find_by_email(self, email: Email) -> Lead | None: ...
+    def add(self, lead: Lead) -> None: ...
+    def save(self, lead: Lead) -> None: ...
+    def list(
+        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
+    ) -> Sequence[Lead]: ...
+
+
+class ContactRepository(Protocol):
+    """Contacts by id, identity link, e-mail and phone."""
+
+    def get(self, contact_id: ContactId) -> Contact | None: ...
+    def find_by_user_id(self, user_id: str) -> Contact | None: ...
+    def find_by_email(self, email: Email) -> Contact | None: ...
+    def find_by_phone(self, phone: Phone) -> Sequence[Contact]: ...
+    def add(self, contact: Contact) -> None: ...
+    def save(self, contact: Contact) -> None: ...
+    def list(
+        self,
+        *,
+        account_id: AccountId | None = None,
+        include_archived: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Contact]: ...
+
+
+class AccountRepository(Protocol):
+    """Accounts by id and by name."""
+
+    def get(self, account_id: AccountId) -> Account | None: ...
+    def find_by_name(self, name: str) -> Account | None: ...
+    def add(self, account: Account) -> None: ...
+    def save(self, account: Account) -> None: ...
+    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]: ...
+
+
+class DealRepository(Protocol):
+    """Deals by id, stage and account."""
+
+    def get(self, deal_id: DealId) -> Deal | None: ...
+    def add(self, deal: Deal) -> None: ...
+    def save(self, deal: Deal) -> None: ...
+    def list(
+        self,
+        *,
+        stage: DealStage | None = None,
+        account_id: AccountId | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Deal]: ...
+
+
+class ActivityRepository(Protocol):
+    """Activities and tasks."""
+
+    def get(self, activity_id: ActivityId) -> Activity | None: ...
+    def add(self, activity: Activity) -> None: ...
+    def save(self, activity: Activity) -> None: ...
+    def list(
+        self,
+        *,
+        lead_id: LeadId | None = None,
+        contact_id: ContactId | None = None,
+        deal_id: DealId | None = None,
+        open_tasks_only: bool = False,
+        due_before: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Activity]: ...

@@ -1,0 +1,48 @@
+"""The unit of work: one transaction per use case."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from crmcore.domain.events import DomainEvent
+from crmcore.ports.events import Outbox
+from crmcore.ports.repositories import (
+    AccountRepository,
+    ActivityRepository,
+    ContactRepository,
+    DealRepository,
+    LeadRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """Repositories sharing one transaction, plus the events recorded in it.
+
+    Leaving the ``with`` block without ``commit()`` rolls everything back. ``commit``
+    writes the recorded events to the outbox in the same transaction.
+    """
+
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def contacts(self) -> ContactRepository: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def deals(self) -> DealRepository: ...
+    @property
+    def activities(self) -> ActivityRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def record(self, *events: DomainEvent) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
