@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+import attrs
+
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity
 from crmcore.domain.contact import Contact
@@ -20,6 +22,22 @@ from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage
 
 
+@attrs.frozen(kw_only=True)
+class UpsertCounts:
+    """What a bulk upsert did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            created=self.created + other.created,
+            updated=self.updated + other.updated,
+            unchanged=self.unchanged + other.unchanged,
+        )
+
+
 class LeadRepository(Protocol):
     """Leads by id and by their unique e-mail."""
 
@@ -27,6 +45,13 @@ class LeadRepository(Protocol):
     def find_by_email(self, email: Email) -> Lead | None: ...
     def add(self, lead: Lead) -> None: ...
     def save(self, lead: Lead) -> None: ...
+    def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
+        """Bulk path for imports: insert new e-mails, update changed leads (by e-mail).
+
+        The stored id, status, score, created_at and version of an existing lead are kept.
+        """
+        ...
+
     def list(
         self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
     ) -> Sequence[Lead]: ...
@@ -41,6 +66,13 @@ class ContactRepository(Protocol):
     def find_by_phone(self, phone: Phone) -> Sequence[Contact]: ...
     def add(self, contact: Contact) -> None: ...
     def save(self, contact: Contact) -> None: ...
+    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+        """Bulk path for imports: match by ``user_id``, else e-mail; insert or update.
+
+        An existing contact keeps its id, created_at and version; unchanged rows are counted.
+        """
+        ...
+
     def list(
         self,
         *,

@@ -13,8 +13,10 @@ from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
+from crmcore.domain.merge import merge_import
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage
+from crmcore.ports.repositories import UpsertCounts
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
@@ -45,6 +47,17 @@ class _Table(Generic[E]):
         self._tx.save(self.table, entity)
 
 
+def _upsert(table: _Table[E], stored: E | None, incoming: E) -> UpsertCounts:
+    if stored is None:
+        table.add(incoming)
+        return UpsertCounts(created=1)
+    merged = merge_import(stored, incoming)  # type: ignore[type-var]
+    if merged is None:
+        return UpsertCounts(unchanged=1)
+    table.save(merged)
+    return UpsertCounts(updated=1)
+
+
 class MemoryLeadRepository(_Table[Lead]):
     """Leads in memory."""
 
@@ -55,6 +68,12 @@ class MemoryLeadRepository(_Table[Lead]):
 
     def find_by_email(self, email: Email) -> Lead | None:
         return next((r for r in self._rows() if r.email == email), None)
+
+    def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
+        total = UpsertCounts()
+        for lead in leads:
+            total += _upsert(self, self.find_by_email(lead.email), lead)
+        return total
 
     def list(
         self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
@@ -76,6 +95,15 @@ class MemoryContactRepository(_Table[Contact]):
 
     def find_by_email(self, email: Email) -> Contact | None:
         return next((r for r in self._rows() if r.email == email), None)
+
+    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+        total = UpsertCounts()
+        for contact in contacts:
+            stored = self.find_by_user_id(contact.user_id) if contact.user_id else None
+            if stored is None and contact.email is not None:
+                stored = self.find_by_email(contact.email)
+            total += _upsert(self, stored, contact)
+        return total
 
     def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
         return _page((r for r in self._rows() if r.phone == phone), None, 0, key=lambda r: r.id)
