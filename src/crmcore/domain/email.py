@@ -1,4 +1,9 @@
-"""E-mail address value object: syntax checked, domain lower-cased, no DNS."""
+"""E-mail address value object: syntax checked, lower-cased, no DNS.
+
+The whole address is lower-cased, not only the domain: RFC 5321 allows case-sensitive
+local parts, but no mainstream provider uses them, and a CRM that treated
+``Ivan@x.ru`` and ``ivan@x.ru`` as two people would create duplicates.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +32,7 @@ class Email:
             )
         except email_validator.EmailNotValidError as exc:
             return Failure(FieldError(field=field, value=text, reason=str(exc)))
-        local, _, domain = info.normalized.rpartition("@")
-        return Success(cls(f"{local}@{domain.lower()}"))
+        return Success(cls(info.normalized.lower()))
 
     @property
     def domain(self) -> str:

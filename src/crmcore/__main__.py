@@ -1,0 +1,5 @@
+"""``python -m crmcore`` runs the CLI."""
+
+from crmcore.app.cli.main import main
+
+main()
