@@ -24,7 +24,7 @@ class DomainEvent:
     VERSION: ClassVar[int] = 1
 
 
-E = TypeVar("E", bound=DomainEvent)
+E = TypeVar("E", bound=DomainEvent, covariant=True)
 T = TypeVar("T", bound=type[DomainEvent])
 
 

@@ -6,12 +6,14 @@ tables in the code: the models below know only stage order and which states are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 
 from crmcore.domain.email import Email
 from crmcore.domain.funnel import FunnelJourney, FunnelStage
@@ -53,14 +55,15 @@ class LeadStatusMachine(RuleBasedStateMachine):
     def command(self, move: str, step: timedelta) -> None:
         self.now += step
         lead = self.lead
-        result = {
+        commands: dict[str, Callable[[], Result[Any, Any]]] = {
             "qualify": lambda: lead.qualify(
                 Qualification(fit="y", budget="y", timeline="q3"), at=self.now
             ),
             "disqualify": lambda: lead.disqualify("no budget", at=self.now),
             "reopen": lambda: lead.reopen(at=self.now),
             "convert": lambda: lead.convert(at=self.now),
-        }[move]()
+        }
+        result = commands[move]()
         expected = SPEC_LEAD_MOVES.get((self.model, move))
         if expected is None:
             assert isinstance(result, Failure)
