@@ -56,6 +56,9 @@ class Uuid7Source:
             if now_ms <= self._last_ms:
                 self._counter += 1
                 now_ms = self._last_ms
+                if self._counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                    now_ms += 1
+                    self._counter = 0
             else:
                 self._counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
             self._last_ms = now_ms
