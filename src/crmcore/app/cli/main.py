@@ -57,3 +57,10 @@ def demo(ctx: click.Context) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+# Customer intelligence (issue 6): segments, transaction import.
+from crmcore.app.cli import intel_import, segments  # noqa: E402
+
+cli.add_command(segments.segments)
+intel_import.attach(cli)
