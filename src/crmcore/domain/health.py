@@ -122,6 +122,7 @@ class HealthAssessment:
     triggers: tuple[Trigger, ...]
     action: str
     renewal_in_days: int | None = None
+    renewal_at: datetime | None = None
 
 
 def _clamp(x: float) -> float:
@@ -209,6 +210,7 @@ def assess(inputs: HealthInputs, config: HealthConfig, *, now: datetime) -> Heal
         triggers=tuple(triggers),
         action=ACTIONS[level],
         renewal_in_days=renewal_in,
+        renewal_at=inputs.renewal_at if renewal_in is not None else None,
     )
 
 

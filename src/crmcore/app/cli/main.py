@@ -60,7 +60,9 @@ def main() -> None:
 
 
 # Customer intelligence (issue 6): segments, transaction import.
-from crmcore.app.cli import intel_import, segments  # noqa: E402
+from crmcore.app.cli import health, intel_import, leads_rescore, segments  # noqa: E402
 
 cli.add_command(segments.segments)
+cli.add_command(health.health)
 intel_import.attach(cli)
+leads_rescore.attach(cli)
