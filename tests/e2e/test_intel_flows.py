@@ -135,3 +135,23 @@ def test_cli_rescore_and_health(app: App, runner: CliRunner, clock: FixedClock) 
     assert "low_nps" in lines[1]
     result = runner.invoke(main.cli, ["--db", "memory://", "health", "report", "--risk", "pink"])
     assert result.exit_code == 2
+
+
+def test_health_history_is_purged_after_six_months_but_the_latest_is_kept(
+    app: App, clock: FixedClock
+) -> None:
+    row = TransactionRow(customer_id="u1", occurred_at=clock.now(), amount=Money.of("5"))
+    import_transactions(app, [row]).unwrap()
+    (contact,) = _contacts(app)
+    for _ in range(3):
+        assess_customer(app, contact.id, HealthInputs(nps=9), config=HealthConfig()).unwrap()
+        clock.advance(timedelta(days=100))
+    with app.uow() as uow:
+        assert len(uow.health.history(contact.id)) == 3
+        # records at day 0, 100, 200; now is day 300, so day 0 and 100 are older than 183 days
+        assert uow.health.purge_before(clock.now() - timedelta(days=183)) == 2
+        uow.commit()
+    with app.uow() as uow:
+        kept = uow.health.history(contact.id)
+        assert len(kept) == 1
+        assert uow.health.latest(contact.id) == kept[-1]
