@@ -20,7 +20,12 @@ from sqlalchemy import (
     insert,
 )
 
-from crmcore.adapters.sql.rfm_sql import rfm_members, rfm_rows, rfm_segment_counts
+from crmcore.adapters.sql.rfm_sql import (
+    rfm_customers,
+    rfm_members,
+    rfm_rows,
+    rfm_segment_counts,
+)
 from crmcore.domain.rfm import RfmSegment, compute_rfm, segment_counts
 from tests.contract.sql_engines import sql_engine
 from tests.strategies import RFM_AS_OF, transaction_histories
@@ -75,7 +80,12 @@ def test_sql_and_python_give_the_same_rfm(
             rows = rfm_rows(conn, table, as_of=RFM_AS_OF)
             counts = rfm_segment_counts(conn, table, as_of=RFM_AS_OF)
             vip = rfm_members(conn, table, as_of=RFM_AS_OF, segment=RfmSegment.VIP)
+            shaped = rfm_customers(conn, table, as_of=RFM_AS_OF)
         got = {r.customer: (r.frequency, r.segment, r.monetary) for r in rows}
         assert got == expected
         assert counts == segment_counts(compute_rfm(history, as_of=RFM_AS_OF))
+        python = {r.customer: r for r in compute_rfm(history, as_of=RFM_AS_OF)}
+        assert {r.customer: (r.recency, r.active) for r in shaped} == {
+            c: (r.recency, r.active) for c, r in python.items()
+        }
         assert vip == sorted(c for c, v in expected.items() if v[1] is RfmSegment.VIP)

@@ -21,8 +21,10 @@ from sqlalchemy.types import DateTime
 from crmcore.domain.rfm import (
     DRIFT_DAYS,
     RECENT_DAYS,
+    CustomerRfm,
     RfmSegment,
     cutoff,
+    recency_days,
     recent_since,
 )
 
@@ -126,3 +128,18 @@ def rfm_members(
         .order_by(per_customer.c.customer)
     )
     return [row[0] for row in conn.execute(query)]
+
+
+def rfm_customers(conn: Connection, table: Table, *, as_of: date) -> list[CustomerRfm[Any]]:
+    """The port's shape (``TransactionRepository.rfm``) with the segment the database chose."""
+    return [
+        CustomerRfm(
+            customer=row.customer,
+            frequency=row.frequency,
+            last_at=row.last_at,
+            monetary=row.monetary,
+            recency=recency_days(row.last_at, as_of),
+            segment=row.segment,
+        )
+        for row in rfm_rows(conn, table, as_of=as_of)
+    ]
