@@ -54,3 +54,123 @@ instants = st.datetimes(
 deltas = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30))
 
 names = st.text(string.ascii_letters + " -'" + "абвгдежзиклмнопрстуфхцчшщэюя", max_size=30)
+
+
+# --- customer intelligence (issue 6) ---------------------------------------------------
+
+#: The as-of day RFM histories are generated around.
+RFM_AS_OF = datetime(2026, 3, 31, tzinfo=UTC).date()
+
+
+@st.composite
+def transaction_histories(
+    draw: st.DrawFn, *, max_customers: int = 12, max_rows: int = 60
+) -> list[tuple[str, datetime, Decimal]]:
+    """``(customer, occurred_at, amount)`` facts around :data:`RFM_AS_OF`.
+
+    Times cluster on the segment boundaries (29/30/59/60 days back, midnight, the day
+    after ``as_of``) so the half-open intervals are exercised.
+    """
+    customers = [f"c{i:02d}" for i in range(draw(st.integers(1, max_customers)))]
+    base = datetime(RFM_AS_OF.year, RFM_AS_OF.month, RFM_AS_OF.day, tzinfo=UTC)
+    days_back = st.one_of(
+        st.sampled_from([-1, 0, 1, 29, 30, 31, 58, 59, 60, 61]), st.integers(-3, 120)
+    )
+    seconds = st.one_of(st.sampled_from([0, 1, 86399]), st.integers(0, 86399))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(customers),
+                days_back,
+                seconds,
+                st.decimals(min_value=-50, max_value=5000, places=2, allow_nan=False),
+            ),
+            max_size=max_rows,
+        )
+    )
+    return [
+        (c, base - timedelta(days=back) + timedelta(seconds=secs), amount)
+        for c, back, secs, amount in rows
+    ]
+
+
+#: A small catalogue for filter properties: field name → type name.
+FILTER_TEST_FIELDS = {
+    "c.name": "string",
+    "c.tier": "string",
+    "c.spend": "number",
+    "c.active": "bool",
+    "c.seen_at": "datetime",
+}
+FILTER_NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+
+_filter_strings = st.sampled_from(["gold", "silver", "Gold", "a%b", "x_y", "o'hara", "", "ol"])
+_filter_numbers = st.decimals(min_value=-100, max_value=100, places=2, allow_nan=False)
+_filter_instants = st.integers(-5, 60).map(lambda d: FILTER_NOW - timedelta(days=d))
+
+
+def filter_values(kind: str) -> st.SearchStrategy[object]:
+    """A record value of a field type (``None`` = null)."""
+    base: st.SearchStrategy[object] = {
+        "string": _filter_strings,
+        "number": _filter_numbers,
+        "bool": st.booleans(),
+        "datetime": _filter_instants,
+    }[kind]
+    return st.one_of(st.none(), base)
+
+
+def _json_value(kind: str) -> st.SearchStrategy[object]:
+    if kind == "string":
+        return _filter_strings
+    if kind == "number":
+        return _filter_numbers.map(str) | st.integers(-100, 100)
+    if kind == "bool":
+        return st.booleans()
+    return st.one_of(
+        _filter_instants.map(lambda d: d.isoformat()),
+        st.integers(0, 40).map(lambda n: f"{n} days ago"),
+    )
+
+
+@st.composite
+def filter_leaves(draw: st.DrawFn) -> dict[str, object]:
+    """One well-typed comparison over :data:`FILTER_TEST_FIELDS`."""
+    field = draw(st.sampled_from(sorted(FILTER_TEST_FIELDS)))
+    kind = FILTER_TEST_FIELDS[field]
+    ops = {
+        "string": ["eq", "ne", "in", "contains", "is_null"],
+        "number": ["eq", "ne", "lt", "le", "gt", "ge", "in", "between", "is_null"],
+        "bool": ["eq", "ne", "is_null"],
+        "datetime": ["eq", "ne", "lt", "le", "gt", "ge", "between", "is_null"],
+    }[kind]
+    op = draw(st.sampled_from(ops))
+    value: object
+    if op == "is_null":
+        value = draw(st.booleans())
+    elif op == "in":
+        value = draw(st.lists(_json_value(kind), min_size=1, max_size=3))
+    elif op == "between":
+        if kind == "datetime" and draw(st.booleans()):
+            value = f"last {draw(st.integers(1, 40))} days"
+        else:
+            value = [draw(_json_value(kind)), draw(_json_value(kind))]
+    else:
+        value = draw(_json_value(kind))
+    return {"field": field, "op": op, "value": value}
+
+
+filter_trees = st.recursive(
+    filter_leaves(),
+    lambda children: st.one_of(
+        st.lists(children, min_size=1, max_size=3).map(lambda xs: {"and": xs}),
+        st.lists(children, min_size=1, max_size=3).map(lambda xs: {"or": xs}),
+        children.map(lambda x: {"not": x}),
+    ),
+    max_leaves=6,
+)
+
+filter_records = st.lists(
+    st.fixed_dictionaries({f: filter_values(k) for f, k in FILTER_TEST_FIELDS.items()}),
+    max_size=12,
+)

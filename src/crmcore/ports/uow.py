@@ -7,6 +7,12 @@ from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
 from crmcore.ports.events import Outbox
+from crmcore.ports.intelligence import (
+    Audience,
+    HealthRepository,
+    SegmentRepository,
+    TransactionRepository,
+)
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -35,6 +41,14 @@ class UnitOfWork(Protocol):
     def activities(self) -> ActivityRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def transactions(self) -> TransactionRepository: ...
+    @property
+    def segments(self) -> SegmentRepository: ...
+    @property
+    def audience(self) -> Audience: ...
+    @property
+    def health(self) -> HealthRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -36,6 +36,8 @@ UNIQUE: dict[str, tuple[UniqueKey, ...]] = {
         ("user_id", lambda e: e.user_id),
         ("email", lambda e: e.email.value if e.email is not None else None),
     ),
+    "transactions": (("external_id", lambda e: e.external_id),),
+    "segments": (("name", lambda e: e.name),),
 }
 
 
@@ -68,9 +70,12 @@ class Transaction:
         self.writes: dict[str, dict[UUID, tuple[int, Any]]] = {}
         self.outbox: list[Envelope[DomainEvent]] = []
         self.sent: set[UUID] = set()
+        self.deletes: dict[str, set[UUID]] = {}
 
     def get(self, table: str, key: UUID) -> Any | None:
         """The row as this transaction sees it."""
+        if key in self.deletes.get(table, ()):
+            return None
         staged = self.writes.get(table, {}).get(key)
         if staged is not None:
             return staged[1]
@@ -79,7 +84,10 @@ class Transaction:
     def rows(self, table: str) -> Iterator[Any]:
         """Every row as this transaction sees it."""
         staged = self.writes.get(table, {})
+        deleted = self.deletes.get(table, set())
         for key, row in self.db.table(table).items():
+            if key in deleted:
+                continue
             yield staged[key][1] if key in staged else row
         for key, (_, row) in staged.items():
             if key not in self.db.table(table):
@@ -91,6 +99,11 @@ class Transaction:
             raise DuplicateKey(table, "id", row.id)
         self._check_unique(table, row, self.rows(table))
         self.writes.setdefault(table, {})[row.id] = (0, row)
+
+    def delete(self, table: str, key: UUID) -> None:
+        """Stage the removal of a row (used by retention purges)."""
+        self.writes.get(table, {}).pop(key, None)
+        self.deletes.setdefault(table, set()).add(key)
 
     def save(self, table: str, row: Versioned) -> None:
         """Stage a change to a row read at ``row.version``."""
@@ -131,16 +144,21 @@ class Transaction:
                 committed = self.db.table(table)
                 for key, (expected, row) in rows.items():
                     committed[key] = attrs.evolve(row, version=expected + 1)
+            for table, keys in self.deletes.items():
+                for key in keys:
+                    self.db.table(table).pop(key, None)
             self.db.outbox.extend(OutboxRow(envelope=e) for e in self.outbox)
             for row in self.db.outbox:
                 if row.envelope.id in self.sent:
                     row.sent = True
         self.writes.clear()
+        self.deletes.clear()
         self.outbox.clear()
         self.sent.clear()
 
     def rollback(self) -> None:
         """Forget everything staged."""
         self.writes.clear()
+        self.deletes.clear()
         self.outbox.clear()
         self.sent.clear()

@@ -8,6 +8,12 @@ from typing import Self
 from uuid import UUID
 
 from crmcore.adapters.memory.database import MemoryDatabase, Transaction
+from crmcore.adapters.memory.intelligence import (
+    MemoryAudience,
+    MemoryHealthRepository,
+    MemorySegmentRepository,
+    MemoryTransactionRepository,
+)
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -50,6 +56,10 @@ class MemoryUnitOfWork:
         self.deals = MemoryDealRepository(self._tx)
         self.activities = MemoryActivityRepository(self._tx)
         self.outbox = MemoryOutbox(self._tx)
+        self.transactions = MemoryTransactionRepository(self._tx)
+        self.segments = MemorySegmentRepository(self._tx)
+        self.audience = MemoryAudience(self._tx)
+        self.health = MemoryHealthRepository(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -57,3 +57,12 @@ def demo(ctx: click.Context) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+# Customer intelligence (issue 6): segments, transaction import.
+from crmcore.app.cli import health, intel_import, leads_rescore, segments  # noqa: E402
+
+cli.add_command(segments.segments)
+cli.add_command(health.health)
+intel_import.attach(cli)
+leads_rescore.attach(cli)

@@ -1,0 +1,46 @@
+"""Rendering rows as an aligned table, JSON or CSV for the intelligence commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from returns.result import Failure, Result
+
+from crmcore.app.errors import AppError
+
+FORMATS = click.Choice(["table", "json", "csv"])
+EXIT_REFUSED = 1
+
+
+def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) -> str:
+    """``rows`` as text in ``fmt`` (table, json or csv), columns in the given order."""
+    if fmt == "json":
+        return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2, default=str)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+        return out.getvalue().rstrip("\n")
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return "\n".join([line(columns), *(line(r) for r in cells)])
+
+
+def value_or_exit(result: Result[Any, AppError]) -> Any:
+    """The value, or every error on stderr (one per line) and exit code 1."""
+    if isinstance(result, Failure):
+        for part in str(result.failure()).split("; "):
+            click.echo(f"error: {part}", err=True)
+        raise SystemExit(EXIT_REFUSED)
+    return result.unwrap()

@@ -1,0 +1,41 @@
+"""``crm leads rescore``: rescore every lead with the configured policy (C1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crmcore.app.cli.intel_render import value_or_exit
+from crmcore.app.config import load_config
+from crmcore.app.scoring import rescore_leads
+
+
+@click.command("rescore")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML policy file (default: $CRMCORE_CONFIG, else the documented defaults).",
+)
+@click.pass_context
+def rescore(ctx: click.Context, config_path: Path | None) -> None:
+    """Recompute every lead's score; events only for changed scores."""
+    from crmcore.app.cli.main import app_from
+
+    config = value_or_exit(load_config(config_path))
+    summary = value_or_exit(rescore_leads(app_from(ctx), config=config.scoring))
+    click.echo(
+        f"scored {summary.scored} leads, {summary.changed} changed, "
+        f"{summary.crossed} crossed {config.scoring.hot_threshold}"
+    )
+
+
+def attach(cli: click.Group) -> None:
+    """Add ``rescore`` to the ``leads`` group, creating the group if it is absent."""
+    group = cli.commands.get("leads")
+    if not isinstance(group, click.Group):
+        group = click.Group("leads", help="Leads.")
+        cli.add_command(group)
+    group.add_command(rescore)

@@ -1,0 +1,244 @@
+"""Transaction use cases (C7): import from parsed rows or a CSV file, idempotently.
+
+CSV columns: ``customer_id,occurred_at,amount`` and optional ``transaction_id,currency``.
+A bad value is reported with its line number and field; the good rows are imported.
+Re-importing the same file adds nothing: rows are keyed by ``transaction_id`` or, when it
+is absent, by a hash of their content.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.app.context import App, transact
+from crmcore.app.errors import AppError
+from crmcore.domain.contact import Contact, LifecycleStage
+from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.ids import ContactId
+from crmcore.domain.money import Money
+from crmcore.domain.names import PersonName
+from crmcore.domain.transaction import (
+    Transaction,
+    TransactionId,
+    TransactionRecorded,
+    content_key,
+)
+from crmcore.ports.uow import UnitOfWork
+
+REQUIRED_COLUMNS = ("customer_id", "occurred_at", "amount")
+OPTIONAL_COLUMNS = ("transaction_id", "currency", "channel", "product")
+BATCH = 1000
+
+
+@attrs.frozen(kw_only=True)
+class TransactionRow:
+    """One validated input row; ``line`` is where it came from (1 = the CSV header)."""
+
+    customer_id: str
+    occurred_at: datetime
+    amount: Money
+    transaction_id: str | None = None
+    channel: str | None = None
+    product: str | None = None
+    line: int = 0
+
+    @property
+    def external_id(self) -> str:
+        """The idempotency key: the source id, or the content hash."""
+        if self.transaction_id:
+            return self.transaction_id
+        return content_key(self.customer_id, self.occurred_at, self.amount)
+
+
+@attrs.frozen(kw_only=True)
+class RowError:
+    """A rejected input row: line, field, value and why."""
+
+    line: int
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason} (got {self.value!r})"
+
+
+@attrs.frozen(kw_only=True)
+class ImportSummary:
+    """What an import did."""
+
+    imported: int = 0
+    duplicates: int = 0
+    contacts_created: int = 0
+    errors: tuple[RowError, ...] = ()
+
+
+def parse_instant(raw: str, *, field: str = "occurred_at") -> Result[datetime, FieldError]:
+    """An ISO date (midnight UTC) or datetime (naive means UTC), converted to UTC."""
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return Success(datetime(day.year, day.month, day.day, tzinfo=UTC))
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return Failure(FieldError(field=field, value=raw, reason="not an ISO date or datetime"))
+    return Success(at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC))
+
+
+def parse_rows(
+    records: Iterable[tuple[int, dict[str, str]]], *, default_currency: str
+) -> tuple[list[TransactionRow], list[RowError]]:
+    """Validate ``(line, {column: value})`` records; every bad field is reported."""
+    rows: list[TransactionRow] = []
+    errors: list[RowError] = []
+    for line, record in records:
+        problems: list[FieldError] = []
+        customer = (record.get("customer_id") or "").strip()
+        if not customer:
+            problems.append(FieldError(field="customer_id", value="", reason="is required"))
+        at_result = parse_instant(record.get("occurred_at") or "")
+        currency = (record.get("currency") or "").strip() or default_currency
+        money_result = Money.parse(record.get("amount") or "", currency)
+        at = at_result.value_or(None)
+        money = money_result.value_or(None)
+        for result in (at_result, money_result):
+            if isinstance(result, Failure):
+                problems.append(result.failure())
+        if problems or at is None or money is None:
+            errors.extend(
+                RowError(line=line, field=p.field, value=p.value, reason=p.reason) for p in problems
+            )
+            continue
+        rows.append(
+            TransactionRow(
+                customer_id=customer,
+                occurred_at=at,
+                amount=money,
+                transaction_id=(record.get("transaction_id") or "").strip() or None,
+                channel=(record.get("channel") or "").strip() or None,
+                product=(record.get("product") or "").strip() or None,
+                line=line,
+            )
+        )
+    return rows, errors
+
+
+def read_transactions_csv(
+    text: str, *, default_currency: str
+) -> Result[tuple[list[TransactionRow], list[RowError]], InvalidInput]:
+    """Parse CSV text; a missing required column fails the whole file."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return Failure(
+            InvalidInput(
+                errors=tuple(
+                    FieldError(field=c, value=",".join(header), reason="required column missing")
+                    for c in missing
+                )
+            )
+        )
+    reader.fieldnames = header
+
+    def records() -> Iterable[tuple[int, dict[str, str]]]:
+        for record in reader:
+            yield reader.line_num, {k: v for k, v in record.items() if isinstance(k, str)}
+
+    return Success(parse_rows(records(), default_currency=default_currency))
+
+
+def import_transactions(
+    app: App, rows: Sequence[TransactionRow]
+) -> Result[ImportSummary, AppError]:
+    """Store new transactions, creating unknown customers as contacts; duplicates are skipped."""
+    total = ImportSummary()
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        result = transact(app, lambda uow, b=batch: _import_batch(app, uow, b))  # type: ignore[misc]
+        if isinstance(result, Failure):
+            return result
+        done: ImportSummary = result.unwrap()
+        total = ImportSummary(
+            imported=total.imported + done.imported,
+            duplicates=total.duplicates + done.duplicates,
+            contacts_created=total.contacts_created + done.contacts_created,
+        )
+    return Success(total)
+
+
+def _import_batch(
+    app: App, uow: UnitOfWork, batch: Sequence[TransactionRow]
+) -> Result[ImportSummary, AppError]:
+    now = app.clock.now()
+    known = uow.transactions.existing_external_ids(r.external_id for r in batch)
+    contacts: dict[str, ContactId] = {}
+    imported = duplicates = created = 0
+    for row in batch:
+        key = row.external_id
+        if key in known:
+            duplicates += 1
+            continue
+        known.add(key)
+        customer = contacts.get(row.customer_id)
+        if customer is None:
+            contact = uow.contacts.find_by_user_id(row.customer_id)
+            if contact is None:
+                contact = Contact(
+                    id=ContactId(app.ids.new()),
+                    name=PersonName(row.customer_id, ""),
+                    user_id=row.customer_id,
+                    lifecycle=LifecycleStage.CUSTOMER,
+                    created_at=now,
+                    updated_at=now,
+                )
+                uow.contacts.add(contact)
+                created += 1
+            customer = contacts[row.customer_id] = contact.id
+        transaction = Transaction(
+            id=TransactionId(app.ids.new()),
+            customer=customer,
+            occurred_at=row.occurred_at,
+            amount=row.amount,
+            external_id=key,
+            channel=row.channel,
+            product=row.product,
+        )
+        uow.transactions.add(transaction)
+        uow.record(
+            TransactionRecorded(
+                transaction_id=transaction.id,
+                customer=customer,
+                occurred_at=row.occurred_at,
+                amount=str(row.amount.amount),
+                currency=row.amount.currency,
+            )
+        )
+        imported += 1
+    return Success(
+        ImportSummary(imported=imported, duplicates=duplicates, contacts_created=created)
+    )
+
+
+def import_transactions_file(app: App, path: Path) -> Result[ImportSummary, AppError]:
+    """Read a CSV file and import its good rows; the summary lists the rejected ones."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Failure(
+            InvalidInput(errors=(FieldError(field="file", value=str(path), reason=str(exc)),))
+        )
+    text = raw.decode("utf-8-sig", errors="replace")
+    parsed = read_transactions_csv(text, default_currency=app.settings.default_currency)
+    if isinstance(parsed, Failure):
+        return Failure(parsed.failure())
+    rows, errors = parsed.unwrap()
+    return import_transactions(app, rows).map(lambda s: attrs.evolve(s, errors=tuple(errors)))

@@ -1,0 +1,71 @@
+"""Ports of customer intelligence (C1, C6, C7): transactions, segments, health history.
+
+Queries that run over many customers (RFM, segment members) are repository methods, so
+the SQL adapters push them down to the database while the memory adapters compute them
+in Python with the same domain rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from crmcore.domain.filters import Filter
+from crmcore.domain.health import HealthRecord
+from crmcore.domain.ids import ContactId
+from crmcore.domain.rfm import CustomerRfm
+from crmcore.domain.segment import Segment
+from crmcore.domain.transaction import Transaction
+
+
+class TransactionRepository(Protocol):
+    """Transactions, unique by ``external_id``; RFM computed where the data is."""
+
+    def add(self, transaction: Transaction) -> None: ...
+    def existing_external_ids(self, external_ids: Iterable[str]) -> set[str]:
+        """Which of ``external_ids`` are already stored (the import's idempotency check)."""
+        ...
+
+    def list_for(self, customer: ContactId) -> Sequence[Transaction]:
+        """A customer's transactions, oldest first."""
+        ...
+
+    def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
+        """R, F, M and segment of every customer with a transaction on or before ``as_of``."""
+        ...
+
+
+class SegmentRepository(Protocol):
+    """Segments by unique name."""
+
+    def get_by_name(self, name: str) -> Segment | None: ...
+    def add(self, segment: Segment) -> None: ...
+    def save(self, segment: Segment) -> None: ...
+    def list(self) -> Sequence[Segment]: ...
+
+
+class Audience(Protocol):
+    """Evaluates customer filters over contacts, accounts, behaviour and scores."""
+
+    def members(self, node: Filter, *, now: datetime) -> Sequence[ContactId]:
+        """The contacts (not archived) the filter selects at ``now``, ordered by id."""
+        ...
+
+
+class HealthRepository(Protocol):
+    """Health scores with their factors; history kept for the retention period."""
+
+    def add(self, record: HealthRecord) -> None: ...
+    def latest(self, customer: ContactId) -> HealthRecord | None: ...
+    def latest_all(self) -> Sequence[HealthRecord]:
+        """The newest record of every customer."""
+        ...
+
+    def history(self, customer: ContactId) -> Sequence[HealthRecord]:
+        """A customer's records, oldest first."""
+        ...
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete records computed before ``cutoff`` (but never a customer's latest)."""
+        ...
