@@ -7,6 +7,7 @@ from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
 from crmcore.ports.events import Outbox
+from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -35,6 +36,12 @@ class UnitOfWork(Protocol):
     def activities(self) -> ActivityRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def cards(self) -> CardRepository: ...
+    @property
+    def card_moves(self) -> MoveLog: ...
+    @property
+    def loyalty_facts(self) -> LoyaltyFacts: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

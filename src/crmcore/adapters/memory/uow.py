@@ -8,6 +8,7 @@ from typing import Self
 from uuid import UUID
 
 from crmcore.adapters.memory.database import MemoryDatabase, Transaction
+from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -50,6 +51,9 @@ class MemoryUnitOfWork:
         self.deals = MemoryDealRepository(self._tx)
         self.activities = MemoryActivityRepository(self._tx)
         self.outbox = MemoryOutbox(self._tx)
+        self.cards = MemoryCardRepository(self._tx)
+        self.card_moves = MemoryMoveLog(self._tx)
+        self.loyalty_facts = MemoryLoyaltyFacts(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -57,3 +57,8 @@ def demo(ctx: click.Context) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+from crmcore.app.cli.board import board  # noqa: E402 - registered after cli is defined
+
+cli.add_command(board)
