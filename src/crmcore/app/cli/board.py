@@ -73,12 +73,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | Decimal):
+        return True
+    return isinstance(value, str) and value.replace(".", "", 1).isdigit()
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Plain aligned text: numbers right, text left."""
     cells = [[str(h) for h in headers], *[["" if v is None else str(v) for v in r] for r in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [
-        all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in rows) and bool(rows)
+        any(_number(r[i]) for r in rows) and all(_number(r[i]) or r[i] in ("", None) for r in rows)
         for i in range(len(headers))
     ]
     lines = []
