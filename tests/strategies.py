@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.domain.money import ISO_4217
 
 _local_chars = string.ascii_letters + string.digits + "._+-"
@@ -173,4 +174,45 @@ filter_trees = st.recursive(
 filter_records = st.lists(
     st.fixed_dictionaries({f: filter_values(k) for f, k in FILTER_TEST_FIELDS.items()}),
     max_size=12,
+)
+
+# --------------------------------------------------------------------------- loyalty (C8)
+
+_small = st.integers(min_value=0, max_value=4)
+
+
+@st.composite
+def customer_facts(draw: st.DrawFn) -> CustomerFacts:
+    """Facts of one customer, small counts so that every ladder level is reachable."""
+    return CustomerFacts(
+        purchases=draw(_small),
+        revenue=draw(st.decimals(min_value=0, max_value=10_000, places=2)),
+        referral_invites=draw(_small),
+        reviews=draw(_small),
+        referred_friends_converted=draw(_small),
+        partner_program=draw(st.booleans()),
+        paying_customers_brought=draw(_small),
+        advocacy=draw(_small),
+        form_answers=draw(_small),
+        last_nps=draw(st.none() | st.integers(min_value=0, max_value=10)),
+        first_interaction=draw(st.none() | st.dates(date(2024, 1, 1), date(2026, 1, 1))),
+        last_purchase=draw(st.none() | st.dates(date(2024, 1, 1), date(2026, 1, 1))),
+        tags=draw(st.frozensets(st.sampled_from(["vip", "case_study", "b2b"]), max_size=3)),
+    )
+
+
+#: A change of facts as ``record_facts`` keyword arguments (counters add, values replace).
+fact_changes = st.fixed_dictionaries(
+    {},
+    optional={
+        "purchases": st.integers(0, 2),
+        "referral_invites": st.integers(0, 1),
+        "reviews": st.integers(0, 1),
+        "referred_friends_converted": st.integers(0, 1),
+        "partner_program": st.booleans(),
+        "paying_customers_brought": st.integers(0, 2),
+        "advocacy": st.integers(0, 1),
+        "last_nps": st.integers(0, 10),
+        "revenue": st.decimals(min_value=0, max_value=500, places=2),
+    },
 )

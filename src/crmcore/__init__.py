@@ -33,6 +33,15 @@ from crmcore.app.leads import (
     qualify_lead,
     reopen_lead,
 )
+from crmcore.app.loyalty import (
+    board_view,
+    open_card,
+    override_card,
+    place_all,
+    record_facts,
+    release_card,
+    take_card,
+)
 from crmcore.app.outbox import relay_outbox
 from crmcore.domain.errors import FieldError, IllegalTransition, InvalidInput, RuleViolation
 
@@ -56,6 +65,7 @@ __all__ = [
     "StageSummary",
     "StorageFailure",
     "__version__",
+    "board_view",
     "bootstrap",
     "capture_lead",
     "complete_task",
@@ -69,11 +79,17 @@ __all__ = [
     "log_activity",
     "lose_deal",
     "move_deal",
+    "open_card",
     "overdue_tasks",
+    "override_card",
     "pipeline_summary",
+    "place_all",
     "qualify_lead",
+    "record_facts",
     "relay_outbox",
+    "release_card",
     "reopen_lead",
     "slipping_deals",
+    "take_card",
     "win_deal",
 ]

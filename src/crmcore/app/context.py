@@ -10,6 +10,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.errors import AppError, Conflict, StorageFailure
+from crmcore.domain.loyalty import BoardConfig
 from crmcore.domain.money import DEFAULT_CURRENCY
 from crmcore.domain.phone import DEFAULT_REGION
 from crmcore.domain.pipeline import PipelineConfig
@@ -31,6 +32,7 @@ class Settings:
     default_region: str = DEFAULT_REGION
     default_currency: str = DEFAULT_CURRENCY
     pipeline: PipelineConfig = PipelineConfig()
+    board: BoardConfig | None = None  # the loyalty ladder; None: $CRMCORE_BOARD or the default
 
     @classmethod
     def from_env(cls, **overrides: str | None) -> Settings:

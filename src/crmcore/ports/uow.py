@@ -13,6 +13,7 @@ from crmcore.ports.intelligence import (
     SegmentRepository,
     TransactionRepository,
 )
+from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -49,6 +50,12 @@ class UnitOfWork(Protocol):
     def audience(self) -> Audience: ...
     @property
     def health(self) -> HealthRepository: ...
+    @property
+    def cards(self) -> CardRepository: ...
+    @property
+    def card_moves(self) -> MoveLog: ...
+    @property
+    def loyalty_facts(self) -> LoyaltyFacts: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -14,6 +14,7 @@ from crmcore.adapters.memory.intelligence import (
     MemorySegmentRepository,
     MemoryTransactionRepository,
 )
+from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -60,6 +61,9 @@ class MemoryUnitOfWork:
         self.segments = MemorySegmentRepository(self._tx)
         self.audience = MemoryAudience(self._tx)
         self.health = MemoryHealthRepository(self._tx)
+        self.cards = MemoryCardRepository(self._tx)
+        self.card_moves = MemoryMoveLog(self._tx)
+        self.loyalty_facts = MemoryLoyaltyFacts(self._tx)
 
     def __enter__(self) -> Self:
         return self

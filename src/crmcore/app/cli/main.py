@@ -66,3 +66,7 @@ cli.add_command(segments.segments)
 cli.add_command(health.health)
 intel_import.attach(cli)
 leads_rescore.attach(cli)
+
+from crmcore.app.cli.board import board  # noqa: E402 - registered after cli is defined
+
+cli.add_command(board)

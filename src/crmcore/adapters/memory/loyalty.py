@@ -1,0 +1,115 @@
+"""Memory adapters of the loyalty ports over a :class:`Transaction`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+
+from crmcore.adapters.memory.database import Transaction
+from crmcore.domain.loyalty import Card, CardId, Move
+from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+
+
+class MemoryCardRepository:
+    """Cards in memory."""
+
+    table = "loyalty_cards"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def get(self, card_id: CardId) -> Card | None:
+        row: Card | None = self._tx.get(self.table, card_id)
+        return row
+
+    def add(self, card: Card) -> None:
+        self._tx.add(self.table, card)
+
+    def save(self, card: Card) -> None:
+        self._tx.save(self.table, card)
+
+    def list(self, *, level: str | None = None, active_only: bool = False) -> Sequence[Card]:
+        rows: list[Card] = [
+            c
+            for c in self._tx.rows(self.table)
+            if (level is None or c.level == level) and (not active_only or c.holder is not None)
+        ]
+        return sorted(rows, key=lambda c: c.id)
+
+
+@attrs.frozen(kw_only=True)
+class _MoveRow:
+    id: UUID
+    move: Move
+    version: int = 0
+
+
+class MemoryMoveLog:
+    """The movement log in memory."""
+
+    table = "loyalty_moves"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def append(self, moves: Sequence[Move]) -> None:
+        for move in moves:
+            self._tx.add(self.table, _MoveRow(id=move.id, move=move))
+
+    def list(
+        self, *, card_id: CardId | None = None, since: datetime | None = None
+    ) -> Sequence[Move]:
+        moves = [
+            r.move
+            for r in self._tx.rows(self.table)
+            if (card_id is None or r.move.card_id == card_id)
+            and (since is None or r.move.at >= since)
+        ]
+        return sorted(moves, key=lambda m: (m.at, m.id))
+
+
+@attrs.frozen(kw_only=True)
+class _FactsRow:
+    id: UUID
+    facts: CustomerFacts
+    version: int = 0
+
+
+class MemoryLoyaltyFacts:
+    """Customer facts in memory; a write conflicts with a concurrent write of the same customer."""
+
+    table = "loyalty_facts"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._read: dict[UUID, int] = {}
+
+    def _row(self, customer: UUID) -> _FactsRow | None:
+        row: _FactsRow | None = self._tx.get(self.table, customer)
+        if row is not None:
+            self._read.setdefault(customer, row.version)
+        return row
+
+    def get(self, customer: UUID) -> CustomerFacts | None:
+        row = self._row(customer)
+        return None if row is None else row.facts
+
+    def put(self, customer: UUID, facts: CustomerFacts) -> None:
+        row = self._row(customer)
+        if row is None:
+            self._tx.add(self.table, _FactsRow(id=customer, facts=facts))
+        else:
+            version = self._read.get(customer, row.version)
+            self._tx.save(self.table, _FactsRow(id=customer, facts=facts, version=version))
+
+    def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
+        facts = (self.get(customer) or CustomerFacts()).apply(delta)
+        self.put(customer, facts)
+        return facts
+
+    def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:
+        rows: list[_FactsRow] = list(self._tx.rows(self.table))
+        return [(r.id, r.facts) for r in sorted(rows, key=lambda r: r.id)]

@@ -1,0 +1,312 @@
+"""``crm board``: the loyalty ladder as a kanban board (C8)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import attrs
+import click
+from returns.result import Failure, Result
+
+from crmcore.app.context import App, Settings
+from crmcore.app.errors import AppError
+from crmcore.app.loyalty import (
+    BoardView,
+    board_view,
+    cohort_revenue,
+    movements,
+    override_card,
+    place_all,
+    release_card,
+    stuck_report,
+    take_card,
+)
+from crmcore.app.loyalty_config import BOARD_ENV, default_template, load_board
+from crmcore.app.loyalty_import import read_customers_csv
+from crmcore.domain.errors import InvalidInput
+from crmcore.domain.loyalty import CardId
+
+T = TypeVar("T")
+
+EXIT_REFUSED = 1  # as in crmcore.app.cli.main: a refused command
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_REFUSED)
+
+
+def _unwrap(result: Result[T, AppError]) -> T:
+    if isinstance(result, Failure):
+        error = result.failure()
+        if isinstance(error, InvalidInput):
+            for item in error.errors:
+                click.echo(f"error: {item}", err=True)
+            sys.exit(EXIT_REFUSED)
+        _fail(str(error))
+    return result.unwrap()
+
+
+def _plain(value: Any) -> Any:
+    """A JSON/CSV-ready form of a report value."""
+    if attrs.has(type(value)):
+        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | Decimal):
+        return True
+    return isinstance(value, str) and value.replace(".", "", 1).isdigit()
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Plain aligned text: numbers right, text left."""
+    cells = [[str(h) for h in headers], *[["" if v is None else str(v) for v in r] for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [
+        any(_number(r[i]) for r in rows) and all(_number(r[i]) or r[i] in ("", None) for r in rows)
+        for i in range(len(headers))
+    ]
+    lines = []
+    for row in cells:
+        parts = [
+            cell.rjust(w) if num else cell.ljust(w)
+            for cell, w, num in zip(row, widths, numeric, strict=True)
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[object]], data: Any) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(_plain(data), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows([["" if v is None else _plain(v) for v in r] for r in rows])
+        click.echo(out.getvalue(), nl=False)
+    else:
+        click.echo(_table(headers, rows))
+
+
+def _card_id(raw: str) -> CardId:
+    try:
+        return CardId(UUID(raw.strip()))
+    except ValueError:
+        _fail(f"CARD: {raw!r} is not a card id (the customer's UUID)")
+        raise  # pragma: no cover - _fail exits
+
+
+@click.group()
+@click.option(
+    "--board",
+    "board_file",
+    envvar=BOARD_ENV,
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Board TOML replacing the default seven-level ladder (also ${BOARD_ENV}).",
+)
+@click.pass_context
+def board(ctx: click.Context, board_file: str | None) -> None:
+    """The loyalty ladder as a kanban board: levels, cards, WIP limits, moves."""
+    if ctx.resilient_parsing or ctx.invoked_subcommand == "template":
+        return
+    config = load_board(board_file)
+    if isinstance(config, Failure):
+        for item in config.failure().errors:
+            click.echo(f"error: {item}", err=True)
+        sys.exit(EXIT_REFUSED)
+    settings: Settings = ctx.obj
+    ctx.obj = attrs.evolve(settings, board=config.unwrap())
+
+
+def _app(ctx: click.Context) -> App:
+    from crmcore.app.cli.main import app_from  # main imports this module to register it
+
+    return app_from(ctx)
+
+
+def _bar(progress: float, width: int = 10) -> str:
+    filled = round(progress * width)
+    return "[" + "#" * filled + "-" * (width - filled) + f"] {progress * 100:3.0f}%"
+
+
+@board.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def show(ctx: click.Context, fmt: str) -> None:
+    """Columns with card counts, WIP use, progress to the target and revenue."""
+    view: BoardView = _unwrap(board_view(_app(ctx)))
+    headers = ["#", "level", "cards", "wip", "target", "progress", "revenue", "exit metric"]
+    rows = [
+        [
+            i,
+            c.name,
+            c.cards,
+            f"{c.active}/{c.wip_limit}",
+            c.target,
+            _bar(c.progress),
+            c.revenue,
+            c.exit,
+        ]
+        for i, c in enumerate(view.columns, start=1)
+    ]
+    if fmt == "table":
+        rows.append(["", "total", view.cards, "", view.target, "", "", ""])
+    data = {
+        "cards": view.cards,
+        "target": view.target,
+        "columns": [{**_plain(c), "progress": round(c.progress, 4)} for c in view.columns],
+    }
+    _emit(fmt, headers, rows, data)
+
+
+@board.command()
+@click.option(
+    "--facts",
+    "facts_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="CSV of customers to import first: customer,name,contact,kind,first_interaction,<facts>.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def place(ctx: click.Context, facts_file: str | None, fmt: str) -> None:
+    """Place every customer on the highest level its facts support (idempotent)."""
+    imports = []
+    if facts_file is not None:
+        text = Path(facts_file).read_text(encoding="utf-8-sig")
+        imports = _unwrap(read_customers_csv(text))
+    app = _app(ctx)
+    done = _unwrap(place_all(app, imports=imports))
+    view = _unwrap(board_view(app))
+    if fmt == "json":
+        click.echo(
+            json.dumps({"placement": _plain(done), "columns": _plain(view.columns)}, indent=2)
+        )
+        return
+    click.echo(
+        f"imported {done.imported}, opened {done.opened}, moved {done.moved}, "
+        f"unchanged {done.unchanged}, skipped {len(done.skipped)}"
+    )
+    click.echo(_table(["level", "cards"], [[c.name, c.cards] for c in view.columns]))
+
+
+@board.command()
+@click.argument("card")
+@click.option("--owner", required=True, help="The team member who works on the card.")
+@click.pass_context
+def take(ctx: click.Context, card: str, owner: str) -> None:
+    """Make a card active for OWNER (refused beyond the column's WIP limit)."""
+    taken = _unwrap(take_card(_app(ctx), _card_id(card), owner=owner))
+    click.echo(f"{taken.name} ({taken.level}) taken by {taken.holder}")
+
+
+@board.command()
+@click.argument("card")
+@click.pass_context
+def release(ctx: click.Context, card: str) -> None:
+    """Make a card inactive again."""
+    released = _unwrap(release_card(_app(ctx), _card_id(card)))
+    click.echo(f"{released.name} ({released.level}) released")
+
+
+@board.command()
+@click.argument("card")
+@click.option("--to", "to", required=True, help="The target level key.")
+@click.option("--reason", required=True, help="Why the operator overrides the metrics.")
+@click.pass_context
+def move(ctx: click.Context, card: str, to: str, reason: str) -> None:
+    """Override: move a card to any level (left too), with a recorded reason."""
+    moved = _unwrap(override_card(_app(ctx), _card_id(card), to=to, reason=reason))
+    click.echo(f"{moved.name} moved to {moved.level}")
+
+
+def _days(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+@board.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def stuck(ctx: click.Context, fmt: str) -> None:
+    """Per transition: waiting cards, median and p90 wait (days), and the playbook."""
+    rows = _unwrap(stuck_report(_app(ctx)))
+    headers = ["transition", "waiting", "median_days", "p90_days", "exit metric", "playbook"]
+    table = [
+        [
+            f"{r.from_level} -> {r.to_level}",
+            r.waiting,
+            _days(r.median_days),
+            _days(r.p90_days),
+            r.exit,
+            r.playbook,
+        ]
+        for r in rows
+    ]
+    _emit(fmt, headers, table, rows)
+
+
+def _since(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        _fail(f"--since: {raw!r} must be a date (YYYY-MM-DD)")
+        raise  # pragma: no cover - _fail exits
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@board.command(name="movements")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--since", default=None, help="Only moves on or after this date (YYYY-MM-DD).")
+@click.pass_context
+def movements_cmd(ctx: click.Context, fmt: str, since: str | None) -> None:
+    """The movement log: card, from, to, at, cause, override reason."""
+    moves = _unwrap(movements(_app(ctx), since=_since(since)))
+    headers = ["card", "from", "to", "at", "cause", "override_reason"]
+    rows = [
+        [str(m.card_id), m.from_level, m.to_level, m.at.isoformat(), m.cause, m.override_reason]
+        for m in moves
+    ]
+    _emit(fmt, headers, rows, moves)
+
+
+@board.command(name="cohort-revenue")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def cohort_revenue_cmd(ctx: click.Context, fmt: str) -> None:
+    """Revenue per first-interaction-month cohort and level."""
+    rows = _unwrap(cohort_revenue(_app(ctx)))
+    headers = ["cohort", "level", "customers", "revenue"]
+    _emit(fmt, headers, [[r.cohort, r.level, r.customers, r.revenue] for r in rows], rows)
+
+
+@board.command()
+def template() -> None:
+    """Print the default board TOML (a starting point for --board)."""
+    click.echo(default_template(), nl=False)

@@ -1,0 +1,53 @@
+"""Ports of the loyalty board (C8): cards, the movement log and customer facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from crmcore.domain.loyalty import Card, CardId, Move
+from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+
+
+class CardRepository(Protocol):
+    """One card per customer, by id and by column."""
+
+    def get(self, card_id: CardId) -> Card | None: ...
+    def add(self, card: Card) -> None: ...
+    def save(self, card: Card) -> None: ...
+    def list(self, *, level: str | None = None, active_only: bool = False) -> Sequence[Card]:
+        """Cards ordered by id, optionally of one column and only the held ones."""
+        ...
+
+
+class MoveLog(Protocol):
+    """The append-only log of card movements."""
+
+    def append(self, moves: Sequence[Move]) -> None: ...
+    def list(
+        self, *, card_id: CardId | None = None, since: datetime | None = None
+    ) -> Sequence[Move]:
+        """Moves in the order they happened (by ``at``, then id)."""
+        ...
+
+
+class LoyaltyFacts(Protocol):
+    """The facts of each customer that the exit metrics read."""
+
+    def get(self, customer: UUID) -> CustomerFacts | None: ...
+    def put(self, customer: UUID, facts: CustomerFacts) -> None:
+        """Store ``facts`` as the customer's facts (insert or replace)."""
+        ...
+
+    def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
+        """Apply ``delta`` (counters add, values replace) and return the new facts.
+
+        A customer without facts starts from empty facts.
+        """
+        ...
+
+    def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:
+        """Every customer's facts, ordered by customer id."""
+        ...
