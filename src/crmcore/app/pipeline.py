@@ -151,7 +151,12 @@ def _services(app: App) -> PipelineServices:
 
 
 def ingest_events(
-    app: App, batch: Iterable[RawEvent], *, source: str = "api", first_line: int = 1
+    app: App,
+    batch: Iterable[RawEvent],
+    *,
+    source: str = "api",
+    first_line: int = 1,
+    line_numbers: Sequence[int] | None = None,
 ) -> Result[IngestReport, AppError]:
     """Accept a batch: valid events into the inbox, invalid ones into failed events.
 
@@ -163,7 +168,8 @@ def ingest_events(
     entries: dict[str, InboxEntry] = {}
     duplicates = 0
     rejected: list[tuple[Rejected, FailedEvent]] = []
-    for line, raw in enumerate(batch, start=first_line):
+    for index, raw in enumerate(batch):
+        line = line_numbers[index] if line_numbers is not None else first_line + index
         value, text, errors = decode_raw(raw)
         if not errors:
             parsed = parse_interaction(value, region=region)

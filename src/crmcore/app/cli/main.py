@@ -57,3 +57,10 @@ def demo(ctx: click.Context) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+from crmcore.app.cli.events import events as _events  # noqa: E402
+from crmcore.app.cli.review import review as _review  # noqa: E402
+
+cli.add_command(_events)
+cli.add_command(_review)
