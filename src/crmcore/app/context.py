@@ -10,6 +10,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.errors import AppError, Conflict, StorageFailure
+from crmcore.app.pipeline_config import PipelineServices
 from crmcore.domain.loyalty import BoardConfig
 from crmcore.domain.money import DEFAULT_CURRENCY
 from crmcore.domain.phone import DEFAULT_REGION
@@ -59,6 +60,7 @@ class App:
     ids: IdSource
     publisher: EventPublisher
     settings: Settings
+    pipeline: PipelineServices | None = None
 
 
 def transact(app: App, work: Callable[[UnitOfWork], Result[T, AppError]]) -> Result[T, AppError]:

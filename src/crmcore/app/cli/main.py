@@ -70,3 +70,9 @@ leads_rescore.attach(cli)
 from crmcore.app.cli.board import board  # noqa: E402 - registered after cli is defined
 
 cli.add_command(board)
+
+from crmcore.app.cli.events import events as _events  # noqa: E402
+from crmcore.app.cli.review import review as _review  # noqa: E402
+
+cli.add_command(_events)
+cli.add_command(_review)

@@ -1,0 +1,311 @@
+"""Memory adapters of the pipeline ports, over the same staged :class:`Transaction`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+import attrs
+
+from crmcore.adapters.memory.database import MemoryDatabase, Transaction
+from crmcore.adapters.memory.uow import MemoryUnitOfWork
+from crmcore.domain.ids import ContactId
+from crmcore.domain.inbox import (
+    INBOX_NAMESPACE,
+    FailedEvent,
+    FailedStatus,
+    InboxEntry,
+    InboxStatus,
+    entry_key,
+)
+from crmcore.domain.insight import CustomerFacts, Scalar
+from crmcore.domain.interactions import BillingKind
+from crmcore.domain.money import Money
+from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
+from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.ports.errors import ConcurrentModification
+from crmcore.ports.system import Clock, IdSource
+
+
+class MemoryInbox:
+    """The inbox as one transaction sees it."""
+
+    table = "inbox"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def add_many(self, entries: Sequence[InboxEntry]) -> int:
+        added = 0
+        for entry in entries:
+            if self._tx.get(self.table, entry.id) is None:
+                self._tx.add(self.table, entry)
+                added += 1
+        return added
+
+    def get(self, event_id: str) -> InboxEntry | None:
+        row: InboxEntry | None = self._tx.get(self.table, entry_key(event_id))
+        return row
+
+    def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
+        due = [e for e in self._tx.rows(self.table) if e.is_due(now)]
+        due.sort(key=_time_order)
+        return due[:limit]
+
+    def save(self, entry: InboxEntry) -> None:
+        stored = self._tx.get(self.table, entry.id)
+        if stored is None or stored.version != entry.version:
+            raise ConcurrentModification(self.table, entry.event_id, entry.version)
+        self._tx.save(self.table, entry)
+
+    def counts(self) -> Mapping[InboxStatus, int]:
+        return Counter(e.status for e in self._tx.rows(self.table))
+
+    def list(self, *, status: InboxStatus | None = None, limit: int = 100) -> Sequence[InboxEntry]:
+        rows = [e for e in self._tx.rows(self.table) if status is None or e.status == status]
+        rows.sort(key=_time_order)
+        return rows[:limit]
+
+
+def _time_order(entry: InboxEntry) -> tuple[datetime, str]:
+    return (entry.occurred_at or entry.received_at, entry.event_id)
+
+
+class MemoryFailedEvents:
+    """Failed events in memory."""
+
+    table = "failed_events"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def add(self, failed: FailedEvent) -> None:
+        self._tx.add(self.table, failed)
+
+    def get(self, failed_id: UUID) -> FailedEvent | None:
+        row: FailedEvent | None = self._tx.get(self.table, failed_id)
+        return row
+
+    def save(self, failed: FailedEvent) -> None:
+        self._tx.save(self.table, failed)
+
+    def list(
+        self, *, status: FailedStatus | None = FailedStatus.OPEN, limit: int = 100
+    ) -> Sequence[FailedEvent]:
+        rows = [r for r in self._tx.rows(self.table) if status is None or r.status == status]
+        rows.sort(key=lambda r: (r.received_at, r.id))
+        return rows[:limit]
+
+
+class MemoryReviewQueue:
+    """Review items in memory."""
+
+    table = "review_items"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def add(self, item: ReviewItem) -> None:
+        self._tx.add(self.table, item)
+
+    def get(self, item_id: UUID) -> ReviewItem | None:
+        row: ReviewItem | None = self._tx.get(self.table, item_id)
+        return row
+
+    def save(self, item: ReviewItem) -> None:
+        self._tx.save(self.table, item)
+
+    def list(
+        self,
+        *,
+        status: ReviewStatus | None = ReviewStatus.OPEN,
+        reason: ReviewReason | None = None,
+        limit: int = 100,
+    ) -> Sequence[ReviewItem]:
+        rows = [
+            r
+            for r in self._tx.rows(self.table)
+            if (status is None or r.status == status) and (reason is None or r.reason == reason)
+        ]
+        rows.sort(key=lambda r: (r.created_at, r.id))
+        return rows[:limit]
+
+
+@attrs.frozen(kw_only=True)
+class FactRow:
+    """One derived fact: a purchase, an engagement, a sentiment, a loyalty or billing fact."""
+
+    id: UUID
+    contact_id: ContactId
+    event_id: str
+    kind: str
+    name: str = ""
+    value: Any = None
+    occurred_at: datetime
+    version: int = 0
+
+
+class MemoryFactSink:
+    """Every derived fact in one memory table, keyed by (kind, event, name)."""
+
+    table = "facts"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def _put(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        kind: str,
+        occurred_at: datetime,
+        name: str = "",
+        value: Any = None,
+    ) -> None:
+        key = uuid5(INBOX_NAMESPACE, f"{kind}\x00{event_id}\x00{name}")
+        if self._tx.get(self.table, key) is not None:
+            return
+        self._tx.add(
+            self.table,
+            FactRow(
+                id=key,
+                contact_id=contact_id,
+                event_id=event_id,
+                kind=kind,
+                name=name,
+                value=value,
+                occurred_at=occurred_at,
+            ),
+        )
+
+    def record_purchase(
+        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
+    ) -> None:
+        self._put(
+            contact_id=contact_id,
+            event_id=event_id,
+            kind="purchase",
+            occurred_at=occurred_at,
+            value=amount,
+        )
+
+    def record_engagement(
+        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
+    ) -> None:
+        self._put(
+            contact_id=contact_id,
+            event_id=event_id,
+            kind="engagement",
+            name=kind,
+            occurred_at=occurred_at,
+        )
+
+    def record_sentiment(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        sentiment: Sentiment,
+        occurred_at: datetime,
+    ) -> None:
+        self._put(
+            contact_id=contact_id,
+            event_id=event_id,
+            kind="sentiment",
+            occurred_at=occurred_at,
+            value=sentiment,
+        )
+
+    def record_loyalty_fact(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        name: str,
+        value: Scalar,
+        occurred_at: datetime,
+    ) -> None:
+        self._put(
+            contact_id=contact_id,
+            event_id=event_id,
+            kind="loyalty",
+            name=name,
+            value=value,
+            occurred_at=occurred_at,
+        )
+
+    def record_billing(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        kind: BillingKind,
+        amount: Money | None,
+        occurred_at: datetime,
+    ) -> None:
+        self._put(
+            contact_id=contact_id,
+            event_id=event_id,
+            kind="billing",
+            name=kind.value,
+            value=amount,
+            occurred_at=occurred_at,
+        )
+
+    def rows(self, contact_id: ContactId | None = None) -> list[FactRow]:
+        """Every fact (of one contact), in time order."""
+        rows = [
+            r for r in self._tx.rows(self.table) if contact_id is None or r.contact_id == contact_id
+        ]
+        rows.sort(key=lambda r: (r.occurred_at, r.event_id, r.kind, r.name))
+        return rows
+
+    def facts_for(self, contact_id: ContactId) -> CustomerFacts:
+        return facts_from_rows(self.rows(contact_id))
+
+
+def facts_from_rows(rows: Sequence[FactRow]) -> CustomerFacts:
+    """Fold time-ordered fact rows into a :class:`CustomerFacts`."""
+    purchases: list[tuple[datetime, Money]] = []
+    sentiments: list[tuple[datetime, SentimentLabel]] = []
+    engagement: Counter[str] = Counter()
+    loyalty: dict[str, Scalar] = {}
+    cancelled = False
+    for row in rows:
+        if row.kind == "purchase":
+            purchases.append((row.occurred_at, row.value))
+        elif row.kind == "engagement":
+            engagement[row.name] += 1
+        elif row.kind == "sentiment":
+            sentiments.append((row.occurred_at, row.value.label))
+        elif row.kind == "loyalty":
+            loyalty[row.name] = row.value
+        elif row.kind == "billing":
+            if row.name == BillingKind.SUBSCRIPTION_CANCELLED:
+                cancelled = True
+            elif row.name == BillingKind.SUBSCRIPTION_RENEWED:
+                cancelled = False
+    return CustomerFacts(
+        purchases=tuple(purchases),
+        email_opens=engagement["email_opened"],
+        email_clicks=engagement["email_clicked"],
+        logins=engagement["app_login"],
+        sentiments=tuple(sentiments),
+        cancelled=cancelled,
+        loyalty=loyalty,
+    )
+
+
+class MemoryPipelineUnitOfWork(MemoryUnitOfWork):
+    """The memory unit of work with the pipeline's stores in the same transaction."""
+
+    def __init__(self, db: MemoryDatabase, *, clock: Clock, ids: IdSource) -> None:
+        super().__init__(db, clock=clock, ids=ids)
+        self.inbox = MemoryInbox(self._tx)
+        self.failed_events = MemoryFailedEvents(self._tx)
+        self.review_queue = MemoryReviewQueue(self._tx)
+        self.facts = MemoryFactSink(self._tx)

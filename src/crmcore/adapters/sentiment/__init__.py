@@ -1,0 +1,1 @@
+"""Sentiment analysers: the deterministic lexicon model (default)."""

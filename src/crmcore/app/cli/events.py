@@ -1,0 +1,254 @@
+"""``crm events``: ingest JSON lines, work the inbox, status, schemas, failed events.
+
+Exit codes: 0 success; 1 refused (the message says why); 3 ``ingest`` accepted the file
+but some lines were rejected (they are kept: ``crm events failed list``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import IO, Any, TypeVar
+from uuid import UUID
+
+import attrs
+import click
+from returns.result import Failure, Result
+
+from crmcore.app.context import App
+from crmcore.app.errors import AppError
+from crmcore.app.logging import configure_logging
+from crmcore.app.pipeline import (
+    discard_failed,
+    ingest_events,
+    list_failed,
+    pipeline_status,
+    process_inbox,
+    retry_failed,
+    revive_dead,
+)
+from crmcore.codec.interaction_schemas import schema_text
+from crmcore.domain.inbox import FailedStatus
+from crmcore.domain.interactions import InteractionType
+
+EXIT_REFUSED = 1
+EXIT_REJECTED_LINES = 3
+INGEST_BATCH = 1000
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def formats(command: F) -> F:
+    """The ``--format table|json`` option."""
+    option = click.option(
+        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    )
+    return option(command)
+
+
+def app_from(ctx: click.Context) -> App:
+    """The application of this invocation (built by the main CLI module)."""
+    from crmcore.app.cli.main import app_from as build
+
+    return build(ctx)
+
+
+def unwrap(result: Result[Any, AppError]) -> Any:
+    """The value, or the error on stderr and exit code 1."""
+    if isinstance(result, Failure):
+        click.echo(f"error: {result.failure()}", err=True)
+        sys.exit(EXIT_REFUSED)
+    return result.unwrap()
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group("events")
+@click.option("--log-level", default="WARNING", show_default=True, help="Pipeline log level.")
+@click.option("--log-json", is_flag=True, help="Log pipeline steps as JSON lines on stderr.")
+def events(log_level: str, log_json: bool) -> None:
+    """The event pipeline: ingest, process, monitor and repair incoming events."""
+    configure_logging(level=log_level, json_format=log_json)
+
+
+def _lines(stream: IO[bytes]) -> Iterator[bytes]:
+    for raw in stream:
+        line = raw.rstrip(b"\r\n")
+        yield line
+
+
+@events.command("ingest")
+@click.argument("source", type=click.File("rb"))
+@formats
+@click.pass_context
+def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
+    """Accept events from a JSON-lines FILE (or - for stdin), one transaction per batch.
+
+    Blank lines are skipped; every bad line is reported with its number and kept in the
+    failed-events store; the rest of the file is accepted.
+    """
+    app = app_from(ctx)
+    accepted = duplicates = 0
+    rejected: list[dict[str, Any]] = []
+    numbered = ((n, line) for n, line in enumerate(_lines(source), start=1) if line.strip())
+    while True:
+        chunk = list(islice(numbered, INGEST_BATCH))
+        if not chunk:
+            break
+        report = unwrap(
+            ingest_events(
+                app,
+                [line for _, line in chunk],
+                source="cli",
+                line_numbers=[n for n, _ in chunk],
+            )
+        )
+        accepted += report.accepted
+        duplicates += report.duplicates
+        rejected.extend(
+            {
+                "line": r.line,
+                "event_id": r.event_id,
+                "failed_id": str(r.failed_id),
+                "errors": [
+                    {"path": e.field, "reason": e.reason, "value": e.value} for e in r.errors
+                ],
+            }
+            for r in report.rejected
+        )
+    if fmt == "json":
+        emit_json({"accepted": accepted, "duplicates": duplicates, "rejected": rejected})
+    else:
+        click.echo(f"accepted {accepted}, duplicates {duplicates}, rejected {len(rejected)}")
+        for r in rejected:
+            for e in r["errors"]:
+                click.echo(f"line {r['line']}: {e['path']}: {e['reason']}", err=True)
+    if rejected:
+        sys.exit(EXIT_REJECTED_LINES)
+
+
+@events.command("work")
+@click.option("--once", is_flag=True, help="Process one batch and stop.")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--worker", default="cli", show_default=True, help="This worker's name.")
+@formats
+@click.pass_context
+def work(ctx: click.Context, once: bool, batch: int, worker: str, fmt: str) -> None:
+    """Process due inbox events until none is left (or one batch with --once)."""
+    report = unwrap(process_inbox(app_from(ctx), batch=batch, worker=worker, once=once))
+    fields = attrs.asdict(report)
+    if fmt == "json":
+        emit_json(fields)
+    else:
+        click.echo(", ".join(f"{k} {v}" for k, v in fields.items()))
+
+
+@events.command("status")
+@formats
+@click.pass_context
+def status(ctx: click.Context, fmt: str) -> None:
+    """Inbox counts by status, dead letters, open failed events and review items."""
+    st = unwrap(pipeline_status(app_from(ctx)))
+    dead = [
+        {"event_id": e.event_id, "attempts": e.attempts, "last_error": e.last_error}
+        for e in st.dead
+    ]
+    if fmt == "json":
+        emit_json(
+            {
+                "inbox": dict(st.inbox),
+                "dead": dead,
+                "failed_open": st.failed_open,
+                "review_open": st.review_open,
+            }
+        )
+        return
+    for name, count in st.inbox.items():
+        click.echo(f"{name:<12}{count:>8}")
+    click.echo(f"{'failed':<12}{st.failed_open:>8}  (crm events failed list)")
+    click.echo(f"{'to review':<12}{st.review_open:>8}  (crm review list)")
+    for d in dead:
+        click.echo(f"dead: {d['event_id']} after {d['attempts']} attempts: {d['last_error']}")
+
+
+@events.command("schema")
+@click.argument("kind", type=click.Choice([t.value for t in InteractionType]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of one event type."""
+    click.echo(schema_text(kind), nl=False)
+
+
+@events.command("revive")
+@click.argument("event_id")
+@click.pass_context
+def revive(ctx: click.Context, event_id: str) -> None:
+    """Give a dead-lettered event a fresh set of attempts."""
+    entry = unwrap(revive_dead(app_from(ctx), event_id))
+    click.echo(f"{entry.event_id} is pending again")
+
+
+@events.group("failed")
+def failed() -> None:
+    """Events that could not be accepted: list, retry after a fix, discard."""
+
+
+@failed.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in FailedStatus] + ["all"]),
+    default="open",
+    show_default=True,
+)
+@click.option("--limit", default=100, show_default=True)
+@formats
+@click.pass_context
+def failed_list(ctx: click.Context, status: str, limit: int, fmt: str) -> None:
+    """Failed events with every reason."""
+    wanted = None if status == "all" else FailedStatus(status)
+    rows = unwrap(list_failed(app_from(ctx), status=wanted, limit=limit))
+    data = [
+        {
+            "id": str(f.id),
+            "event_id": f.event_id,
+            "line": f.line,
+            "status": f.status.value,
+            "attempts": f.attempts,
+            "errors": [{"path": e.field, "reason": e.reason} for e in f.errors],
+        }
+        for f in rows
+    ]
+    if fmt == "json":
+        emit_json(data)
+        return
+    for f in data:
+        reasons = "; ".join(f"{e['path']}: {e['reason']}" for e in f["errors"])
+        click.echo(f"{f['id']}  {f['event_id'] or '-'}  line {f['line']}  {reasons}")
+
+
+@failed.command("retry")
+@click.argument("failed_id", type=click.UUID)
+@click.option("--payload", type=click.File("rb"), help="A corrected event (one JSON object).")
+@click.pass_context
+def failed_retry(ctx: click.Context, failed_id: UUID, payload: IO[bytes] | None) -> None:
+    """Validate a failed event again, as stored or as corrected with --payload."""
+    fixed = payload.read() if payload is not None else None
+    outcome = unwrap(retry_failed(app_from(ctx), failed_id, fixed=fixed))
+    if outcome.accepted:
+        click.echo(f"{failed_id} accepted into the inbox")
+        return
+    for e in outcome.errors:
+        click.echo(f"still invalid: {e.field}: {e.reason}", err=True)
+    sys.exit(EXIT_REFUSED)
+
+
+@failed.command("discard")
+@click.argument("failed_id", type=click.UUID)
+@click.pass_context
+def failed_discard(ctx: click.Context, failed_id: UUID) -> None:
+    """Give up on a failed event (it stays listed with --status discarded)."""
+    unwrap(discard_failed(app_from(ctx), failed_id))
+    click.echo(f"{failed_id} discarded")

@@ -1,0 +1,112 @@
+"""``crm review``: the manual-review queue (list, show, resolve)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import click
+
+from crmcore.app.cli.events import EXIT_REFUSED, app_from, emit_json, formats, unwrap
+from crmcore.app.pipeline import list_reviews, resolve_review, show_review
+from crmcore.domain.ids import ContactId
+from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
+from crmcore.domain.sentiment import SentimentLabel
+
+
+def _item(item: ReviewItem) -> dict[str, Any]:
+    return {
+        "id": str(item.id),
+        "event_id": item.event_id,
+        "reason": item.reason.value,
+        "detail": item.detail,
+        "proposed_action": item.proposed_action,
+        "proposed_label": item.proposed_label.value if item.proposed_label else None,
+        "confidence": item.confidence,
+        "candidates": [str(c) for c in item.candidates],
+        "status": item.status.value,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+@click.group("review")
+def review() -> None:
+    """Events the pipeline could not decide on its own."""
+
+
+@review.command("list")
+@click.option("--reason", type=click.Choice([r.value for r in ReviewReason]))
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in ReviewStatus] + ["all"]),
+    default="open",
+    show_default=True,
+)
+@formats
+@click.pass_context
+def list_cmd(ctx: click.Context, reason: str | None, status: str, fmt: str) -> None:
+    """Review items, oldest first."""
+    items = unwrap(
+        list_reviews(
+            app_from(ctx),
+            reason=ReviewReason(reason) if reason else None,
+            status=None if status == "all" else ReviewStatus(status),
+        )
+    )
+    if fmt == "json":
+        emit_json([_item(i) for i in items])
+        return
+    for i in items:
+        click.echo(f"{i.id}  {i.reason.value:<16} {i.event_id}  → {i.proposed_action}")
+
+
+@review.command("show")
+@click.argument("item_id", type=click.UUID)
+@formats
+@click.pass_context
+def show(ctx: click.Context, item_id: UUID, fmt: str) -> None:
+    """One item with its event."""
+    view = unwrap(show_review(app_from(ctx), item_id))
+    data = {**_item(view.item), "event": view.event}
+    if fmt == "json":
+        emit_json(data)
+        return
+    for key, value in data.items():
+        click.echo(f"{key:<16}{value}")
+
+
+@review.command("resolve")
+@click.argument("item_id", type=click.UUID)
+@click.option("--label", type=click.Choice([s.value for s in SentimentLabel]))
+@click.option("--match", "match", type=click.UUID, help="The contact this event is about.")
+@click.option("--discard", is_flag=True, help="Drop the event on purpose.")
+@click.option("--by", default=None, help="Who decided (recorded).")
+@click.pass_context
+def resolve(
+    ctx: click.Context,
+    item_id: UUID,
+    label: str | None,
+    match: UUID | None,
+    discard: bool,
+    by: str | None,
+) -> None:
+    """Resolve with exactly one of --label, --match, --discard; the event is then applied."""
+    if (label is not None) + (match is not None) + discard != 1:
+        click.echo("error: give exactly one of --label, --match, --discard", err=True)
+        raise SystemExit(EXIT_REFUSED)
+    outcome = unwrap(
+        resolve_review(
+            app_from(ctx),
+            item_id,
+            label=SentimentLabel(label) if label else None,
+            contact_id=ContactId(match) if match else None,
+            discard=discard,
+            by=by,
+        )
+    )
+    if outcome.follow_up is not None:
+        click.echo(f"resolved; the event needs another review: {outcome.follow_up.id}")
+    elif outcome.applied:
+        click.echo(f"resolved; event {outcome.item.event_id} applied")
+    else:
+        click.echo(f"{outcome.item.status.value}; event {outcome.item.event_id}")

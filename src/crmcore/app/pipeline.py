@@ -1,0 +1,1019 @@
+"""Event pipeline use cases (C10): accept, process, retry, review.
+
+Accepting stores valid events in the inbox and invalid ones in the failed-events store,
+one transaction per batch. Processing claims due entries with a lease, then applies each
+one in its own unit of work *together with* marking it done, so a crash or a re-delivery
+never applies an event twice. A failing downstream port puts the entry back with a
+backoff; what a model cannot decide goes to the review queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.app.context import App
+from crmcore.app.errors import AppError, Conflict, NotFound, StorageFailure
+from crmcore.app.logging import get_logger, log_step
+from crmcore.app.pipeline_config import PipelineServices
+from crmcore.domain.activity import Activity, ActivityType
+from crmcore.domain.contact import Contact, LifecycleStage
+from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
+from crmcore.domain.events import DomainEvent
+from crmcore.domain.ids import ActivityId, ContactId
+from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
+from crmcore.domain.insight import CustomerStatus
+from crmcore.domain.interactions import (
+    ActionGenerated,
+    AppLogin,
+    Billing,
+    BillingKind,
+    EmailClicked,
+    EmailEngagement,
+    EmailOpened,
+    Feedback,
+    FeedbackAnalysed,
+    FormAnswer,
+    Interaction,
+    InteractionType,
+    Purchase,
+    PurchaseRecorded,
+    parse_interaction,
+)
+from crmcore.domain.lead import Engagement
+from crmcore.domain.matching import Ambiguous, CreateContact, Matched, decide_match
+from crmcore.domain.names import PersonName
+from crmcore.domain.review import (
+    Resolution,
+    ReviewItem,
+    ReviewReason,
+    ReviewStatus,
+    queued,
+)
+from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.ports.errors import ConcurrentModification, StorageError
+from crmcore.ports.pipeline import DownstreamUnavailable, PipelineUnitOfWork
+
+MAX_LINE = 1_000_000
+_log = get_logger()
+
+
+# --- accepting ----------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Rejected:
+    """One input that was not accepted, where it was, and why."""
+
+    line: int
+    event_id: str | None
+    errors: tuple[FieldError, ...]
+    failed_id: UUID
+
+
+@attrs.frozen(kw_only=True)
+class IngestReport:
+    """What a batch did: accepted, already known, rejected (kept in failed events)."""
+
+    accepted: int
+    duplicates: int
+    rejected: tuple[Rejected, ...] = ()
+
+
+RawEvent = Mapping[str, Any] | str | bytes
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_raw(raw: RawEvent) -> tuple[object, str, tuple[FieldError, ...]]:
+    """The JSON value of one input, its text, and the errors of reading it."""
+    if isinstance(raw, Mapping):
+        try:
+            return raw, json.dumps(raw, ensure_ascii=False, default=str), ()
+        except ValueError as exc:  # circular structures
+            return None, repr(raw)[:MAX_LINE], (FieldError(field="$", value="", reason=str(exc)),)
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            shown = raw[:MAX_LINE].decode("utf-8", errors="replace")
+            return (
+                None,
+                shown,
+                (
+                    FieldError(
+                        field="$",
+                        value=repr(raw[exc.start : exc.start + 8]),
+                        reason=f"not UTF-8 (byte {exc.start}: {exc.reason})",
+                    ),
+                ),
+            )
+    else:
+        text = raw
+    text = text.lstrip("\ufeff")
+    if len(text) > MAX_LINE:
+        return (
+            None,
+            text[:MAX_LINE],
+            (FieldError(field="$", value=text[:40], reason=f"longer than {MAX_LINE} characters"),),
+        )
+    try:
+        return json.loads(text, parse_constant=_no_constants), text, ()
+    except (ValueError, RecursionError) as exc:
+        reason = (
+            f"not valid JSON: {exc.msg} at column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else f"not valid JSON: {exc}"
+        )
+        return None, text, (FieldError(field="$", value=text[:40], reason=reason),)
+
+
+def _event_id_of(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        raw = value.get("id")
+        if isinstance(raw, str) and 0 < len(raw) <= 200:
+            return raw
+    return None
+
+
+def _services(app: App) -> PipelineServices:
+    if app.pipeline is None:
+        raise StorageError("the event pipeline is not configured for this database")
+    return app.pipeline
+
+
+def ingest_events(
+    app: App,
+    batch: Iterable[RawEvent],
+    *,
+    source: str = "api",
+    first_line: int = 1,
+    line_numbers: Sequence[int] | None = None,
+) -> Result[IngestReport, AppError]:
+    """Accept a batch: valid events into the inbox, invalid ones into failed events.
+
+    One transaction for the whole batch. An event id already in the inbox (or twice in
+    the batch) is counted as a duplicate and changes nothing.
+    """
+    now = app.clock.now()
+    region = app.settings.default_region
+    entries: dict[str, InboxEntry] = {}
+    duplicates = 0
+    rejected: list[tuple[Rejected, FailedEvent]] = []
+    for index, raw in enumerate(batch):
+        line = line_numbers[index] if line_numbers is not None else first_line + index
+        value, text, errors = decode_raw(raw)
+        if not errors:
+            parsed = parse_interaction(value, region=region)
+            if isinstance(parsed, Success):
+                interaction = parsed.unwrap()
+                if interaction.event_id in entries:
+                    duplicates += 1
+                    continue
+                entries[interaction.event_id] = InboxEntry.accept(
+                    event_id=interaction.event_id,
+                    type=interaction.type.value,
+                    payload=interaction.to_json(),
+                    occurred_at=interaction.occurred_at,
+                    at=now,
+                    validated=True,
+                )
+                continue
+            errors = parsed.failure()
+        failed = FailedEvent(
+            id=app.ids.new(),
+            raw=text,
+            errors=errors,
+            event_id=_event_id_of(value),
+            source=source,
+            line=line,
+            received_at=now,
+            updated_at=now,
+        )
+        rejected.append(
+            (
+                Rejected(line=line, event_id=failed.event_id, errors=errors, failed_id=failed.id),
+                failed,
+            )
+        )
+
+    def work(uow: PipelineUnitOfWork) -> IngestReport:
+        added = uow.inbox.add_many(list(entries.values()))
+        for _, failed in rejected:
+            uow.failed_events.add(failed)
+        return IngestReport(
+            accepted=added,
+            duplicates=duplicates + len(entries) - added,
+            rejected=tuple(r for r, _ in rejected),
+        )
+
+    result = _transact(app, work)
+    if isinstance(result, Success):
+        for r, _ in rejected:
+            log_step(
+                _log, "rejected", r.event_id, line=r.line, reason="; ".join(map(str, r.errors))
+            )
+        log_step(_log, "accepted", None, count=result.unwrap().accepted)
+    return result
+
+
+def _transact(app: App, work: Any) -> Result[Any, AppError]:
+    """Run ``work`` in one pipeline unit of work; storage exceptions become values."""
+    try:
+        services = _services(app)
+        with services.uow() as uow:
+            value = work(uow)
+            if isinstance(value, Failure):
+                return value
+            uow.commit()
+            return value if isinstance(value, Success) else Success(value)
+    except ConcurrentModification as exc:
+        return Failure(Conflict(detail=str(exc)))
+    except StorageError as exc:
+        return Failure(StorageFailure(detail=str(exc)))
+
+
+# --- processing ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class WorkReport:
+    """What one run of the worker did."""
+
+    claimed: int = 0
+    done: int = 0
+    review: int = 0
+    retried: int = 0
+    dead: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: WorkReport) -> WorkReport:
+        return WorkReport(**{f: getattr(self, f) + getattr(other, f) for f in _REPORT_FIELDS})
+
+
+_REPORT_FIELDS = tuple(f.name for f in attrs.fields(WorkReport))
+
+
+@attrs.frozen
+class _Applied:
+    contact_id: ContactId
+
+
+@attrs.frozen
+class _NeedsReview:
+    item: ReviewItem
+
+
+def process_inbox(
+    app: App,
+    *,
+    batch: int = 100,
+    worker: str = "worker",
+    once: bool = False,
+    max_batches: int | None = None,
+) -> Result[WorkReport, AppError]:
+    """Claim due entries and apply them, batch after batch, until none is due (or ``once``)."""
+    try:
+        services = _services(app)
+    except StorageError as exc:
+        return Failure(StorageFailure(detail=str(exc)))
+    total = WorkReport()
+    batches = 0
+    while True:
+        try:
+            claimed = _claim(app, services, worker=worker, limit=batch)
+        except ConcurrentModification:
+            continue  # another worker claimed some of them first; look again
+        except StorageError as exc:
+            return Failure(StorageFailure(detail=str(exc)))
+        report = WorkReport(claimed=len(claimed))
+        for entry in claimed:
+            report += _process_one(app, services, entry)
+        total += report
+        batches += 1
+        if once or not claimed or (max_batches is not None and batches >= max_batches):
+            return Success(total)
+
+
+def _claim(app: App, services: PipelineServices, *, worker: str, limit: int) -> list[InboxEntry]:
+    now = app.clock.now()
+    with services.uow() as uow:
+        claimed = []
+        for entry in uow.inbox.lock_due(now=now, limit=limit):
+            taken = entry.claim(
+                worker=worker, token=app.ids.new(), now=now, lease=services.settings.retry.lease
+            )
+            uow.inbox.save(taken)
+            claimed.append(taken)
+        uow.commit()
+    for entry in claimed:
+        log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
+    # the stored version is one higher than the one we saved
+    return [attrs.evolve(e, version=e.version + 1) for e in claimed]
+
+
+def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> WorkReport:
+    now = app.clock.now()
+    try:
+        with services.uow() as uow:
+            current = uow.inbox.get(entry.event_id)
+            if (
+                current is None
+                or current.status is not InboxStatus.PROCESSING
+                or current.claim_token != entry.claim_token
+            ):
+                log_step(_log, "skipped", entry.event_id, reason="claimed by someone else")
+                return WorkReport(skipped=1)
+            parsed = parse_interaction(
+                current.payload, region=app.settings.default_region, trusted=current.validated
+            )
+            if isinstance(parsed, Failure):
+                errors = parsed.failure()
+                uow.failed_events.add(
+                    FailedEvent(
+                        id=app.ids.new(),
+                        raw=json.dumps(current.payload, ensure_ascii=False, default=str),
+                        errors=errors,
+                        event_id=current.event_id,
+                        source="inbox",
+                        received_at=current.received_at,
+                        updated_at=now,
+                    )
+                )
+                reason = "; ".join(map(str, errors))
+                uow.inbox.save(current.rejected(reason=reason, at=now))
+                uow.commit()
+                log_step(_log, "rejected", entry.event_id, reason=reason)
+                return WorkReport(failed=1)
+            outcome = apply_interaction(app, services, uow, parsed.unwrap(), now=now)
+            if isinstance(outcome, _NeedsReview):
+                uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
+                uow.commit()
+                log_step(
+                    _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
+                )
+                return WorkReport(review=1)
+            uow.inbox.save(current.done(at=now))
+            uow.commit()
+            log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
+            return WorkReport(done=1)
+    except ConcurrentModification as exc:
+        log_step(_log, "skipped", entry.event_id, reason=str(exc))
+        return WorkReport(skipped=1)
+    except (DownstreamUnavailable, StorageError, Exception) as exc:
+        # Nothing of this attempt was committed; the entry goes back with a backoff.
+        return _retry_later(app, services, entry, f"{type(exc).__name__}: {exc}")
+
+
+def _retry_later(app: App, services: PipelineServices, entry: InboxEntry, error: str) -> WorkReport:
+    now = app.clock.now()
+    try:
+        with services.uow() as uow:
+            current = uow.inbox.get(entry.event_id)
+            if current is None or current.claim_token != entry.claim_token:
+                return WorkReport(skipped=1)
+            later = current.retry_later(
+                error=error, now=now, policy=services.settings.retry, jitter=services.jitter()
+            )
+            uow.inbox.save(later)
+            uow.commit()
+    except StorageError as exc:
+        # The lease expires and another claim retries it: still not lost.
+        log_step(_log, "retry-not-recorded", entry.event_id, error=str(exc))
+        return WorkReport(retried=1)
+    if later.status is InboxStatus.DEAD:
+        log_step(_log, "dead-lettered", entry.event_id, attempts=later.attempts, error=error)
+        return WorkReport(dead=1)
+    log_step(
+        _log,
+        "retry-scheduled",
+        entry.event_id,
+        attempts=later.attempts,
+        next_attempt_at=later.next_attempt_at.isoformat(),
+        error=error,
+    )
+    return WorkReport(retried=1)
+
+
+# --- applying one interaction -------------------------------------------------------
+
+
+def apply_interaction(
+    app: App,
+    services: PipelineServices,
+    uow: PipelineUnitOfWork,
+    interaction: Interaction,
+    *,
+    now: datetime,
+    label: SentimentLabel | None = None,
+    contact_id: ContactId | None = None,
+) -> _Applied | _NeedsReview:
+    """Route one interaction and update derived state, inside the caller's unit of work.
+
+    ``label`` and ``contact_id`` are an operator's review decisions; given, they replace
+    the model's answer and the matching (and a matched contact overrides business rules).
+    Raises ``DownstreamUnavailable`` / storage errors; the caller rolls back and retries.
+    """
+    event_id = interaction.event_id
+    # 1. decisions that need no writes: sentiment, matching, business rules
+    sentiment: Sentiment | None = None
+    if interaction.type in (InteractionType.REVIEW, InteractionType.MESSAGE):
+        assert isinstance(interaction.details, Feedback)
+        if label is not None:
+            sentiment = Sentiment(label=label, confidence=1.0)
+        else:
+            sentiment = services.sentiment.analyse(interaction.details.text)
+            log_step(
+                _log, "sentiment", event_id, label=sentiment.label, confidence=sentiment.confidence
+            )
+            threshold = services.settings.review_threshold
+            if not sentiment.confident(threshold):
+                return _review(
+                    app,
+                    uow,
+                    interaction,
+                    now=now,
+                    reason=ReviewReason.LOW_CONFIDENCE,
+                    detail=f"sentiment confidence {sentiment.confidence:.2f} < {threshold:.2f}",
+                    proposed=f"label {sentiment.label}",
+                    sentiment=sentiment,
+                )
+    contact, created = _match(app, uow, interaction, now=now, forced=contact_id)
+    if isinstance(contact, Ambiguous):
+        return _review(
+            app,
+            uow,
+            interaction,
+            now=now,
+            reason=ReviewReason.AMBIGUOUS_MATCH,
+            detail=contact.reason,
+            proposed=f"match {contact.candidates[0]}",
+            candidates=contact.candidates,
+        )
+    details = interaction.details
+    if (
+        contact_id is None
+        and isinstance(details, Billing)
+        and details.kind is BillingKind.REFUND
+        and (created or not uow.facts.facts_for(contact.id).purchases)
+    ):
+        return _review(
+            app,
+            uow,
+            interaction,
+            now=now,
+            reason=ReviewReason.BUSINESS_RULE,
+            detail="a refund for a customer with no recorded purchase",
+            proposed=f"match {contact.id} and record the refund" if not created else "discard",
+            candidates=() if created else (contact.id,),
+        )
+    # 2. writes
+    if created:
+        uow.contacts.add(contact)
+    events: list[DomainEvent] = []
+    actions = _Actions(app, uow, contact.id, event_id, now)
+    if created:
+        actions.add("welcome", ActivityType.EMAIL, "Welcome path started", "new customer")
+    at = interaction.occurred_at
+    if isinstance(details, Purchase):
+        uow.facts.record_purchase(
+            contact_id=contact.id, event_id=event_id, occurred_at=at, amount=details.amount
+        )
+        if contact.lifecycle in (LifecycleStage.LEAD, LifecycleStage.PROSPECT):
+            contact = attrs.evolve(contact, lifecycle=LifecycleStage.CUSTOMER, updated_at=now)
+        events.append(
+            PurchaseRecorded(
+                contact_id=contact.id,
+                event_id=event_id,
+                amount=details.amount.amount,
+                currency=details.amount.currency,
+                occurred_at=at,
+            )
+        )
+    elif isinstance(details, EmailEngagement):
+        uow.facts.record_engagement(
+            contact_id=contact.id, event_id=event_id, kind=interaction.type.value, occurred_at=at
+        )
+        _count_on_lead(uow, interaction, now=now)
+        if interaction.type is InteractionType.EMAIL_OPENED:
+            events.append(
+                EmailOpened(
+                    contact_id=contact.id,
+                    event_id=event_id,
+                    campaign_id=details.campaign_id,
+                    occurred_at=at,
+                )
+            )
+        else:
+            events.append(
+                EmailClicked(
+                    contact_id=contact.id,
+                    event_id=event_id,
+                    campaign_id=details.campaign_id,
+                    url=details.url or "",
+                    occurred_at=at,
+                )
+            )
+    elif isinstance(details, AppLogin):
+        uow.facts.record_engagement(
+            contact_id=contact.id, event_id=event_id, kind="app_login", occurred_at=at
+        )
+    elif sentiment is not None:
+        uow.facts.record_sentiment(
+            contact_id=contact.id, event_id=event_id, sentiment=sentiment, occurred_at=at
+        )
+        events.append(
+            FeedbackAnalysed(
+                contact_id=contact.id,
+                event_id=event_id,
+                label=sentiment.label.value,
+                confidence=sentiment.confidence,
+            )
+        )
+        if (
+            interaction.type is InteractionType.REVIEW
+            and sentiment.label is SentimentLabel.POSITIVE
+        ):
+            uow.facts.record_loyalty_fact(
+                contact_id=contact.id,
+                event_id=event_id,
+                name="public_review",
+                value=True,
+                occurred_at=at,
+            )
+    elif isinstance(details, FormAnswer):
+        for name, value in sorted(details.answers.items()):
+            uow.facts.record_loyalty_fact(
+                contact_id=contact.id, event_id=event_id, name=name, value=value, occurred_at=at
+            )
+    elif isinstance(details, Billing):
+        uow.facts.record_billing(
+            contact_id=contact.id,
+            event_id=event_id,
+            kind=details.kind,
+            amount=details.amount,
+            occurred_at=at,
+        )
+    # 3. derived status and the actions its change calls for (one task per event at most)
+    negative_task = sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE
+    insight = services.insight.assess(uow.facts.facts_for(contact.id))
+    previous = contact.attributes.get("status")
+    if insight.status.value != previous:
+        attributes = {
+            **contact.attributes,
+            "status": insight.status.value,
+            "status_reasons": list(insight.reasons),
+        }
+        contact = attrs.evolve(contact, attributes=attributes, updated_at=now)
+        reason = ", ".join(insight.reasons)
+        if insight.status is CustomerStatus.HOT:
+            actions.add("offer", ActivityType.EMAIL, "Personal offer queued", reason)
+        elif insight.status is CustomerStatus.LEAVING:
+            actions.add(
+                "manager_task",
+                ActivityType.TASK,
+                "Call the customer with an individual offer",
+                reason,
+                due=now + timedelta(days=1),
+            )
+            negative_task = False
+    if negative_task:
+        actions.add(
+            "manager_task",
+            ActivityType.TASK,
+            f"Negative {interaction.type.value}: contact the customer",
+            "negative feedback",
+            due=now + timedelta(days=1),
+        )
+    if contact != uow.contacts.get(contact.id):
+        uow.contacts.save(contact)
+    uow.record(*events, *actions.events)
+    return _Applied(contact.id)
+
+
+class _Actions:
+    """Actions for one event: activities plus ``crm.action.generated`` events."""
+
+    def __init__(
+        self, app: App, uow: PipelineUnitOfWork, contact_id: ContactId, event_id: str, now: datetime
+    ) -> None:
+        self.app, self.uow, self.contact_id, self.event_id, self.now = (
+            app,
+            uow,
+            contact_id,
+            event_id,
+            now,
+        )
+        self.events: list[DomainEvent] = []
+
+    def add(
+        self,
+        kind: str,
+        type: ActivityType,
+        subject: str,
+        reason: str,
+        *,
+        due: datetime | None = None,
+    ) -> None:
+        activity = Activity(
+            id=ActivityId(self.app.ids.new()),
+            type=type,
+            subject=subject,
+            description=f"{reason} (event {self.event_id})",
+            contact_id=self.contact_id,
+            actor="pipeline",
+            due_at=due,
+            created_at=self.now,
+        )
+        self.uow.activities.add(activity)
+        self.events.append(
+            ActionGenerated(
+                contact_id=self.contact_id,
+                event_id=self.event_id,
+                kind=kind,
+                activity_id=activity.id,
+                reason=reason,
+            )
+        )
+        log_step(_log, "action", self.event_id, kind=kind, contact_id=self.contact_id)
+
+
+def _match(
+    app: App,
+    uow: PipelineUnitOfWork,
+    interaction: Interaction,
+    *,
+    now: datetime,
+    forced: ContactId | None,
+) -> tuple[Contact, bool] | tuple[Ambiguous, bool]:
+    customer = interaction.customer
+    if forced is not None:
+        chosen = uow.contacts.get(forced)
+        if chosen is None:
+            raise _UnknownContact(forced)
+        return chosen, False
+    by_user = uow.contacts.find_by_user_id(customer.user_id) if customer.user_id else None
+    by_email = uow.contacts.find_by_email(customer.email) if customer.email else None
+    by_phone = uow.contacts.find_by_phone(customer.phone) if customer.phone else ()
+    decision = decide_match(
+        by_user_id=by_user.id if by_user else None,
+        by_email=by_email.id if by_email else None,
+        by_phone=[c.id for c in by_phone],
+    )
+    log_step(_log, "matched", interaction.event_id, decision=type(decision).__name__)
+    if isinstance(decision, Ambiguous):
+        return decision, False
+    if isinstance(decision, Matched):
+        contact = uow.contacts.get(decision.contact_id)
+        assert contact is not None
+        enriched = attrs.evolve(
+            contact,
+            user_id=contact.user_id or (customer.user_id if by_user is None else None),
+            email=contact.email or (customer.email if by_email is None else None),
+            phone=contact.phone or customer.phone,
+        )
+        if enriched != contact:
+            enriched = attrs.evolve(enriched, updated_at=now)
+        return enriched, False
+    assert isinstance(decision, CreateContact)
+    return _new_contact(app, interaction, now=now), True
+
+
+class _UnknownContact(LookupError):
+    def __init__(self, contact_id: ContactId) -> None:
+        super().__init__(f"contact {contact_id} not found")
+        self.contact_id = contact_id
+
+
+def _new_contact(app: App, interaction: Interaction, *, now: datetime) -> Contact:
+    c = interaction.customer
+    fallback = (
+        c.email.value.partition("@")[0]
+        if c.email
+        else (c.user_id or (c.phone.e164 if c.phone else "Customer"))
+    )
+    parsed = PersonName.parse(c.first_name, c.last_name)
+    name = parsed.unwrap() if isinstance(parsed, Success) else PersonName(fallback[:100], "")
+    lifecycle = (
+        LifecycleStage.CUSTOMER
+        if interaction.type is InteractionType.PURCHASE
+        else LifecycleStage.LEAD
+    )
+    return Contact(
+        id=ContactId(app.ids.new()),
+        name=name,
+        email=c.email,
+        phone=c.phone,
+        user_id=c.user_id,
+        lifecycle=lifecycle,
+        attributes={"source_event": interaction.event_id},
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _count_on_lead(uow: PipelineUnitOfWork, interaction: Interaction, *, now: datetime) -> None:
+    email = interaction.customer.email
+    if email is None:
+        return
+    lead = uow.leads.find_by_email(email)
+    if lead is None:
+        return
+    e = lead.engagement
+    opened = interaction.type is InteractionType.EMAIL_OPENED
+    last = e.last_engaged_at
+    engagement = Engagement(
+        page_views=e.page_views,
+        downloads=e.downloads,
+        email_opens=e.email_opens + (1 if opened else 0),
+        email_clicks=e.email_clicks + (0 if opened else 1),
+        events_attended=e.events_attended,
+        last_engaged_at=max(last, interaction.occurred_at) if last else interaction.occurred_at,
+    )
+    uow.leads.save(attrs.evolve(lead, engagement=engagement, updated_at=now))
+
+
+def _review(
+    app: App,
+    uow: PipelineUnitOfWork,
+    interaction: Interaction,
+    *,
+    now: datetime,
+    reason: ReviewReason,
+    detail: str,
+    proposed: str,
+    sentiment: Sentiment | None = None,
+    candidates: tuple[ContactId, ...] = (),
+) -> _NeedsReview:
+    item = ReviewItem(
+        id=app.ids.new(),
+        event_id=interaction.event_id,
+        reason=reason,
+        detail=detail,
+        proposed_action=proposed,
+        proposed_label=sentiment.label if sentiment else None,
+        confidence=sentiment.confidence if sentiment else None,
+        candidates=candidates,
+        created_at=now,
+    )
+    uow.review_queue.add(item)
+    uow.record(queued(item))
+    return _NeedsReview(item)
+
+
+# --- failed events, dead letters, status --------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RetryOutcome:
+    """A failed event retried: accepted into the inbox, or still invalid (with why)."""
+
+    failed_id: UUID
+    accepted: bool
+    errors: tuple[FieldError, ...] = ()
+
+
+def list_failed(
+    app: App, *, status: FailedStatus | None = FailedStatus.OPEN, limit: int = 100
+) -> Result[Sequence[FailedEvent], AppError]:
+    """Failed events, oldest first."""
+    return _transact(app, lambda uow: uow.failed_events.list(status=status, limit=limit))
+
+
+def retry_failed(
+    app: App, failed_id: UUID, *, fixed: RawEvent | None = None
+) -> Result[RetryOutcome, AppError]:
+    """Validate a failed event again (as stored, or the operator's ``fixed`` version).
+
+    Valid: it enters the inbox and the failed event is marked retried. Still invalid:
+    the errors are updated and it stays open.
+    """
+    now = app.clock.now()
+
+    def work(uow: PipelineUnitOfWork) -> Result[RetryOutcome, AppError]:
+        failed = uow.failed_events.get(failed_id)
+        if failed is None:
+            return Failure(NotFound(kind="failed event", key=str(failed_id)))
+        if failed.status is not FailedStatus.OPEN:
+            return Failure(
+                RuleViolation(rule="failed event", detail=f"already {failed.status.value}")
+            )
+        value, text, errors = decode_raw(fixed if fixed is not None else failed.raw)
+        if not errors:
+            parsed = parse_interaction(value, region=app.settings.default_region)
+            if isinstance(parsed, Success):
+                interaction = parsed.unwrap()
+                uow.inbox.add_many(
+                    [
+                        InboxEntry.accept(
+                            event_id=interaction.event_id,
+                            type=interaction.type.value,
+                            payload=interaction.to_json(),
+                            occurred_at=interaction.occurred_at,
+                            at=now,
+                            validated=True,
+                        )
+                    ]
+                )
+                uow.failed_events.save(
+                    attrs.evolve(failed, status=FailedStatus.RETRIED, raw=text, updated_at=now)
+                )
+                log_step(_log, "retried-accepted", interaction.event_id, failed_id=failed_id)
+                return Success(RetryOutcome(failed_id=failed_id, accepted=True))
+            errors = parsed.failure()
+        uow.failed_events.save(
+            attrs.evolve(
+                failed, raw=text, errors=errors, attempts=failed.attempts + 1, updated_at=now
+            )
+        )
+        return Success(RetryOutcome(failed_id=failed_id, accepted=False, errors=errors))
+
+    return _transact(app, work)
+
+
+def discard_failed(app: App, failed_id: UUID) -> Result[FailedEvent, AppError]:
+    """Give up on a failed event on purpose (it stays listed as discarded)."""
+    now = app.clock.now()
+
+    def work(uow: PipelineUnitOfWork) -> Result[FailedEvent, AppError]:
+        failed = uow.failed_events.get(failed_id)
+        if failed is None:
+            return Failure(NotFound(kind="failed event", key=str(failed_id)))
+        if failed.status is not FailedStatus.OPEN:
+            return Failure(
+                RuleViolation(rule="failed event", detail=f"already {failed.status.value}")
+            )
+        gone = attrs.evolve(failed, status=FailedStatus.DISCARDED, updated_at=now)
+        uow.failed_events.save(gone)
+        return Success(gone)
+
+    return _transact(app, work)
+
+
+def revive_dead(app: App, event_id: str) -> Result[InboxEntry, AppError]:
+    """Give a dead-lettered event a fresh set of attempts."""
+    now = app.clock.now()
+
+    def work(uow: PipelineUnitOfWork) -> Result[InboxEntry, AppError]:
+        entry = uow.inbox.get(event_id)
+        if entry is None:
+            return Failure(NotFound(kind="inbox event", key=event_id))
+        if entry.status is not InboxStatus.DEAD:
+            return Failure(
+                IllegalTransition(
+                    machine="inbox entry", state=entry.status.value, move="revive", allowed=()
+                )
+            )
+        revived = entry.revived(now=now)
+        uow.inbox.save(revived)
+        return Success(revived)
+
+    return _transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class PipelineStatus:
+    """Counts per inbox status, the dead letters, open failed events and review items."""
+
+    inbox: Mapping[str, int]
+    dead: tuple[InboxEntry, ...]
+    failed_open: int
+    review_open: int
+
+
+def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppError]:
+    """What `crm events status` shows."""
+
+    def work(uow: PipelineUnitOfWork) -> PipelineStatus:
+        counts = uow.inbox.counts()
+        return PipelineStatus(
+            inbox={s.value: counts.get(s, 0) for s in InboxStatus},
+            dead=tuple(uow.inbox.list(status=InboxStatus.DEAD, limit=limit)),
+            failed_open=len(uow.failed_events.list(limit=1_000_000)),
+            review_open=len(uow.review_queue.list(limit=1_000_000)),
+        )
+
+    return _transact(app, work)
+
+
+# --- the review queue ---------------------------------------------------------------
+
+
+def list_reviews(
+    app: App,
+    *,
+    reason: ReviewReason | None = None,
+    status: ReviewStatus | None = ReviewStatus.OPEN,
+    limit: int = 100,
+) -> Result[Sequence[ReviewItem], AppError]:
+    """Review items, oldest first."""
+    return _transact(
+        app, lambda uow: uow.review_queue.list(status=status, reason=reason, limit=limit)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ReviewView:
+    """A review item with the event it holds."""
+
+    item: ReviewItem
+    event: Mapping[str, Any] | None
+
+
+def show_review(app: App, item_id: UUID) -> Result[ReviewView, AppError]:
+    """One review item and its event's payload."""
+
+    def work(uow: PipelineUnitOfWork) -> Result[ReviewView, AppError]:
+        item = uow.review_queue.get(item_id)
+        if item is None:
+            return Failure(NotFound(kind="review item", key=str(item_id)))
+        entry = uow.inbox.get(item.event_id)
+        return Success(ReviewView(item=item, event=entry.payload if entry else None))
+
+    return _transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class ReviewOutcome:
+    """The resolved item, and whether applying it needed another review."""
+
+    item: ReviewItem
+    applied: bool
+    follow_up: ReviewItem | None = None
+
+
+def resolve_review(
+    app: App,
+    item_id: UUID,
+    *,
+    label: SentimentLabel | None = None,
+    contact_id: ContactId | None = None,
+    discard: bool = False,
+    by: str | None = None,
+    note: str = "",
+) -> Result[ReviewOutcome, AppError]:
+    """Resolve an item and apply its event through the normal pipeline with the decision."""
+    try:
+        resolution = Resolution(
+            label=label, contact_id=contact_id, discard=discard, by=by, note=note
+        )
+    except ValueError as exc:
+        return Failure(RuleViolation(rule="review resolution", detail=str(exc)))
+    now = app.clock.now()
+    try:
+        services = _services(app)
+    except StorageError as exc:
+        return Failure(StorageFailure(detail=str(exc)))
+
+    def work(uow: PipelineUnitOfWork) -> Result[ReviewOutcome, AppError]:
+        item = uow.review_queue.get(item_id)
+        if item is None:
+            return Failure(NotFound(kind="review item", key=str(item_id)))
+        changed = item.resolve(resolution, at=now)
+        if isinstance(changed, Failure):
+            return Failure(changed.failure())
+        resolved = changed.unwrap()
+        uow.review_queue.save(resolved.entity)
+        uow.record(*resolved.events)
+        entry = uow.inbox.get(item.event_id)
+        if entry is None or entry.status is not InboxStatus.REVIEW:
+            return Success(ReviewOutcome(item=resolved.entity, applied=False))
+        if discard:
+            uow.inbox.save(entry.discarded(reason=f"discarded in review {item.id}", at=now))
+            return Success(ReviewOutcome(item=resolved.entity, applied=False))
+        parsed = parse_interaction(
+            entry.payload, region=app.settings.default_region, trusted=entry.validated
+        )
+        if isinstance(parsed, Failure):
+            return Failure(
+                RuleViolation(rule="review", detail="; ".join(map(str, parsed.failure())))
+            )
+        if contact_id is not None and uow.contacts.get(contact_id) is None:
+            return Failure(NotFound(kind="contact", key=str(contact_id)))
+        outcome = apply_interaction(
+            app, services, uow, parsed.unwrap(), now=now, label=label, contact_id=contact_id
+        )
+        if isinstance(outcome, _NeedsReview):
+            uow.inbox.save(attrs.evolve(entry, last_error=outcome.item.detail))
+            return Success(
+                ReviewOutcome(item=resolved.entity, applied=False, follow_up=outcome.item)
+            )
+        uow.inbox.save(entry.done(at=now))
+        return Success(ReviewOutcome(item=resolved.entity, applied=True))
+
+    try:
+        result = _transact(app, work)
+    except DownstreamUnavailable as exc:
+        return Failure(RuleViolation(rule="downstream unavailable", detail=str(exc)))
+    if isinstance(result, Success):
+        log_step(_log, "review-resolved", result.unwrap().item.event_id, item=item_id)
+    return result

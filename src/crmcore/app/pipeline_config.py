@@ -1,0 +1,44 @@
+"""Settings and wired ports of the event pipeline, carried by :class:`~crmcore.app.context.App`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import timedelta
+
+import attrs
+
+from crmcore.domain.inbox import RetryPolicy
+from crmcore.ports.pipeline import CustomerInsight, PipelineUnitOfWork, SentimentAnalyser
+
+DEFAULT_REVIEW_THRESHOLD = 0.6
+
+
+@attrs.frozen(kw_only=True)
+class PipelineSettings:
+    """Review threshold and retry policy, from ``CRMCORE_REVIEW_THRESHOLD`` and friends."""
+
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
+    retry: RetryPolicy = RetryPolicy()
+
+    @classmethod
+    def from_env(cls) -> PipelineSettings:
+        """Defaults overridden by environment variables."""
+        threshold = float(os.environ.get("CRMCORE_REVIEW_THRESHOLD", DEFAULT_REVIEW_THRESHOLD))
+        attempts = int(os.environ.get("CRMCORE_MAX_ATTEMPTS", RetryPolicy().max_attempts))
+        base = float(os.environ.get("CRMCORE_RETRY_BASE_SECONDS", 10))
+        return cls(
+            review_threshold=threshold,
+            retry=RetryPolicy(max_attempts=attempts, base=timedelta(seconds=base)),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PipelineServices:
+    """What the pipeline use cases need beyond the plain application."""
+
+    uow: Callable[[], PipelineUnitOfWork]
+    sentiment: SentimentAnalyser
+    insight: CustomerInsight
+    settings: PipelineSettings = PipelineSettings()
+    jitter: Callable[[], float]

@@ -1,0 +1,186 @@
+"""The event inbox and the failed-events store (C10 reliability), as pure records.
+
+Accepting an event stores an :class:`InboxEntry`; a worker claims due entries with a
+lease, applies them, and marks them done in the same transaction as their effects.
+A downstream failure puts the entry back with an exponential backoff (with jitter)
+until the attempt limit, then it is dead-lettered. Invalid input never reaches the
+inbox: it is kept as a :class:`FailedEvent` with its errors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid5
+
+import attrs
+
+from crmcore.domain.errors import FieldError
+
+#: Namespace of the stable inbox keys derived from producers' event ids.
+INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
+
+
+def entry_key(event_id: str) -> UUID:
+    """The inbox key of a producer's event id: the same id always gives the same key."""
+    return uuid5(INBOX_NAMESPACE, event_id)
+
+
+class InboxStatus(StrEnum):
+    """Where an accepted event is."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    REVIEW = "review"
+    DEAD = "dead"
+    FAILED = "failed"
+    DISCARDED = "discarded"
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: ``base·2^(n-1)`` capped, scaled into [½, 1]."""
+
+    max_attempts: int = 8
+    base: timedelta = timedelta(seconds=10)
+    cap: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)
+
+    def delay(self, attempt: int, jitter: float) -> timedelta:
+        """Wait before attempt ``attempt + 1``; ``jitter`` is a random number in [0, 1)."""
+        factor: int = 2 ** max(0, min(attempt - 1, 30))
+        raw: timedelta = min(self.cap, self.base * factor)
+        return raw * (0.5 + 0.5 * jitter)
+
+
+@attrs.frozen(kw_only=True)
+class InboxEntry:
+    """One accepted event and its processing state."""
+
+    id: UUID
+    event_id: str
+    type: str
+    payload: dict[str, Any]
+    validated: bool = False
+    status: InboxStatus = InboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime
+    occurred_at: datetime | None = None
+    received_at: datetime
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claim_token: UUID | None = None
+    lease_until: datetime | None = None
+    processed_at: datetime | None = None
+    version: int = 0
+
+    @classmethod
+    def accept(
+        cls,
+        *,
+        event_id: str,
+        type: str,
+        payload: dict[str, Any],
+        occurred_at: datetime | None,
+        at: datetime,
+        validated: bool,
+    ) -> InboxEntry:
+        """A new pending entry, due at once."""
+        return cls(
+            id=entry_key(event_id),
+            event_id=event_id,
+            type=type,
+            payload=payload,
+            validated=validated,
+            occurred_at=occurred_at,
+            received_at=at,
+            next_attempt_at=at,
+        )
+
+    def is_due(self, now: datetime) -> bool:
+        """Claimable: pending and due, or processing with an expired lease (a dead worker)."""
+        if self.status is InboxStatus.PENDING:
+            return self.next_attempt_at <= now
+        if self.status is InboxStatus.PROCESSING:
+            return self.lease_until is not None and self.lease_until <= now
+        return False
+
+    def claim(self, *, worker: str, token: UUID, now: datetime, lease: timedelta) -> InboxEntry:
+        """Taken by ``worker`` until ``now + lease``; each claim counts as an attempt."""
+        return attrs.evolve(
+            self,
+            status=InboxStatus.PROCESSING,
+            attempts=self.attempts + 1,
+            claimed_by=worker,
+            claim_token=token,
+            lease_until=now + lease,
+        )
+
+    def _released(self, status: InboxStatus, **changes: Any) -> InboxEntry:
+        return attrs.evolve(
+            self, status=status, claimed_by=None, claim_token=None, lease_until=None, **changes
+        )
+
+    def done(self, *, at: datetime) -> InboxEntry:
+        """Applied; never applied again."""
+        return self._released(InboxStatus.DONE, processed_at=at, last_error=None)
+
+    def parked(self, *, reason: str, at: datetime) -> InboxEntry:
+        """Waiting in the review queue; its resolution applies it."""
+        return self._released(InboxStatus.REVIEW, last_error=reason, processed_at=at)
+
+    def rejected(self, *, reason: str, at: datetime) -> InboxEntry:
+        """Invalid content (written straight into the inbox); kept in failed events."""
+        return self._released(InboxStatus.FAILED, last_error=reason, processed_at=at)
+
+    def discarded(self, *, reason: str, at: datetime) -> InboxEntry:
+        """Dropped on purpose by an operator (kept, never applied)."""
+        return self._released(InboxStatus.DISCARDED, last_error=reason, processed_at=at)
+
+    def retry_later(
+        self, *, error: str, now: datetime, policy: RetryPolicy, jitter: float
+    ) -> InboxEntry:
+        """Back to pending after a backoff, or dead-lettered when attempts are used up."""
+        if self.attempts >= policy.max_attempts:
+            return self._released(InboxStatus.DEAD, last_error=error)
+        return self._released(
+            InboxStatus.PENDING,
+            last_error=error,
+            next_attempt_at=now + policy.delay(self.attempts, jitter),
+        )
+
+    def revived(self, *, now: datetime) -> InboxEntry:
+        """A dead-lettered entry given a fresh set of attempts by an operator."""
+        return self._released(InboxStatus.PENDING, attempts=0, next_attempt_at=now)
+
+
+class FailedStatus(StrEnum):
+    """Where a failed event is."""
+
+    OPEN = "open"
+    RETRIED = "retried"
+    DISCARDED = "discarded"
+
+
+@attrs.frozen(kw_only=True)
+class FailedEvent:
+    """Input we could not accept, with every reason; kept until retried or discarded."""
+
+    id: UUID
+    raw: str
+    errors: tuple[FieldError, ...]
+    event_id: str | None = None
+    source: str = "ingest"
+    line: int | None = None
+    status: FailedStatus = FailedStatus.OPEN
+    attempts: int = 1
+    received_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+    @property
+    def reason(self) -> str:
+        """All errors on one line."""
+        return "; ".join(str(e) for e in self.errors)

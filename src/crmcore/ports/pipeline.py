@@ -1,0 +1,141 @@
+"""Ports of the event pipeline (C10): inbox, failed events, review queue, analysers, facts.
+
+The stores take part in the unit of work (:class:`PipelineUnitOfWork`), so applying an
+event and marking it done commit together: that is what makes processing exactly-once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from crmcore.domain.ids import ContactId
+from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
+from crmcore.domain.insight import CustomerFacts, Insight, Scalar
+from crmcore.domain.interactions import BillingKind
+from crmcore.domain.money import Money
+from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
+from crmcore.domain.sentiment import Sentiment
+from crmcore.ports.uow import UnitOfWork
+
+
+class DownstreamUnavailable(Exception):
+    """A model or service the pipeline calls is down; the event is retried later."""
+
+
+class Inbox(Protocol):
+    """Accepted events, keyed by the producer's event id."""
+
+    def add_many(self, entries: Sequence[InboxEntry]) -> int:
+        """Store entries whose event id is new; returns how many were new."""
+        ...
+
+    def get(self, event_id: str) -> InboxEntry | None: ...
+
+    def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
+        """Due entries in time order, locked for this transaction; others skip them."""
+        ...
+
+    def save(self, entry: InboxEntry) -> None:
+        """Store a changed entry; ``ConcurrentModification`` if it changed since read."""
+        ...
+
+    def counts(self) -> Mapping[InboxStatus, int]: ...
+    def list(
+        self, *, status: InboxStatus | None = None, limit: int = 100
+    ) -> Sequence[InboxEntry]: ...
+
+
+class FailedEvents(Protocol):
+    """Input that could not be accepted, kept with its reasons."""
+
+    def add(self, failed: FailedEvent) -> None: ...
+    def get(self, failed_id: UUID) -> FailedEvent | None: ...
+    def save(self, failed: FailedEvent) -> None: ...
+    def list(
+        self, *, status: FailedStatus | None = FailedStatus.OPEN, limit: int = 100
+    ) -> Sequence[FailedEvent]: ...
+
+
+class ReviewQueue(Protocol):
+    """Items waiting for an operator."""
+
+    def add(self, item: ReviewItem) -> None: ...
+    def get(self, item_id: UUID) -> ReviewItem | None: ...
+    def save(self, item: ReviewItem) -> None: ...
+    def list(
+        self,
+        *,
+        status: ReviewStatus | None = ReviewStatus.OPEN,
+        reason: ReviewReason | None = None,
+        limit: int = 100,
+    ) -> Sequence[ReviewItem]: ...
+
+
+class FactSink(Protocol):
+    """Derived facts per customer, idempotent by event id.
+
+    The transactions store, engagement/health facts and loyalty facts plug in here; the
+    memory adapter keeps them all in one table.
+    """
+
+    def record_purchase(
+        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
+    ) -> None: ...
+    def record_engagement(
+        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
+    ) -> None: ...
+    def record_sentiment(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        sentiment: Sentiment,
+        occurred_at: datetime,
+    ) -> None: ...
+    def record_loyalty_fact(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        name: str,
+        value: Scalar,
+        occurred_at: datetime,
+    ) -> None: ...
+    def record_billing(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        kind: BillingKind,
+        amount: Money | None,
+        occurred_at: datetime,
+    ) -> None: ...
+    def facts_for(self, contact_id: ContactId) -> CustomerFacts: ...
+
+
+class SentimentAnalyser(Protocol):
+    """Classifies a text; raises :class:`DownstreamUnavailable` when it cannot answer now."""
+
+    def analyse(self, text: str) -> Sentiment: ...
+
+
+class CustomerInsight(Protocol):
+    """The article's "LLM analytics" step: a status and reasons from a customer's facts."""
+
+    def assess(self, facts: CustomerFacts) -> Insight: ...
+
+
+class PipelineUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work plus the pipeline's own stores, in the same transaction."""
+
+    @property
+    def inbox(self) -> Inbox: ...
+    @property
+    def failed_events(self) -> FailedEvents: ...
+    @property
+    def review_queue(self) -> ReviewQueue: ...
+    @property
+    def facts(self) -> FactSink: ...

@@ -1,0 +1,223 @@
+"""One contract for every Inbox adapter (memory, SQLite, PostgreSQL), and multi-process runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from crmcore.adapters.memory.database import MemoryDatabase
+from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
+from crmcore.adapters.sql.inbox import SqlInbox
+from crmcore.adapters.sql.pipeline_tables import metadata
+from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.domain.inbox import InboxEntry, InboxStatus
+from crmcore.ports.errors import ConcurrentModification
+from crmcore.ports.pipeline import Inbox
+from tests.contract.inbox_worker import applied, applied_metadata
+
+AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+Session = Callable[[], AbstractContextManager[Inbox]]
+
+
+def _entry(n: int, *, at: datetime = AT) -> InboxEntry:
+    return InboxEntry.accept(
+        event_id=f"e{n}",
+        type="purchase",
+        payload={"id": f"e{n}", "n": n},
+        occurred_at=at + timedelta(minutes=n),
+        at=at,
+        validated=True,
+    )
+
+
+@contextmanager
+def _pg_database(base_url: str) -> Iterator[str]:
+    name = f"crmcore_events_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        sa.create_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _sql_session(url: str) -> Session:
+    engine = sa.create_engine(url)
+    metadata.create_all(engine)
+    applied_metadata.create_all(engine)
+
+    @contextmanager
+    def session() -> Iterator[Inbox]:
+        with engine.begin() as conn:
+            yield SqlInbox(conn)
+
+    return session
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    if request.param == "memory":
+        db = MemoryDatabase()
+
+        @contextmanager
+        def memory() -> Iterator[Inbox]:
+            with MemoryPipelineUnitOfWork(db, clock=FixedClock(AT), ids=SequentialIds()) as uow:
+                yield uow.inbox
+                uow.commit()
+
+        yield memory
+    elif request.param == "sqlite":
+        yield _sql_session(f"sqlite:///{tmp_path / 'inbox.db'}")
+    else:
+        base = request.getfixturevalue("postgres_url")
+        with _pg_database(base) as url:
+            yield _sql_session(url)
+
+
+def test_adding_is_idempotent_by_event_id(session: Session) -> None:
+    with session() as inbox:
+        assert inbox.add_many([_entry(1), _entry(2)]) == 2
+    with session() as inbox:
+        assert inbox.add_many([_entry(2), _entry(3)]) == 1
+        stored = inbox.get("e2")
+        assert stored is not None
+        assert stored.payload == {"id": "e2", "n": 2}
+        assert stored.occurred_at == AT + timedelta(minutes=2)
+        assert inbox.get("nope") is None
+        assert inbox.counts()[InboxStatus.PENDING] == 3
+
+
+def test_due_entries_come_in_time_order(session: Session) -> None:
+    with session() as inbox:
+        inbox.add_many([_entry(n) for n in (5, 1, 3)])
+    with session() as inbox:
+        assert [e.event_id for e in inbox.lock_due(now=AT, limit=2)] == ["e1", "e3"]
+        assert inbox.lock_due(now=AT - timedelta(seconds=1), limit=10) == []
+
+
+def test_a_claim_hides_the_entry_until_its_lease_expires(session: Session) -> None:
+    lease = timedelta(minutes=5)
+    with session() as inbox:
+        inbox.add_many([_entry(1)])
+    with session() as inbox:
+        [entry] = inbox.lock_due(now=AT, limit=10)
+        inbox.save(entry.claim(worker="w", token=uuid.UUID(int=1), now=AT, lease=lease))
+    with session() as inbox:
+        assert inbox.lock_due(now=AT + timedelta(minutes=1), limit=10) == []
+        [again] = inbox.lock_due(now=AT + lease, limit=10)
+        assert again.claimed_by == "w"
+        assert again.attempts == 1
+
+
+def test_a_stale_write_is_refused(session: Session) -> None:
+    with session() as inbox:
+        inbox.add_many([_entry(1)])
+    with session() as inbox:
+        stale = inbox.get("e1")
+        assert stale is not None
+        inbox.save(stale.done(at=AT))
+    with pytest.raises(ConcurrentModification), session() as inbox:
+        inbox.save(stale.done(at=AT))
+    with session() as inbox:
+        done = inbox.get("e1")
+        assert done is not None
+        assert done.status is InboxStatus.DONE
+
+
+def _spawn(url: str, name: str, lease: float, pause: float) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.contract.inbox_worker", url, name, str(lease), str(pause)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _fill(url: str, n: int) -> Any:
+    engine = sa.create_engine(url)
+    metadata.create_all(engine)
+    applied_metadata.create_all(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        SqlInbox(conn).add_many([_entry(i, at=now - timedelta(hours=1)) for i in range(n)])
+    return engine
+
+
+def _check_exactly_once(engine: Any, n: int) -> None:
+    with engine.connect() as conn:
+        counts = {
+            r[0]: r[1]
+            for r in conn.execute(
+                sa.select(applied.c.event_id, sa.func.count()).group_by(applied.c.event_id)
+            )
+        }
+        statuses = {
+            r[0]: r[1]
+            for r in conn.execute(
+                sa.text("SELECT status, count(*) FROM event_inbox GROUP BY status")
+            )
+        }
+    assert counts == {f"e{i}": 1 for i in range(n)}
+    assert statuses == {"done": n}
+
+
+@pytest.mark.slow
+def test_four_postgres_workers_never_process_an_event_twice(postgres_url: str) -> None:
+    n = 300
+    with _pg_database(postgres_url) as url:
+        engine = _fill(url, n)
+        workers = [_spawn(url, f"w{i}", lease=2.0, pause=0.0) for i in range(4)]
+        outputs = [int(w.communicate(timeout=120)[0].strip()) for w in workers]
+        assert sum(outputs) == n
+        assert sum(1 for o in outputs if o > 0) >= 2  # they really shared the work
+        _check_exactly_once(engine, n)
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_sigkill_mid_batch_then_restart_applies_everything_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    n = 40
+
+    def run(url: str) -> None:
+        engine = _fill(url, n)
+        victim = _spawn(url, "victim", lease=1.0, pause=0.02)
+        time.sleep(0.4)  # let it claim and apply part of a batch
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        with engine.connect() as conn:
+            partial = conn.execute(sa.select(sa.func.count()).select_from(applied)).scalar_one()
+        assert partial < n
+        survivor = _spawn(url, "restarted", lease=1.0, pause=0.0)
+        survivor.communicate(timeout=120)
+        _check_exactly_once(engine, n)
+        engine.dispose()
+
+    if backend == "sqlite":
+        run(f"sqlite:///{tmp_path / 'kill.db'}")
+    else:
+        with _pg_database(request.getfixturevalue("postgres_url")) as url:
+            run(url)
