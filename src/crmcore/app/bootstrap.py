@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
-from crmcore.adapters.system import SystemClock, Uuid7Source
+from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.system import Clock, IdSource
@@ -41,3 +43,11 @@ def bootstrap(
         f"unsupported database URL {settings.db_url!r}: use {MEMORY_URL} "
         "(SQL backends arrive with the storage adapters)"
     )
+
+
+def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:
+    """An application whose clock stands at ``at`` and whose ids come from ``seed``.
+
+    Used by ``crm demo`` so that the same seed builds the same CRM on every run.
+    """
+    return bootstrap(settings, clock=FixedClock(at), ids=SequentialIds(seed=seed))
