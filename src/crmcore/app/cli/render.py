@@ -14,6 +14,8 @@ import csv
 import io
 import json
 import re
+import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -97,7 +99,8 @@ def to_table(rows: Sequence[Row], fields: Sequence[str], *, title: str | None = 
 
 def _rich(renderable: Any) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=160, force_terminal=False, color_system=None)
+    width = shutil.get_terminal_size((250, 24)).columns if sys.stdout.isatty() else 250
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     console.print(renderable)
     return buffer.getvalue()
 
