@@ -13,6 +13,7 @@ state as one clean run (every batch is an idempotent upsert).
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -818,6 +819,34 @@ class ImportReport:
 Progress = Callable[[str, int, int], None]
 
 
+#: What forked workers validate: set just before the pool starts, inherited by fork, so
+#: that only ``(start, stop)`` pairs and compact results cross the process boundary.
+_SHARED: tuple[Kind, ColumnPlan, Defaults, Sequence[CsvRecord]] | None = None
+
+Packed = tuple[int, int, tuple[Any, ...], tuple[Any, ...]]
+
+
+def _pack(outcome: Outcome) -> Packed:
+    if isinstance(outcome, ValidRow):
+        return (0, outcome.line, tuple(outcome.data.items()), tuple(outcome.extra.items()))
+    errors = tuple((e.field, e.value, e.reason) for e in outcome.errors)
+    return (1, outcome.line, outcome.cells, errors)
+
+
+def _unpack(packed: Packed) -> Outcome:
+    tag, line, first, second = packed
+    if tag == 0:
+        return ValidRow(line=line, data=dict(first), extra=dict(second))
+    errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in second)
+    return RejectedRow(line=line, cells=first, errors=errors)
+
+
+def _validate_range(bounds: tuple[int, int]) -> list[Packed]:
+    assert _SHARED is not None
+    kind, plan, defaults, records = _SHARED
+    return [_pack(validate_record(kind, plan, r, defaults)) for r in records[slice(*bounds)]]
+
+
 def validate_records(
     kind: Kind,
     plan: ColumnPlan,
@@ -827,20 +856,26 @@ def validate_records(
     progress: Progress | None,
 ) -> list[Outcome]:
     """Validate every record in order; files of 20k+ rows use a pool of ``workers``."""
-    chunks = [records[i : i + CHUNK_SIZE] for i in range(0, len(records), CHUNK_SIZE)]
-    jobs = [(kind, plan, defaults, chunk) for chunk in chunks]
+    global _SHARED
+    bounds = [(i, min(i + CHUNK_SIZE, len(records))) for i in range(0, len(records), CHUNK_SIZE)]
     outcomes: list[Outcome] = []
-    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(validate_chunk, jobs):
-                outcomes.extend(result)
-                if progress:
-                    progress("validate", len(outcomes), len(records))
-    else:
-        for job in jobs:
-            outcomes.extend(validate_chunk(job))
-            if progress:
-                progress("validate", len(outcomes), len(records))
+    methods = multiprocessing.get_all_start_methods()
+    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS and "fork" in methods:
+        _SHARED = (kind, plan, defaults, records)
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                for packed in pool.map(_validate_range, bounds):
+                    outcomes.extend(_unpack(p) for p in packed)
+                    if progress:
+                        progress("validate", len(outcomes), len(records))
+        finally:
+            _SHARED = None
+        return outcomes
+    for start, stop in bounds:
+        outcomes.extend(validate_chunk((kind, plan, defaults, records[start:stop])))
+        if progress:
+            progress("validate", len(outcomes), len(records))
     return outcomes
 
 
