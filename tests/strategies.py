@@ -244,6 +244,13 @@ _feedback_texts = st.sampled_from(
 )
 
 
+# --- CSV import (issue 5) -------------------------------------------------------------
+
+_cell_text = st.text(
+    string.ascii_letters + "абвгдеёжзийклмнопрстуфхцчшщыэюяАБВ" + " ,;\"'=+-@\n", max_size=20
+)
+
+
 @st.composite
 def interaction_data(draw: st.DrawFn, kind: str) -> dict[str, object]:
     """A valid ``data`` object for one interaction type."""
@@ -295,3 +302,21 @@ def raw_interactions(
         "customer": draw(customers(complete=complete)),
         "data": draw(interaction_data(kind)),
     }
+
+
+@st.composite
+def contact_records(draw: st.DrawFn) -> dict[str, str]:
+    """A valid contact as CSV cells: a name, a unique-ish e-mail, maybe a phone, free notes."""
+    first = draw(st.sampled_from(["Ann", "Иван", "O'Neil", "=cmd", "-Zoe", "@Al", "Li Na"]))
+    last = draw(st.sampled_from(["", "Lee", "Петрова", "+Plus", "Smith-Jones"]))
+    email = draw(emails())
+    phone = draw(st.one_of(st.just(""), ru_mobiles().map(lambda p: p[0])))
+    notes = draw(_cell_text)
+    return {"first_name": first, "last_name": last, "email": email, "phone": phone, "notes": notes}
+
+
+email_like = st.one_of(
+    emails(),
+    st.text(string.ascii_letters + string.digits + "@._+-\"' ", max_size=30),
+    st.from_regex(r"[a-z0-9.+-]{1,10}@[a-z0-9-]{1,10}(\.[a-z0-9-]{1,6}){1,3}", fullmatch=True),
+)

@@ -90,3 +90,29 @@ def overdue_tasks(app: App) -> Result[Sequence[Activity], AppError]:
     return transact(
         app, lambda uow: Success(uow.activities.list(open_tasks_only=True, due_before=now))
     )
+
+
+def list_activities(
+    app: App,
+    *,
+    lead_id: LeadId | None = None,
+    contact_id: ContactId | None = None,
+    deal_id: DealId | None = None,
+    open_tasks_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Result[Sequence[Activity], AppError]:
+    """Activities about a lead, contact or deal (or all), in id (creation) order."""
+    return transact(
+        app,
+        lambda uow: Success(
+            uow.activities.list(
+                lead_id=lead_id,
+                contact_id=contact_id,
+                deal_id=deal_id,
+                open_tasks_only=open_tasks_only,
+                limit=limit,
+                offset=offset,
+            )
+        ),
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import datetime
 
 from crmcore.adapters.insight import RuleBasedInsight
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
-from crmcore.adapters.system import SystemClock, Uuid7Source
+from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
 from crmcore.app.pipeline_config import PipelineServices, PipelineSettings
 from crmcore.ports.events import EventPublisher
@@ -67,3 +68,11 @@ def bootstrap(
         f"unsupported database URL {settings.db_url!r}: use {MEMORY_URL} "
         "(SQL backends arrive with the storage adapters)"
     )
+
+
+def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:
+    """An application whose clock stands at ``at`` and whose ids come from ``seed``.
+
+    Used by ``crm demo`` so that the same seed builds the same CRM on every run.
+    """
+    return bootstrap(settings, clock=FixedClock(at), ids=SequentialIds(seed=seed))

@@ -63,15 +63,18 @@ class App:
     pipeline: PipelineServices | None = None
 
 
-def transact(app: App, work: Callable[[UnitOfWork], Result[T, AppError]]) -> Result[T, AppError]:
+def transact(
+    app: App, work: Callable[[UnitOfWork], Result[T, AppError]], *, commit: bool = True
+) -> Result[T, AppError]:
     """Run ``work`` in one unit of work; commit on success, roll back on failure.
 
     Storage exceptions become values here, the only place a use case meets them.
+    ``commit=False`` always rolls back (dry runs that still want the real answers).
     """
     try:
         with app.uow() as uow:
             result = work(uow)
-            if isinstance(result, Success):
+            if commit and isinstance(result, Success):
                 uow.commit()
             return result
     except ConcurrentModification as exc:

@@ -18,7 +18,7 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.context import App, Settings
+from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.loyalty import (
     BoardView,
@@ -139,8 +139,13 @@ def board(ctx: click.Context, board_file: str | None) -> None:
         for item in config.failure().errors:
             click.echo(f"error: {item}", err=True)
         sys.exit(EXIT_REFUSED)
-    settings: Settings = ctx.obj
-    ctx.obj = attrs.evolve(settings, board=config.unwrap())
+    from crmcore.app.cli.context import settings_from, state_from
+
+    state = state_from(ctx)
+    chosen = config.unwrap()
+    state.settings = attrs.evolve(state.settings or settings_from(None, state.config), board=chosen)
+    if state.app is not None:
+        state.app = attrs.evolve(state.app, settings=attrs.evolve(state.app.settings, board=chosen))
 
 
 def _app(ctx: click.Context) -> App:

@@ -1,62 +1,172 @@
-"""The ``crm`` command: a thin click layer over the use cases."""
+"""The ``crm`` command: a thin click layer over the use cases (STYLE habit 13).
+
+Every command parses, calls one use case and renders. Failures never print tracebacks:
+:class:`CrmGroup` is the one place that turns them into a line on stderr and an exit code
+(documented in ``docs/cli.md``):
+
+====  ==========================================================================
+0     success
+1     a business rule refused the command (illegal transition, not found, conflict)
+2     usage: bad options or arguments, invalid field values
+3     import finished but rejected some rows (the good rows landed)
+4     storage unavailable (database unreachable or URL not supported by this build)
+70    an unexpected internal error (``-v`` prints the traceback)
+====  ==========================================================================
+
+Command groups live in their own modules and are registered at the end of this file
+with one ``cli.add_command(...)`` line each.
+"""
 
 from __future__ import annotations
 
-import sys
+import traceback
+from typing import Any
 
 import click
-from returns.result import Failure, Result
 
 import crmcore
-from crmcore.app.bootstrap import bootstrap
-from crmcore.app.context import App, Settings
-from crmcore.app.deals import pipeline_summary
-from crmcore.app.errors import AppError
+from crmcore.app.bootstrap import UnsupportedDatabase
+from crmcore.app.cli.context import (
+    FORMATS,
+    CliState,
+    CommandFailed,
+    app_from,
+    load_config,
+    settings_from,
+    state_from,
+)
+from crmcore.app.errors import Conflict, DuplicateLead, NotFound, StorageFailure
+from crmcore.domain.errors import IllegalTransition, InvalidInput, RuleViolation
+from crmcore.ports.errors import StorageError
 
+__all__ = ["EXIT_CODES", "CliState", "app_from", "cli", "exit_code_for", "main", "state_from"]
+
+EXIT_OK = 0
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_REJECTED_ROWS = 3
+EXIT_STORAGE = 4
+EXIT_INTERNAL = 70
+
+#: Failure type → exit code: the single mapping every command goes through.
+EXIT_CODES: dict[type[Any], int] = {
+    InvalidInput: EXIT_USAGE,
+    IllegalTransition: EXIT_REFUSED,
+    RuleViolation: EXIT_REFUSED,
+    NotFound: EXIT_REFUSED,
+    DuplicateLead: EXIT_REFUSED,
+    Conflict: EXIT_REFUSED,
+    StorageFailure: EXIT_STORAGE,
+}
 
 
-def unwrap_or_exit(result: Result[object, AppError]) -> object:
-    """The value, or a one-line message on stderr and exit code 1."""
-    if isinstance(result, Failure):
-        click.echo(f"error: {result.failure()}", err=True)
-        sys.exit(EXIT_REFUSED)
-    return result.unwrap()
+def exit_code_for(error: object) -> int:
+    """The documented exit code of a use-case failure."""
+    return EXIT_CODES.get(type(error), EXIT_REFUSED)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _message(error: object) -> str:
+    if isinstance(error, InvalidInput):
+        return f"invalid input: {error}"
+    return str(error)
+
+
+class CrmGroup(click.Group):
+    """The root group: maps every failure to one stderr line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CommandFailed as exc:
+            code = exc.forced_exit_code or exit_code_for(exc.error)
+            click.echo(f"error: {_message(exc.error)}", err=True)
+            ctx.exit(code)
+        except UnsupportedDatabase as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_STORAGE)
+        except StorageError as exc:
+            click.echo(f"error: storage unavailable: {exc}", err=True)
+            ctx.exit(EXIT_STORAGE)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not a user error: one line unless -v
+            state = ctx.find_object(CliState)
+            if state is not None and state.verbose:
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} (run with -v for details)",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(crmcore.__version__, prog_name="crm")
-@click.option("--db", "db_url", envvar="CRMCORE_DB", default=None, help="Database URL.")
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    metavar="URL",
+    help="Database URL [env CRMCORE_DB; default sqlite:///crm.db].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format [default: table].",
+)
+@click.option(
+    "--config",
+    "config_path",
+    envvar="CRMCORE_CONFIG",
+    default=None,
+    metavar="FILE",
+    help="TOML settings file (keys: db, region, currency, format) [env CRMCORE_CONFIG].",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors; no notes or bars.")
+@click.option("-v", "--verbose", count=True, help="More detail (tracebacks of internal errors).")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None) -> None:
-    """crmcore operator CLI: leads, contacts, accounts, deals and reports."""
-    ctx.obj = Settings.from_env(db_url=db_url)
+def cli(
+    ctx: click.Context,
+    db_url: str | None,
+    fmt: str | None,
+    config_path: str | None,
+    quiet: bool,
+    verbose: int,
+) -> None:
+    """crmcore operator CLI: leads, contacts, accounts, deals, imports and reports."""
+    state = ctx.ensure_object(CliState)
+    state.config = load_config(config_path)
+    state.settings = settings_from(db_url, state.config)
+    configured = str(state.config.get("format", "table"))
+    state.fmt = fmt or (configured if configured in FORMATS else "table")
+    state.quiet = quiet
+    state.verbose = verbose
 
 
-def app_from(ctx: click.Context) -> App:
-    """Build the application for this invocation."""
-    settings: Settings = ctx.obj
-    return bootstrap(settings)
+def main(argv: list[str] | None = None, *, obj: CliState | None = None) -> None:
+    """Console-script entry point (``obj`` lets tests and embedders pass a built app)."""
+    cli.main(args=argv, prog_name="crm", obj=obj)
 
 
-@cli.command()
-@click.pass_context
-def demo(ctx: click.Context) -> None:
-    """Build a small in-memory CRM and print the pipeline by stage."""
-    from crmcore.app.demo import build_demo
+# Command groups: one line each (other modules add theirs the same way).
+from crmcore.app.cli.accounts import accounts  # noqa: E402
+from crmcore.app.cli.activities import activities, tasks  # noqa: E402
+from crmcore.app.cli.contacts import contacts  # noqa: E402
+from crmcore.app.cli.deals import deals  # noqa: E402
+from crmcore.app.cli.demo import demo  # noqa: E402
+from crmcore.app.cli.imports import import_group  # noqa: E402
+from crmcore.app.cli.leads import leads  # noqa: E402
 
-    app = bootstrap(Settings(db_url="memory://"))
-    build_demo(app)
-    rows = unwrap_or_exit(pipeline_summary(app))
-    assert isinstance(rows, list)
-    click.echo(f"{'stage':<13}{'deals':>6}{'amount':>14}{'forecast':>14}")
-    for row in rows:
-        click.echo(f"{row.stage:<13}{row.deals:>6}{row.amount:>14.2f}{row.weighted:>14.2f}")
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli()
+cli.add_command(leads)
+cli.add_command(contacts)
+cli.add_command(accounts)
+cli.add_command(deals)
+cli.add_command(activities)
+cli.add_command(tasks)
+cli.add_command(import_group)
+cli.add_command(demo)
 
 
 # Customer intelligence (issue 6): segments, transaction import.
@@ -76,3 +186,6 @@ from crmcore.app.cli.review import review as _review  # noqa: E402
 
 cli.add_command(_events)
 cli.add_command(_review)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,79 @@
+"""``crm accounts``: add, list, show."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import click
+
+from crmcore.app.accounts import create_account, get_account, list_accounts
+from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.views import ACCOUNT_DETAIL_FIELDS, ACCOUNT_FIELDS, account_row
+from crmcore.domain.account import SIZE_RANGES, AccountType
+from crmcore.domain.ids import AccountId
+
+
+@click.group()
+def accounts() -> None:
+    """Accounts: universities, corporations, NGOs (C2)."""
+
+
+@accounts.command()
+@click.option("--name", required=True, help="Account name (unique).")
+@click.option(
+    "--type",
+    "type_",
+    type=click.Choice([t.value for t in AccountType]),
+    default="corporation",
+    show_default=True,
+)
+@click.option("--industry", default=None)
+@click.option("--size-range", type=click.Choice(SIZE_RANGES), default=None)
+@click.option("--website", default=None)
+@click.option("--region", default=None)
+@click.option("--billing-address", default=None)
+@click.pass_context
+def add(
+    ctx: click.Context,
+    name: str,
+    type_: str,
+    industry: str | None,
+    size_range: str | None,
+    website: str | None,
+    region: str | None,
+    billing_address: str | None,
+) -> None:
+    """Add an account."""
+    account = unwrap(
+        create_account(
+            app_from(ctx),
+            name=name,
+            type=type_,
+            industry=industry,
+            size_range=size_range,
+            website=website,
+            region=region,
+            billing_address=billing_address,
+        )
+    )
+    render_one(account_row(account), ACCOUNT_FIELDS, state_from(ctx).fmt)
+
+
+@accounts.command("list")
+@click.option("--limit", type=click.IntRange(min=0), default=None)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.pass_context
+def list_(ctx: click.Context, limit: int | None, offset: int) -> None:
+    """List accounts in creation order."""
+    rows = unwrap(list_accounts(app_from(ctx), limit=limit, offset=offset))
+    render([account_row(a) for a in rows], ACCOUNT_FIELDS, state_from(ctx).fmt, title="accounts")
+
+
+@accounts.command()
+@click.argument("account_id", type=click.UUID)
+@click.pass_context
+def show(ctx: click.Context, account_id: UUID) -> None:
+    """Show one account."""
+    account = unwrap(get_account(app_from(ctx), AccountId(account_id)))
+    render_one(account_row(account), ACCOUNT_DETAIL_FIELDS, state_from(ctx).fmt)

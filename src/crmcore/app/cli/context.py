@@ -1,0 +1,123 @@
+"""What every ``crm`` command shares: the invocation state, the app, and failures.
+
+Commands never print errors or choose exit codes themselves: they call :func:`unwrap`,
+which raises :class:`CommandFailed`; the root group in ``main.py`` maps it to a one-line
+message on stderr and a documented exit code (the one place that does).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import attrs
+import click
+from returns.result import Failure, Result
+
+from crmcore.app.bootstrap import bootstrap
+from crmcore.app.context import DEFAULT_DB_URL, App, Settings
+from crmcore.app.errors import AppError
+from crmcore.domain.money import DEFAULT_CURRENCY
+from crmcore.domain.phone import DEFAULT_REGION
+
+T = TypeVar("T")
+
+FORMATS = ("table", "json", "csv")
+
+
+class CommandFailed(click.ClickException):
+    """A use case answered with a failure; ``main`` maps it to an exit code."""
+
+    def __init__(self, error: AppError | str, *, exit_code: int | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.forced_exit_code = exit_code
+
+
+@attrs.define
+class CliState:
+    """Options of one invocation and the application built for it.
+
+    Tests pass ``CliState(app=...)`` as ``obj`` so that several invocations share one
+    (memory) application; otherwise the app is built lazily from the settings.
+    """
+
+    app: App | None = None
+    settings: Settings | None = None
+    fmt: str = "table"
+    quiet: bool = False
+    verbose: int = 0
+    config: dict[str, Any] = attrs.field(factory=dict)
+
+
+def load_config(path: str | None) -> dict[str, Any]:
+    """The ``[crm]`` table (or the top level) of a TOML config file; ``{}`` without one."""
+    if not path:
+        return {}
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise click.BadParameter(f"{path}: no such file", param_hint="--config") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{path}: not valid TOML ({exc})", param_hint="--config") from exc
+    section = data.get("crm", data)
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def settings_from(db_url: str | None, config: dict[str, Any]) -> Settings:
+    """Option, then environment, then config file, then default — for every setting."""
+
+    def pick(option: str | None, env: str, key: str, default: str) -> str:
+        if option:
+            return option
+        if os.environ.get(env):
+            return os.environ[env]
+        value = config.get(key)
+        return str(value) if value else default
+
+    return Settings(
+        db_url=pick(db_url, "CRMCORE_DB", "db", DEFAULT_DB_URL),
+        default_region=pick(None, "CRMCORE_REGION", "region", DEFAULT_REGION),
+        default_currency=pick(None, "CRMCORE_CURRENCY", "currency", DEFAULT_CURRENCY),
+    )
+
+
+def state_from(ctx: click.Context) -> CliState:
+    """The invocation state set up by the root group."""
+    state = ctx.find_object(CliState)
+    if state is None:  # a command invoked without the root group (tests of one command)
+        state = CliState()
+        ctx.obj = state
+    return state
+
+
+def app_from(ctx: click.Context) -> App:
+    """The application for this invocation (a pre-built one, or built from settings once).
+
+    ``UnsupportedDatabase`` propagates to the root group, which maps it to exit code 4.
+    """
+    state = state_from(ctx)
+    if state.app is None:
+        state.app = bootstrap(state.settings or settings_from(None, state.config))
+    return state.app
+
+
+def unwrap(result: Result[T, AppError]) -> T:
+    """The success value, or :class:`CommandFailed` carrying the use case's failure."""
+    if isinstance(result, Failure):
+        raise CommandFailed(result.failure())
+    return result.unwrap()
+
+
+def fail(message: str, *, exit_code: int) -> NoReturn:
+    """Stop the command with ``message`` and an explicit exit code."""
+    raise CommandFailed(message, exit_code=exit_code)
+
+
+def note(ctx: click.Context, message: str) -> None:
+    """An informational line on stderr, silenced by ``-q``."""
+    if not state_from(ctx).quiet:
+        click.echo(message, err=True)

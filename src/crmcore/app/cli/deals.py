@@ -1,0 +1,187 @@
+"""``crm deals``: create, move, win, lose, list, show, pipeline, slipping."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import click
+
+from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.views import (
+    DEAL_DETAIL_FIELDS,
+    DEAL_FIELDS,
+    PIPELINE_FIELDS,
+    SLIPPING_FIELDS,
+    cents,
+    deal_row,
+    pipeline_row,
+)
+from crmcore.app.deals import (
+    create_deal,
+    get_deal,
+    list_deals,
+    lose_deal,
+    move_deal,
+    pipeline_summary,
+    slipping_deals,
+    win_deal,
+)
+from crmcore.domain.ids import AccountId, ContactId, DealId
+from crmcore.domain.pipeline import OPEN_STAGES, Deal, DealStage
+
+STAGES = [s.value for s in DealStage]
+
+
+@click.group()
+def deals() -> None:
+    """Deals: the b2b pipeline (C4)."""
+
+
+def _show(ctx: click.Context, deal: Deal) -> None:
+    render_one(deal_row(deal), DEAL_FIELDS, state_from(ctx).fmt)
+
+
+@deals.command()
+@click.option("--title", required=True)
+@click.option("--amount", required=True, help="Decimal amount, e.g. 12000.00.")
+@click.option("--currency", default=None, help="ISO-4217 code [default: settings].")
+@click.option("--account-id", type=click.UUID, default=None)
+@click.option("--contact-id", type=click.UUID, default=None)
+@click.option("--stage", type=click.Choice(STAGES[:6]), default="lead", show_default=True)
+@click.option("--probability", type=click.IntRange(0, 100), default=None)
+@click.option("--expected-close", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--owner", default=None)
+@click.pass_context
+def create(
+    ctx: click.Context,
+    title: str,
+    amount: str,
+    currency: str | None,
+    account_id: UUID | None,
+    contact_id: UUID | None,
+    stage: str,
+    probability: int | None,
+    expected_close: datetime | None,
+    owner: str | None,
+) -> None:
+    """Open a deal."""
+    deal = unwrap(
+        create_deal(
+            app_from(ctx),
+            title=title,
+            amount=amount,
+            currency=currency,
+            account_id=AccountId(account_id) if account_id else None,
+            contact_id=ContactId(contact_id) if contact_id else None,
+            stage=stage,
+            probability=probability,
+            expected_close=expected_close.date() if expected_close else None,
+            owner=owner,
+        )
+    )
+    _show(ctx, deal)
+
+
+@deals.command()
+@click.argument("deal_id", type=click.UUID)
+@click.option("--to", "to", type=click.Choice(STAGES), default=None, help="Jump to a stage.")
+@click.pass_context
+def move(ctx: click.Context, deal_id: UUID, to: str | None) -> None:
+    """Advance a deal to the next stage (or jump with --to)."""
+    _show(ctx, unwrap(move_deal(app_from(ctx), DealId(deal_id), to=to)))
+
+
+@deals.command()
+@click.argument("deal_id", type=click.UUID)
+@click.pass_context
+def win(ctx: click.Context, deal_id: UUID) -> None:
+    """Close a deal as won."""
+    _show(ctx, unwrap(win_deal(app_from(ctx), DealId(deal_id))))
+
+
+@deals.command()
+@click.argument("deal_id", type=click.UUID)
+@click.option("--reason", required=True, help="Why it was lost (required).")
+@click.pass_context
+def lose(ctx: click.Context, deal_id: UUID, reason: str) -> None:
+    """Close a deal as lost."""
+    _show(ctx, unwrap(lose_deal(app_from(ctx), DealId(deal_id), reason=reason)))
+
+
+@deals.command("list")
+@click.option("--stage", type=click.Choice(STAGES), default=None)
+@click.option("--limit", type=click.IntRange(min=0), default=None)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.pass_context
+def list_(ctx: click.Context, stage: str | None, limit: int | None, offset: int) -> None:
+    """List deals in creation order."""
+    rows = unwrap(
+        list_deals(
+            app_from(ctx), stage=DealStage(stage) if stage else None, limit=limit, offset=offset
+        )
+    )
+    render([deal_row(d) for d in rows], DEAL_FIELDS, state_from(ctx).fmt, title="deals")
+
+
+@deals.command()
+@click.argument("deal_id", type=click.UUID)
+@click.pass_context
+def show(ctx: click.Context, deal_id: UUID) -> None:
+    """Show one deal with its stage history."""
+    deal = unwrap(get_deal(app_from(ctx), DealId(deal_id)))
+    render_one(deal_row(deal), DEAL_DETAIL_FIELDS, state_from(ctx).fmt)
+
+
+def pipeline_rows(ctx: click.Context) -> list[dict[str, Any]]:
+    """The pipeline view: one row per stage and currency (shared with ``crm demo``)."""
+    app = app_from(ctx)
+    summary = unwrap(pipeline_summary(app))
+    return [pipeline_row(r, app.settings.pipeline.probability(r.stage)) for r in summary]
+
+
+@deals.command()
+@click.pass_context
+def pipeline(ctx: click.Context) -> None:
+    """Deals, amount and probability-weighted forecast per stage (open stages totalled)."""
+    rows = pipeline_rows(ctx)
+    fmt = state_from(ctx).fmt
+    if fmt == "table" and rows:
+        totals: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+        for row in rows:
+            if row["stage"] in OPEN_STAGES:
+                acc = totals[row["currency"]]
+                acc[0] += row["deals"]
+                acc[1] += row["amount"]
+                acc[2] += row["forecast"]
+        rows = rows + [
+            {
+                "stage": "open total",
+                "currency": cur,
+                "deals": n,
+                "amount": amount,
+                "forecast": cents(forecast),
+            }
+            for cur, (n, amount, forecast) in sorted(totals.items())
+        ]
+    render(rows, PIPELINE_FIELDS, fmt, title="pipeline")
+
+
+@deals.command()
+@click.pass_context
+def slipping(ctx: click.Context) -> None:
+    """Open deals more than 14 days past their expected close date."""
+    app = app_from(ctx)
+    today = app.clock.now().date()
+    found = unwrap(slipping_deals(app, today=today))
+    rows = []
+    for deal in found:
+        row = deal_row(deal)
+        assert deal.expected_close is not None
+        row["days_overdue"] = (today - deal.expected_close).days
+        rows.append(row)
+    render(rows, SLIPPING_FIELDS, state_from(ctx).fmt, title="slipping deals")

@@ -1,0 +1,195 @@
+"""``crm import contacts|leads|accounts|deals FILE.csv``.
+
+Other modules attach their own importers to this group::
+
+    from crmcore.app.cli.imports import import_group
+
+    @import_group.command("transactions")
+    ...
+
+and register their module in ``main.py`` as usual.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
+from crmcore.app.cli.render import render_one
+from crmcore.app.importing import (
+    BATCH_SIZE,
+    ImportReport,
+    Kind,
+    import_file,
+    parse_mapping,
+    write_rejected,
+)
+
+#: Files with more rows than this get a progress bar (on a terminal, without -q).
+PROGRESS_MIN_ROWS = 5_000
+#: Rejected rows listed on stderr; the rest are counted (all go to --errors).
+SHOWN_REJECTIONS = 20
+EXIT_REJECTED_ROWS = 3
+
+SUMMARY_FIELDS = (
+    "kind",
+    "rows",
+    "created",
+    "updated",
+    "unchanged",
+    "merged",
+    "rejected",
+    "dry_run",
+    "encoding",
+    "delimiter",
+)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import CSV files (idempotent: re-running a file changes nothing)."""
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description:>9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_ROWS:
+            return
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total)
+        bar.update(tasks[phase], completed=done)
+
+    with bar:
+        yield update
+
+
+def summary_row(report: ImportReport) -> dict[str, Any]:
+    """The documented summary record of an import."""
+    return {
+        "kind": report.kind,
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "merged": report.merged,
+        "rejected": len(report.rejected),
+        "dry_run": report.dry_run,
+        "encoding": report.encoding,
+        "delimiter": {"\t": "tab"}.get(report.delimiter, report.delimiter),
+    }
+
+
+def _report_rejections(report: ImportReport, errors_path: str | None) -> None:
+    for row in report.rejected[:SHOWN_REJECTIONS]:
+        reasons = "; ".join(f"{e.field}: {e.reason} (got {e.value!r})" for e in row.errors)
+        click.echo(f"line {row.line}: {reasons}", err=True)
+    more = len(report.rejected) - SHOWN_REJECTIONS
+    if more > 0:
+        click.echo(f"... and {more} more rejected rows", err=True)
+    if errors_path:
+        click.echo(f"rejected rows with reasons written to {errors_path}", err=True)
+    elif report.rejected:
+        click.echo("use --errors FILE to save every rejected row with its reason", err=True)
+
+
+def _make_importer(kind: Kind) -> click.Command:
+    @click.command(kind.value)
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option(
+        "--map",
+        "mapping",
+        multiple=True,
+        metavar="COLUMN=FIELD",
+        help="Map a column to a field ('Column=' ignores it). Repeatable.",
+    )
+    @click.option("--region", default=None, help="Default phone region [settings, RU].")
+    @click.option("--encoding", default=None, help="Force an encoding (detected otherwise).")
+    @click.option("--delimiter", default=None, help="Force a delimiter (sniffed otherwise).")
+    @click.option("--dry-run", is_flag=True, help="Validate and count; store nothing.")
+    @click.option(
+        "--errors",
+        "errors_path",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Write rejected rows (original cells + line, field, value, reason) here.",
+    )
+    @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True)
+    @click.pass_context
+    def importer(
+        ctx: click.Context,
+        file: str,
+        mapping: tuple[str, ...],
+        region: str | None,
+        encoding: str | None,
+        delimiter: str | None,
+        dry_run: bool,
+        errors_path: str | None,
+        batch_size: int,
+    ) -> None:
+        state = state_from(ctx)
+        columns = unwrap(parse_mapping(mapping))
+        sep = {"tab": "\t", "\\t": "\t"}.get(delimiter or "", delimiter)
+        show_bar = not state.quiet and sys.stderr.isatty()
+        with _progress_bar(show_bar) as progress:
+            report = unwrap(
+                import_file(
+                    app_from(ctx),
+                    kind=kind.value,
+                    path=file,
+                    mapping=columns,
+                    region=region,
+                    encoding=encoding,
+                    delimiter=sep,
+                    dry_run=dry_run,
+                    batch_size=batch_size,
+                    progress=progress,
+                )
+            )
+        if report.extras:
+            note(ctx, f"kept unmapped columns in attributes/metadata: {', '.join(report.extras)}")
+        if errors_path:
+            write_rejected(errors_path, report)
+        render_one(summary_row(report), SUMMARY_FIELDS, state.fmt)
+        if report.rejected:
+            _report_rejections(report, errors_path)
+            raise CommandFailed(
+                f"{len(report.rejected)} of {report.rows} rows rejected"
+                + ("" if dry_run else "; the other rows were stored"),
+                exit_code=EXIT_REJECTED_ROWS,
+            )
+
+    importer.help = (
+        f"Import {kind.value} from a CSV file (UTF-8, UTF-8 with BOM or cp1251; "
+        f"',' ';' tab or '|' separated). Fields: {', '.join(_fields(kind))}."
+    )
+    return importer
+
+
+def _fields(kind: Kind) -> tuple[str, ...]:
+    from crmcore.app.importing import FIELDS
+
+    return FIELDS[kind]
+
+
+for _kind in Kind:
+    import_group.add_command(_make_importer(_kind))

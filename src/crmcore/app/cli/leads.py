@@ -1,0 +1,216 @@
+"""``crm leads``: capture, list, show, qualify, disqualify, reopen, convert, set-score
+(``rescore`` for all leads is attached by :mod:`crmcore.app.cli.leads_rescore`)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import click
+
+from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.views import (
+    ACCOUNT_FIELDS,
+    CONTACT_FIELDS,
+    DEAL_FIELDS,
+    LEAD_DETAIL_FIELDS,
+    LEAD_FIELDS,
+    account_row,
+    contact_row,
+    deal_row,
+    lead_row,
+)
+from crmcore.app.lead_scores import rescore_lead
+from crmcore.app.leads import (
+    capture_lead,
+    convert_lead,
+    disqualify_lead,
+    get_lead,
+    list_leads,
+    qualify_lead,
+    reopen_lead,
+)
+from crmcore.domain.ids import LeadId
+from crmcore.domain.lead import Lead, LeadSource, LeadStatus
+
+
+@click.group()
+def leads() -> None:
+    """Leads: people who left their details (C1)."""
+
+
+def _show(ctx: click.Context, lead: Lead) -> None:
+    render_one(lead_row(lead), LEAD_FIELDS, state_from(ctx).fmt)
+
+
+@leads.command()
+@click.option("--email", required=True, help="E-mail (unique).")
+@click.option("--first-name", default="", help="First name.")
+@click.option("--last-name", default="", help="Last name.")
+@click.option("--phone", default=None, help="Phone; local numbers use the default region.")
+@click.option("--company", default=None)
+@click.option("--job-title", default=None)
+@click.option(
+    "--source",
+    type=click.Choice([s.value for s in LeadSource]),
+    default="api",
+    show_default=True,
+)
+@click.option("--source-detail", default=None, help="Sub-channel (webinar, ad network...).")
+@click.option("--company-size", type=click.IntRange(min=0), default=None)
+@click.option("--industry", default=None)
+@click.option("--budget", default=None, help="Decimal amount.")
+@click.option("--region", default=None)
+@click.pass_context
+def capture(
+    ctx: click.Context,
+    email: str,
+    first_name: str,
+    last_name: str,
+    phone: str | None,
+    company: str | None,
+    job_title: str | None,
+    source: str,
+    source_detail: str | None,
+    company_size: int | None,
+    industry: str | None,
+    budget: str | None,
+    region: str | None,
+) -> None:
+    """Capture a new lead (every field error is reported at once)."""
+    lead = unwrap(
+        capture_lead(
+            app_from(ctx),
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            company=company,
+            job_title=job_title,
+            source=source,
+            source_detail=source_detail,
+            company_size=company_size,
+            industry=industry,
+            budget=budget,
+            region=region,
+        )
+    )
+    _show(ctx, lead)
+
+
+@leads.command("list")
+@click.option("--status", type=click.Choice([s.value for s in LeadStatus]), default=None)
+@click.option("--limit", type=click.IntRange(min=0), default=None)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.pass_context
+def list_(ctx: click.Context, status: str | None, limit: int | None, offset: int) -> None:
+    """List leads in creation order."""
+    rows = unwrap(
+        list_leads(
+            app_from(ctx),
+            status=LeadStatus(status) if status else None,
+            limit=limit,
+            offset=offset,
+        )
+    )
+    render([lead_row(r) for r in rows], LEAD_FIELDS, state_from(ctx).fmt, title="leads")
+
+
+@leads.command()
+@click.argument("lead_id", type=click.UUID)
+@click.pass_context
+def show(ctx: click.Context, lead_id: UUID) -> None:
+    """Show one lead with its scoring inputs and qualification."""
+    lead = unwrap(get_lead(app_from(ctx), LeadId(lead_id)))
+    render_one(lead_row(lead), LEAD_DETAIL_FIELDS, state_from(ctx).fmt)
+
+
+@leads.command()
+@click.argument("lead_id", type=click.UUID)
+@click.option("--fit", required=True, help="Why the lead fits.")
+@click.option("--budget", required=True, help="The budget confirmed.")
+@click.option("--timeline", required=True, help="When they intend to buy.")
+@click.pass_context
+def qualify(ctx: click.Context, lead_id: UUID, fit: str, budget: str, timeline: str) -> None:
+    """Record the qualification call and qualify the lead."""
+    lead = unwrap(
+        qualify_lead(app_from(ctx), LeadId(lead_id), fit=fit, budget=budget, timeline=timeline)
+    )
+    _show(ctx, lead)
+
+
+@leads.command()
+@click.argument("lead_id", type=click.UUID)
+@click.option("--reason", required=True)
+@click.pass_context
+def disqualify(ctx: click.Context, lead_id: UUID, reason: str) -> None:
+    """Take a new or qualified lead out of the funnel."""
+    _show(ctx, unwrap(disqualify_lead(app_from(ctx), LeadId(lead_id), reason=reason)))
+
+
+@leads.command()
+@click.argument("lead_id", type=click.UUID)
+@click.pass_context
+def reopen(ctx: click.Context, lead_id: UUID) -> None:
+    """Bring a disqualified lead back to new."""
+    _show(ctx, unwrap(reopen_lead(app_from(ctx), LeadId(lead_id))))
+
+
+@leads.command()
+@click.argument("lead_id", type=click.UUID)
+@click.option("--account", "account_name", default=None, help="Account name (b2b).")
+@click.option(
+    "--account-type",
+    type=click.Choice(["university", "corporation", "ngo"]),
+    default="corporation",
+    show_default=True,
+)
+@click.option("--deal-title", default=None)
+@click.option("--deal-amount", default=None, help="Opens a deal in 'qualified'.")
+@click.option("--currency", default=None)
+@click.pass_context
+def convert(
+    ctx: click.Context,
+    lead_id: UUID,
+    account_name: str | None,
+    account_type: str,
+    deal_title: str | None,
+    deal_amount: str | None,
+    currency: str | None,
+) -> None:
+    """Convert a qualified lead into a contact (+ account and deal for b2b)."""
+    done = unwrap(
+        convert_lead(
+            app_from(ctx),
+            LeadId(lead_id),
+            account_name=account_name,
+            account_type=account_type,
+            deal_title=deal_title,
+            deal_amount=deal_amount,
+            currency=currency,
+        )
+    )
+    fmt = state_from(ctx).fmt
+    row = {
+        "lead_id": done.lead.id,
+        "contact_id": done.contact.id,
+        "account_id": done.account.id if done.account else None,
+        "deal_id": done.deal.id if done.deal else None,
+    }
+    if fmt == "table":
+        render_one(contact_row(done.contact), CONTACT_FIELDS, fmt)
+        if done.account:
+            render_one(account_row(done.account), ACCOUNT_FIELDS, fmt)
+        if done.deal:
+            render_one(deal_row(done.deal), DEAL_FIELDS, fmt)
+    else:
+        render_one(row, ("lead_id", "contact_id", "account_id", "deal_id"), fmt)
+
+
+@leads.command("set-score")
+@click.argument("lead_id", type=click.UUID)
+@click.option("--score", type=click.IntRange(0, 100), required=True, help="The new score.")
+@click.pass_context
+def set_score(ctx: click.Context, lead_id: UUID, score: int) -> None:
+    """Override a lead's score by hand (crm.lead.scored only when it changes)."""
+    _show(ctx, unwrap(rescore_lead(app_from(ctx), LeadId(lead_id), score=score)))

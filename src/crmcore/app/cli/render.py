@@ -1,0 +1,135 @@
+"""Output for every ``crm`` command: a rich table, JSON or CSV with stable field names.
+
+``render(rows, fields, fmt)`` prints ``rows`` (mappings) restricted to ``fields`` in that
+order. JSON is a list of objects (``render_one``: one object); numbers that must stay exact
+(Decimal) are strings, times are ISO-8601, missing values are ``null``. CSV has a header row;
+a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with
+``'`` so spreadsheets do not run it as a formula (plain numbers such as ``-5`` or
+``+79001234567`` are left alone: they cannot be formulas).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+Row = Mapping[str, Any]
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?\Z")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready value: exact decimals and ids as strings, times as ISO-8601."""
+    if value is None or isinstance(value, bool | int | str):
+        return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def text(value: Any) -> str:
+    """A cell as text (empty for missing values)."""
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def neutralise(cell: str) -> str:
+    """Defuse spreadsheet formula injection in one CSV cell."""
+    if cell.startswith(_DANGEROUS) and not _NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+def to_csv(rows: Sequence[Row], fields: Sequence[str]) -> str:
+    """CSV text with a header row and neutralised cells."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow([neutralise(text(row.get(f))) for f in fields])
+    return out.getvalue()
+
+
+def to_json(rows: Sequence[Row], fields: Sequence[str]) -> str:
+    """A JSON list of objects with exactly ``fields``."""
+    data = [{f: plain(row.get(f)) for f in fields} for row in rows]
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def to_table(rows: Sequence[Row], fields: Sequence[str], *, title: str | None = None) -> str:
+    """A rich table rendered to text."""
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for field in fields:
+        table.add_column(field, overflow="fold")
+    for row in rows:
+        table.add_row(*(text(row.get(f)) for f in fields))
+    return _rich(table)
+
+
+def _rich(renderable: Any) -> str:
+    buffer = io.StringIO()
+    width = shutil.get_terminal_size((250, 24)).columns if sys.stdout.isatty() else 250
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
+    console.print(renderable)
+    return buffer.getvalue()
+
+
+def render(
+    rows: Sequence[Row], fields: Sequence[str], fmt: str, *, title: str | None = None
+) -> None:
+    """Print ``rows`` as ``fmt`` (``table``, ``json`` or ``csv``) on stdout."""
+    if fmt == "json":
+        click.echo(to_json(rows, fields))
+    elif fmt == "csv":
+        click.echo(to_csv(rows, fields), nl=False)
+    else:
+        if not rows:
+            click.echo(f"{title + ': ' if title else ''}nothing to show")
+            return
+        click.echo(to_table(rows, fields, title=title), nl=False)
+
+
+def render_one(row: Row, fields: Sequence[str], fmt: str) -> None:
+    """Print one record: a JSON object, a one-row CSV, or a two-column table."""
+    if fmt == "json":
+        click.echo(json.dumps({f: plain(row.get(f)) for f in fields}, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(to_csv([row], fields), nl=False)
+    else:
+        table = Table(show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        for field in fields:
+            table.add_row(field, text(row.get(field)))
+        click.echo(_rich(table), nl=False)
