@@ -5,6 +5,9 @@ from __future__ import annotations
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
+from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
+from crmcore.adapters.sql.migrate import ensure_schema
+from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
 from crmcore.ports.events import EventPublisher
@@ -25,7 +28,12 @@ def bootstrap(
     ids: IdSource | None = None,
     publisher: EventPublisher | None = None,
 ) -> App:
-    """Build an application from settings; ``memory://`` gives in-memory adapters."""
+    """Build an application from settings.
+
+    ``memory://`` gives in-memory adapters; ``sqlite:///path.db`` and
+    ``postgresql+psycopg://...`` give the SQL adapters. Raises ``SchemaMismatch`` when the
+    database's schema is newer than the code, or (PostgreSQL) not yet upgraded.
+    """
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     ids = ids or Uuid7Source()
@@ -37,7 +45,14 @@ def bootstrap(
             return MemoryUnitOfWork(db, clock=clock, ids=ids)
 
         return App(uow=memory_uow, clock=clock, ids=ids, publisher=publisher, settings=settings)
-    raise UnsupportedDatabase(
-        f"unsupported database URL {settings.db_url!r}: use {MEMORY_URL} "
-        "(SQL backends arrive with the storage adapters)"
-    )
+    try:
+        engine = make_engine(settings.db_url)
+    except UnsupportedUrl as exc:
+        raise UnsupportedDatabase(f"{exc} (or {MEMORY_URL})") from exc
+    # A new (or older) SQLite file is migrated on first use; PostgreSQL needs `crm db upgrade`.
+    ensure_schema(engine, auto_upgrade=is_sqlite(engine))
+
+    def sql_uow() -> UnitOfWork:
+        return SqlUnitOfWork(engine, clock=clock, ids=ids)
+
+    return App(uow=sql_uow, clock=clock, ids=ids, publisher=publisher, settings=settings)

@@ -100,6 +100,9 @@ class Transaction:
         self._check_unique(table, row, self.rows(table))
         staged = self.writes.setdefault(table, {})
         expected = staged[row.id][0] if row.id in staged else row.version
+        if expected == 0 and row.id not in staged:
+            # a stored row has version >= 1: this copy predates the add that stored it
+            raise ConcurrentModification(table, row.id, row.version)
         staged[row.id] = (expected, row)
 
     @staticmethod
