@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
+from crmcore.adapters.sql import migrate
 from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
-from crmcore.adapters.sql.migrate import ensure_schema
+from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
+from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.system import Clock, IdSource
 from crmcore.ports.uow import UnitOfWork
@@ -50,9 +55,71 @@ def bootstrap(
     except UnsupportedUrl as exc:
         raise UnsupportedDatabase(f"{exc} (or {MEMORY_URL})") from exc
     # A new (or older) SQLite file is migrated on first use; PostgreSQL needs `crm db upgrade`.
-    ensure_schema(engine, auto_upgrade=is_sqlite(engine))
+    try:
+        ensure_schema(engine, auto_upgrade=is_sqlite(engine))
+    except SchemaMismatch:
+        engine.dispose()
+        raise
+    except DBAPIError as exc:
+        engine.dispose()
+        raise StorageUnavailable(
+            f"cannot open {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+        ) from exc
 
     def sql_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, ids=ids)
 
     return App(uow=sql_uow, clock=clock, ids=ids, publisher=publisher, settings=settings)
+
+
+def _sql_engine(db_url: str) -> Engine:
+    if db_url.startswith("memory"):
+        raise UnsupportedDatabase("an in-memory database has no schema to migrate")
+    try:
+        return make_engine(db_url)
+    except UnsupportedUrl as exc:
+        raise UnsupportedDatabase(str(exc)) from exc
+
+
+def upgrade_database(db_url: str, *, revision: str = "head") -> str:
+    """Apply the shipped migrations to ``db_url``; returns the revision reached.
+
+    Raises ``SchemaMismatch`` for a database newer than the code, ``StorageUnavailable``
+    when it cannot be reached.
+    """
+    engine = _sql_engine(db_url)
+    try:
+        return migrate.upgrade(engine, revision)
+    except DBAPIError as exc:
+        raise StorageUnavailable(
+            f"cannot migrate {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def database_revision(db_url: str) -> tuple[str | None, str]:
+    """``(the database's revision or None, the newest revision this code knows)``."""
+    engine = _sql_engine(db_url)
+    try:
+        return migrate.current(engine), migrate.head()
+    except DBAPIError as exc:
+        raise StorageUnavailable(
+            f"cannot read {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+__all__ = [
+    "MEMORY_URL",
+    "SchemaMismatch",
+    "UnsupportedDatabase",
+    "bootstrap",
+    "database_revision",
+    "upgrade_database",
+]
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split())

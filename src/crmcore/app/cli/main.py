@@ -57,3 +57,8 @@ def demo(ctx: click.Context) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+from crmcore.app.cli.db import db_group  # noqa: E402
+
+cli.add_command(db_group)
