@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.broker.jsonl import JsonLinesPublisher
+from crmcore.adapters.broker.redis_streams import DEFAULT_STREAM, RedisStreamsPublisher
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
@@ -115,11 +117,41 @@ __all__ = [
     "MEMORY_URL",
     "SchemaMismatch",
     "UnsupportedDatabase",
+    "UnsupportedPublisher",
     "bootstrap",
     "database_revision",
+    "make_publisher",
     "upgrade_database",
 ]
 
 
 def _one_line(error: BaseException | None) -> str:
     return " ".join(str(error).split())
+
+
+def make_publisher(spec: str) -> EventPublisher:
+    """A publisher from its spec: ``memory``, ``jsonl:PATH``, or ``redis://host:port/db``
+    (optionally ``?stream=NAME``, default ``crm.events``)."""
+    from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+    if spec == "memory":
+        return MemoryPublisher()
+    if spec.startswith("jsonl:"):
+        path = spec.removeprefix("jsonl:")
+        if not path:
+            raise UnsupportedPublisher("jsonl: needs a file path, e.g. jsonl:events.jsonl")
+        return JsonLinesPublisher(path)
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        parts = urlsplit(spec)
+        query = parse_qs(parts.query)
+        stream = query.pop("stream", [DEFAULT_STREAM])[0]
+        rest = "&".join(f"{k}={v}" for k, vs in query.items() for v in vs)
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
+        return RedisStreamsPublisher(url, stream=stream)
+    raise UnsupportedPublisher(
+        f"unknown publisher {spec!r}: use memory, jsonl:PATH or redis://host:port/db"
+    )
+
+
+class UnsupportedPublisher(ValueError):
+    """The publisher spec names nothing this build can publish to."""

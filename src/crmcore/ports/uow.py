@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
-from crmcore.ports.events import Outbox
+from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -35,6 +35,8 @@ class UnitOfWork(Protocol):
     def activities(self) -> ActivityRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def processed(self) -> ProcessedMessages: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

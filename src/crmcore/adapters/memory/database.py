@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -45,6 +46,10 @@ class OutboxRow:
 
     envelope: Envelope[DomainEvent]
     sent: bool = False
+    dead: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
 
 
 class MemoryDatabase:
@@ -53,6 +58,7 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.tables: dict[str, dict[UUID, Any]] = {}
         self.outbox: list[OutboxRow] = []
+        self.processed: set[tuple[str, UUID]] = set()
         self.lock = threading.RLock()
 
     def table(self, name: str) -> dict[UUID, Any]:
@@ -68,6 +74,8 @@ class Transaction:
         self.writes: dict[str, dict[UUID, tuple[int, Any]]] = {}
         self.outbox: list[Envelope[DomainEvent]] = []
         self.sent: set[UUID] = set()
+        self.outbox_changes: list[Callable[[OutboxRow], None]] = []
+        self.claims: set[tuple[str, UUID]] = set()
 
     def get(self, table: str, key: UUID) -> Any | None:
         """The row as this transaction sees it."""
@@ -138,12 +146,16 @@ class Transaction:
             for row in self.db.outbox:
                 if row.envelope.id in self.sent:
                     row.sent = True
-        self.writes.clear()
-        self.outbox.clear()
-        self.sent.clear()
+                    row.attempts += 1
+                for change in self.outbox_changes:
+                    change(row)
+            self.db.processed |= self.claims
+        self.rollback()
 
     def rollback(self) -> None:
         """Forget everything staged."""
         self.writes.clear()
         self.outbox.clear()
         self.sent.clear()
+        self.outbox_changes.clear()
+        self.claims.clear()

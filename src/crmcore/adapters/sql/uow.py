@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from crmcore.adapters.sql.outbox import SqlOutbox
+from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.repositories import (
     SqlAccountRepository,
     SqlActivityRepository,
@@ -56,6 +56,7 @@ class SqlUnitOfWork:
         self.deals = SqlDealRepository(s)
         self.activities = SqlActivityRepository(s)
         self.outbox = SqlOutbox(s)
+        self.processed = SqlProcessedMessages(s)
         return self
 
     def __exit__(

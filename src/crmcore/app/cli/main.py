@@ -62,3 +62,7 @@ def main() -> None:
 from crmcore.app.cli.db import db_group  # noqa: E402
 
 cli.add_command(db_group)
+
+from crmcore.app.cli.outbox import outbox_group  # noqa: E402
+
+cli.add_command(outbox_group)
