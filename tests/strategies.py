@@ -197,3 +197,52 @@ def deal_entities(draw: st.DrawFn) -> Any:
         created_at=created,
         updated_at=at,
     )
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def _for_type(tp: Any) -> st.SearchStrategy[Any]:
+    import enum
+    import types
+    import typing
+    import uuid
+    from datetime import date
+
+    supertype = getattr(tp, "__supertype__", None)
+    if supertype is not None:
+        return _for_type(supertype)
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return st.one_of(*(_for_type(a) for a in typing.get_args(tp)))
+    if tp is type(None):
+        return st.none()
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return st.sampled_from(list(tp))
+    table: dict[Any, st.SearchStrategy[Any]] = {
+        uuid.UUID: st.uuids(),
+        str: short_texts,
+        int: st.integers(-(2**31), 2**31),
+        bool: st.booleans(),
+        Decimal: amounts,
+        datetime: instants,
+        date: st.dates(),
+    }
+    return table[tp]
+
+
+@st.composite
+def event_envelopes(draw: st.DrawFn) -> Any:
+    """An envelope of any registered event type with arbitrary valid field values."""
+    import typing
+
+    import attrs
+
+    from crmcore.codec.schemas import load_catalogue
+    from crmcore.domain.events import Envelope
+
+    catalogue = load_catalogue()
+    cls = draw(st.sampled_from(sorted(catalogue.values(), key=lambda c: c.TYPE)))
+    hints = typing.get_type_hints(cls)
+    values = {f.name: draw(_for_type(hints[f.name])) for f in attrs.fields(cls)}
+    return Envelope(id=draw(st.uuids()), occurred_at=draw(instants), payload=cls(**values))
