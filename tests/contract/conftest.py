@@ -15,10 +15,12 @@ import pytest
 from sqlalchemy import Engine
 
 from crmcore.adapters.memory.database import MemoryDatabase
+from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
 from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.app.context import App, Settings
 from crmcore.ports.uow import UnitOfWork
 from tests.conftest import PG_URL, T0, require_service
 from tests.databases import copy_sqlite, fresh_postgres, migrated_sqlite_template, truncate_all
@@ -80,3 +82,15 @@ def backend(
     )
     if request.param == "sqlite":
         engine.dispose()
+
+
+@pytest.fixture
+def backend_app(backend: Backend) -> App:
+    """An application over ``backend`` (memory publisher, fixed clock, sequential ids)."""
+    return App(
+        uow=backend.uow,
+        clock=backend.clock,
+        ids=backend.ids,
+        publisher=MemoryPublisher(),
+        settings=Settings(db_url=f"(contract test: {backend.name})"),
+    )

@@ -7,6 +7,7 @@ from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
 from crmcore.ports.events import Outbox, ProcessedMessages
+from crmcore.ports.privacy import PersonalData, Retention
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -37,6 +38,10 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def processed(self) -> ProcessedMessages: ...
+    @property
+    def retention(self) -> Retention: ...
+    @property
+    def personal_data(self) -> PersonalData: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

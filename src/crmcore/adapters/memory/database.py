@@ -59,6 +59,7 @@ class MemoryDatabase:
         self.tables: dict[str, dict[UUID, Any]] = {}
         self.outbox: list[OutboxRow] = []
         self.processed: set[tuple[str, UUID]] = set()
+        self.audit: list[Any] = []
         self.lock = threading.RLock()
 
     def table(self, name: str) -> dict[UUID, Any]:
@@ -76,9 +77,13 @@ class Transaction:
         self.sent: set[UUID] = set()
         self.outbox_changes: list[Callable[[OutboxRow], None]] = []
         self.claims: set[tuple[str, UUID]] = set()
+        self.deletes: dict[str, set[UUID]] = {}
+        self.audit: list[Any] = []
 
     def get(self, table: str, key: UUID) -> Any | None:
         """The row as this transaction sees it."""
+        if key in self.deletes.get(table, ()):
+            return None
         staged = self.writes.get(table, {}).get(key)
         if staged is not None:
             return staged[1]
@@ -87,8 +92,10 @@ class Transaction:
     def rows(self, table: str) -> Iterator[Any]:
         """Every row as this transaction sees it."""
         staged = self.writes.get(table, {})
+        gone = self.deletes.get(table, set())
         for key, row in self.db.table(table).items():
-            yield staged[key][1] if key in staged else row
+            if key not in gone:
+                yield staged[key][1] if key in staged else row
         for key, (_, row) in staged.items():
             if key not in self.db.table(table):
                 yield row
@@ -99,6 +106,11 @@ class Transaction:
             raise DuplicateKey(table, "id", row.id)
         self._check_unique(table, row, self.rows(table))
         self.writes.setdefault(table, {})[row.id] = (0, row)
+
+    def delete(self, table: str, key: UUID) -> None:
+        """Stage the removal of a row."""
+        self.writes.get(table, {}).pop(key, None)
+        self.deletes.setdefault(table, set()).add(key)
 
     def save(self, table: str, row: Versioned) -> None:
         """Stage a change to a row read at ``row.version``."""
@@ -150,6 +162,10 @@ class Transaction:
                 for change in self.outbox_changes:
                     change(row)
             self.db.processed |= self.claims
+            self.db.audit.extend(self.audit)
+            for table, keys in self.deletes.items():
+                for key in keys:
+                    self.db.table(table).pop(key, None)
         self.rollback()
 
     def rollback(self) -> None:
@@ -159,3 +175,5 @@ class Transaction:
         self.sent.clear()
         self.outbox_changes.clear()
         self.claims.clear()
+        self.deletes.clear()
+        self.audit.clear()

@@ -9,6 +9,7 @@ from typing import Self
 from uuid import UUID
 
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
+from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -130,6 +131,8 @@ class MemoryUnitOfWork:
         self.activities = MemoryActivityRepository(self._tx)
         self.outbox = MemoryOutbox(self._tx)
         self.processed = MemoryProcessedMessages(self._tx)
+        self.retention = MemoryRetention(self._tx)
+        self.personal_data = MemoryPersonalData(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
+from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.repositories import (
     SqlAccountRepository,
     SqlActivityRepository,
@@ -57,6 +58,8 @@ class SqlUnitOfWork:
         self.activities = SqlActivityRepository(s)
         self.outbox = SqlOutbox(s)
         self.processed = SqlProcessedMessages(s)
+        self.retention = SqlRetention(s)
+        self.personal_data = SqlPersonalData(s)
         return self
 
     def __exit__(

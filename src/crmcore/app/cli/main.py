@@ -66,3 +66,8 @@ cli.add_command(db_group)
 from crmcore.app.cli.outbox import outbox_group  # noqa: E402
 
 cli.add_command(outbox_group)
+
+from crmcore.app.cli.privacy import privacy_group, retention_group  # noqa: E402
+
+cli.add_command(retention_group)
+cli.add_command(privacy_group)
