@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
-from sqlalchemy import ColumnElement, Select, Table, func, select
+from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crmcore.adapters.sql import mapping as m
 from crmcore.adapters.sql import tables as t
@@ -24,12 +26,6 @@ from crmcore.domain.pipeline import Deal, DealStage, StageChange
 from crmcore.ports.repositories import UpsertCounts
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
-LOOKUP_CHUNK = 900  # below SQLite's bound-parameter limit for IN lists
-
-
-def _chunks(items: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _page(stmt: Select[Any], table: Table, limit: int | None, offset: int) -> Select[Any]:
@@ -60,6 +56,18 @@ class _Repo(Generic[E]):
         rows = self._s.read(select(self.table).where(*where).order_by(self.table.c.id).limit(1))
         return self._entity(rows[0]) if rows else None
 
+    def _lookup(self, column: ColumnElement[Any], values: Sequence[str]) -> Iterable[E]:
+        """Stored rows whose ``column`` is one of ``values``: one query, any count
+        (SQLite reads the keys from one JSON parameter, PostgreSQL from one array)."""
+        if not values:
+            return []
+        if self._s.sqlite:
+            keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
+            wanted: ColumnElement[bool] = column.in_(select(keys.c.value))
+        else:
+            wanted = column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
+        return [self._entity(r) for r in self._s.read(select(self.table).where(wanted))]
+
     def _many(self, stmt: Select[Any]) -> list[E]:
         return [self._entity(r) for r in self._s.read(stmt)]
 
@@ -73,7 +81,7 @@ class _Repo(Generic[E]):
 
 
 class _Upserter(Generic[E]):
-    """The shared bulk-import algorithm: one lookup query per chunk, then batched writes.
+    """The shared bulk-import algorithm: one lookup query per key, then batched writes.
 
     Incoming records are resolved in order against the stored rows and the records
     earlier in the same call, with ``merge_import`` deciding what changes, so the result
@@ -85,7 +93,11 @@ class _Upserter(Generic[E]):
         self.index: list[dict[object, E]] = [{} for _ in keys]
         self.new: dict[Any, E] = {}
         self.changed: dict[Any, tuple[E, int]] = {}
-        self.counts = UpsertCounts()
+        self.created = self.updated = self.unchanged = 0
+
+    @property
+    def counts(self) -> UpsertCounts:
+        return UpsertCounts(created=self.created, updated=self.updated, unchanged=self.unchanged)
 
     def known(self, entity: E) -> None:
         for idx, key in zip(self.index, self.keys, strict=True):
@@ -100,20 +112,23 @@ class _Upserter(Generic[E]):
                 del idx[value]
 
     def take(self, incoming: E) -> None:
+        values = [key(incoming) for key in self.keys]
         stored: E | None = None
-        for idx, key in zip(self.index, self.keys, strict=True):
-            value = key(incoming)
-            if value is not None and value in idx:
-                stored = idx[value]
-                break
+        for idx, value in zip(self.index, values, strict=True):
+            if value is not None:
+                stored = idx.get(value)
+                if stored is not None:
+                    break
         if stored is None:
             self.new[incoming.id] = incoming
-            self.known(incoming)
-            self.counts += UpsertCounts(created=1)
+            for idx, value in zip(self.index, values, strict=True):
+                if value is not None:
+                    idx[value] = incoming
+            self.created += 1
             return
         merged = merge_import(stored, incoming)  # type: ignore[type-var]
         if merged is None:
-            self.counts += UpsertCounts(unchanged=1)
+            self.unchanged += 1
             return
         self._forget(stored)
         self.known(merged)
@@ -122,7 +137,7 @@ class _Upserter(Generic[E]):
         else:
             read = self.changed[merged.id][1] if merged.id in self.changed else stored.version
             self.changed[merged.id] = (merged, read)
-        self.counts += UpsertCounts(updated=1)
+        self.updated += 1
 
 
 class SqlLeadRepository(_Repo[Lead]):
@@ -140,10 +155,8 @@ class SqlLeadRepository(_Repo[Lead]):
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         up = _Upserter[Lead]([lambda x: x.email.value])
-        emails = list({x.email.value for x in leads})
-        for chunk in _chunks(emails):
-            for row in self._s.read(select(t.leads).where(t.leads.c.email.in_(chunk))):
-                up.known(self._entity(row))
+        for stored in self._lookup(t.leads.c.email, list({x.email.value for x in leads})):
+            up.known(stored)
         for lead in leads:
             up.take(lead)
         self._s.insert_many(t.leads, [m.lead_row(x) for x in up.new.values()])
@@ -188,9 +201,8 @@ class SqlContactRepository(_Repo[Contact]):
         emails = list({x.email.value for x in contacts if x.email is not None})
         c = t.contacts.c
         for column, values in ((c.user_id, user_ids), (c.email, emails)):
-            for chunk in _chunks(values):
-                for row in self._s.read(select(t.contacts).where(column.in_(chunk))):
-                    up.known(self._entity(row))
+            for stored in self._lookup(column, values):
+                up.known(stored)
         for contact in contacts:
             up.take(contact)
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])

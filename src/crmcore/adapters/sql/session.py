@@ -13,6 +13,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from crmcore.adapters.sql.engine import BEGIN_MODE
+from crmcore.adapters.sql.sqlite_fast import converter_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,
@@ -20,7 +21,11 @@ from crmcore.ports.errors import (
     StorageUnavailable,
 )
 
+SQLITE_BUSY = 5
 SQLITE_BUSY_SNAPSHOT = 517
+#: A reading transaction cannot become a writer: another connection is writing (BUSY,
+#: returned at once to avoid a deadlock) or has committed since (BUSY_SNAPSHOT).
+SQLITE_RESTARTABLE = frozenset({SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT})
 BATCH = 5_000
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
@@ -117,18 +122,19 @@ class SqlSession:
     ) -> CursorResult[Any]:
         """Run a writing statement.
 
-        On SQLite a unit of work reads in a deferred transaction; if another connection
-        committed since, the first write fails with ``SQLITE_BUSY_SNAPSHOT``. Nothing has
-        been written yet then, so the transaction is restarted ``BEGIN IMMEDIATE`` and the
-        statement retried: its ``version`` condition still detects a lost update, exactly
-        as PostgreSQL's READ COMMITTED does.
+        On SQLite a unit of work reads in a deferred transaction; when another connection
+        is writing or has committed since, its first write fails at once with
+        ``SQLITE_BUSY``/``SQLITE_BUSY_SNAPSHOT``. Nothing has been written yet then, so the
+        transaction is restarted ``BEGIN IMMEDIATE`` (which waits up to the busy timeout
+        for the writer) and the statement retried: its ``version`` condition still detects
+        a lost update, exactly as PostgreSQL's READ COMMITTED does.
         """
         with self.translating(table, row):
             try:
                 result = run()
             except OperationalError as exc:
                 code = getattr(exc.orig, "sqlite_errorcode", None)
-                if not (self.sqlite and not self.writing and code == SQLITE_BUSY_SNAPSHOT):
+                if not (self.sqlite and not self.writing and code in SQLITE_RESTARTABLE):
                     raise
                 self.conn.rollback()
                 self.conn.info[BEGIN_MODE] = "IMMEDIATE"
@@ -198,18 +204,26 @@ class SqlSession:
     ) -> None:
         dialect = self.conn.dialect
         names = [c for c in rows[0] if c != "version"]
-        columns = [table.c[name] for name in names]
-        procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        convert = [
+            (i, f)
+            for i, f in enumerate(converter_for(table.c[n], dialect) for n in names)
+            if f is not None
+        ]
         quote = dialect.identifier_preparer.quote
         cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
         marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
         sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
-        pairs = list(zip(names, procs, strict=True))
-        tail: tuple[Any, ...] = (1,) if has_version else ()
-        params = [
-            (*(p(r[n]) if p is not None and r[n] is not None else r[n] for n, p in pairs), *tail)
-            for r in rows
-        ]
+        params: list[tuple[Any, ...]] = []
+        append = params.append
+        for r in rows:  # every row comes from one mapping function: same key order
+            values = list(r.values())
+            for i, f in convert:
+                v = values[i]
+                if v is not None:
+                    values[i] = f(v)
+            if has_version:
+                values.append(1)
+            append(tuple(values))
         self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
 
     def update_many(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
