@@ -33,7 +33,22 @@ from crmcore.app.leads import (
     qualify_lead,
     reopen_lead,
 )
-from crmcore.app.outbox import relay_outbox
+from crmcore.app.outbox import (
+    RelayReport,
+    RetryPolicy,
+    consume,
+    outbox_status,
+    relay_outbox,
+    relay_until_idle,
+    retry_dead_letters,
+)
+from crmcore.app.privacy import (
+    ErasureReport,
+    PurgeReport,
+    erase_person,
+    export_person,
+    purge_retention,
+)
 from crmcore.domain.errors import FieldError, IllegalTransition, InvalidInput, RuleViolation
 
 try:
@@ -47,10 +62,14 @@ __all__ = [
     "Conflict",
     "Conversion",
     "DuplicateLead",
+    "ErasureReport",
     "FieldError",
     "IllegalTransition",
     "InvalidInput",
     "NotFound",
+    "PurgeReport",
+    "RelayReport",
+    "RetryPolicy",
     "RuleViolation",
     "Settings",
     "StageSummary",
@@ -59,9 +78,12 @@ __all__ = [
     "bootstrap",
     "capture_lead",
     "complete_task",
+    "consume",
     "convert_lead",
     "create_deal",
     "disqualify_lead",
+    "erase_person",
+    "export_person",
     "get_deal",
     "get_lead",
     "list_deals",
@@ -69,11 +91,15 @@ __all__ = [
     "log_activity",
     "lose_deal",
     "move_deal",
+    "outbox_status",
     "overdue_tasks",
     "pipeline_summary",
+    "purge_retention",
     "qualify_lead",
     "relay_outbox",
+    "relay_until_idle",
     "reopen_lead",
+    "retry_dead_letters",
     "slipping_deals",
     "win_deal",
 ]

@@ -52,7 +52,7 @@ def test_relay_killed_mid_run_then_restarted_delivers_all_once_consumed(tmp_path
     url = f"sqlite:///{tmp_path / 'crm.db'}"
     out = tmp_path / "events.jsonl"
     app = bootstrap(Settings(db_url=url), ids=SequentialIds(seed=3))
-    events = _seed_events(app, 1500)
+    events = _seed_events(app, 3000)
 
     relay = subprocess.Popen(
         [*CRM, "--db", url, "outbox", "relay", "--publisher", f"jsonl:{out}", "--batch", "40"],
