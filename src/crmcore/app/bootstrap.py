@@ -6,14 +6,24 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from crmcore.adapters.broker.jsonl import JsonLinesPublisher
+from crmcore.adapters.broker.redis_streams import DEFAULT_STREAM, RedisStreamsPublisher
 from crmcore.adapters.insight import RuleBasedInsight
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
+from crmcore.adapters.sql import migrate
+from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
+from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
+from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
 from crmcore.app.pipeline_config import PipelineServices, PipelineSettings
+from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.pipeline import CustomerInsight, PipelineUnitOfWork, SentimentAnalyser
 from crmcore.ports.system import Clock, IdSource
@@ -37,7 +47,12 @@ def bootstrap(
     pipeline_settings: PipelineSettings | None = None,
     jitter: random.Random | None = None,
 ) -> App:
-    """Build an application from settings; ``memory://`` gives in-memory adapters."""
+    """Build an application from settings.
+
+    ``memory://`` gives in-memory adapters; ``sqlite:///path.db`` and
+    ``postgresql+psycopg://...`` give the SQL adapters. Raises ``SchemaMismatch`` when the
+    database's schema is newer than the code, or (PostgreSQL) not yet upgraded.
+    """
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     ids = ids or Uuid7Source()
@@ -64,10 +79,28 @@ def bootstrap(
             settings=settings,
             pipeline=services,
         )
-    raise UnsupportedDatabase(
-        f"unsupported database URL {settings.db_url!r}: use {MEMORY_URL} "
-        "(SQL backends arrive with the storage adapters)"
-    )
+    try:
+        engine = make_engine(settings.db_url)
+    except UnsupportedUrl as exc:
+        raise UnsupportedDatabase(f"{exc} (or {MEMORY_URL})") from exc
+    # A new (or older) SQLite file is migrated on first use; PostgreSQL needs `crm db upgrade`.
+    try:
+        ensure_schema(engine, auto_upgrade=is_sqlite(engine))
+    except SchemaMismatch:
+        engine.dispose()
+        raise
+    except DBAPIError as exc:
+        engine.dispose()
+        raise StorageUnavailable(
+            f"cannot open {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+        ) from exc
+
+    def sql_uow() -> UnitOfWork:
+        # The SQL repositories of the later capabilities (transactions, segments, health,
+        # loyalty, pipeline) are being added; until then SqlUnitOfWork lacks those members.
+        return SqlUnitOfWork(engine, clock=clock, ids=ids)  # type: ignore[return-value]
+
+    return App(uow=sql_uow, clock=clock, ids=ids, publisher=publisher, settings=settings)
 
 
 def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:
@@ -76,3 +109,86 @@ def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:
     Used by ``crm demo`` so that the same seed builds the same CRM on every run.
     """
     return bootstrap(settings, clock=FixedClock(at), ids=SequentialIds(seed=seed))
+
+
+def _sql_engine(db_url: str) -> Engine:
+    if db_url.startswith("memory"):
+        raise UnsupportedDatabase("an in-memory database has no schema to migrate")
+    try:
+        return make_engine(db_url)
+    except UnsupportedUrl as exc:
+        raise UnsupportedDatabase(str(exc)) from exc
+
+
+def upgrade_database(db_url: str, *, revision: str = "head") -> str:
+    """Apply the shipped migrations to ``db_url``; returns the revision reached.
+
+    Raises ``SchemaMismatch`` for a database newer than the code, ``StorageUnavailable``
+    when it cannot be reached.
+    """
+    engine = _sql_engine(db_url)
+    try:
+        return migrate.upgrade(engine, revision)
+    except DBAPIError as exc:
+        raise StorageUnavailable(
+            f"cannot migrate {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def database_revision(db_url: str) -> tuple[str | None, str]:
+    """``(the database's revision or None, the newest revision this code knows)``."""
+    engine = _sql_engine(db_url)
+    try:
+        return migrate.current(engine), migrate.head()
+    except DBAPIError as exc:
+        raise StorageUnavailable(
+            f"cannot read {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+__all__ = [
+    "MEMORY_URL",
+    "SchemaMismatch",
+    "UnsupportedDatabase",
+    "UnsupportedPublisher",
+    "bootstrap",
+    "database_revision",
+    "make_publisher",
+    "upgrade_database",
+]
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split())
+
+
+def make_publisher(spec: str) -> EventPublisher:
+    """A publisher from its spec: ``memory``, ``jsonl:PATH``, or ``redis://host:port/db``
+    (optionally ``?stream=NAME``, default ``crm.events``)."""
+    from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+    if spec == "memory":
+        return MemoryPublisher()
+    if spec.startswith("jsonl:"):
+        path = spec.removeprefix("jsonl:")
+        if not path:
+            raise UnsupportedPublisher("jsonl: needs a file path, e.g. jsonl:events.jsonl")
+        return JsonLinesPublisher(path)
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        parts = urlsplit(spec)
+        query = parse_qs(parts.query)
+        stream = query.pop("stream", [DEFAULT_STREAM])[0]
+        rest = "&".join(f"{k}={v}" for k, vs in query.items() for v in vs)
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
+        return RedisStreamsPublisher(url, stream=stream)
+    raise UnsupportedPublisher(
+        f"unknown publisher {spec!r}: use memory, jsonl:PATH or redis://host:port/db"
+    )
+
+
+class UnsupportedPublisher(ValueError):
+    """The publisher spec names nothing this build can publish to."""

@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
-from crmcore.ports.events import Outbox
+from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (
     Audience,
     HealthRepository,
@@ -14,6 +14,7 @@ from crmcore.ports.intelligence import (
     TransactionRepository,
 )
 from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
+from crmcore.ports.privacy import PersonalData, Retention
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -56,6 +57,12 @@ class UnitOfWork(Protocol):
     def card_moves(self) -> MoveLog: ...
     @property
     def loyalty_facts(self) -> LoyaltyFacts: ...
+    @property
+    def processed(self) -> ProcessedMessages: ...
+    @property
+    def retention(self) -> Retention: ...
+    @property
+    def personal_data(self) -> PersonalData: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

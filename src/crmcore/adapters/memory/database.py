@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -47,6 +48,10 @@ class OutboxRow:
 
     envelope: Envelope[DomainEvent]
     sent: bool = False
+    dead: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
 
 
 class MemoryDatabase:
@@ -55,6 +60,8 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.tables: dict[str, dict[UUID, Any]] = {}
         self.outbox: list[OutboxRow] = []
+        self.processed: set[tuple[str, UUID]] = set()
+        self.audit: list[Any] = []
         self.lock = threading.RLock()
 
     def table(self, name: str) -> dict[UUID, Any]:
@@ -70,7 +77,10 @@ class Transaction:
         self.writes: dict[str, dict[UUID, tuple[int, Any]]] = {}
         self.outbox: list[Envelope[DomainEvent]] = []
         self.sent: set[UUID] = set()
+        self.outbox_changes: list[Callable[[OutboxRow], None]] = []
+        self.claims: set[tuple[str, UUID]] = set()
         self.deletes: dict[str, set[UUID]] = {}
+        self.audit: list[Any] = []
 
     def get(self, table: str, key: UUID) -> Any | None:
         """The row as this transaction sees it."""
@@ -84,11 +94,10 @@ class Transaction:
     def rows(self, table: str) -> Iterator[Any]:
         """Every row as this transaction sees it."""
         staged = self.writes.get(table, {})
-        deleted = self.deletes.get(table, set())
+        gone = self.deletes.get(table, set())
         for key, row in self.db.table(table).items():
-            if key in deleted:
-                continue
-            yield staged[key][1] if key in staged else row
+            if key not in gone:
+                yield staged[key][1] if key in staged else row
         for key, (_, row) in staged.items():
             if key not in self.db.table(table):
                 yield row
@@ -101,7 +110,7 @@ class Transaction:
         self.writes.setdefault(table, {})[row.id] = (0, row)
 
     def delete(self, table: str, key: UUID) -> None:
-        """Stage the removal of a row (used by retention purges)."""
+        """Stage the removal of a row."""
         self.writes.get(table, {}).pop(key, None)
         self.deletes.setdefault(table, set()).add(key)
 
@@ -113,6 +122,9 @@ class Transaction:
         self._check_unique(table, row, self.rows(table))
         staged = self.writes.setdefault(table, {})
         expected = staged[row.id][0] if row.id in staged else row.version
+        if expected == 0 and row.id not in staged:
+            # a stored row has version >= 1: this copy predates the add that stored it
+            raise ConcurrentModification(table, row.id, row.version)
         staged[row.id] = (expected, row)
 
     @staticmethod
@@ -144,21 +156,26 @@ class Transaction:
                 committed = self.db.table(table)
                 for key, (expected, row) in rows.items():
                     committed[key] = attrs.evolve(row, version=expected + 1)
-            for table, keys in self.deletes.items():
-                for key in keys:
-                    self.db.table(table).pop(key, None)
             self.db.outbox.extend(OutboxRow(envelope=e) for e in self.outbox)
             for row in self.db.outbox:
                 if row.envelope.id in self.sent:
                     row.sent = True
-        self.writes.clear()
-        self.deletes.clear()
-        self.outbox.clear()
-        self.sent.clear()
+                    row.attempts += 1
+                for change in self.outbox_changes:
+                    change(row)
+            self.db.processed |= self.claims
+            self.db.audit.extend(self.audit)
+            for table, keys in self.deletes.items():
+                for key in keys:
+                    self.db.table(table).pop(key, None)
+        self.rollback()
 
     def rollback(self) -> None:
         """Forget everything staged."""
         self.writes.clear()
-        self.deletes.clear()
         self.outbox.clear()
         self.sent.clear()
+        self.outbox_changes.clear()
+        self.claims.clear()
+        self.deletes.clear()
+        self.audit.clear()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from crmcore.adapters.memory.database import MemoryDatabase, Transaction
+from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
     MemoryAudience,
     MemoryHealthRepository,
@@ -15,6 +16,7 @@ from crmcore.adapters.memory.intelligence import (
     MemoryTransactionRepository,
 )
 from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
+from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -23,11 +25,28 @@ from crmcore.adapters.memory.repositories import (
     MemoryLeadRepository,
 )
 from crmcore.domain.events import DomainEvent, Envelope
+from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 from crmcore.ports.system import Clock, IdSource
 
 
+def _status(row: OutboxRow) -> OutboxStatus:
+    if row.sent:
+        return OutboxStatus.SENT
+    return OutboxStatus.DEAD if row.dead else OutboxStatus.PENDING
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        envelope=row.envelope,
+        status=_status(row),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+    )
+
+
 class MemoryOutbox:
-    """The outbox as one transaction sees it."""
+    """The outbox as one transaction sees it (changes apply at commit)."""
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -36,11 +55,72 @@ class MemoryOutbox:
         self._tx.outbox.extend(envelopes)
 
     def pending(self, *, limit: int = 100) -> Sequence[Envelope[DomainEvent]]:
-        rows = [r.envelope for r in self._tx.db.outbox if not r.sent]
-        return [e for e in rows if e.id not in self._tx.sent][:limit]
+        return [e.envelope for e in self.pending_entries(limit=limit)]
 
     def mark_sent(self, event_ids: Sequence[UUID]) -> None:
         self._tx.sent.update(event_ids)
+
+    def pending_entries(self, *, limit: int = 100) -> Sequence[OutboxEntry]:
+        rows = [
+            r
+            for r in self._tx.db.outbox
+            if not r.sent and not r.dead and r.envelope.id not in self._tx.sent
+        ]
+        return [_entry(r) for r in rows[:limit]]
+
+    def mark_failed(self, event_id: UUID, *, error: str, retry_at: datetime | None) -> None:
+        def change(row: OutboxRow) -> None:
+            if row.envelope.id == event_id and not row.sent:
+                row.attempts += 1
+                row.last_error = error
+                row.next_attempt_at = retry_at
+                row.dead = retry_at is None
+
+        self._tx.outbox_changes.append(change)
+
+    def dead_letters(self, *, limit: int = 100) -> Sequence[OutboxEntry]:
+        return [_entry(r) for r in self._tx.db.outbox if r.dead and not r.sent][:limit]
+
+    def retry_dead(self, event_ids: Sequence[UUID] | None = None) -> int:
+        wanted = None if event_ids is None else set(event_ids)
+        chosen = {
+            r.envelope.id
+            for r in self._tx.db.outbox
+            if r.dead and not r.sent and (wanted is None or r.envelope.id in wanted)
+        }
+
+        def change(row: OutboxRow) -> None:
+            if row.envelope.id in chosen:
+                row.dead = False
+                row.attempts = 0
+                row.next_attempt_at = None
+
+        self._tx.outbox_changes.append(change)
+        return len(chosen)
+
+    def stats(self) -> OutboxStats:
+        rows = self._tx.db.outbox
+        pending = [r for r in rows if _status(r) == OutboxStatus.PENDING]
+        return OutboxStats(
+            pending=len(pending),
+            sent=sum(1 for r in rows if r.sent),
+            dead=sum(1 for r in rows if _status(r) == OutboxStatus.DEAD),
+            oldest_pending=pending[0].envelope.occurred_at if pending else None,
+        )
+
+
+class MemoryProcessedMessages:
+    """Processed event ids per consumer (claims apply at commit)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def claim(self, consumer: str, event_id: UUID, *, at: datetime) -> bool:
+        key = (consumer, event_id)
+        if key in self._tx.db.processed or key in self._tx.claims:
+            return False
+        self._tx.claims.add(key)
+        return True
 
 
 class MemoryUnitOfWork:
@@ -64,6 +144,9 @@ class MemoryUnitOfWork:
         self.cards = MemoryCardRepository(self._tx)
         self.card_moves = MemoryMoveLog(self._tx)
         self.loyalty_facts = MemoryLoyaltyFacts(self._tx)
+        self.processed = MemoryProcessedMessages(self._tx)
+        self.retention = MemoryRetention(self._tx)
+        self.personal_data = MemoryPersonalData(self._tx)
 
     def __enter__(self) -> Self:
         return self

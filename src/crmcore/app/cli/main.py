@@ -187,5 +187,19 @@ from crmcore.app.cli.review import review as _review  # noqa: E402
 cli.add_command(_events)
 cli.add_command(_review)
 
+
+from crmcore.app.cli.db import db_group  # noqa: E402
+
+cli.add_command(db_group)
+
+from crmcore.app.cli.outbox import outbox_group  # noqa: E402
+
+cli.add_command(outbox_group)
+
+from crmcore.app.cli.privacy import privacy_group, retention_group  # noqa: E402
+
+cli.add_command(retention_group)
+cli.add_command(privacy_group)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

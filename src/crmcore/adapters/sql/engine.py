@@ -1,0 +1,87 @@
+"""One URL chooses the backend: ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from crmcore.ports.errors import StorageUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+#: ``conn.info`` key: how the next SQLite transaction begins (``DEFERRED``/``IMMEDIATE``).
+BEGIN_MODE = "crmcore_sqlite_begin"
+
+
+class UnsupportedUrl(ValueError):
+    """The URL names a backend the SQL adapter does not support."""
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the settings this library relies on.
+
+    SQLite: WAL journal, foreign keys on, a busy timeout, ``synchronous=NORMAL``, and
+    transactions begun explicitly (so a unit of work can begin ``IMMEDIATE`` when it must
+    write after another connection committed). PostgreSQL: psycopg 3, pre-ping.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UnsupportedUrl(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        driver = parsed.get_driver_name()
+        if driver not in ("pysqlite", ""):
+            raise UnsupportedUrl(f"SQLite driver {driver!r} is not supported; use sqlite:///")
+        engine = create_engine(parsed, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise UnsupportedUrl(
+        f"unsupported database URL {url!r}: use sqlite:///path.db or postgresql+psycopg://..."
+    )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for SQLite engines."""
+    return engine.dialect.name == "sqlite"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module; "begin" below emits BEGIN.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA cache_size=-65536")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        mode = conn.info.pop(BEGIN_MODE, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open and close one connection, or raise ``StorageUnavailable``."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise StorageUnavailable(
+            f"cannot connect to {engine.url.render_as_string()}: {exc.orig}"
+        ) from exc

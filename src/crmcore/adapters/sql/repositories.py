@@ -1,0 +1,341 @@
+"""SQL repositories: exactly the Protocols of ``ports.repositories``, over one session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import attrs
+from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from crmcore.adapters.sql import mapping as m
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.session import SqlSession
+from crmcore.domain.account import Account
+from crmcore.domain.activity import Activity, ActivityType
+from crmcore.domain.contact import Contact
+from crmcore.domain.email import Email
+from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
+from crmcore.domain.lead import Lead, LeadStatus
+from crmcore.domain.merge import merge_import
+from crmcore.domain.phone import Phone
+from crmcore.domain.pipeline import Deal, DealStage, StageChange
+from crmcore.ports.repositories import UpsertCounts
+
+E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
+
+
+def _page(stmt: Select[Any], table: Table, limit: int | None, offset: int) -> Select[Any]:
+    stmt = stmt.order_by(table.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
+    return stmt
+
+
+class _Repo(Generic[E]):
+    table: Table
+    to_row: Callable[[E], dict[str, Any]]
+    from_row: Callable[[Any], E]
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def _entity(self, row: Any) -> E:
+        entity = type(self).from_row(row)
+        seen = self._s.seen_version(self.table, row["id"], row["version"])
+        if seen != row["version"]:
+            entity = attrs.evolve(entity, version=seen)
+        return entity
+
+    def _one(self, *where: ColumnElement[bool]) -> E | None:
+        rows = self._s.read(select(self.table).where(*where).order_by(self.table.c.id).limit(1))
+        return self._entity(rows[0]) if rows else None
+
+    def _lookup(self, column: ColumnElement[Any], values: Sequence[str]) -> Iterable[E]:
+        """Stored rows whose ``column`` is one of ``values``: one query, any count
+        (SQLite reads the keys from one JSON parameter, PostgreSQL from one array)."""
+        if not values:
+            return []
+        if self._s.sqlite:
+            keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
+            wanted: ColumnElement[bool] = column.in_(select(keys.c.value))
+        else:
+            wanted = column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
+        return [self._entity(r) for r in self._s.read(select(self.table).where(wanted))]
+
+    def _many(self, stmt: Select[Any]) -> list[E]:
+        return [self._entity(r) for r in self._s.read(stmt)]
+
+    def add(self, entity: E) -> None:
+        """Insert a new aggregate."""
+        self._s.insert_entity(self.table, type(self).to_row(entity))
+
+    def save(self, entity: E) -> None:
+        """Update a changed aggregate; a stale version raises ``ConcurrentModification``."""
+        self._s.update_entity(self.table, type(self).to_row(entity), entity.version)
+
+
+class _Upserter(Generic[E]):
+    """The shared bulk-import algorithm: one lookup query per key, then batched writes.
+
+    Incoming records are resolved in order against the stored rows and the records
+    earlier in the same call, with ``merge_import`` deciding what changes, so the result
+    (and the counts) equal those of doing it one by one.
+    """
+
+    def __init__(self, keys: Sequence[Callable[[E], object]]) -> None:
+        self.keys: Sequence[Callable[[E], object]] = keys
+        self.index: list[dict[object, E]] = [{} for _ in keys]
+        self.new: dict[Any, E] = {}
+        self.changed: dict[Any, tuple[E, int]] = {}
+        self.created = self.updated = self.unchanged = 0
+
+    @property
+    def counts(self) -> UpsertCounts:
+        return UpsertCounts(created=self.created, updated=self.updated, unchanged=self.unchanged)
+
+    def known(self, entity: E) -> None:
+        for idx, key in zip(self.index, self.keys, strict=True):
+            value = key(entity)
+            if value is not None:
+                idx[value] = entity
+
+    def _forget(self, entity: E) -> None:
+        for idx, key in zip(self.index, self.keys, strict=True):
+            value = key(entity)
+            if value is not None and idx.get(value) is entity:
+                del idx[value]
+
+    def take(self, incoming: E) -> None:
+        values = [key(incoming) for key in self.keys]
+        stored: E | None = None
+        for idx, value in zip(self.index, values, strict=True):
+            if value is not None:
+                stored = idx.get(value)
+                if stored is not None:
+                    break
+        if stored is None:
+            self.new[incoming.id] = incoming
+            for idx, value in zip(self.index, values, strict=True):
+                if value is not None:
+                    idx[value] = incoming
+            self.created += 1
+            return
+        merged = merge_import(stored, incoming)  # type: ignore[type-var]
+        if merged is None:
+            self.unchanged += 1
+            return
+        self._forget(stored)
+        self.known(merged)
+        if merged.id in self.new:
+            self.new[merged.id] = merged
+        else:
+            read = self.changed[merged.id][1] if merged.id in self.changed else stored.version
+            self.changed[merged.id] = (merged, read)
+        self.updated += 1
+
+
+class SqlLeadRepository(_Repo[Lead]):
+    """Leads in SQL."""
+
+    table = t.leads
+    to_row = staticmethod(m.lead_row)
+    from_row = staticmethod(m.lead_from)
+
+    def get(self, lead_id: LeadId) -> Lead | None:
+        return self._one(t.leads.c.id == lead_id)
+
+    def find_by_email(self, email: Email) -> Lead | None:
+        return self._one(t.leads.c.email == email.value)
+
+    def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
+        up = _Upserter[Lead]([lambda x: x.email.value])
+        for stored in self._lookup(t.leads.c.email, list({x.email.value for x in leads})):
+            up.known(stored)
+        for lead in leads:
+            up.take(lead)
+        self._s.insert_many(t.leads, [m.lead_row(x) for x in up.new.values()])
+        self._s.update_many(t.leads, [(m.lead_row(x), v) for x, v in up.changed.values()])
+        return up.counts
+
+    def list(
+        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
+    ) -> Sequence[Lead]:
+        stmt = select(t.leads)
+        if status is not None:
+            stmt = stmt.where(t.leads.c.status == status.value)
+        return self._many(_page(stmt, t.leads, limit, offset))
+
+
+class SqlContactRepository(_Repo[Contact]):
+    """Contacts in SQL."""
+
+    table = t.contacts
+    to_row = staticmethod(m.contact_row)
+    from_row = staticmethod(m.contact_from)
+
+    def get(self, contact_id: ContactId) -> Contact | None:
+        return self._one(t.contacts.c.id == contact_id)
+
+    def find_by_user_id(self, user_id: str) -> Contact | None:
+        return self._one(t.contacts.c.user_id == user_id)
+
+    def find_by_email(self, email: Email) -> Contact | None:
+        return self._one(t.contacts.c.email == email.value)
+
+    def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
+        return self._many(
+            select(t.contacts).where(t.contacts.c.phone == phone.e164).order_by(t.contacts.c.id)
+        )
+
+    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+        up = _Upserter[Contact](
+            [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
+        )
+        user_ids = list({x.user_id for x in contacts if x.user_id is not None})
+        emails = list({x.email.value for x in contacts if x.email is not None})
+        c = t.contacts.c
+        for column, values in ((c.user_id, user_ids), (c.email, emails)):
+            for stored in self._lookup(column, values):
+                up.known(stored)
+        for contact in contacts:
+            up.take(contact)
+        self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
+        self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
+        return up.counts
+
+    def list(
+        self,
+        *,
+        account_id: AccountId | None = None,
+        include_archived: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Contact]:
+        stmt = select(t.contacts)
+        if account_id is not None:
+            stmt = stmt.where(t.contacts.c.account_id == account_id)
+        if not include_archived:
+            stmt = stmt.where(t.contacts.c.archived.is_(False))
+        return self._many(_page(stmt, t.contacts, limit, offset))
+
+
+class SqlAccountRepository(_Repo[Account]):
+    """Accounts in SQL."""
+
+    table = t.accounts
+    to_row = staticmethod(m.account_row)
+    from_row = staticmethod(m.account_from)
+
+    def get(self, account_id: AccountId) -> Account | None:
+        return self._one(t.accounts.c.id == account_id)
+
+    def find_by_name(self, name: str) -> Account | None:
+        return self._one(t.accounts.c.name_key == name.casefold())
+
+    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:
+        return self._many(_page(select(t.accounts), t.accounts, limit, offset))
+
+
+class SqlDealRepository(_Repo[Deal]):
+    """Deals in SQL; the stage history lives in ``deal_stage_history``."""
+
+    table = t.deals
+    to_row = staticmethod(m.deal_row)
+
+    def _load(self, stmt: Select[Any]) -> list[Deal]:
+        rows = self._s.read(stmt)
+        if not rows:
+            return []
+        sub = stmt.with_only_columns(t.deals.c.id).subquery()
+        h = t.deal_stage_history
+        histories: dict[Any, list[StageChange]] = {}
+        for row in self._s.read(
+            select(h).where(h.c.deal_id.in_(select(sub.c.id))).order_by(h.c.deal_id, h.c.seq)
+        ):
+            histories.setdefault(row["deal_id"], []).append(m.change_from(row))
+        deals = []
+        for row in rows:
+            deal = m.deal_from(row, histories.get(row["id"], ()))
+            seen = self._s.seen_version(t.deals, row["id"], row["version"])
+            if seen != deal.version:
+                deal = attrs.evolve(deal, version=seen)
+            deals.append(deal)
+        return deals
+
+    def get(self, deal_id: DealId) -> Deal | None:
+        found = self._load(select(t.deals).where(t.deals.c.id == deal_id))
+        return found[0] if found else None
+
+    def add(self, deal: Deal) -> None:
+        super().add(deal)
+        rows = m.history_rows(deal.id, deal.history, 0)
+        if rows:
+            self._s.write(
+                lambda: self._s.conn.execute(t.deal_stage_history.insert(), rows),
+                table=t.deal_stage_history,
+            )
+
+    def save(self, deal: Deal) -> None:
+        super().save(deal)
+        h = t.deal_stage_history
+        stored = self._s.scalar(select(func.count()).select_from(h).where(h.c.deal_id == deal.id))
+        rows = m.history_rows(deal.id, deal.history, int(stored or 0))
+        if rows:
+            self._s.write(lambda: self._s.conn.execute(h.insert(), rows), table=h)
+
+    def list(
+        self,
+        *,
+        stage: DealStage | None = None,
+        account_id: AccountId | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Deal]:
+        stmt = select(t.deals)
+        if stage is not None:
+            stmt = stmt.where(t.deals.c.stage == stage.value)
+        if account_id is not None:
+            stmt = stmt.where(t.deals.c.account_id == account_id)
+        return self._load(_page(stmt, t.deals, limit, offset))
+
+
+class SqlActivityRepository(_Repo[Activity]):
+    """Activities and tasks in SQL."""
+
+    table = t.activities
+    to_row = staticmethod(m.activity_row)
+    from_row = staticmethod(m.activity_from)
+
+    def get(self, activity_id: ActivityId) -> Activity | None:
+        return self._one(t.activities.c.id == activity_id)
+
+    def list(
+        self,
+        *,
+        lead_id: LeadId | None = None,
+        contact_id: ContactId | None = None,
+        deal_id: DealId | None = None,
+        open_tasks_only: bool = False,
+        due_before: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Activity]:
+        c = t.activities.c
+        stmt = select(t.activities)
+        if lead_id is not None:
+            stmt = stmt.where(c.lead_id == lead_id)
+        if contact_id is not None:
+            stmt = stmt.where(c.contact_id == contact_id)
+        if deal_id is not None:
+            stmt = stmt.where(c.deal_id == deal_id)
+        if open_tasks_only:
+            stmt = stmt.where(c.type == ActivityType.TASK.value, c.completed_at.is_(None))
+        if due_before is not None:
+            stmt = stmt.where(c.due_date.is_not(None), c.due_date < due_before)
+        return self._many(_page(stmt, t.activities, limit, offset))

@@ -1,0 +1,232 @@
+"""One database transaction of a unit of work: versions, bulk writes, error translation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Executable, RowMapping, Table, insert, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from crmcore.adapters.sql.engine import BEGIN_MODE
+from crmcore.adapters.sql.sqlite_fast import converter_for
+from crmcore.ports.errors import (
+    ConcurrentModification,
+    DuplicateKey,
+    StorageError,
+    StorageUnavailable,
+)
+
+SQLITE_BUSY = 5
+SQLITE_BUSY_SNAPSHOT = 517
+#: A reading transaction cannot become a writer: another connection is writing (BUSY,
+#: returned at once to avoid a deadlock) or has committed since (BUSY_SNAPSHOT).
+SQLITE_RESTARTABLE = frozenset({SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT})
+BATCH = 5_000
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+
+
+class MissingReference(StorageError):
+    """A foreign key points at a row that does not exist."""
+
+
+def _kind(table: Table) -> str:
+    return table.name.removesuffix("s")
+
+
+def translate(
+    exc: DBAPIError, *, table: Table | None = None, row: Mapping[str, Any] | None = None
+) -> StorageError:
+    """The port error for a driver error."""
+    text = str(exc.orig)
+    if isinstance(exc, IntegrityError):
+        field = _unique_field(exc)
+        if field is not None:
+            kind = _kind(table) if table is not None else "row"
+            value = row.get(field) if row is not None else None
+            return DuplicateKey(kind, field, value if value is not None else "(this value)")
+        if "foreign key" in text.lower() or "FOREIGN KEY" in text:
+            return MissingReference(f"a referenced row does not exist: {text.splitlines()[0]}")
+        return StorageError(text.splitlines()[0])
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return StorageUnavailable(text.splitlines()[0] if text else type(exc.orig).__name__)
+    return StorageError(text.splitlines()[0] if text else repr(exc))
+
+
+def _unique_field(exc: IntegrityError) -> str | None:
+    orig = exc.orig
+    match = _SQLITE_UNIQUE.search(str(orig))
+    if match:
+        return match.group(2)
+    diag = getattr(orig, "diag", None)
+    name = str(getattr(diag, "constraint_name", None) or "") if diag is not None else ""
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate != "23505" or not name:
+        return None
+    if name.startswith("pk_"):
+        return "id"
+    if name.startswith("uq_"):
+        table = str(getattr(diag, "table_name", "") or "")
+        return name.removeprefix(f"uq_{table}_") if table else name.removeprefix("uq_")
+    return name
+
+
+class SqlSession:
+    """A connection in one transaction, with the bookkeeping optimistic locking needs.
+
+    ``touched`` maps ``(table, id)`` to ``(version as first read, version in the db now)``,
+    so that an aggregate saved twice in one unit of work, or added then saved, is checked
+    against the right row version, and reads inside the transaction report the version the
+    unit of work started from (as the memory adapter does).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.touched: dict[tuple[str, UUID], tuple[int, int]] = {}
+        self.writing = False
+
+    # -- errors and the SQLite first-write retry ---------------------------------------
+
+    @contextmanager
+    def translating(
+        self, table: Table | None = None, row: Mapping[str, Any] | None = None
+    ) -> Iterator[None]:
+        """Turn driver errors into port errors."""
+        try:
+            yield
+        except DBAPIError as exc:
+            raise translate(exc, table=table, row=row) from exc
+
+    def read(self, stmt: Executable) -> Sequence[RowMapping]:
+        """Rows of a query, as mappings."""
+        with self.translating():
+            return self.conn.execute(stmt).mappings().all()
+
+    def scalar(self, stmt: Executable) -> Any:
+        """The single value of a query."""
+        with self.translating():
+            return self.conn.execute(stmt).scalar()
+
+    def write(
+        self,
+        run: Callable[[], CursorResult[Any]],
+        *,
+        table: Table | None = None,
+        row: Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]:
+        """Run a writing statement.
+
+        On SQLite a unit of work reads in a deferred transaction; when another connection
+        is writing or has committed since, its first write fails at once with
+        ``SQLITE_BUSY``/``SQLITE_BUSY_SNAPSHOT``. Nothing has been written yet then, so the
+        transaction is restarted ``BEGIN IMMEDIATE`` (which waits up to the busy timeout
+        for the writer) and the statement retried: its ``version`` condition still detects
+        a lost update, exactly as PostgreSQL's READ COMMITTED does.
+        """
+        with self.translating(table, row):
+            try:
+                result = run()
+            except OperationalError as exc:
+                code = getattr(exc.orig, "sqlite_errorcode", None)
+                if not (self.sqlite and not self.writing and code in SQLITE_RESTARTABLE):
+                    raise
+                self.conn.rollback()
+                self.conn.info[BEGIN_MODE] = "IMMEDIATE"
+                result = run()
+        self.writing = True
+        return result
+
+    # -- versions ----------------------------------------------------------------------
+
+    def seen_version(self, table: Table, key: UUID, stored: int) -> int:
+        """The version a read in this transaction reports for a row stored at ``stored``."""
+        touched = self.touched.get((table.name, key))
+        return touched[0] if touched is not None else stored
+
+    def insert_entity(self, table: Table, row: dict[str, Any]) -> None:
+        """Insert a new aggregate at version 1."""
+        values = {**row, "version": 1}
+        self.write(lambda: self.conn.execute(insert(table), values), table=table, row=row)
+        self.touched[(table.name, row["id"])] = (0, 1)
+
+    def update_entity(self, table: Table, row: dict[str, Any], read_version: int) -> None:
+        """Update an aggregate read at ``read_version``; a lost update raises.
+
+        One commit raises the version by exactly one, however many times the aggregate is
+        saved in the unit of work; later saves in the same transaction hold the row lock
+        already and only check that the row is still the one this transaction wrote.
+        """
+        key = row["id"]
+        touched = self.touched.get((table.name, key))
+        expected = touched[1] if touched else read_version
+        new_version = touched[1] if touched else read_version + 1
+        stmt = (
+            update(table)
+            .where(table.c.id == key, table.c.version == expected)
+            .values({**{k: v for k, v in row.items() if k != "id"}, "version": new_version})
+        )
+        result = self.write(lambda: self.conn.execute(stmt), table=table, row=row)
+        if result.rowcount != 1:
+            raise ConcurrentModification(_kind(table), key, read_version)
+        self.touched[(table.name, key)] = (touched[0] if touched else read_version, new_version)
+
+    # -- bulk --------------------------------------------------------------------------
+
+    def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert many new aggregates (version 1) in batches, one statement per batch.
+
+        SQLite gets the driver's ``executemany`` over pre-processed tuples (SQLAlchemy's
+        own bind processors, applied once per value); PostgreSQL gets SQLAlchemy's
+        multi-row ``insertmanyvalues``.
+        """
+        if not rows:
+            return
+        has_version = "version" in table.c
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            if self.sqlite:
+                self._sqlite_executemany(table, chunk, has_version)
+            else:
+                values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
+                self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
+            if has_version:
+                for r in chunk:
+                    self.touched[(table.name, r["id"])] = (0, 1)
+
+    def _sqlite_executemany(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], has_version: bool
+    ) -> None:
+        dialect = self.conn.dialect
+        names = [c for c in rows[0] if c != "version"]
+        convert = [
+            (i, f)
+            for i, f in enumerate(converter_for(table.c[n], dialect) for n in names)
+            if f is not None
+        ]
+        quote = dialect.identifier_preparer.quote
+        cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
+        marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
+        sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
+        params: list[tuple[Any, ...]] = []
+        append = params.append
+        for r in rows:  # every row comes from one mapping function: same key order
+            values = list(r.values())
+            for i, f in convert:
+                v = values[i]
+                if v is not None:
+                    values[i] = f(v)
+            if has_version:
+                values.append(1)
+            append(tuple(values))
+        self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
+
+    def update_many(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
+        """Update many aggregates, each with the version it was read at."""
+        for row, read_version in rows:
+            self.update_entity(table, row, read_version)

@@ -1,0 +1,296 @@
+"""The schema: one ``MetaData``, SQLAlchemy Core tables following the source schema.
+
+The source's tables (Lead, Contact, Account, Deal, Activity, Campaign, Segment,
+HealthScore) keep their columns; what the library adds is marked in each table's
+comment. Every aggregate has a ``version`` column for optimistic concurrency.
+Alembic migrations in ``migrations/`` create exactly these tables; a test checks that
+the migrated schema and this module agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from crmcore.adapters.sql.types import Amount, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _version() -> Column[int]:
+    return Column("version", Integer, nullable=False, default=1)
+
+
+def _stamps() -> tuple[Column[Any], ...]:
+    return (
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    )
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("name_key", String(300), nullable=False, index=True, comment="casefolded name"),
+    Column("type", String(20), nullable=False),
+    Column("industry", String(200)),
+    Column("size", String(20)),
+    Column("website", String(500)),
+    Column("region", String(100)),
+    Column("billing_address", Text),
+    Column("attributes", JSON, nullable=False),
+    *_stamps(),
+    _version(),
+    comment="Account (source) + region, attributes, version",
+)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("phone", String(20)),
+    Column("company", String(300)),
+    Column("job_title", String(200)),
+    Column("source", String(20), nullable=False),
+    Column("source_detail", String(200)),
+    Column("status", String(20), nullable=False, index=True),
+    Column("score", Integer, nullable=False),
+    Column("assigned_to", String(100)),
+    Column("company_size", Integer),
+    Column("industry", String(200)),
+    Column("budget", Amount),
+    Column("region", String(100)),
+    Column("page_views", Integer, nullable=False, default=0),
+    Column("downloads", Integer, nullable=False, default=0),
+    Column("email_opens", Integer, nullable=False, default=0),
+    Column("email_clicks", Integer, nullable=False, default=0),
+    Column("events_attended", Integer, nullable=False, default=0),
+    Column("last_engaged_at", UTCDateTime),
+    Column("qualification", JSON),
+    Column("disqualify_reason", Text),
+    Column("metadata", JSON, nullable=False),
+    *_stamps(),
+    _version(),
+    comment="Lead (source) + scoring inputs, qualification, version",
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", String(200), unique=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), index=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("email", String(320), unique=True),
+    Column("phone", String(20), index=True),
+    Column("role", String(20)),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("funnel_stage", String(20), nullable=False),
+    Column("funnel_history", JSON, nullable=False),
+    Column("preferred_channel", String(20)),
+    Column("attributes", JSON, nullable=False),
+    Column("source_lead_id", Uuid),
+    Column("archived", Boolean, nullable=False, default=False),
+    *_stamps(),
+    _version(),
+    comment="Contact (source) + funnel, preferred channel, attributes, archive flag, version",
+)
+
+deals = Table(
+    "deals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), index=True),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("title", String(300), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False, default="USD"),
+    Column("stage", String(20), nullable=False, index=True),
+    Column("probability", Integer, nullable=False),
+    Column("expected_close_date", Date),
+    Column("actual_close_date", Date),
+    Column("owner_id", String(100)),
+    Column("lost_reason", Text),
+    Column("metadata", JSON, nullable=False),
+    *_stamps(),
+    _version(),
+    comment="Deal (source) + version; stage history in deal_stage_history",
+)
+
+deal_stage_history = Table(
+    "deal_stage_history",
+    metadata,
+    Column("deal_id", Uuid, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("from_stage", String(20)),
+    Column("to_stage", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    comment="library: every stage change of a deal, in order",
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("type", String(20), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("lead_id", Uuid, index=True, comment="no foreign key: leads are purged earlier"),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("deal_id", Uuid, ForeignKey("deals.id"), index=True),
+    Column("user_id", String(100), comment="who acted"),
+    Column("completed", Boolean, nullable=False, default=False),
+    Column("due_date", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    _version(),
+    Index("ix_activities_open_tasks", "type", "completed", "due_date"),
+    comment="Activity (source) + lead_id, version",
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("type", String(30), comment="kind: onboarding, activation, ..."),
+    Column("channel", String(20)),
+    Column("status", String(20), nullable=False),
+    Column("segment_id", Uuid),
+    Column("template_id", Uuid),
+    Column("scheduled_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("stats", JSON, nullable=False),
+    Column("definition", JSON, nullable=False, comment="library: steps, variants, triggers"),
+    *_stamps(),
+    _version(),
+    comment="Campaign (source) + channel, definition, version",
+)
+
+campaign_deliveries = Table(
+    "campaign_deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("campaign_id", Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"), index=True),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("channel", String(20), nullable=False),
+    Column("variant", String(50)),
+    Column("status", String(20), nullable=False, comment="sent, opened, clicked, failed, ..."),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    comment="library: per-recipient campaign detail (kept 1 year, C12)",
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("description", Text),
+    Column("filters", JSON, nullable=False),
+    Column("member_count", Integer, nullable=False, default=0),
+    Column("last_updated", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    _version(),
+    comment="Segment (source) + version",
+)
+
+health_scores = Table(
+    "health_scores",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), index=True),
+    Column("score", Integer, nullable=False),
+    Column("risk_level", String(10), nullable=False),
+    Column("factors", JSON, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Index("ix_health_scores_user_time", "user_id", "computed_at"),
+    comment="HealthScore (source) + contact/account links (history kept 6 months, C12)",
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(50)),
+    Column("product", String(200)),
+    Column("external_id", String(200), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_transactions_rfm", "contact_id", "occurred_at", "amount"),
+    comment="library: purchases (RFM, CLV); covering index for per-customer aggregates",
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("envelope", JSON, nullable=False),
+    Column("status", String(10), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_status_position", "status", "position"),
+    comment="library: transactional outbox (C13)",
+)
+
+processed_messages = Table(
+    "processed_messages",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("processed_at", UTCDateTime, nullable=False),
+    comment="library: consumer de-duplication by event id",
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(200)),
+    Column("action", String(100), nullable=False),
+    Column("subject", String(320), nullable=False),
+    Column("detail", JSON, nullable=False),
+    comment="library: who did what to personal data (privacy export/erase, merges)",
+)
+
+#: Aggregate tables whose rows carry a ``version`` column.
+VERSIONED = (accounts, leads, contacts, deals, activities, campaigns, segments)

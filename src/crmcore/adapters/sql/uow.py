@@ -1,0 +1,107 @@
+"""The SQL unit of work: one database transaction per use case (STYLE habit 7)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
+from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
+from crmcore.adapters.sql.repositories import (
+    SqlAccountRepository,
+    SqlActivityRepository,
+    SqlContactRepository,
+    SqlDealRepository,
+    SqlLeadRepository,
+)
+from crmcore.adapters.sql.session import SqlSession, translate
+from crmcore.domain.events import DomainEvent, Envelope
+from crmcore.ports.system import Clock, IdSource
+
+
+class SqlUnitOfWork:
+    """Repositories over one connection and transaction.
+
+    The connection is taken from the engine's pool on ``__enter__`` and returned on
+    ``__exit__``; leaving without ``commit()`` rolls back. ``commit()`` stamps the recorded
+    events and writes them to the outbox table in the same transaction as the state.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock, ids: IdSource) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._ids = ids
+        self._events: list[DomainEvent] = []
+        self._session: SqlSession | None = None
+
+    @property
+    def session(self) -> SqlSession:
+        """The open session; only inside ``with``."""
+        if self._session is None:
+            raise RuntimeError("use the unit of work in a `with` block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        try:
+            conn = self._engine.connect()
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+        self._session = SqlSession(conn)
+        s = self._session
+        self.leads = SqlLeadRepository(s)
+        self.contacts = SqlContactRepository(s)
+        self.accounts = SqlAccountRepository(s)
+        self.deals = SqlDealRepository(s)
+        self.activities = SqlActivityRepository(s)
+        self.outbox = SqlOutbox(s)
+        self.processed = SqlProcessedMessages(s)
+        self.retention = SqlRetention(s)
+        self.personal_data = SqlPersonalData(s)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.conn.rollback()
+        except DBAPIError:
+            pass
+        finally:
+            session.conn.close()
+        self._events.clear()
+
+    def record(self, *events: DomainEvent) -> None:
+        """Keep events to write to the outbox at commit."""
+        self._events.extend(events)
+
+    def commit(self) -> None:
+        """Write recorded events to the outbox, then commit the transaction."""
+        session = self.session
+        if self._events:
+            at = self._clock.now()
+            self.outbox.append(
+                [Envelope(id=self._ids.new(), occurred_at=at, payload=e) for e in self._events]
+            )
+            self._events.clear()
+        with session.translating():
+            session.conn.commit()
+        session.touched.clear()
+        session.writing = False
+
+    def rollback(self) -> None:
+        """Discard everything since the last commit."""
+        self._events.clear()
+        session = self.session
+        with session.translating():
+            session.conn.rollback()
+        session.touched.clear()
+        session.writing = False

@@ -1,0 +1,67 @@
+"""``crm db upgrade`` and ``crm db current``: the schema of the database named by --db."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from crmcore.app.bootstrap import (
+    SchemaMismatch,
+    UnsupportedDatabase,
+    database_revision,
+    upgrade_database,
+)
+from crmcore.app.context import Settings
+from crmcore.ports.errors import StorageError
+
+EXIT_REFUSED = 1
+
+
+def _url(ctx: click.Context) -> str:
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings.from_env()
+    return settings.db_url
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_REFUSED)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema: apply migrations, show the current revision."""
+
+
+@db_group.command("upgrade")
+@click.option("--to", "revision", default="head", show_default=True, help="Target revision.")
+@click.pass_context
+def upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply the shipped migrations to the database (--db URL or CRMCORE_DB)."""
+    url = _url(ctx)
+    try:
+        reached = upgrade_database(url, revision=revision)
+    except (SchemaMismatch, UnsupportedDatabase, StorageError) as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"database at revision {reached}")
+
+
+@db_group.command("current")
+@click.pass_context
+def current(ctx: click.Context) -> None:
+    """Show the database's schema revision and the newest one this code knows."""
+    url = _url(ctx)
+    try:
+        rev, head = database_revision(url)
+    except (UnsupportedDatabase, StorageError) as exc:
+        _fail(str(exc))
+        return
+    state = (
+        "up to date"
+        if rev == head
+        else "not initialised: run `crm db upgrade`"
+        if rev is None
+        else f"behind {head}: run `crm db upgrade`"
+    )
+    click.echo(f"revision: {rev or '(none)'}  head: {head}  ({state})")

@@ -1,0 +1,136 @@
+"""Migrations: from empty and from every earlier revision, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from crmcore import Settings, bootstrap, capture_lead
+from crmcore.adapters.sql import migrate
+from crmcore.adapters.sql.engine import make_engine
+from crmcore.adapters.sql.migrate import SchemaMismatch
+from crmcore.adapters.sql.tables import metadata
+from tests.conftest import PG_URL, require_service
+from tests.databases import fresh_postgres
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    with fresh_postgres(PG_URL, prefix="crmcore_storage_mig") as url:
+        yield url
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Iterator[Engine]:
+    eng = make_engine(empty_url)
+    yield eng
+    eng.dispose()
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(ctx, metadata))
+
+
+def test_upgrade_from_empty_gives_exactly_the_declared_schema(engine: Engine) -> None:
+    assert migrate.current(engine) is None
+    assert migrate.upgrade(engine) == migrate.head()
+    assert _differences(engine) == []
+    assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
+
+
+@pytest.mark.parametrize("start", migrate.revisions()[:-1])
+def test_upgrade_from_each_earlier_revision_keeps_data(engine: Engine, start: str) -> None:
+    migrate.upgrade(engine, start)
+    assert migrate.current(engine) == start
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, name, name_key, type, attributes, created_at,"
+                " updated_at, version) VALUES (:id, 'Acme', 'acme', 'corporation', '{}',"
+                " :at, :at, 1)"
+            ),
+            {"id": "0" * 31 + "1", "at": "2026-01-01 00:00:00"},
+        )
+    assert migrate.upgrade(engine) == migrate.head()
+    assert _differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM accounts")).scalar() == "Acme"
+
+
+def test_downgrade_to_base_and_back(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "base")
+    assert migrate.current(engine) is None
+    assert not set(inspect(engine).get_table_names()) & set(metadata.tables)
+    migrate.upgrade(engine)
+    assert _differences(engine) == []
+
+
+def test_a_database_newer_than_the_code_is_refused(engine: Engine, empty_url: str) -> None:
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(SchemaMismatch, match="newer than this version of crmcore"):
+        migrate.upgrade(engine)
+    with pytest.raises(SchemaMismatch, match="9999_future"):
+        bootstrap(Settings(db_url=empty_url))
+
+
+def test_a_new_sqlite_file_is_upgraded_on_first_use(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    app = bootstrap(Settings(db_url=url))
+    assert capture_lead(app, email="first@example.com", first_name="First").unwrap()
+    eng = make_engine(url)
+    assert migrate.current(eng) == migrate.head()
+    eng.dispose()
+
+
+def test_postgres_not_upgraded_is_refused_with_the_command_to_run() -> None:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    with (
+        fresh_postgres(PG_URL, prefix="crmcore_storage_mig") as url,
+        pytest.raises(SchemaMismatch, match="crm --db URL db upgrade"),
+    ):
+        bootstrap(Settings(db_url=url))
+
+
+def _crm(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from crmcore.app.cli.main import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_cli_db_upgrade_and_current(empty_url: str) -> None:
+    before = _crm("--db", empty_url, "db", "current")
+    assert before.returncode == 0
+    assert "(none)" in before.stdout
+    up = _crm("--db", empty_url, "db", "upgrade")
+    assert up.returncode == 0, up.stderr
+    assert migrate.head() in up.stdout
+    after = _crm("--db", empty_url, "db", "current")
+    assert "up to date" in after.stdout
+
+
+def test_cli_db_refuses_an_unreachable_database_with_one_line() -> None:
+    result = _crm("--db", "postgresql+psycopg://postgres@127.0.0.1:1/none", "db", "current")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot read")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,64 @@
+"""The SQLite bulk path writes exactly what SQLAlchemy's own bind processors write."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Column
+from sqlalchemy.dialects import sqlite
+
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.sqlite_fast import converter_for
+from tests.strategies import amounts, instants, json_objects
+
+DIALECT = sqlite.dialect()
+
+
+def _generic(column: Column[Any], value: Any) -> Any:
+    kind = column.type
+    processor = kind.dialect_impl(DIALECT).bind_processor(DIALECT)
+    return processor(value) if processor is not None else value
+
+
+def _same(column: Column[Any], value: Any) -> None:
+    fast = converter_for(column, DIALECT)
+    produced = fast(value) if fast is not None else value
+    assert produced == _generic(column, value)
+
+
+@given(value=st.uuids())
+def test_uuids(value: Any) -> None:
+    _same(t.contacts.c.id, value)
+
+
+@given(value=instants, offset=st.integers(-12, 12))
+def test_aware_datetimes_in_any_zone(value: datetime, offset: int) -> None:
+    _same(t.contacts.c.created_at, value.astimezone(timezone(timedelta(hours=offset))))
+
+
+@given(value=json_objects)
+def test_json(value: Any) -> None:
+    _same(t.contacts.c.attributes, value)
+
+
+@given(value=st.booleans())
+def test_booleans(value: bool) -> None:
+    _same(t.contacts.c.archived, value)
+
+
+@given(value=amounts)
+def test_amounts(value: Any) -> None:
+    _same(t.deals.c.amount, value)
+
+
+@given(value=st.dates(min_value=date(1, 1, 1)))
+def test_dates(value: date) -> None:
+    _same(t.deals.c.expected_close_date, value)
+
+
+@given(value=st.text(max_size=20))
+def test_text_passes_through(value: str) -> None:
+    _same(t.contacts.c.first_name, value)
