@@ -490,6 +490,7 @@ def _for_type(tp: Any) -> st.SearchStrategy[Any]:
         str: short_texts,
         int: st.integers(-(2**31), 2**31),
         bool: st.booleans(),
+        float: st.floats(min_value=0, max_value=1, allow_nan=False),
         Decimal: amounts,
         datetime: instants,
         date: st.dates(),

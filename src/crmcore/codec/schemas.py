@@ -137,6 +137,49 @@ def write(directory: Path) -> list[Path]:
     return written
 
 
+def _describe(prop: dict[str, Any]) -> str:
+    if "anyOf" in prop:
+        return " or ".join(_describe(p) for p in prop["anyOf"])
+    if "enum" in prop:
+        return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
+    kind = prop.get("type", "any")
+    if kind == "string" and "pattern" in prop:
+        return "decimal string"
+    if kind == "string" and "format" in prop:
+        return f"string ({prop['format']})"
+    if kind == "array":
+        return f"list of {_describe(prop.get('items', {}))}"
+    return str(kind)
+
+
+def catalogue_markdown() -> str:
+    """The ``## Catalogue`` section of ``docs/events.md``, generated from the schemas."""
+    lines = ["## Catalogue", ""]
+    for name, cls in load_catalogue().items():
+        schema = event_schema(cls)
+        payload = schema["properties"]["payload"]
+        file = f"events/{name}.v{cls.VERSION}.schema.json"
+        lines += [f"### `{name}` (version {cls.VERSION})", ""]
+        lines += [f"{schema['description']} Schema: [`{file}`]({file}).", ""]
+        lines += ["| field | type | required |", "| --- | --- | --- |"]
+        required = set(payload.get("required", ()))
+        for field, prop in payload.get("properties", {}).items():
+            needed = "yes" if field in required else "no"
+            lines.append(f"| `{field}` | {_describe(prop)} | {needed} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_catalogue_page(page: Path) -> None:
+    """Replace everything from ``## Catalogue`` on in ``page`` with the generated section."""
+    text = page.read_text(encoding="utf-8")
+    head = text.split("## Catalogue", 1)[0]
+    page.write_text(head + catalogue_markdown(), encoding="utf-8")
+
+
 if __name__ == "__main__":  # pragma: no cover - maintenance entry point
-    for path in write(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/events")):
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/events")
+    for path in write(target):
         print(path)
+    write_catalogue_page(target.parent / "events.md")
+    print(target.parent / "events.md")

@@ -94,6 +94,16 @@ def state_from(ctx: click.Context) -> CliState:
     return state
 
 
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings of this invocation (of the pre-built app when one was given)."""
+    state = state_from(ctx)
+    if state.app is not None:
+        return state.app.settings
+    if state.settings is None:
+        state.settings = settings_from(None, state.config)
+    return state.settings
+
+
 def app_from(ctx: click.Context) -> App:
     """The application for this invocation (a pre-built one, or built from settings once).
 

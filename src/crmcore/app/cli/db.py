@@ -12,14 +12,14 @@ from crmcore.app.bootstrap import (
     database_revision,
     upgrade_database,
 )
-from crmcore.app.context import Settings
+from crmcore.app.cli.context import settings_of
 from crmcore.ports.errors import StorageError
 
 EXIT_REFUSED = 1
 
 
 def _url(ctx: click.Context) -> str:
-    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings.from_env()
+    settings = settings_of(ctx)
     return settings.db_url
 
 

@@ -18,7 +18,8 @@ from crmcore.app.bootstrap import (
     bootstrap,
     make_publisher,
 )
-from crmcore.app.context import App, Settings
+from crmcore.app.cli.context import settings_of
+from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.outbox import (
     RetryPolicy,
@@ -45,7 +46,7 @@ def _value(result: Result[T, AppError]) -> T:
 
 
 def _app(ctx: click.Context, publisher: str | None = None) -> App:
-    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings.from_env()
+    settings = settings_of(ctx)
     try:
         pub = make_publisher(publisher) if publisher else None
         return bootstrap(settings, publisher=pub)

@@ -11,7 +11,8 @@ import click
 from returns.result import Failure, Result
 
 from crmcore.app.bootstrap import UnsupportedDatabase, bootstrap
-from crmcore.app.context import App, Settings
+from crmcore.app.cli.context import settings_of
+from crmcore.app.context import App
 from crmcore.app.errors import AppError, NotFound
 from crmcore.app.privacy import erase_person, export_person, purge_retention
 from crmcore.ports.errors import StorageError
@@ -34,7 +35,7 @@ def _value(result: Result[T, AppError]) -> T:
 
 
 def _app(ctx: click.Context) -> App:
-    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings.from_env()
+    settings = settings_of(ctx)
     try:
         return bootstrap(settings)
     except (UnsupportedDatabase, StorageError) as exc:
