@@ -113,7 +113,8 @@ def test_predictions_match_lifetimes(fit: ClvFit) -> None:
         alive, purchases, value, clv = LIFETIMES[pred.customer_id]
         assert pred.p_alive == pytest.approx(alive, rel=1e-5)
         assert later.expected_purchases == pytest.approx(purchases, rel=1e-5)
-        assert pred.expected_avg_value is not None and pred.clv is not None
+        assert pred.expected_avg_value is not None
+        assert pred.clv is not None
         assert float(pred.expected_avg_value) == pytest.approx(value, rel=1e-5)
         assert float(pred.clv) == pytest.approx(clv, rel=1e-5)
 

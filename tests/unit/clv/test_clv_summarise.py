@@ -107,10 +107,11 @@ def test_invariants(history: list[Purchase]) -> None:
     purchase_days = sorted({_day(m) for m, _ in counted})
     assert result.frequency == len(purchase_days) - 1
     assert 0 <= result.recency <= result.T
-    assert result.T == (AS_OF - purchase_days[0]).days / 7
+    assert (AS_OF - purchase_days[0]).days / 7 == result.T
     assert result.recency == (purchase_days[-1] - purchase_days[0]).days / 7
     if result.frequency == 0:
-        assert result.recency == 0 and result.monetary_value == 0
+        assert result.recency == 0
+        assert result.monetary_value == 0
     else:
         first_day_total = sum((v for m, v in counted if _day(m) == purchase_days[0]), Decimal(0))
         repeat_total = sum((v for _, v in counted), Decimal(0)) - first_day_total

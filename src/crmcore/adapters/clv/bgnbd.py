@@ -290,14 +290,18 @@ def conditional_expected_purchases(
     c = a + b + x - 1.0
     z = t / (alpha + T + t)
     log_one_minus_z = -np.log1p(t / (alpha + T))
+    hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_term = (a - 1.0) * log_one_minus_z + np.log(hyp2f1(a + b - 1.0 - r, a - 1.0, c, z))
-        bad = ~np.isfinite(log_term)
-        if bad.any():  # fall back on the untransformed function
-            xb, zb = x[bad], z[bad]
-            log_term[bad] = np.log(hyp2f1(r + xb, b + xb, c[bad], zb))
-            log_term[bad] += (r + xb) * log_one_minus_z[bad]
-    expected_if_alive = c / (a - 1.0) * -np.expm1(log_term)
+        # 1 - (1-z)^(a-1) F, as -expm1(log) to keep precision when a is near 1 (F > 0 then)
+        one_minus = -np.expm1((a - 1.0) * log_one_minus_z + np.log(hyp))
+    negative = ~(hyp > 0)  # possible when c < 0 (x = 0 and a + b < 1); also NaN
+    one_minus[negative] = 1.0 - np.exp((a - 1.0) * log_one_minus_z[negative]) * hyp[negative]
+    bad = ~np.isfinite(one_minus)
+    if bad.any():  # fall back on the untransformed function
+        xb = x[bad]
+        power = np.exp((r + xb) * log_one_minus_z[bad])
+        one_minus[bad] = 1.0 - power * hyp2f1(r + xb, b + xb, c[bad], z[bad])
+    expected_if_alive = c / (a - 1.0) * one_minus
     return np.asarray(np.maximum(expected_if_alive, 0.0) * p_alive(params, x, tx, T))
 
 
