@@ -26,8 +26,13 @@ def minimise(
     names: Sequence[str],
     model: str,
     check_bounds: bool = True,
+    runaway: float = LOG_BOUND - 1e-3,
 ) -> FloatArray:
-    """Log-parameters minimising ``objective`` (value and gradient); ClvFitError if none."""
+    """Log-parameters minimising ``objective`` (value and gradient); ClvFitError if none.
+
+    An estimate whose log passes ``runaway`` is taken to be heading for 0 or infinity: the
+    likelihood has no maximum inside (too few or too uniform data).
+    """
     result = minimize(
         objective,
         start,
@@ -42,12 +47,10 @@ def minimise(
     # At the optimum, rounding can stop the line search short of gtol: accept a tiny gradient.
     if not (finite and (result.success or np.abs(result.jac).max() <= 1e-5)):
         raise ClvFitError(f"did not converge: {model}: {result.message}")
-    stuck = [
-        name for name, value in zip(names, theta, strict=True) if abs(value) > LOG_BOUND - 1e-3
-    ]
+    stuck = [name for name, value in zip(names, theta, strict=True) if abs(value) > runaway]
     if check_bounds and stuck:
         raise ClvFitError(
-            f"did not converge: {model}: the estimate of {', '.join(stuck)} runs off to 0 or "
-            "infinity; the data are too few or too uniform to pin it down"
+            f"did not converge: {model}: {', '.join(stuck)} ran off towards 0 or infinity; "
+            "the data are too few or too uniform to pin the model down"
         )
     return theta

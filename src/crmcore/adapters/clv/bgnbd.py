@@ -269,9 +269,8 @@ def p_alive(params: BgNbdParams, x: FloatArray, tx: FloatArray, T: FloatArray) -
     return np.where(x > 0, alive, 1.0)
 
 
-def _a_off_one(a: float) -> float:
-    # (a + b + x - 1) / (a - 1) is 0/0 at a = 1; the expectation is smooth there.
-    return a if abs(a - 1.0) > 1e-6 else 1.0 + np.copysign(1e-6, a - 1.0)
+NEAR_ONE = 1e-4
+"""Within this of a = 1, (a + b + x - 1) / (a - 1) is 0/0: interpolate from either side."""
 
 
 def conditional_expected_purchases(
@@ -285,8 +284,17 @@ def conditional_expected_purchases(
     """
     if t <= 0:
         return np.zeros_like(x, dtype=np.float64)
+    alive = p_alive(params, x, tx, T)
+    if abs(params.a - 1.0) >= NEAR_ONE:
+        return _if_alive(params, params.a, t, x, T) * alive
+    below, above = (_if_alive(params, a, t, x, T) for a in (1.0 - NEAR_ONE, 1.0 + NEAR_ONE))
+    share = (params.a - 1.0 + NEAR_ONE) / (2 * NEAR_ONE)
+    return (below + share * (above - below)) * alive
+
+
+def _if_alive(params: BgNbdParams, a: float, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
+    """Expected purchases in (T, T + t] of a customer known to be alive (with this a)."""
     r, alpha, b = params.r, params.alpha, params.b
-    a = _a_off_one(params.a)
     c = a + b + x - 1.0
     z = t / (alpha + T + t)
     log_one_minus_z = -np.log1p(t / (alpha + T))
@@ -301,8 +309,7 @@ def conditional_expected_purchases(
         xb = x[bad]
         power = np.exp((r + xb) * log_one_minus_z[bad])
         one_minus[bad] = 1.0 - power * hyp2f1(r + xb, b + xb, c[bad], z[bad])
-    expected_if_alive = c / (a - 1.0) * one_minus
-    return np.asarray(np.maximum(expected_if_alive, 0.0) * p_alive(params, x, tx, T))
+    return np.asarray(np.maximum(c / (a - 1.0) * one_minus, 0.0))
 
 
 def expected_purchases(params: BgNbdParams, t: float) -> float:

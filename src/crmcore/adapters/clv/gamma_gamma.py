@@ -21,6 +21,9 @@ from crmcore.domain.clv import ClvFitError, GammaGammaParams
 
 FloatArray = NDArray[np.float64]
 _NAMES = ("p", "q", "gamma")
+RUNAWAY = 10.0
+"""p or q beyond e^10 = 22,026 means no spread at all in spend (one customer, equal amounts):
+the likelihood then has no maximum, and the line search may stop anywhere on the way out."""
 
 
 class _Data:
@@ -77,7 +80,12 @@ def fit(frequency: FloatArray, monetary: FloatArray) -> GammaGammaParams:
     scale = float(np.exp(np.log(m).mean()))
     d = _Data(x, m / scale)
     theta = minimise(
-        _negative_log_likelihood, np.log([1.0, 2.0, 1.0]), d, names=_NAMES, model="Gamma-Gamma"
+        _negative_log_likelihood,
+        np.log([1.0, 2.0, 1.0]),
+        d,
+        names=_NAMES,
+        model="Gamma-Gamma",
+        runaway=RUNAWAY,
     )
     p, q, g = np.exp(theta)
     if q <= 1:
