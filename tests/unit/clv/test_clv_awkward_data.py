@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from test_clv_bgnbd_fit import CDNOW_PARAMS, population
 
 from crmcore.adapters.clv import Columns, NumpyClvModel, bgnbd, gamma_gamma
 from crmcore.adapters.clv.simulate import gamma_gamma_spend
@@ -20,6 +19,8 @@ from crmcore.domain.clv import (
     TimeUnit,
 )
 from crmcore.ports.clv import ClvModel
+
+from .synthetic_clv import CDNOW_PARAMS, population
 
 MODEL: ClvModel = NumpyClvModel()
 AS_OF = date(2026, 1, 31)

@@ -12,11 +12,11 @@ from numpy.typing import NDArray
 from scipy.optimize import approx_fprime
 
 from crmcore.adapters.clv import bgnbd
-from crmcore.adapters.clv.simulate import bg_nbd_histories
 from crmcore.domain.clv import BgNbdParams, ClvFitError
 
+from .synthetic_clv import CDNOW_PARAMS, population
+
 FloatArray = NDArray[np.float64]
-CDNOW_PARAMS = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0)
 
 
 def direct_log_likelihood(p: BgNbdParams, x: FloatArray, tx: FloatArray, T: FloatArray) -> float:
@@ -38,18 +38,6 @@ def direct_log_likelihood(p: BgNbdParams, x: FloatArray, tx: FloatArray, T: Floa
         else:
             total += a1 + a2 + a3
     return total
-
-
-def population(
-    params: BgNbdParams, n: int, seed: int, *, on_day_grid: bool = True
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """n customers observed 1..52 weeks; recency rounded up to whole days if on the grid."""
-    rng = np.random.default_rng(seed)
-    days = rng.integers(7, 365, n).astype(np.float64)
-    x, tx = bg_nbd_histories(params, days / 7, seed=seed + 1)
-    if on_day_grid:
-        tx = np.minimum(np.ceil(tx * 7), days) / 7
-    return x, tx, days / 7
 
 
 def _log_likelihood_at(params: BgNbdParams, data: bgnbd.Compressed) -> float:

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.integrate import quad
 from scipy.special import betaln
-from strategies_clv import bg_nbd_params, horizons, summaries
 
 from crmcore.adapters.clv import Columns, NumpyClvModel, bgnbd, gamma_gamma
 from crmcore.domain.clv import (
@@ -23,6 +22,8 @@ from crmcore.domain.clv import (
     GammaGammaParams,
     TimeUnit,
 )
+
+from .strategies_clv import bg_nbd_params, horizons, summaries
 
 FloatArray = NDArray[np.float64]
 MODEL = NumpyClvModel()

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies_clv import AS_OF, histories
 
 from crmcore.domain.clv import CustomerSummary, Purchase, TimeUnit, summarise
+
+from .strategies_clv import AS_OF, histories
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies_clv import histories, prices
 
 from crmcore.domain.clv import (
     Purchase,
@@ -16,6 +15,8 @@ from crmcore.domain.clv import (
     traditional_clv_by_segment,
     traditional_clv_from_purchases,
 )
+
+from .strategies_clv import histories, prices
 
 YEAR_2024 = {"window_start": date(2024, 1, 1), "window_end": date(2024, 12, 31)}
 
