@@ -179,7 +179,7 @@ def test_extreme_histories_get_finite_predictions() -> None:
     x = np.array([0.0, 1.0, 50.0, 500.0, 5000.0])
     tx = np.array([0.0, 0.01, 100.0, 519.0, 520.0])
     T = np.full(5, 520.0)
-    for a, b in [(0.793, 2.426), (1.0, 1.0), (0.01, 0.01), (50.0, 0.05), (1e-6, 1e6)]:
+    for a, b in [(0.793, 2.426), (1.0, 1.0), (0.5, 0.5), (0.01, 0.01), (50.0, 0.05), (1e-6, 1e6)]:
         params = BgNbdParams(r=0.243, alpha=4.414, a=a, b=b, log_likelihood=0.0)
         for t in (0.001, 52.0, 5200.0):
             got = bgnbd.conditional_expected_purchases(params, t, x, tx, T)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.integrate import quad
@@ -28,6 +28,13 @@ from .strategies_clv import bg_nbd_params, horizons, summaries
 FloatArray = NDArray[np.float64]
 MODEL = NumpyClvModel()
 SPEND = GammaGammaParams(p=6.25, q=3.74, gamma=15.44, customers=946)
+
+
+def _params(a: float, b: float) -> BgNbdParams:
+    return BgNbdParams(r=1.0, alpha=1.0, a=a, b=b, log_likelihood=0.0)
+
+
+NEW = CustomerSummary(customer_id="new", frequency=0, recency=0.0, T=0.0)
 
 
 def _fit(params: BgNbdParams, unit: TimeUnit = TimeUnit.WEEKS) -> ClvFit:
@@ -69,6 +76,10 @@ def posterior_expectation(p: BgNbdParams, t: float, x: int, tx: float, T: float)
 @pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 @settings(max_examples=60, deadline=None)
 @given(bg_nbd_params(), summaries(), st.floats(min_value=0.1, max_value=200.0))
+@example(_params(1.0, 1.0), NEW, 21.0)  # a = 1: (a + b + x - 1) / (a - 1) is 0/0
+@example(_params(0.5, 0.5), NEW, 1.0)  # a + b = 1, x = 0: 2F1 has a pole at c = 0
+@example(_params(0.01, 0.01), NEW, 52.0)  # c < 0: 2F1 is negative
+@example(_params(1.0, 1e-5), NEW, 3.0)  # a = 1 and a + b = 1 nearly at once
 def test_closed_form_matches_numerical_integration(
     params: BgNbdParams, s: CustomerSummary, t: float
 ) -> None:

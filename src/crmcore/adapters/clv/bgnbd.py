@@ -269,8 +269,9 @@ def p_alive(params: BgNbdParams, x: FloatArray, tx: FloatArray, T: FloatArray) -
     return np.where(x > 0, alive, 1.0)
 
 
-NEAR_ONE = 1e-4
-"""Within this of a = 1, (a + b + x - 1) / (a - 1) is 0/0: interpolate from either side."""
+NEAR_POLE = 1e-4
+"""The closed form is 0/0 at a = 1 (all customers) and at a + b = 1 (x = 0: a pole of 2F1
+times a zero). Within this of either, it is interpolated from points 2e-4 either side."""
 
 
 def conditional_expected_purchases(
@@ -284,23 +285,32 @@ def conditional_expected_purchases(
     """
     if t <= 0:
         return np.zeros_like(x, dtype=np.float64)
-    alive = p_alive(params, x, tx, T)
-    if abs(params.a - 1.0) >= NEAR_ONE:
-        return _if_alive(params, params.a, t, x, T) * alive
-    below, above = (_if_alive(params, a, t, x, T) for a in (1.0 - NEAR_ONE, 1.0 + NEAR_ONE))
-    share = (params.a - 1.0 + NEAR_ONE) / (2 * NEAR_ONE)
-    return (below + share * (above - below)) * alive
+    return _if_alive_smooth(params, t, x, T) * p_alive(params, x, tx, T)
 
 
-def _if_alive(params: BgNbdParams, a: float, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
-    """Expected purchases in (T, T + t] of a customer known to be alive (with this a)."""
-    r, alpha, b = params.r, params.alpha, params.b
+def _if_alive_smooth(params: BgNbdParams, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
+    for name, gap in (("a", params.a - 1.0), ("b", params.a + params.b - 1.0)):
+        if abs(gap) >= NEAR_POLE or (name == "b" and (x > 0).all()):
+            continue
+        step = 2 * NEAR_POLE
+        value = getattr(params, name) - gap  # the parameter value on the pole
+        above = _if_alive_smooth(attrs.evolve(params, **{name: value + step}), t, x, T)
+        if value - step <= 0:  # b cannot go below 0: take the nearby value as it is
+            return above
+        below = _if_alive_smooth(attrs.evolve(params, **{name: value - step}), t, x, T)
+        return below + (gap + step) / (2 * step) * (above - below)
+    return _if_alive(params, t, x, T)
+
+
+def _if_alive(params: BgNbdParams, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
+    """Expected purchases in (T, T + t] of a customer known to be alive."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
     c = a + b + x - 1.0
     z = t / (alpha + T + t)
     log_one_minus_z = -np.log1p(t / (alpha + T))
     hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # 1 - (1-z)^(a-1) F, as -expm1(log) to keep precision when a is near 1 (F > 0 then)
+        # 1 - (1-z)^(a-1) F, as -expm1(log) for precision (when F > 0)
         one_minus = -np.expm1((a - 1.0) * log_one_minus_z + np.log(hyp))
     negative = ~(hyp > 0)  # possible when c < 0 (x = 0 and a + b < 1); also NaN
     one_minus[negative] = 1.0 - np.exp((a - 1.0) * log_one_minus_z[negative]) * hyp[negative]
