@@ -134,6 +134,8 @@ def test_amounts_beyond_float_range_are_refused_with_a_reason() -> None:
     fit = _fit(customers)
     assert fit.gamma_gamma is None
     assert fit.gamma_gamma_error == "invalid data: monetary values must be finite"
+    with pytest.raises(ClvFitError, match=r"monetary values must be finite"):
+        MODEL.predict(_fit(_customers()), customers[:6], horizon=1, discount_rate=0.0)
 
 
 def test_identical_spend_everywhere_has_no_spend_model() -> None:

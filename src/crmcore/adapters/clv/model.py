@@ -34,7 +34,7 @@ def _column(values: Iterable[float]) -> FloatArray:
     return np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class Columns:
     """Customer summaries as float64 columns; satisfies the port's ``SummaryColumns``."""
 
@@ -65,7 +65,7 @@ class Columns:
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class ColumnPredictions:
     """Predictions as columns, in the order of the input customers."""
 
@@ -143,7 +143,7 @@ class NumpyClvModel:
         horizon: float,
         discount_rate: float,
     ) -> ColumnPredictions:
-        """Vectorised ``predict`` for many customers at once."""
+        """Vectorised ``predict`` for many customers at once (ClvFitError on malformed data)."""
         if not (math.isfinite(horizon) and horizon >= 0):
             raise ValueError(f"horizon must be a finite number of months >= 0, got {horizon}")
         if not (math.isfinite(discount_rate) and discount_rate > -1):
@@ -164,6 +164,8 @@ class NumpyClvModel:
             return ColumnPredictions(
                 expected_purchases=purchases, p_alive=alive, expected_avg_value=None, clv=None
             )
+        if not np.isfinite(c.monetary_value).all():
+            raise ClvFitError("invalid data: monetary values must be finite")
         value = gamma_gamma.conditional_expected_value(spend, x, c.monetary_value)
         return ColumnPredictions(
             expected_purchases=purchases,
