@@ -132,3 +132,16 @@ def test_fit_is_a_maximum_or_a_clear_error(
     assert (got > 0).all()
     assert fit.log_likelihood == pytest.approx(direct_log_likelihood(fit, x, tx, T), rel=1e-7)
     assert fit.log_likelihood >= direct_log_likelihood(truth, x, tx, T) - 1e-6 * n
+
+
+def test_one_drop_out_probability_for_everyone_is_a_limit_not_a_failure() -> None:
+    """With no spread in p, a and b grow without bound at a steady ratio: that is the
+    limit of a beta distribution at a point, and the fit reports it (with finite forecasts)."""
+    truth = BgNbdParams(r=0.5, alpha=4.0, a=3000.0, b=7000.0, log_likelihood=0.0)
+    x, tx, T = population(truth, 300_000, seed=1)
+    fit = bgnbd.fit(x, tx, T, grid=7)
+    assert fit.a > 1000
+    assert fit.a / (fit.a + fit.b) == pytest.approx(0.3, rel=0.03)
+    assert [fit.r, fit.alpha] == pytest.approx([truth.r, truth.alpha], rel=0.05)
+    forecast = bgnbd.conditional_expected_purchases(fit, 52.0, x[:1000], tx[:1000], T[:1000])
+    assert np.isfinite(forecast).all()

@@ -143,7 +143,7 @@ def test_undiscounted_clv_is_purchases_times_value(
 
 def test_clv_sums_discounted_monthly_increments() -> None:
     """Two months at 10 % a month: v * (E1 / 1.1 + (E2 - E1) / 1.21), E in 4.345-week steps;
-    a fractional horizon ends with a part month discounted at its fractional exponent."""
+    a fractional horizon ends with a part month, discounted like the whole third month."""
     params = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0)
     s = CustomerSummary(
         customer_id="c", frequency=3, recency=20.0, T=30.0, monetary_value=Decimal(40)
@@ -159,7 +159,7 @@ def test_clv_sums_discounted_monthly_increments() -> None:
     two_months = e[0] / 1.1 + (e[1] - e[0]) / 1.1**2
     assert float(two.clv) == pytest.approx(value * two_months, rel=1e-12)
     assert float(half_more.clv) == pytest.approx(
-        value * (two_months + (e[2] - e[1]) / 1.1**2.5), rel=1e-12
+        value * (two_months + (e[2] - e[1]) / 1.1**3), rel=1e-12
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln, hyp2f1
 
-from crmcore.adapters.clv._mle import minimise
+from crmcore.adapters.clv._mle import dot, minimise
 from crmcore.domain.clv import BgNbdParams, ClvFitError
 
 FloatArray = NDArray[np.float64]
@@ -45,6 +45,9 @@ class Compressed:
     tx: FloatArray
     T: FloatArray
     n: FloatArray  # customers per row
+    times: FloatArray | None  # distinct t_x and T values, when there are few of them
+    at_tx: IntArray | None  # per row: index of t_x in times
+    at_T: IntArray | None  # per row: index of T in times
 
     @property
     def customers(self) -> float:
@@ -52,7 +55,7 @@ class Compressed:
 
     @property
     def repeat_purchases(self) -> float:
-        return float(self.n @ self.x)
+        return dot(self.n, self.x)
 
     def thinned(self, fraction: float, seed: int = 0) -> Compressed:
         """A random sub-population (binomial thinning of the weights), for a warm start."""
@@ -82,9 +85,31 @@ def _with_rows(
 ) -> Compressed:
     xs, row = np.unique(x, return_inverse=True)
     nx = np.bincount(row, weights=n, minlength=xs.size).astype(np.float64)
+    times, at = np.unique(np.concatenate([tx, T]), return_inverse=True)
+    few = 4 * times.size <= tx.size  # then logs of times + lookups beat logs per row
     return Compressed(
-        scale=scale, t0=t0, n0=n0, xs=xs, nx=nx, row=row, x=x, tx=tx, T=T, n=n.astype(np.float64)
+        scale=scale,
+        t0=t0,
+        n0=n0,
+        xs=xs,
+        nx=nx,
+        row=row,
+        x=x,
+        tx=tx,
+        T=T,
+        n=n.astype(np.float64),
+        times=times if few else None,
+        at_tx=at[: tx.size] if few else None,
+        at_T=at[tx.size :] if few else None,
     )
+
+
+def _logs_and_inverses(alpha: float, d: Compressed) -> tuple[FloatArray, ...]:
+    """ln(alpha + T), ln(alpha + t_x), 1 / (alpha + T), 1 / (alpha + t_x) per row."""
+    if d.times is None or d.at_T is None or d.at_tx is None:
+        return np.log(alpha + d.T), np.log(alpha + d.tx), 1.0 / (alpha + d.T), 1.0 / (alpha + d.tx)
+    logs, inverses = np.log(alpha + d.times), 1.0 / (alpha + d.times)
+    return logs[d.at_T], logs[d.at_tx], inverses[d.at_T], inverses[d.at_tx]
 
 
 def validate(x: FloatArray, tx: FloatArray, T: FloatArray) -> None:
@@ -180,27 +205,26 @@ def negative_log_likelihood(theta: FloatArray, d: Compressed) -> tuple[float, Fl
     r, alpha, a, b = np.exp(theta)
     log_alpha = np.log(alpha)
     # x = 0 customers: LL = r ln(alpha) - r ln(alpha + T)
-    l0 = d.n0 @ np.log(alpha + d.t0)
+    l0 = dot(d.n0, np.log(alpha + d.t0))
     w0 = float(d.n0.sum())
     ll = r * (w0 * log_alpha - l0)
     g_r = w0 * log_alpha - l0
-    g_alpha = r * (w0 / alpha - d.n0 @ (1.0 / (alpha + d.t0)))
+    g_alpha = r * (w0 / alpha - dot(d.n0, 1.0 / (alpha + d.t0)))
     g_a = g_b = 0.0
     if d.xs.size:
         xs, nx = d.xs, d.nx
         rx = r + xs
-        ll += nx @ (
+        ll += dot(nx,
             gammaln(rx) - gammaln(r) + r * log_alpha
             + gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs)
         )  # fmt: skip
-        g_r += nx @ (digamma(rx) - digamma(r) + log_alpha)
+        g_r += dot(nx, digamma(rx) - digamma(r) + log_alpha)
         g_alpha += float(nx.sum()) * r / alpha
         dab = digamma(a + b) - digamma(a + b + xs)
-        g_a += nx @ dab
-        g_b += nx @ (dab + digamma(b + xs) - digamma(b))
+        g_a += dot(nx, dab)
+        g_b += dot(nx, dab + digamma(b + xs) - digamma(b))
         # per row: A3 = -(r+x) lT and z = A4 - A3; log(e^A3 + e^A4) = A3 + softplus(z)
-        log_T = np.log(alpha + d.T)
-        gap = np.log(alpha + d.tx)
+        log_T, gap, inv_T, inv_tx = _logs_and_inverses(alpha, d)
         gap -= log_T  # ln(alpha + t_x) - ln(alpha + T) <= 0
         r_row = d.x + r
         z = (np.log(a) - np.log(b + xs - 1.0))[d.row]
@@ -210,13 +234,14 @@ def negative_log_likelihood(theta: FloatArray, d: Compressed) -> tuple[float, Fl
         p4 /= 1.0 + e  # P(dropped out at t_x | history) = expit(z)
         softplus = np.maximum(z, 0.0)
         softplus += np.log1p(e)
-        ll += d.n @ softplus - (d.n * r_row) @ log_T
-        g_r -= d.n @ (log_T + p4 * gap)
-        inv_T = 1.0 / (alpha + d.T)
-        g_alpha -= (d.n * r_row) @ (inv_T + p4 * (1.0 / (alpha + d.tx) - inv_T))
+        n_r = d.n * r_row
+        ll += dot(d.n, softplus) - dot(n_r, log_T)
+        g_r -= dot(d.n, log_T + p4 * gap)
+        g_alpha -= dot(n_r, inv_T + p4 * (inv_tx - inv_T))
         n_p4 = d.n * p4
         g_a += n_p4.sum() / a
-        g_b -= np.bincount(d.row, weights=n_p4, minlength=xs.size) @ (1.0 / (b + xs - 1.0))
+        p4_by_x = np.bincount(d.row, weights=n_p4, minlength=xs.size).astype(np.float64)
+        g_b -= dot(p4_by_x, 1.0 / (b + xs - 1.0))
     total = d.customers
     grad = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b]) / -total
     return float(-ll / total), grad
@@ -246,7 +271,10 @@ def fit(x: FloatArray, tx: FloatArray, T: FloatArray, *, grid: int | None = None
     rows = d.n.size + d.n0.size
     if rows > 2 * WARM_START_ROWS:
         theta = _warm_start(d.thinned(WARM_START_ROWS / rows), theta)
-    theta = minimise(negative_log_likelihood, theta, d, names=_NAMES, model="BG/NBD")
+    # a, b -> infinity together: every customer has the same drop-out probability
+    theta = minimise(
+        negative_log_likelihood, theta, d, names=_NAMES, model="BG/NBD", limit_pairs=[(2, 3)]
+    )
     r, alpha, a, b = np.exp(theta)
     nll, _ = negative_log_likelihood(theta, d)
     # alpha was fitted on times divided by scale; LL(alpha) = LL_scaled - sum(x) ln(scale)

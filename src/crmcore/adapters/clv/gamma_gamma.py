@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
 
-from crmcore.adapters.clv._mle import minimise
+from crmcore.adapters.clv._mle import dot, minimise
 from crmcore.domain.clv import ClvFitError, GammaGammaParams
 
 FloatArray = NDArray[np.float64]
@@ -36,7 +36,7 @@ class _Data:
         self.x = x
         self.mx = m * x
         log_m = np.log(m)
-        self.x_log_m_x = float(x @ log_m + x @ np.log(x))  # sum x ln m + x ln x
+        self.x_log_m_x = dot(x, log_m) + dot(x, np.log(x))  # sum x ln m + x ln x
         self.sum_log_m = float(log_m.sum())
 
 
@@ -46,10 +46,10 @@ def _negative_log_likelihood(theta: FloatArray, d: _Data) -> tuple[float, FloatA
     pxq = p * d.xs + q
     log_gmx = np.log(g + d.mx)
     inv_gmx = 1.0 / (g + d.mx)
-    x_log_gmx = float(d.x @ log_gmx)
+    x_log_gmx = dot(d.x, log_gmx)
     sum_log_gmx = float(log_gmx.sum())
     ll = (
-        d.nx @ (gammaln(pxq) - gammaln(p * d.xs))
+        dot(d.nx, gammaln(pxq) - gammaln(p * d.xs))
         - n * gammaln(q)
         + n * q * np.log(g)
         + p * d.x_log_m_x
@@ -57,9 +57,9 @@ def _negative_log_likelihood(theta: FloatArray, d: _Data) -> tuple[float, FloatA
         - p * x_log_gmx
         - q * sum_log_gmx
     )
-    g_p = (d.nx * d.xs) @ (digamma(pxq) - digamma(p * d.xs)) + d.x_log_m_x - x_log_gmx
-    g_q = d.nx @ digamma(pxq) - n * digamma(q) + n * np.log(g) - sum_log_gmx
-    g_g = n * q / g - p * float(d.x @ inv_gmx) - q * float(inv_gmx.sum())
+    g_p = dot(d.nx * d.xs, digamma(pxq) - digamma(p * d.xs)) + d.x_log_m_x - x_log_gmx
+    g_q = dot(d.nx, digamma(pxq)) - n * digamma(q) + n * np.log(g) - sum_log_gmx
+    g_g = n * q / g - p * dot(d.x, inv_gmx) - q * float(inv_gmx.sum())
     grad = np.array([g_p * p, g_q * q, g_g * g]) / -n
     return float(-ll / n), grad
 

@@ -3,11 +3,12 @@
 CLV over a horizon of H months with monthly discount rate d, as lifetimes'
 ``customer_lifetime_value``::
 
-    CLV = sum_{k=1..ceil(H)} v * (E[Y(u * m_k)] - E[Y(u * m_(k-1))]) / (1 + d)^m_k
+    CLV = sum_{k=1..ceil(H)} v * (E[Y(u * m_k)] - E[Y(u * m_(k-1))]) / (1 + d)^k
 
 with m_k = min(k, H) months, u the model's units per month (4.345 weeks or 30 days),
 E[Y(t)] the BG/NBD conditional expected purchases in the next t units and v the Gamma-Gamma
-conditional expected transaction value. For whole H this is exactly lifetimes' sum.
+conditional expected transaction value: each month's purchases are discounted at the month's
+end (a part month at the end of the month it starts). For whole H this is lifetimes' sum.
 """
 
 from __future__ import annotations
@@ -185,6 +186,6 @@ def _purchases(
     for k in range(1, math.ceil(horizon) + 1):
         months = min(float(k), horizon)
         cumulative = bgnbd.conditional_expected_purchases(fit.bg_nbd, months * per_month, x, tx, T)
-        discounted += (cumulative - before) / (1.0 + rate) ** months
+        discounted += (cumulative - before) / (1.0 + rate) ** k
         before = cumulative
     return before, discounted
