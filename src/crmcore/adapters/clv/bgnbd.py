@@ -1,6 +1,6 @@
 """BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy way".
 
-Maximum likelihood on log-parameters with an analytic gradient (L-BFGS-B). The data are
+Maximum likelihood on log-parameters with an analytic gradient (BFGS, see ``_mle``). The data are
 compressed first: identical (x, t_x, T) histories become one weighted row, and the special
 functions that depend only on x are computed once per distinct x.
 
@@ -26,9 +26,19 @@ from crmcore.domain.clv import BgNbdParams, ClvFitError
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
-WARM_START_ROWS = 200_000
-"""Above this many compressed rows, a thinned sample of about this size is fitted first."""
 _NAMES = ("r", "alpha", "a", "b")
+
+
+Table = tuple[FloatArray, IntArray]
+
+
+def _table(values: FloatArray) -> Table | None:
+    """Distinct values and each value's index, if there are at most a quarter as many."""
+    probe = values[:: max(1, values.size // 2000)]
+    if 4 * np.unique(probe).size > probe.size:
+        return None
+    distinct, at = np.unique(values, return_inverse=True)
+    return (distinct, at.reshape(-1)) if 4 * distinct.size <= values.size else None
 
 
 @attrs.frozen(kw_only=True)
@@ -45,9 +55,8 @@ class Compressed:
     tx: FloatArray
     T: FloatArray
     n: FloatArray  # customers per row
-    times: FloatArray | None  # distinct t_x and T values, when there are few of them
-    at_tx: IntArray | None  # per row: index of t_x in times
-    at_T: IntArray | None  # per row: index of T in times
+    tx_table: Table | None  # distinct t_x values and each row's index, when few
+    T_table: Table | None
 
     @property
     def customers(self) -> float:
@@ -56,22 +65,6 @@ class Compressed:
     @property
     def repeat_purchases(self) -> float:
         return dot(self.n, self.x)
-
-    def thinned(self, fraction: float, seed: int = 0) -> Compressed:
-        """A random sub-population (binomial thinning of the weights), for a warm start."""
-        rng = np.random.default_rng(seed)
-        n0 = rng.binomial(self.n0.astype(np.int64), fraction).astype(np.float64)
-        n = rng.binomial(self.n.astype(np.int64), fraction).astype(np.float64)
-        keep0, keep = n0 > 0, n > 0
-        return _with_rows(
-            self.scale,
-            self.t0[keep0],
-            n0[keep0],
-            self.x[keep],
-            self.tx[keep],
-            self.T[keep],
-            n[keep],
-        )
 
 
 def _with_rows(
@@ -85,8 +78,6 @@ def _with_rows(
 ) -> Compressed:
     xs, row = np.unique(x, return_inverse=True)
     nx = np.bincount(row, weights=n, minlength=xs.size).astype(np.float64)
-    times, at = np.unique(np.concatenate([tx, T]), return_inverse=True)
-    few = 4 * times.size <= tx.size  # then logs of times + lookups beat logs per row
     return Compressed(
         scale=scale,
         t0=t0,
@@ -98,18 +89,21 @@ def _with_rows(
         tx=tx,
         T=T,
         n=n.astype(np.float64),
-        times=times if few else None,
-        at_tx=at[: tx.size] if few else None,
-        at_T=at[tx.size :] if few else None,
+        tx_table=_table(tx),
+        T_table=_table(T),
     )
 
 
-def _logs_and_inverses(alpha: float, d: Compressed) -> tuple[FloatArray, ...]:
-    """ln(alpha + T), ln(alpha + t_x), 1 / (alpha + T), 1 / (alpha + t_x) per row."""
-    if d.times is None or d.at_T is None or d.at_tx is None:
-        return np.log(alpha + d.T), np.log(alpha + d.tx), 1.0 / (alpha + d.T), 1.0 / (alpha + d.tx)
-    logs, inverses = np.log(alpha + d.times), 1.0 / (alpha + d.times)
-    return logs[d.at_T], logs[d.at_tx], inverses[d.at_T], inverses[d.at_tx]
+def _log_and_inverse(
+    alpha: float, t: FloatArray, table: Table | None
+) -> tuple[FloatArray, FloatArray]:
+    """ln(alpha + t) and 1 / (alpha + t), from the distinct values when there are few."""
+    if table is None:
+        shifted = alpha + t
+        return np.log(shifted), 1.0 / shifted
+    distinct, at = table
+    shifted = alpha + distinct
+    return np.log(shifted)[at], (1.0 / shifted)[at]
 
 
 def validate(x: FloatArray, tx: FloatArray, T: FloatArray) -> None:
@@ -184,7 +178,13 @@ def compress(x: FloatArray, tx: FloatArray, T: FloatArray, *, grid: int | None) 
         zero = xk == 0
         rep = ~zero
         return _with_rows(
-            scale, Tk[zero] / scale, n[zero], xk[rep], txk[rep] / scale, Tk[rep] / scale, n[rep]
+            scale,
+            Tk[zero] / scale,
+            n[zero],
+            xk[rep],
+            txk[rep] / scale,
+            Tk[rep] / scale,
+            n[rep],
         )
     zero = x == 0
     t0, n0 = np.unique(T[zero], return_counts=True)
@@ -224,7 +224,8 @@ def negative_log_likelihood(theta: FloatArray, d: Compressed) -> tuple[float, Fl
         g_a += dot(nx, dab)
         g_b += dot(nx, dab + digamma(b + xs) - digamma(b))
         # per row: A3 = -(r+x) lT and z = A4 - A3; log(e^A3 + e^A4) = A3 + softplus(z)
-        log_T, gap, inv_T, inv_tx = _logs_and_inverses(alpha, d)
+        log_T, inv_T = _log_and_inverse(alpha, d.T, d.T_table)
+        gap, inv_tx = _log_and_inverse(alpha, d.tx, d.tx_table)
         gap -= log_T  # ln(alpha + t_x) - ln(alpha + T) <= 0
         r_row = d.x + r
         z = (np.log(a) - np.log(b + xs - 1.0))[d.row]
@@ -247,17 +248,6 @@ def negative_log_likelihood(theta: FloatArray, d: Compressed) -> tuple[float, Fl
     return float(-ll / total), grad
 
 
-def _warm_start(sample: Compressed, start: FloatArray) -> FloatArray:
-    if not sample.xs.size:
-        return start
-    try:
-        return minimise(
-            negative_log_likelihood, start, sample, names=_NAMES, model="BG/NBD", check_bounds=False
-        )
-    except ClvFitError:
-        return start
-
-
 def fit(x: FloatArray, tx: FloatArray, T: FloatArray, *, grid: int | None = None) -> BgNbdParams:
     """Maximum-likelihood BG/NBD estimates; raises ClvFitError when there are none."""
     validate(x, tx, T)
@@ -267,13 +257,9 @@ def fit(x: FloatArray, tx: FloatArray, T: FloatArray, *, grid: int | None = None
             "(with none, the likelihood has no maximum)"
         )
     d = compress(x, tx, T, grid=grid)
-    theta = np.zeros(4)
-    rows = d.n.size + d.n0.size
-    if rows > 2 * WARM_START_ROWS:
-        theta = _warm_start(d.thinned(WARM_START_ROWS / rows), theta)
     # a, b -> infinity together: every customer has the same drop-out probability
     theta = minimise(
-        negative_log_likelihood, theta, d, names=_NAMES, model="BG/NBD", limit_pairs=[(2, 3)]
+        negative_log_likelihood, np.zeros(4), d, names=_NAMES, model="BG/NBD", limit_pairs=[(2, 3)]
     )
     r, alpha, a, b = np.exp(theta)
     nll, _ = negative_log_likelihood(theta, d)
