@@ -90,6 +90,18 @@ def test_grid_and_plain_compression_give_the_same_fit() -> None:
     )
 
 
+def test_warm_start_on_a_sample_reaches_the_same_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
+    x, tx, T = population(CDNOW_PARAMS, 20_000, seed=7, on_day_grid=False)
+    cold = bgnbd.fit(x, tx, T)
+    monkeypatch.setattr(bgnbd, "WARM_START_ROWS", 1_000)
+    monkeypatch.setattr(bgnbd, "SAMPLE_ROWS", 2_000)
+    warm = bgnbd.fit(x, tx, T)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-12)
+    assert [warm.r, warm.alpha, warm.a, warm.b] == pytest.approx(
+        [cold.r, cold.alpha, cold.a, cold.b], rel=1e-5
+    )
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     r=st.floats(min_value=0.1, max_value=3.0),

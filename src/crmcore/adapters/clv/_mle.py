@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
@@ -29,6 +30,14 @@ GRADIENT_OK = 1e-5
 """Largest gradient (of the mean log-likelihood) accepted when the line search stops early."""
 
 
+@attrs.frozen(kw_only=True, eq=False)
+class Optimum:
+    """Log-parameters at the optimum, and BFGS's inverse Hessian there (search space)."""
+
+    theta: FloatArray
+    hess_inv: FloatArray
+
+
 def minimise(
     objective: Callable[[FloatArray, Data], tuple[float, FloatArray]],
     start: FloatArray,
@@ -39,13 +48,15 @@ def minimise(
     check_bounds: bool = True,
     runaway: float = RUNAWAY,
     limit_pairs: Sequence[tuple[int, int]] = (),
-) -> FloatArray:
+    hess_inv: FloatArray | None = None,
+) -> Optimum:
     """Log-parameters minimising ``objective`` (value and gradient); ClvFitError if none.
 
     An estimate whose log passes ``runaway`` is taken to be heading for 0 or infinity: the
     likelihood has no maximum inside (too few or too uniform data). Except for the pairs in
     ``limit_pairs`` growing together: the shape and scale of a mixing distribution going to
-    infinity at a steady ratio is the well-defined limit of no heterogeneity.
+    infinity at a steady ratio is the well-defined limit of no heterogeneity. ``hess_inv``
+    (from an earlier optimum, e.g. on a sample) starts BFGS with that curvature.
     """
 
     def squashed(phi: FloatArray, data: Data) -> tuple[float, FloatArray]:
@@ -60,7 +71,7 @@ def minimise(
             args=(data,),
             jac=True,
             method="BFGS",
-            options={"maxiter": 1000, "gtol": 1e-9},
+            options={"maxiter": 1000, "gtol": 1e-7, "hess_inv0": hess_inv},
         )
         theta = LOG_BOUND * np.tanh(np.asarray(result.x, dtype=np.float64) / LOG_BOUND)
         value, grad = objective(theta, data)
@@ -85,7 +96,7 @@ def minimise(
     # Rounding can stop the line search short of gtol at the optimum: accept a tiny gradient.
     if not (finite and (result.success or stuck or np.abs(grad).max() <= GRADIENT_OK)):
         raise ClvFitError(f"did not converge: {model}: {result.message}")
-    return theta
+    return Optimum(theta=theta, hess_inv=np.asarray(result.hess_inv, dtype=np.float64))
 
 
 def dot(a: FloatArray, b: FloatArray) -> float:

@@ -86,7 +86,7 @@ def fit(frequency: FloatArray, monetary: FloatArray) -> GammaGammaParams:
         names=_NAMES,
         model="Gamma-Gamma",
         runaway=RUNAWAY,
-    )
+    ).theta
     p, q, g = np.exp(theta)
     if q <= 1:
         raise ClvFitError(
