@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.optimize import approx_fprime
 
-from crmcore.adapters.clv import bgnbd
+from crmcore.adapters.clv import bgnbd, histories
 from crmcore.domain.clv import BgNbdParams, ClvFitError
 
 from .synthetic_clv import CDNOW_PARAMS, population
@@ -40,7 +40,7 @@ def direct_log_likelihood(p: BgNbdParams, x: FloatArray, tx: FloatArray, T: Floa
     return total
 
 
-def _log_likelihood_at(params: BgNbdParams, data: bgnbd.Compressed) -> float:
+def _log_likelihood_at(params: BgNbdParams, data: histories.Compressed) -> float:
     theta = np.log([params.r, params.alpha / data.scale, params.a, params.b])
     mean_nll, _ = bgnbd.negative_log_likelihood(theta, data)
     return -mean_nll * data.customers - data.repeat_purchases * math.log(data.scale)
@@ -55,7 +55,7 @@ def test_compressed_likelihood_equals_the_direct_sum(
 ) -> None:
     x, tx, T = population(CDNOW_PARAMS, 300, seed=3)
     params = BgNbdParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=0.0)
-    data = bgnbd.compress(x, tx, T, grid=grid)
+    data = histories.compress(x, tx, T, grid=grid)
     assert _log_likelihood_at(params, data) == pytest.approx(
         direct_log_likelihood(params, x, tx, T), rel=1e-9
     )
@@ -64,7 +64,7 @@ def test_compressed_likelihood_equals_the_direct_sum(
 @given(st.lists(st.floats(min_value=-3, max_value=3), min_size=4, max_size=4))
 def test_gradient_matches_finite_differences(theta: list[float]) -> None:
     x, tx, T = population(CDNOW_PARAMS, 500, seed=4)
-    data = bgnbd.compress(x, tx, T, grid=7)
+    data = histories.compress(x, tx, T, grid=7)
     point = np.array(theta)
     _, grad = bgnbd.negative_log_likelihood(point, data)
     numeric = approx_fprime(point, lambda t: bgnbd.negative_log_likelihood(t, data)[0], 1e-7)
@@ -82,7 +82,7 @@ def test_recovers_known_parameters() -> None:
 
 def test_grid_and_plain_compression_give_the_same_fit() -> None:
     x, tx, T = population(CDNOW_PARAMS, 20_000, seed=6)
-    assert bgnbd.compress(x, tx, T, grid=7).n.size < int((x > 0).sum())
+    assert histories.compress(x, tx, T, grid=7).n.size < int((x > 0).sum())
     on_grid, plain = bgnbd.fit(x, tx, T, grid=7), bgnbd.fit(x, tx, T, grid=None)
     assert on_grid.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-12)
     assert [on_grid.r, on_grid.alpha, on_grid.a, on_grid.b] == pytest.approx(

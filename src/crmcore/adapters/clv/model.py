@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from crmcore.adapters.clv import bgnbd, gamma_gamma
+from crmcore.adapters.clv import bgnbd, gamma_gamma, histories
 from crmcore.domain.clv import ClvFit, ClvFitError, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.clv import SummaryColumns
 
@@ -152,9 +152,9 @@ class NumpyClvModel:
         c = Columns.of(columns)
         x, tx, T = c.frequency, c.recency, c.T
         if x.size:
-            bgnbd.validate(x, tx, T)
+            histories.validate(x, tx, T)
         # identical histories get identical forecasts: compute each once
-        rows = bgnbd.distinct(x, tx, T, grid=fit.unit.days)
+        rows = histories.distinct(x, tx, T, grid=fit.unit.days)
         xu, txu, Tu, back = rows if rows is not None else (x, tx, T, None)
         purchases, discounted = _purchases(fit, xu, txu, Tu, horizon, discount_rate)
         if back is not None:
