@@ -1,0 +1,228 @@
+"""Customer lifetime value: the summaries and results of the CLV models (C9).
+
+Pure Python. The predictive models (BG/NBD for purchases and "alive", Gamma-Gamma for spend)
+live behind the ``ClvModel`` port; this module holds what goes in and comes out of them, the
+recency/frequency summary of a purchase history, and the traditional formula.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+
+import attrs
+
+Purchase = tuple[datetime | date, Decimal]
+"""One purchase: when (a datetime counts by its own calendar day) and its value."""
+
+DAYS_PER_YEAR = Decimal("365.25")
+
+
+class TimeUnit(enum.Enum):
+    """The unit in which recency, T and the model's rate parameter alpha are measured."""
+
+    DAYS = "days"
+    WEEKS = "weeks"
+
+    @property
+    def days(self) -> int:
+        """Length of one unit in days."""
+        return 1 if self is TimeUnit.DAYS else 7
+
+    @property
+    def per_month(self) -> float:
+        """Units in one month of the CLV horizon (30 days, 4.345 weeks: lifetimes' constants)."""
+        return 30.0 if self is TimeUnit.DAYS else 4.345
+
+
+class ClvFitError(Exception):
+    """A CLV model cannot be fitted to these data; ``reason`` says why in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _finite_non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class CustomerSummary:
+    """A customer's purchase history as the models see it.
+
+    ``frequency``: repeat purchase days (purchase days after the first); ``recency``: time from
+    the first to the last purchase; ``T``: time from the first purchase to the as-of date;
+    ``monetary_value``: mean value of the repeat transactions (0 when there are none).
+    """
+
+    customer_id: str
+    frequency: int = attrs.field(validator=attrs.validators.ge(0))
+    recency: float = attrs.field(validator=_finite_non_negative)
+    T: float = attrs.field(validator=_finite_non_negative)
+    monetary_value: Decimal = Decimal(0)
+
+    def __attrs_post_init__(self) -> None:
+        if self.recency > self.T:
+            raise ValueError(f"recency {self.recency} is after T {self.T}")
+        if self.frequency == 0 and self.recency != 0:
+            raise ValueError("a customer without repeat purchases has recency 0")
+
+
+@attrs.frozen(kw_only=True)
+class BgNbdParams:
+    """BG/NBD estimates: purchase rate ~ gamma(r, alpha), drop-out probability ~ beta(a, b)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+
+
+@attrs.frozen(kw_only=True)
+class GammaGammaParams:
+    """Gamma-Gamma spend estimates, fitted on ``customers`` repeat purchasers."""
+
+    p: float
+    q: float
+    gamma: float
+    customers: int
+
+    @property
+    def mean_spend(self) -> float:
+        """Population mean of the customers' mean transaction values: p * gamma / (q - 1)."""
+        return self.p * self.gamma / (self.q - 1)
+
+
+@attrs.frozen(kw_only=True)
+class ClvFit:
+    """A stored fit: predictions for any customer are computed from it at once.
+
+    ``gamma_gamma`` is None when no spend model could be fitted; ``gamma_gamma_error`` says why,
+    and predictions then carry no monetary value.
+    """
+
+    as_of: date
+    unit: TimeUnit
+    customers: int
+    bg_nbd: BgNbdParams
+    gamma_gamma: GammaGammaParams | None
+    gamma_gamma_error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ClvPrediction:
+    """One customer's forecast over the requested horizon.
+
+    ``expected_avg_value`` and ``clv`` are None when the fit has no spend model.
+    """
+
+    customer_id: str
+    frequency: int
+    recency: float
+    T: float
+    expected_purchases: float
+    p_alive: float
+    expected_avg_value: Decimal | None
+    clv: Decimal | None
+
+
+def _day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def summarise(
+    purchases: Iterable[Purchase],
+    *,
+    customer_id: str,
+    as_of: date,
+    unit: TimeUnit = TimeUnit.WEEKS,
+) -> CustomerSummary | None:
+    """Summarise one customer's purchases as of a date; None if none was made by then.
+
+    Purchases on the same day form one transaction (values summed); purchases after ``as_of``
+    are ignored, those on it count. Matches lifetimes' ``summary_data_from_transaction_data``
+    with ``freq="D"`` and ``freq_multiplier`` 1 (days) or 7 (weeks).
+    """
+    by_day: dict[date, Decimal] = defaultdict(Decimal)
+    for moment, value in purchases:
+        day = _day(moment)
+        if day <= as_of:
+            by_day[day] += value
+    if not by_day:
+        return None
+    days = sorted(by_day)
+    first, last = days[0], days[-1]
+    repeats = [by_day[day] for day in days[1:]]
+    monetary = sum(repeats, Decimal(0)) / len(repeats) if repeats else Decimal(0)
+    return CustomerSummary(
+        customer_id=customer_id,
+        frequency=len(repeats),
+        recency=(last - first).days / unit.days,
+        T=(as_of - first).days / unit.days,
+        monetary_value=monetary,
+    )
+
+
+def traditional_clv(
+    average_order_value: Decimal, purchase_frequency: Decimal, expected_lifetime: Decimal
+) -> Decimal:
+    """The traditional formula: average order value x purchase frequency x expected lifetime.
+
+    Frequency and lifetime must use the same period (orders per year and years, say).
+    """
+    return average_order_value * purchase_frequency * expected_lifetime
+
+
+def traditional_clv_from_purchases(
+    purchases: Iterable[Purchase],
+    *,
+    window_start: date,
+    window_end: date,
+    expected_lifetime_years: Decimal,
+) -> Decimal:
+    """Traditional CLV from the purchases made in ``[window_start, window_end]`` (both included).
+
+    Each purchase is one order; frequency is orders per year of the window (365.25 days).
+    A customer with no order in the window is worth 0.
+    """
+    if window_end < window_start:
+        raise ValueError("window_end is before window_start")
+    values = [value for moment, value in purchases if window_start <= _day(moment) <= window_end]
+    if not values:
+        return Decimal(0)
+    years = Decimal((window_end - window_start).days + 1) / DAYS_PER_YEAR
+    average_order_value = sum(values, Decimal(0)) / len(values)
+    return traditional_clv(average_order_value, len(values) / years, expected_lifetime_years)
+
+
+def traditional_clv_by_segment(
+    purchases_by_customer: Mapping[str, Iterable[Purchase]],
+    segment_of: Mapping[str, str],
+    *,
+    window_start: date,
+    window_end: date,
+    expected_lifetime_years: Decimal,
+) -> dict[str, Decimal]:
+    """Mean traditional CLV of each segment's members.
+
+    Members are the customers named in ``segment_of``; one without purchases counts as 0;
+    purchases of customers outside ``segment_of`` are ignored.
+    """
+    members: dict[str, list[Decimal]] = defaultdict(list)
+    for customer_id, segment in segment_of.items():
+        members[segment].append(
+            traditional_clv_from_purchases(
+                purchases_by_customer.get(customer_id, ()),
+                window_start=window_start,
+                window_end=window_end,
+                expected_lifetime_years=expected_lifetime_years,
+            )
+        )
+    return {segment: sum(values, Decimal(0)) / len(values) for segment, values in members.items()}
