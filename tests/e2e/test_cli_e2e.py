@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from crmcore import Settings, bootstrap
-from crmcore.app.bootstrap import UnsupportedDatabase
+from crmcore.app.bootstrap import upgrade_database
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -61,32 +60,24 @@ def crm_json(db_url: str, *args: str) -> Any:
     return json.loads(crm(db_url, "--format", "json", *args).stdout)
 
 
-def require_sql(db_url: str) -> None:
-    try:
-        bootstrap(Settings(db_url=db_url))
-    except UnsupportedDatabase as exc:
-        pytest.skip(f"SQL storage adapters are not on this branch yet ({exc})")
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
-    require_sql(url)
-    return url
+    return f"sqlite:///{tmp_path / 'crm.db'}"
 
 
 @pytest.fixture
 def pg_url(postgres_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database of this test, dropped afterwards."""
-    require_sql(postgres_url)
+    """A fresh, migrated PostgreSQL database of this test, dropped afterwards."""
     import psycopg
 
     name = f"crmcore_cli_{uuid.uuid4().hex[:10]}"
     admin = postgres_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    url = postgres_url.rsplit("/", 1)[0] + "/" + name
     try:
-        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+        upgrade_database(url)
+        yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -125,7 +116,9 @@ def operator_session(db_url: str, tmp_path: Path) -> None:
     crm(db_url, "deals", "move", deal["id"])
     stages = {r["stage"]: r for r in crm_json(db_url, "deals", "pipeline")}
     assert stages["qualified"]["forecast"] == "200.00"
-    again = crm(db_url, "leads", "capture", "--email", "ann@example.com", check=False)
+    again = crm(
+        db_url, "leads", "capture", "--email", "ann@example.com", "--first-name", "A", check=False
+    )
     assert again.returncode == 1
     path = contacts_csv(tmp_path / "contacts.csv", 200)
     first = crm(db_url, "--format", "json", "import", "contacts", str(path), check=False)

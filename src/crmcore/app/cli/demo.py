@@ -15,16 +15,13 @@ from typing import Any
 import attrs
 import click
 
-from crmcore.app.bootstrap import UnsupportedDatabase, bootstrap_replayable
+from crmcore.app.bootstrap import bootstrap_replayable
 from crmcore.app.cli.context import note, state_from, unwrap
 from crmcore.app.cli.render import render
 from crmcore.app.cli.views import PIPELINE_FIELDS, deal_row, pipeline_row
 from crmcore.app.context import App, Settings
 from crmcore.app.deals import pipeline_summary, slipping_deals
 from crmcore.app.demo import DEMO_NOW, SIZES, DemoData, build_demo, lead_sources
-
-#: Until the SQL adapters land, a database URL this build cannot open falls back to memory.
-FALL_BACK_TO_MEMORY = True
 
 
 @attrs.frozen(kw_only=True)
@@ -79,15 +76,7 @@ def _demo_app(ctx: click.Context, seed: int) -> App:
     state = state_from(ctx)
     if state.app is not None:
         return state.app
-    settings = state.settings or Settings()
-    try:
-        state.app = bootstrap_replayable(settings, at=DEMO_NOW, seed=seed)
-    except UnsupportedDatabase:
-        if not FALL_BACK_TO_MEMORY:
-            raise
-        note(ctx, f"note: {settings.db_url} is not available in this build; using memory://")
-        memory = attrs.evolve(settings, db_url="memory://")
-        state.app = bootstrap_replayable(memory, at=DEMO_NOW, seed=seed)
+    state.app = bootstrap_replayable(state.settings or Settings(), at=DEMO_NOW, seed=seed)
     return state.app
 
 
