@@ -1,45 +1,48 @@
 """Contract of the loyalty ports: every adapter of CardRepository, MoveLog and LoyaltyFacts
-must pass this suite unchanged (add a fixture parameter per adapter)."""
+(memory, SQLite, PostgreSQL through the ``backend`` fixture) passes this suite unchanged."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import attrs
 import pytest
 
-from crmcore import Settings, bootstrap
-from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.loyalty_config import default_board
-from crmcore.domain.loyalty import CardId, Move, new_card
+from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move, new_card
 from crmcore.domain.loyalty_metrics import CustomerFacts, facts_delta
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 from crmcore.ports.uow import UnitOfWork
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 Factory = Callable[[], UnitOfWork]
 
 
-@pytest.fixture(params=["memory"])
-def uow_factory(request: pytest.FixtureRequest) -> Factory:
-    """A unit-of-work factory per adapter; SQL adapters add a parameter here."""
-    assert request.param == "memory"
-    app = bootstrap(Settings(db_url="memory://"), clock=FixedClock(T0), ids=SequentialIds())
-    return app.uow
+@pytest.fixture
+def uow_factory(backend: Backend) -> Factory:
+    """A unit-of-work factory of each backend, on an empty store."""
+    return backend.uow
 
 
-def a_card(n: int, level: str = "acquainted") -> object:
+def a_card(n: int, level: str = "acquainted") -> Card:
     card = new_card(id=CardId(UUID(int=n)), name=f"C{n}", first_interaction=date(2025, 1, 1),
                     config=default_board(), at=T0)  # fmt: skip
     return attrs.evolve(card, level=level)
 
 
+def _then_commit(uow: UnitOfWork, write: Callable[[], object]) -> None:
+    write()
+    uow.commit()
+
+
 def test_cards_round_trip_and_filter(uow_factory: Factory) -> None:
     with uow_factory() as uow:
         for n, level in ((2, "customer"), (1, "acquainted"), (3, "customer")):
-            uow.cards.add(a_card(n, level))  # type: ignore[arg-type]
+            uow.cards.add(a_card(n, level))
         uow.commit()
     with uow_factory() as uow:
         stored = uow.cards.get(CardId(UUID(int=1)))
@@ -55,7 +58,7 @@ def test_cards_round_trip_and_filter(uow_factory: Factory) -> None:
 
 def test_cards_conflict_on_concurrent_change(uow_factory: Factory) -> None:
     with uow_factory() as uow:
-        uow.cards.add(a_card(1))  # type: ignore[arg-type]
+        uow.cards.add(a_card(1))
         uow.commit()
     first, second = uow_factory(), uow_factory()
     with first, second:
@@ -63,17 +66,20 @@ def test_cards_conflict_on_concurrent_change(uow_factory: Factory) -> None:
         assert a is not None
         assert b is not None
         first.cards.save(attrs.evolve(a, holder="olga"))
-        second.cards.save(attrs.evolve(b, holder="ivan"))
         first.commit()
-        with pytest.raises(ConcurrentModification):
-            second.commit()
+        with pytest.raises(ConcurrentModification):  # SQL at the save, memory at commit
+            _then_commit(second, lambda: second.cards.save(attrs.evolve(b, holder="ivan")))
+    with uow_factory() as uow:
+        stored = uow.cards.get(CardId(UUID(int=1)))
+        assert stored is not None
+        assert (stored.holder, stored.version) == ("olga", 2)
 
 
 def test_duplicate_card_is_refused(uow_factory: Factory) -> None:
     with uow_factory() as uow:
-        uow.cards.add(a_card(1))  # type: ignore[arg-type]
+        uow.cards.add(a_card(1))
         with pytest.raises(DuplicateKey):
-            uow.cards.add(a_card(1))  # type: ignore[arg-type]
+            uow.cards.add(a_card(1))
 
 
 def test_move_log_is_ordered_and_filtered(uow_factory: Factory) -> None:
@@ -118,12 +124,57 @@ def test_concurrent_increments_never_lose_a_count(uow_factory: Factory) -> None:
         uow.commit()
     first, second = uow_factory(), uow_factory()
     with first, second:
+        assert second.loyalty_facts.get(customer) == CustomerFacts()
         first.loyalty_facts.increment(customer, delta)
-        second.loyalty_facts.increment(customer, delta)
         first.commit()
         with pytest.raises(ConcurrentModification):
-            second.commit()
+            _then_commit(second, lambda: second.loyalty_facts.increment(customer, delta))
     with uow_factory() as uow:
         stored = uow.loyalty_facts.get(customer)
         assert stored is not None
         assert stored.purchases == 1
+
+
+def test_facts_round_trip_every_field(uow_factory: Factory) -> None:
+    facts = CustomerFacts(
+        purchases=3, revenue=Decimal("1234.56"), referral_invites=1, reviews=2,
+        referred_friends_converted=1, partner_program=True, paying_customers_brought=4,
+        advocacy=1, form_answers=2, last_nps=9, first_interaction=date(2024, 2, 29),
+        last_purchase=date(2025, 12, 31), tags=frozenset({"vip", "b2b"}),
+    )  # fmt: skip
+    with uow_factory() as uow:
+        uow.loyalty_facts.put(UUID(int=5), facts)
+        uow.loyalty_facts.put(UUID(int=5), attrs.evolve(facts, reviews=3))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.loyalty_facts.get(UUID(int=5)) == attrs.evolve(facts, reviews=3)
+
+
+def test_cards_round_trip_every_field(uow_factory: Factory) -> None:
+    card = attrs.evolve(
+        a_card(4, "partner"), contact="ann@example.com", kind=CustomerKind.ACCOUNT,
+        holder="olga", taken_at=T0 + timedelta(minutes=5),
+    )  # fmt: skip
+    with uow_factory() as uow:
+        uow.cards.add(card)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.cards.get(CardId(UUID(int=4))) == attrs.evolve(card, version=1)
+
+
+def test_column_versions_rise_and_a_stale_bump_conflicts(uow_factory: Factory) -> None:
+    with uow_factory() as uow:
+        fresh = uow.cards.column_version("customer")
+        uow.cards.bump_column("customer", fresh)
+        uow.commit()
+    first, second = uow_factory(), uow_factory()
+    with first, second:
+        read_first = first.cards.column_version("customer")
+        read_second = second.cards.column_version("customer")
+        assert read_first == read_second > fresh
+        first.cards.bump_column("customer", read_first)
+        first.commit()
+        with pytest.raises(ConcurrentModification):
+            _then_commit(second, lambda: second.cards.bump_column("customer", read_second))
+    with uow_factory() as uow:
+        assert uow.cards.column_version("customer") == read_first + 1

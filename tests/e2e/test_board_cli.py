@@ -69,7 +69,7 @@ def test_bad_board_file_names_level_and_field(tmp_path: Path) -> None:
     bad.write_text(text.replace('field = "partner_program"', 'field = "partner"'))
     code, _, err = run("--board", str(bad), "show")
     assert code == 1
-    assert "levels[4] regular.exit.field: unknown fact" in err
+    assert "levels[4] regular.exit.field: unknown field" in err
 
 
 def test_card_commands_refuse_clearly() -> None:

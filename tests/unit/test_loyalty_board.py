@@ -76,7 +76,7 @@ def test_default_template_is_the_spec() -> None:
 
 @given(customer_facts())
 def test_placement_matches_the_spec_ladder(facts: CustomerFacts) -> None:
-    assert BOARD.index(place(facts, BOARD)) == spec_level(facts)
+    assert BOARD.index(place(facts, BOARD, now=T0)) == spec_level(facts)
 
 
 @given(customer_facts(), customer_facts())
@@ -193,10 +193,10 @@ BAD_CONFIGS = [
     ('[[levels]]\nkey = "a"\n[levels.exit]\nfield = "purchases"\nop = "ge"\nvalue = 1\n',
      "levels: must list at least two"),
     (default_template().replace('field = "paying_customers_brought"', 'field = "brought"'),
-     "levels[5] partner.exit.field: unknown fact"),
+     "levels[5] partner.exit.field: unknown field"),
     (default_template().replace('{field = "referred_friends_converted", op = "ge", value = 1}',
                                 '{field = "referred_friends_converted", op = "ge", value = "one"}'),
-     "levels[3] recommender.exit.and[1].value: must be an integer"),
+     "levels[3] recommender.exit.and[1].value: must be a number"),
     (default_template().replace("wip_limit = 10", "wip_limit = 0"),
      "board.wip_limit: must be a whole number >= 1"),
     (default_template().replace('key = "regular"', 'key = "customer"'),
@@ -205,6 +205,8 @@ BAD_CONFIGS = [
      "levels[5] partner.colour: unknown key"),
     (default_template() + '[levels.exit]\nfield = "purchases"\nop = "ge"\nvalue = 9\n',
      "levels[7] evangelist.exit: the top level has no exit"),
+    (default_template().replace('value = true', 'value = "yes"'),
+     "levels[4] regular.exit.value: must be true or false"),
     ("[[levels]\n", "board: bad TOML"),
 ]  # fmt: skip
 

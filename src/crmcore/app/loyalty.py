@@ -301,20 +301,42 @@ def _change_card(
     return _with_config(app, run)
 
 
+def _counted(
+    uow: UnitOfWork, card: Card, change: Result[Changed[Card], RuleViolation], read: int
+) -> Result[Changed[Card], RuleViolation]:
+    """Raise the column's WIP counter when a take or release changed the card, so that a
+    concurrent take in the same column conflicts instead of passing the limit."""
+    if isinstance(change, Success) and change.unwrap().events:
+        uow.cards.bump_column(card.level, read)
+    return change
+
+
 def take_card(app: App, card_id: CardId, *, owner: str) -> Result[Card, AppError]:
-    """Make a card active for ``owner``; refused beyond its column's WIP limit, naming holders."""
-    return _change_card(
-        app,
-        card_id,
-        lambda uow, card, config, now: ladder.take(
-            card, owner, uow.cards.list(level=card.level, active_only=True), config, at=now
-        ),
-    )
+    """Make a card active for ``owner``; refused beyond its column's WIP limit, naming holders.
+
+    The column's counter is read before its active cards and raised with the take, so of
+    two concurrent takes in one column only one commits (the other gets a conflict)."""
+
+    def step(
+        uow: UnitOfWork, card: Card, config: BoardConfig, now: datetime
+    ) -> Result[Changed[Card], RuleViolation]:
+        read = uow.cards.column_version(card.level)
+        active = uow.cards.list(level=card.level, active_only=True)
+        return _counted(uow, card, ladder.take(card, owner, active, config, at=now), read)
+
+    return _change_card(app, card_id, step)
 
 
 def release_card(app: App, card_id: CardId) -> Result[Card, AppError]:
-    """Make a card inactive again."""
-    return _change_card(app, card_id, lambda _uow, card, _config, now: ladder.release(card, at=now))
+    """Make a card inactive again (raising its column's WIP counter)."""
+
+    def step(
+        uow: UnitOfWork, card: Card, _config: BoardConfig, now: datetime
+    ) -> Result[Changed[Card], RuleViolation]:
+        read = uow.cards.column_version(card.level)
+        return _counted(uow, card, ladder.release(card, at=now), read)
+
+    return _change_card(app, card_id, step)
 
 
 def override_card(app: App, card_id: CardId, *, to: str, reason: str) -> Result[Card, AppError]:

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -19,9 +20,12 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
+from crmcore.app.loyalty import apply_facts, board_config
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.ids import ContactId
+from crmcore.domain.loyalty import BoardConfig
+from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
 from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
 from crmcore.domain.transaction import (
@@ -161,9 +165,13 @@ def import_transactions(
 ) -> Result[ImportSummary, AppError]:
     """Store new transactions, creating unknown customers as contacts; duplicates are skipped."""
     total = ImportSummary()
+    board = board_config(app)
+    if isinstance(board, Failure):
+        return Failure(board.failure())
+    config = board.unwrap()
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        result = transact(app, lambda uow, b=batch: _import_batch(app, uow, b))  # type: ignore[misc]
+        result = transact(app, lambda uow, b=batch: _import_batch(app, uow, b, config))  # type: ignore[misc]
         if isinstance(result, Failure):
             return result
         done: ImportSummary = result.unwrap()
@@ -176,11 +184,12 @@ def import_transactions(
 
 
 def _import_batch(
-    app: App, uow: UnitOfWork, batch: Sequence[TransactionRow]
+    app: App, uow: UnitOfWork, batch: Sequence[TransactionRow], config: BoardConfig
 ) -> Result[ImportSummary, AppError]:
     now = app.clock.now()
     known = uow.transactions.existing_external_ids(r.external_id for r in batch)
     contacts: dict[str, ContactId] = {}
+    purchases: dict[ContactId, list[Transaction]] = {}
     imported = duplicates = created = 0
     for row in batch:
         key = row.external_id
@@ -213,6 +222,7 @@ def _import_batch(
             product=row.product,
         )
         uow.transactions.add(transaction)
+        purchases.setdefault(customer, []).append(transaction)
         uow.record(
             TransactionRecorded(
                 transaction_id=transaction.id,
@@ -223,9 +233,51 @@ def _import_batch(
             )
         )
         imported += 1
+    for customer, bought in purchases.items():
+        moved = _update_loyalty(app, uow, customer, bought, config)
+        if isinstance(moved, Failure):
+            return moved
     return Success(
         ImportSummary(imported=imported, duplicates=duplicates, contacts_created=created)
     )
+
+
+def purchase_facts(known: CustomerFacts | None, bought: Sequence[Transaction]) -> FactsDelta:
+    """The loyalty facts change of newly stored transactions: one purchase and its amount
+    per positive transaction (refunds change neither), the earliest transaction as first
+    interaction unless an earlier one is known, the latest purchase as last purchase.
+    Amounts add up whatever their currency (the board's revenue is a plain number)."""
+    paid = [t for t in bought if t.amount.amount > 0]
+    days = [t.occurred_at.date() for t in bought]
+    first = min(days)
+    if known is not None and known.first_interaction is not None:
+        first = min(first, known.first_interaction)
+    values: dict[str, object] = {"first_interaction": first}
+    if paid:
+        last = max(t.occurred_at.date() for t in paid)
+        if known is not None and known.last_purchase is not None:
+            last = max(last, known.last_purchase)
+        values["last_purchase"] = last
+    counters: dict[str, int | Decimal] = {}
+    if paid:
+        counters = {
+            "purchases": len(paid),
+            "revenue": sum((t.amount.amount for t in paid), Decimal(0)),
+        }
+    return FactsDelta(counters=counters, values=values)
+
+
+def _update_loyalty(
+    app: App,
+    uow: UnitOfWork,
+    customer: ContactId,
+    bought: Sequence[Transaction],
+    config: BoardConfig,
+) -> Result[object, AppError]:
+    """In the import's unit of work: the customer's loyalty facts and card follow the
+    purchases (``apply_facts``), so the board reflects an import as soon as it commits."""
+    delta = purchase_facts(uow.loyalty_facts.get(customer), bought)
+    return apply_facts(uow, app, customer=customer, delta=delta, config=config)
 
 
 def import_transactions_file(app: App, path: Path) -> Result[ImportSummary, AppError]:

@@ -325,21 +325,21 @@ def new_card(
     )
 
 
-def reachable(facts: CustomerFacts, config: BoardConfig, *, start: int = 0) -> int:
-    """The index of the rightmost level reached from ``start`` while exit metrics hold."""
-    view = facts.as_mapping()
+def reachable(facts: CustomerFacts, config: BoardConfig, *, now: datetime, start: int = 0) -> int:
+    """The index of the rightmost level reached from ``start`` while exit metrics hold at
+    ``now`` (relative periods such as ``"90 days ago"`` resolve against it)."""
     i = start
     while i < len(config.levels) - 1:
         metric = config.levels[i].exit
-        if metric is None or not metric.holds(view):
+        if metric is None or not metric.holds(facts, now=now):
             break
         i += 1
     return i
 
 
-def place(facts: CustomerFacts, config: BoardConfig) -> str:
-    """The highest level whose earlier exit metrics all hold."""
-    return config.levels[reachable(facts, config)].key
+def place(facts: CustomerFacts, config: BoardConfig, *, now: datetime) -> str:
+    """The highest level whose earlier exit metrics all hold at ``now``."""
+    return config.levels[reachable(facts, config, now=now)].key
 
 
 def _move(
@@ -368,7 +368,7 @@ def advance(
     if not config.has(card.level):
         return Changed(card)
     start = config.index(card.level)
-    end = reachable(facts, config, start=start)
+    end = reachable(facts, config, now=at, start=start)
     if end == start:
         return Changed(card)
     return _move(card, config.levels[end].key, at=at, cause=cause)
@@ -382,7 +382,7 @@ def place_card(
         # From a column left of ``place(facts)`` every exit metric up to it holds, so
         # advancing reaches exactly that level; from further right it only goes further.
         return advance(card, facts, config, at=at, cause=MoveCause.PLACEMENT)
-    return _move(card, place(facts, config), at=at, cause=MoveCause.PLACEMENT)
+    return _move(card, place(facts, config, now=at), at=at, cause=MoveCause.PLACEMENT)
 
 
 def override_move(

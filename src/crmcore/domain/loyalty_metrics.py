@@ -1,27 +1,43 @@
 """Customer facts and the exit metrics of the loyalty ladder (C8).
 
 Facts are a closed, typed catalogue (``FACTS``): a bad configuration names the level and
-the field. An exit metric is any object satisfying :class:`ExitMetric`; this module
-parses the JSON/TOML form shared with the segment filter language (C7)::
+the field. An exit metric is written in the segment filter language (C7,
+:mod:`crmcore.domain.filters`) over the catalogue :data:`FACT_FIELDS`::
 
     {field = "purchases", op = "ge", value = 2}              # a condition
+    {field = "last_purchase", op = "lt", value = "90 days ago"}
     {and = [...]}   {or = [...]}   {not = {...}}               # combinators
 
-Operators: ``eq ne lt le gt ge in contains between is_null``.
+and evaluated by the filter evaluator (three-valued: a missing fact never satisfies a
+comparison).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.filters import (
+    And,
+    Compare,
+    FieldCatalogue,
+    FieldType,
+    Filter,
+    Not,
+    Op,
+    Or,
+    RelativeInstant,
+    fields_used,
+    matches,
+    parse_filter,
+)
+from crmcore.domain.filters import to_json as filter_json
 
 # --------------------------------------------------------------------------- facts
 
@@ -211,32 +227,74 @@ def _unknown_fact() -> str:
 
 # --------------------------------------------------------------------------- metrics
 
+#: The board's fact fields in the segment filter language's catalogue form: counters and
+#: revenue are numbers, dates are instants (midnight UTC), tags a comma-separated string.
+FACT_FIELDS: FieldCatalogue = {
+    name: (
+        FieldType.BOOL
+        if fact.kind is bool
+        else FieldType.NUMBER
+        if fact.kind in (int, Decimal)
+        else FieldType.DATETIME
+        if fact.kind is date
+        else FieldType.STRING
+    )
+    for name, fact in FACTS.items()
+}
 
-@runtime_checkable
-class ExitMetric(Protocol):
-    """A condition over a customer's facts (the segment filter language's shape)."""
 
-    def holds(self, facts: Mapping[str, object]) -> bool:
-        """True when the customer's facts satisfy the condition."""
-        ...
+def fact_view(facts: CustomerFacts) -> Mapping[str, object]:
+    """The facts as the filter evaluator reads them (dates as UTC instants, tags joined)."""
+    view: dict[str, object] = {}
+    for name, value in facts.as_mapping().items():
+        if isinstance(value, date) and not isinstance(value, datetime):
+            view[name] = datetime.combine(value, time(), tzinfo=UTC)
+        elif isinstance(value, frozenset):
+            view[name] = ",".join(sorted(value))
+        else:
+            view[name] = value
+    return view
+
+
+@attrs.frozen
+class ExitMetric:
+    """A level's exit condition: a filter of the segment language over :data:`FACT_FIELDS`.
+
+    It holds only when the filter is *true* (SQL's three-valued logic: a comparison with a
+    missing fact, e.g. no NPS yet, is unknown and does not let the card out).
+    """
+
+    filter: Filter
+
+    def holds(self, facts: CustomerFacts, *, now: datetime) -> bool:
+        """True when the customer's facts satisfy the condition at ``now``."""
+        return matches(self.filter, fact_view(facts), now=now)
 
     def describe(self) -> str:
         """A one-line human reading, e.g. ``purchases >= 2 and reviews >= 1``."""
-        ...
+        return _describe(self.filter)
 
-    def fields(self) -> AbstractSet[str]:
+    def fields(self) -> frozenset[str]:
         """Every fact the condition reads."""
-        ...
+        return frozenset(fields_used(self.filter))
+
+    def to_json(self) -> dict[str, Any]:
+        """The filter's JSON form."""
+        return filter_json(self.filter)
 
 
-_SYMBOL = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-OPERATORS = (*_SYMBOL, "in", "contains", "between", "is_null")
-_ORDERED = (int, Decimal, date)
+_SYMBOL = {Op.EQ: "=", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 
 
 def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, RelativeInstant):
+        days = value.delta.total_seconds() / 86400
+        return "now" if days == 0 else f"{days:g} days ago"
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC)
+        return moment.date().isoformat() if moment.time() == time() else moment.isoformat()
     if isinstance(value, tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, str):
@@ -244,250 +302,33 @@ def _show(value: object) -> str:
     return str(value)
 
 
-@attrs.frozen
-class Condition:
-    """``field op value``; a comparison against a missing (null) fact is false except ``ne``."""
-
-    field: str
-    op: str
-    value: object
-
-    def holds(self, facts: Mapping[str, object]) -> bool:
-        actual: Any = facts.get(self.field)
-        wanted: Any = self.value
-        if self.op == "is_null":
-            return (actual is None) is bool(wanted)
-        if actual is None:
-            return self.op == "ne"
-        match self.op:
-            case "eq":
-                return bool(actual == wanted)
-            case "ne":
-                return bool(actual != wanted)
-            case "lt":
-                return bool(actual < wanted)
-            case "le":
-                return bool(actual <= wanted)
-            case "gt":
-                return bool(actual > wanted)
-            case "ge":
-                return bool(actual >= wanted)
-            case "in":
-                return bool(actual in wanted)
-            case "contains":
-                return bool(wanted in actual)
-            case "between":
-                return bool(wanted[0] <= actual <= wanted[1])
-        return False  # pragma: no cover - the parser admits only the operators above
-
-    def describe(self) -> str:
-        if self.op in _SYMBOL:
-            return f"{self.field} {_SYMBOL[self.op]} {_show(self.value)}"
-        if self.op == "is_null":
-            return f"{self.field} is {'' if self.value else 'not '}null"
-        return f"{self.field} {self.op} {_show(self.value)}"
-
-    def fields(self) -> frozenset[str]:
-        return frozenset({self.field})
+def _describe(node: Filter) -> str:
+    if isinstance(node, Compare):
+        if node.op in _SYMBOL:
+            return f"{node.field} {_SYMBOL[node.op]} {_show(node.value)}"
+        if node.op is Op.IS_NULL:
+            return f"{node.field} is {'' if node.value else 'not '}null"
+        return f"{node.field} {node.op.value} {_show(node.value)}"
+    if isinstance(node, Not):
+        return f"not {_grouped(node.item)}"
+    joiner = " and " if isinstance(node, And) else " or "
+    return joiner.join(_grouped(item) for item in node.items)
 
 
-@attrs.frozen
-class AllOf:
-    """Every part holds."""
-
-    parts: tuple[ExitMetric, ...]
-
-    def holds(self, facts: Mapping[str, object]) -> bool:
-        return all(p.holds(facts) for p in self.parts)
-
-    def describe(self) -> str:
-        return " and ".join(_grouped(p) for p in self.parts)
-
-    def fields(self) -> frozenset[str]:
-        return frozenset().union(*(p.fields() for p in self.parts))
+def _grouped(node: Filter) -> str:
+    text = _describe(node)
+    return f"({text})" if isinstance(node, And | Or) else text
 
 
-@attrs.frozen
-class AnyOf:
-    """At least one part holds."""
-
-    parts: tuple[ExitMetric, ...]
-
-    def holds(self, facts: Mapping[str, object]) -> bool:
-        return any(p.holds(facts) for p in self.parts)
-
-    def describe(self) -> str:
-        return " or ".join(_grouped(p) for p in self.parts)
-
-    def fields(self) -> frozenset[str]:
-        return frozenset().union(*(p.fields() for p in self.parts))
-
-
-@attrs.frozen
-class Not:
-    """The part does not hold."""
-
-    part: ExitMetric
-
-    def holds(self, facts: Mapping[str, object]) -> bool:
-        return not self.part.holds(facts)
-
-    def describe(self) -> str:
-        return f"not {_grouped(self.part)}"
-
-    def fields(self) -> frozenset[str]:
-        return frozenset(self.part.fields())
-
-
-def _grouped(metric: ExitMetric) -> str:
-    text = metric.describe()
-    return f"({text})" if isinstance(metric, AllOf | AnyOf) else text
-
-
-def _allowed_ops(fact: FactType) -> tuple[str, ...]:
-    if fact.kind is frozenset:
-        return ("contains",)
-    ops = ["eq", "ne", "in"]
-    if fact.kind in _ORDERED:
-        ops += ["lt", "le", "gt", "ge", "between"]
-    if fact.nullable:
-        ops.append("is_null")
-    return tuple(ops)
-
-
-def parse_metric(
-    data: object, *, where: str, catalogue: Mapping[str, FactType] = FACTS
-) -> Result[ExitMetric, tuple[FieldError, ...]]:
-    """Parse the JSON/TOML form; every error names its path from ``where``."""
-    errors: list[FieldError] = []
-    metric = _parse(data, where, catalogue, errors)
-    if errors or metric is None:
-        return Failure(tuple(errors))
-    return Success(metric)
-
-
-def _parse(
-    data: object, path: str, catalogue: Mapping[str, FactType], errors: list[FieldError]
-) -> ExitMetric | None:
-    if not isinstance(data, Mapping):
-        errors.append(
-            FieldError(field=path, value=_show(data), reason="must be a table (condition)")
-        )
-        return None
-    keys = set(data)
-    for combinator in ("and", "or"):
-        if combinator in keys:
-            if keys != {combinator}:
-                errors.append(_extra_keys(path, keys - {combinator}, combinator))
-            items = data[combinator]
-            if not isinstance(items, Sequence) or isinstance(items, str) or not items:
-                errors.append(
-                    FieldError(
-                        field=f"{path}.{combinator}",
-                        value=_show(items),
-                        reason="must be a non-empty list of conditions",
-                    )
-                )
-                return None
-            parts = [
-                _parse(item, f"{path}.{combinator}[{i}]", catalogue, errors)
-                for i, item in enumerate(items)
-            ]
-            if any(p is None for p in parts):
-                return None
-            done = tuple(p for p in parts if p is not None)
-            return AllOf(done) if combinator == "and" else AnyOf(done)
-    if "not" in keys:
-        if keys != {"not"}:
-            errors.append(_extra_keys(path, keys - {"not"}, "not"))
-        inner = _parse(data["not"], f"{path}.not", catalogue, errors)
-        return None if inner is None else Not(inner)
-    return _condition(data, path, catalogue, errors)
-
-
-def _extra_keys(path: str, extra: set[Any], combinator: str) -> FieldError:
-    return FieldError(
-        field=path,
-        value=", ".join(sorted(map(str, extra))),
-        reason=f"'{combinator}' stands alone in its table",
-    )
-
-
-def _condition(
-    data: Mapping[Any, Any], path: str, catalogue: Mapping[str, FactType], errors: list[FieldError]
-) -> ExitMetric | None:
-    before = len(errors)
-    extra = set(data) - {"field", "op", "value"}
-    if extra:
-        errors.append(
-            FieldError(
-                field=path,
-                value=", ".join(sorted(map(str, extra))),
-                reason="unknown keys; a condition has field, op, value (or and/or/not)",
+def parse_metric(data: object, *, where: str) -> Result[ExitMetric, tuple[FieldError, ...]]:
+    """Parse an exit metric written in the segment filter language over the board's facts;
+    every error names its path from ``where`` (e.g. ``levels[4] regular.exit.field``)."""
+    parsed = parse_filter(data, FACT_FIELDS)
+    if isinstance(parsed, Failure):
+        return Failure(
+            tuple(
+                attrs.evolve(e, field=where + e.field.removeprefix("filter"))
+                for e in parsed.failure().errors
             )
         )
-    name, op = data.get("field"), data.get("op")
-    fact = catalogue.get(name) if isinstance(name, str) else None
-    if fact is None:
-        known = ", ".join(catalogue)
-        errors.append(
-            FieldError(
-                field=f"{path}.field", value=_show(name), reason=f"unknown fact; known: {known}"
-            )
-        )
-    if op not in OPERATORS:
-        errors.append(
-            FieldError(
-                field=f"{path}.op", value=_show(op), reason=f"must be one of {', '.join(OPERATORS)}"
-            )
-        )
-    if len(errors) > before or fact is None or not isinstance(op, str):
-        return None
-    assert isinstance(name, str)
-    allowed = _allowed_ops(fact)
-    if op not in allowed:
-        errors.append(
-            FieldError(
-                field=f"{path}.op",
-                value=op,
-                reason=f"not applicable to {name} ({fact.label}); use {', '.join(allowed)}",
-            )
-        )
-        return None
-    if "value" not in data:
-        errors.append(FieldError(field=f"{path}.value", value="", reason="is required"))
-        return None
-    value = _operand(data["value"], op, fact, f"{path}.value", errors)
-    return None if value is _BAD else Condition(name, op, value)
-
-
-_BAD = object()
-
-
-def _operand(raw: object, op: str, fact: FactType, path: str, errors: list[FieldError]) -> object:
-    def one(item: object) -> object:
-        try:
-            value = _coerce(item, FactType(fact.kind))
-        except ValueError as exc:
-            errors.append(FieldError(field=path, value=_show(item), reason=str(exc)))
-            return _BAD
-        return value
-
-    if op == "is_null":
-        if not isinstance(raw, bool):
-            errors.append(FieldError(field=path, value=_show(raw), reason="must be true or false"))
-            return _BAD
-        return raw
-    if op == "contains":
-        if not isinstance(raw, str):
-            errors.append(FieldError(field=path, value=_show(raw), reason="must be a string"))
-            return _BAD
-        return raw
-    if op in ("in", "between"):
-        if not isinstance(raw, list | tuple) or (op == "between" and len(raw) != 2):
-            shape = "a list [low, high]" if op == "between" else "a list"
-            errors.append(FieldError(field=path, value=_show(raw), reason=f"must be {shape}"))
-            return _BAD
-        items = tuple(one(i) for i in raw)
-        return _BAD if any(i is _BAD for i in items) else items
-    return one(raw)
+    return Success(ExitMetric(parsed.unwrap()))

@@ -21,6 +21,17 @@ class CardRepository(Protocol):
         """Cards ordered by id, optionally of one column and only the held ones."""
         ...
 
+    def column_version(self, level: str) -> int:
+        """The version of a column's WIP counter as this unit of work reads it (0 when the
+        column was never taken from). Read it *before* the column's active cards."""
+        ...
+
+    def bump_column(self, level: str, read_version: int) -> None:
+        """Raise the column's version from ``read_version`` (every take and release does, in
+        its transaction), so two units of work taking cards in one column cannot both
+        commit: the later one raises ``ConcurrentModification``, at once or at commit."""
+        ...
+
 
 class MoveLog(Protocol):
     """The append-only log of card movements."""

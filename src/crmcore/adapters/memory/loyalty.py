@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
 
 from crmcore.adapters.memory.database import Transaction
 from crmcore.domain.loyalty import Card, CardId, Move
 from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+from crmcore.ports.errors import ConcurrentModification
 
 
 class MemoryCardRepository:
@@ -38,6 +39,37 @@ class MemoryCardRepository:
             if (level is None or c.level == level) and (not active_only or c.holder is not None)
         ]
         return sorted(rows, key=lambda c: c.id)
+
+    def column_version(self, level: str) -> int:
+        key = _column_key(level)
+        row: _ColumnRow | None = self._tx.get(_COLUMNS, key)
+        if row is None:
+            # the counter row carries no data: create it committed, so that two first
+            # takes in a column race on its version, not on its insertion
+            with self._tx.db.lock:
+                self._tx.db.table(_COLUMNS).setdefault(key, _ColumnRow(id=key, version=1))
+            row = self._tx.get(_COLUMNS, key)
+            assert row is not None
+        return row.version
+
+    def bump_column(self, level: str, read_version: int) -> None:
+        key = _column_key(level)
+        if self._tx.get(_COLUMNS, key) is None:
+            raise ConcurrentModification(_COLUMNS, key, read_version)
+        self._tx.save(_COLUMNS, _ColumnRow(id=key, version=read_version))
+
+
+_COLUMNS = "loyalty_columns"
+
+
+def _column_key(level: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"crmcore:loyalty-column:{level}")
+
+
+@attrs.frozen(kw_only=True)
+class _ColumnRow:
+    id: UUID
+    version: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -292,5 +292,68 @@ audit_log = Table(
     comment="library: who did what to personal data (privacy export/erase, merges)",
 )
 
+loyalty_cards = Table(
+    "loyalty_cards",
+    metadata,
+    Column("id", Uuid, primary_key=True, comment="the customer's id (contact or account)"),
+    Column("name", String(300), nullable=False),
+    Column("contact", String(320), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("first_interaction", Date, nullable=False),
+    Column("level", String(100), nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("holder", String(200)),
+    Column("taken_at", UTCDateTime),
+    *_stamps(),
+    _version(),
+    Index("ix_loyalty_cards_level_holder", "level", "holder"),
+    comment="library: loyalty board cards (C8), one per customer",
+)
+
+loyalty_moves = Table(
+    "loyalty_moves",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("card_id", Uuid, nullable=False),
+    Column("from_level", String(100), nullable=False),
+    Column("to_level", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("cause", String(20), nullable=False),
+    Column("override_reason", Text),
+    Index("ix_loyalty_moves_at_id", "at", "id"),
+    Index("ix_loyalty_moves_card_at", "card_id", "at"),
+    comment="library: append-only log of loyalty card movements (C8)",
+)
+
+loyalty_facts = Table(
+    "loyalty_facts",
+    metadata,
+    Column("id", Uuid, primary_key=True, comment="the customer's id"),
+    Column("purchases", Integer, nullable=False),
+    Column("revenue", Amount, nullable=False),
+    Column("referral_invites", Integer, nullable=False),
+    Column("reviews", Integer, nullable=False),
+    Column("referred_friends_converted", Integer, nullable=False),
+    Column("partner_program", Boolean, nullable=False),
+    Column("paying_customers_brought", Integer, nullable=False),
+    Column("advocacy", Integer, nullable=False),
+    Column("form_answers", Integer, nullable=False),
+    Column("last_nps", Integer),
+    Column("first_interaction", Date),
+    Column("last_purchase", Date),
+    Column("tags", JSON, nullable=False),
+    _version(),
+    comment="library: customer facts the loyalty exit metrics read (C8)",
+)
+
+loyalty_columns = Table(
+    "loyalty_columns",
+    metadata,
+    Column("level", String(100), primary_key=True),
+    Column("version", Integer, nullable=False),
+    comment="library: one row per board column, bumped by every take and release so "
+    "concurrent takes past the WIP limit conflict",
+)
+
 #: Aggregate tables whose rows carry a ``version`` column.
 VERSIONED = (accounts, leads, contacts, deals, activities, campaigns, segments)

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.loyalty import SqlCardRepository, SqlLoyaltyFacts, SqlMoveLog
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.repositories import (
@@ -60,6 +61,9 @@ class SqlUnitOfWork:
         self.processed = SqlProcessedMessages(s)
         self.retention = SqlRetention(s)
         self.personal_data = SqlPersonalData(s)
+        self.cards = SqlCardRepository(s)
+        self.card_moves = SqlMoveLog(s)
+        self.loyalty_facts = SqlLoyaltyFacts(s)
         return self
 
     def __exit__(

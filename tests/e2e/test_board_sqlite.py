@@ -1,0 +1,59 @@
+"""``crm board`` on SQLite in a subprocess: the state survives between invocations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crmcore.app.loyalty_config import default_template
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = "customer,name,first_interaction,purchases,revenue\n"
+BASE = HEADER + "".join(
+    f"00000000-0000-0000-0000-00000000000{n},C{n},2025-0{n}-02,{n % 2},{n * 10}\n"
+    for n in range(1, 5)
+)
+
+
+def crm(db: Path, board: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run(
+        [sys.executable, "-c", "from crmcore.app.cli.main import main; main()",
+         "--db", f"sqlite:///{db}", "board", "--board", str(board), *args],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+
+
+def test_board_on_sqlite(tmp_path: Path) -> None:
+    db, facts, board = tmp_path / "crm.db", tmp_path / "base.csv", tmp_path / "board.toml"
+    facts.write_text(BASE)
+    board.write_text(default_template().replace("wip_limit = 10", "wip_limit = 1"))
+    placed = crm(db, board, "place", "--facts", str(facts))
+    assert placed.returncode == 0, placed.stderr
+    shown = json.loads(crm(db, board, "show", "--format", "json").stdout)
+    assert [c["cards"] for c in shown["columns"]][:2] == [2, 2]
+    table = crm(db, board, "show")
+    assert "Acquainted" in table.stdout
+    assert "0/1" in table.stdout
+    c2, c4 = (f"00000000-0000-0000-0000-00000000000{n}" for n in (2, 4))
+    assert crm(db, board, "take", c2, "--owner", "olga").returncode == 0
+    refused = crm(db, board, "take", c4, "--owner", "ivan")
+    assert refused.returncode == 1
+    assert "olga (C2)" in refused.stderr
+    assert crm(db, board, "release", c2).returncode == 0
+    assert crm(db, board, "take", c4, "--owner", "ivan").returncode == 0
+    moved = crm(db, board, "move", c2, "--to", "regular", "--reason", "signed a partner deal")
+    assert moved.returncode == 0, moved.stderr
+    stuck = crm(db, board, "stuck")
+    assert "acquainted -> customer" in stuck.stdout
+    log = list(csv.DictReader(io.StringIO(crm(db, board, "movements", "--format", "csv").stdout)))
+    assert [(r["to"], r["cause"]) for r in log][-1] == ("regular", "override")
+    assert log[-1]["override_reason"] == "signed a partner deal"
+    cohorts = crm(db, board, "cohort-revenue")
+    assert cohorts.returncode == 0
+    assert "2025-01" in cohorts.stdout
