@@ -181,7 +181,8 @@ def _import_batch(
     now = app.clock.now()
     known = uow.transactions.existing_external_ids(r.external_id for r in batch)
     contacts: dict[str, ContactId] = {}
-    imported = duplicates = created = 0
+    fresh: list[Transaction] = []
+    duplicates = created = 0
     for row in batch:
         key = row.external_id
         if key in known:
@@ -212,7 +213,7 @@ def _import_batch(
             channel=row.channel,
             product=row.product,
         )
-        uow.transactions.add(transaction)
+        fresh.append(transaction)
         uow.record(
             TransactionRecorded(
                 transaction_id=transaction.id,
@@ -222,7 +223,7 @@ def _import_batch(
                 currency=row.amount.currency,
             )
         )
-        imported += 1
+    imported = uow.transactions.add_many(fresh)
     return Success(
         ImportSummary(imported=imported, duplicates=duplicates, contacts_created=created)
     )

@@ -8,6 +8,12 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.intelligence import (
+    SqlAudience,
+    SqlHealthRepository,
+    SqlSegmentRepository,
+    SqlTransactionRepository,
+)
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.repositories import (
@@ -60,6 +66,10 @@ class SqlUnitOfWork:
         self.processed = SqlProcessedMessages(s)
         self.retention = SqlRetention(s)
         self.personal_data = SqlPersonalData(s)
+        self.transactions = SqlTransactionRepository(s, self._clock)
+        self.segments = SqlSegmentRepository(s)
+        self.audience = SqlAudience(s)
+        self.health = SqlHealthRepository(s)
         return self
 
     def __exit__(
