@@ -75,7 +75,7 @@ def backend(
         truncate_all(engine)
     yield Backend(
         request.param,
-        lambda: SqlUnitOfWork(engine, clock=clock, ids=ids),  # type: ignore[arg-type,return-value]
+        lambda: SqlUnitOfWork(engine, clock=clock, ids=ids),
         clock,
         ids,
         engine,

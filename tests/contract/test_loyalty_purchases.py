@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from returns.result import Success
 
 from crmcore.app.context import App
@@ -23,9 +22,6 @@ u2,2025-02-03,-15.00,t4
 
 
 def _import(app: App, text: str) -> None:
-    with app.uow() as uow:
-        if not hasattr(uow, "transactions"):  # pragma: no cover - until the branches merge
-            pytest.skip("SqlUnitOfWork.transactions is built on another branch (intel SQL)")
     parsed = read_transactions_csv(text, default_currency="EUR")
     assert isinstance(parsed, Success), parsed
     rows, errors = parsed.unwrap()

@@ -67,7 +67,7 @@ class RelayModel(RuleBasedStateMachine):
             self.engine = engine
 
             def uow() -> UnitOfWork:
-                return SqlUnitOfWork(engine, clock=self.clock, ids=self.ids)  # type: ignore[return-value]
+                return SqlUnitOfWork(engine, clock=self.clock, ids=self.ids)
 
         self.app = App(
             uow=uow,

@@ -96,9 +96,7 @@ def bootstrap(
         ) from exc
 
     def sql_uow() -> UnitOfWork:
-        # The SQL repositories of the later capabilities (transactions, segments, health,
-        # loyalty, pipeline) are being added; until then SqlUnitOfWork lacks those members.
-        return SqlUnitOfWork(engine, clock=clock, ids=ids)  # type: ignore[return-value]
+        return SqlUnitOfWork(engine, clock=clock, ids=ids)
 
     return App(uow=sql_uow, clock=clock, ids=ids, publisher=publisher, settings=settings)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -32,8 +33,9 @@ from crmcore.domain.health import (
     RenewalApproaching,
     RiskLevel,
     assess,
+    roll_up,
 )
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import AccountId, ContactId
 from crmcore.ports.uow import UnitOfWork
 
 
@@ -232,6 +234,54 @@ def health_report(app: App, *, risk: RiskLevel | None = None) -> Result[list[Hea
                 )
             )
         rows.sort(key=lambda r: (r.score, str(r.contact_id)))
+        return Success(rows)
+
+    return transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class AccountHealthRow:
+    """One line of the per-account health report."""
+
+    account_id: AccountId
+    name: str
+    score: int
+    level: RiskLevel
+    worst: int
+    contacts: int
+    red: int
+    action: str
+
+
+def account_health_report(
+    app: App, *, config: HealthConfig, risk: RiskLevel | None = None
+) -> Result[list[AccountHealthRow], AppError]:
+    """Health rolled up per account (mean of its contacts' latest scores), worst first."""
+
+    def work(uow: UnitOfWork) -> Result[list[AccountHealthRow], AppError]:
+        scores: dict[UUID, list[int]] = {}
+        for record in uow.health.latest_all():
+            contact = uow.contacts.get(record.customer)
+            if contact is None or contact.archived or contact.account_id is None:
+                continue
+            scores.setdefault(contact.account_id, []).append(record.score)
+        rows = []
+        for rolled in roll_up(scores, config):
+            if risk is not None and rolled.level != risk:
+                continue
+            account = uow.accounts.get(AccountId(rolled.account))
+            rows.append(
+                AccountHealthRow(
+                    account_id=AccountId(rolled.account),
+                    name=account.name if account else "",
+                    score=rolled.score,
+                    level=rolled.level,
+                    worst=rolled.worst,
+                    contacts=rolled.contacts,
+                    red=rolled.red,
+                    action=ACTIONS[rolled.level],
+                )
+            )
         return Success(rows)
 
     return transact(app, work)

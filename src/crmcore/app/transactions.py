@@ -189,8 +189,9 @@ def _import_batch(
     now = app.clock.now()
     known = uow.transactions.existing_external_ids(r.external_id for r in batch)
     contacts: dict[str, ContactId] = {}
+    fresh: list[Transaction] = []
     purchases: dict[ContactId, list[Transaction]] = {}
-    imported = duplicates = created = 0
+    duplicates = created = 0
     for row in batch:
         key = row.external_id
         if key in known:
@@ -221,7 +222,7 @@ def _import_batch(
             channel=row.channel,
             product=row.product,
         )
-        uow.transactions.add(transaction)
+        fresh.append(transaction)
         purchases.setdefault(customer, []).append(transaction)
         uow.record(
             TransactionRecorded(
@@ -232,7 +233,7 @@ def _import_batch(
                 currency=row.amount.currency,
             )
         )
-        imported += 1
+    imported = uow.transactions.add_many(fresh)
     for customer, bought in purchases.items():
         moved = _update_loyalty(app, uow, customer, bought, config)
         if isinstance(moved, Failure):

@@ -260,3 +260,41 @@ class RenewalApproaching(DomainEvent):
     customer: ContactId
     renewal_at: datetime
     days: int
+
+
+@attrs.frozen(kw_only=True)
+class AccountHealth:
+    """An account's health rolled up from its contacts' latest scores (C6, b2b).
+
+    ``score`` is the mean of the contacts' scores, rounded half up, and ``level`` its
+    level *(design choice: the mean says how the account as a whole is doing)*; the worst
+    contact's score and the number of red contacts are kept beside it, so one unhappy
+    user in a healthy account is still visible.
+    """
+
+    account: UUID
+    score: int
+    level: RiskLevel
+    worst: int
+    contacts: int
+    red: int
+
+
+def roll_up(scores: Mapping[UUID, list[int]], config: HealthConfig) -> list[AccountHealth]:
+    """Per-account health from each account's contacts' latest scores, worst first."""
+    out = []
+    for account, values in scores.items():
+        if not values:
+            continue
+        mean = int(sum(values) / len(values) + 0.5)
+        out.append(
+            AccountHealth(
+                account=account,
+                score=mean,
+                level=level_of(mean, config),
+                worst=min(values),
+                contacts=len(values),
+                red=sum(1 for v in values if level_of(v, config) is RiskLevel.RED),
+            )
+        )
+    return sorted(out, key=lambda a: (a.score, a.worst, str(a.account)))

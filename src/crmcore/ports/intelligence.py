@@ -23,6 +23,11 @@ class TransactionRepository(Protocol):
     """Transactions, unique by ``external_id``; RFM computed where the data is."""
 
     def add(self, transaction: Transaction) -> None: ...
+    def add_many(self, transactions: Sequence[Transaction]) -> int:
+        """Store those whose ``external_id`` is not stored yet (nor earlier in the call);
+        one lookup for the whole batch. Returns how many were stored."""
+        ...
+
     def existing_external_ids(self, external_ids: Iterable[str]) -> set[str]:
         """Which of ``external_ids`` are already stored (the import's idempotency check)."""
         ...

@@ -32,6 +32,16 @@ class MemoryTransactionRepository:
     def add(self, transaction: Transaction) -> None:
         self._tx.add(self.table, transaction)
 
+    def add_many(self, transactions: Sequence[Transaction]) -> int:
+        seen = self.existing_external_ids(t.external_id for t in transactions)
+        stored = 0
+        for transaction in transactions:
+            if transaction.external_id not in seen:
+                seen.add(transaction.external_id)
+                self.add(transaction)
+                stored += 1
+        return stored
+
     def existing_external_ids(self, external_ids: Iterable[str]) -> set[str]:
         wanted = set(external_ids)
         return {t.external_id for t in self._rows() if t.external_id in wanted}

@@ -219,6 +219,8 @@ segments = Table(
     Column("last_updated", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     _version(),
+    Column("updated_at", UTCDateTime, comment="library: last change of the definition or count"),
+    Index("uq_segments_name", "name", unique=True),
     comment="Segment (source) + version",
 )
 
@@ -233,6 +235,7 @@ health_scores = Table(
     Column("risk_level", String(10), nullable=False),
     Column("factors", JSON, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
+    Column("reasons", JSON, comment="library: churn-risk reasons of the assessment"),
     Index("ix_health_scores_user_time", "user_id", "computed_at"),
     comment="HealthScore (source) + contact/account links (history kept 6 months, C12)",
 )

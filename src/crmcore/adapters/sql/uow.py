@@ -8,6 +8,12 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.intelligence import (
+    SqlAudience,
+    SqlHealthRepository,
+    SqlSegmentRepository,
+    SqlTransactionRepository,
+)
 from crmcore.adapters.sql.loyalty import SqlCardRepository, SqlLoyaltyFacts, SqlMoveLog
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
@@ -64,6 +70,10 @@ class SqlUnitOfWork:
         self.cards = SqlCardRepository(s)
         self.card_moves = SqlMoveLog(s)
         self.loyalty_facts = SqlLoyaltyFacts(s)
+        self.transactions = SqlTransactionRepository(s, self._clock)
+        self.segments = SqlSegmentRepository(s)
+        self.audience = SqlAudience(s)
+        self.health = SqlHealthRepository(s)
         return self
 
     def __exit__(

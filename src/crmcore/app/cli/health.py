@@ -8,7 +8,7 @@ import click
 
 from crmcore.app.cli.intel_render import FORMATS, render, value_or_exit
 from crmcore.app.config import load_config
-from crmcore.app.health import assess_all, health_report
+from crmcore.app.health import account_health_report, assess_all, health_report
 from crmcore.domain.health import RiskLevel
 
 CONFIG = click.option(
@@ -41,13 +41,43 @@ def assess_cmd(ctx: click.Context, config_path: Path | None) -> None:
 
 @health.command("report")
 @click.option("--risk", type=click.Choice([r.value for r in RiskLevel]), default=None)
+@click.option(
+    "--accounts",
+    "per_account",
+    is_flag=True,
+    help="Roll up per account: mean of its contacts' latest scores, worst contact, reds.",
+)
+@CONFIG
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def report(ctx: click.Context, risk: str | None, fmt: str) -> None:
+def report(
+    ctx: click.Context, risk: str | None, per_account: bool, config_path: Path | None, fmt: str
+) -> None:
     """Accounts/contacts with score, level, action and reasons (worst first)."""
     from crmcore.app.cli.main import app_from
 
     level = RiskLevel(risk) if risk else None
+    if per_account:
+        config = value_or_exit(load_config(config_path))
+        accounts = value_or_exit(
+            account_health_report(app_from(ctx), config=config.health, risk=level)
+        )
+        out_accounts = [
+            {
+                "account_id": str(a.account_id),
+                "name": a.name,
+                "score": a.score,
+                "level": a.level.value,
+                "worst": a.worst,
+                "contacts": a.contacts,
+                "red": a.red,
+                "action": a.action,
+            }
+            for a in accounts
+        ]
+        names = ["account_id", "name", "score", "level", "worst", "contacts", "red", "action"]
+        click.echo(render(out_accounts, names, fmt))
+        return
     rows = value_or_exit(health_report(app_from(ctx), risk=level))
     out = [
         {

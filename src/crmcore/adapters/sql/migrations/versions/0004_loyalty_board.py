@@ -1,7 +1,7 @@
 """The loyalty board (C8): cards, the movement log, customer facts and column versions.
 
 Revision ID: 0004_loyalty
-Revises: 0002
+Revises: 0003_intel
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from crmcore.adapters.sql.types import Amount, UTCDateTime
 
 revision = "0004_loyalty"
-down_revision = "0002"
+down_revision = "0003_intel"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,388 @@
+"""SQL adapters of the intelligence ports (C6, C7): transactions, segments, audience, health.
+
+The queries over many customers run in the database: RFM is the one grouped query of
+:mod:`crmcore.adapters.sql.rfm_sql`; segment members are the filter compiled by
+:func:`crmcore.adapters.sql.filters_sql.compile_filter` over one SELECT that joins
+contacts, accounts, per-contact transaction aggregates and each contact's latest health
+score (the aggregates are joined only when the filter reads them).
+
+SQLite stores amounts as decimal text and sums them as binary floats: monetary sums read
+from SQLite are rounded to 15 significant digits (exact for any realistic total of
+amounts with a few decimals), and filters on ``behaviour.monetary`` compare the sum
+rounded to 9 decimals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    String,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.filters_sql import compile_filter
+from crmcore.adapters.sql.mapping import Row
+from crmcore.adapters.sql.rfm_sql import rfm_customers
+from crmcore.adapters.sql.session import MissingReference, SqlSession
+from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
+from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
+from crmcore.domain.ids import ContactId
+from crmcore.domain.money import Money
+from crmcore.domain.rfm import CustomerRfm
+from crmcore.domain.segment import Segment, SegmentId
+from crmcore.domain.transaction import Transaction, TransactionId
+from crmcore.ports.system import Clock
+
+#: Transactions and health records are append-only: a stored one reads back at version 1,
+#: as every stored aggregate does.
+STORED = 1
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _keys_in(session: SqlSession, column: ColumnElement[Any], values: Sequence[str]) -> Any:
+    """``column IN (values)`` with one parameter whatever the count (JSON / array)."""
+    if session.sqlite:
+        keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
+        return column.in_(select(keys.c.value))
+    return column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
+
+
+def _sqlite_sum(value: Decimal) -> Decimal:
+    """A float sum read back from SQLite, without the binary noise (15 significant digits)."""
+    return Decimal(format(float(value), ".15g"))
+
+
+# -- transactions ------------------------------------------------------------------------
+
+
+def transaction_row(transaction: Transaction, *, created_at: datetime) -> dict[str, Any]:
+    """The column values of a transaction."""
+    return {
+        "id": transaction.id,
+        "contact_id": transaction.customer,
+        "occurred_at": transaction.occurred_at,
+        "amount": transaction.amount.amount,
+        "currency": transaction.amount.currency,
+        "channel": transaction.channel,
+        "product": transaction.product,
+        "external_id": transaction.external_id,
+        "created_at": created_at,
+    }
+
+
+def transaction_from(row: Row) -> Transaction:
+    """A transaction from its row."""
+    return Transaction(
+        id=TransactionId(row["id"]),
+        customer=ContactId(row["contact_id"]),
+        occurred_at=row["occurred_at"],
+        amount=Money(row["amount"], row["currency"]),
+        external_id=row["external_id"],
+        channel=row["channel"],
+        product=row["product"],
+        version=STORED,
+    )
+
+
+class SqlTransactionRepository:
+    """Transactions in SQL, unique by ``external_id``."""
+
+    def __init__(self, session: SqlSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    def add(self, transaction: Transaction) -> None:
+        row = transaction_row(transaction, created_at=self._clock.now())
+        self._s.write(
+            lambda: self._s.conn.execute(insert(t.transactions), row), table=t.transactions, row=row
+        )
+
+    def add_many(self, transactions: Sequence[Transaction]) -> int:
+        new = self._new(transactions)
+        now = self._clock.now()
+        self._s.insert_many(t.transactions, [transaction_row(x, created_at=now) for x in new])
+        return len(new)
+
+    def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
+        seen = self.existing_external_ids(x.external_id for x in transactions)
+        new = []
+        for x in transactions:
+            if x.external_id not in seen:
+                seen.add(x.external_id)
+                new.append(x)
+        return new
+
+    def existing_external_ids(self, external_ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(external_ids))
+        if not wanted:
+            return set()
+        c = t.transactions.c
+        rows = self._s.read(select(c.external_id).where(_keys_in(self._s, c.external_id, wanted)))
+        return {r["external_id"] for r in rows}
+
+    def list_for(self, customer: ContactId) -> Sequence[Transaction]:
+        c = t.transactions.c
+        stmt = select(t.transactions).where(c.contact_id == customer).order_by(c.occurred_at, c.id)
+        return [transaction_from(r) for r in self._s.read(stmt)]
+
+    def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
+        with self._s.translating():
+            rows = rfm_customers(self._s.conn, t.transactions, as_of=as_of)
+        out = [
+            attrs.evolve(
+                row,
+                customer=ContactId(row.customer),
+                monetary=_sqlite_sum(row.monetary) if self._s.sqlite else row.monetary,
+            )
+            for row in rows
+        ]
+        return sorted(out, key=lambda r: r.customer)
+
+
+# -- segments ----------------------------------------------------------------------------
+
+
+def segment_row(segment: Segment) -> dict[str, Any]:
+    """The column values of a segment (``last_updated`` is the last refresh)."""
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "filters": segment.filter,
+        "member_count": segment.member_count,
+        "last_updated": segment.refreshed_at,
+        "created_at": segment.created_at,
+        "updated_at": segment.updated_at,
+    }
+
+
+def segment_from(row: Row, version: int) -> Segment:
+    """A segment from its row."""
+    return Segment(
+        id=SegmentId(row["id"]),
+        name=row["name"],
+        filter=dict(row["filters"] or {}),
+        member_count=row["member_count"],
+        refreshed_at=row["last_updated"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"] or row["last_updated"] or row["created_at"],
+        version=version,
+    )
+
+
+class SqlSegmentRepository:
+    """Segments in SQL, unique by name, versioned like every aggregate."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def _entity(self, row: Row) -> Segment:
+        return segment_from(row, self._s.seen_version(t.segments, row["id"], row["version"]))
+
+    def get_by_name(self, name: str) -> Segment | None:
+        rows = self._s.read(select(t.segments).where(t.segments.c.name == name))
+        return self._entity(rows[0]) if rows else None
+
+    def add(self, segment: Segment) -> None:
+        self._s.insert_entity(t.segments, segment_row(segment))
+
+    def save(self, segment: Segment) -> None:
+        self._s.update_entity(t.segments, segment_row(segment), segment.version)
+
+    def list(self) -> Sequence[Segment]:
+        rows = self._s.read(select(t.segments).order_by(t.segments.c.name))
+        return [self._entity(r) for r in rows]
+
+
+# -- health ------------------------------------------------------------------------------
+
+
+def health_from(row: Row) -> HealthRecord:
+    """A health record from its row."""
+    return HealthRecord(
+        id=HealthRecordId(row["id"]),
+        customer=ContactId(row["contact_id"]),
+        score=row["score"],
+        level=RiskLevel(row["risk_level"]),
+        factors=dict(row["factors"] or {}),
+        reasons=tuple(row["reasons"] or ()),
+        computed_at=row["computed_at"],
+        version=STORED,
+    )
+
+
+def latest_health() -> Any:
+    """Each contact's newest health row (by ``computed_at``, then id), as a subquery."""
+    h = t.health_scores
+    rank = (
+        func.row_number()
+        .over(partition_by=h.c.contact_id, order_by=(h.c.computed_at.desc(), h.c.id.desc()))
+        .label("rank")
+    )
+    ranked = select(h, rank).where(h.c.contact_id.is_not(None)).subquery("ranked_health")
+    return select(ranked).where(ranked.c.rank == 1).subquery("latest_health")
+
+
+class SqlHealthRepository:
+    """Health history in ``health_scores``; ``user_id``/``account_id`` copied from the contact."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def add(self, record: HealthRecord) -> None:
+        c = t.contacts.c
+        source = select(
+            literal(record.id, t.health_scores.c.id.type),
+            func.coalesce(c.user_id, literal(str(record.customer), String())),
+            c.id,
+            c.account_id,
+            literal(record.score, t.health_scores.c.score.type),
+            literal(record.level.value, t.health_scores.c.risk_level.type),
+            literal(dict(record.factors), t.health_scores.c.factors.type),
+            literal(list(record.reasons), t.health_scores.c.reasons.type),
+            literal(record.computed_at, t.health_scores.c.computed_at.type),
+        ).where(c.id == record.customer)
+        names = [
+            "id",
+            "user_id",
+            "contact_id",
+            "account_id",
+            "score",
+            "risk_level",
+            "factors",
+            "reasons",
+            "computed_at",
+        ]
+        stmt = insert(t.health_scores).from_select(names, source)
+        result = self._s.write(lambda: self._s.conn.execute(stmt), table=t.health_scores)
+        if result.rowcount == 0:  # PostgreSQL may report -1 (unknown) for INSERT ... SELECT
+            raise MissingReference(f"health score for unknown contact {record.customer}")
+
+    def history(self, customer: ContactId) -> Sequence[HealthRecord]:
+        h = t.health_scores.c
+        stmt = select(t.health_scores).where(h.contact_id == customer).order_by(h.computed_at, h.id)
+        return [health_from(r) for r in self._s.read(stmt)]
+
+    def latest(self, customer: ContactId) -> HealthRecord | None:
+        h = t.health_scores.c
+        stmt = (
+            select(t.health_scores)
+            .where(h.contact_id == customer)
+            .order_by(h.computed_at.desc(), h.id.desc())
+            .limit(1)
+        )
+        rows = self._s.read(stmt)
+        return health_from(rows[0]) if rows else None
+
+    def latest_all(self) -> Sequence[HealthRecord]:
+        latest = latest_health()
+        rows = self._s.read(select(latest).order_by(latest.c.contact_id))
+        return [health_from(r) for r in rows]
+
+    def purge_before(self, cutoff: datetime) -> int:
+        h = t.health_scores
+        keep = select(latest_health().c.id)
+        stmt = delete(h).where(h.c.computed_at < cutoff, h.c.id.not_in(keep))
+        result = self._s.write(lambda: self._s.conn.execute(stmt), table=h)
+        return int(result.rowcount)
+
+
+# -- audience ----------------------------------------------------------------------------
+
+
+class SqlAudience:
+    """Customer filters compiled to one SELECT over contacts and what they relate to."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def _behaviour(self) -> Any:
+        tx = t.transactions.c
+        total: ColumnElement[Any] = func.sum(tx.amount)
+        if self._s.sqlite:
+            total = func.round(total, 9)
+        return (
+            select(
+                tx.contact_id.label("contact_id"),
+                func.count().label("transactions"),
+                type_coerce(total, Numeric()).label("monetary"),
+                func.min(tx.occurred_at).label("first_at"),
+                func.max(tx.occurred_at).label("last_at"),
+            )
+            .group_by(tx.contact_id)
+            .subquery("behaviour")
+        )
+
+    def columns(self, used: Iterable[str]) -> tuple[dict[str, ColumnElement[Any]], Any]:
+        """The column of every catalogue field, and the FROM clause that provides them."""
+        c, a = t.contacts.c, t.accounts.c
+        source: Any = t.contacts.outerjoin(t.accounts, c.account_id == a.id)
+        columns: dict[str, ColumnElement[Any]] = {
+            "contact.user_id": c.user_id,
+            "contact.email": c.email,
+            "contact.first_name": func.nullif(c.first_name, ""),
+            "contact.last_name": func.nullif(c.last_name, ""),
+            "contact.role": c.role,
+            "contact.lifecycle": c.lifecycle_stage,
+            "contact.preferred_channel": c.preferred_channel,
+            "contact.archived": c.archived,
+            "contact.created_at": c.created_at,
+            "account.name": a.name,
+            "account.type": a.type,
+            "account.industry": a.industry,
+            "account.region": a.region,
+            "account.size_range": a.size,
+        }
+        needed = set(used)
+        if any(name.startswith("behaviour.") for name in needed):
+            b = self._behaviour()
+            source = source.outerjoin(b, b.c.contact_id == c.id)
+            columns |= {
+                "behaviour.transactions": type_coerce(
+                    func.coalesce(b.c.transactions, 0), Numeric()
+                ),
+                "behaviour.monetary": b.c.monetary,
+                "behaviour.first_transaction_at": b.c.first_at,
+                "behaviour.last_transaction_at": b.c.last_at,
+            }
+        if any(name.startswith("score.") for name in needed):
+            h = latest_health()
+            source = source.outerjoin(h, h.c.contact_id == c.id)
+            columns |= {
+                "score.health": type_coerce(h.c.score, Numeric()),
+                "score.health_level": h.c.risk_level,
+            }
+        missing = needed - set(columns)
+        if missing or not needed <= set(CUSTOMER_FIELDS):
+            raise KeyError(f"unmapped customer fields: {sorted(missing)}")
+        return columns, source
+
+    def members(self, node: Filter, *, now: datetime) -> Sequence[ContactId]:
+        columns, source = self.columns(fields_used(node))
+        c = t.contacts.c
+        where = compile_filter(node, columns, now=now.astimezone(UTC))
+        stmt = (
+            select(c.id)
+            .select_from(source)
+            .where(and_(c.archived.is_(False), where))
+            .order_by(c.id)
+        )
+        return [ContactId(r["id"]) for r in self._s.read(stmt)]
