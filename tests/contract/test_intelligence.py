@@ -19,7 +19,7 @@ from crmcore.domain.filters import matches, parse_filter
 from crmcore.domain.health import HEALTH_RETENTION, HealthRecord, HealthRecordId, RiskLevel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
-from crmcore.domain.rfm import compute_rfm
+from crmcore.domain.rfm import RfmSegment, compute_rfm
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.errors import ConcurrentModification
@@ -100,9 +100,16 @@ def _rfm_rows(backend: Backend, history: Sequence[tuple[str, datetime, Decimal]]
             uow.contacts.add(person)
         uow.transactions.add_many(txs)
         got = uow.transactions.rfm(as_of=RFM_AS_OF)
+        counts = uow.transactions.rfm_counts(as_of=RFM_AS_OF)
     expected = compute_rfm(
         ((people[c].id, at, amount) for c, at, amount in history), as_of=RFM_AS_OF
     )
+    active = sum(1 for r in expected if r.active)
+    assert counts.active == active
+    assert counts.sleeping == len(expected) - active
+    assert dict(counts.segments) == {
+        s: sum(1 for r in expected if r.segment == s) for s in RfmSegment
+    }
     return got, sorted(expected, key=lambda r: r.customer)
 
 

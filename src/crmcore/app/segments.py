@@ -18,9 +18,7 @@ from crmcore.domain.rfm import (
     CustomerRfm,
     RfmScores,
     RfmSegment,
-    active_split,
     quintile_scores,
-    segment_counts,
 )
 from crmcore.domain.segment import Segment, SegmentCreated, SegmentId, SegmentRefreshed
 from crmcore.ports.uow import UnitOfWork
@@ -57,11 +55,14 @@ def rfm_report(app: App, *, as_of: date) -> Result[RfmReport, AppError]:
     """Count customers per RFM segment at ``as_of``."""
 
     def work(uow: UnitOfWork) -> Result[RfmReport, AppError]:
-        rows = uow.transactions.rfm(as_of=as_of)
-        active, sleeping = active_split(rows)
-        counts = segment_counts(rows)
+        counts = uow.transactions.rfm_counts(as_of=as_of)
         return Success(
-            RfmReport(as_of=as_of, segments=tuple(counts.items()), active=active, sleeping=sleeping)
+            RfmReport(
+                as_of=as_of,
+                segments=tuple(counts.segments.items()),
+                active=counts.active,
+                sleeping=counts.sleeping,
+            )
         )
 
     return transact(app, work)

@@ -143,6 +143,30 @@ def segment_counts(rows: Iterable[CustomerRfm[K]]) -> dict[RfmSegment, int]:
     return counts
 
 
+#: The segments whose last transaction is under 30 days old: exactly the active customers,
+#: because the active window and the segment table's recent window are the same 30 days.
+RECENT_SEGMENTS = frozenset(
+    {RfmSegment.VIP, RfmSegment.LOYAL, RfmSegment.NEWBIE, RfmSegment.PROMISING}
+)
+assert ACTIVE_DAYS == RECENT_DAYS, "active_from_counts relies on equal windows"
+
+
+@attrs.frozen(kw_only=True)
+class RfmCounts:
+    """Customers per segment (all eight, in table order) and the active/sleeping split."""
+
+    segments: Mapping[RfmSegment, int]
+    active: int
+    sleeping: int
+
+    @classmethod
+    def from_segments(cls, counts: Mapping[RfmSegment, int]) -> RfmCounts:
+        """The split follows from the segment counts (see :data:`RECENT_SEGMENTS`)."""
+        full = {segment: counts.get(segment, 0) for segment in RfmSegment}
+        active = sum(n for segment, n in full.items() if segment in RECENT_SEGMENTS)
+        return cls(segments=full, active=active, sleeping=sum(full.values()) - active)
+
+
 @attrs.frozen(kw_only=True)
 class RfmScores:
     """Classic 1-5 quintile scores (5 is best: most recent, most frequent, highest spend)."""

@@ -14,7 +14,7 @@ from typing import Protocol
 from crmcore.domain.filters import Filter
 from crmcore.domain.health import HealthRecord
 from crmcore.domain.ids import ContactId
-from crmcore.domain.rfm import CustomerRfm
+from crmcore.domain.rfm import CustomerRfm, RfmCounts
 from crmcore.domain.segment import Segment
 from crmcore.domain.transaction import Transaction
 
@@ -38,6 +38,10 @@ class TransactionRepository(Protocol):
 
     def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
         """R, F, M and segment of every customer with a transaction on or before ``as_of``."""
+        ...
+
+    def rfm_counts(self, *, as_of: date) -> RfmCounts:
+        """Customers per segment and the active/sleeping split, without per-customer rows."""
         ...
 
 

@@ -13,7 +13,7 @@ from crmcore.domain.contact import Contact
 from crmcore.domain.filters import Filter, matches
 from crmcore.domain.health import HealthRecord
 from crmcore.domain.ids import ContactId
-from crmcore.domain.rfm import CustomerRfm, compute_rfm
+from crmcore.domain.rfm import CustomerRfm, RfmCounts, compute_rfm, segment_counts
 from crmcore.domain.segment import Segment
 from crmcore.domain.transaction import Transaction
 
@@ -53,6 +53,9 @@ class MemoryTransactionRepository:
     def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
         history = ((t.customer, t.occurred_at, t.amount.amount) for t in self._rows())
         return sorted(compute_rfm(history, as_of=as_of), key=lambda r: r.customer)
+
+    def rfm_counts(self, *, as_of: date) -> RfmCounts:
+        return RfmCounts.from_segments(segment_counts(self.rfm(as_of=as_of)))
 
 
 class MemorySegmentRepository:

@@ -40,13 +40,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.mapping import Row
-from crmcore.adapters.sql.rfm_sql import rfm_customers
+from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
 from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
 from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
-from crmcore.domain.rfm import CustomerRfm
+from crmcore.domain.rfm import CustomerRfm, RfmCounts
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.system import Clock
@@ -143,6 +143,11 @@ class SqlTransactionRepository:
         c = t.transactions.c
         stmt = select(t.transactions).where(c.contact_id == customer).order_by(c.occurred_at, c.id)
         return [transaction_from(r) for r in self._s.read(stmt)]
+
+    def rfm_counts(self, *, as_of: date) -> RfmCounts:
+        with self._s.translating():
+            counts = rfm_segment_counts(self._s.conn, t.transactions, as_of=as_of)
+        return RfmCounts.from_segments(counts)
 
     def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
         with self._s.translating():
