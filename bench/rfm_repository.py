@@ -2,8 +2,9 @@
 library's own migrated SQLite schema (UUID keys as hex text, UTC timestamps as text,
 amounts as decimal text), on the same generated data as ``bench/rfm.py``.
 
-Times, median of 3, wall clock: the repository call (grouped query, classification in
-SQL, one ``CustomerRfm`` per customer built in Python), and the bare grouped query
+Times, median of 3, wall clock: ``rfm_counts`` (what ``crm segments rfm`` runs: the
+grouped query and 8 rows back), ``rfm`` (one ``CustomerRfm`` per customer built in
+Python, for member lists and quintiles), and the bare grouped query
 (``rfm_segment_counts``: 8 rows back) on the same file.
 
 Run: ``PYTHONPATH=src python bench/rfm_repository.py [--customers N] [--transactions M]``.
@@ -93,11 +94,14 @@ def main() -> None:
     engine = make_engine(f"sqlite:///{path}")
     clock = FixedClock(day_start(AS_OF))
     with SqlUnitOfWork(engine, clock=clock, ids=SequentialIds(seed=1)) as uow:
+        counts_s, report = median_time(lambda: uow.transactions.rfm_counts(as_of=AS_OF))
         repo_s, rows = median_time(lambda: uow.transactions.rfm(as_of=AS_OF))
         query_s, counts = median_time(
             lambda: rfm_segment_counts(uow.session.conn, t.transactions, as_of=AS_OF)
         )
     engine.dispose()
+    print(f"repository rfm_counts() (what `crm segments rfm` runs): {counts_s:.2f} s")
+    print(f"  active {report.active:,}, sleeping {report.sleeping:,}")  # type: ignore[attr-defined]
     print(f"repository rfm(): {repo_s:.2f} s for {len(rows):,} customers")  # type: ignore[arg-type]
     print(f"grouped query only (rfm_segment_counts): {query_s:.2f} s")
     print("segments:", {s.value: n for s, n in counts.items()})  # type: ignore[attr-defined]
