@@ -17,6 +17,7 @@ from pathlib import Path
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.app.clv import refresh_in
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
 from crmcore.domain.contact import Contact, LifecycleStage
@@ -223,6 +224,7 @@ def _import_batch(
             )
         )
         imported += 1
+    refresh_in(app, uow, contacts.values())  # C9: recompute their CLV with the stored fit
     return Success(
         ImportSummary(imported=imported, duplicates=duplicates, contacts_created=created)
     )

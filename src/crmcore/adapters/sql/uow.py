@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.repositories import (
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.processed = SqlProcessedMessages(s)
         self.retention = SqlRetention(s)
         self.personal_data = SqlPersonalData(s)
+        self.clv = SqlClvStore(s)
         return self
 
     def __exit__(
