@@ -519,3 +519,14 @@ def _segment(name: str, rows: Sequence[TraditionalClv | None]) -> TraditionalClv
         purchase_frequency=sum((r.purchase_frequency for r in present), Decimal(0)) / count,
         clv=sum((r.clv for r in present), Decimal(0)) / count,
     )
+
+
+def customer_labels(app: App) -> Result[dict[str, str], AppError]:
+    """Contact id → the source's customer id (``user_id``), for contacts that have one."""
+    return transact(
+        app,
+        lambda uow: Success(
+            {str(c.id): c.user_id for c in uow.contacts.list(include_archived=True) if c.user_id}
+        ),
+        commit=False,
+    )
