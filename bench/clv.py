@@ -153,7 +153,7 @@ def _fmt(values: list[float]) -> str:
 
 def report(customers: int, repeats: int, results: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "# CLV benchmark (BG/NBD + Gamma-Gamma)",
+        "## `bench/clv.py` — CLV fit, BG/NBD + Gamma-Gamma (issue 7)",
         "",
         f"`PYTHONPATH=src python bench/clv.py --customers {customers}` on this machine "
         f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end). "
@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lifetimes-python", default=sys.executable)
-    parser.add_argument("--out", type=Path, default=HERE / "README-clv.md")
+    parser.add_argument("--out", type=Path, default=HERE / "README.md")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -254,8 +254,23 @@ def main() -> None:
             print(layout, json.dumps(results[f"{layout}|crmcore"]), flush=True)
             print(layout, json.dumps(results[f"{layout}|lifetimes"]), flush=True)
     text = report(args.customers, args.repeats, results)
-    args.out.write_text(text)
+    write_section(args.out, text)
     print(text)
+
+
+BEGIN, END = "<!-- clv:begin -->", "<!-- clv:end -->"
+
+
+def write_section(readme: Path, text: str) -> None:
+    """Replace the CLV section of ``readme`` (between the markers), or append it."""
+    old = readme.read_text() if readme.exists() else "# Benchmarks\n"
+    section = f"{BEGIN}\n{text}{END}\n"
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        new = head + section + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        new = old.rstrip("\n") + "\n\n" + section
+    readme.write_text(new)
 
 
 if __name__ == "__main__":

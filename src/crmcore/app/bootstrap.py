@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +23,8 @@ from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
 from crmcore.app.pipeline_config import PipelineServices, PipelineSettings
+from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
+from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.pipeline import CustomerInsight, PipelineUnitOfWork, SentimentAnalyser
@@ -34,6 +36,37 @@ MEMORY_URL = "memory://"
 
 class UnsupportedDatabase(ValueError):
     """The database URL names a backend this build cannot use."""
+
+
+class LazyClvModel:
+    """``NumpyClvModel``, imported on first use (NumPy/SciPy stay out of CLI start-up)."""
+
+    def __init__(self) -> None:
+        self._model: ClvModel | None = None
+
+    def _get(self) -> ClvModel:
+        if self._model is None:
+            from crmcore.adapters.clv import NumpyClvModel
+
+            self._model = NumpyClvModel()
+        return self._model
+
+    def fit(
+        self, summaries: Sequence[CustomerSummary] | SummaryColumns, *, as_of: date, unit: TimeUnit
+    ) -> ClvFit:
+        """See :meth:`crmcore.ports.clv.ClvModel.fit`."""
+        return self._get().fit(summaries, as_of=as_of, unit=unit)
+
+    def predict(
+        self,
+        fit: ClvFit,
+        summaries: Sequence[CustomerSummary],
+        *,
+        horizon: float,
+        discount_rate: float,
+    ) -> list[ClvPrediction]:
+        """See :meth:`crmcore.ports.clv.ClvModel.predict`."""
+        return self._get().predict(fit, summaries, horizon=horizon, discount_rate=discount_rate)
 
 
 def bootstrap(
@@ -78,6 +111,7 @@ def bootstrap(
             publisher=publisher,
             settings=settings,
             pipeline=services,
+            clv_model=LazyClvModel(),
         )
     try:
         engine = make_engine(settings.db_url)
@@ -98,7 +132,14 @@ def bootstrap(
     def sql_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, ids=ids)
 
-    return App(uow=sql_uow, clock=clock, ids=ids, publisher=publisher, settings=settings)
+    return App(
+        uow=sql_uow,
+        clock=clock,
+        ids=ids,
+        publisher=publisher,
+        settings=settings,
+        clv_model=LazyClvModel(),
+    )
 
 
 def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:

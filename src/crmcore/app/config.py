@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.domain.clv_status import ClvRules
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.health import HealthConfig
 from crmcore.domain.routing import Owner, RoutingConfig, TerritoryRule
@@ -30,6 +31,7 @@ class IntelConfig:
     scoring: ScoringConfig = ScoringConfig()
     health: HealthConfig = HealthConfig()
     routing: RoutingConfig = RoutingConfig()
+    clv: ClvRules = ClvRules()
 
 
 class _Bad(ValueError):
@@ -175,6 +177,27 @@ def _routing(data: Mapping[str, Any]) -> RoutingConfig:
     )
 
 
+def _clv(data: Mapping[str, Any]) -> ClvRules:
+    """The ``[clv]`` status rules; unknown keys and bad values name their TOML path."""
+    known = {f.name: f.type for f in attrs.fields(ClvRules)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"config.clv.{key}"
+        if key not in known:
+            raise _Bad(path, value, f"unknown key (known: {', '.join(sorted(known))})")
+        number = _number(value, path)
+        if known[key] in ("int", int):
+            if number != int(number):
+                raise _Bad(path, value, "must be a whole number")
+            values[key] = int(number)
+        else:
+            values[key] = number
+    try:
+        return ClvRules(**values)
+    except ValueError as exc:
+        raise _Bad("config.clv", dict(data), str(exc)) from exc
+
+
 def parse_config(data: Mapping[str, Any]) -> Result[IntelConfig, InvalidInput]:
     """Build the configuration from decoded TOML."""
     try:
@@ -183,6 +206,7 @@ def parse_config(data: Mapping[str, Any]) -> Result[IntelConfig, InvalidInput]:
                 scoring=_scoring(_table(data, "scoring", "config")),
                 health=_health(_table(data, "health", "config")),
                 routing=_routing(_table(data, "routing", "config")),
+                clv=_clv(_table(data, "clv", "config")),
             )
         )
     except _Bad as bad:

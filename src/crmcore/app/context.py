@@ -15,6 +15,7 @@ from crmcore.domain.loyalty import BoardConfig
 from crmcore.domain.money import DEFAULT_CURRENCY
 from crmcore.domain.phone import DEFAULT_REGION
 from crmcore.domain.pipeline import PipelineConfig
+from crmcore.ports.clv import ClvModel
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey, StorageUnavailable
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.system import Clock, IdSource
@@ -61,6 +62,7 @@ class App:
     publisher: EventPublisher
     settings: Settings
     pipeline: PipelineServices | None = None
+    clv_model: ClvModel | None = None  # the CLV models (C9); bootstrap gives NumpyClvModel
 
 
 def transact(

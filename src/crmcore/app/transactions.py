@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.app.clv import refresh_in
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
 from crmcore.app.loyalty import apply_facts, board_config
@@ -238,6 +239,7 @@ def _import_batch(
         moved = _update_loyalty(app, uow, customer, bought, config)
         if isinstance(moved, Failure):
             return moved
+    refresh_in(app, uow, contacts.values())  # C9: recompute their CLV with the stored fit
     return Success(
         ImportSummary(imported=imported, duplicates=duplicates, contacts_created=created)
     )

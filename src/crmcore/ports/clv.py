@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
+from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction
 
 
 class SummaryColumns(Protocol):
@@ -46,3 +48,43 @@ class ClvModel(Protocol):
     ) -> list[ClvPrediction]:
         """Forecast ``horizon`` months ahead, discounting each month at ``discount_rate``."""
         ...
+
+
+class PurchaseHistories(Protocol):
+    """Per-customer purchase histories computed where the transactions are."""
+
+    def purchase_histories(
+        self, *, as_of: date, customers: Sequence[str] | None = None
+    ) -> Sequence[PurchaseHistory]:
+        """Every customer (or only ``customers``) with a purchase on or before ``as_of``,
+        ordered by customer id. Days are UTC calendar days; same-day purchases are one."""
+        ...
+
+    def window_totals(self, *, start: date, end: date) -> Sequence[tuple[str, int, Decimal]]:
+        """``(customer, orders, total value)`` of the purchases in ``[start, end]`` (UTC
+        days, both included), ordered by customer id; each purchase is one order."""
+        ...
+
+
+class ClvFitRepository(Protocol):
+    """The latest CLV fit of the store and the customers' stored predictions."""
+
+    def save_fit(self, fit: ClvFit, *, fitted_at: datetime) -> None:
+        """Store a fit; it becomes the latest."""
+        ...
+
+    def latest_fit(self) -> ClvFit | None: ...
+
+    def put_predictions(self, predictions: Sequence[StoredPrediction]) -> None:
+        """Store (replace) the predictions of these customers."""
+        ...
+
+    def prediction(self, customer_id: str) -> StoredPrediction | None: ...
+
+    def predictions(self) -> Sequence[StoredPrediction]:
+        """Every stored prediction, ordered by customer id."""
+        ...
+
+
+class ClvStore(ClvFitRepository, PurchaseHistories, Protocol):
+    """What the unit of work exposes as ``clv``."""

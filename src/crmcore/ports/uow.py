@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
+from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (
     Audience,
@@ -63,6 +64,8 @@ class UnitOfWork(Protocol):
     def retention(self) -> Retention: ...
     @property
     def personal_data(self) -> PersonalData: ...
+    @property
+    def clv(self) -> ClvStore: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -356,6 +357,45 @@ loyalty_columns = Table(
     Column("version", Integer, nullable=False),
     comment="library: one row per board column, bumped by every take and release so "
     "concurrent takes past the WIP limit conflict",
+)
+
+
+clv_fits = Table(
+    "clv_fits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fitted_at", UTCDateTime, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("unit", String(10), nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("r", Double, nullable=False),
+    Column("alpha", Double, nullable=False),
+    Column("a", Double, nullable=False),
+    Column("b", Double, nullable=False),
+    Column("log_likelihood", Double, nullable=False),
+    Column("gg_p", Double),
+    Column("gg_q", Double),
+    Column("gg_gamma", Double),
+    Column("gg_customers", Integer),
+    Column("gg_error", Text),
+    comment="library: CLV fits (BG/NBD + Gamma-Gamma, C9); the highest id is the latest",
+)
+
+clv_predictions = Table(
+    "clv_predictions",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("frequency", Integer, nullable=False),
+    Column("recency", Double, nullable=False),
+    Column("t", Double, nullable=False),
+    Column("expected_purchases", Double, nullable=False),
+    Column("p_alive", Double, nullable=False),
+    Column("expected_avg_value", Amount),
+    Column("clv", Amount),
+    Column("horizon", Double, nullable=False),
+    Column("discount_rate", Double, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+    comment="library: each customer's latest CLV prediction with the stored fit (C9)",
 )
 
 #: Aggregate tables whose rows carry a ``version`` column.

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
     SqlHealthRepository,
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(s)
         self.audience = SqlAudience(s)
         self.health = SqlHealthRepository(s)
+        self.clv = SqlClvStore(s)
         return self
 
     def __exit__(

@@ -201,5 +201,10 @@ from crmcore.app.cli.privacy import privacy_group, retention_group  # noqa: E402
 cli.add_command(retention_group)
 cli.add_command(privacy_group)
 
+
+from crmcore.app.cli.clv import clv as _clv  # noqa: E402
+
+cli.add_command(_clv)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,100 @@
+"""Memory adapter of the CLV store: the latest fit, predictions, and histories in Python."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import attrs
+
+from crmcore.adapters.memory.database import Transaction as StagedTransaction
+from crmcore.domain.clv import ClvFit, Purchase
+from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction, history_of
+from crmcore.domain.transaction import Transaction
+
+_FIT_KEY = UUID(int=1)
+_NAMESPACE = UUID("6f1c2f8e-3f0e-4c55-9b0a-0c1f9a6de001")
+
+
+@attrs.frozen(kw_only=True)
+class _FitRow:
+    id: UUID
+    fit: ClvFit
+    fitted_at: datetime
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class _PredictionRow:
+    id: UUID
+    stored: StoredPrediction
+    version: int = 0
+
+
+class MemoryClvStore:
+    """The latest fit (one row) and one prediction row per customer; writes at commit."""
+
+    fits = "clv_fits"
+    table = "clv_predictions"
+
+    def __init__(self, tx: StagedTransaction) -> None:
+        self._tx = tx
+
+    def _put(self, table: str, row: _FitRow | _PredictionRow) -> None:
+        current = self._tx.get(table, row.id)
+        if current is None:
+            self._tx.add(table, row)
+        else:
+            self._tx.save(table, attrs.evolve(row, version=current.version))
+
+    def save_fit(self, fit: ClvFit, *, fitted_at: datetime) -> None:
+        self._put(self.fits, _FitRow(id=_FIT_KEY, fit=fit, fitted_at=fitted_at))
+
+    def latest_fit(self) -> ClvFit | None:
+        row: _FitRow | None = self._tx.get(self.fits, _FIT_KEY)
+        return None if row is None else row.fit
+
+    def put_predictions(self, predictions: Sequence[StoredPrediction]) -> None:
+        for stored in predictions:
+            key = uuid.uuid5(_NAMESPACE, stored.prediction.customer_id)
+            self._put(self.table, _PredictionRow(id=key, stored=stored))
+
+    def prediction(self, customer_id: str) -> StoredPrediction | None:
+        row: _PredictionRow | None = self._tx.get(self.table, uuid.uuid5(_NAMESPACE, customer_id))
+        return None if row is None else row.stored
+
+    def predictions(self) -> Sequence[StoredPrediction]:
+        rows: list[_PredictionRow] = list(self._tx.rows(self.table))
+        return sorted((r.stored for r in rows), key=lambda s: s.prediction.customer_id)
+
+    def _purchases(self) -> dict[str, list[Purchase]]:
+        by_customer: dict[str, list[Purchase]] = defaultdict(list)
+        t: Transaction
+        for t in self._tx.rows("transactions"):
+            at = t.occurred_at.astimezone(UTC) if t.occurred_at.tzinfo else t.occurred_at
+            by_customer[str(t.customer)].append((at, t.amount.amount))
+        return by_customer
+
+    def purchase_histories(
+        self, *, as_of: date, customers: Sequence[str] | None = None
+    ) -> Sequence[PurchaseHistory]:
+        by_customer = self._purchases()
+        wanted = sorted(by_customer if customers is None else set(customers) & set(by_customer))
+        histories = (history_of(by_customer[c], customer_id=c, as_of=as_of) for c in wanted)
+        return [h for h in histories if h is not None]
+
+    def window_totals(self, *, start: date, end: date) -> Sequence[tuple[str, int, Decimal]]:
+        totals: dict[str, tuple[int, Decimal]] = {}
+        for customer, purchases in self._purchases().items():
+            values = [
+                value
+                for moment, value in purchases
+                if start <= (moment.date() if isinstance(moment, datetime) else moment) <= end
+            ]
+            if values:
+                totals[customer] = (len(values), sum(values, Decimal(0)))
+        return [(c, n, total) for c, (n, total) in sorted(totals.items())]
