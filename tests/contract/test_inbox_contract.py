@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from crmcore.adapters.memory.database import MemoryDatabase
 from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
 from crmcore.adapters.sql.inbox import SqlInbox
-from crmcore.adapters.sql.pipeline_tables import metadata
+from crmcore.adapters.sql.tables import metadata
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.domain.inbox import InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification

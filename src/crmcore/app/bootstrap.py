@@ -19,6 +19,7 @@ from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
 from crmcore.adapters.sql import migrate
 from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
+from crmcore.adapters.sql.pipeline import SqlPipelineUnitOfWork
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
@@ -90,19 +91,22 @@ def bootstrap(
     clock = clock or SystemClock()
     ids = ids or Uuid7Source()
     publisher = publisher or MemoryPublisher()
+
+    def services(uow: Callable[[], PipelineUnitOfWork]) -> PipelineServices:
+        return PipelineServices(
+            uow=uow,
+            sentiment=sentiment or LexiconSentimentAnalyser(),
+            insight=insight or RuleBasedInsight(),
+            settings=pipeline_settings or PipelineSettings.from_env(),
+            jitter=(jitter or random.Random()).random,
+        )
+
     if settings.db_url.startswith("memory"):
         db = MemoryDatabase()
 
         def memory_uow() -> PipelineUnitOfWork:
             return MemoryPipelineUnitOfWork(db, clock=clock, ids=ids)
 
-        services = PipelineServices(
-            uow=memory_uow,
-            sentiment=sentiment or LexiconSentimentAnalyser(),
-            insight=insight or RuleBasedInsight(),
-            settings=pipeline_settings or PipelineSettings.from_env(),
-            jitter=(jitter or random.Random()).random,
-        )
         uow: Callable[[], UnitOfWork] = memory_uow
         return App(
             uow=uow,
@@ -110,7 +114,7 @@ def bootstrap(
             ids=ids,
             publisher=publisher,
             settings=settings,
-            pipeline=services,
+            pipeline=services(memory_uow),
             clv_model=LazyClvModel(),
         )
     try:
@@ -132,12 +136,16 @@ def bootstrap(
     def sql_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, ids=ids)
 
+    def sql_pipeline_uow() -> PipelineUnitOfWork:
+        return SqlPipelineUnitOfWork(engine, clock=clock, ids=ids)
+
     return App(
         uow=sql_uow,
         clock=clock,
         ids=ids,
         publisher=publisher,
         settings=settings,
+        pipeline=services(sql_pipeline_uow),
         clv_model=LazyClvModel(),
     )
 

@@ -295,9 +295,7 @@ def process_inbox(
             continue  # another worker claimed some of them first; look again
         except StorageError as exc:
             return Failure(StorageFailure(detail=str(exc)))
-        report = WorkReport(claimed=len(claimed))
-        for entry in claimed:
-            report += _process_one(app, services, entry)
+        report = WorkReport(claimed=len(claimed)) + _process_batch(app, services, claimed)
         total += report
         batches += 1
         if once or not claimed or (max_batches is not None and batches >= max_batches):
@@ -306,19 +304,107 @@ def process_inbox(
 
 def _claim(app: App, services: PipelineServices, *, worker: str, limit: int) -> list[InboxEntry]:
     now = app.clock.now()
+    token = app.ids.new()  # one claim token for the batch: it is marked done at once
     with services.uow() as uow:
-        claimed = []
-        for entry in uow.inbox.lock_due(now=now, limit=limit):
-            taken = entry.claim(
-                worker=worker, token=app.ids.new(), now=now, lease=services.settings.retry.lease
-            )
-            uow.inbox.save(taken)
-            claimed.append(taken)
+        claimed = [
+            entry.claim(worker=worker, token=token, now=now, lease=services.settings.retry.lease)
+            for entry in uow.inbox.lock_due(now=now, limit=limit)
+        ]
+        uow.inbox.save_many(claimed)
         uow.commit()
     for entry in claimed:
         log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
     # the stored version is one higher than the one we saved
     return [attrs.evolve(e, version=e.version + 1) for e in claimed]
+
+
+def _process_batch(
+    app: App, services: PipelineServices, claimed: Sequence[InboxEntry]
+) -> WorkReport:
+    """Apply a claimed batch in one unit of work and mark it done in one statement.
+
+    Any failure (a downstream port down, a conflict, a bug) rolls the whole batch back
+    and its events are processed one by one, so one bad event delays only itself.
+    """
+    if not claimed:
+        return WorkReport()
+    if len(claimed) == 1:
+        return _process_one(app, services, claimed[0])
+    now = app.clock.now()
+    token = claimed[0].claim_token
+    applied: list[tuple[str, ContactId]] = []
+    parked: list[tuple[str, ReviewItem]] = []
+    rejected: list[tuple[str, str]] = []
+    skipped = 0
+    try:
+        with services.uow() as uow:
+            current = uow.inbox.get_many([e.event_id for e in claimed])
+            done: list[str] = []
+            for entry in claimed:
+                stored = current.get(entry.event_id)
+                if (
+                    stored is None
+                    or stored.status is not InboxStatus.PROCESSING
+                    or stored.claim_token != token
+                    or entry.claim_token != token
+                ):
+                    skipped += 1
+                    continue
+                parsed = parse_interaction(
+                    stored.payload, region=app.settings.default_region, trusted=stored.validated
+                )
+                if isinstance(parsed, Failure):
+                    reason = _reject(app, uow, stored, parsed.failure(), now=now)
+                    rejected.append((stored.event_id, reason))
+                    continue
+                outcome = apply_interaction(app, services, uow, parsed.unwrap(), now=now)
+                if isinstance(outcome, _NeedsReview):
+                    uow.inbox.save(stored.parked(reason=outcome.item.detail, at=now))
+                    parked.append((stored.event_id, outcome.item))
+                    continue
+                done.append(stored.event_id)
+                applied.append((stored.event_id, outcome.contact_id))
+            if token is not None:
+                uow.inbox.mark_done(done, token=token, at=now)
+            uow.commit()
+    except Exception as exc:
+        log_step(_log, "batch-fallback", None, size=len(claimed), error=type(exc).__name__)
+        report = WorkReport()
+        for entry in claimed:
+            report += _process_one(app, services, entry)
+        return report
+    for event_id, reason in rejected:
+        log_step(_log, "rejected", event_id, reason=reason)
+    for event_id, item in parked:
+        log_step(_log, "review", event_id, reason=item.reason, item=item.id)
+    for event_id, contact_id in applied:
+        log_step(_log, "applied", event_id, contact_id=contact_id)
+    return WorkReport(done=len(applied), review=len(parked), failed=len(rejected), skipped=skipped)
+
+
+def _reject(
+    app: App,
+    uow: PipelineUnitOfWork,
+    entry: InboxEntry,
+    errors: tuple[FieldError, ...],
+    *,
+    now: datetime,
+) -> str:
+    """Keep an inbox entry whose content is invalid as a failed event; returns why."""
+    uow.failed_events.add(
+        FailedEvent(
+            id=app.ids.new(),
+            raw=json.dumps(entry.payload, ensure_ascii=False, default=str),
+            errors=errors,
+            event_id=entry.event_id,
+            source="inbox",
+            received_at=entry.received_at,
+            updated_at=now,
+        )
+    )
+    reason = "; ".join(map(str, errors))
+    uow.inbox.save(entry.rejected(reason=reason, at=now))
+    return reason
 
 
 def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> WorkReport:
@@ -337,20 +423,7 @@ def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> Wor
                 current.payload, region=app.settings.default_region, trusted=current.validated
             )
             if isinstance(parsed, Failure):
-                errors = parsed.failure()
-                uow.failed_events.add(
-                    FailedEvent(
-                        id=app.ids.new(),
-                        raw=json.dumps(current.payload, ensure_ascii=False, default=str),
-                        errors=errors,
-                        event_id=current.event_id,
-                        source="inbox",
-                        received_at=current.received_at,
-                        updated_at=now,
-                    )
-                )
-                reason = "; ".join(map(str, errors))
-                uow.inbox.save(current.rejected(reason=reason, at=now))
+                reason = _reject(app, uow, current, parsed.failure(), now=now)
                 uow.commit()
                 log_step(_log, "rejected", entry.event_id, reason=reason)
                 return WorkReport(failed=1)

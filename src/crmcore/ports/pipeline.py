@@ -33,6 +33,9 @@ class Inbox(Protocol):
         ...
 
     def get(self, event_id: str) -> InboxEntry | None: ...
+    def get_many(self, event_ids: Sequence[str]) -> Mapping[str, InboxEntry]:
+        """The stored entries of ``event_ids`` (those that exist), by event id."""
+        ...
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
         """Due entries in time order, locked for this transaction; others skip them."""
@@ -40,6 +43,17 @@ class Inbox(Protocol):
 
     def save(self, entry: InboxEntry) -> None:
         """Store a changed entry; ``ConcurrentModification`` if it changed since read."""
+        ...
+
+    def save_many(self, entries: Sequence[InboxEntry]) -> None:
+        """:meth:`save` for many entries at once (one statement where the store allows)."""
+        ...
+
+    def mark_done(self, event_ids: Sequence[str], *, token: UUID, at: datetime) -> None:
+        """Mark entries still held by the claim ``token`` done, all at once.
+
+        ``ConcurrentModification`` (and nothing changed) unless every one is still held.
+        """
         ...
 
     def counts(self) -> Mapping[InboxStatus, int]: ...

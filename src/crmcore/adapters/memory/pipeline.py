@@ -26,7 +26,10 @@ from crmcore.domain.interactions import BillingKind
 from crmcore.domain.money import Money
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.domain.transaction import Transaction as PurchaseTransaction
+from crmcore.domain.transaction import TransactionId
 from crmcore.ports.errors import ConcurrentModification
+from crmcore.ports.intelligence import TransactionRepository
 from crmcore.ports.system import Clock, IdSource
 
 
@@ -50,6 +53,10 @@ class MemoryInbox:
         row: InboxEntry | None = self._tx.get(self.table, entry_key(event_id))
         return row
 
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, InboxEntry]:
+        found = (self.get(event_id) for event_id in event_ids)
+        return {e.event_id: e for e in found if e is not None}
+
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
         due = [e for e in self._tx.rows(self.table) if e.is_due(now)]
         due.sort(key=_time_order)
@@ -60,6 +67,24 @@ class MemoryInbox:
         if stored is None or stored.version != entry.version:
             raise ConcurrentModification(self.table, entry.event_id, entry.version)
         self._tx.save(self.table, entry)
+
+    def save_many(self, entries: Sequence[InboxEntry]) -> None:
+        for entry in entries:
+            self.save(entry)
+
+    def mark_done(self, event_ids: Sequence[str], *, token: UUID, at: datetime) -> None:
+        held = []
+        for event_id in event_ids:
+            entry = self.get(event_id)
+            if (
+                entry is None
+                or entry.status is not InboxStatus.PROCESSING
+                or entry.claim_token != token
+            ):
+                raise ConcurrentModification(self.table, event_id, 0)
+            held.append(entry)
+        for entry in held:
+            self._tx.save(self.table, entry.done(at=at))
 
     def counts(self) -> Mapping[InboxStatus, int]:
         return Counter(e.status for e in self._tx.rows(self.table))
@@ -149,12 +174,19 @@ class FactRow:
 
 
 class MemoryFactSink:
-    """Every derived fact in one memory table, keyed by (kind, event, name)."""
+    """Every derived fact in one memory table, keyed by (kind, event, name).
+
+    A purchase is also recorded as a :class:`~crmcore.domain.transaction.Transaction`
+    (external id = the event id, so once) in the unit of work's transactions.
+    """
 
     table = "facts"
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(
+        self, tx: Transaction, *, transactions: TransactionRepository, ids: IdSource
+    ) -> None:
         self._tx = tx
+        self._purchases = PurchaseRecorder(transactions, ids)
 
     def _put(
         self,
@@ -191,6 +223,9 @@ class MemoryFactSink:
             kind="purchase",
             occurred_at=occurred_at,
             value=amount,
+        )
+        self._purchases.record(
+            contact_id=contact_id, event_id=event_id, occurred_at=occurred_at, amount=amount
         )
 
     def record_engagement(
@@ -268,6 +303,32 @@ class MemoryFactSink:
         return facts_from_rows(self.rows(contact_id))
 
 
+class PurchaseRecorder:
+    """Records a purchase event as a transaction through the transactions repository,
+    once: the event id is the transaction's external id."""
+
+    def __init__(self, transactions: TransactionRepository | None, ids: IdSource) -> None:
+        self._transactions = transactions
+        self._ids = ids
+
+    def record(
+        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
+    ) -> None:
+        repo = self._transactions
+        if repo is None or repo.existing_external_ids([event_id]):
+            return
+        repo.add(
+            PurchaseTransaction(
+                id=TransactionId(self._ids.new()),
+                customer=contact_id,
+                occurred_at=occurred_at,
+                amount=amount,
+                external_id=event_id,
+                channel="events",
+            )
+        )
+
+
 def facts_from_rows(rows: Sequence[FactRow]) -> CustomerFacts:
     """Fold time-ordered fact rows into a :class:`CustomerFacts`."""
     purchases: list[tuple[datetime, Money]] = []
@@ -308,4 +369,4 @@ class MemoryPipelineUnitOfWork(MemoryUnitOfWork):
         self.inbox = MemoryInbox(self._tx)
         self.failed_events = MemoryFailedEvents(self._tx)
         self.review_queue = MemoryReviewQueue(self._tx)
-        self.facts = MemoryFactSink(self._tx)
+        self.facts = MemoryFactSink(self._tx, transactions=self.transactions, ids=ids)

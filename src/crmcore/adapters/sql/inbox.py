@@ -1,22 +1,28 @@
-"""The inbox on SQL: ``FOR UPDATE SKIP LOCKED`` claims on PostgreSQL, one worker on SQLite.
+"""The inbox on SQL: ``FOR UPDATE SKIP LOCKED`` claims on PostgreSQL, one writer on SQLite.
 
-:class:`SqlInbox` works on a :class:`~sqlalchemy.engine.Connection` inside the caller's
-transaction, so the unit of work can apply an event and mark it done in one commit.
+:class:`SqlInbox` works inside the caller's transaction (a :class:`SqlSession`, or a bare
+connection), so the unit of work can apply events and mark them done in one commit.
 Other services may insert rows into ``event_inbox`` directly (``validated`` false): the
 worker validates those when it processes them.
+
+The claim is two index range scans over ``(status, order_at, event_id)``, one for due
+pending entries and one for expired leases, merged in time order; ``order_at`` is the
+event's time (or its arrival) stored once, so no expression is sorted.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crmcore.adapters.sql.pipeline_tables import inbox as t
+from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.tables import event_inbox as t
 from crmcore.domain.inbox import InboxEntry, InboxStatus, entry_key
 from crmcore.ports.errors import ConcurrentModification
 
@@ -35,30 +41,20 @@ _FIELDS = (
     "lease_until",
     "processed_at",
 )
+_STATE = tuple(f for f in _FIELDS if f not in ("type", "payload", "validated", "occurred_at"))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _row(entry: InboxEntry, *, sqlite_naive: bool) -> dict[str, Any]:
-    row: dict[str, Any] = {"event_id": entry.event_id, "version": entry.version or 1}
+def _row(entry: InboxEntry) -> dict[str, Any]:
+    row: dict[str, Any] = {"event_id": entry.event_id}
     for name in _FIELDS:
         value = getattr(entry, name)
-        if isinstance(value, InboxStatus):
-            value = value.value
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC)
-            if sqlite_naive:
-                value = value.replace(tzinfo=None)
-        row[name] = value
+        row[name] = value.value if isinstance(value, InboxStatus) else value
+    row["order_at"] = entry.occurred_at or entry.received_at
+    row["version"] = entry.version or 1
     return row
 
 
-def _entry(row: sa.Row[Any]) -> InboxEntry:
-    m = row._mapping
+def _entry(m: sa.RowMapping) -> InboxEntry:
     return InboxEntry(
         id=entry_key(m["event_id"]),
         event_id=m["event_id"],
@@ -67,81 +63,134 @@ def _entry(row: sa.Row[Any]) -> InboxEntry:
         validated=bool(m["validated"]),
         status=InboxStatus(m["status"]),
         attempts=m["attempts"],
-        next_attempt_at=_utc(m["next_attempt_at"]),  # type: ignore[arg-type]
-        occurred_at=_utc(m["occurred_at"]),
-        received_at=_utc(m["received_at"]),  # type: ignore[arg-type]
+        next_attempt_at=m["next_attempt_at"],
+        occurred_at=m["occurred_at"],
+        received_at=m["received_at"],
         last_error=m["last_error"],
         claimed_by=m["claimed_by"],
         claim_token=m["claim_token"],
-        lease_until=_utc(m["lease_until"]),
-        processed_at=_utc(m["processed_at"]),
+        lease_until=m["lease_until"],
+        processed_at=m["processed_at"],
         version=m["version"],
     )
 
 
+def _order(entry: InboxEntry) -> tuple[datetime, str]:
+    return (entry.occurred_at or entry.received_at, entry.event_id)
+
+
 class SqlInbox:
-    """The :class:`~crmcore.ports.pipeline.Inbox` port over one SQL connection."""
+    """The :class:`~crmcore.ports.pipeline.Inbox` port over one SQL transaction."""
 
-    def __init__(self, conn: sa.Connection) -> None:
-        self._conn = conn
-        self._pg = conn.dialect.name == "postgresql"
-        self._naive = conn.dialect.name == "sqlite"
-
-    def _t(self, value: datetime) -> datetime:
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if self._naive else value
+    def __init__(self, session: SqlSession | sa.Connection) -> None:
+        self._s = session if isinstance(session, SqlSession) else SqlSession(session)
+        self._pg = self._s.conn.dialect.name == "postgresql"
 
     def add_many(self, entries: Sequence[InboxEntry]) -> int:
         if not entries:
             return 0
-        insert = (postgresql.insert(t) if self._pg else sqlite.insert(t)).on_conflict_do_nothing(
-            index_elements=["event_id"]
+        insert = (
+            (postgresql.insert(t) if self._pg else sqlite.insert(t))
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(t.c.event_id)
         )
-        rows = [_row(e, sqlite_naive=self._naive) for e in entries]
-        result = self._conn.execute(insert.returning(t.c.event_id), rows)
+        rows = [_row(e) for e in entries]
+        result = self._s.write(lambda: self._s.conn.execute(insert, rows), table=t)
         return len(result.fetchall())
 
     def get(self, event_id: str) -> InboxEntry | None:
-        row = self._conn.execute(sa.select(t).where(t.c.event_id == event_id)).first()
-        return _entry(row) if row is not None else None
+        rows = self._s.read(sa.select(t).where(t.c.event_id == event_id))
+        return _entry(rows[0]) if rows else None
+
+    def get_many(self, event_ids: Sequence[str]) -> dict[str, InboxEntry]:
+        """The stored entries of ``event_ids`` (those that exist), by event id."""
+        if not event_ids:
+            return {}
+        rows = self._s.read(sa.select(t).where(t.c.event_id.in_(list(event_ids))))
+        return {r["event_id"]: _entry(r) for r in rows}
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
-        at = self._t(now)
-        query = (
+        pending = (
             sa.select(t)
-            .where(
-                sa.or_(
-                    sa.and_(t.c.status == InboxStatus.PENDING.value, t.c.next_attempt_at <= at),
-                    sa.and_(t.c.status == InboxStatus.PROCESSING.value, t.c.lease_until <= at),
-                )
-            )
-            .order_by(sa.func.coalesce(t.c.occurred_at, t.c.received_at), t.c.event_id)
+            .where(t.c.status == InboxStatus.PENDING.value, t.c.next_attempt_at <= now)
+            .order_by(t.c.status, t.c.order_at, t.c.event_id)
+            .limit(limit)
+        )
+        expired = (
+            sa.select(t)
+            .where(t.c.status == InboxStatus.PROCESSING.value, t.c.lease_until <= now)
+            .order_by(t.c.status, t.c.order_at, t.c.event_id)
             .limit(limit)
         )
         if self._pg:
-            query = query.with_for_update(skip_locked=True)
-        return [_entry(r) for r in self._conn.execute(query)]
+            pending = pending.with_for_update(skip_locked=True)
+            expired = expired.with_for_update(skip_locked=True)
+        found = [_entry(r) for r in self._s.read(pending)]
+        found += [_entry(r) for r in self._s.read(expired)]
+        found.sort(key=_order)
+        return found[:limit]
 
     def save(self, entry: InboxEntry) -> None:
-        values = _row(entry, sqlite_naive=self._naive)
-        values.pop("event_id")
-        values["version"] = entry.version + 1
-        result = self._conn.execute(
+        self.save_many([entry])
+
+    def save_many(self, entries: Sequence[InboxEntry]) -> None:
+        """Store changed entries (their processing state) in one statement.
+
+        ``ConcurrentModification`` when any of them changed since it was read.
+        """
+        if not entries:
+            return
+        values: dict[str, Any] = {name: sa.bindparam(f"v_{name}") for name in _STATE}
+        stmt = (
             sa.update(t)
-            .where(t.c.event_id == entry.event_id, t.c.version == entry.version)
-            .values(**values)
+            .where(t.c.event_id == sa.bindparam("k_event_id"), t.c.version == sa.bindparam("k_v"))
+            .values(**values, version=sa.bindparam("v_version"))
         )
-        if result.rowcount != 1:
-            raise ConcurrentModification("inbox", entry.event_id, entry.version)
+        params = []
+        for e in entries:
+            row = _row(e)
+            p = {f"v_{name}": row[name] for name in _STATE}
+            p.update(k_event_id=e.event_id, k_v=e.version, v_version=e.version + 1)
+            params.append(p)
+        result = self._s.write(lambda: self._s.conn.execute(stmt, params), table=t)
+        if result.rowcount != len(entries):
+            first = entries[0]
+            raise ConcurrentModification("inbox", first.event_id, first.version)
+
+    def mark_done(self, event_ids: Sequence[str], *, token: UUID, at: datetime) -> None:
+        """Mark entries claimed with ``token`` done, in one statement.
+
+        ``ConcurrentModification`` unless every one of them is still held by that claim.
+        """
+        if not event_ids:
+            return
+        stmt = (
+            sa.update(t)
+            .where(
+                t.c.event_id.in_(list(event_ids)),
+                t.c.claim_token == token,
+                t.c.status == InboxStatus.PROCESSING.value,
+            )
+            .values(
+                status=InboxStatus.DONE.value,
+                processed_at=at,
+                last_error=None,
+                claimed_by=None,
+                claim_token=None,
+                lease_until=None,
+                version=t.c.version + 1,
+            )
+        )
+        result = self._s.write(lambda: self._s.conn.execute(stmt), table=t)
+        if result.rowcount != len(set(event_ids)):
+            raise ConcurrentModification("inbox", event_ids[0], 0)
 
     def counts(self) -> Mapping[InboxStatus, int]:
-        rows = self._conn.execute(sa.select(t.c.status, sa.func.count()).group_by(t.c.status))
-        return Counter({InboxStatus(status): n for status, n in rows})
+        rows = self._s.read(sa.select(t.c.status, sa.func.count().label("n")).group_by(t.c.status))
+        return Counter({InboxStatus(r["status"]): r["n"] for r in rows})
 
     def list(self, *, status: InboxStatus | None = None, limit: int = 100) -> Sequence[InboxEntry]:
-        query = sa.select(t).order_by(
-            sa.func.coalesce(t.c.occurred_at, t.c.received_at), t.c.event_id
-        )
+        query = sa.select(t).order_by(t.c.order_at, t.c.event_id)
         if status is not None:
             query = query.where(t.c.status == status.value)
-        return [_entry(r) for r in self._conn.execute(query.limit(limit))]
+        return [_entry(r) for r in self._s.read(query.limit(limit))]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     Double,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -396,6 +397,84 @@ clv_predictions = Table(
     Column("discount_rate", Double, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
     comment="library: each customer's latest CLV prediction with the stored fit (C9)",
+)
+
+
+# --- the event pipeline (C10) ------------------------------------------------------
+
+event_inbox = Table(
+    "event_inbox",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("validated", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("occurred_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("order_at", UTCDateTime, nullable=False, comment="occurred_at, else received_at"),
+    Column("last_error", Text),
+    Column("claimed_by", String(100)),
+    Column("claim_token", Uuid),
+    Column("lease_until", UTCDateTime),
+    Column("processed_at", UTCDateTime),
+    _version(),
+    Index("ix_event_inbox_claim", "status", "order_at", "event_id"),
+    comment="library: accepted events and their processing state (C10)",
+)
+
+failed_events = Table(
+    "failed_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("raw", Text, nullable=False),
+    Column("errors", JSON, nullable=False),
+    Column("event_id", String(200)),
+    Column("source", String(40), nullable=False),
+    Column("line", Integer),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    _version(),
+    Index("ix_failed_events_status", "status", "received_at"),
+    comment="library: input that could not be accepted, with its reasons (C10)",
+)
+
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("event_id", String(128), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("proposed_action", Text, nullable=False),
+    Column("proposed_label", String(16)),
+    Column("confidence", Float),
+    Column("candidates", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("resolution", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    _version(),
+    Index("ix_review_items_open", "status", "reason", "created_at"),
+    comment="library: events waiting for an operator (C10)",
+)
+
+pipeline_facts = Table(
+    "pipeline_facts",
+    metadata,
+    Column("id", Uuid, primary_key=True, comment="uuid5 of (kind, event id, name)"),
+    Column("contact_id", Uuid, nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("value", JSON),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_pipeline_facts_contact", "contact_id", "occurred_at"),
+    comment="library: facts the pipeline derived per customer, idempotent by event (C10)",
 )
 
 #: Aggregate tables whose rows carry a ``version`` column.

@@ -1,7 +1,7 @@
 """CLV (C9): stored fits and per-customer predictions.
 
 Revision ID: 0006_clv
-Revises: 0004_loyalty
+Revises: 0005_pipeline
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from crmcore.adapters.sql.types import Amount, UTCDateTime
 
 revision = "0006_clv"
-down_revision = "0004_loyalty"
+down_revision = "0005_pipeline"
 branch_labels = None
 depends_on = None
 
