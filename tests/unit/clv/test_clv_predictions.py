@@ -90,6 +90,27 @@ def test_closed_form_matches_numerical_integration(
     assert got == pytest.approx(want, rel=1e-6, abs=1e-12)
 
 
+FREQUENT = CustomerSummary(
+    customer_id="frequent",
+    frequency=90,
+    recency=12.857142857142858,
+    T=12.857142857142858,
+    monetary_value=Decimal("0.01"),
+)
+"""90 repeat days in 13 weeks: SciPy's 2F1(17, 1; 108; z) is inf for z above about 0.9."""
+
+
+@pytest.mark.parametrize("b", [17.0, 19.0])
+@pytest.mark.parametrize("t", [100.0, 126.0, 130.35, 500.0])
+def test_where_scipy_gives_up_the_closed_form_still_matches_the_integral(
+    b: float, t: float
+) -> None:
+    s = FREQUENT
+    got = bgnbd.conditional_expected_purchases(_params(2.0, b), t, *_arrays(s))[0]
+    want = posterior_expectation(_params(2.0, b), t, s.frequency, s.recency, s.T)
+    assert got == pytest.approx(want, rel=1e-9)
+
+
 @given(bg_nbd_params(), summaries())
 def test_p_alive_is_a_probability_and_one_without_repeats(
     params: BgNbdParams, s: CustomerSummary
@@ -112,6 +133,8 @@ def test_expected_purchases_grow_with_the_horizon(
 
 
 @given(bg_nbd_params(), st.lists(summaries(), min_size=1, max_size=5), horizons, horizons)
+@example(_params(2.0, 17.0), [FREQUENT], 1.0, 29.0)  # SciPy's 2F1 overflowed after month 28
+@example(_params(2.0, 19.0), [FREQUENT], 0.0, 30.0)
 def test_clv_grows_with_the_horizon_and_shrinks_with_the_discount(
     params: BgNbdParams, customers: list[CustomerSummary], h1: float, h2: float
 ) -> None:

@@ -16,6 +16,7 @@ Per customer (Eq. 6, in the spreadsheet form of Sec. 7)::
 from __future__ import annotations
 
 import attrs
+import mpmath
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln, hyp2f1
@@ -207,7 +208,19 @@ def _if_alive(params: BgNbdParams, t: float, x: FloatArray, T: FloatArray) -> Fl
         xb = x[bad]
         power = np.exp((r + xb) * log_one_minus_z[bad])
         one_minus[bad] = 1.0 - power * hyp2f1(r + xb, b + xb, c[bad], z[bad])
+    for i in np.flatnonzero(~np.isfinite(one_minus)):  # SciPy gave up on both forms
+        exact = _exact_hyp2f1(a + b - 1.0 - r, a - 1.0, float(c[i]), float(z[i]))
+        one_minus[i] = 1.0 - np.exp((a - 1.0) * log_one_minus_z[i]) * exact
     return np.asarray(np.maximum(c / (a - 1.0) * one_minus, 0.0))
+
+
+def _exact_hyp2f1(a: float, b: float, c: float, z: float) -> float:
+    """2F1 by mpmath, for the rare points where SciPy returns ``inf`` for a finite value
+    (large ``c`` and ``z`` near 0.9, e.g. 2F1(17, 1; 108; 0.901) = 1.1668); NaN at a pole."""
+    try:
+        return float(mpmath.hyp2f1(a, b, c, z))
+    except (ZeroDivisionError, ValueError, mpmath.libmp.NoConvergence):
+        return float("nan")
 
 
 def expected_purchases(params: BgNbdParams, t: float) -> float:
