@@ -1,13 +1,12 @@
 """A deterministic synthetic CRM for ``crm demo`` (issue 5).
 
-``build_demo(app, seed=..., size=...)`` writes accounts (universities, corporations,
-NGOs), contacts, leads from every source, deals across the b2b pipeline (some slipping),
-activities and tasks through the same ports the importer uses. The same seed gives the
-same data; running it twice on one database changes nothing (the data is keyed by e-mail,
-account name and deal external id, and a finished demo is recognised).
-
-Transactions (for RFM / CLV) and health inputs are generated as plain records in
-:class:`DemoData` so that the capabilities which own those ports can store them.
+``build_demo(app, seed=..., size=...)`` writes, in one unit of work, accounts
+(universities, corporations, NGOs), contacts with health inputs, leads from every source,
+deals across the b2b pipeline (some slipping), activities and tasks, purchases as
+transactions (RFM, CLV), loyalty facts with the cards they place on the board, and one
+health score per contact (``app/demo_intel.py``). The same seed gives the same data;
+running it again on the database changes nothing: a marker account records the seed and
+size, and a database holding another seed or size is refused rather than mixed.
 """
 
 from __future__ import annotations
@@ -22,13 +21,26 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.deals import deal_created, new_deal
-from crmcore.app.errors import AppError
+from crmcore.app.demo_intel import (
+    account_moods,
+    assess_contacts,
+    demo_rng,
+    health_facts,
+    place_on_board,
+    purchase_rows,
+    store_purchases,
+)
+from crmcore.app.errors import AppError, Conflict
+from crmcore.app.loyalty import board_config
 from crmcore.domain.account import Account, AccountType, size_range_for
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.contact import Channel, Contact, ContactRole, LifecycleStage
 from crmcore.domain.email import Email
+from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.health import HealthConfig
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, LeadId
 from crmcore.domain.lead import Engagement, Firmographics, Lead, LeadSource, LeadStatus
+from crmcore.domain.loyalty import BoardConfig
 from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
 from crmcore.domain.phone import Phone
@@ -124,90 +136,110 @@ SOURCE_DETAILS: dict[LeadSource, tuple[str, ...]] = {
 }
 
 
-@attrs.frozen(kw_only=True)
-class DemoTransaction:
-    """A purchase for RFM / CLV (stored by the capability that owns transactions)."""
-
-    contact_email: str
-    occurred_at: datetime
-    amount: Decimal
-    currency: str
-
-
-@attrs.frozen(kw_only=True)
-class HealthInput:
-    """Usage and sentiment facts per contact (for the health capability)."""
-
-    contact_email: str
-    logins_last_30d: int
-    features_used: int
-    open_tickets: int
-    nps: int | None
+#: The account that records which demo a database holds (its attributes: seed, size).
+DEMO_MARKER = "Demo CRM (crm demo)"
 
 
 @attrs.frozen(kw_only=True)
 class DemoData:
-    """What the demo built, plus the records other capabilities store."""
+    """Which demo the database holds, its "today", and whether this run built it."""
 
     seed: int
     size: str
     built: bool
-    transactions: tuple[DemoTransaction, ...]
-    health: tuple[HealthInput, ...]
+    as_of: date
 
 
-def _marker(seed: int) -> str:
-    return f"Demo seed {seed}"
+def _held(marker: Account, seed: int, size: str) -> Result[bool, AppError]:
+    held = (marker.attributes.get("seed"), marker.attributes.get("size"))
+    if held == (seed, size):
+        return Success(False)
+    return Failure(
+        Conflict(
+            detail=(
+                f"this database holds the demo of seed {held[0]}, size {held[1]}; run "
+                f"`crm demo --seed {held[0]} --size {held[1]}` for its tour, or use a fresh --db"
+            )
+        )
+    )
 
 
 def build_demo(app: App, *, seed: int = 7, size: str = "small") -> Result[DemoData, AppError]:
     """Build (once) the synthetic CRM of ``seed`` and ``size`` in ``app``'s database."""
-    counts = SIZES[size]
-    rng = random.Random(seed)
+    if size not in SIZES:
+        reason = f"must be one of {', '.join(SIZES)}"
+        return Failure(InvalidInput(errors=(FieldError(field="size", value=size, reason=reason),)))
     now = app.clock.now()
-    today = now.date()
+    board = board_config(app)
+    if isinstance(board, Failure):
+        return Failure(board.failure())
+    config = board.unwrap()
 
     def work(uow: UnitOfWork) -> Result[bool, AppError]:
-        if uow.accounts.find_by_name(_marker(seed)) is not None:
-            return Success(False)
-        accounts = _accounts(app, rng, counts["accounts"], now)
-        for account in accounts:
-            uow.accounts.add(account)
-        contacts = _contacts(app, rng, counts["contacts"], accounts, now)
-        uow.contacts.upsert_many(contacts)
-        uow.leads.upsert_many(_leads(app, rng, counts["leads"], now))
-        _deals(app, uow, rng, counts["deals"], accounts, contacts, now, today)
-        _activities(app, uow, rng, contacts, now)
-        uow.accounts.add(
-            Account(
-                id=AccountId(app.ids.new()),
-                name=_marker(seed),
-                type=AccountType.NGO,
-                attributes={"demo": True, "seed": seed, "size": size},
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        return Success(True)
+        marker = uow.accounts.find_by_name(DEMO_MARKER)
+        if marker is not None:
+            return _held(marker, seed, size)
+        return _build(app, uow, seed=seed, size=size, now=now, config=config)
 
     built = transact(app, work)
     if isinstance(built, Failure):
         return Failure(built.failure())
-    emails = [
-        f"{FIRST[i % len(FIRST)].lower()}.{i}@demo-contacts.example.org"
-        for i in range(counts["contacts"])
-    ]
-    return Success(
-        DemoData(
-            seed=seed,
-            size=size,
-            built=built.unwrap(),
-            transactions=_transactions(
-                random.Random(seed + 1), emails, counts["transactions"], now
-            ),
-            health=_health(random.Random(seed + 2), emails),
+    return Success(DemoData(seed=seed, size=size, built=built.unwrap(), as_of=now.date()))
+
+
+def _build(
+    app: App, uow: UnitOfWork, *, seed: int, size: str, now: datetime, config: BoardConfig
+) -> Result[bool, AppError]:
+    counts = SIZES[size]
+    rng = random.Random(seed)
+    accounts = _accounts(app, rng, counts["accounts"], now)
+    for account in accounts:
+        uow.accounts.add(account)
+    people = _contacts(app, rng, counts["contacts"], accounts, now)
+    staffed = {c.account_id for c in people}
+    moods = account_moods(demo_rng(seed, "moods"), [a for a in accounts if a.id in staffed])
+    contacts = _with_health(people, moods, demo_rng(seed, "health"), now)
+    uow.contacts.upsert_many(contacts)
+    uow.leads.upsert_many(_leads(app, rng, counts["leads"], now))
+    _deals(app, uow, rng, counts["deals"], accounts, contacts, now, now.date())
+    _activities(app, uow, rng, contacts, now)
+    rows = purchase_rows(demo_rng(seed, "purchases"), seed, contacts, counts["transactions"], now)
+    stored = store_purchases(app, uow, rows, config)
+    if isinstance(stored, Failure):
+        return Failure(stored.failure())
+    placed = place_on_board(app, uow, demo_rng(seed, "loyalty"), contacts, config)
+    if isinstance(placed, Failure):
+        return Failure(placed.failure())
+    assessed = assess_contacts(app, uow, contacts, HealthConfig())
+    if isinstance(assessed, Failure):
+        return Failure(assessed.failure())
+    uow.accounts.add(
+        Account(
+            id=AccountId(app.ids.new()),
+            name=DEMO_MARKER,
+            type=AccountType.NGO,
+            attributes={"demo": True, "seed": seed, "size": size},
+            created_at=now,
+            updated_at=now,
         )
     )
+    return Success(True)
+
+
+def _with_health(
+    contacts: list[Contact],
+    moods: dict[AccountId, float],
+    rng: random.Random,
+    now: datetime,
+) -> list[Contact]:
+    """Contacts with health inputs near their account's mood (their own when alone)."""
+    out = []
+    for contact in contacts:
+        base = moods.get(contact.account_id) if contact.account_id else None
+        mood = rng.random() if base is None else min(1.0, max(0.0, rng.gauss(base, 0.1)))
+        health = health_facts(rng, mood, now)
+        out.append(attrs.evolve(contact, attributes={**contact.attributes, "health": health}))
+    return out
 
 
 def _accounts(app: App, rng: random.Random, n: int, now: datetime) -> list[Account]:
@@ -362,36 +394,6 @@ def _activities(
                 created_at=now - timedelta(days=rng.randrange(30)),
             )
         )
-
-
-def _transactions(
-    rng: random.Random, emails: list[str], n: int, now: datetime
-) -> tuple[DemoTransaction, ...]:
-    buyers = emails[: max(1, int(len(emails) * 0.7))]
-    weights = [1 / (1 + i % 17) for i in range(len(buyers))]
-    out = [
-        DemoTransaction(
-            contact_email=rng.choices(buyers, weights=weights)[0],
-            occurred_at=now - timedelta(days=rng.randrange(365), minutes=rng.randrange(1440)),
-            amount=Decimal(rng.randrange(5, 300)) + Decimal("0.99"),
-            currency="USD",
-        )
-        for _ in range(n)
-    ]
-    return tuple(sorted(out, key=lambda t: (t.occurred_at, t.contact_email)))
-
-
-def _health(rng: random.Random, emails: list[str]) -> tuple[HealthInput, ...]:
-    return tuple(
-        HealthInput(
-            contact_email=e,
-            logins_last_30d=rng.randrange(31),
-            features_used=rng.randrange(12),
-            open_tickets=rng.choice([0, 0, 0, 1, 2, 5]),
-            nps=rng.choice([None, *range(11)]),
-        )
-        for e in emails
-    )
 
 
 def lead_sources(app: App) -> Result[list[dict[str, Any]], AppError]:

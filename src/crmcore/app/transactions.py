@@ -172,7 +172,7 @@ def import_transactions(
     config = board.unwrap()
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        result = transact(app, lambda uow, b=batch: _import_batch(app, uow, b, config))  # type: ignore[misc]
+        result = transact(app, lambda uow, b=batch: store_transactions(app, uow, b, config))  # type: ignore[misc]
         if isinstance(result, Failure):
             return result
         done: ImportSummary = result.unwrap()
@@ -184,9 +184,11 @@ def import_transactions(
     return Success(total)
 
 
-def _import_batch(
+def store_transactions(
     app: App, uow: UnitOfWork, batch: Sequence[TransactionRow], config: BoardConfig
 ) -> Result[ImportSummary, AppError]:
+    """Inside an open unit of work: store the rows not stored yet (by ``external_id``),
+    creating unknown customers, and move their loyalty facts, cards and CLV along."""
     now = app.clock.now()
     known = uow.transactions.existing_external_ids(r.external_id for r in batch)
     contacts: dict[str, ContactId] = {}
