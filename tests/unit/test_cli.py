@@ -322,20 +322,3 @@ def test_environment_variable_selects_the_database(monkeypatch: pytest.MonkeyPat
 )
 def test_every_failure_has_a_documented_exit_code(error: object, code: int) -> None:
     assert exit_code_for(error) == code
-
-
-def test_demo_is_deterministic_and_idempotent(app: App) -> None:
-    first = CliRunner().invoke(cli, ["demo", "--seed", "3"])
-    second = CliRunner().invoke(cli, ["demo", "--seed", "3"])
-    assert first.exit_code == 0, first.output
-    assert first.stdout == second.stdout
-    assert "Pipeline by stage" in first.stdout
-    assert "Lead sources" in first.stdout
-    other = CliRunner().invoke(cli, ["demo", "--seed", "4"])
-    assert other.stdout != first.stdout
-    state = CliState(app=app)
-    once = CliRunner().invoke(cli, ["--format", "json", "demo"], obj=state)
-    again = CliRunner().invoke(cli, ["--format", "json", "demo"], obj=state)
-    assert once.exit_code == 0, once.output
-    assert once.stdout == again.stdout
-    assert "already in this database" in again.stderr
