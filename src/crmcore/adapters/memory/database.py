@@ -29,6 +29,9 @@ class Versioned(Protocol):
 
 
 UniqueKey = tuple[str, Callable[[Any], object]]
+#: ``(table, field) → value → ids of rows that held it``: a superset (a row that changed
+#: or went keeps its old entries), so every hit is checked against the row itself.
+UniqueIndex = dict[tuple[str, str], dict[object, set[UUID]]]
 
 #: Unique keys per table (field name, key function); ``None`` keys are not unique.
 UNIQUE: dict[str, tuple[UniqueKey, ...]] = {
@@ -63,6 +66,7 @@ class MemoryDatabase:
         self.processed: set[tuple[str, UUID]] = set()
         self.audit: list[Any] = []
         self.lock = threading.RLock()
+        self.unique: UniqueIndex = {}  # every committed value of every unique key
 
     def table(self, name: str) -> dict[UUID, Any]:
         """The committed rows of ``name``."""
@@ -81,6 +85,7 @@ class Transaction:
         self.claims: set[tuple[str, UUID]] = set()
         self.deletes: dict[str, set[UUID]] = {}
         self.audit: list[Any] = []
+        self.staged_unique: UniqueIndex = {}
 
     def get(self, table: str, key: UUID) -> Any | None:
         """The row as this transaction sees it."""
@@ -106,7 +111,8 @@ class Transaction:
         """Stage a new row; its id must be unused."""
         if self.get(table, row.id) is not None:
             raise DuplicateKey(table, "id", row.id)
-        self._check_unique(table, row, self.rows(table))
+        self._check_unique(table, row, self.get, staged=True)
+        _index(self.staged_unique, table, row)
         self.writes.setdefault(table, {})[row.id] = (0, row)
 
     def delete(self, table: str, key: UUID) -> None:
@@ -119,7 +125,8 @@ class Transaction:
         current = self.get(table, row.id)
         if current is None:
             raise ConcurrentModification(table, row.id, row.version)
-        self._check_unique(table, row, self.rows(table))
+        self._check_unique(table, row, self.get, staged=True)
+        _index(self.staged_unique, table, row)
         staged = self.writes.setdefault(table, {})
         expected = staged[row.id][0] if row.id in staged else row.version
         if expected == 0 and row.id not in staged:
@@ -127,17 +134,22 @@ class Transaction:
             raise ConcurrentModification(table, row.id, row.version)
         staged[row.id] = (expected, row)
 
-    @staticmethod
-    def _check_unique(table: str, row: Versioned, others: Iterator[Any]) -> None:
-        keys = UNIQUE.get(table, ())
-        if not keys:
-            return
-        wanted = [(field, fn(row)) for field, fn in keys]
-        for other in others:
-            if other.id == row.id:
+    def _check_unique(
+        self, table: str, row: Versioned, look: Callable[[str, UUID], Any], *, staged: bool
+    ) -> None:
+        """Raise ``DuplicateKey`` when another row, as ``look`` sees it, holds one of
+        ``row``'s unique values (candidates from the indexes, then checked one by one)."""
+        for field, fn in UNIQUE.get(table, ()):
+            value = fn(row)
+            if value is None:
                 continue
-            for (field, value), (_, fn) in zip(wanted, keys, strict=True):
-                if value is not None and fn(other) == value:
+            with self.db.lock:
+                holders = set(self.db.unique.get((table, field), {}).get(value, ()))
+            if staged:
+                holders |= self.staged_unique.get((table, field), {}).get(value, set())
+            for other_id in holders - {row.id}:
+                other = look(table, other_id)
+                if other is not None and fn(other) == value:
                     raise DuplicateKey(table, field, value)
 
     def commit(self) -> None:
@@ -151,11 +163,12 @@ class Transaction:
                         raise DuplicateKey(table, "id", key)
                     if expected and (stored is None or stored.version != expected):
                         raise ConcurrentModification(table, key, expected)
-                    self._check_unique(table, row, iter(committed.values()))
+                    self._check_unique(table, row, self._committed, staged=False)
             for table, rows in self.writes.items():
                 committed = self.db.table(table)
                 for key, (expected, row) in rows.items():
                     committed[key] = attrs.evolve(row, version=expected + 1)
+                    _index(self.db.unique, table, row)
             self.db.outbox.extend(OutboxRow(envelope=e) for e in self.outbox)
             for row in self.db.outbox:
                 if row.envelope.id in self.sent:
@@ -170,8 +183,12 @@ class Transaction:
                     self.db.table(table).pop(key, None)
         self.rollback()
 
+    def _committed(self, table: str, key: UUID) -> Any | None:
+        return self.db.table(table).get(key)
+
     def rollback(self) -> None:
         """Forget everything staged."""
+        self.staged_unique.clear()
         self.writes.clear()
         self.outbox.clear()
         self.sent.clear()
@@ -179,3 +196,11 @@ class Transaction:
         self.claims.clear()
         self.deletes.clear()
         self.audit.clear()
+
+
+def _index(index: UniqueIndex, table: str, row: Versioned) -> None:
+    """Record ``row``'s unique values in ``index``."""
+    for field, fn in UNIQUE.get(table, ()):
+        value = fn(row)
+        if value is not None:
+            index.setdefault((table, field), {}).setdefault(value, set()).add(row.id)
