@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +169,12 @@ def test_an_unknown_size_is_a_usage_error() -> None:
     result = invoke("demo", "--size", "huge")
     assert result.exit_code == 2
     assert "small" in result.stderr
+
+
+def test_the_readme_shows_the_real_tour() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n\$ crm demo\n(.*?)```", readme, re.S)
+    assert shown is not None, "README.md has no `$ crm demo` block"
+    result = invoke("demo")
+    assert result.exit_code == 0, result.output
+    assert shown.group(1) == result.stdout
