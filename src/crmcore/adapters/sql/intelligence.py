@@ -1,10 +1,12 @@
 """SQL adapters of the intelligence ports (C6, C7): transactions, segments, audience, health.
 
-The queries over many customers run in the database: RFM is the one grouped query of
-:mod:`crmcore.adapters.sql.rfm_sql`; segment members are the filter compiled by
+The queries over many customers run in the database: RFM reads the per-customer summary
+``customer_rfm`` that triggers keep (ADR 0011), or runs the grouped query of
+:mod:`crmcore.adapters.sql.rfm_sql` for an ``as_of`` before the newest transaction;
+segment members are the filter compiled by
 :func:`crmcore.adapters.sql.filters_sql.compile_filter` over one SELECT that joins
-contacts, accounts, per-contact transaction aggregates and each contact's latest health
-score (the aggregates are joined only when the filter reads them).
+contacts, accounts, the per-contact summary and each contact's latest health score (the
+summary is joined only when the filter reads behaviour fields).
 
 SQLite stores amounts as decimal text and sums them as binary floats: monetary sums read
 from SQLite are rounded to 15 significant digits (exact for any realistic total of
@@ -146,12 +148,14 @@ class SqlTransactionRepository:
 
     def rfm_counts(self, *, as_of: date) -> RfmCounts:
         with self._s.translating():
-            counts = rfm_segment_counts(self._s.conn, t.transactions, as_of=as_of)
+            counts = rfm_segment_counts(
+                self._s.conn, t.transactions, as_of=as_of, summary=t.customer_rfm
+            )
         return RfmCounts.from_segments(counts)
 
     def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
         with self._s.translating():
-            rows = rfm_customers(self._s.conn, t.transactions, as_of=as_of)
+            rows = rfm_customers(self._s.conn, t.transactions, as_of=as_of, summary=t.customer_rfm)
         out = [
             attrs.evolve(
                 row,
@@ -320,21 +324,18 @@ class SqlAudience:
         self._s = session
 
     def _behaviour(self) -> Any:
-        tx = t.transactions.c
-        total: ColumnElement[Any] = func.sum(tx.amount)
+        """Per-contact aggregates of all transactions: the trigger-kept ``customer_rfm``."""
+        r = t.customer_rfm.c
+        total: ColumnElement[Any] = r.monetary
         if self._s.sqlite:
             total = func.round(total, 9)
-        return (
-            select(
-                tx.contact_id.label("contact_id"),
-                func.count().label("transactions"),
-                type_coerce(total, Numeric()).label("monetary"),
-                func.min(tx.occurred_at).label("first_at"),
-                func.max(tx.occurred_at).label("last_at"),
-            )
-            .group_by(tx.contact_id)
-            .subquery("behaviour")
-        )
+        return select(
+            r.contact_id.label("contact_id"),
+            r.frequency.label("transactions"),
+            type_coerce(total, Numeric()).label("monetary"),
+            r.first_at.label("first_at"),
+            r.last_at.label("last_at"),
+        ).subquery("behaviour")
 
     def columns(self, used: Iterable[str]) -> tuple[dict[str, ColumnElement[Any]], Any]:
         """The column of every catalogue field, and the FROM clause that provides them."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Numeric, String, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Double, Numeric, String, TypeDecorator
 from sqlalchemy.types import TypeEngine
 
 
@@ -55,6 +55,34 @@ class Amount(TypeDecorator[Decimal]):
         if value is None:
             return None
         return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+class AmountSum(TypeDecorator[Decimal]):
+    """A running sum of :class:`Amount` values kept by the database (``customer_rfm``).
+
+    ``NUMERIC`` on PostgreSQL (exact); on SQLite a binary float (``REAL``), which is what
+    SQLite's ``SUM`` over decimal text gives: a text column would store each partial sum
+    rounded to 15 digits. Read back as ``Decimal(str(float))``, the same value a ``SUM`` of
+    :class:`Amount` reads as.
+    """
+
+    impl = Numeric(asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Double())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return float(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
