@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, select, update
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.engine import make_engine
+from crmcore.adapters.sql.rfm_sql import rfm_rows, summary_covers
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.context import App, Settings
@@ -50,16 +51,11 @@ def sql_backend(
         engine.dispose()
 
 
-def _number(value: Decimal) -> Decimal:
-    """SQLite sums in binary floats: compare at 15 significant digits, as the reads do."""
-    return Decimal(format(float(value), ".15g"))
-
-
 def summary(conn: Connection) -> Summary:
     """The summary as stored."""
     r = t.customer_rfm.c
     rows = conn.execute(select(r.contact_id, r.frequency, r.first_at, r.last_at, r.monetary))
-    return {row[0]: (row[1], row[2], row[3], _number(row[4])) for row in rows}
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
 def recomputed(conn: Connection) -> Summary:
@@ -69,7 +65,7 @@ def recomputed(conn: Connection) -> Summary:
     for customer, at, amount in conn.execute(select(x.contact_id, x.occurred_at, x.amount)):
         n, first, last, total = out.get(customer, (0, at, at, Decimal(0)))
         out[customer] = (n + 1, min(first, at), max(last, at), total + amount)
-    return {c: (n, f, la, _number(m)) for c, (n, f, la, m) in out.items()}
+    return out
 
 
 def purchase(b: Backend, customer: ContactId, at: datetime, amount: Decimal) -> Transaction:
@@ -228,3 +224,26 @@ def test_the_summary_keeps_instants_in_utc(sql_backend: Backend) -> None:
         [(_, first, last, _)] = list(summary(uow.session.conn).values())
         assert first == last == late
         assert last.tzinfo is not None
+
+
+def test_a_long_history_sums_exactly_on_both_paths(sql_backend: Backend) -> None:
+    """600 purchases: a running float sum would drift from the grouped one by now."""
+    b = sql_backend
+    ann = contact(b, user_id="ann")
+    amounts = [Decimal(f"{(i * 7919) % 50000 / 100:.2f}") for i in range(600)]
+    bought = [
+        purchase(b, ann.id, T0 - timedelta(hours=i), amount) for i, amount in enumerate(amounts)
+    ]
+    with b.uow() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        uow.contacts.add(ann)
+        for start in range(0, len(bought), 50):  # many statements: the running sum
+            uow.transactions.add_many(bought[start : start + 50])
+        conn = uow.session.conn
+        assert summary(conn)[ann.id][3] == sum(amounts, Decimal(0))
+        day = T0.date()
+        assert summary_covers(conn, t.customer_rfm, as_of=day)
+        (from_summary,) = rfm_rows(conn, t.transactions, as_of=day, summary=t.customer_rfm)
+        (grouped,) = rfm_rows(conn, t.transactions, as_of=day)
+        assert from_summary == grouped
+        assert grouped.monetary == sum(amounts, Decimal(0))

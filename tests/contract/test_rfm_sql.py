@@ -30,6 +30,7 @@ from crmcore.adapters.sql.rfm_sql import (
     rfm_segment_counts,
     summary_covers,
 )
+from crmcore.adapters.sql.types import AmountSum
 from crmcore.domain.rfm import RfmSegment, compute_rfm, segment_counts
 from tests.contract.sql_engines import sql_engine
 from tests.strategies import RFM_AS_OF, transaction_histories
@@ -64,7 +65,7 @@ summaries = {
         Column("frequency", Integer, nullable=False),
         Column("first_at", table.c.occurred_at.type, nullable=False),
         Column("last_at", table.c.occurred_at.type, nullable=False),
-        Column("monetary", Numeric(18, 2), nullable=False),
+        Column("monetary", AmountSum, nullable=False),
     )
     for table, customer in ((aware, "contact_id"), (naive, "customer"))
 }

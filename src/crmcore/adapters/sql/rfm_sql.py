@@ -12,6 +12,8 @@ Two sources give the same rows (customer, frequency, last_at, monetary, segment)
 
 Recency thresholds are computed in Python as instants and sent as bound parameters
 (see :func:`crmcore.domain.rfm.recent_since`), so the SQL needs no date arithmetic.
+Amounts are summed by :class:`~crmcore.adapters.sql.types.AmountTotal`: exactly, on
+SQLite in whole ten-thousandths, so both sources give the same monetary value.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy import Connection, Table, and_, case, delete, func, insert, lite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import DateTime
 
+from crmcore.adapters.sql.types import AmountTotal
 from crmcore.domain.rfm import (
     DRIFT_DAYS,
     RECENT_DAYS,
@@ -86,7 +89,7 @@ def rfm_select(table: Table, *, as_of: date) -> Any:
             customer.label("customer"),
             frequency.label("frequency"),
             last_at.label("last_at"),
-            func.sum(table.c.amount).label("monetary"),
+            AmountTotal(table.c.amount).label("monetary"),
             _segment(frequency, last_at, as_of=as_of).label("segment"),
         )
         .where(occurred < _instant(occurred, cutoff(as_of)))
@@ -138,7 +141,7 @@ def summary_aggregates(table: Table) -> Any:
     occurred = table.c.occurred_at
     customer = _customer_column(table)
     return select(
-        customer, func.count(), func.min(occurred), func.max(occurred), func.sum(table.c.amount)
+        customer, func.count(), func.min(occurred), func.max(occurred), AmountTotal(table.c.amount)
     ).group_by(customer)
 
 

@@ -30,17 +30,28 @@ down_revision = "0006_clv"
 branch_labels = None
 depends_on = None
 
-#: Every customer's aggregates, from ``transactions`` (the backfill; SQLite's recompute).
-AGGREGATES = (
-    "SELECT contact_id, count(*), min(occurred_at), max(occurred_at), sum(amount) FROM transactions"
-)
+#: The sum of amounts: exact NUMERIC on PostgreSQL, whole ten-thousandths on SQLite
+#: (``types.AmountSum``: integer arithmetic, so the running sum equals the recomputed one).
+POSTGRES_SUM = "sum(amount)"
+SQLITE_UNITS = "CAST(round({amount} * 10000) AS INTEGER)"
+SQLITE_SUM = f"sum({SQLITE_UNITS.format(amount='amount')})"
+
+
+def aggregates(total: str) -> str:
+    """Every customer's aggregates, from ``transactions`` (backfill and recompute)."""
+    return (
+        f"SELECT contact_id, count(*), min(occurred_at), max(occurred_at), {total}"
+        " FROM transactions"
+    )
+
+
 COLUMNS = "customer_rfm (contact_id, frequency, first_at, last_at, monetary)"
 
 SQLITE_RECOMPUTE = f"""
     DELETE FROM customer_rfm WHERE contact_id = {{row}}.contact_id
       AND NOT EXISTS (SELECT 1 FROM transactions WHERE contact_id = {{row}}.contact_id);
     INSERT INTO {COLUMNS}
-      {AGGREGATES} WHERE contact_id = {{row}}.contact_id GROUP BY contact_id
+      {aggregates(SQLITE_SUM)} WHERE contact_id = {{row}}.contact_id GROUP BY contact_id
       ON CONFLICT (contact_id) DO UPDATE SET frequency = excluded.frequency,
         first_at = excluded.first_at, last_at = excluded.last_at,
         monetary = excluded.monetary;"""
@@ -49,7 +60,8 @@ SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER customer_rfm_after_insert AFTER INSERT ON transactions
     BEGIN
       INSERT INTO {COLUMNS}
-        VALUES (NEW.contact_id, 1, NEW.occurred_at, NEW.occurred_at, NEW.amount)
+        VALUES (NEW.contact_id, 1, NEW.occurred_at, NEW.occurred_at,
+          {SQLITE_UNITS.format(amount="NEW.amount")})
         ON CONFLICT (contact_id) DO UPDATE SET frequency = frequency + 1,
           first_at = min(first_at, excluded.first_at),
           last_at = max(last_at, excluded.last_at),
@@ -75,7 +87,8 @@ POSTGRES_TRIGGERS = [
       DELETE FROM customer_rfm r WHERE r.contact_id = ANY(ids)
         AND NOT EXISTS (SELECT 1 FROM transactions x WHERE x.contact_id = r.contact_id);
       INSERT INTO {COLUMNS}
-        {AGGREGATES} WHERE contact_id = ANY(ids) GROUP BY contact_id ORDER BY contact_id
+        {aggregates(POSTGRES_SUM)} WHERE contact_id = ANY(ids)
+        GROUP BY contact_id ORDER BY contact_id
         ON CONFLICT (contact_id) DO UPDATE SET frequency = excluded.frequency,
           first_at = excluded.first_at, last_at = excluded.last_at,
           monetary = excluded.monetary;
@@ -156,7 +169,8 @@ def upgrade() -> None:
     )
     if not _sqlite():  # no write may slip between the backfill and the triggers
         op.execute("LOCK TABLE transactions IN SHARE ROW EXCLUSIVE MODE")
-    op.execute(f"INSERT INTO {COLUMNS} {AGGREGATES} GROUP BY contact_id")
+    total = SQLITE_SUM if _sqlite() else POSTGRES_SUM
+    op.execute(f"INSERT INTO {COLUMNS} {aggregates(total)} GROUP BY contact_id")
     for statement in SQLITE_TRIGGERS if _sqlite() else POSTGRES_TRIGGERS:
         op.execute(statement)
 
