@@ -37,7 +37,6 @@ import numpy as np
 from sqlalchemy import (
     Column,
     DateTime,
-    Double,
     Index,
     Integer,
     MetaData,
@@ -51,6 +50,7 @@ from sqlalchemy import (
 
 from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.rfm_sql import rebuild_summary, rfm_segment_counts
+from crmcore.adapters.sql.types import AmountSum
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.rfm import DRIFT_DAYS, RECENT_DAYS, cutoff, recent_since
 
@@ -67,7 +67,7 @@ transactions = Table(
     Column("amount", Numeric(18, 2), nullable=False),
     Index("transactions_rfm", "contact_id", "occurred_at", "amount"),
 )
-#: As ``tables.customer_rfm`` (a WITHOUT ROWID table; the sum is a REAL on SQLite).
+#: As ``tables.customer_rfm`` (a WITHOUT ROWID table; the sum in ten-thousandths).
 summary = Table(
     "customer_rfm",
     metadata,
@@ -75,7 +75,7 @@ summary = Table(
     Column("frequency", Integer, nullable=False),
     Column("first_at", DateTime(), nullable=False),
     Column("last_at", DateTime(), nullable=False),
-    Column("monetary", Double(), nullable=False),
+    Column("monetary", AmountSum(), nullable=False),
     sqlite_with_rowid=False,
 )
 contacts = Table(

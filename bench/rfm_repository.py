@@ -9,9 +9,12 @@ creates its triggers, as on a real upgrade.
 Times, median of 3, wall clock: ``rfm_counts`` at the day of the newest transaction
 (what ``crm segments rfm`` runs: one pass over the summary, 8 rows back), the same at an
 earlier day (a pass over the summary finds later transactions, then the grouped query
-runs), the bare grouped query (``rfm_segment_counts`` without the summary), and, once,
-``rfm`` (one ``CustomerRfm`` per customer built in Python, for member lists and
-quintiles).
+runs), the bare grouped query (``rfm_segment_counts`` without the summary), a segment
+rebuild on behaviour fields (``audience.members``: contacts joined to the summary), and,
+once, ``rfm`` (one ``CustomerRfm`` per customer built in Python, for member lists and
+quintiles). Also the rate of plain sqlite3 inserts into the indexed table before the
+upgrade (no trigger) and after it (each row upserts its customer's summary), and a check
+that the summary equals a recomputation.
 
 Run: ``PYTHONPATH=src python bench/rfm_repository.py [--customers N] [--transactions M]``.
 """
@@ -22,6 +25,7 @@ import argparse
 import sqlite3
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +38,17 @@ from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.sql.rfm_sql import rfm_segment_counts
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.domain.filters import parse_filter
 from crmcore.domain.rfm import day_start
 
 STAMP = "2026-03-31 00:00:00.000000"
+#: A segment on behaviour fields: repeat buyers active in the last 30 days.
+BEHAVIOUR = {
+    "and": [
+        {"field": "behaviour.transactions", "op": "ge", "value": 3},
+        {"field": "behaviour.last_transaction_at", "op": "between", "value": "last 30 days"},
+    ]
+}
 
 
 def insert_transactions(
@@ -109,24 +121,20 @@ def timed_insert(path: Path, data: dict[str, np.ndarray[Any, Any]], start: int, 
 
 
 def compare_sources(path: Path) -> str:
-    """Per customer, the summary against a recomputation (count, last, sum) with sqlite3."""
+    """Per customer, the summary against a recomputation with sqlite3; and how often the
+    plain float ``sum(amount)`` (the earlier way) misses the exact total at 15 digits."""
     con = sqlite3.connect(path)
-    differ = con.execute(
-        "SELECT r.frequency = g.n AND r.last_at = g.last, r.monetary, g.total"
-        " FROM customer_rfm r JOIN (SELECT contact_id, count(*) AS n,"
-        " max(occurred_at) AS last, sum(amount) AS total FROM transactions"
-        " GROUP BY contact_id) g USING (contact_id)"
-        " WHERE NOT (r.frequency = g.n AND r.last_at = g.last AND r.monetary = g.total)"
-    ).fetchall()
-    customers = con.execute("SELECT count(*) FROM customer_rfm").fetchone()[0]
+    differ, float_off, customers = con.execute(
+        "SELECT sum(NOT (r.frequency = g.n AND r.last_at = g.last AND r.monetary = g.units)),"
+        " sum(printf('%.15g', g.plain) != printf('%.15g', g.units / 10000.0)), count(*)"
+        " FROM customer_rfm r JOIN (SELECT contact_id, count(*) AS n, max(occurred_at) AS last,"
+        " sum(CAST(round(amount * 10000) AS INTEGER)) AS units, sum(amount) AS plain"
+        " FROM transactions GROUP BY contact_id) g USING (contact_id)"
+    ).fetchone()
     con.close()
-    counts = sum(1 for same, _, _ in differ if not same)
-    digits = sum(1 for _, a, b in differ if format(a, ".15g") != format(b, ".15g"))
-    cents = sum(1 for _, a, b in differ if round(a, 2) != round(b, 2))
     return (
-        f"{customers:,} customers: count/last differ for {counts}; the float sum differs in its "
-        f"last bits for {len(differ):,}, at 15 significant digits (as read) for {digits}, "
-        f"at the cent for {cents}"
+        f"{customers:,} customers, summary differs from a recomputation for {differ}; "
+        f"a float sum(amount) would be off at 15 significant digits for {float_off:,}"
     )
 
 
@@ -157,12 +165,19 @@ def main() -> None:
         query_s, counts = median_time(
             lambda: rfm_segment_counts(uow.session.conn, t.transactions, as_of=AS_OF)
         )
+        node = parse_filter(BEHAVIOUR).unwrap()
+        now = day_start(AS_OF) + timedelta(hours=12)
+        seg_s, members = median_time(lambda: uow.audience.members(node, now=now))
         repo_s, rows = median_time(lambda: uow.transactions.rfm(as_of=AS_OF), runs=1)
     engine.dispose()
     print(f"repository rfm_counts() (what `crm segments rfm` runs), summary: {counts_s:.2f} s")
     print(f"  active {report.active:,}, sleeping {report.sleeping:,}")  # type: ignore[attr-defined]
     print(f"repository rfm_counts() at {HISTORICAL} (summary pass + grouped): {hist_s:.2f} s")
     print(f"grouped query only (rfm_segment_counts without the summary): {query_s:.2f} s")
+    print(
+        f"segment rebuild on behaviour fields (audience.members, summary joined): {seg_s:.2f} s"
+        f" ({len(members):,} members)"  # type: ignore[arg-type]
+    )
     print(f"repository rfm() (summary): {repo_s:.2f} s for {len(rows):,} customers")  # type: ignore[arg-type]
     same = dict(report.segments) == counts  # type: ignore[attr-defined]
     print(f"same counts, summary and grouped: {same}")
