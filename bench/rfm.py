@@ -2,10 +2,16 @@
 
 Generates 1,000,000 customers / 5,000,000 transactions deterministically (NumPy, seed 6),
 stores them in a SQLite file with a covering index ``(contact_id, occurred_at, amount)``,
-then times, in the same run and on the same data:
+builds the per-customer summary ``customer_rfm`` as migration ``0007_customer_rfm`` does
+(one ``INSERT ... SELECT ... GROUP BY``; the triggers keep it afterwards), then times, in
+the same run and on the same data:
 
-* RFM through the library: :func:`crmcore.adapters.sql.rfm_sql.rfm_segment_counts`
-  (one grouped query, classification in SQL);
+* RFM through the library: :func:`crmcore.adapters.sql.rfm_sql.rfm_segment_counts` with
+  the summary (what the repository runs when no transaction is after ``as_of``: one pass
+  over 1M summary rows) and without it (the grouped query over 5M transactions, used for
+  an earlier ``as_of``);
+* the same call at an earlier ``as_of`` (a pass over the summary finds later
+  transactions, then the grouped query runs);
 * the plain sqlite3 GROUP BY over the covering index (the reference "best plain plan");
 * the same classification in DuckDB over the same arrays held in memory;
 * a segment rebuild: a JSON filter compiled by
@@ -43,11 +49,14 @@ from sqlalchemy import (
 )
 
 from crmcore.adapters.sql.filters_sql import compile_filter
-from crmcore.adapters.sql.rfm_sql import rfm_segment_counts
+from crmcore.adapters.sql.rfm_sql import rebuild_summary, rfm_segment_counts
+from crmcore.adapters.sql.types import AmountSum
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.rfm import DRIFT_DAYS, RECENT_DAYS, cutoff, recent_since
 
 AS_OF = date(2026, 3, 31)
+#: An earlier day: transactions after it exist, so RFM needs the grouped query.
+HISTORICAL = date(2026, 3, 1)
 metadata = MetaData()
 transactions = Table(
     "transactions",
@@ -57,6 +66,17 @@ transactions = Table(
     Column("occurred_at", DateTime(), nullable=False),
     Column("amount", Numeric(18, 2), nullable=False),
     Index("transactions_rfm", "contact_id", "occurred_at", "amount"),
+)
+#: As ``tables.customer_rfm`` (a WITHOUT ROWID table; the sum in ten-thousandths).
+summary = Table(
+    "customer_rfm",
+    metadata,
+    Column("contact_id", Integer, primary_key=True),
+    Column("frequency", Integer, nullable=False),
+    Column("first_at", DateTime(), nullable=False),
+    Column("last_at", DateTime(), nullable=False),
+    Column("monetary", AmountSum(), nullable=False),
+    sqlite_with_rowid=False,
 )
 contacts = Table(
     "contacts",
@@ -76,12 +96,13 @@ FILTER = {
 
 
 def generate(customers: int, n: int) -> dict[str, np.ndarray[Any, Any]]:
-    """Every customer has a transaction; the rest are spread with a skew (seed 6)."""
+    """Every customer has a transaction; the rest are spread with a skew (seed 6). The
+    400 days end with :data:`AS_OF` (the report of the day: nothing is later)."""
     rng = np.random.default_rng(6)
     extra = rng.zipf(1.3, n - customers) % customers
     contact = np.concatenate([np.arange(customers), extra]).astype(np.int64)
-    end = np.datetime64(datetime(2026, 4, 2), "s")
-    seconds = rng.integers(0, 400 * 86400, n)
+    end = np.datetime64(datetime(2026, 4, 1), "s")
+    seconds = rng.integers(1, 400 * 86400 + 1, n)
     occurred = end - seconds.astype("timedelta64[s]")
     cents = rng.integers(100, 50_000, n)
     return {"contact_id": contact, "occurred_at": occurred, "cents": cents}
@@ -191,8 +212,19 @@ def main() -> None:
     print(f"generated and stored {args.transactions:,} transactions in {took:.1f} s")
 
     engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        t0 = time.perf_counter()
+        rebuild_summary(conn, transactions, summary)
+        backfill_s = time.perf_counter() - t0
     with engine.connect() as conn:
+        sum_s, sum_counts = median_time(
+            lambda: rfm_segment_counts(conn, transactions, as_of=AS_OF, summary=summary)
+        )
         lib_s, lib_counts = median_time(lambda: rfm_segment_counts(conn, transactions, as_of=AS_OF))
+        hist_s, hist_counts = median_time(
+            lambda: rfm_segment_counts(conn, transactions, as_of=HISTORICAL, summary=summary)
+        )
+        hist_grouped = rfm_segment_counts(conn, transactions, as_of=HISTORICAL)
         node = parse_filter(FILTER).unwrap()
         now = datetime(2026, 3, 31, 12, tzinfo=UTC)
         columns = {
@@ -214,10 +246,19 @@ def main() -> None:
     duck_s, duck_counts = median_time(duckdb_rfm(data))
     counts = {s.value: n for s, n in lib_counts.items()}  # type: ignore[attr-defined]
     agree = counts == {s: duck_counts.get(s, 0) for s in counts}  # type: ignore[attr-defined]
-    print(f"RFM via crmcore on SQLite (covering index): {lib_s:.2f} s")
+    same = sum_counts == lib_counts and hist_counts == hist_grouped
+    print(
+        f"summary backfill (INSERT ... SELECT ... GROUP BY, as the migration): {backfill_s:.2f} s"
+    )
+    print(f"RFM via crmcore on SQLite, summary customer_rfm:  {sum_s:.2f} s")
+    print(f"RFM via crmcore on SQLite, grouped query (covering index): {lib_s:.2f} s")
+    print(f"RFM via crmcore at {HISTORICAL} (summary pass, then grouped): {hist_s:.2f} s")
     print(f"plain sqlite3 GROUP BY, covering index (aggregates only, rows fetched): {raw_s:.2f} s")
     print(f"RFM in DuckDB (same arrays, in memory):     {duck_s:.2f} s")
-    print(f"ratio crmcore/DuckDB: {lib_s / duck_s:.1f}x; same counts: {agree}")
+    print(
+        f"ratio summary/DuckDB: {sum_s / duck_s:.1f}x, grouped/DuckDB: {lib_s / duck_s:.1f}x; "
+        f"same counts: summary=grouped (both days) {same}, grouped=DuckDB {agree}"
+    )
     print(f"segment rebuild over {args.customers:,} contacts: {seg_s:.2f} s ({members:,} members)")
     print("segments:", counts)
 

@@ -13,6 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from crmcore.adapters.memory.intelligence import customer_facts
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.rfm_sql import summary_covers
+from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.account import Account, AccountType
 from crmcore.domain.contact import Channel, Contact, ContactRole, LifecycleStage
 from crmcore.domain.filters import matches, parse_filter
@@ -89,28 +92,38 @@ def test_adding_again_is_idempotent_by_external_id(backend: Backend) -> None:
 
 
 def _rfm_rows(backend: Backend, history: Sequence[tuple[str, datetime, Decimal]]) -> Any:
+    """``(got, expected)`` per ``as_of`` day: the newest transaction's day and later (the
+    SQL summary covers them), the day before it and :data:`RFM_AS_OF` (grouped query)."""
     names = sorted({c for c, _, _ in history})
     people = {name: contact(backend, user_id=name) for name in names}
     txs = [
         purchase(backend, people[c].id, at, str(amount), f"h{i}")
         for i, (c, at, amount) in enumerate(history)
     ]
+    newest = max((at.date() for _, at, _ in history), default=RFM_AS_OF)
+    days = [newest, newest + timedelta(days=45), newest - timedelta(days=1), RFM_AS_OF]
+    out = {}
     with backend.uow() as uow:  # never committed: every example starts empty
         for person in people.values():
             uow.contacts.add(person)
         uow.transactions.add_many(txs)
-        got = uow.transactions.rfm(as_of=RFM_AS_OF)
-        counts = uow.transactions.rfm_counts(as_of=RFM_AS_OF)
-    expected = compute_rfm(
-        ((people[c].id, at, amount) for c, at, amount in history), as_of=RFM_AS_OF
-    )
-    active = sum(1 for r in expected if r.active)
-    assert counts.active == active
-    assert counts.sleeping == len(expected) - active
-    assert dict(counts.segments) == {
-        s: sum(1 for r in expected if r.segment == s) for s in RfmSegment
-    }
-    return got, sorted(expected, key=lambda r: r.customer)
+        for day in days:
+            if isinstance(uow, SqlUnitOfWork):
+                covered = summary_covers(uow.session.conn, t.customer_rfm, as_of=day)
+                assert covered == (not history or day >= newest)
+            got = uow.transactions.rfm(as_of=day)
+            counts = uow.transactions.rfm_counts(as_of=day)
+            expected = compute_rfm(
+                ((people[c].id, at, amount) for c, at, amount in history), as_of=day
+            )
+            active = sum(1 for r in expected if r.active)
+            assert counts.active == active
+            assert counts.sleeping == len(expected) - active
+            assert dict(counts.segments) == {
+                s: sum(1 for r in expected if r.segment == s) for s in RfmSegment
+            }
+            out[day] = (got, sorted(expected, key=lambda r: r.customer))
+    return out
 
 
 @settings(
@@ -120,14 +133,13 @@ def _rfm_rows(backend: Backend, history: Sequence[tuple[str, datetime, Decimal]]
 def test_rfm_equals_the_python_classifier(
     backend: Backend, history: list[tuple[str, datetime, Decimal]]
 ) -> None:
-    got, expected = _rfm_rows(backend, history)
-
     def shape(rows: Any) -> list[tuple[Any, ...]]:
         return [
             (r.customer, r.frequency, r.last_at, r.monetary, r.recency, r.segment) for r in rows
         ]
 
-    assert shape(got) == shape(expected)
+    for got, expected in _rfm_rows(backend, history).values():
+        assert shape(got) == shape(expected)
 
 
 # -- segments ----------------------------------------------------------------------------

@@ -5,18 +5,28 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 
 from crmcore import Settings, bootstrap, capture_lead
 from crmcore.adapters.sql import migrate
+from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.sql.migrate import SchemaMismatch
 from crmcore.adapters.sql.tables import metadata
+from crmcore.adapters.sql.uow import SqlUnitOfWork
+from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.domain.contact import Contact
+from crmcore.domain.ids import ContactId
+from crmcore.domain.money import Money
+from crmcore.domain.names import PersonName
+from crmcore.domain.transaction import Transaction, TransactionId
 from tests.conftest import PG_URL, require_service
 from tests.databases import fresh_postgres
 
@@ -134,3 +144,48 @@ def test_cli_db_refuses_an_unreachable_database_with_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot read")
     assert "Traceback" not in result.stderr
+
+
+def test_the_rfm_summary_is_backfilled_kept_by_triggers_and_dropped(engine: Engine) -> None:
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    ids = SequentialIds(seed=3)
+
+    def store(*bought: tuple[ContactId, int, str]) -> None:
+        with SqlUnitOfWork(engine, clock=FixedClock(at), ids=ids) as uow:
+            for customer, day, amount in bought:
+                key = ids.new()
+                uow.transactions.add(
+                    Transaction(
+                        id=TransactionId(key),
+                        customer=customer,
+                        occurred_at=at.replace(day=day),
+                        amount=Money(Decimal(amount), "EUR"),
+                        external_id=str(key),
+                    )
+                )
+            uow.commit()
+
+    def summary() -> dict[ContactId, tuple[int, int, int, Decimal]]:
+        r = t.customer_rfm.c
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(r.contact_id, r.frequency, r.first_at, r.last_at, r.monetary)
+            )
+            return {c: (n, f.day, la.day, m) for c, n, f, la, m in rows}
+
+    migrate.upgrade(engine, "0006_clv")
+    ann, bob = ContactId(ids.new()), ContactId(ids.new())
+    with SqlUnitOfWork(engine, clock=FixedClock(at), ids=ids) as uow:
+        for person, name in ((ann, "ann"), (bob, "bob")):
+            uow.contacts.add(
+                Contact(id=person, name=PersonName(name, ""), created_at=at, updated_at=at)
+            )
+        uow.commit()
+    store((ann, 3, "10"), (ann, 1, "2.50"), (bob, 2, "7"))
+    assert migrate.upgrade(engine) == migrate.head()
+    assert summary() == {ann: (2, 1, 3, Decimal("12.5")), bob: (1, 2, 2, Decimal("7"))}
+    store((bob, 9, "1.25"))
+    assert summary()[bob] == (2, 2, 9, Decimal("8.25"))
+    migrate.downgrade(engine, "0006_clv")
+    assert "customer_rfm" not in inspect(engine).get_table_names()
+    store((ann, 4, "1"))  # no trigger left behind

@@ -1,15 +1,17 @@
 """SQL adapters of the intelligence ports (C6, C7): transactions, segments, audience, health.
 
-The queries over many customers run in the database: RFM is the one grouped query of
-:mod:`crmcore.adapters.sql.rfm_sql`; segment members are the filter compiled by
+The queries over many customers run in the database: RFM reads the per-customer summary
+``customer_rfm`` that triggers keep (ADR 0011), or runs the grouped query of
+:mod:`crmcore.adapters.sql.rfm_sql` for an ``as_of`` before the newest transaction;
+segment members are the filter compiled by
 :func:`crmcore.adapters.sql.filters_sql.compile_filter` over one SELECT that joins
-contacts, accounts, per-contact transaction aggregates and each contact's latest health
-score (the aggregates are joined only when the filter reads them).
+contacts, accounts, the per-contact summary and each contact's latest health score (the
+summary is joined only when the filter reads behaviour fields).
 
-SQLite stores amounts as decimal text and sums them as binary floats: monetary sums read
-from SQLite are rounded to 15 significant digits (exact for any realistic total of
-amounts with a few decimals), and filters on ``behaviour.monetary`` compare the sum
-rounded to 9 decimals.
+SQLite stores amounts as decimal text and sums them in whole ten-thousandths
+(:class:`~crmcore.adapters.sql.types.AmountSum`): monetary sums read back exactly (amounts
+with more than four decimals are rounded to four), and filters on ``behaviour.monetary``
+compare that sum as a binary float (the nearest one to the exact value).
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import attrs
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Numeric,
     String,
     and_,
@@ -42,6 +44,7 @@ from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.mapping import Row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
+from crmcore.adapters.sql.types import SUM_SCALE
 from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
 from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
 from crmcore.domain.ids import ContactId
@@ -64,11 +67,6 @@ def _keys_in(session: SqlSession, column: ColumnElement[Any], values: Sequence[s
         keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
         return column.in_(select(keys.c.value))
     return column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
-
-
-def _sqlite_sum(value: Decimal) -> Decimal:
-    """A float sum read back from SQLite, without the binary noise (15 significant digits)."""
-    return Decimal(format(float(value), ".15g"))
 
 
 # -- transactions ------------------------------------------------------------------------
@@ -146,20 +144,15 @@ class SqlTransactionRepository:
 
     def rfm_counts(self, *, as_of: date) -> RfmCounts:
         with self._s.translating():
-            counts = rfm_segment_counts(self._s.conn, t.transactions, as_of=as_of)
+            counts = rfm_segment_counts(
+                self._s.conn, t.transactions, as_of=as_of, summary=t.customer_rfm
+            )
         return RfmCounts.from_segments(counts)
 
     def rfm(self, *, as_of: date) -> Sequence[CustomerRfm[ContactId]]:
         with self._s.translating():
-            rows = rfm_customers(self._s.conn, t.transactions, as_of=as_of)
-        out = [
-            attrs.evolve(
-                row,
-                customer=ContactId(row.customer),
-                monetary=_sqlite_sum(row.monetary) if self._s.sqlite else row.monetary,
-            )
-            for row in rows
-        ]
+            rows = rfm_customers(self._s.conn, t.transactions, as_of=as_of, summary=t.customer_rfm)
+        out = [attrs.evolve(row, customer=ContactId(row.customer)) for row in rows]
         return sorted(out, key=lambda r: r.customer)
 
 
@@ -320,21 +313,18 @@ class SqlAudience:
         self._s = session
 
     def _behaviour(self) -> Any:
-        tx = t.transactions.c
-        total: ColumnElement[Any] = func.sum(tx.amount)
-        if self._s.sqlite:
-            total = func.round(total, 9)
-        return (
-            select(
-                tx.contact_id.label("contact_id"),
-                func.count().label("transactions"),
-                type_coerce(total, Numeric()).label("monetary"),
-                func.min(tx.occurred_at).label("first_at"),
-                func.max(tx.occurred_at).label("last_at"),
-            )
-            .group_by(tx.contact_id)
-            .subquery("behaviour")
-        )
+        """Per-contact aggregates of all transactions: the trigger-kept ``customer_rfm``."""
+        r = t.customer_rfm.c
+        total: ColumnElement[Any] = r.monetary
+        if self._s.sqlite:  # whole ten-thousandths
+            total = type_coerce(r.monetary, Integer()) / float(SUM_SCALE)
+        return select(
+            r.contact_id.label("contact_id"),
+            r.frequency.label("transactions"),
+            type_coerce(total, Numeric()).label("monetary"),
+            r.first_at.label("first_at"),
+            r.last_at.label("last_at"),
+        ).subquery("behaviour")
 
     def columns(self, used: Iterable[str]) -> tuple[dict[str, ColumnElement[Any]], Any]:
         """The column of every catalogue field, and the FROM clause that provides them."""

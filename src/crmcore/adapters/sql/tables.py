@@ -28,7 +28,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from crmcore.adapters.sql.types import Amount, UTCDateTime
+from crmcore.adapters.sql.types import Amount, AmountSum, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -256,6 +256,21 @@ transactions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_transactions_rfm", "contact_id", "occurred_at", "amount"),
     comment="library: purchases (RFM, CLV); covering index for per-customer aggregates",
+)
+
+customer_rfm = Table(
+    "customer_rfm",
+    metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("frequency", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("monetary", AmountSum, nullable=False),
+    comment=(
+        "library: per-customer transaction count, first/last time and sum of amounts (any "
+        "currency), kept by triggers on transactions (RFM, behaviour filters; ADR 0011)"
+    ),
+    sqlite_with_rowid=False,
 )
 
 outbox = Table(
