@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.domain.errors import FieldError
 
 MAX_NAME = 100
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def _clean(text: str) -> str:
@@ -32,7 +35,7 @@ class PersonName:
                         field=field, value=value[:20] + "…", reason=f"longer than {MAX_NAME}"
                     )
                 )
-            if any(ord(ch) < 32 for ch in value):
+            if _CONTROL.search(value):
                 return Failure(FieldError(field=field, value=value, reason="control characters"))
         if not first_c and not last_c:
             return Failure(FieldError(field="first_name", value="", reason="a name is required"))
