@@ -41,6 +41,10 @@ class ValueMemo:
         self._emails: dict[str, Checked] = {}
         self._phones: dict[str, Checked] = {}
 
+    def __len__(self) -> int:
+        """How many values are remembered."""
+        return len(self._emails) + len(self._phones)
+
     def email(self, raw: str, *, field: str = "email") -> Checked:
         """The normalised address, or the error naming ``field``."""
         hit = self._emails.get(raw)

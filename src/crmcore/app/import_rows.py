@@ -13,7 +13,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -29,8 +29,10 @@ from crmcore.domain.contact import Channel, ContactRole
 from crmcore.domain.errors import FieldError
 from crmcore.domain.lead import LeadSource
 from crmcore.domain.money import Money
-from crmcore.domain.names import PersonName
+from crmcore.domain.names import clean_name
 from crmcore.domain.pipeline import DealStage
+
+T = TypeVar("T")
 
 CHUNK_SIZE = 10_000
 PARALLEL_MIN_ROWS = 20_000
@@ -63,7 +65,7 @@ class RejectedRow:
 Outcome = ValidRow | RejectedRow
 
 
-def _take(check: Collector, value: str | FieldError) -> str | None:
+def _take(check: Collector, value: T | FieldError) -> T | None:
     if isinstance(value, FieldError):
         check.errors.append(value)
         return None
@@ -71,8 +73,7 @@ def _take(check: Collector, value: str | FieldError) -> str | None:
 
 
 def _name(check: Collector, v: Mapping[str, str]) -> tuple[str, str] | None:
-    name = check.take(PersonName.parse(v.get("first_name", ""), v.get("last_name", "")))
-    return (name.first, name.last) if name else None
+    return _take(check, clean_name(v.get("first_name", ""), v.get("last_name", "")))
 
 
 def _int(check: Collector, field: str, raw: str, lo: int, hi: int | None = None) -> int | None:
@@ -208,6 +209,9 @@ _VALIDATORS: dict[Kind, Validator] = {
 }
 
 
+_NEUTRALISED = frozenset("=+-@")
+
+
 def _cell(cells: Sequence[str], index: int) -> str:
     """A stripped cell; ``'=x`` (neutralised by a CSV export) reads back as ``=x``."""
     if index >= len(cells):
@@ -216,9 +220,6 @@ def _cell(cells: Sequence[str], index: int) -> str:
     if text[:1] == "'" and text[1:2] in _NEUTRALISED:
         return text[1:]
     return text
-
-
-_NEUTRALISED = frozenset("=+-@")
 
 
 def validate_record(
@@ -241,14 +242,18 @@ def validate_record(
     data = _VALIDATORS[kind](values, defaults, check, memo or ValueMemo(defaults.region))
     if check.errors:
         return RejectedRow(line=record.line, cells=cells, errors=tuple(check.errors))
-    extra = {name: _cell(cells, i) for i, name in plan.extras if _cell(cells, i)}
+    if not plan.extras:
+        return ValidRow(line=record.line, data=data, extra={})
+    extra = {name: text for i, name in plan.extras if (text := _cell(cells, i))}
     return ValidRow(line=record.line, data=data, extra=extra)
 
 
 # --------------------------------------------------------------------------- in chunks
 
-#: How a chunk's outcomes cross the process boundary: plain tuples, cheap to pickle.
-Packed = tuple[int, int, tuple[Any, ...], tuple[Any, ...]]
+#: A chunk's outcomes as they cross the process boundary, plain tuples that pickle
+#: cheaply: the data keys once (every row of a kind has the same), then per row
+#: ``(line, True, data values, extra items)`` or ``(line, False, cells, errors)``.
+PackedChunk = tuple[tuple[str, ...], list[tuple[int, bool, tuple[Any, ...], tuple[Any, ...]]]]
 
 _run_ids = itertools.count()
 
@@ -274,28 +279,42 @@ def _memo_for(job: RowJob) -> ValueMemo:
     return _memo[1]
 
 
-def pack(outcome: Outcome) -> Packed:
-    """An outcome as plain tuples."""
-    if isinstance(outcome, ValidRow):
-        return (0, outcome.line, tuple(outcome.data.items()), tuple(outcome.extra.items()))
-    errors = tuple((e.field, e.value, e.reason) for e in outcome.errors)
-    return (1, outcome.line, outcome.cells, errors)
+def pack(outcomes: Sequence[Outcome]) -> PackedChunk:
+    """Outcomes as plain tuples (see :data:`PackedChunk`)."""
+    keys = next((tuple(o.data) for o in outcomes if isinstance(o, ValidRow)), ())
+    rows: list[tuple[int, bool, tuple[Any, ...], tuple[Any, ...]]] = []
+    append = rows.append
+    for o in outcomes:
+        if isinstance(o, ValidRow):
+            if len(o.data) != len(keys):
+                raise ValueError(f"line {o.line}: validated data with other fields")
+            append((o.line, True, tuple(o.data.values()), tuple(o.extra.items())))
+        else:
+            append((o.line, False, o.cells, tuple((e.field, e.value, e.reason) for e in o.errors)))
+    return keys, rows
 
 
-def unpack(packed: Packed) -> Outcome:
-    """The outcome :func:`pack` packed."""
-    tag, line, first, second = packed
-    if tag == 0:
-        return ValidRow(line=line, data=dict(first), extra=dict(second))
-    errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in second)
-    return RejectedRow(line=line, cells=first, errors=errors)
+def unpack(packed: PackedChunk) -> list[Outcome]:
+    """The outcomes :func:`pack` packed."""
+    keys, rows = packed
+    out: list[Outcome] = []
+    append = out.append
+    for line, valid, first, second in rows:
+        if valid:
+            append(
+                ValidRow(line=line, data=dict(zip(keys, first, strict=True)), extra=dict(second))
+            )
+        else:
+            errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in second)
+            append(RejectedRow(line=line, cells=first, errors=errors))
+    return out
 
 
-def validate_packed(job: RowJob, records: Sequence[CsvRecord]) -> list[Packed]:
+def validate_packed(job: RowJob, records: Sequence[CsvRecord]) -> PackedChunk:
     """Validate a chunk in a worker process, its outcomes packed."""
     memo = _memo_for(job)
     kind, plan, defaults = job.kind, job.plan, job.defaults
-    return [pack(validate_record(kind, plan, r, defaults, memo)) for r in records]
+    return pack([validate_record(kind, plan, r, defaults, memo) for r in records])
 
 
 def validate_stream(
@@ -323,7 +342,7 @@ def validate_stream(
             start_method=start_method,
         )
         for packed in chunks:
-            yield [unpack(p) for p in packed]
+            yield unpack(packed)
         return
     memo = ValueMemo(defaults.region)
     for start in range(0, len(records), CHUNK_SIZE):

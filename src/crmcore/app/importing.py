@@ -14,6 +14,7 @@ state as one clean run (every batch is an idempotent upsert).
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -410,6 +411,11 @@ def import_file(
     region_code = (region or app.settings.default_region).upper()
     if not known_region(region_code):
         check.fail("region", region_code, "not a phone region code (e.g. RU, DE, US)")
+    methods = multiprocessing.get_all_start_methods()
+    if start_method is not None and start_method not in methods:
+        check.fail("start_method", start_method, f"not available here; use {', '.join(methods)}")
+    if workers < 1:
+        check.fail("workers", str(workers), "must be at least 1")
     invalid = check.failure()
     if invalid is not None or parsed_kind is None:
         return Failure(invalid or InvalidInput(errors=()))

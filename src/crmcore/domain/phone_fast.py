@@ -23,8 +23,9 @@ import attrs
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS
 from phonenumbers.phonemetadata import PhoneMetadata, PhoneNumberDesc
 
-#: ASCII digits with the separators operators type; an optional ``+`` first.
-_PLAIN = re.compile(r"\+?[0-9][0-9 ().\-]*")
+#: ASCII digits with the separators operators type; an optional ``+`` first (the library
+#: skips whatever precedes the first digit or ``+``, and these separators anywhere).
+_PLAIN = re.compile(r"\+?[ ().\-]*[0-9][0-9 ().\-]*")
 _SEPARATORS = str.maketrans("", "", "+ ().-")
 _NON_GEO = "001"
 _MIN_NSN, _MAX_NSN, _MAX_INPUT, _MAX_CC_DIGITS = 2, 17, 250, 3
@@ -73,7 +74,7 @@ class _Region:
 
     def is_valid(self, nsn: str) -> bool:
         """``_number_type_helper(nsn) != UNKNOWN``: the general pattern and some type."""
-        return self.general.matches(nsn) and any(t.matches(nsn) for t in self.types)
+        return self.general.matches(nsn) and any(kind.matches(nsn) for kind in self.types)
 
     def test_length(self, number: str) -> str:
         """``_test_number_length`` for an unknown type: the verdict's name."""
@@ -159,27 +160,42 @@ def _split_country_code(digits: str) -> tuple[int, str]:
     return 0, digits
 
 
-def _main_region(country_code: int) -> _Region | None:
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
-    return _region(regions[0]) if regions else None
+@cache
+def _home(region: str) -> _Region | None:
+    """The default region's rules (``region`` as given; the library upper-cases it)."""
+    code = region.upper()
+    return _region(code) if code in SUPPORTED_REGIONS else None
+
+
+@cache
+def _owners(country_code: int) -> tuple[_Region, ...] | None:
+    """The regions sharing a calling code, in the library's order; ``None`` when one of
+    them has metadata this module does not model (the caller then declines)."""
+    owners = []
+    for code in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        rules = _region(code)
+        if rules is None:
+            if code == _NON_GEO or PhoneMetadata.metadata_for_region(code, None) is not None:
+                return None
+            if len(COUNTRY_CODE_TO_REGION_CODE[country_code]) == 1:
+                return None
+            continue
+        owners.append(rules)
+    return tuple(owners)
 
 
 def _is_valid(country_code: int, nsn: str) -> bool:
     """``is_valid_number``: the region the number belongs to, then its patterns."""
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
-    if len(regions) == 1:
-        only = _region(regions[0])
-        return only is not None and only.is_valid(nsn)
-    for code in regions:
-        candidate = _region(code)
-        if candidate is None:
-            if code == _NON_GEO or PhoneMetadata.metadata_for_region(code, None) is not None:
-                return False  # metadata we do not model: decline rather than guess
-            continue
-        if candidate.leading_digits is not None:
-            if candidate.leading_digits.match(nsn):
-                return candidate.is_valid(nsn)
-        elif candidate.is_valid(nsn):
+    owners = _owners(country_code)
+    if not owners:
+        return False
+    if len(owners) == 1 and len(COUNTRY_CODE_TO_REGION_CODE[country_code]) == 1:
+        return owners[0].is_valid(nsn)
+    for rules in owners:
+        if rules.leading_digits is not None:
+            if rules.leading_digits.match(nsn):
+                return rules.is_valid(nsn)
+        elif rules.is_valid(nsn):
             return True
     return False
 
@@ -190,7 +206,7 @@ def fast_e164(raw: str, region: str) -> str | None:
     if len(text) > _MAX_INPUT or _PLAIN.fullmatch(text) is None:
         return None
     digits = text.translate(_SEPARATORS)
-    home = _region(region.upper()) if region.upper() in SUPPORTED_REGIONS else None
+    home = _home(region)
     if len(digits) <= _MIN_NSN or home is None:
         return None
     target = home
@@ -210,10 +226,10 @@ def fast_e164(raw: str, region: str) -> str | None:
             ):
                 country_code, national = home.country_code, rest
     if country_code != 0:
-        main = _main_region(country_code)
-        if main is None:
+        owners = _owners(country_code)
+        if not owners or owners[0].code != COUNTRY_CODE_TO_REGION_CODE[country_code][0]:
             return None
-        target = main
+        target = owners[0]
     else:
         country_code = home.country_code
     if len(national) < _MIN_NSN:
