@@ -178,6 +178,7 @@ def _store_people(
         return BatchResult(counts=uow.leads.upsert_many(leads))
     account_of = _resolver(uow)
     contacts: list[Contact] = []
+    add, new_id = contacts.append, app.ids.new
     for r in rows:
         d = r.data
         account_id = AccountId(d["account_id"]) if d["account_id"] else None
@@ -186,12 +187,13 @@ def _store_people(
             if account_id is None:
                 rejected.append(_reject(r, cells, "account", d["account"], "no such account"))
                 continue
-        contacts.append(
+        email, phone = d["email"], d["phone"]
+        add(
             Contact(
-                id=ContactId(app.ids.new()),
+                id=ContactId(new_id()),
                 name=PersonName(*d["name"]),
-                email=Email(d["email"]) if d["email"] else None,
-                phone=Phone(d["phone"]) if d["phone"] else None,
+                email=Email(email) if email else None,
+                phone=Phone(phone) if phone else None,
                 user_id=d["user_id"],
                 account_id=account_id,
                 role=d["role"],
