@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import phonenumbers
 from hypothesis import strategies as st
+from phonenumbers import PhoneMetadata, PhoneNumberType
 
 from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.domain.money import ISO_4217
@@ -513,3 +515,83 @@ def event_envelopes(draw: st.DrawFn) -> Any:
     hints = typing.get_type_hints(cls)
     values = {f.name: draw(_for_type(hints[f.name])) for f in attrs.fields(cls)}
     return Envelope(id=draw(st.uuids()), occurred_at=draw(instants), payload=cls(**values))
+
+
+# -- fast paths of the importer (checked against the libraries) -------------------------
+
+_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+_SEPARATORS = ["", "", "", " ", "-", ".", "(", ")", "  ", " - "]
+
+
+def _example_nsn(region: str, kind: int) -> str:
+    example = phonenumbers.example_number_for_type(region, kind)
+    return phonenumbers.national_significant_number(example) if example else "2125551234"
+
+
+@st.composite
+def phone_inputs(draw: st.DrawFn) -> tuple[str, str]:
+    """``(text, default region)``: numbers of every region as operators type them — with
+    and without ``+`` and country code, with the national or an international prefix,
+    another country's code, mutated digits, random separators — plus digit noise."""
+    region = draw(st.sampled_from(_REGIONS))
+    meta = PhoneMetadata.metadata_for_region(region)
+    assert meta is not None
+    kind = draw(st.sampled_from([PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE]))
+    nsn = list(_example_nsn(region, kind))
+    for position, digit in draw(
+        st.lists(st.tuples(st.integers(0, 20), st.sampled_from("0123456789")), max_size=3)
+    ):
+        nsn[position % len(nsn)] = digit
+    tail = draw(st.sampled_from(["", "", "0", "12", "-1"]))
+    digits = "".join(nsn[:-1] if tail == "-1" else [*nsn, *tail])
+    code = str(meta.country_code)
+    prefix = meta.national_prefix or ""
+    idd = meta.preferred_international_prefix or "00"
+    foreign = draw(st.sampled_from(_REGIONS))
+    foreign_code = str(phonenumbers.country_code_for_region(foreign))
+    text = draw(
+        st.sampled_from(
+            [
+                f"+{code}{digits}",
+                f"{prefix}{digits}",
+                digits,
+                f"{code}{digits}",
+                f"{code}{prefix}{digits}",
+                f"{idd}{code}{digits}",
+                f"+{foreign_code}{digits}",
+                f"+{code}{prefix}{digits}",
+            ]
+        )
+        | st.text("0123456789", min_size=1, max_size=18)
+    )
+    seps = draw(st.lists(st.sampled_from(_SEPARATORS), min_size=len(text), max_size=len(text)))
+    spaced = "".join(s + ch for s, ch in zip(seps, text, strict=True))
+    return draw(st.sampled_from([spaced, f" {spaced} ", spaced.replace(" ", "")])), region
+
+
+_TRICKY_EMAIL_PARTS = [
+    "a", "Z", "0", "9", ".", "..", "-", "--", "_", "+", "@", '"', " ", "'", "!", "#",
+    "xn--", "xn--p1ai", "é", "ß", "ｘ", "İ", "\u200b", "\u0301", "ru", "com", "c0m", "1",
+    "test", "local", "localhost", "arpa", "invalid", "onion", "example",
+]  # fmt: skip
+
+
+@st.composite
+def adversarial_emails(draw: st.DrawFn) -> str:
+    """Addresses at the edges of the plain subset: odd characters, IDNA, special-use
+    domains, labels and local parts around their length limits."""
+    local_size = draw(st.sampled_from([1, 63, 64, 65]))
+    label_size = draw(st.sampled_from([1, 62, 63, 64]))
+    labels = draw(st.integers(1, 5))
+    edge = "a" * local_size + "@" + ".".join(["b" * label_size] * labels) + ".com"
+    return draw(
+        st.lists(st.sampled_from(_TRICKY_EMAIL_PARTS), max_size=12).map("".join)
+        | st.just(edge)
+        | st.builds(lambda a, b: f"{a}@{b}", emails(), st.sampled_from(_TRICKY_EMAIL_PARTS))
+        | st.builds(_insert, emails(), st.sampled_from(_TRICKY_EMAIL_PARTS), st.integers(0, 40))
+    )
+
+
+def _insert(text: str, part: str, at: int) -> str:
+    cut = at % (len(text) + 1)
+    return text[:cut] + part + text[cut:]

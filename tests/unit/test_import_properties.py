@@ -16,8 +16,9 @@ from crmcore import App, Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.cli.main import CliState, cli
 from crmcore.app.contacts import list_contacts
-from crmcore.app.importing import fast_email, import_file
+from crmcore.app.importing import import_file
 from crmcore.domain.email import Email
+from crmcore.domain.email_fast import fast_email
 from crmcore.domain.phone import Phone
 from tests.conftest import T0
 from tests.strategies import contact_records, email_like

@@ -43,12 +43,30 @@ def uuid7_from(unix_ms: int, rand: int) -> UUID:
 
 
 class Uuid7Source:
-    """Time-ordered UUIDv7 ids, monotonic within one process."""
+    """Time-ordered UUIDv7 ids, monotonic within one process.
+
+    Random bits come from ``os.urandom`` read 8 KiB at a time (one system call per 1,000
+    ids rather than two per id); a forked child refills before its first id, so parent
+    and child never share random bits.
+    """
+
+    _BUFFER = 8 * 1024
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = 0
         self._counter = 0
+        self._random = b""
+        self._at = 0
+        self._pid = 0
+
+    def _bits(self) -> int:
+        """64 fresh random bits."""
+        if self._at + 8 > len(self._random) or self._pid != os.getpid():
+            self._random, self._at, self._pid = os.urandom(self._BUFFER), 0, os.getpid()
+        at = self._at
+        self._at = at + 8
+        return int.from_bytes(self._random[at : at + 8], "big")
 
     def new(self) -> UUID:
         with self._lock:
@@ -60,9 +78,9 @@ class Uuid7Source:
                     now_ms += 1
                     self._counter = 0
             else:
-                self._counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
+                self._counter = self._bits() & 0x3FF
             self._last_ms = now_ms
-            rand = (self._counter << 62) | int.from_bytes(os.urandom(8), "big") >> 2
+            rand = (self._counter << 62) | self._bits() >> 2
             return uuid7_from(now_ms, rand)
 
 

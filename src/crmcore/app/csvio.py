@@ -83,17 +83,19 @@ def parse_csv(text: str, *, delimiter: str | None = None, encoding: str = "utf-8
     records: list[CsvRecord] = []
     blank = 0
     start = 1
+    append = records.append
     try:
         for cells in reader:
             line = start
             start = reader.line_num + 1
-            if not cells or all(not c.strip() for c in cells):
+            # A row is blank when every cell is whitespace, i.e. when their concatenation is.
+            if not cells or not (cells[0].strip() or "".join(cells).strip()):
                 blank += 1
                 continue
             if header is None:
                 header = tuple(c.strip() for c in cells)
                 continue
-            records.append(CsvRecord(line=line, cells=tuple(cells)))
+            append(CsvRecord(line=line, cells=tuple(cells)))
     except csv.Error as exc:
         raise UnreadableFile(f"line {reader.line_num}: {exc}") from exc
     if header is None:

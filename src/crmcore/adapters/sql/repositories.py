@@ -159,7 +159,8 @@ class SqlLeadRepository(_Repo[Lead]):
             up.known(stored)
         for lead in leads:
             up.take(lead)
-        self._s.insert_many(t.leads, [m.lead_row(x) for x in up.new.values()])
+        new = sorted(up.new.values(), key=lambda x: x.email.value)
+        self._s.insert_many(t.leads, [m.lead_row(x) for x in new])
         self._s.update_many(t.leads, [(m.lead_row(x), v) for x, v in up.changed.values()])
         return up.counts
 
@@ -205,7 +206,8 @@ class SqlContactRepository(_Repo[Contact]):
                 up.known(stored)
         for contact in contacts:
             up.take(contact)
-        self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
+        new = sorted(up.new.values(), key=lambda x: x.email.value if x.email is not None else "")
+        self._s.insert_many(t.contacts, [m.contact_row(x) for x in new])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts
 

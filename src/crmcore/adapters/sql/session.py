@@ -196,8 +196,8 @@ class SqlSession:
                 values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
                 self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
             if has_version:
-                for r in chunk:
-                    self.touched[(table.name, r["id"])] = (0, 1)
+                name, inserted = table.name, (0, 1)
+                self.touched.update(((name, r["id"]), inserted) for r in chunk)
 
     def _sqlite_executemany(
         self, table: Table, rows: Sequence[Mapping[str, Any]], has_version: bool
@@ -213,17 +213,14 @@ class SqlSession:
         cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
         marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
         sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
-        params: list[tuple[Any, ...]] = []
-        append = params.append
-        for r in rows:  # every row comes from one mapping function: same key order
-            values = list(r.values())
-            for i, f in convert:
-                v = values[i]
-                if v is not None:
-                    values[i] = f(v)
-            if has_version:
-                values.append(1)
-            append(tuple(values))
+        # Column by column: one comprehension per converted column instead of a Python
+        # loop per value (every row comes from one mapping function: same key order).
+        columns: list[Sequence[Any]] = list(zip(*(r.values() for r in rows), strict=True))
+        for i, f in convert:
+            columns[i] = [None if v is None else f(v) for v in columns[i]]
+        if has_version:
+            columns.append((1,) * len(rows))
+        params = list(zip(*columns, strict=True))
         self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
 
     def update_many(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:

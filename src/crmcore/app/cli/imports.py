@@ -23,8 +23,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
 from crmcore.app.cli.render import render_one
+from crmcore.app.import_pool import START_METHODS
 from crmcore.app.importing import (
     BATCH_SIZE,
+    PARALLEL_MIN_ROWS,
+    WORKERS,
     ImportReport,
     Kind,
     import_file,
@@ -134,6 +137,19 @@ def _make_importer(kind: Kind) -> click.Command:
         help="Write rejected rows (original cells + line, field, value, reason) here.",
     )
     @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True)
+    @click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=WORKERS,
+        show_default=True,
+        help=f"Processes validating files of {PARALLEL_MIN_ROWS:,}+ rows (1: none).",
+    )
+    @click.option(
+        "--start-method",
+        type=click.Choice(START_METHODS),
+        default=None,
+        help="How worker processes start [fork where available, else spawn].",
+    )
     @click.pass_context
     def importer(
         ctx: click.Context,
@@ -145,6 +161,8 @@ def _make_importer(kind: Kind) -> click.Command:
         dry_run: bool,
         errors_path: str | None,
         batch_size: int,
+        workers: int,
+        start_method: str | None,
     ) -> None:
         state = state_from(ctx)
         columns = unwrap(parse_mapping(mapping))
@@ -163,6 +181,8 @@ def _make_importer(kind: Kind) -> click.Command:
                     dry_run=dry_run,
                     batch_size=batch_size,
                     progress=progress,
+                    workers=workers,
+                    start_method=start_method,
                 )
             )
         if report.extras:
