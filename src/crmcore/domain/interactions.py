@@ -12,6 +12,7 @@ original offset kept.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -216,7 +217,7 @@ class _Check:
         self.errors.append(FieldError(field=path, value=_show(value), reason=reason))
 
     def obj(self, path: str, value: object, allowed: frozenset[str]) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict) and not isinstance(value, Mapping):
             self.fail(path, value, f"must be an object, got {_json_type(value)}")
             return None
         for key in value:
@@ -250,10 +251,20 @@ class _Check:
         if len(stripped) > limit:
             self.fail(where, value, f"longer than {limit} characters ({len(stripped)})")
             return None
-        if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in stripped) or "\ufffd" in stripped:
+        if has_control_characters(stripped):
             self.fail(where, value, "contains control or undecodable characters")
             return None
         return stripped
+
+
+#: Control characters other than newline, tab and carriage return, and U+FFFD (what a
+#: decoder puts for bytes it could not read).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
+def has_control_characters(text: str) -> bool:
+    """True when ``text`` holds a control character (other than \\n, \\t, \\r) or U+FFFD."""
+    return _CONTROL.search(text) is not None
 
 
 def _json_type(value: object) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -80,6 +80,17 @@ class _Repo(Generic[E]):
         self._s.update_entity(self.table, type(self).to_row(entity), entity.version)
 
 
+class _BulkRepo(_Repo[E]):
+    def add_many(self, entities: Sequence[E]) -> None:
+        """Insert many new aggregates, one statement per batch."""
+        self._s.insert_many(self.table, [type(self).to_row(e) for e in entities])
+
+    def save_many(self, entities: Sequence[E]) -> None:
+        """Update many changed aggregates in one statement; a stale version raises
+        ``ConcurrentModification``."""
+        self._s.update_versioned(self.table, [(type(self).to_row(e), e.version) for e in entities])
+
+
 class _Upserter(Generic[E]):
     """The shared bulk-import algorithm: one lookup query per key, then batched writes.
 
@@ -140,7 +151,7 @@ class _Upserter(Generic[E]):
         self.updated += 1
 
 
-class SqlLeadRepository(_Repo[Lead]):
+class SqlLeadRepository(_BulkRepo[Lead]):
     """Leads in SQL."""
 
     table = t.leads
@@ -152,6 +163,10 @@ class SqlLeadRepository(_Repo[Lead]):
 
     def find_by_email(self, email: Email) -> Lead | None:
         return self._one(t.leads.c.email == email.value)
+
+    def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
+        found = self._lookup(t.leads.c.email, list({e.value for e in emails}))
+        return sorted(found, key=lambda x: x.id)
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         up = _Upserter[Lead]([lambda x: x.email.value])
@@ -172,7 +187,7 @@ class SqlLeadRepository(_Repo[Lead]):
         return self._many(_page(stmt, t.leads, limit, offset))
 
 
-class SqlContactRepository(_Repo[Contact]):
+class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
     table = t.contacts
@@ -192,6 +207,24 @@ class SqlContactRepository(_Repo[Contact]):
         return self._many(
             select(t.contacts).where(t.contacts.c.phone == phone.e164).order_by(t.contacts.c.id)
         )
+
+    def find_many(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> Sequence[Contact]:
+        c = t.contacts.c
+        found: dict[ContactId, Contact] = {}
+        for column, values in (
+            (c.user_id, list(set(user_ids))),
+            (c.email, list({e.value for e in emails})),
+            (c.phone, list({p.e164 for p in phones})),
+        ):
+            for contact in self._lookup(column, values):
+                found.setdefault(contact.id, contact)
+        return [found[k] for k in sorted(found)]
 
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         up = _Upserter[Contact](
@@ -305,7 +338,7 @@ class SqlDealRepository(_Repo[Deal]):
         return self._load(_page(stmt, t.deals, limit, offset))
 
 
-class SqlActivityRepository(_Repo[Activity]):
+class SqlActivityRepository(_BulkRepo[Activity]):
     """Activities and tasks in SQL."""
 
     table = t.activities

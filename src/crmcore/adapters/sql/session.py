@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Executable, RowMapping, Table, insert, update
+from sqlalchemy import Connection, Executable, RowMapping, Table, bindparam, insert, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -178,30 +178,45 @@ class SqlSession:
 
     # -- bulk --------------------------------------------------------------------------
 
-    def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def insert_many(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, on_conflict_ignore: bool = False
+    ) -> int:
         """Insert many new aggregates (version 1) in batches, one statement per batch.
 
         SQLite gets the driver's ``executemany`` over pre-processed tuples (SQLAlchemy's
         own bind processors, applied once per value); PostgreSQL gets SQLAlchemy's
-        multi-row ``insertmanyvalues``.
+        multi-row ``insertmanyvalues``. ``on_conflict_ignore`` skips rows whose key is
+        taken (SQLite only); the count of inserted rows is returned.
         """
         if not rows:
-            return
+            return 0
+        if on_conflict_ignore and not self.sqlite:
+            raise ValueError("on_conflict_ignore is for the SQLite fast path")
         has_version = "version" in table.c
+        inserted = 0
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             if self.sqlite:
-                self._sqlite_executemany(table, chunk, has_version)
+                inserted += self._sqlite_executemany(
+                    table, chunk, has_version, ignore=on_conflict_ignore
+                )
             else:
                 values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
                 self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
+                inserted += len(chunk)
             if has_version:
                 for r in chunk:
                     self.touched[(table.name, r["id"])] = (0, 1)
+        return inserted
 
     def _sqlite_executemany(
-        self, table: Table, rows: Sequence[Mapping[str, Any]], has_version: bool
-    ) -> None:
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        has_version: bool,
+        *,
+        ignore: bool = False,
+    ) -> int:
         dialect = self.conn.dialect
         names = [c for c in rows[0] if c != "version"]
         convert = [
@@ -213,6 +228,8 @@ class SqlSession:
         cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
         marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
         sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
+        if ignore:
+            sql += " ON CONFLICT DO NOTHING"
         params: list[tuple[Any, ...]] = []
         append = params.append
         for r in rows:  # every row comes from one mapping function: same key order
@@ -224,7 +241,41 @@ class SqlSession:
             if has_version:
                 values.append(1)
             append(tuple(values))
-        self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
+        result = self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
+        return int(result.rowcount)
+
+    def update_versioned(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
+        """Update many aggregates, each read at its version, in one ``executemany``.
+
+        The version rules of :meth:`update_entity` hold for each row; when any row's
+        version moved on (a concurrent writer), ``ConcurrentModification`` is raised and
+        the caller's transaction must be rolled back.
+        """
+        latest = {row["id"]: (row, read) for row, read in rows}
+        if not latest:
+            return
+        names = [k for k in next(iter(latest.values()))[0] if k != "id"]
+        params: list[dict[str, Any]] = []
+        marks: list[tuple[Any, int, int]] = []
+        for key, (row, read) in latest.items():
+            touched = self.touched.get((table.name, key))
+            expected = touched[1] if touched else read
+            new_version = touched[1] if touched else read + 1
+            p = {f"v_{n}": row[n] for n in names}
+            p.update(k_id=key, k_version=expected, v_version=new_version)
+            params.append(p)
+            marks.append((key, touched[0] if touched else read, new_version))
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
+            .values({**{n: bindparam(f"v_{n}") for n in names}, "version": bindparam("v_version")})
+        )
+        result = self.write(lambda: self.conn.execute(stmt, params), table=table)
+        if result.rowcount != len(params):
+            first_key, first_read, _ = marks[0]
+            raise ConcurrentModification(_kind(table), first_key, first_read)
+        for key, first, new_version in marks:
+            self.touched[(table.name, key)] = (first, new_version)
 
     def update_many(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
         """Update many aggregates, each with the version it was read at."""
