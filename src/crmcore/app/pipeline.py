@@ -281,16 +281,13 @@ def _claim(app: App, services: PipelineServices, *, worker: str, limit: int) -> 
     now = app.clock.now()
     token = app.ids.new()  # one claim token for the batch: it is marked done at once
     with services.uow() as uow:
-        claimed = [
-            entry.claim(worker=worker, token=token, now=now, lease=services.settings.retry.lease)
-            for entry in uow.inbox.lock_due(now=now, limit=limit)
-        ]
-        uow.inbox.save_many(claimed)
+        claimed = uow.inbox.claim_due(
+            now=now, limit=limit, worker=worker, token=token, lease=services.settings.retry.lease
+        )
         uow.commit()
     for entry in claimed:
         log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
-    # the stored version is one higher than the one we saved
-    return [attrs.evolve(e, version=e.version + 1) for e in claimed]
+    return list(claimed)
 
 
 def _process_batch(

@@ -166,7 +166,8 @@ class Batch:
 
     def save_contact(self, contact: Contact) -> None:
         """The new state of a contact of this batch."""
-        if contact != self._contacts[contact.id]:
+        held = self._contacts[contact.id]
+        if contact is not held and contact != held:
             self._remember(contact)
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
@@ -214,14 +215,14 @@ class Batch:
             return decision, False
         if isinstance(decision, Matched):
             contact = self._contacts[decision.contact_id]
+            user_id = contact.user_id or (customer.user_id if by_user is None else None)
+            email = contact.email or (customer.email if by_email is None else None)
+            phone = contact.phone or customer.phone
+            if (user_id, email, phone) == (contact.user_id, contact.email, contact.phone):
+                return contact, False
             enriched = attrs.evolve(
-                contact,
-                user_id=contact.user_id or (customer.user_id if by_user is None else None),
-                email=contact.email or (customer.email if by_email is None else None),
-                phone=contact.phone or customer.phone,
+                contact, user_id=user_id, email=email, phone=phone, updated_at=self.now
             )
-            if enriched != contact:
-                enriched = attrs.evolve(enriched, updated_at=self.now)
             return enriched, False
         assert isinstance(decision, CreateContact)
         return _new_contact(self.app, interaction, now=self.now), True

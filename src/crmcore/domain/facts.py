@@ -63,7 +63,7 @@ class Fact:
     @property
     def order(self) -> Order:
         """Time order, ties broken by event, kind and name (the order facts fold in)."""
-        return (self.occurred_at, self.event_id, self.kind.value, self.name)
+        return (self.occurred_at, self.event_id, self.kind, self.name)
 
 
 _FIRST = itemgetter(0)
@@ -78,7 +78,7 @@ class FactLedger:
     """
 
     def __init__(self, facts: Iterable[Fact] = ()) -> None:
-        self._keys: set[UUID] = set()
+        self._keys: set[tuple[str, str, str]] = set()  # (event id, kind, name)
         self._last: Order | None = None
         self._purchases: list[tuple[Order, tuple[datetime, Any]]] = []
         self._sentiments: list[tuple[Order, tuple[datetime, SentimentLabel]]] = []
@@ -88,19 +88,21 @@ class FactLedger:
         self._loyalty: dict[str, Scalar] = {}
         self._cancelled = False
         self._folded: CustomerFacts | None = None
-        for fact in sorted(facts, key=lambda f: f.order):
-            self.add(fact)
+        for order, fact in sorted(((f.order, f) for f in facts), key=_FIRST):
+            self._add(fact, order)
 
     def __contains__(self, fact: Fact) -> bool:
-        return fact.key in self._keys
+        return fact.order[1:] in self._keys
 
     def add(self, fact: Fact) -> bool:
         """Take a fact in; ``False`` (and nothing changes) when its key is already here."""
-        key = fact.key
+        return self._add(fact, fact.order)
+
+    def _add(self, fact: Fact, order: Order) -> bool:
+        key = order[1:]  # (event id, kind, name): what the fact's key is made of
         if key in self._keys:
             return False
         self._keys.add(key)
-        order = fact.order
         in_order = self._last is None or order > self._last
         if in_order:
             self._last = order

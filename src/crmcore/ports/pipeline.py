@@ -7,7 +7,7 @@ event and marking it done commit together: that is what makes processing exactly
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -40,6 +40,14 @@ class Inbox(Protocol):
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
         """Due entries in time order, locked for this transaction; others skip them."""
+        ...
+
+    def claim_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        """Claim up to ``limit`` due entries, in time order, as :meth:`InboxEntry.claim`
+        does; returns them as stored once the transaction commits (one statement where
+        the store allows)."""
         ...
 
     def save(self, entry: InboxEntry) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -61,6 +61,16 @@ class MemoryInbox:
         due = [e for e in self._tx.rows(self.table) if e.is_due(now)]
         due.sort(key=_time_order)
         return due[:limit]
+
+    def claim_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        claimed = [
+            e.claim(worker=worker, token=token, now=now, lease=lease)
+            for e in self.lock_due(now=now, limit=limit)
+        ]
+        self.save_many(claimed)
+        return [attrs.evolve(e, version=e.version + 1) for e in claimed]
 
     def save(self, entry: InboxEntry) -> None:
         stored = self._tx.get(self.table, entry.id)

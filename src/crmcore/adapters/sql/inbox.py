@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite_fast import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
 from crmcore.domain.inbox import InboxEntry, InboxStatus, entry_key
 from crmcore.ports.errors import ConcurrentModification
@@ -54,7 +56,7 @@ def _row(entry: InboxEntry) -> dict[str, Any]:
     return row
 
 
-def _entry(m: sa.RowMapping) -> InboxEntry:
+def _entry(m: Mapping[Any, Any]) -> InboxEntry:
     return InboxEntry(
         id=entry_key(m["event_id"]),
         event_id=m["event_id"],
@@ -73,6 +75,33 @@ def _entry(m: sa.RowMapping) -> InboxEntry:
         processed_at=m["processed_at"],
         version=m["version"],
     )
+
+
+#: The two claim scans on SQLite (the index ``(status, order_at, event_id)`` serves both).
+_DUE_PENDING = "status = ? AND next_attempt_at <= ? ORDER BY status, order_at, event_id LIMIT ?"
+_DUE_EXPIRED = "status = ? AND lease_until <= ? ORDER BY status, order_at, event_id LIMIT ?"
+
+
+#: The claim on SQLite: both scans, merged in time order, updated as
+#: :meth:`InboxEntry.claim` does, in one statement.
+_CLAIM_SQLITE = """
+UPDATE event_inbox
+SET status = ?, attempts = attempts + 1, claimed_by = ?, claim_token = ?, lease_until = ?,
+    version = version + 1
+WHERE event_id IN (
+    SELECT event_id FROM (
+        SELECT * FROM (
+            SELECT event_id, order_at FROM event_inbox
+            WHERE status = ? AND next_attempt_at <= ?
+            ORDER BY status, order_at, event_id LIMIT ?)
+        UNION ALL
+        SELECT * FROM (
+            SELECT event_id, order_at FROM event_inbox
+            WHERE status = ? AND lease_until <= ?
+            ORDER BY status, order_at, event_id LIMIT ?)
+    )
+    ORDER BY order_at, event_id LIMIT ?
+)"""
 
 
 def _order(entry: InboxEntry) -> tuple[datetime, str]:
@@ -125,10 +154,51 @@ class SqlInbox:
         if self._pg:
             pending = pending.with_for_update(skip_locked=True)
             expired = expired.with_for_update(skip_locked=True)
-        found = [_entry(r) for r in self._s.read(pending)]
-        found += [_entry(r) for r in self._s.read(expired)]
+            found = [_entry(r) for r in self._s.read(pending)]
+            found += [_entry(r) for r in self._s.read(expired)]
+        else:
+            at = stored_datetime(now)
+            found = [
+                _entry(r)
+                for where, params in (
+                    (_DUE_PENDING, (InboxStatus.PENDING.value, at, limit)),
+                    (_DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, limit)),
+                )
+                for r in self._s.fetch_sqlite(t, where, params)
+            ]
         found.sort(key=_order)
         return found[:limit]
+
+    def claim_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        """Claim due entries: on SQLite (one writer at a time) a single ``UPDATE ...
+        RETURNING``; on PostgreSQL ``lock_due`` (``SKIP LOCKED``) and one bulk update."""
+        if self._pg:
+            claimed = [
+                e.claim(worker=worker, token=token, now=now, lease=lease)
+                for e in self.lock_due(now=now, limit=limit)
+            ]
+            self.save_many(claimed)
+            return [attrs.evolve(e, version=e.version + 1) for e in claimed]
+        at = stored_datetime(now)
+        params = (
+            InboxStatus.PROCESSING.value,
+            worker,
+            token.hex,
+            stored_datetime(now + lease),
+            InboxStatus.PENDING.value,
+            at,
+            limit,
+            InboxStatus.PROCESSING.value,
+            at,
+            limit,
+            limit,
+        )
+        rows = self._s.write_returning_sqlite(t, _CLAIM_SQLITE, params)
+        found = [_entry(r) for r in rows]
+        found.sort(key=_order)
+        return found
 
     def save(self, entry: InboxEntry) -> None:
         self.save_many([entry])

@@ -7,6 +7,7 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, Self
@@ -286,26 +287,40 @@ class SqlFactSink(FactRecorder):
         wanted = list(dict.fromkeys(contact_ids))
         if not wanted:
             return out
-        c = self.table.c
-        for start in range(0, len(wanted), _IN_CHUNK):
-            query = sa.select(
-                c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
-            ).where(c.contact_id.in_(wanted[start : start + _IN_CHUNK]))
-            for m in self._s.read(query):
-                kind = FactKind(m["kind"])
-                out.setdefault(m["contact_id"], []).append(
-                    Fact(
-                        contact_id=m["contact_id"],
-                        event_id=m["event_id"],
-                        kind=kind,
-                        name=m["name"],
-                        value=_fact_value(kind, m["value"]),
-                        occurred_at=m["occurred_at"],
-                    )
+        kinds = {k.value: k for k in FactKind}
+        for m in self._rows_of(wanted):
+            kind = kinds[m["kind"]]
+            out.setdefault(m["contact_id"], []).append(
+                Fact(
+                    contact_id=m["contact_id"],
+                    event_id=m["event_id"],
+                    kind=kind,
+                    name=m["name"],
+                    value=_fact_value(kind, m["value"]),
+                    occurred_at=m["occurred_at"],
                 )
+            )
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
+
+    def _rows_of(self, wanted: list[ContactId]) -> list[Any]:
+        names = ["contact_id", "event_id", "kind", "name", "value", "occurred_at"]
+        if self._s.sqlite:
+            return self._s.fetch_sqlite(
+                self.table,
+                "contact_id IN (SELECT value FROM json_each(?))",
+                [json.dumps([k.hex for k in wanted])],
+                columns=names,
+            )
+        c = self.table.c
+        rows: list[Any] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            query = sa.select(*(c[n] for n in names)).where(
+                c.contact_id.in_(wanted[start : start + _IN_CHUNK])
+            )
+            rows += self._s.read(query)
+        return rows
 
     def rows(self, contact_id: ContactId) -> list[FactRow]:
         """A contact's facts in time order."""

@@ -68,6 +68,16 @@ class _Repo(Generic[E]):
             wanted = column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
         return [self._entity(r) for r in self._s.read(select(self.table).where(wanted))]
 
+    def _lookup_many(self, column: str, values: Sequence[str]) -> Iterable[E]:
+        """:meth:`_lookup` for the batch worker: on SQLite the rows are read without
+        SQLAlchemy's per-row machinery (same values)."""
+        if not values or not self._s.sqlite:
+            return self._lookup(self.table.c[column], values)
+        rows = self._s.fetch_sqlite(
+            self.table, f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
+        )
+        return [self._entity(r) for r in rows]
+
     def _many(self, stmt: Select[Any]) -> list[E]:
         return [self._entity(r) for r in self._s.read(stmt)]
 
@@ -165,7 +175,7 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return self._one(t.leads.c.email == email.value)
 
     def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
-        found = self._lookup(t.leads.c.email, list({e.value for e in emails}))
+        found = self._lookup_many("email", list({e.value for e in emails}))
         return sorted(found, key=lambda x: x.id)
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
@@ -215,14 +225,13 @@ class SqlContactRepository(_BulkRepo[Contact]):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> Sequence[Contact]:
-        c = t.contacts.c
         found: dict[ContactId, Contact] = {}
         for column, values in (
-            (c.user_id, list(set(user_ids))),
-            (c.email, list({e.value for e in emails})),
-            (c.phone, list({p.e164 for p in phones})),
+            ("user_id", list(set(user_ids))),
+            ("email", list({e.value for e in emails})),
+            ("phone", list({p.e164 for p in phones})),
         ):
-            for contact in self._lookup(column, values):
+            for contact in self._lookup_many(column, values):
                 found.setdefault(contact.id, contact)
         return [found[k] for k in sorted(found)]
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from crmcore.adapters.sql.engine import BEGIN_MODE
-from crmcore.adapters.sql.sqlite_fast import converter_for
+from crmcore.adapters.sql.sqlite_fast import Converter, converter_for, reader_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,
@@ -90,6 +90,7 @@ class SqlSession:
         self.sqlite = conn.dialect.name == "sqlite"
         self.touched: dict[tuple[str, UUID], tuple[int, int]] = {}
         self.writing = False
+        self._readers: dict[tuple[str, tuple[str, ...]], list[tuple[int, Converter]]] = {}
 
     # -- errors and the SQLite first-write retry ---------------------------------------
 
@@ -107,6 +108,63 @@ class SqlSession:
         """Rows of a query, as mappings."""
         with self.translating():
             return self.conn.execute(stmt).mappings().all()
+
+    def fetch_sqlite(
+        self,
+        table: Table,
+        where: str,
+        params: Sequence[Any] = (),
+        *,
+        columns: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of ``SELECT columns FROM table WHERE where`` on SQLite, as dicts of the
+        values SQLAlchemy would read, converted without its per-row machinery.
+
+        ``where`` is SQL with ``?`` placeholders for ``params`` (already in their stored
+        form); the bulk reads of the batch worker go through here.
+        """
+        names = list(columns) if columns is not None else [c.name for c in table.c]
+        quote = self.conn.dialect.identifier_preparer.quote
+        sql = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE {where}"
+        with self.translating():
+            raw = self.conn.exec_driver_sql(sql, tuple(params)).fetchall()
+        return self._converted(table, names, raw)
+
+    def _converted(
+        self, table: Table, names: list[str], raw: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        key = (table.name, tuple(names))
+        readers = self._readers.get(key)
+        if readers is None:
+            dialect = self.conn.dialect
+            readers = [
+                (i, f)
+                for i, f in enumerate(reader_for(table.c[n], dialect) for n in names)
+                if f is not None
+            ]
+            self._readers[key] = readers
+        out = []
+        for r in raw:
+            values = list(r)
+            for i, f in readers:
+                v = values[i]
+                if v is not None:
+                    values[i] = f(v)
+            out.append(dict(zip(names, values, strict=True)))
+        return out
+
+    def write_returning_sqlite(
+        self, table: Table, sql: str, params: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        """Run a writing statement on SQLite with ``RETURNING`` every column of ``table``
+        appended; the rows as :meth:`fetch_sqlite` reads them."""
+        names = [c.name for c in table.c]
+        quote = self.conn.dialect.identifier_preparer.quote
+        returning = f"{sql} RETURNING {', '.join(quote(n) for n in names)}"
+        result = self.write(
+            lambda: self.conn.exec_driver_sql(returning, tuple(params)), table=table
+        )
+        return self._converted(table, names, result.fetchall())
 
     def scalar(self, stmt: Executable) -> Any:
         """The single value of a query."""
