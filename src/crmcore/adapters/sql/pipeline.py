@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
@@ -239,6 +240,11 @@ def _fact_value(kind: FactKind, v: Any) -> Any:
     return v
 
 
+def _stored_json(value: Any) -> Any:
+    # SQLite's NUMERIC affinity of a JSON column hands numbers back already decoded
+    return json.loads(value) if isinstance(value, str) else value
+
+
 #: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
 _IN_CHUNK = 5_000
 
@@ -287,40 +293,60 @@ class SqlFactSink(FactRecorder):
         wanted = list(dict.fromkeys(contact_ids))
         if not wanted:
             return out
-        kinds = {k.value: k for k in FactKind}
-        for m in self._rows_of(wanted):
-            kind = kinds[m["kind"]]
-            out.setdefault(m["contact_id"], []).append(
-                Fact(
-                    contact_id=m["contact_id"],
-                    event_id=m["event_id"],
-                    kind=kind,
-                    name=m["name"],
-                    value=_fact_value(kind, m["value"]),
-                    occurred_at=m["occurred_at"],
-                )
-            )
+        if self._s.sqlite:
+            self._sqlite_facts_of(wanted, out)
+        else:
+            self._pg_facts_of(wanted, out)
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
 
-    def _rows_of(self, wanted: list[ContactId]) -> list[Any]:
-        names = ["contact_id", "event_id", "kind", "name", "value", "occurred_at"]
-        if self._s.sqlite:
-            return self._s.fetch_sqlite(
-                self.table,
-                "contact_id IN (SELECT value FROM json_each(?))",
-                [json.dumps([k.hex for k in wanted])],
-                columns=names,
+    def _sqlite_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
+        """The SQLite read, converting the stored text straight into facts (the values
+        SQLAlchemy would read, as the contract tests check)."""
+        ids = {k.hex: k for k in wanted}
+        sql = (
+            "SELECT contact_id, event_id, kind, name, value, occurred_at FROM pipeline_facts"
+            " WHERE contact_id IN (SELECT value FROM json_each(?))"
+        )
+        with self._s.translating():
+            rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)),)).fetchall()
+        kinds = {k.value: k for k in FactKind}
+        for contact_hex, event_id, kind_text, name, value, occurred_at in rows:
+            kind = kinds[kind_text]
+            contact_id = ids[contact_hex]
+            facts = out.get(contact_id)
+            if facts is None:
+                facts = out[contact_id] = []
+            facts.append(
+                Fact(
+                    contact_id=contact_id,
+                    event_id=event_id,
+                    kind=kind,
+                    name=name,
+                    value=None if value is None else _fact_value(kind, _stored_json(value)),
+                    occurred_at=datetime.fromisoformat(occurred_at + "+00:00"),
+                )
             )
+
+    def _pg_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
         c = self.table.c
-        rows: list[Any] = []
         for start in range(0, len(wanted), _IN_CHUNK):
-            query = sa.select(*(c[n] for n in names)).where(
-                c.contact_id.in_(wanted[start : start + _IN_CHUNK])
-            )
-            rows += self._s.read(query)
-        return rows
+            query = sa.select(
+                c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
+            ).where(c.contact_id.in_(wanted[start : start + _IN_CHUNK]))
+            for m in self._s.read(query):
+                kind = FactKind(m["kind"])
+                out.setdefault(m["contact_id"], []).append(
+                    Fact(
+                        contact_id=m["contact_id"],
+                        event_id=m["event_id"],
+                        kind=kind,
+                        name=m["name"],
+                        value=_fact_value(kind, m["value"]),
+                        occurred_at=m["occurred_at"],
+                    )
+                )
 
     def rows(self, contact_id: ContactId) -> list[FactRow]:
         """A contact's facts in time order."""

@@ -226,13 +226,14 @@ class SqlContactRepository(_BulkRepo[Contact]):
         phones: Collection[Phone] = (),
     ) -> Sequence[Contact]:
         found: dict[ContactId, Contact] = {}
-        for column, values in (
-            ("user_id", list(set(user_ids))),
-            ("email", list({e.value for e in emails})),
-            ("phone", list({p.e164 for p in phones})),
-        ):
-            for contact in self._lookup_many(column, values):
-                found.setdefault(contact.id, contact)
+        for contact in self._lookup_many("user_id", list(set(user_ids))):
+            found[contact.id] = contact
+        # e-mails are unique: one a found contact holds needs no second look
+        held = {c.email.value for c in found.values() if c.email is not None}
+        for contact in self._lookup_many("email", list({e.value for e in emails} - held)):
+            found.setdefault(contact.id, contact)
+        for contact in self._lookup_many("phone", list({p.e164 for p in phones})):
+            found.setdefault(contact.id, contact)
         return [found[k] for k in sorted(found)]
 
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:

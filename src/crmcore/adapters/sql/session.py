@@ -256,7 +256,7 @@ class SqlSession:
             chunk = rows[start : start + BATCH]
             if self.sqlite:
                 inserted += self._sqlite_executemany(
-                    table, chunk, has_version, ignore=on_conflict_ignore
+                    table, chunk, add_version=has_version, ignore=on_conflict_ignore
                 )
             else:
                 values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
@@ -267,16 +267,27 @@ class SqlSession:
                     self.touched[(table.name, r["id"])] = (0, 1)
         return inserted
 
+    def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert plain rows as given (no aggregate versions): the SQLite fast path, or
+        SQLAlchemy's ``executemany``."""
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            if self.sqlite:
+                self._sqlite_executemany(table, chunk, add_version=False)
+            else:
+                self.write(lambda c=chunk: self.conn.execute(insert(table), c), table=table)  # type: ignore[misc]
+
     def _sqlite_executemany(
         self,
         table: Table,
         rows: Sequence[Mapping[str, Any]],
-        has_version: bool,
         *,
+        add_version: bool,
         ignore: bool = False,
     ) -> int:
+        has_version = add_version
         dialect = self.conn.dialect
-        names = [c for c in rows[0] if c != "version"]
+        names = [c for c in rows[0] if not (add_version and c == "version")]
         convert = [
             (i, f)
             for i, f in enumerate(converter_for(table.c[n], dialect) for n in names)
