@@ -23,6 +23,7 @@ from crmcore.app.errors import AppError, Conflict, NotFound, StorageFailure
 from crmcore.app.logging import get_logger, log_step
 from crmcore.app.pipeline_batch import (
     Batch,
+    ContactCache,
     NeedsReview,
     apply_in_batch,
     apply_interaction,
@@ -263,6 +264,7 @@ def process_inbox(
         return Failure(StorageFailure(detail=str(exc)))
     total = WorkReport()
     batches = 0
+    cache = ContactCache()  # what this run committed, reused while the versions hold
     while True:
         try:
             claimed = _claim(app, services, worker=worker, limit=batch)
@@ -270,7 +272,9 @@ def process_inbox(
             continue  # another worker claimed some of them first; look again
         except StorageError as exc:
             return Failure(StorageFailure(detail=str(exc)))
-        report = WorkReport(claimed=len(claimed)) + _process_batch(app, services, claimed)
+        report = WorkReport(claimed=len(claimed)) + _process_batch(
+            app, services, claimed, cache=cache
+        )
         total += report
         batches += 1
         if once or not claimed or (max_batches is not None and batches >= max_batches):
@@ -291,7 +295,11 @@ def _claim(app: App, services: PipelineServices, *, worker: str, limit: int) -> 
 
 
 def _process_batch(
-    app: App, services: PipelineServices, claimed: Sequence[InboxEntry]
+    app: App,
+    services: PipelineServices,
+    claimed: Sequence[InboxEntry],
+    *,
+    cache: ContactCache | None = None,
 ) -> WorkReport:
     """Apply a claimed batch in one unit of work and mark it done in one statement.
 
@@ -301,7 +309,7 @@ def _process_batch(
     if not claimed:
         return WorkReport()
     if len(claimed) == 1:
-        return _process_one(app, services, claimed[0])
+        return _process_one(app, services, claimed[0], cache=cache)
     now = app.clock.now()
     token = claimed[0].claim_token
     region = app.settings.default_region
@@ -320,7 +328,7 @@ def _process_batch(
                     rejected.append((entry.event_id, reason))
                 else:
                     valid.append((entry, parsed.unwrap()))
-            batch = Batch(app, services, uow, [i for _, i in valid], now=now)
+            batch = Batch(app, services, uow, [i for _, i in valid], now=now, cache=cache)
             done: list[str] = []
             waiting: list[InboxEntry] = []
             for entry, interaction in valid:
@@ -336,11 +344,12 @@ def _process_batch(
             if token is not None:
                 uow.inbox.mark_done(done, token=token, at=now)
             uow.commit()
+            batch.committed()
     except Exception as exc:
         log_step(_log, "batch-fallback", None, size=len(claimed), error=type(exc).__name__)
         report = WorkReport()
         for entry in claimed:
-            report += _process_one(app, services, entry)
+            report += _process_one(app, services, entry, cache=cache)
         return report
     for event_id, reason in rejected:
         log_step(_log, "rejected", event_id, reason=reason)
@@ -376,7 +385,9 @@ def _reject(
     return reason
 
 
-def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> WorkReport:
+def _process_one(
+    app: App, services: PipelineServices, entry: InboxEntry, *, cache: ContactCache | None = None
+) -> WorkReport:
     now = app.clock.now()
     try:
         with services.uow() as uow:
@@ -396,16 +407,21 @@ def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> Wor
                 uow.commit()
                 log_step(_log, "rejected", entry.event_id, reason=reason)
                 return WorkReport(failed=1)
-            outcome = apply_interaction(app, services, uow, parsed.unwrap(), now=now)
+            interaction = parsed.unwrap()
+            batch = Batch(app, services, uow, [interaction], now=now, cache=cache)
+            outcome = apply_in_batch(batch, interaction)
+            batch.flush()
             if isinstance(outcome, NeedsReview):
                 uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
                 uow.commit()
+                batch.committed()
                 log_step(
                     _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
                 )
                 return WorkReport(review=1)
             uow.inbox.save(current.done(at=now))
             uow.commit()
+            batch.committed()
             log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
             return WorkReport(done=1)
     except ConcurrentModification as exc:

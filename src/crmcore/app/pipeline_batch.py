@@ -74,6 +74,37 @@ class UnknownContact(LookupError):
         self.contact_id = contact_id
 
 
+class ContactCache:
+    """Contacts and their fact ledgers as this worker's own commits left them.
+
+    An entry serves a later batch only while the contact's stored version is still the
+    cached one. The pipeline saves every contact it records a fact for (see
+    :meth:`Batch.flush`), so an unmoved version means neither the contact nor its facts
+    changed, whoever else wrote since. A batch takes its entries out and puts them back
+    only after it commits: a batch rolled back leaves nothing stale behind.
+    """
+
+    def __init__(self, *, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._entries: dict[ContactId, tuple[Contact, FactLedger]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self, contact_id: ContactId, version: int) -> tuple[Contact, FactLedger] | None:
+        """The cached contact and ledger when still at ``version`` (removed either way)."""
+        entry = self._entries.pop(contact_id, None)
+        if entry is None or entry[0].version != version:
+            return None
+        return entry
+
+    def put(self, contact: Contact, ledger: FactLedger) -> None:
+        """Keep a contact (at its stored version) and its facts; the oldest go first."""
+        self._entries[contact.id] = (contact, ledger)
+        while len(self._entries) > self._limit:
+            del self._entries[next(iter(self._entries))]
+
+
 class Batch:
     """The contacts, facts and leads a batch of interactions touches, and its writes.
 
@@ -90,8 +121,10 @@ class Batch:
         interactions: Sequence[Interaction],
         *,
         now: datetime,
+        cache: ContactCache | None = None,
     ) -> None:
         self.app, self.services, self.uow, self.now = app, services, uow, now
+        self._cache = cache
         self._contacts: dict[ContactId, Contact] = {}
         self._stored: dict[ContactId, Contact] = {}
         self._by_user: dict[str, ContactId] = {}
@@ -99,19 +132,30 @@ class Batch:
         self._by_phone: dict[str, list[ContactId]] = {}
         self._ledgers: dict[ContactId, FactLedger] = {}
         self._new: list[ContactId] = []
+        self._saved: set[ContactId] = set()
+        self._with_facts: set[ContactId] = set()
         self._facts: list[Fact] = []
         self._activities: list[Activity] = []
         self._reviews: list[ReviewItem] = []
         customers = [i.customer for i in interactions]
-        found = uow.contacts.find_many(
+        versions = uow.contacts.find_versions(
             user_ids={c.user_id for c in customers if c.user_id is not None},
             emails={c.email for c in customers if c.email is not None},
             phones={c.phone for c in customers if c.phone is not None},
         )
-        history = uow.facts.facts_of([c.id for c in found])
-        for contact in found:
-            self._stored[contact.id] = contact
-            self._remember(contact, FactLedger(history.get(contact.id, ())))
+        missing: list[ContactId] = []
+        for contact_id, version in versions.items():
+            hit = cache.take(contact_id, version) if cache is not None else None
+            if hit is None:
+                missing.append(contact_id)
+            else:
+                self._stored[contact_id] = hit[0]
+                self._remember(*hit)
+        if missing:
+            history = uow.facts.facts_of(missing)
+            for contact in uow.contacts.get_many(missing):
+                self._stored[contact.id] = contact
+                self._remember(contact, FactLedger(history.get(contact.id, ())))
         lead_emails = {
             i.customer.email
             for i in interactions
@@ -178,6 +222,7 @@ class Batch:
         """A derived fact; one whose key is already known changes nothing."""
         if self._ledgers[fact.contact_id].add(fact):
             self._facts.append(fact)
+            self._with_facts.add(fact.contact_id)
 
     def add_activity(self, activity: Activity) -> None:
         self._activities.append(activity)
@@ -230,29 +275,50 @@ class Batch:
     # -- writing -------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Store every buffered write: one bulk statement per table."""
+        """Store every buffered write: one bulk statement per table.
+
+        A stored contact is saved when it changed *or* got facts: its version moves with
+        its facts, which is what lets a :class:`ContactCache` trust an unmoved version
+        and a concurrent worker's facts conflict with ours.
+        """
         uow = self.uow
         new = set(self._new)
         uow.contacts.add_many([self._contacts[k] for k in self._new])
-        changed = [
+        saved = [
             c
             for k, c in self._contacts.items()
-            if k not in new and k in self._stored and c != self._stored[k]
+            if k not in new
+            and k in self._stored
+            and (k in self._with_facts or c != self._stored[k])
+            and k not in self._saved
         ]
-        uow.contacts.save_many(changed)
+        uow.contacts.save_many(saved)
         uow.facts.record_many(self._facts)
         uow.activities.add_many(self._activities)
         uow.leads.save_many(list(self._changed_leads.values()))
         uow.review_queue.add_many(self._reviews)
-        for contact in changed:
-            self._stored[contact.id] = contact
-        for k in self._new:
-            self._stored[k] = self._contacts[k]
+        self._saved.update(c.id for c in saved)
+        self._saved.update(new)
         self._new.clear()
         self._facts.clear()
         self._activities.clear()
         self._changed_leads.clear()
         self._reviews.clear()
+
+    def committed(self) -> None:
+        """The unit of work committed what :meth:`flush` wrote: hand the contacts, at
+        their new versions, and their ledgers to the cache."""
+        cache = self._cache
+        if cache is None:
+            return
+        for contact_id, contact in self._contacts.items():
+            stored = self._stored.get(contact_id)
+            if contact_id in self._saved:
+                version = stored.version + 1 if stored is not None else 1
+                contact = attrs.evolve(contact, version=version)
+            elif stored is None or contact != stored:
+                continue  # changed but not written (a flush was skipped): not cached
+            cache.put(contact, self._ledgers[contact_id])
 
 
 def apply_interaction(

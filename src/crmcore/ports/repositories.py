@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -80,6 +80,21 @@ class ContactRepository(Protocol):
         phones: Collection[Phone] = (),
     ) -> Sequence[Contact]:
         """Every contact with one of these user ids, e-mails or phones, once each, by id."""
+        ...
+
+    def find_versions(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> Mapping[ContactId, int]:
+        """The id and stored version of every contact :meth:`find_many` would return:
+        enough for a caller holding contacts to tell which ones changed."""
+        ...
+
+    def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
+        """The contacts with these ids (those that exist), by id."""
         ...
 
     def add(self, contact: Contact) -> None: ...

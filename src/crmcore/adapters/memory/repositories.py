@@ -143,6 +143,20 @@ class MemoryContactRepository(_Table[Contact]):
         )
         return _page(rows, None, 0, key=lambda r: r.id)
 
+    def find_versions(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> dict[ContactId, int]:
+        found = self.find_many(user_ids=user_ids, emails=emails, phones=phones)
+        return {c.id: c.version for c in found}
+
+    def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
+        found = (self._get(k) for k in set(contact_ids))
+        return sorted((c for c in found if c is not None), key=lambda c: c.id)
+
     def list(
         self,
         *,

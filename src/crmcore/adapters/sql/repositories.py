@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -235,6 +235,52 @@ class SqlContactRepository(_BulkRepo[Contact]):
         for contact in self._lookup_many("phone", list({p.e164 for p in phones})):
             found.setdefault(contact.id, contact)
         return [found[k] for k in sorted(found)]
+
+    def find_versions(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> dict[ContactId, int]:
+        c = t.contacts.c
+        found: dict[ContactId, int] = {}
+        for column, values in (
+            ("user_id", list(set(user_ids))),
+            ("email", list({e.value for e in emails})),
+            ("phone", list({p.e164 for p in phones})),
+        ):
+            if not values:
+                continue
+            rows: Sequence[Mapping[Any, Any]]
+            if self._s.sqlite:
+                rows = self._s.fetch_sqlite(
+                    t.contacts,
+                    f"{column} IN (SELECT value FROM json_each(?))",
+                    [json.dumps(values)],
+                    columns=["id", "version"],
+                )
+            else:
+                wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
+                rows = self._s.read(select(c.id, c.version).where(wanted))
+            for r in rows:
+                found[r["id"]] = self._s.seen_version(t.contacts, r["id"], r["version"])
+        return found
+
+    def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
+        ids = list(set(contact_ids))
+        if not ids:
+            return []
+        if self._s.sqlite:
+            rows = self._s.fetch_sqlite(
+                t.contacts,
+                "id IN (SELECT value FROM json_each(?))",
+                [json.dumps([k.hex for k in ids])],
+            )
+            found = [self._entity(r) for r in rows]
+        else:
+            found = self._many(select(t.contacts).where(t.contacts.c.id.in_(ids)))
+        return sorted(found, key=lambda x: x.id)
 
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         up = _Upserter[Contact](
