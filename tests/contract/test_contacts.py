@@ -146,3 +146,21 @@ def test_save_many_saves_every_contact_or_refuses_a_stale_one(backend: Backend) 
         write_and_commit(uow, lambda: uow.contacts.save_many(stale))
     with backend.uow() as uow:
         assert not any(x.archived for x in uow.contacts.get_many([a.id, b.id]))
+
+
+def test_touch_many_moves_only_the_version(backend: Backend) -> None:
+    a = contact(backend, email="a@example.com", phone="+79001234567")
+    b = contact(backend, email="b@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b])
+        uow.commit()
+    with backend.uow() as uow:
+        read = uow.contacts.get_many([a.id, b.id])
+        uow.contacts.touch_many(read)
+        uow.commit()
+    with backend.uow() as uow:
+        assert list(uow.contacts.get_many([a.id, b.id])) == [
+            attrs.evolve(x, version=2) for x in read
+        ]
+    with pytest.raises(ConcurrentModification), backend.uow() as uow:
+        write_and_commit(uow, lambda: uow.contacts.touch_many(read))

@@ -284,15 +284,19 @@ class Batch:
         uow = self.uow
         new = set(self._new)
         uow.contacts.add_many([self._contacts[k] for k in self._new])
-        saved = [
-            c
-            for k, c in self._contacts.items()
-            if k not in new
-            and k in self._stored
-            and (k in self._with_facts or c != self._stored[k])
-            and k not in self._saved
-        ]
-        uow.contacts.save_many(saved)
+        changed: list[Contact] = []
+        touched: list[Contact] = []
+        for k, c in self._contacts.items():
+            stored = self._stored.get(k)
+            if k in new or stored is None or k in self._saved:
+                continue
+            if c != stored:
+                changed.append(c)
+            elif k in self._with_facts:
+                touched.append(c)
+        uow.contacts.save_many(changed)
+        uow.contacts.touch_many(touched)
+        saved = changed + touched
         uow.facts.record_many(self._facts)
         uow.activities.add_many(self._activities)
         uow.leads.save_many(list(self._changed_leads.values()))

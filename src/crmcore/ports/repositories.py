@@ -108,6 +108,12 @@ class ContactRepository(Protocol):
         ``ConcurrentModification``."""
         ...
 
+    def touch_many(self, contacts: Sequence[Contact]) -> None:
+        """Move the version of contacts whose fields did not change but whose derived
+        data (their pipeline facts) did, exactly as :meth:`save_many` would; any stale
+        one raises ``ConcurrentModification``."""
+        ...
+
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         """Bulk path for imports: match by ``user_id``, else e-mail; insert or update.
 

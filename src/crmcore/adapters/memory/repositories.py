@@ -157,6 +157,9 @@ class MemoryContactRepository(_Table[Contact]):
         found = (self._get(k) for k in set(contact_ids))
         return sorted((c for c in found if c is not None), key=lambda c: c.id)
 
+    def touch_many(self, contacts: Sequence[Contact]) -> None:
+        self.save_many(contacts)
+
     def list(
         self,
         *,

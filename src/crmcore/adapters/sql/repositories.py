@@ -282,6 +282,9 @@ class SqlContactRepository(_BulkRepo[Contact]):
             found = self._many(select(t.contacts).where(t.contacts.c.id.in_(ids)))
         return sorted(found, key=lambda x: x.id)
 
+    def touch_many(self, contacts: Sequence[Contact]) -> None:
+        self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])
+
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         up = _Upserter[Contact](
             [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]

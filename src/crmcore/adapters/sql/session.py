@@ -369,16 +369,18 @@ class SqlSession:
         convert = [converter_for(table.c[n], dialect) for n in names]
         to_key = converter_for(table.c["id"], dialect) or (lambda v: v)
         keys = [to_key(row["id"]) for row, _, _ in planned]
-        cols = ", ".join(quote(n) for n in names)
-        with self.translating():
-            stored = {
-                r[0]: r[1:]
-                for r in self.conn.exec_driver_sql(
-                    f"SELECT id, {cols} FROM {quote(table.name)}"
-                    " WHERE id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(keys),),
-                )
-            }
+        stored: dict[Any, tuple[Any, ...]] = {}
+        if names:
+            cols = ", ".join(quote(n) for n in names)
+            with self.translating():
+                stored = {
+                    r[0]: tuple(r[1:])
+                    for r in self.conn.exec_driver_sql(
+                        f"SELECT id, {cols} FROM {quote(table.name)}"
+                        " WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(keys),),
+                    )
+                }
         groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
         for (row, expected, new_version), key in zip(planned, keys, strict=True):
             values = [
@@ -386,7 +388,9 @@ class SqlSession:
                 for v, f in zip((row[n] for n in names), convert, strict=True)
             ]
             old = stored.get(key)
-            changed = tuple(i for i, v in enumerate(values) if old is None or v != old[i])
+            changed = tuple(
+                i for i, v in enumerate(values) if old is None or v != old[i]
+            )  # nothing to compare when only the version moves
             groups.setdefault(changed, []).append(
                 (*(values[i] for i in changed), new_version, key, expected)
             )
