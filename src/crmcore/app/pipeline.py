@@ -156,7 +156,14 @@ def ingest_events(
     rejected: list[tuple[Rejected, FailedEvent]] = []
     for index, raw in enumerate(batch):
         line = line_numbers[index] if line_numbers is not None else first_line + index
-        value, text, errors = decode_raw(raw)
+        # a mapping is parsed as is; its JSON text is only wanted when it is rejected
+        value: object
+        text: str | None
+        errors: tuple[FieldError, ...]
+        if isinstance(raw, Mapping):
+            value, text, errors = raw, None, ()
+        else:
+            value, text, errors = decode_raw(raw)
         if not errors:
             parsed = parse_interaction(value, region=region)
             if isinstance(parsed, Success):
@@ -174,6 +181,9 @@ def ingest_events(
                 )
                 continue
             errors = parsed.failure()
+        if text is None:
+            _, text, unreadable = decode_raw(raw)
+            errors = unreadable or errors
         failed = FailedEvent(
             id=app.ids.new(),
             raw=text,

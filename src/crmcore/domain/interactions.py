@@ -220,6 +220,8 @@ class _Check:
         if not isinstance(value, dict) and not isinstance(value, Mapping):
             self.fail(path, value, f"must be an object, got {_json_type(value)}")
             return None
+        if value.keys() <= allowed:
+            return value
         for key in value:
             if not isinstance(key, str) or key not in allowed:
                 self.fail(f"{path}.{key}", value[key], "unknown field")

@@ -20,7 +20,7 @@ from uuid import UUID
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite_fast import stored_datetime
@@ -118,12 +118,14 @@ class SqlInbox:
     def add_many(self, entries: Sequence[InboxEntry]) -> int:
         if not entries:
             return 0
+        rows = [_row(e) for e in entries]
+        if not self._pg:  # the fast path: one executemany, duplicates skipped and not counted
+            return self._s.insert_rows(t, rows, ignore_conflicts=True)
         insert = (
-            (postgresql.insert(t) if self._pg else sqlite.insert(t))
+            postgresql.insert(t)
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(t.c.event_id)
         )
-        rows = [_row(e) for e in entries]
         result = self._s.write(lambda: self._s.conn.execute(insert, rows), table=t)
         return len(result.fetchall())
 

@@ -268,15 +268,25 @@ class SqlSession:
                     self.touched[(table.name, r["id"])] = (0, 1)
         return inserted
 
-    def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def insert_rows(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
+    ) -> int:
         """Insert plain rows as given (no aggregate versions): the SQLite fast path, or
-        SQLAlchemy's ``executemany``."""
+        SQLAlchemy's ``executemany``. ``ignore_conflicts`` (SQLite) skips rows whose key
+        is taken; returns how many rows were inserted."""
+        if ignore_conflicts and not self.sqlite:
+            raise ValueError("ignore_conflicts is for the SQLite fast path")
+        inserted = 0
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             if self.sqlite:
-                self._sqlite_executemany(table, chunk, add_version=False)
+                inserted += self._sqlite_executemany(
+                    table, chunk, add_version=False, ignore=ignore_conflicts
+                )
             else:
                 self.write(lambda c=chunk: self.conn.execute(insert(table), c), table=table)  # type: ignore[misc]
+                inserted += len(chunk)
+        return inserted
 
     def _sqlite_executemany(
         self,
