@@ -12,6 +12,7 @@ event's time (or its arrival) stored once, so no expression is sorted.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite_fast import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
-from crmcore.domain.inbox import InboxEntry, InboxStatus, entry_key
+from crmcore.domain.inbox import InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification
 
 _FIELDS = (
@@ -58,7 +59,6 @@ def _row(entry: InboxEntry) -> dict[str, Any]:
 
 def _entry(m: Mapping[Any, Any]) -> InboxEntry:
     return InboxEntry(
-        id=entry_key(m["event_id"]),
         event_id=m["event_id"],
         type=m["type"],
         payload=m["payload"],
@@ -102,6 +102,70 @@ WHERE event_id IN (
     )
     ORDER BY order_at, event_id LIMIT ?
 )"""
+
+
+_CLAIMED = (
+    "event_id",
+    "type",
+    "payload",
+    "validated",
+    "attempts",
+    "next_attempt_at",
+    "occurred_at",
+    "received_at",
+    "last_error",
+    "claimed_by",
+    "lease_until",
+    "processed_at",
+    "version",
+)
+
+
+def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
+    """The entries a SQLite claim returned (columns :data:`_CLAIMED`), read straight from
+    the stored text: the same values :func:`_entry` gives, for a claim's many rows."""
+    times: dict[str, datetime] = {}
+
+    def at(text: str) -> datetime:
+        value = times.get(text)
+        if value is None:
+            value = times[text] = datetime.fromisoformat(text + "+00:00")
+        return value
+
+    return [
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=json.loads(payload) if isinstance(payload, str) else payload,
+            validated=bool(validated),
+            status=InboxStatus.PROCESSING,
+            attempts=attempts,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else at(occurred),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=claimed_by,
+            claim_token=token,
+            lease_until=at(lease_until),
+            processed_at=None if processed is None else at(processed),
+            version=version,
+        )
+        for (
+            event_id,
+            kind,
+            payload,
+            validated,
+            attempts,
+            next_at,
+            occurred,
+            received,
+            last_error,
+            claimed_by,
+            lease_until,
+            processed,
+            version,
+        ) in rows
+    ]
 
 
 def _order(entry: InboxEntry) -> tuple[datetime, str]:
@@ -197,8 +261,9 @@ class SqlInbox:
             limit,
             limit,
         )
-        rows = self._s.write_returning_sqlite(t, _CLAIM_SQLITE, params)
-        found = [_entry(r) for r in rows]
+        returning = f"{_CLAIM_SQLITE} RETURNING {', '.join(_CLAIMED)}"
+        rows = self._s.write(lambda: self._s.conn.exec_driver_sql(returning, params), table=t)
+        found = _claimed_entries(rows.fetchall(), token)
         found.sort(key=_order)
         return found
 

@@ -154,19 +154,6 @@ class SqlSession:
             out.append(dict(zip(names, values, strict=True)))
         return out
 
-    def write_returning_sqlite(
-        self, table: Table, sql: str, params: Sequence[Any]
-    ) -> list[dict[str, Any]]:
-        """Run a writing statement on SQLite with ``RETURNING`` every column of ``table``
-        appended; the rows as :meth:`fetch_sqlite` reads them."""
-        names = [c.name for c in table.c]
-        quote = self.conn.dialect.identifier_preparer.quote
-        returning = f"{sql} RETURNING {', '.join(quote(n) for n in names)}"
-        result = self.write(
-            lambda: self.conn.exec_driver_sql(returning, tuple(params)), table=table
-        )
-        return self._converted(table, names, result.fetchall())
-
     def scalar(self, stmt: Executable) -> Any:
         """The single value of a query."""
         with self.translating():
