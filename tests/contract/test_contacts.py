@@ -113,13 +113,17 @@ def test_find_many_find_versions_and_get_many_read_many_keys_at_once(backend: Ba
             phones={Phone("+79001234567")},
         )
         versions = uow.contacts.find_versions(
-            user_ids={"u-1"}, emails={Email("c@example.com")}, phones={Phone("+79001234567")}
+            user_ids={"u-1"},
+            emails={Email("a@example.com"), Email("c@example.com")},
+            phones={Phone("+79001234567")},
         )
+        by_email = uow.contacts.find_versions(emails={Email("d@example.com")})
         by_id = uow.contacts.get_many([d.id, a.id, d.id])
         nothing = uow.contacts.find_many()
     assert [x.id for x in found] == sorted([a.id, b.id, c.id])
     assert found[[x.id for x in found].index(b.id)] == attrs.evolve(b, version=1)
     assert versions == {a.id: 1, b.id: 1, c.id: 1}
+    assert by_email == {d.id: 1}
     assert [x.id for x in by_id] == sorted([a.id, d.id])
     assert nothing == []
 

@@ -243,29 +243,33 @@ class SqlContactRepository(_BulkRepo[Contact]):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> dict[ContactId, int]:
-        c = t.contacts.c
         found: dict[ContactId, int] = {}
-        for column, values in (
-            ("user_id", list(set(user_ids))),
-            ("email", list({e.value for e in emails})),
-            ("phone", list({p.e164 for p in phones})),
-        ):
-            if not values:
-                continue
-            rows: Sequence[Mapping[Any, Any]]
-            if self._s.sqlite:
-                rows = self._s.fetch_sqlite(
-                    t.contacts,
-                    f"{column} IN (SELECT value FROM json_each(?))",
-                    [json.dumps(values)],
-                    columns=["id", "version"],
-                )
-            else:
-                wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
-                rows = self._s.read(select(c.id, c.version).where(wanted))
-            for r in rows:
+        held: set[str] = set()  # e-mails of contacts found: unique, no second look
+
+        def take(column: str, values: set[str]) -> None:
+            for r in self._versions_where(column, list(values)):
                 found[r["id"]] = self._s.seen_version(t.contacts, r["id"], r["version"])
+                if r["email"] is not None:
+                    held.add(r["email"])
+
+        take("user_id", set(user_ids))
+        take("email", {e.value for e in emails} - held)
+        take("phone", {p.e164 for p in phones})
         return found
+
+    def _versions_where(self, column: str, values: list[str]) -> Sequence[Mapping[Any, Any]]:
+        if not values:
+            return []
+        if self._s.sqlite:
+            return self._s.fetch_sqlite(
+                t.contacts,
+                f"{column} IN (SELECT value FROM json_each(?))",
+                [json.dumps(values)],
+                columns=["id", "version", "email"],
+            )
+        c = t.contacts.c
+        wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
+        return self._s.read(select(c.id, c.version, c.email).where(wanted))
 
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         ids = list(set(contact_ids))
