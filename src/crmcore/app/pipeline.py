@@ -18,6 +18,7 @@ from uuid import UUID
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.app.collections_gc import fewer_collections
 from crmcore.app.context import App
 from crmcore.app.errors import AppError, Conflict, NotFound, StorageFailure
 from crmcore.app.logging import get_logger, log_step
@@ -149,6 +150,18 @@ def ingest_events(
     One transaction for the whole batch. An event id already in the inbox (or twice in
     the batch) is counted as a duplicate and changes nothing.
     """
+    with fewer_collections():
+        return _ingest(app, batch, source=source, first_line=first_line, line_numbers=line_numbers)
+
+
+def _ingest(
+    app: App,
+    batch: Iterable[RawEvent],
+    *,
+    source: str,
+    first_line: int,
+    line_numbers: Sequence[int] | None,
+) -> Result[IngestReport, AppError]:
     now = app.clock.now()
     region = app.settings.default_region
     entries: dict[str, InboxEntry] = {}
@@ -272,6 +285,19 @@ def process_inbox(
         services = _services(app)
     except StorageError as exc:
         return Failure(StorageFailure(detail=str(exc)))
+    with fewer_collections():
+        return _work(app, services, batch=batch, worker=worker, once=once, max_batches=max_batches)
+
+
+def _work(
+    app: App,
+    services: PipelineServices,
+    *,
+    batch: int,
+    worker: str,
+    once: bool,
+    max_batches: int | None,
+) -> Result[WorkReport, AppError]:
     total = WorkReport()
     batches = 0
     cache = ContactCache()  # what this run committed, reused while the versions hold
