@@ -275,20 +275,20 @@ class Batch:
     # -- writing -------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Store every buffered write: one bulk statement per table.
+        """Store every buffered write: one bulk statement per table (call it once per
+        unit of work, after the last event).
 
         A stored contact is saved when it changed *or* got facts: its version moves with
         its facts, which is what lets a :class:`ContactCache` trust an unmoved version
         and a concurrent worker's facts conflict with ours.
         """
         uow = self.uow
-        new = set(self._new)
         uow.contacts.add_many([self._contacts[k] for k in self._new])
         changed: list[Contact] = []
         touched: list[Contact] = []
         for k, c in self._contacts.items():
             stored = self._stored.get(k)
-            if k in new or stored is None or k in self._saved:
+            if stored is None:  # new: inserted above
                 continue
             if c != stored:
                 changed.append(c)
@@ -296,13 +296,12 @@ class Batch:
                 touched.append(c)
         uow.contacts.save_many(changed)
         uow.contacts.touch_many(touched)
-        saved = changed + touched
         uow.facts.record_many(self._facts)
         uow.activities.add_many(self._activities)
         uow.leads.save_many(list(self._changed_leads.values()))
         uow.review_queue.add_many(self._reviews)
-        self._saved.update(c.id for c in saved)
-        self._saved.update(new)
+        self._saved.update(c.id for c in changed + touched)
+        self._saved.update(self._new)
         self._new.clear()
         self._facts.clear()
         self._activities.clear()
