@@ -54,3 +54,16 @@ def test_completing_a_task_is_saved(backend: Backend) -> None:
         assert again is not None
         assert again.completed_at == backend.clock.now()
         assert uow.activities.list(open_tasks_only=True) == []
+
+
+def test_add_many_stores_every_activity(backend: Backend) -> None:
+    ann = lead(backend, "ann@example.com")
+    tasks = [task(backend, f"call {n}", lead_id=ann.id) for n in range(3)]
+    with backend.uow() as uow:
+        uow.leads.add(ann)
+        uow.activities.add_many(tasks)
+        uow.activities.add_many([])
+        uow.commit()
+    with backend.uow() as uow:
+        stored = uow.activities.list(lead_id=ann.id)
+    assert stored == [attrs.evolve(t, version=1) for t in sorted(tasks, key=lambda t: t.id)]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.email import Email
 from crmcore.domain.phone import Phone
+from crmcore.ports.errors import ConcurrentModification
 from crmcore.ports.repositories import UpsertCounts
 from tests.contract.conftest import Backend
-from tests.contract.helpers import account, contact
+from tests.contract.helpers import account, contact, write_and_commit
 from tests.strategies import contact_entities
 
 
@@ -94,3 +96,75 @@ def test_upsert_many_matches_user_id_first_then_email(backend: Backend) -> None:
     )
     assert second.phone == Phone("+79001112233")
     assert len(everyone) == 3
+
+
+def test_find_many_find_versions_and_get_many_read_many_keys_at_once(backend: Backend) -> None:
+    a = contact(backend, email="a@example.com", user_id="u-1", phone="+79001234567")
+    b = contact(backend, email="b@example.com", phone="+79001234567")
+    c = contact(backend, email="c@example.com", phone="+79007654321")
+    d = contact(backend, email="d@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([c, b, a, d])
+        uow.commit()
+    with backend.uow() as uow:
+        found = uow.contacts.find_many(
+            user_ids={"u-1", "nope"},
+            emails={Email("a@example.com"), Email("c@example.com")},
+            phones={Phone("+79001234567")},
+        )
+        versions = uow.contacts.find_versions(
+            user_ids={"u-1"},
+            emails={Email("a@example.com"), Email("c@example.com")},
+            phones={Phone("+79001234567")},
+        )
+        by_email = uow.contacts.find_versions(emails={Email("d@example.com")})
+        by_id = uow.contacts.get_many([d.id, a.id, d.id])
+        nothing = uow.contacts.find_many()
+    assert [x.id for x in found] == sorted([a.id, b.id, c.id])
+    assert found[[x.id for x in found].index(b.id)] == attrs.evolve(b, version=1)
+    assert versions == {a.id: 1, b.id: 1, c.id: 1}
+    assert by_email == {d.id: 1}
+    assert [x.id for x in by_id] == sorted([a.id, d.id])
+    assert nothing == []
+
+
+def test_save_many_saves_every_contact_or_refuses_a_stale_one(backend: Backend) -> None:
+    a = contact(backend, email="a@example.com")
+    b = contact(backend, email="b@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b])
+        uow.commit()
+    with backend.uow() as uow:
+        stale_a, stale_b = uow.contacts.get_many([a.id, b.id])
+        uow.contacts.save_many(
+            [attrs.evolve(x, lifecycle=LifecycleStage.CUSTOMER) for x in (stale_a, stale_b)]
+        )
+        uow.commit()
+    with backend.uow() as uow:
+        assert [x.version for x in uow.contacts.get_many([a.id, b.id])] == [2, 2]
+        assert {x.lifecycle for x in uow.contacts.get_many([a.id, b.id])} == {
+            LifecycleStage.CUSTOMER
+        }
+    stale = [attrs.evolve(stale_a, archived=True), stale_b]
+    with pytest.raises(ConcurrentModification), backend.uow() as uow:
+        write_and_commit(uow, lambda: uow.contacts.save_many(stale))
+    with backend.uow() as uow:
+        assert not any(x.archived for x in uow.contacts.get_many([a.id, b.id]))
+
+
+def test_touch_many_moves_only_the_version(backend: Backend) -> None:
+    a = contact(backend, email="a@example.com", phone="+79001234567")
+    b = contact(backend, email="b@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b])
+        uow.commit()
+    with backend.uow() as uow:
+        read = uow.contacts.get_many([a.id, b.id])
+        uow.contacts.touch_many(read)
+        uow.commit()
+    with backend.uow() as uow:
+        assert list(uow.contacts.get_many([a.id, b.id])) == [
+            attrs.evolve(x, version=2) for x in read
+        ]
+    with pytest.raises(ConcurrentModification), backend.uow() as uow:
+        write_and_commit(uow, lambda: uow.contacts.touch_many(read))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -126,6 +127,39 @@ def test_a_claim_hides_the_entry_until_its_lease_expires(session: Session) -> No
         [again] = inbox.lock_due(now=AT + lease, limit=10)
         assert again.claimed_by == "w"
         assert again.attempts == 1
+
+
+def test_claim_due_claims_like_entry_claim_in_one_step(session: Session) -> None:
+    lease = timedelta(minutes=5)
+    token, later = uuid.UUID(int=1), uuid.UUID(int=2)
+    with session() as inbox:
+        inbox.add_many([_entry(n) for n in (4, 1, 3, 2)])
+    with session() as inbox:
+        [first] = inbox.claim_due(now=AT, limit=1, worker="w1", token=token, lease=lease)
+    with session() as inbox:
+        expected = [
+            e.claim(worker="w2", token=later, now=AT + lease, lease=lease)
+            for e in inbox.lock_due(now=AT + lease, limit=3)
+        ]
+        claimed = inbox.claim_due(now=AT + lease, limit=3, worker="w2", token=later, lease=lease)
+    # the expired claim of e1 is taken over, merged in time order with the pending ones
+    assert [e.event_id for e in claimed] == ["e1", "e2", "e3"]
+    assert [attrs.evolve(e, version=0) for e in claimed] == [
+        attrs.evolve(e, version=0) for e in expected
+    ]
+    assert [e.attempts for e in claimed] == [2, 1, 1]
+    with session() as inbox:
+        stored = inbox.get_many(["e1", "e2", "e3"])
+        assert [stored[e.event_id] for e in claimed] == list(claimed)  # versions as stored
+        assert first.claim_token == token
+        assert stored["e1"].claim_token == later
+        assert (
+            inbox.claim_due(now=AT + lease, limit=10, worker="w3", token=token, lease=lease)[
+                0
+            ].event_id
+            == "e4"
+        )
+        inbox.save(claimed[0].done(at=AT))  # the returned version is the stored one
 
 
 def test_a_stale_write_is_refused(session: Session) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from crmcore.domain.email import Email
 from crmcore.domain.lead import Lead, LeadStatus
 from crmcore.domain.phone import Phone
+from crmcore.ports.errors import ConcurrentModification
 from crmcore.ports.repositories import UpsertCounts
 from tests.contract.conftest import Backend
-from tests.contract.helpers import lead
+from tests.contract.helpers import lead, write_and_commit
 from tests.strategies import lead_entities
 
 
@@ -119,3 +121,24 @@ def test_upsert_many_twice_changes_nothing_the_second_time(backend: Backend) -> 
         uow.commit()
     assert first == UpsertCounts(created=30)
     assert second == UpsertCounts(unchanged=30)
+
+
+def test_find_many_by_email_and_save_many_with_version_checks(backend: Backend) -> None:
+    ann, bob, cy = (lead(backend, f"{n}@example.com") for n in ("ann", "bob", "cy"))
+    with backend.uow() as uow:
+        for x in (ann, bob, cy):
+            uow.leads.add(x)
+        uow.commit()
+    with backend.uow() as uow:
+        found = uow.leads.find_many_by_email(
+            {Email("ann@example.com"), Email("cy@example.com"), Email("no@example.com")}
+        )
+        assert [x.id for x in found] == sorted([ann.id, cy.id])
+        assert uow.leads.find_many_by_email(set()) == []
+        uow.leads.save_many([attrs.evolve(x, score=50) for x in found])
+        uow.commit()
+    with backend.uow() as uow:
+        again = uow.leads.find_many_by_email({Email("ann@example.com"), Email("cy@example.com")})
+        assert [(x.score, x.version) for x in again] == [(50, 2), (50, 2)]
+    with pytest.raises(ConcurrentModification), backend.uow() as uow:
+        write_and_commit(uow, lambda: uow.leads.save_many(found))

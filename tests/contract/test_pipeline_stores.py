@@ -19,6 +19,7 @@ from crmcore.adapters.sql.pipeline import SqlPipelineUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.errors import FieldError
+from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
 from crmcore.domain.interactions import BillingKind
@@ -229,3 +230,101 @@ def test_a_purchase_fact_records_one_transaction_by_event_id(uow: Uow) -> None:
         assert tx.external_id == "p1"
         assert tx.amount == Money.of("12.50", "RUB")
         assert tx.occurred_at == T0
+
+
+BOB = ContactId(UUID(int=12))
+
+
+def test_facts_are_recorded_and_read_set_wise_once_each(uow: Uow) -> None:
+    _add_ann(uow)
+    with uow() as u:
+        u.contacts.add(Contact(id=BOB, name=PersonName("Bob", ""), created_at=T0, updated_at=T0))
+        u.commit()
+    later = T0 + timedelta(hours=1)
+    facts = [
+        Fact(
+            contact_id=ANN,
+            event_id="p1",
+            kind=FactKind.PURCHASE,
+            value=Money.of("12.50", "RUB"),
+            occurred_at=later,
+        ),
+        Fact(
+            contact_id=ANN,
+            event_id="o1",
+            kind=FactKind.ENGAGEMENT,
+            name="email_opened",
+            occurred_at=T0,
+        ),
+        Fact(
+            contact_id=ANN,
+            event_id="a1",
+            kind=FactKind.LOYALTY,
+            name="nps",
+            value=3,
+            occurred_at=T0,
+        ),
+        Fact(
+            contact_id=ANN,
+            event_id="a1",
+            kind=FactKind.LOYALTY,
+            name="note",
+            value=None,
+            occurred_at=T0,
+        ),
+        Fact(
+            contact_id=ANN,
+            event_id="a2",
+            kind=FactKind.LOYALTY,
+            name="vip",
+            value=True,
+            occurred_at=T0,
+        ),
+        Fact(
+            contact_id=BOB,
+            event_id="m1",
+            kind=FactKind.SENTIMENT,
+            value=Sentiment(label=SentimentLabel.POSITIVE, confidence=0.75),
+            occurred_at=T0,
+        ),
+        Fact(
+            contact_id=BOB,
+            event_id="b1",
+            kind=FactKind.BILLING,
+            name=BillingKind.REFUND.value,
+            value=Money.of("5", "RUB"),
+            occurred_at=T0,
+        ),
+    ]
+    for _ in range(2):  # again: nothing changes
+        with uow() as u:
+            u.facts.record_many([*facts, facts[0]])
+            u.commit()
+    with uow() as u:
+        read = u.facts.facts_of([ANN, BOB, ContactId(UUID(int=99))])
+        assert set(read) == {ANN, BOB}
+        assert list(read[ANN]) == sorted(facts[:5], key=lambda f: f.order)
+        assert list(read[BOB]) == sorted(facts[5:], key=lambda f: f.order)
+        assert u.facts.facts_for(ANN) == fold_facts(facts[:5])
+        assert [tx.external_id for tx in u.transactions.list_for(ANN)] == ["p1"]
+        assert u.facts.facts_of([]) == {}
+
+
+def test_review_items_are_added_set_wise(uow: Uow) -> None:
+    items = [
+        ReviewItem(
+            id=UUID(int=70 + n),
+            event_id=f"r{n}",
+            reason=ReviewReason.LOW_CONFIDENCE,
+            detail="unsure",
+            proposed_action="label",
+            created_at=T0 + timedelta(seconds=n),
+        )
+        for n in range(3)
+    ]
+    with uow() as u:
+        u.review_queue.add_many(items)
+        u.review_queue.add_many([])
+        u.commit()
+    with uow() as u:
+        assert [i.event_id for i in u.review_queue.list()] == ["r0", "r1", "r2"]

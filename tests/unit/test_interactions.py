@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from crmcore.domain.interactions import Interaction, InteractionType, Purchase, parse_interaction
+from crmcore.domain.interactions import (
+    Interaction,
+    InteractionType,
+    Purchase,
+    _canonical,
+    has_control_characters,
+    parse_interaction,
+)
 from tests.strategies import raw_interactions
 
 
@@ -126,3 +133,44 @@ def test_types_cover_the_issue() -> None:
         "form_answer",
         "billing",
     }
+
+
+@given(raw_interactions(), st.sampled_from([None, "shop"]))
+def test_canonical_json_is_read_back_directly_as_the_full_parse_reads_it(
+    raw: dict[str, Any], source: str | None
+) -> None:
+    if source is not None:
+        raw = {**raw, "source": source}
+    canonical = _ok(raw).to_json()
+    direct = _canonical(canonical)
+    assert direct is not None
+    assert direct == _ok(canonical)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"version": 2},
+        {"extra": 1},
+        {"customer": "nobody"},
+        {"data": {"amount": "NaN", "currency": "RUB"}},
+        {"data": {"amount": "1", "currency": "XXX"}},
+        {"occurred_at": "2026-01-05T12:00:00"},
+        {"type": "fax"},
+    ],
+)
+def test_trusted_json_of_another_shape_goes_through_the_full_parse(change: dict[str, Any]) -> None:
+    raw = {**_ok(_event()).to_json(), **change}
+    assert _canonical(raw) is None
+    assert parse_interaction(raw, trusted=True) == parse_interaction(raw, region="RU")
+
+
+_OLD_CONTROL = st.text(
+    alphabet=st.characters(max_codepoint=0x2000) | st.sampled_from("\ufffd\n\t\r"), max_size=30
+)
+
+
+@given(_OLD_CONTROL)
+def test_control_characters_are_found_as_the_character_scan_found_them(text: str) -> None:
+    scan = any(ord(ch) < 32 and ch not in "\n\t\r" for ch in text) or "\ufffd" in text
+    assert has_control_characters(text) == scan

@@ -437,3 +437,15 @@ def test_every_step_is_logged_with_the_event_id(caplog: pytest.LogCaptureFixture
     assert ("applied", "m9") in steps
     line = json.loads(JsonFormatter().format(caplog.records[-1]))
     assert {"ts", "level", "message", "step", "event_id"} <= set(line)
+
+
+def test_a_rejected_mapping_is_kept_as_its_json_text() -> None:
+    app = make_app()
+    bad = {"id": "b1", "type": "app_login", "occurred_at": "2026-01-05T10:00:00Z"}
+    loop: dict[str, Any] = {"id": "b2"}
+    loop["self"] = loop
+    report = ingest_events(app, [bad, loop]).unwrap()
+    assert [r.errors[0].field for r in report.rejected] == ["$.customer", "$"]
+    assert "Circular" in report.rejected[1].errors[0].reason
+    failed = list_failed(app).unwrap()
+    assert json.loads(failed[0].raw) == bad

@@ -11,7 +11,7 @@ from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
 
 from crmcore.adapters.sql import tables as t
-from crmcore.adapters.sql.sqlite_fast import converter_for
+from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
 from tests.strategies import amounts, instants, json_objects
 
 DIALECT = sqlite.dialect()
@@ -62,3 +62,53 @@ def test_dates(value: date) -> None:
 @given(value=st.text(max_size=20))
 def test_text_passes_through(value: str) -> None:
     _same(t.contacts.c.first_name, value)
+
+
+# -- reading: the fast readers give what SQLAlchemy's result processors give ------------
+
+
+def _read_same(column: Column[Any], value: Any) -> None:
+    stored = _generic(column, value)
+    processor = column.type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+    expected = processor(stored) if processor is not None else stored
+    fast = reader_for(column, DIALECT)
+    got = fast(stored) if fast is not None else stored
+    assert got == expected
+    assert type(got) is type(expected)
+    if isinstance(expected, datetime):
+        assert got.tzinfo == expected.tzinfo
+
+
+@given(value=st.uuids())
+def test_reading_uuids(value: Any) -> None:
+    _read_same(t.contacts.c.id, value)
+
+
+@given(value=instants, offset=st.integers(-12, 12))
+def test_reading_datetimes(value: datetime, offset: int) -> None:
+    _read_same(t.contacts.c.created_at, value.astimezone(timezone(timedelta(hours=offset))))
+
+
+@given(value=json_objects)
+def test_reading_json(value: Any) -> None:
+    _read_same(t.contacts.c.attributes, value)
+
+
+@given(value=st.booleans())
+def test_reading_booleans(value: bool) -> None:
+    _read_same(t.contacts.c.archived, value)
+
+
+@given(value=amounts)
+def test_reading_amounts(value: Any) -> None:
+    _read_same(t.deals.c.amount, value)
+
+
+@given(value=st.dates(min_value=date(1, 1, 1)))
+def test_reading_dates(value: date) -> None:
+    _read_same(t.deals.c.expected_close_date, value)
+
+
+@given(value=st.text(max_size=20))
+def test_reading_text(value: str) -> None:
+    _read_same(t.contacts.c.first_name, value)

@@ -11,52 +11,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.app.collections_gc import fewer_collections
 from crmcore.app.context import App
 from crmcore.app.errors import AppError, Conflict, NotFound, StorageFailure
 from crmcore.app.logging import get_logger, log_step
+from crmcore.app.pipeline_batch import (
+    Batch,
+    ContactCache,
+    NeedsReview,
+    apply_in_batch,
+    apply_interaction,
+)
 from crmcore.app.pipeline_config import PipelineServices
-from crmcore.domain.activity import Activity, ActivityType
-from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
-from crmcore.domain.events import DomainEvent
-from crmcore.domain.ids import ActivityId, ContactId
+from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
-from crmcore.domain.insight import CustomerStatus
 from crmcore.domain.interactions import (
-    ActionGenerated,
-    AppLogin,
-    Billing,
-    BillingKind,
-    EmailClicked,
-    EmailEngagement,
-    EmailOpened,
-    Feedback,
-    FeedbackAnalysed,
-    FormAnswer,
     Interaction,
-    InteractionType,
-    Purchase,
-    PurchaseRecorded,
     parse_interaction,
 )
-from crmcore.domain.lead import Engagement
-from crmcore.domain.matching import Ambiguous, CreateContact, Matched, decide_match
-from crmcore.domain.names import PersonName
 from crmcore.domain.review import (
     Resolution,
     ReviewItem,
     ReviewReason,
     ReviewStatus,
-    queued,
 )
-from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.domain.sentiment import SentimentLabel
 from crmcore.ports.errors import ConcurrentModification, StorageError
 from crmcore.ports.pipeline import DownstreamUnavailable, PipelineUnitOfWork
 
@@ -163,6 +150,18 @@ def ingest_events(
     One transaction for the whole batch. An event id already in the inbox (or twice in
     the batch) is counted as a duplicate and changes nothing.
     """
+    with fewer_collections():
+        return _ingest(app, batch, source=source, first_line=first_line, line_numbers=line_numbers)
+
+
+def _ingest(
+    app: App,
+    batch: Iterable[RawEvent],
+    *,
+    source: str,
+    first_line: int,
+    line_numbers: Sequence[int] | None,
+) -> Result[IngestReport, AppError]:
     now = app.clock.now()
     region = app.settings.default_region
     entries: dict[str, InboxEntry] = {}
@@ -170,7 +169,14 @@ def ingest_events(
     rejected: list[tuple[Rejected, FailedEvent]] = []
     for index, raw in enumerate(batch):
         line = line_numbers[index] if line_numbers is not None else first_line + index
-        value, text, errors = decode_raw(raw)
+        # a mapping is parsed as is; its JSON text is only wanted when it is rejected
+        value: object
+        text: str | None
+        errors: tuple[FieldError, ...]
+        if isinstance(raw, Mapping):
+            value, text, errors = raw, None, ()
+        else:
+            value, text, errors = decode_raw(raw)
         if not errors:
             parsed = parse_interaction(value, region=region)
             if isinstance(parsed, Success):
@@ -188,6 +194,9 @@ def ingest_events(
                 )
                 continue
             errors = parsed.failure()
+        if text is None:
+            _, text, unreadable = decode_raw(raw)
+            errors = unreadable or errors
         failed = FailedEvent(
             id=app.ids.new(),
             raw=text,
@@ -263,16 +272,6 @@ class WorkReport:
 _REPORT_FIELDS = tuple(f.name for f in attrs.fields(WorkReport))
 
 
-@attrs.frozen
-class _Applied:
-    contact_id: ContactId
-
-
-@attrs.frozen
-class _NeedsReview:
-    item: ReviewItem
-
-
 def process_inbox(
     app: App,
     *,
@@ -286,8 +285,22 @@ def process_inbox(
         services = _services(app)
     except StorageError as exc:
         return Failure(StorageFailure(detail=str(exc)))
+    with fewer_collections():
+        return _work(app, services, batch=batch, worker=worker, once=once, max_batches=max_batches)
+
+
+def _work(
+    app: App,
+    services: PipelineServices,
+    *,
+    batch: int,
+    worker: str,
+    once: bool,
+    max_batches: int | None,
+) -> Result[WorkReport, AppError]:
     total = WorkReport()
     batches = 0
+    cache = ContactCache()  # what this run committed, reused while the versions hold
     while True:
         try:
             claimed = _claim(app, services, worker=worker, limit=batch)
@@ -295,7 +308,9 @@ def process_inbox(
             continue  # another worker claimed some of them first; look again
         except StorageError as exc:
             return Failure(StorageFailure(detail=str(exc)))
-        report = WorkReport(claimed=len(claimed)) + _process_batch(app, services, claimed)
+        report = WorkReport(claimed=len(claimed)) + _process_batch(
+            app, services, claimed, cache=cache
+        )
         total += report
         batches += 1
         if once or not claimed or (max_batches is not None and batches >= max_batches):
@@ -306,20 +321,21 @@ def _claim(app: App, services: PipelineServices, *, worker: str, limit: int) -> 
     now = app.clock.now()
     token = app.ids.new()  # one claim token for the batch: it is marked done at once
     with services.uow() as uow:
-        claimed = [
-            entry.claim(worker=worker, token=token, now=now, lease=services.settings.retry.lease)
-            for entry in uow.inbox.lock_due(now=now, limit=limit)
-        ]
-        uow.inbox.save_many(claimed)
+        claimed = uow.inbox.claim_due(
+            now=now, limit=limit, worker=worker, token=token, lease=services.settings.retry.lease
+        )
         uow.commit()
     for entry in claimed:
         log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
-    # the stored version is one higher than the one we saved
-    return [attrs.evolve(e, version=e.version + 1) for e in claimed]
+    return list(claimed)
 
 
 def _process_batch(
-    app: App, services: PipelineServices, claimed: Sequence[InboxEntry]
+    app: App,
+    services: PipelineServices,
+    claimed: Sequence[InboxEntry],
+    *,
+    cache: ContactCache | None = None,
 ) -> WorkReport:
     """Apply a claimed batch in one unit of work and mark it done in one statement.
 
@@ -329,49 +345,47 @@ def _process_batch(
     if not claimed:
         return WorkReport()
     if len(claimed) == 1:
-        return _process_one(app, services, claimed[0])
+        return _process_one(app, services, claimed[0], cache=cache)
     now = app.clock.now()
     token = claimed[0].claim_token
+    region = app.settings.default_region
     applied: list[tuple[str, ContactId]] = []
     parked: list[tuple[str, ReviewItem]] = []
     rejected: list[tuple[str, str]] = []
-    skipped = 0
     try:
         with services.uow() as uow:
-            current = uow.inbox.get_many([e.event_id for e in claimed])
-            done: list[str] = []
+            # The claim read the entries; ``mark_done`` and ``save_many`` check that this
+            # claim still holds every one of them (else the batch rolls back).
+            valid: list[tuple[InboxEntry, Interaction]] = []
             for entry in claimed:
-                stored = current.get(entry.event_id)
-                if (
-                    stored is None
-                    or stored.status is not InboxStatus.PROCESSING
-                    or stored.claim_token != token
-                    or entry.claim_token != token
-                ):
-                    skipped += 1
-                    continue
-                parsed = parse_interaction(
-                    stored.payload, region=app.settings.default_region, trusted=stored.validated
-                )
+                parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
                 if isinstance(parsed, Failure):
-                    reason = _reject(app, uow, stored, parsed.failure(), now=now)
-                    rejected.append((stored.event_id, reason))
+                    reason = _reject(app, uow, entry, parsed.failure(), now=now)
+                    rejected.append((entry.event_id, reason))
+                else:
+                    valid.append((entry, parsed.unwrap()))
+            batch = Batch(app, services, uow, [i for _, i in valid], now=now, cache=cache)
+            done: list[str] = []
+            waiting: list[InboxEntry] = []
+            for entry, interaction in valid:
+                outcome = apply_in_batch(batch, interaction)
+                if isinstance(outcome, NeedsReview):
+                    waiting.append(entry.parked(reason=outcome.item.detail, at=now))
+                    parked.append((entry.event_id, outcome.item))
                     continue
-                outcome = apply_interaction(app, services, uow, parsed.unwrap(), now=now)
-                if isinstance(outcome, _NeedsReview):
-                    uow.inbox.save(stored.parked(reason=outcome.item.detail, at=now))
-                    parked.append((stored.event_id, outcome.item))
-                    continue
-                done.append(stored.event_id)
-                applied.append((stored.event_id, outcome.contact_id))
+                done.append(entry.event_id)
+                applied.append((entry.event_id, outcome.contact_id))
+            batch.flush()
+            uow.inbox.save_many(waiting)
             if token is not None:
                 uow.inbox.mark_done(done, token=token, at=now)
             uow.commit()
+            batch.committed()
     except Exception as exc:
         log_step(_log, "batch-fallback", None, size=len(claimed), error=type(exc).__name__)
         report = WorkReport()
         for entry in claimed:
-            report += _process_one(app, services, entry)
+            report += _process_one(app, services, entry, cache=cache)
         return report
     for event_id, reason in rejected:
         log_step(_log, "rejected", event_id, reason=reason)
@@ -379,7 +393,7 @@ def _process_batch(
         log_step(_log, "review", event_id, reason=item.reason, item=item.id)
     for event_id, contact_id in applied:
         log_step(_log, "applied", event_id, contact_id=contact_id)
-    return WorkReport(done=len(applied), review=len(parked), failed=len(rejected), skipped=skipped)
+    return WorkReport(done=len(applied), review=len(parked), failed=len(rejected))
 
 
 def _reject(
@@ -407,7 +421,9 @@ def _reject(
     return reason
 
 
-def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> WorkReport:
+def _process_one(
+    app: App, services: PipelineServices, entry: InboxEntry, *, cache: ContactCache | None = None
+) -> WorkReport:
     now = app.clock.now()
     try:
         with services.uow() as uow:
@@ -427,16 +443,21 @@ def _process_one(app: App, services: PipelineServices, entry: InboxEntry) -> Wor
                 uow.commit()
                 log_step(_log, "rejected", entry.event_id, reason=reason)
                 return WorkReport(failed=1)
-            outcome = apply_interaction(app, services, uow, parsed.unwrap(), now=now)
-            if isinstance(outcome, _NeedsReview):
+            interaction = parsed.unwrap()
+            batch = Batch(app, services, uow, [interaction], now=now, cache=cache)
+            outcome = apply_in_batch(batch, interaction)
+            batch.flush()
+            if isinstance(outcome, NeedsReview):
                 uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
                 uow.commit()
+                batch.committed()
                 log_step(
                     _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
                 )
                 return WorkReport(review=1)
             uow.inbox.save(current.done(at=now))
             uow.commit()
+            batch.committed()
             log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
             return WorkReport(done=1)
     except ConcurrentModification as exc:
@@ -475,372 +496,6 @@ def _retry_later(app: App, services: PipelineServices, entry: InboxEntry, error:
         error=error,
     )
     return WorkReport(retried=1)
-
-
-# --- applying one interaction -------------------------------------------------------
-
-
-def apply_interaction(
-    app: App,
-    services: PipelineServices,
-    uow: PipelineUnitOfWork,
-    interaction: Interaction,
-    *,
-    now: datetime,
-    label: SentimentLabel | None = None,
-    contact_id: ContactId | None = None,
-) -> _Applied | _NeedsReview:
-    """Route one interaction and update derived state, inside the caller's unit of work.
-
-    ``label`` and ``contact_id`` are an operator's review decisions; given, they replace
-    the model's answer and the matching (and a matched contact overrides business rules).
-    Raises ``DownstreamUnavailable`` / storage errors; the caller rolls back and retries.
-    """
-    event_id = interaction.event_id
-    # 1. decisions that need no writes: sentiment, matching, business rules
-    sentiment: Sentiment | None = None
-    if interaction.type in (InteractionType.REVIEW, InteractionType.MESSAGE):
-        assert isinstance(interaction.details, Feedback)
-        if label is not None:
-            sentiment = Sentiment(label=label, confidence=1.0)
-        else:
-            sentiment = services.sentiment.analyse(interaction.details.text)
-            log_step(
-                _log, "sentiment", event_id, label=sentiment.label, confidence=sentiment.confidence
-            )
-            threshold = services.settings.review_threshold
-            if not sentiment.confident(threshold):
-                return _review(
-                    app,
-                    uow,
-                    interaction,
-                    now=now,
-                    reason=ReviewReason.LOW_CONFIDENCE,
-                    detail=f"sentiment confidence {sentiment.confidence:.2f} < {threshold:.2f}",
-                    proposed=f"label {sentiment.label}",
-                    sentiment=sentiment,
-                )
-    contact, created = _match(app, uow, interaction, now=now, forced=contact_id)
-    if isinstance(contact, Ambiguous):
-        return _review(
-            app,
-            uow,
-            interaction,
-            now=now,
-            reason=ReviewReason.AMBIGUOUS_MATCH,
-            detail=contact.reason,
-            proposed=f"match {contact.candidates[0]}",
-            candidates=contact.candidates,
-        )
-    details = interaction.details
-    if (
-        contact_id is None
-        and isinstance(details, Billing)
-        and details.kind is BillingKind.REFUND
-        and (created or not uow.facts.facts_for(contact.id).purchases)
-    ):
-        return _review(
-            app,
-            uow,
-            interaction,
-            now=now,
-            reason=ReviewReason.BUSINESS_RULE,
-            detail="a refund for a customer with no recorded purchase",
-            proposed=f"match {contact.id} and record the refund" if not created else "discard",
-            candidates=() if created else (contact.id,),
-        )
-    # 2. writes
-    if created:
-        uow.contacts.add(contact)
-    events: list[DomainEvent] = []
-    actions = _Actions(app, uow, contact.id, event_id, now)
-    if created:
-        actions.add("welcome", ActivityType.EMAIL, "Welcome path started", "new customer")
-    at = interaction.occurred_at
-    if isinstance(details, Purchase):
-        uow.facts.record_purchase(
-            contact_id=contact.id, event_id=event_id, occurred_at=at, amount=details.amount
-        )
-        if contact.lifecycle in (LifecycleStage.LEAD, LifecycleStage.PROSPECT):
-            contact = attrs.evolve(contact, lifecycle=LifecycleStage.CUSTOMER, updated_at=now)
-        events.append(
-            PurchaseRecorded(
-                contact_id=contact.id,
-                event_id=event_id,
-                amount=details.amount.amount,
-                currency=details.amount.currency,
-                occurred_at=at,
-            )
-        )
-    elif isinstance(details, EmailEngagement):
-        uow.facts.record_engagement(
-            contact_id=contact.id, event_id=event_id, kind=interaction.type.value, occurred_at=at
-        )
-        _count_on_lead(uow, interaction, now=now)
-        if interaction.type is InteractionType.EMAIL_OPENED:
-            events.append(
-                EmailOpened(
-                    contact_id=contact.id,
-                    event_id=event_id,
-                    campaign_id=details.campaign_id,
-                    occurred_at=at,
-                )
-            )
-        else:
-            events.append(
-                EmailClicked(
-                    contact_id=contact.id,
-                    event_id=event_id,
-                    campaign_id=details.campaign_id,
-                    url=details.url or "",
-                    occurred_at=at,
-                )
-            )
-    elif isinstance(details, AppLogin):
-        uow.facts.record_engagement(
-            contact_id=contact.id, event_id=event_id, kind="app_login", occurred_at=at
-        )
-    elif sentiment is not None:
-        uow.facts.record_sentiment(
-            contact_id=contact.id, event_id=event_id, sentiment=sentiment, occurred_at=at
-        )
-        events.append(
-            FeedbackAnalysed(
-                contact_id=contact.id,
-                event_id=event_id,
-                label=sentiment.label.value,
-                confidence=sentiment.confidence,
-            )
-        )
-        if (
-            interaction.type is InteractionType.REVIEW
-            and sentiment.label is SentimentLabel.POSITIVE
-        ):
-            uow.facts.record_loyalty_fact(
-                contact_id=contact.id,
-                event_id=event_id,
-                name="public_review",
-                value=True,
-                occurred_at=at,
-            )
-    elif isinstance(details, FormAnswer):
-        for name, value in sorted(details.answers.items()):
-            uow.facts.record_loyalty_fact(
-                contact_id=contact.id, event_id=event_id, name=name, value=value, occurred_at=at
-            )
-    elif isinstance(details, Billing):
-        uow.facts.record_billing(
-            contact_id=contact.id,
-            event_id=event_id,
-            kind=details.kind,
-            amount=details.amount,
-            occurred_at=at,
-        )
-    # 3. derived status and the actions its change calls for (one task per event at most)
-    negative_task = sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE
-    insight = services.insight.assess(uow.facts.facts_for(contact.id))
-    previous = contact.attributes.get("status")
-    if insight.status.value != previous:
-        attributes = {
-            **contact.attributes,
-            "status": insight.status.value,
-            "status_reasons": list(insight.reasons),
-        }
-        contact = attrs.evolve(contact, attributes=attributes, updated_at=now)
-        reason = ", ".join(insight.reasons)
-        if insight.status is CustomerStatus.HOT:
-            actions.add("offer", ActivityType.EMAIL, "Personal offer queued", reason)
-        elif insight.status is CustomerStatus.LEAVING:
-            actions.add(
-                "manager_task",
-                ActivityType.TASK,
-                "Call the customer with an individual offer",
-                reason,
-                due=now + timedelta(days=1),
-            )
-            negative_task = False
-    if negative_task:
-        actions.add(
-            "manager_task",
-            ActivityType.TASK,
-            f"Negative {interaction.type.value}: contact the customer",
-            "negative feedback",
-            due=now + timedelta(days=1),
-        )
-    if contact != uow.contacts.get(contact.id):
-        uow.contacts.save(contact)
-    uow.record(*events, *actions.events)
-    return _Applied(contact.id)
-
-
-class _Actions:
-    """Actions for one event: activities plus ``crm.action.generated`` events."""
-
-    def __init__(
-        self, app: App, uow: PipelineUnitOfWork, contact_id: ContactId, event_id: str, now: datetime
-    ) -> None:
-        self.app, self.uow, self.contact_id, self.event_id, self.now = (
-            app,
-            uow,
-            contact_id,
-            event_id,
-            now,
-        )
-        self.events: list[DomainEvent] = []
-
-    def add(
-        self,
-        kind: str,
-        type: ActivityType,
-        subject: str,
-        reason: str,
-        *,
-        due: datetime | None = None,
-    ) -> None:
-        activity = Activity(
-            id=ActivityId(self.app.ids.new()),
-            type=type,
-            subject=subject,
-            description=f"{reason} (event {self.event_id})",
-            contact_id=self.contact_id,
-            actor="pipeline",
-            due_at=due,
-            created_at=self.now,
-        )
-        self.uow.activities.add(activity)
-        self.events.append(
-            ActionGenerated(
-                contact_id=self.contact_id,
-                event_id=self.event_id,
-                kind=kind,
-                activity_id=activity.id,
-                reason=reason,
-            )
-        )
-        log_step(_log, "action", self.event_id, kind=kind, contact_id=self.contact_id)
-
-
-def _match(
-    app: App,
-    uow: PipelineUnitOfWork,
-    interaction: Interaction,
-    *,
-    now: datetime,
-    forced: ContactId | None,
-) -> tuple[Contact, bool] | tuple[Ambiguous, bool]:
-    customer = interaction.customer
-    if forced is not None:
-        chosen = uow.contacts.get(forced)
-        if chosen is None:
-            raise _UnknownContact(forced)
-        return chosen, False
-    by_user = uow.contacts.find_by_user_id(customer.user_id) if customer.user_id else None
-    by_email = uow.contacts.find_by_email(customer.email) if customer.email else None
-    by_phone = uow.contacts.find_by_phone(customer.phone) if customer.phone else ()
-    decision = decide_match(
-        by_user_id=by_user.id if by_user else None,
-        by_email=by_email.id if by_email else None,
-        by_phone=[c.id for c in by_phone],
-    )
-    log_step(_log, "matched", interaction.event_id, decision=type(decision).__name__)
-    if isinstance(decision, Ambiguous):
-        return decision, False
-    if isinstance(decision, Matched):
-        contact = uow.contacts.get(decision.contact_id)
-        assert contact is not None
-        enriched = attrs.evolve(
-            contact,
-            user_id=contact.user_id or (customer.user_id if by_user is None else None),
-            email=contact.email or (customer.email if by_email is None else None),
-            phone=contact.phone or customer.phone,
-        )
-        if enriched != contact:
-            enriched = attrs.evolve(enriched, updated_at=now)
-        return enriched, False
-    assert isinstance(decision, CreateContact)
-    return _new_contact(app, interaction, now=now), True
-
-
-class _UnknownContact(LookupError):
-    def __init__(self, contact_id: ContactId) -> None:
-        super().__init__(f"contact {contact_id} not found")
-        self.contact_id = contact_id
-
-
-def _new_contact(app: App, interaction: Interaction, *, now: datetime) -> Contact:
-    c = interaction.customer
-    fallback = (
-        c.email.value.partition("@")[0]
-        if c.email
-        else (c.user_id or (c.phone.e164 if c.phone else "Customer"))
-    )
-    parsed = PersonName.parse(c.first_name, c.last_name)
-    name = parsed.unwrap() if isinstance(parsed, Success) else PersonName(fallback[:100], "")
-    lifecycle = (
-        LifecycleStage.CUSTOMER
-        if interaction.type is InteractionType.PURCHASE
-        else LifecycleStage.LEAD
-    )
-    return Contact(
-        id=ContactId(app.ids.new()),
-        name=name,
-        email=c.email,
-        phone=c.phone,
-        user_id=c.user_id,
-        lifecycle=lifecycle,
-        attributes={"source_event": interaction.event_id},
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _count_on_lead(uow: PipelineUnitOfWork, interaction: Interaction, *, now: datetime) -> None:
-    email = interaction.customer.email
-    if email is None:
-        return
-    lead = uow.leads.find_by_email(email)
-    if lead is None:
-        return
-    e = lead.engagement
-    opened = interaction.type is InteractionType.EMAIL_OPENED
-    last = e.last_engaged_at
-    engagement = Engagement(
-        page_views=e.page_views,
-        downloads=e.downloads,
-        email_opens=e.email_opens + (1 if opened else 0),
-        email_clicks=e.email_clicks + (0 if opened else 1),
-        events_attended=e.events_attended,
-        last_engaged_at=max(last, interaction.occurred_at) if last else interaction.occurred_at,
-    )
-    uow.leads.save(attrs.evolve(lead, engagement=engagement, updated_at=now))
-
-
-def _review(
-    app: App,
-    uow: PipelineUnitOfWork,
-    interaction: Interaction,
-    *,
-    now: datetime,
-    reason: ReviewReason,
-    detail: str,
-    proposed: str,
-    sentiment: Sentiment | None = None,
-    candidates: tuple[ContactId, ...] = (),
-) -> _NeedsReview:
-    item = ReviewItem(
-        id=app.ids.new(),
-        event_id=interaction.event_id,
-        reason=reason,
-        detail=detail,
-        proposed_action=proposed,
-        proposed_label=sentiment.label if sentiment else None,
-        confidence=sentiment.confidence if sentiment else None,
-        candidates=candidates,
-        created_at=now,
-    )
-    uow.review_queue.add(item)
-    uow.record(queued(item))
-    return _NeedsReview(item)
 
 
 # --- failed events, dead letters, status --------------------------------------------
@@ -1075,7 +730,7 @@ def resolve_review(
         outcome = apply_interaction(
             app, services, uow, parsed.unwrap(), now=now, label=label, contact_id=contact_id
         )
-        if isinstance(outcome, _NeedsReview):
+        if isinstance(outcome, NeedsReview):
             uow.inbox.save(attrs.evolve(entry, last_error=outcome.item.detail))
             return Success(
                 ReviewOutcome(item=resolved.entity, applied=False, follow_up=outcome.item)

@@ -9,6 +9,7 @@ inbox: it is kept as a :class:`FailedEvent` with its errors.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -59,7 +60,6 @@ class RetryPolicy:
 class InboxEntry:
     """One accepted event and its processing state."""
 
-    id: UUID
     event_id: str
     type: str
     payload: dict[str, Any]
@@ -76,6 +76,11 @@ class InboxEntry:
     processed_at: datetime | None = None
     version: int = 0
 
+    @functools.cached_property
+    def id(self) -> UUID:
+        """The stable key of the entry (:func:`entry_key` of its event id)."""
+        return entry_key(self.event_id)
+
     @classmethod
     def accept(
         cls,
@@ -89,7 +94,6 @@ class InboxEntry:
     ) -> InboxEntry:
         """A new pending entry, due at once."""
         return cls(
-            id=entry_key(event_id),
             event_id=event_id,
             type=type,
             payload=payload,

@@ -6,11 +6,12 @@ event and marking it done commit together: that is what makes processing exactly
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
+from crmcore.domain.facts import Fact
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
 from crmcore.domain.insight import CustomerFacts, Insight, Scalar
@@ -39,6 +40,14 @@ class Inbox(Protocol):
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
         """Due entries in time order, locked for this transaction; others skip them."""
+        ...
+
+    def claim_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        """Claim up to ``limit`` due entries, in time order, as :meth:`InboxEntry.claim`
+        does; returns them as stored once the transaction commits (one statement where
+        the store allows)."""
         ...
 
     def save(self, entry: InboxEntry) -> None:
@@ -77,6 +86,10 @@ class ReviewQueue(Protocol):
     """Items waiting for an operator."""
 
     def add(self, item: ReviewItem) -> None: ...
+    def add_many(self, items: Sequence[ReviewItem]) -> None:
+        """:meth:`add` for many items at once."""
+        ...
+
     def get(self, item_id: UUID) -> ReviewItem | None: ...
     def save(self, item: ReviewItem) -> None: ...
     def list(
@@ -92,8 +105,17 @@ class FactSink(Protocol):
     """Derived facts per customer, idempotent by event id.
 
     The transactions store, engagement/health facts and loyalty facts plug in here; the
-    memory adapter keeps them all in one table.
+    memory adapter keeps them all in one table. ``record_many`` and ``facts_of`` are the
+    set-wise forms the batch worker uses; the ``record_*`` methods record one fact each.
     """
+
+    def record_many(self, facts: Sequence[Fact]) -> None:
+        """Record the facts whose key is new (a purchase also as a transaction, once)."""
+        ...
+
+    def facts_of(self, contact_ids: Collection[ContactId]) -> Mapping[ContactId, Sequence[Fact]]:
+        """Every fact of these contacts in time order; contacts with none are left out."""
+        ...
 
     def record_purchase(
         self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -43,8 +43,16 @@ class LeadRepository(Protocol):
 
     def get(self, lead_id: LeadId) -> Lead | None: ...
     def find_by_email(self, email: Email) -> Lead | None: ...
+    def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
+        """The leads with one of these e-mails (one query where the store allows)."""
+        ...
+
     def add(self, lead: Lead) -> None: ...
     def save(self, lead: Lead) -> None: ...
+    def save_many(self, leads: Sequence[Lead]) -> None:
+        """:meth:`save` for many leads at once; any stale one raises ``ConcurrentModification``."""
+        ...
+
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         """Bulk path for imports: insert new e-mails, update changed leads (by e-mail).
 
@@ -64,8 +72,48 @@ class ContactRepository(Protocol):
     def find_by_user_id(self, user_id: str) -> Contact | None: ...
     def find_by_email(self, email: Email) -> Contact | None: ...
     def find_by_phone(self, phone: Phone) -> Sequence[Contact]: ...
+    def find_many(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> Sequence[Contact]:
+        """Every contact with one of these user ids, e-mails or phones, once each, by id."""
+        ...
+
+    def find_versions(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> Mapping[ContactId, int]:
+        """The id and stored version of every contact :meth:`find_many` would return:
+        enough for a caller holding contacts to tell which ones changed."""
+        ...
+
+    def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
+        """The contacts with these ids (those that exist), by id."""
+        ...
+
     def add(self, contact: Contact) -> None: ...
+    def add_many(self, contacts: Sequence[Contact]) -> None:
+        """:meth:`add` for many new contacts at once."""
+        ...
+
     def save(self, contact: Contact) -> None: ...
+    def save_many(self, contacts: Sequence[Contact]) -> None:
+        """:meth:`save` for many contacts at once; any stale one raises
+        ``ConcurrentModification``."""
+        ...
+
+    def touch_many(self, contacts: Sequence[Contact]) -> None:
+        """Move the version of contacts whose fields did not change but whose derived
+        data (their pipeline facts) did, exactly as :meth:`save_many` would; any stale
+        one raises ``ConcurrentModification``."""
+        ...
+
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         """Bulk path for imports: match by ``user_id``, else e-mail; insert or update.
 
@@ -114,6 +162,10 @@ class ActivityRepository(Protocol):
 
     def get(self, activity_id: ActivityId) -> Activity | None: ...
     def add(self, activity: Activity) -> None: ...
+    def add_many(self, activities: Sequence[Activity]) -> None:
+        """:meth:`add` for many new activities at once."""
+        ...
+
     def save(self, activity: Activity) -> None: ...
     def list(
         self,

@@ -45,6 +45,12 @@ UNIQUE: dict[str, tuple[UniqueKey, ...]] = {
 }
 
 
+def _keys_changed(table: str, before: Any, after: Any) -> bool:
+    """Whether a change touches a unique key: a row whose keys stay as they were cannot
+    start a conflict (the row that takes the same key is checked itself)."""
+    return any(fn(before) != fn(after) for _, fn in UNIQUE.get(table, ()))
+
+
 @attrs.define
 class OutboxRow:
     """One event in the memory outbox."""
@@ -125,7 +131,8 @@ class Transaction:
         current = self.get(table, row.id)
         if current is None:
             raise ConcurrentModification(table, row.id, row.version)
-        self._check_unique(table, row, self.get, staged=True)
+        if _keys_changed(table, current, row):
+            self._check_unique(table, row, self.get, staged=True)
         _index(self.staged_unique, table, row)
         staged = self.writes.setdefault(table, {})
         expected = staged[row.id][0] if row.id in staged else row.version
@@ -163,7 +170,8 @@ class Transaction:
                         raise DuplicateKey(table, "id", key)
                     if expected and (stored is None or stored.version != expected):
                         raise ConcurrentModification(table, key, expected)
-                    self._check_unique(table, row, self._committed, staged=False)
+                    if stored is None or _keys_changed(table, stored, row):
+                        self._check_unique(table, row, self._committed, staged=False)
             for table, rows in self.writes.items():
                 committed = self.db.table(table)
                 for key, (expected, row) in rows.items():

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import attrs
 
 from crmcore.adapters.memory.database import MemoryDatabase, Transaction
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
+from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import (
-    INBOX_NAMESPACE,
     FailedEvent,
     FailedStatus,
     InboxEntry,
@@ -25,7 +25,7 @@ from crmcore.domain.insight import CustomerFacts, Scalar
 from crmcore.domain.interactions import BillingKind
 from crmcore.domain.money import Money
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
-from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.domain.sentiment import Sentiment
 from crmcore.domain.transaction import Transaction as PurchaseTransaction
 from crmcore.domain.transaction import TransactionId
 from crmcore.ports.errors import ConcurrentModification
@@ -61,6 +61,16 @@ class MemoryInbox:
         due = [e for e in self._tx.rows(self.table) if e.is_due(now)]
         due.sort(key=_time_order)
         return due[:limit]
+
+    def claim_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        claimed = [
+            e.claim(worker=worker, token=token, now=now, lease=lease)
+            for e in self.lock_due(now=now, limit=limit)
+        ]
+        self.save_many(claimed)
+        return [attrs.evolve(e, version=e.version + 1) for e in claimed]
 
     def save(self, entry: InboxEntry) -> None:
         stored = self._tx.get(self.table, entry.id)
@@ -136,6 +146,10 @@ class MemoryReviewQueue:
     def add(self, item: ReviewItem) -> None:
         self._tx.add(self.table, item)
 
+    def add_many(self, items: Sequence[ReviewItem]) -> None:
+        for item in items:
+            self._tx.add(self.table, item)
+
     def get(self, item_id: UUID) -> ReviewItem | None:
         row: ReviewItem | None = self._tx.get(self.table, item_id)
         return row
@@ -161,7 +175,7 @@ class MemoryReviewQueue:
 
 @attrs.frozen(kw_only=True)
 class FactRow:
-    """One derived fact: a purchase, an engagement, a sentiment, a loyalty or billing fact."""
+    """One stored fact: a purchase, an engagement, a sentiment, a loyalty or billing fact."""
 
     id: UUID
     contact_id: ContactId
@@ -172,8 +186,107 @@ class FactRow:
     occurred_at: datetime
     version: int = 0
 
+    @classmethod
+    def of(cls, fact: Fact) -> FactRow:
+        """The row of a fact, keyed by :func:`~crmcore.domain.facts.fact_key`."""
+        return cls(
+            id=fact.key,
+            contact_id=fact.contact_id,
+            event_id=fact.event_id,
+            kind=fact.kind.value,
+            name=fact.name,
+            value=fact.value,
+            occurred_at=fact.occurred_at,
+        )
 
-class MemoryFactSink:
+    @property
+    def fact(self) -> Fact:
+        """The fact this row stores."""
+        return Fact(
+            contact_id=self.contact_id,
+            event_id=self.event_id,
+            kind=FactKind(self.kind),
+            name=self.name,
+            value=self.value,
+            occurred_at=self.occurred_at,
+        )
+
+
+class FactRecorder:
+    """The ``record_*`` methods of the fact sink, each as one :class:`Fact`."""
+
+    def record_many(self, facts: Sequence[Fact]) -> None:
+        raise NotImplementedError
+
+    def record_purchase(
+        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
+    ) -> None:
+        self._one(contact_id, event_id, FactKind.PURCHASE, occurred_at, value=amount)
+
+    def record_engagement(
+        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
+    ) -> None:
+        self._one(contact_id, event_id, FactKind.ENGAGEMENT, occurred_at, name=kind)
+
+    def record_sentiment(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        sentiment: Sentiment,
+        occurred_at: datetime,
+    ) -> None:
+        self._one(contact_id, event_id, FactKind.SENTIMENT, occurred_at, value=sentiment)
+
+    def record_loyalty_fact(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        name: str,
+        value: Scalar,
+        occurred_at: datetime,
+    ) -> None:
+        self._one(contact_id, event_id, FactKind.LOYALTY, occurred_at, name=name, value=value)
+
+    def record_billing(
+        self,
+        *,
+        contact_id: ContactId,
+        event_id: str,
+        kind: BillingKind,
+        amount: Money | None,
+        occurred_at: datetime,
+    ) -> None:
+        self._one(
+            contact_id, event_id, FactKind.BILLING, occurred_at, name=kind.value, value=amount
+        )
+
+    def _one(
+        self,
+        contact_id: ContactId,
+        event_id: str,
+        kind: FactKind,
+        occurred_at: datetime,
+        *,
+        name: str = "",
+        value: Any = None,
+    ) -> None:
+        self.record_many(
+            [
+                Fact(
+                    contact_id=contact_id,
+                    event_id=event_id,
+                    kind=kind,
+                    name=name,
+                    value=value,
+                    occurred_at=occurred_at,
+                )
+            ]
+        )
+
+
+class MemoryFactSink(FactRecorder):
     """Every derived fact in one memory table, keyed by (kind, event, name).
 
     A purchase is also recorded as a :class:`~crmcore.domain.transaction.Transaction`
@@ -188,108 +301,12 @@ class MemoryFactSink:
         self._tx = tx
         self._purchases = PurchaseRecorder(transactions, ids)
 
-    def _put(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        kind: str,
-        occurred_at: datetime,
-        name: str = "",
-        value: Any = None,
-    ) -> None:
-        key = uuid5(INBOX_NAMESPACE, f"{kind}\x00{event_id}\x00{name}")
-        if self._tx.get(self.table, key) is not None:
-            return
-        self._tx.add(
-            self.table,
-            FactRow(
-                id=key,
-                contact_id=contact_id,
-                event_id=event_id,
-                kind=kind,
-                name=name,
-                value=value,
-                occurred_at=occurred_at,
-            ),
-        )
-
-    def record_purchase(
-        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="purchase",
-            occurred_at=occurred_at,
-            value=amount,
-        )
-        self._purchases.record(
-            contact_id=contact_id, event_id=event_id, occurred_at=occurred_at, amount=amount
-        )
-
-    def record_engagement(
-        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="engagement",
-            name=kind,
-            occurred_at=occurred_at,
-        )
-
-    def record_sentiment(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        sentiment: Sentiment,
-        occurred_at: datetime,
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="sentiment",
-            occurred_at=occurred_at,
-            value=sentiment,
-        )
-
-    def record_loyalty_fact(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        name: str,
-        value: Scalar,
-        occurred_at: datetime,
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="loyalty",
-            name=name,
-            value=value,
-            occurred_at=occurred_at,
-        )
-
-    def record_billing(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        kind: BillingKind,
-        amount: Money | None,
-        occurred_at: datetime,
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="billing",
-            name=kind.value,
-            value=amount,
-            occurred_at=occurred_at,
-        )
+    def record_many(self, facts: Sequence[Fact]) -> None:
+        for fact in facts:
+            row = FactRow.of(fact)
+            if self._tx.get(self.table, row.id) is None:
+                self._tx.add(self.table, row)
+        self._purchases.record_many(facts)
 
     def rows(self, contact_id: ContactId | None = None) -> list[FactRow]:
         """Every fact (of one contact), in time order."""
@@ -299,66 +316,44 @@ class MemoryFactSink:
         rows.sort(key=lambda r: (r.occurred_at, r.event_id, r.kind, r.name))
         return rows
 
+    def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
+        wanted = set(contact_ids)
+        out: dict[ContactId, list[Fact]] = {}
+        for row in self.rows():
+            if row.contact_id in wanted:
+                out.setdefault(row.contact_id, []).append(row.fact)
+        return out
+
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
-        return facts_from_rows(self.rows(contact_id))
+        return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
 
 
 class PurchaseRecorder:
-    """Records a purchase event as a transaction through the transactions repository,
-    once: the event id is the transaction's external id."""
+    """Records purchase facts as transactions through the transactions repository, once
+    each: the event id is the transaction's external id."""
 
     def __init__(self, transactions: TransactionRepository | None, ids: IdSource) -> None:
         self._transactions = transactions
         self._ids = ids
 
-    def record(
-        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
-    ) -> None:
+    def record_many(self, facts: Sequence[Fact]) -> None:
         repo = self._transactions
-        if repo is None or repo.existing_external_ids([event_id]):
+        purchases = [f for f in facts if f.kind is FactKind.PURCHASE]
+        if repo is None or not purchases:
             return
-        repo.add(
-            PurchaseTransaction(
-                id=TransactionId(self._ids.new()),
-                customer=contact_id,
-                occurred_at=occurred_at,
-                amount=amount,
-                external_id=event_id,
-                channel="events",
-            )
+        repo.add_many(
+            [
+                PurchaseTransaction(
+                    id=TransactionId(self._ids.new()),
+                    customer=f.contact_id,
+                    occurred_at=f.occurred_at,
+                    amount=f.value,
+                    external_id=f.event_id,
+                    channel="events",
+                )
+                for f in purchases
+            ]
         )
-
-
-def facts_from_rows(rows: Sequence[FactRow]) -> CustomerFacts:
-    """Fold time-ordered fact rows into a :class:`CustomerFacts`."""
-    purchases: list[tuple[datetime, Money]] = []
-    sentiments: list[tuple[datetime, SentimentLabel]] = []
-    engagement: Counter[str] = Counter()
-    loyalty: dict[str, Scalar] = {}
-    cancelled = False
-    for row in rows:
-        if row.kind == "purchase":
-            purchases.append((row.occurred_at, row.value))
-        elif row.kind == "engagement":
-            engagement[row.name] += 1
-        elif row.kind == "sentiment":
-            sentiments.append((row.occurred_at, row.value.label))
-        elif row.kind == "loyalty":
-            loyalty[row.name] = row.value
-        elif row.kind == "billing":
-            if row.name == BillingKind.SUBSCRIPTION_CANCELLED:
-                cancelled = True
-            elif row.name == BillingKind.SUBSCRIPTION_RENEWED:
-                cancelled = False
-    return CustomerFacts(
-        purchases=tuple(purchases),
-        email_opens=engagement["email_opened"],
-        email_clicks=engagement["email_clicked"],
-        logins=engagement["app_login"],
-        sentiments=tuple(sentiments),
-        cancelled=cancelled,
-        loyalty=loyalty,
-    )
 
 
 class MemoryPipelineUnitOfWork(MemoryUnitOfWork):

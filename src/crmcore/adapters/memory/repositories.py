@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -46,6 +46,16 @@ class _Table(Generic[E]):
         """Stage a changed aggregate (version checked at commit)."""
         self._tx.save(self.table, entity)
 
+    def add_many(self, entities: Sequence[E]) -> None:
+        """Stage many new aggregates."""
+        for entity in entities:
+            self._tx.add(self.table, entity)
+
+    def save_many(self, entities: Sequence[E]) -> None:
+        """Stage many changed aggregates (versions checked at commit)."""
+        for entity in entities:
+            self._tx.save(self.table, entity)
+
 
 def _upsert(table: _Table[E], stored: E | None, incoming: E) -> UpsertCounts:
     if stored is None:
@@ -68,6 +78,12 @@ class MemoryLeadRepository(_Table[Lead]):
 
     def find_by_email(self, email: Email) -> Lead | None:
         return next((r for r in self._rows() if r.email == email), None)
+
+    def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
+        wanted = set(emails)
+        if not wanted:
+            return []
+        return _page((r for r in self._rows() if r.email in wanted), None, 0, key=lambda r: r.id)
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         total = UpsertCounts()
@@ -107,6 +123,42 @@ class MemoryContactRepository(_Table[Contact]):
 
     def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
         return _page((r for r in self._rows() if r.phone == phone), None, 0, key=lambda r: r.id)
+
+    def find_many(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> Sequence[Contact]:
+        users, mails, numbers = set(user_ids), set(emails), set(phones)
+        if not (users or mails or numbers):
+            return []
+        rows = (
+            r
+            for r in self._rows()
+            if (r.user_id is not None and r.user_id in users)
+            or (r.email is not None and r.email in mails)
+            or (r.phone is not None and r.phone in numbers)
+        )
+        return _page(rows, None, 0, key=lambda r: r.id)
+
+    def find_versions(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> dict[ContactId, int]:
+        found = self.find_many(user_ids=user_ids, emails=emails, phones=phones)
+        return {c.id: c.version for c in found}
+
+    def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
+        found = (self._get(k) for k in set(contact_ids))
+        return sorted((c for c in found if c is not None), key=lambda c: c.id)
+
+    def touch_many(self, contacts: Sequence[Contact]) -> None:
+        self.save_many(contacts)
 
     def list(
         self,

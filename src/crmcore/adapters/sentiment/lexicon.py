@@ -11,6 +11,7 @@ counts: ``0.5 + 0.5 · margin · strength`` where ``margin = |pos − neg| / (po
 
 from __future__ import annotations
 
+import functools
 import re
 
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
@@ -47,6 +48,7 @@ NEGATIONS = frozenset(
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=65_536)  # a pure function of the word; texts repeat words
 def _polarity(word: str) -> int:
     for stems, sign in (
         (POSITIVE_EN, 1),

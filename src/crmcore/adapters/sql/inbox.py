@@ -12,18 +12,21 @@ event's time (or its arrival) stored once, so no expression is sorted.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import attrs
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite_fast import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
-from crmcore.domain.inbox import InboxEntry, InboxStatus, entry_key
+from crmcore.domain.inbox import InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification
 
 _FIELDS = (
@@ -54,9 +57,8 @@ def _row(entry: InboxEntry) -> dict[str, Any]:
     return row
 
 
-def _entry(m: sa.RowMapping) -> InboxEntry:
+def _entry(m: Mapping[Any, Any]) -> InboxEntry:
     return InboxEntry(
-        id=entry_key(m["event_id"]),
         event_id=m["event_id"],
         type=m["type"],
         payload=m["payload"],
@@ -75,6 +77,97 @@ def _entry(m: sa.RowMapping) -> InboxEntry:
     )
 
 
+#: The two claim scans on SQLite (the index ``(status, order_at, event_id)`` serves both).
+_DUE_PENDING = "status = ? AND next_attempt_at <= ? ORDER BY status, order_at, event_id LIMIT ?"
+_DUE_EXPIRED = "status = ? AND lease_until <= ? ORDER BY status, order_at, event_id LIMIT ?"
+
+
+#: The claim on SQLite: both scans, merged in time order, updated as
+#: :meth:`InboxEntry.claim` does, in one statement.
+_CLAIM_SQLITE = """
+UPDATE event_inbox
+SET status = ?, attempts = attempts + 1, claimed_by = ?, claim_token = ?, lease_until = ?,
+    version = version + 1
+WHERE event_id IN (
+    SELECT event_id FROM (
+        SELECT * FROM (
+            SELECT event_id, order_at FROM event_inbox
+            WHERE status = ? AND next_attempt_at <= ?
+            ORDER BY status, order_at, event_id LIMIT ?)
+        UNION ALL
+        SELECT * FROM (
+            SELECT event_id, order_at FROM event_inbox
+            WHERE status = ? AND lease_until <= ?
+            ORDER BY status, order_at, event_id LIMIT ?)
+    )
+    ORDER BY order_at, event_id LIMIT ?
+)"""
+
+
+_CLAIMED = (
+    "event_id",
+    "type",
+    "payload",
+    "validated",
+    "attempts",
+    "next_attempt_at",
+    "occurred_at",
+    "received_at",
+    "last_error",
+    "claimed_by",
+    "lease_until",
+    "processed_at",
+    "version",
+)
+
+
+def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
+    """The entries a SQLite claim returned (columns :data:`_CLAIMED`), read straight from
+    the stored text: the same values :func:`_entry` gives, for a claim's many rows."""
+    times: dict[str, datetime] = {}
+
+    def at(text: str) -> datetime:
+        value = times.get(text)
+        if value is None:
+            value = times[text] = datetime.fromisoformat(text + "+00:00")
+        return value
+
+    return [
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=json.loads(payload) if isinstance(payload, str) else payload,
+            validated=bool(validated),
+            status=InboxStatus.PROCESSING,
+            attempts=attempts,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else at(occurred),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=claimed_by,
+            claim_token=token,
+            lease_until=at(lease_until),
+            processed_at=None if processed is None else at(processed),
+            version=version,
+        )
+        for (
+            event_id,
+            kind,
+            payload,
+            validated,
+            attempts,
+            next_at,
+            occurred,
+            received,
+            last_error,
+            claimed_by,
+            lease_until,
+            processed,
+            version,
+        ) in rows
+    ]
+
+
 def _order(entry: InboxEntry) -> tuple[datetime, str]:
     return (entry.occurred_at or entry.received_at, entry.event_id)
 
@@ -89,12 +182,14 @@ class SqlInbox:
     def add_many(self, entries: Sequence[InboxEntry]) -> int:
         if not entries:
             return 0
+        rows = [_row(e) for e in entries]
+        if not self._pg:  # the fast path: one executemany, duplicates skipped and not counted
+            return self._s.insert_rows(t, rows, ignore_conflicts=True)
         insert = (
-            (postgresql.insert(t) if self._pg else sqlite.insert(t))
+            postgresql.insert(t)
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(t.c.event_id)
         )
-        rows = [_row(e) for e in entries]
         result = self._s.write(lambda: self._s.conn.execute(insert, rows), table=t)
         return len(result.fetchall())
 
@@ -125,10 +220,52 @@ class SqlInbox:
         if self._pg:
             pending = pending.with_for_update(skip_locked=True)
             expired = expired.with_for_update(skip_locked=True)
-        found = [_entry(r) for r in self._s.read(pending)]
-        found += [_entry(r) for r in self._s.read(expired)]
+            found = [_entry(r) for r in self._s.read(pending)]
+            found += [_entry(r) for r in self._s.read(expired)]
+        else:
+            at = stored_datetime(now)
+            found = [
+                _entry(r)
+                for where, params in (
+                    (_DUE_PENDING, (InboxStatus.PENDING.value, at, limit)),
+                    (_DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, limit)),
+                )
+                for r in self._s.fetch_sqlite(t, where, params)
+            ]
         found.sort(key=_order)
         return found[:limit]
+
+    def claim_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        """Claim due entries: on SQLite (one writer at a time) a single ``UPDATE ...
+        RETURNING``; on PostgreSQL ``lock_due`` (``SKIP LOCKED``) and one bulk update."""
+        if self._pg:
+            claimed = [
+                e.claim(worker=worker, token=token, now=now, lease=lease)
+                for e in self.lock_due(now=now, limit=limit)
+            ]
+            self.save_many(claimed)
+            return [attrs.evolve(e, version=e.version + 1) for e in claimed]
+        at = stored_datetime(now)
+        params = (
+            InboxStatus.PROCESSING.value,
+            worker,
+            token.hex,
+            stored_datetime(now + lease),
+            InboxStatus.PENDING.value,
+            at,
+            limit,
+            InboxStatus.PROCESSING.value,
+            at,
+            limit,
+            limit,
+        )
+        returning = f"{_CLAIM_SQLITE} RETURNING {', '.join(_CLAIMED)}"
+        rows = self._s.write(lambda: self._s.conn.exec_driver_sql(returning, params), table=t)
+        found = _claimed_entries(rows.fetchall(), token)
+        found.sort(key=_order)
+        return found
 
     def save(self, entry: InboxEntry) -> None:
         self.save_many([entry])

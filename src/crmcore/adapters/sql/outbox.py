@@ -54,9 +54,7 @@ class SqlOutbox:
             }
             for e in envelopes
         ]
-        if rows:
-            conn = self._s.conn
-            self._s.write(lambda: conn.execute(t.outbox.insert(), rows), table=t.outbox)
+        self._s.insert_rows(t.outbox, rows)
 
     def pending(self, *, limit: int = 100) -> Sequence[Envelope[DomainEvent]]:
         return [e.envelope for e in self.pending_entries(limit=limit)]

@@ -7,25 +7,26 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Self
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
-from crmcore.adapters.memory.pipeline import FactRow, PurchaseRecorder, facts_from_rows
+from crmcore.adapters.memory.pipeline import FactRecorder, FactRow, PurchaseRecorder
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.errors import FieldError
+from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
-from crmcore.domain.inbox import INBOX_NAMESPACE, FailedEvent, FailedStatus
-from crmcore.domain.insight import CustomerFacts, Scalar
-from crmcore.domain.interactions import BillingKind
+from crmcore.domain.inbox import FailedEvent, FailedStatus
+from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.money import Money
 from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
@@ -161,6 +162,9 @@ class SqlReviewQueue:
     def add(self, item: ReviewItem) -> None:
         self._s.insert_entity(self.table, _review_row(item))
 
+    def add_many(self, items: Sequence[ReviewItem]) -> None:
+        self._s.insert_many(self.table, [_review_row(i) for i in items])
+
     def get(self, item_id: UUID) -> ReviewItem | None:
         rows = self._s.read(sa.select(self.table).where(self.table.c.id == item_id))
         return self._from(rows[0]) if rows else None
@@ -219,15 +223,33 @@ def _money(v: dict[str, str] | None) -> Money | None:
     return None if v is None else Money(amount=Decimal(v["amount"]), currency=v["currency"])
 
 
-def _fact_value(kind: str, v: Any) -> Any:
-    if kind in ("purchase", "billing"):
+def _fact_json(fact: Fact) -> Any:
+    v = fact.value
+    if fact.kind is FactKind.PURCHASE or fact.kind is FactKind.BILLING:
+        return _money_json(v)
+    if fact.kind is FactKind.SENTIMENT:
+        return {"label": v.label.value, "confidence": v.confidence}
+    return v
+
+
+def _fact_value(kind: FactKind, v: Any) -> Any:
+    if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
         return _money(v)
-    if kind == "sentiment":
+    if kind is FactKind.SENTIMENT:
         return Sentiment(label=SentimentLabel(v["label"]), confidence=v["confidence"])
     return v
 
 
-class SqlFactSink:
+def _stored_json(value: Any) -> Any:
+    # SQLite's NUMERIC affinity of a JSON column hands numbers back already decoded
+    return json.loads(value) if isinstance(value, str) else value
+
+
+#: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
+_IN_CHUNK = 5_000
+
+
+class SqlFactSink(FactRecorder):
     """Every derived fact in ``pipeline_facts``, keyed by (kind, event, name): recording
     the same event twice changes nothing."""
 
@@ -244,130 +266,94 @@ class SqlFactSink:
         self._pg = session.conn.dialect.name == "postgresql"
         self._purchases = PurchaseRecorder(transactions, ids)
 
-    def _put(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        kind: str,
-        occurred_at: datetime,
-        name: str = "",
-        value: Any = None,
-    ) -> None:
-        row = {
-            "id": uuid5(INBOX_NAMESPACE, f"{kind}\x00{event_id}\x00{name}"),
-            "contact_id": contact_id,
-            "event_id": event_id,
-            "kind": kind,
-            "name": name,
-            "value": value,
-            "occurred_at": occurred_at,
-        }
-        insert = (
-            postgresql.insert(self.table) if self._pg else sqlite.insert(self.table)
-        ).on_conflict_do_nothing(index_elements=["id"])
-        self._s.write(lambda: self._s.conn.execute(insert, row), table=self.table)
+    def record_many(self, facts: Sequence[Fact]) -> None:
+        if not facts:
+            return
+        rows = [
+            {
+                "id": f.key,
+                "contact_id": f.contact_id,
+                "event_id": f.event_id,
+                "kind": f.kind.value,
+                "name": f.name,
+                "value": _fact_json(f),
+                "occurred_at": f.occurred_at,
+            }
+            for f in facts
+        ]
+        if self._s.sqlite:
+            self._s.insert_many(self.table, rows, on_conflict_ignore=True)
+        else:
+            insert = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["id"])
+            self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
+        self._purchases.record_many(facts)
 
-    def record_purchase(
-        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="purchase",
-            occurred_at=occurred_at,
-            value=_money_json(amount),
-        )
-        self._purchases.record(
-            contact_id=contact_id, event_id=event_id, occurred_at=occurred_at, amount=amount
-        )
+    def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
+        out: dict[ContactId, list[Fact]] = {}
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return out
+        if self._s.sqlite:
+            self._sqlite_facts_of(wanted, out)
+        else:
+            self._pg_facts_of(wanted, out)
+        for facts in out.values():
+            facts.sort(key=lambda f: f.order)
+        return out
 
-    def record_engagement(
-        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="engagement",
-            name=kind,
-            occurred_at=occurred_at,
+    def _sqlite_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
+        """The SQLite read, converting the stored text straight into facts (the values
+        SQLAlchemy would read, as the contract tests check)."""
+        ids = {k.hex: k for k in wanted}
+        sql = (
+            "SELECT contact_id, event_id, kind, name, value, occurred_at FROM pipeline_facts"
+            " WHERE contact_id IN (SELECT value FROM json_each(?))"
         )
+        with self._s.translating():
+            rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)),)).fetchall()
+        kinds = {k.value: k for k in FactKind}
+        for contact_hex, event_id, kind_text, name, value, occurred_at in rows:
+            kind = kinds[kind_text]
+            contact_id = ids[contact_hex]
+            facts = out.get(contact_id)
+            if facts is None:
+                facts = out[contact_id] = []
+            facts.append(
+                Fact(
+                    contact_id=contact_id,
+                    event_id=event_id,
+                    kind=kind,
+                    name=name,
+                    value=None if value is None else _fact_value(kind, _stored_json(value)),
+                    occurred_at=datetime.fromisoformat(occurred_at + "+00:00"),
+                )
+            )
 
-    def record_sentiment(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        sentiment: Sentiment,
-        occurred_at: datetime,
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="sentiment",
-            occurred_at=occurred_at,
-            value={"label": sentiment.label.value, "confidence": sentiment.confidence},
-        )
-
-    def record_loyalty_fact(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        name: str,
-        value: Scalar,
-        occurred_at: datetime,
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="loyalty",
-            name=name,
-            value=value,
-            occurred_at=occurred_at,
-        )
-
-    def record_billing(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        kind: BillingKind,
-        amount: Money | None,
-        occurred_at: datetime,
-    ) -> None:
-        self._put(
-            contact_id=contact_id,
-            event_id=event_id,
-            kind="billing",
-            name=kind.value,
-            value=_money_json(amount),
-            occurred_at=occurred_at,
-        )
+    def _pg_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
+        c = self.table.c
+        for start in range(0, len(wanted), _IN_CHUNK):
+            query = sa.select(
+                c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
+            ).where(c.contact_id.in_(wanted[start : start + _IN_CHUNK]))
+            for m in self._s.read(query):
+                kind = FactKind(m["kind"])
+                out.setdefault(m["contact_id"], []).append(
+                    Fact(
+                        contact_id=m["contact_id"],
+                        event_id=m["event_id"],
+                        kind=kind,
+                        name=m["name"],
+                        value=_fact_value(kind, m["value"]),
+                        occurred_at=m["occurred_at"],
+                    )
+                )
 
     def rows(self, contact_id: ContactId) -> list[FactRow]:
         """A contact's facts in time order."""
-        c = self.table.c
-        query = (
-            sa.select(self.table)
-            .where(c.contact_id == contact_id)
-            .order_by(c.occurred_at, c.event_id, c.kind, c.name)
-        )
-        return [
-            FactRow(
-                id=m["id"],
-                contact_id=m["contact_id"],
-                event_id=m["event_id"],
-                kind=m["kind"],
-                name=m["name"],
-                value=_fact_value(m["kind"], m["value"]),
-                occurred_at=m["occurred_at"],
-            )
-            for m in self._s.read(query)
-        ]
+        return [FactRow.of(f) for f in self.facts_of([contact_id]).get(contact_id, ())]
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
-        return facts_from_rows(self.rows(contact_id))
+        return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
 
 
 # --- the unit of work ---------------------------------------------------------------

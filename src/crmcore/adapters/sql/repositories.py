@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -68,6 +68,16 @@ class _Repo(Generic[E]):
             wanted = column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
         return [self._entity(r) for r in self._s.read(select(self.table).where(wanted))]
 
+    def _lookup_many(self, column: str, values: Sequence[str]) -> Iterable[E]:
+        """:meth:`_lookup` for the batch worker: on SQLite the rows are read without
+        SQLAlchemy's per-row machinery (same values)."""
+        if not values or not self._s.sqlite:
+            return self._lookup(self.table.c[column], values)
+        rows = self._s.fetch_sqlite(
+            self.table, f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
+        )
+        return [self._entity(r) for r in rows]
+
     def _many(self, stmt: Select[Any]) -> list[E]:
         return [self._entity(r) for r in self._s.read(stmt)]
 
@@ -78,6 +88,17 @@ class _Repo(Generic[E]):
     def save(self, entity: E) -> None:
         """Update a changed aggregate; a stale version raises ``ConcurrentModification``."""
         self._s.update_entity(self.table, type(self).to_row(entity), entity.version)
+
+
+class _BulkRepo(_Repo[E]):
+    def add_many(self, entities: Sequence[E]) -> None:
+        """Insert many new aggregates, one statement per batch."""
+        self._s.insert_many(self.table, [type(self).to_row(e) for e in entities])
+
+    def save_many(self, entities: Sequence[E]) -> None:
+        """Update many changed aggregates in one statement; a stale version raises
+        ``ConcurrentModification``."""
+        self._s.update_versioned(self.table, [(type(self).to_row(e), e.version) for e in entities])
 
 
 class _Upserter(Generic[E]):
@@ -140,7 +161,7 @@ class _Upserter(Generic[E]):
         self.updated += 1
 
 
-class SqlLeadRepository(_Repo[Lead]):
+class SqlLeadRepository(_BulkRepo[Lead]):
     """Leads in SQL."""
 
     table = t.leads
@@ -152,6 +173,10 @@ class SqlLeadRepository(_Repo[Lead]):
 
     def find_by_email(self, email: Email) -> Lead | None:
         return self._one(t.leads.c.email == email.value)
+
+    def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
+        found = self._lookup_many("email", list({e.value for e in emails}))
+        return sorted(found, key=lambda x: x.id)
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         up = _Upserter[Lead]([lambda x: x.email.value])
@@ -173,7 +198,7 @@ class SqlLeadRepository(_Repo[Lead]):
         return self._many(_page(stmt, t.leads, limit, offset))
 
 
-class SqlContactRepository(_Repo[Contact]):
+class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
     table = t.contacts
@@ -193,6 +218,77 @@ class SqlContactRepository(_Repo[Contact]):
         return self._many(
             select(t.contacts).where(t.contacts.c.phone == phone.e164).order_by(t.contacts.c.id)
         )
+
+    def find_many(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> Sequence[Contact]:
+        found: dict[ContactId, Contact] = {}
+        for contact in self._lookup_many("user_id", list(set(user_ids))):
+            found[contact.id] = contact
+        # e-mails are unique: one a found contact holds needs no second look
+        held = {c.email.value for c in found.values() if c.email is not None}
+        for contact in self._lookup_many("email", list({e.value for e in emails} - held)):
+            found.setdefault(contact.id, contact)
+        for contact in self._lookup_many("phone", list({p.e164 for p in phones})):
+            found.setdefault(contact.id, contact)
+        return [found[k] for k in sorted(found)]
+
+    def find_versions(
+        self,
+        *,
+        user_ids: Collection[str] = (),
+        emails: Collection[Email] = (),
+        phones: Collection[Phone] = (),
+    ) -> dict[ContactId, int]:
+        found: dict[ContactId, int] = {}
+        held: set[str] = set()  # e-mails of contacts found: unique, no second look
+
+        def take(column: str, values: set[str]) -> None:
+            for r in self._versions_where(column, list(values)):
+                found[r["id"]] = self._s.seen_version(t.contacts, r["id"], r["version"])
+                if r["email"] is not None:
+                    held.add(r["email"])
+
+        take("user_id", set(user_ids))
+        take("email", {e.value for e in emails} - held)
+        take("phone", {p.e164 for p in phones})
+        return found
+
+    def _versions_where(self, column: str, values: list[str]) -> Sequence[Mapping[Any, Any]]:
+        if not values:
+            return []
+        if self._s.sqlite:
+            return self._s.fetch_sqlite(
+                t.contacts,
+                f"{column} IN (SELECT value FROM json_each(?))",
+                [json.dumps(values)],
+                columns=["id", "version", "email"],
+            )
+        c = t.contacts.c
+        wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
+        return self._s.read(select(c.id, c.version, c.email).where(wanted))
+
+    def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
+        ids = list(set(contact_ids))
+        if not ids:
+            return []
+        if self._s.sqlite:
+            rows = self._s.fetch_sqlite(
+                t.contacts,
+                "id IN (SELECT value FROM json_each(?))",
+                [json.dumps([k.hex for k in ids])],
+            )
+            found = [self._entity(r) for r in rows]
+        else:
+            found = self._many(select(t.contacts).where(t.contacts.c.id.in_(ids)))
+        return sorted(found, key=lambda x: x.id)
+
+    def touch_many(self, contacts: Sequence[Contact]) -> None:
+        self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])
 
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         up = _Upserter[Contact](
@@ -307,7 +403,7 @@ class SqlDealRepository(_Repo[Deal]):
         return self._load(_page(stmt, t.deals, limit, offset))
 
 
-class SqlActivityRepository(_Repo[Activity]):
+class SqlActivityRepository(_BulkRepo[Activity]):
     """Activities and tasks in SQL."""
 
     table = t.activities

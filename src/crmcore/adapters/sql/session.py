@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Executable, RowMapping, Table, insert, update
+from sqlalchemy import Connection, Executable, RowMapping, Table, bindparam, insert, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from crmcore.adapters.sql.engine import BEGIN_MODE
-from crmcore.adapters.sql.sqlite_fast import converter_for
+from crmcore.adapters.sql.sqlite_fast import Converter, converter_for, reader_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,
@@ -90,6 +91,7 @@ class SqlSession:
         self.sqlite = conn.dialect.name == "sqlite"
         self.touched: dict[tuple[str, UUID], tuple[int, int]] = {}
         self.writing = False
+        self._readers: dict[tuple[str, tuple[str, ...]], list[tuple[int, Converter]]] = {}
 
     # -- errors and the SQLite first-write retry ---------------------------------------
 
@@ -107,6 +109,50 @@ class SqlSession:
         """Rows of a query, as mappings."""
         with self.translating():
             return self.conn.execute(stmt).mappings().all()
+
+    def fetch_sqlite(
+        self,
+        table: Table,
+        where: str,
+        params: Sequence[Any] = (),
+        *,
+        columns: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of ``SELECT columns FROM table WHERE where`` on SQLite, as dicts of the
+        values SQLAlchemy would read, converted without its per-row machinery.
+
+        ``where`` is SQL with ``?`` placeholders for ``params`` (already in their stored
+        form); the bulk reads of the batch worker go through here.
+        """
+        names = list(columns) if columns is not None else [c.name for c in table.c]
+        quote = self.conn.dialect.identifier_preparer.quote
+        sql = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE {where}"
+        with self.translating():
+            raw = self.conn.exec_driver_sql(sql, tuple(params)).fetchall()
+        return self._converted(table, names, raw)
+
+    def _converted(
+        self, table: Table, names: list[str], raw: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        key = (table.name, tuple(names))
+        readers = self._readers.get(key)
+        if readers is None:
+            dialect = self.conn.dialect
+            readers = [
+                (i, f)
+                for i, f in enumerate(reader_for(table.c[n], dialect) for n in names)
+                if f is not None
+            ]
+            self._readers[key] = readers
+        out = []
+        for r in raw:
+            values = list(r)
+            for i, f in readers:
+                v = values[i]
+                if v is not None:
+                    values[i] = f(v)
+            out.append(dict(zip(names, values, strict=True)))
+        return out
 
     def scalar(self, stmt: Executable) -> Any:
         """The single value of a query."""
@@ -178,32 +224,68 @@ class SqlSession:
 
     # -- bulk --------------------------------------------------------------------------
 
-    def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def insert_many(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, on_conflict_ignore: bool = False
+    ) -> int:
         """Insert many new aggregates (version 1) in batches, one statement per batch.
 
         SQLite gets the driver's ``executemany`` over pre-processed tuples (SQLAlchemy's
         own bind processors, applied once per value); PostgreSQL gets SQLAlchemy's
-        multi-row ``insertmanyvalues``.
+        multi-row ``insertmanyvalues``. ``on_conflict_ignore`` skips rows whose key is
+        taken (SQLite only); the count of inserted rows is returned.
         """
         if not rows:
-            return
+            return 0
+        if on_conflict_ignore and not self.sqlite:
+            raise ValueError("on_conflict_ignore is for the SQLite fast path")
         has_version = "version" in table.c
+        inserted = 0
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             if self.sqlite:
-                self._sqlite_executemany(table, chunk, has_version)
+                inserted += self._sqlite_executemany(
+                    table, chunk, add_version=has_version, ignore=on_conflict_ignore
+                )
             else:
                 values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
                 self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
+                inserted += len(chunk)
             if has_version:
-                name, inserted = table.name, (0, 1)
-                self.touched.update(((name, r["id"]), inserted) for r in chunk)
+                for r in chunk:
+                    self.touched[(table.name, r["id"])] = (0, 1)
+        return inserted
+
+    def insert_rows(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
+    ) -> int:
+        """Insert plain rows as given (no aggregate versions): the SQLite fast path, or
+        SQLAlchemy's ``executemany``. ``ignore_conflicts`` (SQLite) skips rows whose key
+        is taken; returns how many rows were inserted."""
+        if ignore_conflicts and not self.sqlite:
+            raise ValueError("ignore_conflicts is for the SQLite fast path")
+        inserted = 0
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            if self.sqlite:
+                inserted += self._sqlite_executemany(
+                    table, chunk, add_version=False, ignore=ignore_conflicts
+                )
+            else:
+                self.write(lambda c=chunk: self.conn.execute(insert(table), c), table=table)  # type: ignore[misc]
+                inserted += len(chunk)
+        return inserted
 
     def _sqlite_executemany(
-        self, table: Table, rows: Sequence[Mapping[str, Any]], has_version: bool
-    ) -> None:
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        add_version: bool,
+        ignore: bool = False,
+    ) -> int:
+        has_version = add_version
         dialect = self.conn.dialect
-        names = [c for c in rows[0] if c != "version"]
+        names = [c for c in rows[0] if not (add_version and c == "version")]
         convert = [
             (i, f)
             for i, f in enumerate(converter_for(table.c[n], dialect) for n in names)
@@ -213,6 +295,8 @@ class SqlSession:
         cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
         marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
         sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
+        if ignore:
+            sql += " ON CONFLICT DO NOTHING"
         # Column by column: one comprehension per converted column instead of a Python
         # loop per value (every row comes from one mapping function: same key order).
         columns: list[Sequence[Any]] = list(zip(*(r.values() for r in rows), strict=True))
@@ -221,7 +305,100 @@ class SqlSession:
         if has_version:
             columns.append((1,) * len(rows))
         params = list(zip(*columns, strict=True))
-        self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
+        result = self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
+        return int(result.rowcount)
+
+    def update_versioned(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
+        """Update many aggregates, each read at its version, in one ``executemany``.
+
+        The version rules of :meth:`update_entity` hold for each row; when any row's
+        version moved on (a concurrent writer), ``ConcurrentModification`` is raised and
+        the caller's transaction must be rolled back.
+        """
+        latest = {row["id"]: (row, read) for row, read in rows}
+        if not latest:
+            return
+        names = [k for k in next(iter(latest.values()))[0] if k != "id"]
+        marks: list[tuple[Any, int, int]] = []
+        planned: list[tuple[dict[str, Any], int, int]] = []
+        for key, (row, read) in latest.items():
+            touched = self.touched.get((table.name, key))
+            expected = touched[1] if touched else read
+            new_version = touched[1] if touched else read + 1
+            planned.append((row, expected, new_version))
+            marks.append((key, touched[0] if touched else read, new_version))
+        if self.sqlite:
+            updated = self._sqlite_update_changed(table, names, planned)
+        else:
+            params: list[dict[str, Any]] = []
+            for row, expected, new_version in planned:
+                p = {f"v_{n}": row[n] for n in names}
+                p.update(k_id=row["id"], k_version=expected, v_version=new_version)
+                params.append(p)
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
+                .values(
+                    {**{n: bindparam(f"v_{n}") for n in names}, "version": bindparam("v_version")}
+                )
+            )
+            updated = self.write(lambda: self.conn.execute(stmt, params), table=table).rowcount
+        if updated != len(planned):
+            first_key, first_read, _ = marks[0]
+            raise ConcurrentModification(_kind(table), first_key, first_read)
+        for key, first, new_version in marks:
+            self.touched[(table.name, key)] = (first, new_version)
+
+    def _sqlite_update_changed(
+        self, table: Table, names: list[str], planned: list[tuple[dict[str, Any], int, int]]
+    ) -> int:
+        """The SQLite update: each row sets only the columns whose stored value differs.
+
+        An ``UPDATE`` that names an indexed column rewrites that index entry even when the
+        value is the same, which costs several times the row write; the stored values
+        are read first (one query) and rows are grouped by the columns they change.
+        """
+        dialect = self.conn.dialect
+        quote = dialect.identifier_preparer.quote
+        convert = [converter_for(table.c[n], dialect) for n in names]
+        to_key = converter_for(table.c["id"], dialect) or (lambda v: v)
+        keys = [to_key(row["id"]) for row, _, _ in planned]
+        stored: dict[Any, tuple[Any, ...]] = {}
+        if names:
+            cols = ", ".join(quote(n) for n in names)
+            with self.translating():
+                stored = {
+                    r[0]: tuple(r[1:])
+                    for r in self.conn.exec_driver_sql(
+                        f"SELECT id, {cols} FROM {quote(table.name)}"
+                        " WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(keys),),
+                    )
+                }
+        groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+        for (row, expected, new_version), key in zip(planned, keys, strict=True):
+            values = [
+                v if v is None or f is None else f(v)
+                for v, f in zip((row[n] for n in names), convert, strict=True)
+            ]
+            old = stored.get(key)
+            changed = tuple(
+                i for i, v in enumerate(values) if old is None or v != old[i]
+            )  # nothing to compare when only the version moves
+            groups.setdefault(changed, []).append(
+                (*(values[i] for i in changed), new_version, key, expected)
+            )
+        updated = 0
+        for changed, params in groups.items():
+            sets = "".join(f"{quote(names[i])} = ?, " for i in changed)
+            sql = f"UPDATE {quote(table.name)} SET {sets}version = ? WHERE id = ? AND version = ?"
+            updated += self._driver_write(table, sql, params)
+        return updated
+
+    def _driver_write(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
+        """``executemany`` of driver SQL through :meth:`write`; the rows it changed."""
+        result = self.write(lambda: self.conn.exec_driver_sql(sql, list(params)), table=table)
+        return int(result.rowcount)
 
     def update_many(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
         """Update many aggregates, each with the version it was read at."""

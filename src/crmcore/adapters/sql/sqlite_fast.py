@@ -1,5 +1,6 @@
 """Value converters for the SQLite bulk path: the same text SQLAlchemy's bind processors
-write, produced without their per-value overhead (a test keeps the two identical)."""
+write, and the same values its result processors read, without their per-value overhead
+(tests keep the two identical)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,24 @@ def _uuid(value: UUID) -> str:
     return value.hex
 
 
+def stored_datetime(value: datetime) -> str:
+    """The text an aware datetime is stored as on SQLite (naive UTC)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
+    d = value.astimezone(UTC)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d} "
+        f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}.{d.microsecond:06d}"
+    )
+
+
 def _datetime_converter() -> Converter:
     cache: dict[datetime, str] = {}
 
     def convert(value: datetime) -> str:
         text = cache.get(value)
         if text is None:
-            if value.tzinfo is None:
-                raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
-            d = value.astimezone(UTC)
-            text = (
-                f"{d.year:04d}-{d.month:02d}-{d.day:02d} "
-                f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}.{d.microsecond:06d}"
-            )
+            text = stored_datetime(value)
             if len(cache) > 4096:
                 cache.clear()
             cache[value] = text
@@ -76,4 +82,48 @@ def converter_for(column: Column[Any], dialect: Dialect) -> Converter | None:
     if isinstance(kind, Date):
         return _date
     processor = kind.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else None
+
+
+def _read_datetime(value: str) -> datetime:
+    return datetime.fromisoformat(value + "+00:00")  # five times faster than .replace()
+
+
+_UUIDS: dict[str, UUID] = {}
+
+
+def _read_uuid(value: str) -> UUID:
+    # building a UUID costs ~2 µs and the same ids come back (a contact's facts, a claim)
+    found = _UUIDS.get(value)
+    if found is None:
+        if len(_UUIDS) >= 100_000:
+            _UUIDS.clear()
+        found = _UUIDS[value] = UUID(hex=value)
+    return found
+
+
+def _read_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _read_decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def reader_for(column: Column[Any], dialect: Dialect) -> Converter | None:
+    """A fast converter for a column's non-null stored values, ``None`` when they pass as is."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return _read_datetime
+    if isinstance(kind, Amount):
+        return _read_decimal
+    if isinstance(kind, Uuid):
+        return _read_uuid
+    if isinstance(kind, JSON):
+        return _read_json
+    if isinstance(kind, Boolean):
+        return bool
+    if isinstance(kind, Date):
+        return date.fromisoformat
+    processor = kind.dialect_impl(dialect).result_processor(dialect, None)
     return processor if processor is not None else None

@@ -1,0 +1,630 @@
+"""Applying interactions set-wise (C10): one read per kind of row, one write per table.
+
+:class:`Batch` loads, in a handful of queries, everything the events of a batch may
+touch: the contacts their user ids, e-mails and phones can match, those contacts' facts
+and the leads their e-mails name. It then applies the events *in order* against that
+identity map (a contact created or enriched by one event is matched by the next ones),
+buffering every write, and :meth:`Batch.flush` stores them with one bulk statement per
+table. Contact and lead updates keep their version checks, so a concurrent worker's
+change is still detected (``ConcurrentModification``) and the batch rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import attrs
+from returns.result import Success
+
+from crmcore.app.context import App
+from crmcore.app.logging import get_logger, log_step
+from crmcore.app.pipeline_config import PipelineServices
+from crmcore.domain.activity import Activity, ActivityType
+from crmcore.domain.contact import Contact, LifecycleStage
+from crmcore.domain.events import DomainEvent
+from crmcore.domain.facts import Fact, FactKind, FactLedger
+from crmcore.domain.ids import ActivityId, ContactId
+from crmcore.domain.insight import CustomerFacts, CustomerStatus
+from crmcore.domain.interactions import (
+    ActionGenerated,
+    AppLogin,
+    Billing,
+    BillingKind,
+    EmailClicked,
+    EmailEngagement,
+    EmailOpened,
+    Feedback,
+    FeedbackAnalysed,
+    FormAnswer,
+    Interaction,
+    InteractionType,
+    Purchase,
+    PurchaseRecorded,
+)
+from crmcore.domain.lead import Engagement, Lead
+from crmcore.domain.matching import Ambiguous, CreateContact, Matched, decide_match
+from crmcore.domain.names import PersonName
+from crmcore.domain.review import ReviewItem, ReviewReason, queued
+from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.ports.pipeline import PipelineUnitOfWork
+
+_log = get_logger()
+
+
+@attrs.frozen
+class Applied:
+    """The event changed this contact's state."""
+
+    contact_id: ContactId
+
+
+@attrs.frozen
+class NeedsReview:
+    """The event waits for an operator: this item says why."""
+
+    item: ReviewItem
+
+
+class UnknownContact(LookupError):
+    """An operator chose a contact that does not exist."""
+
+    def __init__(self, contact_id: ContactId) -> None:
+        super().__init__(f"contact {contact_id} not found")
+        self.contact_id = contact_id
+
+
+class ContactCache:
+    """Contacts and their fact ledgers as this worker's own commits left them.
+
+    An entry serves a later batch only while the contact's stored version is still the
+    cached one. The pipeline saves every contact it records a fact for (see
+    :meth:`Batch.flush`), so an unmoved version means neither the contact nor its facts
+    changed, whoever else wrote since. A batch takes its entries out and puts them back
+    only after it commits: a batch rolled back leaves nothing stale behind.
+    """
+
+    def __init__(self, *, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._entries: dict[ContactId, tuple[Contact, FactLedger]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self, contact_id: ContactId, version: int) -> tuple[Contact, FactLedger] | None:
+        """The cached contact and ledger when still at ``version`` (removed either way)."""
+        entry = self._entries.pop(contact_id, None)
+        if entry is None or entry[0].version != version:
+            return None
+        return entry
+
+    def put(self, contact: Contact, ledger: FactLedger) -> None:
+        """Keep a contact (at its stored version) and its facts; the oldest go first."""
+        self._entries[contact.id] = (contact, ledger)
+        while len(self._entries) > self._limit:
+            del self._entries[next(iter(self._entries))]
+
+
+class Batch:
+    """The contacts, facts and leads a batch of interactions touches, and its writes.
+
+    Every lookup the events make is answered from what the constructor loaded plus what
+    earlier events of the batch changed, exactly as if each event had been applied and
+    stored before the next one was read.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        services: PipelineServices,
+        uow: PipelineUnitOfWork,
+        interactions: Sequence[Interaction],
+        *,
+        now: datetime,
+        cache: ContactCache | None = None,
+    ) -> None:
+        self.app, self.services, self.uow, self.now = app, services, uow, now
+        self._cache = cache
+        self._contacts: dict[ContactId, Contact] = {}
+        self._stored: dict[ContactId, Contact] = {}
+        self._by_user: dict[str, ContactId] = {}
+        self._by_email: dict[str, ContactId] = {}
+        self._by_phone: dict[str, list[ContactId]] = {}
+        self._ledgers: dict[ContactId, FactLedger] = {}
+        self._new: list[ContactId] = []
+        self._saved: set[ContactId] = set()
+        self._with_facts: set[ContactId] = set()
+        self._facts: list[Fact] = []
+        self._activities: list[Activity] = []
+        self._reviews: list[ReviewItem] = []
+        customers = [i.customer for i in interactions]
+        versions = uow.contacts.find_versions(
+            user_ids={c.user_id for c in customers if c.user_id is not None},
+            emails={c.email for c in customers if c.email is not None},
+            phones={c.phone for c in customers if c.phone is not None},
+        )
+        missing: list[ContactId] = []
+        for contact_id, version in versions.items():
+            hit = cache.take(contact_id, version) if cache is not None else None
+            if hit is None:
+                missing.append(contact_id)
+            else:
+                self._stored[contact_id] = hit[0]
+                self._remember(*hit)
+        if missing:
+            history = uow.facts.facts_of(missing)
+            for contact in uow.contacts.get_many(missing):
+                self._stored[contact.id] = contact
+                self._remember(contact, FactLedger(history.get(contact.id, ())))
+        lead_emails = {
+            i.customer.email
+            for i in interactions
+            if isinstance(i.details, EmailEngagement) and i.customer.email is not None
+        }
+        self._leads: dict[str, Lead] = {
+            lead.email.value: lead for lead in uow.leads.find_many_by_email(lead_emails)
+        }
+        self._changed_leads: dict[str, Lead] = {}
+
+    # -- the identity map ----------------------------------------------------------------
+
+    def _remember(self, contact: Contact, ledger: FactLedger | None = None) -> None:
+        """Hold ``contact`` as its current state, with its keys pointing at it."""
+        old = self._contacts.get(contact.id)
+        if old is not None:
+            if old.user_id is not None and self._by_user.get(old.user_id) == old.id:
+                del self._by_user[old.user_id]
+            if old.email is not None and self._by_email.get(old.email.value) == old.id:
+                del self._by_email[old.email.value]
+            if old.phone is not None:
+                self._by_phone[old.phone.e164].remove(old.id)
+        self._contacts[contact.id] = contact
+        if ledger is not None:
+            self._ledgers[contact.id] = ledger
+        if contact.user_id is not None:
+            self._by_user[contact.user_id] = contact.id
+        if contact.email is not None:
+            self._by_email[contact.email.value] = contact.id
+        if contact.phone is not None:
+            ids = self._by_phone.setdefault(contact.phone.e164, [])
+            ids.append(contact.id)
+            ids.sort()
+
+    def contact(self, contact_id: ContactId) -> Contact | None:
+        """A contact by id: from the batch, else loaded (with its facts) into it."""
+        held = self._contacts.get(contact_id)
+        if held is not None:
+            return held
+        stored = self.uow.contacts.get(contact_id)
+        if stored is None:
+            return None
+        self._stored[contact_id] = stored
+        facts = self.uow.facts.facts_of([contact_id]).get(contact_id, ())
+        self._remember(stored, FactLedger(facts))
+        return stored
+
+    def add_contact(self, contact: Contact) -> None:
+        """A contact created by this batch."""
+        self._new.append(contact.id)
+        self._remember(contact, FactLedger())
+
+    def save_contact(self, contact: Contact) -> None:
+        """The new state of a contact of this batch."""
+        held = self._contacts[contact.id]
+        if contact is not held and contact != held:
+            self._remember(contact)
+
+    def facts_for(self, contact_id: ContactId) -> CustomerFacts:
+        """What is known about a contact of this batch, including this batch's facts."""
+        return self._ledgers[contact_id].facts()
+
+    def record(self, fact: Fact) -> None:
+        """A derived fact; one whose key is already known changes nothing."""
+        if self._ledgers[fact.contact_id].add(fact):
+            self._facts.append(fact)
+            self._with_facts.add(fact.contact_id)
+
+    def add_activity(self, activity: Activity) -> None:
+        self._activities.append(activity)
+
+    def add_review(self, item: ReviewItem) -> None:
+        self._reviews.append(item)
+
+    def lead(self, email: str) -> Lead | None:
+        """The lead with this e-mail, as this batch left it (loaded for e-mail events)."""
+        return self._leads.get(email)
+
+    def save_lead(self, lead: Lead) -> None:
+        self._leads[lead.email.value] = lead
+        self._changed_leads[lead.email.value] = lead
+
+    # -- matching ------------------------------------------------------------------------
+
+    def match(
+        self, interaction: Interaction, *, forced: ContactId | None
+    ) -> tuple[Contact, bool] | tuple[Ambiguous, bool]:
+        """The contact an interaction is about (enriched with its keys), and whether it is
+        new; or why it is ambiguous. User id, then e-mail, then phone decide."""
+        customer = interaction.customer
+        if forced is not None:
+            chosen = self.contact(forced)
+            if chosen is None:
+                raise UnknownContact(forced)
+            return chosen, False
+        by_user = self._by_user.get(customer.user_id) if customer.user_id else None
+        by_email = self._by_email.get(customer.email.value) if customer.email else None
+        by_phone = self._by_phone.get(customer.phone.e164, []) if customer.phone else []
+        decision = decide_match(by_user_id=by_user, by_email=by_email, by_phone=by_phone)
+        log_step(_log, "matched", interaction.event_id, decision=type(decision).__name__)
+        if isinstance(decision, Ambiguous):
+            return decision, False
+        if isinstance(decision, Matched):
+            contact = self._contacts[decision.contact_id]
+            user_id = contact.user_id or (customer.user_id if by_user is None else None)
+            email = contact.email or (customer.email if by_email is None else None)
+            phone = contact.phone or customer.phone
+            if (user_id, email, phone) == (contact.user_id, contact.email, contact.phone):
+                return contact, False
+            enriched = attrs.evolve(
+                contact, user_id=user_id, email=email, phone=phone, updated_at=self.now
+            )
+            return enriched, False
+        assert isinstance(decision, CreateContact)
+        return _new_contact(self.app, interaction, now=self.now), True
+
+    # -- writing -------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Store every buffered write: one bulk statement per table (call it once per
+        unit of work, after the last event).
+
+        A stored contact is saved when it changed *or* got facts: its version moves with
+        its facts, which is what lets a :class:`ContactCache` trust an unmoved version
+        and a concurrent worker's facts conflict with ours.
+        """
+        uow = self.uow
+        uow.contacts.add_many([self._contacts[k] for k in self._new])
+        changed: list[Contact] = []
+        touched: list[Contact] = []
+        for k, c in self._contacts.items():
+            stored = self._stored.get(k)
+            if stored is None:  # new: inserted above
+                continue
+            if c != stored:
+                changed.append(c)
+            elif k in self._with_facts:
+                touched.append(c)
+        uow.contacts.save_many(changed)
+        uow.contacts.touch_many(touched)
+        uow.facts.record_many(self._facts)
+        uow.activities.add_many(self._activities)
+        uow.leads.save_many(list(self._changed_leads.values()))
+        uow.review_queue.add_many(self._reviews)
+        self._saved.update(c.id for c in changed + touched)
+        self._saved.update(self._new)
+        self._new.clear()
+        self._facts.clear()
+        self._activities.clear()
+        self._changed_leads.clear()
+        self._reviews.clear()
+
+    def committed(self) -> None:
+        """The unit of work committed what :meth:`flush` wrote: hand the contacts, at
+        their new versions, and their ledgers to the cache."""
+        cache = self._cache
+        if cache is None:
+            return
+        for contact_id, contact in self._contacts.items():
+            stored = self._stored.get(contact_id)
+            if contact_id in self._saved:
+                version = stored.version + 1 if stored is not None else 1
+                contact = attrs.evolve(contact, version=version)
+            elif stored is None or contact != stored:
+                continue  # changed but not written (a flush was skipped): not cached
+            cache.put(contact, self._ledgers[contact_id])
+
+
+def apply_interaction(
+    app: App,
+    services: PipelineServices,
+    uow: PipelineUnitOfWork,
+    interaction: Interaction,
+    *,
+    now: datetime,
+    label: SentimentLabel | None = None,
+    contact_id: ContactId | None = None,
+) -> Applied | NeedsReview:
+    """Apply one interaction inside the caller's unit of work (a batch of one)."""
+    batch = Batch(app, services, uow, [interaction], now=now)
+    outcome = apply_in_batch(batch, interaction, label=label, contact_id=contact_id)
+    batch.flush()
+    return outcome
+
+
+def apply_in_batch(
+    batch: Batch,
+    interaction: Interaction,
+    *,
+    label: SentimentLabel | None = None,
+    contact_id: ContactId | None = None,
+) -> Applied | NeedsReview:
+    """Route one interaction and update derived state, in ``batch``.
+
+    ``label`` and ``contact_id`` are an operator's review decisions; given, they replace
+    the model's answer and the matching (and a matched contact overrides business rules).
+    Raises ``DownstreamUnavailable`` / storage errors; the caller rolls back and retries.
+    """
+    services, now = batch.services, batch.now
+    event_id = interaction.event_id
+    # 1. decisions that need no writes: sentiment, matching, business rules
+    sentiment: Sentiment | None = None
+    if interaction.type in (InteractionType.REVIEW, InteractionType.MESSAGE):
+        assert isinstance(interaction.details, Feedback)
+        if label is not None:
+            sentiment = Sentiment(label=label, confidence=1.0)
+        else:
+            sentiment = services.sentiment.analyse(interaction.details.text)
+            log_step(
+                _log, "sentiment", event_id, label=sentiment.label, confidence=sentiment.confidence
+            )
+            threshold = services.settings.review_threshold
+            if not sentiment.confident(threshold):
+                return _review(
+                    batch,
+                    interaction,
+                    reason=ReviewReason.LOW_CONFIDENCE,
+                    detail=f"sentiment confidence {sentiment.confidence:.2f} < {threshold:.2f}",
+                    proposed=f"label {sentiment.label}",
+                    sentiment=sentiment,
+                )
+    contact, created = batch.match(interaction, forced=contact_id)
+    if isinstance(contact, Ambiguous):
+        return _review(
+            batch,
+            interaction,
+            reason=ReviewReason.AMBIGUOUS_MATCH,
+            detail=contact.reason,
+            proposed=f"match {contact.candidates[0]}",
+            candidates=contact.candidates,
+        )
+    details = interaction.details
+    if (
+        contact_id is None
+        and isinstance(details, Billing)
+        and details.kind is BillingKind.REFUND
+        and (created or not batch.facts_for(contact.id).purchases)
+    ):
+        return _review(
+            batch,
+            interaction,
+            reason=ReviewReason.BUSINESS_RULE,
+            detail="a refund for a customer with no recorded purchase",
+            proposed=f"match {contact.id} and record the refund" if not created else "discard",
+            candidates=() if created else (contact.id,),
+        )
+    # 2. writes
+    if created:
+        batch.add_contact(contact)
+    events: list[DomainEvent] = []
+    actions = _Actions(batch, contact.id, event_id)
+    if created:
+        actions.add("welcome", ActivityType.EMAIL, "Welcome path started", "new customer")
+    at = interaction.occurred_at
+    owner = contact.id
+
+    def fact(kind: FactKind, *, name: str = "", value: object = None) -> None:
+        batch.record(
+            Fact(
+                contact_id=owner,
+                event_id=event_id,
+                kind=kind,
+                name=name,
+                value=value,
+                occurred_at=at,
+            )
+        )
+
+    if isinstance(details, Purchase):
+        fact(FactKind.PURCHASE, value=details.amount)
+        if contact.lifecycle in (LifecycleStage.LEAD, LifecycleStage.PROSPECT):
+            contact = attrs.evolve(contact, lifecycle=LifecycleStage.CUSTOMER, updated_at=now)
+        events.append(
+            PurchaseRecorded(
+                contact_id=contact.id,
+                event_id=event_id,
+                amount=details.amount.amount,
+                currency=details.amount.currency,
+                occurred_at=at,
+            )
+        )
+    elif isinstance(details, EmailEngagement):
+        fact(FactKind.ENGAGEMENT, name=interaction.type.value)
+        _count_on_lead(batch, interaction, now=now)
+        if interaction.type is InteractionType.EMAIL_OPENED:
+            events.append(
+                EmailOpened(
+                    contact_id=contact.id,
+                    event_id=event_id,
+                    campaign_id=details.campaign_id,
+                    occurred_at=at,
+                )
+            )
+        else:
+            events.append(
+                EmailClicked(
+                    contact_id=contact.id,
+                    event_id=event_id,
+                    campaign_id=details.campaign_id,
+                    url=details.url or "",
+                    occurred_at=at,
+                )
+            )
+    elif isinstance(details, AppLogin):
+        fact(FactKind.ENGAGEMENT, name="app_login")
+    elif sentiment is not None:
+        fact(FactKind.SENTIMENT, value=sentiment)
+        events.append(
+            FeedbackAnalysed(
+                contact_id=contact.id,
+                event_id=event_id,
+                label=sentiment.label.value,
+                confidence=sentiment.confidence,
+            )
+        )
+        if (
+            interaction.type is InteractionType.REVIEW
+            and sentiment.label is SentimentLabel.POSITIVE
+        ):
+            fact(FactKind.LOYALTY, name="public_review", value=True)
+    elif isinstance(details, FormAnswer):
+        for name, value in sorted(details.answers.items()):
+            fact(FactKind.LOYALTY, name=name, value=value)
+    elif isinstance(details, Billing):
+        fact(FactKind.BILLING, name=details.kind.value, value=details.amount)
+    # 3. derived status and the actions its change calls for (one task per event at most)
+    negative_task = sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE
+    insight = services.insight.assess(batch.facts_for(contact.id))
+    previous = contact.attributes.get("status")
+    if insight.status.value != previous:
+        attributes = {
+            **contact.attributes,
+            "status": insight.status.value,
+            "status_reasons": list(insight.reasons),
+        }
+        contact = attrs.evolve(contact, attributes=attributes, updated_at=now)
+        reason = ", ".join(insight.reasons)
+        if insight.status is CustomerStatus.HOT:
+            actions.add("offer", ActivityType.EMAIL, "Personal offer queued", reason)
+        elif insight.status is CustomerStatus.LEAVING:
+            actions.add(
+                "manager_task",
+                ActivityType.TASK,
+                "Call the customer with an individual offer",
+                reason,
+                due=now + timedelta(days=1),
+            )
+            negative_task = False
+    if negative_task:
+        actions.add(
+            "manager_task",
+            ActivityType.TASK,
+            f"Negative {interaction.type.value}: contact the customer",
+            "negative feedback",
+            due=now + timedelta(days=1),
+        )
+    batch.save_contact(contact)
+    batch.uow.record(*events, *actions.events)
+    return Applied(contact.id)
+
+
+class _Actions:
+    """Actions for one event: activities plus ``crm.action.generated`` events."""
+
+    def __init__(self, batch: Batch, contact_id: ContactId, event_id: str) -> None:
+        self.batch, self.contact_id, self.event_id = batch, contact_id, event_id
+        self.events: list[DomainEvent] = []
+
+    def add(
+        self,
+        kind: str,
+        type: ActivityType,
+        subject: str,
+        reason: str,
+        *,
+        due: datetime | None = None,
+    ) -> None:
+        activity = Activity(
+            id=ActivityId(self.batch.app.ids.new()),
+            type=type,
+            subject=subject,
+            description=f"{reason} (event {self.event_id})",
+            contact_id=self.contact_id,
+            actor="pipeline",
+            due_at=due,
+            created_at=self.batch.now,
+        )
+        self.batch.add_activity(activity)
+        self.events.append(
+            ActionGenerated(
+                contact_id=self.contact_id,
+                event_id=self.event_id,
+                kind=kind,
+                activity_id=activity.id,
+                reason=reason,
+            )
+        )
+        log_step(_log, "action", self.event_id, kind=kind, contact_id=self.contact_id)
+
+
+def _new_contact(app: App, interaction: Interaction, *, now: datetime) -> Contact:
+    c = interaction.customer
+    fallback = (
+        c.email.value.partition("@")[0]
+        if c.email
+        else (c.user_id or (c.phone.e164 if c.phone else "Customer"))
+    )
+    parsed = PersonName.parse(c.first_name, c.last_name)
+    name = parsed.unwrap() if isinstance(parsed, Success) else PersonName(fallback[:100], "")
+    lifecycle = (
+        LifecycleStage.CUSTOMER
+        if interaction.type is InteractionType.PURCHASE
+        else LifecycleStage.LEAD
+    )
+    return Contact(
+        id=ContactId(app.ids.new()),
+        name=name,
+        email=c.email,
+        phone=c.phone,
+        user_id=c.user_id,
+        lifecycle=lifecycle,
+        attributes={"source_event": interaction.event_id},
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _count_on_lead(batch: Batch, interaction: Interaction, *, now: datetime) -> None:
+    email = interaction.customer.email
+    if email is None:
+        return
+    lead = batch.lead(email.value)
+    if lead is None:
+        return
+    e = lead.engagement
+    opened = interaction.type is InteractionType.EMAIL_OPENED
+    last = e.last_engaged_at
+    engagement = Engagement(
+        page_views=e.page_views,
+        downloads=e.downloads,
+        email_opens=e.email_opens + (1 if opened else 0),
+        email_clicks=e.email_clicks + (0 if opened else 1),
+        events_attended=e.events_attended,
+        last_engaged_at=max(last, interaction.occurred_at) if last else interaction.occurred_at,
+    )
+    batch.save_lead(attrs.evolve(lead, engagement=engagement, updated_at=now))
+
+
+def _review(
+    batch: Batch,
+    interaction: Interaction,
+    *,
+    reason: ReviewReason,
+    detail: str,
+    proposed: str,
+    sentiment: Sentiment | None = None,
+    candidates: tuple[ContactId, ...] = (),
+) -> NeedsReview:
+    item = ReviewItem(
+        id=batch.app.ids.new(),
+        event_id=interaction.event_id,
+        reason=reason,
+        detail=detail,
+        proposed_action=proposed,
+        proposed_label=sentiment.label if sentiment else None,
+        confidence=sentiment.confidence if sentiment else None,
+        candidates=candidates,
+        created_at=batch.now,
+    )
+    batch.add_review(item)
+    batch.uow.record(queued(item))
+    return NeedsReview(item)

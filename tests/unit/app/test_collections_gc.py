@@ -1,0 +1,29 @@
+"""The collector's threshold is raised inside bulk use cases and restored after."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from crmcore.app.collections_gc import BULK_THRESHOLD, fewer_collections
+
+
+def test_the_threshold_is_raised_and_restored_when_the_last_user_leaves() -> None:
+    before = gc.get_threshold()
+    outer = fewer_collections()
+    inner = fewer_collections()
+    outer.__enter__()
+    assert gc.get_threshold()[0] == BULK_THRESHOLD
+    inner.__enter__()
+    outer.__exit__(None, None, None)  # overlapping users (threads): still raised
+    assert gc.get_threshold()[0] == BULK_THRESHOLD
+    inner.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
+def test_an_error_inside_restores_the_threshold() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(ZeroDivisionError), fewer_collections():
+        _ = 1 / 0
+    assert gc.get_threshold() == before
