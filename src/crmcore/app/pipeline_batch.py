@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import attrs
 from returns.result import Success
 
+from crmcore.app.clv import refresh_in
 from crmcore.app.context import App
 from crmcore.app.logging import get_logger, log_step
 from crmcore.app.pipeline_config import PipelineServices
@@ -296,7 +297,9 @@ class Batch:
                 touched.append(c)
         uow.contacts.save_many(changed)
         uow.contacts.touch_many(touched)
+        purchasers = {f.contact_id for f in self._facts if f.kind is FactKind.PURCHASE}
         uow.facts.record_many(self._facts)
+        refresh_in(self.app, uow, purchasers)  # C9: their CLV with the stored fit, if any
         uow.activities.add_many(self._activities)
         uow.leads.save_many(list(self._changed_leads.values()))
         uow.review_queue.add_many(self._reviews)
