@@ -85,6 +85,7 @@ def test_predictions_are_replaced_per_customer(backend: Backend) -> None:
         assert uow.clv.predictions() == [_stored("a", None, at), _stored("b", "99.125", at)]
         assert uow.clv.prediction("b") == _stored("b", "99.125", at)
         assert uow.clv.prediction("zz") is None
+        assert uow.clv.predictions_of(["zz", "b"]) == {"b": uow.clv.prediction("b")}
 
 
 def _store(backend: Backend, history: list[tuple[str, datetime, Decimal]]) -> dict[str, str]:

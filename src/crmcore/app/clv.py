@@ -251,8 +251,9 @@ def refresh_in(app: App, uow: UnitOfWork, customers: Iterable[ContactId]) -> lis
     rules = ClvRules()
     now = app.clock.now()
     stored: list[StoredPrediction] = []
+    previous = uow.clv.predictions_of([h.customer_id for h in histories])
     for h in histories:
-        before = uow.clv.prediction(h.customer_id)
+        before = previous.get(h.customer_id)
         horizon = before.horizon if before else rules.horizon_months
         rate = before.discount_rate if before else rules.discount_rate
         summary = h.summary(as_of=max(fit.as_of, h.last_day), unit=fit.unit)

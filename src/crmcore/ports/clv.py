@@ -81,6 +81,10 @@ class ClvFitRepository(Protocol):
 
     def prediction(self, customer_id: str) -> StoredPrediction | None: ...
 
+    def predictions_of(self, customer_ids: Sequence[str]) -> dict[str, StoredPrediction]:
+        """The stored predictions of these customers (those without one are left out)."""
+        ...
+
     def predictions(self) -> Sequence[StoredPrediction]:
         """Every stored prediction, ordered by customer id."""
         ...

@@ -67,6 +67,10 @@ class MemoryClvStore:
         row: _PredictionRow | None = self._tx.get(self.table, uuid.uuid5(_NAMESPACE, customer_id))
         return None if row is None else row.stored
 
+    def predictions_of(self, customer_ids: Sequence[str]) -> dict[str, StoredPrediction]:
+        found = ((c, self.prediction(c)) for c in customer_ids)
+        return {c: p for c, p in found if p is not None}
+
     def predictions(self) -> Sequence[StoredPrediction]:
         rows: list[_PredictionRow] = list(self._tx.rows(self.table))
         return sorted((r.stored for r in rows), key=lambda s: s.prediction.customer_id)

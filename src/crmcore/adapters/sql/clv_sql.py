@@ -185,6 +185,16 @@ class SqlClvStore:
         rows = self._s.read(select(table).where(table.c.customer_id == customer_id))
         return _prediction_of(rows[0]) if rows else None
 
+    def predictions_of(self, customer_ids: Sequence[str]) -> dict[str, StoredPrediction]:
+        table, ids = t.clv_predictions, sorted(set(customer_ids))
+        found: dict[str, StoredPrediction] = {}
+        for start in range(0, len(ids), 900):  # within SQLite's bound-parameter limit
+            chunk = ids[start : start + 900]
+            for row in self._s.read(select(table).where(table.c.customer_id.in_(chunk))):
+                stored = _prediction_of(row)
+                found[stored.prediction.customer_id] = stored
+        return found
+
     def predictions(self) -> Sequence[StoredPrediction]:
         table = t.clv_predictions
         return [

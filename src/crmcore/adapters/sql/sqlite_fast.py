@@ -81,8 +81,7 @@ def converter_for(column: Column[Any], dialect: Dialect) -> Converter | None:
         return _bool
     if isinstance(kind, Date):
         return _date
-    processor = kind.dialect_impl(dialect).bind_processor(dialect)
-    return processor if processor is not None else None
+    return kind.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _read_datetime(value: str) -> datetime:
@@ -125,5 +124,4 @@ def reader_for(column: Column[Any], dialect: Dialect) -> Converter | None:
         return bool
     if isinstance(kind, Date):
         return date.fromisoformat
-    processor = kind.dialect_impl(dialect).result_processor(dialect, None)
-    return processor if processor is not None else None
+    return kind.dialect_impl(dialect).result_processor(dialect, None)
