@@ -51,7 +51,7 @@ from crmcore.app.import_rows import (
 )
 from crmcore.app.validation import Collector
 from crmcore.domain.account import Account
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import NewContact
 from crmcore.domain.email import Email
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.ids import AccountId, ContactId, LeadId
@@ -177,8 +177,7 @@ def _store_people(
         ]
         return BatchResult(counts=uow.leads.upsert_many(leads))
     account_of = _resolver(uow)
-    contacts: list[Contact] = []
-    add, new_id = contacts.append, app.ids.new
+    resolved: list[tuple[ValidRow, AccountId | None]] = []
     for r in rows:
         d = r.data
         account_id = AccountId(d["account_id"]) if d["account_id"] else None
@@ -187,23 +186,28 @@ def _store_people(
             if account_id is None:
                 rejected.append(_reject(r, cells, "account", d["account"], "no such account"))
                 continue
-        email, phone = d["email"], d["phone"]
-        add(
-            Contact(
-                id=ContactId(new_id()),
-                name=PersonName(*d["name"]),
-                email=Email(email) if email else None,
-                phone=Phone(phone) if phone else None,
-                user_id=d["user_id"],
-                account_id=account_id,
-                role=d["role"],
-                preferred_channel=d["preferred_channel"],
-                attributes=dict(r.extra),
-                created_at=now,
-                updated_at=now,
+        resolved.append((r, account_id))
+    new_id = app.ids.new
+    counts = uow.contacts.import_many(
+        [
+            NewContact(
+                ContactId(new_id()),
+                d["name"][0],
+                d["name"][1],
+                d["email"],
+                d["phone"],
+                d["user_id"],
+                account_id,
+                d["role"],
+                d["preferred_channel"],
+                dict(r.extra),
             )
-        )
-    return BatchResult(counts=uow.contacts.upsert_many(contacts), rejected=tuple(rejected))
+            for r, account_id in resolved
+            for d in (r.data,)
+        ],
+        at=now,
+    )
+    return BatchResult(counts=counts, rejected=tuple(rejected))
 
 
 def _reject(
@@ -490,6 +494,10 @@ def import_csv(
             else:
                 unique[key] = outcome
     valid = list(unique.values())
+    if kind in (Kind.CONTACTS, Kind.LEADS):
+        # In e-mail order (stable: rows sharing an e-mail keep their order), new rows and
+        # their time-ordered ids land at the end of the e-mail and id indexes.
+        valid.sort(key=lambda r: r.data["email"] or "")
     cells = {r.line: r.cells for r in file.records}
     batches = [valid[i : i + batch_size] for i in range(0, len(valid), batch_size)]
     total = UpsertCounts()

@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from crmcore.adapters.memory.database import Transaction
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import Contact, NewContact, contact_from_new
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
@@ -120,6 +120,9 @@ class MemoryContactRepository(_Table[Contact]):
                 stored = self.find_by_email(contact.email)
             total += _upsert(self, stored, contact)
         return total
+
+    def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
+        return self.upsert_many([contact_from_new(c, at=at) for c in contacts])
 
     def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
         return _page((r for r in self._rows() if r.phone == phone), None, 0, key=lambda r: r.id)

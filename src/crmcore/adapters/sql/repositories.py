@@ -16,7 +16,7 @@ from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity, ActivityType
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import Contact, NewContact, contact_from_new
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
@@ -290,22 +290,87 @@ class SqlContactRepository(_BulkRepo[Contact]):
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])
 
-    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+    def _upserter(
+        self, user_ids: Iterable[str | None], emails: Iterable[str | None]
+    ) -> _Upserter[Contact]:
+        """An upserter that knows every stored contact with one of these keys."""
         up = _Upserter[Contact](
             [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
         )
-        user_ids = list({x.user_id for x in contacts if x.user_id is not None})
-        emails = list({x.email.value for x in contacts if x.email is not None})
         c = t.contacts.c
         for column, values in ((c.user_id, user_ids), (c.email, emails)):
-            for stored in self._lookup(column, values):
+            wanted = list({v for v in values if v is not None})
+            for stored in self._lookup(column, wanted):
                 up.known(stored)
+        return up
+
+    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+        up = self._upserter(
+            (x.user_id for x in contacts),
+            (x.email.value if x.email is not None else None for x in contacts),
+        )
         for contact in contacts:
             up.take(contact)
         new = sorted(up.new.values(), key=lambda x: x.email.value if x.email is not None else "")
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in new])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts
+
+    def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
+        up = self._upserter((x.user_id for x in contacts), (x.email for x in contacts))
+        users, emails = up.index
+        fresh: dict[ContactId, NewContact] = {}
+        fresh_users: dict[str, ContactId] = {}
+        fresh_emails: dict[str, ContactId] = {}
+        for new in contacts:
+            user, email = new.user_id, new.email
+            stored = (user is not None and user in users) or (email is not None and email in emails)
+            by_user = fresh_users.get(user) if user is not None else None
+            by_email = fresh_emails.get(email) if email is not None else None
+            if not stored and by_user is None and by_email is None:
+                fresh[new.id] = new
+                if user is not None:
+                    fresh_users[user] = new.id
+                if email is not None:
+                    fresh_emails[email] = new.id
+                continue
+            # A row that meets an earlier one of this call: the earlier ones become
+            # entities in the upserter, which merges exactly as upsert_many does.
+            for earlier_id in (by_user, by_email):
+                if earlier_id is not None and earlier_id in fresh:
+                    earlier = contact_from_new(fresh.pop(earlier_id), at=at)
+                    up.new[earlier_id] = earlier
+                    up.known(earlier)
+                    up.created += 1
+            up.take(contact_from_new(new, at=at))
+        self._insert_new(list(fresh.values()), at=at)
+        self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
+        self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
+        return up.counts + UpsertCounts(created=len(fresh))
+
+    def _insert_new(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+        if not contacts:
+            return
+        # Every new contact shares all but the imported columns: map one entity, then
+        # fill in the rest, so the stored rows are exactly what add_many would write.
+        template = m.contact_row(contact_from_new(contacts[0], at=at))
+        rows = [
+            {
+                **template,
+                "id": c.id,
+                "user_id": c.user_id,
+                "account_id": c.account_id,
+                "first_name": c.first_name,
+                "last_name": c.last_name,
+                "email": c.email,
+                "phone": c.phone,
+                "role": c.role.value if c.role else None,
+                "preferred_channel": c.preferred_channel.value if c.preferred_channel else None,
+                "attributes": c.attributes,
+            }
+            for c in contacts
+        ]
+        self._s.insert_many(t.contacts, rows)
 
     def list(
         self,
