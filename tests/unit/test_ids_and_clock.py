@@ -26,6 +26,26 @@ def test_uuid7_source_is_strictly_increasing() -> None:
     assert len(set(ids)) == len(ids)
 
 
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 9_000)), min_size=1, max_size=6))
+def test_uuid7_source_new_many_continues_the_one_by_one_sequence(
+    calls: list[tuple[bool, int]],
+) -> None:
+    """Batches and single ids interleave into one strictly increasing, valid sequence
+    (batches of over 4,096 ids borrow the next milliseconds, as ``new`` does)."""
+    source = Uuid7Source()
+    ids = []
+    for batch, count in calls:
+        ids.extend(source.new_many(count) if batch else [source.new() for _ in range(count)])
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert all(i.version == 7 and i.variant == "specified in RFC 4122" for i in ids)
+
+
+def test_sequential_ids_new_many_equals_new_called_that_often() -> None:
+    one, many = SequentialIds(seed=5), SequentialIds(seed=5)
+    assert many.new_many(3) + many.new_many(2) == [one.new() for _ in range(5)]
+
+
 def test_sequential_ids_are_deterministic_and_ordered() -> None:
     first, second = SequentialIds(seed=3), SequentialIds(seed=3)
     run1 = [first.new() for _ in range(10_000)]

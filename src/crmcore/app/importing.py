@@ -187,11 +187,11 @@ def _store_people(
                 rejected.append(_reject(r, cells, "account", d["account"], "no such account"))
                 continue
         resolved.append((r, account_id))
-    new_id = app.ids.new
+    ids = app.ids.new_many(len(resolved))
     counts = uow.contacts.import_many(
         [
             NewContact(
-                ContactId(new_id()),
+                ContactId(contact_id),
                 d["name"][0],
                 d["name"][1],
                 d["email"],
@@ -202,7 +202,7 @@ def _store_people(
                 d["preferred_channel"],
                 dict(r.extra),
             )
-            for r, account_id in resolved
+            for (r, account_id), contact_id in zip(resolved, ids, strict=True)
             for d in (r.data,)
         ],
         at=now,

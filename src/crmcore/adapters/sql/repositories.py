@@ -198,6 +198,36 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return self._many(_page(stmt, t.leads, limit, offset))
 
 
+_IMPORTED = (
+    "id",
+    "user_id",
+    "account_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "role",
+    "preferred_channel",
+    "attributes",
+)
+
+
+def _imported(c: NewContact) -> tuple[Any, ...]:
+    """The :data:`_IMPORTED` column values of a new contact."""
+    return (
+        c.id,
+        c.user_id,
+        c.account_id,
+        c.first_name,
+        c.last_name,
+        c.email,
+        c.phone,
+        c.role.value if c.role else None,
+        c.preferred_channel.value if c.preferred_channel else None,
+        c.attributes,
+    )
+
+
 class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
@@ -354,23 +384,7 @@ class SqlContactRepository(_BulkRepo[Contact]):
         # Every new contact shares all but the imported columns: map one entity, then
         # fill in the rest, so the stored rows are exactly what add_many would write.
         template = m.contact_row(contact_from_new(contacts[0], at=at))
-        rows = [
-            {
-                **template,
-                "id": c.id,
-                "user_id": c.user_id,
-                "account_id": c.account_id,
-                "first_name": c.first_name,
-                "last_name": c.last_name,
-                "email": c.email,
-                "phone": c.phone,
-                "role": c.role.value if c.role else None,
-                "preferred_channel": c.preferred_channel.value if c.preferred_channel else None,
-                "attributes": c.attributes,
-            }
-            for c in contacts
-        ]
-        self._s.insert_many(t.contacts, rows)
+        self._s.insert_like(t.contacts, template, _IMPORTED, [_imported(c) for c in contacts])
 
     def list(
         self,
