@@ -255,3 +255,33 @@ def test_import_many_stores_new_rows_as_add_many_would(backend: Backend) -> None
     assert stored == sorted(
         (attrs.evolve(contact_from_new(n, at=at), version=1) for n in news), key=lambda c: c.id
     )
+
+
+def test_keys_in_use_names_the_stored_user_ids_and_emails(backend: Backend) -> None:
+    a = attrs.evolve(contact(backend, email="a@example.com"), user_id="u-1")
+    b = contact(backend, email="b@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b])
+        uow.commit()
+    with backend.uow() as uow:
+        found = uow.contacts.keys_in_use(
+            user_ids=["u-1", "u-2"], emails=["b@example.com", "c@example.com", "b@example.com"]
+        )
+        assert found == ({"u-1"}, {"b@example.com"})
+        assert uow.contacts.keys_in_use() == (set(), set())
+
+
+def test_add_imported_refuses_a_taken_email_and_stores_nothing(backend: Backend) -> None:
+    taken = contact(backend, email="taken@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add(taken)
+        uow.commit()
+    fresh = _new(contact(backend, email="fresh@example.com"))
+    clash = _new(contact(backend, email="taken@example.com"))
+    with pytest.raises(DuplicateKey), backend.uow() as uow:
+        write_and_commit(
+            uow, lambda: uow.contacts.add_imported([fresh, clash], at=taken.created_at)
+        )
+    with backend.uow() as uow:
+        assert uow.contacts.get(fresh.id) is None
+        assert len(uow.contacts.list(include_archived=True)) == 1

@@ -212,7 +212,7 @@ _VALIDATORS: dict[Kind, Validator] = {
 _NEUTRALISED = frozenset("=+-@")
 
 
-def _cell(cells: Sequence[str], index: int) -> str:
+def cell_text(cells: Sequence[str], index: int) -> str:
     """A stripped cell; ``'=x`` (neutralised by a CSV export) reads back as ``=x``."""
     if index >= len(cells):
         return ""
@@ -238,13 +238,13 @@ def validate_record(
     check = Collector()
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         check.fail("row", str(len(cells)), f"has {len(cells)} cells, the header has {width}")
-    values = {f: _cell(cells, i) for i, f in plan.fields}
+    values = {f: cell_text(cells, i) for i, f in plan.fields}
     data = _VALIDATORS[kind](values, defaults, check, memo or ValueMemo(defaults.region))
     if check.errors:
         return RejectedRow(line=record.line, cells=cells, errors=tuple(check.errors))
     if not plan.extras:
         return ValidRow(line=record.line, data=data, extra={})
-    extra = {name: text for i, name in plan.extras if (text := _cell(cells, i))}
+    extra = {name: text for i, name in plan.extras if (text := cell_text(cells, i))}
     return ValidRow(line=record.line, data=data, extra=extra)
 
 
@@ -317,6 +317,36 @@ def validate_packed(job: RowJob, records: Sequence[CsvRecord]) -> PackedChunk:
     return pack([validate_record(kind, plan, r, defaults, memo) for r in records])
 
 
+def validate_packed_stream(
+    kind: Kind,
+    plan: ColumnPlan,
+    defaults: Defaults,
+    records: Sequence[CsvRecord],
+    *,
+    workers: int = WORKERS,
+    start_method: str | None = None,
+) -> Iterator[PackedChunk]:
+    """The outcomes of ``records``, packed, chunk by chunk in file order.
+
+    Files of ``PARALLEL_MIN_ROWS`` rows or more use a pool of ``workers`` processes (each
+    with its own memo; the pool starts with the first ``next``); smaller ones, and
+    ``workers=1``, stay in this process.
+    """
+    job = RowJob(kind=kind, plan=plan, defaults=defaults, run=(os.getpid(), next(_run_ids)))
+    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS:
+        yield from run_chunks(
+            validate_packed,
+            job,
+            records,
+            chunk_size=CHUNK_SIZE,
+            workers=workers,
+            start_method=start_method,
+        )
+        return
+    for start in range(0, len(records), CHUNK_SIZE):
+        yield validate_packed(job, records[start : start + CHUNK_SIZE])
+
+
 def validate_stream(
     kind: Kind,
     plan: ColumnPlan,
@@ -326,25 +356,9 @@ def validate_stream(
     workers: int = WORKERS,
     start_method: str | None = None,
 ) -> Iterator[list[Outcome]]:
-    """The outcomes of ``records``, chunk by chunk in file order.
-
-    Files of ``PARALLEL_MIN_ROWS`` rows or more use a pool of ``workers`` processes (each
-    with its own memo); smaller ones, and ``workers=1``, stay in this process.
-    """
-    job = RowJob(kind=kind, plan=plan, defaults=defaults, run=(os.getpid(), next(_run_ids)))
-    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS:
-        chunks = run_chunks(
-            validate_packed,
-            job,
-            records,
-            chunk_size=CHUNK_SIZE,
-            workers=workers,
-            start_method=start_method,
-        )
-        for packed in chunks:
-            yield unpack(packed)
-        return
-    memo = ValueMemo(defaults.region)
-    for start in range(0, len(records), CHUNK_SIZE):
-        chunk = records[start : start + CHUNK_SIZE]
-        yield [validate_record(kind, plan, r, defaults, memo) for r in chunk]
+    """The outcomes of ``records``, chunk by chunk in file order (see
+    :func:`validate_packed_stream`)."""
+    for packed in validate_packed_stream(
+        kind, plan, defaults, records, workers=workers, start_method=start_method
+    ):
+        yield unpack(packed)

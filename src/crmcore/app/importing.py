@@ -27,6 +27,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.csvio import CsvFile, CsvRecord, UnreadableFile, read_csv, write_csv
 from crmcore.app.deals import deal_created, new_deal
 from crmcore.app.errors import AppError, Conflict
+from crmcore.app.import_contacts import stream_contacts
 from crmcore.app.import_plan import (
     FIELDS,
     OWNED_COLUMNS,
@@ -91,6 +92,10 @@ __all__ = [
     "validate_records",
     "write_rejected",
 ]
+
+#: Contacts files of this many rows or more are stored while they are validated
+#: (:mod:`crmcore.app.import_contacts`); smaller ones are validated first.
+STREAM_MIN_ROWS = 20_000
 
 #: Rows per unit of work. Large batches matter on SQLite: rows land in random places of
 #: the e-mail and phone indexes, and a commit writes every index page it touched.
@@ -479,28 +484,46 @@ def import_csv(
         return Failure(planned.failure())
     plan = planned.unwrap()
     defaults = Defaults(region=region, currency=app.settings.default_currency)
-    outcomes = validate_records(
-        kind, plan, defaults, file.records, workers, progress, start_method=start_method
-    )
-    rejected: list[RejectedRow] = [o for o in outcomes if isinstance(o, RejectedRow)]
+    created = 0
+    if kind is Kind.CONTACTS and not dry_run and len(file.records) >= STREAM_MIN_ROWS:
+        streamed = stream_contacts(
+            app,
+            file,
+            plan,
+            defaults,
+            batch_size=batch_size,
+            workers=workers,
+            start_method=start_method,
+            progress=progress,
+        )
+        if isinstance(streamed, Failure):
+            return Failure(streamed.failure())
+        created = streamed.unwrap().created
+        rejected: list[RejectedRow] = list(streamed.unwrap().rejected)
+        candidates: Sequence[ValidRow] = streamed.unwrap().waiting
+    else:
+        outcomes = validate_records(
+            kind, plan, defaults, file.records, workers, progress, start_method=start_method
+        )
+        rejected = [o for o in outcomes if isinstance(o, RejectedRow)]
+        candidates = [o for o in outcomes if isinstance(o, ValidRow)]
     unique: dict[str, ValidRow] = {}
     merged = 0
-    for outcome in outcomes:
-        if isinstance(outcome, ValidRow):
-            key = import_key(kind, outcome)
-            if key in unique:
-                unique[key] = merge_rows(unique[key], outcome)
-                merged += 1
-            else:
-                unique[key] = outcome
+    for row in candidates:
+        key = import_key(kind, row)
+        if key in unique:
+            unique[key] = merge_rows(unique[key], row)
+            merged += 1
+        else:
+            unique[key] = row
     valid = list(unique.values())
-    if kind in (Kind.CONTACTS, Kind.LEADS):
-        # In e-mail order (stable: rows sharing an e-mail keep their order), new rows and
-        # their time-ordered ids land at the end of the e-mail and id indexes.
-        valid.sort(key=lambda r: r.data["email"] or "")
+    if kind is Kind.LEADS:
+        # In e-mail order (leads match by e-mail alone, so rows of other e-mails do not
+        # meet): new rows and their time-ordered ids land at the ends of both indexes.
+        valid.sort(key=lambda r: str(r.data["email"]))
     cells = {r.line: r.cells for r in file.records}
     batches = [valid[i : i + batch_size] for i in range(0, len(valid), batch_size)]
-    total = UpsertCounts()
+    total = UpsertCounts(created=created)
     stored = 0
 
     def run(batch_list: Sequence[Sequence[ValidRow]]) -> Result[BatchResult, AppError]:

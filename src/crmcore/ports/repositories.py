@@ -121,6 +121,19 @@ class ContactRepository(Protocol):
         """
         ...
 
+    def keys_in_use(
+        self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
+    ) -> tuple[set[str], set[str]]:
+        """Which of these user ids and (normalised) e-mails stored contacts hold."""
+        ...
+
+    def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+        """Insert new contacts straight from validated import values: the stored state
+        of :meth:`add_many` of ``contact_from_new(c, at=at)`` for each, without building
+        the entities. A taken user id or e-mail raises ``DuplicateKey`` (on SQL at once,
+        in memory at commit)."""
+        ...
+
     def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
         """:meth:`upsert_many` of ``contact_from_new(c, at=at)`` for each, with the same
         outcome and counts, but rows that match nothing are stored without building

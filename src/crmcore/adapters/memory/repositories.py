@@ -121,6 +121,19 @@ class MemoryContactRepository(_Table[Contact]):
             total += _upsert(self, stored, contact)
         return total
 
+    def keys_in_use(
+        self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
+    ) -> tuple[set[str], set[str]]:
+        users, mails = set(user_ids), set(emails)
+        rows = list(self._rows())
+        return (
+            {r.user_id for r in rows if r.user_id is not None and r.user_id in users},
+            {r.email.value for r in rows if r.email is not None and r.email.value in mails},
+        )
+
+    def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+        self.add_many([contact_from_new(c, at=at) for c in contacts])
+
     def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
         return self.upsert_many([contact_from_new(c, at=at) for c in contacts])
 

@@ -373,12 +373,36 @@ class SqlContactRepository(_BulkRepo[Contact]):
                     up.known(earlier)
                     up.created += 1
             up.take(contact_from_new(new, at=at))
-        self._insert_new(list(fresh.values()), at=at)
+        self.add_imported(list(fresh.values()), at=at)
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts + UpsertCounts(created=len(fresh))
 
-    def _insert_new(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+    def keys_in_use(
+        self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
+    ) -> tuple[set[str], set[str]]:
+        found: list[set[str]] = []
+        for column, values in (("user_id", user_ids), ("email", emails)):
+            wanted = list(set(values))
+            if not wanted:
+                found.append(set())
+                continue
+            rows: Sequence[Mapping[Any, Any]]
+            if self._s.sqlite:
+                rows = self._s.fetch_sqlite(
+                    t.contacts,
+                    f"{column} IN (SELECT value FROM json_each(?))",
+                    [json.dumps(wanted)],
+                    columns=[column],
+                )
+            else:
+                col = t.contacts.c[column]
+                wanted_sql = col == any_(bindparam("keys", wanted, type_=ARRAY(String)))
+                rows = self._s.read(select(col).where(wanted_sql))
+            found.append({r[column] for r in rows})
+        return found[0], found[1]
+
+    def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
         if not contacts:
             return
         # Every new contact shares all but the imported columns: map one entity, then
