@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import string
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from returns.result import Success
 
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app import importing
 from crmcore.app.contacts import list_contacts
 from crmcore.app.importing import ImportReport, import_file
+from crmcore.domain.email import Email
+from crmcore.domain.email_fast import email_key
 from tests.conftest import T0
+from tests.strategies import email_like
 
 HEADER = ["first_name", "last_name", "email", "user_id", "phone", "account", "notes"]
 
@@ -113,3 +118,12 @@ def test_streamed_import_ends_as_the_in_order_import(
                 report = import_file(app, kind="contacts", path=path, batch_size=batch).unwrap()
             outcomes.append((summary(report), state(app)))
     assert outcomes[0] == outcomes[1]
+
+
+@settings(max_examples=500)
+@given(raw=email_like | st.text(string.printable, max_size=40))
+def test_an_email_key_is_what_a_valid_address_stores(raw: str) -> None:
+    key = email_key(raw)
+    parsed = Email.parse(raw)
+    if key is not None and isinstance(parsed, Success):
+        assert parsed.unwrap().value == key

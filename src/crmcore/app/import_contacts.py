@@ -17,7 +17,7 @@ validates, this process reads every record's user id and normalised e-mail once.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -36,6 +36,7 @@ from crmcore.app.import_rows import (
     validate_packed_stream,
 )
 from crmcore.domain.contact import NewContact
+from crmcore.domain.email_fast import email_key
 from crmcore.domain.errors import FieldError
 from crmcore.domain.ids import AccountId, ContactId
 from crmcore.ports.uow import UnitOfWork
@@ -60,32 +61,38 @@ class Streamed:
 def shared_keys(
     plan: ColumnPlan, records: Sequence[CsvRecord], region: str
 ) -> tuple[set[str], set[str]]:
-    """The user ids and normalised e-mails found on more than one record.
+    """The user ids and e-mails (as they would be stored) found on more than one record.
 
-    E-mails are normalised as validation does (invalid ones are skipped: their rows are
-    rejected), so two rows whose stored e-mails would be equal always count as sharing.
+    Plain ASCII cells are grouped by :func:`email_key` without validating them; the rare
+    others go through the full check (invalid ones are skipped: their rows are rejected).
+    So two rows whose stored e-mails would be equal always count as sharing.
     """
     columns = {field: index for index, field in plan.fields}
     memo = ValueMemo(region)
+
+    def stored_email(text: str) -> str | None:
+        key = email_key(text)
+        if key is None:
+            checked = memo.email(text)
+            key = None if isinstance(checked, FieldError) else checked
+        return key
+
     shared: list[set[str]] = []
     for field in ("user_id", "email"):
         index = columns.get(field)
-        seen: set[str] = set()
+        if index is None:
+            shared.append(set())
+            continue
+        cells = (text for r in records if (text := cell_text(r.cells, index)))
+        values: Iterable[str | None] = map(stored_email, cells) if field == "email" else cells
+        seen: set[str | None] = set()
         twice: set[str] = set()
-        if index is not None:
-            for record in records:
-                value = cell_text(record.cells, index)
-                if not value:
-                    continue
-                if field == "email":
-                    checked = memo.email(value)
-                    if isinstance(checked, FieldError):
-                        continue
-                    value = checked
-                if value in seen:
+        for value in values:
+            if value in seen:
+                if value is not None:
                     twice.add(value)
-                else:
-                    seen.add(value)
+            else:
+                seen.add(value)
         shared.append(twice)
     return shared[0], shared[1]
 
@@ -108,6 +115,7 @@ def stream_contacts(
     )
     first = next(chunks, None)  # starts the pool; the keys are read while it works
     shared_users, shared_emails = shared_keys(plan, records, defaults.region)
+    empty = _no_contacts(app)
     waiting: list[ValidRow] = []
     rejected: list[RejectedRow] = []
     pending: list[Row] = []
@@ -118,7 +126,9 @@ def stream_contacts(
         batch: list[Row],
     ) -> Result[None, AppError]:
         nonlocal created, stored
-        done = transact(app, lambda uow: _store_independent(app, uow, batch, records_cells))
+        done = transact(
+            app, lambda uow: _store_independent(app, uow, batch, records_cells, look=not empty)
+        )
         if isinstance(done, Failure):
             if not isinstance(done.failure(), Conflict):
                 return Failure(done.failure())
@@ -173,6 +183,11 @@ def stream_contacts(
     return Success(Streamed(created=created, waiting=tuple(waiting), rejected=tuple(rejected)))
 
 
+def _no_contacts(app: App) -> bool:
+    with app.uow() as uow:
+        return not uow.contacts.list(include_archived=True, limit=1)
+
+
 def _valid(line: int, keys: Sequence[str], values: Sequence[Any], extra: Sequence[Any]) -> ValidRow:
     return ValidRow(line=line, data=dict(zip(keys, values, strict=True)), extra=dict(extra))
 
@@ -182,16 +197,27 @@ def _store_independent(
     uow: UnitOfWork,
     batch: Sequence[Row],
     cells_of: Callable[[int], tuple[str, ...]],
+    *,
+    look: bool,
 ) -> Result[tuple[int, list[ValidRow], list[RejectedRow]], AppError]:
-    """Create the rows of ``batch`` no stored contact holds a key of; the others wait."""
+    """Create the rows of ``batch`` no stored contact holds a key of; the others wait.
+
+    ``look=False`` skips asking which keys are stored (the table was empty when the
+    import began): a contact stored meanwhile by someone else still holds a unique key,
+    so the insert fails and the caller hands the batch to the in-order pass.
+    """
     keys = batch[0][3]
     at = {k: i for i, k in enumerate(keys)}
     i_user, i_email, i_name = at["user_id"], at["email"], at["name"]
     i_phone, i_account, i_account_id = at["phone"], at["account"], at["account_id"]
     i_role, i_channel = at["role"], at["preferred_channel"]
-    users, emails = uow.contacts.keys_in_use(
-        user_ids=[v[i_user] for _, v, _, _ in batch if v[i_user] is not None],
-        emails=[v[i_email] for _, v, _, _ in batch if v[i_email] is not None],
+    users, emails = (
+        uow.contacts.keys_in_use(
+            user_ids=[v[i_user] for _, v, _, _ in batch if v[i_user] is not None],
+            emails=[v[i_email] for _, v, _, _ in batch if v[i_email] is not None],
+        )
+        if look
+        else (set(), set())
     )
     accounts: dict[str, AccountId | None] = {}
     fresh: list[tuple[tuple[Any, ...], tuple[Any, ...], AccountId | None]] = []
