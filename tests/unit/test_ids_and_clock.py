@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source, uuid7_from
+from crmcore.adapters.system import (
+    FixedClock,
+    SequentialIds,
+    SystemClock,
+    Uuid7Source,
+    uuid7_from,
+    uuid_of,
+)
 
 
 @given(st.integers(0, 2**48 - 1), st.integers(0, 2**74 - 1))
@@ -62,3 +71,16 @@ def test_clocks_are_aware() -> None:
     assert clock.now() == datetime(2026, 1, 2, tzinfo=UTC)
     with pytest.raises(ValueError, match="timezone"):
         FixedClock(datetime(2026, 1, 1))
+
+
+@given(st.integers(0, 2**128 - 1))
+def test_uuid_of_is_the_uuid_of_that_int(value: int) -> None:
+    made, expected = uuid_of(value), UUID(int=value)
+    assert (made, hash(made), str(made), made.hex) == (
+        expected,
+        hash(expected),
+        str(expected),
+        expected.hex,
+    )
+    assert pickle.loads(pickle.dumps(made)) == expected
+    assert made.is_safe is expected.is_safe

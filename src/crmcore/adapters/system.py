@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 
 class SystemClock:
@@ -30,6 +30,16 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by ``delta``."""
         self.at += delta
+
+
+def uuid_of(value: int) -> UUID:
+    """``UUID(int=value)`` for a value known to fit 128 bits, at a third of the cost
+    (``UUID.__init__`` checks its five ways of being called; the slots are set directly,
+    as ``uuid`` itself does in ``UUID.__setstate__``)."""
+    made = object.__new__(UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", SafeUUID.unknown)
+    return made
 
 
 def uuid7_from(unix_ms: int, rand: int) -> UUID:
@@ -102,7 +112,7 @@ class Uuid7Source:
                     now_ms += 1
                     counter = 0
                     high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
-                add(UUID(int=high | (counter << 64) | bits(blob[at : at + 8], "big") >> 2))
+                add(uuid_of(high | (counter << 64) | bits(blob[at : at + 8], "big") >> 2))
             self._last_ms, self._counter = now_ms, counter
             return ids
 

@@ -17,7 +17,8 @@ validates, this process reads every record's user id and normalised e-mail once.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -71,29 +72,24 @@ def shared_keys(
     memo = ValueMemo(region)
 
     def stored_email(text: str) -> str | None:
-        key = email_key(text)
-        if key is None:
-            checked = memo.email(text)
-            key = None if isinstance(checked, FieldError) else checked
-        return key
+        checked = memo.email(text)
+        return None if isinstance(checked, FieldError) else checked
 
     shared: list[set[str]] = []
     for field in ("user_id", "email"):
         index = columns.get(field)
-        if index is None:
+        values = [] if index is None else [cell_text(r.cells, index) for r in records]
+        texts = [v for v in values if v]
+        present: list[str | None] = list(texts)
+        if field == "email":
+            keys = [email_key(v) for v in texts]
+            present = [
+                k if k is not None else stored_email(v) for k, v in zip(keys, texts, strict=True)
+            ]
+        if len(set(present)) == len(present):
             shared.append(set())
             continue
-        cells = (text for r in records if (text := cell_text(r.cells, index)))
-        values: Iterable[str | None] = map(stored_email, cells) if field == "email" else cells
-        seen: set[str | None] = set()
-        twice: set[str] = set()
-        for value in values:
-            if value in seen:
-                if value is not None:
-                    twice.add(value)
-            else:
-                seen.add(value)
-        shared.append(twice)
+        shared.append({v for v, n in Counter(present).items() if n > 1 and v is not None})
     return shared[0], shared[1]
 
 

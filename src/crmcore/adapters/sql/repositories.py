@@ -198,33 +198,11 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return self._many(_page(stmt, t.leads, limit, offset))
 
 
-_IMPORTED = (
-    "id",
-    "user_id",
-    "account_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "role",
-    "preferred_channel",
-    "attributes",
-)
-
-
-def _imported(c: NewContact) -> tuple[Any, ...]:
-    """The :data:`_IMPORTED` column values of a new contact."""
-    return (
-        c.id,
-        c.user_id,
-        c.account_id,
-        c.first_name,
-        c.last_name,
-        c.email,
-        c.phone,
-        c.role.value if c.role else None,
-        c.preferred_channel.value if c.preferred_channel else None,
-        c.attributes,
+def _imported(c: NewContact) -> NewContact:
+    """A new contact with its enums as their values (SQLite binds them as they are)."""
+    return c._replace(
+        role=c.role.value if c.role else None,  # type: ignore[arg-type]
+        preferred_channel=c.preferred_channel.value if c.preferred_channel else None,  # type: ignore[arg-type]
     )
 
 
@@ -408,7 +386,9 @@ class SqlContactRepository(_BulkRepo[Contact]):
         # Every new contact shares all but the imported columns: map one entity, then
         # fill in the rest, so the stored rows are exactly what add_many would write.
         template = m.contact_row(contact_from_new(contacts[0], at=at))
-        self._s.insert_like(t.contacts, template, _IMPORTED, [_imported(c) for c in contacts])
+        # NewContact's fields are named and ordered as the contacts columns they fill
+        rows = contacts if self._s.sqlite else [_imported(c) for c in contacts]
+        self._s.insert_like(t.contacts, template, NewContact._fields, rows)
 
     def list(
         self,
