@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import uuid4
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crmcore.domain.contact import Contact, LifecycleStage, NewContact, contact_from_new
+from crmcore.domain.contact import (
+    Channel,
+    Contact,
+    ContactRole,
+    LifecycleStage,
+    NewContact,
+    contact_from_new,
+)
 from crmcore.domain.email import Email
+from crmcore.domain.ids import ContactId
 from crmcore.domain.phone import Phone
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 from crmcore.ports.repositories import UpsertCounts
@@ -285,3 +295,48 @@ def test_add_imported_refuses_a_taken_email_and_stores_nothing(backend: Backend)
     with backend.uow() as uow:
         assert uow.contacts.get(fresh.id) is None
         assert len(uow.contacts.list(include_archived=True)) == 1
+
+
+V = TypeVar("V")
+
+
+@st.composite
+def _variant(draw: st.DrawFn, c: Contact) -> Contact:
+    """``c`` again, each field kept, emptied or changed (names are kept or changed)."""
+
+    def pick(kept: V, changed: V, empty: V | None = None) -> V | None:
+        return draw(st.sampled_from([kept, kept, empty, changed]))
+
+    first = draw(st.sampled_from([c.name.first, c.name.first, c.name.first + "x"]))
+    return attrs.evolve(
+        c,
+        name=attrs.evolve(c.name, first=first),
+        phone=pick(c.phone, Phone("+79001112233")),
+        role=pick(c.role, ContactRole.CHAMPION),
+        preferred_channel=pick(c.preferred_channel, Channel.SMS),
+        attributes=pick(c.attributes, {"tier": "gold"}, {}) or {},
+    )
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stored=st.lists(
+        contact_entities().flatmap(_keyed), min_size=1, max_size=3, unique_by=lambda c: c.id
+    ),
+    data=st.data(),
+    at=instants,
+)
+def test_import_many_of_stored_contacts_again_updates_only_what_changed(
+    backend: Backend, stored: list[Contact], data: st.DataObject, at: datetime
+) -> None:
+    assume(_distinct_keys(stored))
+    again = [data.draw(_variant(c)) for c in stored]
+    news = [_new(attrs.evolve(c, id=ContactId(uuid4()))) for c in again]
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        imported = _outcome(lambda: uow.contacts.import_many(news, at=at), uow)
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        entities = [contact_from_new(n, at=at) for n in news]
+        upserted = _outcome(lambda: uow.contacts.upsert_many(entities), uow)
+    assert imported == upserted

@@ -206,6 +206,22 @@ def _imported(c: NewContact) -> NewContact:
     )
 
 
+def _unchanged(row: Mapping[Any, Any], c: NewContact) -> bool:
+    """Whether ``merge_import`` of the contact ``c`` stands for into the stored ``row``
+    changes nothing: every field ``c`` fills equals the stored one."""
+    return (
+        row["first_name"] == c.first_name
+        and row["last_name"] == c.last_name
+        and (c.email is None or c.email == row["email"])
+        and (c.phone is None or c.phone == row["phone"])
+        and (c.user_id is None or c.user_id == row["user_id"])
+        and (c.account_id is None or c.account_id == row["account_id"])
+        and (c.role is None or c.role.value == row["role"])
+        and (c.preferred_channel is None or c.preferred_channel.value == row["preferred_channel"])
+        and (not c.attributes or c.attributes == row["attributes"])
+    )
+
+
 class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
@@ -325,17 +341,42 @@ class SqlContactRepository(_BulkRepo[Contact]):
         return up.counts
 
     def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
-        up = self._upserter((x.user_id for x in contacts), (x.email for x in contacts))
+        # Stored contacts are read as rows; one becomes an entity (in the upserter) only
+        # when an incoming row would change it, so re-importing a file costs row reads.
+        stored_users: dict[str, Mapping[Any, Any]] = {}
+        stored_emails: dict[str, Mapping[Any, Any]] = {}
+        for column in ("user_id", "email"):
+            wanted = {getattr(x, column) for x in contacts} - {None}
+            for found in self._rows_where(column, list(wanted)):
+                if found["user_id"] is not None:
+                    stored_users[found["user_id"]] = found
+                if found["email"] is not None:
+                    stored_emails[found["email"]] = found
+        up = _Upserter[Contact](
+            [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
+        )
         users, emails = up.index
+        held: set[Any] = set()  # ids of stored contacts now in the upserter
         fresh: dict[ContactId, NewContact] = {}
         fresh_users: dict[str, ContactId] = {}
         fresh_emails: dict[str, ContactId] = {}
+        unchanged = 0
         for new in contacts:
             user, email = new.user_id, new.email
-            stored = (user is not None and user in users) or (email is not None and email in emails)
+            row_u = stored_users.get(user) if user is not None else None
+            row_e = stored_emails.get(email) if email is not None else None
+            row: Mapping[Any, Any] | None = row_u if row_u is not None else row_e
+            taken = (user is not None and user in users) or (email is not None and email in emails)
+            if row is not None and not taken and row["id"] not in held and _unchanged(row, new):
+                unchanged += 1
+                continue
+            for match in (row_u, row_e):
+                if match is not None and match["id"] not in held:
+                    held.add(match["id"])
+                    up.known(self._entity(match))
             by_user = fresh_users.get(user) if user is not None else None
             by_email = fresh_emails.get(email) if email is not None else None
-            if not stored and by_user is None and by_email is None:
+            if row is None and not taken and by_user is None and by_email is None:
                 fresh[new.id] = new
                 if user is not None:
                     fresh_users[user] = new.id
@@ -354,7 +395,19 @@ class SqlContactRepository(_BulkRepo[Contact]):
         self.add_imported(list(fresh.values()), at=at)
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
-        return up.counts + UpsertCounts(created=len(fresh))
+        return up.counts + UpsertCounts(created=len(fresh), unchanged=unchanged)
+
+    def _rows_where(self, column: str, values: list[str]) -> Sequence[Mapping[Any, Any]]:
+        """Stored contact rows whose ``column`` is one of ``values``, as read values."""
+        if not values:
+            return []
+        if self._s.sqlite:
+            return self._s.fetch_sqlite(
+                t.contacts, f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
+            )
+        c = t.contacts.c[column]
+        wanted = c == any_(bindparam("keys", values, type_=ARRAY(String)))
+        return self._s.read(select(t.contacts).where(wanted))
 
     def keys_in_use(
         self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
