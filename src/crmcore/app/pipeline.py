@@ -220,7 +220,8 @@ def _accept_full(value: object, region: str) -> AcceptedEvent | tuple[FieldError
     """The full validator's answer: the event to store, or every error found."""
     parsed = parse_interaction(value, region=region)
     if isinstance(parsed, Failure):
-        return parsed.failure()
+        errors: tuple[FieldError, ...] = parsed.failure()
+        return errors
     interaction = parsed.unwrap()
     return AcceptedEvent(
         interaction.event_id,

@@ -14,6 +14,7 @@ so errors and their paths come from one place only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -43,28 +44,54 @@ from crmcore.domain.phone_fast import fast_e164
 
 _CACHE_LIMIT = 65_536
 _BILLING_KINDS = frozenset(k.value for k in BillingKind)
-_DATA_KEYS: dict[str, frozenset[str]] = {k.value: v for k, v in _DATA.items()}
 _EMPTY: dict[str, Any] = {}
+#: What the published schemas allow for amounts and currencies (the full validator is
+#: more lenient: ``1e3``, `` rub ``); this path takes only what both accept.
+_AMOUNT = re.compile(r"\s*\+?\d+(\.\d+)?\s*")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_MAX_AMOUNT = 40
 
 
 class _Slow(Exception):
     """The event needs the full validator (it may be invalid, or just unusual)."""
 
 
+class _Absent:
+    """The value of a field that is not there (an explicit ``null`` is another thing)."""
+
+
+_ABSENT: Any = _Absent()
+
+
 def _text(value: object, limit: int) -> str | None:
-    """:meth:`_Check.text` for a valid value: stripped, ``None`` when absent or blank."""
-    if value is None:
+    """:meth:`_Check.text` of a valid value: stripped, ``None`` when absent or blank.
+
+    Stricter than the full validator where the schemas are: an explicit ``null`` and a
+    value longer than ``limit`` before stripping go to the full validator.
+    """
+    if value is _ABSENT:
         return None
-    if type(value) is not str:
+    if type(value) is not str or len(value) > limit:
         raise _Slow
     text = value.strip()
     if not text:
         return None
-    if len(text) > limit:
-        raise _Slow
     if not (text.isascii() and text.isprintable()) and _CONTROL.search(text) is not None:
         raise _Slow
     return text
+
+
+def _required(value: object, limit: int = MAX_ID) -> str:
+    """A text that must be there and not blank (the schemas' ``minLength``, ``\\S``)."""
+    text = _text(value, limit)
+    if text is None:
+        raise _Slow
+    return text
+
+
+def _ident(value: object) -> str | None:
+    """An optional identifier: absent, or a non-blank text (the schemas' ``_ID``)."""
+    return None if value is _ABSENT else _required(value)
 
 
 def _memo(compute: Callable[[str, str], str | None]) -> Callable[[str, str], str]:
@@ -109,8 +136,8 @@ _MONEY: dict[tuple[str | int, str], tuple[str, str]] = {}
 
 def _amount(data: dict[str, Any], *, required: bool) -> tuple[str, str] | None:
     """The canonical amount and currency, as ``_money`` gives them (``positive``)."""
-    amount, currency = data.get("amount"), data.get("currency")
-    if amount is None and currency is None and not required:
+    amount, currency = data.get("amount", _ABSENT), data.get("currency", _ABSENT)
+    if amount is _ABSENT and currency is _ABSENT and not required:
         return None
     # floats (and -0.0 == 0.0) are not remembered: the full validator takes them
     if (type(amount) is not str and type(amount) is not int) or type(currency) is not str:
@@ -118,6 +145,10 @@ def _amount(data: dict[str, Any], *, required: bool) -> tuple[str, str] | None:
     key = (amount, currency)
     hit = _MONEY.get(key)
     if hit is None:
+        if (
+            type(amount) is str and (len(amount) > _MAX_AMOUNT or _AMOUNT.fullmatch(amount) is None)
+        ) or _CURRENCY.fullmatch(currency) is None:
+            raise _Slow
         money = _money(_Check(), data, required=required, positive=True)
         if money is None:
             raise _Slow
@@ -125,13 +156,6 @@ def _amount(data: dict[str, Any], *, required: bool) -> tuple[str, str] | None:
             _MONEY.clear()
         hit = _MONEY[key] = (str(money.amount), money.currency)
     return hit
-
-
-def _required(value: object, limit: int) -> str:
-    text = _text(value, limit)
-    if text is None:
-        raise _Slow
-    return text
 
 
 def _put(out: dict[str, Any], key: str, value: object) -> None:
@@ -160,11 +184,11 @@ def _new_customer(raw: dict[str, Any], region: str) -> dict[str, Any]:
     if not raw.keys() <= _CUSTOMER:
         raise _Slow
     g = raw.get
-    user_id = _text(g("user_id"), MAX_ID)
-    email = _text(g("email"), 320)
-    phone = _text(g("phone"), 40)
-    first = _text(g("first_name"), 100)
-    last = _text(g("last_name"), 100)
+    user_id = _ident(g("user_id", _ABSENT))
+    email = _text(g("email", _ABSENT), 320)
+    phone = _text(g("phone", _ABSENT), 40)
+    first = _text(g("first_name", _ABSENT), 100)
+    last = _text(g("last_name", _ABSENT), 100)
     out: dict[str, Any] = {}
     if user_id is not None:
         out["user_id"] = user_id
@@ -185,37 +209,37 @@ def _purchase(data: dict[str, Any]) -> dict[str, Any]:
     money = _amount(data, required=True)
     assert money is not None
     out: dict[str, Any] = {"amount": money[0], "currency": money[1]}
-    _put(out, "order_id", _text(data.get("order_id"), MAX_ID))
+    _put(out, "order_id", _ident(data.get("order_id", _ABSENT)))
     return out
 
 
 def _email_opened(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    _put(out, "campaign_id", _text(data.get("campaign_id"), MAX_ID))
-    _put(out, "message_id", _text(data.get("message_id"), MAX_ID))
+    _put(out, "campaign_id", _ident(data.get("campaign_id", _ABSENT)))
+    _put(out, "message_id", _ident(data.get("message_id", _ABSENT)))
     return out
 
 
 def _email_clicked(data: dict[str, Any]) -> dict[str, Any]:
     out = _email_opened(data)
-    out["url"] = _required(data.get("url"), 2048)
+    out["url"] = _required(data.get("url", _ABSENT), 2048)
     return out
 
 
 def _app_login(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    _put(out, "device", _text(data.get("device"), MAX_SHORT))
+    _put(out, "device", _text(data.get("device", _ABSENT), MAX_SHORT))
     return out
 
 
 def _feedback(data: dict[str, Any], *, channel_required: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"text": _required(data.get("text"), MAX_TEXT)}
-    channel = _text(data.get("channel"), 50)
+    out: dict[str, Any] = {"text": _required(data.get("text", _ABSENT), MAX_TEXT)}
+    channel = _text(data.get("channel", _ABSENT), 50)
     if channel is None and channel_required:
         raise _Slow
     _put(out, "channel", channel)
-    rating = data.get("rating")
-    if rating is not None:
+    rating = data.get("rating", _ABSENT)
+    if rating is not _ABSENT:
         if type(rating) is not int or not 1 <= rating <= 5:
             raise _Slow
         out["rating"] = rating
@@ -234,7 +258,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _form_answer(data: dict[str, Any]) -> dict[str, Any]:
-    form_id = _required(data.get("form_id"), MAX_ID)
+    form_id = _required(data.get("form_id", _ABSENT))
     answers = data.get("answers")
     if type(answers) is not dict or len(answers) > MAX_ANSWERS:
         raise _Slow
@@ -261,19 +285,24 @@ def _billing(data: dict[str, Any]) -> dict[str, Any]:
     money = _amount(data, required=False)
     if money is not None:
         out["amount"], out["currency"] = money
-    _put(out, "reference", _text(data.get("reference"), MAX_ID))
+    _put(out, "reference", _ident(data.get("reference", _ABSENT)))
     return out
 
 
-_DETAILS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    InteractionType.PURCHASE.value: _purchase,
-    InteractionType.EMAIL_OPENED.value: _email_opened,
-    InteractionType.EMAIL_CLICKED.value: _email_clicked,
-    InteractionType.APP_LOGIN.value: _app_login,
-    InteractionType.REVIEW.value: _review,
-    InteractionType.MESSAGE.value: _message,
-    InteractionType.FORM_ANSWER.value: _form_answer,
-    InteractionType.BILLING.value: _billing,
+_Details = Callable[[dict[str, Any]], dict[str, Any]]
+#: Per event type: its name, its ``data`` rules, and the fields ``data`` may have.
+_KINDS: dict[object, tuple[str, _Details, frozenset[str]]] = {
+    kind.value: (kind.value, details, _DATA[kind])
+    for kind, details in (
+        (InteractionType.PURCHASE, _purchase),
+        (InteractionType.EMAIL_OPENED, _email_opened),
+        (InteractionType.EMAIL_CLICKED, _email_clicked),
+        (InteractionType.APP_LOGIN, _app_login),
+        (InteractionType.REVIEW, _review),
+        (InteractionType.MESSAGE, _message),
+        (InteractionType.FORM_ANSWER, _form_answer),
+        (InteractionType.BILLING, _billing),
+    )
 }
 
 
@@ -300,17 +329,17 @@ def accept_fast(raw: object, region: str) -> AcceptedEvent | None:
     try:
         if type(raw) is not dict or not raw.keys() <= _TOP:
             return None
-        kind = raw.get("type")
-        details = _DETAILS.get(kind) if type(kind) is str else None
+        spec = _KINDS.get(raw.get("type"))
         version = raw.get("version", SCHEMA_VERSION)
-        if details is None or type(version) is not int or version != SCHEMA_VERSION:
+        if spec is None or type(version) is not int or version != SCHEMA_VERSION:
             return None
-        event_id = _required(raw.get("id"), MAX_ID)
+        kind, details, fields = spec
+        event_id = _required(raw.get("id", _ABSENT))
         utc, local = _time(raw.get("occurred_at"))
-        source = _text(raw.get("source"), MAX_SHORT)
+        source = _text(raw.get("source", _ABSENT), MAX_SHORT)
         customer = _customer(raw.get("customer"), region)
         data = raw.get("data", _EMPTY)
-        if type(data) is not dict or not data.keys() <= _DATA_KEYS[kind]:
+        if type(data) is not dict or not data.keys() <= fields:
             return None
         payload: dict[str, Any] = {
             "id": event_id,
