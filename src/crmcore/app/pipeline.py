@@ -179,7 +179,7 @@ def _ingest(
         value: object
         text: str | None
         errors: tuple[FieldError, ...]
-        if isinstance(raw, Mapping):
+        if type(raw) is dict or isinstance(raw, Mapping):
             value, text, errors = raw, None, ()
         else:
             value, text, errors = decode_raw(raw)

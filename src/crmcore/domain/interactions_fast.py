@@ -43,6 +43,7 @@ from crmcore.domain.interactions import (
 from crmcore.domain.phone_fast import fast_e164
 
 _CACHE_LIMIT = 65_536
+_new_event = tuple.__new__  # a named tuple built without its Python-level ``__new__``
 _BILLING_KINDS = frozenset(k.value for k in BillingKind)
 _EMPTY: dict[str, Any] = {}
 #: What the published schemas allow for amounts and currencies (the full validator is
@@ -351,6 +352,6 @@ def accept_fast(raw: object, region: str) -> AcceptedEvent | None:
         }
         if source is not None:
             payload["source"] = source
-        return AcceptedEvent(event_id, kind, payload, utc)
+        return _new_event(AcceptedEvent, (event_id, kind, payload, utc))
     except (_Slow, ValueError, TypeError, OverflowError, ArithmeticError):
         return None

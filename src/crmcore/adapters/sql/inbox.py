@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
@@ -177,6 +178,29 @@ _ACCEPT_SQLITE = (
 )
 
 
+def _json_encoder() -> Callable[[dict[str, Any]], str]:
+    """``json.dumps`` with its default options, without building an encoder per call."""
+    if c_make_encoder is None:  # pragma: no cover - CPython always has the C encoder
+        return json.dumps
+
+    def refuse(value: object) -> None:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    # no circular check: payloads are trees accepting built
+    chunks = c_make_encoder(
+        None, refuse, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    join = "".join
+
+    def encode(value: dict[str, Any]) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_payload_text = _json_encoder()
+
+
 def _stored_time(value: datetime) -> str:
     """:func:`stored_datetime`, a little faster for the UTC times accepting passes."""
     if value.tzinfo is not UTC:
@@ -218,7 +242,7 @@ class SqlInbox:
         if self._pg:
             return self.add_many([e.entry(at=at) for e in events])
         received = stored_datetime(at)
-        dumps = json.dumps
+        dumps = _payload_text
         params = []
         for event_id, kind, payload, occurred in events:
             stamp = _stored_time(occurred)
