@@ -641,3 +641,18 @@ def edge_interactions(draw: st.DrawFn) -> dict[str, Any]:
         else:
             place[key] = draw(st.sampled_from(_ODD_VALUES))
     return raw
+
+
+@st.composite
+def iso_times(draw: st.DrawFn) -> str:
+    """``occurred_at`` texts in the forms senders write, canonical or not."""
+    at = draw(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+    fraction = draw(st.sampled_from(["", ".000000", ".5", ".123456", ".120000", ".1234"]))
+    offset = draw(
+        st.sampled_from(
+            ["+00:00", "-00:00", "Z", "z", "+03:00", "-05:30", "+14:00", "+0300", "+03:00:30", ""]
+        )
+    )
+    sep = draw(st.sampled_from(["T", "t", " "]))
+    pad = draw(st.sampled_from(["", " "]))
+    return f"{pad}{at:%Y-%m-%d}{sep}{at:%H:%M:%S}{fraction}{offset}{pad}"

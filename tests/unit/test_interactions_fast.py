@@ -13,7 +13,7 @@ from crmcore.codec.interaction_schemas import schema_for
 from crmcore.domain.inbox import AcceptedEvent
 from crmcore.domain.interactions import parse_interaction
 from crmcore.domain.interactions_fast import accept_fast
-from tests.strategies import edge_interactions, raw_interactions
+from tests.strategies import edge_interactions, iso_times, raw_interactions
 
 BASE: dict[str, Any] = {
     "id": "e1",
@@ -71,6 +71,16 @@ def test_the_fast_path_answers_as_the_full_validator(raw: dict[str, Any]) -> Non
 @given(raw=raw_interactions())
 def test_the_fast_path_takes_the_usual_events(raw: dict[str, Any]) -> None:
     assert _agrees(raw) is not None
+
+
+@settings(max_examples=1000)
+@given(stamp=iso_times())
+@example(stamp="2026-01-05T10:00:00.000000+03:00")
+@example(stamp="2026-01-05T10:00:00-00:00")
+@example(stamp="2026-01-05T24:00:00+00:00")
+@example(stamp="0001-01-01T00:30:00+01:00")
+def test_the_fast_path_reads_times_as_the_full_validator(stamp: str) -> None:
+    _agrees({**BASE, "occurred_at": stamp})
 
 
 def test_the_fast_path_leaves_unusual_values_to_the_full_validator() -> None:

@@ -87,6 +87,10 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: One decoder for every line (``json.loads`` with an option builds a decoder per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def decode_raw(raw: RawEvent) -> tuple[object, str, tuple[FieldError, ...]]:
     """The JSON value of one input, its text, and the errors of reading it."""
     if isinstance(raw, Mapping):
@@ -120,7 +124,7 @@ def decode_raw(raw: RawEvent) -> tuple[object, str, tuple[FieldError, ...]]:
             (FieldError(field="$", value=text[:40], reason=f"longer than {MAX_LINE} characters"),),
         )
     try:
-        return json.loads(text, parse_constant=_no_constants), text, ()
+        return _DECODER.decode(text), text, ()
     except (ValueError, RecursionError) as exc:
         reason = (
             f"not valid JSON: {exc.msg} at column {exc.colno}"
