@@ -37,8 +37,8 @@ def _agrees(raw: Any, region: str = "RU") -> AcceptedEvent | None:
     if fast is not None:
         full = _full(raw, region)
         assert full is not None, raw
-        assert fast == full, raw
-        assert json.dumps(fast.payload) == json.dumps(full.payload)
+        assert fast._replace(text=None) == full, raw
+        assert fast.text == json.dumps(full.payload)  # what the store writes
         assert fast.occurred_at.tzinfo is full.occurred_at.tzinfo
         jsonschema.validate(raw, schema_for(raw["type"]))
     return fast

@@ -30,12 +30,16 @@ def entry_key(event_id: str) -> UUID:
 
 class AcceptedEvent(NamedTuple):
     """A validated, normalised event on its way into the inbox (a plain tuple: accepting
-    builds one per event, and the store needs nothing else to write a pending entry)."""
+    builds one per event, and the store needs nothing else to write a pending entry).
+
+    ``text``, when given, is ``json.dumps(payload)``, already known to the validator.
+    """
 
     event_id: str
     type: str
     payload: dict[str, Any]
     occurred_at: datetime
+    text: str | None = None
 
     def entry(self, *, at: datetime) -> InboxEntry:
         """The pending entry accepting this event at ``at`` stores."""

@@ -5,8 +5,8 @@ under its JSON path and builds an :class:`Interaction`; accepting then writes it
 canonical JSON (:meth:`Interaction.to_json`). That costs about 40 µs an event, most of it
 spent on the general case. :func:`accept_fast` is the same rules compiled by hand for the
 usual case: exact ``dict``/``str``/``int`` types, no problem anywhere. It goes straight
-from the input to the canonical JSON and the event's UTC time (a few µs), reusing the
-normalised form of e-mails, phones and amounts it has seen. Whenever anything is unusual
+from the input to the canonical JSON, its text and the event's UTC time (a few µs),
+reusing the normalised form of customers, e-mails, phones and amounts it has seen. Whenever anything is unusual
 (an error, a subclass, a float amount) it answers ``None`` and the full validator decides,
 so errors and their paths come from one place only.
 ``tests/unit/test_interactions_fast.py`` compares the two on generated and broken events.
@@ -14,9 +14,11 @@ so errors and their paths come from one place only.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
 from returns.result import Success
@@ -159,26 +161,41 @@ def _amount(data: dict[str, Any], *, required: bool) -> tuple[str, str] | None:
     return hit
 
 
+def _flat_text(out: dict[str, Any]) -> str:
+    """``json.dumps(out)``, written directly for this module's own field names mapped to
+    texts and integers (``json.dumps`` itself for anything else)."""
+    parts = []
+    for key, value in out.items():
+        if type(value) is str:
+            parts.append(f'"{key}": {_quoted(value)}')
+        elif type(value) is int:
+            parts.append(f'"{key}": {value}')
+        else:
+            return json.dumps(out)
+    return "{" + ", ".join(parts) + "}"
+
+
 def _put(out: dict[str, Any], key: str, value: object) -> None:
     if value is not None:
         out[key] = value
 
 
-def _customer(raw: object, region: str) -> dict[str, Any]:
-    """The canonical customer, remembered by its fields' values (customers come back)."""
+def _customer(raw: object, region: str) -> tuple[dict[str, Any], str]:
+    """The canonical customer and its JSON text, remembered by its fields' values
+    (customers come back)."""
     if type(raw) is not dict:
         raise _Slow
     key = (region, *raw.items())
     hit = _CUSTOMERS.get(key)
     if hit is None:
-        hit = _new_customer(raw, region)
+        customer = _new_customer(raw, region)
         if len(_CUSTOMERS) >= _CACHE_LIMIT:
             _CUSTOMERS.clear()
-        _CUSTOMERS[key] = hit
-    return dict(hit)
+        hit = _CUSTOMERS[key] = (customer, _flat_text(customer))
+    return dict(hit[0]), hit[1]
 
 
-_CUSTOMERS: dict[tuple[object, ...], dict[str, Any]] = {}
+_CUSTOMERS: dict[tuple[object, ...], tuple[dict[str, Any], str]] = {}
 
 
 def _new_customer(raw: dict[str, Any], region: str) -> dict[str, Any]:
@@ -351,20 +368,27 @@ def accept_fast(raw: object, region: str) -> AcceptedEvent | None:
         event_id = _required(raw.get("id", _ABSENT))
         utc, local = _time(raw.get("occurred_at"))
         source = _text(raw.get("source", _ABSENT), MAX_SHORT)
-        customer = _customer(raw.get("customer"), region)
+        customer, customer_text = _customer(raw.get("customer"), region)
         data = raw.get("data", _EMPTY)
         if type(data) is not dict or not data.keys() <= fields:
             return None
+        canonical = details(data)
         payload: dict[str, Any] = {
             "id": event_id,
             "type": kind,
             "version": SCHEMA_VERSION,
             "occurred_at": local,
             "customer": customer,
-            "data": details(data),
+            "data": canonical,
         }
+        text = (
+            f'{{"id": {_quoted(event_id)}, "type": "{kind}", "version": {SCHEMA_VERSION}, '
+            f'"occurred_at": {_quoted(local)}, "customer": {customer_text}, '
+            f'"data": {_flat_text(canonical)}'
+        )
         if source is not None:
             payload["source"] = source
-        return _new_event(AcceptedEvent, (event_id, kind, payload, utc))
+            text += f', "source": {_quoted(source)}'
+        return _new_event(AcceptedEvent, (event_id, kind, payload, utc, text + "}"))
     except (_Slow, ValueError, TypeError, OverflowError, ArithmeticError):
         return None

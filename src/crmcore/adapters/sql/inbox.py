@@ -244,9 +244,10 @@ class SqlInbox:
         received = stored_datetime(at)
         dumps = _payload_text
         params = []
-        for event_id, kind, payload, occurred in events:
+        for event_id, kind, payload, occurred, text in events:
             stamp = _stored_time(occurred)
-            params.append((event_id, kind, dumps(payload), stamp, stamp, received, received))
+            text = dumps(payload) if text is None else text
+            params.append((event_id, kind, text, stamp, stamp, received, received))
         return int(
             self._s.write(
                 lambda: self._s.conn.exec_driver_sql(_ACCEPT_SQLITE, params), table=t
