@@ -202,8 +202,7 @@ def _ingest(
 
     def work(uow: PipelineUnitOfWork) -> IngestReport:
         added = uow.inbox.accept_many(list(accepted.values()), at=now)
-        for _, failed in rejected:
-            uow.failed_events.add(failed)
+        uow.failed_events.add_many([failed for _, failed in rejected])
         return IngestReport(
             accepted=added,
             duplicates=duplicates + len(accepted) - added,

@@ -6,8 +6,9 @@ canonical JSON (:meth:`Interaction.to_json`). That costs about 40 µs an event, 
 spent on the general case. :func:`accept_fast` is the same rules compiled by hand for the
 usual case: exact ``dict``/``str``/``int`` types, no problem anywhere. It goes straight
 from the input to the canonical JSON, its text and the event's UTC time (a few µs),
-reusing the normalised form of customers, e-mails, phones and amounts it has seen. Whenever anything is unusual
-(an error, a subclass, a float amount) it answers ``None`` and the full validator decides,
+reusing the normalised form of customers, e-mails, phones and amounts it has seen.
+Whenever anything is unusual (an error, a subclass, an explicit ``null``, a float amount,
+a form the published schemas refuse) it answers ``None`` and the full validator decides,
 so errors and their paths come from one place only.
 ``tests/unit/test_interactions_fast.py`` compares the two on generated and broken events.
 """

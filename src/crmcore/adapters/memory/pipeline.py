@@ -124,6 +124,10 @@ class MemoryFailedEvents:
     def add(self, failed: FailedEvent) -> None:
         self._tx.add(self.table, failed)
 
+    def add_many(self, failed: Sequence[FailedEvent]) -> None:
+        for one in failed:
+            self.add(one)
+
     def get(self, failed_id: UUID) -> FailedEvent | None:
         row: FailedEvent | None = self._tx.get(self.table, failed_id)
         return row
