@@ -99,7 +99,7 @@ STREAM_MIN_ROWS = 20_000
 
 #: Rows per unit of work. Large batches matter on SQLite: rows land in random places of
 #: the e-mail and phone indexes, and a commit writes every index page it touched.
-BATCH_SIZE = 50_000
+BATCH_SIZE = 100_000
 
 
 # --------------------------------------------------------------------------- merging
