@@ -82,7 +82,18 @@ def started(
     db = tmp_path / "crm.db"
     crm(f"sqlite:///{db}", "db", "upgrade")
     proc = subprocess.Popen(
-        [*crm_command(), "import", "contacts", str(big_csv), "--start-method", "fork"],
+        # three processes: this contacts file streams, so the importing one stores and
+        # two validate
+        [
+            *crm_command(),
+            "import",
+            "contacts",
+            str(big_csv),
+            "--workers",
+            "3",
+            "--start-method",
+            "fork",
+        ],
         env=environment(f"sqlite:///{db}"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

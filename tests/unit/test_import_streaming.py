@@ -74,7 +74,9 @@ def app_with(tmp: str, before: list[dict[str, str]]) -> App:
 
 
 def state(app: App) -> list[tuple[Any, ...]]:
-    """Every stored contact but its id (streaming makes ids in another order)."""
+    """Every stored contact but its id (streaming makes ids in another order) and its
+    version (it counts the transactions that wrote the contact, and which rows share a
+    batch differs between the two ways, as it does between two batch sizes)."""
     return sorted(
         (
             c.email.value if c.email else "",
@@ -83,7 +85,6 @@ def state(app: App) -> list[tuple[Any, ...]]:
             c.phone.e164 if c.phone else "",
             c.account_id is not None,
             sorted(c.attributes.items()),
-            c.version,
             c.created_at,
             c.updated_at,
         )

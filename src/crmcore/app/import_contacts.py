@@ -106,8 +106,16 @@ def stream_contacts(
 ) -> Result[Streamed, AppError]:
     """Validate ``file`` on the pool and store its independent rows meanwhile."""
     records = file.records
+    # This process stores, and storing is the longer half: it counts as one of the
+    # ``workers`` processes, the others validate (two cores: one of each).
     chunks: Iterator[PackedChunk] = validate_packed_stream(
-        Kind.CONTACTS, plan, defaults, records, workers=workers, start_method=start_method
+        Kind.CONTACTS,
+        plan,
+        defaults,
+        records,
+        workers=workers - 1,
+        start_method=start_method,
+        pool_from=1,
     )
     first = next(chunks, None)  # starts the pool; the keys are read while it works
     shared_users, shared_emails = shared_keys(plan, records, defaults.region)

@@ -430,15 +430,16 @@ def validate_packed_stream(
     *,
     workers: int = WORKERS,
     start_method: str | None = None,
+    pool_from: int = 2,
 ) -> Iterator[PackedChunk]:
     """The outcomes of ``records``, packed, chunk by chunk in file order.
 
-    Files of ``PARALLEL_MIN_ROWS`` rows or more use a pool of ``workers`` processes (each
-    with its own memo; the pool starts with the first ``next``); smaller ones, and
-    ``workers=1``, stay in this process.
+    Files of ``PARALLEL_MIN_ROWS`` rows or more use a pool of ``workers`` processes when
+    there are at least ``pool_from`` of them (each with its own memo; the pool starts
+    with the first ``next``); smaller files, and fewer workers, stay in this process.
     """
     job = RowJob(kind=kind, plan=plan, defaults=defaults, run=(os.getpid(), next(_run_ids)))
-    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS:
+    if workers >= max(pool_from, 1) and len(records) >= PARALLEL_MIN_ROWS:
         yield from run_chunks(
             validate_packed,
             job,
