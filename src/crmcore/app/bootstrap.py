@@ -92,9 +92,7 @@ def bootstrap(
     ids = ids or Uuid7Source()
     publisher = publisher or MemoryPublisher()
 
-    def services(
-        uow: Callable[[], PipelineUnitOfWork], *, single_writer: bool
-    ) -> PipelineServices:
+    def services(uow: Callable[[], PipelineUnitOfWork], *, single_writer: bool) -> PipelineServices:
         return PipelineServices(
             uow=uow,
             single_writer=single_writer,

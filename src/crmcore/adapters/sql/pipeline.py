@@ -11,6 +11,7 @@ import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
+from hashlib import sha1
 from typing import Any, Self
 from uuid import UUID
 
@@ -21,11 +22,12 @@ from crmcore.adapters.memory.pipeline import FactRecorder, FactRow, PurchaseReco
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
-from crmcore.domain.inbox import FailedEvent, FailedStatus
+from crmcore.domain.inbox import INBOX_NAMESPACE, FailedEvent, FailedStatus
 from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.money import Money
 from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
@@ -245,6 +247,31 @@ def _stored_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def fact_key_hex(kind: str, event_id: str, name: str = "") -> str:
+    """``fact_key(kind, event_id, name).hex`` (a uuid5), without building a ``UUID``."""
+    h = sha1(_NAMESPACE + f"{kind}\x00{event_id}\x00{name}".encode()).hexdigest()
+    return f"{h[:12]}5{h[13:16]}{_VARIANT[int(h[16], 16) & 3]}{h[17:32]}"
+
+
+_NAMESPACE = INBOX_NAMESPACE.bytes
+_VARIANT = "89ab"
+_INSERT_FACT_SQLITE = (
+    "INSERT INTO pipeline_facts (id, contact_id, event_id, kind, name, value, occurred_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _fact_text(fact: Fact) -> str | None:
+    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``)."""
+    v = fact.value
+    if v is None:
+        return None
+    kind = fact.kind
+    if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
+        return f'{{"amount": "{v.amount}", "currency": {json.dumps(v.currency)}}}'
+    return json.dumps(_fact_json(fact))
+
+
 #: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
 _IN_CHUNK = 5_000
 
@@ -265,9 +292,14 @@ class SqlFactSink(FactRecorder):
         self._s = session
         self._pg = session.conn.dialect.name == "postgresql"
         self._purchases = PurchaseRecorder(transactions, ids)
+        self._stored_at = stored_datetime_cache()
 
     def record_many(self, facts: Sequence[Fact]) -> None:
         if not facts:
+            return
+        if self._s.sqlite:
+            self._sqlite_record_many(facts)
+            self._purchases.record_many(facts)
             return
         rows = [
             {
@@ -281,12 +313,27 @@ class SqlFactSink(FactRecorder):
             }
             for f in facts
         ]
-        if self._s.sqlite:
-            self._s.insert_many(self.table, rows, on_conflict_ignore=True)
-        else:
-            insert = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["id"])
-            self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
+        insert = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["id"])
+        self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
         self._purchases.record_many(facts)
+
+    def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
+        """The SQLite insert: rows built straight in their stored form (the text
+        SQLAlchemy would write, keys equal to :func:`fact_key`), one ``executemany``."""
+        at = self._stored_at
+        rows = [
+            (
+                fact_key_hex(f.kind, f.event_id, f.name),
+                f.contact_id.hex,
+                f.event_id,
+                f.kind.value,
+                f.name,
+                _fact_text(f),
+                at(f.occurred_at),
+            )
+            for f in facts
+        ]
+        self._s.driver_executemany(self.table, _INSERT_FACT_SQLITE, rows)
 
     def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
         out: dict[ContactId, list[Fact]] = {}

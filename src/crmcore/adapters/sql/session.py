@@ -395,6 +395,13 @@ class SqlSession:
             updated += self._driver_write(table, sql, params)
         return updated
 
+    def driver_executemany(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
+        """``executemany`` of driver SQL over rows already in their stored form (the
+        SQLite fast paths); the rows it changed."""
+        if not params:
+            return 0
+        return self._driver_write(table, sql, params)
+
     def _driver_write(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
         """``executemany`` of driver SQL through :meth:`write`; the rows it changed."""
         result = self.write(lambda: self.conn.exec_driver_sql(sql, list(params)), table=table)

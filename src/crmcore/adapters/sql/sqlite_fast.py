@@ -48,6 +48,11 @@ def _datetime_converter() -> Converter:
     return convert
 
 
+def stored_datetime_cache() -> Converter:
+    """:func:`stored_datetime` remembering its recent answers (times repeat in a batch)."""
+    return _datetime_converter()
+
+
 def _json(value: Any) -> str:
     if not value and isinstance(value, (dict, list)):
         return "{}" if isinstance(value, dict) else "[]"
