@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -131,7 +131,7 @@ def test_money_facts_are_stored_as_the_json_converter_writes_them(amount: Any, c
         event_id="e1",
         kind=FactKind.PURCHASE,
         value=Money(amount, cur),
-        occurred_at=datetime(2026, 1, 5, tzinfo=timezone.utc),
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
     )
     fast = converter_for(t.pipeline_facts.c.value, DIALECT)
     assert fast is not None
