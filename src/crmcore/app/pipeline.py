@@ -276,7 +276,7 @@ _REPORT_FIELDS = tuple(f.name for f in attrs.fields(WorkReport))
 def process_inbox(
     app: App,
     *,
-    batch: int = 100,
+    batch: int = 1000,
     worker: str = "worker",
     once: bool = False,
     max_batches: int | None = None,

@@ -125,6 +125,11 @@ def _read_uuid(value: str) -> UUID:
     return found
 
 
+def read_uuid(value: str) -> UUID:
+    """A stored UUID (hex text) as a ``UUID``, recent ones remembered."""
+    return _read_uuid(value)
+
+
 def _read_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
