@@ -12,9 +12,9 @@ from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
 
 from crmcore.adapters.sql import tables as t
-from crmcore.adapters.sql.pipeline import _fact_json, _fact_text, fact_key_hex
+from crmcore.adapters.sql.pipeline import _fact_json, _fact_text
 from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
-from crmcore.domain.facts import Fact, FactKind, fact_key
+from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from tests.strategies import amounts, instants, json_objects
@@ -117,11 +117,6 @@ def test_reading_dates(value: date) -> None:
 @given(value=st.text(max_size=20))
 def test_reading_text(value: str) -> None:
     _read_same(t.contacts.c.first_name, value)
-
-
-@given(st.sampled_from(FactKind), st.text(min_size=1, max_size=40), st.text(max_size=20))
-def test_fact_keys_are_the_uuid5_keys(kind: FactKind, event_id: str, name: str) -> None:
-    assert fact_key_hex(kind, event_id, name) == fact_key(kind, event_id, name).hex
 
 
 @given(amounts, st.sampled_from(["RUB", "USD"]))

@@ -11,7 +11,6 @@ import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
-from hashlib import sha1
 from typing import Any, Self
 from uuid import UUID
 
@@ -27,7 +26,7 @@ from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
-from crmcore.domain.inbox import INBOX_NAMESPACE, FailedEvent, FailedStatus
+from crmcore.domain.inbox import FailedEvent, FailedStatus
 from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.money import Money
 from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
@@ -247,17 +246,9 @@ def _stored_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def fact_key_hex(kind: str, event_id: str, name: str = "") -> str:
-    """``fact_key(kind, event_id, name).hex`` (a uuid5), without building a ``UUID``."""
-    h = sha1(_NAMESPACE + f"{kind}\x00{event_id}\x00{name}".encode()).hexdigest()
-    return f"{h[:12]}5{h[13:16]}{_VARIANT[int(h[16], 16) & 3]}{h[17:32]}"
-
-
-_NAMESPACE = INBOX_NAMESPACE.bytes
-_VARIANT = "89ab"
 _INSERT_FACT_SQLITE = (
-    "INSERT INTO pipeline_facts (id, contact_id, event_id, kind, name, value, occurred_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    "INSERT INTO pipeline_facts (contact_id, event_id, kind, name, value, occurred_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 
@@ -303,7 +294,6 @@ class SqlFactSink(FactRecorder):
             return
         rows = [
             {
-                "id": f.key,
                 "contact_id": f.contact_id,
                 "event_id": f.event_id,
                 "kind": f.kind.value,
@@ -313,17 +303,18 @@ class SqlFactSink(FactRecorder):
             }
             for f in facts
         ]
-        insert = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["id"])
+        insert = postgresql.insert(self.table).on_conflict_do_nothing(
+            index_elements=["event_id", "kind", "name"]
+        )
         self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
         self._purchases.record_many(facts)
 
     def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
         """The SQLite insert: rows built straight in their stored form (the text
-        SQLAlchemy would write, keys equal to :func:`fact_key`), one ``executemany``."""
+        SQLAlchemy would write), one ``executemany``."""
         at = self._stored_at
         rows = [
             (
-                fact_key_hex(f.kind, f.event_id, f.name),
                 f.contact_id.hex,
                 f.event_id,
                 f.kind.value,
