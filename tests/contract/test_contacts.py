@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import uuid4
+
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from crmcore.domain.contact import Contact, LifecycleStage
+from crmcore.domain.contact import (
+    Channel,
+    Contact,
+    ContactRole,
+    LifecycleStage,
+    NewContact,
+    contact_from_new,
+)
 from crmcore.domain.email import Email
+from crmcore.domain.ids import ContactId
 from crmcore.domain.phone import Phone
-from crmcore.ports.errors import ConcurrentModification
+from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 from crmcore.ports.repositories import UpsertCounts
+from crmcore.ports.uow import UnitOfWork
 from tests.contract.conftest import Backend
 from tests.contract.helpers import account, contact, write_and_commit
-from tests.strategies import contact_entities
+from tests.strategies import contact_entities, instants
 
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -168,3 +183,160 @@ def test_touch_many_moves_only_the_version(backend: Backend) -> None:
         ]
     with pytest.raises(ConcurrentModification), backend.uow() as uow:
         write_and_commit(uow, lambda: uow.contacts.touch_many(read))
+
+
+def _new(c: Contact) -> NewContact:
+    return NewContact(
+        c.id,
+        c.name.first,
+        c.name.last,
+        c.email.value if c.email else None,
+        c.phone.e164 if c.phone else None,
+        c.user_id,
+        None,
+        c.role,
+        c.preferred_channel,
+        c.attributes,
+    )
+
+
+def _distinct_keys(cs: list[Contact]) -> bool:
+    emails = [c.email for c in cs if c.email is not None]
+    users = [c.user_id for c in cs if c.user_id is not None]
+    return len(set(emails)) == len(emails) and len(set(users)) == len(users)
+
+
+_EMAILS = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
+_USERS = ["u-1", "u-2", "u-3"]
+
+
+@st.composite
+def _keyed(draw: st.DrawFn, base: Contact) -> Contact:
+    """``base`` with an e-mail and a user id from small pools, so that keys collide."""
+    email = draw(st.none() | st.sampled_from(_EMAILS))
+    user = draw(st.none() | st.sampled_from(_USERS)) if email else draw(st.sampled_from(_USERS))
+    return attrs.evolve(base, email=Email(email) if email else None, user_id=user)
+
+
+def _outcome(run: Callable[[], UpsertCounts], uow: UnitOfWork) -> object:
+    try:
+        counts = run()
+    except DuplicateKey:
+        return "duplicate key"
+    return counts, uow.contacts.list(include_archived=True)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stored=st.lists(contact_entities().flatmap(_keyed), max_size=3, unique_by=lambda c: c.id),
+    incoming=st.lists(contact_entities().flatmap(_keyed), max_size=6, unique_by=lambda c: c.id),
+    at=instants,
+)
+def test_import_many_does_what_upsert_many_of_the_entities_does(
+    backend: Backend, stored: list[Contact], incoming: list[Contact], at: datetime
+) -> None:
+    assume(_distinct_keys(stored))
+    news = [_new(c) for c in incoming]
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        imported = _outcome(lambda: uow.contacts.import_many(news, at=at), uow)
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        entities = [contact_from_new(n, at=at) for n in news]
+        upserted = _outcome(lambda: uow.contacts.upsert_many(entities), uow)
+    assert imported == upserted
+
+
+def test_import_many_stores_new_rows_as_add_many_would(backend: Backend) -> None:
+    news = [
+        _new(contact(backend, email="x@example.com", phone="+79001234567")),
+        _new(attrs.evolve(contact(backend, email="y@example.com"), user_id="u-7")),
+    ]
+    at = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    with backend.uow() as uow:
+        assert uow.contacts.import_many(news, at=at) == UpsertCounts(created=2)
+        uow.commit()
+    with backend.uow() as uow:
+        stored = uow.contacts.get_many([n.id for n in news])
+    assert [(c.email, c.user_id, c.created_at, c.version) for c in stored] == [
+        (Email("x@example.com"), None, at, 1),
+        (Email("y@example.com"), "u-7", at, 1),
+    ]
+    assert stored == sorted(
+        (attrs.evolve(contact_from_new(n, at=at), version=1) for n in news), key=lambda c: c.id
+    )
+
+
+def test_keys_in_use_names_the_stored_user_ids_and_emails(backend: Backend) -> None:
+    a = attrs.evolve(contact(backend, email="a@example.com"), user_id="u-1")
+    b = contact(backend, email="b@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b])
+        uow.commit()
+    with backend.uow() as uow:
+        found = uow.contacts.keys_in_use(
+            user_ids=["u-1", "u-2"], emails=["b@example.com", "c@example.com", "b@example.com"]
+        )
+        assert found == ({"u-1"}, {"b@example.com"})
+        assert uow.contacts.keys_in_use() == (set(), set())
+
+
+def test_add_imported_refuses_a_taken_email_and_stores_nothing(backend: Backend) -> None:
+    taken = contact(backend, email="taken@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add(taken)
+        uow.commit()
+    fresh = _new(contact(backend, email="fresh@example.com"))
+    clash = _new(contact(backend, email="taken@example.com"))
+    with pytest.raises(DuplicateKey), backend.uow() as uow:
+        write_and_commit(
+            uow, lambda: uow.contacts.add_imported([fresh, clash], at=taken.created_at)
+        )
+    with backend.uow() as uow:
+        assert uow.contacts.get(fresh.id) is None
+        assert len(uow.contacts.list(include_archived=True)) == 1
+
+
+V = TypeVar("V")
+
+
+@st.composite
+def _variant(draw: st.DrawFn, c: Contact) -> Contact:
+    """``c`` again, each field kept, emptied or changed (names are kept or changed)."""
+
+    def pick(kept: V, changed: V, empty: V | None = None) -> V | None:
+        return draw(st.sampled_from([kept, kept, empty, changed]))
+
+    first = draw(st.sampled_from([c.name.first, c.name.first, c.name.first + "x"]))
+    return attrs.evolve(
+        c,
+        name=attrs.evolve(c.name, first=first),
+        phone=pick(c.phone, Phone("+79001112233")),
+        role=pick(c.role, ContactRole.CHAMPION),
+        preferred_channel=pick(c.preferred_channel, Channel.SMS),
+        attributes=pick(c.attributes, {"tier": "gold"}, {}) or {},
+    )
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stored=st.lists(
+        contact_entities().flatmap(_keyed), min_size=1, max_size=3, unique_by=lambda c: c.id
+    ),
+    data=st.data(),
+    at=instants,
+)
+def test_import_many_of_stored_contacts_again_updates_only_what_changed(
+    backend: Backend, stored: list[Contact], data: st.DataObject, at: datetime
+) -> None:
+    assume(_distinct_keys(stored))
+    again = [data.draw(_variant(c)) for c in stored]
+    news = [_new(attrs.evolve(c, id=ContactId(uuid4()))) for c in again]
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        imported = _outcome(lambda: uow.contacts.import_many(news, at=at), uow)
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        entities = [contact_from_new(n, at=at) for n in news]
+        upserted = _outcome(lambda: uow.contacts.upsert_many(entities), uow)
+    assert imported == upserted

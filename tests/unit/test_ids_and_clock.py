@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, SafeUUID
 
@@ -10,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source, uuid7_from
+from crmcore.adapters.system import (
+    FixedClock,
+    SequentialIds,
+    SystemClock,
+    Uuid7Source,
+    uuid7_from,
+    uuid_of,
+)
 
 
 @given(st.integers(0, 2**48 - 1), st.integers(0, 2**74 - 1))
@@ -45,6 +53,26 @@ def test_uuid7_source_is_strictly_increasing() -> None:
     assert len(set(ids)) == len(ids)
 
 
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 9_000)), min_size=1, max_size=6))
+def test_uuid7_source_new_many_continues_the_one_by_one_sequence(
+    calls: list[tuple[bool, int]],
+) -> None:
+    """Batches and single ids interleave into one strictly increasing, valid sequence
+    (batches of over 4,096 ids borrow the next milliseconds, as ``new`` does)."""
+    source = Uuid7Source()
+    ids = []
+    for batch, count in calls:
+        ids.extend(source.new_many(count) if batch else [source.new() for _ in range(count)])
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert all(i.version == 7 and i.variant == "specified in RFC 4122" for i in ids)
+
+
+def test_sequential_ids_new_many_equals_new_called_that_often() -> None:
+    one, many = SequentialIds(seed=5), SequentialIds(seed=5)
+    assert many.new_many(3) + many.new_many(2) == [one.new() for _ in range(5)]
+
+
 def test_sequential_ids_are_deterministic_and_ordered() -> None:
     first, second = SequentialIds(seed=3), SequentialIds(seed=3)
     run1 = [first.new() for _ in range(10_000)]
@@ -61,3 +89,16 @@ def test_clocks_are_aware() -> None:
     assert clock.now() == datetime(2026, 1, 2, tzinfo=UTC)
     with pytest.raises(ValueError, match="timezone"):
         FixedClock(datetime(2026, 1, 1))
+
+
+@given(st.integers(0, 2**128 - 1))
+def test_uuid_of_is_the_uuid_of_that_int(value: int) -> None:
+    made, expected = uuid_of(value), UUID(int=value)
+    assert (made, hash(made), str(made), made.hex) == (
+        expected,
+        hash(expected),
+        str(expected),
+        expected.hex,
+    )
+    assert pickle.loads(pickle.dumps(made)) == expected
+    assert made.is_safe is expected.is_safe

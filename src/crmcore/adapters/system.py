@@ -32,6 +32,16 @@ class FixedClock:
         self.at += delta
 
 
+def uuid_of(value: int) -> UUID:
+    """``UUID(int=value)`` for a value known to fit 128 bits, at a third of the cost
+    (``UUID.__init__`` checks its five ways of being called; the slots are set directly,
+    as ``uuid`` itself does in ``UUID.__setstate__``)."""
+    made = object.__new__(UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", SafeUUID.unknown)
+    return made
+
+
 def uuid7_from(unix_ms: int, rand: int) -> UUID:
     """Assemble an RFC 9562 version-7 UUID from a millisecond timestamp and 74 random bits."""
     value = (unix_ms & ((1 << 48) - 1)) << 80
@@ -39,21 +49,7 @@ def uuid7_from(unix_ms: int, rand: int) -> UUID:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
-    return _uuid_of(value)
-
-
-_new_object = object.__new__
-_set = object.__setattr__
-_UNKNOWN = SafeUUID.unknown
-
-
-def _uuid_of(value: int) -> UUID:
-    """``UUID(int=value)`` for a value known to fit in 128 bits, without the argument
-    checks (a third of the cost of an id)."""
-    u = _new_object(UUID)
-    _set(u, "int", value)
-    _set(u, "is_safe", _UNKNOWN)
-    return u
+    return uuid_of(value)
 
 
 _forks = 0  # forks this process went through as the child: an id source refills after one
@@ -108,6 +104,29 @@ class Uuid7Source:
             rand = (self._counter << 62) | self._bits() >> 2
             return uuid7_from(now_ms, rand)
 
+    def new_many(self, count: int) -> list[UUID]:
+        """``count`` ids as :meth:`new` makes them, for about a fifth of the time each."""
+        with self._lock:
+            now_ms = time.time_ns() // 1_000_000
+            if now_ms <= self._last_ms:
+                now_ms, counter = self._last_ms, self._counter
+            else:
+                counter = (self._bits() & 0x3FF) - 1
+            blob = os.urandom(8 * count)
+            bits = int.from_bytes
+            high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
+            ids: list[UUID] = []
+            add = ids.append
+            for at in range(0, 8 * count, 8):
+                counter += 1
+                if counter > 0xFFF:  # as in new(): borrow the next millisecond
+                    now_ms += 1
+                    counter = 0
+                    high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
+                add(uuid_of(high | (counter << 64) | bits(blob[at : at + 8], "big") >> 2))
+            self._last_ms, self._counter = now_ms, counter
+            return ids
+
 
 class SequentialIds:
     """Deterministic, time-ordered ids for tests and seeded demos."""
@@ -123,3 +142,6 @@ class SequentialIds:
             n = self._next
             self._next += 1
         return uuid7_from(self._start_ms + n // 4096, ((n % 4096) << 62) | (self._seed << 32) | n)
+
+    def new_many(self, count: int) -> list[UUID]:
+        return [self.new() for _ in range(count)]

@@ -212,7 +212,7 @@ _VALIDATORS: dict[Kind, Validator] = {
 _NEUTRALISED = frozenset("=+-@")
 
 
-def _cell(cells: Sequence[str], index: int) -> str:
+def cell_text(cells: Sequence[str], index: int) -> str:
     """A stripped cell; ``'=x`` (neutralised by a CSV export) reads back as ``=x``."""
     if index >= len(cells):
         return ""
@@ -238,13 +238,13 @@ def validate_record(
     check = Collector()
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         check.fail("row", str(len(cells)), f"has {len(cells)} cells, the header has {width}")
-    values = {f: _cell(cells, i) for i, f in plan.fields}
+    values = {f: cell_text(cells, i) for i, f in plan.fields}
     data = _VALIDATORS[kind](values, defaults, check, memo or ValueMemo(defaults.region))
     if check.errors:
         return RejectedRow(line=record.line, cells=cells, errors=tuple(check.errors))
     if not plan.extras:
         return ValidRow(line=record.line, data=data, extra={})
-    extra = {name: text for i, name in plan.extras if (text := _cell(cells, i))}
+    extra = {name: text for i, name in plan.extras if (text := cell_text(cells, i))}
     return ValidRow(line=record.line, data=data, extra=extra)
 
 
@@ -314,7 +314,142 @@ def validate_packed(job: RowJob, records: Sequence[CsvRecord]) -> PackedChunk:
     """Validate a chunk in a worker process, its outcomes packed."""
     memo = _memo_for(job)
     kind, plan, defaults = job.kind, job.plan, job.defaults
+    if kind is Kind.CONTACTS:
+        return _contacts_packed(plan, records, defaults, memo)
     return pack([validate_record(kind, plan, r, defaults, memo) for r in records])
+
+
+CONTACT_KEYS = (
+    "name",
+    "email",
+    "phone",
+    "user_id",
+    "account",
+    "account_id",
+    "role",
+    "preferred_channel",
+)
+_ROLES = {r.value: r for r in ContactRole}
+_CHANNELS = {c.value: c for c in Channel}
+
+
+def _contacts_packed(
+    plan: ColumnPlan, records: Sequence[CsvRecord], defaults: Defaults, memo: ValueMemo
+) -> PackedChunk:
+    """:func:`pack` of :func:`validate_record` for contacts, without its per-row objects:
+    a row that passes every check is packed straight away; any other row (one error is
+    enough) is validated the general way, which reports all of its errors."""
+    columns = {field: index for index, field in plan.fields}
+    i_first, i_last, i_email, i_phone, i_user, i_account, i_account_id, i_role, i_channel = (
+        columns.get(f)
+        for f in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "user_id",
+            "account",
+            "account_id",
+            "role",
+            "preferred_channel",
+        )
+    )
+    width, extras = plan.width, plan.extras
+    rows: list[tuple[int, bool, tuple[Any, ...], tuple[Any, ...]]] = []
+    append = rows.append
+    any_valid = False
+
+    for record in records:
+        cells = record.cells
+        values = _contact_values(
+            (len(cells) <= width or not any(c.strip() for c in cells[width:]))
+            and clean_name(
+                "" if i_first is None else cell_text(cells, i_first),
+                "" if i_last is None else cell_text(cells, i_last),
+            ),
+            "" if i_email is None else cell_text(cells, i_email),
+            "" if i_phone is None else cell_text(cells, i_phone),
+            "" if i_user is None else cell_text(cells, i_user),
+            "" if i_account is None else cell_text(cells, i_account),
+            "" if i_account_id is None else cell_text(cells, i_account_id),
+            "" if i_role is None else cell_text(cells, i_role),
+            "" if i_channel is None else cell_text(cells, i_channel),
+            memo,
+        )
+        if values is None:
+            outcome = validate_record(Kind.CONTACTS, plan, record, defaults, memo)
+            if isinstance(outcome, ValidRow):
+                raise ValueError(f"line {record.line}: the fast path refused a valid row")
+            errors = tuple((e.field, e.value, e.reason) for e in outcome.errors)
+            append((record.line, False, outcome.cells, errors))
+            continue
+        any_valid = True
+        extra: tuple[tuple[str, str], ...] = ()
+        if extras:
+            extra = tuple({n: t for i, n in extras if (t := cell_text(cells, i))}.items())
+        append((record.line, True, values, extra))
+    return (CONTACT_KEYS if any_valid else ()), rows
+
+
+def _contact_values(
+    name: tuple[str, str] | FieldError | bool,
+    email_raw: str,
+    phone_raw: str,
+    user: str,
+    account: str,
+    account_id_raw: str,
+    role_raw: str,
+    channel_raw: str,
+    memo: ValueMemo,
+) -> tuple[Any, ...] | None:
+    """A contact row's values in :data:`CONTACT_KEYS` order, or ``None`` on any error."""
+    if not isinstance(name, tuple) or not (email_raw or user):
+        return None
+    email = memo.email(email_raw) if email_raw else None
+    phone = memo.phone(phone_raw) if phone_raw else None
+    if isinstance(email, FieldError) or isinstance(phone, FieldError):
+        return None
+    account_id = None
+    if account_id_raw:
+        try:
+            account_id = UUID(account_id_raw)
+        except ValueError:
+            return None
+    role = _ROLES.get(role_raw.lower()) if role_raw else None
+    channel = _CHANNELS.get(channel_raw.lower()) if channel_raw else None
+    if (role_raw and role is None) or (channel_raw and channel is None):
+        return None
+    return (name, email, phone, user or None, account or None, account_id, role, channel)
+
+
+def validate_packed_stream(
+    kind: Kind,
+    plan: ColumnPlan,
+    defaults: Defaults,
+    records: Sequence[CsvRecord],
+    *,
+    workers: int = WORKERS,
+    start_method: str | None = None,
+) -> Iterator[PackedChunk]:
+    """The outcomes of ``records``, packed, chunk by chunk in file order.
+
+    Files of ``PARALLEL_MIN_ROWS`` rows or more use a pool of ``workers`` processes (each
+    with its own memo; the pool starts with the first ``next``); smaller ones, and
+    ``workers=1``, stay in this process.
+    """
+    job = RowJob(kind=kind, plan=plan, defaults=defaults, run=(os.getpid(), next(_run_ids)))
+    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS:
+        yield from run_chunks(
+            validate_packed,
+            job,
+            records,
+            chunk_size=CHUNK_SIZE,
+            workers=workers,
+            start_method=start_method,
+        )
+        return
+    for start in range(0, len(records), CHUNK_SIZE):
+        yield validate_packed(job, records[start : start + CHUNK_SIZE])
 
 
 def validate_stream(
@@ -326,25 +461,9 @@ def validate_stream(
     workers: int = WORKERS,
     start_method: str | None = None,
 ) -> Iterator[list[Outcome]]:
-    """The outcomes of ``records``, chunk by chunk in file order.
-
-    Files of ``PARALLEL_MIN_ROWS`` rows or more use a pool of ``workers`` processes (each
-    with its own memo); smaller ones, and ``workers=1``, stay in this process.
-    """
-    job = RowJob(kind=kind, plan=plan, defaults=defaults, run=(os.getpid(), next(_run_ids)))
-    if workers > 1 and len(records) >= PARALLEL_MIN_ROWS:
-        chunks = run_chunks(
-            validate_packed,
-            job,
-            records,
-            chunk_size=CHUNK_SIZE,
-            workers=workers,
-            start_method=start_method,
-        )
-        for packed in chunks:
-            yield unpack(packed)
-        return
-    memo = ValueMemo(defaults.region)
-    for start in range(0, len(records), CHUNK_SIZE):
-        chunk = records[start : start + CHUNK_SIZE]
-        yield [validate_record(kind, plan, r, defaults, memo) for r in chunk]
+    """The outcomes of ``records``, chunk by chunk in file order (see
+    :func:`validate_packed_stream`)."""
+    for packed in validate_packed_stream(
+        kind, plan, defaults, records, workers=workers, start_method=start_method
+    ):
+        yield unpack(packed)

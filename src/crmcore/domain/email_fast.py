@@ -41,3 +41,17 @@ def fast_email(raw: str) -> str | None:
     ):
         return None
     return text.lower()
+
+
+def email_key(raw: str) -> str | None:
+    """What :meth:`Email.parse` stores for ``raw`` *if* it accepts it, told without
+    validating: for ASCII text without quotes, backslashes or IDNA (``xn--``) labels the
+    normalised form is the text lower-cased. ``None`` when only the full check can tell.
+
+    Cheaper than :func:`fast_email` (no regular expression): for grouping the cells of a
+    file by the address they would store, before they are validated.
+    """
+    text = raw.strip().lower()
+    if not text.isascii() or '"' in text or "\\" in text or "xn--" in text:
+        return None
+    return text

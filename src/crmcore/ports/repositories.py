@@ -14,7 +14,7 @@ import attrs
 
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import Contact, NewContact
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
@@ -119,6 +119,25 @@ class ContactRepository(Protocol):
 
         An existing contact keeps its id, created_at and version; unchanged rows are counted.
         """
+        ...
+
+    def keys_in_use(
+        self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
+    ) -> tuple[set[str], set[str]]:
+        """Which of these user ids and (normalised) e-mails stored contacts hold."""
+        ...
+
+    def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+        """Insert new contacts straight from validated import values: the stored state
+        of :meth:`add_many` of ``contact_from_new(c, at=at)`` for each, without building
+        the entities. A taken user id or e-mail raises ``DuplicateKey`` (on SQL at once,
+        in memory at commit)."""
+        ...
+
+    def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
+        """:meth:`upsert_many` of ``contact_from_new(c, at=at)`` for each, with the same
+        outcome and counts, but rows that match nothing are stored without building
+        their entities (the fast path of large imports)."""
         ...
 
     def list(

@@ -17,3 +17,6 @@ class IdSource(Protocol):
     """Makes new unique ids (time-ordered UUIDv7 in production)."""
 
     def new(self) -> UUID: ...
+    def new_many(self, count: int) -> list[UUID]:
+        """``count`` new ids, in the order :meth:`new` called ``count`` times gives."""
+        ...

@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from crmcore.adapters.memory.database import Transaction
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import Contact, NewContact, contact_from_new
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
@@ -120,6 +120,22 @@ class MemoryContactRepository(_Table[Contact]):
                 stored = self.find_by_email(contact.email)
             total += _upsert(self, stored, contact)
         return total
+
+    def keys_in_use(
+        self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
+    ) -> tuple[set[str], set[str]]:
+        users, mails = set(user_ids), set(emails)
+        rows = list(self._rows())
+        return (
+            {r.user_id for r in rows if r.user_id is not None and r.user_id in users},
+            {r.email.value for r in rows if r.email is not None and r.email.value in mails},
+        )
+
+    def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+        self.add_many([contact_from_new(c, at=at) for c in contacts])
+
+    def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
+        return self.upsert_many([contact_from_new(c, at=at) for c in contacts])
 
     def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
         return _page((r for r in self._rows() if r.phone == phone), None, 0, key=lambda r: r.id)

@@ -17,7 +17,7 @@ from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite_fast import read_uuid
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity, ActivityType
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import Contact, NewContact, contact_from_new
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
@@ -199,6 +199,30 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return self._many(_page(stmt, t.leads, limit, offset))
 
 
+def _imported(c: NewContact) -> NewContact:
+    """A new contact with its enums as their values (SQLite binds them as they are)."""
+    return c._replace(
+        role=c.role.value if c.role else None,  # type: ignore[arg-type]
+        preferred_channel=c.preferred_channel.value if c.preferred_channel else None,  # type: ignore[arg-type]
+    )
+
+
+def _unchanged(row: Mapping[Any, Any], c: NewContact) -> bool:
+    """Whether ``merge_import`` of the contact ``c`` stands for into the stored ``row``
+    changes nothing: every field ``c`` fills equals the stored one."""
+    return (
+        row["first_name"] == c.first_name
+        and row["last_name"] == c.last_name
+        and (c.email is None or c.email == row["email"])
+        and (c.phone is None or c.phone == row["phone"])
+        and (c.user_id is None or c.user_id == row["user_id"])
+        and (c.account_id is None or c.account_id == row["account_id"])
+        and (c.role is None or c.role.value == row["role"])
+        and (c.preferred_channel is None or c.preferred_channel.value == row["preferred_channel"])
+        and (not c.attributes or c.attributes == row["attributes"])
+    )
+
+
 class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
@@ -318,22 +342,134 @@ class SqlContactRepository(_BulkRepo[Contact]):
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])
 
-    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+    def _upserter(
+        self, user_ids: Iterable[str | None], emails: Iterable[str | None]
+    ) -> _Upserter[Contact]:
+        """An upserter that knows every stored contact with one of these keys."""
         up = _Upserter[Contact](
             [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
         )
-        user_ids = list({x.user_id for x in contacts if x.user_id is not None})
-        emails = list({x.email.value for x in contacts if x.email is not None})
         c = t.contacts.c
         for column, values in ((c.user_id, user_ids), (c.email, emails)):
-            for stored in self._lookup(column, values):
+            wanted = list({v for v in values if v is not None})
+            for stored in self._lookup(column, wanted):
                 up.known(stored)
+        return up
+
+    def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
+        up = self._upserter(
+            (x.user_id for x in contacts),
+            (x.email.value if x.email is not None else None for x in contacts),
+        )
         for contact in contacts:
             up.take(contact)
         new = sorted(up.new.values(), key=lambda x: x.email.value if x.email is not None else "")
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in new])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts
+
+    def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
+        # Stored contacts are read as rows; one becomes an entity (in the upserter) only
+        # when an incoming row would change it, so re-importing a file costs row reads.
+        stored_users: dict[str, Mapping[Any, Any]] = {}
+        stored_emails: dict[str, Mapping[Any, Any]] = {}
+        for column in ("user_id", "email"):
+            wanted = {getattr(x, column) for x in contacts} - {None}
+            for found in self._rows_where(column, list(wanted)):
+                if found["user_id"] is not None:
+                    stored_users[found["user_id"]] = found
+                if found["email"] is not None:
+                    stored_emails[found["email"]] = found
+        up = _Upserter[Contact](
+            [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
+        )
+        users, emails = up.index
+        held: set[Any] = set()  # ids of stored contacts now in the upserter
+        fresh: dict[ContactId, NewContact] = {}
+        fresh_users: dict[str, ContactId] = {}
+        fresh_emails: dict[str, ContactId] = {}
+        unchanged = 0
+        for new in contacts:
+            user, email = new.user_id, new.email
+            row_u = stored_users.get(user) if user is not None else None
+            row_e = stored_emails.get(email) if email is not None else None
+            row: Mapping[Any, Any] | None = row_u if row_u is not None else row_e
+            taken = (user is not None and user in users) or (email is not None and email in emails)
+            if row is not None and not taken and row["id"] not in held and _unchanged(row, new):
+                unchanged += 1
+                continue
+            for match in (row_u, row_e):
+                if match is not None and match["id"] not in held:
+                    held.add(match["id"])
+                    up.known(self._entity(match))
+            by_user = fresh_users.get(user) if user is not None else None
+            by_email = fresh_emails.get(email) if email is not None else None
+            if row is None and not taken and by_user is None and by_email is None:
+                fresh[new.id] = new
+                if user is not None:
+                    fresh_users[user] = new.id
+                if email is not None:
+                    fresh_emails[email] = new.id
+                continue
+            # A row that meets an earlier one of this call: the earlier ones become
+            # entities in the upserter, which merges exactly as upsert_many does.
+            for earlier_id in (by_user, by_email):
+                if earlier_id is not None and earlier_id in fresh:
+                    earlier = contact_from_new(fresh.pop(earlier_id), at=at)
+                    up.new[earlier_id] = earlier
+                    up.known(earlier)
+                    up.created += 1
+            up.take(contact_from_new(new, at=at))
+        self.add_imported(list(fresh.values()), at=at)
+        self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
+        self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
+        return up.counts + UpsertCounts(created=len(fresh), unchanged=unchanged)
+
+    def _rows_where(self, column: str, values: list[str]) -> Sequence[Mapping[Any, Any]]:
+        """Stored contact rows whose ``column`` is one of ``values``, as read values."""
+        if not values:
+            return []
+        if self._s.sqlite:
+            return self._s.fetch_sqlite(
+                t.contacts, f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
+            )
+        c = t.contacts.c[column]
+        wanted = c == any_(bindparam("keys", values, type_=ARRAY(String)))
+        return self._s.read(select(t.contacts).where(wanted))
+
+    def keys_in_use(
+        self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
+    ) -> tuple[set[str], set[str]]:
+        found: list[set[str]] = []
+        for column, values in (("user_id", user_ids), ("email", emails)):
+            wanted = list(set(values))
+            if not wanted:
+                found.append(set())
+                continue
+            rows: Sequence[Mapping[Any, Any]]
+            if self._s.sqlite:
+                rows = self._s.fetch_sqlite(
+                    t.contacts,
+                    f"{column} IN (SELECT value FROM json_each(?))",
+                    [json.dumps(wanted)],
+                    columns=[column],
+                )
+            else:
+                col = t.contacts.c[column]
+                wanted_sql = col == any_(bindparam("keys", wanted, type_=ARRAY(String)))
+                rows = self._s.read(select(col).where(wanted_sql))
+            found.append({r[column] for r in rows})
+        return found[0], found[1]
+
+    def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
+        if not contacts:
+            return
+        # Every new contact shares all but the imported columns: map one entity, then
+        # fill in the rest, so the stored rows are exactly what add_many would write.
+        template = m.contact_row(contact_from_new(contacts[0], at=at))
+        # NewContact's fields are named and ordered as the contacts columns they fill
+        rows = contacts if self._s.sqlite else [_imported(c) for c in contacts]
+        self._s.insert_like(t.contacts, template, NewContact._fields, rows)
 
     def list(
         self,

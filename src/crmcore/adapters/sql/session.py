@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -254,6 +255,53 @@ class SqlSession:
                 for r in chunk:
                     self.touched[(table.name, r["id"])] = (0, 1)
         return inserted
+
+    def insert_like(
+        self,
+        table: Table,
+        template: Mapping[str, Any],
+        columns: Sequence[str],
+        values: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert new aggregates (version 1) whose columns are ``template``'s but for
+        ``columns`` (``id`` among them), given as one tuple per row.
+
+        On SQLite the shared values are converted once and the rest column by column, so
+        a row costs little more than the driver's own work; PostgreSQL takes
+        :meth:`insert_many`.
+        """
+        if not values:
+            return
+        if not self.sqlite:
+            self.insert_many(
+                table, [{**template, **dict(zip(columns, v, strict=True))} for v in values]
+            )
+            return
+        dialect = self.conn.dialect
+        fixed_names = [n for n in template if n not in columns and n != "version"]
+        fixed: list[Any] = []
+        for name in fixed_names:
+            value, convert = template[name], converter_for(table.c[name], dialect)
+            fixed.append(value if value is None or convert is None else convert(value))
+        data: list[Sequence[Any]] = list(zip(*values, strict=True))
+        for i, name in enumerate(columns):
+            convert = converter_for(table.c[name], dialect)
+            if convert is not None:
+                data[i] = [None if v is None else convert(v) for v in data[i]]
+        at = columns.index("id")
+        keys: list[UUID] = [v[at] for v in values]
+        # the shared values repeat without end; zip stops at the per-row columns
+        params = list(zip(*data, *(itertools.repeat(v) for v in (*fixed, 1)), strict=False))
+        quote = dialect.identifier_preparer.quote
+        names = [*columns, *fixed_names, "version"]
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
+        for start in range(0, len(params), BATCH):
+            chunk = params[start : start + BATCH]
+            self.write(lambda c=chunk: self.conn.exec_driver_sql(sql, c), table=table)  # type: ignore[misc]
+        self.touched.update(((table.name, k), (0, 1)) for k in keys)
 
     def insert_rows(
         self, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
