@@ -595,3 +595,64 @@ def adversarial_emails(draw: st.DrawFn) -> str:
 def _insert(text: str, part: str, at: int) -> str:
     cut = at % (len(text) + 1)
     return text[:cut] + part + text[cut:]
+
+
+# --- incoming events at the edges (the accept fast path) --------------------------------
+
+_EVENT_FIELDS = (
+    "id", "type", "version", "occurred_at", "customer", "data", "source",
+    "user_id", "email", "phone", "first_name", "last_name",
+    "amount", "currency", "order_id", "campaign_id", "message_id", "url", "device",
+    "text", "channel", "rating", "form_id", "answers", "kind", "reference", "nps", "extra",
+)  # fmt: skip
+_ODD_VALUES: tuple[object, ...] = (
+    None, "", "   ", " padded ", "x" * 41, "x" * 129, "x" * 201, " " + "y" * 128 + " ",
+    "a\x00b", "tab\there", "line\nbreak", "\ufffd", "Ünïcödé", 0, 1, 2, 5, 6, 11, -1, 1.5,
+    -0.0, 0.0, 10.0, True, False, 10**20, [], {}, {"nps": 3}, "1e3", " 5 ", "+5", "-1",
+    "NaN", "Infinity", "0.10", "٣", "rub", " RUB ", "USD", "XXX", "2026-01-05T10:00:00z",
+    "2026-01-05T10:00:00Z", " 2026-01-05T10:00:00+03:00 ", "2026-01-05T10:00:00+03:00:30",
+    "2026-01-05T10:00:00.5-05:00", "2026-01-05T10:00:00", "0001-01-01T00:00:00+01:00",
+    "ivan@EXAMPLE.com", " Ann@Example.ru ", "not-an-email", "a@b.test", "8 900 123-45-67",
+    "+1 201 555 0123", "+7 (900) 123-45-67", "12", "payment", "refund", "gift",
+    "purchase", "review", "message", "billing", "https://example.com/x",
+)  # fmt: skip
+
+
+@st.composite
+def edge_interactions(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid event with one to four fields deleted, added or set to odd values, at the
+    top, in ``customer``, in ``data`` or in form answers: mostly invalid, sometimes an
+    unusual valid form (padded texts, other times and offsets, amounts as integers)."""
+    import copy
+
+    raw: dict[str, Any] = copy.deepcopy(draw(raw_interactions()))
+    for _ in range(draw(st.integers(1, 4))):
+        places = [raw]
+        for key in ("customer", "data"):
+            if isinstance(raw.get(key), dict):
+                places.append(raw[key])
+        answers = raw.get("data", {}).get("answers") if isinstance(raw.get("data"), dict) else None
+        if isinstance(answers, dict):
+            places.append(answers)
+        place = draw(st.sampled_from(places))
+        key = draw(st.sampled_from([*place, *_EVENT_FIELDS]))
+        if key in place and draw(st.booleans()):
+            del place[key]
+        else:
+            place[key] = draw(st.sampled_from(_ODD_VALUES))
+    return raw
+
+
+@st.composite
+def iso_times(draw: st.DrawFn) -> str:
+    """``occurred_at`` texts in the forms senders write, canonical or not."""
+    at = draw(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+    fraction = draw(st.sampled_from(["", ".000000", ".5", ".123456", ".120000", ".1234"]))
+    offset = draw(
+        st.sampled_from(
+            ["+00:00", "-00:00", "Z", "z", "+03:00", "-05:30", "+14:00", "+0300", "+03:00:30", ""]
+        )
+    )
+    sep = draw(st.sampled_from(["T", "t", " "]))
+    pad = draw(st.sampled_from(["", " "]))
+    return f"{pad}{at:%Y-%m-%d}{sep}{at:%H:%M:%S}{fraction}{offset}{pad}"

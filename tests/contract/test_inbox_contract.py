@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.tables import metadata
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.domain.inbox import InboxEntry, InboxStatus
+from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification
 from crmcore.ports.pipeline import Inbox
 from tests.contract.inbox_worker import applied, applied_metadata
@@ -105,6 +105,24 @@ def test_adding_is_idempotent_by_event_id(session: Session) -> None:
         assert stored.occurred_at == AT + timedelta(minutes=2)
         assert inbox.get("nope") is None
         assert inbox.counts()[InboxStatus.PENDING] == 3
+
+
+def test_accepting_stores_what_adding_the_entries_stores(session: Session) -> None:
+    offset = timezone(timedelta(hours=3))
+    events = [
+        AcceptedEvent(f"a{n}", "review", {"id": f"a{n}", "data": {"text": "ок"}}, when)
+        for n, when in enumerate(
+            [AT + timedelta(microseconds=7), (AT - timedelta(days=400)).astimezone(offset)]
+        )
+    ]
+    with session() as inbox:
+        assert inbox.accept_many(events, at=AT) == 2
+        inbox.add_many([e.entry(at=AT) for e in events] + [_entry(1)])
+    with session() as inbox:
+        assert inbox.accept_many([*events, events[0]], at=AT + timedelta(hours=1)) == 0
+        assert inbox.accept_many([], at=AT) == 0
+        for event in events:
+            assert inbox.get(event.event_id) == attrs.evolve(event.entry(at=AT), version=1)
 
 
 def test_due_entries_come_in_time_order(session: Session) -> None:

@@ -84,6 +84,21 @@ def test_failed_events_round_trip_and_filter_by_status(uow: Uow) -> None:
         assert u.failed_events.get(UUID(int=999)) is None
 
 
+def test_failed_events_are_added_set_wise(uow: Uow) -> None:
+    with uow() as u:
+        u.failed_events.add_many([_failed(n) for n in (3, 1, 2)])
+        u.failed_events.add_many([])
+        u.commit()
+    with uow() as u:
+        assert u.failed_events.list() == [attrs.evolve(_failed(n), version=1) for n in (1, 2, 3)]
+        one = u.failed_events.get(UUID(int=102))
+        assert one is not None
+        u.failed_events.save(attrs.evolve(one, status=FailedStatus.RETRIED))  # versioned
+        u.commit()
+    with uow() as u:
+        assert [f.event_id for f in u.failed_events.list()] == ["f1", "f3"]
+
+
 def test_review_items_round_trip_and_a_stale_save_is_refused(uow: Uow) -> None:
     item = ReviewItem(
         id=UUID(int=7),

@@ -33,11 +33,18 @@ from crmcore.app.pipeline_batch import (
 from crmcore.app.pipeline_config import PipelineServices
 from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
 from crmcore.domain.ids import ContactId
-from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
+from crmcore.domain.inbox import (
+    AcceptedEvent,
+    FailedEvent,
+    FailedStatus,
+    InboxEntry,
+    InboxStatus,
+)
 from crmcore.domain.interactions import (
     Interaction,
     parse_interaction,
 )
+from crmcore.domain.interactions_fast import accept_fast
 from crmcore.domain.review import (
     Resolution,
     ReviewItem,
@@ -81,6 +88,10 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: One decoder for every line (``json.loads`` with an option builds a decoder per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def decode_raw(raw: RawEvent) -> tuple[object, str, tuple[FieldError, ...]]:
     """The JSON value of one input, its text, and the errors of reading it."""
     if isinstance(raw, Mapping):
@@ -114,7 +125,7 @@ def decode_raw(raw: RawEvent) -> tuple[object, str, tuple[FieldError, ...]]:
             (FieldError(field="$", value=text[:40], reason=f"longer than {MAX_LINE} characters"),),
         )
     try:
-        return json.loads(text, parse_constant=_no_constants), text, ()
+        return _DECODER.decode(text), text, ()
     except (ValueError, RecursionError) as exc:
         reason = (
             f"not valid JSON: {exc.msg} at column {exc.colno}"
@@ -165,63 +176,37 @@ def _ingest(
 ) -> Result[IngestReport, AppError]:
     now = app.clock.now()
     region = app.settings.default_region
-    entries: dict[str, InboxEntry] = {}
+    accepted: dict[str, AcceptedEvent] = {}
     duplicates = 0
     rejected: list[tuple[Rejected, FailedEvent]] = []
     for index, raw in enumerate(batch):
-        line = line_numbers[index] if line_numbers is not None else first_line + index
         # a mapping is parsed as is; its JSON text is only wanted when it is rejected
         value: object
         text: str | None
         errors: tuple[FieldError, ...]
-        if isinstance(raw, Mapping):
+        if type(raw) is dict or isinstance(raw, Mapping):
             value, text, errors = raw, None, ()
         else:
             value, text, errors = decode_raw(raw)
         if not errors:
-            parsed = parse_interaction(value, region=region)
-            if isinstance(parsed, Success):
-                interaction = parsed.unwrap()
-                if interaction.event_id in entries:
-                    duplicates += 1
-                    continue
-                entries[interaction.event_id] = InboxEntry.accept(
-                    event_id=interaction.event_id,
-                    type=interaction.type.value,
-                    payload=interaction.to_json(),
-                    occurred_at=interaction.occurred_at,
-                    at=now,
-                    validated=True,
-                )
+            event = accept_fast(value, region) or _accept_full(value, region)
+            if not isinstance(event, AcceptedEvent):
+                errors = event
+            elif event.event_id in accepted:
+                duplicates += 1
                 continue
-            errors = parsed.failure()
-        if text is None:
-            _, text, unreadable = decode_raw(raw)
-            errors = unreadable or errors
-        failed = FailedEvent(
-            id=app.ids.new(),
-            raw=text,
-            errors=errors,
-            event_id=_event_id_of(value),
-            source=source,
-            line=line,
-            received_at=now,
-            updated_at=now,
-        )
-        rejected.append(
-            (
-                Rejected(line=line, event_id=failed.event_id, errors=errors, failed_id=failed.id),
-                failed,
-            )
-        )
+            else:
+                accepted[event.event_id] = event
+                continue
+        line = line_numbers[index] if line_numbers is not None else first_line + index
+        rejected.append(_rejected(app, raw, value, text, errors, source=source, line=line, at=now))
 
     def work(uow: PipelineUnitOfWork) -> IngestReport:
-        added = uow.inbox.add_many(list(entries.values()))
-        for _, failed in rejected:
-            uow.failed_events.add(failed)
+        added = uow.inbox.accept_many(list(accepted.values()), at=now)
+        uow.failed_events.add_many([failed for _, failed in rejected])
         return IngestReport(
             accepted=added,
-            duplicates=duplicates + len(entries) - added,
+            duplicates=duplicates + len(accepted) - added,
             rejected=tuple(r for r, _ in rejected),
         )
 
@@ -233,6 +218,49 @@ def _ingest(
             )
         log_step(_log, "accepted", None, count=result.unwrap().accepted)
     return result
+
+
+def _accept_full(value: object, region: str) -> AcceptedEvent | tuple[FieldError, ...]:
+    """The full validator's answer: the event to store, or every error found."""
+    parsed = parse_interaction(value, region=region)
+    if isinstance(parsed, Failure):
+        errors: tuple[FieldError, ...] = parsed.failure()
+        return errors
+    interaction = parsed.unwrap()
+    return AcceptedEvent(
+        interaction.event_id,
+        interaction.type.value,
+        interaction.to_json(),
+        interaction.occurred_at,
+    )
+
+
+def _rejected(
+    app: App,
+    raw: RawEvent,
+    value: object,
+    text: str | None,
+    errors: tuple[FieldError, ...],
+    *,
+    source: str,
+    line: int,
+    at: datetime,
+) -> tuple[Rejected, FailedEvent]:
+    """An input that was not accepted, as reported and as kept in failed events."""
+    if text is None:
+        _, text, unreadable = decode_raw(raw)
+        errors = unreadable or errors
+    failed = FailedEvent(
+        id=app.ids.new(),
+        raw=text,
+        errors=errors,
+        event_id=_event_id_of(value),
+        source=source,
+        line=line,
+        received_at=at,
+        updated_at=at,
+    )
+    return Rejected(line=line, event_id=failed.event_id, errors=errors, failed_id=failed.id), failed
 
 
 def _transact(app: App, work: Any) -> Result[Any, AppError]:
@@ -609,27 +637,15 @@ def retry_failed(
             )
         value, text, errors = decode_raw(fixed if fixed is not None else failed.raw)
         if not errors:
-            parsed = parse_interaction(value, region=app.settings.default_region)
-            if isinstance(parsed, Success):
-                interaction = parsed.unwrap()
-                uow.inbox.add_many(
-                    [
-                        InboxEntry.accept(
-                            event_id=interaction.event_id,
-                            type=interaction.type.value,
-                            payload=interaction.to_json(),
-                            occurred_at=interaction.occurred_at,
-                            at=now,
-                            validated=True,
-                        )
-                    ]
-                )
+            event = _accept_full(value, app.settings.default_region)
+            if isinstance(event, AcceptedEvent):
+                uow.inbox.accept_many([event], at=now)
                 uow.failed_events.save(
                     attrs.evolve(failed, status=FailedStatus.RETRIED, raw=text, updated_at=now)
                 )
-                log_step(_log, "retried-accepted", interaction.event_id, failed_id=failed_id)
+                log_step(_log, "retried-accepted", event.event_id, failed_id=failed_id)
                 return Success(RetryOutcome(failed_id=failed_id, accepted=True))
-            errors = parsed.failure()
+            errors = event
         uow.failed_events.save(
             attrs.evolve(
                 failed, raw=text, errors=errors, attempts=failed.attempts + 1, updated_at=now

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid5
 
 import attrs
@@ -26,6 +26,31 @@ INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
 def entry_key(event_id: str) -> UUID:
     """The inbox key of a producer's event id: the same id always gives the same key."""
     return uuid5(INBOX_NAMESPACE, event_id)
+
+
+class AcceptedEvent(NamedTuple):
+    """A validated, normalised event on its way into the inbox (a plain tuple: accepting
+    builds one per event, and the store needs nothing else to write a pending entry).
+
+    ``text``, when given, is ``json.dumps(payload)``, already known to the validator.
+    """
+
+    event_id: str
+    type: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    text: str | None = None
+
+    def entry(self, *, at: datetime) -> InboxEntry:
+        """The pending entry accepting this event at ``at`` stores."""
+        return InboxEntry.accept(
+            event_id=self.event_id,
+            type=self.type,
+            payload=self.payload,
+            occurred_at=self.occurred_at,
+            at=at,
+            validated=True,
+        )
 
 
 class InboxStatus(StrEnum):

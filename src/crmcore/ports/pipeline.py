@@ -13,7 +13,7 @@ from uuid import UUID
 
 from crmcore.domain.facts import Fact
 from crmcore.domain.ids import ContactId
-from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
+from crmcore.domain.inbox import AcceptedEvent, FailedEvent, FailedStatus, InboxEntry, InboxStatus
 from crmcore.domain.insight import CustomerFacts, Insight, Scalar
 from crmcore.domain.interactions import BillingKind
 from crmcore.domain.money import Money
@@ -31,6 +31,11 @@ class Inbox(Protocol):
 
     def add_many(self, entries: Sequence[InboxEntry]) -> int:
         """Store entries whose event id is new; returns how many were new."""
+        ...
+
+    def accept_many(self, events: Sequence[AcceptedEvent], *, at: datetime) -> int:
+        """Store validated events whose id is new as pending entries received and due at
+        ``at`` (what :meth:`AcceptedEvent.entry` gives); returns how many were new."""
         ...
 
     def get(self, event_id: str) -> InboxEntry | None: ...
@@ -91,6 +96,10 @@ class FailedEvents(Protocol):
     """Input that could not be accepted, kept with its reasons."""
 
     def add(self, failed: FailedEvent) -> None: ...
+    def add_many(self, failed: Sequence[FailedEvent]) -> None:
+        """:meth:`add` for many failed events at once (one statement where it can)."""
+        ...
+
     def get(self, failed_id: UUID) -> FailedEvent | None: ...
     def save(self, failed: FailedEvent) -> None: ...
     def list(

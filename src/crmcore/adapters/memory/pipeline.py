@@ -15,6 +15,7 @@ from crmcore.adapters.memory.uow import MemoryUnitOfWork
 from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import (
+    AcceptedEvent,
     FailedEvent,
     FailedStatus,
     InboxEntry,
@@ -48,6 +49,9 @@ class MemoryInbox:
                 self._tx.add(self.table, entry)
                 added += 1
         return added
+
+    def accept_many(self, events: Sequence[AcceptedEvent], *, at: datetime) -> int:
+        return self.add_many([e.entry(at=at) for e in events])
 
     def get(self, event_id: str) -> InboxEntry | None:
         row: InboxEntry | None = self._tx.get(self.table, entry_key(event_id))
@@ -130,6 +134,10 @@ class MemoryFailedEvents:
 
     def add(self, failed: FailedEvent) -> None:
         self._tx.add(self.table, failed)
+
+    def add_many(self, failed: Sequence[FailedEvent]) -> None:
+        for one in failed:
+            self.add(one)
 
     def get(self, failed_id: UUID) -> FailedEvent | None:
         row: FailedEvent | None = self._tx.get(self.table, failed_id)

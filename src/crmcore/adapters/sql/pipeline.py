@@ -81,6 +81,9 @@ class SqlFailedEvents:
     def add(self, failed: FailedEvent) -> None:
         self._s.insert_entity(self.table, _failed_row(failed))
 
+    def add_many(self, failed: Sequence[FailedEvent]) -> None:
+        self._s.insert_many(self.table, [_failed_row(f) for f in failed])
+
     def get(self, failed_id: UUID) -> FailedEvent | None:
         rows = self._s.read(sa.select(self.table).where(self.table.c.id == failed_id))
         return self._from(rows[0]) if rows else None

@@ -1,0 +1,96 @@
+"""The accept fast path answers exactly as the full validator, within the schemas."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+from hypothesis import example, given, settings
+from returns.result import Success
+
+from crmcore.codec.interaction_schemas import schema_for
+from crmcore.domain.inbox import AcceptedEvent
+from crmcore.domain.interactions import parse_interaction
+from crmcore.domain.interactions_fast import accept_fast
+from tests.strategies import edge_interactions, iso_times, raw_interactions
+
+BASE: dict[str, Any] = {
+    "id": "e1",
+    "type": "purchase",
+    "occurred_at": "2026-01-05T10:00:00+03:00",
+    "customer": {"user_id": "u1"},
+    "data": {"amount": "10.00", "currency": "RUB"},
+}
+
+
+def _full(raw: object, region: str) -> AcceptedEvent | None:
+    parsed = parse_interaction(raw, region=region)
+    if not isinstance(parsed, Success):
+        return None
+    i = parsed.unwrap()
+    return AcceptedEvent(i.event_id, i.type.value, i.to_json(), i.occurred_at)
+
+
+def _agrees(raw: Any, region: str = "RU") -> AcceptedEvent | None:
+    fast = accept_fast(raw, region)
+    if fast is not None:
+        full = _full(raw, region)
+        assert full is not None, raw
+        assert fast._replace(text=None) == full, raw
+        assert fast.text == json.dumps(full.payload)  # what the store writes
+        assert fast.occurred_at.tzinfo is full.occurred_at.tzinfo
+        jsonschema.validate(raw, schema_for(raw["type"]))
+    return fast
+
+
+@settings(max_examples=3000)
+@given(raw=edge_interactions())
+@example(raw={**BASE, "data": {"amount": -0.0, "currency": "RUB"}})
+@example(raw={**BASE, "data": {"amount": 10, "currency": "RUB"}})
+@example(raw={**BASE, "data": {"amount": "1e3", "currency": "RUB"}})
+@example(raw={**BASE, "data": {"amount": "10", "currency": " rub "}})
+@example(raw={**BASE, "occurred_at": "2026-01-05T10:00:00z"})
+@example(raw={**BASE, "occurred_at": "2026-01-05T10:00:00+03:00:30"})
+@example(raw={**BASE, "customer": {"user_id": " u1 ", "first_name": "  "}})
+@example(raw={**BASE, "customer": {"user_id": "u1", "phone": None}})
+@example(raw={**BASE, "customer": {"email": " Ann@Example.RU ", "phone": "8 900 123-45-67"}})
+@example(raw={**BASE, "source": "   "})
+@example(raw={**BASE, "version": True})
+@example(raw={**BASE, "type": "billing", "data": {"kind": "refund"}})
+@example(raw={**BASE, "type": "billing", "data": {"kind": "refund", "currency": "RUB"}})
+@example(raw={**BASE, "type": "form_answer", "data": {"form_id": "f", "answers": {"nps": True}}})
+@example(raw={**BASE, "type": "form_answer", "data": {"form_id": "f", "answers": {"x": 1.5}}})
+@example(raw={**BASE, "type": "review", "data": {"text": "ok", "rating": 5.0}})
+@example(raw={**BASE, "type": "email_opened", "data": {"campaign_id": " "}})
+def test_the_fast_path_answers_as_the_full_validator(raw: dict[str, Any]) -> None:
+    _agrees(raw)
+    _agrees(raw, region="US")
+
+
+@given(raw=raw_interactions())
+def test_the_fast_path_takes_the_usual_events(raw: dict[str, Any]) -> None:
+    assert _agrees(raw) is not None
+
+
+@settings(max_examples=1000)
+@given(stamp=iso_times())
+@example(stamp="2026-01-05T10:00:00.000000+03:00")
+@example(stamp="2026-01-05T10:00:00-00:00")
+@example(stamp="2026-01-05T24:00:00+00:00")
+@example(stamp="0001-01-01T00:30:00+01:00")
+def test_the_fast_path_reads_times_as_the_full_validator(stamp: str) -> None:
+    _agrees({**BASE, "occurred_at": stamp})
+
+
+def test_the_fast_path_leaves_unusual_values_to_the_full_validator() -> None:
+    padded = {**BASE, "customer": {"user_id": " u1 ", "first_name": "  "}}
+    assert _agrees(padded) is not None
+    for unusual in (
+        {**BASE, "data": {"amount": 10.5, "currency": "RUB"}},  # a float: valid, not here
+        {**BASE, "data": {"amount": "10", "currency": " rub "}},  # valid, not in the schema
+        {**BASE, "customer": {"user_id": "u1", "phone": None}},  # valid, not in the schema
+        {**BASE, "customer": {}},  # invalid
+        ["not", "an", "object"],
+    ):
+        assert accept_fast(unusual, "RU") is None
