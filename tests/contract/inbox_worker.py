@@ -2,7 +2,9 @@
 
 "Applying" inserts a row into ``applied`` in the same transaction as marking the entry
 done, so a row there per event proves the event was applied; two rows would be a double.
-Usage: ``python -m tests.contract.inbox_worker URL WORKER LEASE_SECONDS [SLEEP]``.
+Usage: ``python -m tests.contract.inbox_worker URL WORKER LEASE_SECONDS [SLEEP [take]]``
+(``take``: the one-writer worker, taking, applying and finishing a batch in one
+transaction).
 """
 
 from __future__ import annotations
@@ -25,6 +27,27 @@ applied = sa.Table(
     sa.Column("event_id", sa.String(128), nullable=False),
     sa.Column("worker", sa.String(50), nullable=False),
 )
+
+
+def work_taking(url: str, worker: str, lease: timedelta, pause: float) -> int:
+    """The one-writer worker: take a batch, apply it and mark it done in one transaction
+    (``Inbox.take_due``); returns how many events it applied."""
+    engine = sa.create_engine(url)
+    done = 0
+    while True:
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            inbox = SqlInbox(conn)
+            taken = inbox.take_due(now=now, limit=5, worker=worker, token=uuid4(), lease=lease)
+            for entry in taken:
+                conn.execute(sa.insert(applied).values(event_id=entry.event_id, worker=worker))
+                time.sleep(pause)
+            inbox.mark_taken_done(taken, at=datetime.now(UTC))
+        if not taken:
+            break
+        done += len(taken)
+    engine.dispose()
+    return done
 
 
 def work(url: str, worker: str, lease: timedelta, pause: float) -> int:
@@ -67,4 +90,5 @@ def work(url: str, worker: str, lease: timedelta, pause: float) -> int:
 if __name__ == "__main__":
     url, name, lease_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
     pause = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
-    print(work(url, name, timedelta(seconds=lease_s), pause))
+    run = work_taking if len(sys.argv) > 5 and sys.argv[5] == "take" else work
+    print(run(url, name, timedelta(seconds=lease_s), pause))

@@ -195,10 +195,52 @@ def test_a_stale_write_is_refused(session: Session) -> None:
         assert done.status is InboxStatus.DONE
 
 
-def _spawn(url: str, name: str, lease: float, pause: float) -> subprocess.Popen[str]:
+def test_taken_entries_are_claimed_in_memory_only_and_marked_done_at_once(
+    session: Session,
+) -> None:
+    lease = timedelta(minutes=5)
+    token = uuid.UUID(int=7)
+    with session() as inbox:
+        inbox.add_many([_entry(n) for n in (4, 1, 3, 2)])
+    with session() as inbox:  # an expired claim is taken over like a pending entry
+        [e1] = inbox.claim_due(now=AT, limit=1, worker="w0", token=token, lease=lease)
+    with session() as inbox:
+        expected = [
+            e.claim(worker="w", token=token, now=AT + lease, lease=lease)
+            for e in inbox.lock_due(now=AT + lease, limit=3)
+        ]
+        taken = inbox.take_due(now=AT + lease, limit=3, worker="w", token=token, lease=lease)
+        assert list(taken) == expected  # as claimed, at the stored versions
+        assert [e.event_id for e in taken] == ["e1", "e2", "e3"]
+        assert [e.attempts for e in taken] == [2, 1, 1]
+        stored = inbox.get_many(["e1", "e2"])
+        assert stored["e2"].status is InboxStatus.PENDING  # nothing written
+        assert stored["e1"] == e1
+        inbox.mark_taken_done(taken[:2], at=AT + lease)
+        inbox.save(taken[2].parked(reason="why", at=AT + lease))
+    with session() as inbox:
+        done = inbox.get_many(["e1", "e2", "e3"])
+        for entry in taken[:2]:
+            assert attrs.evolve(done[entry.event_id], version=0) == attrs.evolve(
+                entry.done(at=AT + lease), version=0
+            )
+        assert done["e3"].status is InboxStatus.REVIEW
+        assert [e.event_id for e in inbox.lock_due(now=AT + lease, limit=10)] == ["e4"]
+    with pytest.raises(ConcurrentModification), session() as inbox:
+        inbox.mark_taken_done(taken[:1], at=AT + lease)  # stale: already done
+
+
+def _spawn(
+    url: str, name: str, lease: float, pause: float, mode: str = "claim"
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.contract.inbox_worker", url, name, str(lease), str(pause)],
+        [
+            sys.executable,
+            "-m",
+            "tests.contract.inbox_worker",
+            *(url, name, str(lease), str(pause), mode),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -248,22 +290,24 @@ def test_four_postgres_workers_never_process_an_event_twice(postgres_url: str) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    ("backend", "mode"), [("sqlite", "claim"), ("sqlite", "take"), ("postgresql", "claim")]
+)
 def test_sigkill_mid_batch_then_restart_applies_everything_once(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, mode: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     n = 40
 
     def run(url: str) -> None:
         engine = _fill(url, n)
-        victim = _spawn(url, "victim", lease=1.0, pause=0.02)
+        victim = _spawn(url, "victim", lease=1.0, pause=0.02, mode=mode)
         time.sleep(0.4)  # let it claim and apply part of a batch
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         with engine.connect() as conn:
             partial = conn.execute(sa.select(sa.func.count()).select_from(applied)).scalar_one()
         assert partial < n
-        survivor = _spawn(url, "restarted", lease=1.0, pause=0.0)
+        survivor = _spawn(url, "restarted", lease=1.0, pause=0.0, mode=mode)
         survivor.communicate(timeout=120)
         _check_exactly_once(engine, n)
         engine.dispose()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -23,6 +24,7 @@ from crmcore.adapters.sql.tables import metadata
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.domain.contact import Contact
+from crmcore.domain.facts import fact_key
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
@@ -189,3 +191,54 @@ def test_the_rfm_summary_is_backfilled_kept_by_triggers_and_dropped(engine: Engi
     migrate.downgrade(engine, "0006_clv")
     assert "customer_rfm" not in inspect(engine).get_table_names()
     store((ann, 4, "1"))  # no trigger left behind
+
+
+def test_pipeline_facts_keep_their_rows_and_keys_across_0008(engine: Engine) -> None:
+    rows = [
+        ("e1", "purchase", "", '{"amount": "10", "currency": "EUR"}'),
+        ("e1", "loyalty", "nps", "7"),
+        ("e2", "engagement", "email_opened", None),
+    ]
+
+    def insert(with_id: bool) -> None:
+        with engine.begin() as conn:
+            for event_id, kind, name, value in rows:
+                key = {"id": fact_key(kind, event_id, name).hex} if with_id else {}
+                columns = ", ".join([*key, "contact_id", "event_id", "kind", "name", "value"])
+                conn.execute(
+                    text(
+                        f"INSERT INTO pipeline_facts ({columns}, occurred_at) VALUES"
+                        f" ({', '.join(':' + c.strip() for c in columns.split(','))}, :at)"
+                    ),
+                    {
+                        **key,
+                        "contact_id": "0" * 31 + "9",
+                        "event_id": event_id,
+                        "kind": kind,
+                        "name": name,
+                        "value": value,
+                        "at": "2026-01-01 00:00:00",
+                    },
+                )
+
+    def stored() -> list[tuple[str, str, str]]:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT event_id, kind, name FROM pipeline_facts"))
+            return sorted((e, k, n) for e, k, n in found)
+
+    migrate.upgrade(engine, "0007_customer_rfm")
+    insert(with_id=True)
+    assert migrate.upgrade(engine) == migrate.head()
+    assert _differences(engine) == []
+    assert stored() == sorted(r[:3] for r in rows)
+    migrate.downgrade(engine, "0007_customer_rfm")
+    with engine.connect() as conn:
+        ids = {
+            (e, k, n): i
+            for i, e, k, n in conn.execute(
+                text("SELECT id, event_id, kind, name FROM pipeline_facts")
+            )
+        }
+    assert {key: UUID(str(i)) for key, i in ids.items()} == {
+        (e, k, n): fact_key(k, e, n) for e, k, n, _ in rows
+    }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import pytest
 from hypothesis import given
@@ -26,6 +27,23 @@ def test_uuid7_layout(ms: int, rand: int) -> None:
     assert value.version == 7
     assert value.variant == "specified in RFC 4122"
     assert value.int >> 80 == ms
+    assert value == UUID(int=value.int)
+    assert str(value) == str(UUID(int=value.int))
+    assert hash(value) == hash(UUID(int=value.int))
+    assert value.is_safe is SafeUUID.unknown
+
+
+def test_a_forked_child_draws_other_random_bits() -> None:
+    source = Uuid7Source()
+    source.new()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, to the parent
+        os.write(write, source.new().bytes)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = UUID(bytes=os.read(read, 16))
+    assert child.int & ((1 << 62) - 1) != source.new().int & ((1 << 62) - 1)
 
 
 def test_uuid7_source_is_strictly_increasing() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +12,11 @@ from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.pipeline import _fact_json, _fact_text
 from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
+from crmcore.domain.facts import Fact, FactKind
+from crmcore.domain.ids import ContactId
+from crmcore.domain.money import Money
 from tests.strategies import amounts, instants, json_objects
 
 DIALECT = sqlite.dialect()
@@ -112,3 +117,17 @@ def test_reading_dates(value: date) -> None:
 @given(value=st.text(max_size=20))
 def test_reading_text(value: str) -> None:
     _read_same(t.contacts.c.first_name, value)
+
+
+@given(amounts, st.sampled_from(["RUB", "USD"]))
+def test_money_facts_are_stored_as_the_json_converter_writes_them(amount: Any, cur: str) -> None:
+    fact = Fact(
+        contact_id=ContactId(UUID(int=1)),
+        event_id="e1",
+        kind=FactKind.PURCHASE,
+        value=Money(amount, cur),
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    fast = converter_for(t.pipeline_facts.c.value, DIALECT)
+    assert fast is not None
+    assert _fact_text(fact) == fast(_fact_json(fact))

@@ -49,7 +49,18 @@ def uuid7_from(unix_ms: int, rand: int) -> UUID:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
-    return UUID(int=value)
+    return uuid_of(value)
+
+
+_forks = 0  # forks this process went through as the child: an id source refills after one
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class Uuid7Source:
@@ -68,12 +79,12 @@ class Uuid7Source:
         self._counter = 0
         self._random = b""
         self._at = 0
-        self._pid = 0
+        self._fork = -1
 
     def _bits(self) -> int:
         """64 fresh random bits."""
-        if self._at + 8 > len(self._random) or self._pid != os.getpid():
-            self._random, self._at, self._pid = os.urandom(self._BUFFER), 0, os.getpid()
+        if self._at + 8 > len(self._random) or self._fork != _forks:
+            self._random, self._at, self._fork = os.urandom(self._BUFFER), 0, _forks
         at = self._at
         self._at = at + 8
         return int.from_bytes(self._random[at : at + 8], "big")

@@ -92,9 +92,10 @@ def bootstrap(
     ids = ids or Uuid7Source()
     publisher = publisher or MemoryPublisher()
 
-    def services(uow: Callable[[], PipelineUnitOfWork]) -> PipelineServices:
+    def services(uow: Callable[[], PipelineUnitOfWork], *, single_writer: bool) -> PipelineServices:
         return PipelineServices(
             uow=uow,
+            single_writer=single_writer,
             sentiment=sentiment or LexiconSentimentAnalyser(),
             insight=insight or RuleBasedInsight(),
             settings=pipeline_settings or PipelineSettings.from_env(),
@@ -114,7 +115,7 @@ def bootstrap(
             ids=ids,
             publisher=publisher,
             settings=settings,
-            pipeline=services(memory_uow),
+            pipeline=services(memory_uow, single_writer=True),
             clv_model=LazyClvModel(),
         )
     try:
@@ -145,7 +146,7 @@ def bootstrap(
         ids=ids,
         publisher=publisher,
         settings=settings,
-        pipeline=services(sql_pipeline_uow),
+        pipeline=services(sql_pipeline_uow, single_writer=is_sqlite(engine)),
         clv_model=LazyClvModel(),
     )
 

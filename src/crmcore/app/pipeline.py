@@ -10,6 +10,7 @@ backoff; what a model cannot decide goes to the review queue.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -303,7 +304,7 @@ _REPORT_FIELDS = tuple(f.name for f in attrs.fields(WorkReport))
 def process_inbox(
     app: App,
     *,
-    batch: int = 100,
+    batch: int = 1000,
     worker: str = "worker",
     once: bool = False,
     max_batches: int | None = None,
@@ -330,18 +331,22 @@ def _work(
     batches = 0
     cache = ContactCache()  # what this run committed, reused while the versions hold
     while True:
-        try:
-            claimed = _claim(app, services, worker=worker, limit=batch)
-        except ConcurrentModification:
-            continue  # another worker claimed some of them first; look again
-        except StorageError as exc:
-            return Failure(StorageFailure(detail=str(exc)))
-        report = WorkReport(claimed=len(claimed)) + _process_batch(
-            app, services, claimed, cache=cache
-        )
+        report = None
+        if services.single_writer:
+            report = _take_and_apply(app, services, worker=worker, limit=batch, cache=cache)
+        if report is None:  # several writers, or the one-transaction batch failed
+            try:
+                claimed = _claim(app, services, worker=worker, limit=batch)
+            except ConcurrentModification:
+                continue  # another worker claimed some of them first; look again
+            except StorageError as exc:
+                return Failure(StorageFailure(detail=str(exc)))
+            report = WorkReport(claimed=len(claimed)) + _process_batch(
+                app, services, claimed, cache=cache
+            )
         total += report
         batches += 1
-        if once or not claimed or (max_batches is not None and batches >= max_batches):
+        if once or not report.claimed or (max_batches is not None and batches >= max_batches):
             return Success(total)
 
 
@@ -353,9 +358,106 @@ def _claim(app: App, services: PipelineServices, *, worker: str, limit: int) -> 
             now=now, limit=limit, worker=worker, token=token, lease=services.settings.retry.lease
         )
         uow.commit()
-    for entry in claimed:
-        log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
+    _log_claimed(claimed, worker)
     return list(claimed)
+
+
+def _log_claimed(claimed: Sequence[InboxEntry], worker: str) -> None:
+    if _log.isEnabledFor(logging.INFO):
+        for entry in claimed:
+            log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
+
+
+def _take_and_apply(
+    app: App, services: PipelineServices, *, worker: str, limit: int, cache: ContactCache
+) -> WorkReport | None:
+    """One writer at a time: take the due entries, apply them and mark them done in one
+    transaction, so there is no claim to write and commit first. A crash or any failure
+    rolls everything back and leaves them due; ``None`` then, and the caller claims and
+    processes them the classic way (one by one, with retries, if the batch fails again).
+    """
+    now = app.clock.now()
+    try:
+        with services.uow() as uow:
+            taken = uow.inbox.take_due(
+                now=now,
+                limit=limit,
+                worker=worker,
+                token=app.ids.new(),
+                lease=services.settings.retry.lease,
+            )
+            if not taken:
+                return WorkReport()
+            applied = _apply_entries(app, services, uow, taken, now=now, cache=cache)
+            uow.inbox.mark_taken_done(applied.done, at=now)
+            uow.commit()
+            applied.batch.committed()
+    except Exception as exc:
+        log_step(_log, "batch-fallback", None, size=limit, error=type(exc).__name__)
+        return None
+    _log_claimed(taken, worker)
+    return WorkReport(claimed=len(taken)) + applied.logged()
+
+
+@attrs.define
+class _BatchOutcome:
+    """What applying a batch of entries did, before it commits."""
+
+    batch: Batch
+    done: list[InboxEntry] = attrs.Factory(list)
+    applied: list[tuple[str, ContactId]] = attrs.Factory(list)
+    parked: list[tuple[str, ReviewItem]] = attrs.Factory(list)
+    rejected: list[tuple[str, str]] = attrs.Factory(list)
+
+    def logged(self) -> WorkReport:
+        """Log every event's outcome (after the commit) and count them."""
+        if _log.isEnabledFor(logging.INFO):
+            for event_id, reason in self.rejected:
+                log_step(_log, "rejected", event_id, reason=reason)
+            for event_id, item in self.parked:
+                log_step(_log, "review", event_id, reason=item.reason, item=item.id)
+            for event_id, contact_id in self.applied:
+                log_step(_log, "applied", event_id, contact_id=contact_id)
+        return WorkReport(
+            done=len(self.applied), review=len(self.parked), failed=len(self.rejected)
+        )
+
+
+def _apply_entries(
+    app: App,
+    services: PipelineServices,
+    uow: PipelineUnitOfWork,
+    entries: Sequence[InboxEntry],
+    *,
+    now: datetime,
+    cache: ContactCache | None,
+) -> _BatchOutcome:
+    """Apply claimed (or taken) entries in ``uow`` and flush their writes; the entries
+    to mark done are left to the caller."""
+    region = app.settings.default_region
+    valid: list[tuple[InboxEntry, Interaction]] = []
+    rejected: list[tuple[str, str]] = []
+    for entry in entries:
+        parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
+        if isinstance(parsed, Failure):
+            reason = _reject(app, uow, entry, parsed.failure(), now=now)
+            rejected.append((entry.event_id, reason))
+        else:
+            valid.append((entry, parsed.unwrap()))
+    batch = Batch(app, services, uow, [i for _, i in valid], now=now, cache=cache)
+    out = _BatchOutcome(batch, rejected=rejected)
+    waiting: list[InboxEntry] = []
+    for entry, interaction in valid:
+        outcome = apply_in_batch(batch, interaction)
+        if isinstance(outcome, NeedsReview):
+            waiting.append(entry.parked(reason=outcome.item.detail, at=now))
+            out.parked.append((entry.event_id, outcome.item))
+            continue
+        out.done.append(entry)
+        out.applied.append((entry.event_id, outcome.contact_id))
+    batch.flush()
+    uow.inbox.save_many(waiting)
+    return out
 
 
 def _process_batch(
@@ -376,52 +478,22 @@ def _process_batch(
         return _process_one(app, services, claimed[0], cache=cache)
     now = app.clock.now()
     token = claimed[0].claim_token
-    region = app.settings.default_region
-    applied: list[tuple[str, ContactId]] = []
-    parked: list[tuple[str, ReviewItem]] = []
-    rejected: list[tuple[str, str]] = []
     try:
         with services.uow() as uow:
             # The claim read the entries; ``mark_done`` and ``save_many`` check that this
             # claim still holds every one of them (else the batch rolls back).
-            valid: list[tuple[InboxEntry, Interaction]] = []
-            for entry in claimed:
-                parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
-                if isinstance(parsed, Failure):
-                    reason = _reject(app, uow, entry, parsed.failure(), now=now)
-                    rejected.append((entry.event_id, reason))
-                else:
-                    valid.append((entry, parsed.unwrap()))
-            batch = Batch(app, services, uow, [i for _, i in valid], now=now, cache=cache)
-            done: list[str] = []
-            waiting: list[InboxEntry] = []
-            for entry, interaction in valid:
-                outcome = apply_in_batch(batch, interaction)
-                if isinstance(outcome, NeedsReview):
-                    waiting.append(entry.parked(reason=outcome.item.detail, at=now))
-                    parked.append((entry.event_id, outcome.item))
-                    continue
-                done.append(entry.event_id)
-                applied.append((entry.event_id, outcome.contact_id))
-            batch.flush()
-            uow.inbox.save_many(waiting)
+            applied = _apply_entries(app, services, uow, claimed, now=now, cache=cache)
             if token is not None:
-                uow.inbox.mark_done(done, token=token, at=now)
+                uow.inbox.mark_done([e.event_id for e in applied.done], token=token, at=now)
             uow.commit()
-            batch.committed()
+            applied.batch.committed()
     except Exception as exc:
         log_step(_log, "batch-fallback", None, size=len(claimed), error=type(exc).__name__)
         report = WorkReport()
         for entry in claimed:
             report += _process_one(app, services, entry, cache=cache)
         return report
-    for event_id, reason in rejected:
-        log_step(_log, "rejected", event_id, reason=reason)
-    for event_id, item in parked:
-        log_step(_log, "review", event_id, reason=item.reason, item=item.id)
-    for event_id, contact_id in applied:
-        log_step(_log, "applied", event_id, contact_id=contact_id)
-    return WorkReport(done=len(applied), review=len(parked), failed=len(rejected))
+    return applied.logged()
 
 
 def _reject(

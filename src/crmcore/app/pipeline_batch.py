@@ -291,7 +291,7 @@ class Batch:
             stored = self._stored.get(k)
             if stored is None:  # new: inserted above
                 continue
-            if c != stored:
+            if c is not stored and c != stored:
                 changed.append(c)
             elif k in self._with_facts:
                 touched.append(c)
@@ -322,7 +322,7 @@ class Batch:
             if contact_id in self._saved:
                 version = stored.version + 1 if stored is not None else 1
                 contact = attrs.evolve(contact, version=version)
-            elif stored is None or contact != stored:
+            elif stored is None or (contact is not stored and contact != stored):
                 continue  # changed but not written (a flush was skipped): not cached
             cache.put(contact, self._ledgers[contact_id])
 

@@ -42,3 +42,6 @@ class PipelineServices:
     insight: CustomerInsight
     settings: PipelineSettings = PipelineSettings()
     jitter: Callable[[], float]
+    #: One writer at a time (SQLite, memory): the worker takes, applies and finishes a
+    #: batch in one transaction (``Inbox.take_due``) instead of claiming it first.
+    single_writer: bool = False

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
+import attrs
 import cattrs
 
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
@@ -47,13 +49,63 @@ _CONVERTER = _make_converter()
 
 def envelope_to_dict(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
     """The JSON-ready form of an envelope."""
+    payload = envelope.payload
+    plan = _PLANS.get(type(payload))
+    if plan is None:
+        plan = _PLANS[type(payload)] = _plan(type(payload))
     return {
         "id": str(envelope.id),
         "type": envelope.type,
         "version": envelope.version,
         "occurred_at": envelope.occurred_at.isoformat(),
-        "payload": _CONVERTER.unstructure(envelope.payload),
+        "payload": _CONVERTER.unstructure(payload) if plan is False else _flat(payload, plan),
     }
+
+
+_Plan = tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+#: Per event class: how each field is unstructured, or ``False`` when cattrs must do it.
+_PLANS: dict[type, _Plan | Literal[False]] = {}
+
+#: Field types whose values the converter above turns into JSON by one plain function.
+_SCALARS: dict[Any, Callable[[Any], Any] | None] = {
+    str: None,
+    int: None,
+    float: None,
+    bool: None,
+    UUID: str,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    Decimal: str,
+}
+
+
+def _plan(cls: type) -> _Plan | Literal[False]:
+    """A field-by-field plan giving exactly what the converter gives, for events whose
+    fields are all plain scalars (optional or not); ``False`` for any other."""
+    if not attrs.has(cls):
+        return False
+    hints = get_type_hints(cls)
+    plan = []
+    for field in attrs.fields(cls):
+        kind: Any = hints.get(field.name)
+        args = [a for a in get_args(kind) if a is not type(None)]
+        if get_origin(kind) in (Union, UnionType) and len(args) == 1:
+            kind = args[0]
+        while getattr(kind, "__supertype__", None) is not None:  # NewType
+            kind = kind.__supertype__
+        if kind not in _SCALARS:
+            return False
+        plan.append((field.name, _SCALARS[kind]))
+    return tuple(plan)
+
+
+def _flat(payload: Any, plan: _Plan) -> dict[str, Any]:
+    out = {}
+    for name, convert in plan:
+        value = getattr(payload, name)
+        out[name] = value if convert is None or value is None else convert(value)
+    return out
 
 
 def envelope_from_dict(data: dict[str, Any]) -> Envelope[DomainEvent]:

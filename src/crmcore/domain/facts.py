@@ -88,6 +88,8 @@ class FactLedger:
         self._loyalty: dict[str, Scalar] = {}
         self._cancelled = False
         self._folded: CustomerFacts | None = None
+        self._purchases_t: tuple[tuple[datetime, Any], ...] | None = None
+        self._sentiments_t: tuple[tuple[datetime, SentimentLabel], ...] | None = None
         for order, fact in sorted(((f.order, f) for f in facts), key=_FIRST):
             self._add(fact, order)
 
@@ -109,10 +111,12 @@ class FactLedger:
         kind = fact.kind
         if kind is FactKind.PURCHASE:
             _place(self._purchases, (order, (fact.occurred_at, fact.value)), in_order)
+            self._purchases_t = None
         elif kind is FactKind.ENGAGEMENT:
             self._engagement[fact.name] += 1
         elif kind is FactKind.SENTIMENT:
             _place(self._sentiments, (order, (fact.occurred_at, fact.value.label)), in_order)
+            self._sentiments_t = None
         elif kind is FactKind.LOYALTY:
             _place(self._loyalty_facts, (order, fact.name, fact.value), in_order)
             if in_order:
@@ -134,12 +138,18 @@ class FactLedger:
     def facts(self) -> CustomerFacts:
         """Everything known, as the insight reads it."""
         if self._folded is None:
+            # the purchase and sentiment tuples are kept until one of their kind arrives
+            if self._purchases_t is None:
+                self._purchases_t = tuple(p for _, p in self._purchases)
+            if self._sentiments_t is None:
+                self._sentiments_t = tuple(s for _, s in self._sentiments)
+            engagement = self._engagement
             self._folded = CustomerFacts(
-                purchases=tuple(p for _, p in self._purchases),
-                email_opens=self._engagement["email_opened"],
-                email_clicks=self._engagement["email_clicked"],
-                logins=self._engagement["app_login"],
-                sentiments=tuple(s for _, s in self._sentiments),
+                purchases=self._purchases_t,
+                email_opens=engagement["email_opened"],
+                email_clicks=engagement["email_clicked"],
+                logins=engagement["app_login"],
+                sentiments=self._sentiments_t,
                 cancelled=self._cancelled,
                 loyalty=dict(self._loyalty),
             )

@@ -55,6 +55,22 @@ class Inbox(Protocol):
         the store allows)."""
         ...
 
+    def take_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        """Up to ``limit`` due entries, in time order, as :meth:`InboxEntry.claim` leaves
+        them but with the claim *not* stored and their stored ``version``: for a worker
+        that applies them and stores their outcome (:meth:`mark_taken_done`, :meth:`save`)
+        in this same transaction, so a crash leaves them due. Where several workers
+        compete (PostgreSQL) use :meth:`claim_due`; a concurrent change is still
+        detected by the version checks."""
+        ...
+
+    def mark_taken_done(self, entries: Sequence[InboxEntry], *, at: datetime) -> None:
+        """Store entries of :meth:`take_due` as :meth:`InboxEntry.done` (one statement where
+        the store allows); ``ConcurrentModification`` unless each is still at its version."""
+        ...
+
     def save(self, entry: InboxEntry) -> None:
         """Store a changed entry; ``ConcurrentModification`` if it changed since read."""
         ...

@@ -76,6 +76,17 @@ class MemoryInbox:
         self.save_many(claimed)
         return [attrs.evolve(e, version=e.version + 1) for e in claimed]
 
+    def take_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        return [
+            e.claim(worker=worker, token=token, now=now, lease=lease)
+            for e in self.lock_due(now=now, limit=limit)
+        ]
+
+    def mark_taken_done(self, entries: Sequence[InboxEntry], *, at: datetime) -> None:
+        self.save_many([e.done(at=at) for e in entries])
+
     def save(self, entry: InboxEntry) -> None:
         stored = self._tx.get(self.table, entry.id)
         if stored is None or stored.version != entry.version:

@@ -169,6 +169,77 @@ def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
     ]
 
 
+#: The due entries on SQLite, both scans merged in time order, read for :meth:`take_due`.
+_TAKE_SQLITE = """
+SELECT event_id, type, payload, validated, attempts, next_attempt_at, occurred_at,
+       received_at, last_error, processed_at, version
+FROM (
+    SELECT * FROM (
+        SELECT * FROM event_inbox WHERE status = ? AND next_attempt_at <= ?
+        ORDER BY status, order_at, event_id LIMIT ?)
+    UNION ALL
+    SELECT * FROM (
+        SELECT * FROM event_inbox WHERE status = ? AND lease_until <= ?
+        ORDER BY status, order_at, event_id LIMIT ?)
+)
+ORDER BY order_at, event_id LIMIT ?"""
+
+#: Taken entries marked done, each at the version it was read (:meth:`mark_taken_done`).
+_DONE_SQLITE = (
+    "UPDATE event_inbox SET status = 'done', attempts = ?, processed_at = ?,"
+    " last_error = NULL, claimed_by = NULL, claim_token = NULL, lease_until = NULL,"
+    " version = version + 1 WHERE event_id = ? AND version = ?"
+)
+
+
+def _taken_entries(
+    rows: Sequence[Any], *, worker: str, token: UUID, lease_until: datetime
+) -> list[InboxEntry]:
+    """The entries a SQLite :meth:`SqlInbox.take_due` read (as claimed, not stored so)."""
+    times: dict[str, datetime] = {}
+
+    def at(text: str) -> datetime:
+        value = times.get(text)
+        if value is None:
+            value = times[text] = datetime.fromisoformat(text + "+00:00")
+        return value
+
+    loads = json.loads
+    processing = InboxStatus.PROCESSING
+    return [
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=loads(payload) if isinstance(payload, str) else payload,
+            validated=bool(validated),
+            status=processing,
+            attempts=attempts + 1,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else at(occurred),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=worker,
+            claim_token=token,
+            lease_until=lease_until,
+            processed_at=None if processed is None else at(processed),
+            version=version,
+        )
+        for (
+            event_id,
+            kind,
+            payload,
+            validated,
+            attempts,
+            next_at,
+            occurred,
+            received,
+            last_error,
+            processed,
+            version,
+        ) in rows
+    ]
+
+
 #: A pending entry of a validated event: the columns ``_row`` gives an accepted entry.
 _ACCEPT_SQLITE = (
     "INSERT INTO event_inbox (event_id, type, payload, occurred_at, order_at, "
@@ -327,6 +398,46 @@ class SqlInbox:
         found = _claimed_entries(rows.fetchall(), token)
         found.sort(key=_order)
         return found
+
+    def take_due(
+        self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
+    ) -> Sequence[InboxEntry]:
+        """Due entries as :meth:`InboxEntry.claim` leaves them, the claim not written: the
+        caller applies and finishes them in this transaction (SQLite: one reading
+        ``SELECT``; PostgreSQL: ``lock_due``). Their ``version`` is the stored one."""
+        if self._pg:
+            return [
+                e.claim(worker=worker, token=token, now=now, lease=lease)
+                for e in self.lock_due(now=now, limit=limit)
+            ]
+        at = stored_datetime(now)
+        params = (
+            InboxStatus.PENDING.value,
+            at,
+            limit,
+            InboxStatus.PROCESSING.value,
+            at,
+            limit,
+            limit,
+        )
+        with self._s.translating():
+            rows = self._s.conn.exec_driver_sql(_TAKE_SQLITE, params).fetchall()
+        return _taken_entries(rows, worker=worker, token=token, lease_until=now + lease)
+
+    def mark_taken_done(self, entries: Sequence[InboxEntry], *, at: datetime) -> None:
+        """Store entries of :meth:`take_due` as done (the claim's attempt counted), in
+        one statement; ``ConcurrentModification`` unless each is still at its version."""
+        if not entries:
+            return
+        if self._pg:
+            self.save_many([e.done(at=at) for e in entries])
+            return
+        when = stored_datetime(at)
+        params = [(e.attempts, when, e.event_id, e.version) for e in entries]
+        result = self._s.write(lambda: self._s.conn.exec_driver_sql(_DONE_SQLITE, params), table=t)
+        if result.rowcount != len(entries):
+            first = entries[0]
+            raise ConcurrentModification("inbox", first.event_id, first.version)
 
     def save(self, entry: InboxEntry) -> None:
         self.save_many([entry])

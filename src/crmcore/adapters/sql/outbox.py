@@ -3,6 +3,7 @@ relayed in order, with attempts, back-off and a dead-letter state."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,11 +15,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
 from crmcore.codec.events import envelope_from_dict, envelope_to_dict
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 
 o = t.outbox.c
+
+_APPEND_SQLITE = (
+    "INSERT INTO outbox (event_id, type, version, occurred_at, envelope, status, attempts)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _entry(row: Any) -> OutboxEntry:
@@ -42,6 +49,9 @@ class SqlOutbox:
         return int(self._s.write(lambda: conn.execute(stmt), table=t.outbox).rowcount)
 
     def append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
+        if self._s.sqlite:
+            self._sqlite_append(envelopes)
+            return
         rows = [
             {
                 "event_id": e.id,
@@ -55,6 +65,25 @@ class SqlOutbox:
             for e in envelopes
         ]
         self._s.insert_rows(t.outbox, rows)
+
+    def _sqlite_append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
+        """The SQLite insert, rows built straight in their stored form (the text
+        SQLAlchemy would write), one ``executemany``."""
+        at = stored_datetime_cache()
+        dumps = json.dumps
+        rows = [
+            (
+                e.id.hex,
+                e.type,
+                e.version,
+                at(e.occurred_at),
+                dumps(envelope_to_dict(e)),
+                OutboxStatus.PENDING.value,
+                0,
+            )
+            for e in envelopes
+        ]
+        self._s.driver_executemany(t.outbox, _APPEND_SQLITE, rows)
 
     def pending(self, *, limit: int = 100) -> Sequence[Envelope[DomainEvent]]:
         return [e.envelope for e in self.pending_entries(limit=limit)]

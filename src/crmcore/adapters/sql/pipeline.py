@@ -21,6 +21,7 @@ from crmcore.adapters.memory.pipeline import FactRecorder, FactRow, PurchaseReco
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
@@ -248,6 +249,23 @@ def _stored_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+_INSERT_FACT_SQLITE = (
+    "INSERT INTO pipeline_facts (contact_id, event_id, kind, name, value, occurred_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _fact_text(fact: Fact) -> str | None:
+    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``)."""
+    v = fact.value
+    if v is None:
+        return None
+    kind = fact.kind
+    if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
+        return f'{{"amount": "{v.amount}", "currency": {json.dumps(v.currency)}}}'
+    return json.dumps(_fact_json(fact))
+
+
 #: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
 _IN_CHUNK = 5_000
 
@@ -268,13 +286,17 @@ class SqlFactSink(FactRecorder):
         self._s = session
         self._pg = session.conn.dialect.name == "postgresql"
         self._purchases = PurchaseRecorder(transactions, ids)
+        self._stored_at = stored_datetime_cache()
 
     def record_many(self, facts: Sequence[Fact]) -> None:
         if not facts:
             return
+        if self._s.sqlite:
+            self._sqlite_record_many(facts)
+            self._purchases.record_many(facts)
+            return
         rows = [
             {
-                "id": f.key,
                 "contact_id": f.contact_id,
                 "event_id": f.event_id,
                 "kind": f.kind.value,
@@ -284,12 +306,28 @@ class SqlFactSink(FactRecorder):
             }
             for f in facts
         ]
-        if self._s.sqlite:
-            self._s.insert_many(self.table, rows, on_conflict_ignore=True)
-        else:
-            insert = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["id"])
-            self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
+        insert = postgresql.insert(self.table).on_conflict_do_nothing(
+            index_elements=["event_id", "kind", "name"]
+        )
+        self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
         self._purchases.record_many(facts)
+
+    def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
+        """The SQLite insert: rows built straight in their stored form (the text
+        SQLAlchemy would write), one ``executemany``."""
+        at = self._stored_at
+        rows = [
+            (
+                f.contact_id.hex,
+                f.event_id,
+                f.kind.value,
+                f.name,
+                _fact_text(f),
+                at(f.occurred_at),
+            )
+            for f in facts
+        ]
+        self._s.driver_executemany(self.table, _INSERT_FACT_SQLITE, rows)
 
     def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
         out: dict[ContactId, list[Fact]] = {}

@@ -366,6 +366,10 @@ class SqlSession:
         latest = {row["id"]: (row, read) for row, read in rows}
         if not latest:
             return
+        first_row, _ = next(iter(latest.values()))
+        if self.sqlite and len(first_row) == 1 and isinstance(first_row["id"], UUID):
+            self._sqlite_bump_versions(table, [(k, read) for k, (_, read) in latest.items()])
+            return
         names = [k for k in next(iter(latest.values()))[0] if k != "id"]
         marks: list[tuple[Any, int, int]] = []
         planned: list[tuple[dict[str, Any], int, int]] = []
@@ -396,6 +400,27 @@ class SqlSession:
             raise ConcurrentModification(_kind(table), first_key, first_read)
         for key, first, new_version in marks:
             self.touched[(table.name, key)] = (first, new_version)
+
+    def _sqlite_bump_versions(self, table: Table, rows: list[tuple[UUID, int]]) -> None:
+        """:meth:`update_versioned` of rows that change nothing but their version, on
+        SQLite: one ``executemany`` over the keys in their stored form."""
+        name = table.name
+        touched = self.touched
+        params: list[tuple[int, str, int]] = []
+        marks: list[tuple[tuple[str, UUID], int, int]] = []
+        for key, read in rows:
+            mark = (name, key)
+            seen = touched.get(mark)
+            expected, first = (seen[1], seen[0]) if seen else (read, read)
+            new_version = expected if seen else read + 1
+            params.append((new_version, key.hex, expected))
+            marks.append((mark, first, new_version))
+        sql = f"UPDATE {name} SET version = ? WHERE id = ? AND version = ?"
+        if self._driver_write(table, sql, params) != len(params):
+            key, read = rows[0]
+            raise ConcurrentModification(_kind(table), key, read)
+        for mark, first, new_version in marks:
+            touched[mark] = (first, new_version)
 
     def _sqlite_update_changed(
         self, table: Table, names: list[str], planned: list[tuple[dict[str, Any], int, int]]
@@ -442,6 +467,13 @@ class SqlSession:
             sql = f"UPDATE {quote(table.name)} SET {sets}version = ? WHERE id = ? AND version = ?"
             updated += self._driver_write(table, sql, params)
         return updated
+
+    def driver_executemany(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
+        """``executemany`` of driver SQL over rows already in their stored form (the
+        SQLite fast paths); the rows it changed."""
+        if not params:
+            return 0
+        return self._driver_write(table, sql, params)
 
     def _driver_write(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
         """``executemany`` of driver SQL through :meth:`write`; the rows it changed."""

@@ -48,6 +48,30 @@ def _datetime_converter() -> Converter:
     return convert
 
 
+def stored_datetime_cache() -> Converter:
+    """:func:`stored_datetime` remembering its recent answers (times repeat in a batch)."""
+    cache: dict[datetime, str] = {}
+
+    def convert(value: datetime) -> str:
+        text = cache.get(value)
+        if text is None:
+            if len(cache) > 4096:
+                cache.clear()
+            text = cache[value] = _stored_datetime_c(value)
+        return text
+
+    return convert
+
+
+def _stored_datetime_c(value: datetime) -> str:
+    """:func:`stored_datetime` through ``isoformat`` (C), for the pipeline's bulk writes."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
 def _json(value: Any) -> str:
     if not value and isinstance(value, (dict, list)):
         return "{}" if isinstance(value, dict) else "[]"
@@ -99,6 +123,11 @@ def _read_uuid(value: str) -> UUID:
             _UUIDS.clear()
         found = _UUIDS[value] = UUID(hex=value)
     return found
+
+
+def read_uuid(value: str) -> UUID:
+    """A stored UUID (hex text) as a ``UUID``, recent ones remembered."""
+    return _read_uuid(value)
 
 
 def _read_json(value: Any) -> Any:

@@ -104,8 +104,12 @@ class SqlUnitOfWork:
         session = self.session
         if self._events:
             at = self._clock.now()
+            ids = self._ids.new_many(len(self._events))
             self.outbox.append(
-                [Envelope(id=self._ids.new(), occurred_at=at, payload=e) for e in self._events]
+                [
+                    Envelope(id=i, occurred_at=at, payload=e)
+                    for i, e in zip(ids, self._events, strict=True)
+                ]
             )
             self._events.clear()
         with session.translating():
