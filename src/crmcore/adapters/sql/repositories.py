@@ -467,6 +467,8 @@ class SqlContactRepository(_BulkRepo[Contact]):
         # Every new contact shares all but the imported columns: map one entity, then
         # fill in the rest, so the stored rows are exactly what add_many would write.
         template = m.contact_row(contact_from_new(contacts[0], at=at))
+        if len(contacts) >= 10_000:
+            self._s.defer_checkpoints()
         # NewContact's fields are named and ordered as the contacts columns they fill
         rows = contacts if self._s.sqlite else [_imported(c) for c in contacts]
         self._s.insert_like(t.contacts, template, NewContact._fields, rows)

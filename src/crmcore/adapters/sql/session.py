@@ -14,7 +14,11 @@ from sqlalchemy import Connection, Executable, RowMapping, Table, bindparam, ins
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from crmcore.adapters.sql.engine import BEGIN_MODE
+from crmcore.adapters.sql.engine import (
+    BEGIN_MODE,
+    SQLITE_BULK_WAL_PAGES,
+    SQLITE_WAL_AUTOCHECKPOINT_PAGES,
+)
 from crmcore.adapters.sql.sqlite_fast import Converter, converter_for, reader_for
 from crmcore.ports.errors import (
     ConcurrentModification,
@@ -92,6 +96,7 @@ class SqlSession:
         self.sqlite = conn.dialect.name == "sqlite"
         self.touched: dict[tuple[str, UUID], tuple[int, int]] = {}
         self.writing = False
+        self.checkpoints_deferred = False
         self._readers: dict[tuple[str, tuple[str, ...]], list[tuple[int, Converter]]] = {}
 
     # -- errors and the SQLite first-write retry ---------------------------------------
@@ -255,6 +260,24 @@ class SqlSession:
                 for r in chunk:
                     self.touched[(table.name, r["id"])] = (0, 1)
         return inserted
+
+    def defer_checkpoints(self) -> None:
+        """On SQLite, let this unit of work's commit leave the WAL to a later checkpoint
+        (up to ``SQLITE_BULK_WAL_PAGES``): bulk imports commit large batches, and a
+        checkpoint after each copied the same index pages back again and again. The
+        connection's own setting comes back when the unit of work ends
+        (:meth:`restore_checkpoints`)."""
+        if self.sqlite and not self.checkpoints_deferred:
+            self.conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_BULK_WAL_PAGES}")
+            self.checkpoints_deferred = True
+
+    def restore_checkpoints(self) -> None:
+        """Undo :meth:`defer_checkpoints` (after the commit it was for)."""
+        if self.checkpoints_deferred:
+            self.conn.exec_driver_sql(
+                f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}"
+            )
+            self.checkpoints_deferred = False
 
     def insert_like(
         self,

@@ -89,6 +89,7 @@ class SqlUnitOfWork:
             return
         try:
             session.conn.rollback()
+            session.restore_checkpoints()
         except DBAPIError:
             pass
         finally:
