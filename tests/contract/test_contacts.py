@@ -226,6 +226,22 @@ def _outcome(run: Callable[[], UpsertCounts], uow: UnitOfWork) -> object:
     return counts, uow.contacts.list(include_archived=True)
 
 
+def _both_ways(
+    backend: Backend, stored: list[Contact], news: list[NewContact], at: datetime
+) -> tuple[object, object]:
+    """What ``import_many(news)`` and ``upsert_many`` of their entities, each over
+    ``stored`` in a unit of work of its own, end with: counts and contacts, or a refused
+    duplicate key."""
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        imported = _outcome(lambda: uow.contacts.import_many(news, at=at), uow)
+    with backend.uow() as uow:
+        uow.contacts.add_many(stored)
+        entities = [contact_from_new(n, at=at) for n in news]
+        upserted = _outcome(lambda: uow.contacts.upsert_many(entities), uow)
+    return imported, upserted
+
+
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     stored=st.lists(contact_entities().flatmap(_keyed), max_size=3, unique_by=lambda c: c.id),
@@ -237,13 +253,7 @@ def test_import_many_does_what_upsert_many_of_the_entities_does(
 ) -> None:
     assume(_distinct_keys(stored))
     news = [_new(c) for c in incoming]
-    with backend.uow() as uow:
-        uow.contacts.add_many(stored)
-        imported = _outcome(lambda: uow.contacts.import_many(news, at=at), uow)
-    with backend.uow() as uow:
-        uow.contacts.add_many(stored)
-        entities = [contact_from_new(n, at=at) for n in news]
-        upserted = _outcome(lambda: uow.contacts.upsert_many(entities), uow)
+    imported, upserted = _both_ways(backend, stored, news, at)
     assert imported == upserted
 
 
@@ -332,11 +342,5 @@ def test_import_many_of_stored_contacts_again_updates_only_what_changed(
     assume(_distinct_keys(stored))
     again = [data.draw(_variant(c)) for c in stored]
     news = [_new(attrs.evolve(c, id=ContactId(uuid4()))) for c in again]
-    with backend.uow() as uow:
-        uow.contacts.add_many(stored)
-        imported = _outcome(lambda: uow.contacts.import_many(news, at=at), uow)
-    with backend.uow() as uow:
-        uow.contacts.add_many(stored)
-        entities = [contact_from_new(n, at=at) for n in news]
-        upserted = _outcome(lambda: uow.contacts.upsert_many(entities), uow)
+    imported, upserted = _both_ways(backend, stored, news, at)
     assert imported == upserted

@@ -187,6 +187,20 @@ def stream_contacts(
     return Success(Streamed(created=created, waiting=tuple(waiting), rejected=tuple(rejected)))
 
 
+def account_resolver(uow: UnitOfWork) -> Callable[[str], AccountId | None]:
+    """Account ids by name (case-insensitive), each name looked up once per unit of work."""
+    cache: dict[str, AccountId | None] = {}
+
+    def account_id(name: str) -> AccountId | None:
+        key = name.casefold()
+        if key not in cache:
+            found = uow.accounts.find_by_name(name)
+            cache[key] = found.id if found else None
+        return cache[key]
+
+    return account_id
+
+
 def _no_contacts(app: App) -> bool:
     with app.uow() as uow:
         return not uow.contacts.list(include_archived=True, limit=1)
@@ -223,7 +237,7 @@ def _store_independent(
         if look
         else (set(), set())
     )
-    accounts: dict[str, AccountId | None] = {}
+    account_of = account_resolver(uow)
     fresh: list[tuple[tuple[Any, ...], tuple[Any, ...], AccountId | None]] = []
     later: list[ValidRow] = []
     bad: list[RejectedRow] = []
@@ -235,10 +249,7 @@ def _store_independent(
         account_id = AccountId(values[i_account_id]) if values[i_account_id] else None
         name = values[i_account]
         if account_id is None and name:
-            if name.casefold() not in accounts:
-                found = uow.accounts.find_by_name(name)
-                accounts[name.casefold()] = found.id if found else None
-            account_id = accounts[name.casefold()]
+            account_id = account_of(name)
             if account_id is None:
                 error = FieldError(field="account", value=name, reason="no such account")
                 bad.append(RejectedRow(line=line, cells=cells_of(line), errors=(error,)))

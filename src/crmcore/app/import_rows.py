@@ -21,7 +21,7 @@ import phonenumbers
 
 from crmcore.app.csvio import CsvRecord
 from crmcore.app.import_memo import ValueMemo
-from crmcore.app.import_plan import ColumnPlan, Defaults, Kind
+from crmcore.app.import_plan import FIELDS, ColumnPlan, Defaults, Kind
 from crmcore.app.import_pool import run_chunks
 from crmcore.app.validation import Collector
 from crmcore.domain.account import SIZE_RANGES, AccountType, size_range_for
@@ -341,18 +341,7 @@ def _contacts_packed(
     enough) is validated the general way, which reports all of its errors."""
     columns = {field: index for index, field in plan.fields}
     i_first, i_last, i_email, i_phone, i_user, i_account, i_account_id, i_role, i_channel = (
-        columns.get(f)
-        for f in (
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "user_id",
-            "account",
-            "account_id",
-            "role",
-            "preferred_channel",
-        )
+        columns.get(f) for f in FIELDS[Kind.CONTACTS]
     )
     width, extras = plan.width, plan.extras
     rows: list[tuple[int, bool, tuple[Any, ...], tuple[Any, ...]]] = []

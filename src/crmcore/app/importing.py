@@ -27,7 +27,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.csvio import CsvFile, CsvRecord, UnreadableFile, read_csv, write_csv
 from crmcore.app.deals import deal_created, new_deal
 from crmcore.app.errors import AppError, Conflict
-from crmcore.app.import_contacts import stream_contacts
+from crmcore.app.import_contacts import account_resolver, stream_contacts
 from crmcore.app.import_plan import (
     FIELDS,
     OWNED_COLUMNS,
@@ -134,19 +134,6 @@ class BatchResult:
     rejected: tuple[RejectedRow, ...] = ()
 
 
-def _resolver(uow: UnitOfWork) -> Callable[[str], AccountId | None]:
-    cache: dict[str, AccountId | None] = {}
-
-    def account_id(name: str) -> AccountId | None:
-        key = name.casefold()
-        if key not in cache:
-            found = uow.accounts.find_by_name(name)
-            cache[key] = found.id if found else None
-        return cache[key]
-
-    return account_id
-
-
 def _store_people(
     app: App,
     kind: Kind,
@@ -181,7 +168,7 @@ def _store_people(
             for d in (r.data,)
         ]
         return BatchResult(counts=uow.leads.upsert_many(leads))
-    account_of = _resolver(uow)
+    account_of = account_resolver(uow)
     resolved: list[tuple[ValidRow, AccountId | None]] = []
     for r in rows:
         d = r.data
@@ -268,7 +255,7 @@ def _store_deals(
 ) -> BatchResult:
     now = app.clock.now()
     existing = {d.metadata.get("external_id"): d for d in uow.deals.list()}
-    account_of = _resolver(uow)
+    account_of = account_resolver(uow)
     counts = UpsertCounts()
     rejected: list[RejectedRow] = []
     for r in rows:

@@ -277,7 +277,7 @@ class SqlContactRepository(_BulkRepo[Contact]):
         held: set[str] = set()  # e-mails of contacts found: unique, no second look
 
         def take(column: str, values: set[str]) -> None:
-            for r in self._versions_where(column, list(values)):
+            for r in self._rows_where(column, list(values), columns=("id", "version", "email")):
                 found[r["id"]] = self._s.seen_version(t.contacts, r["id"], r["version"])
                 if r["email"] is not None:
                     held.add(r["email"])
@@ -309,20 +309,6 @@ class SqlContactRepository(_BulkRepo[Contact]):
             contact_id = ContactId(read_uuid(key))
             out[contact_id] = seen(t.contacts, contact_id, version)
         return out
-
-    def _versions_where(self, column: str, values: list[str]) -> Sequence[Mapping[Any, Any]]:
-        if not values:
-            return []
-        if self._s.sqlite:
-            return self._s.fetch_sqlite(
-                t.contacts,
-                f"{column} IN (SELECT value FROM json_each(?))",
-                [json.dumps(values)],
-                columns=["id", "version", "email"],
-            )
-        c = t.contacts.c
-        wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
-        return self._s.read(select(c.id, c.version, c.email).where(wanted))
 
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         ids = list(set(contact_ids))
@@ -425,41 +411,33 @@ class SqlContactRepository(_BulkRepo[Contact]):
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts + UpsertCounts(created=len(fresh), unchanged=unchanged)
 
-    def _rows_where(self, column: str, values: list[str]) -> Sequence[Mapping[Any, Any]]:
-        """Stored contact rows whose ``column`` is one of ``values``, as read values."""
+    def _rows_where(
+        self, column: str, values: list[str], *, columns: Sequence[str] | None = None
+    ) -> Sequence[Mapping[Any, Any]]:
+        """Stored contact rows (``columns`` of them, default all) whose ``column`` is one
+        of ``values``, as read values: one query, any count of values."""
         if not values:
             return []
         if self._s.sqlite:
             return self._s.fetch_sqlite(
-                t.contacts, f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
+                t.contacts,
+                f"{column} IN (SELECT value FROM json_each(?))",
+                [json.dumps(values)],
+                columns=columns,
             )
-        c = t.contacts.c[column]
-        wanted = c == any_(bindparam("keys", values, type_=ARRAY(String)))
-        return self._s.read(select(t.contacts).where(wanted))
+        c = t.contacts.c
+        wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
+        picked = [c[n] for n in columns] if columns else [t.contacts]
+        return self._s.read(select(*picked).where(wanted))
 
     def keys_in_use(
         self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
     ) -> tuple[set[str], set[str]]:
-        found: list[set[str]] = []
-        for column, values in (("user_id", user_ids), ("email", emails)):
-            wanted = list(set(values))
-            if not wanted:
-                found.append(set())
-                continue
-            rows: Sequence[Mapping[Any, Any]]
-            if self._s.sqlite:
-                rows = self._s.fetch_sqlite(
-                    t.contacts,
-                    f"{column} IN (SELECT value FROM json_each(?))",
-                    [json.dumps(wanted)],
-                    columns=[column],
-                )
-            else:
-                col = t.contacts.c[column]
-                wanted_sql = col == any_(bindparam("keys", wanted, type_=ARRAY(String)))
-                rows = self._s.read(select(col).where(wanted_sql))
-            found.append({r[column] for r in rows})
-        return found[0], found[1]
+        users, mails = (
+            {r[column] for r in self._rows_where(column, list(set(values)), columns=(column,))}
+            for column, values in (("user_id", user_ids), ("email", emails))
+        )
+        return users, mails
 
     def add_imported(self, contacts: Sequence[NewContact], *, at: datetime) -> None:
         if not contacts:
