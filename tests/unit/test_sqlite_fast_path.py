@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.inbox import _payloads
 from crmcore.adapters.sql.pipeline import _fact_json, _fact_text
 from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
 from crmcore.domain.facts import Fact, FactKind
@@ -131,3 +134,32 @@ def test_money_facts_are_stored_as_the_json_converter_writes_them(amount: Any, c
     fast = converter_for(t.pipeline_facts.c.value, DIALECT)
     assert fast is not None
     assert _fact_text(fact) == fast(_fact_json(fact))
+
+
+_blanks = st.text(" \t\r\n", max_size=2)
+_payload_texts = st.one_of(
+    st.builds(
+        lambda value, indent, before, after: before + json.dumps(value, indent=indent) + after,
+        json_objects,
+        st.none() | st.integers(0, 2),
+        _blanks,
+        _blanks,
+    ),
+    st.text(max_size=12),  # anything: junk, a bare number, "NaN", "[1", "1,2" ...
+    st.sampled_from(["", "{}", "{} {}", "[1", "1,2", "NaN", ' "x" ', "\ufeff{}"]),
+)
+
+
+@given(st.lists(_payload_texts, max_size=5))
+def test_taken_payloads_are_what_json_loads_reads(texts: list[str]) -> None:
+    rows = [("e", "purchase", text) for text in texts]
+    expected: list[Any] = []
+    for text in texts:
+        try:
+            expected.append(json.loads(text))
+        except ValueError as exc:
+            with pytest.raises(type(exc)):
+                _payloads(rows)
+            return
+    assert _payloads(rows) == expected
+    assert _payloads([("e", "purchase", {"a": 1})]) == [{"a": 1}]  # decoded by the driver
