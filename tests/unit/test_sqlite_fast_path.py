@@ -20,7 +20,8 @@ from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
 from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
-from tests.strategies import amounts, instants, json_objects
+from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from tests.strategies import amounts, instants, json_objects, json_values
 
 DIALECT = sqlite.dialect()
 
@@ -163,3 +164,31 @@ def test_taken_payloads_are_what_json_loads_reads(texts: list[str]) -> None:
             return
     assert _payloads(rows) == expected
     assert _payloads([("e", "purchase", {"a": 1})]) == [{"a": 1}]  # decoded by the driver
+
+
+def _fact_values(kind: FactKind) -> st.SearchStrategy[Any]:
+    if kind in (FactKind.PURCHASE, FactKind.BILLING):
+        return st.builds(Money, amounts, st.sampled_from(["RUB", "USD", "EUR"])) | st.none()
+    if kind is FactKind.SENTIMENT:
+        return st.builds(
+            Sentiment,
+            label=st.sampled_from(SentimentLabel),
+            confidence=st.floats(0, 1) | st.sampled_from([0, 1]),
+        )
+    return json_values | st.floats() | st.text(max_size=8)
+
+
+@given(st.sampled_from(FactKind).flatmap(lambda k: st.tuples(st.just(k), _fact_values(k))))
+def test_every_fact_is_stored_as_the_json_converter_writes_it(kind_value: Any) -> None:
+    kind, value = kind_value
+    fact = Fact(
+        contact_id=ContactId(UUID(int=1)),
+        event_id="e1",
+        kind=kind,
+        name="n",
+        value=value,
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    fast = converter_for(t.pipeline_facts.c.value, DIALECT)
+    assert fast is not None
+    assert _fact_text(fact) == (None if value is None else fast(_fact_json(fact)))

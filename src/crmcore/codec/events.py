@@ -7,12 +7,10 @@ to the next version before it is structured into the current class.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from json.encoder import encode_basestring_ascii
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
@@ -20,6 +18,8 @@ from uuid import UUID
 import attrs
 import cattrs
 
+from crmcore.codec.jsontext import quote as _quote
+from crmcore.codec.jsontext import scalar_json as _scalar_json
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -113,26 +113,6 @@ def _flat(payload: Any, plan: _Plan) -> dict[str, Any]:
 #: Per event class: ``(", \"name\": ", name, encode)`` per field, or ``False``.
 _TextPlan = tuple[tuple[str, str, Callable[[Any], str]], ...]
 _TEXT_PLANS: dict[type, _TextPlan | Literal[False]] = {}
-
-_quote: Callable[[str], str] = encode_basestring_ascii
-
-
-def _scalar_json(value: Any) -> str:
-    """``json.dumps(value)`` (default options), the common scalars written directly."""
-    kind = type(value)
-    if kind is str:
-        return _quote(value)
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is float and math.isfinite(value):
-        return float.__repr__(value)
-    return json.dumps(value)
 
 
 def _uuid_json(value: Any) -> str:
