@@ -121,7 +121,7 @@ def _uuid_json(value: Any) -> str:
         return "null"
     if type(value) is not UUID:
         return _scalar_json(str(value))
-    h = f"{value.int:032x}"
+    h = value.int.to_bytes(16, "big").hex()  # faster than formatting the int
     return f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"'
 
 
