@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,12 +16,16 @@ from sqlalchemy import Connection, Engine, create_engine
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
+from crmcore.adapters.sql.mapping import contact_row
+from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.system import FixedClock
+from crmcore.domain.contact import Contact
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
-from tests.strategies import amounts, instants
+from crmcore.ports.errors import DuplicateKey
+from tests.strategies import amounts, contact_entities, instants
 
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone(timedelta(hours=3)))
 
@@ -83,3 +88,45 @@ def test_transactions_are_stored_as_insert_many_stores_them(
         assert repo.add_many(transactions + transactions[:1]) == len(transactions)
 
     assert _stored(engine, "transactions", fast) == _stored(engine, "transactions", general)
+
+
+_CHANGEABLE = ("name", "email", "phone", "lifecycle", "attributes", "archived", "updated_at")
+
+
+@st.composite
+def _saved_contacts(draw: st.DrawFn) -> tuple[list[Contact], list[Contact]]:
+    """Stored contacts (at version 1) and each one with some fields of another."""
+    stored = draw(st.lists(contact_entities(), max_size=4, unique_by=lambda c: c.id))
+    stored = [attrs.evolve(c, version=1) for c in stored]
+    changed = []
+    for contact in stored:
+        other = draw(contact_entities())
+        fields = draw(st.sets(st.sampled_from(_CHANGEABLE)))
+        changed.append(attrs.evolve(contact, **{f: getattr(other, f) for f in fields}))
+    return stored, changed
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=50)
+@given(_saved_contacts())
+def test_contacts_are_saved_as_update_entity_saves_them(
+    engine: Engine, contacts: tuple[list[Contact], list[Contact]]
+) -> None:
+    stored, changed = contacts
+
+    def general(conn: Connection) -> None:
+        SqlSession(conn).insert_many(t.contacts, [contact_row(c) for c in stored])
+        session = SqlSession(conn)  # the stored rows as read by another unit of work
+        for contact in changed:
+            session.update_entity(t.contacts, contact_row(contact), contact.version)
+
+    def fast(conn: Connection) -> None:
+        SqlSession(conn).insert_many(t.contacts, [contact_row(c) for c in stored])
+        SqlContactRepository(SqlSession(conn)).save_many(changed)
+
+    try:
+        expected = _stored(engine, "contacts", general)
+    except DuplicateKey:  # two contacts with one e-mail or user id
+        with pytest.raises(DuplicateKey):
+            _stored(engine, "contacts", fast)
+        return
+    assert _stored(engine, "contacts", fast) == expected
