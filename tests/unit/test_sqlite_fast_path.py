@@ -192,3 +192,30 @@ def test_every_fact_is_stored_as_the_json_converter_writes_it(kind_value: Any) -
     fast = converter_for(t.pipeline_facts.c.value, DIALECT)
     assert fast is not None
     assert _fact_text(fact) == (None if value is None else fast(_fact_json(fact)))
+
+
+_json_trees = st.recursive(
+    json_values | st.floats() | st.text(max_size=5),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids),
+    max_leaves=8,
+)
+
+
+@given(_json_trees)
+def test_json_text_is_what_json_dumps_writes(value: Any) -> None:
+    fast = converter_for(t.contacts.c.attributes, DIALECT)
+    assert fast is not None
+    assert fast(value) == json.dumps(value)
+
+
+def test_json_text_refuses_what_json_dumps_refuses() -> None:
+    fast = converter_for(t.contacts.c.attributes, DIALECT)
+    assert fast is not None
+    circular: list[Any] = []
+    circular.append(circular)
+    for bad in (circular, {"x": object()}, [{1, 2}]):
+        with pytest.raises((TypeError, ValueError)) as expected:
+            json.dumps(bad)
+        with pytest.raises(expected.type, match=str(expected.value)):
+            fast(bad)
+    assert fast({"ok": [1]}) == '{"ok": [1]}'  # nothing left behind by a refusal
