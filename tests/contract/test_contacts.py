@@ -143,6 +143,23 @@ def test_find_many_find_versions_and_get_many_read_many_keys_at_once(backend: Ba
     assert nothing == []
 
 
+def test_find_versions_after_a_write_reports_the_versions_first_read(backend: Backend) -> None:
+    a = contact(backend, email="a@example.com", user_id="u-1")
+    b = contact(backend, email="b@example.com")
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b])
+        uow.commit()
+    with backend.uow() as uow:
+        before = uow.contacts.find_versions(user_ids={"u-1"}, emails={Email("b@example.com")})
+        uow.contacts.touch_many([attrs.evolve(a, version=1)])
+        after = uow.contacts.find_versions(user_ids={"u-1"}, emails={Email("b@example.com")})
+        uow.commit()
+    with backend.uow() as uow:
+        stored = uow.contacts.find_versions(user_ids={"u-1"}, emails={Email("b@example.com")})
+    assert before == after == {a.id: 1, b.id: 1}
+    assert stored == {a.id: 2, b.id: 1}
+
+
 def test_save_many_saves_every_contact_or_refuses_a_stale_one(backend: Backend) -> None:
     a = contact(backend, email="a@example.com")
     b = contact(backend, email="b@example.com")

@@ -230,6 +230,27 @@ def test_taken_entries_are_claimed_in_memory_only_and_marked_done_at_once(
         inbox.mark_taken_done(taken[:1], at=AT + lease)  # stale: already done
 
 
+def test_taken_entries_without_an_expired_lease_are_the_due_pending_ones(
+    session: Session,
+) -> None:
+    lease = timedelta(minutes=5)
+    token = uuid.UUID(int=7)
+    later = attrs.evolve(_entry(9), next_attempt_at=AT + timedelta(hours=1))
+    with session() as inbox:
+        inbox.add_many([_entry(n) for n in (4, 1, 3, 2, 5)] + [later])
+    with session() as inbox:
+        expected = [
+            e.claim(worker="w", token=token, now=AT, lease=lease)
+            for e in inbox.lock_due(now=AT, limit=4)
+        ]
+        taken = inbox.take_due(now=AT, limit=4, worker="w", token=token, lease=lease)
+        assert list(taken) == expected
+        assert [e.event_id for e in taken] == ["e1", "e2", "e3", "e4"]
+        assert [e.payload for e in taken] == [{"id": f"e{n}", "n": n} for n in (1, 2, 3, 4)]
+        everything = inbox.take_due(now=AT, limit=9, worker="w", token=token, lease=lease)
+        assert [e.event_id for e in everything] == ["e1", "e2", "e3", "e4", "e5"]
+
+
 def _spawn(
     url: str, name: str, lease: float, pause: float, mode: str = "claim"
 ) -> subprocess.Popen[str]:

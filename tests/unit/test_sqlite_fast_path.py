@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.inbox import _payloads
 from crmcore.adapters.sql.pipeline import _fact_json, _fact_text
 from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
 from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
-from tests.strategies import amounts, instants, json_objects
+from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from tests.strategies import amounts, instants, json_objects, json_values
 
 DIALECT = sqlite.dialect()
 
@@ -131,3 +135,87 @@ def test_money_facts_are_stored_as_the_json_converter_writes_them(amount: Any, c
     fast = converter_for(t.pipeline_facts.c.value, DIALECT)
     assert fast is not None
     assert _fact_text(fact) == fast(_fact_json(fact))
+
+
+_blanks = st.text(" \t\r\n", max_size=2)
+_payload_texts = st.one_of(
+    st.builds(
+        lambda value, indent, before, after: before + json.dumps(value, indent=indent) + after,
+        json_objects,
+        st.none() | st.integers(0, 2),
+        _blanks,
+        _blanks,
+    ),
+    st.text(max_size=12),  # anything: junk, a bare number, "NaN", "[1", "1,2" ...
+    st.sampled_from(["", "{}", "{} {}", "[1", "1,2", "NaN", ' "x" ', "\ufeff{}"]),
+)
+
+
+@given(st.lists(_payload_texts, max_size=5))
+def test_taken_payloads_are_what_json_loads_reads(texts: list[str]) -> None:
+    rows = [("e", "purchase", text) for text in texts]
+    expected: list[Any] = []
+    for text in texts:
+        try:
+            expected.append(json.loads(text))
+        except ValueError as exc:
+            with pytest.raises(type(exc)):
+                _payloads(rows)
+            return
+    assert _payloads(rows) == expected
+    assert _payloads([("e", "purchase", {"a": 1})]) == [{"a": 1}]  # decoded by the driver
+
+
+def _fact_values(kind: FactKind) -> st.SearchStrategy[Any]:
+    if kind in (FactKind.PURCHASE, FactKind.BILLING):
+        return st.builds(Money, amounts, st.sampled_from(["RUB", "USD", "EUR"])) | st.none()
+    if kind is FactKind.SENTIMENT:
+        return st.builds(
+            Sentiment,
+            label=st.sampled_from(SentimentLabel),
+            confidence=st.floats(0, 1) | st.sampled_from([0, 1]),
+        )
+    return json_values | st.floats() | st.text(max_size=8)
+
+
+@given(st.sampled_from(FactKind).flatmap(lambda k: st.tuples(st.just(k), _fact_values(k))))
+def test_every_fact_is_stored_as_the_json_converter_writes_it(kind_value: Any) -> None:
+    kind, value = kind_value
+    fact = Fact(
+        contact_id=ContactId(UUID(int=1)),
+        event_id="e1",
+        kind=kind,
+        name="n",
+        value=value,
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    fast = converter_for(t.pipeline_facts.c.value, DIALECT)
+    assert fast is not None
+    assert _fact_text(fact) == (None if value is None else fast(_fact_json(fact)))
+
+
+_json_trees = st.recursive(
+    json_values | st.floats() | st.text(max_size=5),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids),
+    max_leaves=8,
+)
+
+
+@given(_json_trees)
+def test_json_text_is_what_json_dumps_writes(value: Any) -> None:
+    fast = converter_for(t.contacts.c.attributes, DIALECT)
+    assert fast is not None
+    assert fast(value) == json.dumps(value)
+
+
+def test_json_text_refuses_what_json_dumps_refuses() -> None:
+    fast = converter_for(t.contacts.c.attributes, DIALECT)
+    assert fast is not None
+    circular: list[Any] = []
+    circular.append(circular)
+    for bad in (circular, {"x": object()}, [{1, 2}]):
+        with pytest.raises((TypeError, ValueError)) as expected:
+            json.dumps(bad)
+        with pytest.raises(expected.type, match=str(expected.value)):
+            fast(bad)
+    assert fast({"ok": [1]}) == '{"ok": [1]}'  # nothing left behind by a refusal

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import UnionType
@@ -18,6 +18,8 @@ from uuid import UUID
 import attrs
 import cattrs
 
+from crmcore.codec.jsontext import quote as _quote
+from crmcore.codec.jsontext import scalar_json as _scalar_json
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -106,6 +108,101 @@ def _flat(payload: Any, plan: _Plan) -> dict[str, Any]:
         value = getattr(payload, name)
         out[name] = value if convert is None or value is None else convert(value)
     return out
+
+
+#: Per event class: ``(", \"name\": ", name, encode)`` per field, or ``False``.
+_TextPlan = tuple[tuple[str, str, Callable[[Any], str]], ...]
+_TEXT_PLANS: dict[type, _TextPlan | Literal[False]] = {}
+
+
+def _uuid_json(value: Any) -> str:
+    """``json.dumps(str(value))`` of a UUID field (``UUID.__str__``, written inline)."""
+    if value is None:
+        return "null"
+    if type(value) is not UUID:
+        return _scalar_json(str(value))
+    h = value.int.to_bytes(16, "big").hex()  # faster than formatting the int
+    return f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"'
+
+
+#: ``isoformat`` text of recent UTC times (an aware ``isoformat`` costs ~1 µs, and the
+#: events of one commit share their envelope's time and their interaction's).
+_ISO: dict[datetime, str] = {}
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is not UTC or type(value) is not datetime:  # equal times, other text
+        return value.isoformat()
+    text = _ISO.get(value)
+    if text is None:
+        if len(_ISO) >= 4096:
+            _ISO.clear()
+        text = _ISO[value] = value.isoformat()
+    return text
+
+
+def _datetime_json(value: Any) -> str:
+    """``json.dumps(value.isoformat())`` of a datetime field."""
+    if value is None:
+        return "null"
+    if type(value) is not datetime:
+        return _scalar_json(datetime.isoformat(value))
+    return _quote(_iso(value))
+
+
+def _converted_json(convert: Callable[[Any], Any]) -> Callable[[Any], str]:
+    if convert is str:
+        return _uuid_json
+    if convert is datetime.isoformat:
+        return _datetime_json
+
+    def encode(value: Any) -> str:
+        return "null" if value is None else _scalar_json(convert(value))
+
+    return encode
+
+
+def _text_plan(cls: type) -> _TextPlan | Literal[False]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan(cls)
+    if plan is False:
+        return False
+    return tuple(
+        (
+            f"{', ' if i else ''}{json.dumps(name)}: ",
+            name,
+            _scalar_json if convert is None else _converted_json(convert),
+        )
+        for i, (name, convert) in enumerate(plan)
+    )
+
+
+def envelope_json(envelope: Envelope[DomainEvent]) -> str:
+    """``json.dumps(envelope_to_dict(envelope))``: for events with a plan, written straight
+    from the fields (the outbox stores one per event)."""
+    payload = envelope.payload
+    plan = _TEXT_PLANS.get(type(payload))
+    if plan is None:
+        plan = _TEXT_PLANS[type(payload)] = _text_plan(type(payload))
+    if plan is False:
+        return json.dumps(envelope_to_dict(envelope))
+    parts = [
+        '{"id": ',
+        _uuid_json(envelope.id) if type(envelope.id) is UUID else _scalar_json(str(envelope.id)),
+        ', "type": ',
+        _scalar_json(envelope.type),
+        ', "version": ',
+        _scalar_json(envelope.version),
+        ', "occurred_at": ',
+        _quote(_iso(envelope.occurred_at)),
+        ', "payload": {',
+    ]
+    for prefix, name, encode in plan:
+        parts.append(prefix)
+        parts.append(encode(getattr(payload, name)))
+    parts.append("}}")
+    return "".join(parts)
 
 
 def envelope_from_dict(data: dict[str, Any]) -> Envelope[DomainEvent]:

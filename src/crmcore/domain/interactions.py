@@ -379,7 +379,12 @@ def _canonical(raw: object) -> Interaction | None:
             return None
         kind = _TYPES[raw["type"]]
         stamp = datetime.fromisoformat(raw["occurred_at"])
-        offset = stamp.utcoffset()
+        offset: timedelta | None
+        if stamp.tzinfo is UTC:  # the common case, without two calls into the zone
+            at, offset = stamp, _NO_OFFSET
+        else:
+            offset = stamp.utcoffset()
+            at = stamp.astimezone(UTC)
         customer, data = raw["customer"], raw["data"]
         if (
             offset is None
@@ -389,21 +394,20 @@ def _canonical(raw: object) -> Interaction | None:
             or not data.keys() <= _DATA[kind]
         ):
             return None
-        email, phone = customer.get("email"), customer.get("phone")
         details = _canonical_details(kind, data)
         if details is None:
             return None
         return Interaction(
             event_id=raw["id"],
             type=kind,
-            occurred_at=stamp.astimezone(UTC),
+            occurred_at=at,
             utc_offset=offset,
-            customer=Customer(
-                user_id=customer.get("user_id"),
-                email=None if email is None else Email(email),
-                phone=None if phone is None else Phone(phone),
-                first_name=customer.get("first_name", ""),
-                last_name=customer.get("last_name", ""),
+            customer=_canonical_customer(
+                customer.get("user_id"),
+                customer.get("email"),
+                customer.get("phone"),
+                customer.get("first_name", ""),
+                customer.get("last_name", ""),
             ),
             details=details,
             source=raw.get("source"),
@@ -412,9 +416,62 @@ def _canonical(raw: object) -> Interaction | None:
         return None
 
 
+_NO_OFFSET = timedelta(0)
+
+#: Customers and amounts of canonical JSON, by their text: a stream repeats the same
+#: customers, and building them again costs more than finding them (all immutable).
+_CUSTOMERS: dict[tuple[str | None, str | None, str | None, str, str], Customer] = {}
+_AMOUNTS: dict[tuple[str, str], Money] = {}
+_REMEMBERED = 65_536
+
+
+def _canonical_customer(
+    user_id: Any, email: Any, phone: Any, first_name: Any, last_name: Any
+) -> Customer:
+    """The customer of canonical JSON's fields; remembered when every one is text (or
+    absent), so that equal keys always mean equal values."""
+    if (
+        (user_id is None or type(user_id) is str)
+        and (email is None or type(email) is str)
+        and (phone is None or type(phone) is str)
+        and type(first_name) is str
+        and type(last_name) is str
+    ):
+        key = (user_id, email, phone, first_name, last_name)
+        found = _CUSTOMERS.get(key)
+        if found is None:
+            if len(_CUSTOMERS) >= _REMEMBERED:
+                _CUSTOMERS.clear()
+            found = _CUSTOMERS[key] = _customer_of(*key)
+        return found
+    return _customer_of(user_id, email, phone, first_name, last_name)
+
+
+def _customer_of(user_id: Any, email: Any, phone: Any, first_name: Any, last_name: Any) -> Customer:
+    return Customer(
+        user_id=user_id,
+        email=None if email is None else Email(email),
+        phone=None if phone is None else Phone(phone),
+        first_name=first_name,
+        last_name=last_name,
+    )
+
+
 def _canonical_money(data: Mapping[str, Any]) -> Money | None:
-    amount = Decimal(data["amount"])
-    return Money(amount, data["currency"]) if amount.is_finite() else None
+    text, currency = data["amount"], data["currency"]
+    if type(text) is str and type(currency) is str:  # remembered, as customers are
+        found = _AMOUNTS.get((text, currency))
+        if found is not None:
+            return found
+    amount = Decimal(text)
+    if not amount.is_finite():
+        return None
+    money = Money(amount, currency)
+    if type(text) is str and type(currency) is str:
+        if len(_AMOUNTS) >= _REMEMBERED:
+            _AMOUNTS.clear()
+        _AMOUNTS[(text, currency)] = money
+    return money
 
 
 def _canonical_details(kind: InteractionType, data: Mapping[str, Any]) -> Details | None:

@@ -44,6 +44,7 @@ from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.mapping import Row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
+from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
 from crmcore.adapters.sql.types import SUM_SCALE
 from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
 from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
@@ -101,6 +102,15 @@ def transaction_from(row: Row) -> Transaction:
     )
 
 
+_INSERT_TRANSACTION_SQLITE = (
+    "INSERT INTO transactions (id, contact_id, occurred_at, amount, currency, channel,"
+    " product, external_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EXISTING_SQLITE = (
+    "SELECT external_id FROM transactions WHERE external_id IN (SELECT value FROM json_each(?))"
+)
+
+
 class SqlTransactionRepository:
     """Transactions in SQL, unique by ``external_id``."""
 
@@ -117,8 +127,33 @@ class SqlTransactionRepository:
     def add_many(self, transactions: Sequence[Transaction]) -> int:
         new = self._new(transactions)
         now = self._clock.now()
-        self._s.insert_many(t.transactions, [transaction_row(x, created_at=now) for x in new])
+        if self._s.sqlite and new:
+            self._sqlite_insert(new, created_at=now)
+        else:
+            self._s.insert_many(t.transactions, [transaction_row(x, created_at=now) for x in new])
         return len(new)
+
+    def _sqlite_insert(self, new: Sequence[Transaction], *, created_at: datetime) -> None:
+        """:meth:`add_many`'s insert on SQLite: the rows ``insert_many`` writes (columns
+        of :func:`transaction_row`, converted as ``sqlite_fast`` converts them), built as
+        tuples straight from the transactions."""
+        at = stored_datetime_cache()
+        created = at(created_at)
+        rows = [
+            (
+                x.id.hex,
+                x.customer.hex,
+                at(x.occurred_at),
+                str(x.amount.amount),
+                x.amount.currency,
+                x.channel,
+                x.product,
+                x.external_id,
+                created,
+            )
+            for x in new
+        ]
+        self._s.driver_executemany(t.transactions, _INSERT_TRANSACTION_SQLITE, rows)
 
     def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
         seen = self.existing_external_ids(x.external_id for x in transactions)
@@ -133,6 +168,10 @@ class SqlTransactionRepository:
         wanted = list(dict.fromkeys(external_ids))
         if not wanted:
             return set()
+        if self._s.sqlite:
+            with self._s.translating():
+                found = self._s.conn.exec_driver_sql(_EXISTING_SQLITE, (json.dumps(wanted),))
+                return {external_id for (external_id,) in found}
         c = t.transactions.c
         rows = self._s.read(select(c.external_id).where(_keys_in(self._s, c.external_id, wanted)))
         return {r["external_id"] for r in rows}

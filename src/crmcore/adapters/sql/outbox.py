@@ -3,7 +3,6 @@ relayed in order, with attempts, back-off and a dead-letter state."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
-from crmcore.codec.events import envelope_from_dict, envelope_to_dict
+from crmcore.codec.events import envelope_from_dict, envelope_json, envelope_to_dict
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 
@@ -70,17 +69,9 @@ class SqlOutbox:
         """The SQLite insert, rows built straight in their stored form (the text
         SQLAlchemy would write), one ``executemany``."""
         at = stored_datetime_cache()
-        dumps = json.dumps
+        pending = OutboxStatus.PENDING.value
         rows = [
-            (
-                e.id.hex,
-                e.type,
-                e.version,
-                at(e.occurred_at),
-                dumps(envelope_to_dict(e)),
-                OutboxStatus.PENDING.value,
-                0,
-            )
+            (e.id.hex, e.type, e.version, at(e.occurred_at), envelope_json(e), pending, 0)
             for e in envelopes
         ]
         self._s.driver_executemany(t.outbox, _APPEND_SQLITE, rows)

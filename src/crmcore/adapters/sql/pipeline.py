@@ -23,6 +23,7 @@ from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
 from crmcore.adapters.sql.uow import SqlUnitOfWork
+from crmcore.codec.jsontext import scalar_json
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
@@ -249,6 +250,9 @@ def _stored_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+#: Each kind's stored text (``kind.value``, a property, read once).
+_KIND_TEXT = {kind: kind.value for kind in FactKind}
+
 _INSERT_FACT_SQLITE = (
     "INSERT INTO pipeline_facts (contact_id, event_id, kind, name, value, occurred_at)"
     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -256,14 +260,18 @@ _INSERT_FACT_SQLITE = (
 
 
 def _fact_text(fact: Fact) -> str | None:
-    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``)."""
+    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``): what
+    ``json.dumps(_fact_json(fact))`` writes, without building the JSON value first."""
     v = fact.value
     if v is None:
         return None
     kind = fact.kind
     if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
-        return f'{{"amount": "{v.amount}", "currency": {json.dumps(v.currency)}}}'
-    return json.dumps(_fact_json(fact))
+        return f'{{"amount": "{v.amount}", "currency": {scalar_json(v.currency)}}}'
+    if kind is FactKind.SENTIMENT:
+        label, confidence = scalar_json(v.label.value), scalar_json(v.confidence)
+        return f'{{"label": {label}, "confidence": {confidence}}}'
+    return scalar_json(v)
 
 
 #: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
@@ -316,15 +324,9 @@ class SqlFactSink(FactRecorder):
         """The SQLite insert: rows built straight in their stored form (the text
         SQLAlchemy would write), one ``executemany``."""
         at = self._stored_at
+        kinds = _KIND_TEXT
         rows = [
-            (
-                f.contact_id.hex,
-                f.event_id,
-                f.kind.value,
-                f.name,
-                _fact_text(f),
-                at(f.occurred_at),
-            )
+            (f.contact_id.hex, f.event_id, kinds[f.kind], f.name, _fact_text(f), at(f.occurred_at))
             for f in facts
         ]
         self._s.driver_executemany(self.table, _INSERT_FACT_SQLITE, rows)

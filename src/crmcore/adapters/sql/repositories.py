@@ -303,6 +303,8 @@ class SqlContactRepository(_BulkRepo[Contact]):
         params = (json.dumps(list(user_ids)), json.dumps(list(emails)), json.dumps(list(phones)))
         with self._s.translating():
             rows = self._s.conn.exec_driver_sql(sql, params).fetchall()
+        if not self._s.touched:  # nothing written yet: every version is the stored one
+            return {ContactId(read_uuid(key)): version for key, version in rows}
         seen = self._s.seen_version
         out: dict[ContactId, int] = {}
         for key, version in rows:

@@ -472,17 +472,22 @@ class SqlSession:
                     )
                 }
         groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+        converted = [(i, f) for i, f in enumerate(convert) if f is not None]
+        every = tuple(range(len(names)))
         for (row, expected, new_version), key in zip(planned, keys, strict=True):
-            values = [
-                v if v is None or f is None else f(v)
-                for v, f in zip((row[n] for n in names), convert, strict=True)
-            ]
+            values = [row[n] for n in names]
+            for i, f in converted:
+                v = values[i]
+                if v is not None:
+                    values[i] = f(v)
             old = stored.get(key)
-            changed = tuple(
-                i for i, v in enumerate(values) if old is None or v != old[i]
-            )  # nothing to compare when only the version moves
+            changed = (
+                every  # not stored: nothing to compare
+                if old is None
+                else tuple([i for i, v, was in zip(every, values, old, strict=True) if v != was])
+            )  # nothing at all when only the version moves
             groups.setdefault(changed, []).append(
-                (*(values[i] for i in changed), new_version, key, expected)
+                (*[values[i] for i in changed], new_version, key, expected)
             )
         updated = 0
         for changed, params in groups.items():

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
@@ -72,10 +73,23 @@ def _stored_datetime_c(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
 def _json(value: Any) -> str:
+    """``json.dumps(value)``: its C encoder called directly (``dumps`` builds one per call
+    behind three Python calls), with a circular-reference check of its own."""
     if not value and isinstance(value, (dict, list)):
         return "{}" if isinstance(value, dict) else "[]"
-    return json.dumps(value)
+    if type(value) is str:
+        return encode_basestring_ascii(value)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has the C encoder
+        return json.dumps(value)
+    encode = c_make_encoder(
+        {}, _not_json, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return "".join(encode(value, 0))
 
 
 def _bool(value: bool) -> int:
