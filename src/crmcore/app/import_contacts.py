@@ -19,8 +19,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from itertools import repeat
-from operator import itemgetter, methodcaller
+from itertools import compress, repeat
+from operator import itemgetter, methodcaller, not_
 from typing import Any
 
 import attrs
@@ -180,11 +180,16 @@ def stream_contacts(
     for keys, rows in itertools.chain([first] if first is not None else [], chunks):
         user_at = keys.index("user_id") if keys else 0
         email_at = keys.index("email") if keys else 0
-        for line, valid, values, extra in rows:
-            if not valid:
-                errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in extra)
-                rejected.append(RejectedRow(line=line, cells=values, errors=errors))
-                continue
+        valid = list(map(itemgetter(1), rows))
+        for line, _, cells, reasons in compress(rows, map(not_, valid)):
+            errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in reasons)
+            rejected.append(RejectedRow(line=line, cells=cells, errors=errors))
+        good = list(compress(rows, valid))
+        if not (shared_users or shared_emails):  # every valid row is independent
+            lines, values_of, extras = (map(itemgetter(i), good) for i in (0, 2, 3))
+            pending.extend(zip(lines, values_of, extras, repeat(keys)))
+            good = []
+        for line, _, values, extra in good:
             user, email = values[user_at], values[email_at]
             if (user is not None and user in shared_users) or (
                 email is not None and email in shared_emails
