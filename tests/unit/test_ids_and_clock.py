@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,19 @@ def test_uuid7_source_new_many_continues_the_one_by_one_sequence(
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert all(i.version == 7 and i.variant == "specified in RFC 4122" for i in ids)
+
+
+@given(st.integers(0, 9_000), st.booleans())
+def test_uuid7_source_new_many_counts_on_by_one(count: int, after_one: bool) -> None:
+    """Inside a batch each id is the one before it with the counter one up, or the next
+    millisecond at counter 0 once the counter passed 0xFFF."""
+    source = Uuid7Source()
+    if after_one:
+        source.new()
+    for a, b in itertools.pairwise(source.new_many(count)):
+        ms, counter = a.int >> 80, (a.int >> 64) & 0xFFF
+        after = (ms + 1, 0) if counter == 0xFFF else (ms, counter + 1)
+        assert (b.int >> 80, (b.int >> 64) & 0xFFF) == after
 
 
 def test_sequential_ids_new_many_equals_new_called_that_often() -> None:

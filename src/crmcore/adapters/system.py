@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import time
+from collections import deque
 from datetime import UTC, datetime, timedelta
+from itertools import islice, repeat
+from operator import lshift, or_, rshift
 from uuid import UUID, SafeUUID
 
 
@@ -105,34 +109,32 @@ class Uuid7Source:
             return uuid7_from(now_ms, rand)
 
     def new_many(self, count: int) -> list[UUID]:
-        """``count`` ids as :meth:`new` makes them, for about a fifth of the time each."""
+        """``count`` ids as :meth:`new` makes them, a millisecond's stretch at a time and
+        without a Python step per id (a million ids are made at a time)."""
         with self._lock:
             now_ms = time.time_ns() // 1_000_000
             if now_ms <= self._last_ms:
                 now_ms, counter = self._last_ms, self._counter
             else:
                 counter = (self._bits() & 0x3FF) - 1
-            blob = os.urandom(8 * count)
-            bits = int.from_bytes
-            high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
-            ids: list[UUID] = []
-            add, make, put, unknown = (
-                ids.append,
-                object.__new__,
-                object.__setattr__,
-                SafeUUID.unknown,
-            )
-            for at in range(0, 8 * count, 8):
-                counter += 1
-                if counter > 0xFFF:  # as in new(): borrow the next millisecond
+            rands = map(rshift, struct.unpack(f">{count}Q", os.urandom(8 * count)), repeat(2))
+            ints: list[int] = []
+            while len(ints) < count:
+                first = counter + 1
+                if first > 0xFFF:  # as in new(): borrow the next millisecond
                     now_ms += 1
-                    counter = 0
-                    high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
-                made = make(UUID)  # uuid_of, inlined: a million ids are made at a time
-                put(made, "int", high | (counter << 64) | bits(blob[at : at + 8], "big") >> 2)
-                put(made, "is_safe", unknown)
-                add(made)
+                    first = 0
+                take = min(count - len(ints), 0x1000 - first)
+                high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
+                counters = map(lshift, range(first, first + take), repeat(64))
+                ints.extend(map(or_, map(or_, repeat(high), counters), islice(rands, take)))
+                counter = first + take - 1
             self._last_ms, self._counter = now_ms, counter
+            # uuid_of, inlined and mapped
+            ids: list[UUID] = list(map(object.__new__, repeat(UUID, count)))
+            put = object.__setattr__
+            deque(map(put, ids, repeat("int"), ints), maxlen=0)
+            deque(map(put, ids, repeat("is_safe"), repeat(SafeUUID.unknown, count)), maxlen=0)
             return ids
 
 

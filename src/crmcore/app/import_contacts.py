@@ -19,6 +19,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from itertools import compress, repeat
+from operator import itemgetter, methodcaller, not_
 from typing import Any
 
 import attrs
@@ -78,11 +80,10 @@ def shared_keys(
     shared: list[set[str]] = []
     for field in ("user_id", "email"):
         index = columns.get(field)
-        values = [] if index is None else [cell_text(r.cells, index) for r in records]
-        texts = [v for v in values if v]
+        texts = [] if index is None else list(filter(None, column_texts(records, index)))
         present: list[str | None] = list(texts)
         if field == "email":
-            keys = [email_key(v) for v in texts]
+            keys = email_keys(texts)
             present = [
                 k if k is not None else stored_email(v) for k, v in zip(keys, texts, strict=True)
             ]
@@ -91,6 +92,27 @@ def shared_keys(
             continue
         shared.append({v for v, n in Counter(present).items() if n > 1 and v is not None})
     return shared[0], shared[1]
+
+
+def column_texts(records: Sequence[CsvRecord], index: int) -> list[str]:
+    """:func:`cell_text` of every record's cell ``index``, without a Python call per
+    record unless a record is short of that cell or a cell starts with a quote."""
+    try:
+        texts = list(map(str.strip, map(itemgetter(index), map(itemgetter(1), records))))
+    except IndexError:
+        return [cell_text(r.cells, index) for r in records]
+    if any(map(methodcaller("startswith", "'"), texts)):
+        return [cell_text(r.cells, index) for r in records]
+    return texts
+
+
+def email_keys(texts: Sequence[str]) -> list[str | None]:
+    """:func:`email_key` of every text; one look at them all when they are all plain."""
+    lowered = list(map(str.lower, texts))
+    joined = "\n".join(lowered)
+    if joined.isascii() and not any(c in joined for c in ('"', "\\", "xn--")):
+        return [*map(str.strip, lowered)]
+    return [email_key(t) for t in texts]
 
 
 def stream_contacts(
@@ -158,11 +180,16 @@ def stream_contacts(
     for keys, rows in itertools.chain([first] if first is not None else [], chunks):
         user_at = keys.index("user_id") if keys else 0
         email_at = keys.index("email") if keys else 0
-        for line, valid, values, extra in rows:
-            if not valid:
-                errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in extra)
-                rejected.append(RejectedRow(line=line, cells=values, errors=errors))
-                continue
+        valid = list(map(itemgetter(1), rows))
+        for line, _, cells, reasons in compress(rows, map(not_, valid)):
+            errors = tuple(FieldError(field=f, value=v, reason=r) for f, v, r in reasons)
+            rejected.append(RejectedRow(line=line, cells=cells, errors=errors))
+        good = list(compress(rows, valid))
+        if not (shared_users or shared_emails):  # every valid row is independent
+            lines, values_of, extras = (map(itemgetter(i), good) for i in (0, 2, 3))
+            pending.extend(zip(lines, values_of, extras, repeat(keys)))
+            good = []
+        for line, _, values, extra in good:
             user, email = values[user_at], values[email_at]
             if (user is not None and user in shared_users) or (
                 email is not None and email in shared_emails
@@ -238,45 +265,56 @@ def _store_independent(
         else (set(), set())
     )
     account_of = account_resolver(uow)
-    fresh: list[tuple[tuple[Any, ...], tuple[Any, ...], AccountId | None]] = []
     later: list[ValidRow] = []
     bad: list[RejectedRow] = []
-    for line, values, extra, _ in batch:
-        user, email = values[i_user], values[i_email]
-        if (user is not None and user in users) or (email is not None and email in emails):
-            later.append(_valid(line, keys, values, extra))
-            continue
-        account_id = AccountId(values[i_account_id]) if values[i_account_id] else None
-        name = values[i_account]
-        if account_id is None and name:
-            account_id = account_of(name)
-            if account_id is None:
-                error = FieldError(field="account", value=name, reason="no such account")
-                bad.append(RejectedRow(line=line, cells=cells_of(line), errors=(error,)))
+    fresh: Sequence[Row] = batch
+    account_ids: Sequence[AccountId | None] = [None] * len(batch)
+    values_of = list(map(itemgetter(1), batch))
+    if (
+        users
+        or emails
+        or any(map(itemgetter(i_account), values_of))
+        or any(map(itemgetter(i_account_id), values_of))
+    ):
+        # some rows wait, are rejected or name an account: row by row
+        kept: list[Row] = []
+        kept_ids: list[AccountId | None] = []
+        for row in batch:
+            line, values, extra, _ = row
+            user, email = values[i_user], values[i_email]
+            if (user is not None and user in users) or (email is not None and email in emails):
+                later.append(_valid(line, keys, values, extra))
                 continue
-        fresh.append((values, extra, account_id))
-    fresh.sort(key=lambda f: f[0][i_email] or "")
-    ids = app.ids.new_many(len(fresh))
-    make = tuple.__new__  # NewContact's own __new__ is a Python function: a million calls
-    uow.contacts.add_imported(
-        [
-            make(
-                NewContact,
-                (
-                    contact_id,
-                    values[i_name][0],
-                    values[i_name][1],
-                    values[i_email],
-                    values[i_phone],
-                    values[i_user],
-                    account_id,
-                    values[i_role],
-                    values[i_channel],
-                    dict(extra),
-                ),
-            )
-            for (values, extra, account_id), contact_id in zip(fresh, ids, strict=True)
-        ],
-        at=app.clock.now(),
+            account_id = AccountId(values[i_account_id]) if values[i_account_id] else None
+            name = values[i_account]
+            if account_id is None and name:
+                account_id = account_of(name)
+                if account_id is None:
+                    error = FieldError(field="account", value=name, reason="no such account")
+                    bad.append(RejectedRow(line=line, cells=cells_of(line), errors=(error,)))
+                    continue
+            kept.append(row)
+            kept_ids.append(account_id)
+        fresh, account_ids = kept, kept_ids
+        values_of = list(map(itemgetter(1), fresh))
+    # e-mail order (no e-mail first), every column taken without a Python step per row
+    by_email = ["" if e is None else e for e in map(itemgetter(i_email), values_of)]
+    order = sorted(range(len(fresh)), key=by_email.__getitem__)
+    values_of = list(map(values_of.__getitem__, order))
+    names = list(map(itemgetter(i_name), values_of))
+    columns = (
+        app.ids.new_many(len(order)),
+        map(itemgetter(0), names),
+        map(itemgetter(1), names),
+        map(itemgetter(i_email), values_of),
+        map(itemgetter(i_phone), values_of),
+        map(itemgetter(i_user), values_of),
+        map(account_ids.__getitem__, order),
+        map(itemgetter(i_role), values_of),
+        map(itemgetter(i_channel), values_of),
+        map(dict, map(itemgetter(2), map(fresh.__getitem__, order))),
     )
-    return Success((len(fresh), later, bad))
+    # NewContact's own __new__ is a Python function: a million calls
+    made = map(tuple.__new__, repeat(NewContact), zip(*columns, strict=True))
+    uow.contacts.add_imported(list(made), at=app.clock.now())
+    return Success((len(order), later, bad))

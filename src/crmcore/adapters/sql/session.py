@@ -82,6 +82,17 @@ def _unique_field(exc: IntegrityError) -> str | None:
     return name
 
 
+def _stored_column(values: Sequence[Any], convert: Converter, *, nullable: bool) -> list[Any]:
+    """A column's non-null values converted for SQLite: a column of one empty JSON
+    value (a bulk import's attributes) converted once, a key column without the checks."""
+    first = values[0]
+    if isinstance(first, dict | list) and not first and values.count(first) == len(values):
+        return [convert(first)] * len(values)
+    if not nullable:
+        return list(map(convert, values))
+    return [None if v is None else convert(v) for v in values]
+
+
 class SqlSession:
     """A connection in one transaction, with the bookkeeping optimistic locking needs.
 
@@ -307,12 +318,12 @@ class SqlSession:
             value, convert = template[name], converter_for(table.c[name], dialect)
             fixed.append(value if value is None or convert is None else convert(value))
         data: list[Sequence[Any]] = list(zip(*values, strict=True))
+        at = columns.index("id")
+        keys: Sequence[UUID] = data[at]
         for i, name in enumerate(columns):
             convert = converter_for(table.c[name], dialect)
             if convert is not None:
-                data[i] = [None if v is None else convert(v) for v in data[i]]
-        at = columns.index("id")
-        keys: list[UUID] = [v[at] for v in values]
+                data[i] = _stored_column(data[i], convert, nullable=i != at)
         # the shared values repeat without end; zip stops at the per-row columns
         params = list(zip(*data, *(itertools.repeat(v) for v in (*fixed, 1)), strict=False))
         quote = dialect.identifier_preparer.quote
@@ -324,7 +335,7 @@ class SqlSession:
         for start in range(0, len(params), BATCH):
             chunk = params[start : start + BATCH]
             self.write(lambda c=chunk: self.conn.exec_driver_sql(sql, c), table=table)  # type: ignore[misc]
-        self.touched.update(((table.name, k), (0, 1)) for k in keys)
+        self.touched.update(dict.fromkeys(zip(itertools.repeat(table.name), keys), (0, 1)))
 
     def insert_rows(
         self, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
