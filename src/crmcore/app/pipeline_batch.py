@@ -143,10 +143,13 @@ class Batch:
         self._activities: list[Activity] = []
         self._reviews: list[ReviewItem] = []
         customers = [i.customer for i in interactions]
+        # keys told apart by their text (an Email or Phone hashes in Python)
+        emails = {c.email.value: c.email for c in customers if c.email is not None}
+        phones = {c.phone.e164: c.phone for c in customers if c.phone is not None}
         versions = uow.contacts.find_versions(
             user_ids={c.user_id for c in customers if c.user_id is not None},
-            emails={c.email for c in customers if c.email is not None},
-            phones={c.phone for c in customers if c.phone is not None},
+            emails=list(emails.values()),
+            phones=list(phones.values()),
         )
         missing: list[ContactId] = []
         for contact_id, version in versions.items():
@@ -162,12 +165,13 @@ class Batch:
                 self._stored[contact.id] = contact
                 self._remember(contact, FactLedger(history.get(contact.id, ())))
         lead_emails = {
-            i.customer.email
+            i.customer.email.value: i.customer.email
             for i in interactions
             if isinstance(i.details, EmailEngagement) and i.customer.email is not None
         }
         self._leads: dict[str, Lead] = {
-            lead.email.value: lead for lead in uow.leads.find_many_by_email(lead_emails)
+            lead.email.value: lead
+            for lead in uow.leads.find_many_by_email(list(lead_emails.values()))
         }
         self._changed_leads: dict[str, Lead] = {}
 
