@@ -98,7 +98,7 @@ class FactLedger:
 
     def add(self, fact: Fact) -> bool:
         """Take a fact in; ``False`` (and nothing changes) when its key is already here."""
-        return self._add(fact, fact.order)
+        return self._add(fact, (fact.occurred_at, fact.event_id, fact.kind, fact.name))
 
     def _add(self, fact: Fact, order: Order) -> bool:
         key = order[1:]  # (event id, kind, name): what the fact's key is made of
@@ -110,14 +110,19 @@ class FactLedger:
             self._last = order
         kind = fact.kind
         if kind is FactKind.PURCHASE:
-            _place(self._purchases, (order, (fact.occurred_at, fact.value)), in_order)
-            self._purchases_t = None
+            purchase = (fact.occurred_at, fact.value)
+            _place(self._purchases, (order, purchase), in_order)
+            # the tuple the folds share grows by a purchase that comes last (else rebuilt)
+            folded = self._purchases_t
+            self._purchases_t = (*folded, purchase) if in_order and folded is not None else None
         elif kind is FactKind.ENGAGEMENT:
             engagement = self._engagement
             engagement[fact.name] = engagement.get(fact.name, 0) + 1
         elif kind is FactKind.SENTIMENT:
-            _place(self._sentiments, (order, (fact.occurred_at, fact.value.label)), in_order)
-            self._sentiments_t = None
+            label = (fact.occurred_at, fact.value.label)
+            _place(self._sentiments, (order, label), in_order)
+            labels = self._sentiments_t
+            self._sentiments_t = (*labels, label) if in_order and labels is not None else None
         elif kind is FactKind.LOYALTY:
             _place(self._loyalty_facts, (order, fact.name, fact.value), in_order)
             if in_order:
@@ -139,7 +144,7 @@ class FactLedger:
     def facts(self) -> CustomerFacts:
         """Everything known, as the insight reads it."""
         if self._folded is None:
-            # the purchase and sentiment tuples are kept until one of their kind arrives
+            # the purchase and sentiment tuples are rebuilt after one of their kind came late
             if self._purchases_t is None:
                 self._purchases_t = tuple(p for _, p in self._purchases)
             if self._sentiments_t is None:
