@@ -376,11 +376,11 @@ def apply_in_batch(
     """
     services, now = batch.services, batch.now
     event_id = interaction.event_id
-    kind = interaction.type
+    itype = interaction.type
     details = interaction.details
     # 1. decisions that need no writes: sentiment, matching, business rules
     sentiment: Sentiment | None = None
-    if kind in (InteractionType.REVIEW, InteractionType.MESSAGE):
+    if itype in (InteractionType.REVIEW, InteractionType.MESSAGE):
         assert isinstance(details, Feedback)
         if label is not None:
             sentiment = Sentiment(label=label, confidence=1.0)
@@ -462,9 +462,9 @@ def apply_in_batch(
             )
         )
     elif isinstance(details, EmailEngagement):
-        fact(FactKind.ENGAGEMENT, name=kind.value)
+        fact(FactKind.ENGAGEMENT, name=itype.value)
         _count_on_lead(batch, interaction, now=now)
-        if kind is InteractionType.EMAIL_OPENED:
+        if itype is InteractionType.EMAIL_OPENED:
             events.append(
                 EmailOpened(
                     contact_id=owner,
@@ -495,7 +495,7 @@ def apply_in_batch(
                 confidence=sentiment.confidence,
             )
         )
-        if kind is InteractionType.REVIEW and sentiment.label is SentimentLabel.POSITIVE:
+        if itype is InteractionType.REVIEW and sentiment.label is SentimentLabel.POSITIVE:
             fact(FactKind.LOYALTY, name="public_review", value=True)
     elif isinstance(details, FormAnswer):
         for name, value in sorted(details.answers.items()):
@@ -528,7 +528,7 @@ def apply_in_batch(
         actions.add(
             "manager_task",
             ActivityType.TASK,
-            f"Negative {kind.value}: contact the customer",
+            f"Negative {itype.value}: contact the customer",
             "negative feedback",
             due=now + timedelta(days=1),
         )
