@@ -675,3 +675,50 @@ def import_cells() -> st.SearchStrategy[str]:
         ["", " ", "Ann", "ann@EXAMPLE.com", "'=1", "'x", "é", "xn--p1ai", '"', "\\", "\n", "@"]
     )
     return st.lists(parts, max_size=4).map("".join)
+
+
+@st.composite
+def pipeline_facts(draw: st.DrawFn) -> Any:
+    """One contact's pipeline ``Fact`` list, in an arbitrary order, with repeats: a fact's
+    time and value follow from its key (event id, kind, name), as they do when the same
+    event is applied twice; times often tie, so the key breaks the order."""
+    from crmcore.domain.facts import Fact, FactKind
+    from crmcore.domain.ids import ContactId
+    from crmcore.domain.money import Money
+    from crmcore.domain.sentiment import Sentiment, SentimentLabel
+
+    owner = ContactId(draw(st.uuids()))
+    days = st.integers(0, 90).map(lambda d: datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=d))
+    by_key: dict[tuple[str, FactKind, str], Fact] = {}
+    out = []
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.sampled_from(FactKind))
+        event_id = f"e{draw(st.integers(0, 9))}"
+        value: Any = None
+        if kind is FactKind.PURCHASE:
+            name = ""
+            value = Money(Decimal(draw(st.integers(0, 500))), "RUB")
+        elif kind is FactKind.ENGAGEMENT:
+            name = draw(st.sampled_from(["email_opened", "email_clicked", "app_login", "other"]))
+        elif kind is FactKind.SENTIMENT:
+            name = ""
+            value = Sentiment(label=draw(st.sampled_from(SentimentLabel)), confidence=0.9)
+        elif kind is FactKind.LOYALTY:
+            name = draw(st.sampled_from(["nps", "ok", "public_review"]))
+            value = draw(st.none() | st.booleans() | st.integers(0, 10) | st.sampled_from(["x"]))
+        else:
+            name = draw(
+                st.sampled_from(["refund", "subscription_cancelled", "subscription_renewed"])
+            )
+        key = (event_id, kind, name)
+        if key not in by_key:
+            by_key[key] = Fact(
+                contact_id=owner,
+                event_id=event_id,
+                kind=kind,
+                name=name,
+                value=value,
+                occurred_at=draw(days),
+            )
+        out.append(by_key[key])
+    return out

@@ -11,8 +11,10 @@ change is still detected (``ConcurrentModification``) and the batch rolled back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 from returns.result import Success
@@ -24,6 +26,7 @@ from crmcore.app.pipeline_config import PipelineServices
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.events import DomainEvent
+from crmcore.domain.evolver import evolver
 from crmcore.domain.facts import Fact, FactKind, FactLedger
 from crmcore.domain.ids import ActivityId, ContactId
 from crmcore.domain.insight import CustomerFacts, CustomerStatus
@@ -51,6 +54,7 @@ from crmcore.domain.sentiment import Sentiment, SentimentLabel
 from crmcore.ports.pipeline import PipelineUnitOfWork
 
 _log = get_logger()
+_evolve_contact = evolver(Contact)
 
 
 @attrs.frozen
@@ -139,10 +143,13 @@ class Batch:
         self._activities: list[Activity] = []
         self._reviews: list[ReviewItem] = []
         customers = [i.customer for i in interactions]
+        # keys told apart by their text (an Email or Phone hashes in Python)
+        emails = {c.email.value: c.email for c in customers if c.email is not None}
+        phones = {c.phone.e164: c.phone for c in customers if c.phone is not None}
         versions = uow.contacts.find_versions(
             user_ids={c.user_id for c in customers if c.user_id is not None},
-            emails={c.email for c in customers if c.email is not None},
-            phones={c.phone for c in customers if c.phone is not None},
+            emails=list(emails.values()),
+            phones=list(phones.values()),
         )
         missing: list[ContactId] = []
         for contact_id, version in versions.items():
@@ -158,12 +165,13 @@ class Batch:
                 self._stored[contact.id] = contact
                 self._remember(contact, FactLedger(history.get(contact.id, ())))
         lead_emails = {
-            i.customer.email
+            i.customer.email.value: i.customer.email
             for i in interactions
             if isinstance(i.details, EmailEngagement) and i.customer.email is not None
         }
         self._leads: dict[str, Lead] = {
-            lead.email.value: lead for lead in uow.leads.find_many_by_email(lead_emails)
+            lead.email.value: lead
+            for lead in uow.leads.find_many_by_email(list(lead_emails.values()))
         }
         self._changed_leads: dict[str, Lead] = {}
 
@@ -215,13 +223,23 @@ class Batch:
         if contact is not held and contact != held:
             self._remember(contact)
 
+    def replace_contact(self, contact: Contact) -> None:
+        """The new state of a contact of this batch, known to differ from the held one."""
+        self._remember(contact)
+
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         """What is known about a contact of this batch, including this batch's facts."""
         return self._ledgers[contact_id].facts()
 
-    def record(self, fact: Fact) -> None:
-        """A derived fact; one whose key is already known changes nothing."""
-        if self._ledgers[fact.contact_id].add(fact):
+    def ledger(self, contact_id: ContactId) -> FactLedger:
+        """The facts of a contact of this batch, including this batch's (to read or to
+        :meth:`record` into)."""
+        return self._ledgers[contact_id]
+
+    def record(self, ledger: FactLedger, fact: Fact) -> None:
+        """A derived fact for the contact whose :meth:`ledger` is ``ledger``; one whose key
+        is already known changes nothing."""
+        if ledger.add(fact):
             self._facts.append(fact)
             self._with_facts.add(fact.contact_id)
 
@@ -243,35 +261,34 @@ class Batch:
 
     def match(
         self, interaction: Interaction, *, forced: ContactId | None
-    ) -> tuple[Contact, bool] | tuple[Ambiguous, bool]:
-        """The contact an interaction is about (enriched with its keys), and whether it is
-        new; or why it is ambiguous. User id, then e-mail, then phone decide."""
+    ) -> tuple[Contact, bool, dict[str, Any]] | tuple[Ambiguous, bool, dict[str, Any]]:
+        """The contact an interaction is about, whether it is new, and the changes that
+        enrich it with the interaction's keys (to make with ``updated_at``; none when it
+        has them all); or why it is ambiguous. User id, then e-mail, then phone decide."""
         customer = interaction.customer
         if forced is not None:
             chosen = self.contact(forced)
             if chosen is None:
                 raise UnknownContact(forced)
-            return chosen, False
+            return chosen, False, {}
         by_user = self._by_user.get(customer.user_id) if customer.user_id else None
         by_email = self._by_email.get(customer.email.value) if customer.email else None
         by_phone = self._by_phone.get(customer.phone.e164, []) if customer.phone else []
         decision = decide_match(by_user_id=by_user, by_email=by_email, by_phone=by_phone)
-        log_step(_log, "matched", interaction.event_id, decision=type(decision).__name__)
-        if isinstance(decision, Ambiguous):
-            return decision, False
+        if _log.isEnabledFor(logging.INFO):
+            log_step(_log, "matched", interaction.event_id, decision=type(decision).__name__)
         if isinstance(decision, Matched):
             contact = self._contacts[decision.contact_id]
             user_id = contact.user_id or (customer.user_id if by_user is None else None)
             email = contact.email or (customer.email if by_email is None else None)
             phone = contact.phone or customer.phone
-            if (user_id, email, phone) == (contact.user_id, contact.email, contact.phone):
-                return contact, False
-            enriched = attrs.evolve(
-                contact, user_id=user_id, email=email, phone=phone, updated_at=self.now
-            )
-            return enriched, False
+            if user_id == contact.user_id and email == contact.email and phone == contact.phone:
+                return contact, False, {}
+            return contact, False, {"user_id": user_id, "email": email, "phone": phone}
+        if isinstance(decision, Ambiguous):
+            return decision, False, {}
         assert isinstance(decision, CreateContact)
-        return _new_contact(self.app, interaction, now=self.now), True
+        return _new_contact(self.app, interaction, now=self.now), True, {}
 
     # -- writing -------------------------------------------------------------------------
 
@@ -321,7 +338,7 @@ class Batch:
             stored = self._stored.get(contact_id)
             if contact_id in self._saved:
                 version = stored.version + 1 if stored is not None else 1
-                contact = attrs.evolve(contact, version=version)
+                contact = _evolve_contact(contact, version=version)
             elif stored is None or (contact is not stored and contact != stored):
                 continue  # changed but not written (a flush was skipped): not cached
             cache.put(contact, self._ledgers[contact_id])
@@ -359,14 +376,16 @@ def apply_in_batch(
     """
     services, now = batch.services, batch.now
     event_id = interaction.event_id
+    itype = interaction.type
+    details = interaction.details
     # 1. decisions that need no writes: sentiment, matching, business rules
     sentiment: Sentiment | None = None
-    if interaction.type in (InteractionType.REVIEW, InteractionType.MESSAGE):
-        assert isinstance(interaction.details, Feedback)
+    if itype in (InteractionType.REVIEW, InteractionType.MESSAGE):
+        assert isinstance(details, Feedback)
         if label is not None:
             sentiment = Sentiment(label=label, confidence=1.0)
         else:
-            sentiment = services.sentiment.analyse(interaction.details.text)
+            sentiment = services.sentiment.analyse(details.text)
             log_step(
                 _log, "sentiment", event_id, label=sentiment.label, confidence=sentiment.confidence
             )
@@ -380,7 +399,7 @@ def apply_in_batch(
                     proposed=f"label {sentiment.label}",
                     sentiment=sentiment,
                 )
-    contact, created = batch.match(interaction, forced=contact_id)
+    contact, created, changes = batch.match(interaction, forced=contact_id)
     if isinstance(contact, Ambiguous):
         return _review(
             batch,
@@ -390,33 +409,35 @@ def apply_in_batch(
             proposed=f"match {contact.candidates[0]}",
             candidates=contact.candidates,
         )
-    details = interaction.details
+    owner = contact.id
     if (
         contact_id is None
         and isinstance(details, Billing)
         and details.kind is BillingKind.REFUND
-        and (created or not batch.facts_for(contact.id).purchases)
+        and (created or not batch.facts_for(owner).purchases)
     ):
         return _review(
             batch,
             interaction,
             reason=ReviewReason.BUSINESS_RULE,
             detail="a refund for a customer with no recorded purchase",
-            proposed=f"match {contact.id} and record the refund" if not created else "discard",
-            candidates=() if created else (contact.id,),
+            proposed=f"match {owner} and record the refund" if not created else "discard",
+            candidates=() if created else (owner,),
         )
-    # 2. writes
+    # 2. writes. The contact's changes (``changes`` holds its enrichment by the match)
+    # are made at the end, in one copy.
     if created:
         batch.add_contact(contact)
+    ledger = batch.ledger(owner)
     events: list[DomainEvent] = []
-    actions = _Actions(batch, contact.id, event_id)
+    actions = _Actions(batch, owner, event_id)
     if created:
         actions.add("welcome", ActivityType.EMAIL, "Welcome path started", "new customer")
     at = interaction.occurred_at
-    owner = contact.id
 
     def fact(kind: FactKind, *, name: str = "", value: object = None) -> None:
         batch.record(
+            ledger,
             Fact(
                 contact_id=owner,
                 event_id=event_id,
@@ -424,16 +445,16 @@ def apply_in_batch(
                 name=name,
                 value=value,
                 occurred_at=at,
-            )
+            ),
         )
 
     if isinstance(details, Purchase):
         fact(FactKind.PURCHASE, value=details.amount)
         if contact.lifecycle in (LifecycleStage.LEAD, LifecycleStage.PROSPECT):
-            contact = attrs.evolve(contact, lifecycle=LifecycleStage.CUSTOMER, updated_at=now)
+            changes["lifecycle"] = LifecycleStage.CUSTOMER
         events.append(
             PurchaseRecorded(
-                contact_id=contact.id,
+                contact_id=owner,
                 event_id=event_id,
                 amount=details.amount.amount,
                 currency=details.amount.currency,
@@ -441,12 +462,12 @@ def apply_in_batch(
             )
         )
     elif isinstance(details, EmailEngagement):
-        fact(FactKind.ENGAGEMENT, name=interaction.type.value)
+        fact(FactKind.ENGAGEMENT, name=itype.value)
         _count_on_lead(batch, interaction, now=now)
-        if interaction.type is InteractionType.EMAIL_OPENED:
+        if itype is InteractionType.EMAIL_OPENED:
             events.append(
                 EmailOpened(
-                    contact_id=contact.id,
+                    contact_id=owner,
                     event_id=event_id,
                     campaign_id=details.campaign_id,
                     occurred_at=at,
@@ -455,7 +476,7 @@ def apply_in_batch(
         else:
             events.append(
                 EmailClicked(
-                    contact_id=contact.id,
+                    contact_id=owner,
                     event_id=event_id,
                     campaign_id=details.campaign_id,
                     url=details.url or "",
@@ -468,16 +489,13 @@ def apply_in_batch(
         fact(FactKind.SENTIMENT, value=sentiment)
         events.append(
             FeedbackAnalysed(
-                contact_id=contact.id,
+                contact_id=owner,
                 event_id=event_id,
                 label=sentiment.label.value,
                 confidence=sentiment.confidence,
             )
         )
-        if (
-            interaction.type is InteractionType.REVIEW
-            and sentiment.label is SentimentLabel.POSITIVE
-        ):
+        if itype is InteractionType.REVIEW and sentiment.label is SentimentLabel.POSITIVE:
             fact(FactKind.LOYALTY, name="public_review", value=True)
     elif isinstance(details, FormAnswer):
         for name, value in sorted(details.answers.items()):
@@ -486,19 +504,18 @@ def apply_in_batch(
         fact(FactKind.BILLING, name=details.kind.value, value=details.amount)
     # 3. derived status and the actions its change calls for (one task per event at most)
     negative_task = sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE
-    insight = services.insight.assess(batch.facts_for(contact.id))
-    previous = contact.attributes.get("status")
-    if insight.status.value != previous:
-        attributes = {
+    insight = services.insight.assess(ledger.facts())
+    status = insight.status
+    if status != contact.attributes.get("status"):  # a StrEnum member equals its value
+        changes["attributes"] = {
             **contact.attributes,
-            "status": insight.status.value,
+            "status": status.value,
             "status_reasons": list(insight.reasons),
         }
-        contact = attrs.evolve(contact, attributes=attributes, updated_at=now)
         reason = ", ".join(insight.reasons)
-        if insight.status is CustomerStatus.HOT:
+        if status is CustomerStatus.HOT:
             actions.add("offer", ActivityType.EMAIL, "Personal offer queued", reason)
-        elif insight.status is CustomerStatus.LEAVING:
+        elif status is CustomerStatus.LEAVING:
             actions.add(
                 "manager_task",
                 ActivityType.TASK,
@@ -511,17 +528,22 @@ def apply_in_batch(
         actions.add(
             "manager_task",
             ActivityType.TASK,
-            f"Negative {interaction.type.value}: contact the customer",
+            f"Negative {itype.value}: contact the customer",
             "negative feedback",
             due=now + timedelta(days=1),
         )
-    batch.save_contact(contact)
+    if changes:
+        # each change differs from the held contact (a key, the lifecycle, the status)
+        changes["updated_at"] = now
+        batch.replace_contact(_evolve_contact(contact, **changes))
     batch.uow.record(*events, *actions.events)
-    return Applied(contact.id)
+    return Applied(owner)
 
 
 class _Actions:
     """Actions for one event: activities plus ``crm.action.generated`` events."""
+
+    __slots__ = ("batch", "contact_id", "event_id", "events")
 
     def __init__(self, batch: Batch, contact_id: ContactId, event_id: str) -> None:
         self.batch, self.contact_id, self.event_id = batch, contact_id, event_id

@@ -9,7 +9,6 @@ a batch of events never reads a customer's history more than once.
 from __future__ import annotations
 
 from bisect import insort
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -82,9 +81,10 @@ class FactLedger:
         self._last: Order | None = None
         self._purchases: list[tuple[Order, tuple[datetime, Any]]] = []
         self._sentiments: list[tuple[Order, tuple[datetime, SentimentLabel]]] = []
-        self._engagement: Counter[str] = Counter()
+        self._engagement: dict[str, int] = {}
         self._loyalty_facts: list[tuple[Order, str, Scalar]] = []
         self._billing: list[tuple[Order, str]] = []
+        # replaced, never changed in place: the folds share it
         self._loyalty: dict[str, Scalar] = {}
         self._cancelled = False
         self._folded: CustomerFacts | None = None
@@ -98,7 +98,7 @@ class FactLedger:
 
     def add(self, fact: Fact) -> bool:
         """Take a fact in; ``False`` (and nothing changes) when its key is already here."""
-        return self._add(fact, fact.order)
+        return self._add(fact, (fact.occurred_at, fact.event_id, fact.kind, fact.name))
 
     def _add(self, fact: Fact, order: Order) -> bool:
         key = order[1:]  # (event id, kind, name): what the fact's key is made of
@@ -110,17 +110,23 @@ class FactLedger:
             self._last = order
         kind = fact.kind
         if kind is FactKind.PURCHASE:
-            _place(self._purchases, (order, (fact.occurred_at, fact.value)), in_order)
-            self._purchases_t = None
+            purchase = (fact.occurred_at, fact.value)
+            _place(self._purchases, (order, purchase), in_order)
+            # the tuple the folds share grows by a purchase that comes last (else rebuilt)
+            folded = self._purchases_t
+            self._purchases_t = (*folded, purchase) if in_order and folded is not None else None
         elif kind is FactKind.ENGAGEMENT:
-            self._engagement[fact.name] += 1
+            engagement = self._engagement
+            engagement[fact.name] = engagement.get(fact.name, 0) + 1
         elif kind is FactKind.SENTIMENT:
-            _place(self._sentiments, (order, (fact.occurred_at, fact.value.label)), in_order)
-            self._sentiments_t = None
+            label = (fact.occurred_at, fact.value.label)
+            _place(self._sentiments, (order, label), in_order)
+            labels = self._sentiments_t
+            self._sentiments_t = (*labels, label) if in_order and labels is not None else None
         elif kind is FactKind.LOYALTY:
             _place(self._loyalty_facts, (order, fact.name, fact.value), in_order)
             if in_order:
-                self._loyalty[fact.name] = fact.value
+                self._loyalty = {**self._loyalty, fact.name: fact.value}
             else:
                 self._loyalty = {name: value for _, name, value in self._loyalty_facts}
         elif kind is FactKind.BILLING:
@@ -138,20 +144,20 @@ class FactLedger:
     def facts(self) -> CustomerFacts:
         """Everything known, as the insight reads it."""
         if self._folded is None:
-            # the purchase and sentiment tuples are kept until one of their kind arrives
+            # the purchase and sentiment tuples are rebuilt after one of their kind came late
             if self._purchases_t is None:
                 self._purchases_t = tuple(p for _, p in self._purchases)
             if self._sentiments_t is None:
                 self._sentiments_t = tuple(s for _, s in self._sentiments)
-            engagement = self._engagement
+            engagement = self._engagement.get
             self._folded = CustomerFacts(
                 purchases=self._purchases_t,
-                email_opens=engagement["email_opened"],
-                email_clicks=engagement["email_clicked"],
-                logins=engagement["app_login"],
+                email_opens=engagement("email_opened", 0),
+                email_clicks=engagement("email_clicked", 0),
+                logins=engagement("app_login", 0),
                 sentiments=self._sentiments_t,
                 cancelled=self._cancelled,
-                loyalty=dict(self._loyalty),
+                loyalty=self._loyalty,
             )
         return self._folded
 

@@ -54,6 +54,12 @@ class Insight:
     reasons: tuple[str, ...] = ()
 
 
+_CAME_BACK = Insight(status=CustomerStatus.HOT, reasons=("came back after postponing",))
+_BURST = Insight(status=CustomerStatus.HOT, reasons=("three purchases within 30 days",))
+_NEW = Insight(status=CustomerStatus.NEW, reasons=("at most one purchase",))
+_ACTIVE = Insight(status=CustomerStatus.ACTIVE)
+
+
 def assess(facts: CustomerFacts) -> Insight:
     """leaving > hot > new > active, each with its reasons."""
     leaving: list[str] = []
@@ -66,11 +72,11 @@ def assess(facts: CustomerFacts) -> Insight:
         leaving.append(f"NPS {nps} (detractor)")
     if leaving:
         return Insight(status=CustomerStatus.LEAVING, reasons=tuple(leaving))
-    times = sorted(at for at, _ in facts.purchases)
-    if len(times) >= 2 and times[-1] - times[-2] >= COMEBACK_GAP:
-        return Insight(status=CustomerStatus.HOT, reasons=("came back after postponing",))
+    if len(facts.purchases) <= 1:
+        return _NEW
+    times = sorted([at for at, _ in facts.purchases])
+    if times[-1] - times[-2] >= COMEBACK_GAP:
+        return _CAME_BACK
     if len(times) >= 3 and times[-1] - times[-3] <= BURST_WINDOW:
-        return Insight(status=CustomerStatus.HOT, reasons=("three purchases within 30 days",))
-    if len(times) <= 1:
-        return Insight(status=CustomerStatus.NEW, reasons=("at most one purchase",))
-    return Insight(status=CustomerStatus.ACTIVE)
+        return _BURST
+    return _ACTIVE

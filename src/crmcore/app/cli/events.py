@@ -133,7 +133,13 @@ def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
 
 @events.command("work")
 @click.option("--once", is_flag=True, help="Process one batch and stop.")
-@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--batch",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Events applied per transaction.",
+)
 @click.option("--worker", default="cli", show_default=True, help="This worker's name.")
 @formats
 @click.pass_context
