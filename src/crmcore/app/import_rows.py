@@ -319,16 +319,8 @@ def validate_packed(job: RowJob, records: Sequence[CsvRecord]) -> PackedChunk:
     return pack([validate_record(kind, plan, r, defaults, memo) for r in records])
 
 
-CONTACT_KEYS = (
-    "name",
-    "email",
-    "phone",
-    "user_id",
-    "account",
-    "account_id",
-    "role",
-    "preferred_channel",
-)
+#: The data keys of a packed contacts row: the imported fields, the two name columns as one.
+CONTACT_KEYS = ("name", *(f for f in FIELDS[Kind.CONTACTS] if f not in ("first_name", "last_name")))
 _ROLES = {r.value: r for r in ContactRole}
 _CHANNELS = {c.value: c for c in Channel}
 
