@@ -19,7 +19,7 @@ from uuid import UUID
 import attrs
 from returns.result import Failure, Result, Success
 
-from crmcore.app.collections_gc import fewer_collections
+from crmcore.app.collections_gc import PIPELINE_THRESHOLD, fewer_collections
 from crmcore.app.context import App
 from crmcore.app.errors import AppError, Conflict, NotFound, StorageFailure
 from crmcore.app.logging import get_logger, log_step
@@ -314,7 +314,7 @@ def process_inbox(
         services = _services(app)
     except StorageError as exc:
         return Failure(StorageFailure(detail=str(exc)))
-    with fewer_collections():
+    with fewer_collections(PIPELINE_THRESHOLD):
         return _work(app, services, batch=batch, worker=worker, once=once, max_batches=max_batches)
 
 

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from crmcore.app.collections_gc import BULK_THRESHOLD, fewer_collections
+from crmcore.app.collections_gc import BULK_THRESHOLD, PIPELINE_THRESHOLD, fewer_collections
 
 
 def test_the_threshold_is_raised_and_restored_when_the_last_user_leaves() -> None:
@@ -27,3 +27,24 @@ def test_an_error_inside_restores_the_threshold() -> None:
     with pytest.raises(ZeroDivisionError), fewer_collections():
         _ = 1 / 0
     assert gc.get_threshold() == before
+
+
+def test_the_highest_threshold_asked_for_holds_until_the_last_user_leaves() -> None:
+    before = gc.get_threshold()
+    with fewer_collections():
+        with fewer_collections(PIPELINE_THRESHOLD):
+            assert gc.get_threshold()[0] == PIPELINE_THRESHOLD
+            with fewer_collections():  # a lower one does not lower it
+                assert gc.get_threshold()[0] == PIPELINE_THRESHOLD
+        assert gc.get_threshold()[0] == PIPELINE_THRESHOLD
+    assert gc.get_threshold() == before
+
+
+def test_a_disabled_threshold_stays_disabled() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(0, *before[1:])
+    try:
+        with fewer_collections(PIPELINE_THRESHOLD):
+            assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
