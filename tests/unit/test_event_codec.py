@@ -172,3 +172,17 @@ def test_a_scalar_is_written_as_json_dumps_writes_it(value: object) -> None:
     except TypeError:
         return  # Decimal: not JSON, and the plan converts it first
     assert scalar_json(value) == expected
+
+
+@pytest.mark.parametrize("cls", _every_event(), ids=lambda c: c.TYPE)
+@given(data=st.data())
+def test_envelopes_json_writes_each_envelope_as_envelope_json(
+    cls: type[DomainEvent], data: st.DataObject
+) -> None:
+    payloads = data.draw(st.lists(st.from_type(cls), max_size=3))
+    ids = data.draw(st.lists(uuids, min_size=len(payloads), max_size=len(payloads)))
+    at = data.draw(_times)
+    assert codec.envelopes_json(ids, at, payloads) == [
+        codec.envelope_json(Envelope(id=i, occurred_at=at, payload=p))
+        for i, p in zip(ids, payloads, strict=True)
+    ]

@@ -7,7 +7,7 @@ to the next version before it is structured into the current class.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -112,7 +112,6 @@ def _flat(payload: Any, plan: _Plan) -> dict[str, Any]:
 
 #: Per event class: ``(", \"name\": ", name, encode)`` per field, or ``False``.
 _TextPlan = tuple[tuple[str, str, Callable[[Any], str]], ...]
-_TEXT_PLANS: dict[type, _TextPlan | Literal[False]] = {}
 
 
 def _uuid_json(value: Any) -> str:
@@ -178,31 +177,71 @@ def _text_plan(cls: type) -> _TextPlan | Literal[False]:
     )
 
 
+#: ``(id JSON, occurred_at JSON, payload) -> envelope JSON`` of one event class.
+_Writer = Callable[[str, str, Any], str]
+_WRITERS: dict[type, _Writer | Literal[False]] = {}
+
+
+def _compiled_writer(cls: type) -> _Writer | Literal[False]:
+    """The envelope text of ``cls``'s events as one compiled expression: its type and
+    version written in, its fields read and encoded in line (``False`` without a plan)."""
+    plan = _text_plan(cls)
+    if plan is False:
+        return False
+    names: dict[str, Any] = {"_quote": _quote, "_scalar_json": _scalar_json}
+    head = (
+        f', "type": {_scalar_json(cls.TYPE)}, "version": {_scalar_json(cls.VERSION)},'  # type: ignore[attr-defined]
+        ' "occurred_at": '
+    )
+    parts = ["'{\"id\": '", "id_json", repr(head), "at_json", repr(', "payload": {')]
+    for i, (prefix, name, encode) in enumerate(plan):
+        parts.append(repr(prefix))
+        if encode is _scalar_json:  # a str field stays a str: its quoting called directly
+            parts.append(f"(_quote(v) if type(v := p.{name}) is str else _scalar_json(v))")
+        else:
+            names[f"_encode{i}"] = encode
+            parts.append(f"_encode{i}(p.{name})")
+    parts.append("'}}'")
+    source = f"def write(id_json, at_json, p):\n    return ''.join(({', '.join(parts)}))\n"
+    exec(source, names)  # the source is built above from attrs field names
+    write: _Writer = names["write"]
+    return write
+
+
+def _id_json(value: Any) -> str:
+    return _uuid_json(value) if type(value) is UUID else _scalar_json(str(value))
+
+
 def envelope_json(envelope: Envelope[DomainEvent]) -> str:
     """``json.dumps(envelope_to_dict(envelope))``: for events with a plan, written straight
     from the fields (the outbox stores one per event)."""
     payload = envelope.payload
-    plan = _TEXT_PLANS.get(type(payload))
-    if plan is None:
-        plan = _TEXT_PLANS[type(payload)] = _text_plan(type(payload))
-    if plan is False:
+    write = _WRITERS.get(type(payload))
+    if write is None:
+        write = _WRITERS[type(payload)] = _compiled_writer(type(payload))
+    if write is False:
         return json.dumps(envelope_to_dict(envelope))
-    parts = [
-        '{"id": ',
-        _uuid_json(envelope.id) if type(envelope.id) is UUID else _scalar_json(str(envelope.id)),
-        ', "type": ',
-        _scalar_json(envelope.type),
-        ', "version": ',
-        _scalar_json(envelope.version),
-        ', "occurred_at": ',
-        _quote(_iso(envelope.occurred_at)),
-        ', "payload": {',
-    ]
-    for prefix, name, encode in plan:
-        parts.append(prefix)
-        parts.append(encode(getattr(payload, name)))
-    parts.append("}}")
-    return "".join(parts)
+    return write(_id_json(envelope.id), _quote(_iso(envelope.occurred_at)), payload)
+
+
+def envelopes_json(
+    ids: Sequence[UUID], occurred_at: datetime, payloads: Sequence[DomainEvent]
+) -> list[str]:
+    """``envelope_json`` of ``Envelope(id=i, occurred_at=occurred_at, payload=p)`` for
+    each pair, without building the envelopes (a commit's events share their time)."""
+    at_json = _quote(_iso(occurred_at))
+    writers = _WRITERS
+    out = []
+    for event_id, payload in zip(ids, payloads, strict=True):
+        write = writers.get(type(payload))
+        if write is None:
+            write = writers[type(payload)] = _compiled_writer(type(payload))
+        if write is False:
+            envelope = Envelope(id=event_id, occurred_at=occurred_at, payload=payload)
+            out.append(json.dumps(envelope_to_dict(envelope)))
+        else:
+            out.append(write(_id_json(event_id), at_json, payload))
+    return out
 
 
 def envelope_from_dict(data: dict[str, Any]) -> Envelope[DomainEvent]:

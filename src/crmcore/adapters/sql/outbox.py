@@ -15,7 +15,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
-from crmcore.codec.events import envelope_from_dict, envelope_json, envelope_to_dict
+from crmcore.codec.events import (
+    envelope_from_dict,
+    envelope_json,
+    envelope_to_dict,
+    envelopes_json,
+)
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 
@@ -64,6 +69,28 @@ class SqlOutbox:
             for e in envelopes
         ]
         self._s.insert_rows(t.outbox, rows)
+
+    def append_recorded(
+        self, ids: Sequence[UUID], occurred_at: datetime, events: Sequence[DomainEvent]
+    ) -> None:
+        """:meth:`append` of ``Envelope(id=i, occurred_at=occurred_at, payload=e)`` for each
+        pair (a commit's events); on SQLite without building the envelopes."""
+        if not self._s.sqlite:
+            self.append(
+                [
+                    Envelope(id=i, occurred_at=occurred_at, payload=e)
+                    for i, e in zip(ids, events, strict=True)
+                ]
+            )
+            return
+        at = stored_datetime_cache()(occurred_at)
+        pending = OutboxStatus.PENDING.value
+        texts = envelopes_json(ids, occurred_at, events)
+        rows = [
+            (i.hex, e.TYPE, e.VERSION, at, text, pending, 0)
+            for i, e, text in zip(ids, events, texts, strict=True)
+        ]
+        self._s.driver_executemany(t.outbox, _APPEND_SQLITE, rows)
 
     def _sqlite_append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
         """The SQLite insert, rows built straight in their stored form (the text

@@ -23,14 +23,25 @@ def _uuid(value: UUID) -> str:
     return value.hex
 
 
+#: The stored text of a UTC time's fields (``%`` formatting: half the cost of ``isoformat``
+#: of an aware time, a third of an f-string's).
+_STORED_FORMAT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 def stored_datetime(value: datetime) -> str:
     """The text an aware datetime is stored as on SQLite (naive UTC)."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
-    d = value.astimezone(UTC)
-    return (
-        f"{d.year:04d}-{d.month:02d}-{d.day:02d} "
-        f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}.{d.microsecond:06d}"
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
+        value = value.astimezone(UTC)
+    return _STORED_FORMAT % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
     )
 
 
@@ -58,19 +69,10 @@ def stored_datetime_cache() -> Converter:
         if text is None:
             if len(cache) > 4096:
                 cache.clear()
-            text = cache[value] = _stored_datetime_c(value)
+            text = cache[value] = stored_datetime(value)
         return text
 
     return convert
-
-
-def _stored_datetime_c(value: datetime) -> str:
-    """:func:`stored_datetime` through ``isoformat`` (C), for the pipeline's bulk writes."""
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _not_json(value: Any) -> Any:

@@ -26,7 +26,7 @@ from crmcore.adapters.sql.repositories import (
     SqlLeadRepository,
 )
 from crmcore.adapters.sql.session import SqlSession, translate
-from crmcore.domain.events import DomainEvent, Envelope
+from crmcore.domain.events import DomainEvent
 from crmcore.ports.system import Clock, IdSource
 
 
@@ -106,12 +106,7 @@ class SqlUnitOfWork:
         if self._events:
             at = self._clock.now()
             ids = self._ids.new_many(len(self._events))
-            self.outbox.append(
-                [
-                    Envelope(id=i, occurred_at=at, payload=e)
-                    for i, e in zip(ids, self._events, strict=True)
-                ]
-            )
+            self.outbox.append_recorded(ids, at, self._events)
             self._events.clear()
         with session.translating():
             session.conn.commit()
