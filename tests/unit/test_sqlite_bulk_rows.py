@@ -19,18 +19,21 @@ from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
 from crmcore.adapters.sql.mapping import contact_row
 from crmcore.adapters.sql.outbox import SqlOutbox
+from crmcore.adapters.sql.pipeline import SqlFactSink, _fact_json
 from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.system import FixedClock
+from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.codec.events import envelope_to_dict
 from crmcore.domain.contact import Contact
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
+from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.errors import DuplicateKey
 from crmcore.ports.events import OutboxStatus
 from tests.strategies import amounts, contact_entities, instants
+from tests.unit.test_sqlite_fast_path import _fact_values
 
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone(timedelta(hours=3)))
 
@@ -170,3 +173,44 @@ def test_recorded_events_are_appended_as_insert_rows_stores_envelopes(
         SqlOutbox(SqlSession(conn)).append_recorded(ids, at, events)
 
     assert _stored(engine, "outbox", fast) == _stored(engine, "outbox", general)
+
+
+_facts = st.builds(
+    lambda contact, event, kind_value, name, at: Fact(
+        contact_id=ContactId(contact),
+        event_id=event,
+        kind=kind_value[0],
+        name=name,
+        value=kind_value[1],
+        occurred_at=at,
+    ),
+    st.uuids(),
+    st.text(max_size=6),
+    st.sampled_from(FactKind).flatmap(lambda k: st.tuples(st.just(k), _fact_values(k))),
+    st.text(max_size=4),
+    _times,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=50)
+@given(st.lists(_facts, max_size=5, unique_by=lambda f: (f.event_id, f.kind, f.name)))
+def test_facts_are_stored_as_insert_rows_stores_them(engine: Engine, facts: list[Fact]) -> None:
+    def general(conn: Connection) -> None:
+        rows = [
+            {
+                "contact_id": f.contact_id,
+                "event_id": f.event_id,
+                "kind": f.kind.value,
+                "name": f.name,
+                "value": _fact_json(f),
+                "occurred_at": f.occurred_at,
+            }
+            for f in facts
+        ]
+        SqlSession(conn).insert_rows(t.pipeline_facts, rows)
+
+    def fast(conn: Connection) -> None:
+        sink = SqlFactSink(SqlSession(conn), transactions=None, ids=SequentialIds())
+        sink.record_many(facts)
+
+    assert _stored(engine, "pipeline_facts", fast) == _stored(engine, "pipeline_facts", general)

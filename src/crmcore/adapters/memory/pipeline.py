@@ -360,17 +360,18 @@ class PurchaseRecorder:
         purchases = [f for f in facts if f.kind is FactKind.PURCHASE]
         if repo is None or not purchases:
             return
+        ids = self._ids.new_many(len(purchases))  # the ids new() would give, in one call
         repo.add_many(
             [
                 PurchaseTransaction(
-                    id=TransactionId(self._ids.new()),
+                    id=TransactionId(i),
                     customer=f.contact_id,
                     occurred_at=f.occurred_at,
                     amount=f.value,
                     external_id=f.event_id,
                     channel="events",
                 )
-                for f in purchases
+                for i, f in zip(ids, purchases, strict=True)
             ]
         )
 

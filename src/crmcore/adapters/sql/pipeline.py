@@ -21,7 +21,7 @@ from crmcore.adapters.memory.pipeline import FactRecorder, FactRow, PurchaseReco
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
+from crmcore.adapters.sql.sqlite_fast import stored_datetime
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.codec.jsontext import scalar_json
 from crmcore.domain.errors import FieldError
@@ -250,9 +250,6 @@ def _stored_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-#: Each kind's stored text (``kind.value``, a property, read once).
-_KIND_TEXT = {kind: kind.value for kind in FactKind}
-
 _INSERT_FACT_SQLITE = (
     "INSERT INTO pipeline_facts (contact_id, event_id, kind, name, value, occurred_at)"
     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -294,7 +291,6 @@ class SqlFactSink(FactRecorder):
         self._s = session
         self._pg = session.conn.dialect.name == "postgresql"
         self._purchases = PurchaseRecorder(transactions, ids)
-        self._stored_at = stored_datetime_cache()
 
     def record_many(self, facts: Sequence[Fact]) -> None:
         if not facts:
@@ -323,10 +319,16 @@ class SqlFactSink(FactRecorder):
     def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
         """The SQLite insert: rows built straight in their stored form (the text
         SQLAlchemy would write), one ``executemany``."""
-        at = self._stored_at
-        kinds = _KIND_TEXT
+        at = stored_datetime  # times rarely repeat across facts: no cache to miss
         rows = [
-            (f.contact_id.hex, f.event_id, kinds[f.kind], f.name, _fact_text(f), at(f.occurred_at))
+            (
+                f.contact_id.int.to_bytes(16, "big").hex(),  # UUID.hex, at half its cost
+                f.event_id,
+                f.kind._value_,  # kind.value without the property
+                f.name,
+                _fact_text(f),
+                at(f.occurred_at),
+            )
             for f in facts
         ]
         self._s.driver_executemany(self.table, _INSERT_FACT_SQLITE, rows)
