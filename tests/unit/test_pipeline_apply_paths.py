@@ -14,12 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmcore.adapters.insight import RuleBasedInsight
 from crmcore.domain.contact import Contact
 from crmcore.domain.evolver import evolver
 from crmcore.domain.facts import Fact, FactKind, FactLedger, fold_facts
 from crmcore.domain.insight import CustomerFacts, CustomerStatus, Insight, assess
 from crmcore.domain.money import Money
 from crmcore.domain.sentiment import SentimentLabel
+from crmcore.ports.pipeline import LedgerInsight
 from tests.strategies import contact_entities, instants, pipeline_facts
 
 _evolve_contact = evolver(Contact)
@@ -157,3 +159,16 @@ def unordered_customer_facts(draw: st.DrawFn) -> CustomerFacts:
 @given(facts=unordered_customer_facts() | pipeline_facts().map(fold_facts))
 def test_the_insight_assesses_as_its_rules_say(facts: CustomerFacts) -> None:
     assert assess(facts) == _reference_assess(facts)
+
+
+@settings(max_examples=500)
+@given(facts=pipeline_facts())
+def test_a_ledger_assesses_as_the_insight_of_its_facts(facts: list[Fact]) -> None:
+    rules = RuleBasedInsight()
+    assert isinstance(rules, LedgerInsight)
+    ledger = FactLedger()
+    for fact in facts:
+        ledger.add(fact)
+        assert ledger.insight() == assess(ledger.facts()) == _reference_assess(ledger.facts())
+        assert rules.assess_ledger(ledger) == rules.assess(ledger.facts())
+    assert FactLedger(facts).insight() == ledger.insight()

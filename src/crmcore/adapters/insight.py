@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crmcore.domain.facts import FactLedger
 from crmcore.domain.insight import CustomerFacts, Insight, assess
 
 
@@ -10,3 +11,7 @@ class RuleBasedInsight:
 
     def assess(self, facts: CustomerFacts) -> Insight:
         return assess(facts)
+
+    def assess_ledger(self, ledger: FactLedger) -> Insight:
+        """``assess(ledger.facts())``, from the ledger's running fold."""
+        return ledger.insight()

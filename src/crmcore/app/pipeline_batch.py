@@ -12,7 +12,7 @@ change is still detected (``ConcurrentModification``) and the batch rolled back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from crmcore.domain.events import DomainEvent
 from crmcore.domain.evolver import evolver
 from crmcore.domain.facts import Fact, FactKind, FactLedger
 from crmcore.domain.ids import ActivityId, ContactId
-from crmcore.domain.insight import CustomerFacts, CustomerStatus
+from crmcore.domain.insight import CustomerFacts, CustomerStatus, Insight
 from crmcore.domain.interactions import (
     ActionGenerated,
     AppLogin,
@@ -51,7 +51,7 @@ from crmcore.domain.matching import Ambiguous, CreateContact, Matched, decide_ma
 from crmcore.domain.names import PersonName
 from crmcore.domain.review import ReviewItem, ReviewReason, queued
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
-from crmcore.ports.pipeline import PipelineUnitOfWork
+from crmcore.ports.pipeline import LedgerInsight, PipelineUnitOfWork
 
 _log = get_logger()
 _evolve_contact = evolver(Contact)
@@ -91,23 +91,25 @@ class ContactCache:
 
     def __init__(self, *, limit: int = 100_000) -> None:
         self._limit = limit
-        self._entries: dict[ContactId, tuple[Contact, FactLedger]] = {}
+        # keyed by the id's int: it hashes in C, a UUID in Python
+        self._entries: dict[int, tuple[Contact, FactLedger]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def take(self, contact_id: ContactId, version: int) -> tuple[Contact, FactLedger] | None:
         """The cached contact and ledger when still at ``version`` (removed either way)."""
-        entry = self._entries.pop(contact_id, None)
+        entry = self._entries.pop(contact_id.int, None)
         if entry is None or entry[0].version != version:
             return None
         return entry
 
     def put(self, contact: Contact, ledger: FactLedger) -> None:
         """Keep a contact (at its stored version) and its facts; the oldest go first."""
-        self._entries[contact.id] = (contact, ledger)
-        while len(self._entries) > self._limit:
-            del self._entries[next(iter(self._entries))]
+        entries = self._entries
+        entries[contact.id.int] = (contact, ledger)
+        while len(entries) > self._limit:
+            del entries[next(iter(entries))]
 
 
 class Batch:
@@ -115,7 +117,8 @@ class Batch:
 
     Every lookup the events make is answered from what the constructor loaded plus what
     earlier events of the batch changed, exactly as if each event had been applied and
-    stored before the next one was read.
+    stored before the next one was read. Contacts are keyed by their id's ``int`` (it
+    hashes in C; a UUID hashes in Python).
     """
 
     def __init__(
@@ -130,15 +133,22 @@ class Batch:
     ) -> None:
         self.app, self.services, self.uow, self.now = app, services, uow, now
         self._cache = cache
-        self._contacts: dict[ContactId, Contact] = {}
-        self._stored: dict[ContactId, Contact] = {}
-        self._by_user: dict[str, ContactId] = {}
-        self._by_email: dict[str, ContactId] = {}
+        insight = services.insight
+        self.assess: Callable[[FactLedger], Insight] = (
+            insight.assess_ledger
+            if isinstance(insight, LedgerInsight)
+            else lambda ledger: insight.assess(ledger.facts())
+        )
+        self._contacts: dict[int, Contact] = {}
+        self._stored: dict[int, Contact] = {}
+        # the current state of the contact each key names (phones: ids, in id order)
+        self._by_user: dict[str, Contact] = {}
+        self._by_email: dict[str, Contact] = {}
         self._by_phone: dict[str, list[ContactId]] = {}
-        self._ledgers: dict[ContactId, FactLedger] = {}
-        self._new: list[ContactId] = []
-        self._saved: set[ContactId] = set()
-        self._with_facts: set[ContactId] = set()
+        self._ledgers: dict[int, FactLedger] = {}
+        self._new: list[int] = []
+        self._saved: set[int] = set()
+        self._with_facts: set[int] = set()
         self._facts: list[Fact] = []
         self._activities: list[Activity] = []
         self._reviews: list[ReviewItem] = []
@@ -152,17 +162,19 @@ class Batch:
             phones=list(phones.values()),
         )
         missing: list[ContactId] = []
+        take = cache.take if cache is not None else None
+        stored = self._stored
         for contact_id, version in versions.items():
-            hit = cache.take(contact_id, version) if cache is not None else None
+            hit = take(contact_id, version) if take is not None else None
             if hit is None:
                 missing.append(contact_id)
             else:
-                self._stored[contact_id] = hit[0]
+                stored[contact_id.int] = hit[0]
                 self._remember(*hit)
         if missing:
             history = uow.facts.facts_of(missing)
             for contact in uow.contacts.get_many(missing):
-                self._stored[contact.id] = contact
+                stored[contact.id.int] = contact
                 self._remember(contact, FactLedger(history.get(contact.id, ())))
         lead_emails = {
             i.customer.email.value: i.customer.email
@@ -179,21 +191,23 @@ class Batch:
 
     def _remember(self, contact: Contact, ledger: FactLedger | None = None) -> None:
         """Hold ``contact`` as its current state, with its keys pointing at it."""
-        old = self._contacts.get(contact.id)
+        key = contact.id.int
+        old = self._contacts.get(key)
         if old is not None:
-            if old.user_id is not None and self._by_user.get(old.user_id) == old.id:
+            # a key that names this contact names its current state, ``old``
+            if old.user_id is not None and self._by_user.get(old.user_id) is old:
                 del self._by_user[old.user_id]
-            if old.email is not None and self._by_email.get(old.email.value) == old.id:
+            if old.email is not None and self._by_email.get(old.email.value) is old:
                 del self._by_email[old.email.value]
             if old.phone is not None:
                 self._by_phone[old.phone.e164].remove(old.id)
-        self._contacts[contact.id] = contact
+        self._contacts[key] = contact
         if ledger is not None:
-            self._ledgers[contact.id] = ledger
+            self._ledgers[key] = ledger
         if contact.user_id is not None:
-            self._by_user[contact.user_id] = contact.id
+            self._by_user[contact.user_id] = contact
         if contact.email is not None:
-            self._by_email[contact.email.value] = contact.id
+            self._by_email[contact.email.value] = contact
         if contact.phone is not None:
             ids = self._by_phone.setdefault(contact.phone.e164, [])
             ids.append(contact.id)
@@ -201,25 +215,25 @@ class Batch:
 
     def contact(self, contact_id: ContactId) -> Contact | None:
         """A contact by id: from the batch, else loaded (with its facts) into it."""
-        held = self._contacts.get(contact_id)
+        held = self._contacts.get(contact_id.int)
         if held is not None:
             return held
         stored = self.uow.contacts.get(contact_id)
         if stored is None:
             return None
-        self._stored[contact_id] = stored
+        self._stored[contact_id.int] = stored
         facts = self.uow.facts.facts_of([contact_id]).get(contact_id, ())
         self._remember(stored, FactLedger(facts))
         return stored
 
     def add_contact(self, contact: Contact) -> None:
         """A contact created by this batch."""
-        self._new.append(contact.id)
+        self._new.append(contact.id.int)
         self._remember(contact, FactLedger())
 
     def save_contact(self, contact: Contact) -> None:
         """The new state of a contact of this batch."""
-        held = self._contacts[contact.id]
+        held = self._contacts[contact.id.int]
         if contact is not held and contact != held:
             self._remember(contact)
 
@@ -229,19 +243,23 @@ class Batch:
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         """What is known about a contact of this batch, including this batch's facts."""
-        return self._ledgers[contact_id].facts()
+        return self._ledgers[contact_id.int].facts()
 
     def ledger(self, contact_id: ContactId) -> FactLedger:
         """The facts of a contact of this batch, including this batch's (to read or to
         :meth:`record` into)."""
-        return self._ledgers[contact_id]
+        return self._ledgers[contact_id.int]
 
-    def record(self, ledger: FactLedger, fact: Fact) -> None:
-        """A derived fact for the contact whose :meth:`ledger` is ``ledger``; one whose key
-        is already known changes nothing."""
-        if ledger.add(fact):
-            self._facts.append(fact)
-            self._with_facts.add(fact.contact_id)
+    def record(self, ledger: FactLedger, facts: Sequence[Fact]) -> None:
+        """Derived facts, in order, for the contact whose :meth:`ledger` is ``ledger``; one
+        whose key is already known changes nothing."""
+        recorded = False
+        for fact in facts:
+            if ledger.add(fact):
+                self._facts.append(fact)
+                recorded = True
+        if recorded:
+            self._with_facts.add(facts[0].contact_id.int)
 
     def add_activity(self, activity: Activity) -> None:
         self._activities.append(activity)
@@ -271,15 +289,45 @@ class Batch:
             if chosen is None:
                 raise UnknownContact(forced)
             return chosen, False, {}
-        by_user = self._by_user.get(customer.user_id) if customer.user_id else None
-        by_email = self._by_email.get(customer.email.value) if customer.email else None
+        contact = self._by_user.get(customer.user_id) if customer.user_id else None
+        if contact is not None:
+            # decide_match's first rule: the user id wins outright, whatever the e-mail
+            # and phone name; only the contact's missing keys are then looked at
+            if _log.isEnabledFor(logging.INFO):
+                log_step(_log, "matched", interaction.event_id, decision="Matched")
+            email = contact.email
+            phone = contact.phone
+            if (email is not None or customer.email is None) and (
+                phone is not None or customer.phone is None
+            ):
+                return contact, False, {}
+            if (
+                email is None
+                and customer.email is not None
+                and customer.email.value not in self._by_email
+            ):
+                email = customer.email
+            phone = phone or customer.phone
+            if email is contact.email and phone is contact.phone:
+                return contact, False, {}
+            return contact, False, {"user_id": contact.user_id, "email": email, "phone": phone}
+        return self._match_by_keys(interaction)
+
+    def _match_by_keys(
+        self, interaction: Interaction
+    ) -> tuple[Contact, bool, dict[str, Any]] | tuple[Ambiguous, bool, dict[str, Any]]:
+        """:meth:`match` when the user id names nobody of the batch: as
+        :func:`decide_match` decides."""
+        customer = interaction.customer
+        by_email_contact = self._by_email.get(customer.email.value) if customer.email else None
+        by_email = by_email_contact.id if by_email_contact is not None else None
         by_phone = self._by_phone.get(customer.phone.e164, []) if customer.phone else []
-        decision = decide_match(by_user_id=by_user, by_email=by_email, by_phone=by_phone)
+        decision = decide_match(by_user_id=None, by_email=by_email, by_phone=by_phone)
         if _log.isEnabledFor(logging.INFO):
             log_step(_log, "matched", interaction.event_id, decision=type(decision).__name__)
         if isinstance(decision, Matched):
-            contact = self._contacts[decision.contact_id]
-            user_id = contact.user_id or (customer.user_id if by_user is None else None)
+            contact = self._contacts[decision.contact_id.int]
+            user_id = contact.user_id or customer.user_id
             email = contact.email or (customer.email if by_email is None else None)
             phone = contact.phone or customer.phone
             if user_id == contact.user_id and email == contact.email and phone == contact.phone:
@@ -301,26 +349,31 @@ class Batch:
         and a concurrent worker's facts conflict with ours.
         """
         uow = self.uow
-        uow.contacts.add_many([self._contacts[k] for k in self._new])
+        contacts, stored_of, with_facts = self._contacts, self._stored.get, self._with_facts
+        uow.contacts.add_many([contacts[k] for k in self._new])
         changed: list[Contact] = []
         touched: list[Contact] = []
-        for k, c in self._contacts.items():
-            stored = self._stored.get(k)
+        saved: list[int] = []
+        for k, c in contacts.items():
+            stored = stored_of(k)
             if stored is None:  # new: inserted above
                 continue
             if c is not stored and c != stored:
                 changed.append(c)
-            elif k in self._with_facts:
+                saved.append(k)
+            elif k in with_facts:
                 touched.append(c)
+                saved.append(k)
         uow.contacts.save_many(changed)
         uow.contacts.touch_many(touched)
-        purchasers = {f.contact_id for f in self._facts if f.kind is FactKind.PURCHASE}
+        purchase = FactKind.PURCHASE
+        purchasers = {f.contact_id.int: f.contact_id for f in self._facts if f.kind is purchase}
         uow.facts.record_many(self._facts)
-        refresh_in(self.app, uow, purchasers)  # C9: their CLV with the stored fit, if any
+        refresh_in(self.app, uow, purchasers.values())  # C9: their CLV with the stored fit
         uow.activities.add_many(self._activities)
         uow.leads.save_many(list(self._changed_leads.values()))
         uow.review_queue.add_many(self._reviews)
-        self._saved.update(c.id for c in changed + touched)
+        self._saved.update(saved)
         self._saved.update(self._new)
         self._new.clear()
         self._facts.clear()
@@ -334,14 +387,15 @@ class Batch:
         cache = self._cache
         if cache is None:
             return
-        for contact_id, contact in self._contacts.items():
-            stored = self._stored.get(contact_id)
-            if contact_id in self._saved:
+        stored_of, saved, ledgers, put = self._stored.get, self._saved, self._ledgers, cache.put
+        for key, contact in self._contacts.items():
+            stored = stored_of(key)
+            if key in saved:
                 version = stored.version + 1 if stored is not None else 1
                 contact = _evolve_contact(contact, version=version)
             elif stored is None or (contact is not stored and contact != stored):
                 continue  # changed but not written (a flush was skipped): not cached
-            cache.put(contact, self._ledgers[contact_id])
+            put(contact, ledgers[key])
 
 
 def apply_interaction(
@@ -430,26 +484,23 @@ def apply_in_batch(
         batch.add_contact(contact)
     ledger = batch.ledger(owner)
     events: list[DomainEvent] = []
-    actions = _Actions(batch, owner, event_id)
+    actions: list[DomainEvent] = []  # recorded after ``events``
     if created:
-        actions.add("welcome", ActivityType.EMAIL, "Welcome path started", "new customer")
-    at = interaction.occurred_at
-
-    def fact(kind: FactKind, *, name: str = "", value: object = None) -> None:
-        batch.record(
-            ledger,
-            Fact(
-                contact_id=owner,
-                event_id=event_id,
-                kind=kind,
-                name=name,
-                value=value,
-                occurred_at=at,
-            ),
+        actions.append(
+            _action(
+                batch,
+                owner,
+                event_id,
+                "welcome",
+                ActivityType.EMAIL,
+                "Welcome path started",
+                "new customer",
+            )
         )
-
+    at = interaction.occurred_at
+    facts: list[Fact]
     if isinstance(details, Purchase):
-        fact(FactKind.PURCHASE, value=details.amount)
+        facts = [_fact(owner, event_id, FactKind.PURCHASE, "", details.amount, at)]
         if contact.lifecycle in (LifecycleStage.LEAD, LifecycleStage.PROSPECT):
             changes["lifecycle"] = LifecycleStage.CUSTOMER
         events.append(
@@ -462,7 +513,7 @@ def apply_in_batch(
             )
         )
     elif isinstance(details, EmailEngagement):
-        fact(FactKind.ENGAGEMENT, name=itype.value)
+        facts = [_fact(owner, event_id, FactKind.ENGAGEMENT, itype.value, None, at)]
         _count_on_lead(batch, interaction, now=now)
         if itype is InteractionType.EMAIL_OPENED:
             events.append(
@@ -484,9 +535,9 @@ def apply_in_batch(
                 )
             )
     elif isinstance(details, AppLogin):
-        fact(FactKind.ENGAGEMENT, name="app_login")
+        facts = [_fact(owner, event_id, FactKind.ENGAGEMENT, "app_login", None, at)]
     elif sentiment is not None:
-        fact(FactKind.SENTIMENT, value=sentiment)
+        facts = [_fact(owner, event_id, FactKind.SENTIMENT, "", sentiment, at)]
         events.append(
             FeedbackAnalysed(
                 contact_id=owner,
@@ -496,15 +547,21 @@ def apply_in_batch(
             )
         )
         if itype is InteractionType.REVIEW and sentiment.label is SentimentLabel.POSITIVE:
-            fact(FactKind.LOYALTY, name="public_review", value=True)
+            facts.append(_fact(owner, event_id, FactKind.LOYALTY, "public_review", True, at))
     elif isinstance(details, FormAnswer):
-        for name, value in sorted(details.answers.items()):
-            fact(FactKind.LOYALTY, name=name, value=value)
+        facts = [
+            _fact(owner, event_id, FactKind.LOYALTY, name, value, at)
+            for name, value in sorted(details.answers.items())
+        ]
     elif isinstance(details, Billing):
-        fact(FactKind.BILLING, name=details.kind.value, value=details.amount)
+        facts = [_fact(owner, event_id, FactKind.BILLING, details.kind.value, details.amount, at)]
+    else:
+        facts = []
+    if facts:
+        batch.record(ledger, facts)
     # 3. derived status and the actions its change calls for (one task per event at most)
     negative_task = sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE
-    insight = services.insight.assess(ledger.facts())
+    insight = batch.assess(ledger)
     status = insight.status
     if status != contact.attributes.get("status"):  # a StrEnum member equals its value
         changes["attributes"] = {
@@ -514,71 +571,92 @@ def apply_in_batch(
         }
         reason = ", ".join(insight.reasons)
         if status is CustomerStatus.HOT:
-            actions.add("offer", ActivityType.EMAIL, "Personal offer queued", reason)
+            actions.append(
+                _action(
+                    batch,
+                    owner,
+                    event_id,
+                    "offer",
+                    ActivityType.EMAIL,
+                    "Personal offer queued",
+                    reason,
+                )
+            )
         elif status is CustomerStatus.LEAVING:
-            actions.add(
-                "manager_task",
-                ActivityType.TASK,
-                "Call the customer with an individual offer",
-                reason,
-                due=now + timedelta(days=1),
+            actions.append(
+                _action(
+                    batch,
+                    owner,
+                    event_id,
+                    "manager_task",
+                    ActivityType.TASK,
+                    "Call the customer with an individual offer",
+                    reason,
+                    due=now + timedelta(days=1),
+                )
             )
             negative_task = False
     if negative_task:
-        actions.add(
-            "manager_task",
-            ActivityType.TASK,
-            f"Negative {itype.value}: contact the customer",
-            "negative feedback",
-            due=now + timedelta(days=1),
+        actions.append(
+            _action(
+                batch,
+                owner,
+                event_id,
+                "manager_task",
+                ActivityType.TASK,
+                f"Negative {itype.value}: contact the customer",
+                "negative feedback",
+                due=now + timedelta(days=1),
+            )
         )
     if changes:
         # each change differs from the held contact (a key, the lifecycle, the status)
         changes["updated_at"] = now
         batch.replace_contact(_evolve_contact(contact, **changes))
-    batch.uow.record(*events, *actions.events)
+    batch.uow.record(*events, *actions)
     return Applied(owner)
 
 
-class _Actions:
-    """Actions for one event: activities plus ``crm.action.generated`` events."""
+def _fact(
+    owner: ContactId, event_id: str, kind: FactKind, name: str, value: object, at: datetime
+) -> Fact:
+    return Fact(
+        contact_id=owner, event_id=event_id, kind=kind, name=name, value=value, occurred_at=at
+    )
 
-    __slots__ = ("batch", "contact_id", "event_id", "events")
 
-    def __init__(self, batch: Batch, contact_id: ContactId, event_id: str) -> None:
-        self.batch, self.contact_id, self.event_id = batch, contact_id, event_id
-        self.events: list[DomainEvent] = []
-
-    def add(
-        self,
-        kind: str,
-        type: ActivityType,
-        subject: str,
-        reason: str,
-        *,
-        due: datetime | None = None,
-    ) -> None:
-        activity = Activity(
-            id=ActivityId(self.batch.app.ids.new()),
-            type=type,
-            subject=subject,
-            description=f"{reason} (event {self.event_id})",
-            contact_id=self.contact_id,
-            actor="pipeline",
-            due_at=due,
-            created_at=self.batch.now,
-        )
-        self.batch.add_activity(activity)
-        self.events.append(
-            ActionGenerated(
-                contact_id=self.contact_id,
-                event_id=self.event_id,
-                kind=kind,
-                activity_id=activity.id,
-                reason=reason,
-            )
-        )
-        log_step(_log, "action", self.event_id, kind=kind, contact_id=self.contact_id)
+def _action(
+    batch: Batch,
+    contact_id: ContactId,
+    event_id: str,
+    kind: str,
+    type: ActivityType,
+    subject: str,
+    reason: str,
+    *,
+    due: datetime | None = None,
+) -> ActionGenerated:
+    """An action for one event: its activity (buffered in ``batch``) and the
+    ``crm.action.generated`` event that announces it."""
+    activity = Activity(
+        id=ActivityId(batch.app.ids.new()),
+        type=type,
+        subject=subject,
+        description=f"{reason} (event {event_id})",
+        contact_id=contact_id,
+        actor="pipeline",
+        due_at=due,
+        created_at=batch.now,
+    )
+    batch.add_activity(activity)
+    log_step(_log, "action", event_id, kind=kind, contact_id=contact_id)
+    return ActionGenerated(
+        contact_id=contact_id,
+        event_id=event_id,
+        kind=kind,
+        activity_id=activity.id,
+        reason=reason,
+    )
 
 
 def _new_contact(app: App, interaction: Interaction, *, now: datetime) -> Contact:

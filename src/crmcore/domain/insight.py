@@ -56,27 +56,59 @@ class Insight:
 
 _CAME_BACK = Insight(status=CustomerStatus.HOT, reasons=("came back after postponing",))
 _BURST = Insight(status=CustomerStatus.HOT, reasons=("three purchases within 30 days",))
-_NEW = Insight(status=CustomerStatus.NEW, reasons=("at most one purchase",))
+#: A customer not leaving with at most one purchase.
+NEW_CUSTOMER = Insight(status=CustomerStatus.NEW, reasons=("at most one purchase",))
 _ACTIVE = Insight(status=CustomerStatus.ACTIVE)
 
 
 def assess(facts: CustomerFacts) -> Insight:
     """leaving > hot > new > active, each with its reasons."""
-    leaving: list[str] = []
-    if facts.cancelled:
-        leaving.append("subscription cancelled")
-    if facts.sentiments and max(facts.sentiments)[1] is SentimentLabel.NEGATIVE:
-        leaving.append("latest feedback is negative")
-    nps = facts.loyalty.get("nps")
-    if isinstance(nps, int) and not isinstance(nps, bool) and nps <= DETRACTOR_NPS:
-        leaving.append(f"NPS {nps} (detractor)")
-    if leaving:
-        return Insight(status=CustomerStatus.LEAVING, reasons=tuple(leaving))
+    latest = max(facts.sentiments)[1] if facts.sentiments else None
+    leaving = leaving_insight(facts.cancelled, latest, facts.loyalty.get("nps"))
+    if leaving is not None:
+        return leaving
     if len(facts.purchases) <= 1:
-        return _NEW
+        return NEW_CUSTOMER
     times = sorted([at for at, _ in facts.purchases])
-    if times[-1] - times[-2] >= COMEBACK_GAP:
+    return purchases_insight(times[-1], times[-2], times[-3] if len(times) >= 3 else None)
+
+
+_LEAVING: dict[tuple[bool, bool, int | None], Insight] = {}
+
+
+def leaving_insight(
+    cancelled: bool, latest_feedback: SentimentLabel | None, nps: Scalar
+) -> Insight | None:
+    """The ``leaving`` status and its reasons, or ``None`` for a customer not leaving
+    (``latest_feedback``: the label of the latest sentiment, ``nps``: the loyalty answer)."""
+    cancelled = bool(cancelled)
+    negative = latest_feedback is SentimentLabel.NEGATIVE
+    detractor = (
+        nps if isinstance(nps, int) and not isinstance(nps, bool) and nps <= DETRACTOR_NPS else None
+    )
+    if not (cancelled or negative or detractor is not None):
+        return None
+    key = (cancelled, negative, detractor)
+    found = _LEAVING.get(key)
+    if found is None:
+        leaving: list[str] = []
+        if cancelled:
+            leaving.append("subscription cancelled")
+        if negative:
+            leaving.append("latest feedback is negative")
+        if detractor is not None:
+            leaving.append(f"NPS {detractor} (detractor)")
+        found = Insight(status=CustomerStatus.LEAVING, reasons=tuple(leaving))
+        if detractor is None or (type(detractor) is int and detractor >= 0):  # 32 at most
+            _LEAVING[key] = found
+    return found
+
+
+def purchases_insight(last: datetime, before: datetime, third: datetime | None) -> Insight:
+    """The status of a customer not leaving with two purchases or more, from the times of
+    the latest three (``third`` is ``None`` with two)."""
+    if last - before >= COMEBACK_GAP:
         return _CAME_BACK
-    if len(times) >= 3 and times[-1] - times[-3] <= BURST_WINDOW:
+    if third is not None and last - third <= BURST_WINDOW:
         return _BURST
     return _ACTIVE

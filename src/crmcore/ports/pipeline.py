@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
-from crmcore.domain.facts import Fact
+from crmcore.domain.facts import Fact, FactLedger
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import AcceptedEvent, FailedEvent, FailedStatus, InboxEntry, InboxStatus
 from crmcore.domain.insight import CustomerFacts, Insight, Scalar
@@ -187,6 +187,14 @@ class CustomerInsight(Protocol):
     """The article's "LLM analytics" step: a status and reasons from a customer's facts."""
 
     def assess(self, facts: CustomerFacts) -> Insight: ...
+
+
+@runtime_checkable
+class LedgerInsight(CustomerInsight, Protocol):
+    """An insight that also reads a customer's :class:`FactLedger` as it stands, without
+    the :class:`CustomerFacts` copy: ``assess_ledger(l) == assess(l.facts())``."""
+
+    def assess_ledger(self, ledger: FactLedger) -> Insight: ...
 
 
 class PipelineUnitOfWork(UnitOfWork, Protocol):
