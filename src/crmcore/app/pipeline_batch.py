@@ -55,6 +55,15 @@ from crmcore.ports.pipeline import LedgerInsight, PipelineUnitOfWork
 
 _log = get_logger()
 _evolve_contact = evolver(Contact)
+# members read for every event, as module names (a class attribute costs ~60 ns more)
+_FEEDBACK = frozenset((InteractionType.REVIEW, InteractionType.MESSAGE))
+_NOT_YET_CUSTOMER = frozenset((LifecycleStage.LEAD, LifecycleStage.PROSPECT))
+_PURCHASE = FactKind.PURCHASE
+_ENGAGEMENT = FactKind.ENGAGEMENT
+_SENTIMENT = FactKind.SENTIMENT
+_LOYALTY = FactKind.LOYALTY
+_BILLING = FactKind.BILLING
+_NEGATIVE = SentimentLabel.NEGATIVE
 
 
 @attrs.frozen
@@ -134,6 +143,8 @@ class Batch:
         self.app, self.services, self.uow, self.now = app, services, uow, now
         self._cache = cache
         insight = services.insight
+        # a ledger's insight: read from its running fold when the port can, else from
+        # the facts it folds
         self.assess: Callable[[FactLedger], Insight] = (
             insight.assess_ledger
             if isinstance(insight, LedgerInsight)
@@ -434,7 +445,7 @@ def apply_in_batch(
     details = interaction.details
     # 1. decisions that need no writes: sentiment, matching, business rules
     sentiment: Sentiment | None = None
-    if itype in (InteractionType.REVIEW, InteractionType.MESSAGE):
+    if itype in _FEEDBACK:
         assert isinstance(details, Feedback)
         if label is not None:
             sentiment = Sentiment(label=label, confidence=1.0)
@@ -500,8 +511,8 @@ def apply_in_batch(
     at = interaction.occurred_at
     facts: list[Fact]
     if isinstance(details, Purchase):
-        facts = [_fact(owner, event_id, FactKind.PURCHASE, "", details.amount, at)]
-        if contact.lifecycle in (LifecycleStage.LEAD, LifecycleStage.PROSPECT):
+        facts = [_fact(owner, event_id, _PURCHASE, "", details.amount, at)]
+        if contact.lifecycle in _NOT_YET_CUSTOMER:
             changes["lifecycle"] = LifecycleStage.CUSTOMER
         events.append(
             PurchaseRecorded(
@@ -513,7 +524,7 @@ def apply_in_batch(
             )
         )
     elif isinstance(details, EmailEngagement):
-        facts = [_fact(owner, event_id, FactKind.ENGAGEMENT, itype.value, None, at)]
+        facts = [_fact(owner, event_id, _ENGAGEMENT, itype.value, None, at)]
         _count_on_lead(batch, interaction, now=now)
         if itype is InteractionType.EMAIL_OPENED:
             events.append(
@@ -535,9 +546,9 @@ def apply_in_batch(
                 )
             )
     elif isinstance(details, AppLogin):
-        facts = [_fact(owner, event_id, FactKind.ENGAGEMENT, "app_login", None, at)]
+        facts = [_fact(owner, event_id, _ENGAGEMENT, "app_login", None, at)]
     elif sentiment is not None:
-        facts = [_fact(owner, event_id, FactKind.SENTIMENT, "", sentiment, at)]
+        facts = [_fact(owner, event_id, _SENTIMENT, "", sentiment, at)]
         events.append(
             FeedbackAnalysed(
                 contact_id=owner,
@@ -547,20 +558,20 @@ def apply_in_batch(
             )
         )
         if itype is InteractionType.REVIEW and sentiment.label is SentimentLabel.POSITIVE:
-            facts.append(_fact(owner, event_id, FactKind.LOYALTY, "public_review", True, at))
+            facts.append(_fact(owner, event_id, _LOYALTY, "public_review", True, at))
     elif isinstance(details, FormAnswer):
         facts = [
-            _fact(owner, event_id, FactKind.LOYALTY, name, value, at)
+            _fact(owner, event_id, _LOYALTY, name, value, at)
             for name, value in sorted(details.answers.items())
         ]
     elif isinstance(details, Billing):
-        facts = [_fact(owner, event_id, FactKind.BILLING, details.kind.value, details.amount, at)]
+        facts = [_fact(owner, event_id, _BILLING, details.kind.value, details.amount, at)]
     else:
         facts = []
     if facts:
         batch.record(ledger, facts)
     # 3. derived status and the actions its change calls for (one task per event at most)
-    negative_task = sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE
+    negative_task = sentiment is not None and sentiment.label is _NEGATIVE
     insight = batch.assess(ledger)
     status = insight.status
     if status != contact.attributes.get("status"):  # a StrEnum member equals its value

@@ -52,8 +52,7 @@ def evolver(cls: type[T]) -> Callable[..., T]:
     names = [a.name for a in attrs.fields(cls)]  # type: ignore[arg-type]
     # a slot's descriptor sets it faster than object.__setattr__ finds that descriptor
     sets = "".join(
-        f"    _set_{n}(new, changes.pop({n!r}) if {n!r} in changes else inst.{n})\n"
-        for n in names
+        f"    _set_{n}(new, changes.pop({n!r}) if {n!r} in changes else inst.{n})\n" for n in names
     )
     source = (
         "def evolve(inst, /, **changes):\n"
