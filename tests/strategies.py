@@ -639,7 +639,7 @@ def edge_interactions(draw: st.DrawFn) -> dict[str, Any]:
         if key in place and draw(st.booleans()):
             del place[key]
         else:
-            place[key] = draw(st.sampled_from(_ODD_VALUES))
+            place[key] = copy.deepcopy(draw(st.sampled_from(_ODD_VALUES)))  # {} is shared
     return raw
 
 

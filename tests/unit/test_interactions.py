@@ -15,9 +15,9 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
-    _canonical,
     _canonical_customer,
     _customer_of,
+    canonical_interaction,
     has_control_characters,
     parse_interaction,
 )
@@ -144,7 +144,7 @@ def test_canonical_json_is_read_back_directly_as_the_full_parse_reads_it(
     if source is not None:
         raw = {**raw, "source": source}
     canonical = _ok(raw).to_json()
-    direct = _canonical(canonical)
+    direct = canonical_interaction(canonical)
     assert direct is not None
     assert direct == _ok(canonical)
 
@@ -155,7 +155,7 @@ def test_canonical_json_read_again_gives_the_same_interactions(
 ) -> None:
     canonical = [_ok(raw).to_json() for raw in raws]
     again = canonical + rng.sample(canonical, len(canonical))  # remembered customers, amounts
-    assert [_canonical(c) for c in again] == [_ok(c) for c in again]
+    assert [canonical_interaction(c) for c in again] == [_ok(c) for c in again]
 
 
 #: Values equal as keys but not as JSON (1, 1.0, True; 0.0, -0.0), text, an unhashable.
@@ -193,7 +193,7 @@ _CUSTOMER_FIELDS = ("user_id", "email", "phone", "first_name", "last_name")
 )
 def test_trusted_json_of_another_shape_goes_through_the_full_parse(change: dict[str, Any]) -> None:
     raw = {**_ok(_event()).to_json(), **change}
-    assert _canonical(raw) is None
+    assert canonical_interaction(raw) is None
     assert parse_interaction(raw, trusted=True) == parse_interaction(raw, region="RU")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -28,6 +28,7 @@ from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.ids import ActivityId, ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.phone import DEFAULT_REGION, Phone
+from crmcore.domain.slots import positional_builder
 
 #: The schema version this code reads and writes; older versions stay readable.
 SCHEMA_VERSION = 1
@@ -310,11 +311,11 @@ def parse_interaction(
     """Validate and normalise one event; the failure lists every problem found.
 
     ``trusted`` is for JSON this code wrote itself with :meth:`Interaction.to_json`: it is
-    read back directly (see :func:`_canonical`), else without the (slow) e-mail and phone
+    read back directly (see :func:`canonical_interaction`), else without the (slow) e-mail and phone
     checks.
     """
     if trusted:
-        known = _canonical(raw)
+        known = canonical_interaction(raw)
         if known is not None:
             return Success(known)
     check = _Check()
@@ -368,24 +369,28 @@ def parse_interaction(
 
 
 _TYPES: dict[object, InteractionType] = {t.value: t for t in InteractionType}
+_new_interaction = positional_builder(Interaction)
+_read_time = datetime.fromisoformat
 
 
-def _canonical(raw: object) -> Interaction | None:
+def canonical_interaction(raw: object) -> Interaction | None:
     """The interaction of JSON :meth:`Interaction.to_json` wrote, built without checking
     every rule again (a property test keeps it equal to the full parse); ``None`` when
-    ``raw`` does not have that shape, and the full parse decides."""
+    ``raw`` does not have that shape, and :func:`parse_interaction` decides."""
     try:
-        if type(raw) is not dict or raw.get("version") != SCHEMA_VERSION or not raw.keys() <= _TOP:
+        if type(raw) is not dict or raw.get("version") != SCHEMA_VERSION:
             return None
         kind = _TYPES[raw["type"]]
-        stamp = datetime.fromisoformat(raw["occurred_at"])
+        event_id, customer, data = raw["id"], raw["customer"], raw["data"]
+        if len(raw) != (7 if "source" in raw else 6):  # the six read here, and "source"
+            return None  # a key not in _TOP
+        stamp = _read_time(raw["occurred_at"])
         offset: timedelta | None
         if stamp.tzinfo is UTC:  # the common case, without two calls into the zone
             at, offset = stamp, _NO_OFFSET
         else:
             offset = stamp.utcoffset()
             at = stamp.astimezone(UTC)
-        customer, data = raw["customer"], raw["data"]
         if (
             offset is None
             or type(customer) is not dict
@@ -394,23 +399,24 @@ def _canonical(raw: object) -> Interaction | None:
             or not data.keys() <= _DATA[kind]
         ):
             return None
-        details = _canonical_details(kind, data)
+        details = _CANONICAL_DETAILS[kind](data)
         if details is None:
             return None
-        return Interaction(
-            event_id=raw["id"],
-            type=kind,
-            occurred_at=at,
-            utc_offset=offset,
-            customer=_canonical_customer(
-                customer.get("user_id"),
-                customer.get("email"),
-                customer.get("phone"),
-                customer.get("first_name", ""),
-                customer.get("last_name", ""),
+        get = customer.get
+        return _new_interaction(
+            event_id,
+            kind,
+            at,
+            offset,
+            _canonical_customer(
+                get("user_id"),
+                get("email"),
+                get("phone"),
+                get("first_name", ""),
+                get("last_name", ""),
             ),
-            details=details,
-            source=raw.get("source"),
+            details,
+            raw.get("source"),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
@@ -474,29 +480,57 @@ def _canonical_money(data: Mapping[str, Any]) -> Money | None:
     return money
 
 
-def _canonical_details(kind: InteractionType, data: Mapping[str, Any]) -> Details | None:
-    g = data.get
-    if kind is InteractionType.PURCHASE:
-        money = _canonical_money(data)
-        return None if money is None else Purchase(amount=money, order_id=g("order_id"))
-    if kind is InteractionType.EMAIL_OPENED:
-        return EmailEngagement(campaign_id=g("campaign_id"), message_id=g("message_id"))
-    if kind is InteractionType.EMAIL_CLICKED:
-        return EmailEngagement(
-            campaign_id=g("campaign_id"), message_id=g("message_id"), url=data["url"]
-        )
-    if kind is InteractionType.APP_LOGIN:
-        return AppLogin(device=g("device"))
-    if kind in (InteractionType.REVIEW, InteractionType.MESSAGE):
-        return Feedback(text=data["text"], channel=g("channel"), rating=g("rating"))
-    if kind is InteractionType.FORM_ANSWER:
-        return FormAnswer(form_id=data["form_id"], answers=dict(data["answers"]))
-    if kind is InteractionType.BILLING:
-        money = _canonical_money(data) if "amount" in data else None
-        if "amount" in data and money is None:
-            return None
-        return Billing(kind=BillingKind(data["kind"]), amount=money, reference=g("reference"))
-    return None
+_new_purchase = positional_builder(Purchase)
+_new_engagement = positional_builder(EmailEngagement)
+_new_login = positional_builder(AppLogin)
+_new_feedback = positional_builder(Feedback)
+_new_form_answer = positional_builder(FormAnswer)
+_new_billing = positional_builder(Billing)
+
+
+def _canonical_purchase(data: Mapping[str, Any]) -> Details | None:
+    money = _canonical_money(data)
+    return None if money is None else _new_purchase(money, data.get("order_id"))
+
+
+def _canonical_opened(data: Mapping[str, Any]) -> Details:
+    return _new_engagement(data.get("campaign_id"), data.get("message_id"), None)
+
+
+def _canonical_clicked(data: Mapping[str, Any]) -> Details:
+    return _new_engagement(data.get("campaign_id"), data.get("message_id"), data["url"])
+
+
+def _canonical_login(data: Mapping[str, Any]) -> Details:
+    return _new_login(data.get("device"))
+
+
+def _canonical_feedback(data: Mapping[str, Any]) -> Details:
+    return _new_feedback(data["text"], data.get("channel"), data.get("rating"))
+
+
+def _canonical_form_answer(data: Mapping[str, Any]) -> Details:
+    return _new_form_answer(data["form_id"], dict(data["answers"]))
+
+
+def _canonical_billing(data: Mapping[str, Any]) -> Details | None:
+    money = _canonical_money(data) if "amount" in data else None
+    if "amount" in data and money is None:
+        return None
+    return _new_billing(BillingKind(data["kind"]), money, data.get("reference"))
+
+
+#: The details of canonical JSON's ``data``, per event type (``None``: not canonical).
+_CANONICAL_DETAILS: dict[InteractionType, Callable[[Mapping[str, Any]], Details | None]] = {
+    InteractionType.PURCHASE: _canonical_purchase,
+    InteractionType.EMAIL_OPENED: _canonical_opened,
+    InteractionType.EMAIL_CLICKED: _canonical_clicked,
+    InteractionType.APP_LOGIN: _canonical_login,
+    InteractionType.REVIEW: _canonical_feedback,
+    InteractionType.MESSAGE: _canonical_feedback,
+    InteractionType.FORM_ANSWER: _canonical_form_answer,
+    InteractionType.BILLING: _canonical_billing,
+}
 
 
 def _parse_time(check: _Check, value: object) -> tuple[datetime, timedelta] | None:

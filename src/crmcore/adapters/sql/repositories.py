@@ -223,6 +223,17 @@ def _unchanged(row: Mapping[Any, Any], c: NewContact) -> bool:
     )
 
 
+#: The contacts (id, version, e-mail) of user ids, of e-mails or phones: :meth:`find_versions`.
+_VERSIONS_BY_USER_ID = (
+    "SELECT id, version, email FROM contacts WHERE user_id IN (SELECT value FROM json_each(?))"
+)
+_VERSIONS_BY_EMAIL_OR_PHONE = (
+    "SELECT id, version, email FROM contacts"
+    " WHERE email IN (SELECT value FROM json_each(?))"
+    " OR phone IN (SELECT value FROM json_each(?))"
+)
+
+
 class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
@@ -290,24 +301,26 @@ class SqlContactRepository(_BulkRepo[Contact]):
     def _sqlite_find_versions(
         self, user_ids: set[str], emails: set[str], phones: set[str]
     ) -> dict[ContactId, int]:
-        """:meth:`find_versions` on SQLite: one query, the three keys OR-ed (SQLite runs
-        it as a union of three index searches)."""
+        """:meth:`find_versions` on SQLite: the contacts of the user ids, then those of the
+        e-mails they do not hold (e-mails are unique) or of the phones. The rows come in
+        the order of the one query with the three keys OR-ed (SQLite runs that as these
+        index searches one after the other, each skipping the rows found before)."""
         if not (user_ids or emails or phones):
             return {}
-        sql = (
-            "SELECT id, version FROM contacts"
-            " WHERE user_id IN (SELECT value FROM json_each(?))"
-            " OR email IN (SELECT value FROM json_each(?))"
-            " OR phone IN (SELECT value FROM json_each(?))"
-        )
-        params = (json.dumps(list(user_ids)), json.dumps(list(emails)), json.dumps(list(phones)))
+        run = self._s.conn.exec_driver_sql
+        rows: list[Any] = []
         with self._s.translating():
-            rows = self._s.conn.exec_driver_sql(sql, params).fetchall()
+            if user_ids:
+                rows = run(_VERSIONS_BY_USER_ID, (json.dumps(list(user_ids)),)).fetchall()
+                emails = emails - {email for _, _, email in rows}
+            if emails or phones:
+                params = (json.dumps(list(emails)), json.dumps(list(phones)))
+                rows += run(_VERSIONS_BY_EMAIL_OR_PHONE, params).fetchall()
         if not self._s.touched:  # nothing written yet: every version is the stored one
-            return {ContactId(read_uuid(key)): version for key, version in rows}
+            return {ContactId(read_uuid(key)): version for key, version, _ in rows}
         seen = self._s.seen_version
         out: dict[ContactId, int] = {}
-        for key, version in rows:
+        for key, version, _ in rows:
             contact_id = ContactId(read_uuid(key))
             out[contact_id] = seen(t.contacts, contact_id, version)
         return out
