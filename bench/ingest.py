@@ -6,7 +6,7 @@ Measured in one run, on a fresh SQLite file (WAL, synchronous=NORMAL):
   raw      sqlite3 executemany of the accepted rows (event_id, type, payload JSON)
   accept   ``ingest_events`` on a SQLite app: validate + normalise + inbox, batches of
            1000, one commit per batch
-  process  ``process_inbox`` (batches of ``--batch``, default 5000 as the library's): take
+  process  ``process_inbox`` (batches of ``--batch``, default 10,000 as the library's): take
            a batch, apply every event (matching, contacts, facts, activities, outbox) in
            one unit of work, mark the batch done at once; also the part of it spent
            inside SQLite (statements and commits), the floor no Python work can go under
@@ -186,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--memory-n", type=int, default=5_000)
-    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument(
         "--overlap", action="store_true", help="also accept and work in two processes at once"
     )

@@ -305,7 +305,7 @@ _REPORT_FIELDS = tuple(f.name for f in attrs.fields(WorkReport))
 def process_inbox(
     app: App,
     *,
-    batch: int = 5000,
+    batch: int = 10_000,
     worker: str = "worker",
     once: bool = False,
     max_batches: int | None = None,

@@ -311,7 +311,7 @@ class SqlContactRepository(_BulkRepo[Contact]):
         rows: list[Any] = []
         with self._s.translating():
             if user_ids:
-                rows = run(_VERSIONS_BY_USER_ID, (json.dumps(list(user_ids)),)).fetchall()
+                rows = list(run(_VERSIONS_BY_USER_ID, (json.dumps(list(user_ids)),)))
                 emails = emails - {email for _, _, email in rows}
             if emails or phones:
                 params = (json.dumps(list(emails)), json.dumps(list(phones)))

@@ -135,7 +135,7 @@ def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
 @click.option("--once", is_flag=True, help="Process one batch and stop.")
 @click.option(
     "--batch",
-    default=5000,
+    default=10_000,
     show_default=True,
     type=click.IntRange(1, 10_000),
     help="Events applied per transaction.",
