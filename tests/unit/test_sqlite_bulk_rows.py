@@ -19,7 +19,7 @@ from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
 from crmcore.adapters.sql.mapping import contact_row
 from crmcore.adapters.sql.outbox import SqlOutbox
-from crmcore.adapters.sql.pipeline import SqlFactSink, _fact_json
+from crmcore.adapters.sql.pipeline import SqlFactSink, fact_row
 from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.system import FixedClock, SequentialIds
@@ -196,18 +196,7 @@ _facts = st.builds(
 @given(st.lists(_facts, max_size=5, unique_by=lambda f: (f.event_id, f.kind, f.name)))
 def test_facts_are_stored_as_insert_rows_stores_them(engine: Engine, facts: list[Fact]) -> None:
     def general(conn: Connection) -> None:
-        rows = [
-            {
-                "contact_id": f.contact_id,
-                "event_id": f.event_id,
-                "kind": f.kind.value,
-                "name": f.name,
-                "value": _fact_json(f),
-                "occurred_at": f.occurred_at,
-            }
-            for f in facts
-        ]
-        SqlSession(conn).insert_rows(t.pipeline_facts, rows)
+        SqlSession(conn).insert_rows(t.pipeline_facts, [fact_row(f) for f in facts])
 
     def fast(conn: Connection) -> None:
         sink = SqlFactSink(SqlSession(conn), transactions=None, ids=SequentialIds())

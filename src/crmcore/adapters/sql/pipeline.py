@@ -228,6 +228,19 @@ def _money(v: dict[str, str] | None) -> Money | None:
     return None if v is None else Money(amount=Decimal(v["amount"]), currency=v["currency"])
 
 
+def fact_row(fact: Fact) -> dict[str, Any]:
+    """A fact as the row SQLAlchemy stores (the general insert; SQLite writes the same
+    values as text in ``_sqlite_record_many``)."""
+    return {
+        "contact_id": fact.contact_id,
+        "event_id": fact.event_id,
+        "kind": fact.kind.value,
+        "name": fact.name,
+        "value": _fact_json(fact),
+        "occurred_at": fact.occurred_at,
+    }
+
+
 def _fact_json(fact: Fact) -> Any:
     v = fact.value
     if fact.kind is FactKind.PURCHASE or fact.kind is FactKind.BILLING:
@@ -299,17 +312,7 @@ class SqlFactSink(FactRecorder):
             self._sqlite_record_many(facts)
             self._purchases.record_many(facts)
             return
-        rows = [
-            {
-                "contact_id": f.contact_id,
-                "event_id": f.event_id,
-                "kind": f.kind.value,
-                "name": f.name,
-                "value": _fact_json(f),
-                "occurred_at": f.occurred_at,
-            }
-            for f in facts
-        ]
+        rows = [fact_row(f) for f in facts]
         insert = postgresql.insert(self.table).on_conflict_do_nothing(
             index_elements=["event_id", "kind", "name"]
         )
