@@ -37,8 +37,8 @@ from crmcore import Settings, bootstrap
 from crmcore.adapters.sql import migrate
 from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.system import Uuid7Source
-from crmcore.app.csvio import read_csv
-from crmcore.app.importing import (
+from crmcore.app.importing.csvio import read_csv
+from crmcore.app.importing.files import (
     BATCH_SIZE,
     Defaults,
     Kind,

@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Engine
 
 from crmcore import Settings, bootstrap
-from crmcore.app.pipeline import ingest_events, process_inbox
+from crmcore.app.events.worker import ingest_events, process_inbox
 
 TYPES = ["purchase", "email_opened", "email_clicked", "app_login", "review", "form_answer"]
 

@@ -8,10 +8,36 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from crmcore.app.activities import complete_task, log_activity, overdue_tasks
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import App, Settings
-from crmcore.app.deals import (
+from crmcore.app.errors import AppError, Conflict, DuplicateLead, NotFound, StorageFailure
+from crmcore.app.events.outbox import (
+    RelayReport,
+    RelayRetryPolicy,
+    consume,
+    outbox_status,
+    relay_outbox,
+    relay_until_idle,
+    retry_dead_letters,
+)
+from crmcore.app.loyalty.board import (
+    board_view,
+    open_card,
+    override_card,
+    place_all,
+    record_facts,
+    release_card,
+    take_card,
+)
+from crmcore.app.privacy import (
+    ErasureReport,
+    PurgeReport,
+    erase_person,
+    export_person,
+    purge_retention,
+)
+from crmcore.app.sales.activities import complete_task, log_activity, overdue_tasks
+from crmcore.app.sales.deals import (
     StageSummary,
     create_deal,
     get_deal,
@@ -22,8 +48,7 @@ from crmcore.app.deals import (
     slipping_deals,
     win_deal,
 )
-from crmcore.app.errors import AppError, Conflict, DuplicateLead, NotFound, StorageFailure
-from crmcore.app.leads import (
+from crmcore.app.sales.leads import (
     Conversion,
     capture_lead,
     convert_lead,
@@ -32,31 +57,6 @@ from crmcore.app.leads import (
     list_leads,
     qualify_lead,
     reopen_lead,
-)
-from crmcore.app.loyalty import (
-    board_view,
-    open_card,
-    override_card,
-    place_all,
-    record_facts,
-    release_card,
-    take_card,
-)
-from crmcore.app.outbox import (
-    RelayReport,
-    RetryPolicy,
-    consume,
-    outbox_status,
-    relay_outbox,
-    relay_until_idle,
-    retry_dead_letters,
-)
-from crmcore.app.privacy import (
-    ErasureReport,
-    PurgeReport,
-    erase_person,
-    export_person,
-    purge_retention,
 )
 from crmcore.domain.errors import FieldError, IllegalTransition, InvalidInput, RuleViolation
 
@@ -78,7 +78,7 @@ __all__ = [
     "NotFound",
     "PurgeReport",
     "RelayReport",
-    "RetryPolicy",
+    "RelayRetryPolicy",
     "RuleViolation",
     "Settings",
     "StageSummary",

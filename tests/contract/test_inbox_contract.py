@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 
 from crmcore.adapters.memory.database import MemoryDatabase
-from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
+from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.tables import metadata
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification
-from crmcore.ports.pipeline import Inbox
+from crmcore.ports.event_processing import Inbox
 from tests.contract.inbox_worker import applied, applied_metadata
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]
 
         @contextmanager
         def memory() -> Iterator[Inbox]:
-            with MemoryPipelineUnitOfWork(db, clock=FixedClock(AT), ids=SequentialIds()) as uow:
+            with MemoryEventUnitOfWork(db, clock=FixedClock(AT), ids=SequentialIds()) as uow:
                 yield uow.inbox
                 uow.commit()
 

@@ -11,7 +11,7 @@ from uuid import UUID
 import attrs
 import pytest
 
-from crmcore.app.loyalty_config import default_board
+from crmcore.app.loyalty.config import default_board
 from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move, new_card
 from crmcore.domain.loyalty_metrics import CustomerFacts, facts_delta
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey

@@ -9,8 +9,8 @@ from decimal import Decimal
 from returns.result import Success
 
 from crmcore.app.context import App
-from crmcore.app.loyalty import board_view, movements
-from crmcore.app.transactions import import_transactions, read_transactions_csv
+from crmcore.app.importing.transactions import import_transactions, read_transactions_csv
+from crmcore.app.loyalty.board import board_view, movements
 from crmcore.domain.loyalty import CardId
 
 CSV = """customer_id,occurred_at,amount,transaction_id

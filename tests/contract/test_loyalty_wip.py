@@ -13,8 +13,8 @@ from returns.result import Failure, Success
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.app.context import App, Settings
 from crmcore.app.errors import Conflict
-from crmcore.app.loyalty import board_view, open_card, take_card
-from crmcore.app.loyalty_config import default_template, parse_board_toml
+from crmcore.app.loyalty.board import board_view, open_card, take_card
+from crmcore.app.loyalty.config import default_template, parse_board_toml
 from crmcore.domain import loyalty as ladder
 from crmcore.domain.loyalty import BoardConfig, CardId
 from crmcore.ports.errors import ConcurrentModification

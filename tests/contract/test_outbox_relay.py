@@ -9,9 +9,9 @@ import pytest
 from crmcore import Settings
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.app.context import App
-from crmcore.app.outbox import (
+from crmcore.app.events.outbox import (
     RelayReport,
-    RetryPolicy,
+    RelayRetryPolicy,
     consume,
     outbox_status,
     relay_batch,
@@ -62,7 +62,7 @@ def _record(backend: Backend, n: int) -> list[LeadReopened]:
     return events
 
 
-POLICY = RetryPolicy(max_attempts=3, base_delay=timedelta(seconds=10))
+POLICY = RelayRetryPolicy(max_attempts=3, base_delay=timedelta(seconds=10))
 
 
 def test_relay_publishes_everything_in_order_in_batches(

@@ -26,7 +26,7 @@ from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.context import App
-from crmcore.app.outbox import RetryPolicy, relay_batch, retry_dead_letters
+from crmcore.app.events.outbox import RelayRetryPolicy, relay_batch, retry_dead_letters
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.domain.ids import LeadId
 from crmcore.domain.lead import LeadReopened
@@ -35,7 +35,7 @@ from tests.conftest import T0
 from tests.contract.test_outbox_relay import FlakyPublisher
 from tests.databases import migrated_sqlite_template
 
-POLICY = RetryPolicy(max_attempts=3, base_delay=timedelta(seconds=5))
+POLICY = RelayRetryPolicy(max_attempts=3, base_delay=timedelta(seconds=5))
 _TEMPLATE: Path | None = None
 
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 import attrs
 from returns.result import Failure
 
-from crmcore.app.activities import log_activity
 from crmcore.app.context import App
 from crmcore.app.errors import NotFound
-from crmcore.app.leads import capture_lead, convert_lead, qualify_lead
 from crmcore.app.privacy import erase_person, export_person, purge_retention
+from crmcore.app.sales.activities import log_activity
+from crmcore.app.sales.leads import capture_lead, convert_lead, qualify_lead
 from crmcore.domain.email import Email
 from crmcore.domain.lead import Engagement, LeadStatus
 from crmcore.domain.privacy import ERASED_DOMAIN

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crmcore.app.loyalty_config import default_template
+from crmcore.app.loyalty.config import default_template
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "customer,name,first_interaction,purchases,revenue\n"

@@ -48,7 +48,7 @@ def test_ingest_reports_bad_lines_and_accepts_the_rest() -> None:
 
 def test_ingest_then_work_then_status_in_one_app(tmp_path: object) -> None:
     from crmcore import Settings, bootstrap
-    from crmcore.app.pipeline import ingest_events, pipeline_status, process_inbox
+    from crmcore.app.events.worker import ingest_events, pipeline_status, process_inbox
 
     app = bootstrap(Settings(db_url="memory://"))
     ingest_events(app, [(GOOD % (n, n)).encode() for n in range(3)])

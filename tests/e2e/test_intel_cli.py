@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from crmcore import App
 from crmcore.app.cli import main
@@ -25,8 +26,7 @@ u5,2025-12-01,1,,
 @pytest.fixture
 def runner(app: App, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose commands all share one memory application."""
-    monkeypatch.setattr(main, "app_from", lambda ctx: app)
-    return CliRunner()
+    return _AppRunner(app)
 
 
 def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
@@ -96,3 +96,15 @@ def test_saved_segments(runner: CliRunner, tmp_path: Path) -> None:
     assert "filter.field: unknown field" in err
     code, _, err = invoke(runner, "segments", "show", "nope")
     assert (code, err.strip()) == (1, "error: segment nope not found")
+
+
+class _AppRunner(CliRunner):
+    """A runner whose every invocation uses one pre-built application."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__()
+        self._app = app
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Result:
+        kwargs.setdefault("obj", main.CliState(app=self._app))
+        return super().invoke(*args, **kwargs)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import attrs
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from returns.result import Failure
 
 from crmcore import App, capture_lead, relay_outbox
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock
 from crmcore.app.cli import main
-from crmcore.app.health import assess_customer, health_report
-from crmcore.app.routing import route_lead
-from crmcore.app.scoring import explain_score, rescore_leads
-from crmcore.app.transactions import TransactionRow, import_transactions
+from crmcore.app.importing.transactions import TransactionRow, import_transactions
+from crmcore.app.intelligence.health import assess_customer, health_report
+from crmcore.app.intelligence.scoring import explain_score, rescore_leads
+from crmcore.app.sales.routing import route_lead
 from crmcore.domain.contact import Contact
 from crmcore.domain.health import HealthConfig, HealthInputs, RiskLevel
 from crmcore.domain.money import Money
@@ -102,8 +103,7 @@ def _contacts(app: App) -> list[Contact]:
 
 @pytest.fixture
 def runner(app: App, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(main, "app_from", lambda ctx: app)
-    return CliRunner()
+    return _AppRunner(app)
 
 
 def test_cli_rescore_and_health(app: App, runner: CliRunner, clock: FixedClock) -> None:
@@ -155,3 +155,15 @@ def test_health_history_is_purged_after_six_months_but_the_latest_is_kept(
         kept = uow.health.history(contact.id)
         assert len(kept) == 1
         assert uow.health.latest(contact.id) == kept[-1]
+
+
+class _AppRunner(CliRunner):
+    """A runner whose every invocation uses one pre-built application."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__()
+        self._app = app
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Result:
+        kwargs.setdefault("obj", main.CliState(app=self._app))
+        return super().invoke(*args, **kwargs)

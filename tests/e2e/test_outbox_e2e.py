@@ -21,7 +21,7 @@ from crmcore import Settings, bootstrap
 from crmcore.adapters.broker.redis_streams import PublishFailed, RedisStreamsPublisher
 from crmcore.adapters.system import SequentialIds
 from crmcore.app.context import App
-from crmcore.app.outbox import consume, outbox_status, relay_until_idle
+from crmcore.app.events.outbox import consume, outbox_status, relay_until_idle
 from crmcore.codec.events import loads
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.domain.ids import LeadId

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.app.pipeline_batch import Batch, apply_in_batch
+from crmcore.app.events.apply import Batch, apply_in_batch
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.interactions import AppLogin, Customer, Interaction, InteractionType
@@ -81,8 +81,8 @@ def test_the_batch_matches_as_the_general_decision(
     stored: list[Customer], batch: list[Customer]
 ) -> None:
     app = _app()
-    assert app.pipeline is not None
-    services = app.pipeline
+    assert app.events is not None
+    services = app.events
     before = [_login(n, c) for n, c in enumerate(stored)]
     with services.uow() as uow:  # contacts the batch loads from the store
         first = Batch(app, services, uow, before, now=T0)

@@ -8,7 +8,13 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.app.csvio import CsvFile, UnreadableFile, _parse_quoted, parse_csv, split_plainly
+from crmcore.app.importing.csvio import (
+    CsvFile,
+    UnreadableFile,
+    _parse_quoted,
+    parse_csv,
+    split_plainly,
+)
 from tests.strategies import csv_texts
 
 separators = st.sampled_from([",", ";", "\t", "|", " "])

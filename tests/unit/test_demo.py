@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from returns.result import Failure, Success
 
 from crmcore import App
-from crmcore.app.demo import DEMO_MARKER, SIZES, build_demo
-from crmcore.app.demo_intel import (
+from crmcore.app.demo.demo import DEMO_MARKER, SIZES, build_demo
+from crmcore.app.demo.intel import (
     FEATURES,
     LEVEL_WEIGHTS,
     account_moods,
@@ -23,10 +23,10 @@ from crmcore.app.demo_intel import (
     purchase_rows,
 )
 from crmcore.app.errors import Conflict
-from crmcore.app.health import account_health_report, inputs_from
-from crmcore.app.loyalty import board_view
-from crmcore.app.loyalty_config import default_board
-from crmcore.app.segments import rfm_report
+from crmcore.app.intelligence.health import account_health_report, inputs_from
+from crmcore.app.intelligence.segments import rfm_report
+from crmcore.app.loyalty.board import board_view
+from crmcore.app.loyalty.config import default_board
 from crmcore.domain import loyalty as ladder
 from crmcore.domain.account import Account, AccountType
 from crmcore.domain.contact import Contact

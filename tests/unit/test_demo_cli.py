@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from crmcore import App
 from crmcore.app.cli.demo import TOUR, WIDTH
 from crmcore.app.cli.main import CliState, cli
-from crmcore.app.demo import SIZES
+from crmcore.app.demo.demo import SIZES
 
 SECTIONS = {
     "pipeline": ["stage", "deals", "amount", "currency", "probability", "forecast"],

@@ -7,7 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from crmcore.app.import_memo import ValueMemo
+from crmcore.app.importing.memo import ValueMemo
 from crmcore.domain.email import Email
 from crmcore.domain.email_fast import fast_email
 from crmcore.domain.errors import FieldError

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.app.csvio import CsvRecord
-from crmcore.app.import_contacts import column_texts, email_keys
-from crmcore.app.import_rows import cell_text
+from crmcore.app.importing.contacts import column_texts, email_keys
+from crmcore.app.importing.csvio import CsvRecord
+from crmcore.app.importing.rows import cell_text
 from crmcore.domain.email_fast import email_key
 from tests.strategies import import_cells
 

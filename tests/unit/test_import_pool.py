@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from crmcore.app.csvio import parse_csv
-from crmcore.app.import_plan import Defaults, Kind, plan_columns
-from crmcore.app.import_pool import run_chunks
-from crmcore.app.import_rows import validate_stream
+from crmcore.app.importing.csvio import parse_csv
+from crmcore.app.importing.plan import Defaults, Kind, plan_columns
+from crmcore.app.importing.pool import run_chunks
+from crmcore.app.importing.rows import validate_stream
 
 METHODS = [
     m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()

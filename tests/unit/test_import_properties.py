@@ -15,8 +15,8 @@ from returns.result import Failure
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.cli.main import CliState, cli
-from crmcore.app.contacts import list_contacts
-from crmcore.app.importing import import_file
+from crmcore.app.importing.files import import_file
+from crmcore.app.sales.contacts import list_contacts
 from crmcore.domain.email import Email
 from crmcore.domain.email_fast import fast_email
 from crmcore.domain.phone import Phone

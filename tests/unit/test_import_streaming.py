@@ -24,12 +24,12 @@ from returns.result import Success
 
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.app import importing
-from crmcore.app.contacts import list_contacts
-from crmcore.app.csvio import read_csv
-from crmcore.app.import_plan import Defaults, Kind, plan_columns
-from crmcore.app.import_rows import RowJob, pack, validate_packed, validate_record
-from crmcore.app.importing import ImportReport, import_file
+from crmcore.app.importing import files as importing
+from crmcore.app.importing.csvio import read_csv
+from crmcore.app.importing.files import ImportReport, import_file
+from crmcore.app.importing.plan import Defaults, Kind, plan_columns
+from crmcore.app.importing.rows import RowJob, pack, validate_packed, validate_record
+from crmcore.app.sales.contacts import list_contacts
 from crmcore.domain.email import Email
 from crmcore.domain.email_fast import email_key
 from tests.conftest import T0

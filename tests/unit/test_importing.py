@@ -14,9 +14,8 @@ from returns.result import Failure, Success
 
 from crmcore import App
 from crmcore.app.cli.main import CliState, cli
-from crmcore.app.contacts import list_contacts
-from crmcore.app.csvio import detect_encoding, parse_csv, sniff_delimiter
-from crmcore.app.importing import (
+from crmcore.app.importing.csvio import detect_encoding, parse_csv, sniff_delimiter
+from crmcore.app.importing.files import (
     Defaults,
     ImportReport,
     Kind,
@@ -26,7 +25,8 @@ from crmcore.app.importing import (
     plan_columns,
     validate_records,
 )
-from crmcore.app.leads import list_leads
+from crmcore.app.sales.contacts import list_contacts
+from crmcore.app.sales.leads import list_leads
 
 
 def write(tmp_path: Path, text: str, *, encoding: str = "utf-8", name: str = "in.csv") -> Path:

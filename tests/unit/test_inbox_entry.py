@@ -8,7 +8,7 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.domain.inbox import InboxEntry, InboxStatus, RetryPolicy, entry_key
+from crmcore.domain.inbox import InboxEntry, InboxRetryPolicy, InboxStatus, entry_key
 
 AT = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ def test_the_key_depends_only_on_the_event_id() -> None:
 
 @given(st.integers(1, 40), st.floats(0, 1, exclude_max=True))
 def test_backoff_is_exponential_capped_and_jittered(attempt: int, jitter: float) -> None:
-    policy = RetryPolicy(base=timedelta(seconds=10), cap=timedelta(hours=1))
+    policy = InboxRetryPolicy(base=timedelta(seconds=10), cap=timedelta(hours=1))
     full = min(policy.cap, policy.base * 2 ** min(attempt - 1, 30))
     delay = policy.delay(attempt, jitter)
     assert full / 2 <= delay <= full
@@ -33,7 +33,7 @@ def test_backoff_is_exponential_capped_and_jittered(attempt: int, jitter: float)
 
 @given(st.integers(1, 10), st.lists(st.floats(0, 1, exclude_max=True), min_size=12, max_size=12))
 def test_failures_end_in_the_dead_letter_after_the_limit(limit: int, jitters: list[float]) -> None:
-    policy = RetryPolicy(max_attempts=limit)
+    policy = InboxRetryPolicy(max_attempts=limit)
     entry, now = _entry(), AT
     for attempt, jitter in enumerate(jitters, start=1):
         assert entry.is_due(now)
@@ -50,7 +50,7 @@ def test_failures_end_in_the_dead_letter_after_the_limit(limit: int, jitters: li
 
 
 def test_an_expired_lease_makes_the_entry_claimable_again() -> None:
-    policy = RetryPolicy()
+    policy = InboxRetryPolicy()
     claimed = _entry().claim(worker="w", token=UUID(int=1), now=AT, lease=policy.lease)
     assert not claimed.is_due(AT + policy.lease - timedelta(seconds=1))
     assert claimed.is_due(AT + policy.lease)

@@ -12,8 +12,8 @@ from returns.result import Failure, Success
 from crmcore import App, InvalidInput, NotFound
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock
-from crmcore.app.leads import capture_lead, convert_lead, qualify_lead
-from crmcore.app.loyalty import (
+from crmcore.app.events.outbox import relay_outbox
+from crmcore.app.loyalty.board import (
     board_view,
     cohort_revenue,
     movements,
@@ -24,8 +24,8 @@ from crmcore.app.loyalty import (
     stuck_report,
     take_card,
 )
-from crmcore.app.loyalty_demo import DEMO_LEVELS, seed_board
-from crmcore.app.outbox import relay_outbox
+from crmcore.app.loyalty.demo import DEMO_LEVELS, seed_board
+from crmcore.app.sales.leads import capture_lead, convert_lead, qualify_lead
 from crmcore.domain.loyalty import Card, CardId
 
 CUSTOMER = UUID(int=42)

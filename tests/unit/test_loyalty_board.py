@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from returns.result import Failure, Success
 
-from crmcore.app.loyalty_config import default_board, default_template, parse_board_toml
+from crmcore.app.loyalty.config import default_board, default_template, parse_board_toml
 from crmcore.domain.loyalty import (
     BoardConfig,
     Card,

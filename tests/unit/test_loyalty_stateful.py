@@ -18,7 +18,7 @@ from returns.result import Failure, Success
 
 from crmcore import Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.app.loyalty import (
+from crmcore.app.loyalty.board import (
     CustomerImport,
     movements,
     open_card,
@@ -28,7 +28,7 @@ from crmcore.app.loyalty import (
     release_card,
     take_card,
 )
-from crmcore.app.loyalty_config import default_template, parse_board_toml
+from crmcore.app.loyalty.config import default_template, parse_board_toml
 from crmcore.domain.loyalty import CardId
 from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.ports.uow import UnitOfWork

@@ -21,7 +21,7 @@ from crmcore.domain.facts import Fact, FactKind, FactLedger, fold_facts
 from crmcore.domain.insight import CustomerFacts, CustomerStatus, Insight, assess
 from crmcore.domain.money import Money
 from crmcore.domain.sentiment import SentimentLabel
-from crmcore.ports.pipeline import LedgerInsight
+from crmcore.ports.event_processing import LedgerInsight
 from tests.strategies import contact_entities, instants, pipeline_facts
 
 _evolve_contact = evolver(Contact)

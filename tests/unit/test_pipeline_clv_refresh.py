@@ -8,7 +8,7 @@ from typing import Any
 from crmcore.adapters.system import FixedClock
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import Settings
-from crmcore.app.pipeline import ingest_events, process_inbox
+from crmcore.app.events.worker import ingest_events, process_inbox
 from crmcore.domain.clv import BgNbdParams, ClvFit, GammaGammaParams, TimeUnit
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

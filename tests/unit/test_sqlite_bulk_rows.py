@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, create_engine
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.event_processing import SqlFactSink, fact_row
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
 from crmcore.adapters.sql.mapping import contact_row
 from crmcore.adapters.sql.outbox import SqlOutbox
-from crmcore.adapters.sql.pipeline import SqlFactSink, fact_row
 from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.system import FixedClock, SequentialIds

@@ -14,9 +14,9 @@ from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.event_processing import _fact_json, _fact_text
 from crmcore.adapters.sql.inbox import _payloads
-from crmcore.adapters.sql.pipeline import _fact_json, _fact_text
-from crmcore.adapters.sql.sqlite_fast import converter_for, reader_for
+from crmcore.adapters.sql.sqlite.converters import converter_for, reader_for
 from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite_fast import read_uuid
+from crmcore.adapters.sql.sqlite.converters import read_uuid
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId

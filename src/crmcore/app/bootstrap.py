@@ -1,4 +1,4 @@
-"""The composition root: the only place that chooses adapters (STYLE habit 9)."""
+"""The composition root: the only place that chooses adapters."""
 
 from __future__ import annotations
 
@@ -13,22 +13,22 @@ from crmcore.adapters.broker.jsonl import JsonLinesPublisher
 from crmcore.adapters.broker.redis_streams import DEFAULT_STREAM, RedisStreamsPublisher
 from crmcore.adapters.insight import RuleBasedInsight
 from crmcore.adapters.memory.database import MemoryDatabase
-from crmcore.adapters.memory.pipeline import MemoryPipelineUnitOfWork
+from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
 from crmcore.adapters.sql import migrate
 from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
+from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
-from crmcore.adapters.sql.pipeline import SqlPipelineUnitOfWork
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
-from crmcore.app.pipeline_config import PipelineServices, PipelineSettings
+from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
+from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
-from crmcore.ports.pipeline import CustomerInsight, PipelineUnitOfWork, SentimentAnalyser
 from crmcore.ports.system import Clock, IdSource
 from crmcore.ports.uow import UnitOfWork
 
@@ -78,7 +78,7 @@ def bootstrap(
     publisher: EventPublisher | None = None,
     sentiment: SentimentAnalyser | None = None,
     insight: CustomerInsight | None = None,
-    pipeline_settings: PipelineSettings | None = None,
+    pipeline_settings: EventSettings | None = None,
     jitter: random.Random | None = None,
 ) -> App:
     """Build an application from settings.
@@ -92,21 +92,21 @@ def bootstrap(
     ids = ids or Uuid7Source()
     publisher = publisher or MemoryPublisher()
 
-    def services(uow: Callable[[], PipelineUnitOfWork], *, single_writer: bool) -> PipelineServices:
-        return PipelineServices(
+    def services(uow: Callable[[], EventUnitOfWork], *, single_writer: bool) -> EventServices:
+        return EventServices(
             uow=uow,
             single_writer=single_writer,
             sentiment=sentiment or LexiconSentimentAnalyser(),
             insight=insight or RuleBasedInsight(),
-            settings=pipeline_settings or PipelineSettings.from_env(),
+            settings=pipeline_settings or EventSettings.from_env(),
             jitter=(jitter or random.Random()).random,
         )
 
     if settings.db_url.startswith("memory"):
         db = MemoryDatabase()
 
-        def memory_uow() -> PipelineUnitOfWork:
-            return MemoryPipelineUnitOfWork(db, clock=clock, ids=ids)
+        def memory_uow() -> EventUnitOfWork:
+            return MemoryEventUnitOfWork(db, clock=clock, ids=ids)
 
         uow: Callable[[], UnitOfWork] = memory_uow
         return App(
@@ -115,7 +115,7 @@ def bootstrap(
             ids=ids,
             publisher=publisher,
             settings=settings,
-            pipeline=services(memory_uow, single_writer=True),
+            events=services(memory_uow, single_writer=True),
             clv_model=LazyClvModel(),
         )
     try:
@@ -137,8 +137,8 @@ def bootstrap(
     def sql_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, ids=ids)
 
-    def sql_pipeline_uow() -> PipelineUnitOfWork:
-        return SqlPipelineUnitOfWork(engine, clock=clock, ids=ids)
+    def sql_pipeline_uow() -> EventUnitOfWork:
+        return SqlEventUnitOfWork(engine, clock=clock, ids=ids)
 
     return App(
         uow=sql_uow,
@@ -146,7 +146,7 @@ def bootstrap(
         ids=ids,
         publisher=publisher,
         settings=settings,
-        pipeline=services(sql_pipeline_uow, single_writer=is_sqlite(engine)),
+        events=services(sql_pipeline_uow, single_writer=is_sqlite(engine)),
         clv_model=LazyClvModel(),
     )
 

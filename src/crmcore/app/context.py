@@ -10,7 +10,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.errors import AppError, Conflict, StorageFailure
-from crmcore.app.pipeline_config import PipelineServices
+from crmcore.app.events.config import EventServices
 from crmcore.domain.loyalty import BoardConfig
 from crmcore.domain.money import DEFAULT_CURRENCY
 from crmcore.domain.phone import DEFAULT_REGION
@@ -33,7 +33,7 @@ class Settings:
     db_url: str = DEFAULT_DB_URL
     default_region: str = DEFAULT_REGION
     default_currency: str = DEFAULT_CURRENCY
-    pipeline: PipelineConfig = PipelineConfig()
+    deal_stages: PipelineConfig = PipelineConfig()
     board: BoardConfig | None = None  # the loyalty ladder; None: $CRMCORE_BOARD or the default
 
     @classmethod
@@ -61,8 +61,8 @@ class App:
     ids: IdSource
     publisher: EventPublisher
     settings: Settings
-    pipeline: PipelineServices | None = None
-    clv_model: ClvModel | None = None  # the CLV models (C9); bootstrap gives NumpyClvModel
+    events: EventServices | None = None
+    clv_model: ClvModel | None = None  # the CLV models; bootstrap gives NumpyClvModel
 
 
 def transact(

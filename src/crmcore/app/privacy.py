@@ -1,4 +1,4 @@
-"""Retention purge and personal-data requests (C12) as use cases."""
+"""Retention purge and personal-data requests as use cases."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, NotFound
-from crmcore.app.validation import Collector
+from crmcore.app.importing.validation import Collector
 from crmcore.codec.records import to_json_ready
 from crmcore.domain.activity import Activity
 from crmcore.domain.contact import Contact

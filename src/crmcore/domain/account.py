@@ -1,4 +1,4 @@
-"""Accounts (C2): b2b organisations such as universities and corporations."""
+"""Accounts: b2b organisations such as universities and corporations."""
 
 from __future__ import annotations
 

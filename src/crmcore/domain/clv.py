@@ -1,4 +1,4 @@
-"""Customer lifetime value: the summaries and results of the CLV models (C9).
+"""Customer lifetime value: the summaries and results of the CLV models.
 
 Pure Python. The predictive models (BG/NBD for purchases and "alive", Gamma-Gamma for spend)
 live behind the ``ClvModel`` port; this module holds what goes in and comes out of them, the

@@ -1,4 +1,4 @@
-"""The application side of CLV (C9): purchase histories, stored predictions, statuses.
+"""The application side of CLV: purchase histories, stored predictions, statuses.
 
 Pure Python. A :class:`PurchaseHistory` is what a store computes per customer in one
 grouped query (first, previous and last purchase day, number of purchase days, spend after

@@ -1,4 +1,4 @@
-"""Contacts (C2): people we know, linked to an identity and optionally an account."""
+"""Contacts: people we know, linked to an identity and optionally an account."""
 
 from __future__ import annotations
 

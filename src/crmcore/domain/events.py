@@ -1,4 +1,4 @@
-"""Domain events (C13): immutable payloads with a ``type`` name and a schema ``version``.
+"""Domain events: immutable payloads with a ``type`` name and a schema ``version``.
 
 The envelope (``id``, ``occurred_at``) is added when an event is recorded, because
 ids come from the ``IdSource`` port.

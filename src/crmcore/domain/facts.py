@@ -1,4 +1,4 @@
-"""Derived facts per customer (C10): what the pipeline records about behaviour.
+"""Derived facts per customer: what the pipeline records about behaviour.
 
 A :class:`Fact` is keyed by (kind, event id, name), so recording an event twice changes
 nothing. :class:`FactLedger` holds one customer's facts in time order and keeps the

@@ -1,4 +1,4 @@
-"""A safe, typed filter language for segments (C7), stored as JSON.
+"""A safe, typed filter language for segments, stored as JSON.
 
 A filter is data, never code. JSON forms::
 

@@ -1,4 +1,4 @@
-"""The b2c funnel (C3): visitor → lead → trial → activated → converted → retained → advocate.
+"""The b2c funnel: visitor → lead → trial → activated → converted → retained → advocate.
 
 Stages only move forward; a move may skip stages (a purchase can arrive before a trial
 is recorded), never go back. ``advocate`` is terminal.

@@ -1,4 +1,4 @@
-"""Customer health and churn risk (C6): a 0-100 score from weighted factors, a risk level,
+"""Customer health and churn risk: a 0-100 score from weighted factors, a risk level,
 churn-risk triggers each with its reason, and the recommended action per level.
 
 Every factor is a number in [0, 1] computed from :class:`HealthInputs`; the score is
@@ -21,7 +21,7 @@ from crmcore.domain.ids import ContactId
 
 HealthRecordId = NewType("HealthRecordId", UUID)
 
-#: Health history retention (C12): six months.
+#: Health history retention: six months.
 HEALTH_RETENTION = timedelta(days=183)
 
 
@@ -44,7 +44,7 @@ class ChurnReason(StrEnum):
     RENEWAL_WITHOUT_ENGAGEMENT = "renewal_without_engagement"
 
 
-#: The recommended action per level (C6).
+#: The recommended action per level.
 ACTIONS: Mapping[RiskLevel, str] = {
     RiskLevel.RED: "urgent intervention: personal call, special offer",
     RiskLevel.YELLOW: "nudge: targeted campaign",

@@ -68,7 +68,7 @@ class InboxStatus(StrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class RetryPolicy:
+class InboxRetryPolicy:
     """Exponential backoff with jitter: ``base·2^(n-1)`` capped, scaled into [½, 1]."""
 
     max_attempts: int = 8
@@ -171,7 +171,7 @@ class InboxEntry:
         return self._released(InboxStatus.DISCARDED, last_error=reason, processed_at=at)
 
     def retry_later(
-        self, *, error: str, now: datetime, policy: RetryPolicy, jitter: float
+        self, *, error: str, now: datetime, policy: InboxRetryPolicy, jitter: float
     ) -> InboxEntry:
         """Back to pending after a backoff, or dead-lettered when attempts are used up."""
         if self.attempts >= policy.max_attempts:

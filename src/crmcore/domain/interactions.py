@@ -1,4 +1,4 @@
-"""Incoming interaction events (C10): types, validation with JSON paths, normalisation.
+"""Incoming interaction events: types, validation with JSON paths, normalisation.
 
 An interaction is what a neighbour system tells us happened to a customer: a purchase,
 an e-mail opened or clicked, an app login, a review, a message, a form answer, a billing
@@ -721,7 +721,7 @@ def _answers(check: _Check, value: object) -> dict[str, Scalar] | None:
 @event_type("crm.email.opened")
 @attrs.frozen(kw_only=True)
 class EmailOpened(DomainEvent):
-    """A contact opened an e-mail (C13)."""
+    """A contact opened an e-mail."""
 
     contact_id: ContactId
     event_id: str
@@ -732,7 +732,7 @@ class EmailOpened(DomainEvent):
 @event_type("crm.email.clicked")
 @attrs.frozen(kw_only=True)
 class EmailClicked(DomainEvent):
-    """A contact clicked a link in an e-mail (C13)."""
+    """A contact clicked a link in an e-mail."""
 
     contact_id: ContactId
     event_id: str

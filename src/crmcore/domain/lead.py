@@ -1,4 +1,4 @@
-"""Leads (C1): capture sources, the status machine, scoring inputs."""
+"""Leads: capture sources, the status machine, scoring inputs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ JsonDict = dict[str, Any]
 
 
 class LeadSource(StrEnum):
-    """Where a lead came from (C1)."""
+    """Where a lead came from."""
 
     ORGANIC = "organic"
     REFERRAL = "referral"
@@ -67,7 +67,7 @@ class Firmographics:
 
 @attrs.frozen(kw_only=True)
 class Engagement:
-    """Engagement counters fed by events (C10)."""
+    """Engagement counters fed by events."""
 
     page_views: int = 0
     downloads: int = 0

@@ -1,4 +1,4 @@
-"""The loyalty ladder as a kanban board (C8).
+"""The loyalty ladder as a kanban board.
 
 Ordered levels are columns; a card is a customer (or account). A level's exit metric is a
 condition over the customer's facts: when it holds, the card moves right, as far as the

@@ -1,4 +1,4 @@
-"""Customer facts and the exit metrics of the loyalty ladder (C8).
+"""Customer facts and the exit metrics of the loyalty ladder.
 
 Facts are a closed, typed catalogue (``FACTS``): a bad configuration names the level and
 the field. An exit metric is written in the segment filter language (C7,

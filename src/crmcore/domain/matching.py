@@ -1,4 +1,4 @@
-"""Matching an interaction to a contact (C10): by user id, then e-mail, then phone.
+"""Matching an interaction to a contact: by user id, then e-mail, then phone.
 
 A pure decision over what the lookups found; the use case performs the lookups and
 acts on the decision.

@@ -1,4 +1,4 @@
-"""The b2b pipeline (C4): eight stages, terminal closes, stage history, probabilities."""
+"""The b2b pipeline: eight stages, terminal closes, stage history, probabilities."""
 
 from __future__ import annotations
 

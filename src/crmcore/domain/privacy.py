@@ -1,4 +1,4 @@
-"""Erasure on request (C12): personal fields removed, aggregates (status, score, funnel,
+"""Erasure on request: personal fields removed, aggregates (status, score, funnel,
 amounts, counts) kept so that reports stay true."""
 
 from __future__ import annotations

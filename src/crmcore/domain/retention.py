@@ -1,4 +1,4 @@
-"""Data retention (C12): how long each kind of record is kept, as data."""
+"""Data retention: how long each kind of record is kept, as data."""
 
 from __future__ import annotations
 

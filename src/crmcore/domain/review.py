@@ -1,4 +1,4 @@
-"""The manual-review queue (C10): what the pipeline cannot decide on its own.
+"""The manual-review queue: what the pipeline cannot decide on its own.
 
 An item is ``open`` until an operator resolves it (with a label or a contact) or
 discards it; both are terminal.

@@ -1,4 +1,4 @@
-"""RFM segmentation (C7): eight segments on recency and frequency, quintile scores, active/sleeping.
+"""RFM segmentation: eight segments on recency and frequency, quintile scores, active/sleeping.
 
 R is the number of whole days between the day of the last transaction and the ``as_of``
 day (both UTC calendar days); F counts every transaction on or before the ``as_of`` day.

@@ -1,4 +1,4 @@
-"""Lead routing (C1): territory rules, round-robin among active owners, capacity per owner.
+"""Lead routing: territory rules, round-robin among active owners, capacity per owner.
 
 Deterministic: the same configuration and state always give the same owner. Territory
 rules (region / industry → team) are tried in order and win over the general pool; inside

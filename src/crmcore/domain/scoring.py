@@ -1,4 +1,4 @@
-"""Lead scoring (C1): fit and engagement from the lead's inputs, explained.
+"""Lead scoring: fit and engagement from the lead's inputs, explained.
 
 ``fit = size·0.3 + industry·0.2 + role·0.2 + budget·0.3``;
 ``engagement = web·0.3 + downloads·0.2 + email·0.3 + events·0.2``;

@@ -1,4 +1,4 @@
-"""Segments (C7): a named filter over customers, with its member count and last refresh."""
+"""Segments: a named filter over customers, with its member count and last refresh."""
 
 from __future__ import annotations
 

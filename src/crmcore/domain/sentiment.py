@@ -1,4 +1,4 @@
-"""Sentiment of a review or message (C10): a label and how sure the model is."""
+"""Sentiment of a review or message: a label and how sure the model is."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transactions (C7): what a customer bought, when, for how much."""
+"""Transactions: what a customer bought, when, for how much."""
 
 from __future__ import annotations
 

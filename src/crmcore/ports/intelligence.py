@@ -1,4 +1,4 @@
-"""Ports of customer intelligence (C1, C6, C7): transactions, segments, health history.
+"""Ports of customer intelligence: transactions, segments, health history.
 
 Queries that run over many customers (RFM, segment members) are repository methods, so
 the SQL adapters push them down to the database while the memory adapters compute them

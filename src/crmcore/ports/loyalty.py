@@ -1,4 +1,4 @@
-"""Ports of the loyalty board (C8): cards, the movement log and customer facts."""
+"""Ports of the loyalty board: cards, the movement log and customer facts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retention purges and personal-data requests (C12)."""
+"""Retention purges and personal-data requests."""
 
 from __future__ import annotations
 

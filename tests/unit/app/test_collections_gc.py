@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from crmcore.app.collections_gc import BULK_THRESHOLD, PIPELINE_THRESHOLD, fewer_collections
+from crmcore.app.events.collections_gc import BULK_THRESHOLD, PIPELINE_THRESHOLD, fewer_collections
 
 
 def test_the_threshold_is_raised_and_restored_when_the_last_user_leaves() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from returns.result import Failure, Success
 
-from crmcore.app.clv import (
+from crmcore.app.clv.clv import (
     clv_statuses,
     fit_clv,
     predict_clv,
@@ -16,7 +16,7 @@ from crmcore.app.clv import (
     traditional_clv,
 )
 from crmcore.app.errors import AppError
-from crmcore.app.transactions import TransactionRow, import_transactions
+from crmcore.app.importing.transactions import TransactionRow, import_transactions
 from crmcore.domain.activity import Activity
 from crmcore.domain.clv import TimeUnit
 from crmcore.domain.clv_status import (

@@ -1,5 +1,5 @@
 """SQL adapters (SQLAlchemy 2.x Core): SQLite as the embedded default, PostgreSQL in production.
 
 Tables are declared in :mod:`.tables`; rows are mapped to domain objects explicitly in
-:mod:`.mapping`; the domain never sees SQLAlchemy (STYLE habit 6).
+:mod:`.mapping`; the domain never sees SQLAlchemy.
 """

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite_fast import stored_datetime
+from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
 from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus, stored_entry
 from crmcore.ports.errors import ConcurrentModification
@@ -321,7 +321,7 @@ def _order(entry: InboxEntry) -> tuple[datetime, str]:
 
 
 class SqlInbox:
-    """The :class:`~crmcore.ports.pipeline.Inbox` port over one SQL transaction."""
+    """The :class:`~crmcore.ports.event_processing.Inbox` port over one SQL transaction."""
 
     def __init__(self, session: SqlSession | sa.Connection) -> None:
         self._s = session if isinstance(session, SqlSession) else SqlSession(session)

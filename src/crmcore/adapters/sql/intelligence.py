@@ -1,4 +1,4 @@
-"""SQL adapters of the intelligence ports (C6, C7): transactions, segments, audience, health.
+"""SQL adapters of the intelligence ports: transactions, segments, audience, health.
 
 The queries over many customers run in the database: RFM reads the per-customer summary
 ``customer_rfm`` that triggers keep (ADR 0011), or runs the grouped query of
@@ -44,7 +44,7 @@ from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.mapping import Row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
-from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
+from crmcore.adapters.sql.sqlite.converters import stored_datetime_cache
 from crmcore.adapters.sql.types import SUM_SCALE
 from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
 from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
@@ -135,7 +135,7 @@ class SqlTransactionRepository:
 
     def _sqlite_insert(self, new: Sequence[Transaction], *, created_at: datetime) -> None:
         """:meth:`add_many`'s insert on SQLite: the rows ``insert_many`` writes (columns
-        of :func:`transaction_row`, converted as ``sqlite_fast`` converts them), built as
+        of :func:`transaction_row`, converted as ``sqlite.converters`` converts them), built as
         tuples straight from the transactions."""
         at = stored_datetime_cache()
         created = at(created_at)

@@ -1,6 +1,6 @@
-"""SQL adapters of the loyalty ports (C8): cards, the movement log, customer facts.
+"""SQL adapters of the loyalty ports: cards, the movement log, customer facts.
 
-Rows map to domain objects explicitly (STYLE habit 6). Cards and facts are versioned like
+Rows map to domain objects explicitly. Cards and facts are versioned like
 every aggregate (``SqlSession.update_entity``); each board column has a counter row in
 ``loyalty_columns`` that every take and release raises under a version condition, so two
 transactions taking cards in one column conflict instead of both passing the WIP limit.

@@ -1,4 +1,4 @@
-"""Rows ↔ domain objects, written out field by field (STYLE habit 6).
+"""Rows ↔ domain objects, written out field by field.
 
 ``*_row`` functions give the column values of an entity (without ``version``, which the
 unit of work owns); ``*_from`` functions build the entity from a row mapping.

@@ -1,4 +1,4 @@
-"""The transactional outbox in SQL (C13): rows written in the use case's transaction,
+"""The transactional outbox in SQL: rows written in the use case's transaction,
 relayed in order, with attempts, back-off and a dead-letter state."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite_fast import stored_datetime_cache
+from crmcore.adapters.sql.sqlite.converters import stored_datetime_cache
 from crmcore.codec.events import (
     envelope_from_dict,
     envelope_json,

@@ -1,4 +1,4 @@
-"""Retention purges and personal-data lookups in SQL (C12)."""
+"""Retention purges and personal-data lookups in SQL."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from crmcore.adapters.sql import mapping as m
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite_fast import read_uuid
+from crmcore.adapters.sql.sqlite.converters import read_uuid
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.contact import Contact, NewContact, contact_from_new

@@ -1,4 +1,4 @@
-"""RFM in SQL (C7), portable across SQLite and PostgreSQL.
+"""RFM in SQL, portable across SQLite and PostgreSQL.
 
 Two sources give the same rows (customer, frequency, last_at, monetary, segment):
 

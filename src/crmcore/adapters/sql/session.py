@@ -19,7 +19,7 @@ from crmcore.adapters.sql.engine import (
     SQLITE_BULK_WAL_PAGES,
     SQLITE_WAL_AUTOCHECKPOINT_PAGES,
 )
-from crmcore.adapters.sql.sqlite_fast import Converter, converter_for, reader_for
+from crmcore.adapters.sql.sqlite.converters import Converter, converter_for, reader_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,

@@ -1,4 +1,4 @@
-"""The SQL unit of work: one database transaction per use case (STYLE habit 7)."""
+"""The SQL unit of work: one database transaction per use case."""
 
 from __future__ import annotations
 

@@ -6,17 +6,17 @@ from uuid import UUID
 
 import click
 
-from crmcore.app.accounts import create_account, get_account, list_accounts
 from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.cli.views import ACCOUNT_DETAIL_FIELDS, ACCOUNT_FIELDS, account_row
+from crmcore.app.sales.accounts import create_account, get_account, list_accounts
 from crmcore.domain.account import SIZE_RANGES, AccountType
 from crmcore.domain.ids import AccountId
 
 
 @click.group()
 def accounts() -> None:
-    """Accounts: universities, corporations, NGOs (C2)."""
+    """Accounts: universities, corporations, NGOs."""
 
 
 @accounts.command()

@@ -7,10 +7,10 @@ from uuid import UUID
 
 import click
 
-from crmcore.app.activities import complete_task, list_activities, log_activity, overdue_tasks
 from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.cli.views import ACTIVITY_FIELDS, activity_row
+from crmcore.app.sales.activities import complete_task, list_activities, log_activity, overdue_tasks
 from crmcore.domain.activity import ActivityType
 from crmcore.domain.ids import ActivityId, ContactId, DealId, LeadId
 
@@ -60,7 +60,7 @@ def with_concerns(fn: click.decorators.FC) -> click.decorators.FC:
 
 @click.group()
 def activities() -> None:
-    """Activities: e-mails, calls, meetings, notes (C4)."""
+    """Activities: e-mails, calls, meetings, notes."""
 
 
 @activities.command("add")

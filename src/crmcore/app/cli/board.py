@@ -1,4 +1,4 @@
-"""``crm board``: the loyalty ladder as a kanban board (C8)."""
+"""``crm board``: the loyalty ladder as a kanban board."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ import attrs
 import click
 from returns.result import Failure, Result
 
+from crmcore.app.cli.context import app_from
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
-from crmcore.app.loyalty import (
+from crmcore.app.loyalty.board import (
     BoardView,
     board_view,
     cohort_revenue,
@@ -31,8 +32,8 @@ from crmcore.app.loyalty import (
     stuck_report,
     take_card,
 )
-from crmcore.app.loyalty_config import BOARD_ENV, default_template, load_board
-from crmcore.app.loyalty_import import read_customers_csv
+from crmcore.app.loyalty.config import BOARD_ENV, default_template, load_board
+from crmcore.app.loyalty.imports import read_customers_csv
 from crmcore.domain.errors import InvalidInput
 from crmcore.domain.loyalty import CardId
 
@@ -149,7 +150,6 @@ def board(ctx: click.Context, board_file: str | None) -> None:
 
 
 def _app(ctx: click.Context) -> App:
-    from crmcore.app.cli.main import app_from  # main imports this module to register it
 
     return app_from(ctx)
 

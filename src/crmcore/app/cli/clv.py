@@ -1,4 +1,4 @@
-"""``crm clv``: fit the CLV models, predict, list statuses, traditional CLV (C9).
+"""``crm clv``: fit the CLV models, predict, list statuses, traditional CLV.
 
 The contract (docs/clv.md): ``fit --as-of DATE [--unit weeks|days] --format json`` prints
 the stored fit; ``predict --horizon N`` one record per customer; ``status [--status S]``
@@ -18,7 +18,7 @@ import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.intel_render import render
-from crmcore.app.clv import (
+from crmcore.app.clv.clv import (
     clv_statuses,
     customer_labels,
     fit_clv,

@@ -9,7 +9,7 @@ import click
 from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.cli.views import CONTACT_DETAIL_FIELDS, CONTACT_FIELDS, contact_row
-from crmcore.app.contacts import (
+from crmcore.app.sales.contacts import (
     archive_contact,
     create_contact,
     get_contact,
@@ -25,7 +25,7 @@ CHANNELS = [c.value for c in Channel]
 
 @click.group()
 def contacts() -> None:
-    """Contacts: people we know (C2)."""
+    """Contacts: people we know."""
 
 
 @contacts.command()

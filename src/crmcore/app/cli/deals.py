@@ -21,7 +21,7 @@ from crmcore.app.cli.views import (
     deal_row,
     pipeline_row,
 )
-from crmcore.app.deals import (
+from crmcore.app.sales.deals import (
     create_deal,
     get_deal,
     list_deals,
@@ -39,7 +39,7 @@ STAGES = [s.value for s in DealStage]
 
 @click.group()
 def deals() -> None:
-    """Deals: the b2b pipeline (C4)."""
+    """Deals: the b2b pipeline."""
 
 
 def _show(ctx: click.Context, deal: Deal) -> None:
@@ -141,7 +141,7 @@ def pipeline_rows(ctx: click.Context) -> list[dict[str, Any]]:
     """The pipeline view: one row per stage and currency (shared with ``crm demo``)."""
     app = app_from(ctx)
     summary = unwrap(pipeline_summary(app))
-    return [pipeline_row(r, app.settings.pipeline.probability(r.stage)) for r in summary]
+    return [pipeline_row(r, app.settings.deal_stages.probability(r.stage)) for r in summary]
 
 
 @deals.command()

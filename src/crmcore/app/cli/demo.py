@@ -29,13 +29,13 @@ from crmcore.app.bootstrap import bootstrap_replayable
 from crmcore.app.cli.context import note, settings_from, state_from, unwrap
 from crmcore.app.cli.render import plain, text, to_csv
 from crmcore.app.cli.views import cents
-from crmcore.app.clv import traditional_clv
+from crmcore.app.clv.clv import traditional_clv
 from crmcore.app.context import App
-from crmcore.app.deals import pipeline_summary, slipping_deals
-from crmcore.app.demo import DEMO_NOW, SIZES, DemoData, build_demo, lead_sources
-from crmcore.app.health import account_health_report
-from crmcore.app.loyalty import board_view
-from crmcore.app.segments import rfm_report
+from crmcore.app.demo.demo import DEMO_NOW, SIZES, DemoData, build_demo, lead_sources
+from crmcore.app.intelligence.health import account_health_report
+from crmcore.app.intelligence.segments import rfm_report
+from crmcore.app.loyalty.board import board_view
+from crmcore.app.sales.deals import pipeline_summary, slipping_deals
 from crmcore.domain.health import HealthConfig, RiskLevel
 
 #: The widest a tour table gets (an 100-column terminal shows it whole).
@@ -60,7 +60,7 @@ class TourSection:
 
 
 def _pipeline(app: App, data: DemoData) -> Rows:
-    config = app.settings.pipeline
+    config = app.settings.deal_stages
     return [
         {
             "stage": r.stage,

@@ -17,10 +17,9 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.context import App
+from crmcore.app.cli.context import app_from
 from crmcore.app.errors import AppError
-from crmcore.app.logging import configure_logging
-from crmcore.app.pipeline import (
+from crmcore.app.events.worker import (
     discard_failed,
     ingest_events,
     list_failed,
@@ -29,6 +28,7 @@ from crmcore.app.pipeline import (
     retry_failed,
     revive_dead,
 )
+from crmcore.app.logging import configure_logging
 from crmcore.codec.interaction_schemas import schema_text
 from crmcore.domain.inbox import FailedStatus
 from crmcore.domain.interactions import InteractionType
@@ -46,13 +46,6 @@ def formats(command: F) -> F:
         "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
     )
     return option(command)
-
-
-def app_from(ctx: click.Context) -> App:
-    """The application of this invocation (built by the main CLI module)."""
-    from crmcore.app.cli.main import app_from as build
-
-    return build(ctx)
 
 
 def unwrap(result: Result[Any, AppError]) -> Any:

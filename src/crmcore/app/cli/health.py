@@ -1,4 +1,4 @@
-"""``crm health``: assess customers and report their health (C6)."""
+"""``crm health``: assess customers and report their health."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from crmcore.app.cli.context import app_from
 from crmcore.app.cli.intel_render import FORMATS, render, value_or_exit
 from crmcore.app.config import load_config
-from crmcore.app.health import account_health_report, assess_all, health_report
+from crmcore.app.intelligence.health import account_health_report, assess_all, health_report
 from crmcore.domain.health import RiskLevel
 
 CONFIG = click.option(
@@ -30,7 +31,6 @@ def health() -> None:
 @click.pass_context
 def assess_cmd(ctx: click.Context, config_path: Path | None) -> None:
     """Score every active contact from its attributes and store the history."""
-    from crmcore.app.cli.main import app_from
 
     config = value_or_exit(load_config(config_path))
     summary = value_or_exit(assess_all(app_from(ctx), config=config.health))
@@ -54,7 +54,6 @@ def report(
     ctx: click.Context, risk: str | None, per_account: bool, config_path: Path | None, fmt: str
 ) -> None:
     """Accounts/contacts with score, level, action and reasons (worst first)."""
-    from crmcore.app.cli.main import app_from
 
     level = RiskLevel(risk) if risk else None
     if per_account:

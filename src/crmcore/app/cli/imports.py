@@ -23,8 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
 from crmcore.app.cli.render import render_one
-from crmcore.app.import_pool import START_METHODS
-from crmcore.app.importing import (
+from crmcore.app.importing.files import (
     BATCH_SIZE,
     PARALLEL_MIN_ROWS,
     WORKERS,
@@ -34,6 +33,7 @@ from crmcore.app.importing import (
     parse_mapping,
     write_rejected,
 )
+from crmcore.app.importing.pool import START_METHODS
 
 #: Files with more rows than this get a progress bar (on a terminal, without -q).
 PROGRESS_MIN_ROWS = 5_000
@@ -206,7 +206,7 @@ def _make_importer(kind: Kind) -> click.Command:
 
 
 def _fields(kind: Kind) -> tuple[str, ...]:
-    from crmcore.app.importing import FIELDS
+    from crmcore.app.importing.files import FIELDS
 
     return FIELDS[kind]
 

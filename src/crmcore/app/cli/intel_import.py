@@ -1,4 +1,4 @@
-"""``crm import transactions FILE.csv`` (C7), to be attached to the ``import`` group."""
+"""``crm import transactions FILE.csv``, to be attached to the ``import`` group."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from crmcore.app.cli.context import app_from
 from crmcore.app.cli.intel_render import EXIT_REFUSED, value_or_exit
-from crmcore.app.transactions import import_transactions_file
+from crmcore.app.importing.transactions import import_transactions_file
 
 
 @click.command("transactions")
@@ -20,7 +21,6 @@ def transactions(ctx: click.Context, file: Path) -> None:
     with its line and field on stderr, and the exit code is then 1. Re-importing the same
     file adds nothing.
     """
-    from crmcore.app.cli.main import app_from
 
     summary = value_or_exit(import_transactions_file(app_from(ctx), file))
     click.echo(

@@ -20,8 +20,8 @@ from crmcore.app.cli.views import (
     deal_row,
     lead_row,
 )
-from crmcore.app.lead_scores import rescore_lead
-from crmcore.app.leads import (
+from crmcore.app.intelligence.lead_scores import rescore_lead
+from crmcore.app.sales.leads import (
     capture_lead,
     convert_lead,
     disqualify_lead,
@@ -36,7 +36,7 @@ from crmcore.domain.lead import Lead, LeadSource, LeadStatus
 
 @click.group()
 def leads() -> None:
-    """Leads: people who left their details (C1)."""
+    """Leads: people who left their details."""
 
 
 def _show(ctx: click.Context, lead: Lead) -> None:

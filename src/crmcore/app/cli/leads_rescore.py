@@ -1,4 +1,4 @@
-"""``crm leads rescore``: rescore every lead with the configured policy (C1)."""
+"""``crm leads rescore``: rescore every lead with the configured policy."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from crmcore.app.cli.context import app_from
 from crmcore.app.cli.intel_render import value_or_exit
 from crmcore.app.config import load_config
-from crmcore.app.scoring import rescore_leads
+from crmcore.app.intelligence.scoring import rescore_leads
 
 
 @click.command("rescore")
@@ -22,7 +23,6 @@ from crmcore.app.scoring import rescore_leads
 @click.pass_context
 def rescore(ctx: click.Context, config_path: Path | None) -> None:
     """Recompute every lead's score; events only for changed scores."""
-    from crmcore.app.cli.main import app_from
 
     config = value_or_exit(load_config(config_path))
     summary = value_or_exit(rescore_leads(app_from(ctx), config=config.scoring))

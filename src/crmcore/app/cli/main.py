@@ -1,4 +1,4 @@
-"""The ``crm`` command: a thin click layer over the use cases (STYLE habit 13).
+"""The ``crm`` command: a thin click layer over the use cases.
 
 Every command parses, calls one use case and renders. Failures never print tracebacks:
 :class:`CrmGroup` is the one place that turns them into a line on stderr and an exit code

@@ -21,8 +21,8 @@ from crmcore.app.bootstrap import (
 from crmcore.app.cli.context import settings_of
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
-from crmcore.app.outbox import (
-    RetryPolicy,
+from crmcore.app.events.outbox import (
+    RelayRetryPolicy,
     outbox_status,
     relay_until_idle,
     retry_dead_letters,
@@ -77,7 +77,7 @@ def relay(
 ) -> None:
     """Publish pending events in order, at least once; failures back off, then dead-letter."""
     app = _app(ctx, publisher)
-    policy = RetryPolicy(max_attempts=max_attempts)
+    policy = RelayRetryPolicy(max_attempts=max_attempts)
     if once:
         report = _value(relay_until_idle(app, batch=batch, policy=policy))
     else:

@@ -1,4 +1,4 @@
-"""``crm retention purge`` and ``crm privacy export|erase EMAIL`` (C12)."""
+"""``crm retention purge`` and ``crm privacy export|erase EMAIL``."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ from uuid import UUID
 
 import click
 
-from crmcore.app.cli.events import EXIT_REFUSED, app_from, emit_json, formats, unwrap
-from crmcore.app.pipeline import list_reviews, resolve_review, show_review
+from crmcore.app.cli.context import app_from
+from crmcore.app.cli.events import EXIT_REFUSED, emit_json, formats, unwrap
+from crmcore.app.events.worker import list_reviews, resolve_review, show_review
 from crmcore.domain.ids import ContactId
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import SentimentLabel

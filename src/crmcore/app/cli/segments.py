@@ -1,4 +1,4 @@
-"""``crm segments``: the RFM report and saved filter segments (C7)."""
+"""``crm segments``: the RFM report and saved filter segments."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from crmcore.app.cli.context import app_from
 from crmcore.app.cli.intel_render import FORMATS, render, value_or_exit
-from crmcore.app.segments import (
+from crmcore.app.intelligence.segments import (
     create_segment,
     get_segment,
     list_segments,
@@ -22,7 +23,6 @@ from crmcore.app.segments import (
 
 
 def _app(ctx: click.Context) -> Any:
-    from crmcore.app.cli.main import app_from
 
     return app_from(ctx)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from crmcore.app.deals import StageSummary
+from crmcore.app.sales.deals import StageSummary
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity
 from crmcore.domain.contact import Contact

@@ -1,0 +1,420 @@
+"""SQL adapters of the pipeline ports: failed events, review queue, derived facts, and the
+unit of work that holds them with the inbox in the same transaction.
+
+Applying an event and marking it done therefore commit together (exactly-once), on
+SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Self
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from crmcore.adapters.memory.event_processing import FactRecorder, FactRow, PurchaseRecorder
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.inbox import SqlInbox
+from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite.converters import stored_datetime
+from crmcore.adapters.sql.uow import SqlUnitOfWork
+from crmcore.codec.jsontext import scalar_json
+from crmcore.domain.errors import FieldError
+from crmcore.domain.facts import Fact, FactKind, fold_facts
+from crmcore.domain.ids import ContactId
+from crmcore.domain.inbox import FailedEvent, FailedStatus
+from crmcore.domain.insight import CustomerFacts
+from crmcore.domain.money import Money
+from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
+from crmcore.domain.sentiment import Sentiment, SentimentLabel
+from crmcore.ports.intelligence import TransactionRepository
+from crmcore.ports.system import IdSource
+
+# --- failed events ------------------------------------------------------------------
+
+
+def _failed_row(f: FailedEvent) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "raw": f.raw,
+        "errors": [{"field": e.field, "value": e.value, "reason": e.reason} for e in f.errors],
+        "event_id": f.event_id,
+        "source": f.source,
+        "line": f.line,
+        "status": f.status.value,
+        "attempts": f.attempts,
+        "received_at": f.received_at,
+        "updated_at": f.updated_at,
+    }
+
+
+def _failed(m: sa.RowMapping, version: int) -> FailedEvent:
+    return FailedEvent(
+        id=m["id"],
+        raw=m["raw"],
+        errors=tuple(
+            FieldError(field=e["field"], value=e["value"], reason=e["reason"]) for e in m["errors"]
+        ),
+        event_id=m["event_id"],
+        source=m["source"],
+        line=m["line"],
+        status=FailedStatus(m["status"]),
+        attempts=m["attempts"],
+        received_at=m["received_at"],
+        updated_at=m["updated_at"],
+        version=version,
+    )
+
+
+class SqlFailedEvents:
+    """The :class:`~crmcore.ports.event_processing.FailedEvents` port in SQL."""
+
+    table = t.failed_events
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def add(self, failed: FailedEvent) -> None:
+        self._s.insert_entity(self.table, _failed_row(failed))
+
+    def add_many(self, failed: Sequence[FailedEvent]) -> None:
+        self._s.insert_many(self.table, [_failed_row(f) for f in failed])
+
+    def get(self, failed_id: UUID) -> FailedEvent | None:
+        rows = self._s.read(sa.select(self.table).where(self.table.c.id == failed_id))
+        return self._from(rows[0]) if rows else None
+
+    def save(self, failed: FailedEvent) -> None:
+        self._s.update_entity(self.table, _failed_row(failed), failed.version)
+
+    def list(
+        self, *, status: FailedStatus | None = FailedStatus.OPEN, limit: int = 100
+    ) -> Sequence[FailedEvent]:
+        c = self.table.c
+        query = sa.select(self.table).order_by(c.received_at, c.id).limit(limit)
+        if status is not None:
+            query = query.where(c.status == status.value)
+        return [self._from(r) for r in self._s.read(query)]
+
+    def count(self, *, status: FailedStatus | None = FailedStatus.OPEN) -> int:
+        """How many failed events there are (with ``status``)."""
+        query = sa.select(sa.func.count()).select_from(self.table)
+        if status is not None:
+            query = query.where(self.table.c.status == status.value)
+        return int(self._s.scalar(query))
+
+    def _from(self, m: sa.RowMapping) -> FailedEvent:
+        return _failed(m, self._s.seen_version(self.table, m["id"], m["version"]))
+
+
+# --- the review queue ---------------------------------------------------------------
+
+
+def _resolution_json(r: Resolution | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "label": r.label.value if r.label else None,
+        "contact_id": str(r.contact_id) if r.contact_id else None,
+        "discard": r.discard,
+        "by": r.by,
+        "note": r.note,
+    }
+
+
+def _resolution(v: dict[str, Any] | None) -> Resolution | None:
+    if v is None:
+        return None
+    return Resolution(
+        label=SentimentLabel(v["label"]) if v.get("label") else None,
+        contact_id=ContactId(UUID(v["contact_id"])) if v.get("contact_id") else None,
+        discard=bool(v.get("discard")),
+        by=v.get("by"),
+        note=v.get("note") or "",
+    )
+
+
+def _review_row(i: ReviewItem) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "event_id": i.event_id,
+        "reason": i.reason.value,
+        "detail": i.detail,
+        "proposed_action": i.proposed_action,
+        "proposed_label": i.proposed_label.value if i.proposed_label else None,
+        "confidence": i.confidence,
+        "candidates": [str(c) for c in i.candidates],
+        "status": i.status.value,
+        "resolution": _resolution_json(i.resolution),
+        "created_at": i.created_at,
+        "resolved_at": i.resolved_at,
+    }
+
+
+class SqlReviewQueue:
+    """The :class:`~crmcore.ports.event_processing.ReviewQueue` port in SQL."""
+
+    table = t.review_items
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def add(self, item: ReviewItem) -> None:
+        self._s.insert_entity(self.table, _review_row(item))
+
+    def add_many(self, items: Sequence[ReviewItem]) -> None:
+        self._s.insert_many(self.table, [_review_row(i) for i in items])
+
+    def get(self, item_id: UUID) -> ReviewItem | None:
+        rows = self._s.read(sa.select(self.table).where(self.table.c.id == item_id))
+        return self._from(rows[0]) if rows else None
+
+    def save(self, item: ReviewItem) -> None:
+        self._s.update_entity(self.table, _review_row(item), item.version)
+
+    def list(
+        self,
+        *,
+        status: ReviewStatus | None = ReviewStatus.OPEN,
+        reason: ReviewReason | None = None,
+        limit: int = 100,
+    ) -> Sequence[ReviewItem]:
+        c = self.table.c
+        query = sa.select(self.table).order_by(c.created_at, c.id).limit(limit)
+        if status is not None:
+            query = query.where(c.status == status.value)
+        if reason is not None:
+            query = query.where(c.reason == reason.value)
+        return [self._from(r) for r in self._s.read(query)]
+
+    def count(self, *, status: ReviewStatus | None = ReviewStatus.OPEN) -> int:
+        """How many review items there are (with ``status``)."""
+        query = sa.select(sa.func.count()).select_from(self.table)
+        if status is not None:
+            query = query.where(self.table.c.status == status.value)
+        return int(self._s.scalar(query))
+
+    def _from(self, m: sa.RowMapping) -> ReviewItem:
+        return ReviewItem(
+            id=m["id"],
+            event_id=m["event_id"],
+            reason=ReviewReason(m["reason"]),
+            detail=m["detail"],
+            proposed_action=m["proposed_action"],
+            proposed_label=SentimentLabel(m["proposed_label"]) if m["proposed_label"] else None,
+            confidence=m["confidence"],
+            candidates=tuple(ContactId(UUID(c)) for c in m["candidates"]),
+            status=ReviewStatus(m["status"]),
+            resolution=_resolution(m["resolution"]),
+            created_at=m["created_at"],
+            resolved_at=m["resolved_at"],
+            version=self._s.seen_version(self.table, m["id"], m["version"]),
+        )
+
+
+# --- derived facts ------------------------------------------------------------------
+
+
+def _money_json(m: Money | None) -> dict[str, str] | None:
+    return None if m is None else {"amount": str(m.amount), "currency": m.currency}
+
+
+def _money(v: dict[str, str] | None) -> Money | None:
+    return None if v is None else Money(amount=Decimal(v["amount"]), currency=v["currency"])
+
+
+def fact_row(fact: Fact) -> dict[str, Any]:
+    """A fact as the row SQLAlchemy stores (the general insert; SQLite writes the same
+    values as text in ``_sqlite_record_many``)."""
+    return {
+        "contact_id": fact.contact_id,
+        "event_id": fact.event_id,
+        "kind": fact.kind.value,
+        "name": fact.name,
+        "value": _fact_json(fact),
+        "occurred_at": fact.occurred_at,
+    }
+
+
+def _fact_json(fact: Fact) -> Any:
+    v = fact.value
+    if fact.kind is FactKind.PURCHASE or fact.kind is FactKind.BILLING:
+        return _money_json(v)
+    if fact.kind is FactKind.SENTIMENT:
+        return {"label": v.label.value, "confidence": v.confidence}
+    return v
+
+
+def _fact_value(kind: FactKind, v: Any) -> Any:
+    if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
+        return _money(v)
+    if kind is FactKind.SENTIMENT:
+        return Sentiment(label=SentimentLabel(v["label"]), confidence=v["confidence"])
+    return v
+
+
+def _stored_json(value: Any) -> Any:
+    # SQLite's NUMERIC affinity of a JSON column hands numbers back already decoded
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_INSERT_FACT_SQLITE = (
+    "INSERT INTO pipeline_facts (contact_id, event_id, kind, name, value, occurred_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _fact_text(fact: Fact) -> str | None:
+    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``): what
+    ``json.dumps(_fact_json(fact))`` writes, without building the JSON value first."""
+    v = fact.value
+    if v is None:
+        return None
+    kind = fact.kind
+    if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
+        return f'{{"amount": "{v.amount}", "currency": {scalar_json(v.currency)}}}'
+    if kind is FactKind.SENTIMENT:
+        label, confidence = scalar_json(v.label.value), scalar_json(v.confidence)
+        return f'{{"label": {label}, "confidence": {confidence}}}'
+    return scalar_json(v)
+
+
+#: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
+_IN_CHUNK = 5_000
+
+
+class SqlFactSink(FactRecorder):
+    """Every derived fact in ``pipeline_facts``, keyed by (kind, event, name): recording
+    the same event twice changes nothing."""
+
+    table = t.pipeline_facts
+
+    def __init__(
+        self,
+        session: SqlSession,
+        *,
+        transactions: TransactionRepository | None,
+        ids: IdSource,
+    ) -> None:
+        self._s = session
+        self._pg = session.conn.dialect.name == "postgresql"
+        self._purchases = PurchaseRecorder(transactions, ids)
+
+    def record_many(self, facts: Sequence[Fact]) -> None:
+        if not facts:
+            return
+        if self._s.sqlite:
+            self._sqlite_record_many(facts)
+            self._purchases.record_many(facts)
+            return
+        rows = [fact_row(f) for f in facts]
+        insert = postgresql.insert(self.table).on_conflict_do_nothing(
+            index_elements=["event_id", "kind", "name"]
+        )
+        self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
+        self._purchases.record_many(facts)
+
+    def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
+        """The SQLite insert: rows built straight in their stored form (the text
+        SQLAlchemy would write), one ``executemany``."""
+        at = stored_datetime  # times rarely repeat across facts: no cache to miss
+        rows = [
+            (
+                f.contact_id.int.to_bytes(16, "big").hex(),  # UUID.hex, at half its cost
+                f.event_id,
+                f.kind._value_,  # kind.value without the property
+                f.name,
+                _fact_text(f),
+                at(f.occurred_at),
+            )
+            for f in facts
+        ]
+        self._s.driver_executemany(self.table, _INSERT_FACT_SQLITE, rows)
+
+    def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
+        out: dict[ContactId, list[Fact]] = {}
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return out
+        if self._s.sqlite:
+            self._sqlite_facts_of(wanted, out)
+        else:
+            self._pg_facts_of(wanted, out)
+        for facts in out.values():
+            facts.sort(key=lambda f: f.order)
+        return out
+
+    def _sqlite_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
+        """The SQLite read, converting the stored text straight into facts (the values
+        SQLAlchemy would read, as the contract tests check)."""
+        ids = {k.hex: k for k in wanted}
+        sql = (
+            "SELECT contact_id, event_id, kind, name, value, occurred_at FROM pipeline_facts"
+            " WHERE contact_id IN (SELECT value FROM json_each(?))"
+        )
+        with self._s.translating():
+            rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)),)).fetchall()
+        kinds = {k.value: k for k in FactKind}
+        for contact_hex, event_id, kind_text, name, value, occurred_at in rows:
+            kind = kinds[kind_text]
+            contact_id = ids[contact_hex]
+            facts = out.get(contact_id)
+            if facts is None:
+                facts = out[contact_id] = []
+            facts.append(
+                Fact(
+                    contact_id=contact_id,
+                    event_id=event_id,
+                    kind=kind,
+                    name=name,
+                    value=None if value is None else _fact_value(kind, _stored_json(value)),
+                    occurred_at=datetime.fromisoformat(occurred_at + "+00:00"),
+                )
+            )
+
+    def _pg_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
+        c = self.table.c
+        for start in range(0, len(wanted), _IN_CHUNK):
+            query = sa.select(
+                c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
+            ).where(c.contact_id.in_(wanted[start : start + _IN_CHUNK]))
+            for m in self._s.read(query):
+                kind = FactKind(m["kind"])
+                out.setdefault(m["contact_id"], []).append(
+                    Fact(
+                        contact_id=m["contact_id"],
+                        event_id=m["event_id"],
+                        kind=kind,
+                        name=m["name"],
+                        value=_fact_value(kind, m["value"]),
+                        occurred_at=m["occurred_at"],
+                    )
+                )
+
+    def rows(self, contact_id: ContactId) -> list[FactRow]:
+        """A contact's facts in time order."""
+        return [FactRow.of(f) for f in self.facts_of([contact_id]).get(contact_id, ())]
+
+    def facts_for(self, contact_id: ContactId) -> CustomerFacts:
+        return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
+
+
+# --- the unit of work ---------------------------------------------------------------
+
+
+class SqlEventUnitOfWork(SqlUnitOfWork):
+    """The SQL unit of work with the pipeline's stores in the same transaction."""
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        s = self.session
+        self.inbox = SqlInbox(s)
+        self.failed_events = SqlFailedEvents(s)
+        self.review_queue = SqlReviewQueue(s)
+        self.facts = SqlFactSink(s, transactions=self.transactions, ids=self._ids)
+        return self

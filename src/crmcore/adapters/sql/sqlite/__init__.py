@@ -1,0 +1,1 @@
+"""SQLite-specific statements and converters, derived from tables.py."""

@@ -1,0 +1,1 @@
+"""Customer lifetime value: predictions, the traditional formula and statuses."""

@@ -1,0 +1,1 @@
+"""The demonstration data sets behind `crm demo`."""

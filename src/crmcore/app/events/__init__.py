@@ -1,0 +1,1 @@
+"""The event pipeline: ingest, the worker, apply, review, failed events, the outbox."""

@@ -1,0 +1,1 @@
+"""CSV imports: contacts, transactions and the rows they are built from."""

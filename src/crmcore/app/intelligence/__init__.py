@@ -1,0 +1,1 @@
+"""Scoring, customer health and segments."""

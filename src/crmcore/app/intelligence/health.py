@@ -1,0 +1,287 @@
+"""Customer health use cases: assess, store history, emit events, report.
+
+A customer's inputs come from ``contact.attributes["health"]`` (keys: ``active_days_30``,
+``features_used``, ``key_features``, ``engagement_30``, ``tickets``,
+``unresolved_tickets``, ``nps``, ``negative_feedback``, ``last_active_at``,
+``renewal_at``); when ``last_active_at`` is absent the last transaction stands in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.app.context import App, transact
+from crmcore.app.errors import AppError, NotFound
+from crmcore.domain.contact import Contact
+from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.health import (
+    ACTIONS,
+    HEALTH_RETENTION,
+    ChurnRiskDetected,
+    HealthAssessment,
+    HealthChanged,
+    HealthConfig,
+    HealthInputs,
+    HealthRecord,
+    HealthRecordId,
+    RenewalApproaching,
+    RiskLevel,
+    assess,
+    roll_up,
+)
+from crmcore.domain.ids import AccountId, ContactId
+from crmcore.ports.uow import UnitOfWork
+
+
+def _instant(raw: object, field: str, errors: list[FieldError]) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        at = datetime.fromisoformat(str(raw))
+    except ValueError:
+        errors.append(FieldError(field=field, value=str(raw), reason="not an ISO datetime"))
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def inputs_from(
+    facts: Mapping[str, Any], *, last_transaction_at: datetime | None = None
+) -> Result[HealthInputs, InvalidInput]:
+    """Health inputs from a contact's ``attributes["health"]`` mapping."""
+    errors: list[FieldError] = []
+
+    def count(key: str) -> int:
+        value = facts.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            errors.append(
+                FieldError(field=f"health.{key}", value=str(value), reason="must be a count")
+            )
+            return 0
+        return value
+
+    def names(key: str) -> frozenset[str]:
+        value = facts.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors.append(
+                FieldError(
+                    field=f"health.{key}", value=str(value), reason="must be a list of names"
+                )
+            )
+            return frozenset()
+        return frozenset(value)
+
+    nps = facts.get("nps")
+    if nps is not None and (
+        isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10
+    ):
+        errors.append(FieldError(field="health.nps", value=str(nps), reason="must be 0-10"))
+        nps = None
+    inputs = HealthInputs(
+        active_days_30=count("active_days_30"),
+        features_used=names("features_used"),
+        key_features=names("key_features"),
+        engagement_30=count("engagement_30"),
+        tickets=count("tickets"),
+        unresolved_tickets=count("unresolved_tickets"),
+        nps=nps,
+        negative_feedback=bool(facts.get("negative_feedback", False)),
+        last_active_at=_instant(facts.get("last_active_at"), "health.last_active_at", errors)
+        or last_transaction_at,
+        renewal_at=_instant(facts.get("renewal_at"), "health.renewal_at", errors),
+    )
+    return Failure(InvalidInput(errors=tuple(errors))) if errors else Success(inputs)
+
+
+def record_assessment(
+    app: App,
+    uow: UnitOfWork,
+    customer: ContactId,
+    assessment: HealthAssessment,
+    config: HealthConfig,
+) -> HealthRecord:
+    """Store the assessment and record the events its change calls for."""
+    now = app.clock.now()
+    previous = uow.health.latest(customer)
+    record = HealthRecord(
+        id=HealthRecordId(app.ids.new()),
+        customer=customer,
+        score=assessment.score,
+        level=assessment.level,
+        factors=dict(assessment.factors),
+        reasons=tuple(f"{t.reason}: {t.detail}" for t in assessment.triggers),
+        computed_at=now,
+    )
+    uow.health.add(record)
+    if previous is None or (previous.score, previous.level) != (record.score, record.level):
+        uow.record(
+            HealthChanged(
+                customer=customer,
+                previous_score=previous.score if previous else None,
+                score=record.score,
+                previous_level=previous.level if previous else None,
+                level=record.level,
+                action=assessment.action,
+            )
+        )
+    before = {r.split(":", 1)[0] for r in previous.reasons} if previous else set()
+    for trigger in assessment.triggers:
+        if trigger.reason not in before:
+            uow.record(
+                ChurnRiskDetected(
+                    customer=customer,
+                    reason=trigger.reason,
+                    detail=trigger.detail,
+                    level=record.level,
+                )
+            )
+    days, renewal = assessment.renewal_in_days, assessment.renewal_at
+    if days is not None and renewal is not None and days <= config.renewal_days:
+        uow.record(RenewalApproaching(customer=customer, renewal_at=renewal, days=days))
+    return record
+
+
+def assess_customer(
+    app: App, customer: ContactId, inputs: HealthInputs, *, config: HealthConfig
+) -> Result[HealthAssessment, AppError]:
+    """Assess one customer from explicit inputs and store the result."""
+
+    def work(uow: UnitOfWork) -> Result[HealthAssessment, AppError]:
+        if uow.contacts.get(customer) is None:
+            return Failure(NotFound(kind="contact", key=str(customer)))
+        assessment = assess(inputs, config, now=app.clock.now())
+        record_assessment(app, uow, customer, assessment, config)
+        return Success(assessment)
+
+    return transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class AssessSummary:
+    """What a full assessment run did."""
+
+    assessed: int
+    purged: int
+    errors: tuple[str, ...] = ()
+
+
+def assess_all(app: App, *, config: HealthConfig) -> Result[AssessSummary, AppError]:
+    """Assess every active contact from its attributes; purge history beyond 6 months."""
+
+    def work(uow: UnitOfWork) -> Result[AssessSummary, AppError]:
+        now = app.clock.now()
+        assessed = 0
+        problems: list[str] = []
+        contacts: Sequence[Contact] = uow.contacts.list()
+        for contact in contacts:
+            facts = contact.attributes.get("health", {})
+            history = uow.transactions.list_for(contact.id)
+            parsed = inputs_from(
+                facts if isinstance(facts, Mapping) else {},
+                last_transaction_at=history[-1].occurred_at if history else None,
+            )
+            if isinstance(parsed, Failure):
+                problems.append(f"contact {contact.id}: {parsed.failure()}")
+                continue
+            record_assessment(
+                app, uow, contact.id, assess(parsed.unwrap(), config, now=now), config
+            )
+            assessed += 1
+        purged = uow.health.purge_before(now - HEALTH_RETENTION)
+        return Success(AssessSummary(assessed=assessed, purged=purged, errors=tuple(problems)))
+
+    return transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class HealthRow:
+    """One line of the health report."""
+
+    contact_id: ContactId
+    user_id: str | None
+    name: str
+    score: int
+    level: RiskLevel
+    action: str
+    reasons: tuple[str, ...]
+    computed_at: datetime
+
+
+def health_report(app: App, *, risk: RiskLevel | None = None) -> Result[list[HealthRow], AppError]:
+    """The latest health of every customer (optionally one risk level), worst first."""
+
+    def work(uow: UnitOfWork) -> Result[list[HealthRow], AppError]:
+        rows = []
+        for record in uow.health.latest_all():
+            if risk is not None and record.level != risk:
+                continue
+            contact = uow.contacts.get(record.customer)
+            rows.append(
+                HealthRow(
+                    contact_id=record.customer,
+                    user_id=contact.user_id if contact else None,
+                    name=contact.name.full if contact else "",
+                    score=record.score,
+                    level=record.level,
+                    action=ACTIONS[record.level],
+                    reasons=record.reasons,
+                    computed_at=record.computed_at,
+                )
+            )
+        rows.sort(key=lambda r: (r.score, str(r.contact_id)))
+        return Success(rows)
+
+    return transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class AccountHealthRow:
+    """One line of the per-account health report."""
+
+    account_id: AccountId
+    name: str
+    score: int
+    level: RiskLevel
+    worst: int
+    contacts: int
+    red: int
+    action: str
+
+
+def account_health_report(
+    app: App, *, config: HealthConfig, risk: RiskLevel | None = None
+) -> Result[list[AccountHealthRow], AppError]:
+    """Health rolled up per account (mean of its contacts' latest scores), worst first."""
+
+    def work(uow: UnitOfWork) -> Result[list[AccountHealthRow], AppError]:
+        scores: dict[UUID, list[int]] = {}
+        for record in uow.health.latest_all():
+            contact = uow.contacts.get(record.customer)
+            if contact is None or contact.archived or contact.account_id is None:
+                continue
+            scores.setdefault(contact.account_id, []).append(record.score)
+        rows = []
+        for rolled in roll_up(scores, config):
+            if risk is not None and rolled.level != risk:
+                continue
+            account = uow.accounts.get(AccountId(rolled.account))
+            rows.append(
+                AccountHealthRow(
+                    account_id=AccountId(rolled.account),
+                    name=account.name if account else "",
+                    score=rolled.score,
+                    level=rolled.level,
+                    worst=rolled.worst,
+                    contacts=rolled.contacts,
+                    red=rolled.red,
+                    action=ACTIONS[rolled.level],
+                )
+            )
+        return Success(rows)
+
+    return transact(app, work)

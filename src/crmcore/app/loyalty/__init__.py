@@ -1,0 +1,1 @@
+"""The loyalty board: cards, levels, moves and its configuration."""

@@ -1,0 +1,1 @@
+"""Leads, deals, contacts, accounts, activities and lead routing."""
