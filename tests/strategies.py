@@ -485,6 +485,9 @@ def _for_type(tp: Any) -> st.SearchStrategy[Any]:
         return st.one_of(*(_for_type(a) for a in typing.get_args(tp)))
     if tp is type(None):
         return st.none()
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        return st.lists(_for_type(item), max_size=3).map(tuple)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return st.sampled_from(list(tp))
     table: dict[Any, st.SearchStrategy[Any]] = {

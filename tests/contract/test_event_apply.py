@@ -32,6 +32,7 @@ from crmcore.domain.sentiment import Sentiment
 from crmcore.ports.event_processing import SentimentAnalyser
 from tests.conftest import T0
 from tests.databases import copy_sqlite, truncate_all
+from tests.reactions import SNAPSHOTS, reaction_state
 
 MakeApp = Callable[..., App]
 
@@ -161,12 +162,17 @@ def projection(app: App) -> dict[str, Any]:
                 for le in uow.leads.list()
             ),
             "reviews": sorted((r.event_id, r.reason.value) for r in uow.review_queue.list()),
+            "reactions": reaction_state(uow, key),
             "inbox": sorted((e.event_id, e.status.value) for e in uow.inbox.list(limit=10**6)),
             "activities": sorted(
                 (str(key[a.contact_id]) if a.contact_id else "", a.subject, a.description)
                 for a in uow.activities.list()
             ),
-            "outbox": sorted(Counter(e.type for e in uow.outbox.pending(limit=10**6)).items()),
+            "outbox": sorted(
+                Counter(
+                    e.type for e in uow.outbox.pending(limit=10**6) if e.type not in SNAPSHOTS
+                ).items()
+            ),
         }
 
 

@@ -39,6 +39,7 @@ from crmcore.domain.review import ReviewReason
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
 from crmcore.ports.event_processing import DownstreamUnavailable
 from tests.conftest import T0
+from tests.reactions import SNAPSHOTS, reaction_state
 from tests.strategies import raw_interactions
 
 
@@ -115,6 +116,7 @@ def projection(app: App, *, actions: bool = True) -> dict[str, Any]:
                 for le in uow.leads.list()
             ),
             "reviews": sorted((r.event_id, r.reason.value) for r in uow.review_queue.list()),
+            "reactions": reaction_state(uow, key),
             "inbox": sorted((e.event_id, e.status.value) for e in uow.inbox.list(limit=10**6)),
         }
         if actions:
@@ -122,7 +124,11 @@ def projection(app: App, *, actions: bool = True) -> dict[str, Any]:
                 (str(key[a.contact_id]) if a.contact_id else "", a.subject, a.description)
                 for a in uow.activities.list()
             )
-            out["outbox"] = sorted(Counter(e.type for e in uow.outbox.pending(limit=10**6)).items())
+            out["outbox"] = sorted(
+                Counter(
+                    e.type for e in uow.outbox.pending(limit=10**6) if e.type not in SNAPSHOTS
+                ).items()
+            )
     return out
 
 

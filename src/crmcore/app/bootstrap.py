@@ -20,10 +20,10 @@ from crmcore.adapters.sql import migrate
 from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
 from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
-from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
 from crmcore.app.events.config import EventServices, EventSettings
+from crmcore.app.handlers import message_bus
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
@@ -117,6 +117,7 @@ def bootstrap(
             settings=settings,
             events=services(memory_uow, single_writer=True),
             clv_model=LazyClvModel(),
+            bus=message_bus(),
         )
     try:
         engine = make_engine(settings.db_url)
@@ -134,20 +135,18 @@ def bootstrap(
             f"cannot open {engine.url.render_as_string()}: {_one_line(exc.orig)}"
         ) from exc
 
-    def sql_uow() -> UnitOfWork:
-        return SqlUnitOfWork(engine, clock=clock, ids=ids)
-
     def sql_pipeline_uow() -> EventUnitOfWork:
         return SqlEventUnitOfWork(engine, clock=clock, ids=ids)
 
     return App(
-        uow=sql_uow,
+        uow=sql_pipeline_uow,  # with the facts store, which health reads
         clock=clock,
         ids=ids,
         publisher=publisher,
         settings=settings,
         events=services(sql_pipeline_uow, single_writer=is_sqlite(engine)),
         clv_model=LazyClvModel(),
+        bus=message_bus(),
     )
 
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.app.bus import NO_REACTIONS, MessageBus
 from crmcore.app.errors import AppError, Conflict, StorageFailure
 from crmcore.app.events.config import EventServices
 from crmcore.domain.loyalty import BoardConfig
@@ -63,12 +64,16 @@ class App:
     settings: Settings
     events: EventServices | None = None
     clv_model: ClvModel | None = None  # the CLV models; bootstrap gives NumpyClvModel
+    bus: MessageBus = NO_REACTIONS  # the reactions; bootstrap registers crmcore.app.handlers
 
 
 def transact(
     app: App, work: Callable[[UnitOfWork], Result[T, AppError]], *, commit: bool = True
 ) -> Result[T, AppError]:
     """Run ``work`` in one unit of work; commit on success, roll back on failure.
+
+    Before committing, the message bus hands the events ``work`` recorded to their
+    handlers, in the same transaction.
 
     Storage exceptions become values here, the only place a use case meets them.
     ``commit=False`` always rolls back (dry runs that still want the real answers).
@@ -77,6 +82,7 @@ def transact(
         with app.uow() as uow:
             result = work(uow)
             if commit and isinstance(result, Success):
+                app.bus.handle(app, uow)
                 uow.commit()
             return result
     except ConcurrentModification as exc:

@@ -756,12 +756,61 @@ class PurchaseRecorded(DomainEvent):
 @event_type("crm.feedback.analysed")
 @attrs.frozen(kw_only=True)
 class FeedbackAnalysed(DomainEvent):
-    """A review or message was classified with enough confidence."""
+    """A review or message was classified with enough confidence (``public_review``: a
+    positive public review)."""
 
     contact_id: ContactId
     event_id: str
     label: str
     confidence: float
+    public_review: bool = False
+    occurred_at: datetime | None = None
+
+
+@event_type("crm.form.answered")
+@attrs.frozen(kw_only=True)
+class FormAnswered(DomainEvent):
+    """A contact answered a form; ``nps`` when it asked for one (0-10)."""
+
+    contact_id: ContactId
+    event_id: str
+    questions: tuple[str, ...]
+    nps: int | None = None
+    occurred_at: datetime
+
+
+@event_type("crm.app.login_recorded")
+@attrs.frozen(kw_only=True)
+class LoginRecorded(DomainEvent):
+    """A contact logged in to the product."""
+
+    contact_id: ContactId
+    event_id: str
+    occurred_at: datetime
+
+
+@event_type("crm.customer.status_changed")
+@attrs.frozen(kw_only=True)
+class CustomerStatusChanged(DomainEvent):
+    """A customer's status (new, active, hot, leaving) changed, and why."""
+
+    contact_id: ContactId
+    event_id: str
+    previous: str | None
+    status: str
+    reasons: tuple[str, ...] = ()
+
+
+@event_type("crm.funnel.stage_changed")
+@attrs.frozen(kw_only=True)
+class FunnelStageChanged(DomainEvent):
+    """A contact moved forward in the b2c funnel."""
+
+    contact_id: ContactId
+    event_id: str
+    previous: str
+    stage: str
+    occurred_at: datetime
 
 
 @event_type("crm.action.generated")

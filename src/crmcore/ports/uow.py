@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -75,5 +76,10 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     def record(self, *events: DomainEvent) -> None: ...
+    def collect_new_events(self) -> Sequence[DomainEvent]:
+        """The events recorded since the last call (they still go to the outbox at
+        commit): what the message bus hands to the handlers."""
+        ...
+
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

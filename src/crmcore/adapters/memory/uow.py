@@ -132,6 +132,7 @@ class MemoryUnitOfWork:
         self._ids = ids
         self._tx = Transaction(db)
         self._events: list[DomainEvent] = []
+        self._handed = 0  # how many of the recorded events the bus has collected
         self.leads = MemoryLeadRepository(self._tx)
         self.contacts = MemoryContactRepository(self._tx)
         self.accounts = MemoryAccountRepository(self._tx)
@@ -165,6 +166,12 @@ class MemoryUnitOfWork:
         """Keep events to write to the outbox at commit."""
         self._events.extend(events)
 
+    def collect_new_events(self) -> Sequence[DomainEvent]:
+        """The events recorded since the last call (still written at commit)."""
+        new = self._events[self._handed :]
+        self._handed = len(self._events)
+        return new
+
     def commit(self) -> None:
         """Stamp the recorded events, stage them in the outbox, apply everything."""
         at = self._clock.now()
@@ -172,9 +179,11 @@ class MemoryUnitOfWork:
             [Envelope(id=self._ids.new(), occurred_at=at, payload=e) for e in self._events]
         )
         self._events.clear()
+        self._handed = 0
         self._tx.commit()
 
     def rollback(self) -> None:
         """Discard staged writes and recorded events."""
         self._events.clear()
+        self._handed = 0
         self._tx.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self._clock = clock
         self._ids = ids
         self._events: list[DomainEvent] = []
+        self._handed = 0  # how many of the recorded events the bus has collected
         self._session: SqlSession | None = None
 
     @property
@@ -95,10 +97,17 @@ class SqlUnitOfWork:
         finally:
             session.conn.close()
         self._events.clear()
+        self._handed = 0
 
     def record(self, *events: DomainEvent) -> None:
         """Keep events to write to the outbox at commit."""
         self._events.extend(events)
+
+    def collect_new_events(self) -> Sequence[DomainEvent]:
+        """The events recorded since the last call (still written at commit)."""
+        new = self._events[self._handed :]
+        self._handed = len(self._events)
+        return new
 
     def commit(self) -> None:
         """Write recorded events to the outbox, then commit the transaction."""
@@ -108,6 +117,7 @@ class SqlUnitOfWork:
             ids = self._ids.new_many(len(self._events))
             self.outbox.append_recorded(ids, at, self._events)
             self._events.clear()
+        self._handed = 0
         with session.translating():
             session.conn.commit()
         session.touched.clear()
@@ -116,6 +126,7 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard everything since the last commit."""
         self._events.clear()
+        self._handed = 0
         session = self.session
         with session.translating():
             session.conn.rollback()

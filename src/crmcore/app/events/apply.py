@@ -1,52 +1,56 @@
 """Applying interactions set-wise: one read per kind of row, one write per table.
 
 :class:`Batch` loads, in a handful of queries, everything the events of a batch may
-touch: the contacts their user ids, e-mails and phones can match, those contacts' facts
-and the leads their e-mails name. It then applies the events *in order* against that
+touch: the contacts their user ids, e-mails and phones can match and those contacts'
+facts. It then applies the events *in order* against that
 identity map (a contact created or enriched by one event is matched by the next ones),
 buffering every write, and :meth:`Batch.flush` stores them with one bulk statement per
-table. Contact and lead updates keep their version checks, so a concurrent worker's
-change is still detected (``ConcurrentModification``) and the batch rolled back.
+table, then hands the domain events the batch recorded to the message bus, whose
+handlers (board, health, lead score, CLV) react in the same transaction. Contact updates
+keep their version checks, so a concurrent worker's change is still detected
+(``ConcurrentModification``) and the batch rolled back.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 from returns.result import Success
 
-from crmcore.app.clv.clv import refresh_in
 from crmcore.app.context import App
 from crmcore.app.events.config import EventServices
 from crmcore.app.logging import get_logger, log_step
-from crmcore.domain.activity import Activity, ActivityType
+from crmcore.domain import reactions
+from crmcore.domain.activity import Activity
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.evolver import evolver
-from crmcore.domain.facts import Fact, FactKind, FactLedger
+from crmcore.domain.facts import Fact, FactLedger
 from crmcore.domain.ids import ActivityId, ContactId
-from crmcore.domain.insight import CustomerFacts, CustomerStatus, Insight
+from crmcore.domain.insight import CustomerFacts, Insight
 from crmcore.domain.interactions import (
     ActionGenerated,
     AppLogin,
     Billing,
     BillingKind,
+    CustomerStatusChanged,
     EmailClicked,
     EmailEngagement,
     EmailOpened,
     Feedback,
     FeedbackAnalysed,
     FormAnswer,
+    FormAnswered,
+    FunnelStageChanged,
     Interaction,
     InteractionType,
+    LoginRecorded,
     Purchase,
     PurchaseRecorded,
 )
-from crmcore.domain.lead import Engagement, Lead
 from crmcore.domain.matching import Ambiguous, CreateContact, Matched, decide_match
 from crmcore.domain.names import PersonName
 from crmcore.domain.review import ReviewItem, ReviewReason, queued
@@ -54,16 +58,7 @@ from crmcore.domain.sentiment import Sentiment, SentimentLabel
 from crmcore.ports.event_processing import EventUnitOfWork, LedgerInsight
 
 _log = get_logger()
-_evolve_contact = evolver(Contact)
-# members read for every event, as module names (a class attribute costs ~60 ns more)
 _FEEDBACK = frozenset((InteractionType.REVIEW, InteractionType.MESSAGE))
-_NOT_YET_CUSTOMER = frozenset((LifecycleStage.LEAD, LifecycleStage.PROSPECT))
-_PURCHASE = FactKind.PURCHASE
-_ENGAGEMENT = FactKind.ENGAGEMENT
-_SENTIMENT = FactKind.SENTIMENT
-_LOYALTY = FactKind.LOYALTY
-_BILLING = FactKind.BILLING
-_NEGATIVE = SentimentLabel.NEGATIVE
 
 
 @attrs.frozen
@@ -187,16 +182,6 @@ class Batch:
             for contact in uow.contacts.get_many(missing):
                 stored[contact.id.int] = contact
                 self._remember(contact, FactLedger(history.get(contact.id, ())))
-        lead_emails = {
-            i.customer.email.value: i.customer.email
-            for i in interactions
-            if isinstance(i.details, EmailEngagement) and i.customer.email is not None
-        }
-        self._leads: dict[str, Lead] = {
-            lead.email.value: lead
-            for lead in uow.leads.find_many_by_email(list(lead_emails.values()))
-        }
-        self._changed_leads: dict[str, Lead] = {}
 
     # -- the identity map ----------------------------------------------------------------
 
@@ -261,9 +246,9 @@ class Batch:
         :meth:`record` into)."""
         return self._ledgers[contact_id.int]
 
-    def record(self, ledger: FactLedger, facts: Sequence[Fact]) -> None:
+    def record(self, ledger: FactLedger, facts: Sequence[Fact]) -> bool:
         """Derived facts, in order, for the contact whose :meth:`ledger` is ``ledger``; one
-        whose key is already known changes nothing."""
+        whose key is already known changes nothing. Whether any was new."""
         recorded = False
         for fact in facts:
             if ledger.add(fact):
@@ -271,20 +256,13 @@ class Batch:
                 recorded = True
         if recorded:
             self._with_facts.add(facts[0].contact_id.int)
+        return recorded
 
     def add_activity(self, activity: Activity) -> None:
         self._activities.append(activity)
 
     def add_review(self, item: ReviewItem) -> None:
         self._reviews.append(item)
-
-    def lead(self, email: str) -> Lead | None:
-        """The lead with this e-mail, as this batch left it (loaded for e-mail events)."""
-        return self._leads.get(email)
-
-    def save_lead(self, lead: Lead) -> None:
-        self._leads[lead.email.value] = lead
-        self._changed_leads[lead.email.value] = lead
 
     # -- matching ------------------------------------------------------------------------
 
@@ -377,20 +355,17 @@ class Batch:
                 saved.append(k)
         uow.contacts.save_many(changed)
         uow.contacts.touch_many(touched)
-        purchase = FactKind.PURCHASE
-        purchasers = {f.contact_id.int: f.contact_id for f in self._facts if f.kind is purchase}
         uow.facts.record_many(self._facts)
-        refresh_in(self.app, uow, purchasers.values())  # C9: their CLV with the stored fit
         uow.activities.add_many(self._activities)
-        uow.leads.save_many(list(self._changed_leads.values()))
         uow.review_queue.add_many(self._reviews)
         self._saved.update(saved)
         self._saved.update(self._new)
         self._new.clear()
         self._facts.clear()
         self._activities.clear()
-        self._changed_leads.clear()
         self._reviews.clear()
+        # the reactions of the other capabilities, in the same transaction
+        self.app.bus.handle(self.app, uow)
 
     def committed(self) -> None:
         """The unit of work committed what :meth:`flush` wrote: hand the contacts, at
@@ -403,7 +378,7 @@ class Batch:
             stored = stored_of(key)
             if key in saved:
                 version = stored.version + 1 if stored is not None else 1
-                contact = _evolve_contact(contact, version=version)
+                contact = attrs.evolve(contact, version=version)
             elif stored is None or (contact is not stored and contact != stored):
                 continue  # changed but not written (a flush was skipped): not cached
             put(contact, ledgers[key])
@@ -433,7 +408,13 @@ def apply_in_batch(
     label: SentimentLabel | None = None,
     contact_id: ContactId | None = None,
 ) -> Applied | NeedsReview:
-    """Route one interaction and update derived state, in ``batch``.
+    """Route one interaction and record what it changes, in ``batch``.
+
+    The rules live in :mod:`crmcore.domain.reactions`; this function matches the
+    contact, asks those rules, buffers their facts, contact changes and actions, and
+    records the domain events the message bus hands to the other capabilities' handlers
+    (board, health, lead score, CLV) when the batch is flushed. An interaction whose facts
+    are all known already (a re-import, a replay) changes nothing and records nothing.
 
     ``label`` and ``contact_id`` are an operator's review decisions; given, they replace
     the model's answer and the matching (and a matched contact overrides business rules).
@@ -489,32 +470,80 @@ def apply_in_batch(
             proposed=f"match {owner} and record the refund" if not created else "discard",
             candidates=() if created else (owner,),
         )
-    # 2. writes. The contact's changes (``changes`` holds its enrichment by the match)
-    # are made at the end, in one copy.
+    # 2. writes: the facts first; nothing new means the interaction was applied before
     if created:
         batch.add_contact(contact)
     ledger = batch.ledger(owner)
-    events: list[DomainEvent] = []
-    actions: list[DomainEvent] = []  # recorded after ``events``
-    if created:
-        actions.append(
-            _action(
-                batch,
-                owner,
-                event_id,
-                "welcome",
-                ActivityType.EMAIL,
-                "Welcome path started",
-                "new customer",
+    facts = reactions.facts_of(interaction, owner, sentiment)
+    if facts and not batch.record(ledger, facts) and not created:
+        if changes:
+            changes["updated_at"] = now
+            batch.replace_contact(attrs.evolve(contact, **changes))
+        return Applied(owner)
+    events = _events(interaction, owner, sentiment)
+    # 3. the contact's stages and status, and the actions they call for
+    lifecycle = reactions.lifecycle_after(contact, interaction)
+    if lifecycle is not None:
+        changes["lifecycle"] = lifecycle
+    known = ledger.facts()
+    stage = contact.funnel.stage
+    target = reactions.funnel_target(stage, interaction, known, sentiment)
+    if target is not None:
+        at = max(interaction.occurred_at, _last_entry(contact))
+        moved = contact.funnel.advance(target, at=at)
+        if isinstance(moved, Success):
+            changes["funnel"] = moved.unwrap()
+            events.append(
+                FunnelStageChanged(
+                    contact_id=owner,
+                    event_id=event_id,
+                    previous=stage.value,
+                    stage=target.value,
+                    occurred_at=interaction.occurred_at,
+                )
+            )
+    insight = batch.assess(ledger)
+    previous = contact.attributes.get("status")
+    attributes = reactions.status_attributes(contact.attributes, insight)
+    if attributes is not None:
+        changes["attributes"] = attributes
+        events.append(
+            CustomerStatusChanged(
+                contact_id=owner,
+                event_id=event_id,
+                previous=str(previous) if previous is not None else None,
+                status=insight.status.value,
+                reasons=insight.reasons,
             )
         )
-    at = interaction.occurred_at
-    facts: list[Fact]
+    specs = reactions.actions_for(
+        created=created,
+        previous_status=previous,
+        insight=insight,
+        sentiment=sentiment,
+        interaction_type=itype,
+    )
+    actions = [_action(batch, owner, event_id, spec) for spec in specs]
+    if changes:
+        # each change differs from the held contact (a key, a stage, the status)
+        changes["updated_at"] = now
+        batch.replace_contact(attrs.evolve(contact, **changes))
+    batch.uow.record(*events, *actions)
+    return Applied(owner)
+
+
+def _last_entry(contact: Contact) -> datetime:
+    history = contact.funnel.history
+    return history[-1].at if history else datetime.min.replace(tzinfo=UTC)
+
+
+def _events(
+    interaction: Interaction, owner: ContactId, sentiment: Sentiment | None
+) -> list[DomainEvent]:
+    """The domain events announcing what the interaction added (for the handlers)."""
+    details, event_id, at = interaction.details, interaction.event_id, interaction.occurred_at
     if isinstance(details, Purchase):
-        facts = [_fact(owner, event_id, _PURCHASE, "", details.amount, at)]
-        if contact.lifecycle in _NOT_YET_CUSTOMER:
-            changes["lifecycle"] = LifecycleStage.CUSTOMER
-        events.append(
+        return [
             PurchaseRecorded(
                 contact_id=owner,
                 event_id=event_id,
@@ -522,151 +551,77 @@ def apply_in_batch(
                 currency=details.amount.currency,
                 occurred_at=at,
             )
-        )
-    elif isinstance(details, EmailEngagement):
-        facts = [_fact(owner, event_id, _ENGAGEMENT, itype.value, None, at)]
-        _count_on_lead(batch, interaction, now=now)
-        if itype is InteractionType.EMAIL_OPENED:
-            events.append(
+        ]
+    if isinstance(details, EmailEngagement):
+        if interaction.type is InteractionType.EMAIL_OPENED:
+            return [
                 EmailOpened(
                     contact_id=owner,
                     event_id=event_id,
                     campaign_id=details.campaign_id,
                     occurred_at=at,
                 )
+            ]
+        return [
+            EmailClicked(
+                contact_id=owner,
+                event_id=event_id,
+                campaign_id=details.campaign_id,
+                url=details.url or "",
+                occurred_at=at,
             )
-        else:
-            events.append(
-                EmailClicked(
-                    contact_id=owner,
-                    event_id=event_id,
-                    campaign_id=details.campaign_id,
-                    url=details.url or "",
-                    occurred_at=at,
-                )
-            )
-    elif isinstance(details, AppLogin):
-        facts = [_fact(owner, event_id, _ENGAGEMENT, "app_login", None, at)]
-    elif sentiment is not None:
-        facts = [_fact(owner, event_id, _SENTIMENT, "", sentiment, at)]
-        events.append(
+        ]
+    if isinstance(details, AppLogin):
+        return [LoginRecorded(contact_id=owner, event_id=event_id, occurred_at=at)]
+    if sentiment is not None:
+        return [
             FeedbackAnalysed(
                 contact_id=owner,
                 event_id=event_id,
                 label=sentiment.label.value,
                 confidence=sentiment.confidence,
+                public_review=interaction.type is InteractionType.REVIEW
+                and sentiment.label is SentimentLabel.POSITIVE,
+                occurred_at=at,
             )
-        )
-        if itype is InteractionType.REVIEW and sentiment.label is SentimentLabel.POSITIVE:
-            facts.append(_fact(owner, event_id, _LOYALTY, "public_review", True, at))
-    elif isinstance(details, FormAnswer):
-        facts = [
-            _fact(owner, event_id, _LOYALTY, name, value, at)
-            for name, value in sorted(details.answers.items())
         ]
-    elif isinstance(details, Billing):
-        facts = [_fact(owner, event_id, _BILLING, details.kind.value, details.amount, at)]
-    else:
-        facts = []
-    if facts:
-        batch.record(ledger, facts)
-    # 3. derived status and the actions its change calls for (one task per event at most)
-    negative_task = sentiment is not None and sentiment.label is _NEGATIVE
-    insight = batch.assess(ledger)
-    status = insight.status
-    if status != contact.attributes.get("status"):  # a StrEnum member equals its value
-        changes["attributes"] = {
-            **contact.attributes,
-            "status": status.value,
-            "status_reasons": list(insight.reasons),
-        }
-        reason = ", ".join(insight.reasons)
-        if status is CustomerStatus.HOT:
-            actions.append(
-                _action(
-                    batch,
-                    owner,
-                    event_id,
-                    "offer",
-                    ActivityType.EMAIL,
-                    "Personal offer queued",
-                    reason,
-                )
+    if isinstance(details, FormAnswer):
+        nps = details.answers.get("nps")
+        return [
+            FormAnswered(
+                contact_id=owner,
+                event_id=event_id,
+                questions=tuple(sorted(details.answers)),
+                nps=nps if isinstance(nps, int) and not isinstance(nps, bool) else None,
+                occurred_at=at,
             )
-        elif status is CustomerStatus.LEAVING:
-            actions.append(
-                _action(
-                    batch,
-                    owner,
-                    event_id,
-                    "manager_task",
-                    ActivityType.TASK,
-                    "Call the customer with an individual offer",
-                    reason,
-                    due=now + timedelta(days=1),
-                )
-            )
-            negative_task = False
-    if negative_task:
-        actions.append(
-            _action(
-                batch,
-                owner,
-                event_id,
-                "manager_task",
-                ActivityType.TASK,
-                f"Negative {itype.value}: contact the customer",
-                "negative feedback",
-                due=now + timedelta(days=1),
-            )
-        )
-    if changes:
-        # each change differs from the held contact (a key, the lifecycle, the status)
-        changes["updated_at"] = now
-        batch.replace_contact(_evolve_contact(contact, **changes))
-    batch.uow.record(*events, *actions)
-    return Applied(owner)
-
-
-def _fact(
-    owner: ContactId, event_id: str, kind: FactKind, name: str, value: object, at: datetime
-) -> Fact:
-    return Fact(
-        contact_id=owner, event_id=event_id, kind=kind, name=name, value=value, occurred_at=at
-    )
+        ]
+    return []
 
 
 def _action(
-    batch: Batch,
-    contact_id: ContactId,
-    event_id: str,
-    kind: str,
-    type: ActivityType,
-    subject: str,
-    reason: str,
-    *,
-    due: datetime | None = None,
+    batch: Batch, contact_id: ContactId, event_id: str, spec: reactions.ActionSpec
 ) -> ActionGenerated:
     """An action for one event: its activity (buffered in ``batch``) and the
     ``crm.action.generated`` event that announces it."""
     activity = Activity(
         id=ActivityId(batch.app.ids.new()),
-        type=type,
-        subject=subject,
-        description=f"{reason} (event {event_id})",
+        type=spec.channel,
+        subject=spec.subject,
+        description=f"{spec.reason} (event {event_id})",
         contact_id=contact_id,
         actor="pipeline",
-        due_at=due,
+        due_at=reactions.due_at(spec, batch.now),
         created_at=batch.now,
     )
     batch.add_activity(activity)
-    log_step(_log, "action", event_id, kind=kind, contact_id=contact_id)
+    log_step(_log, "action", event_id, kind=spec.kind, contact_id=contact_id)
     return ActionGenerated(
         contact_id=contact_id,
         event_id=event_id,
-        kind=kind,
+        kind=spec.kind,
         activity_id=activity.id,
-        reason=reason,
+        reason=spec.reason,
     )
 
 
@@ -695,27 +650,6 @@ def _new_contact(app: App, interaction: Interaction, *, now: datetime) -> Contac
         created_at=now,
         updated_at=now,
     )
-
-
-def _count_on_lead(batch: Batch, interaction: Interaction, *, now: datetime) -> None:
-    email = interaction.customer.email
-    if email is None:
-        return
-    lead = batch.lead(email.value)
-    if lead is None:
-        return
-    e = lead.engagement
-    opened = interaction.type is InteractionType.EMAIL_OPENED
-    last = e.last_engaged_at
-    engagement = Engagement(
-        page_views=e.page_views,
-        downloads=e.downloads,
-        email_opens=e.email_opens + (1 if opened else 0),
-        email_clicks=e.email_clicks + (0 if opened else 1),
-        events_attended=e.events_attended,
-        last_engaged_at=max(last, interaction.occurred_at) if last else interaction.occurred_at,
-    )
-    batch.save_lead(attrs.evolve(lead, engagement=engagement, updated_at=now))
 
 
 def _review(

@@ -1,16 +1,19 @@
 """Customer health use cases: assess, store history, emit events, report.
 
-A customer's inputs come from ``contact.attributes["health"]`` (keys: ``active_days_30``,
-``features_used``, ``key_features``, ``engagement_30``, ``tickets``,
-``unresolved_tickets``, ``nps``, ``negative_feedback``, ``last_active_at``,
-``renewal_at``); when ``last_active_at`` is absent the last transaction stands in.
+A customer's inputs are read from what they did, the facts the event pipeline recorded
+(logins, e-mail engagement, NPS answers, classified feedback, purchases: see
+:mod:`crmcore.domain.health_signals`). ``contact.attributes["health"]`` may override any of
+them by hand (keys: ``active_days_30``, ``features_used``, ``key_features``,
+``engagement_30``, ``tickets``, ``unresolved_tickets``, ``nps``, ``negative_feedback``,
+``last_active_at``, ``renewal_at``); when no last activity is known the last transaction
+stands in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
@@ -35,7 +38,9 @@ from crmcore.domain.health import (
     assess,
     roll_up,
 )
+from crmcore.domain.health_signals import inputs_from_facts, with_overrides
 from crmcore.domain.ids import AccountId, ContactId
+from crmcore.ports.event_processing import FactSink
 from crmcore.ports.uow import UnitOfWork
 
 
@@ -170,30 +175,68 @@ class AssessSummary:
     errors: tuple[str, ...] = ()
 
 
+def _fact_store(uow: UnitOfWork) -> FactSink | None:
+    """The unit of work's store of pipeline facts, when it has one."""
+    return cast("FactSink | None", getattr(uow, "facts", None))
+
+
+def inputs_of(
+    uow: UnitOfWork, contacts: Sequence[Contact], *, now: datetime
+) -> dict[ContactId, Result[HealthInputs, InvalidInput]]:
+    """Each contact's health inputs: read from their facts, overridden field by field by
+    ``attributes["health"]``; the last transaction stands in for an unknown last activity."""
+    store = _fact_store(uow)
+    facts = store.facts_of([c.id for c in contacts]) if store is not None and contacts else {}
+    out: dict[ContactId, Result[HealthInputs, InvalidInput]] = {}
+    for contact in contacts:
+        observed = inputs_from_facts(facts.get(contact.id, ()), now=now)
+        filled = contact.attributes.get("health", {})
+        filled = filled if isinstance(filled, Mapping) else {}
+        last = observed.last_active_at
+        if last is None and "last_active_at" not in filled:
+            history = uow.transactions.list_for(contact.id)
+            last = history[-1].occurred_at if history else None
+        parsed = inputs_from(filled, last_transaction_at=last)
+        if isinstance(parsed, Failure):
+            out[contact.id] = parsed
+            continue
+        merged = with_overrides(
+            attrs.evolve(observed, last_active_at=last), parsed.unwrap(), filled.keys()
+        )
+        out[contact.id] = Success(merged)
+    return out
+
+
+def reassess(
+    app: App, uow: UnitOfWork, customers: Sequence[ContactId], *, config: HealthConfig
+) -> list[str]:
+    """Inside an open unit of work: assess these contacts and store the results; the
+    problems of contacts whose hand-filled inputs are invalid (those are skipped)."""
+    now = app.clock.now()
+    contacts = uow.contacts.get_many(list(customers))
+    problems: list[str] = []
+    for contact_id, parsed in inputs_of(uow, contacts, now=now).items():
+        if isinstance(parsed, Failure):
+            problems.append(f"contact {contact_id}: {parsed.failure()}")
+            continue
+        record_assessment(app, uow, contact_id, assess(parsed.unwrap(), config, now=now), config)
+    return problems
+
+
 def assess_all(app: App, *, config: HealthConfig) -> Result[AssessSummary, AppError]:
-    """Assess every active contact from its attributes; purge history beyond 6 months."""
+    """Assess every active contact from its facts and hand-filled inputs; purge history
+    beyond 6 months."""
 
     def work(uow: UnitOfWork) -> Result[AssessSummary, AppError]:
         now = app.clock.now()
-        assessed = 0
-        problems: list[str] = []
         contacts: Sequence[Contact] = uow.contacts.list()
-        for contact in contacts:
-            facts = contact.attributes.get("health", {})
-            history = uow.transactions.list_for(contact.id)
-            parsed = inputs_from(
-                facts if isinstance(facts, Mapping) else {},
-                last_transaction_at=history[-1].occurred_at if history else None,
-            )
-            if isinstance(parsed, Failure):
-                problems.append(f"contact {contact.id}: {parsed.failure()}")
-                continue
-            record_assessment(
-                app, uow, contact.id, assess(parsed.unwrap(), config, now=now), config
-            )
-            assessed += 1
+        problems = reassess(app, uow, [c.id for c in contacts], config=config)
         purged = uow.health.purge_before(now - HEALTH_RETENTION)
-        return Success(AssessSummary(assessed=assessed, purged=purged, errors=tuple(problems)))
+        return Success(
+            AssessSummary(
+                assessed=len(contacts) - len(problems), purged=purged, errors=tuple(problems)
+            )
+        )
 
     return transact(app, work)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, NotFound
 from crmcore.domain.ids import LeadId
+from crmcore.domain.lead import Lead
 from crmcore.domain.scoring import (
     LeadScoreThresholdCrossed,
     ScoreExplanation,
@@ -43,6 +46,38 @@ def explain_score(
     return transact(app, work)
 
 
+@attrs.frozen
+class Rescored:
+    """A lead whose score changed, and whether it rose above the hot threshold."""
+
+    lead: Lead
+    crossed: bool
+
+
+def rescore_in(
+    uow: UnitOfWork, lead: Lead, *, config: ScoringConfig, now: datetime, save: bool = False
+) -> Rescored | None:
+    """Inside an open unit of work: score ``lead`` again and store the change with its
+    events (``crm.lead.scored``; ``crm.lead.score_threshold_crossed`` when it rises above
+    the hot threshold); ``None`` when the score stays (``save``: store the lead anyway)."""
+    score = score_lead(lead, config, now).score
+    change = lead.rescored(score, at=now)
+    if not change.events:
+        if save:
+            uow.leads.save(lead)
+        return None
+    uow.leads.save(change.entity)
+    uow.record(*change.events)
+    crossed = crossed_upwards(lead.score, score, config.hot_threshold)
+    if crossed:
+        uow.record(
+            LeadScoreThresholdCrossed(
+                lead_id=lead.id, previous=lead.score, score=score, threshold=config.hot_threshold
+            )
+        )
+    return Rescored(lead=change.entity, crossed=crossed)
+
+
 def rescore_leads(app: App, *, config: ScoringConfig) -> Result[RescoreSummary, AppError]:
     """Rescore every lead, a page per transaction; ``crm.lead.scored`` only on change,
     ``crm.lead.score_threshold_crossed`` when a score rises above the hot threshold."""
@@ -57,22 +92,9 @@ def rescore_leads(app: App, *, config: ScoringConfig) -> Result[RescoreSummary, 
             now = app.clock.now()
             changed = crossed = 0
             for lead in leads:
-                score = score_lead(lead, config, now).score
-                change = lead.rescored(score, at=now)
-                if change.events:
-                    changed += 1
-                    uow.leads.save(change.entity)
-                    uow.record(*change.events)
-                    if crossed_upwards(lead.score, score, config.hot_threshold):
-                        crossed += 1
-                        uow.record(
-                            LeadScoreThresholdCrossed(
-                                lead_id=lead.id,
-                                previous=lead.score,
-                                score=score,
-                                threshold=config.hot_threshold,
-                            )
-                        )
+                outcome = rescore_in(uow, lead, config=config, now=now)
+                changed += outcome is not None
+                crossed += outcome is not None and outcome.crossed
             return Success(
                 (len(leads), RescoreSummary(scored=len(leads), changed=changed, crossed=crossed))
             )

@@ -1,0 +1,39 @@
+"""The one place where the capabilities' reactions are registered.
+
+Each entry maps a domain event class to the handlers that react to it, in order. A
+handler receives the application, the open unit of work and a batch of events of that
+class (see :mod:`crmcore.app.bus`). A new capability adds its handlers here; docs/bus.md
+lists who reacts to what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from crmcore.app.bus import Handler, MessageBus
+from crmcore.app.clv.handlers import refresh_buyers
+from crmcore.app.intelligence.handlers import engagement_to_leads, reassess_health
+from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
+from crmcore.domain.events import DomainEvent
+from crmcore.domain.interactions import (
+    EmailClicked,
+    EmailOpened,
+    FeedbackAnalysed,
+    FormAnswered,
+    LoginRecorded,
+    PurchaseRecorded,
+)
+
+HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
+    PurchaseRecorded: (purchases_to_board, refresh_buyers, reassess_health),
+    FormAnswered: (answers_to_board, reassess_health),
+    FeedbackAnalysed: (reviews_to_board, reassess_health),
+    LoginRecorded: (reassess_health,),
+    EmailOpened: (engagement_to_leads, reassess_health),
+    EmailClicked: (engagement_to_leads, reassess_health),
+}
+
+
+def message_bus() -> MessageBus:
+    """The bus with every capability's handlers."""
+    return MessageBus(HANDLERS)
