@@ -24,6 +24,8 @@ SNAPSHOTS = frozenset(
         "crm.lead.scored",
         "crm.lead.score_threshold_crossed",
         "crm.loyalty.card_moved",  # a batch's facts may carry a card past a level at once
+        "crm.customer.status_changed",  # a batch reports each contact's net change
+        "crm.funnel.stage_changed",
     }
 )
 

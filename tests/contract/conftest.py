@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import Engine
 
 from crmcore.adapters.memory.database import MemoryDatabase
+from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.memory.publisher import MemoryPublisher
-from crmcore.adapters.memory.uow import MemoryUnitOfWork
 from crmcore.adapters.sql.engine import make_engine
-from crmcore.adapters.sql.uow import SqlUnitOfWork
+from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.app.bootstrap import wire
 from crmcore.app.context import App, Settings
-from crmcore.ports.uow import UnitOfWork
+from crmcore.ports.event_processing import EventUnitOfWork
 from tests.conftest import PG_URL, T0, require_service
 from tests.databases import copy_sqlite, fresh_postgres, migrated_sqlite_template, truncate_all
 
@@ -33,7 +34,7 @@ class Backend:
     """One storage backend, empty, with a fixed clock and deterministic ids."""
 
     name: str
-    uow: Callable[[], UnitOfWork]
+    uow: Callable[[], EventUnitOfWork]  # the event pipeline's stores too (a UnitOfWork)
     clock: FixedClock
     ids: SequentialIds
     engine: Engine | None = None
@@ -66,7 +67,7 @@ def backend(
     clock, ids = FixedClock(T0), SequentialIds(seed=7)
     if request.param == "memory":
         db = MemoryDatabase()
-        yield Backend("memory", lambda: MemoryUnitOfWork(db, clock=clock, ids=ids), clock, ids)
+        yield Backend("memory", lambda: MemoryEventUnitOfWork(db, clock=clock, ids=ids), clock, ids)
         return
     if request.param == "sqlite":
         engine = make_engine(copy_sqlite(sqlite_template, tmp_path / "crm.db"))
@@ -75,7 +76,7 @@ def backend(
         truncate_all(engine)
     yield Backend(
         request.param,
-        lambda: SqlUnitOfWork(engine, clock=clock, ids=ids),
+        lambda: SqlEventUnitOfWork(engine, clock=clock, ids=ids),
         clock,
         ids,
         engine,
@@ -86,11 +87,13 @@ def backend(
 
 @pytest.fixture
 def backend_app(backend: Backend) -> App:
-    """An application over ``backend`` (memory publisher, fixed clock, sequential ids)."""
-    return App(
-        uow=backend.uow,
+    """An application over ``backend`` (memory publisher, fixed clock, sequential ids),
+    wired as bootstrap wires one: the event pipeline and the message bus."""
+    return wire(
+        backend.uow,
         clock=backend.clock,
         ids=backend.ids,
         publisher=MemoryPublisher(),
         settings=Settings(db_url=f"(contract test: {backend.name})"),
+        single_writer=backend.name != "postgres",
     )

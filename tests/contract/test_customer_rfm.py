@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, select, update
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.engine import make_engine
+from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.rfm_sql import rfm_rows, summary_covers
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
@@ -45,7 +46,7 @@ def sql_backend(
         engine = request.getfixturevalue("pg_engine")
         truncate_all(engine)
     yield Backend(
-        request.param, lambda: SqlUnitOfWork(engine, clock=clock, ids=ids), clock, ids, engine
+        request.param, lambda: SqlEventUnitOfWork(engine, clock=clock, ids=ids), clock, ids, engine
     )
     if request.param == "sqlite":
         engine.dispose()

@@ -22,7 +22,7 @@ from crmcore.adapters.sql.mapping import contact_row
 from crmcore.adapters.sql.outbox import SqlOutbox
 from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.adapters.system import FixedClock
 from crmcore.codec.events import envelope_to_dict
 from crmcore.domain.contact import Contact
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
@@ -199,7 +199,7 @@ def test_facts_are_stored_as_insert_rows_stores_them(engine: Engine, facts: list
         SqlSession(conn).insert_rows(t.pipeline_facts, [fact_row(f) for f in facts])
 
     def fast(conn: Connection) -> None:
-        sink = SqlFactSink(SqlSession(conn), transactions=None, ids=SequentialIds())
+        sink = SqlFactSink(SqlSession(conn))
         sink.record_many(facts)
 
     assert _stored(engine, "pipeline_facts", fast) == _stored(engine, "pipeline_facts", general)

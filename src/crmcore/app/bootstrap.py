@@ -30,7 +30,6 @@ from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.system import Clock, IdSource
-from crmcore.ports.uow import UnitOfWork
 
 MEMORY_URL = "memory://"
 
@@ -70,6 +69,41 @@ class LazyClvModel:
         return self._get().predict(fit, summaries, horizon=horizon, discount_rate=discount_rate)
 
 
+def wire(
+    uow: Callable[[], EventUnitOfWork],
+    *,
+    settings: Settings,
+    clock: Clock,
+    ids: IdSource,
+    publisher: EventPublisher,
+    single_writer: bool,
+    sentiment: SentimentAnalyser | None = None,
+    insight: CustomerInsight | None = None,
+    pipeline_settings: EventSettings | None = None,
+    jitter: random.Random | None = None,
+) -> App:
+    """An application over a unit-of-work factory: the event pipeline's services and the
+    message bus with every capability's handlers (what :func:`bootstrap` builds on the
+    store a URL names; tests use it on stores they prepared)."""
+    return App(
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        publisher=publisher,
+        settings=settings,
+        events=EventServices(
+            uow=uow,
+            single_writer=single_writer,
+            sentiment=sentiment or LexiconSentimentAnalyser(),
+            insight=insight or RuleBasedInsight(),
+            settings=pipeline_settings or EventSettings.from_env(),
+            jitter=(jitter or random.Random()).random,
+        ),
+        clv_model=LazyClvModel(),
+        bus=message_bus(),
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -92,14 +126,18 @@ def bootstrap(
     ids = ids or Uuid7Source()
     publisher = publisher or MemoryPublisher()
 
-    def services(uow: Callable[[], EventUnitOfWork], *, single_writer: bool) -> EventServices:
-        return EventServices(
-            uow=uow,
+    def app(uow: Callable[[], EventUnitOfWork], *, single_writer: bool) -> App:
+        return wire(
+            uow,
+            settings=settings,
+            clock=clock,
+            ids=ids,
+            publisher=publisher,
             single_writer=single_writer,
-            sentiment=sentiment or LexiconSentimentAnalyser(),
-            insight=insight or RuleBasedInsight(),
-            settings=pipeline_settings or EventSettings.from_env(),
-            jitter=(jitter or random.Random()).random,
+            sentiment=sentiment,
+            insight=insight,
+            pipeline_settings=pipeline_settings,
+            jitter=jitter,
         )
 
     if settings.db_url.startswith("memory"):
@@ -108,17 +146,7 @@ def bootstrap(
         def memory_uow() -> EventUnitOfWork:
             return MemoryEventUnitOfWork(db, clock=clock, ids=ids)
 
-        uow: Callable[[], UnitOfWork] = memory_uow
-        return App(
-            uow=uow,
-            clock=clock,
-            ids=ids,
-            publisher=publisher,
-            settings=settings,
-            events=services(memory_uow, single_writer=True),
-            clv_model=LazyClvModel(),
-            bus=message_bus(),
-        )
+        return app(memory_uow, single_writer=True)
     try:
         engine = make_engine(settings.db_url)
     except UnsupportedUrl as exc:
@@ -138,16 +166,7 @@ def bootstrap(
     def sql_pipeline_uow() -> EventUnitOfWork:
         return SqlEventUnitOfWork(engine, clock=clock, ids=ids)
 
-    return App(
-        uow=sql_pipeline_uow,  # with the facts store, which health reads
-        clock=clock,
-        ids=ids,
-        publisher=publisher,
-        settings=settings,
-        events=services(sql_pipeline_uow, single_writer=is_sqlite(engine)),
-        clv_model=LazyClvModel(),
-        bus=message_bus(),
-    )
+    return app(sql_pipeline_uow, single_writer=is_sqlite(engine))
 
 
 def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:

@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping
 
 from crmcore.app.bus import Handler, MessageBus
 from crmcore.app.clv.handlers import refresh_buyers
-from crmcore.app.intelligence.handlers import engagement_to_leads, reassess_health
+from crmcore.app.intelligence.handlers import (
+    engagement_to_leads,
+    reassess_assessed_health,
+    reassess_health,
+    record_transactions,
+)
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.interactions import (
@@ -25,7 +30,13 @@ from crmcore.domain.interactions import (
 )
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
-    PurchaseRecorded: (purchases_to_board, refresh_buyers, reassess_health),
+    # transactions first: the CLV refresh reads them
+    PurchaseRecorded: (
+        record_transactions,
+        purchases_to_board,
+        refresh_buyers,
+        reassess_assessed_health,
+    ),
     FormAnswered: (answers_to_board, reassess_health),
     FeedbackAnalysed: (reviews_to_board, reassess_health),
     LoginRecorded: (reassess_health,),

@@ -100,6 +100,8 @@ class FactLedger:
         # replaced, never changed in place: the folds share it
         self._loyalty: dict[str, Scalar] = {}
         self._cancelled = False
+        #: ever recommended us: an NPS answer of 9-10 or a positive public review
+        self.promoter = False
         self._folded: CustomerFacts | None = None
         self._purchases_t: tuple[tuple[datetime, Any], ...] | None = None
         self._sentiments_t: tuple[tuple[datetime, SentimentLabel], ...] | None = None
@@ -142,6 +144,7 @@ class FactLedger:
             if latest is None or label > latest:
                 self._latest = label
         elif kind is _LOYALTY:
+            self.promoter = self.promoter or recommends(fact.name, fact.value)
             _place(self._loyalty_facts, (order, fact.name, fact.value), in_order)
             if in_order:
                 self._loyalty = {**self._loyalty, fact.name: fact.value}
@@ -201,6 +204,18 @@ class FactLedger:
                     )
             self._insight = found
         return found
+
+
+#: The NPS from which a customer counts as a promoter.
+PROMOTER_NPS = 9
+
+
+def recommends(name: str, value: object) -> bool:
+    """A loyalty fact that shows the customer recommends us: an NPS of 9-10 or a positive
+    public review."""
+    if name == "nps":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= PROMOTER_NPS
+    return name == "public_review" and value is True
 
 
 def _place(rows: list[Any], row: Any, in_order: bool) -> None:

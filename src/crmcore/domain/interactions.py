@@ -76,10 +76,12 @@ class Customer:
 
 @attrs.frozen(kw_only=True)
 class Purchase:
-    """A paid order."""
+    """A paid order (``channel`` and ``product``: where and what, when the source says)."""
 
     amount: Money
     order_id: str | None = None
+    channel: str | None = None
+    product: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -176,9 +178,11 @@ class Interaction:
 def _details_json(details: Details) -> dict[str, Any]:
     out: dict[str, Any] = {}
     match details:
-        case Purchase(amount=amount, order_id=order_id):
+        case Purchase(amount=amount, order_id=order_id, channel=channel, product=product):
             out = {"amount": str(amount.amount), "currency": amount.currency}
             _put(out, "order_id", order_id)
+            _put(out, "channel", channel)
+            _put(out, "product", product)
         case EmailEngagement(campaign_id=campaign, message_id=message, url=url):
             _put(out, "campaign_id", campaign)
             _put(out, "message_id", message)
@@ -294,7 +298,7 @@ def _show(value: object) -> str:
 _TOP = frozenset({"id", "type", "version", "occurred_at", "customer", "data", "source"})
 _CUSTOMER = frozenset({"user_id", "email", "phone", "first_name", "last_name"})
 _DATA: dict[InteractionType, frozenset[str]] = {
-    InteractionType.PURCHASE: frozenset({"amount", "currency", "order_id"}),
+    InteractionType.PURCHASE: frozenset({"amount", "currency", "order_id", "channel", "product"}),
     InteractionType.EMAIL_OPENED: frozenset({"campaign_id", "message_id"}),
     InteractionType.EMAIL_CLICKED: frozenset({"campaign_id", "message_id", "url"}),
     InteractionType.APP_LOGIN: frozenset({"device"}),
@@ -490,7 +494,9 @@ _new_billing = positional_builder(Billing)
 
 def _canonical_purchase(data: Mapping[str, Any]) -> Details | None:
     money = _canonical_money(data)
-    return None if money is None else _new_purchase(money, data.get("order_id"))
+    if money is None:
+        return None
+    return _new_purchase(money, data.get("order_id"), data.get("channel"), data.get("product"))
 
 
 def _canonical_opened(data: Mapping[str, Any]) -> Details:
@@ -644,8 +650,10 @@ def _parse_details(check: _Check, kind: InteractionType, data: Mapping[str, Any]
     if kind is InteractionType.PURCHASE:
         money = _money(check, data, required=True, positive=True)
         order_id = check.text("$.data", data, "order_id", limit=MAX_ID)
+        channel = check.text("$.data", data, "channel", limit=MAX_ID)
+        product = check.text("$.data", data, "product", limit=MAX_ID)
         if money is not None:
-            details = Purchase(amount=money, order_id=order_id)
+            details = Purchase(amount=money, order_id=order_id, channel=channel, product=product)
     elif kind in (InteractionType.EMAIL_OPENED, InteractionType.EMAIL_CLICKED):
         campaign = check.text("$.data", data, "campaign_id", limit=MAX_ID)
         message = check.text("$.data", data, "message_id", limit=MAX_ID)
@@ -744,13 +752,15 @@ class EmailClicked(DomainEvent):
 @event_type("crm.purchase.recorded")
 @attrs.frozen(kw_only=True)
 class PurchaseRecorded(DomainEvent):
-    """A purchase reached the transactions store; CLV subscribers recompute."""
+    """A contact bought: the transactions store, the board and the CLV follow."""
 
     contact_id: ContactId
     event_id: str
     amount: Decimal
     currency: str
     occurred_at: datetime
+    channel: str | None = None
+    product: str | None = None
 
 
 @event_type("crm.feedback.analysed")

@@ -9,9 +9,9 @@ Pure rules, read against the product's meanings (docs/bus.md lists them):
 * lifecycle: the first purchase makes a lead or prospect a customer.
 * b2c funnel (visitor → lead → trial → activated → converted → retained → advocate; never
   backwards): contact details make a visitor a lead; a first app login means the person
-  registered (trial), a login on a second day is the first value (activated); a paid
-  purchase or payment converts, a second purchase on a later day or a renewal retains; a
-  promoter (NPS 9-10) or a positive public review of a converted customer is an advocate.
+  registered (trial), a second login is the first value (activated); a paid purchase or
+  a payment converts, paid purchases on two days or a renewal retain; a converted customer
+  who ever gave an NPS of 9-10 or a positive public review is an advocate.
 * actions (at most one task per interaction): a new contact gets the welcome path; a
   status that turns ``hot`` queues a personal offer, one that turns ``leaving`` a call by
   the manager; negative feedback, when no call is due already, a task to contact them.
@@ -45,8 +45,6 @@ from crmcore.domain.loyalty_metrics import CustomerFacts as LoyaltyFacts
 from crmcore.domain.loyalty_metrics import FactsDelta
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
 
-#: The NPS from which a customer counts as a promoter.
-PROMOTER_NPS = 9
 #: How long a manager has to act on a task an interaction created.
 TASK_DUE = timedelta(days=1)
 
@@ -100,48 +98,44 @@ def funnel_target(
     stage: FunnelStage,
     interaction: Interaction,
     known: CustomerFacts,
-    sentiment: Sentiment | None = None,
+    *,
+    reachable: bool,
+    promoter: bool,
 ) -> FunnelStage | None:
-    """The furthest funnel stage the interaction proves, when it is past ``stage``.
+    """The furthest funnel stage the contact has proven, when it is past ``stage``.
 
-    ``known`` is what is known of the contact *including* this interaction's facts.
+    ``known`` is what is known of the contact *including* this interaction's facts;
+    ``reachable``: the contact has an e-mail or phone; ``promoter``: they ever gave an NPS
+    of 9-10 or a positive public review. Every proof but the billing notice's reads the
+    accumulated facts and only grows with them, so the stage a contact ends at does not
+    depend on the order its interactions are applied in.
     """
+    proven = FunnelStage.LEAD if reachable else FunnelStage.VISITOR
+    if known.logins:
+        proven = _later(proven, FunnelStage.ACTIVATED if known.logins >= 2 else FunnelStage.TRIAL)
+    paid_days = {at.date() for at, money in known.purchases if money.amount > 0}
+    if paid_days:
+        proven = _later(
+            proven, FunnelStage.RETAINED if len(paid_days) >= 2 else FunnelStage.CONVERTED
+        )
     details = interaction.details
-    proven = FunnelStage.VISITOR
-    customer = interaction.customer
-    if customer.email is not None or customer.phone is not None:
-        proven = FunnelStage.LEAD
-    if isinstance(details, AppLogin):
-        proven = FunnelStage.ACTIVATED if known.logins >= 2 else FunnelStage.TRIAL
-    elif isinstance(details, Purchase) and details.amount.amount > 0:
-        days = {at.date() for at, _ in known.purchases}
-        proven = FunnelStage.RETAINED if len(days) >= 2 else FunnelStage.CONVERTED
-    elif isinstance(details, Billing):
+    if isinstance(details, Billing):
         if details.kind is BillingKind.PAYMENT:
-            proven = FunnelStage.CONVERTED
+            proven = _later(proven, FunnelStage.CONVERTED)
         elif details.kind is BillingKind.SUBSCRIPTION_RENEWED:
-            proven = FunnelStage.RETAINED
-    elif _advocates(interaction, sentiment) and _rank(stage) >= _rank(FunnelStage.CONVERTED):
-        proven = FunnelStage.ADVOCATE
-    return proven if _rank(proven) > _rank(stage) else None
+            proven = _later(proven, FunnelStage.RETAINED)
+    best = _later(stage, proven)
+    if promoter and _rank(best) >= _rank(FunnelStage.CONVERTED):
+        best = FunnelStage.ADVOCATE
+    return best if _rank(best) > _rank(stage) else None
 
 
 def _rank(stage: FunnelStage) -> int:
     return FUNNEL_ORDER.index(stage)
 
 
-def _advocates(interaction: Interaction, sentiment: Sentiment | None) -> bool:
-    """The interaction shows the customer recommends us: a promoter's NPS or a positive
-    public review."""
-    details = interaction.details
-    if isinstance(details, FormAnswer):
-        nps = details.answers.get("nps")
-        return isinstance(nps, int) and not isinstance(nps, bool) and nps >= PROMOTER_NPS
-    return (
-        interaction.type is InteractionType.REVIEW
-        and sentiment is not None
-        and sentiment.label is SentimentLabel.POSITIVE
-    )
+def _later(a: FunnelStage, b: FunnelStage) -> FunnelStage:
+    return a if _rank(a) >= _rank(b) else b
 
 
 @attrs.frozen(kw_only=True)

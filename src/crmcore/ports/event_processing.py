@@ -14,9 +14,7 @@ from uuid import UUID
 from crmcore.domain.facts import Fact, FactLedger
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import AcceptedEvent, FailedEvent, FailedStatus, InboxEntry, InboxStatus
-from crmcore.domain.insight import CustomerFacts, Insight, Scalar
-from crmcore.domain.interactions import BillingKind
-from crmcore.domain.money import Money
+from crmcore.domain.insight import CustomerFacts, Insight
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment
 from crmcore.ports.uow import UnitOfWork
@@ -127,54 +125,23 @@ class ReviewQueue(Protocol):
 
 
 class FactSink(Protocol):
-    """Derived facts per customer, idempotent by event id.
+    """Derived facts per customer, idempotent by (event id, kind, name).
 
-    The transactions store, engagement/health facts and loyalty facts plug in here; the
-    memory adapter keeps them all in one table. ``record_many`` and ``facts_of`` are the
-    set-wise forms the batch worker uses; the ``record_*`` methods record one fact each.
+    What reacts to a fact (transactions, the board, health) does so through the message
+    bus, not here.
     """
 
     def record_many(self, facts: Sequence[Fact]) -> None:
-        """Record the facts whose key is new (a purchase also as a transaction, once)."""
+        """Record the facts whose key is new."""
         ...
 
     def facts_of(self, contact_ids: Collection[ContactId]) -> Mapping[ContactId, Sequence[Fact]]:
         """Every fact of these contacts in time order; contacts with none are left out."""
         ...
 
-    def record_purchase(
-        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
-    ) -> None: ...
-    def record_engagement(
-        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
-    ) -> None: ...
-    def record_sentiment(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        sentiment: Sentiment,
-        occurred_at: datetime,
-    ) -> None: ...
-    def record_loyalty_fact(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        name: str,
-        value: Scalar,
-        occurred_at: datetime,
-    ) -> None: ...
-    def record_billing(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        kind: BillingKind,
-        amount: Money | None,
-        occurred_at: datetime,
-    ) -> None: ...
-    def facts_for(self, contact_id: ContactId) -> CustomerFacts: ...
+    def facts_for(self, contact_id: ContactId) -> CustomerFacts:
+        """One contact's facts, folded."""
+        ...
 
 
 class SentimentAnalyser(Protocol):

@@ -7,7 +7,7 @@ in Python with the same domain rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -66,7 +66,15 @@ class HealthRepository(Protocol):
     """Health scores with their factors; history kept for the retention period."""
 
     def add(self, record: HealthRecord) -> None: ...
+    def add_many(self, records: Sequence[HealthRecord]) -> None:
+        """Add many records at once (each customer must be a stored contact)."""
+        ...
+
     def latest(self, customer: ContactId) -> HealthRecord | None: ...
+    def latest_of(self, customers: Collection[ContactId]) -> Mapping[ContactId, HealthRecord]:
+        """The newest record of each of ``customers`` that has one."""
+        ...
+
     def latest_all(self) -> Sequence[HealthRecord]:
         """The newest record of every customer."""
         ...

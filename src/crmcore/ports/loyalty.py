@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -15,8 +15,20 @@ class CardRepository(Protocol):
     """One card per customer, by id and by column."""
 
     def get(self, card_id: CardId) -> Card | None: ...
+    def get_many(self, card_ids: Collection[CardId]) -> Mapping[CardId, Card]:
+        """The stored cards among ``card_ids``, by id."""
+        ...
+
     def add(self, card: Card) -> None: ...
+    def add_many(self, cards: Sequence[Card]) -> None:
+        """Add new cards (at once)."""
+        ...
+
     def save(self, card: Card) -> None: ...
+    def save_many(self, cards: Sequence[Card]) -> None:
+        """Save cards read (or added) in this unit of work, each checked at its version."""
+        ...
+
     def list(self, *, level: str | None = None, active_only: bool = False) -> Sequence[Card]:
         """Cards ordered by id, optionally of one column and only the held ones."""
         ...
@@ -48,8 +60,16 @@ class LoyaltyFacts(Protocol):
     """The facts of each customer that the exit metrics read."""
 
     def get(self, customer: UUID) -> CustomerFacts | None: ...
+    def get_many(self, customers: Collection[UUID]) -> Mapping[UUID, CustomerFacts]:
+        """The stored facts of those of ``customers`` who have some, by customer."""
+        ...
+
     def put(self, customer: UUID, facts: CustomerFacts) -> None:
         """Store ``facts`` as the customer's facts (insert or replace)."""
+        ...
+
+    def put_many(self, facts: Mapping[UUID, CustomerFacts]) -> None:
+        """:meth:`put` for many customers at once."""
         ...
 
     def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:

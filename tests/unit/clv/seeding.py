@@ -15,9 +15,10 @@ import attrs
 
 from crmcore.adapters.clv import NumpyClvModel
 from crmcore.adapters.memory.database import MemoryDatabase
+from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.memory.publisher import MemoryPublisher
-from crmcore.adapters.memory.uow import MemoryUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.app.bootstrap import wire
 from crmcore.app.context import App, Settings
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.ids import ContactId
@@ -81,12 +82,15 @@ def seeded_app(purchases: Iterable[Purchase], *, now: datetime) -> Seeded:
             version=1,
         )
         db.table("transactions")[tx.id] = tx
-    app = App(
-        uow=lambda: MemoryUnitOfWork(db, clock=clock, ids=ids),
-        clock=clock,
-        ids=ids,
-        publisher=publisher,
-        settings=Settings(db_url="memory://"),
+    app = attrs.evolve(
+        wire(
+            lambda: MemoryEventUnitOfWork(db, clock=clock, ids=ids),
+            clock=clock,
+            ids=ids,
+            publisher=publisher,
+            settings=Settings(db_url="memory://"),
+            single_writer=True,
+        ),
         clv_model=NumpyClvModel(),
     )
     return Seeded(app=app, db=db, clock=clock, publisher=publisher, contacts=contacts)

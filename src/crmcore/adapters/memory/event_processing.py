@@ -22,15 +22,9 @@ from crmcore.domain.inbox import (
     InboxStatus,
     entry_key,
 )
-from crmcore.domain.insight import CustomerFacts, Scalar
-from crmcore.domain.interactions import BillingKind
-from crmcore.domain.money import Money
+from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
-from crmcore.domain.sentiment import Sentiment
-from crmcore.domain.transaction import Transaction as PurchaseTransaction
-from crmcore.domain.transaction import TransactionId
 from crmcore.ports.errors import ConcurrentModification
-from crmcore.ports.intelligence import TransactionRepository
 from crmcore.ports.system import Clock, IdSource
 
 
@@ -231,101 +225,19 @@ class FactRow:
         )
 
 
-class FactRecorder:
-    """The ``record_*`` methods of the fact sink, each as one :class:`Fact`."""
-
-    def record_many(self, facts: Sequence[Fact]) -> None:
-        raise NotImplementedError
-
-    def record_purchase(
-        self, *, contact_id: ContactId, event_id: str, occurred_at: datetime, amount: Money
-    ) -> None:
-        self._one(contact_id, event_id, FactKind.PURCHASE, occurred_at, value=amount)
-
-    def record_engagement(
-        self, *, contact_id: ContactId, event_id: str, kind: str, occurred_at: datetime
-    ) -> None:
-        self._one(contact_id, event_id, FactKind.ENGAGEMENT, occurred_at, name=kind)
-
-    def record_sentiment(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        sentiment: Sentiment,
-        occurred_at: datetime,
-    ) -> None:
-        self._one(contact_id, event_id, FactKind.SENTIMENT, occurred_at, value=sentiment)
-
-    def record_loyalty_fact(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        name: str,
-        value: Scalar,
-        occurred_at: datetime,
-    ) -> None:
-        self._one(contact_id, event_id, FactKind.LOYALTY, occurred_at, name=name, value=value)
-
-    def record_billing(
-        self,
-        *,
-        contact_id: ContactId,
-        event_id: str,
-        kind: BillingKind,
-        amount: Money | None,
-        occurred_at: datetime,
-    ) -> None:
-        self._one(
-            contact_id, event_id, FactKind.BILLING, occurred_at, name=kind.value, value=amount
-        )
-
-    def _one(
-        self,
-        contact_id: ContactId,
-        event_id: str,
-        kind: FactKind,
-        occurred_at: datetime,
-        *,
-        name: str = "",
-        value: Any = None,
-    ) -> None:
-        self.record_many(
-            [
-                Fact(
-                    contact_id=contact_id,
-                    event_id=event_id,
-                    kind=kind,
-                    name=name,
-                    value=value,
-                    occurred_at=occurred_at,
-                )
-            ]
-        )
-
-
-class MemoryFactSink(FactRecorder):
-    """Every derived fact in one memory table, keyed by (kind, event, name).
-
-    A purchase is also recorded as a :class:`~crmcore.domain.transaction.Transaction`
-    (external id = the event id, so once) in the unit of work's transactions.
-    """
+class MemoryFactSink:
+    """Every derived fact in one memory table, keyed by (kind, event, name)."""
 
     table = "facts"
 
-    def __init__(
-        self, tx: Transaction, *, transactions: TransactionRepository, ids: IdSource
-    ) -> None:
+    def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-        self._purchases = PurchaseRecorder(transactions, ids)
 
     def record_many(self, facts: Sequence[Fact]) -> None:
         for fact in facts:
             row = FactRow.of(fact)
             if self._tx.get(self.table, row.id) is None:
                 self._tx.add(self.table, row)
-        self._purchases.record_many(facts)
 
     def rows(self, contact_id: ContactId | None = None) -> list[FactRow]:
         """Every fact (of one contact), in time order."""
@@ -347,35 +259,6 @@ class MemoryFactSink(FactRecorder):
         return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
 
 
-class PurchaseRecorder:
-    """Records purchase facts as transactions through the transactions repository, once
-    each: the event id is the transaction's external id."""
-
-    def __init__(self, transactions: TransactionRepository | None, ids: IdSource) -> None:
-        self._transactions = transactions
-        self._ids = ids
-
-    def record_many(self, facts: Sequence[Fact]) -> None:
-        repo = self._transactions
-        purchases = [f for f in facts if f.kind is FactKind.PURCHASE]
-        if repo is None or not purchases:
-            return
-        ids = self._ids.new_many(len(purchases))  # the ids new() would give, in one call
-        repo.add_many(
-            [
-                PurchaseTransaction(
-                    id=TransactionId(i),
-                    customer=f.contact_id,
-                    occurred_at=f.occurred_at,
-                    amount=f.value,
-                    external_id=f.event_id,
-                    channel="events",
-                )
-                for i, f in zip(ids, purchases, strict=True)
-            ]
-        )
-
-
 class MemoryEventUnitOfWork(MemoryUnitOfWork):
     """The memory unit of work with the pipeline's stores in the same transaction."""
 
@@ -384,4 +267,4 @@ class MemoryEventUnitOfWork(MemoryUnitOfWork):
         self.inbox = MemoryInbox(self._tx)
         self.failed_events = MemoryFailedEvents(self._tx)
         self.review_queue = MemoryReviewQueue(self._tx)
-        self.facts = MemoryFactSink(self._tx, transactions=self.transactions, ids=ids)
+        self.facts = MemoryFactSink(self._tx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -89,6 +89,21 @@ class MemoryHealthRepository:
 
     def add(self, record: HealthRecord) -> None:
         self._tx.add(self.table, record)
+
+    def add_many(self, records: Sequence[HealthRecord]) -> None:
+        for record in records:
+            self.add(record)
+
+    def latest_of(self, customers: Collection[ContactId]) -> dict[ContactId, HealthRecord]:
+        wanted = set(customers)
+        newest: dict[ContactId, HealthRecord] = {}
+        for row in self._tx.rows(self.table):
+            if row.customer not in wanted:
+                continue
+            seen = newest.get(row.customer)
+            if seen is None or (row.computed_at, row.id) > (seen.computed_at, seen.id):
+                newest[row.customer] = row
+        return newest
 
     def history(self, customer: ContactId) -> Sequence[HealthRecord]:
         rows = [r for r in self._tx.rows(self.table) if r.customer == customer]

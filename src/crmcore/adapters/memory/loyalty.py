@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -26,11 +26,23 @@ class MemoryCardRepository:
         row: Card | None = self._tx.get(self.table, card_id)
         return row
 
+    def get_many(self, card_ids: Collection[CardId]) -> dict[CardId, Card]:
+        found = {card_id: self.get(card_id) for card_id in card_ids}
+        return {k: v for k, v in found.items() if v is not None}
+
     def add(self, card: Card) -> None:
         self._tx.add(self.table, card)
 
+    def add_many(self, cards: Sequence[Card]) -> None:
+        for card in cards:
+            self.add(card)
+
     def save(self, card: Card) -> None:
         self._tx.save(self.table, card)
+
+    def save_many(self, cards: Sequence[Card]) -> None:
+        for card in cards:
+            self.save(card)
 
     def list(self, *, level: str | None = None, active_only: bool = False) -> Sequence[Card]:
         rows: list[Card] = [
@@ -128,6 +140,14 @@ class MemoryLoyaltyFacts:
     def get(self, customer: UUID) -> CustomerFacts | None:
         row = self._row(customer)
         return None if row is None else row.facts
+
+    def get_many(self, customers: Collection[UUID]) -> dict[UUID, CustomerFacts]:
+        found = {customer: self.get(customer) for customer in customers}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def put_many(self, facts: Mapping[UUID, CustomerFacts]) -> None:
+        for customer, value in facts.items():
+            self.put(customer, value)
 
     def put(self, customer: UUID, facts: CustomerFacts) -> None:
         row = self._row(customer)

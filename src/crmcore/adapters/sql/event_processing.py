@@ -17,7 +17,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from crmcore.adapters.memory.event_processing import FactRecorder, FactRow, PurchaseRecorder
+from crmcore.adapters.memory.event_processing import FactRow
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
@@ -32,8 +32,6 @@ from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.money import Money
 from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
-from crmcore.ports.intelligence import TransactionRepository
-from crmcore.ports.system import IdSource
 
 # --- failed events ------------------------------------------------------------------
 
@@ -288,36 +286,27 @@ def _fact_text(fact: Fact) -> str | None:
 _IN_CHUNK = 5_000
 
 
-class SqlFactSink(FactRecorder):
+class SqlFactSink:
     """Every derived fact in ``pipeline_facts``, keyed by (kind, event, name): recording
     the same event twice changes nothing."""
 
     table = t.pipeline_facts
 
-    def __init__(
-        self,
-        session: SqlSession,
-        *,
-        transactions: TransactionRepository | None,
-        ids: IdSource,
-    ) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._s = session
         self._pg = session.conn.dialect.name == "postgresql"
-        self._purchases = PurchaseRecorder(transactions, ids)
 
     def record_many(self, facts: Sequence[Fact]) -> None:
         if not facts:
             return
         if self._s.sqlite:
             self._sqlite_record_many(facts)
-            self._purchases.record_many(facts)
             return
         rows = [fact_row(f) for f in facts]
         insert = postgresql.insert(self.table).on_conflict_do_nothing(
             index_elements=["event_id", "kind", "name"]
         )
         self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
-        self._purchases.record_many(facts)
 
     def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
         """The SQLite insert: rows built straight in their stored form (the text
@@ -416,5 +405,5 @@ class SqlEventUnitOfWork(SqlUnitOfWork):
         self.inbox = SqlInbox(s)
         self.failed_events = SqlFailedEvents(s)
         self.review_queue = SqlReviewQueue(s)
-        self.facts = SqlFactSink(s, transactions=self.transactions, ids=self._ids)
+        self.facts = SqlFactSink(s)
         return self

@@ -17,7 +17,7 @@ compare that sum as a binary float (the nearest one to the exact value).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -54,6 +54,9 @@ from crmcore.domain.rfm import CustomerRfm, RfmCounts
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.system import Clock
+
+#: Keys per ``IN (...)`` list (SQLite allows 32,766 bound values; PostgreSQL many more).
+IN_CHUNK = 5_000
 
 #: Transactions and health records are append-only: a stored one reads back at version 1,
 #: as every stored aggregate does.
@@ -312,6 +315,54 @@ class SqlHealthRepository:
         result = self._s.write(lambda: self._s.conn.execute(stmt), table=t.health_scores)
         if result.rowcount == 0:  # PostgreSQL may report -1 (unknown) for INSERT ... SELECT
             raise MissingReference(f"health score for unknown contact {record.customer}")
+
+    def add_many(self, records: Sequence[HealthRecord]) -> None:
+        if not records:
+            return
+        c = t.contacts.c
+        links: dict[ContactId, tuple[str | None, Any]] = {}
+        customers = list({r.customer for r in records})
+        for start in range(0, len(customers), IN_CHUNK):
+            chunk = customers[start : start + IN_CHUNK]
+            stmt = select(c.id, c.user_id, c.account_id).where(c.id.in_(chunk))
+            for row in self._s.read(stmt):
+                links[ContactId(row["id"])] = (row["user_id"], row["account_id"])
+        rows: list[dict[str, Any]] = []
+        for record in records:
+            link = links.get(record.customer)
+            if link is None:
+                raise MissingReference(f"health score for unknown contact {record.customer}")
+            rows.append(
+                {
+                    "id": record.id,
+                    "user_id": link[0] or str(record.customer),
+                    "contact_id": record.customer,
+                    "account_id": link[1],
+                    "score": record.score,
+                    "risk_level": record.level.value,
+                    "factors": dict(record.factors),
+                    "reasons": list(record.reasons),
+                    "computed_at": record.computed_at,
+                }
+            )
+        self._s.insert_many(t.health_scores, rows)
+
+    def latest_of(self, customers: Collection[ContactId]) -> dict[ContactId, HealthRecord]:
+        h = t.health_scores
+        wanted = list(dict.fromkeys(customers))
+        out: dict[ContactId, HealthRecord] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            rank = (
+                func.row_number()
+                .over(partition_by=h.c.contact_id, order_by=(h.c.computed_at.desc(), h.c.id.desc()))
+                .label("rank")
+            )
+            ranked = select(h, rank).where(h.c.contact_id.in_(chunk)).subquery()
+            for row in self._s.read(select(ranked).where(ranked.c.rank == 1)):
+                record = health_from(row)
+                out[record.customer] = record
+        return out
 
     def history(self, customer: ContactId) -> Sequence[HealthRecord]:
         h = t.health_scores.c

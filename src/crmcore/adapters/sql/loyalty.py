@@ -8,7 +8,7 @@ transactions taking cards in one column conflict instead of both passing the WIP
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,9 @@ from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move
 from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
+
+#: Keys per ``IN (...)`` list.
+IN_CHUNK = 5_000
 
 _CARD_FIELDS = (
     "name",
@@ -110,11 +113,27 @@ class SqlCardRepository:
         rows = self._s.read(select(self.table).where(self.table.c.id == card_id))
         return self._card(rows[0]) if rows else None
 
+    def get_many(self, card_ids: Collection[CardId]) -> dict[CardId, Card]:
+        wanted = list(dict.fromkeys(card_ids))
+        out: dict[CardId, Card] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            for row in self._s.read(select(self.table).where(self.table.c.id.in_(chunk))):
+                card = self._card(row)
+                out[card.id] = card
+        return out
+
     def add(self, card: Card) -> None:
         self._s.insert_entity(self.table, card_row(card))
 
+    def add_many(self, cards: Sequence[Card]) -> None:
+        self._s.insert_many(self.table, [card_row(c) for c in cards])
+
     def save(self, card: Card) -> None:
         self._s.update_entity(self.table, card_row(card), card.version)
+
+    def save_many(self, cards: Sequence[Card]) -> None:
+        self._s.update_versioned(self.table, [(card_row(c), c.version) for c in cards])
 
     def list(self, *, level: str | None = None, active_only: bool = False) -> Sequence[Card]:
         stmt = select(self.table).order_by(self.table.c.id)
@@ -226,6 +245,30 @@ class SqlLoyaltyFacts:
 
     def get(self, customer: UUID) -> CustomerFacts | None:
         return self._fetch(customer)
+
+    def get_many(self, customers: Collection[UUID]) -> dict[UUID, CustomerFacts]:
+        wanted = list(dict.fromkeys(customers))
+        out: dict[UUID, CustomerFacts] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            for row in self._s.read(select(self.table).where(self.table.c.id.in_(chunk))):
+                self._read.setdefault(row["id"], row["version"])
+                out[row["id"]] = facts_from_row(row)
+        return out
+
+    def put_many(self, facts: Mapping[UUID, CustomerFacts]) -> None:
+        unread = [c for c in facts if c not in self._read]
+        if unread:
+            self.get_many(unread)
+        fresh = [c for c in facts if c not in self._read]
+        self._s.insert_many(self.table, [facts_row(c, facts[c]) for c in fresh])
+        for customer in fresh:
+            self._read[customer] = 0
+        fresh_set = set(fresh)
+        self._s.update_versioned(
+            self.table,
+            [(facts_row(c, f), self._read[c]) for c, f in facts.items() if c not in fresh_set],
+        )
 
     def put(self, customer: UUID, facts: CustomerFacts) -> None:
         if customer not in self._read and self._fetch(customer) is None:

@@ -61,7 +61,7 @@ def import_group() -> None:
 
 
 @contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     if not enabled:
         yield None
         return
@@ -168,7 +168,7 @@ def _make_importer(kind: Kind) -> click.Command:
         columns = unwrap(parse_mapping(mapping))
         sep = {"tab": "\t", "\\t": "\t"}.get(delimiter or "", delimiter)
         show_bar = not state.quiet and sys.stderr.isatty()
-        with _progress_bar(show_bar) as progress:
+        with progress_bar(show_bar) as progress:
             report = unwrap(
                 import_file(
                     app_from(ctx),

@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import app_from
+from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.imports import progress_bar
 from crmcore.app.cli.intel_render import EXIT_REFUSED, value_or_exit
 from crmcore.app.importing.transactions import import_transactions_file
+
+
+def _data_lines(path: Path) -> int:
+    """The file's lines after the header (for the progress bar's total)."""
+    try:
+        with path.open("rb") as handle:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError:
+        return 0
+    return max(lines - 1, 0)
 
 
 @click.command("transactions")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.pass_context
 def transactions(ctx: click.Context, file: Path) -> None:
-    """Import transactions (customer_id,occurred_at,amount[,transaction_id,currency]).
+    """Import purchases (customer_id,occurred_at,amount[,transaction_id,currency,channel,
+    product]) through the same path as ingested purchase events.
 
-    Good rows are imported even when others are rejected; every rejected row is reported
-    with its line and field on stderr, and the exit code is then 1. Re-importing the same
-    file adds nothing.
+    The file is read as a stream, a batch of rows per transaction: each purchase is stored
+    once (by transaction_id, else by its content), and the loyalty board, CLV and health
+    follow. Good rows are imported even when others are rejected; every rejected row is
+    reported with its line and field on stderr, and the exit code is then 1. Re-importing
+    the same file adds nothing; after a crash, re-running it completes the import.
     """
+    app = app_from(ctx)
+    show = not state_from(ctx).quiet and sys.stderr.isatty()
+    total = _data_lines(file) if show else 0
+    with progress_bar(show) as bar:
 
-    summary = value_or_exit(import_transactions_file(app_from(ctx), file))
+        def progress(done: int) -> None:
+            if bar is not None:
+                bar("importing", done, total)
+
+        summary = value_or_exit(import_transactions_file(app, file, progress=progress))
     click.echo(
         f"imported {summary.imported} transactions, skipped {summary.duplicates} already "
         f"imported, created {summary.contacts_created} contacts, rejected "

@@ -1,7 +1,7 @@
 """The demo's purchases, loyalty facts and health inputs (issue 5), stored in the demo's
 unit of work through the same functions the importers and use cases call.
 
-- Purchases become transactions (``store_transactions``: the import's path, so loyalty
+- Purchases become transactions (``apply_purchases``: the import's path, so loyalty
   facts and cards follow them), keyed ``demo-<seed>-<n>``.
 - Every demo contact gets loyalty facts beyond purchases (invites, reviews, referrals,
   partner program, advocacy, NPS) drawn for a target ladder level, and its card moves as
@@ -23,7 +23,7 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
-from crmcore.app.importing.transactions import TransactionRow, store_transactions
+from crmcore.app.importing.transactions import TransactionRow, apply_purchases
 from crmcore.app.intelligence.health import inputs_from, record_assessment
 from crmcore.app.loyalty.board import apply_facts
 from crmcore.domain import loyalty as ladder
@@ -144,10 +144,7 @@ def store_purchases(
     app: App, uow: UnitOfWork, rows: Sequence[TransactionRow], config: BoardConfig
 ) -> Result[int, AppError]:
     """Store the purchases (the import's path: loyalty facts and cards follow)."""
-    stored = store_transactions(app, uow, rows, config)
-    if isinstance(stored, Failure):
-        return Failure(stored.failure())
-    return Success(stored.unwrap().imported)
+    return Success(apply_purchases(app, uow, rows).imported)
 
 
 def place_on_board(

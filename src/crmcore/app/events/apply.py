@@ -63,9 +63,10 @@ _FEEDBACK = frozenset((InteractionType.REVIEW, InteractionType.MESSAGE))
 
 @attrs.frozen
 class Applied:
-    """The event changed this contact's state."""
+    """The event was applied to this contact (``new``: it added facts; a replay adds none)."""
 
     contact_id: ContactId
+    new: bool = True
 
 
 @attrs.frozen
@@ -134,8 +135,13 @@ class Batch:
         *,
         now: datetime,
         cache: ContactCache | None = None,
+        actions: bool = True,
     ) -> None:
         self.app, self.services, self.uow, self.now = app, services, uow, now
+        #: whether interactions call for actions (an import of history queues none)
+        self.actions = actions
+        #: contacts this batch created
+        self.created = 0
         self._cache = cache
         insight = services.insight
         # a ledger's insight: read from its running fold when the port can, else from
@@ -158,6 +164,9 @@ class Batch:
         self._facts: list[Fact] = []
         self._activities: list[Activity] = []
         self._reviews: list[ReviewItem] = []
+        # each contact's net funnel move and status change in this batch
+        self._stage_moves: dict[int, FunnelStageChanged] = {}
+        self._status_moves: dict[int, CustomerStatusChanged] = {}
         customers = [i.customer for i in interactions]
         # keys told apart by their text (an Email or Phone hashes in Python)
         emails = {c.email.value: c.email for c in customers if c.email is not None}
@@ -209,6 +218,13 @@ class Batch:
             ids.append(contact.id)
             ids.sort()
 
+    def reachable(self, contact_id: ContactId, changes: dict[str, Any]) -> bool:
+        """Whether the contact, with ``changes``, has an e-mail or a phone."""
+        held = self._contacts[contact_id.int]
+        email = changes.get("email", held.email)
+        phone = changes.get("phone", held.phone)
+        return email is not None or phone is not None
+
     def contact(self, contact_id: ContactId) -> Contact | None:
         """A contact by id: from the batch, else loaded (with its facts) into it."""
         held = self._contacts.get(contact_id.int)
@@ -224,6 +240,7 @@ class Batch:
 
     def add_contact(self, contact: Contact) -> None:
         """A contact created by this batch."""
+        self.created += 1
         self._new.append(contact.id.int)
         self._remember(contact, FactLedger())
 
@@ -257,6 +274,22 @@ class Batch:
         if recorded:
             self._with_facts.add(facts[0].contact_id.int)
         return recorded
+
+    def stage_moved(self, event: FunnelStageChanged) -> None:
+        """A contact's funnel stage moved; the batch reports each contact's net move once."""
+        key = event.contact_id.int
+        first = self._stage_moves.get(key)
+        self._stage_moves[key] = (
+            event if first is None else attrs.evolve(event, previous=first.previous)
+        )
+
+    def status_changed(self, event: CustomerStatusChanged) -> None:
+        """A contact's status changed; the batch reports each contact's net change once."""
+        key = event.contact_id.int
+        first = self._status_moves.get(key)
+        self._status_moves[key] = (
+            event if first is None else attrs.evolve(event, previous=first.previous)
+        )
 
     def add_activity(self, activity: Activity) -> None:
         self._activities.append(activity)
@@ -364,6 +397,12 @@ class Batch:
         self._facts.clear()
         self._activities.clear()
         self._reviews.clear()
+        uow.record(
+            *self._stage_moves.values(),
+            *(e for e in self._status_moves.values() if e.previous != e.status),
+        )
+        self._stage_moves.clear()
+        self._status_moves.clear()
         # the reactions of the other capabilities, in the same transaction
         self.app.bus.handle(self.app, uow)
 
@@ -479,7 +518,7 @@ def apply_in_batch(
         if changes:
             changes["updated_at"] = now
             batch.replace_contact(attrs.evolve(contact, **changes))
-        return Applied(owner)
+        return Applied(owner, new=False)
     events = _events(interaction, owner, sentiment)
     # 3. the contact's stages and status, and the actions they call for
     lifecycle = reactions.lifecycle_after(contact, interaction)
@@ -487,13 +526,16 @@ def apply_in_batch(
         changes["lifecycle"] = lifecycle
     known = ledger.facts()
     stage = contact.funnel.stage
-    target = reactions.funnel_target(stage, interaction, known, sentiment)
+    held = batch.reachable(owner, changes)
+    target = reactions.funnel_target(
+        stage, interaction, known, reachable=held, promoter=ledger.promoter
+    )
     if target is not None:
         at = max(interaction.occurred_at, _last_entry(contact))
         moved = contact.funnel.advance(target, at=at)
         if isinstance(moved, Success):
             changes["funnel"] = moved.unwrap()
-            events.append(
+            batch.stage_moved(
                 FunnelStageChanged(
                     contact_id=owner,
                     event_id=event_id,
@@ -507,7 +549,7 @@ def apply_in_batch(
     attributes = reactions.status_attributes(contact.attributes, insight)
     if attributes is not None:
         changes["attributes"] = attributes
-        events.append(
+        batch.status_changed(
             CustomerStatusChanged(
                 contact_id=owner,
                 event_id=event_id,
@@ -516,12 +558,16 @@ def apply_in_batch(
                 reasons=insight.reasons,
             )
         )
-    specs = reactions.actions_for(
-        created=created,
-        previous_status=previous,
-        insight=insight,
-        sentiment=sentiment,
-        interaction_type=itype,
+    specs = (
+        reactions.actions_for(
+            created=created,
+            previous_status=previous,
+            insight=insight,
+            sentiment=sentiment,
+            interaction_type=itype,
+        )
+        if batch.actions
+        else ()
     )
     actions = [_action(batch, owner, event_id, spec) for spec in specs]
     if changes:
@@ -550,6 +596,8 @@ def _events(
                 amount=details.amount.amount,
                 currency=details.amount.currency,
                 occurred_at=at,
+                channel=details.channel,
+                product=details.product,
             )
         ]
     if isinstance(details, EmailEngagement):

@@ -1,45 +1,47 @@
-"""Transaction use cases: import from parsed rows or a CSV file, idempotently.
+"""Importing transactions: a CSV file's purchases through the event pipeline's apply step.
 
-CSV columns: ``customer_id,occurred_at,amount`` and optional ``transaction_id,currency``.
-A bad value is reported with its line number and field; the good rows are imported.
-Re-importing the same file adds nothing: rows are keyed by ``transaction_id`` or, when it
-is absent, by a hash of their content.
+CSV columns: ``customer_id,occurred_at,amount`` and optional ``transaction_id,currency,
+channel,product``. A bad value is reported with its line number and field; the good rows
+are imported. Each row becomes a purchase interaction of the customer whose user id is
+``customer_id`` and is applied exactly as an ingested purchase event would be (one rule
+for what a purchase changes: :mod:`crmcore.domain.reactions`); the message bus then
+stores the transaction and moves the loyalty board, the CLV and health. An import of
+history queues no actions (no welcome e-mails for last year's customers).
+
+The file is read as a stream, a batch of rows per transaction, so memory stays flat
+whatever its size. Re-importing the same file adds nothing: a row's purchase is keyed by
+``transaction_id`` or, when it is absent, by a hash of its content; a crash leaves the
+committed batches, and the re-run skips them.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
-from decimal import Decimal
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import attrs
 from returns.result import Failure, Result, Success
 
-from crmcore.app.clv.clv import refresh_in
-from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError
-from crmcore.app.loyalty.board import apply_facts, board_config
-from crmcore.domain.contact import Contact, LifecycleStage
+from crmcore.app.context import App
+from crmcore.app.errors import AppError, Conflict, StorageFailure
+from crmcore.app.events.apply import Applied, Batch, apply_in_batch
 from crmcore.domain.errors import FieldError, InvalidInput
-from crmcore.domain.ids import ContactId
-from crmcore.domain.loyalty import BoardConfig
-from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+from crmcore.domain.interactions import Customer, Interaction, InteractionType, Purchase
 from crmcore.domain.money import Money
-from crmcore.domain.names import PersonName
-from crmcore.domain.transaction import (
-    Transaction,
-    TransactionId,
-    TransactionRecorded,
-    content_key,
-)
+from crmcore.domain.transaction import content_key
+from crmcore.ports.errors import ConcurrentModification, StorageError
+from crmcore.ports.event_processing import EventUnitOfWork
 from crmcore.ports.uow import UnitOfWork
 
 REQUIRED_COLUMNS = ("customer_id", "occurred_at", "amount")
 OPTIONAL_COLUMNS = ("transaction_id", "currency", "channel", "product")
-BATCH = 1000
+BATCH = 5000
+#: ``progress(rows_read)`` after each batch is stored.
+Progress = Callable[[int], None]
 
 
 @attrs.frozen(kw_only=True)
@@ -136,166 +138,140 @@ def parse_rows(
     return rows, errors
 
 
+def _check_header(fieldnames: Sequence[str] | None) -> list[str] | InvalidInput:
+    header = [h.strip() for h in (fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return InvalidInput(
+            errors=tuple(
+                FieldError(field=c, value=",".join(header), reason="required column missing")
+                for c in missing
+            )
+        )
+    return header
+
+
+def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    for record in reader:
+        yield reader.line_num, {k: v for k, v in record.items() if isinstance(k, str)}
+
+
 def read_transactions_csv(
     text: str, *, default_currency: str
 ) -> Result[tuple[list[TransactionRow], list[RowError]], InvalidInput]:
     """Parse CSV text; a missing required column fails the whole file."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        return Failure(
-            InvalidInput(
-                errors=tuple(
-                    FieldError(field=c, value=",".join(header), reason="required column missing")
-                    for c in missing
-                )
-            )
-        )
+    reader = csv.DictReader(text.splitlines())
+    header = _check_header(reader.fieldnames)
+    if isinstance(header, InvalidInput):
+        return Failure(header)
     reader.fieldnames = header
+    return Success(parse_rows(_records(reader), default_currency=default_currency))
 
-    def records() -> Iterable[tuple[int, dict[str, str]]]:
-        for record in reader:
-            yield reader.line_num, {k: v for k, v in record.items() if isinstance(k, str)}
 
-    return Success(parse_rows(records(), default_currency=default_currency))
+def purchase_of(row: TransactionRow) -> Interaction:
+    """The purchase interaction a row stands for (its event id: the row's idempotency key)."""
+    at = row.occurred_at
+    return Interaction(
+        event_id=row.external_id,
+        type=InteractionType.PURCHASE,
+        occurred_at=at,
+        utc_offset=at.utcoffset() or timedelta(0),
+        customer=Customer(user_id=row.customer_id),
+        details=Purchase(amount=row.amount, channel=row.channel, product=row.product),
+        source="import",
+    )
+
+
+def apply_purchases(app: App, uow: UnitOfWork, rows: Sequence[TransactionRow]) -> ImportSummary:
+    """Inside an open unit of work (with the pipeline's stores): apply the rows'
+    purchases as one batch; the message bus reacts before the caller commits."""
+    services = app.events
+    if services is None or not hasattr(uow, "facts"):
+        raise TypeError("importing purchases needs the event pipeline's unit of work")
+    # rows whose purchase is stored already (a re-run) cost one indexed lookup, not a load
+    known = uow.transactions.existing_external_ids(row.external_id for row in rows)
+    interactions = [purchase_of(row) for row in rows if row.external_id not in known]
+    batch = Batch(
+        app, services, cast(EventUnitOfWork, uow), interactions, now=app.clock.now(), actions=False
+    )
+    imported = 0
+    for interaction in interactions:
+        outcome = apply_in_batch(batch, interaction)
+        imported += isinstance(outcome, Applied) and outcome.new
+    batch.flush()
+    return ImportSummary(
+        imported=imported, duplicates=len(rows) - imported, contacts_created=batch.created
+    )
 
 
 def import_transactions(
-    app: App, rows: Sequence[TransactionRow]
+    app: App,
+    rows: Iterable[TransactionRow],
+    *,
+    batch: int = BATCH,
+    progress: Progress | None = None,
 ) -> Result[ImportSummary, AppError]:
-    """Store new transactions, creating unknown customers as contacts; duplicates are skipped."""
+    """Apply the rows' purchases, ``batch`` rows per transaction; duplicates are skipped."""
+    services = app.events
+    if services is None:
+        raise TypeError("importing purchases needs an application with the event pipeline")
     total = ImportSummary()
-    board = board_config(app)
-    if isinstance(board, Failure):
-        return Failure(board.failure())
-    config = board.unwrap()
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        result = transact(app, lambda uow, b=batch: store_transactions(app, uow, b, config))  # type: ignore[misc]
-        if isinstance(result, Failure):
-            return result
-        done: ImportSummary = result.unwrap()
+    read = 0
+    pending = iter(rows)
+    chunks = iter(lambda: list(itertools.islice(pending, batch)), [])
+    for chunk in chunks:
+        try:
+            with services.uow() as uow:
+                done = apply_purchases(app, uow, chunk)
+                uow.commit()
+        except ConcurrentModification as exc:
+            return Failure(Conflict(detail=str(exc)))
+        except StorageError as exc:
+            return Failure(StorageFailure(detail=str(exc)))
         total = ImportSummary(
             imported=total.imported + done.imported,
             duplicates=total.duplicates + done.duplicates,
             contacts_created=total.contacts_created + done.contacts_created,
         )
+        read += len(chunk)
+        if progress is not None:
+            progress(read)
     return Success(total)
 
 
-def store_transactions(
-    app: App, uow: UnitOfWork, batch: Sequence[TransactionRow], config: BoardConfig
+@attrs.define
+class _Stream:
+    """Valid rows of an open CSV file, as they are read; the rejected ones collect here."""
+
+    errors: list[RowError] = attrs.field(factory=list)
+
+    def rows(
+        self, records: Iterable[tuple[int, dict[str, str]]], *, default_currency: str
+    ) -> Iterator[TransactionRow]:
+        for record in records:
+            good, bad = parse_rows([record], default_currency=default_currency)
+            self.errors.extend(bad)
+            yield from good
+
+
+def import_transactions_file(
+    app: App, path: Path, *, batch: int = BATCH, progress: Progress | None = None
 ) -> Result[ImportSummary, AppError]:
-    """Inside an open unit of work: store the rows not stored yet (by ``external_id``),
-    creating unknown customers, and move their loyalty facts, cards and CLV along."""
-    now = app.clock.now()
-    known = uow.transactions.existing_external_ids(r.external_id for r in batch)
-    contacts: dict[str, ContactId] = {}
-    fresh: list[Transaction] = []
-    purchases: dict[ContactId, list[Transaction]] = {}
-    duplicates = created = 0
-    for row in batch:
-        key = row.external_id
-        if key in known:
-            duplicates += 1
-            continue
-        known.add(key)
-        customer = contacts.get(row.customer_id)
-        if customer is None:
-            contact = uow.contacts.find_by_user_id(row.customer_id)
-            if contact is None:
-                contact = Contact(
-                    id=ContactId(app.ids.new()),
-                    name=PersonName(row.customer_id, ""),
-                    user_id=row.customer_id,
-                    lifecycle=LifecycleStage.CUSTOMER,
-                    created_at=now,
-                    updated_at=now,
-                )
-                uow.contacts.add(contact)
-                created += 1
-            customer = contacts[row.customer_id] = contact.id
-        transaction = Transaction(
-            id=TransactionId(app.ids.new()),
-            customer=customer,
-            occurred_at=row.occurred_at,
-            amount=row.amount,
-            external_id=key,
-            channel=row.channel,
-            product=row.product,
-        )
-        fresh.append(transaction)
-        purchases.setdefault(customer, []).append(transaction)
-        uow.record(
-            TransactionRecorded(
-                transaction_id=transaction.id,
-                customer=customer,
-                occurred_at=row.occurred_at,
-                amount=str(row.amount.amount),
-                currency=row.amount.currency,
-            )
-        )
-    imported = uow.transactions.add_many(fresh)
-    for customer, bought in purchases.items():
-        moved = _update_loyalty(app, uow, customer, bought, config)
-        if isinstance(moved, Failure):
-            return moved
-    refresh_in(app, uow, contacts.values())  # C9: recompute their CLV with the stored fit
-    return Success(
-        ImportSummary(imported=imported, duplicates=duplicates, contacts_created=created)
-    )
-
-
-def purchase_facts(known: CustomerFacts | None, bought: Sequence[Transaction]) -> FactsDelta:
-    """The loyalty facts change of newly stored transactions: one purchase and its amount
-    per positive transaction (refunds change neither), the earliest transaction as first
-    interaction unless an earlier one is known, the latest purchase as last purchase.
-    Amounts add up whatever their currency (the board's revenue is a plain number)."""
-    paid = [t for t in bought if t.amount.amount > 0]
-    days = [t.occurred_at.date() for t in bought]
-    first = min(days)
-    if known is not None and known.first_interaction is not None:
-        first = min(first, known.first_interaction)
-    values: dict[str, object] = {"first_interaction": first}
-    if paid:
-        last = max(t.occurred_at.date() for t in paid)
-        if known is not None and known.last_purchase is not None:
-            last = max(last, known.last_purchase)
-        values["last_purchase"] = last
-    counters: dict[str, int | Decimal] = {}
-    if paid:
-        counters = {
-            "purchases": len(paid),
-            "revenue": sum((t.amount.amount for t in paid), Decimal(0)),
-        }
-    return FactsDelta(counters=counters, values=values)
-
-
-def _update_loyalty(
-    app: App,
-    uow: UnitOfWork,
-    customer: ContactId,
-    bought: Sequence[Transaction],
-    config: BoardConfig,
-) -> Result[object, AppError]:
-    """In the import's unit of work: the customer's loyalty facts and card follow the
-    purchases (``apply_facts``), so the board reflects an import as soon as it commits."""
-    delta = purchase_facts(uow.loyalty_facts.get(customer), bought)
-    return apply_facts(uow, app, customer=customer, delta=delta, config=config)
-
-
-def import_transactions_file(app: App, path: Path) -> Result[ImportSummary, AppError]:
-    """Read a CSV file and import its good rows; the summary lists the rejected ones."""
+    """Read a CSV file as a stream and import its good rows; the summary lists the
+    rejected ones. ``progress(rows_read)`` is called after each stored batch."""
     try:
-        raw = path.read_bytes()
+        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
         return Failure(
             InvalidInput(errors=(FieldError(field="file", value=str(path), reason=str(exc)),))
         )
-    text = raw.decode("utf-8-sig", errors="replace")
-    parsed = read_transactions_csv(text, default_currency=app.settings.default_currency)
-    if isinstance(parsed, Failure):
-        return Failure(parsed.failure())
-    rows, errors = parsed.unwrap()
-    return import_transactions(app, rows).map(lambda s: attrs.evolve(s, errors=tuple(errors)))
+    with handle:
+        reader = csv.DictReader(handle)
+        header = _check_header(reader.fieldnames)
+        if isinstance(header, InvalidInput):
+            return Failure(header)
+        reader.fieldnames = header
+        stream = _Stream()
+        rows = stream.rows(_records(reader), default_currency=app.settings.default_currency)
+        result = import_transactions(app, rows, batch=batch, progress=progress)
+    return result.map(lambda s: attrs.evolve(s, errors=tuple(stream.errors)))

@@ -1,5 +1,8 @@
-"""Intelligence reactions: what customers do moves their health score and lead score.
+"""Intelligence reactions: purchases become transactions; what customers do moves their
+health score and lead score.
 
+* purchases are stored as transactions (external id = the purchase's event id, so
+  once), which RFM segments and CLV read;
 * logins, e-mail opens and clicks, form answers (NPS) and classified feedback reassess
   the customer's health from their facts (:func:`assess_from_facts`);
 * e-mail opens and clicks count on the lead with the same e-mail and rescore it.
@@ -16,9 +19,11 @@ from crmcore.app.intelligence.health import reassess
 from crmcore.app.intelligence.scoring import rescore_in
 from crmcore.domain.health import HealthConfig
 from crmcore.domain.ids import ContactId
-from crmcore.domain.interactions import EmailClicked, EmailOpened
+from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
 from crmcore.domain.lead import Engagement, Lead
+from crmcore.domain.money import Money
 from crmcore.domain.scoring import ScoringConfig
+from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -29,9 +34,39 @@ class _HasContact:
     contact_id: ContactId
 
 
+def record_transactions(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecorded]) -> None:
+    """Store each purchase as a transaction, once (keyed by its event id: the repository
+    skips external ids it holds)."""
+    ids = app.ids.new_many(len(events))
+    uow.transactions.add_many(
+        [
+            Transaction(
+                id=TransactionId(i),
+                customer=e.contact_id,
+                occurred_at=e.occurred_at,
+                amount=Money(e.amount, e.currency),
+                external_id=e.event_id,
+                channel=e.channel or "events",
+                product=e.product,
+            )
+            for i, e in zip(ids, events, strict=True)
+        ]
+    )
+
+
 def reassess_health(app: App, uow: UnitOfWork, events: Sequence[_HasContact]) -> None:
     """Reassess the health of every customer the events are about (once per batch)."""
     reassess(app, uow, sorted({e.contact_id for e in events}, key=str), config=HealthConfig())
+
+
+def reassess_assessed_health(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecorded]) -> None:
+    """A purchase is recent activity: reassess the buyers whose health is already
+    assessed. The others are assessed by their first login, answer or feedback, or by
+    ``crm health assess``, from the same facts (an import of history costs no health work)."""
+    buyers = sorted({e.contact_id for e in events}, key=str)
+    assessed = uow.health.latest_of(buyers)
+    if assessed:
+        reassess(app, uow, [b for b in buyers if b in assessed], config=HealthConfig())
 
 
 def engagement_to_leads(

@@ -23,6 +23,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, NotFound
 from crmcore.domain.contact import Contact
 from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.events import DomainEvent
 from crmcore.domain.health import (
     ACTIONS,
     HEALTH_RETENTION,
@@ -103,28 +104,46 @@ def inputs_from(
     return Failure(InvalidInput(errors=tuple(errors))) if errors else Success(inputs)
 
 
-def record_assessment(
+def record_assessments(
     app: App,
     uow: UnitOfWork,
+    assessments: Sequence[tuple[ContactId, HealthAssessment]],
+    config: HealthConfig,
+) -> list[HealthRecord]:
+    """Store the assessments (one statement) and record the events their changes call
+    for: ``crm.health.changed`` when score or level moved, ``crm.churn_risk.detected``
+    per new trigger, ``crm.renewal.approaching`` within the renewal window."""
+    now = app.clock.now()
+    previous_of = uow.health.latest_of([c for c, _ in assessments])
+    ids = app.ids.new_many(len(assessments))
+    records: list[HealthRecord] = []
+    for record_id, (customer, assessment) in zip(ids, assessments, strict=True):
+        previous = previous_of.get(customer)
+        record = HealthRecord(
+            id=HealthRecordId(record_id),
+            customer=customer,
+            score=assessment.score,
+            level=assessment.level,
+            factors=dict(assessment.factors),
+            reasons=tuple(f"{t.reason}: {t.detail}" for t in assessment.triggers),
+            computed_at=now,
+        )
+        records.append(record)
+        uow.record(*_health_events(customer, assessment, record, previous, config))
+    uow.health.add_many(records)
+    return records
+
+
+def _health_events(
     customer: ContactId,
     assessment: HealthAssessment,
+    record: HealthRecord,
+    previous: HealthRecord | None,
     config: HealthConfig,
-) -> HealthRecord:
-    """Store the assessment and record the events its change calls for."""
-    now = app.clock.now()
-    previous = uow.health.latest(customer)
-    record = HealthRecord(
-        id=HealthRecordId(app.ids.new()),
-        customer=customer,
-        score=assessment.score,
-        level=assessment.level,
-        factors=dict(assessment.factors),
-        reasons=tuple(f"{t.reason}: {t.detail}" for t in assessment.triggers),
-        computed_at=now,
-    )
-    uow.health.add(record)
+) -> list[DomainEvent]:
+    events: list[DomainEvent] = []
     if previous is None or (previous.score, previous.level) != (record.score, record.level):
-        uow.record(
+        events.append(
             HealthChanged(
                 customer=customer,
                 previous_score=previous.score if previous else None,
@@ -135,20 +154,31 @@ def record_assessment(
             )
         )
     before = {r.split(":", 1)[0] for r in previous.reasons} if previous else set()
-    for trigger in assessment.triggers:
-        if trigger.reason not in before:
-            uow.record(
-                ChurnRiskDetected(
-                    customer=customer,
-                    reason=trigger.reason,
-                    detail=trigger.detail,
-                    level=record.level,
-                )
-            )
+    events.extend(
+        ChurnRiskDetected(
+            customer=customer,
+            reason=trigger.reason,
+            detail=trigger.detail,
+            level=record.level,
+        )
+        for trigger in assessment.triggers
+        if trigger.reason not in before
+    )
     days, renewal = assessment.renewal_in_days, assessment.renewal_at
     if days is not None and renewal is not None and days <= config.renewal_days:
-        uow.record(RenewalApproaching(customer=customer, renewal_at=renewal, days=days))
-    return record
+        events.append(RenewalApproaching(customer=customer, renewal_at=renewal, days=days))
+    return events
+
+
+def record_assessment(
+    app: App,
+    uow: UnitOfWork,
+    customer: ContactId,
+    assessment: HealthAssessment,
+    config: HealthConfig,
+) -> HealthRecord:
+    """Store one assessment and record the events its change calls for."""
+    return record_assessments(app, uow, [(customer, assessment)], config)[0]
 
 
 def assess_customer(
@@ -215,11 +245,13 @@ def reassess(
     now = app.clock.now()
     contacts = uow.contacts.get_many(list(customers))
     problems: list[str] = []
+    assessed: list[tuple[ContactId, HealthAssessment]] = []
     for contact_id, parsed in inputs_of(uow, contacts, now=now).items():
         if isinstance(parsed, Failure):
             problems.append(f"contact {contact_id}: {parsed.failure()}")
             continue
-        record_assessment(app, uow, contact_id, assess(parsed.unwrap(), config, now=now), config)
+        assessed.append((contact_id, assess(parsed.unwrap(), config, now=now)))
+    record_assessments(app, uow, assessed, config)
     return problems
 
 

@@ -23,7 +23,7 @@ from crmcore.app.importing.validation import Collector
 from crmcore.app.loyalty.config import BOARD_ENV, load_board
 from crmcore.domain import loyalty as ladder
 from crmcore.domain.errors import RuleViolation
-from crmcore.domain.events import Changed
+from crmcore.domain.events import Changed, DomainEvent
 from crmcore.domain.loyalty import (
     BoardConfig,
     Card,
@@ -81,31 +81,90 @@ def _save_change(uow: UnitOfWork, change: Changed[Card], *, at: datetime, app: A
     return moves
 
 
-def _card_from_customer(
-    uow: UnitOfWork, customer: UUID, facts: CustomerFacts, config: BoardConfig, at: datetime
-) -> Card | None:
-    """A new first-column card for a stored contact or account, or ``None``."""
-    contact = uow.contacts.get(customer)  # type: ignore[arg-type]
-    if contact is not None:
-        reach = (
-            contact.email.value if contact.email else contact.phone.e164 if contact.phone else ""
+def _new_cards(
+    uow: UnitOfWork,
+    customers: Sequence[UUID],
+    facts: Mapping[UUID, CustomerFacts],
+    config: BoardConfig,
+    at: datetime,
+) -> dict[UUID, Card]:
+    """New first-column cards for stored contacts or accounts (the others are left out)."""
+    cards: dict[UUID, Card] = {}
+    contacts = {c.id: c for c in uow.contacts.get_many(customers)}  # type: ignore[arg-type]
+    for customer in customers:
+        contact = contacts.get(customer)  # type: ignore[call-overload]
+        if contact is not None:
+            reach = (
+                contact.email.value
+                if contact.email
+                else contact.phone.e164
+                if contact.phone
+                else ""
+            )
+            name, kind, since = contact.name.full, CustomerKind.CONTACT, contact.created_at.date()
+        else:
+            account = uow.accounts.get(customer)  # type: ignore[arg-type]
+            if account is None:
+                continue
+            reach = account.website or ""
+            name, kind, since = account.name, CustomerKind.ACCOUNT, account.created_at.date()
+        cards[customer] = ladder.new_card(
+            id=CardId(customer),
+            name=name,
+            contact=reach,
+            kind=kind,
+            first_interaction=facts[customer].first_interaction or since,
+            config=config,
+            at=at,
         )
-        name, kind, since = contact.name.full, CustomerKind.CONTACT, contact.created_at.date()
-    else:
-        account = uow.accounts.get(customer)  # type: ignore[arg-type]
-        if account is None:
-            return None
-        reach = account.website or ""
-        name, kind, since = account.name, CustomerKind.ACCOUNT, account.created_at.date()
-    return ladder.new_card(
-        id=CardId(customer),
-        name=name,
-        contact=reach,
-        kind=kind,
-        first_interaction=facts.first_interaction or since,
-        config=config,
-        at=at,
-    )
+    return cards
+
+
+def apply_facts_many(
+    uow: UnitOfWork,
+    app: App,
+    *,
+    deltas: Mapping[UUID, FactsDelta],
+    config: BoardConfig,
+    cause: str = MoveCause.FACTS,
+) -> Result[dict[UUID, FactsUpdate], AppError]:
+    """Inside an open unit of work: update many customers' facts, open the cards they lack
+    and move every card right as far as its exit metrics allow — a few statements for the
+    whole set. A customer who is neither a stored contact nor an account fails it all."""
+    now = app.clock.now()
+    customers = list(deltas)
+    known = uow.loyalty_facts.get_many(customers)
+    facts = {c: (known.get(c) or CustomerFacts()).apply(deltas[c]) for c in customers}
+    stored = uow.cards.get_many([CardId(c) for c in customers])
+    missing = [c for c in customers if CardId(c) not in stored]
+    opened = _new_cards(uow, missing, facts, config, now)
+    unknown = next((c for c in missing if c not in opened), None)
+    if unknown is not None:
+        return Failure(NotFound(kind="customer", key=str(unknown)))
+    uow.loyalty_facts.put_many(facts)
+    added: list[Card] = []
+    saved: list[Card] = []
+    moves: list[Move] = []
+    events: list[DomainEvent] = []
+    out: dict[UUID, FactsUpdate] = {}
+    for customer in customers:
+        new = customer in opened
+        card = opened[customer] if new else stored[CardId(customer)]
+        change = ladder.advance(card, facts[customer], config, at=now, cause=cause)
+        moved = ladder.move_records(change.events, at=now, new_id=app.ids.new)
+        if new:
+            added.append(change.entity)
+        elif change.events:
+            saved.append(change.entity)
+        moves.extend(moved)
+        events.extend(change.events)
+        out[customer] = FactsUpdate(facts=facts[customer], card=change.entity, moves=tuple(moved))
+    uow.cards.add_many(added)
+    uow.cards.save_many(saved)
+    if moves:
+        uow.card_moves.append(moves)
+    uow.record(*events)
+    return Success(out)
 
 
 def apply_facts(
@@ -118,17 +177,9 @@ def apply_facts(
     cause: str = MoveCause.FACTS,
 ) -> Result[FactsUpdate, AppError]:
     """Inside an open unit of work: update facts, open the card if needed, move it right."""
-    now = app.clock.now()
-    card = uow.cards.get(CardId(customer))
-    facts = uow.loyalty_facts.increment(customer, delta)
-    if card is None:
-        card = _card_from_customer(uow, customer, facts, config, now)
-        if card is None:
-            return Failure(NotFound(kind="customer", key=str(customer)))
-        uow.cards.add(card)
-    change = ladder.advance(card, facts, config, at=now, cause=cause)
-    moves = _save_change(uow, change, at=now, app=app)
-    return Success(FactsUpdate(facts=facts, card=change.entity, moves=tuple(moves)))
+    return apply_facts_many(uow, app, deltas={customer: delta}, config=config, cause=cause).map(
+        lambda updates: updates[customer]
+    )
 
 
 def record_facts(
@@ -244,15 +295,17 @@ def place_all(app: App, *, imports: Sequence[CustomerImport] = ()) -> Result[Pla
                         )
                     )
                     opened += 1
-            for customer, facts in uow.loyalty_facts.list():
-                card = uow.cards.get(CardId(customer))
+            everyone = dict(uow.loyalty_facts.list())
+            stored = uow.cards.get_many([CardId(c) for c in everyone])
+            missing = [c for c in everyone if CardId(c) not in stored]
+            fresh = _new_cards(uow, missing, everyone, config, now)
+            uow.cards.add_many(list(fresh.values()))
+            opened += len(fresh)
+            for customer, facts in everyone.items():
+                card = stored.get(CardId(customer)) or fresh.get(customer)
                 if card is None:
-                    card = _card_from_customer(uow, customer, facts, config, now)
-                    if card is None:
-                        skipped.append(customer)
-                        continue
-                    uow.cards.add(card)
-                    opened += 1
+                    skipped.append(customer)
+                    continue
                 change = ladder.place_card(card, facts, config, at=now)
                 if _save_change(uow, change, at=now, app=app):
                     moved += 1

@@ -10,14 +10,16 @@ column's exit metrics allow, in the same transaction as the events' cause.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from returns.result import Failure
 
-from crmcore.app.loyalty.board import apply_facts, board_config
+from crmcore.app.loyalty.board import apply_facts_many, board_config
+from crmcore.domain.facts import fold_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import FeedbackAnalysed, FormAnswered, PurchaseRecorded
 from crmcore.domain.reactions import BoardSignal, board_delta
+from crmcore.ports.event_processing import FactSink
 from crmcore.ports.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -35,13 +37,14 @@ def _apply(app: App, uow: UnitOfWork, signals: dict[ContactId, list[BoardSignal]
     if isinstance(config, Failure):
         raise BoardUnavailable(str(config.failure()))
     board = config.unwrap()
-    for customer in sorted(signals, key=str):
-        delta = board_delta(uow.loyalty_facts.get(customer), signals[customer])
-        if delta.is_empty:
-            continue
-        moved = apply_facts(uow, app, customer=customer, delta=delta, config=board)
-        if isinstance(moved, Failure):
-            raise BoardUnavailable(f"card of {customer}: {moved.failure()}")
+    customers = sorted(signals, key=str)
+    known = uow.loyalty_facts.get_many(customers)
+    deltas = {c: board_delta(known.get(c), signals[c]) for c in customers}
+    moved = apply_facts_many(
+        uow, app, deltas={c: d for c, d in deltas.items() if not d.is_empty}, config=board
+    )
+    if isinstance(moved, Failure):
+        raise BoardUnavailable(f"cards: {moved.failure()}")
 
 
 def purchases_to_board(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecorded]) -> None:
@@ -53,13 +56,29 @@ def purchases_to_board(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecor
 
 
 def answers_to_board(app: App, uow: UnitOfWork, events: Sequence[FormAnswered]) -> None:
-    """Every form answered counts; an NPS answer becomes the customer's last NPS."""
+    """Every form answered counts; the customer's latest NPS answer (in the facts' order,
+    whatever order the answers arrived in) becomes their last NPS."""
+    latest = _latest_nps(uow, {e.contact_id for e in events if e.nps is not None})
     signals: dict[ContactId, list[BoardSignal]] = {}
     for e in events:
+        nps = latest.get(e.contact_id, e.nps) if e.nps is not None else None
         signals.setdefault(e.contact_id, []).append(
-            BoardSignal(at=e.occurred_at, form=True, nps=e.nps)
+            BoardSignal(at=e.occurred_at, form=True, nps=nps)
         )
     _apply(app, uow, signals)
+
+
+def _latest_nps(uow: UnitOfWork, customers: set[ContactId]) -> dict[ContactId, int]:
+    """Each customer's latest ``nps`` answer among their recorded facts."""
+    store = getattr(uow, "facts", None)
+    if store is None or not customers:
+        return {}
+    out: dict[ContactId, int] = {}
+    for customer, facts in cast(FactSink, store).facts_of(customers).items():
+        nps = fold_facts(facts).loyalty.get("nps")
+        if isinstance(nps, int) and not isinstance(nps, bool):
+            out[customer] = nps
+    return out
 
 
 def reviews_to_board(app: App, uow: UnitOfWork, events: Sequence[FeedbackAnalysed]) -> None:
