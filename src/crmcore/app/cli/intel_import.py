@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import app_from
-from crmcore.app.cli.intel_render import EXIT_REFUSED, value_or_exit
+from crmcore.app.cli.context import CommandFailed, app_from
+from crmcore.app.cli.intel_render import value_or_exit
 from crmcore.app.importing.transactions import import_transactions_file
+
+EXIT_REJECTED_ROWS = 3
 
 
 @click.command("transactions")
@@ -18,8 +20,8 @@ def transactions(ctx: click.Context, file: Path) -> None:
     """Import transactions (customer_id,occurred_at,amount[,transaction_id,currency]).
 
     Good rows are imported even when others are rejected; every rejected row is reported
-    with its line and field on stderr, and the exit code is then 1. Re-importing the same
-    file adds nothing.
+    with its line and field on stderr, and the exit code is then 3 (an unreadable file or
+    a missing column: 2). Re-importing the same file adds nothing.
     """
 
     summary = value_or_exit(import_transactions_file(app_from(ctx), file))
@@ -31,7 +33,10 @@ def transactions(ctx: click.Context, file: Path) -> None:
     for error in summary.errors:
         click.echo(f"error: {error}", err=True)
     if summary.errors:
-        raise SystemExit(EXIT_REFUSED)
+        rejected = len({e.line for e in summary.errors})
+        raise CommandFailed(
+            f"{rejected} rows rejected; the other rows were stored", exit_code=EXIT_REJECTED_ROWS
+        )
 
 
 def attach(cli: click.Group) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from returns.result import Failure, Result
 
+from crmcore.app.cli.context import CommandFailed
 from crmcore.app.errors import AppError
 
 FORMATS = click.Choice(["table", "json", "csv"])
@@ -38,9 +39,8 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
 
 
 def value_or_exit(result: Result[Any, AppError]) -> Any:
-    """The value, or every error on stderr (one per line) and exit code 1."""
+    """The value, or :class:`CommandFailed`: the root group prints the failure and exits
+    with its documented code (2 invalid input, 4 storage, 1 a refusal)."""
     if isinstance(result, Failure):
-        for part in str(result.failure()).split("; "):
-            click.echo(f"error: {part}", err=True)
-        raise SystemExit(EXIT_REFUSED)
+        raise CommandFailed(result.failure())
     return result.unwrap()

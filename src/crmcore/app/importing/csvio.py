@@ -68,15 +68,32 @@ class CsvRecord(NamedTuple):
     cells: tuple[str, ...]
 
 
+class MalformedRecord(NamedTuple):
+    """A record the csv module could not read (a cell over :data:`MAX_CELL` characters,
+    a stray quote or NUL): its line, a prefix of its text and why. Importers reject it
+    as a row; the records around it are read as usual."""
+
+    line: int
+    value: str
+    reason: str
+
+
+#: The longest cell a file may hold (the csv module's default field size limit): a
+#: record with a longer one is a :class:`MalformedRecord`.
+MAX_CELL = 131_072
+
+
 @attrs.frozen(kw_only=True)
 class CsvFile:
-    """A decoded CSV file: header, dialect facts and every non-blank record."""
+    """A decoded CSV file: header, dialect facts, every non-blank record and the records
+    that could not be read."""
 
     header: tuple[str, ...]
     encoding: str
     delimiter: str
     records: tuple[CsvRecord, ...]
     blank_lines: int
+    malformed: tuple[MalformedRecord, ...] = ()
 
 
 def parse_csv(text: str, *, delimiter: str | None = None, encoding: str = "utf-8") -> CsvFile:
@@ -113,37 +130,53 @@ def split_plainly(text: str, sep: str) -> list[tuple[str, ...]] | None:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    if lines and max(map(len, lines)) > csv.field_size_limit():
+    if lines and max(map(len, lines)) > MAX_CELL:
         return None
     return list(map(tuple, map(str.split, lines, repeat(sep))))
 
 
 def _parse_quoted(text: str, sep: str, encoding: str) -> CsvFile:
-    """:func:`parse_csv` through the csv module (quoted cells may span lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    """:func:`parse_csv` through the csv module (quoted cells may span lines; CR-only
+    line ends split records too). A record the module cannot read becomes a
+    :class:`MalformedRecord` and reading goes on at the next line."""
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, delimiter=sep)
     header: tuple[str, ...] | None = None
     records: list[CsvRecord] = []
+    malformed: list[MalformedRecord] = []
     blank = 0
     start = 1
     append = records.append
-    try:
-        for cells in reader:
-            line = start
-            start = reader.line_num + 1
-            # A row is blank when every cell is whitespace, i.e. when their concatenation is.
-            if not cells or not (cells[0].strip() or "".join(cells).strip()):
-                blank += 1
-                continue
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
             if header is None:
-                header = tuple(c.strip() for c in cells)
-                continue
-            append(CsvRecord(line, tuple(cells)))
-    except csv.Error as exc:
-        raise UnreadableFile(f"line {reader.line_num}: {exc}") from exc
+                raise UnreadableFile(f"line {reader.line_num}: {exc}") from exc
+            malformed.append(MalformedRecord(start, "", f"unreadable CSV record: {exc}"))
+            start = reader.line_num + 1
+            continue
+        line = start
+        start = reader.line_num + 1
+        # A row is blank when every cell is whitespace, i.e. when their concatenation is.
+        if not cells or not (cells[0].strip() or "".join(cells).strip()):
+            blank += 1
+            continue
+        if header is None:
+            header = tuple(c.strip() for c in cells)
+            continue
+        append(CsvRecord(line, tuple(cells)))
     if header is None:
         raise UnreadableFile("the file has no header row")
     return CsvFile(
-        header=header, encoding=encoding, delimiter=sep, records=tuple(records), blank_lines=blank
+        header=header,
+        encoding=encoding,
+        delimiter=sep,
+        records=tuple(records),
+        blank_lines=blank,
+        malformed=tuple(malformed),
     )
 
 

@@ -8,8 +8,6 @@ is absent, by a hash of their content.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +19,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.clv.clv import refresh_in
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
+from crmcore.app.importing.csvio import UnreadableFile, parse_csv
 from crmcore.app.loyalty.board import apply_facts, board_config
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.errors import FieldError, InvalidInput
@@ -93,9 +92,11 @@ def parse_instant(raw: str, *, field: str = "occurred_at") -> Result[datetime, F
             day = date.fromisoformat(text)
             return Success(datetime(day.year, day.month, day.day, tzinfo=UTC))
         at = datetime.fromisoformat(text)
+        return Success(at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC))
     except ValueError:
         return Failure(FieldError(field=field, value=raw, reason="not an ISO date or datetime"))
-    return Success(at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC))
+    except OverflowError:
+        return Failure(FieldError(field=field, value=raw, reason="out of range in UTC"))
 
 
 def parse_rows(
@@ -139,9 +140,13 @@ def parse_rows(
 def read_transactions_csv(
     text: str, *, default_currency: str
 ) -> Result[tuple[list[TransactionRow], list[RowError]], InvalidInput]:
-    """Parse CSV text; a missing required column fails the whole file."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    """Parse CSV text; a missing required column fails the whole file, a record the csv
+    module cannot read (a cell over ``MAX_CELL`` characters) is a rejected row."""
+    try:
+        file = parse_csv(text, delimiter=",")
+    except UnreadableFile as exc:
+        return Failure(InvalidInput(errors=(FieldError(field="file", value="", reason=str(exc)),)))
+    header = list(file.header)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return Failure(
@@ -152,13 +157,13 @@ def read_transactions_csv(
                 )
             )
         )
-    reader.fieldnames = header
-
-    def records() -> Iterable[tuple[int, dict[str, str]]]:
-        for record in reader:
-            yield reader.line_num, {k: v for k, v in record.items() if isinstance(k, str)}
-
-    return Success(parse_rows(records(), default_currency=default_currency))
+    records = ((r.line, dict(zip(header, r.cells, strict=False))) for r in file.records)
+    rows, errors = parse_rows(records, default_currency=default_currency)
+    errors.extend(
+        RowError(line=m.line, field="row", value=m.value, reason=m.reason) for m in file.malformed
+    )
+    errors.sort(key=lambda e: e.line)
+    return Success((rows, errors))
 
 
 def import_transactions(
