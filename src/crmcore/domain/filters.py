@@ -169,7 +169,8 @@ class _Parser:
             return None
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            self.fail(path, "...", f"the filter has more than {MAX_NODES} nodes")
+            if self.nodes == MAX_NODES + 1:  # said once
+                self.fail(path, "...", f"the filter has more than {MAX_NODES} nodes")
             return None
         if depth > MAX_DEPTH:
             self.fail(path, "...", f"nested deeper than {MAX_DEPTH} levels")
@@ -189,11 +190,12 @@ class _Parser:
                         f"{path}.{combinator}", f"{len(items)} items", f"more than {MAX_NODES}"
                     )
                     return None
-                parsed: list[Filter | None] = []
-                for i, item in enumerate(items):
-                    parsed.append(self.node(item, f"{path}.{combinator}[{i}]", depth + 1))
-                    if parsed[-1] is None:
-                        return None
+                parsed = [
+                    self.node(item, f"{path}.{combinator}[{i}]", depth + 1)
+                    for i, item in enumerate(items)
+                ]
+                if any(p is None for p in parsed):
+                    return None
                 children = tuple(p for p in parsed if p is not None)
                 return And(children) if combinator == "and" else Or(children)
         if "not" in keys:
