@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,6 +11,7 @@ from returns.result import Failure, Result
 
 from crmcore.app.cli.context import CommandFailed
 from crmcore.app.errors import AppError
+from crmcore.app.importing.csvio import csv_text
 
 FORMATS = click.Choice(["table", "json", "csv"])
 EXIT_REFUSED = 1
@@ -23,12 +22,7 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
     if fmt == "json":
         return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2, default=str)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-        return out.getvalue().rstrip("\n")
+        return csv_text(columns, ([row.get(c) for c in columns] for row in rows)).rstrip("\n")
     cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 

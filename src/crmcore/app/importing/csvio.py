@@ -11,7 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, count, repeat
 from pathlib import Path
 from typing import NamedTuple
@@ -198,9 +199,39 @@ def read_csv(
     return parse_csv(text.lstrip("\ufeff"), delimiter=delimiter, encoding=chosen)
 
 
+#: Cell starts a spreadsheet reads as a formula (docs/cli.md "Output formats").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?\Z")
+
+
+def safe_cell(cell: str) -> str:
+    """``cell`` defused against spreadsheet formula injection: a cell that starts with
+    ``=`` ``+`` ``-`` ``@``, a tab or a carriage return gets a leading ``'`` (plain numbers
+    such as ``-5`` or ``+79001234567`` cannot be formulas and are left as they are).
+    ``crm import`` reads such a cell back without the ``'``."""
+    if cell.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+def _safe_row(row: Iterable[object]) -> list[str]:
+    return [safe_cell(c if isinstance(c, str) else "" if c is None else str(c)) for c in row]
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
+    """CSV text (``\n`` line ends) with a header row and every cell made safe: the one
+    CSV writer of every ``crm`` command's ``--format csv``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(map(_safe_row, rows))
+    return out.getvalue()
+
+
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[str]]) -> None:
-    """Write rows as UTF-8 CSV (with a BOM so spreadsheets pick the encoding)."""
+    """Write rows as UTF-8 CSV (with a BOM so spreadsheets pick the encoding), every cell
+    made safe as :func:`csv_text` does."""
     with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(map(_safe_row, rows))
