@@ -725,3 +725,70 @@ def pipeline_facts(draw: st.DrawFn) -> Any:
             )
         out.append(by_key[key])
     return out
+
+
+# --- hostile values (issue 21): the extremes a reader must turn into a row error --------
+
+#: Amount text at and beyond money's bounds: exponents, hundreds of digits, too many
+#: places, non-finite spellings, and plain valid ones.
+hostile_amounts = st.one_of(
+    st.sampled_from(
+        ["1e30", "1e400", "-1e400", "9" * 400, "1e15", "999999999999999.9999", "0.00001"]
+    ),
+    st.sampled_from(["NaN", "Infinity", "-0", "1E-999999999", "", " ", "1,5"]),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+)
+
+#: Instants at the ends of the calendar with offsets that push them out of range in UTC.
+hostile_instants = st.builds(
+    lambda year, sign, hours: (
+        f"{year:04d}-{'01-01T00:00:00' if year < 5000 else '12-31T23:59:59'}{sign}{hours:02d}:00"
+    ),
+    st.sampled_from([1, 2, 9998, 9999]),
+    st.sampled_from(["+", "-"]),
+    st.integers(min_value=0, max_value=23),
+)
+
+#: Texts a CSV cell or JSON string may hold: control characters, formula starts,
+#: line ends of every kind, lone surrogates (JSON only), and very long ones.
+hostile_texts = st.one_of(
+    st.sampled_from(["=1+1", "+cmd", "-2-3", "@SUM(A1)", "\tx", "\rx", "a\rb", 'q"uote']),
+    st.text(max_size=20),
+    st.integers(min_value=1_000, max_value=200_000).map(lambda n: "x" * n),
+)
+
+_hostile_numbers = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([10**4000, -(10**4000), 1e308, -1e308, 0.1]),
+    st.sampled_from(["1e400", "NaN", "9" * 100]),
+)
+
+
+@st.composite
+def hostile_filters(draw: st.DrawFn) -> object:
+    """Filters at and beyond the DSL's bounds: extreme dates and numbers, deep ``not``
+    chains, wide ``or`` lists, long and broken strings."""
+    kind = draw(st.sampled_from(["date", "number", "string", "deep", "wide", "in"]))
+    if kind == "date":
+        return {
+            "field": "behaviour.last_transaction_at",
+            "op": draw(st.sampled_from(["lt", "gt", "eq"])),
+            "value": draw(hostile_instants),
+        }
+    if kind == "number":
+        return {"field": "behaviour.transactions", "op": "gt", "value": draw(_hostile_numbers)}
+    if kind == "string":
+        text = draw(st.one_of(hostile_texts, st.just("\ud800")))
+        return {"field": "contact.user_id", "op": "eq", "value": text}
+    leaf = {"field": "behaviour.transactions", "op": "ge", "value": 1}
+    if kind == "deep":
+        node: object = leaf
+        for _ in range(draw(st.integers(min_value=1, max_value=200))):
+            node = {"not": node}
+        return node
+    if kind == "wide":
+        width = draw(st.integers(min_value=1, max_value=3_000))
+        return {"or": [leaf] * width}
+    width = draw(st.integers(min_value=1, max_value=3_000))
+    return {"field": "contact.user_id", "op": "in", "value": ["u"] * width}

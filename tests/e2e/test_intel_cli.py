@@ -40,7 +40,7 @@ def test_import_reports_bad_rows_by_line_and_field_and_is_idempotent(
     path = tmp_path / "tx.csv"
     path.write_text(CSV)
     code, out, err = invoke(runner, "import", "transactions", str(path))
-    assert code == 1
+    assert code == 3
     assert "imported 5 transactions" in out
     assert "created 3 contacts" in out
     assert "line 6: amount: not a decimal number" in err
@@ -66,7 +66,7 @@ def test_rfm_counts_every_segment_and_lists_members(runner: CliRunner, tmp_path:
     )
     assert ",u1,3,1," in out
     code, _, err = invoke(runner, "segments", "rfm", "--as-of", "2026-03-31", "--members", "vipp")
-    assert code == 1
+    assert code == 2
     assert "segment: must be one of" in err
     code, _, err = invoke(runner, "segments", "rfm", "--as-of", "31.03.2026")
     assert code == 2
@@ -92,7 +92,7 @@ def test_saved_segments(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = invoke(
         runner, "segments", "create", "bad", "--filter", str(tmp_path / "bad.json")
     )
-    assert code == 1
+    assert code == 2
     assert "filter.field: unknown field" in err
     code, _, err = invoke(runner, "segments", "show", "nope")
     assert (code, err.strip()) == (1, "error: segment nope not found")

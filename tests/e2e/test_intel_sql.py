@@ -67,9 +67,9 @@ def rfm_counts(db_url: str) -> dict[str, int]:
 def import_twice(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "tx.csv"
     path.write_text(CSV)
-    out = crm(db_url, "import", "transactions", str(path), code=1)  # one bad row
+    out = crm(db_url, "import", "transactions", str(path), code=3)  # one bad row
     assert "imported 6 transactions" in out
-    again = crm(db_url, "import", "transactions", str(path), code=1)
+    again = crm(db_url, "import", "transactions", str(path), code=3)
     assert "imported 0 transactions, skipped 6" in again
 
 

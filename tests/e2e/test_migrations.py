@@ -143,7 +143,7 @@ def test_cli_db_upgrade_and_current(empty_url: str) -> None:
 
 def test_cli_db_refuses_an_unreachable_database_with_one_line() -> None:
     result = _crm("--db", "postgresql+psycopg://postgres@127.0.0.1:1/none", "db", "current")
-    assert result.returncode == 1
+    assert result.returncode == 4  # storage unavailable (docs/cli.md)
     assert result.stderr.startswith("error: cannot read")
     assert "Traceback" not in result.stderr
 

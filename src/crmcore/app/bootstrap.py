@@ -6,8 +6,8 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from crmcore.adapters.broker.jsonl import JsonLinesPublisher
 from crmcore.adapters.broker.redis_streams import DEFAULT_STREAM, RedisStreamsPublisher
@@ -36,6 +36,18 @@ MEMORY_URL = "memory://"
 
 class UnsupportedDatabase(ValueError):
     """The database URL names a backend this build cannot use."""
+
+
+def is_throwaway_sqlite(db_url: str) -> bool:
+    """True for an in-memory SQLite URL (``sqlite://``, ``sqlite:///:memory:``): each
+    connection sees its own empty database, gone when the process ends."""
+    try:
+        parsed = make_url(db_url)
+    except (ArgumentError, ValueError):
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 class LazyClvModel:

@@ -133,6 +133,18 @@ class Not:
 
 Filter = Compare | And | Or | Not
 
+#: Bounds on a filter (docs/segments.md): nesting depth of and/or/not, the number of
+#: nodes (comparisons and combinators), the values of one ``in``, the length of a string,
+#: and numbers below 10^18 in magnitude with at most 6 decimal places. A filter beyond
+#: them is refused with a field error (exit code 2), before any database sees it.
+MAX_DEPTH = 32
+MAX_NODES = 1_000
+MAX_IN_VALUES = 1_000
+MAX_STRING = 1_000
+MAX_NUMBER = Decimal(10) ** 18
+MAX_NUMBER_PLACES = 6
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 _LAST = re.compile(r"^\s*last\s+(\d{1,5})\s+(minute|hour|day|week)s?\s*$", re.IGNORECASE)
 _AGO = re.compile(r"^\s*(\d{1,5})\s+(minute|hour|day|week)s?\s+ago\s*$", re.IGNORECASE)
@@ -146,13 +158,22 @@ class _Parser:
     def __init__(self, catalogue: FieldCatalogue) -> None:
         self.catalogue = catalogue
         self.errors: list[FieldError] = []
+        self.nodes = 0
 
     def fail(self, path: str, value: object, reason: str) -> None:
         self.errors.append(FieldError(field=path, value=_show(value), reason=reason))
 
-    def node(self, data: object, path: str) -> Filter | None:
+    def node(self, data: object, path: str, depth: int = 0) -> Filter | None:
         if not isinstance(data, Mapping):
             self.fail(path, data, "must be an object")
+            return None
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            if self.nodes == MAX_NODES + 1:  # said once
+                self.fail(path, "...", f"the filter has more than {MAX_NODES} nodes")
+            return None
+        if depth > MAX_DEPTH:
+            self.fail(path, "...", f"nested deeper than {MAX_DEPTH} levels")
             return None
         keys = set(data)
         for combinator in ("and", "or"):
@@ -164,8 +185,14 @@ class _Parser:
                 if not isinstance(items, list) or not items:
                     self.fail(f"{path}.{combinator}", items, "must be a non-empty list")
                     return None
+                if len(items) > MAX_NODES:
+                    self.fail(
+                        f"{path}.{combinator}", f"{len(items)} items", f"more than {MAX_NODES}"
+                    )
+                    return None
                 parsed = [
-                    self.node(item, f"{path}.{combinator}[{i}]") for i, item in enumerate(items)
+                    self.node(item, f"{path}.{combinator}[{i}]", depth + 1)
+                    for i, item in enumerate(items)
                 ]
                 if any(p is None for p in parsed):
                     return None
@@ -175,7 +202,7 @@ class _Parser:
             if keys != {"not"}:
                 self.fail(path, sorted(keys), "'not' takes no other keys")
                 return None
-            inner = self.node(data["not"], f"{path}.not")
+            inner = self.node(data["not"], f"{path}.not", depth + 1)
             return Not(inner) if inner is not None else None
         return self.compare(data, path)
 
@@ -216,6 +243,9 @@ class _Parser:
             if not isinstance(raw, list) or not raw:
                 self.fail(vpath, raw, "'in' takes a non-empty list")
                 return None
+            if len(raw) > MAX_IN_VALUES:
+                self.fail(vpath, f"{len(raw)} values", f"'in' takes at most {MAX_IN_VALUES}")
+                return None
             values = [self.scalar(ftype, v, f"{vpath}[{i}]") for i, v in enumerate(raw)]
             if any(v is None for v in values):
                 return None
@@ -248,22 +278,31 @@ class _Parser:
 
     def scalar(self, ftype: FieldType, raw: object, path: str) -> Value | None:
         if ftype is FieldType.STRING:
-            if isinstance(raw, str):
+            if not isinstance(raw, str):
+                self.fail(path, raw, "must be a string")
+            elif len(raw) > MAX_STRING:
+                self.fail(path, raw, f"longer than {MAX_STRING} characters")
+            elif _SURROGATE.search(raw) is not None:
+                self.fail(path, raw, "holds a lone surrogate (not valid Unicode)")
+            else:
                 return raw
-            self.fail(path, raw, "must be a string")
         elif ftype is FieldType.BOOL:
             if isinstance(raw, bool):
                 return raw
             self.fail(path, raw, "must be true or false")
         elif ftype is FieldType.NUMBER:
-            if isinstance(raw, (int, float, str)) and not isinstance(raw, bool):
-                try:
-                    number = Decimal(str(raw))
-                except InvalidOperation:
-                    number = None
-                if number is not None and number.is_finite():
-                    return number
-            self.fail(path, raw, "must be a number")
+            number = _number(raw)
+            if number is None:
+                self.fail(path, raw, "must be a number")
+            elif abs(number) >= MAX_NUMBER or _places(number) > MAX_NUMBER_PLACES:
+                self.fail(
+                    path,
+                    raw,
+                    f"out of range: |value| < 10^18 with at most {MAX_NUMBER_PLACES} "
+                    "decimal places",
+                )
+            else:
+                return number
         else:
             return self.instant(raw, path)
         return None
@@ -281,13 +320,40 @@ class _Parser:
             except ValueError:
                 parsed = None
             if parsed is not None:
-                return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+                at = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+                try:
+                    at.astimezone(UTC)
+                except OverflowError:
+                    self.fail(path, raw, "out of range in UTC (years 1-9999)")
+                    return None
+                return at
         self.fail(path, raw, "must be an ISO date/datetime, 'now' or 'N days ago'")
         return None
 
 
+def _number(raw: object) -> Decimal | None:
+    """A finite number from JSON (int, float or decimal text), else ``None``."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        return None
+    if isinstance(raw, str) and len(raw) > 64:
+        return None
+    try:
+        number = Decimal(raw) if isinstance(raw, int) else Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def _show(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python prints
+        return "a number too long to show"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

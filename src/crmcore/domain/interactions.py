@@ -266,11 +266,12 @@ class _Check:
 
 #: Control characters other than newline, tab and carriage return, and U+FFFD (what a
 #: decoder puts for bytes it could not read).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ud800-\udfff]")
 
 
 def has_control_characters(text: str) -> bool:
-    """True when ``text`` holds a control character (other than \\n, \\t, \\r) or U+FFFD."""
+    """True when ``text`` holds a control character (other than \\n, \\t, \\r), U+FFFD
+    or a lone surrogate (``"\\ud800"`` in JSON: it cannot be stored as UTF-8)."""
     return _CONTROL.search(text) is not None
 
 
@@ -555,7 +556,11 @@ def _parse_time(check: _Check, value: object) -> tuple[datetime, timedelta] | No
     if offset is None:
         check.fail("$.occurred_at", value, "needs a UTC offset (e.g. +03:00 or Z)")
         return None
-    return at.astimezone(UTC), offset
+    try:
+        return at.astimezone(UTC), offset
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        check.fail("$.occurred_at", value, "out of range in UTC")
+        return None
 
 
 # Validating an e-mail or a phone costs 25-40 µs and a stream repeats the same customers:

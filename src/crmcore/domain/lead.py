@@ -55,6 +55,20 @@ LEAD_STATUS = Machine[LeadStatus](
 )
 
 
+#: The largest company size a lead can state (employees; the largest employers have a
+#: few million). Larger numbers are typing errors, and SQL integers have a bound too.
+MAX_COMPANY_SIZE = 100_000_000
+
+
+def company_size_error(value: int) -> str | None:
+    """Why ``value`` is not a company size, or ``None`` when it is one."""
+    if value < 0:
+        return "must not be negative"
+    if value > MAX_COMPANY_SIZE:
+        return f"must be at most {MAX_COMPANY_SIZE:,}"
+    return None
+
+
 @attrs.frozen(kw_only=True)
 class Firmographics:
     """Company facts used by the fit score."""

@@ -173,6 +173,39 @@ ISO_4217: frozenset[str] = frozenset(
 
 DEFAULT_CURRENCY = "USD"
 
+#: Money's bounds, checked wherever an amount comes in (``Money.parse``): the absolute
+#: value is below ``MAX_AMOUNT`` and has at most ``MAX_PLACES`` decimal places (trailing
+#: zeros beyond them are dropped). Every ISO-4217 minor unit fits four places, and SQLite
+#: sums amounts as whole ten-thousandths (docs/cli.md "Bounds", CHANGELOG).
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_PLACES = 4
+_QUANTUM = Decimal(1).scaleb(-MAX_PLACES)
+#: Longest amount text read at all: a sign, 15 digits, a point, four places and some
+#: zeros or an exponent; longer text is refused before it is converted.
+MAX_AMOUNT_TEXT = 40
+
+
+BOUNDS_REASON = (
+    f"out of range: |amount| must be below 10^15 with at most {MAX_PLACES} decimal places"
+)
+
+
+def within_bounds(value: Decimal) -> Decimal | None:
+    """``value`` with at most :data:`MAX_PLACES` places when it is within money's bounds
+    (``1.50000`` → ``1.5000``), else ``None``."""
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        return None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -MAX_PLACES:
+        return value
+    rounded = value.quantize(_QUANTUM)
+    return rounded if rounded == value else None
+
+
+def _shown(amount: object) -> str:
+    text = str(amount)
+    return text if len(text) <= MAX_AMOUNT_TEXT else text[:MAX_AMOUNT_TEXT] + "…"
+
 
 class CurrencyMismatch(ValueError):
     """Two amounts in different currencies were combined."""
@@ -196,6 +229,14 @@ class Money:
                     field=field, value=repr(amount), reason="use a decimal string, not a float"
                 )
             )
+        if isinstance(amount, str) and len(amount.strip()) > MAX_AMOUNT_TEXT:
+            return Failure(
+                FieldError(
+                    field=field,
+                    value=amount[:MAX_AMOUNT_TEXT] + "…",
+                    reason=f"longer than {MAX_AMOUNT_TEXT} characters",
+                )
+            )
         try:
             value = Decimal(amount.strip() if isinstance(amount, str) else amount)
         except (InvalidOperation, ValueError, TypeError):
@@ -204,6 +245,10 @@ class Money:
             )
         if not value.is_finite():
             return Failure(FieldError(field=field, value=str(amount), reason="must be finite"))
+        bounded = within_bounds(value)
+        if bounded is None:
+            return Failure(FieldError(field=field, value=_shown(amount), reason=BOUNDS_REASON))
+        value = bounded
         code = currency.strip().upper() if isinstance(currency, str) else ""
         if code not in ISO_4217:
             return Failure(

@@ -40,8 +40,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise UnsupportedUrl(f"not a database URL: {url!r}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise UnsupportedUrl(f"not a database URL: {url!r} ({exc})") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         driver = parsed.get_driver_name()

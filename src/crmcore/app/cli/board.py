@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -21,6 +19,7 @@ from returns.result import Failure, Result
 from crmcore.app.cli.context import app_from
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
+from crmcore.app.importing.csvio import csv_text
 from crmcore.app.loyalty.board import (
     BoardView,
     board_view,
@@ -104,11 +103,7 @@ def _emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[object]], da
     if fmt == "json":
         click.echo(json.dumps(_plain(data), indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else _plain(v) for v in r] for r in rows])
-        click.echo(out.getvalue(), nl=False)
+        click.echo(csv_text(headers, ([_plain(v) for v in r] for r in rows)), nl=False)
     else:
         click.echo(_table(headers, rows))
 

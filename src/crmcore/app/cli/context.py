@@ -16,7 +16,7 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.bootstrap import bootstrap
+from crmcore.app.bootstrap import bootstrap, is_throwaway_sqlite
 from crmcore.app.context import DEFAULT_DB_URL, App, Settings
 from crmcore.app.errors import AppError
 from crmcore.domain.money import DEFAULT_CURRENCY
@@ -25,6 +25,7 @@ from crmcore.domain.phone import DEFAULT_REGION
 T = TypeVar("T")
 
 FORMATS = ("table", "json", "csv")
+EXIT_USAGE = 2
 
 
 class CommandFailed(click.ClickException):
@@ -107,11 +108,20 @@ def settings_of(ctx: click.Context) -> Settings:
 def app_from(ctx: click.Context) -> App:
     """The application for this invocation (a pre-built one, or built from settings once).
 
-    ``UnsupportedDatabase`` propagates to the root group, which maps it to exit code 4.
+    ``UnsupportedDatabase`` propagates to the root group, which maps it to exit code 4;
+    an in-memory SQLite URL is refused with exit code 2.
     """
     state = state_from(ctx)
     if state.app is None:
-        state.app = bootstrap(state.settings or settings_from(None, state.config))
+        settings = state.settings or settings_from(None, state.config)
+        if is_throwaway_sqlite(settings.db_url):
+            fail(
+                f"{settings.db_url!r} is an in-memory SQLite database, thrown away when the "
+                "command ends (nothing would be stored): use sqlite:///FILE.db, or "
+                "memory:// for a deliberate throw-away session",
+                exit_code=EXIT_USAGE,
+            )
+        state.app = bootstrap(settings)
     return state.app
 
 

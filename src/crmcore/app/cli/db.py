@@ -16,6 +16,7 @@ from crmcore.app.cli.context import settings_of
 from crmcore.ports.errors import StorageError
 
 EXIT_REFUSED = 1
+EXIT_STORAGE = 4
 
 
 def _url(ctx: click.Context) -> str:
@@ -23,9 +24,9 @@ def _url(ctx: click.Context) -> str:
     return settings.db_url
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = EXIT_REFUSED) -> None:
     click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_REFUSED)
+    sys.exit(code)
 
 
 @click.group("db")
@@ -41,8 +42,11 @@ def upgrade(ctx: click.Context, revision: str) -> None:
     url = _url(ctx)
     try:
         reached = upgrade_database(url, revision=revision)
-    except (SchemaMismatch, UnsupportedDatabase, StorageError) as exc:
+    except SchemaMismatch as exc:
         _fail(str(exc))
+        return
+    except (UnsupportedDatabase, StorageError) as exc:  # unreachable, or a URL we cannot open
+        _fail(str(exc), EXIT_STORAGE)
         return
     click.echo(f"database at revision {reached}")
 
@@ -55,7 +59,7 @@ def current(ctx: click.Context) -> None:
     try:
         rev, head = database_revision(url)
     except (UnsupportedDatabase, StorageError) as exc:
-        _fail(str(exc))
+        _fail(str(exc), EXIT_STORAGE)
         return
     state = (
         "up to date"

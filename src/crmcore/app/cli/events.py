@@ -1,7 +1,8 @@
 """``crm events``: ingest JSON lines, work the inbox, status, schemas, failed events.
 
-Exit codes: 0 success; 1 refused (the message says why); 3 ``ingest`` accepted the file
-but some lines were rejected (they are kept: ``crm events failed list``).
+Exit codes: 0 success; 1 refused (the message says why); 2 invalid input; 3 ``ingest``
+accepted the file but some lines were rejected (they are kept: ``crm events failed
+list``); 4 storage unavailable (``ingest`` first prints what it did commit).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.cli.context import app_from
+from crmcore.app.cli.context import CommandFailed, app_from
 from crmcore.app.errors import AppError
 from crmcore.app.events.worker import (
     discard_failed,
@@ -49,10 +50,10 @@ def formats(command: F) -> F:
 
 
 def unwrap(result: Result[Any, AppError]) -> Any:
-    """The value, or the error on stderr and exit code 1."""
+    """The value, or :class:`CommandFailed`: the root group prints the failure and exits
+    with its documented code (4 storage unavailable, 2 invalid input, 1 a refusal)."""
     if isinstance(result, Failure):
-        click.echo(f"error: {result.failure()}", err=True)
-        sys.exit(EXIT_REFUSED)
+        raise CommandFailed(result.failure())
     return result.unwrap()
 
 
@@ -88,18 +89,21 @@ def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
     accepted = duplicates = 0
     rejected: list[dict[str, Any]] = []
     numbered = ((n, line) for n, line in enumerate(_lines(source), start=1) if line.strip())
+    failure: AppError | None = None
     while True:
         chunk = list(islice(numbered, INGEST_BATCH))
         if not chunk:
             break
-        report = unwrap(
-            ingest_events(
-                app,
-                [line for _, line in chunk],
-                source="cli",
-                line_numbers=[n for n, _ in chunk],
-            )
+        done = ingest_events(
+            app,
+            [line for _, line in chunk],
+            source="cli",
+            line_numbers=[n for n, _ in chunk],
         )
+        if isinstance(done, Failure):  # the batches before it are committed: say so
+            failure = done.failure()
+            break
+        report = done.unwrap()
         accepted += report.accepted
         duplicates += report.duplicates
         rejected.extend(
@@ -120,6 +124,8 @@ def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
         for r in rejected:
             for e in r["errors"]:
                 click.echo(f"line {r['line']}: {e['path']}: {e['reason']}", err=True)
+    if failure is not None:
+        raise CommandFailed(failure)
     if rejected:
         sys.exit(EXIT_REJECTED_LINES)
 

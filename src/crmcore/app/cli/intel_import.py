@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.context import CommandFailed, app_from, state_from
 from crmcore.app.cli.imports import progress_bar
-from crmcore.app.cli.intel_render import EXIT_REFUSED, value_or_exit
+from crmcore.app.cli.intel_render import value_or_exit
 from crmcore.app.importing.transactions import import_transactions_file
+
+EXIT_REJECTED_ROWS = 3
 
 
 def _data_lines(path: Path) -> int:
@@ -33,8 +35,10 @@ def transactions(ctx: click.Context, file: Path) -> None:
     The file is read as a stream, a batch of rows per transaction: each purchase is stored
     once (by transaction_id, else by its content), and the loyalty board, CLV and health
     follow. Good rows are imported even when others are rejected; every rejected row is
-    reported with its line and field on stderr, and the exit code is then 1. Re-importing
-    the same file adds nothing; after a crash, re-running it completes the import.
+    reported with its line and field on stderr, and the exit code is then 3 (an unreadable
+    file or a missing column: 2). The encoding (UTF-8, cp1251, ...) and the delimiter
+    (, ; tab |) are detected. Re-importing the same file adds nothing; after a crash,
+    re-running it completes the import.
     """
     app = app_from(ctx)
     show = not state_from(ctx).quiet and sys.stderr.isatty()
@@ -54,7 +58,13 @@ def transactions(ctx: click.Context, file: Path) -> None:
     for error in summary.errors:
         click.echo(f"error: {error}", err=True)
     if summary.errors:
-        raise SystemExit(EXIT_REFUSED)
+        rejected = len({e.line for e in summary.errors})
+        stored = (
+            "the other rows are stored"
+            if summary.imported or summary.duplicates
+            else "no row was stored"
+        )
+        raise CommandFailed(f"{rejected} rows rejected; {stored}", exit_code=EXIT_REJECTED_ROWS)
 
 
 def attach(cli: click.Group) -> None:

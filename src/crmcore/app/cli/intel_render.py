@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,7 +9,9 @@ from typing import Any
 import click
 from returns.result import Failure, Result
 
+from crmcore.app.cli.context import CommandFailed
 from crmcore.app.errors import AppError
+from crmcore.app.importing.csvio import csv_text
 
 FORMATS = click.Choice(["table", "json", "csv"])
 EXIT_REFUSED = 1
@@ -22,12 +22,7 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
     if fmt == "json":
         return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2, default=str)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-        return out.getvalue().rstrip("\n")
+        return csv_text(columns, ([row.get(c) for c in columns] for row in rows)).rstrip("\n")
     cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
@@ -38,9 +33,8 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
 
 
 def value_or_exit(result: Result[Any, AppError]) -> Any:
-    """The value, or every error on stderr (one per line) and exit code 1."""
+    """The value, or :class:`CommandFailed`: the root group prints the failure and exits
+    with its documented code (2 invalid input, 4 storage, 1 a refusal)."""
     if isinstance(result, Failure):
-        for part in str(result.failure()).split("; "):
-            click.echo(f"error: {part}", err=True)
-        raise SystemExit(EXIT_REFUSED)
+        raise CommandFailed(result.failure())
     return result.unwrap()

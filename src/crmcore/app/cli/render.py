@@ -10,10 +10,8 @@ a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return i
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,10 +25,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-Row = Mapping[str, Any]
+from crmcore.app.importing.csvio import csv_text, safe_cell
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?\Z")
+Row = Mapping[str, Any]
 
 
 def plain(value: Any) -> Any:
@@ -64,21 +61,13 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def neutralise(cell: str) -> str:
-    """Defuse spreadsheet formula injection in one CSV cell."""
-    if cell.startswith(_DANGEROUS) and not _NUMBER.match(cell):
-        return "'" + cell
-    return cell
+#: Defuse spreadsheet formula injection in one CSV cell (the one rule, in csvio).
+neutralise = safe_cell
 
 
 def to_csv(rows: Sequence[Row], fields: Sequence[str]) -> str:
     """CSV text with a header row and neutralised cells."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow([neutralise(text(row.get(f))) for f in fields])
-    return out.getvalue()
+    return csv_text(fields, ([text(row.get(f)) for f in fields] for row in rows))
 
 
 def to_json(rows: Sequence[Row], fields: Sequence[str]) -> str:

@@ -20,6 +20,10 @@ from crmcore.app.intelligence.segments import (
     rfm_report,
     segment_members,
 )
+from crmcore.codec.jsontext import StrictDecoder
+
+#: Filters are read strictly: a duplicate key is an error, not "the last one wins".
+_FILTER_JSON = StrictDecoder()
 
 
 def _app(ctx: click.Context) -> Any:
@@ -81,13 +85,15 @@ def rfm(ctx: click.Context, as_of: str, fmt: str, members: str | None) -> None:
 def create(ctx: click.Context, name: str, filter_file: Path) -> None:
     """Save a segment NAME defined by the JSON filter in FILE."""
     try:
-        data = json.loads(filter_file.read_text(encoding="utf-8"))
-    except OSError as exc:
+        data = _FILTER_JSON.decode(filter_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise click.BadParameter(str(exc), param_hint="--filter") from None
     except json.JSONDecodeError as exc:
         raise click.BadParameter(
             f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", param_hint="--filter"
         ) from None
+    except (ValueError, RecursionError) as exc:  # duplicate keys, huge numbers, deep nesting
+        raise click.BadParameter(f"not a valid filter: {exc}", param_hint="--filter") from None
     if not isinstance(data, dict):
         raise click.BadParameter("the filter must be a JSON object", param_hint="--filter")
     segment = value_or_exit(create_segment(_app(ctx), name=name, filter_json=data))

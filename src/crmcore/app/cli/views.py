@@ -7,7 +7,7 @@ CSV exports use the import column names, so an export can be imported back.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crmcore.app.sales.deals import StageSummary
@@ -187,8 +187,14 @@ def deal_row(deal: Deal) -> dict[str, Any]:
 
 
 def cents(value: Decimal) -> Decimal:
-    """A money amount to two decimal places (forecasts are products of probabilities)."""
-    return value.quantize(Decimal("0.01"))
+    """A money amount to two decimal places (forecasts are products of probabilities).
+
+    An amount stored before money had bounds (``1e30``) is shown as it is rather than
+    failing the whole listing."""
+    try:
+        return value.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return value
 
 
 PIPELINE_FIELDS = ("stage", "currency", "deals", "amount", "probability", "forecast")

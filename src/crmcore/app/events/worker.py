@@ -31,6 +31,7 @@ from crmcore.app.events.apply import (
 from crmcore.app.events.collections_gc import PIPELINE_THRESHOLD, fewer_collections
 from crmcore.app.events.config import EventServices
 from crmcore.app.logging import get_logger, log_step
+from crmcore.codec.jsontext import StrictDecoder
 from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import (
@@ -90,7 +91,7 @@ def _no_constants(name: str) -> Any:
 
 
 #: One decoder for every line (``json.loads`` with an option builds a decoder per call).
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_DECODER = StrictDecoder(parse_constant=_no_constants)
 
 
 def decode_raw(raw: RawEvent) -> tuple[object, str, tuple[FieldError, ...]]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import compress, count, repeat
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import attrs
 import charset_normalizer
@@ -68,15 +70,32 @@ class CsvRecord(NamedTuple):
     cells: tuple[str, ...]
 
 
+class MalformedRecord(NamedTuple):
+    """A record the csv module could not read (a cell over :data:`MAX_CELL` characters,
+    a stray quote or NUL): its line, a prefix of its text and why. Importers reject it
+    as a row; the records around it are read as usual."""
+
+    line: int
+    value: str
+    reason: str
+
+
+#: The longest cell a file may hold (the csv module's default field size limit): a
+#: record with a longer one is a :class:`MalformedRecord`.
+MAX_CELL = 131_072
+
+
 @attrs.frozen(kw_only=True)
 class CsvFile:
-    """A decoded CSV file: header, dialect facts and every non-blank record."""
+    """A decoded CSV file: header, dialect facts, every non-blank record and the records
+    that could not be read."""
 
     header: tuple[str, ...]
     encoding: str
     delimiter: str
     records: tuple[CsvRecord, ...]
     blank_lines: int
+    malformed: tuple[MalformedRecord, ...] = ()
 
 
 def parse_csv(text: str, *, delimiter: str | None = None, encoding: str = "utf-8") -> CsvFile:
@@ -113,38 +132,85 @@ def split_plainly(text: str, sep: str) -> list[tuple[str, ...]] | None:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    if lines and max(map(len, lines)) > csv.field_size_limit():
+    if lines and max(map(len, lines)) > MAX_CELL:
         return None
     return list(map(tuple, map(str.split, lines, repeat(sep))))
 
 
+def read_records(stream: Iterable[str], sep: str) -> Iterator[CsvRecord | MalformedRecord | None]:
+    """The records of CSV text read line by line (open files with ``newline=""``), in
+    order: a :class:`CsvRecord` with the physical line it starts on (the header is the
+    first), ``None`` for a blank record, a :class:`MalformedRecord` for one the csv
+    module cannot read — reading goes on at the next line. Memory stays flat."""
+    reader = csv.reader(stream, delimiter=sep)
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield MalformedRecord(start, "", f"unreadable CSV record: {exc}")
+            start = reader.line_num + 1
+            continue
+        line = start
+        start = reader.line_num + 1
+        # A row is blank when every cell is whitespace, i.e. when their concatenation is.
+        if not cells or not (cells[0].strip() or "".join(cells).strip()):
+            yield None
+            continue
+        yield CsvRecord(line, tuple(cells))
+
+
 def _parse_quoted(text: str, sep: str, encoding: str) -> CsvFile:
-    """:func:`parse_csv` through the csv module (quoted cells may span lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    """:func:`parse_csv` through the csv module (quoted cells may span lines; CR-only
+    line ends split records too)."""
     header: tuple[str, ...] | None = None
     records: list[CsvRecord] = []
+    malformed: list[MalformedRecord] = []
     blank = 0
-    start = 1
-    append = records.append
-    try:
-        for cells in reader:
-            line = start
-            start = reader.line_num + 1
-            # A row is blank when every cell is whitespace, i.e. when their concatenation is.
-            if not cells or not (cells[0].strip() or "".join(cells).strip()):
-                blank += 1
-                continue
+    for item in read_records(io.StringIO(text, newline=""), sep):
+        if item is None:
+            blank += 1
+        elif isinstance(item, MalformedRecord):
             if header is None:
-                header = tuple(c.strip() for c in cells)
-                continue
-            append(CsvRecord(line, tuple(cells)))
-    except csv.Error as exc:
-        raise UnreadableFile(f"line {reader.line_num}: {exc}") from exc
+                raise UnreadableFile(f"line {item.line}: {item.reason}")
+            malformed.append(item)
+        elif header is None:
+            header = tuple(c.strip() for c in item.cells)
+        else:
+            records.append(item)
     if header is None:
         raise UnreadableFile("the file has no header row")
     return CsvFile(
-        header=header, encoding=encoding, delimiter=sep, records=tuple(records), blank_lines=blank
+        header=header,
+        encoding=encoding,
+        delimiter=sep,
+        records=tuple(records),
+        blank_lines=blank,
+        malformed=tuple(malformed),
     )
+
+
+@contextmanager
+def open_text(path: str | Path) -> Iterator[tuple[IO[str], str, str]]:
+    """``path`` opened as text for :func:`read_records`: the stream, its encoding and
+    delimiter (both detected from the first 64 KiB). Raises :class:`UnreadableFile` for a
+    missing, empty or binary file."""
+    try:
+        with Path(path).open("rb") as raw:
+            sample = raw.read(_SAMPLE)
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
+    if not sample.strip():
+        raise UnreadableFile(f"{path}: the file is empty")
+    if b"\0" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnreadableFile(f"{path}: not a text CSV file")
+    cut = sample.rfind(b"\n") if len(sample) == _SAMPLE else -1
+    encoding = detect_encoding(sample[: cut + 1] if cut > 0 else sample)
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
+    with Path(path).open(encoding=encoding, errors="replace", newline="") as stream:
+        yield stream, encoding, sniff_delimiter(text)
 
 
 def read_csv(
@@ -165,9 +231,39 @@ def read_csv(
     return parse_csv(text.lstrip("\ufeff"), delimiter=delimiter, encoding=chosen)
 
 
+#: Cell starts a spreadsheet reads as a formula (docs/cli.md "Output formats").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?\Z")
+
+
+def safe_cell(cell: str) -> str:
+    """``cell`` defused against spreadsheet formula injection: a cell that starts with
+    ``=`` ``+`` ``-`` ``@``, a tab or a carriage return gets a leading ``'`` (plain numbers
+    such as ``-5`` or ``+79001234567`` cannot be formulas and are left as they are).
+    ``crm import`` reads such a cell back without the ``'``."""
+    if cell.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+def _safe_row(row: Iterable[object]) -> list[str]:
+    return [safe_cell(c if isinstance(c, str) else "" if c is None else str(c)) for c in row]
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
+    """CSV text (``\n`` line ends) with a header row and every cell made safe: the one
+    CSV writer of every ``crm`` command's ``--format csv``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(map(_safe_row, rows))
+    return out.getvalue()
+
+
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[str]]) -> None:
-    """Write rows as UTF-8 CSV (with a BOM so spreadsheets pick the encoding)."""
+    """Write rows as UTF-8 CSV (with a BOM so spreadsheets pick the encoding), every cell
+    made safe as :func:`csv_text` does."""
     with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(map(_safe_row, rows))

@@ -540,10 +540,16 @@ def import_csv(
         stored += sum(len(b) for b in group)
         if progress:
             progress("store", stored, len(valid))
+    rejected.extend(
+        RejectedRow(
+            line=m.line, cells=(), errors=(FieldError(field="row", value=m.value, reason=m.reason),)
+        )
+        for m in file.malformed
+    )
     return Success(
         ImportReport(
             kind=kind,
-            rows=len(file.records),
+            rows=len(file.records) + len(file.malformed),
             created=total.created,
             updated=total.updated,
             unchanged=total.unchanged,

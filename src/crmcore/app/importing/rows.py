@@ -27,7 +27,7 @@ from crmcore.app.importing.validation import Collector
 from crmcore.domain.account import SIZE_RANGES, AccountType, size_range_for
 from crmcore.domain.contact import Channel, ContactRole
 from crmcore.domain.errors import FieldError
-from crmcore.domain.lead import LeadSource
+from crmcore.domain.lead import MAX_COMPANY_SIZE, LeadSource
 from crmcore.domain.money import Money
 from crmcore.domain.names import clean_name
 from crmcore.domain.pipeline import DealStage
@@ -131,7 +131,7 @@ def _validate_lead(
         "job_title": v.get("job_title") or None,
         "source": check.choice("source", v.get("source") or "import", LeadSource),
         "source_detail": v.get("source_detail") or None,
-        "company_size": _int(check, "company_size", v.get("company_size", ""), 0),
+        "company_size": _int(check, "company_size", v.get("company_size", ""), 0, MAX_COMPANY_SIZE),
         "industry": v.get("industry") or None,
         "budget": budget.amount if budget else None,
         "region": v.get("region") or None,

@@ -16,7 +16,6 @@ committed batches, and the re-run skips them.
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +28,14 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App
 from crmcore.app.errors import AppError, Conflict, StorageFailure
 from crmcore.app.events.apply import Applied, Batch, apply_in_batch
+from crmcore.app.importing.csvio import (
+    CsvRecord,
+    MalformedRecord,
+    UnreadableFile,
+    open_text,
+    parse_csv,
+    read_records,
+)
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.interactions import Customer, Interaction, InteractionType, Purchase
 from crmcore.domain.money import Money
@@ -95,9 +102,11 @@ def parse_instant(raw: str, *, field: str = "occurred_at") -> Result[datetime, F
             day = date.fromisoformat(text)
             return Success(datetime(day.year, day.month, day.day, tzinfo=UTC))
         at = datetime.fromisoformat(text)
+        return Success(at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC))
     except ValueError:
         return Failure(FieldError(field=field, value=raw, reason="not an ISO date or datetime"))
-    return Success(at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC))
+    except OverflowError:
+        return Failure(FieldError(field=field, value=raw, reason="out of range in UTC"))
 
 
 def parse_rows(
@@ -138,34 +147,46 @@ def parse_rows(
     return rows, errors
 
 
-def _check_header(fieldnames: Sequence[str] | None) -> list[str] | InvalidInput:
-    header = [h.strip() for h in (fieldnames or [])]
+def _missing_columns(header: Sequence[str]) -> InvalidInput | None:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        return InvalidInput(
-            errors=tuple(
-                FieldError(field=c, value=",".join(header), reason="required column missing")
-                for c in missing
-            )
+    if not missing:
+        return None
+    return InvalidInput(
+        errors=tuple(
+            FieldError(field=c, value=",".join(header), reason="required column missing")
+            for c in missing
         )
-    return header
+    )
 
 
-def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    for record in reader:
-        yield reader.line_num, {k: v for k, v in record.items() if isinstance(k, str)}
+def _unreadable(exc: UnreadableFile, path: object = "") -> Failure[InvalidInput]:
+    return Failure(
+        InvalidInput(errors=(FieldError(field="file", value=str(path), reason=str(exc)),))
+    )
+
+
+def _malformed(m: MalformedRecord) -> RowError:
+    return RowError(line=m.line, field="row", value=m.value, reason=m.reason)
 
 
 def read_transactions_csv(
     text: str, *, default_currency: str
 ) -> Result[tuple[list[TransactionRow], list[RowError]], InvalidInput]:
-    """Parse CSV text; a missing required column fails the whole file."""
-    reader = csv.DictReader(text.splitlines())
-    header = _check_header(reader.fieldnames)
-    if isinstance(header, InvalidInput):
-        return Failure(header)
-    reader.fieldnames = header
-    return Success(parse_rows(_records(reader), default_currency=default_currency))
+    """Parse CSV text; a missing required column fails the whole file, a record the csv
+    module cannot read (a cell over ``MAX_CELL`` characters) is a rejected row."""
+    try:
+        file = parse_csv(text, delimiter=",")
+    except UnreadableFile as exc:
+        return _unreadable(exc)
+    header = list(file.header)
+    missing = _missing_columns(header)
+    if missing is not None:
+        return Failure(missing)
+    records = ((r.line, dict(zip(header, r.cells, strict=False))) for r in file.records)
+    rows, errors = parse_rows(records, default_currency=default_currency)
+    errors.extend(map(_malformed, file.malformed))
+    errors.sort(key=lambda e: e.line)
+    return Success((rows, errors))
 
 
 def purchase_of(row: TransactionRow) -> Interaction:
@@ -243,35 +264,43 @@ def import_transactions(
 class _Stream:
     """Valid rows of an open CSV file, as they are read; the rejected ones collect here."""
 
+    header: list[str]
+    default_currency: str
     errors: list[RowError] = attrs.field(factory=list)
 
-    def rows(
-        self, records: Iterable[tuple[int, dict[str, str]]], *, default_currency: str
-    ) -> Iterator[TransactionRow]:
-        for record in records:
-            good, bad = parse_rows([record], default_currency=default_currency)
-            self.errors.extend(bad)
+    def rows(self, items: Iterable[CsvRecord | MalformedRecord | None]) -> Iterator[TransactionRow]:
+        header, errors = self.header, self.errors
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, MalformedRecord):
+                errors.append(_malformed(item))
+                continue
+            record = dict(zip(header, item.cells, strict=False))
+            good, bad = parse_rows([(item.line, record)], default_currency=self.default_currency)
+            errors.extend(bad)
             yield from good
 
 
 def import_transactions_file(
     app: App, path: Path, *, batch: int = BATCH, progress: Progress | None = None
 ) -> Result[ImportSummary, AppError]:
-    """Read a CSV file as a stream and import its good rows; the summary lists the
-    rejected ones. ``progress(rows_read)`` is called after each stored batch."""
+    """Read a CSV file as a stream (encoding and delimiter detected) and import its good
+    rows; the summary lists the rejected ones. ``progress(rows_read)`` is called after
+    each stored batch."""
     try:
-        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as exc:
-        return Failure(
-            InvalidInput(errors=(FieldError(field="file", value=str(path), reason=str(exc)),))
-        )
-    with handle:
-        reader = csv.DictReader(handle)
-        header = _check_header(reader.fieldnames)
-        if isinstance(header, InvalidInput):
-            return Failure(header)
-        reader.fieldnames = header
-        stream = _Stream()
-        rows = stream.rows(_records(reader), default_currency=app.settings.default_currency)
-        result = import_transactions(app, rows, batch=batch, progress=progress)
+        with open_text(path) as (text, _, sep):
+            items = read_records(text, sep)
+            first = next((i for i in items if i is not None), None)
+            if not isinstance(first, CsvRecord):
+                reason = first.reason if first is not None else "the file has no header row"
+                return _unreadable(UnreadableFile(reason), path)
+            header = [c.strip() for c in first.cells]
+            missing = _missing_columns(header)
+            if missing is not None:
+                return Failure(missing)
+            stream = _Stream(header=header, default_currency=app.settings.default_currency)
+            result = import_transactions(app, stream.rows(items), batch=batch, progress=progress)
+    except UnreadableFile as exc:
+        return _unreadable(exc, path)
     return result.map(lambda s: attrs.evolve(s, errors=tuple(stream.errors)))

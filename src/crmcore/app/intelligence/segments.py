@@ -10,7 +10,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError, NotFound
+from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
@@ -126,7 +126,7 @@ def create_segment(
 
     def work(uow: UnitOfWork) -> Result[Segment, AppError]:
         if uow.segments.get_by_name(clean) is not None:
-            return Failure(_invalid("name", clean, "a segment with this name exists"))
+            return Failure(Conflict(detail=f"a segment named {clean!r} exists"))
         now = app.clock.now()
         members = uow.audience.members(node, now=now)
         segment = Segment(

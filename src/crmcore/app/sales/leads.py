@@ -25,6 +25,7 @@ from crmcore.domain.lead import (
     LeadSource,
     LeadStatus,
     Qualification,
+    company_size_error,
 )
 from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
@@ -58,8 +59,9 @@ def capture_lead(
         phone, lambda p: Phone.parse(p, region=app.settings.default_region)
     )
     parsed_source = check.choice("source", source, LeadSource)
-    if company_size is not None and company_size < 0:
-        check.fail("company_size", str(company_size), "must not be negative")
+    size_error = None if company_size is None else company_size_error(company_size)
+    if size_error is not None:
+        check.fail("company_size", str(company_size), size_error)
     money = check.optional(budget, lambda b: Money.parse(b, field="budget"))
     parsed_budget = money.amount if money is not None else None
     invalid = check.failure()
