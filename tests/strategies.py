@@ -792,3 +792,138 @@ def hostile_filters(draw: st.DrawFn) -> object:
         return {"or": [leaf] * width}
     width = draw(st.integers(min_value=1, max_value=3_000))
     return {"field": "contact.user_id", "op": "in", "value": ["u"] * width}
+
+
+# --- reactions and health from facts (message bus) -------------------------------------
+
+#: The day the reaction strategies' times are drawn around.
+REACTIONS_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+_reaction_times = st.integers(0, 60 * 24 * 90).map(
+    lambda m: REACTIONS_NOW - timedelta(days=60) + timedelta(minutes=m)
+)
+
+
+def sentiments() -> st.SearchStrategy[Any]:
+    """A classification of a review or message: any label, any confidence."""
+    from crmcore.domain.sentiment import Sentiment, SentimentLabel
+
+    return st.builds(
+        Sentiment,
+        label=st.sampled_from(SentimentLabel),
+        confidence=st.floats(min_value=0.0, max_value=1.0),
+    )
+
+
+@st.composite
+def domain_interactions(draw: st.DrawFn) -> Any:
+    """A parsed ``Interaction`` of any type, with the awkward values the rules must read:
+    amounts of zero and below, every billing kind, NPS answers that are booleans or text."""
+    from crmcore.domain.email import Email
+    from crmcore.domain.interactions import (
+        AppLogin,
+        Billing,
+        BillingKind,
+        Customer,
+        EmailEngagement,
+        Feedback,
+        FormAnswer,
+        Interaction,
+        InteractionType,
+        Purchase,
+    )
+    from crmcore.domain.money import Money
+    from crmcore.domain.phone import Phone
+
+    kind = draw(st.sampled_from(InteractionType))
+    details: Any
+    if kind is InteractionType.PURCHASE:
+        amount = draw(st.decimals(min_value=-50, max_value=500, places=2, allow_nan=False))
+        details = Purchase(amount=Money(amount, "USD"))
+    elif kind in (InteractionType.EMAIL_OPENED, InteractionType.EMAIL_CLICKED):
+        details = EmailEngagement(campaign_id="c1")
+    elif kind is InteractionType.APP_LOGIN:
+        details = AppLogin(device="ios")
+    elif kind in (InteractionType.REVIEW, InteractionType.MESSAGE):
+        details = Feedback(text="some words")
+    elif kind is InteractionType.FORM_ANSWER:
+        nps = st.integers(0, 10) | st.booleans() | st.just("10") | st.none()
+        answers = draw(st.fixed_dictionaries({}, optional={"nps": nps, "ok": st.booleans()}))
+        details = FormAnswer(form_id="f1", answers=answers)
+    else:
+        details = Billing(kind=draw(st.sampled_from(BillingKind)))
+    n = draw(st.integers(0, 3))
+    has_email, has_phone = draw(st.booleans()), draw(st.booleans())
+    customer = Customer(
+        user_id=f"u{n}",
+        email=Email(f"person{n}@example.com") if has_email else None,
+        phone=Phone(f"+7900123450{n}") if has_phone else None,
+    )
+    return Interaction(
+        event_id=f"e{draw(st.integers(0, 99))}",
+        type=kind,
+        occurred_at=draw(_reaction_times),
+        utc_offset=timedelta(0),
+        customer=customer,
+        details=details,
+    )
+
+
+@st.composite
+def pipeline_knowledge(draw: st.DrawFn) -> Any:
+    """What the pipeline knows of a customer (``crmcore.domain.insight.CustomerFacts``):
+    a few purchases over a few days, a few logins and opens."""
+    from crmcore.domain.insight import CustomerFacts as Known
+    from crmcore.domain.money import Money
+
+    purchases = draw(
+        st.lists(
+            st.tuples(
+                _reaction_times,
+                st.integers(0, 300).map(lambda a: Money(Decimal(a), "USD")),
+            ),
+            max_size=4,
+        )
+    )
+    return Known(
+        purchases=tuple(sorted(purchases, key=lambda p: p[0])),
+        email_opens=draw(_small),
+        email_clicks=draw(_small),
+        logins=draw(_small),
+    )
+
+
+def insights() -> st.SearchStrategy[Any]:
+    """A status and its reasons."""
+    from crmcore.domain.insight import CustomerStatus, Insight
+
+    return st.builds(
+        Insight,
+        status=st.sampled_from(CustomerStatus),
+        reasons=st.lists(st.sampled_from(["came back", "burst", "cancelled"]), max_size=2).map(
+            tuple
+        ),
+    )
+
+
+@st.composite
+def board_signals(draw: st.DrawFn) -> Any:
+    """One customer's loyalty board signals, at distinct times (so "the latest" is one),
+    around the days :func:`customer_facts` knows: paid purchases, refunds (amount <= 0),
+    forms with and without an NPS, reviews."""
+    from crmcore.domain.reactions import BoardSignal
+
+    minutes = draw(st.lists(st.integers(0, 60 * 24 * 800), unique=True, max_size=8))
+    start = datetime(2023, 12, 1, tzinfo=UTC)
+    out = []
+    for m in minutes:
+        kind = draw(st.sampled_from(["purchase", "form", "review"]))
+        at = start + timedelta(minutes=m)
+        if kind == "purchase":
+            amount = draw(st.decimals(min_value=-100, max_value=500, places=2, allow_nan=False))
+            out.append(BoardSignal(at=at, amount=amount))
+        elif kind == "form":
+            out.append(BoardSignal(at=at, form=True, nps=draw(st.none() | st.integers(0, 10))))
+        else:
+            out.append(BoardSignal(at=at, review=True))
+    return out

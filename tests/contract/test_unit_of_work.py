@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from crmcore.domain.lead import LeadStatus
+from crmcore.domain.lead import LeadCreated, LeadReopened, LeadStatus
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 from tests.contract.conftest import Backend
 from tests.contract.helpers import contact, deal, lead, write_and_commit
@@ -142,3 +142,36 @@ def test_a_reused_id_is_a_duplicate_key(backend: Backend) -> None:
                 attrs.evolve(ann, email=ann.email.__class__("other@example.com"))
             ),
         )
+
+
+def test_collect_new_events_hands_each_event_once_and_the_outbox_still_gets_all(
+    backend: Backend,
+) -> None:
+    ann, bob = lead(backend, "ann@example.com"), lead(backend, "bob@example.com")
+    created = LeadCreated(lead_id=ann.id, email="ann@example.com", source="api")
+    with backend.uow() as uow:
+        assert list(uow.collect_new_events()) == []
+        uow.record(created, LeadReopened(lead_id=ann.id))
+        assert list(uow.collect_new_events()) == [created, LeadReopened(lead_id=ann.id)]
+        assert list(uow.collect_new_events()) == []
+        uow.record(LeadReopened(lead_id=bob.id))
+        assert list(uow.collect_new_events()) == [LeadReopened(lead_id=bob.id)]
+        uow.record(LeadReopened(lead_id=ann.id))
+        uow.commit()
+        # a commit starts afresh: nothing recorded before it is handed out again
+        assert list(uow.collect_new_events()) == []
+        uow.record(LeadReopened(lead_id=bob.id))
+        uow.rollback()
+        assert list(uow.collect_new_events()) == []
+        uow.record(created)
+        assert list(uow.collect_new_events()) == [created]
+        uow.commit()
+    with backend.uow() as uow:
+        pending = uow.outbox.pending()
+    assert [e.payload for e in pending] == [
+        created,
+        LeadReopened(lead_id=ann.id),
+        LeadReopened(lead_id=bob.id),
+        LeadReopened(lead_id=ann.id),
+        created,
+    ]

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from crmcore.domain.facts import Fact, FactKind
+from crmcore.domain.facts import Fact, FactKind, Order
 from crmcore.domain.health import HealthInputs
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
 
@@ -32,8 +32,9 @@ def inputs_from_facts(facts: Iterable[Fact], *, now: datetime) -> HealthInputs:
     since = now - WINDOW
     login_days: set[object] = set()
     engagement = 0
-    nps: tuple[datetime, int] | None = None
-    feedback: tuple[datetime, SentimentLabel] | None = None
+    # the latest by the facts' order (time, then event, kind, name): not the input's
+    nps: tuple[Order, int] | None = None
+    feedback: tuple[Order, SentimentLabel] | None = None
     last_active: datetime | None = None
     for fact in facts:
         at = fact.occurred_at
@@ -51,17 +52,17 @@ def inputs_from_facts(facts: Iterable[Fact], *, now: datetime) -> HealthInputs:
                 isinstance(value, int)
                 and not isinstance(value, bool)
                 and 0 <= value <= 10
-                and (nps is None or at >= nps[0])
+                and (nps is None or fact.order >= nps[0])
             ):
-                nps = (at, value)
+                nps = (fact.order, value)
         elif (
             fact.kind is FactKind.SENTIMENT
             and isinstance(fact.value, Sentiment)
-            and (feedback is None or at >= feedback[0])
+            and (feedback is None or fact.order >= feedback[0])
         ):
-            feedback = (at, fact.value.label)
+            feedback = (fact.order, fact.value.label)
     negative = (
-        feedback is not None and feedback[1] is SentimentLabel.NEGATIVE and feedback[0] >= since
+        feedback is not None and feedback[1] is SentimentLabel.NEGATIVE and feedback[0][0] >= since
     )
     return HealthInputs(
         active_days_30=len(login_days),
