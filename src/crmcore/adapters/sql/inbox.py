@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
-from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus, stored_entry
+from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification
 
 _FIELDS = (
@@ -134,22 +134,22 @@ def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
         return value
 
     return [
-        stored_entry(
-            event_id,
-            kind,
-            payload,
-            bool(validated),
-            InboxStatus.PROCESSING,
-            attempts,
-            at(next_at),
-            None if occurred is None else at(occurred),
-            at(received),
-            last_error,
-            claimed_by,
-            token,
-            at(lease_until),
-            None if processed is None else at(processed),
-            version,
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=payload,
+            validated=bool(validated),
+            status=InboxStatus.PROCESSING,
+            attempts=attempts,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else at(occurred),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=claimed_by,
+            claim_token=token,
+            lease_until=at(lease_until),
+            processed_at=None if processed is None else at(processed),
+            version=version,
         )
         for (
             event_id,
@@ -222,22 +222,22 @@ def _taken_entries(
     parse = datetime.fromisoformat
     processing = InboxStatus.PROCESSING
     return [
-        stored_entry(
-            event_id,
-            kind,
-            payload,
-            bool(validated),
-            processing,
-            attempts + 1,
-            at(next_at),
-            None if occurred is None else parse(occurred + "+00:00"),
-            at(received),
-            last_error,
-            worker,
-            token,
-            lease_until,
-            None if processed is None else parse(processed + "+00:00"),
-            version,
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=payload,
+            validated=bool(validated),
+            status=processing,
+            attempts=attempts + 1,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else parse(occurred + "+00:00"),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=worker,
+            claim_token=token,
+            lease_until=lease_until,
+            processed_at=None if processed is None else parse(processed + "+00:00"),
+            version=version,
         )
         for (
             event_id,

@@ -26,7 +26,6 @@ from crmcore.app.logging import get_logger, log_step
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.evolver import evolver
 from crmcore.domain.facts import Fact, FactKind, FactLedger
 from crmcore.domain.ids import ActivityId, ContactId
 from crmcore.domain.insight import CustomerFacts, CustomerStatus, Insight
@@ -54,7 +53,7 @@ from crmcore.domain.sentiment import Sentiment, SentimentLabel
 from crmcore.ports.event_processing import EventUnitOfWork, LedgerInsight
 
 _log = get_logger()
-_evolve_contact = evolver(Contact)
+_evolve_contact = attrs.evolve
 # members read for every event, as module names (a class attribute costs ~60 ns more)
 _FEEDBACK = frozenset((InteractionType.REVIEW, InteractionType.MESSAGE))
 _NOT_YET_CUSTOMER = frozenset((LifecycleStage.LEAD, LifecycleStage.PROSPECT))

@@ -42,7 +42,6 @@ from crmcore.domain.inbox import (
 )
 from crmcore.domain.interactions import (
     Interaction,
-    canonical_interaction,
     parse_interaction,
 )
 from crmcore.domain.interactions_fast import accept_fast
@@ -439,16 +438,12 @@ def _apply_entries(
     valid: list[tuple[InboxEntry, Interaction]] = []
     rejected: list[tuple[str, str]] = []
     for entry in entries:
-        # validated entries hold canonical JSON, read back directly (else the full parse)
-        interaction = canonical_interaction(entry.payload) if entry.validated else None
-        if interaction is None:
-            parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
-            if isinstance(parsed, Failure):
-                reason = _reject(app, uow, entry, parsed.failure(), now=now)
-                rejected.append((entry.event_id, reason))
-                continue
-            interaction = parsed.unwrap()
-        valid.append((entry, interaction))
+        parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
+        if isinstance(parsed, Failure):
+            reason = _reject(app, uow, entry, parsed.failure(), now=now)
+            rejected.append((entry.event_id, reason))
+            continue
+        valid.append((entry, parsed.unwrap()))
     batch = Batch(app, services, uow, [i for _, i in valid], now=now, cache=cache)
     out = _BatchOutcome(batch, rejected=rejected)
     waiting: list[InboxEntry] = []
