@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from crmcore.app.importing.contacts import column_texts, email_keys
 from crmcore.app.importing.csvio import CsvRecord
 from crmcore.app.importing.rows import cell_text
-from crmcore.domain.email_fast import email_key
+from crmcore.codec.email_fast import email_key
 from tests.strategies import import_cells
 
 records = st.lists(st.lists(import_cells(), max_size=4).map(tuple), max_size=20).map(

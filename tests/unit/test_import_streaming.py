@@ -30,8 +30,8 @@ from crmcore.app.importing.files import ImportReport, import_file
 from crmcore.app.importing.plan import Defaults, Kind, plan_columns
 from crmcore.app.importing.rows import RowJob, pack, validate_packed, validate_record
 from crmcore.app.sales.contacts import list_contacts
+from crmcore.codec.email_fast import email_key
 from crmcore.domain.email import Email
-from crmcore.domain.email_fast import email_key
 from tests.conftest import T0
 from tests.strategies import email_like
 

@@ -38,8 +38,8 @@ from crmcore.app.importing.rows import (
     cell_text,
     validate_packed_stream,
 )
+from crmcore.codec.email_fast import email_key
 from crmcore.domain.contact import NewContact
-from crmcore.domain.email_fast import email_key
 from crmcore.domain.errors import FieldError
 from crmcore.domain.ids import AccountId
 from crmcore.ports.uow import UnitOfWork

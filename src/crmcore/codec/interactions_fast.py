@@ -19,12 +19,13 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
 from returns.result import Success
 
-from crmcore.domain.email_fast import fast_email
+from crmcore.codec.email_fast import fast_email
+from crmcore.codec.jsontext import quote as _quoted
+from crmcore.codec.phone_fast import fast_e164
 from crmcore.domain.inbox import AcceptedEvent
 from crmcore.domain.interactions import (
     _CONTROL,
@@ -43,7 +44,6 @@ from crmcore.domain.interactions import (
     _parse_email,
     _parse_phone,
 )
-from crmcore.domain.phone_fast import fast_e164
 
 _CACHE_LIMIT = 65_536
 _new_event = tuple.__new__  # a named tuple built without its Python-level ``__new__``
