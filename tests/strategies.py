@@ -722,3 +722,20 @@ def pipeline_facts(draw: st.DrawFn) -> Any:
             )
         out.append(by_key[key])
     return out
+
+
+def fact_values(kind: Any) -> st.SearchStrategy[Any]:
+    """A value a pipeline fact of ``kind`` (a ``FactKind``) holds."""
+    from crmcore.domain.facts import FactKind
+    from crmcore.domain.money import Money
+    from crmcore.domain.sentiment import Sentiment, SentimentLabel
+
+    if kind in (FactKind.PURCHASE, FactKind.BILLING):
+        return st.builds(Money, amounts, st.sampled_from(["RUB", "USD", "EUR"])) | st.none()
+    if kind is FactKind.SENTIMENT:
+        return st.builds(
+            Sentiment,
+            label=st.sampled_from(SentimentLabel),
+            confidence=st.floats(0, 1) | st.sampled_from([0, 1]),
+        )
+    return json_values | st.floats() | st.text(max_size=8)
