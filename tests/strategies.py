@@ -658,16 +658,6 @@ def iso_times(draw: st.DrawFn) -> str:
     return f"{pad}{at:%Y-%m-%d}{sep}{at:%H:%M:%S}{fraction}{offset}{pad}"
 
 
-#: Characters that matter to a CSV reader, and a few that do not.
-_CSV_CHARS = ",;\t| \n\r\"'\0abé"
-
-
-def csv_texts() -> st.SearchStrategy[str]:
-    """Texts a CSV reader may meet: separators, quotes, CRs, NULs, blank lines."""
-    plain = st.lists(st.sampled_from([",", ";", " ", "a", "b", "\n", "\r\n"]), max_size=40)
-    return st.one_of(plain.map("".join), st.text(st.sampled_from(_CSV_CHARS), max_size=60))
-
-
 def import_cells() -> st.SearchStrategy[str]:
     """Cells of an imported file as a keys pass meets them: e-mails in any case, padding,
     neutralised formulas, Unicode, IDNA labels, quotes, backslashes."""
