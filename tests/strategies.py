@@ -658,15 +658,6 @@ def iso_times(draw: st.DrawFn) -> str:
     return f"{pad}{at:%Y-%m-%d}{sep}{at:%H:%M:%S}{fraction}{offset}{pad}"
 
 
-def import_cells() -> st.SearchStrategy[str]:
-    """Cells of an imported file as a keys pass meets them: e-mails in any case, padding,
-    neutralised formulas, Unicode, IDNA labels, quotes, backslashes."""
-    parts = st.sampled_from(
-        ["", " ", "Ann", "ann@EXAMPLE.com", "'=1", "'x", "é", "xn--p1ai", '"', "\\", "\n", "@"]
-    )
-    return st.lists(parts, max_size=4).map("".join)
-
-
 @st.composite
 def pipeline_facts(draw: st.DrawFn) -> Any:
     """One contact's pipeline ``Fact`` list, in an arbitrary order, with repeats: a fact's
