@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column
 from sqlalchemy.dialects import sqlite
@@ -32,41 +32,6 @@ def _same(column: Column[Any], value: Any) -> None:
     assert produced == _generic(column, value)
 
 
-@given(value=st.uuids())
-def test_uuids(value: Any) -> None:
-    _same(t.contacts.c.id, value)
-
-
-@given(value=instants, offset=st.integers(-12, 12))
-def test_aware_datetimes_in_any_zone(value: datetime, offset: int) -> None:
-    _same(t.contacts.c.created_at, value.astimezone(timezone(timedelta(hours=offset))))
-
-
-@given(value=json_objects)
-def test_json(value: Any) -> None:
-    _same(t.contacts.c.attributes, value)
-
-
-@given(value=st.booleans())
-def test_booleans(value: bool) -> None:
-    _same(t.contacts.c.archived, value)
-
-
-@given(value=amounts)
-def test_amounts(value: Any) -> None:
-    _same(t.deals.c.amount, value)
-
-
-@given(value=st.dates(min_value=date(1, 1, 1)))
-def test_dates(value: date) -> None:
-    _same(t.deals.c.expected_close_date, value)
-
-
-@given(value=st.text(max_size=20))
-def test_text_passes_through(value: str) -> None:
-    _same(t.contacts.c.first_name, value)
-
-
 # -- reading: the fast readers give what SQLAlchemy's result processors give ------------
 
 
@@ -82,39 +47,29 @@ def _read_same(column: Column[Any], value: Any) -> None:
         assert got.tzinfo == expected.tzinfo
 
 
-@given(value=st.uuids())
-def test_reading_uuids(value: Any) -> None:
-    _read_same(t.contacts.c.id, value)
+_aware = st.builds(
+    lambda at, hours: at.astimezone(timezone(timedelta(hours=hours))),
+    instants,
+    st.integers(-12, 12),
+)
+#: A column of each converted type, and its values.
+_CASES: list[tuple[Column[Any], st.SearchStrategy[Any]]] = [
+    (t.contacts.c.id, st.uuids()),
+    (t.contacts.c.created_at, _aware),
+    (t.contacts.c.attributes, json_objects),
+    (t.contacts.c.archived, st.booleans()),
+    (t.deals.c.amount, amounts),
+    (t.deals.c.expected_close_date, st.dates(min_value=date(1, 1, 1))),
+    (t.contacts.c.first_name, st.text(max_size=20)),
+]
 
 
-@given(value=instants, offset=st.integers(-12, 12))
-def test_reading_datetimes(value: datetime, offset: int) -> None:
-    _read_same(t.contacts.c.created_at, value.astimezone(timezone(timedelta(hours=offset))))
-
-
-@given(value=json_objects)
-def test_reading_json(value: Any) -> None:
-    _read_same(t.contacts.c.attributes, value)
-
-
-@given(value=st.booleans())
-def test_reading_booleans(value: bool) -> None:
-    _read_same(t.contacts.c.archived, value)
-
-
-@given(value=amounts)
-def test_reading_amounts(value: Any) -> None:
-    _read_same(t.deals.c.amount, value)
-
-
-@given(value=st.dates(min_value=date(1, 1, 1)))
-def test_reading_dates(value: date) -> None:
-    _read_same(t.deals.c.expected_close_date, value)
-
-
-@given(value=st.text(max_size=20))
-def test_reading_text(value: str) -> None:
-    _read_same(t.contacts.c.first_name, value)
+@settings(max_examples=700)  # about 100 per column type
+@given(st.sampled_from(_CASES).flatmap(lambda case: st.tuples(st.just(case[0]), case[1])))
+def test_the_sqlite_converters_write_and_read_as_sqlalchemy(case: tuple[Column[Any], Any]) -> None:
+    column, value = case
+    _same(column, value)
+    _read_same(column, value)
 
 
 _blanks = st.text(" \t\r\n", max_size=2)
