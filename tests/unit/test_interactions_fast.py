@@ -1,4 +1,5 @@
-"""The accept fast path answers exactly as the full validator, within the schemas."""
+"""The accept fast path answers exactly as the full validator, within the schemas; the
+read-back of canonical JSON exactly as the trusted parse."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 
 import jsonschema
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from returns.result import Success
 
 from crmcore.codec.interaction_schemas import schema_for
-from crmcore.codec.interactions_fast import accept_fast
+from crmcore.codec.interactions_fast import accept_fast, canonical_interaction
 from crmcore.domain.inbox import AcceptedEvent
 from crmcore.domain.interactions import parse_interaction
 from tests.strategies import edge_interactions, iso_times, raw_interactions
@@ -76,3 +78,40 @@ def _agrees(raw: Any, region: str = "RU") -> AcceptedEvent | None:
 def test_the_fast_path_answers_as_the_full_validator(raw: dict[str, Any]) -> None:
     _agrees(raw)
     _agrees(raw, region="US")
+
+
+#: Changes that leave canonical JSON's shape: each must go to the full parse.
+_RESHAPED: list[dict[str, Any]] = [
+    {},
+    {"version": 2},
+    {"extra": 1},
+    {"customer": "nobody"},
+    {"data": {"amount": "NaN", "currency": "RUB"}},
+    {"data": {"amount": "1", "currency": "XXX"}},
+    {"occurred_at": "2026-01-05T12:00:00"},
+    {"type": "fax"},
+    {"source": "shop"},
+]
+
+
+@settings(max_examples=500)
+@given(
+    raws=st.lists(raw_interactions(), min_size=1, max_size=4),
+    change=st.sampled_from(_RESHAPED),
+    rng=st.randoms(),
+)
+def test_canonical_json_is_read_back_as_the_trusted_parse_reads_it(
+    raws: list[dict[str, Any]], change: dict[str, Any], rng: Any
+) -> None:
+    canonical = []
+    for raw in raws:
+        parsed = parse_interaction(raw, region="RU")
+        assert isinstance(parsed, Success)
+        canonical.append({**parsed.unwrap().to_json(), **change})
+    again = canonical + rng.sample(canonical, len(canonical))  # remembered customers, amounts
+    for payload in again:
+        direct = canonical_interaction(payload)
+        if direct is not None:
+            assert Success(direct) == parse_interaction(payload, trusted=True)
+    if not change or change == {"source": "shop"}:
+        assert all(canonical_interaction(payload) is not None for payload in canonical)

@@ -31,7 +31,7 @@ from crmcore.app.events.apply import (
 from crmcore.app.events.collections_gc import PIPELINE_THRESHOLD, fewer_collections
 from crmcore.app.events.config import EventServices
 from crmcore.app.logging import get_logger, log_step
-from crmcore.codec.interactions_fast import accept_fast
+from crmcore.codec.interactions_fast import accept_fast, canonical_interaction
 from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import (
@@ -438,12 +438,16 @@ def _apply_entries(
     valid: list[tuple[InboxEntry, Interaction]] = []
     rejected: list[tuple[str, str]] = []
     for entry in entries:
-        parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
-        if isinstance(parsed, Failure):
-            reason = _reject(app, uow, entry, parsed.failure(), now=now)
-            rejected.append((entry.event_id, reason))
-            continue
-        valid.append((entry, parsed.unwrap()))
+        # validated entries hold canonical JSON, read back directly (else the full parse)
+        interaction = canonical_interaction(entry.payload) if entry.validated else None
+        if interaction is None:
+            parsed = parse_interaction(entry.payload, region=region, trusted=entry.validated)
+            if isinstance(parsed, Failure):
+                reason = _reject(app, uow, entry, parsed.failure(), now=now)
+                rejected.append((entry.event_id, reason))
+                continue
+            interaction = parsed.unwrap()
+        valid.append((entry, interaction))
     batch = Batch(app, services, uow, [i for _, i in valid], now=now, cache=cache)
     out = _BatchOutcome(batch, rejected=rejected)
     waiting: list[InboxEntry] = []
