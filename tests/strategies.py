@@ -661,25 +661,6 @@ def iso_times(draw: st.DrawFn) -> str:
     return f"{pad}{at:%Y-%m-%d}{sep}{at:%H:%M:%S}{fraction}{offset}{pad}"
 
 
-#: Characters that matter to a CSV reader, and a few that do not.
-_CSV_CHARS = ",;\t| \n\r\"'\0abé"
-
-
-def csv_texts() -> st.SearchStrategy[str]:
-    """Texts a CSV reader may meet: separators, quotes, CRs, NULs, blank lines."""
-    plain = st.lists(st.sampled_from([",", ";", " ", "a", "b", "\n", "\r\n"]), max_size=40)
-    return st.one_of(plain.map("".join), st.text(st.sampled_from(_CSV_CHARS), max_size=60))
-
-
-def import_cells() -> st.SearchStrategy[str]:
-    """Cells of an imported file as a keys pass meets them: e-mails in any case, padding,
-    neutralised formulas, Unicode, IDNA labels, quotes, backslashes."""
-    parts = st.sampled_from(
-        ["", " ", "Ann", "ann@EXAMPLE.com", "'=1", "'x", "é", "xn--p1ai", '"', "\\", "\n", "@"]
-    )
-    return st.lists(parts, max_size=4).map("".join)
-
-
 @st.composite
 def pipeline_facts(draw: st.DrawFn) -> Any:
     """One contact's pipeline ``Fact`` list, in an arbitrary order, with repeats: a fact's
@@ -927,3 +908,20 @@ def board_signals(draw: st.DrawFn) -> Any:
         else:
             out.append(BoardSignal(at=at, review=True))
     return out
+
+
+def fact_values(kind: Any) -> st.SearchStrategy[Any]:
+    """A value a pipeline fact of ``kind`` (a ``FactKind``) holds."""
+    from crmcore.domain.facts import FactKind
+    from crmcore.domain.money import Money
+    from crmcore.domain.sentiment import Sentiment, SentimentLabel
+
+    if kind in (FactKind.PURCHASE, FactKind.BILLING):
+        return st.builds(Money, amounts, st.sampled_from(["RUB", "USD", "EUR"])) | st.none()
+    if kind is FactKind.SENTIMENT:
+        return st.builds(
+            Sentiment,
+            label=st.sampled_from(SentimentLabel),
+            confidence=st.floats(0, 1) | st.sampled_from([0, 1]),
+        )
+    return json_values | st.floats() | st.text(max_size=8)

@@ -10,7 +10,6 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from returns.result import Failure
 
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
@@ -18,10 +17,9 @@ from crmcore.app.cli.main import CliState, cli
 from crmcore.app.importing.files import import_file
 from crmcore.app.sales.contacts import list_contacts
 from crmcore.domain.email import Email
-from crmcore.domain.email_fast import fast_email
 from crmcore.domain.phone import Phone
 from tests.conftest import T0
-from tests.strategies import contact_records, email_like
+from tests.strategies import contact_records
 
 
 def fresh_app() -> App:
@@ -34,15 +32,6 @@ def to_csv(records: list[dict[str, str]], delimiter: str) -> str:
     writer.writeheader()
     writer.writerows(records)
     return out.getvalue()
-
-
-@given(address=email_like)
-def test_the_email_fast_path_agrees_with_the_domain(address: str) -> None:
-    fast = fast_email(address)
-    if fast is not None:
-        parsed = Email.parse(address)
-        assert not isinstance(parsed, Failure), address
-        assert parsed.unwrap().value == fast
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,6 @@ import csv
 import io
 import string
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,10 @@ from returns.result import Success
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.importing import files as importing
-from crmcore.app.importing.csvio import read_csv
 from crmcore.app.importing.files import ImportReport, import_file
-from crmcore.app.importing.plan import Defaults, Kind, plan_columns
-from crmcore.app.importing.rows import RowJob, pack, validate_packed, validate_record
 from crmcore.app.sales.contacts import list_contacts
+from crmcore.codec.email_fast import email_key
 from crmcore.domain.email import Email
-from crmcore.domain.email_fast import email_key
 from tests.conftest import T0
 from tests.strategies import email_like
 
@@ -132,50 +128,3 @@ def test_an_email_key_is_what_a_valid_address_stores(raw: str) -> None:
     parsed = Email.parse(raw)
     if key is not None and isinstance(parsed, Success):
         assert parsed.unwrap().value == key
-
-
-cells_by_field = {
-    "first_name": st.sampled_from(["Ann", "", " Bob  Lee ", "x" * 120, "A\x01"]),
-    "last_name": st.sampled_from(["Lee", "", "O'Neil"]),
-    "email": emails | st.sampled_from(["'=a@b.com", "Ann@Example.COM "]),
-    "phone": st.sampled_from(["", "8 900 123 45 67", "+49 30 1234567", "12", "abc"]),
-    "user_id": st.sampled_from(["", "u-1", " u-2 "]),
-    "account": st.sampled_from(["", "Acme"]),
-    "account_id": st.sampled_from(["", str(uuid.UUID(int=7)), "not-an-id"]),
-    "role": st.sampled_from(["", "Champion", "decision_maker", "boss"]),
-    "preferred_channel": st.sampled_from(["", "EMAIL", "sms", "pigeon"]),
-    "notes": st.sampled_from(["", "vip", " x "]),
-    "Notes": st.sampled_from(["", "again"]),
-}
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    fields=st.lists(st.sampled_from(sorted(cells_by_field)), min_size=1, unique=True),
-    data=st.data(),
-)
-def test_the_contacts_fast_path_packs_what_the_general_validation_packs(
-    fields: list[str], data: st.DataObject
-) -> None:
-    header = [*fields, "email"] if "email" not in fields and "user_id" not in fields else fields
-    rows = data.draw(
-        st.lists(
-            st.tuples(*(cells_by_field[f] for f in header)).map(list)
-            | st.tuples(*(cells_by_field[f] for f in header), st.sampled_from(["", "spill"])).map(
-                list
-            ),
-            min_size=1,
-            max_size=8,
-        )
-    )
-    out = io.StringIO()
-    csv.writer(out).writerows([header, *rows])
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "c.csv"
-        path.write_text(out.getvalue(), encoding="utf-8")
-        file = read_csv(path)
-    plan = plan_columns(Kind.CONTACTS, file.header, {}).unwrap()
-    defaults = Defaults(region="RU", currency="USD")
-    job = RowJob(kind=Kind.CONTACTS, plan=plan, defaults=defaults, run=(0, 0))
-    general = pack([validate_record(Kind.CONTACTS, plan, r, defaults) for r in file.records])
-    assert validate_packed(job, file.records) == general

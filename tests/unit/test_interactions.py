@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
@@ -15,9 +15,6 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
-    _canonical_customer,
-    _customer_of,
-    canonical_interaction,
     has_control_characters,
     parse_interaction,
 )
@@ -137,48 +134,6 @@ def test_types_cover_the_issue() -> None:
     }
 
 
-@given(raw_interactions(), st.sampled_from([None, "shop"]))
-def test_canonical_json_is_read_back_directly_as_the_full_parse_reads_it(
-    raw: dict[str, Any], source: str | None
-) -> None:
-    if source is not None:
-        raw = {**raw, "source": source}
-    canonical = _ok(raw).to_json()
-    direct = canonical_interaction(canonical)
-    assert direct is not None
-    assert direct == _ok(canonical)
-
-
-@given(st.lists(raw_interactions(), min_size=1, max_size=4), st.randoms())
-def test_canonical_json_read_again_gives_the_same_interactions(
-    raws: list[dict[str, Any]], rng: Any
-) -> None:
-    canonical = [_ok(raw).to_json() for raw in raws]
-    again = canonical + rng.sample(canonical, len(canonical))  # remembered customers, amounts
-    assert [canonical_interaction(c) for c in again] == [_ok(c) for c in again]
-
-
-#: Values equal as keys but not as JSON (1, 1.0, True; 0.0, -0.0), text, an unhashable.
-_ANY_JSON = st.sampled_from([None, "", "a", 0, 1, True, False, 1.0, 0.0, -0.0])
-_NAMES = st.sampled_from(["", "a"]) | _ANY_JSON | st.lists(st.integers(), max_size=1)
-_FIELDS = st.tuples(_ANY_JSON, _ANY_JSON, _ANY_JSON, _NAMES, _NAMES)
-
-
-@example([(1, None, None, "", ""), (True, None, None, "", ""), (1.0, None, None, "", "")])
-@given(st.lists(_FIELDS, min_size=1, max_size=4))
-def test_a_remembered_customer_is_the_one_its_fields_build(keys: list[tuple[Any, ...]]) -> None:
-    for fields in keys + keys:
-        built, found = _customer_of(*fields), _canonical_customer(*fields)
-        assert found == built
-        assert [type(getattr(found, f)) for f in _CUSTOMER_FIELDS] == [
-            type(getattr(built, f)) for f in _CUSTOMER_FIELDS
-        ]  # 1, 1.0 and True are equal keys, not equal JSON
-        assert [getattr(found, f) for f in _CUSTOMER_FIELDS[3:]] == list(fields[3:])
-
-
-_CUSTOMER_FIELDS = ("user_id", "email", "phone", "first_name", "last_name")
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -193,7 +148,6 @@ _CUSTOMER_FIELDS = ("user_id", "email", "phone", "first_name", "last_name")
 )
 def test_trusted_json_of_another_shape_goes_through_the_full_parse(change: dict[str, Any]) -> None:
     raw = {**_ok(_event()).to_json(), **change}
-    assert canonical_interaction(raw) is None
     assert parse_interaction(raw, trusted=True) == parse_interaction(raw, region="RU")
 
 

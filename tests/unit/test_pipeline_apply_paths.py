@@ -1,6 +1,6 @@
-"""The pipeline's cheaper apply steps answer as the general ones: the generated contact
-copier as ``attrs.evolve``, a fact ledger fed one fact at a time as a fold of all of
-them (its earlier folds left as they were), and the insight rules as they are written."""
+"""The pipeline's cheaper apply steps answer as the general ones: a fact ledger fed one
+fact at a time as a fold of all of them (its earlier folds left as they were), and the
+insight rules as they are written."""
 
 from __future__ import annotations
 
@@ -10,63 +10,20 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.adapters.insight import RuleBasedInsight
 from crmcore.domain.contact import Contact
-from crmcore.domain.evolver import evolver
 from crmcore.domain.facts import Fact, FactKind, FactLedger, fold_facts
 from crmcore.domain.insight import CustomerFacts, CustomerStatus, Insight, assess
 from crmcore.domain.money import Money
 from crmcore.domain.sentiment import SentimentLabel
 from crmcore.ports.event_processing import LedgerInsight
-from tests.strategies import contact_entities, instants, pipeline_facts
+from tests.strategies import instants, pipeline_facts
 
-_evolve_contact = evolver(Contact)
 _TEN = Money(Decimal(10), "RUB")
 _FIELDS = [a.name for a in attrs.fields(Contact)]
-
-
-@settings(max_examples=300)
-@given(
-    contact=contact_entities(),
-    other=contact_entities(),
-    changed=st.sets(st.sampled_from(_FIELDS)),
-)
-def test_the_contact_copier_makes_what_attrs_evolve_makes(
-    contact: Contact, other: Contact, changed: set[str]
-) -> None:
-    changes = {name: getattr(other, name) for name in changed}
-    made = _evolve_contact(contact, **changes)
-    expected = attrs.evolve(contact, **changes)
-    assert type(made) is Contact
-    assert made == expected
-    for name in _FIELDS:  # the very values, not just equal ones
-        assert getattr(made, name) is getattr(expected, name)
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        made.version = 9  # type: ignore[misc]
-
-
-@settings(max_examples=5)
-@given(contact=contact_entities())
-def test_the_contact_copier_refuses_an_unknown_field(contact: Contact) -> None:
-    with pytest.raises(TypeError):
-        _evolve_contact(contact, nickname="x")
-
-
-@attrs.frozen
-class _Checked:
-    count: int = attrs.field(validator=attrs.validators.ge(0))
-    label: str = attrs.field(converter=str)
-
-
-def test_a_class_whose_init_checks_or_converts_is_evolved_by_attrs() -> None:
-    evolve = evolver(_Checked)
-    assert evolve(_Checked(1, "a"), label=5) == _Checked(1, "5")
-    with pytest.raises(ValueError):
-        evolve(_Checked(1, "a"), count=-1)
 
 
 def _reference_fold(facts: list[Fact]) -> CustomerFacts:

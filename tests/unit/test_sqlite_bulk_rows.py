@@ -32,8 +32,7 @@ from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.errors import DuplicateKey
 from crmcore.ports.events import OutboxStatus
-from tests.strategies import amounts, contact_entities, instants
-from tests.unit.test_sqlite_fast_path import _fact_values
+from tests.strategies import amounts, contact_entities, fact_values, instants
 
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone(timedelta(hours=3)))
 
@@ -186,7 +185,7 @@ _facts = st.builds(
     ),
     st.uuids(),
     st.text(max_size=6),
-    st.sampled_from(FactKind).flatmap(lambda k: st.tuples(st.just(k), _fact_values(k))),
+    st.sampled_from(FactKind).flatmap(lambda k: st.tuples(st.just(k), fact_values(k))),
     st.text(max_size=4),
     _times,
 )

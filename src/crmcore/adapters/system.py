@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import os
-import struct
 import threading
 import time
-from collections import deque
 from datetime import UTC, datetime, timedelta
-from itertools import islice, repeat
-from operator import lshift, or_, rshift
-from uuid import UUID, SafeUUID
+from uuid import UUID
 
 
 class SystemClock:
@@ -36,16 +32,6 @@ class FixedClock:
         self.at += delta
 
 
-def uuid_of(value: int) -> UUID:
-    """``UUID(int=value)`` for a value known to fit 128 bits, at a third of the cost
-    (``UUID.__init__`` checks its five ways of being called; the slots are set directly,
-    as ``uuid`` itself does in ``UUID.__setstate__``)."""
-    made = object.__new__(UUID)
-    object.__setattr__(made, "int", value)
-    object.__setattr__(made, "is_safe", SafeUUID.unknown)
-    return made
-
-
 def uuid7_from(unix_ms: int, rand: int) -> UUID:
     """Assemble an RFC 9562 version-7 UUID from a millisecond timestamp and 74 random bits."""
     value = (unix_ms & ((1 << 48) - 1)) << 80
@@ -53,7 +39,7 @@ def uuid7_from(unix_ms: int, rand: int) -> UUID:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
-    return uuid_of(value)
+    return UUID(int=value)
 
 
 _forks = 0  # forks this process went through as the child: an id source refills after one
@@ -109,33 +95,8 @@ class Uuid7Source:
             return uuid7_from(now_ms, rand)
 
     def new_many(self, count: int) -> list[UUID]:
-        """``count`` ids as :meth:`new` makes them, a millisecond's stretch at a time and
-        without a Python step per id (a million ids are made at a time)."""
-        with self._lock:
-            now_ms = time.time_ns() // 1_000_000
-            if now_ms <= self._last_ms:
-                now_ms, counter = self._last_ms, self._counter
-            else:
-                counter = (self._bits() & 0x3FF) - 1
-            rands = map(rshift, struct.unpack(f">{count}Q", os.urandom(8 * count)), repeat(2))
-            ints: list[int] = []
-            while len(ints) < count:
-                first = counter + 1
-                if first > 0xFFF:  # as in new(): borrow the next millisecond
-                    now_ms += 1
-                    first = 0
-                take = min(count - len(ints), 0x1000 - first)
-                high = ((now_ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (0b10 << 62)
-                counters = map(lshift, range(first, first + take), repeat(64))
-                ints.extend(map(or_, map(or_, repeat(high), counters), islice(rands, take)))
-                counter = first + take - 1
-            self._last_ms, self._counter = now_ms, counter
-            # uuid_of, inlined and mapped
-            ids: list[UUID] = list(map(object.__new__, repeat(UUID, count)))
-            put = object.__setattr__
-            deque(map(put, ids, repeat("int"), ints), maxlen=0)
-            deque(map(put, ids, repeat("is_safe"), repeat(SafeUUID.unknown, count)), maxlen=0)
-            return ids
+        """``count`` ids, as :meth:`new` makes them one after the other."""
+        return [self.new() for _ in range(count)]
 
 
 class SequentialIds:

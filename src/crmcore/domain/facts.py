@@ -21,12 +21,10 @@ import attrs
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import INBOX_NAMESPACE
 from crmcore.domain.insight import (
-    NEW_CUSTOMER,
     CustomerFacts,
     Insight,
     Scalar,
-    leaving_insight,
-    purchases_insight,
+    assess,
 )
 from crmcore.domain.interactions import BillingKind
 from crmcore.domain.sentiment import SentimentLabel
@@ -105,7 +103,6 @@ class FactLedger:
         self._folded: CustomerFacts | None = None
         self._purchases_t: tuple[tuple[datetime, Any], ...] | None = None
         self._sentiments_t: tuple[tuple[datetime, SentimentLabel], ...] | None = None
-        self._latest: tuple[datetime, SentimentLabel] | None = None  # max(sentiments)
         self._insight: Insight | None = None
         for order, fact in sorted(((f.order, f) for f in facts), key=_FIRST):
             self._add(fact, order)
@@ -140,9 +137,6 @@ class FactLedger:
             _place(self._sentiments, (order, label), in_order)
             labels = self._sentiments_t
             self._sentiments_t = (*labels, label) if in_order and labels is not None else None
-            latest = self._latest
-            if latest is None or label > latest:
-                self._latest = label
         elif kind is _LOYALTY:
             self.promoter = self.promoter or recommends(fact.name, fact.value)
             _place(self._loyalty_facts, (order, fact.name, fact.value), in_order)
@@ -183,27 +177,10 @@ class FactLedger:
         return self._folded
 
     def insight(self) -> Insight:
-        """What :func:`~crmcore.domain.insight.assess` says of :meth:`facts`, from the
-        running fold (the purchases are kept in time order, the latest sentiment as it
-        comes)."""
-        found = self._insight
-        if found is None:
-            latest = self._latest
-            nps = self._loyalty.get("nps")
-            found = leaving_insight(self._cancelled, latest[1] if latest else None, nps)
-            if found is None:
-                purchases = self._purchases
-                count = len(purchases)
-                if count <= 1:
-                    found = NEW_CUSTOMER
-                else:
-                    found = purchases_insight(
-                        purchases[-1][0][0],
-                        purchases[-2][0][0],
-                        purchases[-3][0][0] if count >= 3 else None,
-                    )
-            self._insight = found
-        return found
+        """What :func:`~crmcore.domain.insight.assess` says of :meth:`facts`."""
+        if self._insight is None:
+            self._insight = assess(self.facts())
+        return self._insight
 
 
 #: The NPS from which a customer counts as a promoter.

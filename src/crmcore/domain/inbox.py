@@ -10,7 +10,6 @@ inbox: it is kept as a :class:`FailedEvent` with its errors.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -19,7 +18,6 @@ from uuid import UUID, uuid5
 import attrs
 
 from crmcore.domain.errors import FieldError
-from crmcore.domain.slots import positional_builder
 
 #: Namespace of the stable inbox keys derived from producers' event ids.
 INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
@@ -185,10 +183,6 @@ class InboxEntry:
     def revived(self, *, now: datetime) -> InboxEntry:
         """A dead-lettered entry given a fresh set of attempts by an operator."""
         return self._released(InboxStatus.PENDING, attempts=0, next_attempt_at=now)
-
-
-#: ``InboxEntry(...)`` of every field, positional and cheaper, for rows read in bulk.
-stored_entry: Callable[..., InboxEntry] = positional_builder(InboxEntry)
 
 
 class FailedStatus(StrEnum):

@@ -73,9 +73,6 @@ def assess(facts: CustomerFacts) -> Insight:
     return purchases_insight(times[-1], times[-2], times[-3] if len(times) >= 3 else None)
 
 
-_LEAVING: dict[tuple[bool, bool, int | None], Insight] = {}
-
-
 def leaving_insight(
     cancelled: bool, latest_feedback: SentimentLabel | None, nps: Scalar
 ) -> Insight | None:
@@ -88,20 +85,14 @@ def leaving_insight(
     )
     if not (cancelled or negative or detractor is not None):
         return None
-    key = (cancelled, negative, detractor)
-    found = _LEAVING.get(key)
-    if found is None:
-        leaving: list[str] = []
-        if cancelled:
-            leaving.append("subscription cancelled")
-        if negative:
-            leaving.append("latest feedback is negative")
-        if detractor is not None:
-            leaving.append(f"NPS {detractor} (detractor)")
-        found = Insight(status=CustomerStatus.LEAVING, reasons=tuple(leaving))
-        if detractor is None or (type(detractor) is int and detractor >= 0):  # 32 at most
-            _LEAVING[key] = found
-    return found
+    leaving: list[str] = []
+    if cancelled:
+        leaving.append("subscription cancelled")
+    if negative:
+        leaving.append("latest feedback is negative")
+    if detractor is not None:
+        leaving.append(f"NPS {detractor} (detractor)")
+    return Insight(status=CustomerStatus.LEAVING, reasons=tuple(leaving))
 
 
 def purchases_insight(last: datetime, before: datetime, third: datetime | None) -> Insight:

@@ -11,9 +11,8 @@ original offset kept.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -28,7 +27,6 @@ from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.ids import ActivityId, ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.phone import DEFAULT_REGION, Phone
-from crmcore.domain.slots import positional_builder
 
 #: The schema version this code reads and writes; older versions stay readable.
 SCHEMA_VERSION = 1
@@ -316,13 +314,8 @@ def parse_interaction(
     """Validate and normalise one event; the failure lists every problem found.
 
     ``trusted`` is for JSON this code wrote itself with :meth:`Interaction.to_json`: it is
-    read back directly (see :func:`canonical_interaction`), else without the (slow) e-mail and phone
-    checks.
+    read back without the (slow) e-mail and phone checks.
     """
-    if trusted:
-        known = canonical_interaction(raw)
-        if known is not None:
-            return Success(known)
     check = _Check()
     top = check.obj("$", raw, _TOP)
     if top is None:
@@ -373,173 +366,6 @@ def parse_interaction(
     )
 
 
-_TYPES: dict[object, InteractionType] = {t.value: t for t in InteractionType}
-_new_interaction = positional_builder(Interaction)
-_read_time = datetime.fromisoformat
-
-
-def canonical_interaction(raw: object) -> Interaction | None:
-    """The interaction of JSON :meth:`Interaction.to_json` wrote, built without checking
-    every rule again (a property test keeps it equal to the full parse); ``None`` when
-    ``raw`` does not have that shape, and :func:`parse_interaction` decides."""
-    try:
-        if type(raw) is not dict or raw.get("version") != SCHEMA_VERSION:
-            return None
-        kind = _TYPES[raw["type"]]
-        event_id, customer, data = raw["id"], raw["customer"], raw["data"]
-        if len(raw) != (7 if "source" in raw else 6):  # the six read here, and "source"
-            return None  # a key not in _TOP
-        stamp = _read_time(raw["occurred_at"])
-        offset: timedelta | None
-        if stamp.tzinfo is UTC:  # the common case, without two calls into the zone
-            at, offset = stamp, _NO_OFFSET
-        else:
-            offset = stamp.utcoffset()
-            at = stamp.astimezone(UTC)
-        if (
-            offset is None
-            or type(customer) is not dict
-            or not customer.keys() <= _CUSTOMER
-            or type(data) is not dict
-            or not data.keys() <= _DATA[kind]
-        ):
-            return None
-        details = _CANONICAL_DETAILS[kind](data)
-        if details is None:
-            return None
-        get = customer.get
-        return _new_interaction(
-            event_id,
-            kind,
-            at,
-            offset,
-            _canonical_customer(
-                get("user_id"),
-                get("email"),
-                get("phone"),
-                get("first_name", ""),
-                get("last_name", ""),
-            ),
-            details,
-            raw.get("source"),
-        )
-    except (KeyError, TypeError, ValueError, ArithmeticError):
-        return None
-
-
-_NO_OFFSET = timedelta(0)
-
-#: Customers and amounts of canonical JSON, by their text: a stream repeats the same
-#: customers, and building them again costs more than finding them (all immutable).
-_CUSTOMERS: dict[tuple[str | None, str | None, str | None, str, str], Customer] = {}
-_AMOUNTS: dict[tuple[str, str], Money] = {}
-_REMEMBERED = 65_536
-
-
-def _canonical_customer(
-    user_id: Any, email: Any, phone: Any, first_name: Any, last_name: Any
-) -> Customer:
-    """The customer of canonical JSON's fields; remembered when every one is text (or
-    absent), so that equal keys always mean equal values."""
-    if (
-        (user_id is None or type(user_id) is str)
-        and (email is None or type(email) is str)
-        and (phone is None or type(phone) is str)
-        and type(first_name) is str
-        and type(last_name) is str
-    ):
-        key = (user_id, email, phone, first_name, last_name)
-        found = _CUSTOMERS.get(key)
-        if found is None:
-            if len(_CUSTOMERS) >= _REMEMBERED:
-                _CUSTOMERS.clear()
-            found = _CUSTOMERS[key] = _customer_of(*key)
-        return found
-    return _customer_of(user_id, email, phone, first_name, last_name)
-
-
-def _customer_of(user_id: Any, email: Any, phone: Any, first_name: Any, last_name: Any) -> Customer:
-    return Customer(
-        user_id=user_id,
-        email=None if email is None else Email(email),
-        phone=None if phone is None else Phone(phone),
-        first_name=first_name,
-        last_name=last_name,
-    )
-
-
-def _canonical_money(data: Mapping[str, Any]) -> Money | None:
-    text, currency = data["amount"], data["currency"]
-    if type(text) is str and type(currency) is str:  # remembered, as customers are
-        found = _AMOUNTS.get((text, currency))
-        if found is not None:
-            return found
-    amount = Decimal(text)
-    if not amount.is_finite():
-        return None
-    money = Money(amount, currency)
-    if type(text) is str and type(currency) is str:
-        if len(_AMOUNTS) >= _REMEMBERED:
-            _AMOUNTS.clear()
-        _AMOUNTS[(text, currency)] = money
-    return money
-
-
-_new_purchase = positional_builder(Purchase)
-_new_engagement = positional_builder(EmailEngagement)
-_new_login = positional_builder(AppLogin)
-_new_feedback = positional_builder(Feedback)
-_new_form_answer = positional_builder(FormAnswer)
-_new_billing = positional_builder(Billing)
-
-
-def _canonical_purchase(data: Mapping[str, Any]) -> Details | None:
-    money = _canonical_money(data)
-    if money is None:
-        return None
-    return _new_purchase(money, data.get("order_id"), data.get("channel"), data.get("product"))
-
-
-def _canonical_opened(data: Mapping[str, Any]) -> Details:
-    return _new_engagement(data.get("campaign_id"), data.get("message_id"), None)
-
-
-def _canonical_clicked(data: Mapping[str, Any]) -> Details:
-    return _new_engagement(data.get("campaign_id"), data.get("message_id"), data["url"])
-
-
-def _canonical_login(data: Mapping[str, Any]) -> Details:
-    return _new_login(data.get("device"))
-
-
-def _canonical_feedback(data: Mapping[str, Any]) -> Details:
-    return _new_feedback(data["text"], data.get("channel"), data.get("rating"))
-
-
-def _canonical_form_answer(data: Mapping[str, Any]) -> Details:
-    return _new_form_answer(data["form_id"], dict(data["answers"]))
-
-
-def _canonical_billing(data: Mapping[str, Any]) -> Details | None:
-    money = _canonical_money(data) if "amount" in data else None
-    if "amount" in data and money is None:
-        return None
-    return _new_billing(BillingKind(data["kind"]), money, data.get("reference"))
-
-
-#: The details of canonical JSON's ``data``, per event type (``None``: not canonical).
-_CANONICAL_DETAILS: dict[InteractionType, Callable[[Mapping[str, Any]], Details | None]] = {
-    InteractionType.PURCHASE: _canonical_purchase,
-    InteractionType.EMAIL_OPENED: _canonical_opened,
-    InteractionType.EMAIL_CLICKED: _canonical_clicked,
-    InteractionType.APP_LOGIN: _canonical_login,
-    InteractionType.REVIEW: _canonical_feedback,
-    InteractionType.MESSAGE: _canonical_feedback,
-    InteractionType.FORM_ANSWER: _canonical_form_answer,
-    InteractionType.BILLING: _canonical_billing,
-}
-
-
 def _parse_time(check: _Check, value: object) -> tuple[datetime, timedelta] | None:
     if value is None:
         check.fail("$.occurred_at", None, "is required")
@@ -563,14 +389,10 @@ def _parse_time(check: _Check, value: object) -> tuple[datetime, timedelta] | No
         return None
 
 
-# Validating an e-mail or a phone costs 25-40 µs and a stream repeats the same customers:
-# both are pure functions of their text, so the recent answers are kept.
-@functools.lru_cache(maxsize=65_536)
 def _parse_email(raw: str) -> Result[Email, FieldError]:
     return Email.parse(raw, field="$.customer.email")
 
 
-@functools.lru_cache(maxsize=65_536)
 def _parse_phone(raw: str, region: str) -> Result[Phone, FieldError]:
     return Phone.parse(raw, region=region, field="$.customer.phone")
 

@@ -23,7 +23,6 @@ from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.uow import SqlUnitOfWork
-from crmcore.codec.jsontext import scalar_json
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
 from crmcore.domain.ids import ContactId
@@ -268,18 +267,8 @@ _INSERT_FACT_SQLITE = (
 
 
 def _fact_text(fact: Fact) -> str | None:
-    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``): what
-    ``json.dumps(_fact_json(fact))`` writes, without building the JSON value first."""
-    v = fact.value
-    if v is None:
-        return None
-    kind = fact.kind
-    if kind is FactKind.PURCHASE or kind is FactKind.BILLING:
-        return f'{{"amount": "{v.amount}", "currency": {scalar_json(v.currency)}}}'
-    if kind is FactKind.SENTIMENT:
-        label, confidence = scalar_json(v.label.value), scalar_json(v.confidence)
-        return f'{{"label": {label}, "confidence": {confidence}}}'
-    return scalar_json(v)
+    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``)."""
+    return None if fact.value is None else json.dumps(_fact_json(fact))
 
 
 #: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
@@ -314,9 +303,9 @@ class SqlFactSink:
         at = stored_datetime  # times rarely repeat across facts: no cache to miss
         rows = [
             (
-                f.contact_id.int.to_bytes(16, "big").hex(),  # UUID.hex, at half its cost
+                f.contact_id.hex,
                 f.event_id,
-                f.kind._value_,  # kind.value without the property
+                f.kind.value,
                 f.name,
                 _fact_text(f),
                 at(f.occurred_at),

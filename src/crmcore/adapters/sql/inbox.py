@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
-from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus, stored_entry
+from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
 from crmcore.ports.errors import ConcurrentModification
 
 _FIELDS = (
@@ -134,22 +133,22 @@ def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
         return value
 
     return [
-        stored_entry(
-            event_id,
-            kind,
-            payload,
-            bool(validated),
-            InboxStatus.PROCESSING,
-            attempts,
-            at(next_at),
-            None if occurred is None else at(occurred),
-            at(received),
-            last_error,
-            claimed_by,
-            token,
-            at(lease_until),
-            None if processed is None else at(processed),
-            version,
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=payload,
+            validated=bool(validated),
+            status=InboxStatus.PROCESSING,
+            attempts=attempts,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else at(occurred),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=claimed_by,
+            claim_token=token,
+            lease_until=at(lease_until),
+            processed_at=None if processed is None else at(processed),
+            version=version,
         )
         for (
             event_id,
@@ -222,22 +221,22 @@ def _taken_entries(
     parse = datetime.fromisoformat
     processing = InboxStatus.PROCESSING
     return [
-        stored_entry(
-            event_id,
-            kind,
-            payload,
-            bool(validated),
-            processing,
-            attempts + 1,
-            at(next_at),
-            None if occurred is None else parse(occurred + "+00:00"),
-            at(received),
-            last_error,
-            worker,
-            token,
-            lease_until,
-            None if processed is None else parse(processed + "+00:00"),
-            version,
+        InboxEntry(
+            event_id=event_id,
+            type=kind,
+            payload=payload,
+            validated=bool(validated),
+            status=processing,
+            attempts=attempts + 1,
+            next_attempt_at=at(next_at),
+            occurred_at=None if occurred is None else parse(occurred + "+00:00"),
+            received_at=at(received),
+            last_error=last_error,
+            claimed_by=worker,
+            claim_token=token,
+            lease_until=lease_until,
+            processed_at=None if processed is None else parse(processed + "+00:00"),
+            version=version,
         )
         for (
             event_id,
@@ -286,36 +285,6 @@ _ACCEPT_SQLITE = (
 )
 
 
-def _json_encoder() -> Callable[[dict[str, Any]], str]:
-    """``json.dumps`` with its default options, without building an encoder per call."""
-    if c_make_encoder is None:  # pragma: no cover - CPython always has the C encoder
-        return json.dumps
-
-    def refuse(value: object) -> None:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-    # no circular check: payloads are trees accepting built
-    chunks = c_make_encoder(
-        None, refuse, encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-    join = "".join
-
-    def encode(value: dict[str, Any]) -> str:
-        return join(chunks(value, 0))
-
-    return encode
-
-
-_payload_text = _json_encoder()
-
-
-def _stored_time(value: datetime) -> str:
-    """:func:`stored_datetime`, a little faster for the UTC times accepting passes."""
-    if value.tzinfo is not UTC:
-        return stored_datetime(value)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
 def _order(entry: InboxEntry) -> tuple[datetime, str]:
     return (entry.occurred_at or entry.received_at, entry.event_id)
 
@@ -350,11 +319,10 @@ class SqlInbox:
         if self._pg:
             return self.add_many([e.entry(at=at) for e in events])
         received = stored_datetime(at)
-        dumps = _payload_text
         params = []
         for event_id, kind, payload, occurred, text in events:
-            stamp = _stored_time(occurred)
-            text = dumps(payload) if text is None else text
+            stamp = stored_datetime(occurred)
+            text = json.dumps(payload) if text is None else text
             params.append((event_id, kind, text, stamp, stamp, received, received))
         return int(
             self._s.write(

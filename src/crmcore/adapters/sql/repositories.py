@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -21,7 +22,7 @@ from crmcore.domain.contact import Contact, NewContact, contact_from_new
 from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
-from crmcore.domain.merge import merge_import
+from crmcore.domain.merge import OWNED, merge_import
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage, StageChange
 from crmcore.ports.repositories import UpsertCounts
@@ -207,20 +208,29 @@ def _imported(c: NewContact) -> NewContact:
     )
 
 
+#: The columns a re-import may change: those of Contact's fields that ``merge_import``
+#: does not skip (``OWNED``), read from ``attrs.fields(Contact)`` so that a new field is
+#: compared too; a field stored in several columns is spelled out here.
+_COLUMNS_OF = {"name": ("first_name", "last_name")}
+IMPORTED_COLUMNS = tuple(
+    column
+    for field in attrs.fields(Contact)
+    if field.name not in OWNED[Contact]
+    for column in _COLUMNS_OF.get(field.name, (field.name,))
+)
+if not set(IMPORTED_COLUMNS) <= set(NewContact._fields):  # pragma: no cover - a new field
+    missing = sorted(set(IMPORTED_COLUMNS) - set(NewContact._fields))
+    raise TypeError(f"NewContact does not carry the imported columns {missing}")
+_imported_values = operator.attrgetter(*IMPORTED_COLUMNS)
+
+
 def _unchanged(row: Mapping[Any, Any], c: NewContact) -> bool:
     """Whether ``merge_import`` of the contact ``c`` stands for into the stored ``row``
-    changes nothing: every field ``c`` fills equals the stored one."""
-    return (
-        row["first_name"] == c.first_name
-        and row["last_name"] == c.last_name
-        and (c.email is None or c.email == row["email"])
-        and (c.phone is None or c.phone == row["phone"])
-        and (c.user_id is None or c.user_id == row["user_id"])
-        and (c.account_id is None or c.account_id == row["account_id"])
-        and (c.role is None or c.role.value == row["role"])
-        and (c.preferred_channel is None or c.preferred_channel.value == row["preferred_channel"])
-        and (not c.attributes or c.attributes == row["attributes"])
-    )
+    changes nothing: every column ``c`` fills (not ``None``, not ``{}``) equals the stored one."""
+    for column, value in zip(IMPORTED_COLUMNS, _imported_values(c), strict=True):
+        if value is not None and value != {} and value != row[column]:
+            return False
+    return True
 
 
 #: The contacts (id, version, e-mail) of user ids, of e-mails or phones: :meth:`find_versions`.

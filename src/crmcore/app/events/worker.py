@@ -31,6 +31,7 @@ from crmcore.app.events.apply import (
 from crmcore.app.events.collections_gc import PIPELINE_THRESHOLD, fewer_collections
 from crmcore.app.events.config import EventServices
 from crmcore.app.logging import get_logger, log_step
+from crmcore.codec.interactions_fast import accept_fast, canonical_interaction
 from crmcore.codec.jsontext import StrictDecoder
 from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
 from crmcore.domain.ids import ContactId
@@ -43,10 +44,8 @@ from crmcore.domain.inbox import (
 )
 from crmcore.domain.interactions import (
     Interaction,
-    canonical_interaction,
     parse_interaction,
 )
-from crmcore.domain.interactions_fast import accept_fast
 from crmcore.domain.review import (
     Resolution,
     ReviewItem,

@@ -20,7 +20,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, repeat
-from operator import itemgetter, methodcaller, not_
+from operator import itemgetter, not_
 from typing import Any
 
 import attrs
@@ -38,8 +38,8 @@ from crmcore.app.importing.rows import (
     cell_text,
     validate_packed_stream,
 )
+from crmcore.codec.email_fast import email_key
 from crmcore.domain.contact import NewContact
-from crmcore.domain.email_fast import email_key
 from crmcore.domain.errors import FieldError
 from crmcore.domain.ids import AccountId
 from crmcore.ports.uow import UnitOfWork
@@ -80,10 +80,11 @@ def shared_keys(
     shared: list[set[str]] = []
     for field in ("user_id", "email"):
         index = columns.get(field)
-        texts = [] if index is None else list(filter(None, column_texts(records, index)))
+        cells = [] if index is None else [cell_text(r.cells, index) for r in records]
+        texts = [text for text in cells if text]
         present: list[str | None] = list(texts)
         if field == "email":
-            keys = email_keys(texts)
+            keys = [email_key(text) for text in texts]
             present = [
                 k if k is not None else stored_email(v) for k, v in zip(keys, texts, strict=True)
             ]
@@ -92,27 +93,6 @@ def shared_keys(
             continue
         shared.append({v for v, n in Counter(present).items() if n > 1 and v is not None})
     return shared[0], shared[1]
-
-
-def column_texts(records: Sequence[CsvRecord], index: int) -> list[str]:
-    """:func:`cell_text` of every record's cell ``index``, without a Python call per
-    record unless a record is short of that cell or a cell starts with a quote."""
-    try:
-        texts = list(map(str.strip, map(itemgetter(index), map(itemgetter(1), records))))
-    except IndexError:
-        return [cell_text(r.cells, index) for r in records]
-    if any(map(methodcaller("startswith", "'"), texts)):
-        return [cell_text(r.cells, index) for r in records]
-    return texts
-
-
-def email_keys(texts: Sequence[str]) -> list[str | None]:
-    """:func:`email_key` of every text; one look at them all when they are all plain."""
-    lowered = list(map(str.lower, texts))
-    joined = "\n".join(lowered)
-    if joined.isascii() and not any(c in joined for c in ('"', "\\", "xn--")):
-        return [*map(str.strip, lowered)]
-    return [email_key(t) for t in texts]
 
 
 def stream_contacts(

@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import compress, count, repeat
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -98,45 +97,6 @@ class CsvFile:
     malformed: tuple[MalformedRecord, ...] = ()
 
 
-def parse_csv(text: str, *, delimiter: str | None = None, encoding: str = "utf-8") -> CsvFile:
-    """Split ``text`` into header and records, skipping blank lines."""
-    sep = delimiter or sniff_delimiter(text[:_SAMPLE])
-    plain = split_plainly(text, sep)
-    if plain is None:
-        return _parse_quoted(text, sep, encoding)
-    # one record a line, numbered from 1; the blank ones dropped (all without a Python
-    # step per row: a million rows take a third of the csv module's time)
-    keep = list(map(bool, map(str.strip, map("".join, plain))))
-    lines, rows = compress(count(1), keep), compress(plain, keep)
-    header = next(rows, None)
-    if header is None:
-        raise UnreadableFile("the file has no header row")
-    next(lines)
-    return CsvFile(
-        header=tuple(c.strip() for c in header),
-        encoding=encoding,
-        delimiter=sep,
-        records=tuple(map(tuple.__new__, repeat(CsvRecord), zip(lines, rows, strict=True))),
-        blank_lines=keep.count(False),
-    )
-
-
-def split_plainly(text: str, sep: str) -> list[tuple[str, ...]] | None:
-    """The rows :func:`csv.reader` reads from ``text``, every line one row, when nothing
-    in it needs the reader: no quote, no carriage return but in CRLF line ends, no NUL,
-    no field over the reader's size limit, a one-character separator. ``None`` otherwise."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    if len(sep) != 1 or '"' in text or "\r" in text or "\0" in text:
-        return None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    if lines and max(map(len, lines)) > MAX_CELL:
-        return None
-    return list(map(tuple, map(str.split, lines, repeat(sep))))
-
-
 def read_records(stream: Iterable[str], sep: str) -> Iterator[CsvRecord | MalformedRecord | None]:
     """The records of CSV text read line by line (open files with ``newline=""``), in
     order: a :class:`CsvRecord` with the physical line it starts on (the header is the
@@ -162,9 +122,10 @@ def read_records(stream: Iterable[str], sep: str) -> Iterator[CsvRecord | Malfor
         yield CsvRecord(line, tuple(cells))
 
 
-def _parse_quoted(text: str, sep: str, encoding: str) -> CsvFile:
-    """:func:`parse_csv` through the csv module (quoted cells may span lines; CR-only
-    line ends split records too)."""
+def parse_csv(text: str, *, delimiter: str | None = None, encoding: str = "utf-8") -> CsvFile:
+    """Split ``text`` into header and records, skipping blank lines (quoted cells may
+    span lines)."""
+    sep = delimiter or sniff_delimiter(text[:_SAMPLE])
     header: tuple[str, ...] | None = None
     records: list[CsvRecord] = []
     malformed: list[MalformedRecord] = []

@@ -1,7 +1,7 @@
 """E-mail and phone checks for one import run: fast paths first, each value checked once.
 
-A value goes to the exact fast path (:mod:`crmcore.domain.email_fast`,
-:mod:`crmcore.domain.phone_fast`), and only when that declines to the full validators
+A value goes to the exact fast path (:mod:`crmcore.codec.email_fast`,
+:mod:`crmcore.codec.phone_fast`), and only when that declines to the full validators
 (``Email.parse``, ``Phone.parse``). Results are remembered per run and per process, so a
 value repeated in the file is checked once; each memo holds at most ``limit`` values and
 forgets the oldest half when full.
@@ -14,11 +14,11 @@ from itertools import islice
 import attrs
 from returns.result import Failure
 
+from crmcore.codec.email_fast import fast_email
+from crmcore.codec.phone_fast import fast_e164
 from crmcore.domain.email import Email
-from crmcore.domain.email_fast import fast_email
 from crmcore.domain.errors import FieldError
 from crmcore.domain.phone import Phone
-from crmcore.domain.phone_fast import fast_e164
 
 MEMO_LIMIT = 200_000
 

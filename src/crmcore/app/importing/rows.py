@@ -21,7 +21,7 @@ import phonenumbers
 
 from crmcore.app.importing.csvio import CsvRecord
 from crmcore.app.importing.memo import ValueMemo
-from crmcore.app.importing.plan import FIELDS, ColumnPlan, Defaults, Kind
+from crmcore.app.importing.plan import ColumnPlan, Defaults, Kind
 from crmcore.app.importing.pool import run_chunks
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.account import SIZE_RANGES, AccountType, size_range_for
@@ -314,93 +314,7 @@ def validate_packed(job: RowJob, records: Sequence[CsvRecord]) -> PackedChunk:
     """Validate a chunk in a worker process, its outcomes packed."""
     memo = _memo_for(job)
     kind, plan, defaults = job.kind, job.plan, job.defaults
-    if kind is Kind.CONTACTS:
-        return _contacts_packed(plan, records, defaults, memo)
     return pack([validate_record(kind, plan, r, defaults, memo) for r in records])
-
-
-#: The data keys of a packed contacts row: the imported fields, the two name columns as one.
-CONTACT_KEYS = ("name", *(f for f in FIELDS[Kind.CONTACTS] if f not in ("first_name", "last_name")))
-_ROLES = {r.value: r for r in ContactRole}
-_CHANNELS = {c.value: c for c in Channel}
-
-
-def _contacts_packed(
-    plan: ColumnPlan, records: Sequence[CsvRecord], defaults: Defaults, memo: ValueMemo
-) -> PackedChunk:
-    """:func:`pack` of :func:`validate_record` for contacts, without its per-row objects:
-    a row that passes every check is packed straight away; any other row (one error is
-    enough) is validated the general way, which reports all of its errors."""
-    columns = {field: index for index, field in plan.fields}
-    i_first, i_last, i_email, i_phone, i_user, i_account, i_account_id, i_role, i_channel = (
-        columns.get(f) for f in FIELDS[Kind.CONTACTS]
-    )
-    width, extras = plan.width, plan.extras
-    rows: list[tuple[int, bool, tuple[Any, ...], tuple[Any, ...]]] = []
-    append = rows.append
-    any_valid = False
-
-    for record in records:
-        cells = record.cells
-        values = _contact_values(
-            (len(cells) <= width or not any(c.strip() for c in cells[width:]))
-            and clean_name(
-                "" if i_first is None else cell_text(cells, i_first),
-                "" if i_last is None else cell_text(cells, i_last),
-            ),
-            "" if i_email is None else cell_text(cells, i_email),
-            "" if i_phone is None else cell_text(cells, i_phone),
-            "" if i_user is None else cell_text(cells, i_user),
-            "" if i_account is None else cell_text(cells, i_account),
-            "" if i_account_id is None else cell_text(cells, i_account_id),
-            "" if i_role is None else cell_text(cells, i_role),
-            "" if i_channel is None else cell_text(cells, i_channel),
-            memo,
-        )
-        if values is None:
-            outcome = validate_record(Kind.CONTACTS, plan, record, defaults, memo)
-            if isinstance(outcome, ValidRow):
-                raise ValueError(f"line {record.line}: the fast path refused a valid row")
-            errors = tuple((e.field, e.value, e.reason) for e in outcome.errors)
-            append((record.line, False, outcome.cells, errors))
-            continue
-        any_valid = True
-        extra: tuple[tuple[str, str], ...] = ()
-        if extras:
-            extra = tuple({n: t for i, n in extras if (t := cell_text(cells, i))}.items())
-        append((record.line, True, values, extra))
-    return (CONTACT_KEYS if any_valid else ()), rows
-
-
-def _contact_values(
-    name: tuple[str, str] | FieldError | bool,
-    email_raw: str,
-    phone_raw: str,
-    user: str,
-    account: str,
-    account_id_raw: str,
-    role_raw: str,
-    channel_raw: str,
-    memo: ValueMemo,
-) -> tuple[Any, ...] | None:
-    """A contact row's values in :data:`CONTACT_KEYS` order, or ``None`` on any error."""
-    if not isinstance(name, tuple) or not (email_raw or user):
-        return None
-    email = memo.email(email_raw) if email_raw else None
-    phone = memo.phone(phone_raw) if phone_raw else None
-    if isinstance(email, FieldError) or isinstance(phone, FieldError):
-        return None
-    account_id = None
-    if account_id_raw:
-        try:
-            account_id = UUID(account_id_raw)
-        except ValueError:
-            return None
-    role = _ROLES.get(role_raw.lower()) if role_raw else None
-    channel = _CHANNELS.get(channel_raw.lower()) if channel_raw else None
-    if (role_raw and role is None) or (channel_raw and channel is None):
-        return None
-    return (name, email, phone, user or None, account or None, account_id, role, channel)
 
 
 def validate_packed_stream(

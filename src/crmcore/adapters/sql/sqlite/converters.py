@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
@@ -45,21 +44,6 @@ def stored_datetime(value: datetime) -> str:
     )
 
 
-def _datetime_converter() -> Converter:
-    cache: dict[datetime, str] = {}
-
-    def convert(value: datetime) -> str:
-        text = cache.get(value)
-        if text is None:
-            text = stored_datetime(value)
-            if len(cache) > 4096:
-                cache.clear()
-            cache[value] = text
-        return text
-
-    return convert
-
-
 def stored_datetime_cache() -> Converter:
     """:func:`stored_datetime` remembering its recent answers (times repeat in a batch)."""
     cache: dict[datetime, str] = {}
@@ -73,25 +57,6 @@ def stored_datetime_cache() -> Converter:
         return text
 
     return convert
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
-
-
-def _json(value: Any) -> str:
-    """``json.dumps(value)``: its C encoder called directly (``dumps`` builds one per call
-    behind three Python calls), with a circular-reference check of its own."""
-    if not value and isinstance(value, (dict, list)):
-        return "{}" if isinstance(value, dict) else "[]"
-    if type(value) is str:
-        return encode_basestring_ascii(value)
-    if c_make_encoder is None:  # pragma: no cover - CPython always has the C encoder
-        return json.dumps(value)
-    encode = c_make_encoder(
-        {}, _not_json, encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-    return "".join(encode(value, 0))
 
 
 def _bool(value: bool) -> int:
@@ -110,13 +75,13 @@ def converter_for(column: Column[Any], dialect: Dialect) -> Converter | None:
     """A fast converter for a column's non-null values, ``None`` when values pass as is."""
     kind = column.type
     if isinstance(kind, UTCDateTime):
-        return _datetime_converter()
+        return stored_datetime_cache()
     if isinstance(kind, Amount):
         return _decimal
     if isinstance(kind, Uuid):
         return _uuid
     if isinstance(kind, JSON):
-        return _json
+        return json.dumps
     if isinstance(kind, Boolean):
         return _bool
     if isinstance(kind, Date):

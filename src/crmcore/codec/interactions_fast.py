@@ -1,4 +1,4 @@
-"""A fast path for well-formed events that answers exactly as the full validator does.
+"""Fast paths for well-formed events that answer exactly as the full validator does.
 
 :func:`~crmcore.domain.interactions.parse_interaction` collects every problem of an event
 under its JSON path and builds an :class:`Interaction`; accepting then writes its
@@ -10,21 +10,27 @@ reusing the normalised form of customers, e-mails, phones and amounts it has see
 Whenever anything is unusual (an error, a subclass, an explicit ``null``, a float amount,
 a form the published schemas refuse) it answers ``None`` and the full validator decides,
 so errors and their paths come from one place only.
-``tests/unit/test_interactions_fast.py`` compares the two on generated and broken events.
+:func:`canonical_interaction` reads back the canonical JSON accepting stored, without
+checking every rule again (the worker's side; ``parse_interaction(trusted=True)`` is the
+general path). ``tests/unit/test_interactions_fast.py`` compares each with its general
+path on generated and broken events.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from datetime import UTC, datetime
-from json.encoder import encode_basestring_ascii as _quoted
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from returns.result import Success
 
-from crmcore.domain.email_fast import fast_email
+from crmcore.codec.email_fast import fast_email
+from crmcore.codec.jsontext import quote as _quoted
+from crmcore.codec.phone_fast import fast_e164
+from crmcore.domain.email import Email
 from crmcore.domain.inbox import AcceptedEvent
 from crmcore.domain.interactions import (
     _CONTROL,
@@ -36,14 +42,24 @@ from crmcore.domain.interactions import (
     MAX_SHORT,
     MAX_TEXT,
     SCHEMA_VERSION,
+    AppLogin,
+    Billing,
     BillingKind,
+    Customer,
+    Details,
+    EmailEngagement,
+    Feedback,
+    FormAnswer,
+    Interaction,
     InteractionType,
+    Purchase,
     _Check,
     _money,
     _parse_email,
     _parse_phone,
 )
-from crmcore.domain.phone_fast import fast_e164
+from crmcore.domain.money import Money
+from crmcore.domain.phone import Phone
 
 _CACHE_LIMIT = 65_536
 _new_event = tuple.__new__  # a named tuple built without its Python-level ``__new__``
@@ -393,3 +409,171 @@ def accept_fast(raw: object, region: str) -> AcceptedEvent | None:
         return _new_event(AcceptedEvent, (event_id, kind, payload, utc, text + "}"))
     except (_Slow, ValueError, TypeError, OverflowError, ArithmeticError):
         return None
+
+
+# --- reading canonical JSON back ------------------------------------------------------
+
+_TYPES: dict[object, InteractionType] = {t.value: t for t in InteractionType}
+_read_time = datetime.fromisoformat
+
+
+def canonical_interaction(raw: object) -> Interaction | None:
+    """The interaction of JSON :meth:`Interaction.to_json` wrote, built without checking
+    every rule again (``tests/unit/test_interactions_fast.py`` keeps it equal to
+    ``parse_interaction(raw, trusted=True)``); ``None`` when ``raw`` does not have that
+    shape, and ``parse_interaction`` decides."""
+    try:
+        if type(raw) is not dict or raw.get("version") != SCHEMA_VERSION:
+            return None
+        kind = _TYPES[raw["type"]]
+        event_id, customer, data = raw["id"], raw["customer"], raw["data"]
+        if len(raw) != (7 if "source" in raw else 6):  # the six read here, and "source"
+            return None  # a key not in _TOP
+        stamp = _read_time(raw["occurred_at"])
+        offset: timedelta | None
+        if stamp.tzinfo is UTC:  # the common case, without two calls into the zone
+            at, offset = stamp, _NO_OFFSET
+        else:
+            offset = stamp.utcoffset()
+            at = stamp.astimezone(UTC)
+        if (
+            offset is None
+            or type(customer) is not dict
+            or not customer.keys() <= _CUSTOMER
+            or type(data) is not dict
+            or not data.keys() <= _DATA[kind]
+        ):
+            return None
+        details = _CANONICAL_DETAILS[kind](data)
+        if details is None:
+            return None
+        get = customer.get
+        return Interaction(
+            event_id=event_id,
+            type=kind,
+            occurred_at=at,
+            utc_offset=offset,
+            customer=_canonical_customer(
+                get("user_id"),
+                get("email"),
+                get("phone"),
+                get("first_name", ""),
+                get("last_name", ""),
+            ),
+            details=details,
+            source=raw.get("source"),
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+_NO_OFFSET = timedelta(0)
+
+#: Customers and amounts of canonical JSON, by their text: a stream repeats the same
+#: customers, and building them again costs more than finding them (all immutable).
+_READ_CUSTOMERS: dict[tuple[str | None, str | None, str | None, str, str], Customer] = {}
+_READ_AMOUNTS: dict[tuple[str, str], Money] = {}
+_REMEMBERED = 65_536
+
+
+def _canonical_customer(
+    user_id: Any, email: Any, phone: Any, first_name: Any, last_name: Any
+) -> Customer:
+    """The customer of canonical JSON's fields; remembered when every one is text (or
+    absent), so that equal keys always mean equal values."""
+    if (
+        (user_id is None or type(user_id) is str)
+        and (email is None or type(email) is str)
+        and (phone is None or type(phone) is str)
+        and type(first_name) is str
+        and type(last_name) is str
+    ):
+        key = (user_id, email, phone, first_name, last_name)
+        found = _READ_CUSTOMERS.get(key)
+        if found is None:
+            if len(_READ_CUSTOMERS) >= _REMEMBERED:
+                _READ_CUSTOMERS.clear()
+            found = _READ_CUSTOMERS[key] = _customer_of(*key)
+        return found
+    return _customer_of(user_id, email, phone, first_name, last_name)
+
+
+def _customer_of(user_id: Any, email: Any, phone: Any, first_name: Any, last_name: Any) -> Customer:
+    return Customer(
+        user_id=user_id,
+        email=None if email is None else Email(email),
+        phone=None if phone is None else Phone(phone),
+        first_name=first_name,
+        last_name=last_name,
+    )
+
+
+def _canonical_money(data: Mapping[str, Any]) -> Money | None:
+    text, currency = data["amount"], data["currency"]
+    if type(text) is str and type(currency) is str:  # remembered, as customers are
+        found = _READ_AMOUNTS.get((text, currency))
+        if found is not None:
+            return found
+    amount = Decimal(text)
+    if not amount.is_finite():
+        return None
+    money = Money(amount, currency)
+    if type(text) is str and type(currency) is str:
+        if len(_READ_AMOUNTS) >= _REMEMBERED:
+            _READ_AMOUNTS.clear()
+        _READ_AMOUNTS[(text, currency)] = money
+    return money
+
+
+def _canonical_purchase(data: Mapping[str, Any]) -> Details | None:
+    money = _canonical_money(data)
+    if money is None:
+        return None
+    return Purchase(
+        amount=money,
+        order_id=data.get("order_id"),
+        channel=data.get("channel"),
+        product=data.get("product"),
+    )
+
+
+def _canonical_opened(data: Mapping[str, Any]) -> Details:
+    return EmailEngagement(campaign_id=data.get("campaign_id"), message_id=data.get("message_id"))
+
+
+def _canonical_clicked(data: Mapping[str, Any]) -> Details:
+    return EmailEngagement(
+        campaign_id=data.get("campaign_id"), message_id=data.get("message_id"), url=data["url"]
+    )
+
+
+def _canonical_login(data: Mapping[str, Any]) -> Details:
+    return AppLogin(device=data.get("device"))
+
+
+def _canonical_feedback(data: Mapping[str, Any]) -> Details:
+    return Feedback(text=data["text"], channel=data.get("channel"), rating=data.get("rating"))
+
+
+def _canonical_form_answer(data: Mapping[str, Any]) -> Details:
+    return FormAnswer(form_id=data["form_id"], answers=dict(data["answers"]))
+
+
+def _canonical_billing(data: Mapping[str, Any]) -> Details | None:
+    money = _canonical_money(data) if "amount" in data else None
+    if "amount" in data and money is None:
+        return None
+    return Billing(kind=BillingKind(data["kind"]), amount=money, reference=data.get("reference"))
+
+
+#: The details of canonical JSON's ``data``, per event type (``None``: not canonical).
+_CANONICAL_DETAILS: dict[InteractionType, Callable[[Mapping[str, Any]], Details | None]] = {
+    InteractionType.PURCHASE: _canonical_purchase,
+    InteractionType.EMAIL_OPENED: _canonical_opened,
+    InteractionType.EMAIL_CLICKED: _canonical_clicked,
+    InteractionType.APP_LOGIN: _canonical_login,
+    InteractionType.REVIEW: _canonical_feedback,
+    InteractionType.MESSAGE: _canonical_feedback,
+    InteractionType.FORM_ANSWER: _canonical_form_answer,
+    InteractionType.BILLING: _canonical_billing,
+}
