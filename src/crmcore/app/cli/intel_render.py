@@ -11,6 +11,7 @@ from typing import Any
 import click
 from returns.result import Failure, Result
 
+from crmcore.app.cli.render import cell
 from crmcore.app.errors import AppError
 
 FORMATS = click.Choice(["table", "json", "csv"])
@@ -28,7 +29,7 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
         for row in rows:
             writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
         return out.getvalue().rstrip("\n")
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values: Sequence[str]) -> str:

@@ -64,6 +64,20 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def cell(value: Any) -> str:
+    """A table cell for reading: exact amounts with separators and at least two places
+    (``1,000.00``, never ``1E+3``), floats to four significant digits (two places from
+    1,000 up). JSON and CSV keep the full value."""
+    if isinstance(value, Decimal) and value.is_finite():
+        places = max(2, -int(value.as_tuple().exponent))
+        return f"{value:,.{places}f}"
+    if isinstance(value, float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return text(value)
+
+
 def neutralise(cell: str) -> str:
     """Defuse spreadsheet formula injection in one CSV cell."""
     if cell.startswith(_DANGEROUS) and not _NUMBER.match(cell):
@@ -93,7 +107,7 @@ def to_table(rows: Sequence[Row], fields: Sequence[str], *, title: str | None = 
     for field in fields:
         table.add_column(field, overflow="fold")
     for row in rows:
-        table.add_row(*(text(row.get(f)) for f in fields))
+        table.add_row(*(cell(row.get(f)) for f in fields))
     return _rich(table)
 
 
@@ -131,5 +145,5 @@ def render_one(row: Row, fields: Sequence[str], fmt: str) -> None:
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for field in fields:
-            table.add_row(field, text(row.get(field)))
+            table.add_row(field, cell(row.get(field)))
         click.echo(_rich(table), nl=False)

@@ -27,6 +27,32 @@ class UnreadableFile(ValueError):
     """The file cannot be read as CSV (missing, empty, undecodable)."""
 
 
+#: What the operator reads when a file is binary (its bytes are never echoed).
+NOT_TEXT = "not a text CSV file"
+
+# Control characters that do not occur in text files (tab, new lines, form feed and
+# vertical tab do; so does a DOS end-of-file mark, 0x1A).
+_BINARY_CONTROLS = frozenset(chr(c) for c in [*range(9), *range(14, 26), *range(27, 32)])
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether ``data`` is not text: a NUL (outside UTF-16) or more than 1 % control
+    characters in its first 64 KiB, as ``file`` and ``grep`` decide."""
+    sample = data[:_SAMPLE]
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = sample.decode("utf-16", errors="replace")
+    else:
+        if b"\0" in sample:
+            return True
+        text = sample.decode("latin-1")
+    if not text:
+        return False
+    if "\0" in text:
+        return True
+    controls = sum(1 for ch in text if ch in _BINARY_CONTROLS)
+    return controls * 100 > len(text)
+
+
 def detect_encoding(data: bytes) -> str:
     """The encoding of ``data``: a BOM, then strict UTF-8, then cp1251, then a guess."""
     if data.startswith(codecs.BOM_UTF8):
@@ -157,6 +183,8 @@ def read_csv(
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
     if not data.strip():
         raise UnreadableFile(f"{path}: the file is empty")
+    if looks_binary(data):
+        raise UnreadableFile(f"{path}: {NOT_TEXT}")
     chosen = encoding or detect_encoding(data)
     try:
         text = data.decode(chosen)

@@ -21,6 +21,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.clv.clv import refresh_in
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
+from crmcore.app.importing.csvio import NOT_TEXT, looks_binary
 from crmcore.app.loyalty.board import apply_facts, board_config
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.errors import FieldError, InvalidInput
@@ -293,8 +294,17 @@ def import_transactions_file(app: App, path: Path) -> Result[ImportSummary, AppE
         return Failure(
             InvalidInput(errors=(FieldError(field="file", value=str(path), reason=str(exc)),))
         )
+    if looks_binary(raw):
+        return Failure(
+            InvalidInput(errors=(FieldError(field="file", value=str(path), reason=NOT_TEXT),))
+        )
     text = raw.decode("utf-8-sig", errors="replace")
-    parsed = read_transactions_csv(text, default_currency=app.settings.default_currency)
+    try:
+        parsed = read_transactions_csv(text, default_currency=app.settings.default_currency)
+    except csv.Error as exc:
+        return Failure(
+            InvalidInput(errors=(FieldError(field="file", value=str(path), reason=str(exc)),))
+        )
     if isinstance(parsed, Failure):
         return Failure(parsed.failure())
     rows, errors = parsed.unwrap()
