@@ -113,7 +113,7 @@ def to_table(rows: Sequence[Row], fields: Sequence[str], *, title: str | None = 
 
 def _rich(renderable: Any) -> str:
     buffer = io.StringIO()
-    width = shutil.get_terminal_size((250, 24)).columns if sys.stdout.isatty() else 250
+    width = terminal_width()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     console.print(renderable)
     return buffer.getvalue()
@@ -132,6 +132,40 @@ def render(
             click.echo(f"{title + ': ' if title else ''}nothing to show")
             return
         click.echo(to_table(rows, fields, title=title), nl=False)
+
+
+def terminal_width() -> int:
+    """Columns of the terminal stdout is on; 250 when it is not a terminal."""
+    return shutil.get_terminal_size((250, 24)).columns if sys.stdout.isatty() else 250
+
+
+def fit_columns(
+    rows: Sequence[Row], fields: Sequence[str], priority: Sequence[str], width: int
+) -> list[str]:
+    """The fields, most important first, whose widest cells fit ``width`` side by side
+    (in ``fields`` order), so a table never wraps each cell to a few characters."""
+    needed = {f: max([len(f), *(len(cell(row.get(f))) for row in rows)]) + 3 for f in fields}
+    chosen: set[str] = set()
+    used = 1
+    for field in [*priority, *(f for f in fields if f not in priority)]:
+        if field in fields and field not in chosen and used + needed[field] <= width:
+            chosen.add(field)
+            used += needed[field]
+    return [f for f in fields if f in chosen] or list(fields[:1])
+
+
+def parse_columns(raw: str | None, fields: Sequence[str]) -> list[str] | None:
+    """``--columns a,b``: the chosen fields in the given order (unknown ones refused)."""
+    if raw is None:
+        return None
+    chosen = [c.strip() for c in raw.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in fields]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"{', '.join(unknown) or 'none given'}; choose from {', '.join(fields)}",
+            param_hint="--columns",
+        )
+    return chosen
 
 
 def render_one(row: Row, fields: Sequence[str], fmt: str) -> None:
