@@ -925,3 +925,15 @@ def fact_values(kind: Any) -> st.SearchStrategy[Any]:
             confidence=st.floats(0, 1) | st.sampled_from([0, 1]),
         )
     return json_values | st.floats() | st.text(max_size=8)
+
+
+# --- hostile input files: arbitrary bytes, and bytes that look like CSV or JSON lines ---
+_csvish_tokens = st.sampled_from(
+    [b",", b";", b"\t", b"|", b'"', b"\n", b"\r\n", b"\r", b"\x00", b"\xff", b"\xef\xbb\xbf",
+     b"email", b"user_id", b"name", b"external_id", b"customer_id", b"occurred_at", b"amount",
+     b"a@b.ru", b"1e3", b"-5", b"{", b"}", b"[", b"]", b":", b'"type"', b"null", b"\xd0\x98"]
+)  # fmt: skip
+hostile_files = st.one_of(
+    st.binary(max_size=600),
+    st.lists(_csvish_tokens | st.binary(max_size=4), max_size=80).map(b"".join),
+)

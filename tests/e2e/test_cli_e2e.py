@@ -93,7 +93,7 @@ def contacts_csv(path: Path, n: int) -> Path:
 
 
 def comparable(db_url: str) -> list[tuple[Any, ...]]:
-    rows = crm_json(db_url, "contacts", "list")
+    rows = crm_json(db_url, "contacts", "list", "--all")
     return sorted((r["email"], r["first_name"], r["phone"]) for r in rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -119,8 +120,27 @@ def test_erase_writes_an_audit_record_without_the_address(url: str) -> None:
         rows = conn.execute(select(t.audit_log)).mappings().all()
     engine.dispose()
     assert [(r["action"], r["actor"]) for r in rows] == [("privacy.erase", "dpo")]
-    assert rows[0]["subject"] == subject_key(Email("zoe@example.com"))
+    with engine.connect() as conn:
+        secret = conn.execute(select(t.database_secrets.c.secret)).scalar_one()
+    engine.dispose()
+    address = Email("zoe@example.com")
+    assert rows[0]["subject"] == subject_key(address, secret=bytes.fromhex(secret))
+    assert rows[0]["subject"] != hashlib.sha256(b"zoe@example.com").hexdigest()
     assert "zoe" not in json.dumps(dict(rows[0]["detail"]))
+
+
+def test_each_database_keys_its_audit_subjects_with_its_own_secret(tmp_path: Path) -> None:
+    subjects = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        app = bootstrap(Settings(db_url=url), clock=FixedClock(NOW))
+        capture_lead(app, email="zoe@example.com", first_name="Zoe").unwrap()
+        erase_person(app, email="zoe@example.com").unwrap()
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            subjects.append(conn.execute(select(t.audit_log.c.subject)).scalar_one())
+        engine.dispose()
+    assert subjects[0] != subjects[1]
 
 
 def _crm(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -112,9 +112,9 @@ def test_contains_is_case_insensitive() -> None:
     assert matches(node, {"c.name": "rose gold"}, now=NOW)
 
 
-def test_the_customer_catalogue_knows_contact_account_behaviour_and_score_fields() -> None:
+def test_the_customer_catalogue_knows_contact_account_behaviour_score_and_card_fields() -> None:
     prefixes = {name.split(".")[0] for name in CUSTOMER_FIELDS}
-    assert prefixes == {"contact", "account", "behaviour", "score"}
+    assert prefixes == {"contact", "account", "behaviour", "score", "card"}
 
 
 @given(filter_trees)

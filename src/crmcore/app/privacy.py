@@ -23,7 +23,7 @@ from crmcore.domain.privacy import (
     subject_key,
 )
 from crmcore.domain.retention import RetentionCutoffs, RetentionPolicy
-from crmcore.ports.privacy import AuditEntry
+from crmcore.ports.privacy import AuditEntry, PersonTrace
 from crmcore.ports.uow import UnitOfWork
 
 DEFAULT_RETENTION = RetentionPolicy()
@@ -99,7 +99,7 @@ def export_person(
                 "activities": to_json_ready(person.activities),
                 **{name: list(rows) for name, rows in related.items()},
             }
-            uow.personal_data.audit(_audit(app, "privacy.export", address, actor, {}))
+            uow.personal_data.audit(_audit(uow, app, "privacy.export", address, actor, {}))
             return Success(export)
 
         return transact(app, inner)
@@ -114,6 +114,8 @@ class ErasureReport:
     leads: int
     contacts: int
     activities: int
+    #: rows of other tables redacted (stored payloads, cards, deals, facts, ...)
+    traces: Mapping[str, int] = attrs.field(factory=dict)
 
 
 def erase_person(
@@ -134,13 +136,15 @@ def erase_person(
                 uow.contacts.save(anonymise_contact(contact, at=now))
             for activity in person.activities:
                 uow.activities.save(anonymise_activity(activity))
+            traces = uow.personal_data.erase_traces(_trace(address, person))
             report = ErasureReport(
                 leads=len(person.leads),
                 contacts=len(person.contacts),
                 activities=len(person.activities),
+                traces={table: n for table, n in sorted(traces.items()) if n},
             )
             uow.personal_data.audit(
-                _audit(app, "privacy.erase", address, actor, attrs.asdict(report))
+                _audit(uow, app, "privacy.erase", address, actor, attrs.asdict(report))
             )
             return Success(report)
 
@@ -149,14 +153,40 @@ def erase_person(
     return _parse_email(email).bind(work)
 
 
+def _trace(address: Email, person: _Person) -> PersonTrace:
+    """How stored rows name the person: e-mails, user ids, phones, and record ids."""
+    identifiers: set[str] = {address.value}
+    for lead in person.leads:
+        identifiers.add(lead.email.value)
+        if lead.phone is not None:
+            identifiers.add(lead.phone.e164)
+    for contact in person.contacts:
+        if contact.email is not None:
+            identifiers.add(contact.email.value)
+        if contact.user_id:
+            identifiers.add(contact.user_id)
+        if contact.phone is not None:
+            identifiers.add(contact.phone.e164)
+    return PersonTrace(
+        contact_ids=[c.id for c in person.contacts],
+        record_ids=[lead.id for lead in person.leads],
+        identifiers=sorted(identifiers),
+    )
+
+
 def _audit(
-    app: App, action: str, email: Email, actor: str | None, detail: Mapping[str, Any]
+    uow: UnitOfWork,
+    app: App,
+    action: str,
+    email: Email,
+    actor: str | None,
+    detail: Mapping[str, Any],
 ) -> AuditEntry:
     return AuditEntry(
         id=app.ids.new(),
         at=app.clock.now(),
         actor=actor,
         action=action,
-        subject=subject_key(email),
+        subject=subject_key(email, secret=uow.personal_data.subject_secret()),
         detail=detail,
     )

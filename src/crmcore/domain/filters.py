@@ -70,6 +70,7 @@ OPS_BY_TYPE: Mapping[FieldType, frozenset[Op]] = {
 CUSTOMER_FIELDS: FieldCatalogue = {
     "contact.user_id": FieldType.STRING,
     "contact.email": FieldType.STRING,
+    "contact.phone": FieldType.STRING,
     "contact.first_name": FieldType.STRING,
     "contact.last_name": FieldType.STRING,
     "contact.role": FieldType.STRING,
@@ -88,6 +89,7 @@ CUSTOMER_FIELDS: FieldCatalogue = {
     "behaviour.last_transaction_at": FieldType.DATETIME,
     "score.health": FieldType.NUMBER,
     "score.health_level": FieldType.STRING,
+    "card.owner": FieldType.STRING,
 }
 
 Scalar = str | Decimal | bool | datetime

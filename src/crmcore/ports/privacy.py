@@ -35,6 +35,16 @@ class AuditEntry:
     detail: Mapping[str, Any]
 
 
+@attrs.frozen(kw_only=True)
+class PersonTrace:
+    """What identifies one person in stored rows: their records' ids, and the values
+    (e-mail, user id, phone) that stored payloads name them by."""
+
+    contact_ids: Sequence[ContactId]
+    record_ids: Sequence[Any]
+    identifiers: Sequence[str]
+
+
 class PersonalData(Protocol):
     """Records about people beyond the aggregates' own repositories, and the audit log."""
 
@@ -45,4 +55,15 @@ class PersonalData(Protocol):
 
     def audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""
+        ...
+
+    def subject_secret(self) -> bytes:
+        """This database's secret for audit subject keys (created on first use)."""
+        ...
+
+    def erase_traces(self, trace: PersonTrace) -> Mapping[str, int]:
+        """Redact what other tables hold about the person: stored payloads that name
+        them (inbox, failed events, outbox, review items), free text of their deals,
+        purchases, facts and loyalty card, their health scores' identity link and CLV
+        key; aggregates stay. Rows changed per table."""
         ...

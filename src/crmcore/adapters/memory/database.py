@@ -7,6 +7,7 @@ aggregate conflict exactly like they do on SQL.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -71,6 +72,8 @@ class MemoryDatabase:
         self.outbox: list[OutboxRow] = []
         self.processed: set[tuple[str, UUID]] = set()
         self.audit: list[Any] = []
+        #: the audit log's subject key (one per database, as in SQL's database_secrets)
+        self.secret = os.urandom(32)
         self.lock = threading.RLock()
         self.unique: UniqueIndex = {}  # every committed value of every unique key
 

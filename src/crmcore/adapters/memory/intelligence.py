@@ -136,11 +136,13 @@ def customer_facts(
     account: Account | None,
     transactions: Sequence[Transaction],
     health: HealthRecord | None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """One contact's values of every field of the customer filter catalogue."""
     facts: dict[str, Any] = {
         "contact.user_id": contact.user_id,
         "contact.email": str(contact.email) if contact.email is not None else None,
+        "contact.phone": contact.phone.e164 if contact.phone is not None else None,
         "contact.first_name": contact.name.first or None,
         "contact.last_name": contact.name.last or None,
         "contact.role": contact.role,
@@ -161,6 +163,7 @@ def customer_facts(
         "behaviour.last_transaction_at": max((t.occurred_at for t in transactions), default=None),
         "score.health": health.score if health else None,
         "score.health_level": health.level if health else None,
+        "card.owner": owner,
     }
     return facts
 
@@ -177,13 +180,18 @@ class MemoryAudience:
         for t in self._tx.rows("transactions"):
             by_customer.setdefault(t.customer, []).append(t)
         health = {r.customer: r for r in MemoryHealthRepository(self._tx).latest_all()}
+        owners = {card.id: card.holder for card in self._tx.rows("loyalty_cards")}
         out = []
         for contact in self._tx.rows("contacts"):
             if contact.archived:
                 continue
             account = accounts.get(contact.account_id) if contact.account_id else None
             facts = customer_facts(
-                contact, account, by_customer.get(contact.id, []), health.get(contact.id)
+                contact,
+                account,
+                by_customer.get(contact.id, []),
+                health.get(contact.id),
+                owners.get(contact.id),
             )
             if matches(node, facts, now=now):
                 out.append(contact.id)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from crmcore.adapters.memory.database import Transaction
 from crmcore.domain.activity import Activity
 from crmcore.domain.ids import ContactId
 from crmcore.domain.lead import Lead
 from crmcore.domain.pipeline import Deal
+from crmcore.domain.privacy import ERASED_NAME, ERASED_TEXT
 from crmcore.domain.retention import RetentionCutoffs
-from crmcore.ports.privacy import PURGED_TABLES, AuditEntry
+from crmcore.ports.privacy import PURGED_TABLES, AuditEntry, PersonTrace
 
 
 def _lead_inactive(lead: Lead, cutoff: Any) -> bool:
@@ -76,7 +79,53 @@ class MemoryPersonalData:
             "transactions": [],
             "health_scores": [],
             "campaign_deliveries": [],
+            "pipeline_facts": [],
+            "loyalty_facts": [],
+            "loyalty_cards": [
+                {"id": str(c.id), "name": c.name, "contact": c.contact, "level": c.level}
+                for c in self._tx.rows("loyalty_cards")
+                if c.id in wanted
+            ],
+            "loyalty_moves": [],
+            "clv_predictions": [],
+            "review_items": [],
         }
 
     def audit(self, entry: AuditEntry) -> None:
         self._tx.audit.append(entry)
+
+    def subject_secret(self) -> bytes:
+        return self._tx.db.secret
+
+    def _evolve(self, table: str, wanted: Callable[[Any], bool], **changes: Any) -> int:
+        changed = 0
+        for row in list(self._tx.rows(table)):
+            if wanted(row):
+                fields = {k: v for k, v in changes.items() if hasattr(row, k)}
+                new = attrs.evolve(row, **fields)
+                if new != row:
+                    self._tx.save(table, new)
+                    changed += 1
+        return changed
+
+    def erase_traces(self, trace: PersonTrace) -> Mapping[str, int]:
+        """The person's loyalty card, deals (and their activities), purchases and health
+        scores; the memory pipeline keeps no payloads beyond a process's life."""
+        ids = set(trace.contact_ids)
+        deals = {
+            d.id
+            for d in self._tx.rows("deals")
+            if d.contact_id in ids or d.id in set(trace.record_ids)
+        }
+        return {
+            "loyalty_cards": self._evolve(
+                "loyalty_cards", lambda c: c.id in ids, name=ERASED_NAME.first, contact=""
+            ),
+            "deals": self._evolve(
+                "deals", lambda d: d.id in deals, title=ERASED_TEXT, lost_reason=None
+            ),
+            "activities": self._evolve(
+                "activities", lambda a: a.deal_id in deals, subject=ERASED_TEXT, description=""
+            ),
+            "transactions": self._evolve("transactions", lambda p: p.customer in ids, product=None),
+        }

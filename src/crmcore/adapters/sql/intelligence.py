@@ -423,6 +423,7 @@ class SqlAudience:
         columns: dict[str, ColumnElement[Any]] = {
             "contact.user_id": c.user_id,
             "contact.email": c.email,
+            "contact.phone": c.phone,
             "contact.first_name": func.nullif(c.first_name, ""),
             "contact.last_name": func.nullif(c.last_name, ""),
             "contact.role": c.role,
@@ -455,6 +456,10 @@ class SqlAudience:
                 "score.health": type_coerce(h.c.score, Numeric()),
                 "score.health_level": h.c.risk_level,
             }
+        if "card.owner" in needed:
+            k = t.loyalty_cards.c
+            source = source.outerjoin(t.loyalty_cards, k.id == c.id)
+            columns["card.owner"] = k.holder
         missing = needed - set(columns)
         if missing or not needed <= set(CUSTOMER_FIELDS):
             raise KeyError(f"unmapped customer fields: {sorted(missing)}")

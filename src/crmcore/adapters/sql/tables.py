@@ -312,6 +312,15 @@ audit_log = Table(
     comment="library: who did what to personal data (privacy export/erase, merges)",
 )
 
+database_secrets = Table(
+    "database_secrets",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("secret", String(128), nullable=False, comment="hex; never leaves the database"),
+    Column("created_at", UTCDateTime, nullable=False),
+    comment="library: this database's own keys (the audit log's subject HMAC)",
+)
+
 loyalty_cards = Table(
     "loyalty_cards",
     metadata,

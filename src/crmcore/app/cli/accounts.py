@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.paging import list_rows, page_options
+from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import ACCOUNT_DETAIL_FIELDS, ACCOUNT_FIELDS, account_row
 from crmcore.app.sales.accounts import create_account, get_account, list_accounts
 from crmcore.domain.account import SIZE_RANGES, AccountType
@@ -16,7 +18,7 @@ from crmcore.domain.ids import AccountId
 
 @click.group()
 def accounts() -> None:
-    """Accounts: universities, corporations, NGOs."""
+    """Organisations we deal with (universities, corporations, NGOs): add, list, show."""
 
 
 @accounts.command()
@@ -61,13 +63,26 @@ def add(
 
 
 @accounts.command("list")
-@click.option("--limit", type=click.IntRange(min=0), default=None)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@page_options
 @click.pass_context
-def list_(ctx: click.Context, limit: int | None, offset: int) -> None:
-    """List accounts in creation order."""
-    rows = unwrap(list_accounts(app_from(ctx), limit=limit, offset=offset))
-    render([account_row(a) for a in rows], ACCOUNT_FIELDS, state_from(ctx).fmt, title="accounts")
+def list_(ctx: click.Context, limit: int, offset: int, all_rows: bool, columns: str | None) -> None:
+    """List accounts in creation order, a page at a time."""
+    app = app_from(ctx)
+
+    def fetch(start: int, count: int) -> list[dict[str, Any]]:
+        return [account_row(a) for a in unwrap(list_accounts(app, limit=count, offset=start))]
+
+    list_rows(
+        ctx,
+        fetch,
+        ACCOUNT_FIELDS,
+        limit=limit,
+        offset=offset,
+        all_rows=all_rows,
+        columns=columns,
+        priority=("name", "type", "industry", "region", "id"),
+        title="accounts",
+    )
 
 
 @accounts.command()

@@ -16,7 +16,8 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.cli.context import app_from
+from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.render import cell
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
@@ -83,7 +84,7 @@ def _number(value: object) -> bool:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Plain aligned text: numbers right, text left."""
-    cells = [[str(h) for h in headers], *[["" if v is None else str(v) for v in r] for r in rows]]
+    cells = [[str(h) for h in headers], *[[cell(v) for v in r] for r in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [
         any(_number(r[i]) for r in rows) and all(_number(r[i]) or r[i] in ("", None) for r in rows)
@@ -135,7 +136,7 @@ def board(ctx: click.Context, board_file: str | None) -> None:
         for item in config.failure().errors:
             click.echo(f"error: {item}", err=True)
         sys.exit(EXIT_REFUSED)
-    from crmcore.app.cli.context import settings_from, state_from
+    from crmcore.app.cli.context import settings_from
 
     state = state_from(ctx)
     chosen = config.unwrap()
@@ -155,10 +156,10 @@ def _bar(progress: float, width: int = 10) -> str:
 
 
 @board.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def show(ctx: click.Context, fmt: str) -> None:
+def show(ctx: click.Context) -> None:
     """Columns with card counts, WIP use, progress to the target and revenue."""
+    fmt = state_from(ctx).fmt
     view: BoardView = _unwrap(board_view(_app(ctx)))
     headers = ["#", "level", "cards", "wip", "target", "progress", "revenue", "exit metric"]
     rows = [
@@ -192,10 +193,10 @@ def show(ctx: click.Context, fmt: str) -> None:
     default=None,
     help="CSV of customers to import first: customer,name,contact,kind,first_interaction,<facts>.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
-def place(ctx: click.Context, facts_file: str | None, fmt: str) -> None:
+def place(ctx: click.Context, facts_file: str | None) -> None:
     """Place every customer on the highest level its facts support (idempotent)."""
+    fmt = state_from(ctx).fmt
     imports = []
     if facts_file is not None:
         text = Path(facts_file).read_text(encoding="utf-8-sig")
@@ -250,10 +251,10 @@ def _days(value: float | None) -> str:
 
 
 @board.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def stuck(ctx: click.Context, fmt: str) -> None:
+def stuck(ctx: click.Context) -> None:
     """Per transition: waiting cards, median and p90 wait (days), and the playbook."""
+    fmt = state_from(ctx).fmt
     rows = _unwrap(stuck_report(_app(ctx)))
     headers = ["transition", "waiting", "median_days", "p90_days", "exit metric", "playbook"]
     table = [
@@ -282,11 +283,11 @@ def _since(raw: str | None) -> datetime | None:
 
 
 @board.command(name="movements")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--since", default=None, help="Only moves on or after this date (YYYY-MM-DD).")
 @click.pass_context
-def movements_cmd(ctx: click.Context, fmt: str, since: str | None) -> None:
+def movements_cmd(ctx: click.Context, since: str | None) -> None:
     """The movement log: card, from, to, at, cause, override reason."""
+    fmt = state_from(ctx).fmt
     moves = _unwrap(movements(_app(ctx), since=_since(since)))
     headers = ["card", "from", "to", "at", "cause", "override_reason"]
     rows = [
@@ -297,10 +298,10 @@ def movements_cmd(ctx: click.Context, fmt: str, since: str | None) -> None:
 
 
 @board.command(name="cohort-revenue")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def cohort_revenue_cmd(ctx: click.Context, fmt: str) -> None:
+def cohort_revenue_cmd(ctx: click.Context) -> None:
     """Revenue per first-interaction-month cohort and level."""
+    fmt = state_from(ctx).fmt
     rows = _unwrap(cohort_revenue(_app(ctx)))
     headers = ["cohort", "level", "customers", "revenue"]
     _emit(fmt, headers, [[r.cohort, r.level, r.customers, r.revenue] for r in rows], rows)

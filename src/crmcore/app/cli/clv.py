@@ -30,9 +30,6 @@ from crmcore.domain.clv import ClvFit, TimeUnit
 from crmcore.domain.clv_status import ClvStatus
 
 UNIT = click.Choice([u.value for u in TimeUnit])
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None, help="Output."
-)
 PREDICTION_FIELDS = (
     "customer_id",
     "frequency",
@@ -54,8 +51,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _fmt(ctx: click.Context, fmt: str | None) -> str:
-    return fmt or state_from(ctx).fmt
+def _fmt(ctx: click.Context) -> str:
+    return state_from(ctx).fmt
 
 
 def _number(value: Decimal | float | None) -> float | None:
@@ -90,13 +87,12 @@ def clv() -> None:
 @clv.command("fit")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="YYYY-MM-DD (included).")
 @click.option("--unit", type=UNIT, default="weeks", show_default=True)
-@FORMAT
 @click.pass_context
-def fit_cmd(ctx: click.Context, as_of: date, unit: str, fmt: str | None) -> None:
+def fit_cmd(ctx: click.Context, as_of: date, unit: str) -> None:
     """Fit BG/NBD + Gamma-Gamma on every customer's purchases and store the fit."""
     fit = unwrap(fit_clv(app_from(ctx), as_of=as_of, unit=TimeUnit(unit)))
     record = fit_record(fit)
-    out = _fmt(ctx, fmt)
+    out = _fmt(ctx)
     if out == "json":
         click.echo(json.dumps(record, indent=2))
         return
@@ -128,7 +124,6 @@ def _label(labels: Mapping[str, str], customer_id: str) -> str:
     help="Monthly discount rate.",
 )
 @click.option("--as-of", "as_of", callback=_date, default=None, help="Default: the data day.")
-@FORMAT
 @click.pass_context
 def predict_cmd(
     ctx: click.Context,
@@ -136,7 +131,6 @@ def predict_cmd(
     unit: str | None,
     discount_rate: float,
     as_of: date | None,
-    fmt: str | None,
 ) -> None:
     """Expected purchases, P(alive), expected average value and CLV of every customer."""
     app = app_from(ctx)
@@ -163,7 +157,7 @@ def predict_cmd(
         }
         for p in predictions
     ]
-    click.echo(render(rows, PREDICTION_FIELDS, _fmt(ctx, fmt)))
+    click.echo(render(rows, PREDICTION_FIELDS, _fmt(ctx)))
 
 
 @clv.command("status")
@@ -171,7 +165,6 @@ def predict_cmd(
 @click.option("--as-of", "as_of", callback=_date, default=None, help="Default: the data day.")
 @click.option("--no-actions", is_flag=True, help="List only; create no tasks or events.")
 @click.option("--config", "config_path", type=click.Path(), default=None, help="TOML rules.")
-@FORMAT
 @click.pass_context
 def status_cmd(
     ctx: click.Context,
@@ -179,7 +172,6 @@ def status_cmd(
     as_of: date | None,
     no_actions: bool,
     config_path: str | None,
-    fmt: str | None,
 ) -> None:
     """Customers with their status and action; each action is created once a day."""
     from pathlib import Path
@@ -207,7 +199,7 @@ def status_cmd(
         for r in rows
     ]
     columns = ["customer_id", "status", "action", "reasons", "p_alive", "clv", "task"]
-    click.echo(render(out, columns, _fmt(ctx, fmt)))
+    click.echo(render(out, columns, _fmt(ctx)))
 
 
 @clv.command("traditional")
@@ -215,7 +207,6 @@ def status_cmd(
 @click.option("--window-days", type=int, default=365, show_default=True)
 @click.option("--lifetime-years", type=str, default="3", show_default=True)
 @click.option("--by-segment", is_flag=True, help="Mean per RFM segment.")
-@FORMAT
 @click.pass_context
 def traditional_cmd(
     ctx: click.Context,
@@ -223,7 +214,6 @@ def traditional_cmd(
     window_days: int,
     lifetime_years: str,
     by_segment: bool,
-    fmt: str | None,
 ) -> None:
     """Average order value x purchase frequency x expected lifetime."""
     try:
@@ -251,7 +241,7 @@ def traditional_cmd(
         for r in rows
     ]
     columns = [key, "customers", "orders", "average_order_value", "purchase_frequency", "clv"]
-    click.echo(render(out, columns, _fmt(ctx, fmt)))
+    click.echo(render(out, columns, _fmt(ctx)))
 
 
 __all__ = ["clv", "fit_record"]

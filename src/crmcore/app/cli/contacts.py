@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.context import app_from, fail, state_from, unwrap
+from crmcore.app.cli.paging import list_rows, page_options, pages, show_page, stream_all
+from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import CONTACT_DETAIL_FIELDS, CONTACT_FIELDS, contact_row
 from crmcore.app.sales.contacts import (
     archive_contact,
     create_contact,
-    get_contact,
+    find_contacts,
     list_contacts,
+    resolve_contact,
     update_contact,
 )
-from crmcore.domain.contact import Channel, ContactRole
+from crmcore.domain.contact import Channel, ContactRole, LifecycleStage
 from crmcore.domain.ids import AccountId, ContactId
 
 ROLES = [r.value for r in ContactRole]
 CHANNELS = [c.value for c in Channel]
+LIFECYCLES = [s.value for s in LifecycleStage]
 
 
 @click.group()
 def contacts() -> None:
-    """Contacts: people we know."""
+    """People we know: add, find, page through, show, update and archive them."""
 
 
 @contacts.command()
@@ -66,38 +70,113 @@ def add(
     render_one(contact_row(contact), CONTACT_FIELDS, state_from(ctx).fmt)
 
 
+#: Contact fields a narrow terminal shows first.
+CONTACT_PRIORITY = ("first_name", "last_name", "email", "phone", "user_id", "lifecycle", "id")
+
+
 @contacts.command("list")
+@click.option(
+    "--search", default=None, metavar="TEXT", help="Words in name, e-mail, phone, user id."
+)
+@click.option("--segment", default=None, metavar="NAME", help="Members of a saved segment.")
+@click.option("--lifecycle", type=click.Choice(LIFECYCLES), default=None)
+@click.option("--owner", default=None, help="Who holds the contact's loyalty card.")
+@click.option("--account", default=None, metavar="NAME", help="Contacts of the account NAME.")
 @click.option("--account-id", type=click.UUID, default=None)
 @click.option("--archived", "include_archived", is_flag=True, help="Include archived ones.")
-@click.option("--limit", type=click.IntRange(min=0), default=None)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@page_options
 @click.pass_context
 def list_(
     ctx: click.Context,
+    search: str | None,
+    segment: str | None,
+    lifecycle: str | None,
+    owner: str | None,
+    account: str | None,
     account_id: UUID | None,
     include_archived: bool,
-    limit: int | None,
+    limit: int,
     offset: int,
+    all_rows: bool,
+    columns: str | None,
 ) -> None:
-    """List contacts in creation order."""
-    rows = unwrap(
-        list_contacts(
-            app_from(ctx),
-            account_id=AccountId(account_id) if account_id else None,
-            include_archived=include_archived,
+    """List contacts in creation order, a page at a time, filtered by every option given."""
+    app = app_from(ctx)
+    if include_archived:
+        if search or segment or lifecycle or owner or account:
+            fail("--archived lists every contact; it takes no other filter", exit_code=2)
+
+        def fetch(start: int, count: int) -> list[dict[str, Any]]:
+            found = unwrap(
+                list_contacts(
+                    app,
+                    account_id=AccountId(account_id) if account_id else None,
+                    include_archived=True,
+                    limit=count,
+                    offset=start,
+                )
+            )
+            return [contact_row(c) for c in found]
+
+        list_rows(
+            ctx,
+            fetch,
+            CONTACT_FIELDS,
             limit=limit,
             offset=offset,
+            all_rows=all_rows,
+            columns=columns,
+            priority=CONTACT_PRIORITY,
+            title="contacts",
         )
+        return
+
+    def find(start: int, count: int | None) -> tuple[list[dict[str, Any]], int]:
+        page = unwrap(
+            find_contacts(
+                app,
+                search=search,
+                segment=segment,
+                lifecycle=lifecycle,
+                owner=owner,
+                account=account,
+                account_id=AccountId(account_id) if account_id else None,
+                limit=count,
+                offset=start,
+            )
+        )
+        return [contact_row(c) for c in page.contacts], page.total
+
+    if all_rows:
+        stream_all(
+            ctx,
+            pages(lambda s, n: find(s, n)[0]),
+            CONTACT_FIELDS,
+            columns=columns,
+            priority=CONTACT_PRIORITY,
+            title="contacts",
+        )
+        return
+    rows, total = find(offset, limit)
+    more = max(0, total - offset - len(rows))
+    show_page(
+        ctx,
+        rows,
+        CONTACT_FIELDS,
+        offset=offset,
+        more=more,
+        columns=columns,
+        priority=CONTACT_PRIORITY,
+        title="contacts",
     )
-    render([contact_row(c) for c in rows], CONTACT_FIELDS, state_from(ctx).fmt, title="contacts")
 
 
 @contacts.command()
-@click.argument("contact_id", type=click.UUID)
+@click.argument("key")
 @click.pass_context
-def show(ctx: click.Context, contact_id: UUID) -> None:
-    """Show one contact."""
-    contact = unwrap(get_contact(app_from(ctx), ContactId(contact_id)))
+def show(ctx: click.Context, key: str) -> None:
+    """Show one contact by its id, e-mail, phone or user id."""
+    contact = unwrap(resolve_contact(app_from(ctx), key))
     render_one(contact_row(contact), CONTACT_DETAIL_FIELDS, state_from(ctx).fmt)
 
 

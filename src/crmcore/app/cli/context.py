@@ -53,6 +53,42 @@ class CliState:
     config: dict[str, Any] = attrs.field(factory=dict)
 
 
+def _chosen_format(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    state = state_from(ctx)
+    if value is not None:
+        state.fmt = value
+    return state.fmt
+
+
+#: The one ``--format`` option. The root group declares it, and ``crm`` adds it to every
+#: command (``CrmGroup``), so ``crm --format json X`` and ``crm X --format json`` are the
+#: same; a command's own value wins over the root's, which is its default. Commands read
+#: the outcome as ``state_from(ctx).fmt``.
+FORMAT_HELP = "Output format: table, json or csv [default: crm --format, config, table]."
+
+
+def format_option() -> click.Option:
+    """A fresh ``--format`` parameter for one command (click parameters are not shared)."""
+    return click.Option(
+        ["--format", "fmt"],
+        type=click.Choice(FORMATS),
+        default=None,
+        expose_value=False,
+        callback=_chosen_format,
+        help=FORMAT_HELP,
+    )
+
+
+def with_format(command: click.Command) -> click.Command:
+    """``command`` and, for a group, every command under it, accepting ``--format``."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_format(sub)
+    elif not any(p.name == "fmt" for p in command.params):
+        command.params.append(format_option())
+    return command
+
+
 def load_config(path: str | None) -> dict[str, Any]:
     """The ``[crm]`` table (or the top level) of a TOML config file; ``{}`` without one."""
     if not path:

@@ -11,6 +11,7 @@ from uuid import UUID
 import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.paging import list_rows, page_options
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.cli.views import (
     DEAL_DETAIL_FIELDS,
@@ -115,17 +116,35 @@ def lose(ctx: click.Context, deal_id: UUID, reason: str) -> None:
 
 @deals.command("list")
 @click.option("--stage", type=click.Choice(STAGES), default=None)
-@click.option("--limit", type=click.IntRange(min=0), default=None)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@page_options
 @click.pass_context
-def list_(ctx: click.Context, stage: str | None, limit: int | None, offset: int) -> None:
-    """List deals in creation order."""
-    rows = unwrap(
-        list_deals(
-            app_from(ctx), stage=DealStage(stage) if stage else None, limit=limit, offset=offset
-        )
+def list_(
+    ctx: click.Context,
+    stage: str | None,
+    limit: int,
+    offset: int,
+    all_rows: bool,
+    columns: str | None,
+) -> None:
+    """List deals in creation order, a page at a time."""
+    app = app_from(ctx)
+    wanted = DealStage(stage) if stage else None
+
+    def fetch(start: int, count: int) -> list[dict[str, Any]]:
+        found = unwrap(list_deals(app, stage=wanted, limit=count, offset=start))
+        return [deal_row(d) for d in found]
+
+    list_rows(
+        ctx,
+        fetch,
+        DEAL_FIELDS,
+        limit=limit,
+        offset=offset,
+        all_rows=all_rows,
+        columns=columns,
+        priority=("title", "stage", "amount", "currency", "owner", "expected_close", "id"),
+        title="deals",
     )
-    render([deal_row(d) for d in rows], DEAL_FIELDS, state_from(ctx).fmt, title="deals")
 
 
 @deals.command()

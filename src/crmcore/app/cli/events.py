@@ -7,6 +7,8 @@ list``); 4 storage unavailable (``ingest`` first prints what it did commit).
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -18,8 +20,10 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.cli.context import CommandFailed, app_from
+from crmcore.app.cli.context import CommandFailed, app_from, state_from
+from crmcore.app.cli.render import render, render_one
 from crmcore.app.errors import AppError
+from crmcore.app.events.inspect import get_failed
 from crmcore.app.events.worker import (
     discard_failed,
     ingest_events,
@@ -29,24 +33,20 @@ from crmcore.app.events.worker import (
     retry_failed,
     revive_dead,
 )
+from crmcore.app.importing.csvio import NOT_TEXT, looks_binary
 from crmcore.app.logging import configure_logging
 from crmcore.codec.interaction_schemas import schema_text
 from crmcore.domain.inbox import FailedStatus
 from crmcore.domain.interactions import InteractionType
 
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
 EXIT_REJECTED_LINES = 3
+#: Bytes of an events file looked at to tell text from binary.
+TEXT_SAMPLE = 64 * 1024
 INGEST_BATCH = 1000
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def formats(command: F) -> F:
-    """The ``--format table|json`` option."""
-    option = click.option(
-        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-    )
-    return option(command)
 
 
 def unwrap(result: Result[Any, AppError]) -> Any:
@@ -70,21 +70,27 @@ def events(log_level: str, log_json: bool) -> None:
 
 
 def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    for raw in stream:
+    """The lines of ``stream``; a binary stream stops the command (exit 2, no bytes shown)."""
+    head = stream.read(TEXT_SAMPLE)
+    if looks_binary(head):
+        name = getattr(stream, "name", "input")
+        raise CommandFailed(f"{name}: {NOT_TEXT}", exit_code=EXIT_USAGE)
+    rest = stream.readline() if head and not head.endswith(b"\n") else b""
+    for raw in itertools.chain(io.BytesIO(head + rest), stream):
         line = raw.rstrip(b"\r\n")
         yield line
 
 
 @events.command("ingest")
 @click.argument("source", type=click.File("rb"))
-@formats
 @click.pass_context
-def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
+def ingest(ctx: click.Context, source: IO[bytes]) -> None:
     """Accept events from a JSON-lines FILE (or - for stdin), one transaction per batch.
 
     Blank lines are skipped; every bad line is reported with its number and kept in the
     failed-events store; the rest of the file is accepted.
     """
+    fmt = state_from(ctx).fmt
     app = app_from(ctx)
     accepted = duplicates = 0
     rejected: list[dict[str, Any]] = []
@@ -140,10 +146,10 @@ def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
     help="Events applied per transaction.",
 )
 @click.option("--worker", default="cli", show_default=True, help="This worker's name.")
-@formats
 @click.pass_context
-def work(ctx: click.Context, once: bool, batch: int, worker: str, fmt: str) -> None:
+def work(ctx: click.Context, once: bool, batch: int, worker: str) -> None:
     """Process due inbox events until none is left (or one batch with --once)."""
+    fmt = state_from(ctx).fmt
     report = unwrap(process_inbox(app_from(ctx), batch=batch, worker=worker, once=once))
     fields = attrs.asdict(report)
     if fmt == "json":
@@ -153,10 +159,10 @@ def work(ctx: click.Context, once: bool, batch: int, worker: str, fmt: str) -> N
 
 
 @events.command("status")
-@formats
 @click.pass_context
-def status(ctx: click.Context, fmt: str) -> None:
+def status(ctx: click.Context) -> None:
     """Inbox counts by status, dead letters, open failed events and review items."""
+    fmt = state_from(ctx).fmt
     st = unwrap(pipeline_status(app_from(ctx)))
     dead = [
         {"event_id": e.event_id, "attempts": e.attempts, "last_error": e.last_error}
@@ -172,12 +178,13 @@ def status(ctx: click.Context, fmt: str) -> None:
             }
         )
         return
-    for name, count in st.inbox.items():
-        click.echo(f"{name:<12}{count:>8}")
-    click.echo(f"{'failed':<12}{st.failed_open:>8}  (crm events failed list)")
-    click.echo(f"{'to review':<12}{st.review_open:>8}  (crm review list)")
-    for d in dead:
-        click.echo(f"dead: {d['event_id']} after {d['attempts']} attempts: {d['last_error']}")
+    rows = [{"count": f"inbox {name}", "events": n, "see": ""} for name, n in st.inbox.items()] + [
+        {"count": "failed events, open", "events": st.failed_open, "see": "crm events failed list"},
+        {"count": "review items, open", "events": st.review_open, "see": "crm review list"},
+    ]
+    render(rows, ["count", "events", "see"], fmt, title="event pipeline")
+    if dead and fmt == "table":
+        render(dead, ["event_id", "attempts", "last_error"], fmt, title="dead letters")
 
 
 @events.command("schema")
@@ -209,10 +216,10 @@ def failed() -> None:
     show_default=True,
 )
 @click.option("--limit", default=100, show_default=True)
-@formats
 @click.pass_context
-def failed_list(ctx: click.Context, status: str, limit: int, fmt: str) -> None:
+def failed_list(ctx: click.Context, status: str, limit: int) -> None:
     """Failed events with every reason."""
+    fmt = state_from(ctx).fmt
     wanted = None if status == "all" else FailedStatus(status)
     rows = unwrap(list_failed(app_from(ctx), status=wanted, limit=limit))
     data = [
@@ -229,9 +236,37 @@ def failed_list(ctx: click.Context, status: str, limit: int, fmt: str) -> None:
     if fmt == "json":
         emit_json(data)
         return
-    for f in data:
-        reasons = "; ".join(f"{e['path']}: {e['reason']}" for e in f["errors"])
-        click.echo(f"{f['id']}  {f['event_id'] or '-'}  line {f['line']}  {reasons}")
+    flat = [
+        {**f, "errors": "; ".join(f"{e['path']}: {e['reason']}" for e in f["errors"])} for f in data
+    ]
+    fields = ["id", "event_id", "line", "status", "attempts", "errors"]
+    render(flat, fields, fmt, title="failed events")
+
+
+@failed.command("show")
+@click.argument("failed_id", type=click.UUID)
+@click.pass_context
+def failed_show(ctx: click.Context, failed_id: UUID) -> None:
+    """One failed event with every reason and its stored payload (fix it, then
+    ``crm events failed retry ID --payload FILE``)."""
+    fmt = state_from(ctx).fmt
+    f = unwrap(get_failed(app_from(ctx), failed_id))
+    record = {
+        "id": str(f.id),
+        "event_id": f.event_id,
+        "source": f.source,
+        "line": f.line,
+        "status": f.status.value,
+        "attempts": f.attempts,
+        "received_at": f.received_at,
+        "errors": "; ".join(f"{e.field}: {e.reason}" for e in f.errors),
+        "payload": f.raw,
+    }
+    if fmt == "table":
+        render_one({k: v for k, v in record.items() if k != "payload"}, list(record)[:-1], fmt)
+        click.echo(f.raw)
+        return
+    render_one(record, list(record), fmt)
 
 
 @failed.command("retry")

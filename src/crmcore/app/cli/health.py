@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import app_from
-from crmcore.app.cli.intel_render import FORMATS, render, value_or_exit
+from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.intel_render import render, value_or_exit
 from crmcore.app.config import load_config
 from crmcore.app.intelligence.health import account_health_report, assess_all, health_report
 from crmcore.domain.health import RiskLevel
@@ -48,12 +48,12 @@ def assess_cmd(ctx: click.Context, config_path: Path | None) -> None:
     help="Roll up per account: mean of its contacts' latest scores, worst contact, reds.",
 )
 @CONFIG
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
 def report(
-    ctx: click.Context, risk: str | None, per_account: bool, config_path: Path | None, fmt: str
+    ctx: click.Context, risk: str | None, per_account: bool, config_path: Path | None
 ) -> None:
     """Accounts/contacts with score, level, action and reasons (worst first)."""
+    fmt = state_from(ctx).fmt
 
     level = RiskLevel(risk) if risk else None
     if per_account:

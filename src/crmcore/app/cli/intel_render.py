@@ -10,6 +10,7 @@ import click
 from returns.result import Failure, Result
 
 from crmcore.app.cli.context import CommandFailed
+from crmcore.app.cli.render import cell
 from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
 
@@ -23,7 +24,7 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
         return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2, default=str)
     if fmt == "csv":
         return csv_text(columns, ([row.get(c) for c in columns] for row in rows)).rstrip("\n")
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values: Sequence[str]) -> str:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.paging import list_rows, page_options
+from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import (
     ACCOUNT_FIELDS,
     CONTACT_FIELDS,
@@ -100,20 +102,35 @@ def capture(
 
 @leads.command("list")
 @click.option("--status", type=click.Choice([s.value for s in LeadStatus]), default=None)
-@click.option("--limit", type=click.IntRange(min=0), default=None)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@page_options
 @click.pass_context
-def list_(ctx: click.Context, status: str | None, limit: int | None, offset: int) -> None:
-    """List leads in creation order."""
-    rows = unwrap(
-        list_leads(
-            app_from(ctx),
-            status=LeadStatus(status) if status else None,
-            limit=limit,
-            offset=offset,
-        )
+def list_(
+    ctx: click.Context,
+    status: str | None,
+    limit: int,
+    offset: int,
+    all_rows: bool,
+    columns: str | None,
+) -> None:
+    """List leads in creation order, a page at a time."""
+    app = app_from(ctx)
+    wanted = LeadStatus(status) if status else None
+
+    def fetch(start: int, count: int) -> list[dict[str, Any]]:
+        found = unwrap(list_leads(app, status=wanted, limit=count, offset=start))
+        return [lead_row(r) for r in found]
+
+    list_rows(
+        ctx,
+        fetch,
+        LEAD_FIELDS,
+        limit=limit,
+        offset=offset,
+        all_rows=all_rows,
+        columns=columns,
+        priority=("email", "first_name", "last_name", "status", "score", "source", "id"),
+        title="leads",
     )
-    render([lead_row(r) for r in rows], LEAD_FIELDS, state_from(ctx).fmt, title="leads")
 
 
 @leads.command()

@@ -11,6 +11,7 @@ Every command parses, calls one use case and renders. Failures never print trace
 3     import finished but rejected some rows (the good rows landed)
 4     storage unavailable (database unreachable or URL not supported by this build)
 70    an unexpected internal error (``-v`` prints the traceback)
+141   the reader closed the output pipe (``crm deals list | head -1``): nothing printed
 ====  ==========================================================================
 
 Command groups live in their own modules and are registered at the end of this file
@@ -19,6 +20,8 @@ with one ``cli.add_command(...)`` line each.
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from typing import Any
 
@@ -27,6 +30,7 @@ import click
 import crmcore
 from crmcore.app.bootstrap import UnsupportedDatabase
 from crmcore.app.cli.context import (
+    FORMAT_HELP,
     FORMATS,
     CliState,
     CommandFailed,
@@ -34,6 +38,7 @@ from crmcore.app.cli.context import (
     load_config,
     settings_from,
     state_from,
+    with_format,
 )
 from crmcore.app.errors import Conflict, DuplicateLead, NotFound, StorageFailure
 from crmcore.domain.errors import IllegalTransition, InvalidInput, RuleViolation
@@ -47,6 +52,8 @@ EXIT_USAGE = 2
 EXIT_REJECTED_ROWS = 3
 EXIT_STORAGE = 4
 EXIT_INTERNAL = 70
+#: A closed output pipe ends the command quietly with the shell's code for SIGPIPE.
+EXIT_PIPE_CLOSED = 141
 
 #: Failure type → exit code: the single mapping every command goes through.
 EXIT_CODES: dict[type[Any], int] = {
@@ -71,8 +78,24 @@ def _message(error: object) -> str:
     return str(error)
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 class CrmGroup(click.Group):
-    """The root group: maps every failure to one stderr line and an exit code."""
+    """The root group: maps every failure to one stderr line and an exit code, and gives
+    every command the shared ``--format`` option (see ``context.with_format``)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else with_format(command)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -87,6 +110,9 @@ class CrmGroup(click.Group):
         except StorageError as exc:
             click.echo(f"error: storage unavailable: {exc}", err=True)
             ctx.exit(EXIT_STORAGE)
+        except BrokenPipeError:
+            _discard_stdout()
+            ctx.exit(EXIT_PIPE_CLOSED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug, not a user error: one line unless -v
@@ -109,13 +135,7 @@ class CrmGroup(click.Group):
     metavar="URL",
     help="Database URL [env CRMCORE_DB; default sqlite:///crm.db].",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format [default: table].",
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help=FORMAT_HELP)
 @click.option(
     "--config",
     "config_path",

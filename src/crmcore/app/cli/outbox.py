@@ -18,7 +18,7 @@ from crmcore.app.bootstrap import (
     bootstrap,
     make_publisher,
 )
-from crmcore.app.cli.context import settings_of
+from crmcore.app.cli.context import settings_of, state_from
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.events.outbox import (
@@ -97,10 +97,10 @@ def relay(
 
 
 @outbox_group.command("status")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_context
-def status(ctx: click.Context, fmt: str) -> None:
+def status(ctx: click.Context) -> None:
     """Counts of pending, sent and dead-lettered events, and the dead letters."""
+    fmt = state_from(ctx).fmt
     stats, dead = _value(outbox_status(_app(ctx)))
     if fmt == "json":
         click.echo(

@@ -90,7 +90,9 @@ def erase(ctx: click.Context, email: str, yes: bool, actor: str | None) -> None:
     if not yes:
         click.confirm(f"Erase all personal data of {email}? This cannot be undone", abort=True)
     report = _value(erase_person(_app(ctx), email=email, actor=actor))
+    traces = ", ".join(f"{table} {n}" for table, n in report.traces.items())
     click.echo(
         f"erased: {report.leads} lead(s), {report.contacts} contact(s), "
-        f"{report.activities} activit(y/ies); audit record written"
+        f"{report.activities} activit(y/ies); redacted rows: {traces or 'none'}; "
+        "audit record written"
     )

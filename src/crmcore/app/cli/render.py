@@ -61,6 +61,20 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def cell(value: Any) -> str:
+    """A table cell for reading: exact amounts with separators and at least two places
+    (``1,000.00``, never ``1E+3``), floats to four significant digits (two places from
+    1,000 up). JSON and CSV keep the full value."""
+    if isinstance(value, Decimal) and value.is_finite():
+        places = max(2, -int(value.as_tuple().exponent))
+        return f"{value:,.{places}f}"
+    if isinstance(value, float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return text(value)
+
+
 #: Defuse spreadsheet formula injection in one CSV cell (the one rule, in csvio).
 neutralise = safe_cell
 
@@ -82,13 +96,13 @@ def to_table(rows: Sequence[Row], fields: Sequence[str], *, title: str | None = 
     for field in fields:
         table.add_column(field, overflow="fold")
     for row in rows:
-        table.add_row(*(text(row.get(f)) for f in fields))
+        table.add_row(*(cell(row.get(f)) for f in fields))
     return _rich(table)
 
 
 def _rich(renderable: Any) -> str:
     buffer = io.StringIO()
-    width = shutil.get_terminal_size((250, 24)).columns if sys.stdout.isatty() else 250
+    width = terminal_width()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     console.print(renderable)
     return buffer.getvalue()
@@ -109,6 +123,40 @@ def render(
         click.echo(to_table(rows, fields, title=title), nl=False)
 
 
+def terminal_width() -> int:
+    """Columns of the terminal stdout is on; 250 when it is not a terminal."""
+    return shutil.get_terminal_size((250, 24)).columns if sys.stdout.isatty() else 250
+
+
+def fit_columns(
+    rows: Sequence[Row], fields: Sequence[str], priority: Sequence[str], width: int
+) -> list[str]:
+    """The fields, most important first, whose widest cells fit ``width`` side by side
+    (in ``fields`` order), so a table never wraps each cell to a few characters."""
+    needed = {f: max([len(f), *(len(cell(row.get(f))) for row in rows)]) + 3 for f in fields}
+    chosen: set[str] = set()
+    used = 1
+    for field in [*priority, *(f for f in fields if f not in priority)]:
+        if field in fields and field not in chosen and used + needed[field] <= width:
+            chosen.add(field)
+            used += needed[field]
+    return [f for f in fields if f in chosen] or list(fields[:1])
+
+
+def parse_columns(raw: str | None, fields: Sequence[str]) -> list[str] | None:
+    """``--columns a,b``: the chosen fields in the given order (unknown ones refused)."""
+    if raw is None:
+        return None
+    chosen = [c.strip() for c in raw.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in fields]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"{', '.join(unknown) or 'none given'}; choose from {', '.join(fields)}",
+            param_hint="--columns",
+        )
+    return chosen
+
+
 def render_one(row: Row, fields: Sequence[str], fmt: str) -> None:
     """Print one record: a JSON object, a one-row CSV, or a two-column table."""
     if fmt == "json":
@@ -120,5 +168,5 @@ def render_one(row: Row, fields: Sequence[str], fmt: str) -> None:
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for field in fields:
-            table.add_row(field, text(row.get(field)))
+            table.add_row(field, cell(row.get(field)))
         click.echo(_rich(table), nl=False)

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import click
 
-from crmcore.app.cli.context import app_from
-from crmcore.app.cli.events import EXIT_REFUSED, emit_json, formats, unwrap
+from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.events import EXIT_REFUSED, emit_json, unwrap
 from crmcore.app.events.worker import list_reviews, resolve_review, show_review
 from crmcore.domain.ids import ContactId
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
@@ -43,10 +43,10 @@ def review() -> None:
     default="open",
     show_default=True,
 )
-@formats
 @click.pass_context
-def list_cmd(ctx: click.Context, reason: str | None, status: str, fmt: str) -> None:
+def list_cmd(ctx: click.Context, reason: str | None, status: str) -> None:
     """Review items, oldest first."""
+    fmt = state_from(ctx).fmt
     items = unwrap(
         list_reviews(
             app_from(ctx),
@@ -63,10 +63,10 @@ def list_cmd(ctx: click.Context, reason: str | None, status: str, fmt: str) -> N
 
 @review.command("show")
 @click.argument("item_id", type=click.UUID)
-@formats
 @click.pass_context
-def show(ctx: click.Context, item_id: UUID, fmt: str) -> None:
+def show(ctx: click.Context, item_id: UUID) -> None:
     """One item with its event."""
+    fmt = state_from(ctx).fmt
     view = unwrap(show_review(app_from(ctx), item_id))
     data = {**_item(view.item), "event": view.event}
     if fmt == "json":

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from crmcore.app.cli.context import app_from
-from crmcore.app.cli.intel_render import FORMATS, render, value_or_exit
+from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.intel_render import render, value_or_exit
 from crmcore.app.intelligence.segments import (
     create_segment,
     get_segment,
@@ -45,11 +45,11 @@ def segments() -> None:
 
 @segments.command("rfm")
 @click.option("--as-of", "as_of", required=True, help="The date R and F are measured at.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--members", "members", default=None, help="List the customers of SEGMENT.")
 @click.pass_context
-def rfm(ctx: click.Context, as_of: str, fmt: str, members: str | None) -> None:
+def rfm(ctx: click.Context, as_of: str, members: str | None) -> None:
     """Customers per RFM segment at --as-of (one row per segment)."""
+    fmt = state_from(ctx).fmt
     day = _as_of(as_of)
     app = _app(ctx)
     if members is not None:
@@ -101,10 +101,10 @@ def create(ctx: click.Context, name: str, filter_file: Path) -> None:
 
 
 @segments.command("list")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def list_(ctx: click.Context, fmt: str) -> None:
+def list_(ctx: click.Context) -> None:
     """Every saved segment with its member count and last update."""
+    fmt = state_from(ctx).fmt
     rows = value_or_exit(list_segments(_app(ctx)))
     out = [
         {
@@ -120,10 +120,10 @@ def list_(ctx: click.Context, fmt: str) -> None:
 @segments.command("show")
 @click.argument("name")
 @click.option("--members", "with_members", is_flag=True, help="Recompute and list the members.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def show(ctx: click.Context, name: str, with_members: bool, fmt: str) -> None:
+def show(ctx: click.Context, name: str, with_members: bool) -> None:
     """A segment's filter, member count and last update (and its members)."""
+    fmt = state_from(ctx).fmt
     app = _app(ctx)
     if with_members:
         segment, members = value_or_exit(segment_members(app, name=name))

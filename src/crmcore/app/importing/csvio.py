@@ -28,6 +28,20 @@ class UnreadableFile(ValueError):
     """The file cannot be read as CSV (missing, empty, undecodable)."""
 
 
+#: What the operator reads when a file is binary (its bytes are never echoed).
+NOT_TEXT = "not a text CSV file"
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether ``data`` is not text: a NUL character in its first 64 KiB, as ``grep``
+    decides (executables, images, archives and spreadsheets all have one early; a text
+    file has none, while stray control characters in cells are the rows' business)."""
+    sample = data[:_SAMPLE]
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "\0" in sample[: len(sample) // 2 * 2].decode("utf-16", errors="replace")
+    return b"\0" in sample
+
+
 def detect_encoding(data: bytes) -> str:
     """The encoding of ``data``: a BOM, then strict UTF-8, then cp1251, then a guess."""
     if data.startswith(codecs.BOM_UTF8):
@@ -165,8 +179,8 @@ def open_text(path: str | Path) -> Iterator[tuple[IO[str], str, str]]:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
     if not sample.strip():
         raise UnreadableFile(f"{path}: the file is empty")
-    if b"\0" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise UnreadableFile(f"{path}: not a text CSV file")
+    if looks_binary(sample):
+        raise UnreadableFile(f"{path}: {NOT_TEXT}")
     cut = sample.rfind(b"\n") if len(sample) == _SAMPLE else -1
     encoding = detect_encoding(sample[: cut + 1] if cut > 0 else sample)
     text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
@@ -184,6 +198,8 @@ def read_csv(
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
     if not data.strip():
         raise UnreadableFile(f"{path}: the file is empty")
+    if looks_binary(data):
+        raise UnreadableFile(f"{path}: {NOT_TEXT}")
     chosen = encoding or detect_encoding(data)
     try:
         text = data.decode(chosen)

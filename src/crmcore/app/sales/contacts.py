@@ -1,9 +1,10 @@
-"""Contact use cases: create, show, list, update, archive."""
+"""Contact use cases: create, show, find, list, update, archive."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -13,6 +14,7 @@ from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.contact import Channel, Contact, ContactRole
 from crmcore.domain.email import Email
+from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import AccountId, ContactId
 from crmcore.domain.names import PersonName
 from crmcore.domain.phone import Phone
@@ -179,5 +181,127 @@ def archive_contact(app: App, contact_id: ContactId) -> Result[Contact, AppError
         archived = found.unwrap().archive(at=app.clock.now())
         uow.contacts.save(archived)
         return Success(archived)
+
+    return transact(app, work)
+
+
+@attrs.frozen(kw_only=True)
+class ContactPage:
+    """One page of the contacts a query selects, and how many it selects in all."""
+
+    contacts: Sequence[Contact]
+    total: int
+    offset: int
+
+
+_PHONE_PUNCTUATION = frozenset("+-()., ")
+
+
+def _phone_like(text: str) -> bool:
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 3 and all(ch.isdigit() or ch in _PHONE_PUNCTUATION for ch in text)
+
+
+def _search_terms(text: str, region: str) -> list[dict[str, Any]]:
+    """Each word must appear in the name, e-mail or user id, or (a word of three or more
+    digits and phone punctuation) in the phone; a whole phone number, spaced or not, is
+    compared as its E.164 form."""
+    if _phone_like(text.strip()):
+        parsed = Phone.parse(text, region=region)
+        number = parsed.unwrap().e164 if isinstance(parsed, Success) else text
+        digits = "".join(ch for ch in number if ch.isdigit())
+        return [{"field": "contact.phone", "op": "contains", "value": digits}]
+    terms = []
+    for word in text.split():
+        fields = ["contact.first_name", "contact.last_name", "contact.email", "contact.user_id"]
+        either: list[dict[str, Any]] = [
+            {"field": f, "op": "contains", "value": word} for f in fields
+        ]
+        if _phone_like(word):
+            digits = "".join(ch for ch in word if ch.isdigit())
+            either.append({"field": "contact.phone", "op": "contains", "value": digits})
+        terms.append({"or": either})
+    return terms
+
+
+def find_contacts(
+    app: App,
+    *,
+    search: str | None = None,
+    segment: str | None = None,
+    lifecycle: str | None = None,
+    owner: str | None = None,
+    account: str | None = None,
+    account_id: AccountId | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Result[ContactPage, AppError]:
+    """Active contacts matching every given filter, in id (creation) order, one page of
+    them: ``search`` (each word in the name, e-mail, user id or phone), a saved
+    ``segment``'s filter, ``lifecycle``, ``owner`` (who holds the loyalty card),
+    ``account`` (by name) or ``account_id``."""
+
+    def work(uow: UnitOfWork) -> Result[ContactPage, AppError]:
+        parts: list[Any] = [{"field": "contact.archived", "op": "eq", "value": False}]
+        if search and search.strip():
+            parts.extend(_search_terms(search, app.settings.default_region))
+        if lifecycle:
+            parts.append({"field": "contact.lifecycle", "op": "eq", "value": lifecycle})
+        if owner:
+            parts.append({"field": "card.owner", "op": "eq", "value": owner})
+        if account_id is not None:
+            found = uow.accounts.get(account_id)
+            if found is None:
+                return Failure(NotFound(kind="account", key=str(account_id)))
+            account_name: str | None = found.name
+        else:
+            account_name = account
+        if account_name:
+            parts.append({"field": "account.name", "op": "eq", "value": account_name})
+        if segment:
+            saved = uow.segments.get_by_name(segment)
+            if saved is None:
+                return Failure(NotFound(kind="segment", key=segment))
+            parts.append(dict(saved.filter))
+        parsed = parse_filter({"and": parts})
+        if isinstance(parsed, Failure):
+            return Failure(parsed.failure())
+        ids = uow.audience.members(parsed.unwrap(), now=app.clock.now())
+        end = None if limit is None else offset + limit
+        page = uow.contacts.get_many(list(ids[offset:end]))
+        return Success(ContactPage(contacts=page, total=len(ids), offset=offset))
+
+    return transact(app, work)
+
+
+def resolve_contact(app: App, key: str) -> Result[Contact, AppError]:
+    """The contact a key names: its UUID, e-mail, user id or phone (one match only)."""
+
+    def work(uow: UnitOfWork) -> Result[Contact, AppError]:
+        raw = key.strip()
+        try:
+            by_id = uow.contacts.get(ContactId(UUID(raw)))
+        except ValueError:
+            by_id = None
+        if by_id is not None:
+            return Success(by_id)
+        if "@" in raw:
+            email = Email.parse(raw)
+            if isinstance(email, Success):
+                found = uow.contacts.find_by_email(email.unwrap())
+                if found is not None:
+                    return Success(found)
+        by_user = uow.contacts.find_by_user_id(raw)
+        if by_user is not None:
+            return Success(by_user)
+        phone = Phone.parse(raw, region=app.settings.default_region)
+        if isinstance(phone, Success):
+            matches = uow.contacts.find_by_phone(phone.unwrap())
+            if len(matches) > 1:
+                ids = ", ".join(str(c.id) for c in matches)
+                return Failure(Conflict(detail=f"{len(matches)} contacts have {raw}: {ids}"))
+            if matches:
+                return Success(matches[0])
+        return Failure(NotFound(kind="contact", key=raw))
 
     return transact(app, work)
