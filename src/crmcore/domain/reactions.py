@@ -10,7 +10,7 @@ Pure rules, read against the product's meanings (docs/bus.md lists them):
 * b2c funnel (visitor → lead → trial → activated → converted → retained → advocate; never
   backwards): contact details make a visitor a lead; a first app login means the person
   registered (trial), a login on a second day is the first value (activated); a paid
-  purchase or payment converts, a second purchase on a later day or a renewal retains; a
+  purchase or payment converts, a second paid purchase on a later day or a renewal retains; a
   promoter (NPS 9-10) or a positive public review of a converted customer is an advocate.
 * actions (at most one task per interaction): a new contact gets the welcome path; a
   status that turns ``hot`` queues a personal offer, one that turns ``leaving`` a call by
@@ -114,7 +114,7 @@ def funnel_target(
     if isinstance(details, AppLogin):
         proven = FunnelStage.ACTIVATED if known.logins >= 2 else FunnelStage.TRIAL
     elif isinstance(details, Purchase) and details.amount.amount > 0:
-        days = {at.date() for at, _ in known.purchases}
+        days = {at.date() for at, money in known.purchases if money.amount > 0}
         proven = FunnelStage.RETAINED if len(days) >= 2 else FunnelStage.CONVERTED
     elif isinstance(details, Billing):
         if details.kind is BillingKind.PAYMENT:
