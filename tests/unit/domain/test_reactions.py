@@ -674,3 +674,16 @@ def test_positive_reviews_count() -> None:
     signals = [BoardSignal(at=day(4), review=True), BoardSignal(at=day(5), review=True)]
     got = board_delta(LoyaltyFacts(first_interaction=date(2025, 1, 1)), signals)
     assert got == FactsDelta(counters={"reviews": 2})
+
+
+def test_a_purchase_of_nothing_is_no_day_of_purchase() -> None:
+    """A zero purchase one day and a paid one the next is one paid purchase: converted,
+    whichever of the two is applied first (the zero one moves nothing by itself)."""
+    known = CustomerFacts(
+        purchases=(
+            (datetime(2026, 1, 4, tzinfo=UTC), Money(Decimal(0), "USD")),
+            (datetime(2026, 1, 5, tzinfo=UTC), Money(Decimal(10), "USD")),
+        )
+    )
+    assert target(A, purchase("10"), known) is C
+    assert target(C, purchase("0"), known) is None
