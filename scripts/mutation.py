@@ -62,7 +62,7 @@ def _equivalents() -> dict[str, str]:
 
 
 def main(args: list[str]) -> int:
-    from mutmut.stats import status_by_exit_code  # noqa: PLC0415 (the venv's mutmut)
+    from mutmut.stats import status_by_exit_code
 
     os.chdir(ROOT)
     files = _files(args)
