@@ -5,6 +5,7 @@ line, the factors by worked examples, and the score against a plain reference im
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from hypothesis import given
@@ -18,6 +19,7 @@ from crmcore.domain.health import (
     Trigger,
     assess,
     level_of,
+    roll_up,
 )
 from tests.strategies import health_inputs
 
@@ -259,6 +261,12 @@ def test_a_customer_with_nothing_recorded() -> None:
     assert (result.score, result.level) == (25, RiskLevel.RED)  # 100 · (0.15 + 0.1)
 
 
+def test_the_worst_customer_scores_zero() -> None:
+    # every factor at 0: no use, nothing adopted, no engagement, 10 tickets, NPS 0
+    result = assess(HealthInputs(tickets=10, nps=0), CONFIG, now=NOW)
+    assert (result.score, result.level) == (0, RiskLevel.RED)
+
+
 def test_targets_and_penalties_follow_the_configuration() -> None:
     config = HealthConfig(
         usage_target_days=10, engagement_target=4, ticket_penalty=0.2, unresolved_penalty=0.3
@@ -327,13 +335,22 @@ def test_factors_and_score_match_the_reference(x: HealthInputs) -> None:
     ],
 )
 def test_weights_must_name_every_factor_and_sum_to_one(weights: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match="health weights"):
-        HealthConfig(weights=weights)
+    if set(weights) != {"usage", "adoption", "engagement", "support", "sentiment"}:
+        message = (
+            "^health weights must name exactly usage, adoption, engagement, support, sentiment$"
+        )
+        with pytest.raises(ValueError, match=message):
+            HealthConfig(weights=weights)
+    else:
+        with pytest.raises(ValueError, match=r"^health weights must be non-negative and sum to 1$"):
+            HealthConfig(weights=weights)
 
 
 @pytest.mark.parametrize(("red", "yellow"), [(0, 70), (71, 70), (50, 101), (-1, 50)])
 def test_thresholds_must_be_ordered_within_0_to_100(red: int, yellow: int) -> None:
-    with pytest.raises(ValueError, match="thresholds"):
+    with pytest.raises(
+        ValueError, match=r"^thresholds must satisfy 0 < red_below <= yellow_below <= 100$"
+    ):
         HealthConfig(red_below=red, yellow_below=yellow)
 
 
@@ -351,3 +368,22 @@ def test_a_zero_weight_is_accepted() -> None:
         "sentiment": 0.25,
     }
     assert HealthConfig(weights=weights).weights["usage"] == 0.0
+
+
+# --- account roll-up -------------------------------------------------------------------------
+
+
+def test_accounts_without_scores_are_skipped_not_the_end() -> None:
+    rolled = roll_up({UUID(int=1): [], UUID(int=2): [60, 71]}, CONFIG)
+    assert [(a.account, a.score, a.level, a.worst, a.contacts, a.red) for a in rolled] == [
+        (UUID(int=2), 66, RiskLevel.YELLOW, 60, 2, 0)  # (60 + 71) / 2 = 65.5 → 66
+    ]
+
+
+def test_accounts_tied_on_score_and_worst_are_ordered_by_id() -> None:
+    rolled = roll_up({UUID(int=9): [40, 60], UUID(int=3): [60, 40], UUID(int=5): [45]}, CONFIG)
+    assert [(a.account, a.score, a.red) for a in rolled] == [
+        (UUID(int=5), 45, 1),
+        (UUID(int=3), 50, 1),
+        (UUID(int=9), 50, 1),
+    ]
