@@ -235,6 +235,8 @@ def test_configured_probabilities_fall_back_to_the_defaults() -> None:
     assert config.probability(DealStage.QUALIFIED) == 35
     assert config.probability(DealStage.MEETING) == 40
     assert deal().advance(at=T0, config=config).unwrap().entity.probability == 35
+    won = PipelineConfig(probabilities={DealStage.CLOSED_WON: 99})
+    assert deal().move_to(DealStage.CLOSED_WON, at=T0, config=won).unwrap().entity.probability == 99
     assert [PipelineConfig().probability(s) for s in DealStage] == [10, 20, 40, 60, 75, 90, 100, 0]
 
 
