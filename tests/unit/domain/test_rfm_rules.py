@@ -4,6 +4,7 @@ amounts, the as-of window's instants, quintiles and counts by worked examples.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -51,7 +52,8 @@ def test_every_band_edge_of_the_segment_table(frequency: int) -> None:
 
 @pytest.mark.parametrize(("frequency", "recency"), [(0, 0), (1, -1), (-1, 5)])
 def test_no_segment_without_a_past_transaction(frequency: int, recency: int) -> None:
-    with pytest.raises(ValueError, match="at least one transaction"):
+    message = "^a customer in RFM has at least one transaction, not in the future$"
+    with pytest.raises(ValueError, match=message):
         classify(frequency, recency)
 
 
@@ -107,6 +109,15 @@ def test_the_last_transaction_is_the_latest_whatever_the_order() -> None:
     assert (row.last_at, row.recency) == (late, 1)
 
 
+def test_of_two_equal_latest_instants_the_first_listed_is_kept() -> None:
+    utc = MIDNIGHT - timedelta(hours=12)
+    paris = utc.astimezone(timezone(timedelta(hours=1)))
+    (row,) = compute_rfm([("a", utc, Decimal(1)), ("a", paris, Decimal(1))], as_of=AS_OF)
+    assert row.last_at.utcoffset() == timedelta(0)
+    (row,) = compute_rfm([("a", paris, Decimal(1)), ("a", utc, Decimal(1))], as_of=AS_OF)
+    assert row.last_at.utcoffset() == timedelta(hours=1)
+
+
 def test_the_window_ends_at_the_midnight_after_as_of() -> None:
     assert day_start(AS_OF) == MIDNIGHT
     assert cutoff(AS_OF) == MIDNIGHT + timedelta(days=1)
@@ -123,6 +134,19 @@ def test_recent_since_is_the_first_instant_under_the_recency(days: int) -> None:
     assert start == MIDNIGHT - timedelta(days=days - 1)
     assert recency_days(start, AS_OF) == days - 1
     assert recency_days(start - timedelta(microseconds=1), AS_OF) == days
+
+
+def test_recency_counts_utc_calendar_days_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        # 20:00 UTC on the 30th is already the 31st in Tokyo; RFM counts the UTC day
+        assert recency_days(datetime(2026, 3, 30, 20, 0, tzinfo=UTC), AS_OF) == 1
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_recency_counts_utc_calendar_days() -> None:
