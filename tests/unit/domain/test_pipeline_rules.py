@@ -269,6 +269,7 @@ def test_closed_or_undated_deals_never_slip() -> None:
 def test_a_journey_records_when_it_entered_each_stage() -> None:
     t1, t2 = T0 + timedelta(hours=1), T0 + timedelta(days=2)
     journey = FunnelJourney.start(FunnelStage.LEAD, T0)
+    assert journey.stage is FunnelStage.LEAD
     journey = journey.advance(FunnelStage.ACTIVATED, at=t1).unwrap()
     journey = journey.advance(FunnelStage.CONVERTED, at=t2).unwrap()
     assert journey.history == (
