@@ -223,7 +223,11 @@ def test_history_of_merges_same_day_purchases_and_ignores_later_ones() -> None:
     assert history_of(purchases[-1:], customer_id="c", as_of=DAY) is None
     single = history_of(purchases[:1], customer_id="c", as_of=DAY)
     assert single is not None
-    assert (single.previous_day, single.purchase_days, single.repeat_total) == (None, 1, 0)
+    assert (single.previous_day, single.purchase_days, single.repeat_total) == (
+        None,
+        1,
+        Decimal(0),
+    )
 
 
 def test_a_history_summary_worked_out() -> None:
@@ -237,7 +241,7 @@ def test_a_history_summary_worked_out() -> None:
         Decimal(5),
     )
     one = history(first=7, last=7, days=1).summary(as_of=DAY, unit=TimeUnit.DAYS)
-    assert (one.frequency, one.recency, one.T, one.monetary_value) == (0, 0.0, 7.0, 0)
+    assert (one.frequency, one.recency, one.T, one.monetary_value) == (0, 0.0, 7.0, Decimal(0))
 
 
 @pytest.mark.parametrize(

@@ -70,19 +70,22 @@ def test_a_lead_worked_out_by_hand() -> None:
     assert result.engagement == pytest.approx(0.77)
     assert result.decay == 1.0
     assert result.score == 67
-    got = {
-        c.component: (c.group, c.input, c.value, c.weight, c.points) for c in result.contributions
-    }
+    got = {c.component: (c.group, c.input, c.weight) for c in result.contributions}
     assert got == {
-        "size": ("fit", "30", pytest.approx(0.35), 0.3, pytest.approx(5.25)),
-        "industry": ("fit", "Finance", pytest.approx(0.7), 0.2, pytest.approx(7.0)),
-        "role": ("fit", "VP of Sales", pytest.approx(0.9), 0.2, pytest.approx(9.0)),
-        "budget": ("fit", "5500", pytest.approx(0.5), 0.3, pytest.approx(7.5)),
-        "web": ("engagement", "20 page views", pytest.approx(0.8), 0.3, pytest.approx(12.0)),
-        "downloads": ("engagement", "2 downloads", pytest.approx(0.65), 0.2, pytest.approx(6.5)),
-        "email": ("engagement", "4 opens, 2 clicks", pytest.approx(0.8), 0.3, pytest.approx(12.0)),
-        "events": ("engagement", "2 events", pytest.approx(0.8), 0.2, pytest.approx(8.0)),
+        "size": ("fit", "30", 0.3),
+        "industry": ("fit", "Finance", 0.2),
+        "role": ("fit", "VP of Sales", 0.2),
+        "budget": ("fit", "5500", 0.3),
+        "web": ("engagement", "20 page views", 0.3),
+        "downloads": ("engagement", "2 downloads", 0.2),
+        "email": ("engagement", "4 opens, 2 clicks", 0.3),
+        "events": ("engagement", "2 events", 0.2),
     }
+    # each component's value, and its points = value · weight · 50
+    values = [0.35, 0.7, 0.9, 0.5, 0.8, 0.65, 0.8, 0.8]
+    points = [5.25, 7.0, 9.0, 7.5, 12.0, 6.5, 12.0, 8.0]
+    assert [c.value for c in result.contributions] == pytest.approx(values)
+    assert [c.points for c in result.contributions] == pytest.approx(points)
     assert [c.component for c in result.contributions] == [
         "size",
         "industry",
@@ -104,7 +107,7 @@ def test_the_worked_lead_a_half_life_later() -> None:
     assert result.engagement == pytest.approx(0.385)
     assert result.score == 48
     web = next(c for c in result.contributions if c.component == "web")
-    assert (web.value, web.points) == (pytest.approx(0.4), pytest.approx(6.0))
+    assert [web.value, web.points] == pytest.approx([0.4, 6.0])
 
 
 def test_decay_follows_the_configured_half_life() -> None:
