@@ -190,21 +190,27 @@ def test_piecewise_on_below_between_and_above_its_points() -> None:
         [0.0, 0.0, 0.1, 0.2, 0.35, 0.5, 0.5]
     )
     g = Piecewise(((1, 0.6), (3, 1.0)))
-    assert [g(x) for x in (0, 1, 2, 3, 4)] == pytest.approx([0.6, 0.6, 0.8, 1.0, 1.0])
+    assert [g(x) for x in (0, 0.8, 1, 2, 3, 4)] == pytest.approx([0.6, 0.6, 0.6, 0.8, 1.0, 1.0])
+
+
+INCREASING = r"^points need strictly increasing x values$"
+IN_0_1 = r"^point values must be in \[0, 1\]$"
 
 
 @pytest.mark.parametrize(
-    "points",
+    ("points", "message"),
     [
-        (),
-        ((1, 0.5), (0, 0.6)),
-        ((1, 0.5), (1, 0.6)),
-        ((0, -0.1), (1, 0.5)),
-        ((0, 0.0), (1, 1.1)),
+        ((), INCREASING),
+        (((1, 0.5), (0, 0.6)), INCREASING),
+        (((1, 0.5), (1, 0.6)), INCREASING),
+        (((0, -0.1), (1, 0.5)), IN_0_1),
+        (((0, 0.0), (1, 1.1)), IN_0_1),
     ],
 )
-def test_piecewise_rejects_bad_points(points: tuple[tuple[float, float], ...]) -> None:
-    with pytest.raises(ValueError):
+def test_piecewise_rejects_bad_points(
+    points: tuple[tuple[float, float], ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
         Piecewise(points)
 
 
@@ -264,22 +270,49 @@ def test_the_hot_threshold_may_be_0_to_100(threshold: int) -> None:
     assert ScoringConfig(hot_threshold=threshold).hot_threshold == threshold
 
 
+FIT_NAMES = r"^fit weights must name exactly size, industry, role, budget$"
+FIT_SUM = r"^fit weights must be non-negative and sum to 1$"
+ENGAGEMENT_SUM = r"^engagement weights must be non-negative and sum to 1$"
+ENGAGEMENT_NAMES = r"^engagement weights must name exactly web, downloads, email, events$"
+
+
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "message"),
     [
-        {"hot_threshold": -1},
-        {"hot_threshold": 101},
-        {"half_life_days": 0.0},
-        {"half_life_days": -1.0},
-        {"fit_weights": {"size": 0.5, "industry": 0.5}},
-        {"fit_weights": {"size": 0.3, "industry": 0.2, "role": 0.2, "budget": 0.31}},
-        {"fit_weights": {"size": 0.6, "industry": -0.1, "role": 0.2, "budget": 0.3}},
-        {"engagement_weights": {"web": 0.3, "downloads": 0.2, "email": 0.3, "events": 0.1}},
+        ({"hot_threshold": -1}, r"^hot_threshold must be in 0\.\.100$"),
+        ({"hot_threshold": 101}, r"^hot_threshold must be in 0\.\.100$"),
+        ({"half_life_days": 0.0}, r"^half_life_days must be positive$"),
+        ({"half_life_days": -1.0}, r"^half_life_days must be positive$"),
+        ({"fit_weights": {"size": 0.5, "industry": 0.5}}, FIT_NAMES),
+        ({"fit_weights": {"size": 0.3, "industry": 0.2, "role": 0.2, "budget": 0.31}}, FIT_SUM),
+        ({"fit_weights": {"size": 0.6, "industry": -0.1, "role": 0.2, "budget": 0.3}}, FIT_SUM),
+        (
+            {"engagement_weights": {"web": 0.3, "downloads": 0.2, "email": 0.3, "events": 0.1}},
+            ENGAGEMENT_SUM,
+        ),
+        ({"engagement_weights": {"web": 1.0}}, ENGAGEMENT_NAMES),
     ],
 )
-def test_bad_configuration_is_refused(changes: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_bad_configuration_is_refused(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         ScoringConfig(**changes)
+
+
+def test_a_zero_weight_is_accepted() -> None:
+    weights = {"size": 0.0, "industry": 0.5, "role": 0.2, "budget": 0.3}
+    assert ScoringConfig(fit_weights=weights).fit_weights["size"] == 0.0
+
+
+def test_the_score_stays_within_100_whatever_the_component_functions_give() -> None:
+    generous = ScoringConfig(industry=Lookup({"education": 5.0}))
+    subject = lead(
+        job_title="CEO",
+        firmographics=Firmographics(company_size=1000, industry="education", budget=Decimal(50000)),
+        engagement=Engagement(page_views=50, last_engaged_at=NOW),
+    )
+    result = score_lead(subject, generous, NOW)
+    assert result.fit == pytest.approx(1.8)  # 0.3 + 5·0.2 + 0.2 + 0.3
+    assert result.score == 100  # (1.8·0.5 + 0.3·0.5)·100 = 105 → 100
 
 
 def test_a_small_positive_half_life_is_accepted() -> None:
