@@ -221,6 +221,14 @@ def test_history_of_merges_same_day_purchases_and_ignores_later_ones() -> None:
         repeat_total=Decimal(17),
     )
     assert history_of(purchases[-1:], customer_id="c", as_of=DAY) is None
+    two = history_of(purchases[:2], customer_id="c", as_of=DAY)
+    assert two is not None
+    assert (two.previous_day, two.last_day, two.purchase_days, two.repeat_total) == (
+        DAY - timedelta(days=40),
+        DAY - timedelta(days=3),
+        2,
+        Decimal(4),
+    )
     single = history_of(purchases[:1], customer_id="c", as_of=DAY)
     assert single is not None
     assert (single.previous_day, single.purchase_days, single.repeat_total) == (
@@ -228,6 +236,7 @@ def test_history_of_merges_same_day_purchases_and_ignores_later_ones() -> None:
         1,
         Decimal(0),
     )
+    assert isinstance(single.repeat_total, Decimal)
 
 
 def test_a_history_summary_worked_out() -> None:
