@@ -62,11 +62,18 @@ def _equivalents() -> dict[str, str]:
 
 
 def main(args: list[str]) -> int:
-    from mutmut.stats import status_by_exit_code
-
     os.chdir(ROOT)
-    files = _files(args)
+    report_only = "--report" in args
+    files = _files([a for a in args if a != "--report"])
     modules = [_module(f) for f in files]
+    if not report_only:
+        code = _run(modules, len(files))
+        if code != 0:
+            return code
+    return _report(files, modules)
+
+
+def _run(modules: list[str], count: int) -> int:
     LOG.parent.mkdir(exist_ok=True)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
     env.pop("CI", None)
@@ -77,13 +84,17 @@ def main(args: list[str]) -> int:
         str(WORKERS),
         *(f"{m}.*" for m in modules),
     ]
-    print(f"running mutmut on {len(files)} file(s), {WORKERS} workers; output in {LOG}")
+    print(f"running mutmut on {count} file(s), {WORKERS} workers; output in {LOG}")
     with LOG.open("w") as log:
         done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
     if done.returncode != 0:
         print(LOG.read_text("utf-8", errors="replace")[-3000:])
         print(f"mutmut failed with exit code {done.returncode}")
-        return done.returncode
+    return done.returncode
+
+
+def _report(files: list[Path], modules: list[str]) -> int:
+    from mutmut.stats import status_by_exit_code
 
     equivalent = _equivalents()
     seen_equivalent: set[str] = set()
