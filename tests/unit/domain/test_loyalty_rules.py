@@ -5,6 +5,7 @@ cards per column), taking and releasing with their events, the stuck report by a
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -17,10 +18,13 @@ from crmcore.domain.loyalty import (
     BoardConfig,
     Card,
     CardId,
+    CardMoved,
     CardReleased,
     CardTaken,
     Level,
     Stuck,
+    override_move,
+    parse_board,
     release,
     stuck_report,
     take,
@@ -168,3 +172,145 @@ def test_one_waiting_card_is_its_own_median_and_p90_and_none_is_none() -> None:
     (first, second) = stuck_report([card(1, days_in=4)], BOARD, now=T0)
     assert (first.waiting, first.median_days, first.p90_days) == (1, 4.0, 4.0)
     assert (second.waiting, second.median_days, second.p90_days) == (0, None, None)
+
+
+# --- the board's configuration: every error names the level and the field ---------------------
+
+EXIT = {"field": "purchases", "op": "ge", "value": 1}
+
+
+def errors_of(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    parsed = parse_board(data)
+    assert isinstance(parsed, Failure)
+    return [(e.field, e.value, e.reason) for e in parsed.failure().errors]
+
+
+def test_a_board_parses_with_defaults_and_overrides() -> None:
+    data = {
+        "board": {"wip_limit": 3, "target": 50},
+        "levels": [
+            {"key": "first", "name": " First ", "exit": EXIT, "playbook": " call them "},
+            {"key": "top", "wip_limit": 1, "target": 7},
+        ],
+    }
+    board = parse_board(data).unwrap()
+    first, top = board.levels
+    assert (first.key, first.name, first.wip_limit, first.target, first.playbook) == (
+        "first",
+        "First",
+        3,
+        50,
+        "call them",
+    )
+    assert first.exit is not None
+    assert first.exit.describe() == "purchases >= 1"
+    assert (top.key, top.name, top.exit, top.wip_limit, top.target, top.playbook) == (
+        "top",
+        "top",  # the name defaults to the key
+        None,
+        1,
+        7,
+        "",
+    )
+    defaults = parse_board({"levels": [{"key": "a", "exit": EXIT}, {"key": "top"}]}).unwrap()
+    assert (defaults.levels[1].wip_limit, defaults.levels[1].target) == (10, 100)
+
+
+def test_sections_and_board_keys_are_checked() -> None:
+    levels = [{"key": "a", "exit": EXIT}, {"key": "b"}]
+    assert errors_of({"levels": levels, "zeta": 1, "alpha": 2, "board": {"size": 1}}) == [
+        ("alpha", "", "unknown section; use board, levels"),
+        ("zeta", "", "unknown section; use board, levels"),
+        ("board.size", "", "unknown key; use wip_limit, target"),
+    ]
+    assert errors_of({"levels": levels, "board": 5}) == [("board", "5", "must be a table")]
+    assert errors_of({"levels": levels, "board": {"wip_limit": 0, "target": True}}) == [
+        ("board.wip_limit", "0", "must be a whole number >= 1"),
+        ("board.target", "True", "must be a whole number >= 1"),
+    ]
+
+
+@pytest.mark.parametrize("levels", [None, "x", [{"key": "only"}]])
+def test_at_least_two_levels(levels: object) -> None:
+    assert errors_of({"levels": levels}) == [
+        ("levels", str(levels), "must list at least two [[levels]]")
+    ]
+
+
+def test_level_errors_name_the_level_and_the_field() -> None:
+    known = "exit, key, name, playbook, target, wip_limit"
+    data = {
+        "levels": [
+            "not a table",
+            {"key": "a b", "exit": EXIT},
+            {"key": "dup", "exit": EXIT, "color": "red", "name": " ", "playbook": 3},
+            {"key": "dup", "exit": EXIT, "wip_limit": 1.5, "target": -1},
+            {"key": "no_exit"},
+            {"exit": EXIT},
+            {"key": "top", "exit": EXIT},
+        ]
+    }
+    assert errors_of(data) == [
+        ("levels[1]", "not a table", "must be a table"),
+        ("levels[2] a b.key", "a b", "required: letters, digits, _"),
+        ("levels[3] dup.color", "", f"unknown key; use {known}"),
+        ("levels[3] dup.name", " ", "must be text"),
+        ("levels[3] dup.playbook", "3", "must be text"),
+        ("levels[4] dup.key", "dup", "duplicate level key"),
+        ("levels[4] dup.wip_limit", "1.5", "must be a whole number >= 1"),
+        ("levels[4] dup.target", "-1", "must be a whole number >= 1"),
+        ("levels[5] no_exit.exit", "", "required on every level but the top"),
+        ("levels[6].key", "None", "required: letters, digits, _"),
+        ("levels[6].name", "None", "must be text"),
+        ("levels[7] top.exit", "", "the top level has no exit"),
+    ]
+
+
+def test_a_bad_exit_metric_is_reported_under_its_level() -> None:
+    data = {
+        "levels": [{"key": "a", "exit": {"field": "nope", "op": "ge", "value": 1}}, {"key": "b"}]
+    }
+    (error,) = errors_of(data)
+    assert error[0].startswith("levels[1] a.exit")
+
+
+def test_a_level_key_may_hold_underscores_and_digits() -> None:
+    board = parse_board({"levels": [{"key": "lvl_1", "exit": EXIT}, {"key": "top"}]}).unwrap()
+    assert board.keys == ("lvl_1", "top")
+    assert (board.first.key, board.index("top"), board.level("top").key) == ("lvl_1", 1, "top")
+    assert board.has("top")
+    assert not board.has("x")
+
+
+def test_an_override_needs_a_reason_and_a_known_other_level() -> None:
+    at = T0 + timedelta(hours=1)
+    moved = override_move(
+        card(1, "customer", holder="ann"), "acquainted", BOARD, at=at, reason=" went quiet "
+    )
+    changed = moved.unwrap()
+    assert changed.events == (
+        CardMoved(
+            card_id=CardId(UUID(int=1)),
+            from_level="customer",
+            to_level="acquainted",
+            cause="override",
+            override_reason="went quiet",
+        ),
+        CardReleased(card_id=CardId(UUID(int=1)), level="customer", owner="ann", reason="moved"),
+    )
+    assert (changed.entity.level, changed.entity.entered_at, changed.entity.holder) == (
+        "acquainted",
+        at,
+        None,
+    )
+    assert override_move(card(1), "customer", BOARD, at=at, reason=" ") == Failure(
+        RuleViolation(rule="override reason", detail="an override needs a reason")
+    )
+    assert override_move(card(1), "vip", BOARD, at=at, reason="x") == Failure(
+        RuleViolation(
+            rule="unknown level", detail="'vip'; levels are acquainted, customer, recommender"
+        )
+    )
+    assert override_move(card(1), "acquainted", BOARD, at=at, reason="x") == Failure(
+        RuleViolation(rule="override", detail="the card is already in acquainted")
+    )
