@@ -86,3 +86,31 @@ def test_a_fact_key_is_the_uuid5_of_kind_event_and_name() -> None:
     )
     assert fact.order == (datetime(2025, 1, 1, tzinfo=UTC), "e1", "purchase", "")
     assert fact not in FactLedger()
+
+
+def test_a_detractor_answer_alone_makes_the_ledger_leaving() -> None:
+    owner = ContactId(UUID(int=2))
+    day = datetime(2025, 2, 1, tzinfo=UTC)
+    ledger = FactLedger(
+        [
+            Fact(
+                contact_id=owner,
+                event_id="p1",
+                kind=FactKind.PURCHASE,
+                value=Money(Decimal(5), "RUB"),
+                occurred_at=day,
+            ),
+            Fact(
+                contact_id=owner,
+                event_id="n1",
+                kind=FactKind.LOYALTY,
+                name="nps",
+                value=3,
+                occurred_at=day,
+            ),
+        ]
+    )
+    assert ledger.insight() == insight.Insight(
+        status=insight.CustomerStatus.LEAVING, reasons=("NPS 3 (detractor)",)
+    )
+    assert fact_key("purchase", "p1") == uuid5(INBOX_NAMESPACE, "purchase\x00p1\x00")
