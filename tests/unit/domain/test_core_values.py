@@ -51,6 +51,7 @@ def test_names_refuse_control_characters_and_emptiness() -> None:
     assert clean_name(" ", "\t") == FieldError(
         field="first_name", value="", reason="a name is required"
     )
+    assert clean_name("", "Lee") == ("", "Lee")
     assert clean_name("Ann\x7f") == ("Ann\x7f", "")  # DEL is not a C0 control character
 
 
@@ -80,6 +81,13 @@ def test_an_event_type_registers_its_name_and_version(monkeypatch: pytest.Monkey
         n: int
 
     assert (Sample.TYPE, Sample.VERSION) == ("test.issue22.sample", 3)
+
+    @event_type("test.issue22.plain")
+    @attrs.frozen(kw_only=True)
+    class Plain(DomainEvent):
+        n: int
+
+    assert (Plain.TYPE, Plain.VERSION) == ("test.issue22.plain", 1)
     assert registered_events()["test.issue22.sample"] is Sample
     envelope = Envelope(
         id=UUID(int=1), occurred_at=datetime(2026, 1, 1, tzinfo=UTC), payload=Sample(n=1)

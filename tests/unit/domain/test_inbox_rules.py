@@ -145,6 +145,8 @@ def test_every_ending_releases_the_claim_and_records_why() -> None:
         assert {k: fields[k] for k in RELEASED} == RELEASED
         assert (result.status, result.last_error, result.processed_at) == (status, error, at)
         assert result.attempts == 1
+    retried = entry(last_error="timeout").done(at=at)
+    assert (retried.status, retried.last_error) == (InboxStatus.DONE, None)
 
 
 @pytest.mark.parametrize(("attempts", "dead"), [(7, False), (8, True), (9, True)])
