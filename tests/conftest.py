@@ -12,7 +12,7 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from crmcore import App, Settings, bootstrap
 from crmcore.adapters.memory.publisher import MemoryPublisher
@@ -20,7 +20,21 @@ from crmcore.adapters.system import FixedClock, SequentialIds
 
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, max_examples=50)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# scripts/mutation: the same examples on every run, so a mutant's verdict is repeatable; no
+# shrinking, since any failing example kills the mutant.
+settings.register_profile(
+    "mutation",
+    deadline=None,
+    max_examples=50,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 REQUIRE_SERVICES = os.environ.get("CRMCORE_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("CRMCORE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

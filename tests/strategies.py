@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import phonenumbers
 from hypothesis import strategies as st
 from phonenumbers import PhoneMetadata, PhoneNumberType
 
+from crmcore.domain.health import HealthInputs
 from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.domain.money import ISO_4217
 
@@ -937,3 +939,55 @@ hostile_files = st.one_of(
     st.binary(max_size=600),
     st.lists(_csvish_tokens | st.binary(max_size=4), max_size=80).map(b"".join),
 )
+
+# --- domain rules (issue 22) --------------------------------------------------------------
+
+
+def health_inputs(now: datetime) -> st.SearchStrategy[HealthInputs]:
+    """Health inputs around ``now``: counts across every factor's range and clamp."""
+    days = st.integers(0, 60).map(lambda d: timedelta(days=d))
+    return st.builds(
+        HealthInputs,
+        active_days_30=st.integers(0, 30),
+        features_used=st.frozensets(st.sampled_from(["a", "b", "c", "d"])),
+        key_features=st.frozensets(st.sampled_from(["a", "b", "c"])),
+        engagement_30=st.integers(0, 15),
+        tickets=st.integers(0, 12),
+        unresolved_tickets=st.integers(0, 5),
+        nps=st.none() | st.integers(0, 10),
+        negative_feedback=st.booleans(),
+        last_active_at=st.none() | days.map(lambda d: now - d),
+        renewal_at=st.none() | days.map(lambda d: now + d),
+    )
+
+
+def scoring_leads(base: Any, now: datetime) -> st.SearchStrategy[Any]:
+    """``base`` (a Lead) with scoring inputs across every component's points and beyond."""
+    from crmcore.domain.lead import Engagement, Firmographics
+
+    firmographics = st.builds(
+        Firmographics,
+        company_size=st.none() | st.integers(0, 1500),
+        industry=st.none() | st.sampled_from(["Education", " finance", "Retail", "software"]),
+        budget=st.none() | st.integers(0, 60000).map(Decimal),
+    )
+    engagement = st.builds(
+        Engagement,
+        page_views=st.integers(0, 60),
+        downloads=st.integers(0, 6),
+        email_opens=st.integers(0, 25),
+        email_clicks=st.integers(0, 8),
+        events_attended=st.integers(0, 4),
+        last_engaged_at=st.none() | st.integers(-5, 200).map(lambda d: now - timedelta(days=d)),
+    )
+    titles = st.none() | st.sampled_from(
+        ["", "CEO", "Head of Sales", "VP Marketing", "Sales manager", "intern", "Team lead"]
+    )
+    return st.builds(
+        lambda title, firm, eng: attrs.evolve(
+            base, job_title=title, firmographics=firm, engagement=eng
+        ),
+        titles,
+        firmographics,
+        engagement,
+    )

@@ -42,9 +42,12 @@ OPEN_STAGES: tuple[DealStage, ...] = (
 CLOSED_STAGES = frozenset({DealStage.CLOSED_WON, DealStage.CLOSED_LOST})
 
 
-def _pipeline_table() -> dict[tuple[DealStage, str], DealStage]:
+def pipeline_table() -> dict[tuple[DealStage, str], DealStage]:
     """``advance`` goes one stage on (from ``contract`` it wins); ``win``/``lose`` close from
-    any open stage; ``to:<stage>`` is the explicit jump to another open stage."""
+    any open stage; ``to:<stage>`` is the explicit jump to another open stage.
+
+    A function (not only the :data:`PIPELINE` built from it at import) so that a test can
+    build the table itself and check it against C4's list."""
     table: dict[tuple[DealStage, str], DealStage] = {}
     for i, stage in enumerate(OPEN_STAGES):
         nxt = OPEN_STAGES[i + 1] if i + 1 < len(OPEN_STAGES) else DealStage.CLOSED_WON
@@ -57,7 +60,7 @@ def _pipeline_table() -> dict[tuple[DealStage, str], DealStage]:
     return table
 
 
-PIPELINE = Machine[DealStage]("b2b pipeline", _pipeline_table())
+PIPELINE = Machine[DealStage]("b2b pipeline", pipeline_table())
 
 DEFAULT_PROBABILITIES: Mapping[DealStage, int] = {
     DealStage.LEAD: 10,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,12 +17,27 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from returns.result import Failure, Result, Success
 
 from crmcore.domain.email import Email
+from crmcore.domain.events import Changed, DomainEvent
 from crmcore.domain.funnel import FunnelJourney, FunnelStage
 from crmcore.domain.ids import DealId, LeadId
-from crmcore.domain.lead import Lead, LeadStatus, Qualification
+from crmcore.domain.lead import (
+    Lead,
+    LeadDisqualified,
+    LeadQualified,
+    LeadReopened,
+    LeadStatus,
+    Qualification,
+)
 from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
-from crmcore.domain.pipeline import Deal, DealStage
+from crmcore.domain.pipeline import (
+    Deal,
+    DealLost,
+    DealStage,
+    DealStageChanged,
+    DealWon,
+    StageChange,
+)
 from tests.conftest import T0
 from tests.strategies import deltas
 
@@ -71,7 +87,21 @@ class LeadStatusMachine(RuleBasedStateMachine):
             return
         assert isinstance(result, Success)
         value = result.unwrap()
+        before = self.lead
         self.lead = value if isinstance(value, Lead) else value.entity
+        # each move emits its own event (convert leaves LeadConverted to the caller)
+        expected_events: dict[str, tuple[DomainEvent, ...]] = {
+            "qualify": (LeadQualified(lead_id=before.id, email="a@b.co"),),
+            "disqualify": (LeadDisqualified(lead_id=before.id, reason="no budget"),),
+            "reopen": (LeadReopened(lead_id=before.id),),
+        }
+        if move == "convert":
+            assert isinstance(value, Lead)
+        else:
+            assert isinstance(value, Changed)
+            assert value.events == expected_events[move]
+        assert self.lead.updated_at == self.now
+        assert self.lead.disqualify_reason == ("no budget" if expected == "disqualified" else None)
         self.model = expected
         self.ever_converted |= expected == "converted"
 
@@ -153,7 +183,26 @@ class PipelineMachine(RuleBasedStateMachine):
             assert isinstance(result, Failure)
             return
         assert isinstance(result, Success)
+        before = self.deal
         self.deal = result.unwrap().entity
+        self._check_events(before, result.unwrap().events)
+
+    def _check_events(self, before: Deal, events: tuple[DomainEvent, ...]) -> None:
+        """Every move emits its stage change; a close adds the won or lost hand-off (C4, C13)."""
+        after = self.deal
+        expected: list[DomainEvent] = [
+            DealStageChanged(deal_id=before.id, from_stage=before.stage, to_stage=after.stage)
+        ]
+        if after.stage == DealStage.CLOSED_WON:
+            expected.append(DealWon(deal_id=before.id, amount=Decimal("100"), currency="USD"))
+        elif after.stage == DealStage.CLOSED_LOST:
+            assert after.lost_reason is not None
+            expected.append(DealLost(deal_id=before.id, reason=after.lost_reason))
+        assert list(events) == expected
+        assert after.history[-1] == StageChange(
+            from_stage=before.stage, to_stage=after.stage, at=self.now
+        )
+        assert after.updated_at == self.now
 
     @rule(step=deltas)
     def advance(self, step: timedelta) -> None:
