@@ -529,12 +529,7 @@ def _canonical_purchase(data: Mapping[str, Any]) -> Details | None:
     money = _canonical_money(data)
     if money is None:
         return None
-    return Purchase(
-        amount=money,
-        order_id=data.get("order_id"),
-        channel=data.get("channel"),
-        product=data.get("product"),
-    )
+    return Purchase(amount=money, order_id=data.get("order_id"))
 
 
 def _canonical_opened(data: Mapping[str, Any]) -> Details:

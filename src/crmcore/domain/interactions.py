@@ -74,7 +74,8 @@ class Customer:
 
 @attrs.frozen(kw_only=True)
 class Purchase:
-    """A paid order (``channel`` and ``product``: where and what, when the source says)."""
+    """A paid order. ``channel`` and ``product`` (where and what) come only from an import
+    of transactions: purchase events do not carry them."""
 
     amount: Money
     order_id: str | None = None
@@ -176,11 +177,9 @@ class Interaction:
 def _details_json(details: Details) -> dict[str, Any]:
     out: dict[str, Any] = {}
     match details:
-        case Purchase(amount=amount, order_id=order_id, channel=channel, product=product):
+        case Purchase(amount=amount, order_id=order_id):
             out = {"amount": str(amount.amount), "currency": amount.currency}
             _put(out, "order_id", order_id)
-            _put(out, "channel", channel)
-            _put(out, "product", product)
         case EmailEngagement(campaign_id=campaign, message_id=message, url=url):
             _put(out, "campaign_id", campaign)
             _put(out, "message_id", message)
@@ -297,7 +296,7 @@ def _show(value: object) -> str:
 _TOP = frozenset({"id", "type", "version", "occurred_at", "customer", "data", "source"})
 _CUSTOMER = frozenset({"user_id", "email", "phone", "first_name", "last_name"})
 _DATA: dict[InteractionType, frozenset[str]] = {
-    InteractionType.PURCHASE: frozenset({"amount", "currency", "order_id", "channel", "product"}),
+    InteractionType.PURCHASE: frozenset({"amount", "currency", "order_id"}),
     InteractionType.EMAIL_OPENED: frozenset({"campaign_id", "message_id"}),
     InteractionType.EMAIL_CLICKED: frozenset({"campaign_id", "message_id", "url"}),
     InteractionType.APP_LOGIN: frozenset({"device"}),
@@ -477,10 +476,8 @@ def _parse_details(check: _Check, kind: InteractionType, data: Mapping[str, Any]
     if kind is InteractionType.PURCHASE:
         money = _money(check, data, required=True, positive=True)
         order_id = check.text("$.data", data, "order_id", limit=MAX_ID)
-        channel = check.text("$.data", data, "channel", limit=MAX_ID)
-        product = check.text("$.data", data, "product", limit=MAX_ID)
         if money is not None:
-            details = Purchase(amount=money, order_id=order_id, channel=channel, product=product)
+            details = Purchase(amount=money, order_id=order_id)
     elif kind in (InteractionType.EMAIL_OPENED, InteractionType.EMAIL_CLICKED):
         campaign = check.text("$.data", data, "campaign_id", limit=MAX_ID)
         message = check.text("$.data", data, "message_id", limit=MAX_ID)
