@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 
 import attrs
 
-from crmcore.domain.errors import FieldError
+from crmcore.domain.errors import FieldError, IllegalTransition
 
 #: Namespace of the stable inbox keys derived from producers' event ids.
 INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
@@ -63,6 +63,31 @@ class InboxStatus(StrEnum):
     DEAD = "dead"
     FAILED = "failed"
     DISCARDED = "discarded"
+
+
+#: The moves an entry may make from each status (the methods of :class:`InboxEntry`):
+#: a due entry is claimed; a claimed one is applied, parked for review, rejected as
+#: invalid or put back for a retry (dead-lettered at its last attempt), or claimed again
+#: once its lease expired; a parked one is applied or discarded by its review; a dead one
+#: is revived by an operator. Done, failed and discarded entries are final.
+INBOX_MOVES: dict[InboxStatus, tuple[str, ...]] = {
+    InboxStatus.PENDING: ("claim",),
+    InboxStatus.PROCESSING: ("claim", "done", "park", "reject", "retry"),
+    InboxStatus.REVIEW: ("done", "discard"),
+    InboxStatus.DEAD: ("revive",),
+    InboxStatus.DONE: (),
+    InboxStatus.FAILED: (),
+    InboxStatus.DISCARDED: (),
+}
+
+
+class InboxMoveRefused(ValueError):
+    """An inbox entry was asked for a move its status does not allow (a bug in the
+    caller: the worker and the review use cases check the status first)."""
+
+    def __init__(self, refused: IllegalTransition) -> None:
+        super().__init__(str(refused))
+        self.refused = refused
 
 
 @attrs.frozen(kw_only=True)
@@ -136,8 +161,24 @@ class InboxEntry:
             return self.lease_until is not None and self.lease_until <= now
         return False
 
+    def allowed(self) -> tuple[str, ...]:
+        """The moves this entry may make (:data:`INBOX_MOVES` of its status)."""
+        return INBOX_MOVES[self.status]
+
+    def _may(self, move: str) -> None:
+        if move not in INBOX_MOVES[self.status]:
+            raise InboxMoveRefused(
+                IllegalTransition(
+                    machine="inbox entry",
+                    state=self.status.value,
+                    move=move,
+                    allowed=INBOX_MOVES[self.status],
+                )
+            )
+
     def claim(self, *, worker: str, token: UUID, now: datetime, lease: timedelta) -> InboxEntry:
         """Taken by ``worker`` until ``now + lease``; each claim counts as an attempt."""
+        self._may("claim")
         return attrs.evolve(
             self,
             status=InboxStatus.PROCESSING,
@@ -154,24 +195,29 @@ class InboxEntry:
 
     def done(self, *, at: datetime) -> InboxEntry:
         """Applied; never applied again."""
+        self._may("done")
         return self._released(InboxStatus.DONE, processed_at=at, last_error=None)
 
     def parked(self, *, reason: str, at: datetime) -> InboxEntry:
         """Waiting in the review queue; its resolution applies it."""
+        self._may("park")
         return self._released(InboxStatus.REVIEW, last_error=reason, processed_at=at)
 
     def rejected(self, *, reason: str, at: datetime) -> InboxEntry:
         """Invalid content (written straight into the inbox); kept in failed events."""
+        self._may("reject")
         return self._released(InboxStatus.FAILED, last_error=reason, processed_at=at)
 
     def discarded(self, *, reason: str, at: datetime) -> InboxEntry:
         """Dropped on purpose by an operator (kept, never applied)."""
+        self._may("discard")
         return self._released(InboxStatus.DISCARDED, last_error=reason, processed_at=at)
 
     def retry_later(
         self, *, error: str, now: datetime, policy: InboxRetryPolicy, jitter: float
     ) -> InboxEntry:
         """Back to pending after a backoff, or dead-lettered when attempts are used up."""
+        self._may("retry")
         if self.attempts >= policy.max_attempts:
             return self._released(InboxStatus.DEAD, last_error=error)
         return self._released(
@@ -182,6 +228,7 @@ class InboxEntry:
 
     def revived(self, *, now: datetime) -> InboxEntry:
         """A dead-lettered entry given a fresh set of attempts by an operator."""
+        self._may("revive")
         return self._released(InboxStatus.PENDING, attempts=0, next_attempt_at=now)
 
 

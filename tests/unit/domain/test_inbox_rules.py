@@ -138,14 +138,18 @@ def test_every_ending_releases_the_claim_and_records_why() -> None:
         "done": (claimed.done(at=at), InboxStatus.DONE, None),
         "parked": (claimed.parked(reason="ambiguous", at=at), InboxStatus.REVIEW, "ambiguous"),
         "rejected": (claimed.rejected(reason="bad", at=at), InboxStatus.FAILED, "bad"),
-        "discarded": (claimed.discarded(reason="dup", at=at), InboxStatus.DISCARDED, "dup"),
+        "discarded": (
+            claimed.parked(reason="ambiguous", at=at).discarded(reason="dup", at=at),
+            InboxStatus.DISCARDED,
+            "dup",
+        ),
     }
     for result, status, error in cases.values():
         fields = _fields(result)
         assert {k: fields[k] for k in RELEASED} == RELEASED
         assert (result.status, result.last_error, result.processed_at) == (status, error, at)
         assert result.attempts == 1
-    retried = entry(last_error="timeout").done(at=at)
+    retried = entry(status=InboxStatus.PROCESSING, last_error="timeout").done(at=at)
     assert (retried.status, retried.last_error) == (InboxStatus.DONE, None)
 
 

@@ -207,8 +207,13 @@ class PipelineMachine(RuleBasedStateMachine):
     @rule(step=deltas)
     def advance(self, step: timedelta) -> None:
         self.now += step
+        before = str(self.deal.stage)
         result = self.deal.advance(at=self.now)
         self._apply(result, allowed=self.closed_as is None)
+        if self.closed_as is None:
+            # advance lands on the next stage of the C4 order (contract → closed won)
+            order = [*PIPELINE_ORDER, "closed_won"]
+            assert str(self.deal.stage) == order[order.index(before) + 1]
         if self.closed_as is None and self.deal.stage == DealStage.CLOSED_WON:
             self.closed_as = "closed_won"
 
