@@ -25,6 +25,7 @@ from crmcore.app.events.apply import ContactCache
 from crmcore.app.events.config import EventSettings
 from crmcore.app.events.worker import _claim, _process_batch, ingest_events, process_inbox
 from crmcore.app.logging import get_logger
+from crmcore.app.sales.contacts import create_contact
 from crmcore.domain.email import Email
 from crmcore.domain.inbox import InboxRetryPolicy
 from crmcore.domain.names import PersonName
@@ -307,3 +308,48 @@ def test_a_concurrent_change_mid_batch_is_detected_and_the_batch_redone(
         facts = uow.facts.facts_for(contact.id)
         assert len(facts.purchases) == 2
         assert len(facts.sentiments) == 1
+
+
+class CreatingSentiment:
+    """Answers like the lexicon, but the first time it is asked another worker creates
+    the contact ``new@example.com``: committed after the batch matched nobody for it."""
+
+    def __init__(self) -> None:
+        self.inner = LexiconSentimentAnalyser()
+        self.app: App | None = None
+        self.created = False
+
+    def analyse(self, text: str) -> Sentiment:
+        if not self.created and self.app is not None:
+            self.created = True
+            create_contact(self.app, email="new@example.com", first_name="Other").unwrap()
+        return self.inner.analyse(text)
+
+
+def test_a_contact_another_worker_created_meanwhile_is_matched_not_duplicated(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    creating = CreatingSentiment()
+    app = make_app(sentiment=creating)
+    creating.app = make_app(seed=5)
+    new, other = {"email": "new@example.com"}, {"email": "other@example.com"}
+    events = [_purchase(f"p{i}", i, new if i == 2 else other) for i in range(4)]
+    events.append(
+        {
+            "id": "r1",
+            "type": "review",
+            "occurred_at": (T0 + timedelta(days=5)).isoformat(),
+            "customer": other,
+            "data": {"text": "great, thanks"},
+        }
+    )
+    ingest_events(app, events)
+    with caplog.at_level(logging.INFO, logger=get_logger().name):
+        report = process_inbox(app).unwrap()
+    assert creating.created
+    assert (report.done, report.retried, report.skipped) == (5, 0, 0)
+    assert app.events is not None
+    with app.events.uow() as uow:
+        contacts = [c for c in uow.contacts.list() if c.email == Email("new@example.com")]
+        assert [c.name.first for c in contacts] == ["Other"]  # matched, not created twice
+        assert len(uow.facts.facts_for(contacts[0].id).purchases) == 1

@@ -54,7 +54,7 @@ from crmcore.domain.review import (
     ReviewStatus,
 )
 from crmcore.domain.sentiment import SentimentLabel
-from crmcore.ports.errors import ConcurrentModification, StorageError
+from crmcore.ports.errors import ConcurrentModification, DuplicateKey, StorageError
 from crmcore.ports.event_processing import DownstreamUnavailable, EventUnitOfWork
 
 MAX_LINE = 1_000_000
@@ -529,51 +529,67 @@ def _reject(
     return reason
 
 
+#: How often one event is redone at once when another worker's commit conflicts with it
+#: (a contact it creates or changes); then it waits for a backoff like any failure.
+CONFLICT_RETRIES = 3
+
+
 def _process_one(
     app: App, services: EventServices, entry: InboxEntry, *, cache: ContactCache | None = None
 ) -> WorkReport:
+    """Apply one claimed event in its own unit of work. A conflict with another worker's
+    commit (a contact created or changed meanwhile) is redone at once, reading what that
+    worker stored; an entry no longer held by this claim is skipped."""
+    error = ""
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            return _apply_one(app, services, entry, cache=cache)
+        except (ConcurrentModification, DuplicateKey) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        except (DownstreamUnavailable, StorageError, Exception) as exc:
+            # Nothing of this attempt was committed; the entry goes back with a backoff.
+            return _retry_later(app, services, entry, f"{type(exc).__name__}: {exc}")
+    return _retry_later(app, services, entry, error)
+
+
+def _apply_one(
+    app: App, services: EventServices, entry: InboxEntry, *, cache: ContactCache | None
+) -> WorkReport:
     now = app.clock.now()
-    try:
-        with services.uow() as uow:
-            current = uow.inbox.get(entry.event_id)
-            if (
-                current is None
-                or current.status is not InboxStatus.PROCESSING
-                or current.claim_token != entry.claim_token
-            ):
-                log_step(_log, "skipped", entry.event_id, reason="claimed by someone else")
-                return WorkReport(skipped=1)
-            parsed = parse_interaction(
-                current.payload, region=app.settings.default_region, trusted=current.validated
-            )
-            if isinstance(parsed, Failure):
-                reason = _reject(app, uow, current, parsed.failure(), now=now)
-                uow.commit()
-                log_step(_log, "rejected", entry.event_id, reason=reason)
-                return WorkReport(failed=1)
-            interaction = parsed.unwrap()
-            batch = Batch(app, services, uow, [interaction], now=now, cache=cache)
-            outcome = apply_in_batch(batch, interaction)
-            batch.flush()
-            if isinstance(outcome, NeedsReview):
-                uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
-                uow.commit()
-                batch.committed()
-                log_step(
-                    _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
-                )
-                return WorkReport(review=1)
-            uow.inbox.save(current.done(at=now))
+    with services.uow() as uow:
+        current = uow.inbox.get(entry.event_id)
+        if (
+            current is None
+            or current.status is not InboxStatus.PROCESSING
+            or current.claim_token != entry.claim_token
+        ):
+            log_step(_log, "skipped", entry.event_id, reason="claimed by someone else")
+            return WorkReport(skipped=1)
+        parsed = parse_interaction(
+            current.payload, region=app.settings.default_region, trusted=current.validated
+        )
+        if isinstance(parsed, Failure):
+            reason = _reject(app, uow, current, parsed.failure(), now=now)
+            uow.commit()
+            log_step(_log, "rejected", entry.event_id, reason=reason)
+            return WorkReport(failed=1)
+        interaction = parsed.unwrap()
+        batch = Batch(app, services, uow, [interaction], now=now, cache=cache)
+        outcome = apply_in_batch(batch, interaction)
+        batch.flush()
+        if isinstance(outcome, NeedsReview):
+            uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
             uow.commit()
             batch.committed()
-            log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
-            return WorkReport(done=1)
-    except ConcurrentModification as exc:
-        log_step(_log, "skipped", entry.event_id, reason=str(exc))
-        return WorkReport(skipped=1)
-    except (DownstreamUnavailable, StorageError, Exception) as exc:
-        # Nothing of this attempt was committed; the entry goes back with a backoff.
-        return _retry_later(app, services, entry, f"{type(exc).__name__}: {exc}")
+            log_step(
+                _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
+            )
+            return WorkReport(review=1)
+        uow.inbox.save(current.done(at=now))
+        uow.commit()
+        batch.committed()
+        log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
+        return WorkReport(done=1)
 
 
 def _retry_later(app: App, services: EventServices, entry: InboxEntry, error: str) -> WorkReport:
