@@ -10,6 +10,7 @@ inbox: it is kept as a :class:`FailedEvent` with its errors.
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,6 +29,21 @@ INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
 def entry_key(event_id: str) -> UUID:
     """The inbox key of a producer's event id: the same id always gives the same key."""
     return uuid5(INBOX_NAMESPACE, event_id)
+
+
+def customer_key(payload: Any) -> int | None:
+    """A stable 31-bit key of the customer an event names (its e-mail, else user id, else
+    phone, as stored), ``None`` when it names none. Workers claim whole customers by it,
+    so the events of one customer go to one worker at a time; equal keys of two customers
+    (a hash collision) only put them in one group."""
+    customer = payload.get("customer") if isinstance(payload, dict) else None
+    if not isinstance(customer, dict):
+        return None
+    for field in ("email", "user_id", "phone"):
+        value = customer.get(field)
+        if isinstance(value, str) and value:
+            return zlib.crc32(f"{field}:{value}".encode()) & 0x7FFFFFFF
+    return None
 
 
 class AcceptedEvent(NamedTuple):

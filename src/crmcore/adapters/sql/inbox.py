@@ -27,7 +27,13 @@ from sqlalchemy.dialects import postgresql
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
-from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus, stored_entry
+from crmcore.domain.inbox import (
+    AcceptedEvent,
+    InboxEntry,
+    InboxStatus,
+    customer_key,
+    stored_entry,
+)
 from crmcore.ports.errors import ConcurrentModification
 
 _FIELDS = (
@@ -55,6 +61,7 @@ def _row(entry: InboxEntry) -> dict[str, Any]:
         row[name] = value.value if isinstance(value, InboxStatus) else value
     row["order_at"] = entry.occurred_at or entry.received_at
     row["version"] = entry.version or 1
+    row["customer_key"] = customer_key(entry.payload)
     return row
 
 
@@ -76,6 +83,34 @@ def _entry(m: Mapping[Any, Any]) -> InboxEntry:
         processed_at=m["processed_at"],
         version=m["version"],
     )
+
+
+#: Claims on PostgreSQL take turns (a transaction-scoped advisory lock on this key), so
+#: each sees which customers the others hold.
+_CLAIM_LOCK = 0x43524D49  # "CRMI"
+
+#: The due entries a PostgreSQL claim takes: whole customers (by ``customer_key``; an
+#: entry without one is a group of its own) that no live lease holds, those with the oldest due event first, until the
+#: limit (the last customer may be cut: the rest of it stays due, and held).
+_CLAIM_BY_CUSTOMER_PG = """
+WITH due AS (
+    SELECT event_id, COALESCE(customer_key::text, 'e:' || event_id) AS ck, order_at
+    FROM event_inbox
+    WHERE (status = :pending AND next_attempt_at <= :now)
+       OR (status = :processing AND lease_until <= :now)
+), free AS (
+    SELECT * FROM due WHERE ck NOT IN (
+        SELECT COALESCE(customer_key::text, 'e:' || event_id) FROM event_inbox
+        WHERE status = :processing AND lease_until > :now)
+), groups AS (
+    SELECT ck, count(*) AS n,
+           sum(count(*)) OVER (ORDER BY min(order_at), min(event_id)) AS upto
+    FROM free GROUP BY ck
+)
+SELECT event_id FROM free
+WHERE ck IN (SELECT ck FROM groups WHERE upto - n < :limit)
+ORDER BY order_at, event_id
+LIMIT :limit"""
 
 
 #: The two claim scans on SQLite (the index ``(status, order_at, event_id)`` serves both).
@@ -404,6 +439,35 @@ class SqlInbox:
         found.sort(key=_order)
         return found[:limit]
 
+    def _lock_customers(self, *, now: datetime, limit: int) -> list[InboxEntry]:
+        """PostgreSQL: lock the due entries of whole customers no live lease holds
+        (:data:`_CLAIM_BY_CUSTOMER_PG`), claims taking turns, so two workers never hold
+        events of one customer and each customer's events are applied in order."""
+        conn = self._s.conn
+        with self._s.translating():
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            ids = (
+                conn.execute(
+                    sa.text(_CLAIM_BY_CUSTOMER_PG).bindparams(
+                        sa.bindparam("now", type_=t.c.lease_until.type)
+                    ),
+                    {
+                        "pending": InboxStatus.PENDING.value,
+                        "processing": InboxStatus.PROCESSING.value,
+                        "now": now,
+                        "limit": limit,
+                    },
+                )
+                .scalars()
+                .all()
+            )
+        if not ids:
+            return []
+        query = sa.select(t).where(t.c.event_id.in_(list(ids))).with_for_update(skip_locked=True)
+        found = [_entry(r) for r in self._s.read(query)]
+        found.sort(key=_order)
+        return found
+
     def claim_due(
         self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
     ) -> Sequence[InboxEntry]:
@@ -412,7 +476,7 @@ class SqlInbox:
         if self._pg:
             claimed = [
                 e.claim(worker=worker, token=token, now=now, lease=lease)
-                for e in self.lock_due(now=now, limit=limit)
+                for e in self._lock_customers(now=now, limit=limit)
             ]
             self.save_many(claimed)
             return [attrs.evolve(e, version=e.version + 1) for e in claimed]
