@@ -23,7 +23,7 @@ from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.tables import metadata
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
+from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus, Lease
 from crmcore.ports.errors import ConcurrentModification
 from crmcore.ports.event_processing import Inbox
 from tests.contract.inbox_worker import applied, applied_metadata
@@ -375,3 +375,23 @@ def test_postgres_claims_whole_customers_no_other_worker_holds(pg_session: Sessi
             now=AT + lease, limit=10, worker="w3", token=uuid.UUID(int=3), lease=lease
         )
     assert [e.event_id for e in later] == ["e1", "e2", "e3", "e4", "e5", "e6"]
+
+
+def test_renew_extends_the_claims_lease_and_leases_list_who_holds_what(
+    session: Session,
+) -> None:
+    lease = timedelta(seconds=30)
+    token, other = uuid.UUID(int=1), uuid.UUID(int=2)
+    with session() as inbox:
+        inbox.add_many([_entry(n) for n in (1, 2, 3)])
+    with session() as inbox:
+        claimed = inbox.claim_due(now=AT, limit=2, worker="w1", token=token, lease=lease)
+    with session() as inbox:
+        assert inbox.renew(token, until=AT + 2 * lease) == 2
+        assert inbox.renew(other, until=AT + 2 * lease) == 0
+        assert inbox.leases(now=AT) == [Lease(worker="w1", events=2, until=AT + 2 * lease)]
+    with session() as inbox:
+        assert inbox.claim_due(now=AT + lease, limit=10, worker="w2", token=other, lease=lease)
+        assert inbox.leases(now=AT + 2 * lease) == []
+        # the claim's own writes still go through after a renewal
+        inbox.mark_done([e.event_id for e in claimed], token=token, at=AT)

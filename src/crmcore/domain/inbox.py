@@ -90,7 +90,9 @@ class InboxRetryPolicy:
     max_attempts: int = 8
     base: timedelta = timedelta(seconds=10)
     cap: timedelta = timedelta(hours=1)
-    lease: timedelta = timedelta(minutes=5)
+    #: how long a claim holds its entries; a live worker renews it while it works
+    #: (a heartbeat), so a dead worker's entries are due again within one lease
+    lease: timedelta = timedelta(seconds=30)
 
     def delay(self, attempt: int, jitter: float) -> timedelta:
         """Wait before attempt ``attempt + 1``; ``jitter`` is a random number in [0, 1)."""
@@ -201,6 +203,15 @@ class InboxEntry:
     def revived(self, *, now: datetime) -> InboxEntry:
         """A dead-lettered entry given a fresh set of attempts by an operator."""
         return self._released(InboxStatus.PENDING, attempts=0, next_attempt_at=now)
+
+
+@attrs.frozen(kw_only=True)
+class Lease:
+    """Entries a worker holds: how many, and until when at the latest (unless renewed)."""
+
+    worker: str | None
+    events: int
+    until: datetime
 
 
 #: ``InboxEntry(...)`` of every field, positional and cheaper, for rows read in bulk.

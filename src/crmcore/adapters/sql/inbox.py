@@ -31,6 +31,7 @@ from crmcore.domain.inbox import (
     AcceptedEvent,
     InboxEntry,
     InboxStatus,
+    Lease,
     customer_key,
     stored_entry,
 )
@@ -90,8 +91,9 @@ def _entry(m: Mapping[Any, Any]) -> InboxEntry:
 _CLAIM_LOCK = 0x43524D49  # "CRMI"
 
 #: The due entries a PostgreSQL claim takes: whole customers (by ``customer_key``; an
-#: entry without one is a group of its own) that no live lease holds, those with the oldest due event first, until the
-#: limit (the last customer may be cut: the rest of it stays due, and held).
+#: entry without one is a group of its own) that no live lease holds, those with the
+#: oldest due event first, until the limit (the last customer may be cut: the rest of it
+#: stays due, and held).
 _CLAIM_BY_CUSTOMER_PG = """
 WITH due AS (
     SELECT event_id, COALESCE(customer_key::text, 'e:' || event_id) AS ck, order_at
@@ -591,6 +593,36 @@ class SqlInbox:
         result = self._s.write(lambda: self._s.conn.execute(stmt), table=t)
         if result.rowcount != len(set(event_ids)):
             raise ConcurrentModification("inbox", event_ids[0], 0)
+
+    def renew(self, token: UUID, *, until: datetime) -> int:
+        # rows the claim's own transaction has locked (marking them done) are skipped:
+        # a heartbeat never waits for its worker, so the two cannot deadlock
+        held = (
+            sa.select(t.c.event_id)
+            .where(t.c.claim_token == token, t.c.status == InboxStatus.PROCESSING.value)
+            .order_by(t.c.event_id)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(t).where(t.c.event_id.in_(held.scalar_subquery())).values(lease_until=until)
+        )
+        return int(self._s.write(lambda: self._s.conn.execute(stmt), table=t).rowcount)
+
+    def leases(self, *, now: datetime) -> Sequence[Lease]:
+        query = (
+            sa.select(
+                t.c.claimed_by,
+                sa.func.count().label("n"),
+                sa.func.max(t.c.lease_until).label("until"),
+            )
+            .where(t.c.status == InboxStatus.PROCESSING.value, t.c.lease_until > now)
+            .group_by(t.c.claimed_by)
+            .order_by(t.c.claimed_by)
+        )
+        return [
+            Lease(worker=r["claimed_by"], events=r["n"], until=r["until"])
+            for r in self._s.read(query)
+        ]
 
     def counts(self) -> Mapping[InboxStatus, int]:
         rows = self._s.read(sa.select(t.c.status, sa.func.count().label("n")).group_by(t.c.status))

@@ -24,6 +24,7 @@ from crmcore.app.events.worker import (
     discard_failed,
     ingest_events,
     list_failed,
+    live_leases,
     pipeline_status,
     process_inbox,
     retry_failed,
@@ -31,7 +32,7 @@ from crmcore.app.events.worker import (
 )
 from crmcore.app.logging import configure_logging
 from crmcore.codec.interaction_schemas import schema_text
-from crmcore.domain.inbox import FailedStatus
+from crmcore.domain.inbox import FailedStatus, Lease
 from crmcore.domain.interactions import InteractionType
 
 EXIT_REFUSED = 1
@@ -140,16 +141,35 @@ def ingest(ctx: click.Context, source: IO[bytes], fmt: str) -> None:
     help="Events applied per transaction.",
 )
 @click.option("--worker", default="cli", show_default=True, help="This worker's name.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When other workers hold leased events, wait until they finish or their leases"
+    " run out, and apply what becomes due.",
+)
 @formats
 @click.pass_context
-def work(ctx: click.Context, once: bool, batch: int, worker: str, fmt: str) -> None:
+def work(ctx: click.Context, once: bool, batch: int, worker: str, wait: bool, fmt: str) -> None:
     """Process due inbox events until none is left (or one batch with --once)."""
-    report = unwrap(process_inbox(app_from(ctx), batch=batch, worker=worker, once=once))
-    fields = attrs.asdict(report)
+    app = app_from(ctx)
+    report = unwrap(process_inbox(app, batch=batch, worker=worker, once=once, wait=wait))
+    leases = unwrap(live_leases(app))
+    fields: dict[str, Any] = attrs.asdict(report)
     if fmt == "json":
-        emit_json(fields)
-    else:
-        click.echo(", ".join(f"{k} {v}" for k, v in fields.items()))
+        emit_json({**fields, "leased": [_lease_json(le) for le in leases]})
+        return
+    click.echo(", ".join(f"{k} {v}" for k, v in fields.items()))
+    if leases:
+        held = sum(le.events for le in leases)
+        until = max(le.until for le in leases)
+        click.echo(
+            f"{held} events are leased by other workers until {until.isoformat()} at the"
+            " latest (crm events status shows who holds them; --wait waits for them)"
+        )
+
+
+def _lease_json(lease: Lease) -> dict[str, Any]:
+    return {"worker": lease.worker, "events": lease.events, "until": lease.until.isoformat()}
 
 
 @events.command("status")
@@ -169,6 +189,7 @@ def status(ctx: click.Context, fmt: str) -> None:
                 "dead": dead,
                 "failed_open": st.failed_open,
                 "review_open": st.review_open,
+                "leased": [_lease_json(le) for le in st.leases],
             }
         )
         return
@@ -178,6 +199,10 @@ def status(ctx: click.Context, fmt: str) -> None:
     click.echo(f"{'to review':<12}{st.review_open:>8}  (crm review list)")
     for d in dead:
         click.echo(f"dead: {d['event_id']} after {d['attempts']} attempts: {d['last_error']}")
+    for le in st.leases:
+        click.echo(
+            f"leased: {le.events} events held by worker {le.worker} until {le.until.isoformat()}"
+        )
 
 
 @events.command("schema")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,6 +42,7 @@ from crmcore.domain.inbox import (
     FailedStatus,
     InboxEntry,
     InboxStatus,
+    Lease,
 )
 from crmcore.domain.interactions import (
     Interaction,
@@ -310,14 +313,81 @@ def process_inbox(
     worker: str = "worker",
     once: bool = False,
     max_batches: int | None = None,
+    wait: bool = False,
+    pause: Callable[[float], None] = time.sleep,
 ) -> Result[WorkReport, AppError]:
-    """Claim due entries and apply them, batch after batch, until none is due (or ``once``)."""
+    """Claim due entries and apply them, batch after batch, until none is due (or ``once``).
+
+    ``wait``: when nothing is due but other workers hold leased entries, wait (``pause``,
+    a fraction of a lease at a time) until they are done or their leases run out (a dead
+    worker), and apply what became due.
+    """
     try:
         services = _services(app)
     except StorageError as exc:
         return Failure(StorageFailure(detail=str(exc)))
+    total = WorkReport()
     with fewer_collections(PIPELINE_THRESHOLD):
-        return _work(app, services, batch=batch, worker=worker, once=once, max_batches=max_batches)
+        while True:
+            result = _work(
+                app, services, batch=batch, worker=worker, once=once, max_batches=max_batches
+            )
+            if not isinstance(result, Success):
+                return result
+            total += result.unwrap()
+            if not wait or once:
+                return Success(total)
+            leased = live_leases(app)
+            if not isinstance(leased, Success):
+                return Failure(leased.failure())
+            if not leased.unwrap():
+                return Success(total)
+            step = services.settings.retry.lease.total_seconds() / 6
+            pause(min(1.0, step))
+
+
+def live_leases(app: App) -> Result[Sequence[Lease], AppError]:
+    """The entries workers hold under a live lease, by worker (with the latest expiry)."""
+    now = app.clock.now()
+    return _transact(app, lambda uow: list(uow.inbox.leases(now=now)))
+
+
+class _Heartbeat:
+    """Renews a claim's lease every third of a lease while its batch is applied, from a
+    thread of its own and in transactions of its own; stops when the claim holds
+    nothing any more. A worker killed with ``kill -9`` stops renewing, so its entries
+    are due again within one lease."""
+
+    def __init__(self, app: App, services: EventServices, token: UUID | None) -> None:
+        self._app, self._services, self._token = app, services, token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="crmcore-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        if self._token is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        token = self._token
+        assert token is not None
+        lease = self._services.settings.retry.lease
+        while not self._stop.wait(lease.total_seconds() / 3):
+            try:
+                with self._services.uow() as uow:
+                    held = uow.inbox.renew(token, until=self._app.clock.now() + lease)
+                    uow.commit()
+            except Exception as exc:  # the next beat tries again; the lease is the limit
+                log_step(_log, "heartbeat-failed", None, error=f"{type(exc).__name__}: {exc}")
+                continue
+            log_step(_log, "heartbeat", None, token=str(token), held=held)
+            if not held:
+                return
 
 
 def _work(
@@ -343,9 +413,11 @@ def _work(
                 continue  # another worker claimed some of them first; look again
             except StorageError as exc:
                 return Failure(StorageFailure(detail=str(exc)))
-            report = WorkReport(claimed=len(claimed)) + _process_batch(
-                app, services, claimed, cache=cache
-            )
+            token = claimed[0].claim_token if claimed and not services.single_writer else None
+            with _Heartbeat(app, services, token):
+                report = WorkReport(claimed=len(claimed)) + _process_batch(
+                    app, services, claimed, cache=cache
+                )
         total += report
         batches += 1
         if once or not report.claimed or (max_batches is not None and batches >= max_batches):
@@ -728,10 +800,13 @@ class PipelineStatus:
     dead: tuple[InboxEntry, ...]
     failed_open: int
     review_open: int
+    #: entries held by workers under a live lease, by worker
+    leases: tuple[Lease, ...] = ()
 
 
 def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppError]:
     """What `crm events status` shows."""
+    now = app.clock.now()
 
     def work(uow: EventUnitOfWork) -> PipelineStatus:
         counts = uow.inbox.counts()
@@ -740,6 +815,7 @@ def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppE
             dead=tuple(uow.inbox.list(status=InboxStatus.DEAD, limit=limit)),
             failed_open=len(uow.failed_events.list(limit=1_000_000)),
             review_open=len(uow.review_queue.list(limit=1_000_000)),
+            leases=tuple(uow.inbox.leases(now=now)),
         )
 
     return _transact(app, work)
