@@ -134,7 +134,6 @@ def full_state(app: App) -> dict[str, Any]:
                         c.name.full,
                         c.funnel.stage.value,
                         c.created_at,
-                        c.version,
                     )
                 )
                 for c in contacts
