@@ -10,7 +10,6 @@ ids and other run-dependent values left out.
 from __future__ import annotations
 
 import random
-import re
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -30,9 +29,6 @@ from crmcore.domain.review import ReviewStatus
 from tests.conftest import T0
 from tests.databases import copy_sqlite, truncate_all
 from tests.reactions import SNAPSHOTS, reaction_state
-
-#: ``(score, 'level')`` in a :func:`reaction_state` line.
-_HEALTH_SCORE = re.compile(r"\((\d+), ('\w+')\)")
 
 TEXTS = ("great, thanks", "terrible and slow", "good but slow", "ok")
 
@@ -76,11 +72,11 @@ def mixed_events(n: int = 240, customers: int = 30, seed: int = 21) -> list[dict
     return out
 
 
-def _app(url: str, seed: int) -> App:
+def _app(url: str, seed: int, ids: SequentialIds | None = None) -> App:
     return bootstrap(
         Settings(db_url=url),
         clock=FixedClock(T0 + timedelta(days=30)),
-        ids=SequentialIds(seed=seed),
+        ids=ids or SequentialIds(seed=seed),
         publisher=MemoryPublisher(),
         pipeline_settings=EventSettings(
             retry=InboxRetryPolicy(max_attempts=50, base=timedelta(seconds=1))
@@ -92,7 +88,10 @@ def _app(url: str, seed: int) -> App:
 def run_workers(url: str, workers: int) -> tuple[dict[str, Any], WorkReport]:
     """Accept the events, let ``workers`` threads work them off, return the state."""
     ingest_events(_app(url, seed=99), mixed_events())
-    apps = [_app(url, seed=i + 1) for i in range(workers)]
+    # One id source for all workers: with the clock fixed, every health record has the
+    # same time and the latest is the one with the highest id, as it is for one worker.
+    ids = SequentialIds(seed=1)
+    apps = [_app(url, seed=i + 1, ids=ids) for i in range(workers)]
     reports: list[WorkReport] = []
     errors: list[BaseException] = []
 
@@ -166,9 +165,7 @@ def full_state(app: App) -> dict[str, Any]:
                 (r.event_id, r.reason.value, r.status.value)
                 for r in uow.review_queue.list(status=None, limit=10**6)
             ),
-            # health: the level; the score is compared apart (see the test)
-            "reactions": [_HEALTH_SCORE.sub(r"(\2)", r) for r in reaction_state(uow, key)],
-            "health scores": sorted(_HEALTH_SCORE.findall(repr(reaction_state(uow, key)))),
+            "reactions": reaction_state(uow, key),
             "inbox": sorted(
                 (e.event_id, e.status.value, e.attempts) for e in uow.inbox.list(limit=10**6)
             ),
@@ -199,10 +196,4 @@ def test_any_number_of_workers_ends_in_the_single_workers_state(
         state, report = run_workers(fresh(workers), workers)
         assert report.done + report.review == one.done + one.review
         for part in reference:
-            if part != "health scores":
-                assert state[part] == reference[part], (workers, part)
-        # Known gap: a health score (not its level) has been seen to differ by a few
-        # points in about one run in eight with four workers on PostgreSQL: the final
-        # assessment can come from a batch that held fewer of the customer's facts.
-        # Compared as a count of assessed customers until that is fixed.
-        assert len(state["health scores"]) == len(reference["health scores"])
+            assert state[part] == reference[part], (workers, part)
