@@ -298,7 +298,9 @@ def test_a_concurrent_change_mid_batch_is_detected_and_the_batch_redone(
     with caplog.at_level(logging.INFO, logger=get_logger().name):
         report = process_inbox(app).unwrap()
     assert meddling.meddled
-    assert "batch-fallback" in [getattr(r, "step", None) for r in caplog.records]
+    steps = {getattr(r, "step", None) for r in caplog.records}
+    # one writer at a time: taken again; several: the claimed batch split
+    assert steps & {"batch-taken-by-another", "batch-fallback"}
     assert report.done == 2
     assert app.events is not None
     with app.events.uow() as uow:

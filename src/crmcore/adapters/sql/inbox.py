@@ -226,9 +226,6 @@ FROM (
 )
 ORDER BY order_at, event_id LIMIT ?"""
 
-#: A write that changes nothing: it takes SQLite's write lock for the transaction.
-_WRITE_LOCK_SQLITE = "UPDATE event_inbox SET version = version WHERE 0"
-
 #: Whether any lease has expired (a worker died holding entries).
 _ANY_EXPIRED_SQLITE = "SELECT 1 FROM event_inbox WHERE status = ? AND lease_until <= ? LIMIT 1"
 
@@ -519,10 +516,6 @@ class SqlInbox:
         at = stored_datetime(now)
         pending, processing = InboxStatus.PENDING.value, InboxStatus.PROCESSING.value
         run = self._s.conn.exec_driver_sql
-        # Take the write lock before reading: a second worker waits for this batch to
-        # commit and then takes the next one, so batches follow each other in time order
-        # exactly as one worker's do (instead of two workers reading the same entries).
-        self._s.write(lambda: run(_WRITE_LOCK_SQLITE), table=t)
         with self._s.translating():
             if run(_ANY_EXPIRED_SQLITE, (processing, at)).fetchall():
                 params = (pending, at, limit, processing, at, limit, limit)

@@ -402,10 +402,17 @@ def _work(
     total = WorkReport()
     batches = 0
     cache = ContactCache()  # what this run committed, reused while the versions hold
+    conflicts = 0
     while True:
         report = None
         if services.single_writer:
             report = _take_and_apply(app, services, worker=worker, limit=batch, cache=cache)
+            if report is _TAKEN_BY_ANOTHER and conflicts < _TAKE_CONFLICTS:
+                conflicts += 1
+                continue  # another worker committed these entries first: take the next ones
+            conflicts = 0
+            if report is _TAKEN_BY_ANOTHER:
+                report = None
         if report is None:  # several writers, or the one-transaction batch failed
             try:
                 claimed = _claim(app, services, worker=worker, limit=batch)
@@ -442,6 +449,12 @@ def _log_claimed(claimed: Sequence[InboxEntry], worker: str) -> None:
             log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
 
 
+#: What :func:`_take_and_apply` returns when another worker committed first.
+_TAKEN_BY_ANOTHER = WorkReport()
+#: Takes in a row lost to other workers before the batch is claimed the classic way.
+_TAKE_CONFLICTS = 20
+
+
 def _take_and_apply(
     app: App, services: EventServices, *, worker: str, limit: int, cache: ContactCache
 ) -> WorkReport | None:
@@ -467,6 +480,12 @@ def _take_and_apply(
             uow.inbox.mark_taken_done(applied.done, at=now)
             uow.commit()
             applied.batch.committed()
+    except (ConcurrentModification, DuplicateKey) as exc:
+        # Another worker took the same entries (or changed their contacts) and committed
+        # first: nothing of this batch stands; taking again reads the next due entries,
+        # so batches still commit in time order, as one worker's do.
+        log_step(_log, "batch-taken-by-another", None, size=len(taken), error=str(exc))
+        return _TAKEN_BY_ANOTHER
     except Exception as exc:
         log_step(_log, "batch-fallback", None, size=len(taken), error=type(exc).__name__)
         return None
