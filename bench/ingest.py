@@ -1,6 +1,7 @@
 """Event pipeline throughput: accept + process vs a raw insert of the same rows.
 
     PYTHONPATH=src python bench/ingest.py [--n 100000]
+    PYTHONPATH=src:. python bench/ingest.py --workers 1 2 4 [--n 50000]   (PostgreSQL)
 
 Measured in one run, on a fresh SQLite file (WAL, synchronous=NORMAL):
   raw      sqlite3 executemany of the accepted rows (event_id, type, payload JSON)
@@ -11,6 +12,8 @@ Measured in one run, on a fresh SQLite file (WAL, synchronous=NORMAL):
            one unit of work, mark the batch done at once; also the part of it spent
            inside SQLite (statements and commits), the floor no Python work can go under
   memory   the whole pipeline (matching, facts, actions, outbox) on the memory adapters
+  workers  (``--workers N …``, instead of the rest) N worker processes over the same
+           events on a fresh PostgreSQL database per N: wall time until all are applied
   overlap  (``--overlap``) accept and one worker side by side in two processes, as
            ``crm events ingest`` and ``crm events work`` run in a deployment, on another
            fresh file: the wall time until the worker has applied every event
@@ -38,7 +41,9 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Engine
 
 from crmcore import Settings, bootstrap
-from crmcore.app.events.worker import ingest_events, process_inbox
+from crmcore.adapters.sql import migrate
+from crmcore.adapters.sql.engine import make_engine
+from crmcore.app.events.worker import ingest_events, pipeline_status, process_inbox
 
 TYPES = ["purchase", "email_opened", "email_clicked", "app_login", "review", "form_answer"]
 
@@ -182,6 +187,71 @@ def bench_memory(events: list[dict[str, Any]]) -> tuple[float, float]:
     return accept, time.perf_counter() - start
 
 
+def _pg_worker(url: str, name: str, batch: int, done: multiprocessing.SimpleQueue[int]) -> None:
+    """One ``crm events work`` on PostgreSQL: claim and apply until nothing is due or
+    held by another worker (then wait for it: its customers' later events may follow)."""
+    app = bootstrap(Settings(db_url=url))
+    applied = 0
+    while True:
+        report = process_inbox(app, batch=batch, worker=name, wait=True).unwrap()
+        applied += report.done + report.review
+        status = pipeline_status(app).unwrap()
+        if status.inbox["pending"] == 0 and status.inbox["processing"] == 0:
+            break
+        time.sleep(0.05)
+    done.put(applied)
+
+
+def bench_workers(
+    base_url: str, events: list[dict[str, Any]], batch: int, workers: int
+) -> tuple[float, list[int]]:
+    """Accept ``events`` into a fresh, migrated PostgreSQL database, then time
+    ``workers`` worker processes applying them; returns the wall seconds and how many
+    events each applied."""
+    from tests.databases import fresh_postgres
+
+    with fresh_postgres(base_url, prefix="crmcore_bench") as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        app = bootstrap(Settings(db_url=url))
+        for i in range(0, len(events), 1000):
+            ingest_events(app, events[i : i + 1000]).unwrap()
+        ctx = multiprocessing.get_context("fork")
+        done: multiprocessing.SimpleQueue[int] = ctx.SimpleQueue()
+        procs = [
+            ctx.Process(target=_pg_worker, args=(url, f"w{i}", batch, done)) for i in range(workers)
+        ]
+        start = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        applied = [done.get() for _ in procs]
+        wall = time.perf_counter() - start
+        for proc in procs:
+            proc.join()
+        status = pipeline_status(app).unwrap()
+        assert status.inbox["done"] + status.inbox["review"] == len(events), status.inbox
+        assert sum(applied) == len(events), applied
+    return wall, applied
+
+
+def main_workers(args: argparse.Namespace) -> None:
+    """``--workers N …``: each count of worker processes over the same events on
+    PostgreSQL, in one run, with its rate against one worker's."""
+    events = generate(args.n)
+    print(f"events {args.n}, batch {args.batch}, PostgreSQL {args.pg}")
+    rates: dict[int, float] = {}
+    for workers in args.workers:
+        wall, applied = bench_workers(args.pg, events, args.batch, workers)
+        rates[workers] = args.n / wall
+        base = rates.get(1)
+        ratio = f"  {rates[workers] / base:.2f}x one worker" if base else ""
+        print(
+            f"{workers} worker(s) {wall:8.2f} s {rates[workers]:8.0f} ev/s{ratio}"
+            f"   applied per worker {applied}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
@@ -190,7 +260,21 @@ def main() -> None:
     parser.add_argument(
         "--overlap", action="store_true", help="also accept and work in two processes at once"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="instead: time N worker processes on PostgreSQL (e.g. --workers 1 2 4)",
+    )
+    parser.add_argument(
+        "--pg",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="the PostgreSQL server (a database is created and dropped per count)",
+    )
     args = parser.parse_args()
+    if args.workers:
+        main_workers(args)
+        return
     events = generate(args.n)
     overlapped = None
     with tempfile.TemporaryDirectory() as tmp:

@@ -361,3 +361,23 @@ def test_import_many_of_stored_contacts_again_updates_only_what_changed(
     news = [_new(attrs.evolve(c, id=ContactId(uuid4()))) for c in again]
     imported, upserted = _both_ways(backend, stored, news, at)
     assert imported == upserted
+
+
+def test_adding_a_taken_email_in_bulk_is_a_duplicate_key_that_leaves_the_transaction_usable(
+    backend: Backend,
+) -> None:
+    """Two workers creating the same new contact: the second one's bulk insert reports
+    the clash (PostgreSQL: ``ON CONFLICT DO NOTHING``, no aborted transaction) and can
+    read the first one's contact in the same transaction."""
+    first = contact(backend, email="same@example.com", first="First")
+    with backend.uow() as uow:
+        uow.contacts.add(first)
+        uow.commit()
+    mine = contact(backend, email="same@example.com", first="Mine")
+    with backend.uow() as uow:
+        with pytest.raises(DuplicateKey):
+            write_and_commit(uow, lambda: uow.contacts.add_many([mine]))
+        if backend.name != "memory":  # memory refuses at commit, which ended the unit
+            found = uow.contacts.find_by_email(Email("same@example.com"))
+            assert found is not None
+            assert found.name.first == "First"

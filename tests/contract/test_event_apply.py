@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,13 +21,14 @@ from sqlalchemy import Engine
 from crmcore import App, Settings, bootstrap, capture_lead
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
-from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock
 from crmcore.app.events.apply import ContactCache
 from crmcore.app.events.config import EventSettings
 from crmcore.app.events.worker import _claim, _process_batch, ingest_events, process_inbox
 from crmcore.app.logging import get_logger
+from crmcore.app.sales.contacts import create_contact
 from crmcore.domain.email import Email
-from crmcore.domain.inbox import InboxRetryPolicy
+from crmcore.domain.inbox import InboxRetryPolicy, InboxStatus
 from crmcore.domain.names import PersonName
 from crmcore.domain.sentiment import Sentiment
 from crmcore.ports.event_processing import SentimentAnalyser
@@ -296,7 +298,9 @@ def test_a_concurrent_change_mid_batch_is_detected_and_the_batch_redone(
     with caplog.at_level(logging.INFO, logger=get_logger().name):
         report = process_inbox(app).unwrap()
     assert meddling.meddled
-    assert "batch-fallback" in [getattr(r, "step", None) for r in caplog.records]
+    steps = {getattr(r, "step", None) for r in caplog.records}
+    # one writer at a time: taken again; several: the claimed batch split
+    assert steps & {"batch-taken-by-another", "batch-fallback"}
     assert report.done == 2
     assert app.events is not None
     with app.events.uow() as uow:
@@ -307,3 +311,108 @@ def test_a_concurrent_change_mid_batch_is_detected_and_the_batch_redone(
         facts = uow.facts.facts_for(contact.id)
         assert len(facts.purchases) == 2
         assert len(facts.sentiments) == 1
+
+
+class CreatingSentiment:
+    """Answers like the lexicon, but the first time it is asked another worker creates
+    the contact ``new@example.com``: committed after the batch matched nobody for it."""
+
+    def __init__(self) -> None:
+        self.inner = LexiconSentimentAnalyser()
+        self.app: App | None = None
+        self.created = False
+
+    def analyse(self, text: str) -> Sentiment:
+        if not self.created and self.app is not None:
+            self.created = True
+            create_contact(self.app, email="new@example.com", first_name="Other").unwrap()
+        return self.inner.analyse(text)
+
+
+def test_a_contact_another_worker_created_meanwhile_is_matched_not_duplicated(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    creating = CreatingSentiment()
+    app = make_app(sentiment=creating)
+    creating.app = make_app(seed=5)
+    new, other = {"email": "new@example.com"}, {"email": "other@example.com"}
+    events = [_purchase(f"p{i}", i, new if i == 2 else other) for i in range(4)]
+    events.append(
+        {
+            "id": "r1",
+            "type": "review",
+            "occurred_at": (T0 + timedelta(days=5)).isoformat(),
+            "customer": other,
+            "data": {"text": "great, thanks"},
+        }
+    )
+    ingest_events(app, events)
+    with caplog.at_level(logging.INFO, logger=get_logger().name):
+        report = process_inbox(app).unwrap()
+    assert creating.created
+    assert (report.done, report.retried, report.skipped) == (5, 0, 0)
+    assert app.events is not None
+    with app.events.uow() as uow:
+        contacts = [c for c in uow.contacts.list() if c.email == Email("new@example.com")]
+        assert [c.name.first for c in contacts] == ["Other"]  # matched, not created twice
+        assert len(uow.facts.facts_for(contacts[0].id).purchases) == 1
+
+
+class HeartbeatWatchingSentiment:
+    """Answers like the lexicon, but the first time it is asked it waits (for at most a
+    minute) until its worker's heartbeat has renewed the batch's lease past the claim's
+    own, then lets another worker, whose clock is just past that first lease, try to
+    claim."""
+
+    def __init__(self) -> None:
+        self.inner = LexiconSentimentAnalyser()
+        self.app: App | None = None
+        self.other: App | None = None
+        self.claimed_by_other: int | None = None
+
+    def analyse(self, text: str) -> Sentiment:
+        if self.claimed_by_other is None and self.app is not None and self.other is not None:
+            assert self.app.events is not None
+            first = None
+            for _ in range(600):
+                with self.app.events.uow() as uow:
+                    [entry] = uow.inbox.list(status=InboxStatus.PROCESSING, limit=1)
+                assert entry.lease_until is not None
+                first = first or entry.lease_until
+                if entry.lease_until > first:
+                    break
+                time.sleep(0.1)
+            assert first is not None
+            other = attrs.evolve(self.other, clock=FixedClock(first + timedelta(milliseconds=1)))
+            self.claimed_by_other = process_inbox(other).unwrap().claimed
+        return self.inner.analyse(text)
+
+
+def test_a_live_worker_renews_its_lease_so_nobody_takes_its_batch(make_app: MakeApp) -> None:
+    app = make_app()
+    if app.events is None or app.events.single_writer:
+        pytest.skip("leases are renewed where several workers claim (PostgreSQL)")
+    watching = HeartbeatWatchingSentiment()
+    lease = timedelta(milliseconds=300)
+    settings = EventSettings(retry=InboxRetryPolicy(max_attempts=50, lease=lease))
+    worker = attrs.evolve(
+        app,
+        clock=SystemClock(),
+        events=attrs.evolve(app.events, sentiment=watching, settings=settings),
+    )
+    other = make_app(seed=5)
+    assert other.events is not None
+    watching.app = worker
+    watching.other = attrs.evolve(other, events=attrs.evolve(other.events, settings=settings))
+    ann = {"email": "ann@example.com"}
+    review = {
+        "id": "r1",
+        "type": "review",
+        "occurred_at": (T0 + timedelta(days=1)).isoformat(),
+        "customer": ann,
+        "data": {"text": "great, thanks"},
+    }
+    ingest_events(worker, [_purchase("p1", 0, ann), review])
+    report = process_inbox(worker).unwrap()
+    assert watching.claimed_by_other == 0  # the renewed lease still held both events
+    assert (report.claimed, report.done, report.skipped) == (2, 2, 0)

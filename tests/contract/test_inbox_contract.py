@@ -23,7 +23,7 @@ from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.tables import metadata
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
+from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus, Lease
 from crmcore.ports.errors import ConcurrentModification
 from crmcore.ports.event_processing import Inbox
 from tests.contract.inbox_worker import applied, applied_metadata
@@ -338,3 +338,60 @@ def test_sigkill_mid_batch_then_restart_applies_everything_once(
     else:
         with _pg_database(request.getfixturevalue("postgres_url")) as url:
             run(url)
+
+
+@pytest.fixture
+def pg_session(postgres_url: str) -> Iterator[Session]:
+    with _pg_database(postgres_url) as url:
+        yield _sql_session(url)
+
+
+def _of(customer: str, n: int) -> InboxEntry:
+    return attrs.evolve(_entry(n), payload={"id": f"e{n}", "customer": {"email": customer}})
+
+
+def test_postgres_claims_whole_customers_no_other_worker_holds(pg_session: Session) -> None:
+    """Events of one customer go to one worker at a time, in their order: a claim takes
+    the customers with the oldest due events, and never a customer another live lease
+    holds (here its last event, left out by the first claim's limit)."""
+    lease = timedelta(seconds=30)
+    ann, bob, cy = "ann@example.com", "bob@example.com", "cy@example.com"
+    with pg_session() as inbox:
+        inbox.add_many([_of(ann, 1), _of(bob, 2), _of(ann, 3), _of(ann, 4), _of(cy, 5)])
+        inbox.add_many([_of(bob, 6)])
+    with pg_session() as inbox:
+        first = inbox.claim_due(now=AT, limit=2, worker="w1", token=uuid.UUID(int=1), lease=lease)
+    assert [e.event_id for e in first] == ["e1", "e3"]  # ann's first two; e4 is held too
+    with pg_session() as inbox:
+        second = inbox.claim_due(now=AT, limit=10, worker="w2", token=uuid.UUID(int=2), lease=lease)
+    assert [e.event_id for e in second] == ["e2", "e5", "e6"]  # bob and cy, not e4
+    with pg_session() as inbox:
+        assert (
+            inbox.claim_due(now=AT, limit=10, worker="w3", token=uuid.UUID(int=3), lease=lease)
+            == []
+        )
+        # once w1's lease is over, ann's events are free again (e4 and the expired ones)
+        later = inbox.claim_due(
+            now=AT + lease, limit=10, worker="w3", token=uuid.UUID(int=3), lease=lease
+        )
+    assert [e.event_id for e in later] == ["e1", "e2", "e3", "e4", "e5", "e6"]
+
+
+def test_renew_extends_the_claims_lease_and_leases_list_who_holds_what(
+    session: Session,
+) -> None:
+    lease = timedelta(seconds=30)
+    token, other = uuid.UUID(int=1), uuid.UUID(int=2)
+    with session() as inbox:
+        inbox.add_many([_entry(n) for n in (1, 2, 3)])
+    with session() as inbox:
+        claimed = inbox.claim_due(now=AT, limit=2, worker="w1", token=token, lease=lease)
+    with session() as inbox:
+        assert inbox.renew(token, until=AT + 2 * lease) == 2
+        assert inbox.renew(other, until=AT + 2 * lease) == 0
+        assert inbox.leases(now=AT) == [Lease(worker="w1", events=2, until=AT + 2 * lease)]
+    with session() as inbox:
+        assert inbox.claim_due(now=AT + lease, limit=10, worker="w2", token=other, lease=lease)
+        assert inbox.leases(now=AT + 2 * lease) == []
+        # the claim's own writes still go through after a renewal
+        inbox.mark_done([e.event_id for e in claimed], token=token, at=AT)

@@ -119,3 +119,61 @@ def test_ingest_work_status_failed_and_review_on_sql(url: str) -> None:
     assert final["failed_open"] == 1
     # re-running the worker finds nothing to do: exactly once
     assert crm_json(url, "events", "work")["claimed"] == 0
+
+
+KILLED_WORKER = """
+import os, sys, uuid
+from datetime import UTC, datetime, timedelta
+from crmcore.adapters.sql.engine import make_engine
+from crmcore.adapters.sql.inbox import SqlInbox
+engine = make_engine(sys.argv[1])
+with engine.begin() as conn:
+    SqlInbox(conn).claim_due(now=datetime.now(UTC), limit=10, worker="doomed",
+                             token=uuid.uuid4(), lease=timedelta(minutes=10))
+os.kill(os.getpid(), 9)
+"""
+
+#: The killed worker's lease ends in two seconds (as if ten minutes had passed).
+SHORTEN = """
+import sys
+from datetime import UTC, datetime, timedelta
+import sqlalchemy as sa
+from crmcore.adapters.sql.engine import make_engine
+from crmcore.adapters.sql.tables import event_inbox as t
+with make_engine(sys.argv[1]).begin() as conn:
+    conn.execute(sa.update(t).values(lease_until=datetime.now(UTC) + timedelta(seconds=2)))
+"""
+
+
+def _python(script: str, url: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run(
+        [sys.executable, "-c", script, url], env=env, capture_output=True, timeout=120
+    )
+
+
+def test_a_killed_workers_events_are_reported_waited_for_and_applied(url: str) -> None:
+    lines = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
+    assert crm(url, "events", "ingest", "-", stdin=lines).returncode == 0
+    killed = _python(KILLED_WORKER, url)
+    assert killed.returncode == -9, killed.stderr  # claimed, then kill -9
+
+    [lease] = crm_json(url, "events", "status")["leased"]
+    assert (lease["worker"], lease["events"]) == ("doomed", 3)
+    shown = crm(url, "events", "work")
+    assert shown.returncode == 0, shown.stderr
+    assert "claimed 0" in shown.stdout
+    assert "3 events are leased by other workers until" in shown.stdout
+    assert crm_json(url, "events", "work")["leased"][0]["worker"] == "doomed"
+
+    assert _python(SHORTEN, url).returncode == 0
+    worked = crm_json(url, "events", "work", "--wait")  # waits for the lease to run out
+    assert worked["claimed"] == 3
+    assert worked["leased"] == []
+    final = crm_json(url, "events", "status")
+    assert (final["inbox"]["processing"], final["inbox"]["done"], final["inbox"]["review"]) == (
+        0,
+        2,
+        1,
+    )
+    assert final["leased"] == []

@@ -455,3 +455,45 @@ def test_a_rejected_mapping_is_kept_as_its_json_text() -> None:
     assert "Circular" in report.rejected[1].errors[0].reason
     failed = list_failed(app).unwrap()
     assert json.loads(failed[0].raw) == bad
+
+
+class PoisonSentiment:
+    """Answers like the lexicon model, but a text with "poison" in it always fails."""
+
+    def __init__(self) -> None:
+        from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
+
+        self._inner = LexiconSentimentAnalyser()
+
+    def analyse(self, text: str) -> Sentiment:
+        if "poison" in text:
+            raise DownstreamUnavailable("sentiment service down for this one")
+        return self._inner.analyse(text)
+
+
+def test_a_failed_batch_is_split_in_halves_down_to_the_bad_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = make_app(sentiment=PoisonSentiment())
+    raws = [
+        _feedback(f"m{i:02}", "poison" if i == 11 else "thanks, great", {"email": f"{i}@x.org"})
+        for i in range(16)
+    ]
+    ingest_events(app, raws)
+    with caplog.at_level(logging.INFO, logger=get_logger().name):
+        report = process_inbox(app, batch=16, once=True).unwrap()
+    sizes = [
+        getattr(r, "size", None)
+        for r in caplog.records
+        if getattr(r, "step", "") == "batch-fallback"
+    ]
+    # the one-transaction attempt, then 16 → 8 → 4 → 2 on the bad event's side: log2(16)
+    # failed batches, not 16 single-event transactions
+    assert sizes == [16, 16, 8, 4, 2]
+    assert (report.done, report.retried) == (15, 1)
+    retried = [
+        getattr(r, "event_id", None)
+        for r in caplog.records
+        if getattr(r, "step", "") == "retry-scheduled"
+    ]
+    assert retried == ["m11"]

@@ -10,6 +10,7 @@ inbox: it is kept as a :class:`FailedEvent` with its errors.
 from __future__ import annotations
 
 import functools
+import zlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -26,6 +27,21 @@ INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
 def entry_key(event_id: str) -> UUID:
     """The inbox key of a producer's event id: the same id always gives the same key."""
     return uuid5(INBOX_NAMESPACE, event_id)
+
+
+def customer_key(payload: Any) -> int | None:
+    """A stable 31-bit key of the customer an event names (its e-mail, else user id, else
+    phone, as stored), ``None`` when it names none. Workers claim whole customers by it,
+    so the events of one customer go to one worker at a time; equal keys of two customers
+    (a hash collision) only put them in one group."""
+    customer = payload.get("customer") if isinstance(payload, dict) else None
+    if not isinstance(customer, dict):
+        return None
+    for field in ("email", "user_id", "phone"):
+        value = customer.get(field)
+        if isinstance(value, str) and value:
+            return zlib.crc32(f"{field}:{value}".encode()) & 0x7FFFFFFF
+    return None
 
 
 class AcceptedEvent(NamedTuple):
@@ -97,7 +113,9 @@ class InboxRetryPolicy:
     max_attempts: int = 8
     base: timedelta = timedelta(seconds=10)
     cap: timedelta = timedelta(hours=1)
-    lease: timedelta = timedelta(minutes=5)
+    #: how long a claim holds its entries; a live worker renews it while it works
+    #: (a heartbeat), so a dead worker's entries are due again within one lease
+    lease: timedelta = timedelta(seconds=30)
 
     def delay(self, attempt: int, jitter: float) -> timedelta:
         """Wait before attempt ``attempt + 1``; ``jitter`` is a random number in [0, 1)."""
@@ -230,6 +248,15 @@ class InboxEntry:
         """A dead-lettered entry given a fresh set of attempts by an operator."""
         self._may("revive")
         return self._released(InboxStatus.PENDING, attempts=0, next_attempt_at=now)
+
+
+@attrs.frozen(kw_only=True)
+class Lease:
+    """Entries a worker holds: how many, and until when at the latest (unless renewed)."""
+
+    worker: str | None
+    events: int
+    until: datetime
 
 
 class FailedStatus(StrEnum):

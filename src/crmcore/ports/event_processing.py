@@ -13,7 +13,14 @@ from uuid import UUID
 
 from crmcore.domain.facts import Fact, FactLedger
 from crmcore.domain.ids import ContactId
-from crmcore.domain.inbox import AcceptedEvent, FailedEvent, FailedStatus, InboxEntry, InboxStatus
+from crmcore.domain.inbox import (
+    AcceptedEvent,
+    FailedEvent,
+    FailedStatus,
+    InboxEntry,
+    InboxStatus,
+    Lease,
+)
 from crmcore.domain.insight import CustomerFacts, Insight
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment
@@ -82,6 +89,16 @@ class Inbox(Protocol):
 
         ``ConcurrentModification`` (and nothing changed) unless every one is still held.
         """
+        ...
+
+    def renew(self, token: UUID, *, until: datetime) -> int:
+        """Extend the lease of the entries still held by the claim ``token`` to ``until``
+        (a worker's heartbeat); their version does not move, so the claim's own later
+        writes still match. Returns how many entries it still holds."""
+        ...
+
+    def leases(self, *, now: datetime) -> Sequence[Lease]:
+        """The live leases (processing entries whose lease is not over) by worker."""
         ...
 
     def counts(self) -> Mapping[InboxStatus, int]: ...

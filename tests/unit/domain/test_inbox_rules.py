@@ -50,7 +50,7 @@ def test_the_policy_defaults() -> None:
         8,
         timedelta(seconds=10),
         timedelta(hours=1),
-        timedelta(minutes=5),
+        timedelta(seconds=30),  # short: a live worker renews it (heartbeat)
     )
 
 

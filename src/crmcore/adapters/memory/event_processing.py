@@ -20,6 +20,7 @@ from crmcore.domain.inbox import (
     FailedStatus,
     InboxEntry,
     InboxStatus,
+    Lease,
     entry_key,
 )
 from crmcore.domain.insight import CustomerFacts
@@ -104,6 +105,26 @@ class MemoryInbox:
             held.append(entry)
         for entry in held:
             self._tx.save(self.table, entry.done(at=at))
+
+    def renew(self, token: UUID, *, until: datetime) -> int:
+        held = [
+            e
+            for e in self._tx.rows(self.table)
+            if e.status is InboxStatus.PROCESSING and e.claim_token == token
+        ]
+        for entry in held:  # one writer in memory: the version moves, nobody minds
+            self._tx.save(self.table, attrs.evolve(entry, lease_until=until))
+        return len(held)
+
+    def leases(self, *, now: datetime) -> Sequence[Lease]:
+        found: dict[str | None, list[datetime]] = {}
+        for e in self._tx.rows(self.table):
+            if e.status is InboxStatus.PROCESSING and e.lease_until and e.lease_until > now:
+                found.setdefault(e.claimed_by, []).append(e.lease_until)
+        return [
+            Lease(worker=w, events=len(times), until=max(times))
+            for w, times in sorted(found.items(), key=lambda kv: kv[0] or "")
+        ]
 
     def counts(self) -> Mapping[InboxStatus, int]:
         return Counter(e.status for e in self._tx.rows(self.table))

@@ -26,7 +26,13 @@ from sqlalchemy.dialects import postgresql
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
-from crmcore.domain.inbox import AcceptedEvent, InboxEntry, InboxStatus
+from crmcore.domain.inbox import (
+    AcceptedEvent,
+    InboxEntry,
+    InboxStatus,
+    Lease,
+    customer_key,
+)
 from crmcore.ports.errors import ConcurrentModification
 
 _FIELDS = (
@@ -54,6 +60,7 @@ def _row(entry: InboxEntry) -> dict[str, Any]:
         row[name] = value.value if isinstance(value, InboxStatus) else value
     row["order_at"] = entry.occurred_at or entry.received_at
     row["version"] = entry.version or 1
+    row["customer_key"] = customer_key(entry.payload)
     return row
 
 
@@ -75,6 +82,35 @@ def _entry(m: Mapping[Any, Any]) -> InboxEntry:
         processed_at=m["processed_at"],
         version=m["version"],
     )
+
+
+#: Claims on PostgreSQL take turns (a transaction-scoped advisory lock on this key), so
+#: each sees which customers the others hold.
+_CLAIM_LOCK = 0x43524D49  # "CRMI"
+
+#: The due entries a PostgreSQL claim takes: whole customers (by ``customer_key``; an
+#: entry without one is a group of its own) that no live lease holds, those with the
+#: oldest due event first, until the limit (the last customer may be cut: the rest of it
+#: stays due, and held).
+_CLAIM_BY_CUSTOMER_PG = """
+WITH due AS (
+    SELECT event_id, COALESCE(customer_key::text, 'e:' || event_id) AS ck, order_at
+    FROM event_inbox
+    WHERE (status = :pending AND next_attempt_at <= :now)
+       OR (status = :processing AND lease_until <= :now)
+), free AS (
+    SELECT * FROM due WHERE ck NOT IN (
+        SELECT COALESCE(customer_key::text, 'e:' || event_id) FROM event_inbox
+        WHERE status = :processing AND lease_until > :now)
+), groups AS (
+    SELECT ck, count(*) AS n,
+           sum(count(*)) OVER (ORDER BY min(order_at), min(event_id)) AS upto
+    FROM free GROUP BY ck
+)
+SELECT event_id FROM free
+WHERE ck IN (SELECT ck FROM groups WHERE upto - n < :limit)
+ORDER BY order_at, event_id
+LIMIT :limit"""
 
 
 #: The two claim scans on SQLite (the index ``(status, order_at, event_id)`` serves both).
@@ -372,6 +408,35 @@ class SqlInbox:
         found.sort(key=_order)
         return found[:limit]
 
+    def _lock_customers(self, *, now: datetime, limit: int) -> list[InboxEntry]:
+        """PostgreSQL: lock the due entries of whole customers no live lease holds
+        (:data:`_CLAIM_BY_CUSTOMER_PG`), claims taking turns, so two workers never hold
+        events of one customer and each customer's events are applied in order."""
+        conn = self._s.conn
+        with self._s.translating():
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            ids = (
+                conn.execute(
+                    sa.text(_CLAIM_BY_CUSTOMER_PG).bindparams(
+                        sa.bindparam("now", type_=t.c.lease_until.type)
+                    ),
+                    {
+                        "pending": InboxStatus.PENDING.value,
+                        "processing": InboxStatus.PROCESSING.value,
+                        "now": now,
+                        "limit": limit,
+                    },
+                )
+                .scalars()
+                .all()
+            )
+        if not ids:
+            return []
+        query = sa.select(t).where(t.c.event_id.in_(list(ids))).with_for_update(skip_locked=True)
+        found = [_entry(r) for r in self._s.read(query)]
+        found.sort(key=_order)
+        return found
+
     def claim_due(
         self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
     ) -> Sequence[InboxEntry]:
@@ -380,7 +445,7 @@ class SqlInbox:
         if self._pg:
             claimed = [
                 e.claim(worker=worker, token=token, now=now, lease=lease)
-                for e in self.lock_due(now=now, limit=limit)
+                for e in self._lock_customers(now=now, limit=limit)
             ]
             self.save_many(claimed)
             return [attrs.evolve(e, version=e.version + 1) for e in claimed]
@@ -495,6 +560,36 @@ class SqlInbox:
         result = self._s.write(lambda: self._s.conn.execute(stmt), table=t)
         if result.rowcount != len(set(event_ids)):
             raise ConcurrentModification("inbox", event_ids[0], 0)
+
+    def renew(self, token: UUID, *, until: datetime) -> int:
+        # rows the claim's own transaction has locked (marking them done) are skipped:
+        # a heartbeat never waits for its worker, so the two cannot deadlock
+        held = (
+            sa.select(t.c.event_id)
+            .where(t.c.claim_token == token, t.c.status == InboxStatus.PROCESSING.value)
+            .order_by(t.c.event_id)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(t).where(t.c.event_id.in_(held.scalar_subquery())).values(lease_until=until)
+        )
+        return int(self._s.write(lambda: self._s.conn.execute(stmt), table=t).rowcount)
+
+    def leases(self, *, now: datetime) -> Sequence[Lease]:
+        query = (
+            sa.select(
+                t.c.claimed_by,
+                sa.func.count().label("n"),
+                sa.func.max(t.c.lease_until).label("until"),
+            )
+            .where(t.c.status == InboxStatus.PROCESSING.value, t.c.lease_until > now)
+            .group_by(t.c.claimed_by)
+            .order_by(t.c.claimed_by)
+        )
+        return [
+            Lease(worker=r["claimed_by"], events=r["n"], until=r["until"])
+            for r in self._s.read(query)
+        ]
 
     def counts(self) -> Mapping[InboxStatus, int]:
         rows = self._s.read(sa.select(t.c.status, sa.func.count().label("n")).group_by(t.c.status))

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crmcore.adapters.sql import mapping as m
@@ -25,7 +26,11 @@ from crmcore.domain.lead import Lead, LeadStatus
 from crmcore.domain.merge import OWNED, merge_import
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage, StageChange
+from crmcore.ports.errors import DuplicateKey
 from crmcore.ports.repositories import UpsertCounts
+
+#: Rows per ``INSERT … ON CONFLICT … RETURNING`` of new contacts on PostgreSQL.
+_INSERT_CHUNK = 1000
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
@@ -250,6 +255,37 @@ class SqlContactRepository(_BulkRepo[Contact]):
     table = t.contacts
     to_row = staticmethod(m.contact_row)
     from_row = staticmethod(m.contact_from)
+
+    def add_many(self, entities: Sequence[Contact]) -> None:
+        """Insert new contacts; ``DuplicateKey`` when a user id or e-mail is taken.
+
+        PostgreSQL inserts with ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: when
+        another worker stored a contact with the same user id or e-mail since ours was
+        matched, the database raises nothing (no aborted transaction, no error logged by
+        the server) and the contacts not inserted are reported, so the caller redoes just
+        that part and then matches the other worker's contact.
+        """
+        if self._s.sqlite or not entities:
+            super().add_many(entities)
+            return
+        stmt = postgresql.insert(t.contacts).on_conflict_do_nothing().returning(t.contacts.c.id)
+        values = [{**type(self).to_row(e), "version": 1} for e in entities]
+        ids: set[Any] = set()
+        for start in range(0, len(values), _INSERT_CHUNK):
+            chunk = values[start : start + _INSERT_CHUNK]
+            result = self._s.write(
+                lambda c=chunk: self._s.conn.execute(stmt, c),  # type: ignore[misc]
+                table=t.contacts,
+            )
+            ids.update(r[0] for r in result.fetchall())
+        for key in ids:
+            self._s.touched[(t.contacts.name, key)] = (0, 1)
+        for e in entities:
+            if e.id not in ids:
+                field, value = (
+                    ("user_id", e.user_id) if e.user_id is not None else ("email", e.email)
+                )
+                raise DuplicateKey("contact", field, value)
 
     def get(self, contact_id: ContactId) -> Contact | None:
         return self._one(t.contacts.c.id == contact_id)

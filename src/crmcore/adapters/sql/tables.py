@@ -444,6 +444,7 @@ event_inbox = Table(
     Column("claim_token", Uuid),
     Column("lease_until", UTCDateTime),
     Column("processed_at", UTCDateTime),
+    Column("customer_key", Integer, comment="a hash of the customer's key: claims by customer"),
     _version(),
     Index("ix_event_inbox_claim", "status", "order_at", "event_id"),
     comment="library: accepted events and their processing state (C10)",

@@ -28,6 +28,7 @@ from crmcore.app.events.worker import (
     discard_failed,
     ingest_events,
     list_failed,
+    live_leases,
     pipeline_status,
     process_inbox,
     retry_failed,
@@ -36,7 +37,7 @@ from crmcore.app.events.worker import (
 from crmcore.app.importing.csvio import NOT_TEXT, looks_binary
 from crmcore.app.logging import configure_logging
 from crmcore.codec.interaction_schemas import schema_text
-from crmcore.domain.inbox import FailedStatus
+from crmcore.domain.inbox import FailedStatus, Lease
 from crmcore.domain.interactions import InteractionType
 
 EXIT_REFUSED = 1
@@ -146,16 +147,35 @@ def ingest(ctx: click.Context, source: IO[bytes]) -> None:
     help="Events applied per transaction.",
 )
 @click.option("--worker", default="cli", show_default=True, help="This worker's name.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When other workers hold leased events, wait until they finish or their leases"
+    " run out, and apply what becomes due.",
+)
 @click.pass_context
-def work(ctx: click.Context, once: bool, batch: int, worker: str) -> None:
+def work(ctx: click.Context, once: bool, batch: int, worker: str, wait: bool) -> None:
     """Process due inbox events until none is left (or one batch with --once)."""
     fmt = state_from(ctx).fmt
-    report = unwrap(process_inbox(app_from(ctx), batch=batch, worker=worker, once=once))
-    fields = attrs.asdict(report)
+    app = app_from(ctx)
+    report = unwrap(process_inbox(app, batch=batch, worker=worker, once=once, wait=wait))
+    leases = unwrap(live_leases(app))
+    fields: dict[str, Any] = attrs.asdict(report)
     if fmt == "json":
-        emit_json(fields)
-    else:
-        click.echo(", ".join(f"{k} {v}" for k, v in fields.items()))
+        emit_json({**fields, "leased": [_lease_json(le) for le in leases]})
+        return
+    click.echo(", ".join(f"{k} {v}" for k, v in fields.items()))
+    if leases:
+        held = sum(le.events for le in leases)
+        until = max(le.until for le in leases)
+        click.echo(
+            f"{held} events are leased by other workers until {until.isoformat()} at the"
+            " latest (crm events status shows who holds them; --wait waits for them)"
+        )
+
+
+def _lease_json(lease: Lease) -> dict[str, Any]:
+    return {"worker": lease.worker, "events": lease.events, "until": lease.until.isoformat()}
 
 
 @events.command("status")
@@ -175,6 +195,7 @@ def status(ctx: click.Context) -> None:
                 "dead": dead,
                 "failed_open": st.failed_open,
                 "review_open": st.review_open,
+                "leased": [_lease_json(le) for le in st.leases],
             }
         )
         return
@@ -185,6 +206,16 @@ def status(ctx: click.Context) -> None:
     render(rows, ["count", "events", "see"], fmt, title="event pipeline")
     if dead and fmt == "table":
         render(dead, ["event_id", "attempts", "last_error"], fmt, title="dead letters")
+    if st.leases and fmt == "table":
+        render(
+            [
+                {"worker": le.worker or "", "events": le.events, "until": le.until.isoformat()}
+                for le in st.leases
+            ],
+            ["worker", "events", "until"],
+            fmt,
+            title="leased",
+        )
 
 
 @events.command("schema")

@@ -27,9 +27,16 @@ class EventSettings:
         threshold = float(os.environ.get("CRMCORE_REVIEW_THRESHOLD", DEFAULT_REVIEW_THRESHOLD))
         attempts = int(os.environ.get("CRMCORE_MAX_ATTEMPTS", InboxRetryPolicy().max_attempts))
         base = float(os.environ.get("CRMCORE_RETRY_BASE_SECONDS", 10))
+        lease = float(
+            os.environ.get("CRMCORE_LEASE_SECONDS", InboxRetryPolicy().lease.total_seconds())
+        )
         return cls(
             review_threshold=threshold,
-            retry=InboxRetryPolicy(max_attempts=attempts, base=timedelta(seconds=base)),
+            retry=InboxRetryPolicy(
+                max_attempts=attempts,
+                base=timedelta(seconds=base),
+                lease=timedelta(seconds=max(lease, 1.0)),
+            ),
         )
 
 

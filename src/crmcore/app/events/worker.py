@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -41,6 +43,7 @@ from crmcore.domain.inbox import (
     FailedStatus,
     InboxEntry,
     InboxStatus,
+    Lease,
 )
 from crmcore.domain.interactions import (
     Interaction,
@@ -53,7 +56,7 @@ from crmcore.domain.review import (
     ReviewStatus,
 )
 from crmcore.domain.sentiment import SentimentLabel
-from crmcore.ports.errors import ConcurrentModification, StorageError
+from crmcore.ports.errors import ConcurrentModification, DuplicateKey, StorageError
 from crmcore.ports.event_processing import DownstreamUnavailable, EventUnitOfWork
 
 MAX_LINE = 1_000_000
@@ -309,14 +312,81 @@ def process_inbox(
     worker: str = "worker",
     once: bool = False,
     max_batches: int | None = None,
+    wait: bool = False,
+    pause: Callable[[float], None] = time.sleep,
 ) -> Result[WorkReport, AppError]:
-    """Claim due entries and apply them, batch after batch, until none is due (or ``once``)."""
+    """Claim due entries and apply them, batch after batch, until none is due (or ``once``).
+
+    ``wait``: when nothing is due but other workers hold leased entries, wait (``pause``,
+    a fraction of a lease at a time) until they are done or their leases run out (a dead
+    worker), and apply what became due.
+    """
     try:
         services = _services(app)
     except StorageError as exc:
         return Failure(StorageFailure(detail=str(exc)))
+    total = WorkReport()
     with fewer_collections(PIPELINE_THRESHOLD):
-        return _work(app, services, batch=batch, worker=worker, once=once, max_batches=max_batches)
+        while True:
+            result = _work(
+                app, services, batch=batch, worker=worker, once=once, max_batches=max_batches
+            )
+            if not isinstance(result, Success):
+                return result
+            total += result.unwrap()
+            if not wait or once:
+                return Success(total)
+            leased = live_leases(app)
+            if not isinstance(leased, Success):
+                return Failure(leased.failure())
+            if not leased.unwrap():
+                return Success(total)
+            step = services.settings.retry.lease.total_seconds() / 6
+            pause(min(1.0, step))
+
+
+def live_leases(app: App) -> Result[Sequence[Lease], AppError]:
+    """The entries workers hold under a live lease, by worker (with the latest expiry)."""
+    now = app.clock.now()
+    return _transact(app, lambda uow: list(uow.inbox.leases(now=now)))
+
+
+class _Heartbeat:
+    """Renews a claim's lease every third of a lease while its batch is applied, from a
+    thread of its own and in transactions of its own; stops when the claim holds
+    nothing any more. A worker killed with ``kill -9`` stops renewing, so its entries
+    are due again within one lease."""
+
+    def __init__(self, app: App, services: EventServices, token: UUID | None) -> None:
+        self._app, self._services, self._token = app, services, token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="crmcore-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        if self._token is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        token = self._token
+        assert token is not None
+        lease = self._services.settings.retry.lease
+        while not self._stop.wait(lease.total_seconds() / 3):
+            try:
+                with self._services.uow() as uow:
+                    held = uow.inbox.renew(token, until=self._app.clock.now() + lease)
+                    uow.commit()
+            except Exception as exc:  # the next beat tries again; the lease is the limit
+                log_step(_log, "heartbeat-failed", None, error=f"{type(exc).__name__}: {exc}")
+                continue
+            log_step(_log, "heartbeat", None, token=str(token), held=held)
+            if not held:
+                return
 
 
 def _work(
@@ -331,10 +401,17 @@ def _work(
     total = WorkReport()
     batches = 0
     cache = ContactCache()  # what this run committed, reused while the versions hold
+    conflicts = 0
     while True:
         report = None
         if services.single_writer:
             report = _take_and_apply(app, services, worker=worker, limit=batch, cache=cache)
+            if report is _TAKEN_BY_ANOTHER and conflicts < _TAKE_CONFLICTS:
+                conflicts += 1
+                continue  # another worker committed these entries first: take the next ones
+            conflicts = 0
+            if report is _TAKEN_BY_ANOTHER:
+                report = None
         if report is None:  # several writers, or the one-transaction batch failed
             try:
                 claimed = _claim(app, services, worker=worker, limit=batch)
@@ -342,9 +419,11 @@ def _work(
                 continue  # another worker claimed some of them first; look again
             except StorageError as exc:
                 return Failure(StorageFailure(detail=str(exc)))
-            report = WorkReport(claimed=len(claimed)) + _process_batch(
-                app, services, claimed, cache=cache
-            )
+            token = claimed[0].claim_token if claimed and not services.single_writer else None
+            with _Heartbeat(app, services, token):
+                report = WorkReport(claimed=len(claimed)) + _process_batch(
+                    app, services, claimed, cache=cache
+                )
         total += report
         batches += 1
         if once or not report.claimed or (max_batches is not None and batches >= max_batches):
@@ -369,6 +448,12 @@ def _log_claimed(claimed: Sequence[InboxEntry], worker: str) -> None:
             log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
 
 
+#: What :func:`_take_and_apply` returns when another worker committed first.
+_TAKEN_BY_ANOTHER = WorkReport()
+#: Takes in a row lost to other workers before the batch is claimed the classic way.
+_TAKE_CONFLICTS = 20
+
+
 def _take_and_apply(
     app: App, services: EventServices, *, worker: str, limit: int, cache: ContactCache
 ) -> WorkReport | None:
@@ -378,6 +463,7 @@ def _take_and_apply(
     processes them the classic way (one by one, with retries, if the batch fails again).
     """
     now = app.clock.now()
+    taken: Sequence[InboxEntry] = ()
     try:
         with services.uow() as uow:
             taken = uow.inbox.take_due(
@@ -393,8 +479,14 @@ def _take_and_apply(
             uow.inbox.mark_taken_done(applied.done, at=now)
             uow.commit()
             applied.batch.committed()
+    except (ConcurrentModification, DuplicateKey) as exc:
+        # Another worker took the same entries (or changed their contacts) and committed
+        # first: nothing of this batch stands; taking again reads the next due entries,
+        # so batches still commit in time order, as one worker's do.
+        log_step(_log, "batch-taken-by-another", None, size=len(taken), error=str(exc))
+        return _TAKEN_BY_ANOTHER
     except Exception as exc:
-        log_step(_log, "batch-fallback", None, size=limit, error=type(exc).__name__)
+        log_step(_log, "batch-fallback", None, size=len(taken), error=type(exc).__name__)
         return None
     _log_claimed(taken, worker)
     return WorkReport(claimed=len(taken)) + applied.logged()
@@ -475,7 +567,9 @@ def _process_batch(
     """Apply a claimed batch in one unit of work and mark it done in one statement.
 
     Any failure (a downstream port down, a conflict, a bug) rolls the whole batch back
-    and its events are processed one by one, so one bad event delays only itself.
+    and each half is processed the same way, in order (down to single events, which
+    retry with a backoff): one bad event among ``n`` costs about ``log2(n)`` failed
+    transactions, not ``n`` one-event ones, and delays only itself.
     """
     if not claimed:
         return WorkReport()
@@ -494,10 +588,9 @@ def _process_batch(
             applied.batch.committed()
     except Exception as exc:
         log_step(_log, "batch-fallback", None, size=len(claimed), error=type(exc).__name__)
-        report = WorkReport()
-        for entry in claimed:
-            report += _process_one(app, services, entry, cache=cache)
-        return report
+        half = len(claimed) // 2
+        first = _process_batch(app, services, claimed[:half], cache=cache)
+        return first + _process_batch(app, services, claimed[half:], cache=cache)
     return applied.logged()
 
 
@@ -526,51 +619,67 @@ def _reject(
     return reason
 
 
+#: How often one event is redone at once when another worker's commit conflicts with it
+#: (a contact it creates or changes); then it waits for a backoff like any failure.
+CONFLICT_RETRIES = 3
+
+
 def _process_one(
     app: App, services: EventServices, entry: InboxEntry, *, cache: ContactCache | None = None
 ) -> WorkReport:
+    """Apply one claimed event in its own unit of work. A conflict with another worker's
+    commit (a contact created or changed meanwhile) is redone at once, reading what that
+    worker stored; an entry no longer held by this claim is skipped."""
+    error = ""
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            return _apply_one(app, services, entry, cache=cache)
+        except (ConcurrentModification, DuplicateKey) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        except (DownstreamUnavailable, StorageError, Exception) as exc:
+            # Nothing of this attempt was committed; the entry goes back with a backoff.
+            return _retry_later(app, services, entry, f"{type(exc).__name__}: {exc}")
+    return _retry_later(app, services, entry, error)
+
+
+def _apply_one(
+    app: App, services: EventServices, entry: InboxEntry, *, cache: ContactCache | None
+) -> WorkReport:
     now = app.clock.now()
-    try:
-        with services.uow() as uow:
-            current = uow.inbox.get(entry.event_id)
-            if (
-                current is None
-                or current.status is not InboxStatus.PROCESSING
-                or current.claim_token != entry.claim_token
-            ):
-                log_step(_log, "skipped", entry.event_id, reason="claimed by someone else")
-                return WorkReport(skipped=1)
-            parsed = parse_interaction(
-                current.payload, region=app.settings.default_region, trusted=current.validated
-            )
-            if isinstance(parsed, Failure):
-                reason = _reject(app, uow, current, parsed.failure(), now=now)
-                uow.commit()
-                log_step(_log, "rejected", entry.event_id, reason=reason)
-                return WorkReport(failed=1)
-            interaction = parsed.unwrap()
-            batch = Batch(app, services, uow, [interaction], now=now, cache=cache)
-            outcome = apply_in_batch(batch, interaction)
-            batch.flush()
-            if isinstance(outcome, NeedsReview):
-                uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
-                uow.commit()
-                batch.committed()
-                log_step(
-                    _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
-                )
-                return WorkReport(review=1)
-            uow.inbox.save(current.done(at=now))
+    with services.uow() as uow:
+        current = uow.inbox.get(entry.event_id)
+        if (
+            current is None
+            or current.status is not InboxStatus.PROCESSING
+            or current.claim_token != entry.claim_token
+        ):
+            log_step(_log, "skipped", entry.event_id, reason="claimed by someone else")
+            return WorkReport(skipped=1)
+        parsed = parse_interaction(
+            current.payload, region=app.settings.default_region, trusted=current.validated
+        )
+        if isinstance(parsed, Failure):
+            reason = _reject(app, uow, current, parsed.failure(), now=now)
+            uow.commit()
+            log_step(_log, "rejected", entry.event_id, reason=reason)
+            return WorkReport(failed=1)
+        interaction = parsed.unwrap()
+        batch = Batch(app, services, uow, [interaction], now=now, cache=cache)
+        outcome = apply_in_batch(batch, interaction)
+        batch.flush()
+        if isinstance(outcome, NeedsReview):
+            uow.inbox.save(current.parked(reason=outcome.item.detail, at=now))
             uow.commit()
             batch.committed()
-            log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
-            return WorkReport(done=1)
-    except ConcurrentModification as exc:
-        log_step(_log, "skipped", entry.event_id, reason=str(exc))
-        return WorkReport(skipped=1)
-    except (DownstreamUnavailable, StorageError, Exception) as exc:
-        # Nothing of this attempt was committed; the entry goes back with a backoff.
-        return _retry_later(app, services, entry, f"{type(exc).__name__}: {exc}")
+            log_step(
+                _log, "review", entry.event_id, reason=outcome.item.reason, item=outcome.item.id
+            )
+            return WorkReport(review=1)
+        uow.inbox.save(current.done(at=now))
+        uow.commit()
+        batch.committed()
+        log_step(_log, "applied", entry.event_id, contact_id=outcome.contact_id)
+        return WorkReport(done=1)
 
 
 def _retry_later(app: App, services: EventServices, entry: InboxEntry, error: str) -> WorkReport:
@@ -709,10 +818,13 @@ class PipelineStatus:
     dead: tuple[InboxEntry, ...]
     failed_open: int
     review_open: int
+    #: entries held by workers under a live lease, by worker
+    leases: tuple[Lease, ...] = ()
 
 
 def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppError]:
     """What `crm events status` shows."""
+    now = app.clock.now()
 
     def work(uow: EventUnitOfWork) -> PipelineStatus:
         counts = uow.inbox.counts()
@@ -721,6 +833,7 @@ def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppE
             dead=tuple(uow.inbox.list(status=InboxStatus.DEAD, limit=limit)),
             failed_open=len(uow.failed_events.list(limit=1_000_000)),
             review_open=len(uow.review_queue.list(limit=1_000_000)),
+            leases=tuple(uow.inbox.leases(now=now)),
         )
 
     return _transact(app, work)
