@@ -58,6 +58,8 @@ def test_any_csv_of_valid_records_imports_to_exactly_those_records(
         expected_phone = Phone.parse(record["phone"]).unwrap() if record["phone"] else None
         assert contact.phone == expected_phone
         notes = record["notes"].strip()
+        if notes[:1] == "'" and notes[1:2] in ("=", "+", "-", "@"):
+            notes = notes[1:]  # a CSV export's defused formula reads back as the formula
         assert contact.attributes == ({"notes": notes} if notes else {})
 
 
