@@ -171,8 +171,9 @@ def bootstrap(
         raise
     except DBAPIError as exc:
         engine.dispose()
+        hint = SQLITE_PATH_HINT if is_sqlite(engine) else ""
         raise StorageUnavailable(
-            f"cannot open {engine.url.render_as_string()}: {_one_line(exc.orig)}"
+            f"cannot open {engine.url.render_as_string()}: {_one_line(exc.orig)}{hint}"
         ) from exc
 
     def sql_pipeline_uow() -> EventUnitOfWork:
@@ -238,6 +239,13 @@ __all__ = [
     "make_publisher",
     "upgrade_database",
 ]
+
+
+#: What a SQLite file that cannot be opened is most often about.
+SQLITE_PATH_HINT = (
+    " (sqlite:///crm.db, three slashes, is a path relative to the current directory;"
+    " sqlite:////var/lib/crm.db, four, an absolute one; its folder must exist)"
+)
 
 
 def _one_line(error: BaseException | None) -> str:

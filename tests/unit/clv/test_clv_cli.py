@@ -117,3 +117,13 @@ def test_traditional_by_customer_and_segment() -> None:
     (segment,) = json.loads(segments.output)
     assert segment["customers"] == 1
     assert segment["clv"] == row["clv"]
+
+
+def test_traditional_without_transactions_in_the_window_says_so() -> None:
+    day = datetime(1998, 1, 1, tzinfo=UTC)
+    seeded = seeded_app([("a", day, Decimal(100))], now=day + timedelta(days=800))
+    empty = run(seeded, "clv", "traditional", "--window-days", "30")
+    assert empty.exit_code == 0, empty.output
+    assert "no transactions in the 30 days up to" in empty.stderr
+    quiet = run(seeded, "-q", "clv", "traditional", "--window-days", "30")
+    assert "no transactions" not in quiet.stderr

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.intel_render import render
 from crmcore.app.clv.clv import (
     clv_statuses,
@@ -242,6 +242,12 @@ def traditional_cmd(
     ]
     columns = [key, "customers", "orders", "average_order_value", "purchase_frequency", "clv"]
     click.echo(render(out, columns, _fmt(ctx)))
+    if not out:
+        note(
+            ctx,
+            f"no transactions in the {window_days} days up to {day.isoformat()}:"
+            " nothing to average (import some, or widen --window-days)",
+        )
 
 
 __all__ = ["clv", "fit_record"]
