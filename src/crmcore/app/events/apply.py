@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from returns.result import Success
@@ -277,19 +277,11 @@ class Batch:
 
     def stage_moved(self, event: FunnelStageChanged) -> None:
         """A contact's funnel stage moved; the batch reports each contact's net move once."""
-        key = event.contact_id.int
-        first = self._stage_moves.get(key)
-        self._stage_moves[key] = (
-            event if first is None else attrs.evolve(event, previous=first.previous)
-        )
+        _keep_net(self._stage_moves, event)
 
     def status_changed(self, event: CustomerStatusChanged) -> None:
         """A contact's status changed; the batch reports each contact's net change once."""
-        key = event.contact_id.int
-        first = self._status_moves.get(key)
-        self._status_moves[key] = (
-            event if first is None else attrs.evolve(event, previous=first.previous)
-        )
+        _keep_net(self._status_moves, event)
 
     def add_activity(self, activity: Activity) -> None:
         self._activities.append(activity)
@@ -421,6 +413,17 @@ class Batch:
             elif stored is None or (contact is not stored and contact != stored):
                 continue  # changed but not written (a flush was skipped): not cached
             put(contact, ledgers[key])
+
+
+Net = TypeVar("Net", FunnelStageChanged, CustomerStatusChanged)
+
+
+def _keep_net(moves: dict[int, Net], event: Net) -> None:
+    """Hold ``event`` as its contact's latest change, from the first change's ``previous``."""
+    first = moves.get(event.contact_id.int)
+    moves[event.contact_id.int] = (
+        event if first is None else attrs.evolve(event, previous=first.previous)
+    )
 
 
 def apply_interaction(

@@ -189,11 +189,12 @@ def read_transactions_csv(
     return Success((rows, errors))
 
 
-def purchase_of(row: TransactionRow) -> Interaction:
-    """The purchase interaction a row stands for (its event id: the row's idempotency key)."""
+def purchase_of(row: TransactionRow, key: str | None = None) -> Interaction:
+    """The purchase interaction a row stands for; its event id is the row's idempotency
+    key (``key``, when the caller computed it already)."""
     at = row.occurred_at
     return Interaction(
-        event_id=row.external_id,
+        event_id=key if key is not None else row.external_id,
         type=InteractionType.PURCHASE,
         occurred_at=at,
         utc_offset=at.utcoffset() or timedelta(0),
@@ -210,8 +211,11 @@ def apply_purchases(app: App, uow: UnitOfWork, rows: Sequence[TransactionRow]) -
     if services is None or not hasattr(uow, "facts"):
         raise TypeError("importing purchases needs the event pipeline's unit of work")
     # rows whose purchase is stored already (a re-run) cost one indexed lookup, not a load
-    known = uow.transactions.existing_external_ids(row.external_id for row in rows)
-    interactions = [purchase_of(row) for row in rows if row.external_id not in known]
+    keys = [row.external_id for row in rows]  # a content hash when the row has no id
+    known = uow.transactions.existing_external_ids(keys)
+    interactions = [
+        purchase_of(row, key) for row, key in zip(rows, keys, strict=True) if key not in known
+    ]
     batch = Batch(
         app, services, cast(EventUnitOfWork, uow), interactions, now=app.clock.now(), actions=False
     )
