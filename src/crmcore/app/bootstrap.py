@@ -22,6 +22,7 @@ from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
+from crmcore.app.errors import UnsupportedDatabase
 from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
@@ -32,10 +33,6 @@ from crmcore.ports.events import EventPublisher
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
-
-
-class UnsupportedDatabase(ValueError):
-    """The database URL names a backend this build cannot use."""
 
 
 def is_throwaway_sqlite(db_url: str) -> bool:

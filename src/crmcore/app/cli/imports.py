@@ -1,13 +1,7 @@
 """``crm import contacts|leads|accounts|deals FILE.csv``.
 
-Other modules attach their own importers to this group::
-
-    from crmcore.app.cli.imports import import_group
-
-    @import_group.command("transactions")
-    ...
-
-and register their module in ``main.py`` as usual.
+``crm import transactions`` lives in :mod:`crmcore.app.cli.intel_import`; main.py adds it
+to this group (``SUBCOMMANDS``).
 """
 
 from __future__ import annotations

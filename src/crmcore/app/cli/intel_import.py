@@ -1,4 +1,4 @@
-"""``crm import transactions FILE.csv``, to be attached to the ``import`` group."""
+"""``crm import transactions FILE.csv`` (main.py adds it to the ``import`` group)."""
 
 from __future__ import annotations
 
@@ -65,12 +65,3 @@ def transactions(ctx: click.Context, file: Path) -> None:
             else "no row was stored"
         )
         raise CommandFailed(f"{rejected} rows rejected; {stored}", exit_code=EXIT_REJECTED_ROWS)
-
-
-def attach(cli: click.Group) -> None:
-    """Add ``transactions`` to the ``import`` group, creating the group if it is absent."""
-    group = cli.commands.get("import")
-    if not isinstance(group, click.Group):
-        group = click.Group("import", help="Import data from files.")
-        cli.add_command(group)
-    group.add_command(transactions)

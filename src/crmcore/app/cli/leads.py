@@ -1,5 +1,5 @@
 """``crm leads``: capture, list, show, qualify, disqualify, reopen, convert, set-score
-(``rescore`` for all leads is attached by :mod:`crmcore.app.cli.leads_rescore`)."""
+(``rescore`` for all leads lives in :mod:`crmcore.app.cli.leads_rescore`; main adds it)."""
 
 from __future__ import annotations
 

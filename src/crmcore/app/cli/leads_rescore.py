@@ -30,12 +30,3 @@ def rescore(ctx: click.Context, config_path: Path | None) -> None:
         f"scored {summary.scored} leads, {summary.changed} changed, "
         f"{summary.crossed} crossed {config.scoring.hot_threshold}"
     )
-
-
-def attach(cli: click.Group) -> None:
-    """Add ``rescore`` to the ``leads`` group, creating the group if it is absent."""
-    group = cli.commands.get("leads")
-    if not isinstance(group, click.Group):
-        group = click.Group("leads", help="Leads.")
-        cli.add_command(group)
-    group.add_command(rescore)
