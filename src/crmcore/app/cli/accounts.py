@@ -11,7 +11,7 @@ from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.paging import list_rows, page_options
 from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import ACCOUNT_DETAIL_FIELDS, ACCOUNT_FIELDS, account_row
-from crmcore.app.sales.accounts import create_account, get_account, list_accounts
+from crmcore.app.sales.accounts import count_accounts, create_account, get_account, list_accounts
 from crmcore.domain.account import SIZE_RANGES, AccountType
 from crmcore.domain.ids import AccountId
 
@@ -82,6 +82,7 @@ def list_(ctx: click.Context, limit: int, offset: int, all_rows: bool, columns: 
         columns=columns,
         priority=("name", "type", "industry", "region", "id"),
         title="accounts",
+        total=lambda: unwrap(count_accounts(app)),
     )
 
 

@@ -17,6 +17,7 @@ import click
 from returns.result import Failure, Result
 
 from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.progress import bar_for
 from crmcore.app.cli.render import cell
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
@@ -202,7 +203,8 @@ def place(ctx: click.Context, facts_file: str | None) -> None:
         text = Path(facts_file).read_text(encoding="utf-8-sig")
         imports = _unwrap(read_customers_csv(text))
     app = _app(ctx)
-    done = _unwrap(place_all(app, imports=imports))
+    with bar_for(ctx, "placing") as progress:
+        done = _unwrap(place_all(app, imports=imports, progress=progress))
     view = _unwrap(board_view(app))
     if fmt == "json":
         click.echo(

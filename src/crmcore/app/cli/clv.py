@@ -18,6 +18,7 @@ import click
 
 from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.intel_render import render
+from crmcore.app.cli.progress import bar_for
 from crmcore.app.clv.clv import (
     clv_statuses,
     customer_labels,
@@ -134,15 +135,17 @@ def predict_cmd(
 ) -> None:
     """Expected purchases, P(alive), expected average value and CLV of every customer."""
     app = app_from(ctx)
-    predictions = unwrap(
-        predict_clv(
-            app,
-            horizon=horizon,
-            unit=None if unit is None else TimeUnit(unit),
-            discount_rate=discount_rate,
-            as_of=as_of,
+    with bar_for(ctx, "predicting") as progress:
+        predictions = unwrap(
+            predict_clv(
+                app,
+                horizon=horizon,
+                unit=None if unit is None else TimeUnit(unit),
+                discount_rate=discount_rate,
+                as_of=as_of,
+                progress=progress,
+            )
         )
-    )
     labels = unwrap(customer_labels(app))
     rows = [
         {

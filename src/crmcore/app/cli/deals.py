@@ -23,6 +23,7 @@ from crmcore.app.cli.views import (
     pipeline_row,
 )
 from crmcore.app.sales.deals import (
+    count_deals,
     create_deal,
     get_deal,
     list_deals,
@@ -144,6 +145,7 @@ def list_(
         columns=columns,
         priority=("title", "stage", "amount", "currency", "owner", "expected_close", "id"),
         title="deals",
+        total=lambda: unwrap(count_deals(app, stage=wanted)),
     )
 
 

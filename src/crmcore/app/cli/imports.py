@@ -7,15 +7,12 @@ to this group (``SUBCOMMANDS``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
+from crmcore.app.cli.progress import progress_bar
 from crmcore.app.cli.render import render_one
 from crmcore.app.importing.files import (
     BATCH_SIZE,
@@ -29,8 +26,6 @@ from crmcore.app.importing.files import (
 )
 from crmcore.app.importing.pool import START_METHODS
 
-#: Files with more rows than this get a progress bar (on a terminal, without -q).
-PROGRESS_MIN_ROWS = 5_000
 #: Rejected rows listed on stderr; the rest are counted (all go to --errors).
 SHOWN_REJECTIONS = 20
 EXIT_REJECTED_ROWS = 3
@@ -52,32 +47,6 @@ SUMMARY_FIELDS = (
 @click.group("import")
 def import_group() -> None:
     """Import CSV files (idempotent: re-running a file changes nothing)."""
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("{task.description:>9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if total < PROGRESS_MIN_ROWS:
-            return
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total)
-        bar.update(tasks[phase], completed=done)
-
-    with bar:
-        yield update
 
 
 def summary_row(report: ImportReport) -> dict[str, Any]:

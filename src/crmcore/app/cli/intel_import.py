@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from crmcore.app.cli.context import CommandFailed, app_from, state_from
-from crmcore.app.cli.imports import progress_bar
 from crmcore.app.cli.intel_render import value_or_exit
+from crmcore.app.cli.progress import progress_bar
 from crmcore.app.importing.transactions import import_transactions_file
 
 EXIT_REJECTED_ROWS = 3

@@ -26,6 +26,7 @@ from crmcore.app.intelligence.lead_scores import rescore_lead
 from crmcore.app.sales.leads import (
     capture_lead,
     convert_lead,
+    count_leads,
     disqualify_lead,
     get_lead,
     list_leads,
@@ -130,6 +131,7 @@ def list_(
         columns=columns,
         priority=("email", "first_name", "last_name", "status", "score", "source", "id"),
         title="leads",
+        total=lambda: unwrap(count_leads(app, status=wanted)),
     )
 
 

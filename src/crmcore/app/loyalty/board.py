@@ -21,6 +21,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.app.importing.validation import Collector
 from crmcore.app.loyalty.config import BOARD_ENV, load_board
+from crmcore.app.progress import Progress, chunks
 from crmcore.domain import loyalty as ladder
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.events import Changed, DomainEvent
@@ -271,9 +272,12 @@ class Placement:
     skipped: tuple[UUID, ...] = ()  # facts without a contact, account or imported card
 
 
-def place_all(app: App, *, imports: Sequence[CustomerImport] = ()) -> Result[Placement, AppError]:
+def place_all(
+    app: App, *, imports: Sequence[CustomerImport] = (), progress: Progress | None = None
+) -> Result[Placement, AppError]:
     """Place an existing base: store imported facts, open missing cards, and move every card
-    to the highest level whose earlier exit metrics all hold. Re-running changes nothing."""
+    to the highest level whose earlier exit metrics all hold. Re-running changes nothing.
+    ``progress(done, total)`` hears of each chunk of cards placed."""
 
     def run(config: BoardConfig) -> Result[Placement, AppError]:
         def work(uow: UnitOfWork) -> Result[Placement, AppError]:
@@ -301,16 +305,17 @@ def place_all(app: App, *, imports: Sequence[CustomerImport] = ()) -> Result[Pla
             fresh = _new_cards(uow, missing, everyone, config, now)
             uow.cards.add_many(list(fresh.values()))
             opened += len(fresh)
-            for customer, facts in everyone.items():
-                card = stored.get(CardId(customer)) or fresh.get(customer)
-                if card is None:
-                    skipped.append(customer)
-                    continue
-                change = ladder.place_card(card, facts, config, at=now)
-                if _save_change(uow, change, at=now, app=app):
-                    moved += 1
-                else:
-                    unchanged += 1
+            for chunk in chunks(list(everyone.items()), progress):
+                for customer, facts in chunk:
+                    card = stored.get(CardId(customer)) or fresh.get(customer)
+                    if card is None:
+                        skipped.append(customer)
+                        continue
+                    change = ladder.place_card(card, facts, config, at=now)
+                    if _save_change(uow, change, at=now, app=app):
+                        moved += 1
+                    else:
+                        unchanged += 1
             return Success(
                 Placement(
                     imported=len(imports),

@@ -193,6 +193,11 @@ def list_deals(
     )
 
 
+def count_deals(app: App, *, stage: DealStage | None = None) -> Result[int, AppError]:
+    """How many deals :func:`list_deals` would give without a limit."""
+    return transact(app, lambda uow: Success(uow.deals.count(stage=stage)))
+
+
 @attrs.frozen(kw_only=True)
 class StageSummary:
     """One row of the pipeline view: deals, value and forecast per stage and currency."""

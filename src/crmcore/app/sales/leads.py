@@ -280,3 +280,8 @@ def list_leads(
     return transact(
         app, lambda uow: Success(uow.leads.list(status=status, limit=limit, offset=offset))
     )
+
+
+def count_leads(app: App, *, status: LeadStatus | None = None) -> Result[int, AppError]:
+    """How many leads :func:`list_leads` would give without a limit."""
+    return transact(app, lambda uow: Success(uow.leads.count(status=status)))
