@@ -250,12 +250,19 @@ def _one_line(error: BaseException | None) -> str:
 
 
 def make_publisher(spec: str) -> EventPublisher:
-    """A publisher from its spec: ``memory``, ``jsonl:PATH``, or ``redis://host:port/db``
-    (optionally ``?stream=NAME``, default ``crm.events``)."""
+    """A publisher from its spec: ``jsonl:PATH`` or ``redis://host:port/db`` (optionally
+    ``?stream=NAME``, default ``crm.events``).
+
+    There is no ``memory`` spec: a relay into memory would mark events sent and lose them
+    when the process ends. Tests and embedders pass a :class:`MemoryPublisher` themselves.
+    """
     from urllib.parse import parse_qs, urlsplit, urlunsplit
 
     if spec == "memory":
-        return MemoryPublisher()
+        raise UnsupportedPublisher(
+            "the memory publisher keeps events only until the command ends (they would be "
+            "marked sent and lost): use jsonl:PATH or redis://host:port/db"
+        )
     if spec.startswith("jsonl:"):
         path = spec.removeprefix("jsonl:")
         if not path:
@@ -269,7 +276,7 @@ def make_publisher(spec: str) -> EventPublisher:
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
         return RedisStreamsPublisher(url, stream=stream)
     raise UnsupportedPublisher(
-        f"unknown publisher {spec!r}: use memory, jsonl:PATH or redis://host:port/db"
+        f"unknown publisher {spec!r}: use jsonl:PATH or redis://host:port/db"
     )
 
 

@@ -65,7 +65,7 @@ def outbox_group() -> None:
     "--publisher",
     envvar="CRMCORE_PUBLISHER",
     required=True,
-    help="memory | jsonl:PATH | redis://host:port/db[?stream=NAME] (or CRMCORE_PUBLISHER).",
+    help="jsonl:PATH | redis://host:port/db[?stream=NAME] (or CRMCORE_PUBLISHER).",
 )
 @click.option("--once", is_flag=True, help="Relay what is due, then exit.")
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
