@@ -17,6 +17,7 @@ from crmcore.app.intelligence.handlers import (
     reassess_assessed_health,
     reassess_health,
     record_transactions,
+    score_captured_leads,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
 from crmcore.domain.events import DomainEvent
@@ -28,6 +29,7 @@ from crmcore.domain.interactions import (
     LoginRecorded,
     PurchaseRecorded,
 )
+from crmcore.domain.lead import LeadCreated
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -42,6 +44,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     LoginRecorded: (reassess_health,),
     EmailOpened: (engagement_to_leads, reassess_health),
     EmailClicked: (engagement_to_leads, reassess_health),
+    LeadCreated: (score_captured_leads,),
 }
 
 

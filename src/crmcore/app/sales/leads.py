@@ -103,7 +103,8 @@ def capture_lead(
         )
         return Success(lead)
 
-    return transact(app, work)
+    # the bus scores the new lead before commit: hand back the stored, scored lead
+    return transact(app, work).bind(lambda captured: get_lead(app, captured.id))
 
 
 def _load_lead(uow: UnitOfWork, lead_id: LeadId) -> Result[Lead, AppError]:
