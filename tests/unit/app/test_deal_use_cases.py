@@ -24,7 +24,9 @@ def test_move_win_and_events(app: App, clock: FixedClock, publisher: MemoryPubli
     moved = crmcore.move_deal(app, deal.id).unwrap()
     assert moved.stage == DealStage.QUALIFIED
     assert moved.probability == 20
-    jumped = crmcore.move_deal(app, deal.id, to="negotiation").unwrap()
+    refused = crmcore.move_deal(app, deal.id, to="negotiation").failure()
+    assert "skips meeting, proposal" in str(refused)
+    jumped = crmcore.move_deal(app, deal.id, to="negotiation", skip_reason="signed early").unwrap()
     assert [c.to_stage for c in jumped.history] == ["lead", "qualified", "negotiation"]
     won = crmcore.win_deal(app, deal.id).unwrap()
     assert won.actual_close == clock.now().date()
@@ -64,7 +66,7 @@ def test_create_refuses_unknown_account(app: App) -> None:
 def test_pipeline_forecast_is_probability_weighted(app: App) -> None:
     a = crmcore.create_deal(app, title="A", amount="1000").unwrap()
     crmcore.create_deal(app, title="B", amount="500").unwrap()
-    crmcore.move_deal(app, a.id, to="proposal").unwrap()
+    crmcore.move_deal(app, a.id, to="proposal", skip_reason="warm intro").unwrap()
     rows = {r.stage: r for r in crmcore.pipeline_summary(app).unwrap()}
     assert rows[DealStage.LEAD].weighted == Decimal("50")
     assert rows[DealStage.PROPOSAL].weighted == Decimal("600")

@@ -91,11 +91,25 @@ def create(
 
 @deals.command()
 @click.argument("deal_id", type=click.UUID)
-@click.option("--to", "to", type=click.Choice(STAGES), default=None, help="Jump to a stage.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(STAGES),
+    default=None,
+    help="The stage to move to: the next or the previous one (others need --skip).",
+)
+@click.option(
+    "--skip",
+    "skip_reason",
+    default=None,
+    metavar="REASON",
+    help="Why the deal skips stages (recorded on the crm.deal.stage_changed event).",
+)
 @click.pass_context
-def move(ctx: click.Context, deal_id: UUID, to: str | None) -> None:
-    """Advance a deal to the next stage (or jump with --to)."""
-    _show(ctx, unwrap(move_deal(app_from(ctx), DealId(deal_id), to=to)))
+def move(ctx: click.Context, deal_id: UUID, to: str | None, skip_reason: str | None) -> None:
+    """Move a deal one stage on (or to --to: one stage forward or back; a move past other
+    stages needs --skip REASON). Close it with `deals win` or `deals lose`."""
+    _show(ctx, unwrap(move_deal(app_from(ctx), DealId(deal_id), to=to, skip_reason=skip_reason)))
 
 
 @deals.command()

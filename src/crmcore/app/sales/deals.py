@@ -149,8 +149,11 @@ def _change_deal(app: App, deal_id: DealId, step: Step) -> Result[Deal, AppError
     return transact(app, work)
 
 
-def move_deal(app: App, deal_id: DealId, *, to: str | None = None) -> Result[Deal, AppError]:
-    """Advance to the next stage, or jump to ``to`` when it is given explicitly."""
+def move_deal(
+    app: App, deal_id: DealId, *, to: str | None = None, skip_reason: str | None = None
+) -> Result[Deal, AppError]:
+    """Advance to the next stage, or move to ``to``: one stage forward or back, or past
+    other stages when ``skip_reason`` says why."""
     config, now = app.settings.deal_stages, app.clock.now()
     if to is None:
         return _change_deal(app, deal_id, lambda d: d.advance(at=now, config=config))
@@ -159,7 +162,11 @@ def move_deal(app: App, deal_id: DealId, *, to: str | None = None) -> Result[Dea
     invalid = check.failure()
     if invalid is not None or target is None:
         return Failure(invalid or RuleViolation(rule="stage", detail="missing"))
-    return _change_deal(app, deal_id, lambda d: d.move_to(target, at=now, config=config))
+    return _change_deal(
+        app,
+        deal_id,
+        lambda d: d.move_to(target, at=now, config=config, skip_reason=skip_reason),
+    )
 
 
 def win_deal(app: App, deal_id: DealId) -> Result[Deal, AppError]:
