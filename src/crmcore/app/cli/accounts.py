@@ -29,12 +29,18 @@ def accounts() -> None:
     type=click.Choice([t.value for t in AccountType]),
     default="corporation",
     show_default=True,
+    help="Kind of organisation.",
 )
-@click.option("--industry", default=None)
-@click.option("--size-range", type=click.Choice(SIZE_RANGES), default=None)
-@click.option("--website", default=None)
-@click.option("--region", default=None)
-@click.option("--billing-address", default=None)
+@click.option("--industry", default=None, help="Industry the organisation works in.")
+@click.option(
+    "--size-range",
+    type=click.Choice(SIZE_RANGES),
+    default=None,
+    help="Number of employees, as a range.",
+)
+@click.option("--website", default=None, help="Website address.")
+@click.option("--region", default=None, help="Region the organisation is in (free text).")
+@click.option("--billing-address", default=None, help="Address invoices go to.")
 @click.pass_context
 def add(
     ctx: click.Context,

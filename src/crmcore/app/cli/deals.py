@@ -49,15 +49,35 @@ def _show(ctx: click.Context, deal: Deal) -> None:
 
 
 @deals.command()
-@click.option("--title", required=True)
+@click.option("--title", required=True, help="What the deal is about.")
 @click.option("--amount", required=True, help="Decimal amount, e.g. 12000.00.")
 @click.option("--currency", default=None, help="ISO-4217 code [default: settings].")
-@click.option("--account-id", type=click.UUID, default=None)
-@click.option("--contact-id", type=click.UUID, default=None)
-@click.option("--stage", type=click.Choice(STAGES[:6]), default="lead", show_default=True)
-@click.option("--probability", type=click.IntRange(0, 100), default=None)
-@click.option("--expected-close", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--owner", default=None)
+@click.option(
+    "--account-id", type=click.UUID, default=None, help="Id of the account buying (must exist)."
+)
+@click.option(
+    "--contact-id", type=click.UUID, default=None, help="Id of the contact on it (must exist)."
+)
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES[:6]),
+    default="lead",
+    show_default=True,
+    help="Open stage the deal starts in.",
+)
+@click.option(
+    "--probability",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="Chance of winning, in percent [default: the stage's probability].",
+)
+@click.option(
+    "--expected-close",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date the deal should close (YYYY-MM-DD).",
+)
+@click.option("--owner", default=None, help="Who works the deal.")
 @click.pass_context
 def create(
     ctx: click.Context,
@@ -130,7 +150,12 @@ def lose(ctx: click.Context, deal_id: UUID, reason: str) -> None:
 
 
 @deals.command("list")
-@click.option("--stage", type=click.Choice(STAGES), default=None)
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default=None,
+    help="Only deals at this stage [default: every stage].",
+)
 @page_options
 @click.pass_context
 def list_(

@@ -43,7 +43,12 @@ def assess_cmd(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @health.command("report")
-@click.option("--risk", type=click.Choice([r.value for r in RiskLevel]), default=None)
+@click.option(
+    "--risk",
+    type=click.Choice([r.value for r in RiskLevel]),
+    default=None,
+    help="Only this risk level [default: every level].",
+)
 @click.option(
     "--accounts",
     "per_account",

@@ -99,7 +99,13 @@ def _make_importer(kind: Kind) -> click.Command:
         default=None,
         help="Write rejected rows (original cells + line, field, value, reason) here.",
     )
-    @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True)
+    @click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=BATCH_SIZE,
+        show_default=True,
+        help="Rows stored per transaction (each batch is committed on its own).",
+    )
     @click.option(
         "--workers",
         type=click.IntRange(min=1),

@@ -36,12 +36,17 @@ def review() -> None:
 
 
 @review.command("list")
-@click.option("--reason", type=click.Choice([r.value for r in ReviewReason]))
+@click.option(
+    "--reason",
+    type=click.Choice([r.value for r in ReviewReason]),
+    help="Only items waiting for this reason [default: every reason].",
+)
 @click.option(
     "--status",
     type=click.Choice([s.value for s in ReviewStatus] + ["all"]),
     default="open",
     show_default=True,
+    help="Only items in this state (all: every state).",
 )
 @click.pass_context
 def list_cmd(ctx: click.Context, reason: str | None, status: str) -> None:
@@ -78,7 +83,11 @@ def show(ctx: click.Context, item_id: UUID) -> None:
 
 @review.command("resolve")
 @click.argument("item_id", type=click.UUID)
-@click.option("--label", type=click.Choice([s.value for s in SentimentLabel]))
+@click.option(
+    "--label",
+    type=click.Choice([s.value for s in SentimentLabel]),
+    help="Decide the sentiment of the event yourself.",
+)
 @click.option("--match", "match", type=click.UUID, help="The contact this event is about.")
 @click.option("--discard", is_flag=True, help="Drop the event on purpose.")
 @click.option("--by", default=None, help="Who decided (recorded).")
