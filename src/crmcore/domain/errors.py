@@ -39,8 +39,7 @@ class IllegalTransition:
     def __str__(self) -> str:
         options = ", ".join(map(_plain_move, self.allowed)) or "none (terminal state)"
         return (
-            f"{self.machine}: cannot {_plain_move(self.move)} from {self.state}; "
-            f"allowed: {options}"
+            f"{self.machine}: cannot {_plain_move(self.move)} from {self.state}; allowed: {options}"
         )
 
 

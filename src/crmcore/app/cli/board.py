@@ -26,6 +26,7 @@ from crmcore.app.loyalty.board import (
     BoardView,
     board_view,
     cohort_revenue,
+    get_card,
     movements,
     override_card,
     place_all,
@@ -243,9 +244,17 @@ def release(ctx: click.Context, card: str) -> None:
 @click.option("--reason", required=True, help="Why the operator overrides the metrics.")
 @click.pass_context
 def move(ctx: click.Context, card: str, to: str, reason: str) -> None:
-    """Override: move a card to any level (left too), with a recorded reason."""
-    moved = _unwrap(override_card(_app(ctx), _card_id(card), to=to, reason=reason))
-    click.echo(f"{moved.name} moved to {moved.level}")
+    """Override: move a card to any level (left too), with a recorded reason. A held card
+    is released by the move: its column's WIP count drops by one."""
+    app = _app(ctx)
+    before = _unwrap(get_card(app, _card_id(card)))
+    moved = _unwrap(override_card(app, _card_id(card), to=to, reason=reason))
+    released = (
+        f" (released by {before.holder}: the work on {before.level} is done)"
+        if before.holder
+        else ""
+    )
+    click.echo(f"{moved.name} moved to {moved.level}{released}")
 
 
 def _days(value: float | None) -> str:

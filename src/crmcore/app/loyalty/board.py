@@ -398,14 +398,20 @@ def release_card(app: App, card_id: CardId) -> Result[Card, AppError]:
 
 
 def override_card(app: App, card_id: CardId, *, to: str, reason: str) -> Result[Card, AppError]:
-    """An operator moves a card to any column, left included; the reason is recorded."""
-    return _change_card(
-        app,
-        card_id,
-        lambda _uow, card, config, now: ladder.override_move(
-            card, to, config, at=now, reason=reason
-        ),
-    )
+    """An operator moves a card to any column, left included; the reason is recorded.
+
+    A held card is released by the move (the work on its column is done), which raises
+    that column's WIP counter as a release does."""
+
+    def step(
+        uow: UnitOfWork, card: Card, config: BoardConfig, now: datetime
+    ) -> Result[Changed[Card], RuleViolation]:
+        change = ladder.override_move(card, to, config, at=now, reason=reason)
+        if card.holder is None:
+            return change
+        return _counted(uow, card, change, uow.cards.column_version(card.level))
+
+    return _change_card(app, card_id, step)
 
 
 def get_card(app: App, card_id: CardId) -> Result[Card, AppError]:
