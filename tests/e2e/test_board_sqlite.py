@@ -53,6 +53,12 @@ def test_board_on_sqlite(tmp_path: Path) -> None:
     assert "(released by ivan: the work on acquainted is done)" in held.stdout
     after = json.loads(crm(db, board, "show", "--format", "json").stdout)["columns"]
     assert {c["key"]: c["active"] for c in after}["acquainted"] == 0
+    cards = json.loads(crm(db, board, "show", "--cards", "--format", "json").stdout)
+    assert [(c["customer"], c["level"], c["owner"]) for c in cards][-2:] == [
+        ("C4", "recommender", None),
+        ("C2", "regular", None),
+    ]
+    assert all(c["days_in_level"] > 200 for c in cards if c["level"] == "customer")
     stuck = json.loads(crm(db, board, "stuck", "--format", "json").stdout)
     waits = {r["from_level"]: r["median_days"] for r in stuck}
     # placed from a historic file: a card waits since its first interaction, not the import

@@ -24,6 +24,7 @@ from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
 from crmcore.app.loyalty.board import (
     BoardView,
+    board_cards,
     board_view,
     cohort_revenue,
     get_card,
@@ -158,10 +159,23 @@ def _bar(progress: float, width: int = 10) -> str:
 
 
 @board.command()
+@click.option(
+    "--cards",
+    "list_cards",
+    is_flag=True,
+    help="List the cards instead: customer, level, owner, days in the level, next action.",
+)
+@click.option("--level", default=None, metavar="KEY", help="With --cards: only this level.")
 @click.pass_context
-def show(ctx: click.Context) -> None:
-    """Columns with card counts, WIP use, progress to the target and revenue."""
+def show(ctx: click.Context, list_cards: bool, level: str | None) -> None:
+    """Columns with card counts, WIP use, progress to the target and revenue (--cards: the
+    cards themselves)."""
     fmt = state_from(ctx).fmt
+    if list_cards:
+        _show_cards(ctx, level)
+        return
+    if level is not None:
+        raise click.UsageError("--level filters the card list: use it with --cards")
     view: BoardView = _unwrap(board_view(_app(ctx)))
     headers = ["#", "level", "cards", "wip", "target", "progress", "revenue", "exit metric"]
     rows = [
@@ -184,6 +198,39 @@ def show(ctx: click.Context) -> None:
         "target": view.target,
         "columns": [{**_plain(c), "progress": round(c.progress, 4)} for c in view.columns],
     }
+    _emit(fmt, headers, rows, data)
+
+
+def _show_cards(ctx: click.Context, level: str | None) -> None:
+    lines = _unwrap(board_cards(_app(ctx), level=level))
+    fmt = state_from(ctx).fmt
+    headers = ["card", "customer", "level", "owner", "days", "next action"]
+    rows = [
+        [
+            str(x.card.id),
+            x.card.name,
+            x.card.level,
+            x.card.holder or "",
+            f"{x.days_in_level:.1f}",
+            x.next_action,
+        ]
+        for x in lines
+    ]
+    data = [
+        {
+            "card": str(x.card.id),
+            "customer": x.card.name,
+            "contact": x.card.contact,
+            "level": x.card.level,
+            "owner": x.card.holder,
+            "days_in_level": round(x.days_in_level, 4),
+            "next_action": x.next_action,
+        }
+        for x in lines
+    ]
+    if fmt == "table" and not rows:
+        click.echo("no cards on the board" + (f" at level {level}" if level else ""))
+        return
     _emit(fmt, headers, rows, data)
 
 

@@ -458,6 +458,47 @@ def board_view(app: App) -> Result[BoardView, AppError]:
     return _with_config(app, run)
 
 
+@attrs.frozen(kw_only=True)
+class CardLine:
+    """One card as the board's card list shows it."""
+
+    card: Card
+    days_in_level: float
+    next_action: str
+
+
+def board_cards(app: App, *, level: str | None = None) -> Result[list[CardLine], AppError]:
+    """The cards (of one level, or all) left to right, longest waiting first in a level,
+    with their days in the level and the level's playbook as the next action."""
+    now = app.clock.now()
+
+    def run(config: BoardConfig) -> Result[list[CardLine], AppError]:
+        if level is not None and not config.has(level):
+            return Failure(NotFound(kind="level", key=level))
+
+        def work(uow: UnitOfWork) -> Result[list[CardLine], AppError]:
+            order = {key: i for i, key in enumerate(config.keys)}
+            playbooks = {lv.key: lv.playbook for lv in config.levels}
+            cards = sorted(
+                uow.cards.list(level=level),
+                key=lambda c: (order.get(c.level, len(order)), c.entered_at, str(c.id)),
+            )
+            return Success(
+                [
+                    CardLine(
+                        card=c,
+                        days_in_level=max(0.0, (now - c.entered_at).total_seconds() / 86400),
+                        next_action=playbooks.get(c.level, ""),
+                    )
+                    for c in cards
+                ]
+            )
+
+        return transact(app, work)
+
+    return _with_config(app, run)
+
+
 def stuck_report(app: App) -> Result[list[Stuck], AppError]:
     """Per transition: waiting cards, median and p90 wait in days, and the playbook."""
     now = app.clock.now()
