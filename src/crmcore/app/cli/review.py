@@ -70,15 +70,23 @@ def list_cmd(ctx: click.Context, reason: str | None, status: str) -> None:
 @click.argument("item_id", type=click.UUID)
 @click.pass_context
 def show(ctx: click.Context, item_id: UUID) -> None:
-    """One item with its event."""
+    """One item with its event and its candidate contacts by name, e-mail and phone."""
     fmt = state_from(ctx).fmt
     view = unwrap(show_review(app_from(ctx), item_id))
-    data = {**_item(view.item), "event": view.event}
+    candidates = [
+        {"id": str(c.id), "name": c.name, "email": c.email, "phone": c.phone}
+        for c in view.candidates
+    ]
+    data = {**_item(view.item), "candidates": candidates, "event": view.event}
     if fmt == "json":
         emit_json(data)
         return
     for key, value in data.items():
-        click.echo(f"{key:<16}{value}")
+        if key != "candidates":
+            click.echo(f"{key:<16}{value}")
+    for c in candidates:
+        reach = ", ".join(v for v in (c["email"], c["phone"]) if v)
+        click.echo(f"{'candidate':<16}{c['name'] or '(no name)'} <{reach}>  --match {c['id']}")
 
 
 @review.command("resolve")

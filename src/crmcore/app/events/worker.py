@@ -856,11 +856,22 @@ def list_reviews(
 
 
 @attrs.frozen(kw_only=True)
+class Candidate:
+    """A contact a review item proposes, as a reviewer recognises them."""
+
+    id: ContactId
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@attrs.frozen(kw_only=True)
 class ReviewView:
-    """A review item with the event it holds."""
+    """A review item with the event it holds and its candidates by name."""
 
     item: ReviewItem
     event: Mapping[str, Any] | None
+    candidates: tuple[Candidate, ...] = ()
 
 
 def show_review(app: App, item_id: UUID) -> Result[ReviewView, AppError]:
@@ -871,7 +882,20 @@ def show_review(app: App, item_id: UUID) -> Result[ReviewView, AppError]:
         if item is None:
             return Failure(NotFound(kind="review item", key=str(item_id)))
         entry = uow.inbox.get(item.event_id)
-        return Success(ReviewView(item=item, event=entry.payload if entry else None))
+        found = {c.id: c for c in uow.contacts.get_many(list(item.candidates))}
+        candidates = tuple(
+            Candidate(
+                id=c.id,
+                name=c.name.full,
+                email=c.email.value if c.email else None,
+                phone=c.phone.e164 if c.phone else None,
+            )
+            for c in (found.get(ContactId(k)) for k in item.candidates)
+            if c is not None
+        )
+        return Success(
+            ReviewView(item=item, event=entry.payload if entry else None, candidates=candidates)
+        )
 
     return _transact(app, work)
 
