@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from crmcore.app.sales.deals import (
         StageSummary,
         create_deal,
+        deals_board,
         get_deal,
         list_deals,
         lose_deal,
@@ -108,6 +109,7 @@ _PUBLIC: dict[str, str] = {
     "overdue_tasks": "crmcore.app.sales.activities",
     "override_card": "crmcore.app.loyalty.board",
     "pipeline_summary": "crmcore.app.sales.deals",
+    "deals_board": "crmcore.app.sales.deals",
     "place_all": "crmcore.app.loyalty.board",
     "purge_retention": "crmcore.app.privacy",
     "qualify_lead": "crmcore.app.sales.leads",
@@ -163,6 +165,7 @@ __all__ = [
     "consume",
     "convert_lead",
     "create_deal",
+    "deals_board",
     "disqualify_lead",
     "erase_person",
     "export_person",

@@ -25,6 +25,7 @@ from crmcore.app.cli.views import (
 from crmcore.app.sales.deals import (
     count_deals,
     create_deal,
+    deals_board,
     get_deal,
     list_deals,
     lose_deal,
@@ -229,6 +230,33 @@ def pipeline(ctx: click.Context) -> None:
             for cur, (n, amount, forecast) in sorted(totals.items())
         ]
     render(rows, PIPELINE_FIELDS, fmt, title="pipeline")
+
+
+@deals.command("board")
+@click.pass_context
+def board_cmd(ctx: click.Context) -> None:
+    """Open deals as a board: a column per stage, a row per owner (and currency); each
+    cell is the number of deals and their amount. JSON/CSV: one record per cell."""
+    cells = unwrap(deals_board(app_from(ctx)))
+    fmt = state_from(ctx).fmt
+    if fmt != "table":
+        fields = ("owner", "stage", "currency", "deals", "amount")
+        rows = [
+            {"owner": c.owner, "stage": c.stage.value, "currency": c.currency}
+            | {"deals": c.deals, "amount": c.amount}
+            for c in cells
+        ]
+        render(rows, fields, fmt, title="deal board")
+        return
+    grid: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in cells:
+        row = grid.setdefault(
+            (c.owner or "(unassigned)", c.currency),
+            {"owner": c.owner or "(unassigned)", "currency": c.currency},
+        )
+        row[c.stage.value] = f"{c.deals} · {c.amount:,.2f}"
+    stages = [s.value for s in OPEN_STAGES]
+    render(list(grid.values()), ("owner", "currency", *stages), fmt, title="deal board")
 
 
 @deals.command()

@@ -216,6 +216,42 @@ class StageSummary:
     weighted: Decimal
 
 
+@attrs.frozen(kw_only=True)
+class BoardCell:
+    """Open deals of one owner in one stage (and currency): the deal board's cell."""
+
+    owner: str | None
+    stage: DealStage
+    currency: str
+    deals: int
+    amount: Decimal
+
+
+def deals_board(app: App) -> Result[list[BoardCell], AppError]:
+    """Open deals by owner and stage: count and amount per cell, stages in pipeline order,
+    owners by name (unassigned last)."""
+
+    def work(uow: UnitOfWork) -> Result[list[BoardCell], AppError]:
+        cells: dict[tuple[str | None, DealStage, str], list[Any]] = {}
+        for stage in OPEN_STAGES:
+            for deal in uow.deals.list(stage=stage):
+                acc = cells.setdefault((deal.owner, stage, deal.amount.currency), [0, Decimal(0)])
+                acc[0] += 1
+                acc[1] += deal.amount.amount
+        order = {stage: i for i, stage in enumerate(OPEN_STAGES)}
+        return Success(
+            sorted(
+                (
+                    BoardCell(owner=o, stage=s, currency=c, deals=n, amount=a)
+                    for (o, s, c), (n, a) in cells.items()
+                ),
+                key=lambda x: (x.owner is None, x.owner or "", x.currency, order[x.stage]),
+            )
+        )
+
+    return transact(app, work)
+
+
 def pipeline_summary(app: App) -> Result[list[StageSummary], AppError]:
     """Counts, amounts and the probability-weighted forecast per stage."""
 
