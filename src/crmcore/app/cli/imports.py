@@ -161,9 +161,14 @@ def _make_importer(kind: Kind) -> click.Command:
         render_one(summary_row(report), SUMMARY_FIELDS, state.fmt)
         if report.rejected:
             _report_rejections(report, errors_path)
+            if dry_run:
+                stored = ""
+            elif report.rows > len(report.rejected):
+                stored = "; the other rows were stored"
+            else:
+                stored = "; no row was stored"
             raise CommandFailed(
-                f"{len(report.rejected)} of {report.rows} rows rejected"
-                + ("" if dry_run else "; the other rows were stored"),
+                f"{len(report.rejected)} of {report.rows} rows rejected{stored}",
                 exit_code=EXIT_REJECTED_ROWS,
             )
 
