@@ -173,3 +173,25 @@ def test_an_import_that_stores_nothing_does_not_say_it_stored_the_rest(
     code, _, err = invoke(runner, "import", "contacts", str(path))
     assert code == 3
     assert "1 of 1 rows rejected; no row was stored" in err
+
+
+def test_a_contacts_file_that_names_companies_creates_or_links_their_accounts(
+    runner: CliRunner, tmp_path: Path, app: App
+) -> None:
+    invoke(runner, "accounts", "add", "--name", "Acme Corp")
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "first_name,email,company\n"
+        "Ann,ann@x.io,acme  corp\nBob,bob@x.io,Globex\nCid,cid@x.io,GLOBEX\nDee,dee@x.io,\n"
+    )
+    code, _, err = invoke(runner, "import", "contacts", str(path), "--map", "company=account")
+    assert code == 0, err
+    with app.uow() as uow:
+        accounts = {a.id: a.name for a in uow.accounts.list()}
+        linked = {c.name.first: accounts.get(c.account_id) for c in uow.contacts.list()}  # type: ignore[arg-type]
+    assert sorted(accounts.values()) == ["Acme Corp", "Globex"]
+    assert linked == {"Ann": "Acme Corp", "Bob": "Globex", "Cid": "Globex", "Dee": None}
+    again = invoke(runner, "import", "contacts", str(path), "--map", "company=account")
+    assert again[0] == 0
+    with app.uow() as uow:
+        assert len(uow.accounts.list()) == 2
