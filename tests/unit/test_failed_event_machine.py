@@ -55,7 +55,7 @@ class FailedEventLifecycle(RuleBasedStateMachine):
         report = ingest_events(self.app, [event(n, valid=False) for n in range(EVENTS)])
         assert len(report.unwrap().rejected) == EVENTS
         stored = list_failed(self.app, status=None).unwrap()
-        self.ids = {f.event_id: f.id for f in stored}
+        self.ids = {str(f.event_id): f.id for f in stored}
         assert sorted(self.ids) == [f"ev-{n}" for n in range(EVENTS)]
         # the model: status and attempts per event id; the ids that reached the inbox
         self.status = dict.fromkeys(self.ids, "open")
