@@ -33,11 +33,12 @@ USERS = ("ann", "bob", "cid")
 
 
 def raw_event(n: int, kind: str, user: str, day: int) -> dict[str, Any]:
-    data: dict[str, Any] = {
+    payloads: dict[str, dict[str, Any]] = {
         "purchase": {"amount": f"{10 + n}.00", "currency": "USD"},
         "app_login": {"device": "ios"},
         "form_answer": {"form_id": "nps", "answers": {"nps": n % 11}},
-    }[kind]
+    }
+    data = payloads[kind]
     return {
         "id": f"evt-{n}",
         "type": kind,
