@@ -44,16 +44,16 @@ def test_import_reports_bad_rows_by_line_and_field_and_is_idempotent(
 ) -> None:
     path = tmp_path / "tx.csv"
     path.write_text(CSV)
-    code, out, err = invoke(runner, "import", "transactions", str(path))
+    code, out, err = invoke(runner, "--format", "json", "import", "transactions", str(path))
     assert code == 3
-    assert "imported 5 transactions" in out
-    assert "created 3 contacts" in out
+    report = json.loads(out)
+    assert (report["created"], report["contacts_created"], report["rejected"]) == (5, 3, 3)
     assert "line 6: amount: not a decimal number" in err
     assert "line 7: occurred_at" in err
     assert "line 7: currency" in err
     assert "line 9: occurred_at: is more than a day in the future (now 2026-03-31)" in err
-    code, out, _ = invoke(runner, "import", "transactions", str(path))
-    assert "imported 0 transactions, skipped 5" in out
+    code, out, _ = invoke(runner, "--format", "json", "import", "transactions", str(path))
+    assert (json.loads(out)["created"], json.loads(out)["unchanged"]) == (0, 5)
 
 
 def test_rfm_counts_every_segment_and_lists_members(runner: CliRunner, tmp_path: Path) -> None:
@@ -135,7 +135,8 @@ def test_transactions_share_the_importers_options_and_rules(
         runner, "import", "transactions", str(path), *names, "--dry-run", "--errors", str(errors)
     )
     assert code == 3
-    assert "dry run: 3 rows would be imported" in out
+    assert "dry run: 3 valid rows; nothing was stored" in err
+    assert "│ dry_run          │ true" in out
     assert "nothing was stored (dry run)" in err
     rejected = errors.read_text(encoding="utf-8-sig").splitlines()
     assert rejected[0] == "Client,Date,Sum,Type,_line,_field,_value,_reason"
@@ -144,7 +145,7 @@ def test_transactions_share_the_importers_options_and_rules(
     code, out, _ = invoke(runner, "segments", "rfm", "--as-of", "2026-03-31", "--format", "json")
     assert sum(row["customers"] for row in json.loads(out)) == 0  # the dry run stored nothing
     code, out, err = invoke(runner, "import", "transactions", str(path), *names)
-    assert (code, "imported 3 transactions" in out) == (3, True)
+    assert (code, "│ created          │ 3 " in out) == (3, True)
     assert "the other rows are stored" in err
     code, out, _ = invoke(runner, "--format", "json", "contacts", "show", "u2")
     assert (code, json.loads(out)["user_id"]) == (0, "u2")

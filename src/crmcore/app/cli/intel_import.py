@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import CommandFailed, app_from, state_from
+from crmcore.app.cli.context import CommandFailed, app_from, note, state_from
+from crmcore.app.cli.imports import SUMMARY_FIELDS
 from crmcore.app.cli.intel_render import value_or_exit
 from crmcore.app.cli.progress import progress_bar
+from crmcore.app.cli.render import render_one
 from crmcore.app.importing.plan import parse_mapping
 from crmcore.app.importing.transactions import (
     BATCH,
@@ -103,18 +105,24 @@ def transactions(
             )
         )
     rejected = len({e.line for e in summary.errors})
+    row = {
+        "kind": "transactions",
+        "rows": summary.valid + rejected,
+        "created": summary.imported,
+        "updated": 0,
+        "unchanged": summary.duplicates,
+        "merged": 0,
+        "rejected": rejected,
+        "dry_run": summary.dry_run,
+        "encoding": summary.encoding,
+        "delimiter": {"\t": "tab"}.get(summary.delimiter, summary.delimiter),
+        "contacts_created": summary.contacts_created,
+    }
+    render_one(row, (*SUMMARY_FIELDS, "contacts_created"), state_from(ctx).fmt)
     if summary.dry_run:
-        click.echo(
-            f"dry run: {summary.valid} rows would be imported (already imported ones are "
-            f"skipped then), rejected {rejected} rows; nothing was stored"
-        )
-    else:
-        click.echo(
-            f"imported {summary.imported} transactions, skipped {summary.duplicates} already "
-            f"imported, created {summary.contacts_created} contacts, rejected {rejected} rows"
-        )
+        note(ctx, f"dry run: {summary.valid} valid rows; nothing was stored")
     for error in summary.errors[:SHOWN_ERRORS]:
-        click.echo(f"error: {error}", err=True)
+        click.echo(str(error), err=True)
     if len(summary.errors) > SHOWN_ERRORS:
         click.echo(f"... and {len(summary.errors) - SHOWN_ERRORS} more errors", err=True)
     if errors_path:

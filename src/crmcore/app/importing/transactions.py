@@ -104,6 +104,8 @@ class ImportSummary:
     valid: int = 0
     dry_run: bool = False
     header: tuple[str, ...] = ()
+    encoding: str = ""
+    delimiter: str = ""
     #: The original cells of each rejected line, for ``--errors FILE``.
     rejected_cells: Mapping[int, tuple[str, ...]] = attrs.field(factory=dict)
 
@@ -360,7 +362,7 @@ def import_transactions_file(
     called after each stored batch. ``mapping`` renames columns (``{"Client": "customer_id"}``;
     an empty name ignores one); ``dry_run`` validates every row and stores nothing."""
     try:
-        with open_text(path, encoding=encoding, delimiter=delimiter) as (text, _, sep):
+        with open_text(path, encoding=encoding, delimiter=delimiter) as (text, used, sep):
             items = read_records(text, sep)
             first = next((i for i in items if i is not None), None)
             if not isinstance(first, CsvRecord):
@@ -396,6 +398,8 @@ def import_transactions_file(
             valid=stream.valid,
             header=tuple(original),
             rejected_cells=stream.cells,
+            encoding=used,
+            delimiter=sep,
         )
     )
 
