@@ -228,3 +228,8 @@ cli.add_command(_clv)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+# Data quality (issue 18): duplicate detection, merge, relationships.
+from crmcore.app.cli.dedup import dedup as _dedup  # noqa: E402
+
+cli.add_command(_dedup)

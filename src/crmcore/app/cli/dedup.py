@@ -1,0 +1,83 @@
+"""``crm dedup``: find records that are one person (ADR 0017)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from crmcore.app.cli.context import state_from, unwrap
+from crmcore.app.cli.render import render
+from crmcore.app.dedup.csvfile import dedup_csv
+
+_THRESHOLD_HELP = "Lowest match probability reported [default: the review threshold, 0.5]."
+
+
+@click.group("dedup")
+def dedup() -> None:
+    """Duplicate detection: in a CSV file before import, or over stored contacts."""
+
+
+def _split(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    return [f.strip() for f in raw.split(",") if f.strip()]
+
+
+@dedup.command("csv")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--id-column", required=True, metavar="COL", help="The column that names a row.")
+@click.option(
+    "--fields", default=None, metavar="A,B,C", help="Columns to compare [default: all but the id]."
+)
+@click.option("--threshold", type=float, default=None, metavar="P", help=_THRESHOLD_HELP)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="TOML",
+    help="Field kinds, a fixed m/u model and thresholds (docs/cli.md).",
+)
+@click.pass_context
+def csv_cmd(
+    ctx: click.Context,
+    file: str,
+    id_column: str,
+    fields: str | None,
+    threshold: float | None,
+    settings_path: str | None,
+) -> None:
+    """Pairs of rows of FILE that are likely one record: id_1, id_2, probability and each
+    compared field's level (0 = different, highest = equal, empty = a value missing)."""
+    fmt = state_from(ctx).fmt
+    result = unwrap(
+        dedup_csv(
+            file,
+            id_column=id_column,
+            fields=_split(fields),
+            threshold=threshold,
+            settings_path=settings_path,
+        )
+    )
+    found = result.found
+    names = [f.name for f in found.fields]
+    rows: list[dict[str, Any]] = []
+    for pair in found.pairs:
+        row: dict[str, Any] = {
+            "id_1": result.ids[pair.left],
+            "id_2": result.ids[pair.right],
+            "probability": round(pair.probability, 6),
+        }
+        for name, level in zip(names, pair.levels, strict=True):
+            row[name] = None if level < 0 else level
+        if fmt == "json":
+            row["explanation"] = {
+                c.field: {"level": None if c.level < 0 else c.level, "weight": round(c.weight, 3)}
+                for c in found.model.explain(pair.levels)
+            }
+        rows.append(row)
+    columns = ["id_1", "id_2", "probability", *names]
+    if fmt == "json":
+        columns.append("explanation")
+    render(rows, columns, fmt, title="duplicate pairs")
