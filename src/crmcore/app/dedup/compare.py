@@ -62,7 +62,7 @@ def _metric(a: list[str], b: list[str], scorer: Any) -> npt.NDArray[Any]:
 
 
 def _equal(a: list[str], b: list[str]) -> npt.NDArray[np.bool_]:
-    return np.fromiter((x == y for x, y in zip(a, b, strict=True)), dtype=bool, count=len(a))
+    return np.asarray(np.array(a, dtype=object) == np.array(b, dtype=object), dtype=bool)
 
 
 def _select(conditions: list[npt.NDArray[np.bool_]]) -> Levels:

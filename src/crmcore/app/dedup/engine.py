@@ -36,7 +36,7 @@ from crmcore.domain.duplicates import (
 PAIRS_PER_RECORD = 25
 PAIR_FLOOR = 50_000
 #: Random pairs compared to learn how often different people agree by chance.
-U_SAMPLE = 50_000
+U_SAMPLE = 20_000
 #: A block larger than this is never expanded, whatever the key.
 MAX_BLOCK = 2_000
 
@@ -152,9 +152,12 @@ def joint_keys(a: Entries, b: Entries) -> Entries:
     return ra[rep_a], ka[rep_a] * width + kb[pick_b]
 
 
-def block_pairs(entries: Entries, *, max_block: int) -> tuple[npt.NDArray[np.int64], int]:
+def block_pairs(
+    entries: Entries, *, max_block: int, budget: int | None = None
+) -> tuple[npt.NDArray[np.int64], int]:
     """Pairs of records sharing a key (blocks above ``max_block`` skipped), encoded
-    ``i << 32 | j`` with ``i < j``, and how many pairs the blocks hold in all.
+    ``i << 32 | j`` with ``i < j``, and how many pairs the blocks hold in all (when that
+    is over ``budget``, no pairs are made).
 
     The vectorised form of :func:`crmcore.domain.duplicates.candidate_pairs`.
     """
@@ -166,6 +169,8 @@ def block_pairs(entries: Entries, *, max_block: int) -> tuple[npt.NDArray[np.int
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
     total = int((sizes * (sizes - 1) // 2).sum())
+    if budget is not None and total > budget:
+        return np.empty(0, np.int64), total
     end = np.repeat(starts + sizes, sizes)
     size = np.repeat(sizes, sizes)
     active = np.flatnonzero(size <= max_block)
@@ -203,13 +208,13 @@ def blocking_rules(fields: Sequence[Field], columns: Sequence[Column]) -> list[R
     wide: list[tuple[int, Entries]] = []
     for f, (field, column) in enumerate(zip(fields, columns, strict=True)):
         entries = field_keys(field, column)
-        pairs, total = block_pairs(entries, max_block=MAX_BLOCK)
+        pairs, total = block_pairs(entries, max_block=MAX_BLOCK, budget=budget)
         if total <= budget:
             rules.append(Rule(label=field.name, fields=frozenset({f}), pairs=pairs))
         else:
             wide.append((f, entries))
     for (fa, ea), (fb, eb) in combinations(wide, 2):
-        pairs, total = block_pairs(joint_keys(ea, eb), max_block=MAX_BLOCK)
+        pairs, total = block_pairs(joint_keys(ea, eb), max_block=MAX_BLOCK, budget=budget)
         if total <= budget:
             label = f"{fields[fa].name}+{fields[fb].name}"
             rules.append(Rule(label=label, fields=frozenset({fa, fb}), pairs=pairs))
