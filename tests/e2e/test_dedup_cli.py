@@ -63,3 +63,25 @@ def test_dedup_csv_with_an_unknown_id_column_is_a_usage_error(tmp_path: Path) ->
     assert done.returncode == 2
     assert "id_column" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_dedup_scan_fills_the_review_queue(tmp_path: Path) -> None:
+    data = planted(400, seed=12, distinct_emails=True)
+    source = tmp_path / "contacts.csv"
+    with source.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["user_id", "first_name", "last_name", "email", "phone"])
+        writer.writerows(r[:5] for r in data.rows)
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    imported = _crm("--db", db, "-q", "import", "contacts", str(source))
+    assert imported.returncode in (0, 3), imported.stderr
+    scanned = _crm("--db", db, "--format", "json", "dedup", "scan")
+    assert scanned.returncode == 0, scanned.stderr
+    report = json.loads(scanned.stdout)
+    assert report["queued"] > 0
+    listed = _crm("--db", db, "--format", "json", "review", "list", "--reason", "duplicate")
+    items = json.loads(listed.stdout)
+    assert len(items) == min(report["queued"], 100)
+    assert all(len(i["candidates"]) == 2 for i in items)
+    rescanned = json.loads(_crm("--db", db, "--format", "json", "dedup", "scan").stdout)
+    assert rescanned["queued"] == 0

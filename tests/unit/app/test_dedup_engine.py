@@ -135,9 +135,7 @@ def test_a_settings_file_fixes_the_model_and_the_kinds(tmp_path: Path) -> None:
         ({"id_column": "id", "threshold": 1.5}, "threshold"),
     ],
 )
-def test_bad_options_are_field_errors(
-    tmp_path: Path, kwargs: dict[str, Any], field: str
-) -> None:
+def test_bad_options_are_field_errors(tmp_path: Path, kwargs: dict[str, Any], field: str) -> None:
     _write(tmp_path / "f.csv", [("id", "name"), ("1", "anna")])
     result = dedup_csv(tmp_path / "f.csv", **kwargs)
     assert isinstance(result, Failure)

@@ -6,9 +6,12 @@ from typing import Any
 
 import click
 
-from crmcore.app.cli.context import state_from, unwrap
-from crmcore.app.cli.render import render
+from crmcore.app.cli.context import CommandFailed, app_from, state_from, unwrap
+from crmcore.app.cli.render import render, render_one
 from crmcore.app.dedup.csvfile import dedup_csv
+from crmcore.app.dedup.scan import scan_contacts
+from crmcore.app.dedup.settings import load_settings
+from crmcore.domain.errors import FieldError, InvalidInput
 
 _THRESHOLD_HELP = "Lowest match probability reported [default: the review threshold, 0.5]."
 
@@ -81,3 +84,28 @@ def csv_cmd(
     if fmt == "json":
         columns.append("explanation")
     render(rows, columns, fmt, title="duplicate pairs")
+
+
+@dedup.command("scan")
+@click.option("--threshold", type=float, default=None, metavar="P", help=_THRESHOLD_HELP)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="TOML",
+    help="Field kinds, a fixed m/u model and thresholds (docs/cli.md).",
+)
+@click.pass_context
+def scan_cmd(ctx: click.Context, threshold: float | None, settings_path: str | None) -> None:
+    """Compare the stored contacts (names, e-mail, phone, attributes city and birth_date)
+    and queue each likely duplicate pair for review (crm review list --reason duplicate)."""
+    settings = None
+    if settings_path is not None:
+        loaded = load_settings(settings_path)
+        if isinstance(loaded, FieldError):
+            raise CommandFailed(InvalidInput(errors=(loaded,)))
+        settings = loaded
+    report = unwrap(scan_contacts(app_from(ctx), threshold=threshold, settings=settings))
+    fields = ["contacts", "candidates", "pairs", "queued", "already", "auto_merge"]
+    render_one({f: getattr(report, f) for f in fields}, fields, state_from(ctx).fmt)

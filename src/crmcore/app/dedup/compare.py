@@ -36,6 +36,7 @@ class Kind(StrEnum):
     """How a field is compared and blocked on."""
 
     NAME = "name"
+    PERSON = "person"
     TEXT = "text"
     DIGITS = "digits"
     DATE = "date"
@@ -74,6 +75,17 @@ def _select(conditions: list[npt.NDArray[np.bool_]]) -> Levels:
 def _name(a: list[str], b: list[str]) -> Levels:
     s = _metric(a, b, JaroWinkler.similarity)
     return _select([_equal(a, b), s >= 0.92, s >= 0.85, s >= 0.7])
+
+
+def _sorted_tokens(values: list[str]) -> list[str]:
+    return [" ".join(sorted(v.split())) for v in values]
+
+
+def _person(a: list[str], b: list[str]) -> Levels:
+    """A full name whatever the order of its parts (first and last swapped)."""
+    sa, sb = _sorted_tokens(a), _sorted_tokens(b)
+    s = _metric(sa, sb, fuzz.token_sort_ratio)
+    return _select([_equal(sa, sb), s >= 93, s >= 85, s >= 70])
 
 
 def _text(a: list[str], b: list[str]) -> Levels:
@@ -127,6 +139,16 @@ def _name_keys(v: str) -> Sequence[str]:
     return (v, "~" + phonetic) if phonetic else (v,)
 
 
+def _person_keys(v: str) -> Sequence[str]:
+    tokens = sorted(v.split())
+    phonetic = " ".join(sorted(jellyfish.metaphone(t) for t in tokens))
+    return (" ".join(tokens), "~" + phonetic)
+
+
+def _email_keys(v: str) -> Sequence[str]:
+    return (v, "@" + v.partition("@")[0])
+
+
 def _phone_keys(v: str) -> Sequence[str]:
     digits = _NOT_DIGIT.sub("", v)
     return (digits[-9:],) if digits else ()
@@ -138,10 +160,11 @@ def _itself(v: str) -> Sequence[str]:
 
 RULES: dict[Kind, KindRules] = {
     Kind.NAME: KindRules(compare=_name, levels=5, keys=_name_keys),
+    Kind.PERSON: KindRules(compare=_person, levels=5, keys=_person_keys),
     Kind.TEXT: KindRules(compare=_text, levels=4, keys=_itself),
     Kind.DIGITS: KindRules(compare=_digits, levels=4, keys=_itself),
     Kind.DATE: KindRules(compare=_date, levels=4, keys=_itself),
-    Kind.EMAIL: KindRules(compare=_email, levels=4, keys=_itself),
+    Kind.EMAIL: KindRules(compare=_email, levels=4, keys=_email_keys),
     Kind.PHONE: KindRules(compare=_phone, levels=3, keys=_phone_keys),
     Kind.EXACT: KindRules(compare=_exact, levels=2, keys=_itself),
 }

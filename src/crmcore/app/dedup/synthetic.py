@@ -128,7 +128,7 @@ CITIES = [
     "riga",
     "tallinn",
 ]
-DOMAINS = ("example.com", "mail.test", "post.test", "inbox.test", "corp.test")
+DOMAINS = ("mail.ru", "gmail.com", "yandex.ru", "inbox.ru", "list.ru")
 HEADER = ("id", "first_name", "last_name", "email", "phone", "city", "birth_date")
 
 Row = list[str]
@@ -195,7 +195,7 @@ def _phone_format(rng: random.Random, row: Row) -> None:
 
 
 def _drop(rng: random.Random, row: Row) -> None:
-    row[rng.choice((3, 4, 5, 6))] = ""
+    row[rng.choice((4, 5, 6))] = ""
 
 
 def _date_typo(rng: random.Random, row: Row) -> None:
@@ -214,19 +214,29 @@ CHANGES: tuple[Callable[[random.Random, Row], None], ...] = (
 )
 
 
-def planted(count: int, *, duplicate_share: float = 0.1, seed: int = 0) -> Planted:
-    """``count`` rows of which ``duplicate_share`` are altered copies of other rows."""
+def planted(
+    count: int, *, duplicate_share: float = 0.1, seed: int = 0, distinct_emails: bool = False
+) -> Planted:
+    """``count`` rows of which ``duplicate_share`` are altered copies of other rows.
+
+    With ``distinct_emails`` no two rows share an e-mail address (an import would take
+    such rows for one contact already)."""
     rng = random.Random(seed)
     dupes = int(count * duplicate_share)
     originals = [_original(rng, i) for i in range(count - dupes)]
     rows: list[Row] = [list(r) for r in originals]
     pairs: set[tuple[str, str]] = set()
+    emails = {r[3] for r in rows}
     for n in range(dupes):
         source = rng.choice(originals)
         copy = list(source)
         copy[0] = f"c{count - dupes + n}"
         for change in rng.sample(CHANGES, rng.randint(1, 3)):
             change(rng, copy)
+        if distinct_emails and copy[3] in emails:
+            local, _, domain = copy[3].partition("@")
+            copy[3] = f"{local}{n}@{domain}"
+        emails.add(copy[3])
         pairs.add((source[0], copy[0]))
         rows.append(copy)
     rng.shuffle(rows)
