@@ -113,7 +113,9 @@ def _date(a: list[str], b: list[str]) -> Levels:
 def _email(a: list[str], b: list[str]) -> Levels:
     la, lb = [x.partition("@")[0] for x in a], [y.partition("@")[0] for y in b]
     d = _metric(la, lb, DamerauLevenshtein.distance)
-    return _select([_equal(a, b), d == 0, d <= 1])
+    # a typo, not another number: ivan.petrov12 / ivan.petorv12, never ivan.petrov13
+    same_digits = _equal(_only_digits(la), _only_digits(lb))
+    return _select([_equal(a, b), d == 0, (d <= 1) & same_digits])
 
 
 def _phone(a: list[str], b: list[str]) -> Levels:
