@@ -991,3 +991,46 @@ def scoring_leads(base: Any, now: datetime) -> st.SearchStrategy[Any]:
         firmographics,
         engagement,
     )
+
+
+# Duplicate detection (issue 18): comparison vectors and Fellegi-Sunter models.
+_probabilities = st.floats(min_value=0.05, max_value=0.95, allow_nan=False)
+
+
+@st.composite
+def fs_models(draw: st.DrawFn, *, width: int | None = None) -> Any:
+    """A Fellegi-Sunter model with 1-5 fields of 2-5 levels."""
+    from crmcore.domain.duplicates import FellegiSunter, FieldWeights
+
+    count = width if width is not None else draw(st.integers(1, 5))
+    fields = []
+    for i in range(count):
+        levels = draw(st.integers(2, 5))
+        m = [draw(_probabilities) for _ in range(levels)]
+        u = [draw(_probabilities) for _ in range(levels)]
+        fields.append(
+            FieldWeights(
+                name=f"f{i}",
+                m=tuple(v / sum(m) for v in m),
+                u=tuple(v / sum(u) for v in u),
+            )
+        )
+    return FellegiSunter(prior=draw(_probabilities), fields=tuple(fields))
+
+
+@st.composite
+def comparison_vectors(draw: st.DrawFn, model: Any) -> tuple[int, ...]:
+    """A comparison vector that fits ``model`` (-1 = a value missing)."""
+    return tuple(draw(st.integers(-1, f.levels - 1)) for f in model.fields)
+
+
+@st.composite
+def vector_counts(draw: st.DrawFn, model: Any) -> dict[tuple[int, ...], int]:
+    """Observed comparison vectors of ``model``'s shape and how often each occurs."""
+    return draw(
+        st.dictionaries(comparison_vectors(model), st.integers(1, 1000), min_size=1, max_size=30)
+    )
+
+
+#: Blocking keys of a few records: small alphabets so that records share keys.
+blocking_keys = st.lists(st.lists(st.sampled_from("abcdefg"), max_size=3), max_size=25)

@@ -26,6 +26,8 @@ class ReviewReason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     AMBIGUOUS_MATCH = "ambiguous_match"
     BUSINESS_RULE = "business_rule"
+    #: two stored contacts are likely one person (``crm dedup scan``)
+    DUPLICATE = "duplicate"
 
 
 class ReviewStatus(StrEnum):

@@ -16,6 +16,7 @@ from crmcore.ports.intelligence import (
     TransactionRepository,
 )
 from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
+from crmcore.ports.merge import ContactReferences, MergeLog
 from crmcore.ports.privacy import PersonalData, Retention
 from crmcore.ports.repositories import (
     AccountRepository,
@@ -67,6 +68,10 @@ class UnitOfWork(Protocol):
     def personal_data(self) -> PersonalData: ...
     @property
     def clv(self) -> ClvStore: ...
+    @property
+    def references(self) -> ContactReferences: ...
+    @property
+    def merges(self) -> MergeLog: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -174,7 +174,7 @@ class Transaction:
                     if expected and (stored is None or stored.version != expected):
                         raise ConcurrentModification(table, key, expected)
                     if stored is None or _keys_changed(table, stored, row):
-                        self._check_unique(table, row, self._committed, staged=False)
+                        self._check_unique(table, row, self._final, staged=False)
             for table, rows in self.writes.items():
                 committed = self.db.table(table)
                 for key, (expected, row) in rows.items():
@@ -194,8 +194,13 @@ class Transaction:
                     self.db.table(table).pop(key, None)
         self.rollback()
 
-    def _committed(self, table: str, key: UUID) -> Any | None:
-        return self.db.table(table).get(key)
+    def _final(self, table: str, key: UUID) -> Any | None:
+        """A row as it will be after this commit: rows this transaction writes as
+        written (so a unique key may move from one row to another), others as committed."""
+        if key in self.deletes.get(table, ()):
+            return None
+        staged = self.writes.get(table, {}).get(key)
+        return staged[1] if staged is not None else self.db.table(table).get(key)
 
     def rollback(self) -> None:
         """Forget everything staged."""

@@ -17,6 +17,7 @@ from crmcore.adapters.memory.intelligence import (
     MemoryTransactionRepository,
 )
 from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
+from crmcore.adapters.memory.merge import MemoryContactReferences, MemoryMergeLog
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
@@ -150,6 +151,8 @@ class MemoryUnitOfWork:
         self.retention = MemoryRetention(self._tx)
         self.personal_data = MemoryPersonalData(self._tx)
         self.clv = MemoryClvStore(self._tx)
+        self.references = MemoryContactReferences(self._tx)
+        self.merges = MemoryMergeLog(self._tx)
 
     def __enter__(self) -> Self:
         return self

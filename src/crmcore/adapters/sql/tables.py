@@ -503,3 +503,19 @@ pipeline_facts = Table(
 
 #: Aggregate tables whose rows carry a ``version`` column.
 VERSIONED = (accounts, leads, contacts, deals, activities, campaigns, segments)
+
+
+contact_merges = Table(
+    "contact_merges",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("keep_id", Uuid, nullable=False, index=True),
+    Column("other_id", Uuid, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("merged_by", String(200)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", JSON, nullable=False),
+    Column("moved", JSON, nullable=False),
+    Column("undone_at", UTCDateTime),
+    comment="library: contact merges with both before-images and the rows moved (C2)",
+)

@@ -17,6 +17,7 @@ from crmcore.adapters.sql.intelligence import (
     SqlTransactionRepository,
 )
 from crmcore.adapters.sql.loyalty import SqlCardRepository, SqlLoyaltyFacts, SqlMoveLog
+from crmcore.adapters.sql.merge import SqlContactReferences, SqlMergeLog
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.repositories import (
@@ -78,6 +79,8 @@ class SqlUnitOfWork:
         self.audience = SqlAudience(s)
         self.health = SqlHealthRepository(s)
         self.clv = SqlClvStore(s)
+        self.references = SqlContactReferences(s)
+        self.merges = SqlMergeLog(s)
         return self
 
     def __exit__(

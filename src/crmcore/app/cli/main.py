@@ -234,3 +234,13 @@ def main(argv: list[str] | None = None, *, obj: CliState | None = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+# Data quality (issue 18): duplicate detection, merge, relationships.
+from crmcore.app.cli.dedup import dedup as _dedup  # noqa: E402
+
+cli.add_command(_dedup)
+from crmcore.app.cli.merge import merge as _merge  # noqa: E402
+from crmcore.app.cli.merge import unmerge as _unmerge  # noqa: E402
+
+cli.add_command(_merge)
+cli.add_command(_unmerge)

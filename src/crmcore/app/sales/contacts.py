@@ -13,6 +13,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.contact import Channel, Contact, ContactRole
+from crmcore.domain.contact_merge import merged_into
 from crmcore.domain.email import Email
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import AccountId, ContactId
@@ -283,6 +284,12 @@ def resolve_contact(app: App, key: str) -> Result[Contact, AppError]:
             by_id = uow.contacts.get(ContactId(UUID(raw)))
         except ValueError:
             by_id = None
+        for _ in range(10):  # a merged-away contact resolves to the one it went into
+            target = merged_into(by_id) if by_id is not None else None
+            kept = uow.contacts.get(target) if target is not None else None
+            if kept is None:
+                break
+            by_id = kept
         if by_id is not None:
             return Success(by_id)
         if "@" in raw:

@@ -1,0 +1,124 @@
+"""Memory adapters of the merge ports, over the same staged transaction.
+
+The kinds are those of the SQL schema (``table.column``); kinds the memory store keeps
+nothing for (campaign deliveries, the RFM summary) are covered and always empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from uuid import UUID
+
+import attrs
+
+from crmcore.adapters.memory.database import Transaction
+from crmcore.domain.contact_merge import MergeRecord
+from crmcore.domain.ids import ContactId
+from crmcore.ports.merge import REFERENCE_KINDS
+
+#: Rows that name a contact in a field: kind → (memory table, field).
+PLAIN: dict[str, tuple[str, str]] = {
+    "activities.contact_id": ("activities", "contact_id"),
+    "deals.contact_id": ("deals", "contact_id"),
+    "health_scores.contact_id": ("health_scores", "customer"),
+    "pipeline_facts.contact_id": ("facts", "contact_id"),
+    "transactions.contact_id": ("transactions", "customer"),
+}
+#: One row per contact, keyed by its id: kind → memory table.
+KEYED: dict[str, str] = {"loyalty_cards.id": "loyalty_cards", "loyalty_facts.id": "loyalty_facts"}
+CANDIDATES = "review_items.candidates"
+
+
+class MemoryContactReferences:
+    """What names a contact, in memory."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def kinds(self) -> frozenset[str]:
+        return REFERENCE_KINDS
+
+    def find(self, contact_id: ContactId) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for kind, (table, field) in PLAIN.items():
+            keys = [str(r.id) for r in self._tx.rows(table) if getattr(r, field) == contact_id]
+            if keys:
+                found[kind] = tuple(sorted(keys))
+        for kind, table in KEYED.items():
+            if self._tx.get(table, contact_id) is not None:
+                found[kind] = (str(contact_id),)
+        items = [str(i.id) for i in self._tx.rows("review_items") if contact_id in i.candidates]
+        if items:
+            found[CANDIDATES] = tuple(sorted(items))
+        return found
+
+    def move(
+        self, rows: Mapping[str, Sequence[str]], *, source: ContactId, target: ContactId
+    ) -> dict[str, tuple[str, ...]]:
+        moved: dict[str, tuple[str, ...]] = {}
+        for kind, keys in rows.items():
+            if not keys:
+                continue
+            if kind in PLAIN:
+                table, field = PLAIN[kind]
+                for key in keys:
+                    row = self._tx.get(table, UUID(key))
+                    if row is not None:
+                        self._tx.save(table, attrs.evolve(row, **{field: target}))
+                moved[kind] = tuple(keys)
+            elif kind in KEYED:
+                table = KEYED[kind]
+                row = self._tx.get(table, source)
+                if row is None or self._tx.get(table, target) is not None:
+                    continue
+                self._tx.delete(table, source)
+                self._tx.add(table, attrs.evolve(row, id=target, version=0))
+                moved[kind] = (str(target),)
+            elif kind == CANDIDATES:
+                done = []
+                for key in keys:
+                    item = self._tx.get("review_items", UUID(key))
+                    if item is None or source not in item.candidates:
+                        continue
+                    swapped = tuple(target if c == source else c for c in item.candidates)
+                    self._tx.save("review_items", attrs.evolve(item, candidates=swapped))
+                    done.append(key)
+                if done:
+                    moved[kind] = tuple(sorted(done))
+        return moved
+
+
+@attrs.frozen(kw_only=True)
+class _MergeRow:
+    id: UUID
+    record: MergeRecord
+    version: int = 0
+
+
+class MemoryMergeLog:
+    """Merges in memory."""
+
+    table = "contact_merges"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def add(self, record: MergeRecord) -> None:
+        self._tx.add(self.table, _MergeRow(id=record.id, record=record))
+
+    def get(self, merge_id: UUID) -> MergeRecord | None:
+        row: _MergeRow | None = self._tx.get(self.table, merge_id)
+        return row.record if row else None
+
+    def save(self, record: MergeRecord) -> None:
+        row: _MergeRow | None = self._tx.get(self.table, record.id)
+        if row is not None:
+            self._tx.save(self.table, attrs.evolve(row, record=record))
+
+    def active_for(self, other_id: ContactId) -> MergeRecord | None:
+        rows = [
+            r.record
+            for r in self._tx.rows(self.table)
+            if r.record.other_id == other_id and r.record.undone_at is None
+        ]
+        return max(rows, key=lambda r: r.at) if rows else None

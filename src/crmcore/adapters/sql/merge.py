@@ -1,0 +1,221 @@
+"""SQL adapters of the merge ports: references to a contact, and the merge log.
+
+Each reference kind is a ``table.column`` of the schema; a row's key is its primary key
+(JSON list of strings when it has several columns). Rows one per contact (keyed by the
+contact id) move only when the target has none. Review items name contacts in a JSON
+list, rewritten in Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import String, Table, and_, cast, insert, select, update
+
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.mapping import contact_from, contact_row
+from crmcore.adapters.sql.session import SqlSession
+from crmcore.domain.contact import Contact
+from crmcore.domain.contact_merge import MergeRecord
+from crmcore.domain.ids import ContactId
+
+#: Plain references: kind → (table, column).
+PLAIN: dict[str, tuple[Table, str]] = {
+    "activities.contact_id": (t.activities, "contact_id"),
+    "campaign_deliveries.contact_id": (t.campaign_deliveries, "contact_id"),
+    "deals.contact_id": (t.deals, "contact_id"),
+    "health_scores.contact_id": (t.health_scores, "contact_id"),
+    "pipeline_facts.contact_id": (t.pipeline_facts, "contact_id"),
+    "transactions.contact_id": (t.transactions, "contact_id"),
+}
+#: One row per contact, keyed by its id: kind → (table, column).
+KEYED: dict[str, tuple[Table, str]] = {
+    "customer_rfm.contact_id": (t.customer_rfm, "contact_id"),
+    "loyalty_cards.id": (t.loyalty_cards, "id"),
+    "loyalty_facts.id": (t.loyalty_facts, "id"),
+}
+CANDIDATES = "review_items.candidates"
+
+
+def _key(row: Any, table: Table) -> str:
+    values = [str(row[c.name]) for c in table.primary_key.columns]
+    return values[0] if len(values) == 1 else json.dumps(values)
+
+
+def _where_key(table: Table, key: str) -> Any:
+    columns = list(table.primary_key.columns)
+    if len(columns) == 1:
+        return columns[0] == _typed(columns[0], key)
+    values = json.loads(key)
+    return and_(*(c == _typed(c, v) for c, v in zip(columns, values, strict=True)))
+
+
+def _typed(column: Any, value: str) -> Any:
+    return UUID(value) if column.type.python_type is UUID else value
+
+
+class SqlContactReferences:
+    """What names a contact, in the SQL schema."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def kinds(self) -> frozenset[str]:
+        return frozenset(PLAIN) | frozenset(KEYED) | {CANDIDATES}
+
+    def _run(self, stmt: Any, table: Table) -> None:
+        self._s.write(lambda: self._s.conn.execute(stmt), table=table)
+
+    def find(self, contact_id: ContactId) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for kind, (table, column) in {**PLAIN, **KEYED}.items():
+            rows = self._s.read(
+                select(*table.primary_key.columns).where(table.c[column] == contact_id)
+            )
+            if rows:
+                found[kind] = tuple(sorted(_key(r, table) for r in rows))
+        items = self._items_naming(contact_id)
+        if items:
+            found[CANDIDATES] = tuple(sorted(str(i) for i in items))
+        return found
+
+    def _items_naming(self, contact_id: ContactId) -> dict[UUID, list[str]]:
+        pattern = f"%{contact_id}%"
+        rows = self._s.read(
+            select(t.review_items.c.id, t.review_items.c.candidates).where(
+                cast(t.review_items.c.candidates, String).like(pattern)
+            )
+        )
+        return {
+            r["id"]: list(r["candidates"])
+            for r in rows
+            if str(contact_id) in [str(c) for c in r["candidates"]]
+        }
+
+    def move(
+        self, rows: Mapping[str, Sequence[str]], *, source: ContactId, target: ContactId
+    ) -> dict[str, tuple[str, ...]]:
+        moved: dict[str, tuple[str, ...]] = {}
+        for kind, keys in rows.items():
+            if not keys:
+                continue
+            if kind in PLAIN:
+                table, column = PLAIN[kind]
+                for key in keys:
+                    stmt = update(table).where(_where_key(table, key)).values({column: target})
+                    self._run(stmt, table)
+                moved[kind] = tuple(keys)
+            elif kind in KEYED:
+                table, column = KEYED[kind]
+                taken = self._s.read(select(table.c[column]).where(table.c[column] == target))
+                if taken:
+                    continue
+                stmt = update(table).where(table.c[column] == source).values({column: target})
+                self._run(stmt, table)
+                moved[kind] = (str(target),)
+            elif kind == CANDIDATES:
+                items = self._items_naming(source)
+                done = []
+                for item_id, candidates in items.items():
+                    if str(item_id) not in keys:
+                        continue
+                    new = [str(target) if str(c) == str(source) else str(c) for c in candidates]
+                    stmt = (
+                        update(t.review_items)
+                        .where(t.review_items.c.id == item_id)
+                        .values(candidates=new)
+                    )
+                    self._run(stmt, t.review_items)
+                    done.append(str(item_id))
+                if done:
+                    moved[kind] = tuple(sorted(done))
+        return moved
+
+
+def _contact_json(contact: Contact) -> dict[str, Any]:
+    row = contact_row(contact)
+    row["version"] = contact.version
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, UUID):
+            out[name] = str(value)
+        elif isinstance(value, datetime):
+            out[name] = value.isoformat()
+        else:
+            out[name] = value
+    return out
+
+
+def _contact_back(data: Mapping[str, Any]) -> Contact:
+    row = dict(data)
+    for name in ("id", "account_id", "source_lead_id"):
+        row[name] = UUID(row[name]) if row[name] else None
+    for name in ("created_at", "updated_at"):
+        row[name] = datetime.fromisoformat(row[name])
+    return contact_from(row)
+
+
+def _record(row: Any) -> MergeRecord:
+    before = row["before"]
+    return MergeRecord(
+        id=row["id"],
+        keep_id=ContactId(row["keep_id"]),
+        other_id=ContactId(row["other_id"]),
+        reason=row["reason"],
+        by=row["merged_by"],
+        at=row["at"],
+        keep_before=_contact_back(before["keep"]),
+        other_before=_contact_back(before["other"]),
+        moved={k: tuple(v) for k, v in dict(row["moved"]).items()},
+        undone_at=row["undone_at"],
+    )
+
+
+class SqlMergeLog:
+    """Merges in ``contact_merges``."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def add(self, record: MergeRecord) -> None:
+        row = {
+            "id": record.id,
+            "keep_id": record.keep_id,
+            "other_id": record.other_id,
+            "reason": record.reason,
+            "merged_by": record.by,
+            "at": record.at,
+            "before": {
+                "keep": _contact_json(record.keep_before),
+                "other": _contact_json(record.other_before),
+            },
+            "moved": {k: list(v) for k, v in record.moved.items()},
+            "undone_at": record.undone_at,
+        }
+        stmt = insert(t.contact_merges).values(row)
+        self._s.write(lambda: self._s.conn.execute(stmt), table=t.contact_merges, row=row)
+
+    def get(self, merge_id: UUID) -> MergeRecord | None:
+        rows = self._s.read(select(t.contact_merges).where(t.contact_merges.c.id == merge_id))
+        return _record(rows[0]) if rows else None
+
+    def save(self, record: MergeRecord) -> None:
+        stmt = (
+            update(t.contact_merges)
+            .where(t.contact_merges.c.id == record.id)
+            .values(undone_at=record.undone_at)
+        )
+        self._s.write(lambda: self._s.conn.execute(stmt), table=t.contact_merges)
+
+    def active_for(self, other_id: ContactId) -> MergeRecord | None:
+        rows = self._s.read(
+            select(t.contact_merges)
+            .where(t.contact_merges.c.other_id == other_id)
+            .where(t.contact_merges.c.undone_at.is_(None))
+            .order_by(t.contact_merges.c.at.desc())
+        )
+        return _record(rows[0]) if rows else None

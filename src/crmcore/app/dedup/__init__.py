@@ -1,0 +1,1 @@
+"""Data quality: duplicate detection (blocking, comparison, Fellegi-Sunter), see ADR 0017."""

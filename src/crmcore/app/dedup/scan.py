@@ -1,0 +1,147 @@
+"""Use case: sweep the stored contacts for duplicates into the manual-review queue.
+
+Pairs at or above the review threshold become review items with reason ``duplicate``
+(``crm review list --reason duplicate``); each names both contacts as candidates and says
+how sure the model is and why. A pair already queued (open or decided) is not queued
+again, so a scan can be re-run at any time.
+"""
+
+from __future__ import annotations
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.app.context import App
+from crmcore.app.dedup.compare import Kind
+from crmcore.app.dedup.engine import ScoredPair, find_duplicates
+from crmcore.app.dedup.settings import DedupSettings
+from crmcore.app.errors import AppError, Conflict, StorageFailure
+from crmcore.domain.contact import Contact
+from crmcore.domain.duplicates import Decision, FellegiSunter
+from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.ids import ContactId
+from crmcore.domain.review import ReviewItem, ReviewReason, queued
+from crmcore.ports.errors import ConcurrentModification, StorageError
+from crmcore.ports.event_processing import EventUnitOfWork
+
+#: The contact fields compared: the full name (in any order, so swapped first and last
+#: names still agree), e-mail, phone, and city and birth date from the attributes.
+SCAN_FIELDS = ("name", "email", "phone", "city", "birth_date")
+SCAN_KINDS = {"name": Kind.PERSON, "email": Kind.EMAIL, "phone": Kind.PHONE,
+              "city": Kind.NAME, "birth_date": Kind.DATE}  # fmt: skip
+#: No limit when reading the duplicate items already queued.
+ALL = 10**9
+
+
+@attrs.frozen(kw_only=True)
+class ScanReport:
+    """What a scan found and queued."""
+
+    contacts: int
+    candidates: int
+    pairs: int
+    queued: int
+    already: int
+    auto_merge: int
+
+
+def pair_key(a: ContactId, b: ContactId) -> str:
+    """The review item's event id for a pair: the same whichever contact comes first."""
+    low, high = sorted((str(a), str(b)))
+    return f"duplicate:{low}:{high}"
+
+
+def contact_row(contact: Contact) -> tuple[str | None, ...]:
+    """The compared values of one contact."""
+    attributes = contact.attributes
+    return (
+        f"{contact.name.first} {contact.name.last}",
+        str(contact.email) if contact.email else None,
+        str(contact.phone) if contact.phone else None,
+        _text(attributes.get("city")),
+        _text(attributes.get("birth_date")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def explain(model: FellegiSunter, pair: ScoredPair) -> str:
+    """``p=0.98; email 3 (+14.2), phone - (0.0), ...``: the score and why."""
+    parts = [
+        f"{c.field} {'-' if c.level < 0 else c.level} ({c.weight:+.1f})"
+        for c in model.explain(pair.levels)
+    ]
+    return f"p={pair.probability:.4f}; " + ", ".join(parts)
+
+
+def scan_contacts(
+    app: App, *, threshold: float | None = None, settings: DedupSettings | None = None
+) -> Result[ScanReport, AppError]:
+    """Queue every likely duplicate pair of stored (not archived) contacts for review."""
+    chosen = settings or DedupSettings()
+    cut = chosen.thresholds.review if threshold is None else threshold
+    if not 0.0 <= cut <= 1.0:
+        error = FieldError(field="threshold", value=str(cut), reason="a probability 0-1")
+        return Failure(InvalidInput(errors=(error,)))
+    if app.events is None:
+        return Failure(StorageFailure(detail="the review queue is not configured"))
+    now = app.clock.now()
+
+    def work(uow: EventUnitOfWork) -> ScanReport:
+        contacts = list(uow.contacts.list())
+        ids = [c.id for c in contacts]
+        rows = [contact_row(c) for c in contacts]
+        found = find_duplicates(
+            rows,
+            SCAN_FIELDS,
+            threshold=cut,
+            kinds={**SCAN_KINDS, **chosen.kinds},
+            model=chosen.model(SCAN_FIELDS),
+        )
+        queue = uow.review_queue
+        listed = queue.list(status=None, reason=ReviewReason.DUPLICATE, limit=ALL)
+        known = {i.event_id for i in listed}
+        items: list[ReviewItem] = []
+        merges = 0
+        for pair in found.pairs:
+            a, b = ids[pair.left], ids[pair.right]
+            key = pair_key(a, b)
+            decision = chosen.thresholds.decide(pair.probability)
+            merges += decision is Decision.MERGE
+            if key in known:
+                continue
+            known.add(key)
+            items.append(
+                ReviewItem(
+                    id=app.ids.new(),
+                    event_id=key,
+                    reason=ReviewReason.DUPLICATE,
+                    detail=explain(found.model, pair),
+                    proposed_action=f"merge {b} into {a}",
+                    confidence=pair.probability,
+                    candidates=(a, b),
+                    created_at=now,
+                )
+            )
+        queue.add_many(items)
+        uow.record(*(queued(i) for i in items))
+        return ScanReport(
+            contacts=len(contacts),
+            candidates=found.candidates,
+            pairs=len(found.pairs),
+            queued=len(items),
+            already=len(found.pairs) - len(items),
+            auto_merge=merges,
+        )
+
+    try:
+        with app.events.uow() as uow:
+            report = work(uow)
+            uow.commit()
+    except ConcurrentModification as exc:
+        return Failure(Conflict(detail=str(exc)))
+    except StorageError as exc:
+        return Failure(StorageFailure(detail=str(exc)))
+    return Success(report)

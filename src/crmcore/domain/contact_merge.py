@@ -1,0 +1,122 @@
+"""Merging two contacts that are one person, and undoing it.
+
+The kept contact takes every empty field it lacks from the other (e-mail, phone, user id,
+account, role, preferred channel) and every attribute key it does not have; what it
+already holds is never overwritten. The other contact is archived, gives up the unique
+keys that moved (e-mail, user id) and remembers where it went (``merged_into``). The
+merge record keeps both contacts exactly as they were (the before-image) and the rows
+that were moved to the kept contact, so an undo puts everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from crmcore.domain.contact import Contact
+from crmcore.domain.errors import RuleViolation
+from crmcore.domain.events import DomainEvent, event_type
+from crmcore.domain.ids import ContactId
+
+#: Fields the kept contact takes from the other when it has none.
+FILLABLE = ("email", "phone", "user_id", "account_id", "role", "preferred_channel")
+#: Unique keys: the other contact gives them up when they move.
+UNIQUE = ("email", "user_id")
+#: The attribute that names the contact a merged-away one went into.
+MERGED_INTO = "merged_into"
+
+
+@attrs.frozen(kw_only=True)
+class MergeRecord:
+    """Who merged which contact into which, when and why, with the before-image."""
+
+    id: UUID
+    keep_id: ContactId
+    other_id: ContactId
+    reason: str
+    by: str | None
+    at: datetime
+    keep_before: Contact
+    other_before: Contact
+    #: reference kind → keys of the rows that moved from the other contact to the kept one
+    moved: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    undone_at: datetime | None = None
+
+
+@event_type("crm.contact.merged")
+@attrs.frozen(kw_only=True)
+class ContactMerged(DomainEvent):
+    """Two contacts were one person: ``other_id`` now lives on as ``keep_id``."""
+
+    merge_id: UUID
+    keep_id: ContactId
+    other_id: ContactId
+    reason: str
+    by: str | None = None
+
+
+@event_type("crm.contact.unmerged")
+@attrs.frozen(kw_only=True)
+class ContactUnmerged(DomainEvent):
+    """A merge was undone: both contacts are back as they were."""
+
+    merge_id: UUID
+    keep_id: ContactId
+    other_id: ContactId
+    by: str | None = None
+
+
+def merged_into(contact: Contact) -> ContactId | None:
+    """The contact this one was merged into, if it was."""
+    target = contact.attributes.get(MERGED_INTO)
+    return ContactId(UUID(str(target))) if target else None
+
+
+def merge_pair(
+    keep: Contact, other: Contact, *, at: datetime
+) -> Result[tuple[Contact, Contact], RuleViolation]:
+    """The kept contact filled from the other, and the other archived as merged."""
+    if keep.id == other.id:
+        return Failure(RuleViolation(rule="merge", detail="a contact cannot merge into itself"))
+    for contact in (keep, other):
+        if merged_into(contact) is not None:
+            return Failure(
+                RuleViolation(rule="merge", detail=f"contact {contact.id} is already merged")
+            )
+    fills: dict[str, Any] = {
+        name: getattr(other, name)
+        for name in FILLABLE
+        if getattr(keep, name) is None and getattr(other, name) is not None
+    }
+    attributes = {**other.attributes, **keep.attributes}
+    new_keep = attrs.evolve(keep, **fills, attributes=attributes, updated_at=at)
+    given_up: dict[str, Any] = {name: None for name in UNIQUE if name in fills}
+    new_other = attrs.evolve(
+        other,
+        **given_up,
+        archived=True,
+        attributes={**other.attributes, MERGED_INTO: str(keep.id)},
+        updated_at=at,
+    )
+    return Success((new_keep, new_other))
+
+
+def restore(record: MergeRecord, keep_now: Contact, other_now: Contact) -> tuple[Contact, Contact]:
+    """Both contacts as they were before the merge, at their current versions (the
+    store moves the versions on when it saves them)."""
+    return (
+        attrs.evolve(record.keep_before, version=keep_now.version),
+        attrs.evolve(record.other_before, version=other_now.version),
+    )
+
+
+def undo(record: MergeRecord, *, at: datetime) -> Result[MergeRecord, RuleViolation]:
+    """The record marked undone (once)."""
+    if record.undone_at is not None:
+        return Failure(RuleViolation(rule="unmerge", detail=f"merge {record.id} is already undone"))
+    return Success(attrs.evolve(record, undone_at=at))

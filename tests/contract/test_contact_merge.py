@@ -1,0 +1,160 @@
+"""Merging contacts on every backend: every reference moves, an undo restores every read."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from returns.result import Failure
+
+from crmcore.adapters.sql.tables import metadata
+from crmcore.app.context import App
+from crmcore.app.dedup.merge import merge_contacts, unmerge_contacts
+from crmcore.app.sales.activities import log_activity
+from crmcore.app.sales.contacts import create_contact, resolve_contact
+from crmcore.app.sales.deals import create_deal
+from crmcore.domain.ids import ContactId
+from crmcore.domain.money import Money
+from crmcore.domain.review import ReviewItem, ReviewReason
+from crmcore.domain.transaction import Transaction, TransactionId
+from crmcore.ports.merge import REFERENCE_KINDS
+from tests.contract.conftest import Backend
+
+
+def _schema_references() -> set[str]:
+    """Every column of the schema that names a contact: foreign keys to ``contacts.id``
+    and columns called ``contact_id``."""
+    found = set()
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            to_contacts = any(fk.column.table.name == "contacts" for fk in column.foreign_keys)
+            if to_contacts or column.name == "contact_id":
+                found.add(f"{table.name}.{column.name}")
+    return found
+
+
+def test_the_port_covers_every_column_that_names_a_contact(backend: Backend) -> None:
+    with backend.uow() as uow:
+        covered = uow.references.kinds()
+    assert covered == REFERENCE_KINDS
+    missing = _schema_references() - covered
+    assert not missing, f"merge would forget {sorted(missing)}: add them to ContactReferences"
+
+
+def _reads(app: App, backend: Backend, ids: tuple[ContactId, ...]) -> dict[str, Any]:
+    """What an operator can read about these contacts (versions aside)."""
+    out: dict[str, Any] = {}
+    with backend.uow() as uow:
+        for cid in ids:
+            contact = uow.contacts.get(cid)
+            assert contact is not None
+            out[f"contact {cid}"] = attrs.evolve(contact, version=0)
+            out[f"deals {cid}"] = sorted(str(d.id) for d in uow.deals.list() if d.contact_id == cid)
+            out[f"activities {cid}"] = sorted(
+                str(a.id) for a in uow.activities.list(contact_id=cid)
+            )
+            out[f"transactions {cid}"] = sorted(str(t.id) for t in uow.transactions.list_for(cid))
+            out[f"references {cid}"] = uow.references.find(cid)
+        out["review"] = sorted(
+            (str(i.id), tuple(map(str, i.candidates)))
+            for i in uow.review_queue.list(status=None, limit=1000)
+        )
+    return out
+
+
+def _person(app: App, n: int, *, email: bool, phone: bool, user: bool, tag: str = "") -> ContactId:
+    return (
+        create_contact(
+            app,
+            first_name="Anna",
+            last_name=f"Karenina{n}",
+            email=f"anna{n}{tag}@mail.ru" if email else None,
+            phone=f"+7 900 123 45 6{n}" if phone else None,
+            user_id=f"user-{n}{tag}" if user else None,
+            attributes={"city": "Moscow"} if n == 1 else {"city": "Kazan", "tier": "gold"},
+        )
+        .unwrap()
+        .id
+    )
+
+
+def _history(app: App, backend: Backend, cid: ContactId, n: int, count: int) -> None:
+    for k in range(count):
+        create_deal(app, title=f"deal {n}.{k}", amount="100", contact_id=cid).unwrap()
+        log_activity(app, type="note", subject=f"note {n}.{k}", contact_id=cid).unwrap()
+    with backend.uow() as uow:
+        for k in range(count):
+            uow.transactions.add(
+                Transaction(
+                    id=TransactionId(backend.ids.new()),
+                    customer=cid,
+                    occurred_at=backend.clock.now(),
+                    amount=Money.of("10.00"),
+                    external_id=f"t-{cid}-{k}",
+                )
+            )
+        uow.review_queue.add(
+            ReviewItem(
+                id=backend.ids.new(),
+                event_id=f"e-{cid}",
+                reason=ReviewReason.AMBIGUOUS_MATCH,
+                detail="which one?",
+                proposed_action="match",
+                candidates=(cid,),
+                created_at=backend.clock.now(),
+            )
+        )
+        uow.commit()
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    flags=st.lists(st.booleans(), min_size=6, max_size=6),
+    counts=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+)
+def test_merge_then_unmerge_is_the_identity_on_every_read(
+    backend: Backend, backend_app: App, flags: list[bool], counts: tuple[int, int]
+) -> None:
+    tag = backend.ids.new().hex  # the store outlives one example
+    keep = _person(backend_app, 1, email=flags[0], phone=flags[1], user=flags[2], tag=tag)
+    other = _person(backend_app, 2, email=flags[3], phone=flags[4], user=flags[5], tag=tag)
+    _history(backend_app, backend, keep, 1, counts[0])
+    _history(backend_app, backend, other, 2, counts[1])
+    before = _reads(backend_app, backend, (keep, other))
+
+    record = merge_contacts(backend_app, keep, other, reason="same person", by="ops").unwrap()
+    after = _reads(backend_app, backend, (keep, other))
+    assert after[f"references {other}"] == {}
+    assert len(after[f"deals {keep}"]) == counts[0] + counts[1]
+    assert len(after[f"transactions {keep}"]) == counts[0] + counts[1]
+    assert resolve_contact(backend_app, str(other)).unwrap().id == keep
+    # merging the same pair again changes nothing
+    assert merge_contacts(backend_app, keep, other).unwrap().id == record.id
+    assert _reads(backend_app, backend, (keep, other)) == after
+
+    unmerge_contacts(backend_app, record.id, by="ops").unwrap()
+    assert _reads(backend_app, backend, (keep, other)) == before
+    assert isinstance(unmerge_contacts(backend_app, record.id), Failure)
+
+
+def test_a_merge_fills_the_kept_contacts_empty_fields(backend_app: App) -> None:
+    keep = _person(backend_app, 1, email=True, phone=False, user=False)
+    other = _person(backend_app, 2, email=True, phone=True, user=True)
+    merge_contacts(backend_app, keep, other).unwrap()
+    kept = resolve_contact(backend_app, str(keep)).unwrap()
+    assert str(kept.email) == "anna1@mail.ru"
+    assert kept.phone is not None
+    assert kept.user_id == "user-2"
+    assert kept.attributes == {"city": "Moscow", "tier": "gold"}
+
+
+def test_unknown_contacts_and_merges_are_refused(backend_app: App) -> None:
+    keep = _person(backend_app, 1, email=True, phone=False, user=False)
+    assert isinstance(merge_contacts(backend_app, keep, keep), Failure)
+    assert isinstance(merge_contacts(backend_app, keep, ContactId(uuid4())), Failure)
+    assert isinstance(unmerge_contacts(backend_app, uuid4()), Failure)

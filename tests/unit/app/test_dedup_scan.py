@@ -1,0 +1,79 @@
+"""``scan_contacts``: likely duplicates of stored contacts go to the review queue."""
+
+from __future__ import annotations
+
+from returns.result import Failure
+
+from crmcore.app.context import App
+from crmcore.app.dedup.scan import pair_key, scan_contacts
+from crmcore.app.dedup.synthetic import planted
+from crmcore.app.events.worker import list_reviews
+from crmcore.app.sales.contacts import create_contact
+from crmcore.domain.review import ReviewReason
+
+
+def _store(app: App, count: int) -> dict[str, str]:
+    """Planted contacts (attributes city and birth_date); synthetic id by contact id."""
+    data = planted(count, seed=4, distinct_emails=True)
+    stored: dict[str, str] = {}
+    for row in data.rows:
+        made = create_contact(
+            app,
+            first_name=row[1],
+            last_name=row[2],
+            email=row[3] or None,
+            phone=row[4] or None,
+            attributes={"city": row[5], "birth_date": row[6]},
+        ).unwrap()
+        stored[str(made.id)] = row[0]
+    return stored
+
+
+def test_a_scan_queues_the_planted_pairs_once(app: App) -> None:
+    data = planted(600, seed=4, distinct_emails=True)
+    synthetic = _store(app, 600)
+    report = scan_contacts(app).unwrap()
+    assert report.contacts == 600
+    items = list_reviews(app, reason=ReviewReason.DUPLICATE, limit=10_000).unwrap()
+    assert len(items) == report.queued > 0
+    found = set()
+    for item in items:
+        a, b = (synthetic[str(c)] for c in item.candidates)
+        found.add((min(a, b), max(a, b)))
+        assert item.event_id == pair_key(*item.candidates)
+        assert item.confidence is not None
+        assert item.confidence >= 0.5
+        assert "name" in item.detail
+    hits = len(found & data.pairs)
+    assert hits / len(found) >= 0.95
+    assert hits / len(data.pairs) >= 0.9
+    again = scan_contacts(app).unwrap()
+    assert again.queued == 0
+    assert again.already == report.queued
+    assert len(list_reviews(app, reason=ReviewReason.DUPLICATE, limit=10_000).unwrap()) == len(
+        items
+    )
+
+
+def test_a_swapped_first_and_last_name_is_still_a_duplicate(app: App) -> None:
+    for first, last, email in (
+        ("Anna", "Karenina", "anna.k@mail.ru"),
+        ("Karenina", "Anna", "anna.k@gmail.com"),
+        ("Boris", "Godunov", "tsar@mail.ru"),
+    ):
+        create_contact(
+            app,
+            first_name=first,
+            last_name=last,
+            email=email,
+            phone="+7 900 123 45 67" if first != "Boris" else None,
+            attributes={"birth_date": "1990-01-02"} if first != "Boris" else {},
+        ).unwrap()
+    report = scan_contacts(app).unwrap()
+    assert report.queued == 1
+    (item,) = list_reviews(app, reason=ReviewReason.DUPLICATE).unwrap()
+    assert "name 4" in item.detail
+
+
+def test_a_threshold_outside_zero_to_one_is_refused(app: App) -> None:
+    assert isinstance(scan_contacts(app, threshold=2.0), Failure)
