@@ -991,3 +991,34 @@ def scoring_leads(base: Any, now: datetime) -> st.SearchStrategy[Any]:
         firmographics,
         engagement,
     )
+
+
+# --- analytics (issue 19) ------------------------------------------------------------
+
+
+@st.composite
+def attribution_paths(draw: st.DrawFn, *, channels: str = "abcdef") -> Any:
+    """Aggregated attribution paths (ChannelAttribution layout) over ``channels``."""
+    from crmcore.domain.attribution import PathRow
+
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.lists(st.sampled_from(channels), min_size=1, max_size=6),
+                st.integers(0, 20),
+                st.integers(0, 20),
+                st.integers(0, 5000),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    return [
+        PathRow(
+            channels=tuple(path),
+            conversions=float(conv),
+            value=float(value) if conv else 0.0,
+            nulls=float(nulls),
+        )
+        for path, conv, nulls, value in rows
+    ]

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
+from crmcore.ports.analytics import AnalyticsQueries
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (
@@ -67,6 +68,8 @@ class UnitOfWork(Protocol):
     def personal_data(self) -> PersonalData: ...
     @property
     def clv(self) -> ClvStore: ...
+    @property
+    def analytics(self) -> AnalyticsQueries: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from crmcore.adapters.memory.analytics import MemoryAnalytics
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
@@ -150,6 +151,7 @@ class MemoryUnitOfWork:
         self.retention = MemoryRetention(self._tx)
         self.personal_data = MemoryPersonalData(self._tx)
         self.clv = MemoryClvStore(self._tx)
+        self.analytics = MemoryAnalytics(self._tx)
 
     def __enter__(self) -> Self:
         return self

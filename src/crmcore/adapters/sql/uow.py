@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.analytics import SqlAnalytics
 from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
         self.audience = SqlAudience(s)
         self.health = SqlHealthRepository(s)
         self.clv = SqlClvStore(s)
+        self.analytics = SqlAnalytics(s)
         return self
 
     def __exit__(

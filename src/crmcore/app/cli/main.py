@@ -228,3 +228,7 @@ cli.add_command(_clv)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from crmcore.app.cli.report import report as _report  # noqa: E402
+
+cli.add_command(_report)

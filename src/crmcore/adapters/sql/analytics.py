@@ -1,0 +1,230 @@
+"""SQL read models of the analytics reports (C11): set-based queries, grouped in the
+database where the dialects agree (months, counts, exact sums); JSON values of the
+pipeline's facts are decoded here."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
+
+from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.types import AmountTotal
+from crmcore.domain.attribution import Conversion, Touch
+from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
+from crmcore.domain.funnel_metrics import Entry
+from crmcore.domain.ids import ContactId
+from crmcore.domain.saas import BillingMonth
+
+#: Billing facts that bring money in, and the one that gives it back.
+PAYMENTS = ("payment", "subscription_renewed")
+REFUNDS = ("refund",)
+
+
+class MonthOf(FunctionElement[str]):
+    """The UTC month (``YYYY-MM``) of an instant column."""
+
+    type = String()
+    name = "month_of"
+    inherit_cache = True
+
+
+@compiles(MonthOf)
+def _month_pg(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+@compiles(MonthOf, "sqlite")
+def _month_sqlite(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+def _within(
+    column: Any, since: datetime | None, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if since is not None:
+        out.append(column >= since)
+    if until is not None:
+        out.append(column < until)
+    return out
+
+
+def _json(value: Any) -> Any:
+    # SQLite's NUMERIC affinity of a JSON column may hand numbers back already decoded
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _amount(value: Any) -> Decimal:
+    decoded = _json(value)
+    if isinstance(decoded, dict) and "amount" in decoded:
+        return Decimal(str(decoded["amount"]))
+    return Decimal(0)
+
+
+def _time(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
+
+
+class SqlAnalytics:
+    """:class:`crmcore.ports.analytics.AnalyticsQueries` on SQLite and PostgreSQL."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def touches(self, *, since: datetime | None, until: datetime | None) -> Sequence[Touch]:
+        f = t.pipeline_facts.c
+        rows = self._s.read(
+            select(f.contact_id, f.name, f.occurred_at)
+            .where(f.kind == "engagement", *_within(f.occurred_at, since, until))
+            .order_by(f.contact_id, f.occurred_at, f.event_id)
+        )
+        return [
+            Touch(contact_id=ContactId(r["contact_id"]), channel=r["name"], at=r["occurred_at"])
+            for r in rows
+        ]
+
+    def conversions(
+        self, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[Conversion]:
+        f = t.pipeline_facts.c
+        rows = self._s.read(
+            select(f.contact_id, f.occurred_at, f.value)
+            .where(f.kind == "purchase", *_within(f.occurred_at, since, until))
+            .order_by(f.contact_id, f.occurred_at, f.event_id)
+        )
+        return [
+            Conversion(
+                contact_id=ContactId(r["contact_id"]),
+                at=r["occurred_at"],
+                value=float(_amount(r["value"])),
+            )
+            for r in rows
+        ]
+
+    def funnel_histories(
+        self, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[Sequence[Entry]]:
+        c = t.contacts.c
+        rows = self._s.read(select(c.funnel_history).where(c.archived.is_(False)).order_by(c.id))
+        out: list[list[Entry]] = []
+        for r in rows:
+            history = [
+                Entry(stage=e["stage"], at=_time(e["at"])) for e in _json(r["funnel_history"]) or ()
+            ]
+            if not history:
+                continue
+            began = history[0].at
+            if (since is None or began >= since) and (until is None or began < until):
+                out.append(history)
+        return out
+
+    def _first_purchases(self) -> Any:
+        tx = t.transactions.c
+        return (
+            select(tx.contact_id.label("contact_id"), func.min(tx.occurred_at).label("began"))
+            .group_by(tx.contact_id)
+            .subquery("first_purchase")
+        )
+
+    def _cohort_source(self, by: CohortBy) -> Any:
+        if by is CohortBy.SIGNUP:
+            c = t.contacts.c
+            return (
+                select(c.id.label("contact_id"), c.created_at.label("began"))
+                .where(c.archived.is_(False))
+                .subquery("signup")
+            )
+        return self._first_purchases()
+
+    def cohort_sizes(
+        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[CohortSize]:
+        source = self._cohort_source(by)
+        month = MonthOf(source.c.began)
+        stmt = (
+            select(month.label("cohort"), func.count().label("customers"))
+            .where(*_within(source.c.began, since, until))
+            .group_by(month)
+            .order_by(month)
+        )
+        return [
+            CohortSize(cohort=r["cohort"], customers=int(r["customers"]))
+            for r in self._s.read(stmt)
+        ]
+
+    def cohort_cells(
+        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[CohortCell]:
+        source = self._cohort_source(by)
+        tx = t.transactions.c
+        cohort = MonthOf(source.c.began)
+        period = MonthOf(tx.occurred_at)
+        stmt = (
+            select(
+                cohort.label("cohort"),
+                period.label("period"),
+                func.count(distinct(tx.contact_id)).label("customers"),
+                AmountTotal(tx.amount).label("revenue"),
+            )
+            .select_from(t.transactions.join(source, source.c.contact_id == tx.contact_id))
+            .where(*_within(source.c.began, since, until), *_within(tx.occurred_at, since, until))
+            .group_by(cohort, period)
+            .order_by(cohort, period)
+        )
+        return [
+            CohortCell(
+                cohort=r["cohort"],
+                period=r["period"],
+                customers=int(r["customers"]),
+                revenue=r["revenue"] if r["revenue"] is not None else Decimal(0),
+            )
+            for r in self._s.read(stmt)
+        ]
+
+    def billing_months(
+        self, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[BillingMonth]:
+        f = t.pipeline_facts.c
+        month = MonthOf(f.occurred_at)
+        rows = self._s.read(
+            select(f.contact_id, month.label("month"), f.name, f.value).where(
+                f.kind == "billing",
+                f.name.in_(PAYMENTS + REFUNDS),
+                *_within(f.occurred_at, since, until),
+            )
+        )
+        sums: dict[tuple[UUID, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+        for r in rows:
+            cell = sums[(r["contact_id"], r["month"])]
+            cell[r["name"] in REFUNDS] += abs(_amount(r["value"]))
+        return [
+            BillingMonth(contact_id=contact, month=month, paid=paid, refunded=refunded)
+            for (contact, month), (paid, refunded) in sorted(sums.items())
+        ]
+
+    def nps_scores(self, *, since: datetime | None, until: datetime | None) -> Sequence[int]:
+        f = t.pipeline_facts.c
+        rows = self._s.read(
+            select(f.value).where(
+                f.kind == "loyalty", f.name == "nps", *_within(f.occurred_at, since, until)
+            )
+        )
+        scores = [_json(r["value"]) for r in rows]
+        return [
+            int(s)
+            for s in scores
+            if isinstance(s, int | float) and not isinstance(s, bool) and 0 <= s <= 10
+        ]

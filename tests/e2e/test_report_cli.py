@@ -1,0 +1,142 @@
+"""``crm report …`` end to end in a subprocess on a SQLite file the event pipeline filled
+(``crm events ingest`` + ``crm events work``), and on a paths file; every chart opens as
+a non-blank PNG."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+PATHS = """path,total_conversions,total_conversion_value,total_null
+a > b,2,200,0
+a > c,1,30,1
+b,1,100,1
+c,0,0,2
+"""
+
+
+def crm(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env.pop("CRMCORE_DB", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from crmcore.app.cli.main import main; main()",
+            "--db",
+            f"sqlite:///{db}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=300,
+        check=False,
+    )
+
+
+def event(n: int, kind: str, at: str, phone: int, data: dict[str, object] | None = None) -> str:
+    body: dict[str, object] = {
+        "id": f"ev{n}",
+        "type": kind,
+        "occurred_at": at,
+        "customer": {"user_id": f"u{phone}", "email": f"u{phone}@example.com"},
+    }
+    if data is not None:
+        body["data"] = data
+    return json.dumps(body)
+
+
+def history() -> str:
+    """Three customers over two months: e-mails and logins before purchases, monthly
+    payments (one churns), NPS answers."""
+    lines = []
+    n = 0
+
+    def add(kind: str, at: str, who: int, data: dict[str, object] | None = None) -> None:
+        nonlocal n
+        n += 1
+        lines.append(event(n, kind, at, who, data))
+
+    for who in (1, 2, 3):
+        add("email_opened", f"2026-01-0{who}T10:00:00Z", who, {"campaign_id": "c1"})
+        add("app_login", f"2026-01-0{who}T10:10:00Z", who)
+    add("purchase", "2026-01-04T12:00:00Z", 1, {"amount": "120", "currency": "USD"})
+    add("email_clicked", "2026-01-05T12:00:00Z", 2, {"url": "https://example.com/x"})
+    add("purchase", "2026-01-06T12:00:00Z", 2, {"amount": "80", "currency": "USD"})
+    for who, months in ((1, ("01", "02")), (2, ("01", "02")), (3, ("01",))):
+        for m in months:
+            pay: dict[str, object] = {"kind": "payment", "amount": "50", "currency": "USD"}
+            add("billing", f"2026-{m}-10T09:00:00Z", who, pay)
+    add("form_answer", "2026-02-11T09:00:00Z", 1, {"form_id": "nps", "answers": {"nps": 10}})
+    add("form_answer", "2026-02-12T09:00:00Z", 2, {"form_id": "nps", "answers": {"nps": 4}})
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("report") / "crm.db"
+    ingest = crm(db, "events", "ingest", "-", stdin=history())
+    assert ingest.returncode == 0, ingest.stderr
+    work = crm(db, "events", "work", "--once", "--batch", "100")
+    assert work.returncode == 0, work.stderr
+    return db
+
+
+def assert_png(path: Path) -> None:
+    from matplotlib import image
+
+    assert path.stat().st_size > 2_000
+    pixels = image.imread(str(path))
+    assert pixels.shape[0] > 100
+    assert pixels.shape[1] > 100
+    assert float(pixels.std()) > 0.01  # not one flat colour
+
+
+def test_attribution_from_a_paths_file_with_a_chart(tmp_path: Path) -> None:
+    paths = tmp_path / "paths.csv"
+    paths.write_text(PATHS, encoding="utf-8")
+    chart = tmp_path / "attribution.png"
+    args = ["report", "attribution", str(paths), "--format", "json"]
+    result = crm(tmp_path / "unused.db", *args, "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [sorted(r) for r in rows] == [
+        sorted(["channel", "conversions", "value", "removal_effect"])
+    ] * 3
+    assert sum(r["conversions"] for r in rows) == pytest.approx(4)
+    assert sum(r["value"] for r in rows) == pytest.approx(330)
+    assert_png(chart)
+    several = crm(
+        tmp_path / "unused.db", *args, "--model", "first", "--model", "markov", "--format", "csv"
+    )
+    assert several.stdout.splitlines()[0] == "model,channel,conversions,value,removal_effect"
+    assert len(several.stdout.splitlines()) == 7
+
+
+def test_attribution_refuses_a_bad_file_with_exit_2(tmp_path: Path) -> None:
+    paths = tmp_path / "paths.csv"
+    paths.write_text("path,total_conversions\na > > b,1\nc,-3\n", encoding="utf-8")
+    result = crm(tmp_path / "unused.db", "report", "attribution", str(paths))
+    assert result.returncode == 2
+    assert "line 2: path" in result.stderr
+    assert "line 3: total_conversions" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_attribution_from_the_stored_touchpoints(filled: Path) -> None:
+    result = crm(filled, "report", "attribution", "--from-touchpoints", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    credits = {r["channel"]: r for r in json.loads(result.stdout)}
+    # customers 1 and 2 converted after touches; customer 3 only touched
+    assert sum(r["conversions"] for r in credits.values()) == pytest.approx(2)
+    assert sum(r["value"] for r in credits.values()) == pytest.approx(200)
+    assert set(credits) == {"email_opened", "app_login", "email_clicked"}
