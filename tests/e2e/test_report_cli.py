@@ -140,3 +140,41 @@ def test_attribution_from_the_stored_touchpoints(filled: Path) -> None:
     assert sum(r["conversions"] for r in credits.values()) == pytest.approx(2)
     assert sum(r["value"] for r in credits.values()) == pytest.approx(200)
     assert set(credits) == {"email_opened", "app_login", "email_clicked"}
+
+
+def test_funnel_b2c_from_the_pipeline_with_targets_and_a_chart(filled: Path) -> None:
+    chart = filled.parent / "funnel.png"
+    result = crm(filled, "report", "funnel", "--format", "json", "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    stages = {s["stage"]: s for s in report["b2c funnel"]}
+    # three customers: an e-mail made them leads, a login trial users, a payment
+    # converted them; the NPS 10 made customer 1 an advocate
+    assert [stages[s]["entered"] for s in ("lead", "trial", "converted")] == [3, 3, 3]
+    assert stages["converted"]["reached"] == 3
+    assert stages["advocate"]["reached"] == 1
+    assert stages["converted"]["conversion_to_next"] == pytest.approx(1 / 3)
+    assert [t["metric"] for t in report["targets"]] == [
+        "activation_rate",
+        "time_to_activation_minutes",
+    ]
+    assert_png(chart)
+    csv_out = crm(filled, "report", "funnel", "--format", "csv").stdout
+    assert csv_out.splitlines()[0].startswith("stage,entered,reached,conversion_to_next")
+    assert "metric,value,target,status" in csv_out.splitlines()
+
+
+def test_funnel_b2b_counts_the_deals_moves(tmp_path: Path) -> None:
+    db = tmp_path / "deals.db"
+    made = crm(db, "deals", "create", "--title", "Uni", "--amount", "1000", "--format", "json")
+    assert made.returncode == 0, made.stderr
+    deal_id = json.loads(made.stdout)["id"]
+    for _ in range(2):
+        assert crm(db, "deals", "move", deal_id).returncode == 0
+    crm(db, "deals", "create", "--title", "Corp", "--amount", "500")
+    result = crm(db, "report", "funnel", "--b2b", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    stages = {s["stage"]: s for s in json.loads(result.stdout)}
+    assert stages["lead"]["reached"] == 2
+    assert stages["meeting"]["reached"] == 1
+    assert stages["lead"]["conversion_to_next"] == 0.5

@@ -9,7 +9,9 @@ removed channel). The definition, and the reference these results are tested aga
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,7 +22,6 @@ from crmcore.domain.attribution import (
     Credit,
     Model,
     PathRow,
-    channels_of,
     removal_effect,
     share,
 )
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     Ints = npt.NDArray[np.int64]
 else:
     Floats = Ints = Any
+
+
+_CHANNELS = attrgetter("channels")
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -53,15 +57,21 @@ def encode(paths: Sequence[PathRow]) -> EncodedPaths:
     import numpy as np
 
     kept = [p for p in paths if p.channels]
-    channels = tuple(channels_of(kept))
+    flat = list(chain.from_iterable(map(_CHANNELS, kept)))
+    channels = tuple(sorted(set(flat)))
     index = {c: i + 1 for i, c in enumerate(channels)}
+    count = len(kept)
+
+    def column(get: Callable[[PathRow], float]) -> Floats:
+        return np.fromiter(map(get, kept), dtype=np.float64, count=count)
+
     return EncodedPaths(
         channels=channels,
-        codes=np.fromiter((index[c] for p in kept for c in p.channels), dtype=np.int64, count=-1),
-        lengths=np.fromiter((len(p.channels) for p in kept), dtype=np.int64, count=len(kept)),
-        conversions=np.fromiter((p.conversions for p in kept), dtype=np.float64, count=len(kept)),
-        values=np.fromiter((p.value for p in kept), dtype=np.float64, count=len(kept)),
-        nulls=np.fromiter((p.nulls for p in kept), dtype=np.float64, count=len(kept)),
+        codes=np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat)),
+        lengths=np.fromiter(map(len, map(_CHANNELS, kept)), dtype=np.int64, count=count),
+        conversions=column(attrgetter("conversions")),
+        values=column(attrgetter("value")),
+        nulls=column(attrgetter("nulls")),
     )
 
 

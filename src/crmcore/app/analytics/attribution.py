@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -45,58 +46,65 @@ class ModelCredits:
     credits: tuple[Credit, ...]
 
 
-def _number(raw: str | None, field: str, line: int, errors: list[FieldError]) -> float:
-    if raw is None or not raw.strip():
+def _number(raw: str, field: str, line: int, errors: list[FieldError]) -> float:
+    if not raw or raw.isspace():
         return 0.0
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value >= 0 or value == float("inf"):
+    if not 0 <= value < math.inf:
         errors.append(FieldError(field=f"line {line}: {field}", value=raw, reason="a number ≥ 0"))
         return 0.0
     return value
 
 
-def read_paths(source: IO[str]) -> Result[list[PathRow], AppError]:
-    """The paths of a CSV with the columns of :data:`PATH_COLUMNS` (a header row first)."""
-    reader = csv.DictReader(source)
-    header = [h.strip() for h in reader.fieldnames or []]
+def _header_error(header: Sequence[str]) -> InvalidInput | None:
     missing = [c for c in PATH_COLUMNS[:2] if c not in header]
-    if missing:
-        return Failure(
-            InvalidInput(
-                errors=(
-                    FieldError(
-                        field="header",
-                        value=",".join(header),
-                        reason=f"needs the columns {', '.join(PATH_COLUMNS)} (missing "
-                        f"{', '.join(missing)})",
-                    ),
-                )
-            )
+    if not missing:
+        return None
+    return InvalidInput(
+        errors=(
+            FieldError(
+                field="header",
+                value=",".join(header),
+                reason=f"needs the columns {', '.join(PATH_COLUMNS)} (missing "
+                f"{', '.join(missing)})",
+            ),
         )
-    reader.fieldnames = header
+    )
+
+
+def read_paths(source: IO[str]) -> Result[list[PathRow], AppError]:
+    """The paths of a CSV with the columns of :data:`PATH_COLUMNS` (a header row first;
+    ``total_conversion_value`` and ``total_null`` may be left out: 0)."""
+    reader = csv.reader(source)
+    header = [h.strip() for h in next(reader, [])]
+    refused = _header_error(header)
+    if refused is not None:
+        return Failure(refused)
+    where = [header.index(c) if c in header else None for c in PATH_COLUMNS]
     rows: list[PathRow] = []
     errors: list[FieldError] = []
     for line, record in enumerate(reader, start=2):
-        channels = parse_path(record.get("path") or "")
+        if not record:
+            continue
+        cells = [record[i] if i is not None and i < len(record) else "" for i in where]
+        channels = parse_path(cells[0])
         if channels is None:
             errors.append(
                 FieldError(
                     field=f"line {line}: path",
-                    value=record.get("path") or "",
+                    value=cells[0],
                     reason="channels separated by '>', none empty",
                 )
             )
-        conversions = _number(record.get("total_conversions"), "total_conversions", line, errors)
-        value = _number(
-            record.get("total_conversion_value"), "total_conversion_value", line, errors
-        )
-        nulls = _number(record.get("total_null"), "total_null", line, errors)
+        numbers = [_number(cells[k], PATH_COLUMNS[k], line, errors) for k in (1, 2, 3)]
         if channels is not None:
             rows.append(
-                PathRow(channels=channels, conversions=conversions, value=value, nulls=nulls)
+                PathRow(
+                    channels=channels, conversions=numbers[0], value=numbers[1], nulls=numbers[2]
+                )
             )
         if len(errors) >= MAX_ERRORS:
             break

@@ -6,17 +6,19 @@ the facts it reads) and ``--chart FILE.png``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from crmcore.app.analytics.attribution import attribution, read_paths
 from crmcore.app.bootstrap import attribution_engine
 from crmcore.app.cli.context import fail, note, state_from, unwrap
-from crmcore.app.cli.render import render
+from crmcore.app.cli.render import plain, render, to_csv
 from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +57,27 @@ def chart_option(func: F) -> F:
 def day(value: datetime | None) -> date | None:
     """A ``--from``/``--to`` value as a date."""
     return None if value is None else value.replace(tzinfo=UTC).date()
+
+
+Section = tuple[str, list[dict[str, Any]], list[str]]
+
+
+def emit(ctx: click.Context, sections: list[Section]) -> None:
+    """Print report sections (title, rows, fields): tables one after the other; JSON one
+    object keyed by title (a plain list for a one-section report); CSV blocks, each with
+    its header row, separated by an empty line."""
+    fmt = state_from(ctx).fmt
+    if fmt == "json" and len(sections) > 1:
+        data = {
+            title: [{f: plain(row.get(f)) for f in fields} for row in rows]
+            for title, rows, fields in sections
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo("\n".join(to_csv(rows, fields) for _, rows, fields in sections), nl=False)
+    else:
+        for title, rows, fields in sections:
+            render(rows, fields, fmt, title=title)
 
 
 @click.group("report")
@@ -146,5 +169,76 @@ def attribution_cmd(
         }
         charts.grouped_bars(
             chart, channels, series, title="Conversions credited per channel", ylabel="conversions"
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+STAGE_FIELDS = [
+    "stage",
+    "entered",
+    "reached",
+    "conversion_to_next",
+    "drop_off",
+    "median_hours",
+    "p90_hours",
+    "velocity_per_day",
+]
+TARGET_FIELDS = ["metric", "value", "target", "status"]
+
+
+@report.command("funnel")
+@click.option("--b2c", "kind", flag_value="b2c", default=True, help="The b2c funnel (default).")
+@click.option("--b2b", "kind", flag_value="b2b", help="The b2b pipeline of deals.")
+@window
+@chart_option
+@click.pass_context
+def funnel_cmd(
+    ctx: click.Context,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
+    chart: Path | None,
+) -> None:
+    """Per stage: journeys that entered and reached it, conversion to the next, drop-off,
+    median and p90 hours in the stage, entries per day; b2c adds the P1 activation
+    targets (time to activation < 30 min, activation rate > 60 %).
+
+    A journey is counted when it began in the --from/--to window.
+    """
+    from crmcore.app.analytics.funnel import funnel_report
+    from crmcore.app.cli.context import app_from
+
+    result = unwrap(
+        funnel_report(app_from(ctx), b2b=kind == "b2b", since=day(since), until=day(until))
+    )
+    stages = [attrs.asdict(s) for s in result.stages]
+    sections: list[Section] = [(f"{result.kind} funnel", stages, STAGE_FIELDS)]
+    if result.activation is not None:
+        a = result.activation
+        targets = [
+            {
+                "metric": "activation_rate",
+                "value": a.rate,
+                "target": "> 60 %",
+                "status": a.rate_status.value,
+            },
+            {
+                "metric": "time_to_activation_minutes",
+                "value": a.median_minutes,
+                "target": "< 30 min (median)",
+                "status": a.time_status.value,
+            },
+        ]
+        sections.append(("targets", targets, TARGET_FIELDS))
+    emit(ctx, sections)
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        charts.bars(
+            chart,
+            [s.stage for s in result.stages],
+            [float(s.reached) for s in result.stages],
+            title=f"{result.kind} funnel: journeys reaching each stage",
+            ylabel="journeys",
         )
         note(ctx, f"chart written to {chart}")
