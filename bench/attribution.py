@@ -41,8 +41,19 @@ from crmcore.adapters.analytics.attribution_numpy import (
 from crmcore.app.analytics.attribution import read_paths
 from crmcore.domain.attribution import Model, PathRow, format_path, markov_credits, share
 
-CHANNELS = tuple(
-    ["search", "social", "email", "display", "video", "affiliate", "referral", "direct", "push", "sms", "podcast", "events"]
+CHANNELS = (
+    "search",
+    "social",
+    "email",
+    "display",
+    "video",
+    "affiliate",
+    "referral",
+    "direct",
+    "push",
+    "sms",
+    "podcast",
+    "events",
 )
 
 
