@@ -178,3 +178,21 @@ def test_funnel_b2b_counts_the_deals_moves(tmp_path: Path) -> None:
     assert stages["lead"]["reached"] == 2
     assert stages["meeting"]["reached"] == 1
     assert stages["lead"]["conversion_to_next"] == 0.5
+
+
+def test_cohorts_by_first_purchase_with_a_heatmap(filled: Path) -> None:
+    chart = filled.parent / "cohorts.png"
+    args = ["report", "cohorts", "--by", "first-purchase", "--to", "2026-02-28"]
+    result = crm(filled, *args, "--format", "json", "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    # customers 1 and 2 first bought in January 2026 (120 and 80), nothing in February
+    assert [(r["cohort"], r["size"]) for r in rows] == [("2026-01", 2)]
+    assert (rows[0]["m0"], rows[0]["m1"]) == (1.0, 0.0)
+    assert rows[0]["total_revenue"] == "200"
+    assert_png(chart)
+    revenue = crm(filled, *args, "--metric", "revenue", "--format", "csv")
+    assert revenue.stdout.splitlines()[1] == "2026-01,2,200,0,200"
+    # the pipeline created the three contacts when it processed the events: one cohort
+    signup = crm(filled, "report", "cohorts", "--by", "signup", "--format", "json")
+    assert [r["size"] for r in json.loads(signup.stdout)] == [3]

@@ -69,8 +69,9 @@ def cohort_rows(
     sizes: Sequence[CohortSize], cells: Sequence[CohortCell], *, last_month: str | None = None
 ) -> list[CohortRow]:
     """The retention matrix: one row per cohort (oldest first), as many offsets as the
-    widest cohort has; retention is None where the cohort has no customers or the month
-    is after ``last_month`` (it has not happened yet)."""
+    widest cohort has (or the oldest cohort has up to ``last_month``); retention is None
+    where the cohort has no customers or the month is after ``last_month`` (it has not
+    happened yet)."""
     end = month_index(last_month) if last_month else None
     by_cohort: dict[str, dict[int, CohortCell]] = defaultdict(dict)
     for cell in cells:
@@ -78,6 +79,8 @@ def cohort_rows(
         if offset >= 0:
             by_cohort[cell.cohort][offset] = cell
     width = 1 + max((k for cohort in by_cohort.values() for k in cohort), default=0)
+    if end is not None and sizes:
+        width = max(width, end - min(month_index(s.cohort) for s in sizes) + 1)
     rows = []
     for size in sorted(sizes, key=lambda s: s.cohort):
         mine = by_cohort.get(size.cohort, {})

@@ -20,6 +20,7 @@ from crmcore.app.bootstrap import attribution_engine
 from crmcore.app.cli.context import fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
 from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
+from crmcore.domain.cohorts import CohortBy, CohortMetric
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
@@ -240,5 +241,74 @@ def funnel_cmd(
             [float(s.reached) for s in result.stages],
             title=f"{result.kind} funnel: journeys reaching each stage",
             ylabel="journeys",
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+@report.command("cohorts")
+@click.option(
+    "--by",
+    type=click.Choice([b.value for b in CohortBy]),
+    default=CohortBy.FIRST_PURCHASE.value,
+    show_default=True,
+    help="Group customers by the month they signed up or first bought.",
+)
+@click.option(
+    "--period",
+    type=click.Choice(["month"]),
+    default="month",
+    show_default=True,
+    help="Cohort and column granularity (months).",
+)
+@click.option(
+    "--metric",
+    type=click.Choice([m.value for m in CohortMetric]),
+    default=CohortMetric.RETENTION.value,
+    show_default=True,
+    help="Cells: the share of the cohort buying that month, or what it spent.",
+)
+@window
+@chart_option
+@click.pass_context
+def cohorts_cmd(
+    ctx: click.Context,
+    by: str,
+    period: str,
+    metric: str,
+    since: datetime | None,
+    until: datetime | None,
+    chart: Path | None,
+) -> None:
+    """The retention matrix: one row per cohort, column m<k> the k-th month after the
+    cohort month (m0 is the cohort month), and each cohort's revenue in all."""
+    from crmcore.app.analytics.cohorts import cohort_report
+    from crmcore.app.cli.context import app_from
+
+    rows = unwrap(cohort_report(app_from(ctx), by=CohortBy(by), since=day(since), until=day(until)))
+    revenue = metric == CohortMetric.REVENUE.value
+    width = max((len(r.retention) for r in rows), default=1)
+    columns = [f"m{k}" for k in range(width)]
+    out = [
+        {
+            "cohort": r.cohort,
+            "size": r.size,
+            **dict(zip(columns, r.revenue if revenue else r.retention, strict=False)),
+            "total_revenue": r.total_revenue,
+        }
+        for r in rows
+    ]
+    emit(ctx, [(f"cohorts by {by} ({metric})", out, ["cohort", "size", *columns, "total_revenue"])])
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        charts.heatmap(
+            chart,
+            [r.cohort for r in rows],
+            columns,
+            [
+                [None if v is None else float(v) for v in (r.revenue if revenue else r.retention)]
+                for r in rows
+            ],
+            title=f"Cohorts by {by}: {metric} per month after the cohort month",
         )
         note(ctx, f"chart written to {chart}")
