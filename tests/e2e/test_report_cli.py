@@ -196,3 +196,48 @@ def test_cohorts_by_first_purchase_with_a_heatmap(filled: Path) -> None:
     # the pipeline created the three contacts when it processed the events: one cohort
     signup = crm(filled, "report", "cohorts", "--by", "signup", "--format", "json")
     assert [r["size"] for r in json.loads(signup.stdout)] == [3]
+
+
+def test_saas_metrics_from_billing_facts_with_an_mrr_chart(filled: Path) -> None:
+    chart = filled.parent / "mrr.png"
+    result = crm(
+        filled, "report", "saas", "--spend", "30", "--format", "json", "--chart", str(chart)
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    months = {m["month"]: m for m in report["months"]}
+    # January: three customers paid 50; February: customers 1 and 2 did
+    assert (months["2026-01"]["mrr"], months["2026-02"]["mrr"]) == ("150", "100")
+    assert months["2026-02"]["logo_churn"] == pytest.approx(1 / 3)
+    metrics = {m["metric"]: m for m in report["metrics"]}
+    assert metrics["mrr"]["value"] == 100
+    assert metrics["nrr"]["value"] == pytest.approx(100 / 150)
+    assert metrics["nrr"]["status"] == "off target"
+    assert metrics["nps"]["value"] == 0  # one promoter (10), one detractor (4)
+    assert_png(chart)
+    refused = crm(filled, "report", "saas", "--spend", "lots")
+    assert refused.returncode == 2
+
+
+def test_deals_and_leads_reports_on_the_demo(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    assert crm(db, "demo").returncode == 0
+    chart = tmp_path / "forecast.png"
+    deals = crm(db, "report", "deals", "--format", "json", "--chart", str(chart))
+    assert deals.returncode == 0, deals.stderr
+    report = json.loads(deals.stdout)
+    (usd,) = report["summary"]
+    assert usd["won"] + usd["lost"] == sum(
+        b["won"] + b["lost"] for b in report["win/loss"] if b["dimension"] == "owner"
+    )
+    assert sum(float(f["weighted"]) for f in report["forecast"]) == pytest.approx(
+        float(usd["forecast"])
+    )
+    assert_png(chart)
+    leads_chart = tmp_path / "leads.png"
+    leads = crm(db, "report", "leads", "--format", "csv", "--chart", str(leads_chart))
+    assert leads.returncode == 0, leads.stderr
+    lines = leads.stdout.splitlines()
+    assert lines[0] == "source,leads,qualified,converted,avg_score,conversion_rate"
+    assert len(lines) > 2
+    assert_png(leads_chart)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -310,5 +311,174 @@ def cohorts_cmd(
                 for r in rows
             ],
             title=f"Cohorts by {by}: {metric} per month after the cohort month",
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+@report.command("deals")
+@window
+@chart_option
+@click.pass_context
+def deals_cmd(
+    ctx: click.Context, since: datetime | None, until: datetime | None, chart: Path | None
+) -> None:
+    """Per currency: deals won and lost in the window, win rate, average won deal, sales
+    cycle in days (target < 60), open pipeline and its probability-weighted forecast;
+    win/loss by lost reason, owner and source; the forecast per expected-close month."""
+    from crmcore.app.analytics.deals import deals_report
+    from crmcore.app.cli.context import app_from
+
+    result = unwrap(deals_report(app_from(ctx), since=day(since), until=day(until)))
+    summary = [attrs.asdict(s) for s in result.summaries]
+    emit(
+        ctx,
+        [
+            ("summary", summary, list(summary[0]) if summary else ["currency"]),
+            (
+                "win/loss",
+                [attrs.asdict(b) for b in result.breakdowns],
+                ["dimension", "key", "won", "lost", "win_rate", "won_amount"],
+            ),
+            (
+                "forecast",
+                [attrs.asdict(f) for f in result.forecast],
+                ["month", "currency", "deals", "amount", "weighted"],
+            ),
+        ],
+    )
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        months = sorted({f.month for f in result.forecast})
+        series = {
+            currency: [
+                float(
+                    sum(
+                        (
+                            f.weighted
+                            for f in result.forecast
+                            if f.month == m and f.currency == currency
+                        ),
+                        0,
+                    )
+                )
+                for m in months
+            ]
+            for currency in sorted({f.currency for f in result.forecast})
+        }
+        charts.grouped_bars(
+            chart, months, series, title="Probability-weighted forecast", ylabel="amount"
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+LEAD_FIELDS = ["source", "leads", "qualified", "converted", "avg_score", "conversion_rate"]
+
+
+@report.command("leads")
+@window
+@chart_option
+@click.pass_context
+def leads_cmd(
+    ctx: click.Context, since: datetime | None, until: datetime | None, chart: Path | None
+) -> None:
+    """Lead-source effectiveness: leads captured in the window per source, how many are
+    qualified and converted, their average score and conversion rate."""
+    from crmcore.app.analytics.leads import lead_sources
+    from crmcore.app.cli.context import app_from
+
+    rows = unwrap(lead_sources(app_from(ctx), since=day(since), until=day(until)))
+    emit(ctx, [("lead sources", rows, LEAD_FIELDS)])
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        charts.grouped_bars(
+            chart,
+            [r["source"] for r in rows],
+            {k: [float(r[k]) for r in rows] for k in ("leads", "qualified", "converted")},
+            title="Leads per source",
+            ylabel="leads",
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+MONTH_FIELDS = [
+    "month",
+    "mrr",
+    "customers",
+    "new_customers",
+    "churned_customers",
+    "growth",
+    "logo_churn",
+    "revenue_churn",
+    "nrr",
+]
+
+
+def _amount(raw: str | None, option: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise click.BadParameter(f"{raw!r} is not an amount ≥ 0", param_hint=option)
+    return value
+
+
+@report.command("saas")
+@click.option("--spend", default=None, help="Marketing and sales spend of the window (for CAC).")
+@click.option("--cac-target", default=None, help="CAC target (below it is ok) [unset].")
+@click.option("--ltv-target", default=None, help="LTV target (above it is ok) [unset].")
+@window
+@chart_option
+@click.pass_context
+def saas_cmd(
+    ctx: click.Context,
+    spend: str | None,
+    cac_target: str | None,
+    ltv_target: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    chart: Path | None,
+) -> None:
+    """SaaS metrics from the billing facts (payments less refunds per customer and month):
+    MRR, ARR, MRR growth (target > 10 % MoM), logo and revenue churn (< 5 % monthly), NRR
+    (> 100 %), ARPA, LTV, CAC, LTV:CAC (> 3:1), payback (< 12 months), NPS — each with its
+    target and status — and the MRR movement per month."""
+    from crmcore.app.analytics.saas import saas_report
+    from crmcore.app.cli.context import app_from
+
+    result = unwrap(
+        saas_report(
+            app_from(ctx),
+            since=day(since),
+            until=day(until),
+            spend=_amount(spend, "--spend"),
+            cac_target=_amount(cac_target, "--cac-target"),
+            ltv_target=_amount(ltv_target, "--ltv-target"),
+        )
+    )
+    metrics = [
+        {"metric": m.name, "value": m.value, "target": m.target, "status": m.status.value}
+        for m in result.metrics
+    ]
+    emit(
+        ctx,
+        [
+            ("metrics", metrics, TARGET_FIELDS),
+            ("months", [attrs.asdict(m) for m in result.months], MONTH_FIELDS),
+        ],
+    )
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        charts.line(
+            chart,
+            [m.month for m in result.months],
+            {"MRR": [float(m.mrr) for m in result.months]},
+            title="MRR per month",
+            ylabel="MRR",
         )
         note(ctx, f"chart written to {chart}")
