@@ -78,3 +78,15 @@ class AnalyticsQueries(Protocol):
     def nps_scores(self, *, since: datetime | None, until: datetime | None) -> Sequence[int]:
         """Every NPS answer (0-10) given in the window."""
         ...
+
+    def event_count(self, event_type: str, *, since: datetime) -> int:
+        """How many events of ``event_type`` were recorded (outbox) since ``since``."""
+        ...
+
+    def failed_input_count(self, *, since: datetime) -> int:
+        """Incoming events refused since ``since`` and still open."""
+        ...
+
+    def delivery_counts(self, *, since: datetime) -> tuple[int, int]:
+        """Campaign deliveries since ``since``: all of them, and the failed ones."""
+        ...

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
+from crmcore.ports.alerts import AlertLog
 from crmcore.ports.analytics import AnalyticsQueries
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
@@ -70,6 +71,8 @@ class UnitOfWork(Protocol):
     def clv(self) -> ClvStore: ...
     @property
     def analytics(self) -> AnalyticsQueries: ...
+    @property
+    def alerts(self) -> AlertLog: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

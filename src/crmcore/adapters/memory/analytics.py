@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
+from crmcore.domain.alerts import Alert
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
@@ -133,3 +134,48 @@ class MemoryAnalytics:
             for v in values
             if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10
         ]
+
+    def event_count(self, event_type: str, *, since: datetime) -> int:
+        stored = [row.envelope for row in self._tx.db.outbox]
+        return sum(
+            1
+            for e in [*stored, *self._tx.outbox]
+            if e.type == event_type and e.occurred_at >= since
+        )
+
+    def failed_input_count(self, *, since: datetime) -> int:
+        return sum(
+            1
+            for r in self._tx.rows("failed_events")
+            if r.status == "open" and r.received_at >= since
+        )
+
+    def delivery_counts(self, *, since: datetime) -> tuple[int, int]:
+        rows = [r for r in self._tx.rows("campaign_deliveries") if r.at >= since]
+        return len(rows), sum(1 for r in rows if r.status == "failed")
+
+
+class MemoryAlertLog:
+    """:class:`crmcore.ports.alerts.AlertLog` in memory."""
+
+    table = "alerts"
+
+    def __init__(self, tx: StagedTransaction) -> None:
+        self._tx = tx
+
+    def open(self) -> Sequence[Alert]:
+        rows = [a for a in self._tx.rows(self.table) if a.cleared_at is None]
+        return sorted(rows, key=lambda a: (a.raised_at, a.id))
+
+    def add_many(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            self._tx.add(self.table, alert)
+
+    def close_many(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            self._tx.save(self.table, alert)
+
+    def list(self, *, include_cleared: bool = False, limit: int = 100) -> Sequence[Alert]:
+        rows = [a for a in self._tx.rows(self.table) if include_cleared or a.cleared_at is None]
+        rows.sort(key=lambda a: (a.raised_at, a.id), reverse=True)
+        return rows[:limit]

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from crmcore.adapters.memory.analytics import MemoryAnalytics
+from crmcore.adapters.memory.analytics import MemoryAlertLog, MemoryAnalytics
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
@@ -152,6 +152,7 @@ class MemoryUnitOfWork:
         self.personal_data = MemoryPersonalData(self._tx)
         self.clv = MemoryClvStore(self._tx)
         self.analytics = MemoryAnalytics(self._tx)
+        self.alerts = MemoryAlertLog(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -9,10 +9,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, insert, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -21,11 +22,13 @@ from sqlalchemy.types import String
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.types import AmountTotal
+from crmcore.domain.alerts import Alert, AlertKey, Severity
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId
 from crmcore.domain.saas import BillingMonth
+from crmcore.ports.errors import ConcurrentModification
 
 #: Billing facts that bring money in, and the one that gives it back.
 PAYMENTS = ("payment", "subscription_renewed")
@@ -228,3 +231,85 @@ class SqlAnalytics:
             for s in scores
             if isinstance(s, int | float) and not isinstance(s, bool) and 0 <= s <= 10
         ]
+
+    def event_count(self, event_type: str, *, since: datetime) -> int:
+        o = t.outbox.c
+        stmt = select(func.count()).where(o.type == event_type, o.occurred_at >= since)
+        return int(self._s.scalar(stmt) or 0)
+
+    def failed_input_count(self, *, since: datetime) -> int:
+        f = t.failed_events.c
+        stmt = select(func.count()).where(f.status == "open", f.received_at >= since)
+        return int(self._s.scalar(stmt) or 0)
+
+    def delivery_counts(self, *, since: datetime) -> tuple[int, int]:
+        d = t.campaign_deliveries.c
+        failed = func.sum(case((d.status == "failed", 1), else_=0))
+        row = self._s.read(
+            select(func.count().label("sent"), failed.label("failed")).where(d.at >= since)
+        )[0]
+        return int(row["sent"] or 0), int(row["failed"] or 0)
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(
+        id=row["id"],
+        key=AlertKey(row["key"]),
+        severity=Severity(row["severity"]),
+        message=row["message"],
+        value=row["value"],
+        raised_at=row["raised_at"],
+        cleared_at=row["cleared_at"],
+        version=row["version"],
+    )
+
+
+class SqlAlertLog:
+    """:class:`crmcore.ports.alerts.AlertLog` in the ``alerts`` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def open(self) -> Sequence[Alert]:
+        a = t.alerts.c
+        rows = self._s.read(
+            select(t.alerts).where(a.cleared_at.is_(None)).order_by(a.raised_at, a.id)
+        )
+        return [_alert(r) for r in rows]
+
+    def add_many(self, alerts: Sequence[Alert]) -> None:
+        if not alerts:
+            return
+        rows = [
+            {
+                "id": x.id,
+                "key": x.key.value,
+                "severity": x.severity.value,
+                "message": x.message,
+                "value": x.value,
+                "raised_at": x.raised_at,
+                "cleared_at": x.cleared_at,
+                "version": 1,
+            }
+            for x in alerts
+        ]
+        self._s.write(lambda: self._s.conn.execute(insert(t.alerts), rows), table=t.alerts)
+
+    def close_many(self, alerts: Sequence[Alert]) -> None:
+        a = t.alerts.c
+        for x in alerts:
+            stmt = (
+                update(t.alerts)
+                .where(a.id == x.id, a.cleared_at.is_(None))
+                .values(cleared_at=x.cleared_at, version=a.version + 1)
+            )
+            done = self._s.write(partial(self._s.conn.execute, stmt), table=t.alerts)
+            if done.rowcount != 1:
+                raise ConcurrentModification("alert", x.id, x.version)
+
+    def list(self, *, include_cleared: bool = False, limit: int = 100) -> Sequence[Alert]:
+        a = t.alerts.c
+        stmt = select(t.alerts).order_by(a.raised_at.desc(), a.id.desc()).limit(limit)
+        if not include_cleared:
+            stmt = stmt.where(a.cleared_at.is_(None))
+        return [_alert(r) for r in self._s.read(stmt)]

@@ -9,7 +9,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from crmcore.adapters.sql.analytics import SqlAnalytics
+from crmcore.adapters.sql.analytics import SqlAlertLog, SqlAnalytics
 from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
@@ -80,6 +80,7 @@ class SqlUnitOfWork:
         self.health = SqlHealthRepository(s)
         self.clv = SqlClvStore(s)
         self.analytics = SqlAnalytics(s)
+        self.alerts = SqlAlertLog(s)
         return self
 
     def __exit__(

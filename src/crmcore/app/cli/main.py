@@ -232,3 +232,7 @@ if __name__ == "__main__":  # pragma: no cover
 from crmcore.app.cli.report import report as _report  # noqa: E402
 
 cli.add_command(_report)
+
+from crmcore.app.cli.alerts import alerts as _alerts  # noqa: E402
+
+cli.add_command(_alerts)
