@@ -241,3 +241,28 @@ def test_deals_and_leads_reports_on_the_demo(tmp_path: Path) -> None:
     assert lines[0] == "source,leads,qualified,converted,avg_score,conversion_rate"
     assert len(lines) > 2
     assert_png(leads_chart)
+
+
+def test_alerts_check_raises_once_and_lists(tmp_path: Path) -> None:
+    db = tmp_path / "alerts.db"
+    made = crm(
+        db, "deals", "create", "--title", "Late", "--amount", "10", "--expected-close", "2020-01-01"
+    )
+    assert made.returncode == 0, made.stderr
+    first = crm(db, "alerts", "check", "--format", "json")
+    assert first.returncode == 0, first.stderr
+    assert [(a["change"], a["key"]) for a in json.loads(first.stdout)] == [
+        ("raised", "deals_slipping")
+    ]
+    again = crm(db, "alerts", "check", "--format", "json")
+    assert json.loads(again.stdout) == []
+    listed = crm(db, "alerts", "list", "--format", "csv").stdout.splitlines()
+    assert listed[0] == "id,severity,key,message,value,raised_at,cleared_at"
+    assert len(listed) == 2
+    assert ",warning,deals_slipping," in listed[1]
+
+
+def test_alerts_check_reports_an_unreachable_database(tmp_path: Path) -> None:
+    result = crm(tmp_path / "missing" / "crm.db", "alerts", "check")
+    assert result.returncode == 4
+    assert "critical  database_unavailable" in result.stdout
