@@ -78,8 +78,8 @@ class Credit:
 
 def parse_path(text: str) -> tuple[str, ...] | None:
     """``"a > b > c"`` as ``("a", "b", "c")``; None when a channel name is empty."""
-    parts = tuple(p.strip() for p in text.split(PATH_SEPARATOR))
-    return None if not parts or any(not p for p in parts) else parts
+    parts = tuple(map(str.strip, text.split(PATH_SEPARATOR)))
+    return None if "" in parts else parts
 
 
 def format_path(channels: Sequence[str]) -> str:
