@@ -16,10 +16,11 @@ from crmcore.domain.cohorts import CohortBy
 from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.funnel import FunnelJourney, FunnelStage, StageEntry
 from crmcore.domain.ids import ContactId
+from crmcore.domain.lead import LeadSource, LeadStatus
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
 from tests.contract.conftest import Backend
-from tests.contract.helpers import contact
+from tests.contract.helpers import contact, lead
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SINCE = datetime(2026, 2, 1, tzinfo=UTC)
@@ -166,3 +167,34 @@ def test_read_models_equal_a_recount(backend: Backend, seed: int) -> None:
             for f in g.facts
             if f.kind is FactKind.LOYALTY and f.name == "nps" and inside(f.occurred_at)
         )
+
+
+def test_lead_sources_equal_a_recount(backend: Backend) -> None:
+    rng = random.Random(5)
+    made = []
+    with backend.uow() as uow:
+        for n in range(30):
+            created = START + timedelta(days=rng.randrange(0, 170))
+            one = attrs.evolve(
+                lead(backend, f"l{n}@example.com"),
+                source=rng.choice(list(LeadSource)),
+                status=rng.choice(list(LeadStatus)),
+                score=rng.randrange(0, 101),
+                created_at=created,
+            )
+            uow.leads.add(one)
+            made.append(one)
+        uow.commit()
+    with backend.uow() as uow:
+        got = {s.source: s for s in uow.analytics.lead_sources(since=SINCE, until=UNTIL)}
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for one in made:
+        if inside(one.created_at):
+            row = expected[one.source.value]
+            row[0] += 1
+            row[1] += one.status is LeadStatus.QUALIFIED
+            row[2] += one.status is LeadStatus.CONVERTED
+            row[3] += one.score
+    assert {s: [g.leads, g.qualified, g.converted, g.score_total] for s, g in got.items()} == dict(
+        expected
+    )

@@ -16,6 +16,7 @@ from crmcore.domain.attribution import (
 )
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
+from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.saas import BillingMonth
 
 
@@ -77,6 +78,12 @@ class AnalyticsQueries(Protocol):
 
     def nps_scores(self, *, since: datetime | None, until: datetime | None) -> Sequence[int]:
         """Every NPS answer (0-10) given in the window."""
+        ...
+
+    def lead_sources(
+        self, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[LeadSourceStats]:
+        """Per source of the leads captured in the window (sources with leads only)."""
         ...
 
     def event_count(self, event_type: str, *, since: datetime) -> int:

@@ -15,6 +15,7 @@ from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId
+from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.money import Money
 from crmcore.domain.saas import BillingMonth
 
@@ -133,6 +134,22 @@ class MemoryAnalytics:
             int(v)
             for v in values
             if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10
+        ]
+
+    def lead_sources(
+        self, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[LeadSourceStats]:
+        stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for lead in self._tx.rows("leads"):
+            if _in(lead.created_at, since, until):
+                row = stats[lead.source.value]
+                row[0] += 1
+                row[1] += lead.status.value == "qualified"
+                row[2] += lead.status.value == "converted"
+                row[3] += lead.score
+        return [
+            LeadSourceStats(source=s, leads=n, qualified=q, converted=c, score_total=total)
+            for s, (n, q, c, total) in stats.items()
         ]
 
     def event_count(self, event_type: str, *, since: datetime) -> int:

@@ -27,6 +27,7 @@ from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId
+from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.saas import BillingMonth
 from crmcore.ports.errors import ConcurrentModification
 
@@ -230,6 +231,36 @@ class SqlAnalytics:
             int(s)
             for s in scores
             if isinstance(s, int | float) and not isinstance(s, bool) and 0 <= s <= 10
+        ]
+
+    def lead_sources(
+        self, *, since: datetime | None, until: datetime | None
+    ) -> Sequence[LeadSourceStats]:
+        lead = t.leads.c
+
+        def count_of(status: str) -> Any:
+            return func.sum(case((lead.status == status, 1), else_=0))
+
+        rows = self._s.read(
+            select(
+                lead.source,
+                func.count().label("leads"),
+                count_of("qualified").label("qualified"),
+                count_of("converted").label("converted"),
+                func.sum(lead.score).label("score_total"),
+            )
+            .where(*_within(lead.created_at, since, until))
+            .group_by(lead.source)
+        )
+        return [
+            LeadSourceStats(
+                source=r["source"],
+                leads=int(r["leads"]),
+                qualified=int(r["qualified"] or 0),
+                converted=int(r["converted"] or 0),
+                score_total=int(r["score_total"] or 0),
+            )
+            for r in rows
         ]
 
     def event_count(self, event_type: str, *, since: datetime) -> int:

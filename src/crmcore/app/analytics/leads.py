@@ -1,5 +1,5 @@
 """Lead-source effectiveness: leads, qualified, converted and average score per source
-(the table ``crm demo`` shows, and ``crm report leads``)."""
+(the table ``crm demo`` shows, and ``crm report leads``), grouped where the leads are."""
 
 from __future__ import annotations
 
@@ -11,41 +11,35 @@ from returns.result import Result, Success
 from crmcore.app.analytics.touchpoints import bounds
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
-from crmcore.domain.lead import LeadSource, LeadStatus
+from crmcore.domain.lead import LeadSource
 from crmcore.ports.uow import UnitOfWork
 
 
 def lead_sources(
     app: App, *, since: date | None = None, until: date | None = None
 ) -> Result[list[dict[str, Any]], AppError]:
-    """Leads per source (captured in the window): count, qualified, converted, average
-    score, and the share converted."""
+    """Leads per source (captured in the window), in the order of :class:`LeadSource`:
+    count, qualified, converted, average score, and the share converted."""
     start, end = bounds(since, until)
+    order = {s.value: i for i, s in enumerate(LeadSource)}
 
     def work(uow: UnitOfWork) -> Result[list[dict[str, Any]], AppError]:
-        stats: dict[LeadSource, list[int]] = {s: [0, 0, 0, 0] for s in LeadSource}
-        for lead in uow.leads.list():
-            if (start is not None and lead.created_at < start) or (
-                end is not None and lead.created_at >= end
-            ):
-                continue
-            row = stats[lead.source]
-            row[0] += 1
-            row[1] += lead.status is LeadStatus.QUALIFIED
-            row[2] += lead.status is LeadStatus.CONVERTED
-            row[3] += lead.score
+        stats = sorted(
+            uow.analytics.lead_sources(since=start, until=end),
+            key=lambda s: (order.get(s.source, len(order)), s.source),
+        )
         return Success(
             [
                 {
-                    "source": s.value,
-                    "leads": n,
-                    "qualified": q,
-                    "converted": c,
-                    "avg_score": round(total / n, 1) if n else None,
-                    "conversion_rate": c / n if n else None,
+                    "source": s.source,
+                    "leads": s.leads,
+                    "qualified": s.qualified,
+                    "converted": s.converted,
+                    "avg_score": s.average_score,
+                    "conversion_rate": s.conversion_rate,
                 }
-                for s, (n, q, c, total) in stats.items()
-                if n
+                for s in stats
+                if s.leads
             ]
         )
 
