@@ -20,7 +20,7 @@ from crmcore.domain.lead import LeadSource, LeadStatus
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
 from tests.contract.conftest import Backend
-from tests.contract.helpers import contact, lead
+from tests.contract.helpers import contact, deal, lead
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SINCE = datetime(2026, 2, 1, tzinfo=UTC)
@@ -198,3 +198,21 @@ def test_lead_sources_equal_a_recount(backend: Backend) -> None:
     assert {s: [g.leads, g.qualified, g.converted, g.score_total] for s, g in got.items()} == dict(
         expected
     )
+
+
+def test_deal_lead_sources_follow_contact_to_lead(backend: Backend) -> None:
+    source_lead = attrs.evolve(lead(backend, "src@example.com"), source=LeadSource.EVENT)
+    person = attrs.evolve(contact(backend, email="p@example.com"), source_lead_id=source_lead.id)
+    loner = contact(backend, email="q@example.com")
+    with backend.uow() as uow:
+        uow.leads.add(source_lead)
+        uow.contacts.add(person)
+        uow.contacts.add(loner)
+        sold = attrs.evolve(deal(backend, "Sold"), contact_id=person.id)
+        other = attrs.evolve(deal(backend, "Other"), contact_id=loner.id)
+        uow.deals.add(sold)
+        uow.deals.add(other)
+        uow.deals.add(deal(backend, "No contact"))
+        uow.commit()
+    with backend.uow() as uow:
+        assert dict(uow.analytics.deal_lead_sources()) == {sold.id: "event"}

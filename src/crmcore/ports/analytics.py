@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from crmcore.domain.attribution import (
 )
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
+from crmcore.domain.ids import DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.saas import BillingMonth
 
@@ -84,6 +85,11 @@ class AnalyticsQueries(Protocol):
         self, *, since: datetime | None, until: datetime | None
     ) -> Sequence[LeadSourceStats]:
         """Per source of the leads captured in the window (sources with leads only)."""
+        ...
+
+    def deal_lead_sources(self) -> Mapping[DealId, str]:
+        """The source of the lead each deal's contact was converted from (deals whose
+        contact came from a lead only)."""
         ...
 
     def event_count(self, event_type: str, *, since: datetime) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,7 @@ from crmcore.domain.alerts import Alert
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.money import Money
 from crmcore.domain.saas import BillingMonth
@@ -151,6 +151,17 @@ class MemoryAnalytics:
             LeadSourceStats(source=s, leads=n, qualified=q, converted=c, score_total=total)
             for s, (n, q, c, total) in stats.items()
         ]
+
+    def deal_lead_sources(self) -> Mapping[DealId, str]:
+        contacts = {c.id: c for c in self._tx.rows("contacts")}
+        leads = {lead.id: lead for lead in self._tx.rows("leads")}
+        out: dict[DealId, str] = {}
+        for deal in self._tx.rows("deals"):
+            contact = contacts.get(deal.contact_id)
+            lead = leads.get(contact.source_lead_id) if contact is not None else None
+            if lead is not None:
+                out[deal.id] = lead.source.value
+        return out
 
     def event_count(self, event_type: str, *, since: datetime) -> int:
         stored = [row.envelope for row in self._tx.db.outbox]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -26,7 +26,7 @@ from crmcore.domain.alerts import Alert, AlertKey, Severity
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
 from crmcore.domain.funnel_metrics import Entry
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.saas import BillingMonth
 from crmcore.ports.errors import ConcurrentModification
@@ -262,6 +262,17 @@ class SqlAnalytics:
             )
             for r in rows
         ]
+
+    def deal_lead_sources(self) -> Mapping[DealId, str]:
+        d, c, lead = t.deals.c, t.contacts.c, t.leads.c
+        rows = self._s.read(
+            select(d.id, lead.source).select_from(
+                t.deals.join(t.contacts, c.id == d.contact_id).join(
+                    t.leads, lead.id == c.source_lead_id
+                )
+            )
+        )
+        return {DealId(r["id"]): r["source"] for r in rows}
 
     def event_count(self, event_type: str, *, since: datetime) -> int:
         o = t.outbox.c

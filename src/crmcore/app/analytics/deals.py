@@ -42,19 +42,10 @@ def deals_report(
 
     def work(uow: UnitOfWork) -> Result[DealsReport, AppError]:
         deals = list(uow.deals.list())
-        contact_ids = {d.contact_id for d in deals if d.contact_id and "source" not in d.metadata}
-        leads = {}
-        for contact in uow.contacts.get_many(list(contact_ids)):
-            if contact.source_lead_id is not None:
-                lead = uow.leads.get(contact.source_lead_id)
-                if lead is not None:
-                    leads[contact.id] = lead.source.value
-        sources: dict[DealId, str] = {}
+        sources: dict[DealId, str] = dict(uow.analytics.deal_lead_sources())
         for d in deals:
             if "source" in d.metadata:
                 sources[d.id] = str(d.metadata["source"])
-            elif d.contact_id in leads:
-                sources[d.id] = leads[d.contact_id]
         return Success(
             DealsReport(
                 summaries=tuple(summaries(deals, since=start, until=end)),
