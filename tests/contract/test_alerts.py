@@ -62,11 +62,21 @@ def test_a_routing_failure_raises_the_critical_alert_through_the_bus(
         )
         return Success(None)
 
+    # an open alert of another rule, which the handler does not check (nor clear)
+    late = attrs.evolve(
+        deal(backend, "Late"), expected_close=(backend.clock.now() - timedelta(days=20)).date()
+    )
+    with backend.uow() as uow:
+        uow.deals.add(late)
+        uow.commit()
+    check_alerts(backend_app).unwrap()
     transact(backend_app, fail_routing).unwrap()
-    (alert,) = list_alerts(backend_app).unwrap()
-    assert alert.key is AlertKey.ROUTING_FAILURES
-    assert alert.severity.value == "critical"
+    alerts = {a.key: a for a in list_alerts(backend_app).unwrap()}
+    assert set(alerts) == {AlertKey.ROUTING_FAILURES, AlertKey.DEALS_SLIPPING}
+    assert alerts[AlertKey.ROUTING_FAILURES].severity.value == "critical"
     # a second failure while it is open raises nothing new
     transact(backend_app, fail_routing).unwrap()
-    assert len(list_alerts(backend_app, include_cleared=True).unwrap()) == 1
-    assert outbox_types(backend).count("crm.alert.raised") == 1
+    assert len(list_alerts(backend_app, include_cleared=True).unwrap()) == 2
+    assert outbox_types(backend).count("crm.alert.raised") == 2
+    # a scheduled check still sees the failures of the last day: nothing changes
+    assert check_alerts(backend_app).unwrap().raised == ()

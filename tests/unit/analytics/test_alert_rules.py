@@ -122,3 +122,23 @@ class Dedup(RuleBasedStateMachine):
 
 Dedup.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 TestDedup = Dedup.TestCase
+
+
+def test_a_check_limited_to_some_rules_clears_only_those() -> None:
+    open_alerts = [
+        Alert(
+            id=UUID(int=n),
+            key=key,
+            severity=Severity.WARNING,
+            message="",
+            value=None,
+            raised_at=T0,
+            version=1,
+        )
+        for n, key in enumerate([AlertKey.DEALS_SLIPPING, AlertKey.ROUTING_FAILURES], 1)
+    ]
+    change = reconcile(
+        open_alerts, [], at=T0, new_ids=[], checked=frozenset({AlertKey.ROUTING_FAILURES})
+    )
+    assert [a.key for a in change.cleared] == [AlertKey.ROUTING_FAILURES]
+    assert change.raised == ()

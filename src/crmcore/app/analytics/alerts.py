@@ -16,7 +16,14 @@ from returns.result import Result, Success
 
 from crmcore.app.context import transact
 from crmcore.app.errors import AppError
-from crmcore.domain.alerts import Alert, AlertInputs, Reconciled, evaluate, reconcile
+from crmcore.domain.alerts import (
+    Alert,
+    AlertInputs,
+    AlertKey,
+    Reconciled,
+    evaluate,
+    reconcile,
+)
 from crmcore.domain.health import RiskLevel
 from crmcore.domain.lead import LeadStatus
 from crmcore.domain.routing import LeadRoutingFailed
@@ -31,15 +38,14 @@ RECENT = timedelta(days=1)
 TREND = timedelta(days=30)
 
 
-def measure(app: App, uow: UnitOfWork, *, routing_failures: int = 0) -> AlertInputs:
-    """The inputs of the rules, read in ``uow`` (plus failures not yet in the outbox)."""
+def measure(app: App, uow: UnitOfWork) -> AlertInputs:
+    """The inputs of the rules, read in ``uow``."""
     now = app.clock.now()
     health = uow.health.latest_all()
     leads = [lead for lead in uow.leads.list() if lead.created_at >= now - TREND]
     sent, failed = uow.analytics.delivery_counts(since=now - TREND)
     return AlertInputs(
-        routing_failures=routing_failures
-        + uow.analytics.event_count(LeadRoutingFailed.TYPE, since=now - RECENT),
+        routing_failures=uow.analytics.event_count(LeadRoutingFailed.TYPE, since=now - RECENT),
         integration_errors=uow.analytics.failed_input_count(since=now - RECENT),
         active_customers=len(health),
         churn_risk_customers=sum(1 for h in health if h.level is RiskLevel.RED),
@@ -51,14 +57,20 @@ def measure(app: App, uow: UnitOfWork, *, routing_failures: int = 0) -> AlertInp
     )
 
 
-def check_in(app: App, uow: UnitOfWork, *, routing_failures: int = 0) -> Reconciled:
-    """Evaluate the rules in ``uow`` and store and record what changed."""
-    holding = evaluate(measure(app, uow, routing_failures=routing_failures))
+def check_in(
+    app: App, uow: UnitOfWork, *, inputs: AlertInputs | None = None, only: AlertKey | None = None
+) -> Reconciled:
+    """Evaluate the rules in ``uow`` (on ``inputs`` when given, else measured) and store
+    and record what changed; ``only`` limits the check to one condition."""
+    holding = evaluate(inputs or measure(app, uow))
+    if only is not None:
+        holding = [c for c in holding if c.key is only]
     change = reconcile(
         uow.alerts.open(),
         holding,
         at=app.clock.now(),
         new_ids=app.ids.new_many(len(holding)) if holding else [],
+        checked=None if only is None else frozenset({only}),
     )
     uow.alerts.add_many(change.raised)
     uow.alerts.close_many(change.cleared)
@@ -81,5 +93,10 @@ def list_alerts(app: App, *, include_cleared: bool = False) -> Result[list[Alert
 
 
 def routing_failed(app: App, uow: UnitOfWork, events: Sequence[LeadRoutingFailed]) -> None:
-    """Bus handler: a lead could not be routed; check the alerts in the same transaction."""
-    check_in(app, uow, routing_failures=len(events))
+    """Bus handler: a lead could not be routed; raise the critical alert in the same
+    transaction unless it is open (only this rule is checked: it is cheap)."""
+    since = app.clock.now() - RECENT
+    failures = len(events) + uow.analytics.event_count(LeadRoutingFailed.TYPE, since=since)
+    check_in(
+        app, uow, inputs=AlertInputs(routing_failures=failures), only=AlertKey.ROUTING_FAILURES
+    )
