@@ -18,7 +18,7 @@ import click
 
 from crmcore.app.analytics.attribution import attribution, read_paths
 from crmcore.app.bootstrap import attribution_engine
-from crmcore.app.cli.context import fail, note, state_from, unwrap
+from crmcore.app.cli.context import app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
 from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
 from crmcore.domain.cohorts import CohortBy, CohortMetric
@@ -135,7 +135,6 @@ def attribution_cmd(
         fail("give a PATHS_FILE or --from-touchpoints (one of them)", exit_code=EXIT_USAGE)
     if from_touchpoints:
         from crmcore.app.analytics.touchpoints import touchpoint_paths
-        from crmcore.app.cli.context import app_from
 
         paths = unwrap(touchpoint_paths(app_from(ctx), since=day(since), until=day(until)))
         note(ctx, f"{len(paths)} distinct paths from the stored touchpoints")
@@ -208,7 +207,6 @@ def funnel_cmd(
     A journey is counted when it began in the --from/--to window.
     """
     from crmcore.app.analytics.funnel import funnel_report
-    from crmcore.app.cli.context import app_from
 
     result = unwrap(
         funnel_report(app_from(ctx), b2b=kind == "b2b", since=day(since), until=day(until))
@@ -283,7 +281,6 @@ def cohorts_cmd(
     """The retention matrix: one row per cohort, column m<k> the k-th month after the
     cohort month (m0 is the cohort month), and each cohort's revenue in all."""
     from crmcore.app.analytics.cohorts import cohort_report
-    from crmcore.app.cli.context import app_from
 
     rows = unwrap(cohort_report(app_from(ctx), by=CohortBy(by), since=day(since), until=day(until)))
     revenue = metric == CohortMetric.REVENUE.value
@@ -326,7 +323,6 @@ def deals_cmd(
     cycle in days (target < 60), open pipeline and its probability-weighted forecast;
     win/loss by lost reason, owner and source; the forecast per expected-close month."""
     from crmcore.app.analytics.deals import deals_report
-    from crmcore.app.cli.context import app_from
 
     result = unwrap(deals_report(app_from(ctx), since=day(since), until=day(until)))
     summary = [attrs.asdict(s) for s in result.summaries]
@@ -385,7 +381,6 @@ def leads_cmd(
     """Lead-source effectiveness: leads captured in the window per source, how many are
     qualified and converted, their average score and conversion rate."""
     from crmcore.app.analytics.leads import lead_sources
-    from crmcore.app.cli.context import app_from
 
     rows = unwrap(lead_sources(app_from(ctx), since=day(since), until=day(until)))
     emit(ctx, [("lead sources", rows, LEAD_FIELDS)])
@@ -448,7 +443,6 @@ def saas_cmd(
     (> 100 %), ARPA, LTV, CAC, LTV:CAC (> 3:1), payback (< 12 months), NPS — each with its
     target and status — and the MRR movement per month."""
     from crmcore.app.analytics.saas import saas_report
-    from crmcore.app.cli.context import app_from
 
     result = unwrap(
         saas_report(
