@@ -50,12 +50,13 @@ class CohortCell:
 
 @attrs.frozen(kw_only=True)
 class CohortRow:
-    """One cohort: its size, retention and revenue per offset, and its revenue in all."""
+    """One cohort: its size, retention and revenue per offset (None for months after the
+    report's last month), and its revenue in all."""
 
     cohort: str
     size: int
     retention: tuple[float | None, ...]
-    revenue: tuple[Decimal, ...]
+    revenue: tuple[Decimal | None, ...]
     total_revenue: Decimal
 
 
@@ -84,17 +85,21 @@ def cohort_rows(
     rows = []
     for size in sorted(sizes, key=lambda s: s.cohort):
         mine = by_cohort.get(size.cohort, {})
+        happened = [end is None or month_index(size.cohort) + k <= end for k in range(width)]
         rows.append(
             CohortRow(
                 cohort=size.cohort,
                 size=size.customers,
                 retention=tuple(
                     (mine[k].customers / size.customers if k in mine else 0.0)
-                    if size.customers and (end is None or month_index(size.cohort) + k <= end)
+                    if size.customers and happened[k]
                     else None
                     for k in range(width)
                 ),
-                revenue=tuple(mine[k].revenue if k in mine else Decimal(0) for k in range(width)),
+                revenue=tuple(
+                    (mine[k].revenue if k in mine else Decimal(0)) if happened[k] else None
+                    for k in range(width)
+                ),
                 total_revenue=sum((c.revenue for c in mine.values()), Decimal(0)),
             )
         )
