@@ -226,9 +226,6 @@ from crmcore.app.cli.clv import clv as _clv  # noqa: E402
 
 cli.add_command(_clv)
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
 from crmcore.app.cli.report import report as _report  # noqa: E402
 
 cli.add_command(_report)
@@ -236,3 +233,6 @@ cli.add_command(_report)
 from crmcore.app.cli.alerts import alerts as _alerts  # noqa: E402
 
 cli.add_command(_alerts)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
