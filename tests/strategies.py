@@ -1034,3 +1034,32 @@ def vector_counts(draw: st.DrawFn, model: Any) -> dict[tuple[int, ...], int]:
 
 #: Blocking keys of a few records: small alphabets so that records share keys.
 blocking_keys = st.lists(st.lists(st.sampled_from("abcdefg"), max_size=3), max_size=25)
+# --- analytics (issue 19) ------------------------------------------------------------
+
+
+@st.composite
+def attribution_paths(draw: st.DrawFn, *, channels: str = "abcdef") -> Any:
+    """Aggregated attribution paths (ChannelAttribution layout) over ``channels``."""
+    from crmcore.domain.attribution import PathRow
+
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.lists(st.sampled_from(channels), min_size=1, max_size=6),
+                st.integers(0, 20),
+                st.integers(0, 20),
+                st.integers(0, 5000),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    return [
+        PathRow(
+            channels=tuple(path),
+            conversions=float(conv),
+            value=float(value) if conv else 0.0,
+            nulls=float(nulls),
+        )
+        for path, conv, nulls, value in rows
+    ]

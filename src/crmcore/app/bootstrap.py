@@ -26,6 +26,7 @@ from crmcore.app.errors import UnsupportedDatabase
 from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
+from crmcore.ports.analytics import AttributionEngine
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
@@ -282,3 +283,10 @@ def make_publisher(spec: str) -> EventPublisher:
 
 class UnsupportedPublisher(ValueError):
     """The publisher spec names nothing this build can publish to."""
+
+
+def attribution_engine() -> AttributionEngine:
+    """The attribution engine: NumPy, imported on first use (issue 19)."""
+    from crmcore.adapters.analytics.attribution_numpy import NumpyAttribution
+
+    return NumpyAttribution()

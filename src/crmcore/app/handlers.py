@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from crmcore.app.analytics.alerts import routing_failed
 from crmcore.app.bus import Handler, MessageBus
 from crmcore.app.clv.handlers import refresh_buyers
 from crmcore.app.intelligence.handlers import (
@@ -30,6 +31,7 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadCreated
+from crmcore.domain.routing import LeadRoutingFailed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -45,6 +47,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     EmailOpened: (engagement_to_leads, reassess_health),
     EmailClicked: (engagement_to_leads, reassess_health),
     LeadCreated: (score_captured_leads,),
+    LeadRoutingFailed: (routing_failed,),  # issue 19: the critical alert at once
 }
 
 

@@ -7,6 +7,8 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
+from crmcore.ports.alerts import AlertLog
+from crmcore.ports.analytics import AnalyticsQueries
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (
@@ -72,6 +74,10 @@ class UnitOfWork(Protocol):
     def references(self) -> ContactReferences: ...
     @property
     def merges(self) -> MergeLog: ...
+    @property
+    def analytics(self) -> AnalyticsQueries: ...
+    @property
+    def alerts(self) -> AlertLog: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from crmcore.adapters.memory.analytics import MemoryAlertLog, MemoryAnalytics
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
@@ -153,6 +154,8 @@ class MemoryUnitOfWork:
         self.clv = MemoryClvStore(self._tx)
         self.references = MemoryContactReferences(self._tx)
         self.merges = MemoryMergeLog(self._tx)
+        self.analytics = MemoryAnalytics(self._tx)
+        self.alerts = MemoryAlertLog(self._tx)
 
     def __enter__(self) -> Self:
         return self

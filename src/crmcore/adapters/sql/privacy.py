@@ -70,6 +70,8 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "name", "type", "channel", "status", "stats", "definition")},
     **{("campaign_deliveries", c): "no personal data: a category" for c in (
         "channel", "variant", "status")},
+    **{("alerts", c): "no personal data: counts and shares of the whole base" for c in (
+        "key", "severity", "message")},
     ("clv_fits", "unit"): "no personal data: model parameters",
     ("clv_fits", "gg_error"): "no personal data: model parameters",
     ("clv_predictions", "customer_id"): "the person's user id is replaced by the contact id",

@@ -501,6 +501,21 @@ pipeline_facts = Table(
     comment="library: facts the pipeline derived per customer, idempotent by event (C10)",
 )
 
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("value", Float),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("cleared_at", UTCDateTime),
+    _version(),
+    Index("ix_alerts_open", "cleared_at", "key"),
+    comment="library: C11 alerts, open until their condition no longer holds",
+)
+
 #: Aggregate tables whose rows carry a ``version`` column.
 VERSIONED = (accounts, leads, contacts, deals, activities, campaigns, segments)
 

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.analytics import SqlAlertLog, SqlAnalytics
 from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
@@ -81,6 +82,8 @@ class SqlUnitOfWork:
         self.clv = SqlClvStore(s)
         self.references = SqlContactReferences(s)
         self.merges = SqlMergeLog(s)
+        self.analytics = SqlAnalytics(s)
+        self.alerts = SqlAlertLog(s)
         return self
 
     def __exit__(

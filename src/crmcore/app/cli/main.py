@@ -117,6 +117,11 @@ COMMANDS: dict[str, str] = {
     "retention": "crmcore.app.cli.privacy:retention_group",
     "privacy": "crmcore.app.cli.privacy:privacy_group",
     "clv": "crmcore.app.cli.clv:clv",
+    "dedup": "crmcore.app.cli.dedup:dedup",
+    "merge": "crmcore.app.cli.merge:merge",
+    "unmerge": "crmcore.app.cli.merge:unmerge",
+    "report": "crmcore.app.cli.report:report",
+    "alerts": "crmcore.app.cli.alerts:alerts",
 }
 
 #: Commands that live in their own module but belong to a group above.
@@ -235,12 +240,3 @@ def main(argv: list[str] | None = None, *, obj: CliState | None = None) -> None:
 if __name__ == "__main__":  # pragma: no cover
     main()
 
-# Data quality (issue 18): duplicate detection, merge, relationships.
-from crmcore.app.cli.dedup import dedup as _dedup  # noqa: E402
-
-cli.add_command(_dedup)
-from crmcore.app.cli.merge import merge as _merge  # noqa: E402
-from crmcore.app.cli.merge import unmerge as _unmerge  # noqa: E402
-
-cli.add_command(_merge)
-cli.add_command(_unmerge)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.app.analytics.leads import lead_sources as lead_sources  # the tour's table
 from crmcore.app.context import App, transact
 from crmcore.app.demo.intel import (
     account_moods,
@@ -394,31 +394,3 @@ def _activities(
                 created_at=now - timedelta(days=rng.randrange(30)),
             )
         )
-
-
-def lead_sources(app: App) -> Result[list[dict[str, Any]], AppError]:
-    """Leads per source: count, qualified, converted, average score (the tour's table)."""
-
-    def work(uow: UnitOfWork) -> Result[list[dict[str, Any]], AppError]:
-        stats: dict[LeadSource, list[int]] = {s: [0, 0, 0, 0] for s in LeadSource}
-        for lead in uow.leads.list():
-            row = stats[lead.source]
-            row[0] += 1
-            row[1] += lead.status is LeadStatus.QUALIFIED
-            row[2] += lead.status is LeadStatus.CONVERTED
-            row[3] += lead.score
-        return Success(
-            [
-                {
-                    "source": s.value,
-                    "leads": n,
-                    "qualified": q,
-                    "converted": c,
-                    "avg_score": round(total / n, 1) if n else None,
-                }
-                for s, (n, q, c, total) in stats.items()
-                if n
-            ]
-        )
-
-    return transact(app, work)

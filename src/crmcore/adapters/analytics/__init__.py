@@ -1,0 +1,1 @@
+"""Analytics adapters: the NumPy attribution engine and the set-based report queries."""
