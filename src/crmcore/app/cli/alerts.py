@@ -32,7 +32,7 @@ def _row(alert: Alert) -> dict[str, Any]:
 
 @click.group("alerts")
 def alerts() -> None:
-    """C11 alerts: critical and warning conditions, raised once while they hold."""
+    """Alerts: critical and warning conditions, raised once while they hold."""
 
 
 @alerts.command("check")

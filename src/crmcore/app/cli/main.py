@@ -239,4 +239,3 @@ def main(argv: list[str] | None = None, *, obj: CliState | None = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

@@ -201,7 +201,7 @@ def funnel_cmd(
     chart: Path | None,
 ) -> None:
     """Per stage: journeys that entered and reached it, conversion to the next, drop-off,
-    median and p90 hours in the stage, entries per day; b2c adds the P1 activation
+    median and p90 hours in the stage, entries per day; b2c adds the activation
     targets (time to activation < 30 min, activation rate > 60 %).
 
     A journey is counted when it began in the --from/--to window.
