@@ -72,6 +72,10 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "channel", "variant", "status")},
     **{("alerts", c): "no personal data: counts and shares of the whole base" for c in (
         "key", "severity", "message")},
+    ("contact_merges", "before"): "emptied in merges of the person (no unmerge after)",
+    ("contact_merges", "reason"): "erased in merges of the person",
+    ("contact_merges", "merged_by"): "no personal data: a team member",
+    ("contact_merges", "moved"): "no personal data: row ids",
     ("clv_fits", "unit"): "no personal data: model parameters",
     ("clv_fits", "gg_error"): "no personal data: model parameters",
     ("clv_predictions", "customer_id"): "the person's user id is replaced by the contact id",
@@ -331,6 +335,12 @@ class SqlPersonalData:
                     t.loyalty_moves.c.override_reason.is_not(None),
                 ),
                 {"override_reason": None},
+            )
+            merges = t.contact_merges.c
+            counts["contact_merges"] = self._set(
+                t.contact_merges,
+                or_(merges.keep_id.in_(ids), merges.other_id.in_(ids)),
+                {"before": {}, "reason": ERASED_TEXT},
             )
             counts["health_scores"] = self._set(
                 t.health_scores, t.health_scores.c.contact_id.in_(ids), {"user_id": ERASED_TEXT}
