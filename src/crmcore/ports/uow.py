@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
+from crmcore.ports.access import ApiKeyRepository, IdempotencyStore, WebhookSubscriptions
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (
@@ -67,6 +68,12 @@ class UnitOfWork(Protocol):
     def personal_data(self) -> PersonalData: ...
     @property
     def clv(self) -> ClvStore: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def webhooks(self) -> WebhookSubscriptions: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

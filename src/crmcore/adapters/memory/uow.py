@@ -8,6 +8,11 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from crmcore.adapters.memory.access import (
+    MemoryApiKeys,
+    MemoryIdempotency,
+    MemoryWebhookSubscriptions,
+)
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
@@ -150,6 +155,9 @@ class MemoryUnitOfWork:
         self.retention = MemoryRetention(self._tx)
         self.personal_data = MemoryPersonalData(self._tx)
         self.clv = MemoryClvStore(self._tx)
+        self.api_keys = MemoryApiKeys(self._tx)
+        self.idempotency = MemoryIdempotency(self._tx)
+        self.webhooks = MemoryWebhookSubscriptions(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from crmcore.adapters.sql.access import SqlApiKeys, SqlIdempotency, SqlWebhookSubscriptions
 from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
@@ -78,6 +79,9 @@ class SqlUnitOfWork:
         self.audience = SqlAudience(s)
         self.health = SqlHealthRepository(s)
         self.clv = SqlClvStore(s)
+        self.api_keys = SqlApiKeys(s)
+        self.idempotency = SqlIdempotency(s)
+        self.webhooks = SqlWebhookSubscriptions(s)
         return self
 
     def __exit__(

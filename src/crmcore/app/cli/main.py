@@ -226,5 +226,12 @@ from crmcore.app.cli.clv import clv as _clv  # noqa: E402
 
 cli.add_command(_clv)
 
+# The HTTP surface (issue 20): API keys and `crm serve`.
+from crmcore.app.cli.apikeys import apikeys as _apikeys  # noqa: E402
+from crmcore.app.cli.serve import serve as _serve  # noqa: E402
+
+cli.add_command(_apikeys)
+cli.add_command(_serve)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,165 @@
+"""The use cases through HTTP, on memory, SQLite and PostgreSQL: create, read with an
+ETag, update with If-Match (412 when stale), idempotent POSTs, cursor pages, filters,
+and filter values that reach the database only as bound parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crmcore.app.context import App
+from crmcore.domain.access import Scope
+from tests.http_client import Api, api_over
+
+INJECTIONS = [
+    "'; DROP TABLE contacts; --",
+    "' OR '1'='1",
+    '" OR 1=1 --',
+    "%' UNION SELECT key_hash FROM api_keys --",
+    "\\'; DELETE FROM leads; --",
+]
+
+
+@pytest.fixture
+def api(backend_app: App) -> Api:
+    return api_over(backend_app)
+
+
+def _lead(api: Api, email: str, **extra: Any) -> dict[str, Any]:
+    response = api.post("/crm/leads", json={"email": email, "first_name": "Ann", **extra})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_lead_round_trip_with_etag_and_if_match(api: Api) -> None:
+    made = _lead(api, "ann@example.com", company="Acme")
+    assert made["version"] == 1
+    shown = api.get(f"/crm/leads/{made['id']}")
+    assert shown.json()["company"] == "Acme"
+    etag = shown.headers["etag"]
+    assert etag == '"1"'
+    changed = api.put(
+        f"/crm/leads/{made['id']}", json={"company": "Acme Ltd"}, headers={"If-Match": etag}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["company"] == "Acme Ltd"
+    assert changed.headers["etag"] == '"2"'
+    stale = api.put(
+        f"/crm/leads/{made['id']}", json={"company": "Other"}, headers={"If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert api.get(f"/crm/leads/{made['id']}").json()["company"] == "Acme Ltd"
+    missing = api.put(f"/crm/leads/{made['id']}", json={"company": "Other"})
+    assert missing.status_code == 428
+
+
+def test_contacts_accounts_and_deals_update_with_their_version(api: Api) -> None:
+    account = api.post("/crm/accounts", json={"name": "Acme"}).json()
+    contact = api.post(
+        "/crm/contacts",
+        json={"first_name": "Bo", "email": "bo@example.com", "account_id": account["id"]},
+    ).json()
+    deal = api.post(
+        "/crm/deals", json={"title": "Licences", "amount": "1200.00", "account_id": account["id"]}
+    ).json()
+    for path, body in (
+        (f"/crm/accounts/{account['id']}", {"industry": "tools"}),
+        (f"/crm/contacts/{contact['id']}", {"last_name": "Diddley"}),
+        (f"/crm/deals/{deal['id']}", {"amount": "1500", "probability": 40}),
+    ):
+        done = api.put(path, json=body, headers={"If-Match": '"1"'})
+        assert done.status_code == 200, done.text
+        assert done.json()["version"] == 2
+        assert api.put(path, json=body, headers={"If-Match": '"1"'}).status_code == 412
+    assert api.get(f"/crm/deals/{deal['id']}").json()["amount"] == "1500"
+    moved = api.post(f"/crm/deals/{deal['id']}/move", json={}, headers={"If-Match": '"2"'})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["stage"] == "qualified"
+    again = api.post(f"/crm/deals/{deal['id']}/move", json={}, headers={"If-Match": '"2"'})
+    assert again.status_code == 412
+
+
+def test_a_post_with_an_idempotency_key_is_done_once(api: Api) -> None:
+    body = {"email": "once@example.com", "first_name": "Una"}
+    first = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == 201
+    replay = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "k-1"})
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.headers["etag"] == first.headers["etag"]
+    two = {"email": "two@example.com", "first_name": "Two"}
+    other = api.post("/crm/leads", json=two, headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    assert len(api.get("/crm/leads").json()["items"]) == 1
+    without = api.post("/crm/leads", json=body)
+    assert without.status_code == 409  # the duplicate e-mail: no key, no replay
+
+
+def test_cursor_pages_walk_every_record_once(api: Api) -> None:
+    emails = {f"p{i}@example.com" for i in range(7)}
+    for email in sorted(emails):
+        _lead(api, email)
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/crm/leads", params=params).json()
+        seen.extend(item["email"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(emails)
+    assert api.get("/crm/leads", params={"cursor": "garbage!"}).status_code == 422
+
+
+def test_contact_filters_of_the_cli(api: Api) -> None:
+    for first, email in (("Zed", "zed@example.com"), ("Amy", "amy@example.com")):
+        assert (
+            api.post("/crm/contacts", json={"first_name": first, "email": email}).status_code == 201
+        )
+    found = api.get("/crm/contacts", params={"search": "zed"}).json()["items"]
+    assert [c["first_name"] for c in found] == ["Zed"]
+    assert api.get("/crm/contacts", params={"lifecycle": "customer"}).json()["items"] == []
+    assert api.get("/crm/contacts", params={"segment": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("hostile", INJECTIONS)
+def test_injection_strings_are_only_values(api: Api, hostile: str) -> None:
+    assert (
+        api.post(
+            "/crm/contacts", json={"first_name": "Amy", "email": "amy@example.com"}
+        ).status_code
+        == 201
+    )
+    for params in ({"search": hostile}, {"account": hostile}, {"owner": hostile}):
+        response = api.get("/crm/contacts", params=params)
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == []
+    segment = api.post(
+        "/crm/segments",
+        json={
+            "name": "hostile",
+            "filter": {"field": "contact.first_name", "op": "eq", "value": hostile},
+        },
+    )
+    assert segment.status_code == 201, segment.text
+    assert segment.json()["member_count"] == 0
+    assert api.get("/crm/segments/hostile/members").json() == []
+    assert len(api.get("/crm/contacts").json()["items"]) == 1  # the table is still there
+
+
+def test_reports_answer(api: Api) -> None:
+    api.post("/crm/deals", json={"title": "A", "amount": "100"})
+    rows = api.get("/crm/pipeline").json()
+    assert rows[0]["stage"] == "lead"
+    assert rows[0]["deals"] == 1
+    assert api.get("/crm/pipeline/slipping").json() == []
+    assert api.get("/crm/segments").json() == []
+    rfm = api.get("/crm/segments/rfm", params={"as_of": "2026-01-05"}).json()
+    assert rfm["active"] == 0
+    assert api.get("/crm/metrics/health").json() == []
+    assert api.get("/crm/pipeline", scope=Scope.READ).status_code == 200
