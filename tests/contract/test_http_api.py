@@ -4,6 +4,7 @@ and filter values that reach the database only as bound parameters."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -163,3 +164,30 @@ def test_reports_answer(api: Api) -> None:
     assert rfm["active"] == 0
     assert api.get("/crm/metrics/health").json() == []
     assert api.get("/crm/pipeline", scope=Scope.READ).status_code == 200
+
+
+def test_webhook_events_are_durable_before_the_202(backend_app: App) -> None:
+    from crmcore.app.access.signing import sign
+    from crmcore.app.http.settings import HttpSettings
+
+    api = api_over(backend_app, HttpSettings(webhook_secrets={"shop": "k"}))
+    event = {
+        "id": "durable-1",
+        "type": "purchase",
+        "occurred_at": "2026-01-05T09:00:00+00:00",
+        "customer": {"email": "d@example.com"},
+        "data": {"amount": "5", "currency": "RUB"},
+    }
+    body = json.dumps(event).encode()
+    stamp = int(backend_app.clock.now().timestamp())
+    headers = {
+        "X-Crm-Source": "shop",
+        "X-Crm-Timestamp": str(stamp),
+        "X-Crm-Signature": sign("k", stamp, body),
+        "Content-Type": "application/json",
+    }
+    response = api.client.post("/crm/events", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert backend_app.events is not None
+    with backend_app.events.uow() as uow:  # a new transaction sees it: it was committed
+        assert uow.inbox.get("durable-1") is not None
