@@ -167,8 +167,8 @@ def test_reports_answer(api: Api) -> None:
 
 
 def test_webhook_events_are_durable_before_the_202(backend_app: App) -> None:
-    from crmcore.app.access.signing import sign
     from crmcore.app.http.settings import HttpSettings
+    from crmcore.codec.signing import sign
 
     api = api_over(backend_app, HttpSettings(webhook_secrets={"shop": "k"}))
     event = {

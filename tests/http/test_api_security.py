@@ -177,3 +177,16 @@ def test_openapi_is_published_with_bearer_security(app: App) -> None:
     assert "/crm/leads" in doc["paths"]
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
     assert doc["paths"]["/crm/leads"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_webhook_subscriptions_need_the_admin_scope(app: App) -> None:
+    api = api_over(app)
+    body = {"url": "https://hooks.example.com/crm", "event_type": "crm.deal.*"}
+    assert api.post("/crm/webhooks", scope=Scope.WRITE, json=body).status_code == 403
+    made = api.post("/crm/webhooks", scope=Scope.ADMIN, json=body)
+    assert made.status_code == 201
+    assert made.json()["secret"]
+    listed = api.get("/crm/webhooks", scope=Scope.ADMIN).json()
+    assert [s["secret"] for s in listed] == [None]
+    gone = api.post(f"/crm/webhooks/{listed[0]['id']}/remove", scope=Scope.ADMIN)
+    assert gone.json()["active"] is False

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from crmcore.app.access.signing import sign
 from crmcore.app.context import App
 from crmcore.app.http.settings import HttpSettings
 from crmcore.app.sales.leads import list_leads
+from crmcore.codec.signing import sign
 from tests.conftest import T0
 from tests.http_client import Api, api_over
 

@@ -21,6 +21,7 @@ from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
 from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
+from crmcore.adapters.webhooks.fanout import WebhookFanout
 from crmcore.app.context import App, Settings
 from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
@@ -126,8 +127,12 @@ def bootstrap(
     insight: CustomerInsight | None = None,
     pipeline_settings: EventSettings | None = None,
     jitter: random.Random | None = None,
+    webhooks: bool = False,
 ) -> App:
     """Build an application from settings.
+
+    ``webhooks=True`` (the outbox relay) also POSTs each relayed event to the webhook
+    subscriptions that want it (``adapters.webhooks.fanout``).
 
     ``memory://`` gives in-memory adapters; ``sqlite:///path.db`` and
     ``postgresql+psycopg://...`` give the SQL adapters. Raises ``SchemaMismatch`` when the
@@ -139,12 +144,13 @@ def bootstrap(
     publisher = publisher or MemoryPublisher()
 
     def app(uow: Callable[[], EventUnitOfWork], *, single_writer: bool) -> App:
+        chosen = WebhookFanout(publisher, uow=uow, clock=clock) if webhooks else publisher
         return wire(
             uow,
             settings=settings,
             clock=clock,
             ids=ids,
-            publisher=publisher,
+            publisher=chosen,
             single_writer=single_writer,
             sentiment=sentiment,
             insight=insight,

@@ -229,9 +229,11 @@ cli.add_command(_clv)
 # The HTTP surface (issue 20): API keys and `crm serve`.
 from crmcore.app.cli.apikeys import apikeys as _apikeys  # noqa: E402
 from crmcore.app.cli.serve import serve as _serve  # noqa: E402
+from crmcore.app.cli.webhooks import webhooks as _webhooks  # noqa: E402
 
 cli.add_command(_apikeys)
 cli.add_command(_serve)
+cli.add_command(_webhooks)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

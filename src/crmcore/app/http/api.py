@@ -15,7 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import crmcore
 from crmcore.app.context import App
-from crmcore.app.http import problems, routes_inbound, routes_reports, routes_sales
+from crmcore.app.http import (
+    problems,
+    routes_admin,
+    routes_inbound,
+    routes_reports,
+    routes_sales,
+)
 from crmcore.app.http.limits import BodyLimit, RateLimiter
 from crmcore.app.http.services import HttpServices
 from crmcore.app.http.settings import HttpSettings
@@ -92,6 +98,7 @@ def create_api(
     api.include_router(routes_sales.router)
     api.include_router(routes_reports.router)
     api.include_router(routes_inbound.router)
+    api.include_router(routes_admin.router)
     api.add_middleware(BodyLimit, limit=chosen.max_body)
     api.add_middleware(SecurityHeaders)
     return api

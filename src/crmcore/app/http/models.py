@@ -327,3 +327,21 @@ class HealthOut(BaseModel):
     action: str
     reasons: list[str]
     computed_at: datetime
+
+
+class WebhookIn(Strict):
+    """A new outbound webhook subscription."""
+
+    url: str = Field(max_length=2000, examples=["https://hooks.example.com/crm"])
+    event_type: str = Field(default="crm.*", max_length=100)
+
+
+class WebhookOut(BaseModel):
+    """An outbound webhook subscription (its secret only in the answer that made it)."""
+
+    id: UUID
+    url: str
+    event_type: str
+    active: bool
+    created_at: datetime
+    secret: str | None = None

@@ -11,7 +11,6 @@ from returns.result import Failure
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from crmcore.app.access.signing import signature_problem
 from crmcore.app.errors import DuplicateLead
 from crmcore.app.events.worker import ingest_events
 from crmcore.app.http.limits import retry_after
@@ -21,6 +20,7 @@ from crmcore.app.http.security import Public, Signed
 from crmcore.app.http.services import services
 from crmcore.app.http.support import json_response, value
 from crmcore.app.sales.leads import capture_lead
+from crmcore.codec.signing import signature_problem
 
 router = APIRouter(prefix="/crm")
 
