@@ -30,6 +30,7 @@ from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
+from crmcore.ports.identity import IdentityVerifier
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
@@ -284,3 +285,11 @@ def make_publisher(spec: str) -> EventPublisher:
 
 class UnsupportedPublisher(ValueError):
     """The publisher spec names nothing this build can publish to."""
+
+
+def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:
+    """The dashboard's default identity adapter: JWTs of ``issuer`` checked against the
+    keys of ``jwks_file`` (ADR 0019)."""
+    from crmcore.adapters.identity.jwks import JwksVerifier
+
+    return JwksVerifier(jwks_file, issuer=issuer, audience=audience)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import crmcore
 from crmcore.app.context import App
 from crmcore.app.http import (
+    dashboard,
     problems,
     routes_admin,
     routes_inbound,
@@ -99,6 +100,7 @@ def create_api(
     api.include_router(routes_reports.router)
     api.include_router(routes_inbound.router)
     api.include_router(routes_admin.router)
+    api.include_router(dashboard.router)
     api.add_middleware(BodyLimit, limit=chosen.max_body)
     api.add_middleware(SecurityHeaders)
     return api

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from crmcore.app.bootstrap import bootstrap
+from crmcore.app.bootstrap import bootstrap, jwks_identity
 from crmcore.app.context import Settings
 from crmcore.app.http.api import create_api
 from crmcore.app.http.settings import HttpSettings
@@ -32,4 +32,10 @@ def factory() -> FastAPI:
     """The API over the database ``CRMCORE_DB`` names (uvicorn's ``--factory``)."""
     config = _config()
     settings = Settings.from_env()
-    return create_api(bootstrap(settings), settings=HttpSettings.from_env(config))
+    http = HttpSettings.from_env(config)
+    identity = None
+    if http.jwks_file:
+        identity = jwks_identity(
+            http.jwks_file, issuer=http.jwt_issuer or "", audience=http.jwt_audience
+        )
+    return create_api(bootstrap(settings), settings=http, identity=identity)
