@@ -33,7 +33,7 @@ PUBLIC_PATHS = frozenset({"/openapi.json"})
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
 
