@@ -84,8 +84,32 @@ def free_port() -> int:
         return port
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and its live descendants, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    wanted, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        for pid, parent in parents.items():
+            if parent == current and pid not in wanted:
+                wanted.add(pid)
+                frontier.append(pid)
+    return sum(times.get(pid, 0.0) for pid in wanted)
+
+
 @contextmanager
-def server(url: str, workers: int) -> Iterator[str]:
+def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
     """``crm serve`` on 127.0.0.1 until the block ends."""
     port = free_port()
     env = {**os.environ, "CRMCORE_HTTP_KEY_RATE": "100000", "CRMCORE_HTTP_KEY_BURST": "100000"}
@@ -115,7 +139,7 @@ def server(url: str, workers: int) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -184,29 +208,23 @@ def main() -> None:
     seconds = min(args.seconds, MAX_LOAD_SECONDS / 2)
     with database(args.db) as url:
         token = seed(url, args.contacts)
-        with server(url, args.workers) as base:
-            results = [
-                asyncio.run(
+        with server(url, args.workers) as (base, pid):
+            results = []
+            for method, rate in (("GET", args.rate), ("POST", args.write_rate)):
+                before = tree_cpu(pid)
+                result = asyncio.run(
                     load(
                         base,
                         token,
-                        method="GET",
-                        rate=args.rate,
+                        method=method,
+                        rate=rate,
                         seconds=seconds,
                         concurrency=args.concurrency,
                     )
-                ),
-                asyncio.run(
-                    load(
-                        base,
-                        token,
-                        method="POST",
-                        rate=args.write_rate,
-                        seconds=seconds,
-                        concurrency=args.concurrency,
-                    )
-                ),
-            ]
+                )
+                spent = tree_cpu(pid) - before
+                result["server_cpu_ms_per_request"] = round(spent / result["requests"] * 1000, 2)
+                results.append(result)
     for r in results:
         print(json.dumps({"db": args.db, "workers": args.workers, **r}))
 
