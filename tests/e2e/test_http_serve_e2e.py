@@ -4,6 +4,7 @@ that ``crm serve`` runs, only its hash is stored, and a revoked key is refused."
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -98,3 +99,36 @@ def test_serve_refuses_an_in_memory_sqlite() -> None:
     result = _crm("--db", "sqlite://", "serve")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_dashboard_without_its_issuer(tmp_path: Path) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}')
+    env_db = f"sqlite:///{tmp_path / 'x.db'}"
+    cmd = [sys.executable, "-m", "crmcore", "--db", env_db, "serve"]
+    result = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "CRMCORE_HTTP_JWKS_FILE": str(jwks), "CRMCORE_HTTP_JWT_ISSUER": ""},
+    )
+    assert result.returncode == 2
+    assert "issuer" in result.stderr
+
+
+def test_webhooks_add_list_remove(db: str) -> None:
+    made = _crm("--db", db, "webhooks", "add", "https://hooks.example.com/x", "--format", "json")
+    assert made.returncode == 0, made.stderr
+    sub = json.loads(made.stdout)
+    assert sub["secret"]
+    assert sub["event_type"] == "crm.*"
+    listed = _crm("--db", db, "webhooks", "list", "--format", "json")
+    assert sub["secret"] not in listed.stdout
+    assert _crm("--db", db, "webhooks", "remove", sub["id"]).returncode == 0
+    rows = json.loads(_crm("--db", db, "webhooks", "list", "--format", "json").stdout)
+    assert [r["active"] for r in rows] == [False]
+    refused = _crm("--db", db, "webhooks", "add", "http://example.com/x")
+    assert refused.returncode == 2
+    assert "https" in refused.stderr

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from pathlib import Path
 
 import click
 
 from crmcore.app.bootstrap import is_throwaway_sqlite
-from crmcore.app.cli.context import fail, note, settings_of
+from crmcore.app.cli.context import fail, note, settings_of, state_from
+from crmcore.app.http.settings import HttpSettings
 
 EXIT_USAGE = 2
 
@@ -56,6 +58,14 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, log_level: str
         fail("an in-memory SQLite database cannot be served: use sqlite:///FILE.db", exit_code=2)
     if url.startswith("memory") and workers > 1:
         fail("memory:// lives in one process: serve it with --workers 1", exit_code=EXIT_USAGE)
+    try:
+        http = HttpSettings.from_env(state_from(ctx).config)
+    except (TypeError, ValueError) as exc:
+        fail(f"invalid HTTP setting: {exc}", exit_code=EXIT_USAGE)
+    if http.jwks_file and not Path(http.jwks_file).is_file():
+        fail(f"JWKS file {http.jwks_file} does not exist", exit_code=EXIT_USAGE)
+    if http.jwks_file and not http.jwt_issuer:
+        fail("a JWKS file needs its issuer: CRMCORE_HTTP_JWT_ISSUER", exit_code=EXIT_USAGE)
     if not _loopback(host):
         note(ctx, f"listening on {host}: put TLS in front of it (API keys travel in headers)")
     os.environ["CRMCORE_DB"] = url
