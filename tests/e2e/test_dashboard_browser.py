@@ -35,10 +35,7 @@ from tests.http.identity import AUDIENCE, ISSUER, Provider
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = os.environ.get("CRMCORE_CHROMIUM") or shutil.which("chromium")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.slow]
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 PAGES = [
     "/dashboard",
@@ -47,6 +44,16 @@ PAGES = [
     "/dashboard/health",
     "/dashboard/review",
 ]
+
+
+@pytest.fixture(autouse=True)
+def chromium() -> None:
+    """Skip without a Chromium; under CRMCORE_REQUIRE_SERVICES=1 (CI) fail instead."""
+    if CHROMIUM is None:
+        message = "no Chromium (apt-get install chromium)"
+        if os.environ.get("CRMCORE_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture
