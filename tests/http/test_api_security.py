@@ -89,8 +89,20 @@ def test_a_read_key_cannot_write(app: App) -> None:
     assert api.get("/crm/leads", scope=Scope.READ).status_code == 200
 
 
-def test_a_revoked_key_is_refused(app: App) -> None:
-    api = api_over(app)
+def test_a_revoked_key_is_refused_once_its_cache_entry_expires(app: App) -> None:
+    api = api_over(app, HttpSettings(key_cache_seconds=5))
+    assert api.get("/crm/leads").status_code == 200
+    read_key = next(k for k in list_api_keys(app).unwrap() if k.scope is Scope.READ)
+    revoke_api_key(app, read_key.id).unwrap()
+    assert api.get("/crm/leads").status_code == 200  # verified 0 s ago: still trusted
+    api.ticks.now += 5
+    assert api.get("/crm/leads").status_code == 401
+    api.ticks.now += 5
+    assert api.get("/crm/leads").status_code == 401  # a refused key is never cached
+
+
+def test_without_a_cache_a_revoked_key_is_refused_at_once(app: App) -> None:
+    api = api_over(app, HttpSettings(key_cache_seconds=0))
     assert api.get("/crm/leads").status_code == 200
     read_key = next(k for k in list_api_keys(app).unwrap() if k.scope is Scope.READ)
     revoke_api_key(app, read_key.id).unwrap()

@@ -94,6 +94,7 @@ def create_api(
             now=monotonic,
         ),
         identity=identity,
+        monotonic=monotonic,
     )
     problems.install(api)
     api.include_router(routes_sales.router)

@@ -17,11 +17,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from returns.result import Failure
 
-from crmcore.app.access.apikeys import authenticate
+from crmcore.app.access.apikeys import authenticate, hash_token
 from crmcore.app.http.limits import retry_after
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.services import services
 from crmcore.domain.access import ApiKey, Scope
+
+#: Verified keys kept at most (a server has a handful; the cap bounds memory).
+MAX_CACHED_KEYS = 10_000
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `crm apikeys create`.")
 
@@ -48,10 +51,7 @@ class Requires(Guard):
         found = services(request)
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _unauthorised("an API key is required: Authorization: Bearer KEY")
-        checked = authenticate(found.app, credentials.credentials)
-        if isinstance(checked, Failure):
-            raise from_app_error(checked.failure())
-        key = checked.unwrap()
+        key = _verified(request, credentials.credentials)
         if key is None:
             raise _unauthorised("the API key is not valid or was revoked")
         if not key.scope.allows(self.scope):
@@ -67,6 +67,29 @@ class Requires(Guard):
                 kind="rate-limited",
             )
         return key
+
+
+def _verified(request: Request, token: str) -> ApiKey | None:
+    """The active key of ``token``: read from the store, or from the few seconds' cache
+    of keys verified before (only valid keys are cached)."""
+    found = services(request)
+    ttl = found.settings.key_cache_seconds
+    now = found.monotonic()
+    digest = hash_token(token)
+    cached = found.verified.get(digest) if ttl > 0 else None
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    checked = authenticate(found.app, token)
+    if isinstance(checked, Failure):
+        raise from_app_error(checked.failure())
+    key = checked.unwrap()
+    if key is None:
+        found.verified.pop(digest, None)
+    elif ttl > 0:
+        if len(found.verified) >= MAX_CACHED_KEYS:
+            found.verified.clear()
+        found.verified[digest] = (now, key)
+    return key
 
 
 def _unauthorised(detail: str) -> Problem:

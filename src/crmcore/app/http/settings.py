@@ -37,6 +37,9 @@ class HttpSettings:
     #: Requests per second each API key may make on average, and the burst it may spend.
     key_rate: float = 50.0
     key_burst: int = 100
+    #: Seconds a verified key is trusted without reading it again (a revocation takes up
+    #: to this long to reach a running server); 0 reads the key on every request.
+    key_cache_seconds: float = 5.0
     #: Web-form posts per minute per client address.
     form_rate_per_minute: float = 10.0
     #: Origins whose pages may post web forms (CORS); none by default.
@@ -69,6 +72,7 @@ class HttpSettings:
             ("MAX_BODY", "max_body", int),
             ("KEY_RATE", "key_rate", float),
             ("KEY_BURST", "key_burst", int),
+            ("KEY_CACHE", "key_cache_seconds", float),
             ("FORM_RATE", "form_rate_per_minute", float),
             ("HONEYPOT", "honeypot_field", str),
             ("WEBHOOK_TOLERANCE", "webhook_tolerance", int),
