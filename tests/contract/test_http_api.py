@@ -191,3 +191,22 @@ def test_webhook_events_are_durable_before_the_202(backend_app: App) -> None:
     assert backend_app.events is not None
     with backend_app.events.uow() as uow:  # a new transaction sees it: it was committed
         assert uow.inbox.get("durable-1") is not None
+
+
+def test_an_erasure_forgets_the_stored_responses_that_name_the_person(
+    backend_app: App,
+) -> None:
+    from crmcore.app.access.apikeys import list_api_keys
+    from crmcore.app.access.idempotency import entry_id, recall
+    from crmcore.app.privacy import erase_person
+
+    api = api_over(backend_app)
+    body = {"email": "gone@example.com", "first_name": "Gone"}
+    assert api.post("/crm/leads", json=body, headers={"Idempotency-Key": "e1"}).status_code == 201
+    other = {"email": "stays@example.com", "first_name": "Stays"}
+    assert api.post("/crm/leads", json=other, headers={"Idempotency-Key": "e2"}).status_code == 201
+    writer = next(k for k in list_api_keys(backend_app).unwrap() if k.scope is Scope.WRITE)
+    assert recall(backend_app, entry_id(writer.id, "e1")).unwrap() is not None
+    erase_person(backend_app, email="gone@example.com", actor="dpo").unwrap()
+    assert recall(backend_app, entry_id(writer.id, "e1")).unwrap() is None
+    assert recall(backend_app, entry_id(writer.id, "e2")).unwrap() is not None
