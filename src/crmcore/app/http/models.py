@@ -345,3 +345,41 @@ class WebhookOut(BaseModel):
     active: bool
     created_at: datetime
     secret: str | None = None
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem document: every error answer."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries of problem documents for ``statuses``."""
+    schema = ProblemOut.model_json_schema()
+    reasons = {
+        401: "No valid API key",
+        403: "The key's scope is too small",
+        404: "No such record",
+        409: "A business rule or a concurrent change refused it",
+        412: "The record changed since it was read",
+        413: "The body is too large",
+        422: "Invalid input (field errors)",
+        428: "If-Match is missing",
+        429: "The key's rate limit is spent (see Retry-After)",
+        503: "Storage is unavailable",
+    }
+    return {
+        s: {
+            "description": reasons.get(s, "Error"),
+            "content": {"application/problem+json": {"schema": schema}},
+        }
+        for s in statuses
+    }
+
+
+#: What every route guarded by an API key may answer besides its success.
+API_PROBLEMS = problem_responses(401, 403, 413, 422, 429, 503)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from crmcore.app.access.webhooks import add_subscription, list_subscriptions, remove_subscription
-from crmcore.app.http.models import WebhookIn, WebhookOut
+from crmcore.app.http.models import API_PROBLEMS, WebhookIn, WebhookOut
 from crmcore.app.http.security import ADMIN
 from crmcore.app.http.services import services
 from crmcore.app.http.support import idempotent, json_response, value
 from crmcore.domain.access import ApiKey, WebhookSubscription
 
-router = APIRouter(prefix="/crm")
+router = APIRouter(prefix="/crm", responses=API_PROBLEMS)
 Admin = Annotated[ApiKey, Depends(ADMIN)]
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from crmcore.app.errors import DuplicateLead
 from crmcore.app.events.worker import ingest_events
 from crmcore.app.http.limits import retry_after
-from crmcore.app.http.models import AcceptedOut
+from crmcore.app.http.models import AcceptedOut, problem_responses
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.security import Public, Signed
 from crmcore.app.http.services import services
@@ -92,6 +92,7 @@ def form_preflight(request: Request, form: FormName) -> Response:
     dependencies=[Depends(FORM)],
     tags=["forms"],
     openapi_extra=_FORM_BODY,
+    responses=problem_responses(403, 413, 415, 422, 429),
 )
 async def form_capture(request: Request, form: FormName) -> Response:
     """Capture a lead from a web form (``application/x-www-form-urlencoded``).
@@ -165,6 +166,7 @@ def _events_of(body: bytes, kind: str) -> list[Any]:
     dependencies=[Depends(SIGNED)],
     tags=["events"],
     openapi_extra=_EVENTS_BODY,
+    responses=problem_responses(401, 413, 415, 422, 503),
 )
 async def events_inbound(request: Request) -> Response:
     """Accept events (one JSON object, an array, or JSON lines) into the event inbox.

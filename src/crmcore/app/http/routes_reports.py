@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from crmcore.app.http.convert import deal_out, segment_out
 from crmcore.app.http.models import (
+    API_PROBLEMS,
     DealOut,
     HealthOut,
     PipelineRow,
@@ -35,7 +36,7 @@ from crmcore.app.sales.deals import pipeline_summary, slipping_deals
 from crmcore.domain.access import ApiKey
 from crmcore.domain.health import RiskLevel
 
-router = APIRouter(prefix="/crm")
+router = APIRouter(prefix="/crm", responses=API_PROBLEMS)
 
 Reader = Annotated[ApiKey, Depends(READ)]
 Writer = Annotated[ApiKey, Depends(WRITE)]

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from crmcore.app.http.convert import account_out, contact_out, deal_out, lead_out
 from crmcore.app.http.models import (
+    API_PROBLEMS,
     AccountIn,
     AccountOut,
     AccountUpdate,
@@ -25,6 +26,7 @@ from crmcore.app.http.models import (
     LeadOut,
     LeadUpdate,
     Page,
+    problem_responses,
 )
 from crmcore.app.http.problems import Problem
 from crmcore.app.http.security import READ, WRITE
@@ -57,7 +59,7 @@ from crmcore.domain.ids import AccountId, ContactId, DealId, LeadId
 from crmcore.domain.lead import LeadStatus
 from crmcore.domain.pipeline import DealStage
 
-router = APIRouter(prefix="/crm")
+router = APIRouter(prefix="/crm", responses=API_PROBLEMS)
 
 Reader = Annotated[ApiKey, Depends(READ)]
 Writer = Annotated[ApiKey, Depends(WRITE)]
@@ -65,12 +67,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=40, description="`next_cursor` of the previous page.")
 ]
-IfMatch = {"If-Match": {"description": "The ETag of the record as read."}}
-_UPDATE_ERRORS: dict[int | str, dict[str, str]] = {
-    404: {"description": "No such record"},
-    412: {"description": "The record changed since it was read"},
-    428: {"description": "If-Match is missing"},
-}
+_UPDATE_ERRORS = problem_responses(404, 409, 412, 428)
 
 
 # -- leads -----------------------------------------------------------------------------
