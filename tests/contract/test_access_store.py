@@ -65,6 +65,34 @@ def test_a_stored_response_is_kept_once(backend: Backend) -> None:
         _add_and_commit(uow, attrs.evolve(entry, body="{}"))
 
 
+def test_a_claim_is_completed_or_removed(backend: Backend) -> None:
+    claim = StoredResponse(
+        id=UUID(int=7), fingerprint="a" * 64, status=0, body="", created_at=backend.clock.now()
+    )
+    other = attrs.evolve(claim, id=UUID(int=8))
+    with backend.uow() as uow:
+        uow.idempotency.add(claim)
+        uow.idempotency.add(other)
+        uow.commit()
+    with backend.uow() as uow:
+        held = uow.idempotency.get(claim.id)
+        assert held is not None
+        assert held.pending
+        uow.idempotency.save(attrs.evolve(held, status=201, body='{"ok": true}'))
+        uow.idempotency.remove(other.id)
+        uow.commit()
+    with backend.uow() as uow:
+        done = uow.idempotency.get(claim.id)
+        assert done is not None
+        assert (done.status, done.body, done.pending, done.version) == (
+            201,
+            '{"ok": true}',
+            False,
+            2,
+        )
+        assert uow.idempotency.get(other.id) is None
+
+
 def _add_and_commit(uow: EventUnitOfWork, entry: StoredResponse) -> None:
     uow.idempotency.add(entry)
     uow.commit()

@@ -210,3 +210,40 @@ def test_an_erasure_forgets_the_stored_responses_that_name_the_person(
     erase_person(backend_app, email="gone@example.com", actor="dpo").unwrap()
     assert recall(backend_app, entry_id(writer.id, "e1")).unwrap() is None
     assert recall(backend_app, entry_id(writer.id, "e2")).unwrap() is not None
+
+
+def test_a_key_in_use_is_409_until_its_claim_expires(backend_app: App) -> None:
+    from datetime import timedelta
+
+    from crmcore.adapters.system import FixedClock
+    from crmcore.app.access.apikeys import list_api_keys
+    from crmcore.app.access.idempotency import CLAIM_LEASE, claim, entry_id, fingerprint
+    from crmcore.app.http.models import LeadIn
+
+    api = api_over(backend_app)
+    writer = next(k for k in list_api_keys(backend_app).unwrap() if k.scope is Scope.WRITE)
+    body = {"email": "race@example.com", "first_name": "Race"}
+    # another request with the key is running (it claimed the key and has not answered)
+    print_ = fingerprint("POST", "/crm/leads", LeadIn.model_validate(body).model_dump_json())
+    assert claim(backend_app, entry_id(writer.id, "r1"), print_=print_).unwrap() is None
+    busy = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "r1"})
+    assert busy.status_code == 409
+    assert busy.headers["retry-after"] == "1"
+    assert api.get("/crm/leads").json()["items"] == []
+    clock = backend_app.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(CLAIM_LEASE + timedelta(seconds=1))  # that request died: take over
+    taken = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "r1"})
+    assert taken.status_code == 201, taken.text
+    again = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "r1"})
+    assert again.json() == taken.json()
+
+
+def test_a_failed_request_gives_its_key_back(api: Api) -> None:
+    bad = {"email": "nope", "first_name": "X"}
+    assert api.post("/crm/leads", json=bad, headers={"Idempotency-Key": "f1"}).status_code == 422
+    assert api.post("/crm/leads", json=bad, headers={"Idempotency-Key": "f1"}).status_code == 422
+    good = {"email": "fixed@example.com", "first_name": "X"}
+    done = api.post("/crm/leads", json=good, headers={"Idempotency-Key": "f1"})
+    assert done.status_code == 201
+    assert "idempotent-replayed" not in done.headers

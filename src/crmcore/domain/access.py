@@ -66,6 +66,11 @@ class StoredResponse:
     created_at: datetime
     version: int = 0
 
+    @property
+    def pending(self) -> bool:
+        """True while the first request with the key is still running (status 0)."""
+        return self.status == 0
+
 
 @attrs.frozen(kw_only=True)
 class WebhookSubscription:

@@ -27,7 +27,16 @@ class IdempotencyStore(Protocol):
 
     def get(self, entry_id: UUID) -> StoredResponse | None: ...
     def add(self, entry: StoredResponse) -> None:
-        """Store a first response; one already stored under the id raises ``DuplicateKey``."""
+        """Store a first response (or a claim, status 0); one already stored under the id
+        raises ``DuplicateKey``."""
+        ...
+
+    def save(self, entry: StoredResponse) -> None:
+        """Replace an entry read at ``entry.version`` (a claim by its response)."""
+        ...
+
+    def remove(self, entry_id: UUID) -> None:
+        """Forget an entry (a claim whose request failed)."""
         ...
 
 

@@ -45,6 +45,12 @@ class MemoryIdempotency:
     def add(self, entry: StoredResponse) -> None:
         self._tx.add("idempotent_responses", entry)
 
+    def save(self, entry: StoredResponse) -> None:
+        self._tx.save("idempotent_responses", entry)
+
+    def remove(self, entry_id: UUID) -> None:
+        self._tx.delete("idempotent_responses", entry_id)
+
 
 class MemoryWebhookSubscriptions:
     """Webhook subscriptions in one memory transaction."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
@@ -86,17 +86,27 @@ class SqlIdempotency:
         )
 
     def add(self, entry: StoredResponse) -> None:
-        self._s.insert_entity(
-            t.idempotent_responses,
-            {
-                "id": entry.id,
-                "fingerprint": entry.fingerprint,
-                "status": entry.status,
-                "body": entry.body,
-                "headers": [list(h) for h in entry.headers],
-                "created_at": entry.created_at,
-            },
-        )
+        self._s.insert_entity(t.idempotent_responses, _response_row(entry))
+
+    def save(self, entry: StoredResponse) -> None:
+        self._s.update_entity(t.idempotent_responses, _response_row(entry), entry.version)
+
+    def remove(self, entry_id: UUID) -> None:
+        table = t.idempotent_responses
+        conn = self._s.conn
+        stmt = delete(table).where(table.c.id == entry_id)
+        self._s.write(lambda: conn.execute(stmt), table=table)
+
+
+def _response_row(entry: StoredResponse) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "fingerprint": entry.fingerprint,
+        "status": entry.status,
+        "body": entry.body,
+        "headers": [list(h) for h in entry.headers],
+        "created_at": entry.created_at,
+    }
 
 
 def _subscription_row(sub: WebhookSubscription) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 import attrs
 from fastapi import Request
@@ -16,7 +17,8 @@ from pydantic import BaseModel
 from returns.result import Failure, Result
 from starlette.responses import Response
 
-from crmcore.app.access.idempotency import entry_id, fingerprint, recall, remember
+from crmcore.app.access.idempotency import claim, complete, entry_id, fingerprint, release
+from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.services import services
@@ -121,6 +123,27 @@ def page_of(items: list[Any], *, offset: int, limit: int) -> tuple[list[Any], st
     return items[:limit], encode_cursor(offset + limit) if more else None
 
 
+def _run_claimed(app: App, stored_id: UUID, run: Callable[[], Response]) -> Response:
+    """Run a request that holds the key's claim; keep its response if it succeeded."""
+    try:
+        response = run()
+    except BaseException:
+        release(app, stored_id)
+        raise
+    if not 200 <= response.status_code < 300:
+        release(app, stored_id)
+        return response
+    kept = [(k, v) for k, v in response.headers.items() if k.lower() in ("etag", "location")]
+    complete(
+        app,
+        stored_id,
+        status=response.status_code,
+        body=bytes(response.body).decode("utf-8"),
+        headers=kept,
+    )
+    return response
+
+
 def idempotent(
     request: Request, caller: ApiKey, payload: Any, run: Callable[[], Response]
 ) -> Response:
@@ -140,29 +163,21 @@ def idempotent(
     stored_id = entry_id(caller.id, raw)
     body = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(payload)
     print_ = fingerprint(request.method, request.url.path, body)
-    stored = value(recall(app, stored_id))
+    stored = value(claim(app, stored_id, print_=print_))
     if stored is None:
-        response = run()
-        if not 200 <= response.status_code < 300:
-            return response
-        kept = [(k, v) for k, v in response.headers.items() if k.lower() in ("etag", "location")]
-        stored = value(
-            remember(
-                app,
-                stored_id=stored_id,
-                print_=print_,
-                status=response.status_code,
-                body=bytes(response.body).decode("utf-8"),
-                headers=kept,
-            )
-        )
-        if stored.fingerprint == print_ and stored.body == bytes(response.body).decode("utf-8"):
-            return response
+        return _run_claimed(app, stored_id, run)
     if stored.fingerprint != print_:
         raise Problem(
             422,
             "this Idempotency-Key was used with a different request",
             kind="idempotency-key-reused",
+        )
+    if stored.pending:
+        raise Problem(
+            409,
+            "a request with this Idempotency-Key is still running; retry shortly",
+            headers={"Retry-After": "1"},
+            kind="idempotency-key-in-use",
         )
     headers = {**dict(stored.headers), "Idempotent-Replayed": "true"}
     return Response(
