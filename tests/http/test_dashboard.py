@@ -152,3 +152,23 @@ def test_a_review_item_is_resolved_from_the_page(app: App, provider: Provider) -
 def test_without_an_identity_provider_there_is_no_dashboard(app: App) -> None:
     client = TestClient(create_api(app), raise_server_exceptions=False)
     assert client.get("/dashboard", follow_redirects=False).status_code == 404
+
+
+def test_the_loyalty_board_lists_the_cards_of_each_level(app: App, provider: Provider) -> None:
+    from datetime import date
+    from uuid import UUID
+
+    from crmcore.app.loyalty.board import open_card
+    from crmcore.app.loyalty.cards_view import cards_by_level
+
+    for n in range(3):
+        open_card(
+            app, customer=UUID(int=n + 1), name=f"Cust {n}", first_interaction=date(2026, 1, 2)
+        )
+    levels = cards_by_level(app, per_level=2).unwrap()
+    assert sum(len(cards) for cards in levels.values()) == 2  # bounded per level
+    client = _client(app, provider)
+    _login(client, provider.token(scope="crm:read"))
+    page = client.get("/dashboard/loyalty").text
+    assert "Cust 2" in page
+    assert "Cust 0" in page

@@ -44,9 +44,7 @@ def recall(app: App, stored_id: UUID) -> Result[StoredResponse | None, AppError]
     return transact(app, lambda uow: Success(uow.idempotency.get(stored_id)), commit=False)
 
 
-def claim(
-    app: App, stored_id: UUID, *, print_: str
-) -> Result[StoredResponse | None, AppError]:
+def claim(app: App, stored_id: UUID, *, print_: str) -> Result[StoredResponse | None, AppError]:
     """Claim a key for a request: ``None`` when this request may run, else the entry that
     holds the key (a stored response to replay, or another request's live claim)."""
     now = app.clock.now()

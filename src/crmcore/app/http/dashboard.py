@@ -31,6 +31,7 @@ from crmcore.app.http.support import json_response, value
 from crmcore.app.intelligence.health import health_report
 from crmcore.app.intelligence.segments import list_segments, rfm_report
 from crmcore.app.loyalty.board import board_view, stuck_report
+from crmcore.app.loyalty.cards_view import cards_by_level
 from crmcore.app.sales.deals import list_deals, move_deal, slipping_deals
 from crmcore.domain.access import Scope
 from crmcore.domain.health import RiskLevel
@@ -206,7 +207,8 @@ def loyalty(request: Request, who: Viewer) -> Response:
     app = services(request).app
     view = value(board_view(app))
     stuck = value(stuck_report(app))
-    return _page(request, "loyalty.html", who, title="Loyalty", view=view, stuck=stuck)
+    cards = value(cards_by_level(app))
+    return _page(request, "loyalty.html", who, title="Loyalty", view=view, stuck=stuck, cards=cards)
 
 
 @router.get("/segments")
