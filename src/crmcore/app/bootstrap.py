@@ -21,6 +21,7 @@ from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
 from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
+from crmcore.adapters.webhooks.fanout import WebhookFanout
 from crmcore.app.context import App, Settings
 from crmcore.app.errors import UnsupportedDatabase
 from crmcore.app.events.config import EventServices, EventSettings
@@ -31,6 +32,7 @@ from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
+from crmcore.ports.identity import IdentityVerifier
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
@@ -124,8 +126,12 @@ def bootstrap(
     insight: CustomerInsight | None = None,
     pipeline_settings: EventSettings | None = None,
     jitter: random.Random | None = None,
+    webhooks: bool = False,
 ) -> App:
     """Build an application from settings.
+
+    ``webhooks=True`` (the outbox relay) also POSTs each relayed event to the webhook
+    subscriptions that want it (``adapters.webhooks.fanout``).
 
     ``memory://`` gives in-memory adapters; ``sqlite:///path.db`` and
     ``postgresql+psycopg://...`` give the SQL adapters. Raises ``SchemaMismatch`` when the
@@ -137,12 +143,13 @@ def bootstrap(
     publisher = publisher or MemoryPublisher()
 
     def app(uow: Callable[[], EventUnitOfWork], *, single_writer: bool) -> App:
+        chosen = WebhookFanout(publisher, uow=uow, clock=clock) if webhooks else publisher
         return wire(
             uow,
             settings=settings,
             clock=clock,
             ids=ids,
-            publisher=publisher,
+            publisher=chosen,
             single_writer=single_writer,
             sentiment=sentiment,
             insight=insight,
@@ -290,3 +297,11 @@ def attribution_engine() -> AttributionEngine:
     from crmcore.adapters.analytics.attribution_numpy import NumpyAttribution
 
     return NumpyAttribution()
+
+
+def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:
+    """The dashboard's default identity adapter: JWTs of ``issuer`` checked against the
+    keys of ``jwks_file`` (ADR 0019)."""
+    from crmcore.adapters.identity.jwks import JwksVerifier
+
+    return JwksVerifier(jwks_file, issuer=issuer, audience=audience)

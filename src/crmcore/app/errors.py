@@ -51,6 +51,22 @@ class StorageFailure:
         return f"storage unavailable: {self.detail}"
 
 
+@attrs.frozen(kw_only=True)
+class StaleVersion:
+    """The caller changed a version of the record that is no longer the stored one."""
+
+    kind: str
+    key: str
+    expected: int
+    actual: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.key} is at version {self.actual}, not {self.expected}: "
+            "reload it and apply the change again"
+        )
+
+
 AppError = (
     InvalidInput
     | IllegalTransition
@@ -59,6 +75,7 @@ AppError = (
     | DuplicateLead
     | Conflict
     | StorageFailure
+    | StaleVersion
 )
 
 

@@ -9,6 +9,8 @@ from typing import Protocol, Self
 from crmcore.domain.events import DomainEvent
 from crmcore.ports.alerts import AlertLog
 from crmcore.ports.analytics import AnalyticsQueries
+    @property
+from crmcore.ports.access import ApiKeyRepository, IdempotencyStore, WebhookSubscriptions
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (
@@ -78,6 +80,12 @@ class UnitOfWork(Protocol):
     def analytics(self) -> AnalyticsQueries: ...
     @property
     def alerts(self) -> AlertLog: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def webhooks(self) -> WebhookSubscriptions: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -12,7 +12,7 @@ from crmcore.domain.activity import Activity
 from crmcore.domain.ids import ContactId
 from crmcore.domain.lead import Lead
 from crmcore.domain.pipeline import Deal
-from crmcore.domain.privacy import ERASED_NAME, ERASED_TEXT
+from crmcore.domain.privacy import ERASED_NAME, ERASED_TEXT, mentions
 from crmcore.domain.retention import RetentionCutoffs
 from crmcore.ports.privacy import PURGED_TABLES, AuditEntry, PersonTrace
 
@@ -128,4 +128,17 @@ class MemoryPersonalData:
                 "activities", lambda a: a.deal_id in deals, subject=ERASED_TEXT, description=""
             ),
             "transactions": self._evolve("transactions", lambda p: p.customer in ids, product=None),
+            "idempotent_responses": self._forget_responses(trace),
         }
+
+    def _forget_responses(self, trace: PersonTrace) -> int:
+        """Stored first responses of POSTs (replayed to retries) that name the person."""
+        needles = [
+            *(n for n in trace.identifiers if n),
+            *(str(r) for r in trace.record_ids),
+            *(str(c) for c in trace.contact_ids),
+        ]
+        doomed = [r.id for r in self._tx.rows("idempotent_responses") if mentions(r.body, needles)]
+        for key in doomed:
+            self._tx.delete("idempotent_responses", key)
+        return len(doomed)

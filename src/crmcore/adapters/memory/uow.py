@@ -9,6 +9,11 @@ from typing import Self
 from uuid import UUID
 
 from crmcore.adapters.memory.analytics import MemoryAlertLog, MemoryAnalytics
+from crmcore.adapters.memory.access import (
+    MemoryApiKeys,
+    MemoryIdempotency,
+    MemoryWebhookSubscriptions,
+)
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
@@ -156,6 +161,9 @@ class MemoryUnitOfWork:
         self.merges = MemoryMergeLog(self._tx)
         self.analytics = MemoryAnalytics(self._tx)
         self.alerts = MemoryAlertLog(self._tx)
+        self.api_keys = MemoryApiKeys(self._tx)
+        self.idempotency = MemoryIdempotency(self._tx)
+        self.webhooks = MemoryWebhookSubscriptions(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -124,6 +124,13 @@ ERASURE: Mapping[tuple[str, str], str] = {
     ("health_scores", "user_id"): "the identity link is replaced on the person's scores",
     **{("health_scores", c): "no personal data: scores and rule names" for c in (
         "risk_level", "factors", "reasons")},
+    **{("api_keys", c): "no personal data: an API key's label, scope and hash" for c in (
+        "name", "scope", "prefix", "key_hash")},
+    ("idempotent_responses", "body"): "deleted when it names the person (a retry runs again)",
+    ("idempotent_responses", "fingerprint"): "no personal data: a hash of the request",
+    ("idempotent_responses", "headers"): "no personal data: the response's ETag and Location",
+    **{("webhook_subscriptions", c): "no personal data: a receiver's URL and key" for c in (
+        "url", "event_type", "secret")},
     ("transactions", "product"): "removed on the person's purchases",
     **{("transactions", c): "no personal data: categories and the source's key" for c in (
         "currency", "channel", "external_id")},
@@ -296,6 +303,25 @@ class SqlPersonalData:
             changed += self._set(table, table.c[key] == row[key], values)
         return changed
 
+    def _forget_responses(self, needles: Sequence[str]) -> int:
+        """Stored first responses of POSTs (replayed to retries) that name the person."""
+        if not needles:
+            return 0
+        table = t.idempotent_responses
+        hit = or_(
+            *(
+                func.lower(table.c.body).like(f"%{n}%", escape="\\")
+                for n in _like([x.lower() for x in needles])
+            )
+        )
+        rows = self._s.read(select(table.c.id, table.c.body).where(hit))
+        doomed = [r["id"] for r in rows if mentions(r["body"], needles)]
+        if not doomed:
+            return 0
+        conn = self._s.conn
+        stmt = delete(table).where(table.c.id.in_(doomed))
+        return int(self._s.write(lambda: conn.execute(stmt), table=table).rowcount)
+
     def erase_traces(self, trace: PersonTrace) -> Mapping[str, int]:
         ids = list(trace.contact_ids)
         needles = [
@@ -314,6 +340,7 @@ class SqlPersonalData:
         counts["outbox"] = self._redact_rows(
             t.outbox, "position", {"envelope": redact, "last_error": erased}, needles
         )
+        counts["idempotent_responses"] = self._forget_responses(needles)
         counts["review_items"] = self._redact_rows(
             t.review_items,
             "id",

@@ -533,4 +533,44 @@ contact_merges = Table(
     Column("moved", JSON, nullable=False),
     Column("undone_at", UTCDateTime),
     comment="library: contact merges with both before-images and the rows moved (C2)",
+# -- issue 20: the HTTP surface (ADR 0019) ----------------------------------------------
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(10), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True, comment="hex SHA-256"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    _version(),
+    comment="library: HTTP API keys; only the hash of each token is kept",
+)
+
+idempotent_responses = Table(
+    "idempotent_responses",
+    metadata,
+    Column("id", Uuid, primary_key=True, comment="uuid5 of (API key id, Idempotency-Key)"),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    _version(),
+    comment="library: first responses to POSTs with an Idempotency-Key, replayed",
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("secret", String(128), nullable=False, comment="HMAC key shared with the receiver"),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    _version(),
+    comment="library: outbound webhooks for crm.* events",
 )

@@ -122,6 +122,9 @@ COMMANDS: dict[str, str] = {
     "unmerge": "crmcore.app.cli.merge:unmerge",
     "report": "crmcore.app.cli.report:report",
     "alerts": "crmcore.app.cli.alerts:alerts",
+    "apikeys": "crmcore.app.cli.apikeys:apikeys",
+    "serve": "crmcore.app.cli.serve:serve",
+    "webhooks": "crmcore.app.cli.webhooks:webhooks",
 }
 
 #: Commands that live in their own module but belong to a group above.

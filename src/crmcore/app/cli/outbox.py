@@ -49,7 +49,7 @@ def _app(ctx: click.Context, publisher: str | None = None) -> App:
     settings = settings_of(ctx)
     try:
         pub = make_publisher(publisher) if publisher else None
-        return bootstrap(settings, publisher=pub)
+        return bootstrap(settings, publisher=pub, webhooks=True)
     except (UnsupportedDatabase, UnsupportedPublisher, StorageError) as exc:
         _fail(str(exc))
         raise  # unreachable: _fail exits

@@ -10,7 +10,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError, Conflict, NotFound
+from crmcore.app.errors import AppError, Conflict, NotFound, StaleVersion
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.contact import Channel, Contact, ContactRole
 from crmcore.domain.contact_merge import merged_into
@@ -121,8 +121,12 @@ def update_contact(
     role: str | None = None,
     preferred_channel: str | None = None,
     account_id: AccountId | None = None,
+    expected_version: int | None = None,
 ) -> Result[Contact, AppError]:
-    """Change the given fields (``None`` keeps a field); every error reported at once."""
+    """Change the given fields (``None`` keeps a field); every error reported at once.
+
+    With ``expected_version`` the change applies only to that version (else ``StaleVersion``).
+    """
     check = Collector()
     parsed_email = check.optional(email, Email.parse)
     parsed_phone = check.optional(
@@ -139,6 +143,15 @@ def update_contact(
         if isinstance(found, Failure):
             return found
         contact = found.unwrap()
+        if expected_version is not None and contact.version != expected_version:
+            return Failure(
+                StaleVersion(
+                    kind="contact",
+                    key=str(contact_id),
+                    expected=expected_version,
+                    actual=contact.version,
+                )
+            )
         check_name = Collector()
         name = check_name.take(
             PersonName.parse(

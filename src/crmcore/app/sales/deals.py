@@ -11,7 +11,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError, NotFound
+from crmcore.app.errors import AppError, NotFound, StaleVersion
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.errors import IllegalTransition, RuleViolation
 from crmcore.domain.events import Changed
@@ -133,11 +133,19 @@ def create_deal(
 Step = Callable[[Deal], Result[Changed[Deal], IllegalTransition | RuleViolation]]
 
 
-def _change_deal(app: App, deal_id: DealId, step: Step) -> Result[Deal, AppError]:
+def _change_deal(
+    app: App, deal_id: DealId, step: Step, *, expected_version: int | None = None
+) -> Result[Deal, AppError]:
     def work(uow: UnitOfWork) -> Result[Deal, AppError]:
         deal = uow.deals.get(deal_id)
         if deal is None:
             return Failure(NotFound(kind="deal", key=str(deal_id)))
+        if expected_version is not None and deal.version != expected_version:
+            return Failure(
+                StaleVersion(
+                    kind="deal", key=str(deal_id), expected=expected_version, actual=deal.version
+                )
+            )
         changed = step(deal)
         if isinstance(changed, Failure):
             return Failure(changed.failure())
@@ -150,13 +158,24 @@ def _change_deal(app: App, deal_id: DealId, step: Step) -> Result[Deal, AppError
 
 
 def move_deal(
-    app: App, deal_id: DealId, *, to: str | None = None, skip_reason: str | None = None
+    app: App,
+    deal_id: DealId,
+    *,
+    to: str | None = None,
+    skip_reason: str | None = None,
+    expected_version: int | None = None,
 ) -> Result[Deal, AppError]:
     """Advance to the next stage, or move to ``to``: one stage forward or back, or past
-    other stages when ``skip_reason`` says why."""
+    other stages when ``skip_reason`` says why (only from ``expected_version`` when that
+    is given, as the dashboard's board does)."""
     config, now = app.settings.deal_stages, app.clock.now()
     if to is None:
-        return _change_deal(app, deal_id, lambda d: d.advance(at=now, config=config))
+        return _change_deal(
+            app,
+            deal_id,
+            lambda d: d.advance(at=now, config=config),
+            expected_version=expected_version,
+        )
     check = Collector()
     target = check.choice("to", to, DealStage)
     invalid = check.failure()
@@ -166,6 +185,7 @@ def move_deal(
         app,
         deal_id,
         lambda d: d.move_to(target, at=now, config=config, skip_reason=skip_reason),
+        expected_version=expected_version,
     )
 
 

@@ -1,0 +1,233 @@
+"""Load on ``crm serve`` from a bounded local client: p50/p99 latency and requests/s of
+``GET /crm/contacts`` and ``POST /crm/leads`` (issue 20).
+
+    PYTHONPATH=src:. python -m bench.http --db sqlite                # a fresh SQLite file
+    PYTHONPATH=src:. python -m bench.http --db postgres              # a fresh PostgreSQL db
+    PYTHONPATH=src:. python -m bench.http --db postgres --rate 500 --seconds 20
+
+(Run it as a module: as a script, its own folder would come first on ``sys.path`` and
+this file would shadow the standard library's ``http`` package.)
+
+The server runs as ``crm serve`` in a subprocess on 127.0.0.1 only; the client is an
+asyncio httpx client that sends at a fixed rate (open loop: request i is due at i/rate,
+so a slow server shows up as latency, not as a politely lower rate) with up to
+``--concurrency`` requests in flight. The whole run is capped at 60 s of load.
+Data generator: ``--contacts`` contacts (default 2,000) are created through the use case
+before the server starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, make_url, text
+
+from crmcore.app.access.apikeys import create_api_key
+from crmcore.app.bootstrap import bootstrap, upgrade_database
+from crmcore.app.context import Settings
+from crmcore.app.sales.contacts import create_contact
+
+MAX_LOAD_SECONDS = 60.0
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    """A fresh, migrated database URL of ``kind`` (sqlite or postgres), removed after."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite:///{Path(directory) / 'bench.db'}"
+        return
+    name = f"crmcore_bench_http_{secrets.token_hex(4)}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(url: str, contacts: int) -> str:
+    """Create ``contacts`` contacts and a write key; returns the key."""
+    app = bootstrap(Settings(db_url=url))
+    for n in range(contacts):
+        create_contact(
+            app, first_name=f"Bench{n}", last_name="Person", email=f"bench{n}@example.com"
+        ).unwrap()
+    return create_api_key(app, name="bench", scope="write").unwrap().token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and its live descendants, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    wanted, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        for pid, parent in parents.items():
+            if parent == current and pid not in wanted:
+                wanted.add(pid)
+                frontier.append(pid)
+    return sum(times.get(pid, 0.0) for pid in wanted)
+
+
+@contextmanager
+def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
+    """``crm serve`` on 127.0.0.1 until the block ends."""
+    port = free_port()
+    env = {**os.environ, "CRMCORE_HTTP_KEY_RATE": "100000", "CRMCORE_HTTP_KEY_BURST": "100000"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crmcore",
+            "--db",
+            url,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def load(
+    base: str, token: str, *, method: str, rate: float, seconds: float, concurrency: int
+) -> dict[str, Any]:
+    """Send ``rate`` requests a second for ``seconds``; latency and outcome of each."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=10) as c:
+        start = time.perf_counter()
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            async with gate:
+                sent = time.perf_counter()
+                try:
+                    if method == "GET":
+                        r = await c.get("/crm/contacts", params={"limit": 20})
+                    else:
+                        body = {
+                            "email": f"l{i}-{secrets.token_hex(3)}@example.com",
+                            "first_name": "Load",
+                        }
+                        r = await c.post("/crm/leads", json=body)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    latencies.append(time.perf_counter() - sent)
+                except httpx.HTTPError:
+                    errors += 1
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.perf_counter() - start
+    ok = sorted(latencies)
+    pct = statistics.quantiles(ok, n=100) if len(ok) >= 2 else [0.0] * 99
+    return {
+        "route": f"{method} {'/crm/contacts' if method == 'GET' else '/crm/leads'}",
+        "target_rps": rate,
+        "requests": total,
+        "achieved_rps": round(len(ok) / elapsed, 1),
+        "p50_ms": round(pct[49] * 1000, 1),
+        "p99_ms": round(pct[98] * 1000, 1),
+        "statuses": statuses,
+        "transport_errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--rate", type=float, default=500.0, help="GET requests per second")
+    parser.add_argument("--write-rate", type=float, default=100.0, help="POSTs per second")
+    parser.add_argument("--seconds", type=float, default=15.0, help="load per route")
+    parser.add_argument("--contacts", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+    seconds = min(args.seconds, MAX_LOAD_SECONDS / 2)
+    with database(args.db) as url:
+        token = seed(url, args.contacts)
+        with server(url, args.workers) as (base, pid):
+            results = []
+            for method, rate in (("GET", args.rate), ("POST", args.write_rate)):
+                before = tree_cpu(pid)
+                result = asyncio.run(
+                    load(
+                        base,
+                        token,
+                        method=method,
+                        rate=rate,
+                        seconds=seconds,
+                        concurrency=args.concurrency,
+                    )
+                )
+                spent = tree_cpu(pid) - before
+                result["server_cpu_ms_per_request"] = round(spent / result["requests"] * 1000, 2)
+                results.append(result)
+    for r in results:
+        print(json.dumps({"db": args.db, "workers": args.workers, **r}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Identity providers behind ``crmcore.ports.identity``."""

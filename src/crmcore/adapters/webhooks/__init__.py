@@ -1,0 +1,1 @@
+"""Outbound webhooks: events POSTed, signed, to subscribed URLs."""

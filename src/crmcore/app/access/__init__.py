@@ -1,0 +1,1 @@
+"""Access to the HTTP surface: API keys, idempotent POSTs, webhook subscriptions."""

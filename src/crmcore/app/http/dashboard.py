@@ -1,0 +1,264 @@
+"""``/dashboard``: the team's pages, server-rendered (Jinja2), a little JavaScript for
+dragging deals, no build step.
+
+Login goes through the identity port (``crmcore.ports.identity``): the login form takes a
+token from the identity provider, which is verified and kept in an HttpOnly, SameSite=Strict
+cookie; every page verifies it again (it carries its own expiry). Pages need ``read``;
+moving a deal and resolving a review need ``write`` and a same-origin POST. Every change
+goes through the same use cases as the CLI and the API (a deal moves only from the
+version the page showed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Form, Request
+from returns.result import Failure
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from crmcore.app.events.worker import list_reviews, resolve_review
+from crmcore.app.http.problems import Problem, from_app_error
+from crmcore.app.http.security import Guard, Public
+from crmcore.app.http.services import services
+from crmcore.app.http.support import json_response, value
+from crmcore.app.intelligence.health import health_report
+from crmcore.app.intelligence.segments import list_segments, rfm_report
+from crmcore.app.loyalty.board import board_view, stuck_report
+from crmcore.app.loyalty.cards_view import cards_by_level
+from crmcore.app.sales.deals import list_deals, move_deal, slipping_deals
+from crmcore.domain.access import Scope
+from crmcore.domain.health import RiskLevel
+from crmcore.domain.ids import ContactId, DealId
+from crmcore.domain.pipeline import OPEN_STAGES, DealStage
+from crmcore.domain.sentiment import SentimentLabel
+from crmcore.ports.identity import Identity, InvalidToken
+
+COOKIE = "crm_session"
+LOGIN = "/dashboard/login"
+PAGES = (
+    ("/dashboard", "Pipeline"),
+    ("/dashboard/loyalty", "Loyalty"),
+    ("/dashboard/segments", "Segments"),
+    ("/dashboard/health", "Health"),
+    ("/dashboard/review", "Review"),
+)
+#: Deals shown on the board (the most recent; the API pages through all of them).
+BOARD_LIMIT = 500
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+
+def _to_login() -> HTTPException:
+    return HTTPException(303, "log in first", headers={"Location": LOGIN})
+
+
+class DashboardLogin(Guard):
+    """A verified login cookie of at least ``scope``; POSTs must come from this origin."""
+
+    kind = "dashboard-login"
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, request: Request) -> Identity:
+        found = services(request)
+        if found.identity is None:
+            raise Problem(404, "the dashboard has no identity provider configured")
+        token = request.cookies.get(COOKIE)
+        if not token:
+            raise _to_login()
+        try:
+            who = found.identity.verify(token)
+        except InvalidToken:
+            raise _to_login() from None
+        if not who.scope.allows(self.scope):
+            raise Problem(403, f"this needs the {self.scope.value} scope")
+        if request.method == "POST":
+            _same_origin(request)
+        return who
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a cross-site POST (the cookie is SameSite=Strict too)."""
+    origin = request.headers.get("origin")
+    host = request.headers.get("host", "")
+    if origin is not None and origin.split("://", 1)[-1] != host:
+        raise Problem(403, "cross-origin form posts are refused")
+
+
+Viewer = Annotated[Identity, Depends(DashboardLogin(Scope.READ))]
+Editor = Annotated[Identity, Depends(DashboardLogin(Scope.WRITE))]
+LOGIN_PAGE = Public("the dashboard's login form: it is how a session starts")
+
+
+def _flashed(path: str, message: str) -> str:
+    """``path`` with a message for the next page to show."""
+    return f"{path}?{urlencode({'flash': message[:200]})}"
+
+
+def _page(request: Request, name: str, who: Identity | None, **context: Any) -> Response:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "who": who,
+            "pages": PAGES,
+            "here": request.url.path,
+            "flash": request.query_params.get("flash", "")[:200],
+            "can_write": who is not None and who.scope.allows(Scope.WRITE),
+            **context,
+        },
+    )
+
+
+@router.get("/login", dependencies=[Depends(LOGIN_PAGE)])
+def login_form(request: Request) -> Response:
+    """The login form."""
+    return _page(request, "login.html", None, title="Log in")
+
+
+@router.post("/login", dependencies=[Depends(LOGIN_PAGE)])
+def login(request: Request, token: Annotated[str, Form(max_length=8000)]) -> Response:
+    """Verify an identity token and keep it in the session cookie."""
+    found = services(request)
+    _same_origin(request)
+    if found.identity is None:
+        raise Problem(404, "the dashboard has no identity provider configured")
+    try:
+        found.identity.verify(token.strip())
+    except InvalidToken:
+        response = _page(request, "login.html", None, title="Log in", flash="not a valid token")
+        response.status_code = 401
+        return response
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token.strip(),
+        httponly=True,
+        samesite="strict",
+        secure=found.settings.secure_cookies,
+        path="/dashboard",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, who: Viewer) -> Response:
+    """Forget the session cookie."""
+    response = RedirectResponse(LOGIN, status_code=303)
+    response.delete_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+@router.get("")
+def pipeline_board(request: Request, who: Viewer) -> Response:
+    """The deal pipeline as a board, and the slipping deals."""
+    app = services(request).app
+    deals = value(list_deals(app, limit=BOARD_LIMIT))
+    stages = [s.value for s in DealStage if s in OPEN_STAGES] + ["closed_won", "closed_lost"]
+    columns = [
+        {"stage": stage, "deals": [d for d in deals if d.stage.value == stage]} for stage in stages
+    ]
+    slipping = value(slipping_deals(app))
+    return _page(
+        request,
+        "pipeline.html",
+        who,
+        title="Pipeline",
+        columns=columns,
+        stages=stages,
+        slipping=slipping,
+    )
+
+
+@router.post("/deals/{deal_id}/move")
+def move(
+    request: Request,
+    who: Editor,
+    deal_id: UUID,
+    to: Annotated[DealStage, Form()],
+    version: Annotated[int, Form(ge=0)],
+) -> Response:
+    """Move a deal through the same use case as ``crm deals move``, from ``version``."""
+    app = services(request).app
+    done = move_deal(app, DealId(deal_id), to=to.value, expected_version=version)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    if isinstance(done, Failure):
+        if wants_json:
+            raise from_app_error(done.failure())
+        return RedirectResponse(_flashed("/dashboard", f"not moved: {done.failure()}"), 303)
+    if wants_json:
+        return json_response({"id": str(deal_id), "stage": done.unwrap().stage.value})
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@router.get("/loyalty")
+def loyalty(request: Request, who: Viewer) -> Response:
+    """The loyalty ladder: cards, WIP and revenue per level, and where cards wait."""
+    app = services(request).app
+    view = value(board_view(app))
+    stuck = value(stuck_report(app))
+    cards = value(cards_by_level(app))
+    return _page(request, "loyalty.html", who, title="Loyalty", view=view, stuck=stuck, cards=cards)
+
+
+@router.get("/segments")
+def segments(request: Request, who: Viewer) -> Response:
+    """Saved segments and the RFM report as of today."""
+    app = services(request).app
+    found = value(list_segments(app))
+    rfm = value(rfm_report(app, as_of=app.clock.now().date()))
+    return _page(request, "segments.html", who, title="Segments", segments=found, rfm=rfm)
+
+
+@router.get("/health")
+def health(request: Request, who: Viewer) -> Response:
+    """Customers whose health is red."""
+    reds = value(health_report(services(request).app, risk=RiskLevel.RED))
+    return _page(request, "health.html", who, title="Health", reds=reds)
+
+
+@router.get("/review")
+def review(request: Request, who: Viewer) -> Response:
+    """The open review items."""
+    items = value(list_reviews(services(request).app))
+    labels = [label.value for label in SentimentLabel]
+    return _page(request, "review.html", who, title="Review", items=items, labels=labels)
+
+
+@router.post("/review/{item_id}/resolve")
+async def resolve(
+    request: Request, who: Editor, item_id: UUID, decision: Annotated[str, Form(max_length=60)]
+) -> Response:
+    """Resolve a review item (a label, a contact, or discard) as ``crm review resolve``."""
+    kind, _, rest = decision.partition(":")
+    label = contact = None
+    try:
+        if kind == "label":
+            label = SentimentLabel(rest)
+        elif kind == "contact":
+            contact = ContactId(UUID(rest))
+        elif kind != "discard":
+            raise ValueError(decision)
+    except ValueError:
+        raise Problem(422, "decision is label:<label>, contact:<id> or discard") from None
+    done = await run_in_threadpool(
+        resolve_review,
+        services(request).app,
+        item_id,
+        label=label,
+        contact_id=contact,
+        discard=kind == "discard",
+        by=who.subject,
+    )
+    note = "resolved" if not isinstance(done, Failure) else f"not resolved: {done.failure()}"
+    return RedirectResponse(_flashed("/dashboard/review", note), status_code=303)

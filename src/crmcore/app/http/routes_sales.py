@@ -1,0 +1,396 @@
+"""``/crm/leads``, ``/crm/contacts``, ``/crm/accounts``, ``/crm/deals``: the same use cases
+the CLI calls, with cursor pages, ETags, ``If-Match`` updates and idempotent POSTs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from crmcore.app.http.convert import account_out, contact_out, deal_out, lead_out
+from crmcore.app.http.models import (
+    API_PROBLEMS,
+    AccountIn,
+    AccountOut,
+    AccountUpdate,
+    ContactIn,
+    ContactOut,
+    ContactUpdate,
+    DealIn,
+    DealMove,
+    DealOut,
+    DealUpdate,
+    LeadIn,
+    LeadOut,
+    LeadUpdate,
+    Page,
+    problem_responses,
+)
+from crmcore.app.http.problems import Problem
+from crmcore.app.http.security import READ, WRITE
+from crmcore.app.http.services import services
+from crmcore.app.http.support import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    decode_cursor,
+    idempotent,
+    if_match_version,
+    json_response,
+    page_of,
+    value,
+    written,
+)
+from crmcore.app.sales.accounts import create_account, get_account, list_accounts
+from crmcore.app.sales.contacts import (
+    create_contact,
+    find_contacts,
+    get_contact,
+    list_contacts,
+    update_contact,
+)
+from crmcore.app.sales.deals import create_deal, get_deal, list_deals, move_deal
+from crmcore.app.sales.leads import capture_lead, get_lead, list_leads
+from crmcore.app.sales.updates import update_account, update_deal, update_lead
+from crmcore.domain.access import ApiKey
+from crmcore.domain.contact import LifecycleStage
+from crmcore.domain.ids import AccountId, ContactId, DealId, LeadId
+from crmcore.domain.lead import LeadStatus
+from crmcore.domain.pipeline import DealStage
+
+router = APIRouter(prefix="/crm", responses=API_PROBLEMS)
+
+Reader = Annotated[ApiKey, Depends(READ)]
+Writer = Annotated[ApiKey, Depends(WRITE)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=40, description="`next_cursor` of the previous page.")
+]
+_UPDATE_ERRORS = problem_responses(404, 409, 412, 428)
+
+
+# -- leads -----------------------------------------------------------------------------
+
+
+@router.get("/leads", response_model=Page[LeadOut], tags=["leads"])
+def leads_list(
+    request: Request,
+    _key: Reader,
+    status: LeadStatus | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Leads in creation order, a page at a time (``crm leads list``)."""
+    offset = decode_cursor(cursor)
+    found = value(list_leads(services(request).app, status=status, limit=limit + 1, offset=offset))
+    items, nxt = page_of([lead_out(x) for x in found], offset=offset, limit=limit)
+    return json_response(Page[LeadOut](items=items, next_cursor=nxt))
+
+
+@router.post("/leads", response_model=LeadOut, status_code=201, tags=["leads"])
+def leads_capture(request: Request, key: Writer, body: LeadIn) -> Response:
+    """Capture a lead (``crm leads capture``); every field error is reported at once."""
+
+    def run() -> Response:
+        lead = value(capture_lead(services(request).app, **body.model_dump()))
+        lead = written(lead)
+        return json_response(
+            lead_out(lead),
+            status=201,
+            etag_version=lead.version,
+            headers={"Location": f"/crm/leads/{lead.id}"},
+        )
+
+    return idempotent(request, key, body, run)
+
+
+@router.get("/leads/{lead_id}", response_model=LeadOut, tags=["leads"])
+def leads_show(request: Request, _key: Reader, lead_id: UUID) -> Response:
+    """One lead; its ``ETag`` is what ``If-Match`` of an update names."""
+    lead = value(get_lead(services(request).app, LeadId(lead_id)))
+    return json_response(lead_out(lead), etag_version=lead.version)
+
+
+@router.put("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], responses=_UPDATE_ERRORS)
+def leads_update(request: Request, _key: Writer, lead_id: UUID, body: LeadUpdate) -> Response:
+    """Change a lead's details; ``If-Match`` must name the version read."""
+    version = if_match_version(request)
+    lead = value(
+        update_lead(
+            services(request).app,
+            LeadId(lead_id),
+            expected_version=version,
+            **body.model_dump(exclude_unset=True),
+        )
+    )
+    lead = written(lead)
+    return json_response(lead_out(lead), etag_version=lead.version)
+
+
+# -- contacts --------------------------------------------------------------------------
+
+
+@router.get("/contacts", response_model=Page[ContactOut], tags=["contacts"])
+def contacts_list(
+    request: Request,
+    _key: Reader,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    segment: Annotated[str | None, Query(max_length=100)] = None,
+    lifecycle: LifecycleStage | None = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+    account: Annotated[str | None, Query(max_length=300)] = None,
+    account_id: UUID | None = None,
+    archived: bool = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Contacts in creation order filtered as ``crm contacts list`` does."""
+    app = services(request).app
+    offset = decode_cursor(cursor)
+    account_key = AccountId(account_id) if account_id else None
+    filtered = search or segment or lifecycle or owner or account
+    if archived and filtered:
+        raise Problem(
+            422,
+            "archived lists every contact; it takes no other filter",
+            errors=[{"field": "archived", "reason": "takes no other filter"}],
+            kind="invalid-input",
+        )
+    if filtered:
+        page = value(
+            find_contacts(
+                app,
+                search=search,
+                segment=segment,
+                lifecycle=lifecycle.value if lifecycle else None,
+                owner=owner,
+                account=account,
+                account_id=account_key,
+                limit=limit + 1,
+                offset=offset,
+            )
+        )
+        found = list(page.contacts)
+    else:
+        found = list(
+            value(
+                list_contacts(
+                    app,
+                    account_id=account_key,
+                    include_archived=archived,
+                    limit=limit + 1,
+                    offset=offset,
+                )
+            )
+        )
+    items, nxt = page_of([contact_out(c) for c in found], offset=offset, limit=limit)
+    return json_response(Page[ContactOut](items=items, next_cursor=nxt))
+
+
+@router.post("/contacts", response_model=ContactOut, status_code=201, tags=["contacts"])
+def contacts_add(request: Request, key: Writer, body: ContactIn) -> Response:
+    """Add a contact (``crm contacts add``)."""
+
+    def run() -> Response:
+        fields = body.model_dump()
+        fields["account_id"] = AccountId(body.account_id) if body.account_id else None
+        fields["role"] = body.role.value if body.role else None
+        fields["preferred_channel"] = (
+            body.preferred_channel.value if body.preferred_channel else None
+        )
+        contact = value(create_contact(services(request).app, **fields))
+        contact = written(contact)
+        return json_response(
+            contact_out(contact),
+            status=201,
+            etag_version=contact.version,
+            headers={"Location": f"/crm/contacts/{contact.id}"},
+        )
+
+    return idempotent(request, key, body, run)
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+def contacts_show(request: Request, _key: Reader, contact_id: UUID) -> Response:
+    """One contact."""
+    contact = value(get_contact(services(request).app, ContactId(contact_id)))
+    return json_response(contact_out(contact), etag_version=contact.version)
+
+
+@router.put(
+    "/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"], responses=_UPDATE_ERRORS
+)
+def contacts_update(
+    request: Request, _key: Writer, contact_id: UUID, body: ContactUpdate
+) -> Response:
+    """Change a contact; ``If-Match`` must name the version read."""
+    version = if_match_version(request)
+    contact = value(
+        update_contact(
+            services(request).app,
+            ContactId(contact_id),
+            first_name=body.first_name,
+            last_name=body.last_name,
+            email=body.email,
+            phone=body.phone,
+            role=body.role.value if body.role else None,
+            preferred_channel=body.preferred_channel.value if body.preferred_channel else None,
+            account_id=AccountId(body.account_id) if body.account_id else None,
+            expected_version=version,
+        )
+    )
+    contact = written(contact)
+    return json_response(contact_out(contact), etag_version=contact.version)
+
+
+# -- accounts --------------------------------------------------------------------------
+
+
+@router.get("/accounts", response_model=Page[AccountOut], tags=["accounts"])
+def accounts_list(
+    request: Request, _key: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    """Accounts in creation order (``crm accounts list``)."""
+    offset = decode_cursor(cursor)
+    found = value(list_accounts(services(request).app, limit=limit + 1, offset=offset))
+    items, nxt = page_of([account_out(a) for a in found], offset=offset, limit=limit)
+    return json_response(Page[AccountOut](items=items, next_cursor=nxt))
+
+
+@router.post("/accounts", response_model=AccountOut, status_code=201, tags=["accounts"])
+def accounts_add(request: Request, key: Writer, body: AccountIn) -> Response:
+    """Add an account (``crm accounts add``)."""
+
+    def run() -> Response:
+        account = value(create_account(services(request).app, **body.model_dump()))
+        account = written(account)
+        return json_response(
+            account_out(account),
+            status=201,
+            etag_version=account.version,
+            headers={"Location": f"/crm/accounts/{account.id}"},
+        )
+
+    return idempotent(request, key, body, run)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
+def accounts_show(request: Request, _key: Reader, account_id: UUID) -> Response:
+    """One account."""
+    account = value(get_account(services(request).app, AccountId(account_id)))
+    return json_response(account_out(account), etag_version=account.version)
+
+
+@router.put(
+    "/accounts/{account_id}", response_model=AccountOut, tags=["accounts"], responses=_UPDATE_ERRORS
+)
+def accounts_update(
+    request: Request, _key: Writer, account_id: UUID, body: AccountUpdate
+) -> Response:
+    """Change an account; ``If-Match`` must name the version read."""
+    version = if_match_version(request)
+    account = value(
+        update_account(
+            services(request).app,
+            AccountId(account_id),
+            expected_version=version,
+            **body.model_dump(exclude_unset=True),
+        )
+    )
+    account = written(account)
+    return json_response(account_out(account), etag_version=account.version)
+
+
+# -- deals -----------------------------------------------------------------------------
+
+
+@router.get("/deals", response_model=Page[DealOut], tags=["deals"])
+def deals_list(
+    request: Request,
+    _key: Reader,
+    stage: DealStage | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Deals, optionally in one stage (``crm deals list``)."""
+    offset = decode_cursor(cursor)
+    found = value(list_deals(services(request).app, stage=stage, limit=limit + 1, offset=offset))
+    items, nxt = page_of([deal_out(d) for d in found], offset=offset, limit=limit)
+    return json_response(Page[DealOut](items=items, next_cursor=nxt))
+
+
+@router.post("/deals", response_model=DealOut, status_code=201, tags=["deals"])
+def deals_open(request: Request, key: Writer, body: DealIn) -> Response:
+    """Open a deal (``crm deals create``)."""
+
+    def run() -> Response:
+        deal = value(
+            create_deal(
+                services(request).app,
+                title=body.title,
+                amount=body.amount,
+                currency=body.currency,
+                account_id=AccountId(body.account_id) if body.account_id else None,
+                contact_id=ContactId(body.contact_id) if body.contact_id else None,
+                stage=body.stage.value,
+                probability=body.probability,
+                expected_close=body.expected_close,
+                owner=body.owner,
+            )
+        )
+        deal = written(deal)
+        return json_response(
+            deal_out(deal),
+            status=201,
+            etag_version=deal.version,
+            headers={"Location": f"/crm/deals/{deal.id}"},
+        )
+
+    return idempotent(request, key, body, run)
+
+
+@router.get("/deals/{deal_id}", response_model=DealOut, tags=["deals"])
+def deals_show(request: Request, _key: Reader, deal_id: UUID) -> Response:
+    """One deal."""
+    deal = value(get_deal(services(request).app, DealId(deal_id)))
+    return json_response(deal_out(deal), etag_version=deal.version)
+
+
+@router.put("/deals/{deal_id}", response_model=DealOut, tags=["deals"], responses=_UPDATE_ERRORS)
+def deals_update(request: Request, _key: Writer, deal_id: UUID, body: DealUpdate) -> Response:
+    """Change a deal's terms; ``If-Match`` must name the version read."""
+    version = if_match_version(request)
+    deal = value(
+        update_deal(
+            services(request).app,
+            DealId(deal_id),
+            expected_version=version,
+            **body.model_dump(exclude_unset=True),
+        )
+    )
+    deal = written(deal)
+    return json_response(deal_out(deal), etag_version=deal.version)
+
+
+@router.post(
+    "/deals/{deal_id}/move", response_model=DealOut, tags=["deals"], responses=_UPDATE_ERRORS
+)
+def deals_move(request: Request, key: Writer, deal_id: UUID, body: DealMove) -> Response:
+    """Move a deal to the next stage or to ``to`` (``crm deals move``), from the version
+    ``If-Match`` names."""
+    version = if_match_version(request)
+
+    def run() -> Response:
+        deal = value(
+            move_deal(
+                services(request).app,
+                DealId(deal_id),
+                to=body.to.value if body.to else None,
+                expected_version=version,
+            )
+        )
+        deal = written(deal)
+        return json_response(deal_out(deal), etag_version=deal.version)
+
+    return idempotent(request, key, {"to": body.to, "version": version}, run)

@@ -1,0 +1,123 @@
+"""Deny by default: every route declares a guard, and a test walks the route table.
+
+* :class:`Requires` — an API key (``Authorization: Bearer KEY``) of at least a scope,
+  within its rate limit: 401 without a valid key, 403 with too small a scope, 429 with
+  ``Retry-After`` past the limit.
+* :class:`Public` — no credentials, with the reason written down (the web form, which has
+  its own honeypot, per-address limit and origin check; the OpenAPI document).
+* :class:`Signed` — the inbound webhook, authenticated by its HMAC signature.
+* :class:`DashboardLogin` — the dashboard's session cookie (a verified identity token).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from returns.result import Failure
+
+from crmcore.app.access.apikeys import authenticate, hash_token
+from crmcore.app.http.limits import retry_after
+from crmcore.app.http.problems import Problem, from_app_error
+from crmcore.app.http.services import services
+from crmcore.domain.access import ApiKey, Scope
+
+#: Verified keys kept at most (a server has a handful; the cap bounds memory).
+MAX_CACHED_KEYS = 10_000
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `crm apikeys create`.")
+
+
+class Guard:
+    """What every route depends on; the route-table test looks for one."""
+
+    kind: ClassVar[str] = "guard"
+
+
+class Requires(Guard):
+    """An API key whose scope includes ``scope``."""
+
+    kind = "api-key"
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> ApiKey:
+        found = services(request)
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise _unauthorised("an API key is required: Authorization: Bearer KEY")
+        key = _verified(request, credentials.credentials)
+        if key is None:
+            raise _unauthorised("the API key is not valid or was revoked")
+        if not key.scope.allows(self.scope):
+            raise Problem(
+                403, f"this route needs the {self.scope.value} scope", kind="insufficient-scope"
+            )
+        wait = found.key_limiter.take(key.id)
+        if wait > 0:
+            raise Problem(
+                429,
+                "the rate limit of this key is spent",
+                headers={"Retry-After": retry_after(wait)},
+                kind="rate-limited",
+            )
+        return key
+
+
+def _verified(request: Request, token: str) -> ApiKey | None:
+    """The active key of ``token``: read from the store, or from the few seconds' cache
+    of keys verified before (only valid keys are cached)."""
+    found = services(request)
+    ttl = found.settings.key_cache_seconds
+    now = found.monotonic()
+    digest = hash_token(token)
+    cached = found.verified.get(digest) if ttl > 0 else None
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    checked = authenticate(found.app, token)
+    if isinstance(checked, Failure):
+        raise from_app_error(checked.failure())
+    key = checked.unwrap()
+    if key is None:
+        found.verified.pop(digest, None)
+    elif ttl > 0:
+        if len(found.verified) >= MAX_CACHED_KEYS:
+            found.verified.clear()
+        found.verified[digest] = (now, key)
+    return key
+
+
+def _unauthorised(detail: str) -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": "Bearer"}, kind="unauthorised")
+
+
+class Public(Guard):
+    """No credentials: only for the routes that must be open, with the reason given."""
+
+    kind = "public"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __call__(self) -> None:
+        return None
+
+
+class Signed(Guard):
+    """Authenticated by an HMAC signature over the body (checked in the route, which has
+    the raw body); the guard only marks the route."""
+
+    kind = "signed"
+
+    def __call__(self) -> None:
+        return None
+
+
+READ = Requires(Scope.READ)
+WRITE = Requires(Scope.WRITE)
+ADMIN = Requires(Scope.ADMIN)

@@ -1,0 +1,34 @@
+"""What every route of one HTTP application shares (kept on ``app.state.crm``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+from fastapi import Request
+
+from crmcore.app.context import App
+from crmcore.app.http.limits import RateLimiter
+from crmcore.app.http.settings import HttpSettings
+from crmcore.domain.access import ApiKey
+from crmcore.ports.identity import IdentityVerifier
+
+
+@attrs.define(kw_only=True)
+class HttpServices:
+    """The application, the HTTP settings, the limiters and the dashboard's identity port."""
+
+    app: App
+    settings: HttpSettings
+    key_limiter: RateLimiter
+    monotonic: Callable[[], float]
+    form_limiter: RateLimiter
+    identity: IdentityVerifier | None = None
+    #: token hash → (when it was verified, the key): see ``HttpSettings.key_cache_seconds``
+    verified: dict[str, tuple[float, ApiKey]] = attrs.field(factory=dict)
+
+
+def services(request: Request) -> HttpServices:
+    """The services of the application serving ``request``."""
+    found: HttpServices = request.app.state.crm
+    return found

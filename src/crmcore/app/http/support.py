@@ -1,0 +1,185 @@
+"""What the API routes share: JSON answers, failures as problems, ETags, cursors and
+idempotent POSTs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+import attrs
+from fastapi import Request
+from pydantic import BaseModel
+from returns.result import Failure, Result
+from starlette.responses import Response
+
+from crmcore.app.access.idempotency import claim, complete, entry_id, fingerprint, release
+from crmcore.app.context import App
+from crmcore.app.errors import AppError
+from crmcore.app.http.problems import Problem, from_app_error
+from crmcore.app.http.services import services
+from crmcore.domain.access import ApiKey
+
+T = TypeVar("T")
+
+
+class _Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+W = TypeVar("W", bound=_Versioned)
+
+#: Largest page a list returns, and the default.
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+#: What an ``Idempotency-Key`` may look like.
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def value(result: Result[T, AppError]) -> T:
+    """The use case's value, or its failure raised as a problem."""
+    if isinstance(result, Failure):
+        raise from_app_error(result.failure())
+    return result.unwrap()
+
+
+def json_response(
+    model: BaseModel | list[Any] | dict[str, Any],
+    *,
+    status: int = 200,
+    etag_version: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A JSON answer (with the record's version as its ``ETag`` when given)."""
+    body = (
+        model.model_dump_json()
+        if isinstance(model, BaseModel)
+        else json.dumps(model, ensure_ascii=False, default=str)
+    )
+    out = dict(headers or {})
+    if etag_version is not None:
+        out["ETag"] = etag(etag_version)
+    return Response(body, status_code=status, media_type="application/json", headers=out)
+
+
+def written(entity: W) -> W:
+    """A record as stored by the write that returned it: a use case hands back the
+    entity it saved, whose ``version`` is the one it read; the store is one ahead."""
+    return attrs.evolve(entity, version=entity.version + 1)  # type: ignore[misc]
+
+
+def etag(version: int) -> str:
+    """The entity tag of a record's version."""
+    return f'"{version}"'
+
+
+def if_match_version(request: Request) -> int:
+    """The version an update's ``If-Match`` names: 428 without one, 412 when it names
+    no single version of ours."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        raise Problem(
+            428,
+            "send If-Match with the ETag of the record you read (GET it first)",
+            kind="precondition-required",
+        )
+    text = raw.strip().removeprefix("W/").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"' and text[1:-1].isdigit():
+        return int(text[1:-1])
+    raise Problem(412, "If-Match must be one ETag of this record", kind="stale-version")
+
+
+def encode_cursor(offset: int) -> str:
+    """An opaque cursor for the page that starts at ``offset``."""
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The offset a cursor stands for (422 for one we did not make)."""
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if text.startswith("o:") and text[2:].isdigit() and len(text) < 20:
+        return int(text[2:])
+    raise Problem(
+        422,
+        "the cursor is not one this API returned",
+        errors=[{"field": "cursor", "reason": "not a cursor"}],
+        kind="invalid-input",
+    )
+
+
+def page_of(items: list[Any], *, offset: int, limit: int) -> tuple[list[Any], str | None]:
+    """The first ``limit`` of ``items`` (fetched with one extra) and the next cursor."""
+    more = len(items) > limit
+    return items[:limit], encode_cursor(offset + limit) if more else None
+
+
+def _run_claimed(app: App, stored_id: UUID, run: Callable[[], Response]) -> Response:
+    """Run a request that holds the key's claim; keep its response if it succeeded."""
+    try:
+        response = run()
+    except BaseException:
+        release(app, stored_id)
+        raise
+    if not 200 <= response.status_code < 300:
+        release(app, stored_id)
+        return response
+    kept = [(k, v) for k, v in response.headers.items() if k.lower() in ("etag", "location")]
+    complete(
+        app,
+        stored_id,
+        status=response.status_code,
+        body=bytes(response.body).decode("utf-8"),
+        headers=kept,
+    )
+    return response
+
+
+def idempotent(
+    request: Request, caller: ApiKey, payload: Any, run: Callable[[], Response]
+) -> Response:
+    """Run a POST once per ``Idempotency-Key``: a retry with the same key and request
+    gets the first (successful) response again; the same key on another request is 422."""
+    raw = request.headers.get("idempotency-key")
+    if raw is None:
+        return run()
+    if not _IDEMPOTENCY_KEY.match(raw):
+        raise Problem(
+            422,
+            "Idempotency-Key must be 1-200 visible ASCII characters",
+            errors=[{"field": "Idempotency-Key", "reason": "malformed"}],
+            kind="invalid-input",
+        )
+    app = services(request).app
+    stored_id = entry_id(caller.id, raw)
+    body = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(payload)
+    print_ = fingerprint(request.method, request.url.path, body)
+    stored = value(claim(app, stored_id, print_=print_))
+    if stored is None:
+        return _run_claimed(app, stored_id, run)
+    if stored.fingerprint != print_:
+        raise Problem(
+            422,
+            "this Idempotency-Key was used with a different request",
+            kind="idempotency-key-reused",
+        )
+    if stored.pending:
+        raise Problem(
+            409,
+            "a request with this Idempotency-Key is still running; retry shortly",
+            headers={"Retry-After": "1"},
+            kind="idempotency-key-in-use",
+        )
+    headers = {**dict(stored.headers), "Idempotent-Replayed": "true"}
+    return Response(
+        stored.body, status_code=stored.status, media_type="application/json", headers=headers
+    )

@@ -1,0 +1,51 @@
+"""Storage of what guards and remembers the HTTP surface: API keys, idempotent
+responses and outbound webhook subscriptions (each in the unit of work's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from crmcore.domain.access import ApiKey, StoredResponse, WebhookSubscription
+
+
+class ApiKeyRepository(Protocol):
+    """API keys by id and by the hash of their token."""
+
+    def add(self, key: ApiKey) -> None: ...
+    def save(self, key: ApiKey) -> None: ...
+    def get(self, key_id: UUID) -> ApiKey | None: ...
+    def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    def list(self) -> Sequence[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """First responses to POSTs that carried an ``Idempotency-Key``."""
+
+    def get(self, entry_id: UUID) -> StoredResponse | None: ...
+    def add(self, entry: StoredResponse) -> None:
+        """Store a first response (or a claim, status 0); one already stored under the id
+        raises ``DuplicateKey``."""
+        ...
+
+    def save(self, entry: StoredResponse) -> None:
+        """Replace an entry read at ``entry.version`` (a claim by its response)."""
+        ...
+
+    def remove(self, entry_id: UUID) -> None:
+        """Forget an entry (a claim whose request failed)."""
+        ...
+
+
+class WebhookSubscriptions(Protocol):
+    """Outbound webhook subscriptions."""
+
+    def add(self, subscription: WebhookSubscription) -> None: ...
+    def save(self, subscription: WebhookSubscription) -> None: ...
+    def get(self, subscription_id: UUID) -> WebhookSubscription | None: ...
+    def list(self) -> Sequence[WebhookSubscription]:
+        """Every subscription, oldest first."""
+        ...

@@ -1,0 +1,162 @@
+"""Web-form capture (honeypot, per-address limit, allowed origins only) and the signed
+inbound webhook (HMAC, five-minute window, JSON or JSON lines)."""
+
+from __future__ import annotations
+
+import json
+
+from crmcore.app.context import App
+from crmcore.app.http.settings import HttpSettings
+from crmcore.app.sales.leads import list_leads
+from crmcore.codec.signing import sign
+from tests.conftest import T0
+from tests.http_client import Api, api_over
+
+ORIGIN = "https://www.example.com"
+SECRET = "s3cret-of-the-shop"
+FORM = {"email": "form@example.com", "first_name": "Fay", "company": "Acme"}
+
+
+def _api(app: App, **kw: object) -> Api:
+    settings = HttpSettings(
+        form_origins=(ORIGIN,),
+        webhook_secrets={"shop": SECRET},
+        form_rate_per_minute=3,
+        **kw,  # type: ignore[arg-type]
+    )
+    return api_over(app, settings)
+
+
+def _event(n: int) -> dict[str, object]:
+    return {
+        "id": f"w{n}",
+        "type": "purchase",
+        "occurred_at": "2026-01-05T09:00:00+00:00",
+        "customer": {"email": f"buyer{n}@example.com"},
+        "data": {"amount": "5", "currency": "RUB"},
+    }
+
+
+def _signed(body: bytes, *, at: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    stamp = int(T0.timestamp()) if at is None else at
+    return {
+        "X-Crm-Source": "shop",
+        "X-Crm-Timestamp": str(stamp),
+        "X-Crm-Signature": sign(secret, stamp, body),
+    }
+
+
+def test_a_form_posts_a_lead_without_a_key(app: App) -> None:
+    api = _api(app)
+    response = api.client.post("/crm/forms/contact-us", data=FORM, headers={"Origin": ORIGIN})
+    assert response.status_code == 202, response.text
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    (lead,) = list_leads(app).unwrap()
+    assert (lead.email.value, lead.source_detail) == ("form@example.com", "form:contact-us")
+
+
+def test_a_filled_honeypot_is_answered_but_dropped(app: App) -> None:
+    api = _api(app)
+    response = api.client.post("/crm/forms/contact-us", data={**FORM, "website": "spam.biz"})
+    assert response.status_code == 202
+    assert list_leads(app).unwrap() == []
+
+
+def test_a_known_email_is_answered_like_a_new_one(app: App) -> None:
+    api = _api(app)
+    first = api.client.post("/crm/forms/a", data=FORM)
+    again = api.client.post("/crm/forms/a", data=FORM)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json() == again.json()
+
+
+def test_form_field_errors_are_422(app: App) -> None:
+    response = _api(app).client.post("/crm/forms/a", data={"email": "nope"})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} >= {"email"}
+
+
+def test_only_configured_origins_may_post_or_preflight(app: App) -> None:
+    api = _api(app)
+    evil = {"Origin": "https://evil.example"}
+    assert api.client.post("/crm/forms/a", data=FORM, headers=evil).status_code == 403
+    assert api.client.options("/crm/forms/a", headers=evil).status_code == 403
+    ok = api.client.options("/crm/forms/a", headers={"Origin": ORIGIN})
+    assert ok.status_code == 204
+    assert ok.headers["access-control-allow-methods"] == "POST"
+    assert list_leads(app).unwrap() == []
+
+
+def test_forms_are_limited_per_address(app: App) -> None:
+    api = _api(app)
+    codes = [
+        api.client.post("/crm/forms/a", data={**FORM, "email": f"f{n}@example.com"}).status_code
+        for n in range(4)
+    ]
+    assert codes == [202, 202, 202, 429]
+    api.ticks.now += 60
+    assert (
+        api.client.post("/crm/forms/a", data={**FORM, "email": "x@example.com"}).status_code == 202
+    )
+
+
+def test_a_form_must_be_urlencoded(app: App) -> None:
+    response = _api(app).client.post("/crm/forms/a", json=FORM)
+    assert response.status_code == 415
+
+
+def test_signed_events_are_accepted(app: App) -> None:
+    api = _api(app)
+    body = json.dumps([_event(1), _event(2), {"id": "bad"}]).encode()
+    response = api.client.post(
+        "/crm/events", content=body, headers={**_signed(body), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 202, response.text
+    report = response.json()
+    assert (report["accepted"], len(report["rejected"])) == (2, 1)
+    again = api.client.post(
+        "/crm/events", content=body, headers={**_signed(body), "Content-Type": "application/json"}
+    )
+    assert again.json()["duplicates"] == 2
+
+
+def test_json_lines_are_accepted(app: App) -> None:
+    body = b"\n".join(json.dumps(_event(n)).encode() for n in range(3)) + b"\n"
+    response = _api(app).client.post(
+        "/crm/events",
+        content=body,
+        headers={**_signed(body), "Content-Type": "application/x-ndjson"},
+    )
+    assert response.json()["accepted"] == 3
+
+
+def test_bad_signatures_are_401(app: App) -> None:
+    api = _api(app)
+    body = json.dumps(_event(1)).encode()
+    stamp = int(T0.timestamp())
+    cases = [
+        _signed(body, secret="wrong"),
+        _signed(body, at=stamp - 301),
+        _signed(body, at=stamp + 301),
+        {**_signed(body), "X-Crm-Source": "other"},
+        {**_signed(body), "X-Crm-Signature": "sha256=00"},
+        {k: v for k, v in _signed(body).items() if k != "X-Crm-Timestamp"},
+        {},
+    ]
+    for headers in cases:
+        response = api.client.post(
+            "/crm/events", content=body, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 401, headers
+    tampered = body.replace(b"RUB", b"USD")
+    response = api.client.post(
+        "/crm/events",
+        content=tampered,
+        headers={**_signed(body), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 401
+    within = _signed(body, at=stamp - 299)
+    ok = api.client.post(
+        "/crm/events", content=body, headers={**within, "Content-Type": "application/json"}
+    )
+    assert ok.status_code == 202
