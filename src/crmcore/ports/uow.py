@@ -7,10 +7,9 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
+from crmcore.ports.access import ApiKeyRepository, IdempotencyStore, WebhookSubscriptions
 from crmcore.ports.alerts import AlertLog
 from crmcore.ports.analytics import AnalyticsQueries
-    @property
-from crmcore.ports.access import ApiKeyRepository, IdempotencyStore, WebhookSubscriptions
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
 from crmcore.ports.intelligence import (

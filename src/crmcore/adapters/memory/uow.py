@@ -8,12 +8,12 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from crmcore.adapters.memory.analytics import MemoryAlertLog, MemoryAnalytics
 from crmcore.adapters.memory.access import (
     MemoryApiKeys,
     MemoryIdempotency,
     MemoryWebhookSubscriptions,
 )
+from crmcore.adapters.memory.analytics import MemoryAlertLog, MemoryAnalytics
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (

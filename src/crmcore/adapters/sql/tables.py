@@ -533,6 +533,8 @@ contact_merges = Table(
     Column("moved", JSON, nullable=False),
     Column("undone_at", UTCDateTime),
     comment="library: contact merges with both before-images and the rows moved (C2)",
+)
+
 # -- issue 20: the HTTP surface (ADR 0019) ----------------------------------------------
 
 api_keys = Table(

@@ -9,8 +9,8 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from crmcore.adapters.sql.analytics import SqlAlertLog, SqlAnalytics
 from crmcore.adapters.sql.access import SqlApiKeys, SqlIdempotency, SqlWebhookSubscriptions
+from crmcore.adapters.sql.analytics import SqlAlertLog, SqlAnalytics
 from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
