@@ -150,7 +150,7 @@ def _coerce(raw: object, fact: FactType) -> object:
     if kind is int:
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        if isinstance(raw, str) and raw.strip().removeprefix("-").isdecimal():
             return int(raw.strip())
         raise ValueError("must be an integer")
     if kind is Decimal:
