@@ -81,6 +81,13 @@ def test_contacts_accounts_and_deals_update_with_their_version(api: Api) -> None
     assert moved.json()["stage"] == "qualified"
     again = api.post(f"/crm/deals/{deal['id']}/move", json={}, headers={"If-Match": '"2"'})
     assert again.status_code == 412
+    path, at_3 = f"/crm/deals/{deal['id']}/move", {"If-Match": '"3"'}
+    skipping = api.post(path, json={"to": "contract"}, headers=at_3)
+    assert skipping.status_code == 409
+    assert "skips meeting, proposal, negotiation" in skipping.json()["detail"]
+    body = {"to": "contract", "skip_reason": "signed at the first meeting"}
+    skipped = api.post(path, json=body, headers=at_3)
+    assert (skipped.status_code, skipped.json()["stage"]) == (200, "contract")
 
 
 def test_a_post_with_an_idempotency_key_is_done_once(api: Api) -> None:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -107,11 +108,19 @@ def test_log_in_move_a_deal_resolve_a_review(
         page.fill("textarea[name=token]", provider.token(scope="crm:write"))
         page.click('button:has-text("Log in")')
         page.wait_for_url(f"{base}/dashboard")
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:  # lead -> meeting skips a stage: the page asks why
+            asked.append(dialog.message)
+            dialog.accept("met at the fair")
+
+        page.on("dialog", answer)
         card = page.locator(".card", has_text="Board deal")
         target = page.locator("section[data-stage=meeting]")
         card.drag_to(target, source_position={"x": 12, "y": 10})  # on the title
         page.locator("section[data-stage=meeting] .card", has_text="Board deal").wait_for()
         assert get_deal(app, DealId(deal.id)).unwrap().stage.value == "meeting"
+        assert asked == ["Moving from lead to meeting skips stages: why?"]
         page.goto(f"{base}/dashboard/review")
         page.click('button:has-text("Resolve")')
         page.locator(".flash", has_text="resolved").wait_for()

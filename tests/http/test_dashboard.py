@@ -94,17 +94,21 @@ def test_moving_a_deal_uses_the_version_the_page_showed(app: App, provider: Prov
     client = _client(app, provider)
     _login(client, provider.token(scope="crm:write"))
     assert 'data-version="1"' in client.get("/dashboard").text
+    json = {"Accept": "application/json"}
+    skipping = client.post(
+        f"/dashboard/deals/{deal.id}/move", data={"to": "meeting", "version": "1"}, headers=json
+    )
+    assert skipping.status_code == 409
+    assert "skips qualified" in skipping.json()["detail"]
     moved = client.post(
         f"/dashboard/deals/{deal.id}/move",
-        data={"to": "meeting", "version": "1"},
-        headers={"Accept": "application/json"},
+        data={"to": "meeting", "version": "1", "skip": "met at the fair"},
+        headers=json,
     )
     assert moved.status_code == 200, moved.text
     assert get_deal(app, DealId(deal.id)).unwrap().stage.value == "meeting"
     stale = client.post(
-        f"/dashboard/deals/{deal.id}/move",
-        data={"to": "proposal", "version": "1"},
-        headers={"Accept": "application/json"},
+        f"/dashboard/deals/{deal.id}/move", data={"to": "proposal", "version": "1"}, headers=json
     )
     assert stale.status_code == 412
     plain = client.post(f"/dashboard/deals/{deal.id}/move", data={"to": "proposal", "version": "1"})
@@ -126,7 +130,7 @@ def test_a_read_login_cannot_move_and_cross_site_posts_are_refused(
     response = writer.post(f"/dashboard/deals/{deal.id}/move", data=form, headers=evil)
     assert response.status_code == 403
     assert get_deal(app, DealId(deal.id)).unwrap().stage.value == "lead"
-    move_deal(app, DealId(deal.id), to="meeting").unwrap()  # the use case still works
+    move_deal(app, DealId(deal.id), to="qualified").unwrap()  # the use case still works
 
 
 def test_a_review_item_is_resolved_from_the_page(app: App, provider: Provider) -> None:

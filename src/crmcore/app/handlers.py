@@ -18,7 +18,6 @@ from crmcore.app.intelligence.handlers import (
     reassess_assessed_health,
     reassess_health,
     record_transactions,
-    score_captured_leads,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
 from crmcore.domain.events import DomainEvent
@@ -30,7 +29,6 @@ from crmcore.domain.interactions import (
     LoginRecorded,
     PurchaseRecorded,
 )
-from crmcore.domain.lead import LeadCreated
 from crmcore.domain.routing import LeadRoutingFailed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
@@ -46,7 +44,6 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     LoginRecorded: (reassess_health,),
     EmailOpened: (engagement_to_leads, reassess_health),
     EmailClicked: (engagement_to_leads, reassess_health),
-    LeadCreated: (score_captured_leads,),
     LeadRoutingFailed: (routing_failed,),  # issue 19: the critical alert at once
 }
 

@@ -187,10 +187,14 @@ def move(
     deal_id: UUID,
     to: Annotated[DealStage, Form()],
     version: Annotated[int, Form(ge=0)],
+    skip: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    """Move a deal through the same use case as ``crm deals move``, from ``version``."""
+    """Move a deal through the same use case as ``crm deals move``, from ``version``; a
+    move past other stages needs ``skip``, the reason."""
     app = services(request).app
-    done = move_deal(app, DealId(deal_id), to=to.value, expected_version=version)
+    done = move_deal(
+        app, DealId(deal_id), to=to.value, skip_reason=skip or None, expected_version=version
+    )
     wants_json = "application/json" in request.headers.get("accept", "")
     if isinstance(done, Failure):
         if wants_json:

@@ -245,9 +245,11 @@ class DealUpdate(Strict):
 
 
 class DealMove(Strict):
-    """A stage move: to the next stage, or to ``to``."""
+    """A stage move: to the next stage, or to ``to`` (one stage forward or back; further
+    with ``skip_reason``, which the stage-change event carries)."""
 
     to: DealStage | None = None
+    skip_reason: str | None = Field(default=None, max_length=500)
 
 
 # -- reports ---------------------------------------------------------------------------

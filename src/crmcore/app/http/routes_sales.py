@@ -387,10 +387,12 @@ def deals_move(request: Request, key: Writer, deal_id: UUID, body: DealMove) -> 
                 services(request).app,
                 DealId(deal_id),
                 to=body.to.value if body.to else None,
+                skip_reason=body.skip_reason,
                 expected_version=version,
             )
         )
         deal = written(deal)
         return json_response(deal_out(deal), etag_version=deal.version)
 
-    return idempotent(request, key, {"to": body.to, "version": version}, run)
+    fingerprint = {"to": body.to, "skip_reason": body.skip_reason, "version": version}
+    return idempotent(request, key, fingerprint, run)

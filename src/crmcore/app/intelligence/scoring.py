@@ -10,6 +10,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, NotFound
 from crmcore.app.progress import Progress
+from crmcore.domain.events import DomainEvent
 from crmcore.domain.ids import LeadId
 from crmcore.domain.lead import Lead
 from crmcore.domain.scoring import (
@@ -53,6 +54,23 @@ class Rescored:
 
     lead: Lead
     crossed: bool
+
+
+def first_score(
+    lead: Lead, *, config: ScoringConfig, now: datetime
+) -> tuple[Lead, tuple[DomainEvent, ...]]:
+    """A new lead with its first score, and the events of it (``crm.lead.scored``;
+    ``crm.lead.score_threshold_crossed`` when it starts above the hot threshold)."""
+    score = score_lead(lead, config, now).score
+    change = lead.rescored(score, at=now)
+    events: list[DomainEvent] = list(change.events)
+    if crossed_upwards(lead.score, score, config.hot_threshold):
+        events.append(
+            LeadScoreThresholdCrossed(
+                lead_id=lead.id, previous=lead.score, score=score, threshold=config.hot_threshold
+            )
+        )
+    return change.entity, tuple(events)
 
 
 def rescore_in(

@@ -11,6 +11,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, DuplicateLead, NotFound
 from crmcore.app.importing.validation import Collector
+from crmcore.app.intelligence.scoring import first_score
 from crmcore.app.sales.deals import deal_created, new_deal
 from crmcore.domain.account import Account, AccountType
 from crmcore.domain.contact import Contact, LifecycleStage
@@ -31,6 +32,7 @@ from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage
+from crmcore.domain.scoring import ScoringConfig
 from crmcore.ports.uow import UnitOfWork
 
 
@@ -92,19 +94,20 @@ def capture_lead(
         existing = uow.leads.find_by_email(lead.email)
         if existing is not None:
             return Failure(DuplicateLead(email=str(lead.email), existing_id=existing.id))
-        uow.leads.add(lead)
+        scored, scoring = first_score(lead, config=ScoringConfig(), now=now)
+        uow.leads.add(scored)
         uow.record(
             LeadCreated(
                 lead_id=lead.id,
                 email=str(lead.email),
                 source=lead.source,
                 source_detail=source_detail,
-            )
+            ),
+            *scoring,
         )
-        return Success(lead)
+        return Success(scored)
 
-    # the bus scores the new lead before commit: hand back the stored, scored lead
-    return transact(app, work).bind(lambda captured: get_lead(app, captured.id))
+    return transact(app, work)
 
 
 def _load_lead(uow: UnitOfWork, lead_id: LeadId) -> Result[Lead, AppError]:
