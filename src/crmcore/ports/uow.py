@@ -16,6 +16,12 @@ from crmcore.ports.intelligence import (
     TransactionRepository,
 )
 from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
+from crmcore.ports.marketing import (
+    CampaignRepository,
+    ConsentRegistry,
+    DeliveryQueue,
+    TemplateRepository,
+)
 from crmcore.ports.privacy import PersonalData, Retention
 from crmcore.ports.repositories import (
     AccountRepository,
@@ -67,6 +73,14 @@ class UnitOfWork(Protocol):
     def personal_data(self) -> PersonalData: ...
     @property
     def clv(self) -> ClvStore: ...
+    @property
+    def templates(self) -> TemplateRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
+    @property
+    def deliveries(self) -> DeliveryQueue: ...
+    @property
+    def consents(self) -> ConsentRegistry: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -17,6 +17,12 @@ from crmcore.adapters.memory.intelligence import (
     MemoryTransactionRepository,
 )
 from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
+from crmcore.adapters.memory.marketing import (
+    MemoryCampaignRepository,
+    MemoryConsentRegistry,
+    MemoryDeliveryQueue,
+    MemoryTemplateRepository,
+)
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
@@ -150,6 +156,10 @@ class MemoryUnitOfWork:
         self.retention = MemoryRetention(self._tx)
         self.personal_data = MemoryPersonalData(self._tx)
         self.clv = MemoryClvStore(self._tx)
+        self.templates = MemoryTemplateRepository(self._tx)
+        self.campaigns = MemoryCampaignRepository(self._tx)
+        self.deliveries = MemoryDeliveryQueue(self._tx)
+        self.consents = MemoryConsentRegistry(self._tx)
 
     def __enter__(self) -> Self:
         return self

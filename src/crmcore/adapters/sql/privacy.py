@@ -70,6 +70,14 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "name", "type", "channel", "status", "stats", "definition")},
     **{("campaign_deliveries", c): "no personal data: a category" for c in (
         "channel", "variant", "status")},
+    ("campaign_deliveries", "address"): "the rows go with the person (deleted by contact)",
+    ("campaign_deliveries", "message_id"): "no personal data: the channel's message id",
+    ("campaign_deliveries", "error"): "the rows go with the person (deleted by contact)",
+    **{("message_templates", c): "no personal data: a template" for c in (
+        "name", "subject", "body")},
+    ("marketing_consents", "address"): "kept: a withdrawn consent must outlive erasure",
+    **{("marketing_consents", c): "no personal data: a category" for c in (
+        "channel", "source")},
     ("clv_fits", "unit"): "no personal data: model parameters",
     ("clv_fits", "gg_error"): "no personal data: model parameters",
     ("clv_predictions", "customer_id"): "the person's user id is replaced by the contact id",

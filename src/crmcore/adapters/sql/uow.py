@@ -17,6 +17,12 @@ from crmcore.adapters.sql.intelligence import (
     SqlTransactionRepository,
 )
 from crmcore.adapters.sql.loyalty import SqlCardRepository, SqlLoyaltyFacts, SqlMoveLog
+from crmcore.adapters.sql.marketing import (
+    SqlCampaignRepository,
+    SqlConsentRegistry,
+    SqlDeliveryQueue,
+    SqlTemplateRepository,
+)
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.repositories import (
@@ -78,6 +84,10 @@ class SqlUnitOfWork:
         self.audience = SqlAudience(s)
         self.health = SqlHealthRepository(s)
         self.clv = SqlClvStore(s)
+        self.templates = SqlTemplateRepository(s)
+        self.campaigns = SqlCampaignRepository(s)
+        self.deliveries = SqlDeliveryQueue(s)
+        self.consents = SqlConsentRegistry(s)
         return self
 
     def __exit__(
