@@ -11,7 +11,7 @@ import attrs
 import pytest
 from returns.result import Success
 
-from crmcore.domain.campaign import Campaign, CampaignStatus, Channel, new_campaign
+from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus, new_campaign
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
@@ -30,7 +30,7 @@ def _then_commit(uow: UnitOfWork, write: Callable[[], object]) -> None:
 
 def _campaign(b: Backend, n: int = 1) -> Campaign:
     made = new_campaign(
-        id=UUID(int=1000 + n), name=f"C{n}", channel=Channel.EMAIL, segment="champions",
+        id=UUID(int=1000 + n), name=f"C{n}", channels=[CampaignChannel.EMAIL], segment="champions",
         variants={"A": "t1", "B": "t2"}, at=b.clock.now(),
     )  # fmt: skip
     assert isinstance(made, Success)
@@ -52,7 +52,7 @@ def _plan(b: Backend, campaign: Campaign, people: list[ContactId]) -> int:
             uow.campaigns.add(campaign)
         planned = [
             PlannedDelivery(contact_id=c, address=f"p{i}@example.com", variant="A",
-                            channel=Channel.EMAIL)
+                            channel=CampaignChannel.EMAIL)
             for i, c in enumerate(people)
         ]  # fmt: skip
         new = uow.deliveries.plan(campaign.id, 0, planned, at=b.clock.now())
@@ -194,26 +194,26 @@ def test_engagement_counts_once_per_sent_delivery(backend: Backend) -> None:
     assert (counts.opened, counts.clicked, counts.converted) == (2, 1, 0)
     assert skipped == 1
     with backend.uow() as uow:
-        mine = uow.deliveries.for_contact(sent_to[0])
+        mine = uow.deliveries.for_contacts([sent_to[0]])
     assert [d.status for d in mine] == [DeliveryStatus.SENT]
 
 
 def test_consent_withdrawn_is_a_suppression_per_channel(backend: Backend) -> None:
     at = backend.clock.now()
     with backend.uow() as uow:
-        uow.consents.record(Consent(address="a@x.com", channel=Channel.EMAIL, granted=False,
+        uow.consents.record(Consent(address="a@x.com", channel=CampaignChannel.EMAIL, granted=False,
                                     source="cli", at=at))  # fmt: skip
-        uow.consents.record(Consent(address="b@x.com", channel=Channel.EMAIL, granted=True,
+        uow.consents.record(Consent(address="b@x.com", channel=CampaignChannel.EMAIL, granted=True,
                                     source="form", at=at))  # fmt: skip
         uow.commit()
     with backend.uow() as uow:
-        assert uow.consents.suppressed(Channel.EMAIL, ["a@x.com", "b@x.com", "c@x.com"]) == {
-            "a@x.com"
-        }
-        assert uow.consents.suppressed(Channel.SMS, ["a@x.com"]) == set()
-        uow.consents.record(Consent(address="a@x.com", channel=Channel.EMAIL, granted=True,
+        assert uow.consents.suppressed(
+            CampaignChannel.EMAIL, ["a@x.com", "b@x.com", "c@x.com"]
+        ) == {"a@x.com"}
+        assert uow.consents.suppressed(CampaignChannel.SMS, ["a@x.com"]) == set()
+        uow.consents.record(Consent(address="a@x.com", channel=CampaignChannel.EMAIL, granted=True,
                                     source="re-opt-in", at=at))  # fmt: skip
-        uow.consents.record(Consent(address="b@x.com", channel=Channel.EMAIL, granted=False,
+        uow.consents.record(Consent(address="b@x.com", channel=CampaignChannel.EMAIL, granted=False,
                                     source="link", at=at))  # fmt: skip
         uow.commit()
     with backend.uow() as uow:

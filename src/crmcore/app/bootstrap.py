@@ -24,11 +24,14 @@ from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid
 from crmcore.app.context import App, Settings
 from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
+from crmcore.app.marketing.config import ChannelOptions, MarketingServices
+from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
+from crmcore.ports.marketing import MessageChannel
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
@@ -113,6 +116,7 @@ def wire(
         ),
         clv_model=LazyClvModel(),
         bus=message_bus(),
+        marketing=marketing_services(),
     )
 
 
@@ -278,3 +282,20 @@ def make_publisher(spec: str) -> EventPublisher:
 
 class UnsupportedPublisher(ValueError):
     """The publisher spec names nothing this build can publish to."""
+
+
+def marketing_services() -> MarketingServices:
+    """Jinja2's sandbox for templates; SMTP for e-mail when a URL is given, JSON-lines
+    files for every other channel (and for e-mail without one)."""
+    from crmcore.adapters.channels import FileChannel, SmtpChannel, SmtpSettings
+    from crmcore.adapters.templates import SandboxedJinja
+
+    def channels(options: ChannelOptions) -> dict[CampaignChannel, MessageChannel]:
+        opened: dict[CampaignChannel, MessageChannel] = {
+            c: FileChannel(options.folder, c.value) for c in CampaignChannel
+        }
+        if options.smtp_url:
+            opened[CampaignChannel.EMAIL] = SmtpChannel(SmtpSettings.from_url(options.smtp_url))
+        return opened
+
+    return MarketingServices(templates=SandboxedJinja(), channels=channels)

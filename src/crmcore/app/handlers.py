@@ -19,6 +19,7 @@ from crmcore.app.intelligence.handlers import (
     record_transactions,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
+from crmcore.app.marketing.handlers import count_clicks, count_conversions, count_opens
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.interactions import (
     EmailClicked,
@@ -36,12 +37,13 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
         purchases_to_board,
         refresh_buyers,
         reassess_assessed_health,
+        count_conversions,
     ),
     FormAnswered: (answers_to_board, reassess_health),
     FeedbackAnalysed: (reviews_to_board, reassess_health),
     LoginRecorded: (reassess_health,),
-    EmailOpened: (engagement_to_leads, reassess_health),
-    EmailClicked: (engagement_to_leads, reassess_health),
+    EmailOpened: (engagement_to_leads, reassess_health, count_opens),
+    EmailClicked: (engagement_to_leads, reassess_health, count_clicks),
 }
 
 

@@ -7,7 +7,7 @@ copies of them: the application resolves them when it schedules and starts it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -30,7 +30,7 @@ class CampaignStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Channel(StrEnum):
+class CampaignChannel(StrEnum):
     """The channels a message can go out on (PRODUCT.md C5)."""
 
     EMAIL = "email"
@@ -71,11 +71,13 @@ def variant_name_ok(name: str) -> bool:
 @attrs.frozen(kw_only=True)
 class Campaign:
     """One campaign. ``variants`` maps a variant name to its template's name; a
-    campaign without A/B variants has one, ``"A"``, the main template."""
+    campaign without A/B variants has one, ``"A"``, the main template. ``channels``
+    lists the channels it may use, first the default (each contact's preferred one wins
+    when it is among them, PRODUCT.md C5)."""
 
     id: UUID
     name: str
-    channel: Channel
+    channels: tuple[CampaignChannel, ...]
     segment: str
     variants: Mapping[str, str]
     kind: str = "broadcast"
@@ -86,6 +88,11 @@ class Campaign:
     created_at: datetime
     updated_at: datetime
     version: int = 0
+
+    @property
+    def channel(self) -> CampaignChannel:
+        """The default channel."""
+        return self.channels[0]
 
     @property
     def template(self) -> str:
@@ -124,7 +131,7 @@ def new_campaign(
     *,
     id: UUID,
     name: str,
-    channel: Channel,
+    channels: Sequence[CampaignChannel],
     segment: str,
     variants: Mapping[str, str],
     at: datetime,
@@ -135,6 +142,8 @@ def new_campaign(
         return Failure(RuleViolation(rule="campaign name", detail="1-300 characters"))
     if not segment.strip():
         return Failure(RuleViolation(rule="campaign audience", detail="a segment is required"))
+    if not channels:
+        return Failure(RuleViolation(rule="campaign channel", detail="a channel is required"))
     if not variants:
         return Failure(RuleViolation(rule="campaign template", detail="a template is required"))
     bad = [v for v in variants if not variant_name_ok(v)]
@@ -146,7 +155,7 @@ def new_campaign(
         Campaign(
             id=id,
             name=name.strip(),
-            channel=channel,
+            channels=tuple(dict.fromkeys(channels)),
             segment=segment.strip(),
             variants=dict(variants),
             kind=kind,
@@ -160,3 +169,41 @@ def failure_share_too_high(sent: int, failed: int) -> bool:
     """True when enough attempts were made and more than :data:`FAILURE_LIMIT` failed."""
     attempts = sent + failed
     return attempts >= FAILURE_MIN_ATTEMPTS and failed > FAILURE_LIMIT * attempts
+
+
+#: What a contact needs to be reachable on a channel.
+NEEDS: Mapping[CampaignChannel, str] = {
+    CampaignChannel.EMAIL: "email",
+    CampaignChannel.SMS: "phone",
+    CampaignChannel.CALL_LIST: "phone",
+    CampaignChannel.PUSH: "user_id",
+    CampaignChannel.IN_APP: "user_id",
+    CampaignChannel.MESSENGER: "user_id",
+}
+
+#: A contact's preferred channel (``crmcore.domain.contact.Channel`` values) as a
+#: campaign channel: ``phone`` is the call list.
+PREFERRED: Mapping[str, CampaignChannel] = {
+    "email": CampaignChannel.EMAIL,
+    "sms": CampaignChannel.SMS,
+    "phone": CampaignChannel.CALL_LIST,
+    "push": CampaignChannel.PUSH,
+    "messenger": CampaignChannel.MESSENGER,
+    "in_app": CampaignChannel.IN_APP,
+}
+
+
+def pick_channel(
+    allowed: Sequence[CampaignChannel], preferred: str | None, reachable: Collection[str]
+) -> CampaignChannel | None:
+    """The channel to reach a contact on: the preferred one when the campaign allows it
+    and the contact is reachable there, else the first allowed channel the contact is
+    reachable on (``reachable`` names what it has: ``email``, ``phone``, ``user_id``);
+    None when there is none."""
+    wish = PREFERRED.get(preferred) if preferred is not None else None
+    if wish is not None and wish in allowed and NEEDS[wish] in reachable:
+        return wish
+    for channel in allowed:
+        if NEEDS[channel] in reachable:
+            return channel
+    return None

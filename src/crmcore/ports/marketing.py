@@ -11,7 +11,7 @@ from uuid import UUID
 
 import attrs
 
-from crmcore.domain.campaign import Campaign, CampaignStatus, Channel
+from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
 
@@ -65,7 +65,7 @@ class PlannedDelivery:
     contact_id: ContactId
     address: str
     variant: str
-    channel: Channel
+    channel: CampaignChannel
 
 
 @attrs.frozen(kw_only=True)
@@ -77,7 +77,7 @@ class Delivery:
     step: int
     contact_id: ContactId
     address: str
-    channel: Channel
+    channel: CampaignChannel
     variant: str
     status: DeliveryStatus
     at: datetime
@@ -157,7 +157,9 @@ class DeliveryQueue(Protocol):
         each); returns how many changed."""
         ...
 
-    def for_contact(self, contact_id: ContactId) -> Sequence[Delivery]: ...
+    def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
+        """Every delivery to any of ``contact_ids``, ordered by id."""
+        ...
 
 
 @attrs.frozen(kw_only=True)
@@ -165,7 +167,7 @@ class Consent:
     """A contact address's consent on one channel, with where and when it was given."""
 
     address: str
-    channel: Channel
+    channel: CampaignChannel
     granted: bool
     source: str
     at: datetime
@@ -175,7 +177,7 @@ class ConsentRegistry(Protocol):
     """Consent per address and channel; a withdrawn consent is a suppression."""
 
     def record(self, consent: Consent) -> None: ...
-    def suppressed(self, channel: Channel, addresses: Sequence[str]) -> set[str]:
+    def suppressed(self, channel: CampaignChannel, addresses: Sequence[str]) -> set[str]:
         """Those of ``addresses`` that must not receive anything on ``channel``."""
         ...
 

@@ -12,20 +12,22 @@ from returns.result import Failure, Success
 
 from crmcore.domain.campaign import (
     Campaign,
+    CampaignChannel,
     CampaignStatus,
-    Channel,
     failure_share_too_high,
     new_campaign,
+    pick_channel,
 )
 from crmcore.domain.errors import IllegalTransition
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
+EMAIL = CampaignChannel.EMAIL
 MOVES = ("schedule", "start", "pause", "resume", "complete", "cancel")
 
 
 def _draft() -> Campaign:
     made = new_campaign(
-        id=UUID(int=1), name="Spring", channel=Channel.EMAIL, segment="champions",
+        id=UUID(int=1), name="Spring", channels=[CampaignChannel.EMAIL], segment="champions",
         variants={"A": "spring"}, at=AT,
     )  # fmt: skip
     assert isinstance(made, Success)
@@ -118,7 +120,7 @@ def test_illegal_move_lists_the_allowed_ones() -> None:
 def test_a_campaign_needs_a_name_a_segment_and_a_template() -> None:
     def made(name: str, segment: str, variants: dict[str, str]) -> bool:
         return isinstance(
-            new_campaign(id=UUID(int=1), name=name, channel=Channel.EMAIL, segment=segment,
+            new_campaign(id=UUID(int=1), name=name, channels=[EMAIL], segment=segment,
                          variants=variants, at=AT),
             Success,
         )  # fmt: skip
@@ -136,3 +138,30 @@ def test_failure_share_pauses_only_above_five_percent(sent: int, failed: int) ->
     attempts = sent + failed
     expected = attempts >= 20 and failed * 100 > 5 * attempts
     assert failure_share_too_high(sent, failed) == expected
+
+
+_channels = st.sampled_from(list(CampaignChannel))
+_reach = st.frozensets(st.sampled_from(["email", "phone", "user_id"]))
+
+
+@settings(max_examples=50)
+@given(
+    allowed=st.lists(_channels, min_size=1, max_size=4, unique=True),
+    preferred=st.none() | st.sampled_from(["email", "sms", "phone", "push", "messenger", "in_app"]),
+    reachable=_reach,
+)
+def test_the_preferred_channel_wins_when_allowed_and_reachable(
+    allowed: list[CampaignChannel], preferred: str | None, reachable: frozenset[str]
+) -> None:
+    needs = {"email": "email", "sms": "phone", "call_list": "phone", "push": "user_id",
+             "in_app": "user_id", "messenger": "user_id"}  # fmt: skip
+    wish = {"phone": "call_list"}.get(preferred or "", preferred)
+    chosen = pick_channel(allowed, preferred, reachable)
+    usable = [c for c in allowed if needs[c.value] in reachable]
+    if not usable:
+        assert chosen is None
+    elif wish in [c.value for c in usable]:
+        assert chosen is not None
+        assert chosen.value == wish
+    else:
+        assert chosen == usable[0]

@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import attrs
 
 from crmcore.adapters.memory.database import Transaction
-from crmcore.domain.campaign import Campaign, CampaignStatus, Channel
+from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
 from crmcore.ports.errors import DuplicateKey
@@ -235,9 +235,10 @@ class MemoryDeliveryQueue:
                     changed += 1
         return changed
 
-    def for_contact(self, contact_id: ContactId) -> Sequence[Delivery]:
+    def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
+        wanted = set(contact_ids)
         return sorted(
-            (r.delivery for r in self._rows() if r.delivery.contact_id == contact_id),
+            (r.delivery for r in self._rows() if r.delivery.contact_id in wanted),
             key=lambda d: d.id,
         )
 
@@ -265,7 +266,7 @@ class MemoryConsentRegistry:
         else:
             self._tx.save(self.table, attrs.evolve(current, consent=consent))
 
-    def suppressed(self, channel: Channel, addresses: Sequence[str]) -> set[str]:
+    def suppressed(self, channel: CampaignChannel, addresses: Sequence[str]) -> set[str]:
         wanted = set(addresses)
         return {
             r.consent.address

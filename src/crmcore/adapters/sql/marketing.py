@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.domain.campaign import Campaign, CampaignStatus, Channel
+from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
 from crmcore.ports.marketing import (
@@ -97,7 +97,9 @@ class SqlCampaignRepository:
             id=row["id"],
             name=row["name"],
             kind=row["type"] or "broadcast",
-            channel=Channel(row["channel"]),
+            channels=tuple(
+                CampaignChannel(c) for c in definition.get("channels", [row["channel"]])
+            ),
             status=CampaignStatus(row["status"]),
             segment=definition.get("segment", ""),
             variants=dict(definition.get("variants", {})),
@@ -127,7 +129,11 @@ class SqlCampaignRepository:
 
 
 def _campaign_row(campaign: Campaign) -> dict[str, Any]:
-    definition: dict[str, Any] = {"segment": campaign.segment, "variants": dict(campaign.variants)}
+    definition: dict[str, Any] = {
+        "segment": campaign.segment,
+        "variants": dict(campaign.variants),
+        "channels": [c.value for c in campaign.channels],
+    }
     if campaign.pause_reason is not None:
         definition["pause_reason"] = campaign.pause_reason
     return {
@@ -152,7 +158,7 @@ def _delivery(row: Any) -> Delivery:
         step=row["step"],
         contact_id=ContactId(row["contact_id"]),
         address=row["address"],
-        channel=Channel(row["channel"]),
+        channel=CampaignChannel(row["channel"]),
         variant=row["variant"] or "A",
         status=DeliveryStatus(row["status"]),
         at=row["at"],
@@ -344,10 +350,15 @@ class SqlDeliveryQueue:
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
 
-    def for_contact(self, contact_id: ContactId) -> Sequence[Delivery]:
+    def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         d = self.table.c
-        rows = self._s.read(select(self.table).where(d.contact_id == contact_id).order_by(d.id))
-        return [_delivery(r) for r in rows]
+        wanted = list(dict.fromkeys(contact_ids))
+        out: list[Delivery] = []
+        for start in range(0, len(wanted), PLAN_CHUNK):
+            chunk = wanted[start : start + PLAN_CHUNK]
+            rows = self._s.read(select(self.table).where(d.contact_id.in_(chunk)))
+            out += [_delivery(r) for r in rows]
+        return sorted(out, key=lambda x: x.id)
 
 
 class SqlConsentRegistry:
@@ -375,7 +386,7 @@ class SqlConsentRegistry:
         )
         self._s.write(lambda: self._s.conn.execute(stmt), table=self.table)
 
-    def suppressed(self, channel: Channel, addresses: Sequence[str]) -> set[str]:
+    def suppressed(self, channel: CampaignChannel, addresses: Sequence[str]) -> set[str]:
         if not addresses:
             return set()
         c = self.table.c
@@ -396,7 +407,7 @@ class SqlConsentRegistry:
         return [
             Consent(
                 address=r["address"],
-                channel=Channel(r["channel"]),
+                channel=CampaignChannel(r["channel"]),
                 granted=r["granted"],
                 source=r["source"],
                 at=r["at"],

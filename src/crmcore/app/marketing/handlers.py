@@ -1,0 +1,67 @@
+"""Marketing reactions: opens and clicks (from the event pipeline) count on the
+campaign's deliveries; a purchase within :data:`CONVERSION_WINDOW` of a delivery counts
+as that campaign's conversion."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from crmcore.domain.ids import ContactId
+from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
+from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
+from crmcore.ports.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from crmcore.app.context import App
+
+#: How long after a delivery a purchase still counts as its campaign's conversion.
+CONVERSION_WINDOW = timedelta(days=30)
+
+
+def _by_campaign(events: Sequence[EmailOpened | EmailClicked]) -> dict[UUID, list[ContactId]]:
+    out: dict[UUID, list[ContactId]] = defaultdict(list)
+    for e in events:
+        if not e.campaign_id:
+            continue
+        try:
+            out[UUID(e.campaign_id)].append(e.contact_id)
+        except ValueError:
+            continue  # a campaign id from another system
+    return out
+
+
+def count_opens(app: App, uow: UnitOfWork, events: Sequence[EmailOpened]) -> None:
+    """Each contact's first open of a campaign counts once."""
+    for campaign_id, contacts in _by_campaign(events).items():
+        uow.deliveries.engage(campaign_id, contacts, Engagement.OPENED, at=app.clock.now())
+
+
+def count_clicks(app: App, uow: UnitOfWork, events: Sequence[EmailClicked]) -> None:
+    """Each contact's first click in a campaign counts once (a click implies an open)."""
+    for campaign_id, contacts in _by_campaign(events).items():
+        now = app.clock.now()
+        uow.deliveries.engage(campaign_id, contacts, Engagement.OPENED, at=now)
+        uow.deliveries.engage(campaign_id, contacts, Engagement.CLICKED, at=now)
+
+
+def count_conversions(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecorded]) -> None:
+    """A purchase converts the campaigns sent to the buyer in the window before it."""
+    sent: dict[ContactId, list[Delivery]] = defaultdict(list)
+    for d in uow.deliveries.for_contacts([e.contact_id for e in events]):
+        if d.status is DeliveryStatus.SENT:
+            sent[d.contact_id].append(d)
+    if not sent:
+        return
+    converted: dict[UUID, set[ContactId]] = defaultdict(set)
+    for e in events:
+        for d in sent.get(e.contact_id, ()):
+            if d.at <= e.occurred_at <= d.at + CONVERSION_WINDOW:
+                converted[d.campaign_id].add(e.contact_id)
+    for campaign_id, contacts in converted.items():
+        uow.deliveries.engage(
+            campaign_id, sorted(contacts, key=str), Engagement.CONVERTED, at=app.clock.now()
+        )
