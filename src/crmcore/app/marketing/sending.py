@@ -22,7 +22,7 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError
+from crmcore.app.errors import AppError, Conflict
 from crmcore.app.marketing.audience import recipients, template_context
 from crmcore.app.marketing.campaigns import plan_deliveries
 from crmcore.app.marketing.templates import engine
@@ -226,6 +226,18 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
     transact(app, work)
 
 
+def _prepare(
+    app: App, renderer: _Renderer, *, batch: int, lease: timedelta
+) -> Result[_Prepared, AppError]:
+    """Claim and render a batch; a conflict with another worker (the first run storing
+    the database's secret, say) is retried a few times."""
+    for _ in range(3):
+        result = transact(app, lambda uow: Success(renderer.prepare(uow, batch=batch, lease=lease)))
+        if not (isinstance(result, Failure) and isinstance(result.failure(), Conflict)):
+            return result
+    return result
+
+
 def _recorder(
     app: App, outcomes: Sequence[Outcome], unsent: Sequence[UUID]
 ) -> Callable[[UnitOfWork], Result[None, AppError]]:
@@ -254,9 +266,7 @@ def send_due(
     report.started += started.unwrap()
     renderer = _Renderer(app)
     while max_batches is None or report.batches < max_batches:
-        prepared_result = transact(
-            app, lambda uow: Success(renderer.prepare(uow, batch=batch, lease=lease))
-        )
+        prepared_result = _prepare(app, renderer, batch=batch, lease=lease)
         if isinstance(prepared_result, Failure):
             return Failure(prepared_result.failure())
         prepared = prepared_result.unwrap()
