@@ -11,6 +11,7 @@ import attrs
 import pytest
 from returns.result import Success
 
+from crmcore.domain.abtest import HELD
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus, new_campaign
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
@@ -218,3 +219,39 @@ def test_consent_withdrawn_is_a_suppression_per_channel(backend: Backend) -> Non
         uow.commit()
     with backend.uow() as uow:
         assert [(c.address, c.source) for c in uow.consents.suppressions()] == [("b@x.com", "link")]
+
+
+def test_held_deliveries_wait_for_the_winner(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    people = _people(backend, 4)
+    at = backend.clock.now()
+    with backend.uow() as uow:
+        uow.campaigns.add(campaign)
+        planned = [
+            PlannedDelivery(
+                contact_id=c,
+                address=f"p{i}@example.com",
+                channel=CampaignChannel.EMAIL,
+                variant="A" if i < 2 else HELD,
+            )
+            for i, c in enumerate(people)
+        ]
+        uow.deliveries.plan(campaign.id, 0, planned, at=at)
+        uow.commit()
+    with backend.uow() as uow:
+        taken = uow.deliveries.claim(limit=10, at=at, lease_until=at, campaigns=[campaign.id])
+        uow.deliveries.finish([(d.id, DeliveryStatus.SENT, None, None) for d in taken], at=at)
+        uow.commit()
+    assert {d.variant for d in taken} == {"A"}
+    with backend.uow() as uow:
+        uow.deliveries.engage(campaign.id, [taken[0].contact_id], Engagement.CLICKED, at=at)
+        assert uow.deliveries.open_campaigns([campaign.id]) == {campaign.id}
+        assert uow.deliveries.counts(campaign.id).count(DeliveryStatus.HELD) == 2
+        assert uow.deliveries.arms(campaign.id, Engagement.CLICKED) == {"A": (2, 1)}
+        assert uow.deliveries.release_held(campaign.id, "B", at=at) == 2
+        uow.commit()
+    with backend.uow() as uow:
+        rest = uow.deliveries.claim(limit=10, at=at, lease_until=at, campaigns=[campaign.id])
+        uow.commit()
+    assert {d.variant for d in rest} == {"B"}
+    assert len(rest) == 2

@@ -9,11 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 import pytest
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.bootstrap import bootstrap
-from crmcore.app.context import App, Settings
+from crmcore.app.context import App, Settings, transact
+from crmcore.app.errors import AppError
 from crmcore.app.marketing.campaigns import (
     campaign_stats,
     create_campaign,
@@ -24,13 +25,16 @@ from crmcore.app.marketing.config import ChannelOptions
 from crmcore.app.marketing.sending import send_due
 from crmcore.app.marketing.templates import add_template, preview_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
+from crmcore.domain.abtest import AbRule
 from crmcore.domain.campaign import Campaign, CampaignStatus
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId
+from crmcore.domain.interactions import EmailOpened
 from crmcore.domain.names import PersonName
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.unsubscribe import token_valid
+from crmcore.ports.uow import UnitOfWork
 from tests.smtp_sink import Sink, smtp_sink
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -81,9 +85,11 @@ def people(
     return [c.id for c in made]
 
 
-def running(app: App, template: str = "welcome", **variants: str) -> Campaign:
+def running(
+    app: App, template: str = "welcome", ab: AbRule | None = None, **variants: str
+) -> Campaign:
     made = create_campaign(
-        app, name="Spring", template=template, segment="everyone", variants=variants or None
+        app, name="Spring", template=template, segment="everyone", variants=variants or None, ab=ab
     )
     assert isinstance(made, Success), made
     campaign = made.unwrap()
@@ -210,7 +216,7 @@ def test_variants_split_the_audience_and_each_gets_its_template(
     people(app, [f"p{i}" for i in range(40)])
     add_template(app, name="welcome", subject="A", body="a")
     add_template(app, name="other", subject="B", body="b")
-    campaign = running(app, B="other")
+    campaign = running(app, ab=AbRule(test_share=1.0), B="other")
     assert campaign.variants == {"A": "welcome", "B": "other"}
     send(app, url)
     subjects = sorted(str(m["Subject"]) for m in server.received())
@@ -224,3 +230,45 @@ def test_campaign_ids_are_uuids(app: App) -> None:
     add_template(app, name="welcome", subject="Hi", body="x")
     campaign = create_campaign(app, name="C", template="welcome", segment="everyone").unwrap()
     assert isinstance(campaign.id, UUID)
+
+
+def test_the_ab_winner_goes_to_the_held_back_audience(app: App, sink: tuple[Sink, str]) -> None:
+    server, url = sink
+    ids = people(app, [f"p{i}" for i in range(300)])
+    add_template(app, name="a", subject="A", body="a")
+    add_template(app, name="b", subject="B", body="b")
+    made = create_campaign(
+        app, name="AB", template="a", segment="everyone", variants={"B": "b"},
+        ab=AbRule(test_share=0.5, min_sample=40, metric="opened"),
+    )  # fmt: skip
+    campaign = made.unwrap()
+    schedule_campaign(app, campaign_id=campaign.id).unwrap()
+    start_campaign(app, campaign_id=campaign.id).unwrap()
+    send(app, url, batch=50)
+    first = server.received()
+    stats = campaign_stats(app, campaign_id=campaign.id).unwrap()
+    assert stats.held == 300 - len(first)
+    assert stats.held > 0
+    assert stats.campaign.winner is None
+    # B's readers open it, A's hardly: opens arrive as events through the bus
+    by_address = {f"p{i}@example.com": cid for i, cid in enumerate(ids)}
+    openers = [
+        by_address[str(m["To"])]
+        for n, m in enumerate(first)
+        if str(m["Subject"]) == "B" or n % 10 == 0
+    ]
+
+    def opened(uow: UnitOfWork) -> Result[None, AppError]:
+        uow.record(*(EmailOpened(contact_id=c, event_id=f"o{c}", campaign_id=str(campaign.id),
+                                 occurred_at=T0) for c in openers))  # fmt: skip
+        return Success(None)
+
+    assert isinstance(transact(app, opened), Success)
+    send(app, url, batch=50)
+    stats = campaign_stats(app, campaign_id=campaign.id).unwrap()
+    assert stats.campaign.winner == "B"
+    assert (stats.held, stats.sent) == (0, 300)
+    rest = server.received()[len(first) :]
+    assert len(rest) == 300 - len(first)
+    assert {str(m["Subject"]) for m in rest} == {"B"}
+    assert sorted(str(m["To"]) for m in server.received()) == sorted(by_address)

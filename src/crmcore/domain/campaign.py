@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 from returns.result import Failure, Result, Success
 
+from crmcore.domain.abtest import AbRule
 from crmcore.domain.errors import IllegalTransition, RuleViolation
 from crmcore.domain.statemachine import Machine
 
@@ -83,6 +84,8 @@ class Campaign:
     kind: str = "broadcast"
     status: CampaignStatus = CampaignStatus.DRAFT
     pause_reason: str | None = None
+    ab: AbRule = AbRule()  # how the variants are tested (with more than one)
+    winner: str | None = None  # the variant the held-back audience gets
     scheduled_at: datetime | None = None
     sent_at: datetime | None = None
     created_at: datetime
@@ -136,6 +139,7 @@ def new_campaign(
     variants: Mapping[str, str],
     at: datetime,
     kind: str = "broadcast",
+    ab: AbRule | None = None,
 ) -> Result[Campaign, RuleViolation]:
     """A draft campaign, or why not (an empty name, no template, a bad variant name)."""
     if not name.strip() or len(name) > 300:
@@ -146,6 +150,17 @@ def new_campaign(
         return Failure(RuleViolation(rule="campaign channel", detail="a channel is required"))
     if not variants:
         return Failure(RuleViolation(rule="campaign template", detail="a template is required"))
+    rule = ab or AbRule()
+    if not (0 < rule.test_share <= 1 and rule.min_sample >= 1 and 0 < rule.level < 1):
+        return Failure(
+            RuleViolation(
+                rule="A/B test", detail="test share in (0, 1], min sample >= 1, level in (0, 1)"
+            )
+        )
+    if rule.metric not in ("opened", "clicked", "converted"):
+        return Failure(
+            RuleViolation(rule="A/B test", detail="metric: opened, clicked or converted")
+        )
     bad = [v for v in variants if not variant_name_ok(v)]
     if bad:
         return Failure(
@@ -159,6 +174,7 @@ def new_campaign(
             segment=segment.strip(),
             variants=dict(variants),
             kind=kind,
+            ab=rule,
             created_at=at,
             updated_at=at,
         )

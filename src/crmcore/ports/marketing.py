@@ -56,6 +56,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # the channel refused it for good (a bounce)
     SUPPRESSED = "suppressed"  # the address is on the suppression list
     SKIPPED = "skipped"  # the campaign was cancelled before it went
+    HELD = "held"  # waits for the A/B test's winner
 
 
 @attrs.frozen(kw_only=True)
@@ -155,6 +156,14 @@ class DeliveryQueue(Protocol):
     ) -> int:
         """Mark the contacts' deliveries of a campaign as opened/clicked/converted (once
         each); returns how many changed."""
+        ...
+
+    def arms(self, campaign_id: UUID, metric: Engagement) -> Mapping[str, tuple[int, int]]:
+        """Per variant: deliveries sent, and those of them with ``metric``."""
+        ...
+
+    def release_held(self, campaign_id: UUID, variant: str, *, at: datetime) -> int:
+        """Give the held deliveries ``variant`` and make them pending; returns how many."""
         ...
 
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:

@@ -7,13 +7,14 @@ same delivery conflict at commit like two SQL workers would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
 
 from crmcore.adapters.memory.database import Transaction
+from crmcore.domain.abtest import HELD
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
@@ -112,7 +113,8 @@ class MemoryDeliveryQueue:
             delivery = Delivery(
                 id=key, campaign_id=campaign_id, step=step, contact_id=p.contact_id,
                 address=p.address, channel=p.channel, variant=p.variant,
-                status=DeliveryStatus.PENDING, at=at,
+                status=DeliveryStatus.HELD if p.variant == HELD else DeliveryStatus.PENDING,
+                at=at,
             )  # fmt: skip
             self._tx.add(self.table, _DeliveryRow(id=key, version=0, delivery=delivery))
             new += 1
@@ -209,7 +211,7 @@ class MemoryDeliveryQueue:
 
     def open_campaigns(self, campaign_ids: Sequence[UUID]) -> set[UUID]:
         wanted = set(campaign_ids)
-        live = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+        live = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.HELD)
         return {
             r.delivery.campaign_id
             for r in self._rows()
@@ -234,6 +236,25 @@ class MemoryDeliveryQueue:
                     )
                     changed += 1
         return changed
+
+    def arms(self, campaign_id: UUID, metric: Engagement) -> Mapping[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for r in self._rows():
+            d = r.delivery
+            if d.campaign_id == campaign_id and d.status is DeliveryStatus.SENT:
+                n, k = out.get(d.variant, (0, 0))
+                out[d.variant] = (n + 1, k + (metric in r.engaged))
+        return out
+
+    def release_held(self, campaign_id: UUID, variant: str, *, at: datetime) -> int:
+        rows = [
+            r
+            for r in self._rows()
+            if r.delivery.campaign_id == campaign_id and r.delivery.status is DeliveryStatus.HELD
+        ]
+        for row in rows:
+            self._change(row, status=DeliveryStatus.PENDING, variant=variant, at=at)
+        return len(rows)
 
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         wanted = set(contact_ids)

@@ -10,17 +10,19 @@ own condition re-checks each row's status (ADR 0016).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import attrs
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.domain.abtest import HELD, AbRule
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
 from crmcore.domain.templates import MessageTemplate
@@ -104,6 +106,8 @@ class SqlCampaignRepository:
             segment=definition.get("segment", ""),
             variants=dict(definition.get("variants", {})),
             pause_reason=definition.get("pause_reason"),
+            ab=AbRule(**definition.get("ab", {})),
+            winner=definition.get("winner"),
             scheduled_at=row["scheduled_at"],
             sent_at=row["sent_at"],
             created_at=row["created_at"],
@@ -133,6 +137,8 @@ def _campaign_row(campaign: Campaign) -> dict[str, Any]:
         "segment": campaign.segment,
         "variants": dict(campaign.variants),
         "channels": [c.value for c in campaign.channels],
+        "ab": attrs.asdict(campaign.ab),
+        "winner": campaign.winner,
     }
     if campaign.pause_reason is not None:
         definition["pause_reason"] = campaign.pause_reason
@@ -169,6 +175,8 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
+_OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.HELD)
+
 _ENGAGED = {
     Engagement.OPENED: "opened_at",
     Engagement.CLICKED: "clicked_at",
@@ -200,7 +208,9 @@ class SqlDeliveryQueue:
                     "address": p.address,
                     "channel": p.channel.value,
                     "variant": p.variant,
-                    "status": DeliveryStatus.PENDING.value,
+                    "status": (
+                        DeliveryStatus.HELD if p.variant == HELD else DeliveryStatus.PENDING
+                    ).value,
                     "at": at,
                     "attempts": 0,
                 }
@@ -325,7 +335,7 @@ class SqlDeliveryQueue:
             select(d.campaign_id)
             .where(
                 d.campaign_id.in_(list(campaign_ids)),
-                d.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]),
+                d.status.in_([s.value for s in _OPEN]),
             )
             .distinct()
         )
@@ -347,6 +357,25 @@ class SqlDeliveryQueue:
                 d.status == DeliveryStatus.SENT.value,
             )
             .values({column.name: at})
+        )
+        return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
+
+    def arms(self, campaign_id: UUID, metric: Engagement) -> Mapping[str, tuple[int, int]]:
+        d = self.table.c
+        column = d[_ENGAGED[metric]]
+        rows = self._s.read(
+            select(d.variant, func.count().label("n"), func.count(column).label("k"))
+            .where(d.campaign_id == campaign_id, d.status == DeliveryStatus.SENT.value)
+            .group_by(d.variant)
+        )
+        return {r["variant"]: (int(r["n"]), int(r["k"])) for r in rows}
+
+    def release_held(self, campaign_id: UUID, variant: str, *, at: datetime) -> int:
+        d = self.table.c
+        stmt = (
+            update(self.table)
+            .where(d.campaign_id == campaign_id, d.status == DeliveryStatus.HELD.value)
+            .values(status=DeliveryStatus.PENDING.value, variant=variant, at=at)
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
 

@@ -22,6 +22,7 @@ from crmcore.app.marketing.campaigns import (
     campaign_stats,
     cancel_campaign,
     create_campaign,
+    decide_campaign,
     get_campaign,
     list_campaigns,
     pause_campaign,
@@ -33,6 +34,7 @@ from crmcore.app.marketing.config import DEFAULT_OUTBOX_DIR, ChannelOptions
 from crmcore.app.marketing.sending import DEFAULT_BATCH, SendReport, send_due
 from crmcore.app.marketing.templates import add_template, list_templates, preview_template
 from crmcore.app.marketing.unsubscribe import suppression_list, unsubscribe
+from crmcore.domain.abtest import DEFAULT_LEVEL, DEFAULT_MIN_SAMPLE, DEFAULT_TEST_SHARE, AbRule
 from crmcore.domain.campaign import Campaign, CampaignChannel
 from crmcore.domain.ids import ContactId
 
@@ -43,6 +45,7 @@ CAMPAIGN_FIELDS = (
     "channels",
     "segment",
     "variants",
+    "winner",
     "kind",
     "pause_reason",
     "scheduled_at",
@@ -63,6 +66,9 @@ STATS_FIELDS = (
     "opened",
     "clicked",
     "converted",
+    "held",
+    "winner",
+    "variants",
 )
 CHANNELS = [c.value for c in CampaignChannel]
 
@@ -76,6 +82,7 @@ def campaign_row(c: Campaign) -> dict[str, Any]:
         "channels": ",".join(ch.value for ch in c.channels),
         "segment": c.segment,
         "variants": ",".join(f"{k}={v}" for k, v in c.variants.items()),
+        "winner": c.winner,
         "kind": c.kind,
         "pause_reason": c.pause_reason,
         "scheduled_at": c.scheduled_at.isoformat() if c.scheduled_at else None,
@@ -179,6 +186,34 @@ def _variants(raw: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     help="An A/B variant as NAME=TEMPLATE (repeat; A is --template unless given).",
 )
+@click.option(
+    "--test-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=DEFAULT_TEST_SHARE,
+    show_default=True,
+    help="With variants: the share of the audience in the A/B test; the rest gets the winner.",
+)
+@click.option(
+    "--min-sample",
+    type=click.IntRange(1),
+    default=DEFAULT_MIN_SAMPLE,
+    show_default=True,
+    help="Deliveries each variant must have sent before a winner can be declared.",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=DEFAULT_LEVEL,
+    show_default=True,
+    help="Significance level of the two-proportion z-test.",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["opened", "clicked", "converted"]),
+    default="clicked",
+    show_default=True,
+    help="What the A/B test compares.",
+)
 @click.option("--kind", default="broadcast", show_default=True, help="onboarding, retention, ...")
 @click.pass_context
 def campaigns_create(
@@ -188,9 +223,14 @@ def campaigns_create(
     segment: str,
     channels: tuple[str, ...],
     variants: tuple[str, ...],
+    test_share: float,
+    min_sample: int,
+    level: float,
+    metric: str,
     kind: str,
 ) -> None:
-    """Create a draft campaign."""
+    """Create a draft campaign (with --variant: an A/B test, docs/cli.md)."""
+    rule = AbRule(test_share=test_share, min_sample=min_sample, level=level, metric=metric)
     chosen = [CampaignChannel(c) for c in channels] or [CampaignChannel.EMAIL]
     campaign = unwrap(
         create_campaign(
@@ -201,6 +241,7 @@ def campaigns_create(
             channels=chosen,
             variants=_variants(variants),
             kind=kind,
+            ab=rule,
         )
     )
     render_one(campaign_row(campaign), CAMPAIGN_FIELDS, state_from(ctx).fmt)
@@ -276,6 +317,15 @@ def campaigns_resume(ctx: click.Context, campaign_id: UUID) -> None:
 def campaigns_cancel(ctx: click.Context, campaign_id: UUID) -> None:
     """Stop for good; what was not sent is skipped."""
     _moved(ctx, lambda app: cancel_campaign(app, campaign_id=campaign_id))
+
+
+@campaigns.command("decide")
+@click.argument("campaign_id", type=click.UUID)
+@click.option("--variant", default=None, help="Make this variant the winner by hand.")
+@click.pass_context
+def campaigns_decide(ctx: click.Context, campaign_id: UUID, variant: str | None) -> None:
+    """Apply the A/B winner rule now (or choose the winner): the rest gets it."""
+    _moved(ctx, lambda app: decide_campaign(app, campaign_id=campaign_id, variant=variant))
 
 
 @campaigns.command("stats")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -11,7 +10,9 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.errors import AppError, NotFound
+from crmcore.domain.abtest import HELD, assign
 from crmcore.domain.account import Account
+from crmcore.domain.campaign import Campaign
 from crmcore.domain.contact import Contact
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
@@ -38,10 +39,12 @@ def audience(uow: UnitOfWork, segment: str, *, now: Any) -> Result[list[ContactI
     return Success(sorted((r.customer for r in rows if r.segment is rfm), key=str))
 
 
-def variant_for(campaign_id: UUID, contact_id: UUID, variants: Sequence[str]) -> str:
-    """The variant a contact gets: a hash of (campaign, contact) picks one, evenly."""
-    digest = hashlib.blake2b(campaign_id.bytes + contact_id.bytes, digest_size=8).digest()
-    return variants[int.from_bytes(digest, "big") % len(variants)]
+def variant_for(campaign: Campaign, contact_id: UUID) -> str:
+    """The variant a contact gets: the A/B split (``HELD`` for the part that waits for
+    the winner, or the winner once there is one)."""
+    variant = assign(campaign.id, contact_id, list(campaign.variants),
+                     test_share=campaign.ab.test_share)  # fmt: skip
+    return campaign.winner if variant == HELD and campaign.winner else variant
 
 
 @attrs.frozen(kw_only=True)

@@ -21,6 +21,7 @@ from crmcore.app.marketing.audience import (
     variant_for,
 )
 from crmcore.app.marketing.templates import engine
+from crmcore.domain.abtest import AbRule, winner
 from crmcore.domain.campaign import (
     NEEDS,
     Campaign,
@@ -31,7 +32,7 @@ from crmcore.domain.campaign import (
 )
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.templates import TemplateRejected
-from crmcore.ports.marketing import DeliveryStatus, PlannedDelivery
+from crmcore.ports.marketing import DeliveryStatus, Engagement, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 
@@ -44,6 +45,7 @@ def create_campaign(
     channels: Sequence[CampaignChannel] = (CampaignChannel.EMAIL,),
     variants: Mapping[str, str] | None = None,
     kind: str = "broadcast",
+    ab: AbRule | None = None,
 ) -> Result[Campaign, AppError]:
     """A draft campaign. Without ``variants`` its one variant ``A`` is ``template``; with
     them, ``A`` is ``template`` unless named, and every template must exist."""
@@ -66,6 +68,7 @@ def create_campaign(
             variants=chosen,
             at=app.clock.now(),
             kind=kind,
+            ab=ab,
         )
         if isinstance(made, Failure):
             return Failure(made.failure())
@@ -106,21 +109,21 @@ def check_audience(app: App, uow: UnitOfWork, campaign: Campaign) -> Result[int,
             refs[tpl_name] = engine(app).check(tpl.subject) | engine(app).check(tpl.body)
         except TemplateRejected as exc:
             return Failure(RuleViolation(rule="template", detail=f"{tpl_name!r}: {exc}"))
-    names = list(campaign.variants)
     for start in range(0, len(members), 1_000):
         chunk = members[start : start + 1_000]
         for contact_id, r in recipients(uow, chunk).items():
             context = template_context(r, "")
-            tpl_name = campaign.variants[variant_for(campaign.id, contact_id, names)]
-            missing = missing_reference(context, refs[tpl_name])
-            if missing is not None:
-                return Failure(
-                    RuleViolation(
-                        rule="template variables",
-                        detail=f"template {tpl_name!r} uses {missing}, which contact "
-                        f"{contact_id} of segment {campaign.segment!r} does not have",
+            # any variant may reach anyone (the held-back part gets the winner)
+            for tpl_name, tpl_refs in refs.items():
+                missing = missing_reference(context, tpl_refs)
+                if missing is not None:
+                    return Failure(
+                        RuleViolation(
+                            rule="template variables",
+                            detail=f"template {tpl_name!r} uses {missing}, which contact "
+                            f"{contact_id} of segment {campaign.segment!r} does not have",
+                        )
                     )
-                )
     return Success(len(members))
 
 
@@ -173,7 +176,6 @@ def plan_deliveries(app: App, uow: UnitOfWork, campaign: Campaign) -> int:
     (each on its preferred channel among the campaign's); returns how many were new."""
     found = audience(uow, campaign.segment, now=app.clock.now())
     members = found.unwrap() if isinstance(found, Success) else []
-    names = list(campaign.variants)
     planned: list[PlannedDelivery] = []
     for start in range(0, len(members), 1_000):
         chunk = members[start : start + 1_000]
@@ -196,7 +198,7 @@ def plan_deliveries(app: App, uow: UnitOfWork, campaign: Campaign) -> int:
                     contact_id=contact_id,
                     address=address,
                     channel=channel,
-                    variant=variant_for(campaign.id, contact_id, names),
+                    variant=variant_for(campaign, contact_id),
                 )
             )
     return uow.deliveries.plan(campaign.id, 0, planned, at=app.clock.now())
@@ -235,6 +237,42 @@ def cancel_campaign(app: App, *, campaign_id: UUID) -> Result[Campaign, AppError
     return _move(app, campaign_id, "cancel", after=skip)
 
 
+def decide(app: App, uow: UnitOfWork, campaign: Campaign, forced: str | None = None) -> Campaign:
+    """The campaign with its A/B winner once the rule (or the operator, ``forced``) has
+    one: the held-back deliveries get the winner and become due."""
+    if campaign.winner is not None or len(campaign.variants) < 2:
+        return campaign
+    chosen = forced or winner(
+        uow.deliveries.arms(campaign.id, Engagement(campaign.ab.metric)), campaign.ab
+    )
+    if chosen is None:
+        return campaign
+    uow.deliveries.release_held(campaign.id, chosen, at=app.clock.now())
+    return attrs.evolve(campaign, winner=chosen, updated_at=app.clock.now())
+
+
+def decide_campaign(
+    app: App, *, campaign_id: UUID, variant: str | None = None
+) -> Result[Campaign, AppError]:
+    """Apply the winner rule now, or make ``variant`` the winner by hand."""
+
+    def work(uow: UnitOfWork) -> Result[Campaign, AppError]:
+        campaign = uow.campaigns.get(campaign_id)
+        if campaign is None:
+            return Failure(NotFound(kind="campaign", key=str(campaign_id)))
+        if variant is not None and variant not in campaign.variants:
+            allowed = ", ".join(campaign.variants)
+            return Failure(RuleViolation(rule="variant", detail=f"{variant!r}: one of {allowed}"))
+        if campaign.winner is not None:
+            return Failure(RuleViolation(rule="A/B test", detail=f"decided: {campaign.winner}"))
+        decided = decide(app, uow, campaign, variant)
+        if decided.winner is not None:
+            uow.campaigns.save(decided)
+        return Success(decided)
+
+    return transact(app, work)
+
+
 @attrs.frozen(kw_only=True)
 class CampaignStats:
     """A campaign's numbers."""
@@ -249,6 +287,8 @@ class CampaignStats:
     opened: int
     clicked: int
     converted: int
+    held: int = 0
+    arms: Mapping[str, tuple[int, int]] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (``crm campaigns stats --format json``)."""
@@ -267,6 +307,16 @@ class CampaignStats:
             "opened": self.opened,
             "clicked": self.clicked,
             "converted": self.converted,
+            "held": self.held,
+            "winner": c.winner,
+            "variants": {
+                v: {
+                    "template": t,
+                    "sent": self.arms.get(v, (0, 0))[0],
+                    c.ab.metric: self.arms.get(v, (0, 0))[1],
+                }
+                for v, t in c.variants.items()
+            },
         }
 
 
@@ -292,6 +342,8 @@ def campaign_stats(app: App, *, campaign_id: UUID) -> Result[CampaignStats, AppE
                 opened=counts.opened,
                 clicked=counts.clicked,
                 converted=counts.converted,
+                held=counts.count(DeliveryStatus.HELD),
+                arms=uow.deliveries.arms(campaign_id, Engagement(campaign.ab.metric)),
             )
         )
 

@@ -24,7 +24,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict
 from crmcore.app.marketing.audience import recipients, template_context
-from crmcore.app.marketing.campaigns import plan_deliveries
+from crmcore.app.marketing.campaigns import decide, plan_deliveries
 from crmcore.app.marketing.templates import engine
 from crmcore.domain.campaign import CampaignChannel, CampaignStatus, failure_share_too_high
 from crmcore.domain.templates import MessageTemplate, MissingVariable, TemplateRejected
@@ -56,6 +56,7 @@ class SendReport:
     started: list[str] = attrs.field(factory=list)
     completed: list[str] = attrs.field(factory=list)
     paused: list[tuple[str, str]] = attrs.field(factory=list)
+    decided: list[tuple[str, str]] = attrs.field(factory=list)
     error: str | None = None
 
     def add(self, other: SendReport) -> None:
@@ -67,6 +68,7 @@ class SendReport:
         self.started += other.started
         self.completed += other.completed
         self.paused += other.paused
+        self.decided += other.decided
         self.error = other.error or self.error
 
 
@@ -204,6 +206,11 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
             campaign = uow.campaigns.get(cid)
             if campaign is None or campaign.status is not CampaignStatus.RUNNING:
                 continue
+            decided = decide(app, uow, campaign)
+            if decided is not campaign:
+                uow.campaigns.save(decided)
+                report.decided.append((str(cid), str(decided.winner)))
+                continue
             counts = uow.deliveries.counts(cid)
             sent, failed = counts.count(DeliveryStatus.SENT), counts.count(DeliveryStatus.FAILED)
             if failure_share_too_high(sent, failed):
@@ -264,6 +271,12 @@ def send_due(
     if isinstance(started, Failure):
         return Failure(started.failure())
     report.started += started.unwrap()
+    # decide A/B tests whose opens and clicks arrived since the last run
+    running = transact(
+        app, lambda uow: Success([c.id for c in uow.campaigns.list(status=CampaignStatus.RUNNING)])
+    )
+    if isinstance(running, Success) and running.unwrap():
+        _upkeep(app, frozenset(running.unwrap()), report)
     renderer = _Renderer(app)
     while max_batches is None or report.batches < max_batches:
         prepared_result = _prepare(app, renderer, batch=batch, lease=lease)
