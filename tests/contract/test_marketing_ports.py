@@ -255,3 +255,45 @@ def test_held_deliveries_wait_for_the_winner(backend: Backend) -> None:
         uow.commit()
     assert {d.variant for d in rest} == {"B"}
     assert len(rest) == 2
+
+
+def test_enrolments_join_once_and_leave_with_a_reason(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    people = _people(backend, 3)
+    at = backend.clock.now()
+    with backend.uow() as uow:
+        uow.campaigns.add(campaign)
+        assert uow.enrollments.enroll(campaign.id, people[:2], at=at) == 2
+        assert uow.enrollments.enroll(campaign.id, people, at=at) == 1
+        uow.commit()
+    with backend.uow() as uow:
+        uow.enrollments.leave(campaign.id, [people[0]], reason="goal", at=at)
+        uow.commit()
+    with backend.uow() as uow:
+        active = uow.enrollments.active(campaign.id)
+        summary = uow.enrollments.summary(campaign.id)
+    assert sorted(e.contact_id for e in active) == sorted(people[1:])
+    assert all(e.joined_at == at for e in active)
+    assert summary == {"active": 2, "goal": 1}
+
+
+def test_counts_by_step(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    people = _people(backend, 2)
+    at = backend.clock.now()
+    with backend.uow() as uow:
+        uow.campaigns.add(campaign)
+        for step, skipped in ((1, False), (2, True)):
+            planned = [
+                PlannedDelivery(contact_id=c, address="x@example.com", variant=f"s{step}",
+                                channel=CampaignChannel.EMAIL, skipped=skipped)
+                for c in people
+            ]  # fmt: skip
+            uow.deliveries.plan(campaign.id, step, planned, at=at)
+        uow.commit()
+    with backend.uow() as uow:
+        steps = uow.deliveries.counts_by_step(campaign.id)
+    assert {n: dict(c.by_status) for n, c in steps.items()} == {
+        1: {"pending": 2},
+        2: {"skipped": 2},
+    }

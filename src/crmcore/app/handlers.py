@@ -19,13 +19,21 @@ from crmcore.app.intelligence.handlers import (
     record_transactions,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
-from crmcore.app.marketing.handlers import count_clicks, count_conversions, count_opens
+from crmcore.app.marketing.handlers import (
+    count_clicks,
+    count_conversions,
+    count_opens,
+    enrol_on_funnel,
+    enrol_on_status,
+)
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.interactions import (
+    CustomerStatusChanged,
     EmailClicked,
     EmailOpened,
     FeedbackAnalysed,
     FormAnswered,
+    FunnelStageChanged,
     LoginRecorded,
     PurchaseRecorded,
 )
@@ -44,6 +52,8 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     LoginRecorded: (reassess_health,),
     EmailOpened: (engagement_to_leads, reassess_health, count_opens),
     EmailClicked: (engagement_to_leads, reassess_health, count_clicks),
+    FunnelStageChanged: (enrol_on_funnel,),
+    CustomerStatusChanged: (enrol_on_status,),
 }
 
 

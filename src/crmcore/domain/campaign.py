@@ -17,6 +17,7 @@ from returns.result import Failure, Result, Success
 
 from crmcore.domain.abtest import AbRule
 from crmcore.domain.errors import IllegalTransition, RuleViolation
+from crmcore.domain.sequence import DripStep, SequenceGoal
 from crmcore.domain.statemachine import Machine
 
 
@@ -58,6 +59,9 @@ CAMPAIGN_STATUS = Machine[CampaignStatus](
     },
 )
 
+#: The kind of a drip sequence stored as a campaign.
+SEQUENCE_KIND = "sequence"
+
 #: Share of failed deliveries above which a running campaign pauses itself.
 FAILURE_LIMIT = 0.05
 #: Attempts a campaign must have made before the failure share can pause it.
@@ -86,6 +90,9 @@ class Campaign:
     pause_reason: str | None = None
     ab: AbRule = AbRule()  # how the variants are tested (with more than one)
     winner: str | None = None  # the variant the held-back audience gets
+    steps: tuple[DripStep, ...] = ()  # a drip sequence's steps (kind "sequence")
+    goal: SequenceGoal = SequenceGoal.NONE  # what takes a contact out of the sequence
+    trigger: str = "manual"  # what enrols contacts: manual, funnel:STAGE, status:S, score
     scheduled_at: datetime | None = None
     sent_at: datetime | None = None
     created_at: datetime
@@ -118,6 +125,11 @@ class Campaign:
         if move == "start" and self.sent_at is None:
             changes["sent_at"] = at
         return Success(attrs.evolve(self, **changes))  # type: ignore[arg-type]
+
+    @property
+    def is_sequence(self) -> bool:
+        """True for a drip sequence (contacts join over time; it never completes)."""
+        return self.kind == SEQUENCE_KIND
 
     @property
     def sending(self) -> bool:

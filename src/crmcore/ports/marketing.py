@@ -67,6 +67,7 @@ class PlannedDelivery:
     address: str
     variant: str
     channel: CampaignChannel
+    skipped: bool = False  # recorded as decided, never sent (a drip step's condition)
 
 
 @attrs.frozen(kw_only=True)
@@ -166,6 +167,10 @@ class DeliveryQueue(Protocol):
         """Give the held deliveries ``variant`` and make them pending; returns how many."""
         ...
 
+    def counts_by_step(self, campaign_id: UUID) -> Mapping[int, DeliveryCounts]:
+        """:meth:`counts` per step (a drip sequence's steps; 0 for a campaign)."""
+        ...
+
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         """Every delivery to any of ``contact_ids``, ordered by id."""
         ...
@@ -232,3 +237,34 @@ class MessageChannel(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@attrs.frozen(kw_only=True)
+class Enrollment:
+    """A contact in a drip sequence."""
+
+    sequence_id: UUID
+    contact_id: ContactId
+    joined_at: datetime
+    left_at: datetime | None = None
+    left_reason: str | None = None
+
+
+class EnrollmentRepository(Protocol):
+    """Who is in which sequence; joining twice keeps the first join."""
+
+    def enroll(self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, at: datetime) -> int:
+        """Enrol the contacts not enrolled yet; returns how many were new."""
+        ...
+
+    def active(self, sequence_id: UUID) -> Sequence[Enrollment]:
+        """The contacts still in the sequence, by contact id."""
+        ...
+
+    def leave(
+        self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, reason: str, at: datetime
+    ) -> None: ...
+
+    def summary(self, sequence_id: UUID) -> Mapping[str, int]:
+        """``active`` and one count per reason of those who left."""
+        ...

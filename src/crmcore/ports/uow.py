@@ -20,6 +20,7 @@ from crmcore.ports.marketing import (
     CampaignRepository,
     ConsentRegistry,
     DeliveryQueue,
+    EnrollmentRepository,
     TemplateRepository,
 )
 from crmcore.ports.privacy import PersonalData, Retention
@@ -81,6 +82,8 @@ class UnitOfWork(Protocol):
     def deliveries(self) -> DeliveryQueue: ...
     @property
     def consents(self) -> ConsentRegistry: ...
+    @property
+    def enrollments(self) -> EnrollmentRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -25,6 +25,7 @@ from crmcore.ports.marketing import (
     DeliveryCounts,
     DeliveryStatus,
     Engagement,
+    Enrollment,
     PlannedDelivery,
 )
 
@@ -113,7 +114,13 @@ class MemoryDeliveryQueue:
             delivery = Delivery(
                 id=key, campaign_id=campaign_id, step=step, contact_id=p.contact_id,
                 address=p.address, channel=p.channel, variant=p.variant,
-                status=DeliveryStatus.HELD if p.variant == HELD else DeliveryStatus.PENDING,
+                status=(
+                    DeliveryStatus.SKIPPED
+                    if p.skipped
+                    else DeliveryStatus.HELD
+                    if p.variant == HELD
+                    else DeliveryStatus.PENDING
+                ),
                 at=at,
             )  # fmt: skip
             self._tx.add(self.table, _DeliveryRow(id=key, version=0, delivery=delivery))
@@ -194,10 +201,19 @@ class MemoryDeliveryQueue:
         return len(rows)
 
     def counts(self, campaign_id: UUID) -> DeliveryCounts:
+        return self._counts(campaign_id, None)
+
+    def counts_by_step(self, campaign_id: UUID) -> Mapping[int, DeliveryCounts]:
+        steps = sorted(
+            {r.delivery.step for r in self._rows() if r.delivery.campaign_id == campaign_id}
+        )
+        return {n: self._counts(campaign_id, n) for n in steps}
+
+    def _counts(self, campaign_id: UUID, step: int | None) -> DeliveryCounts:
         by_status: dict[str, int] = {}
         engaged = dict.fromkeys(Engagement, 0)
         for r in self._rows():
-            if r.delivery.campaign_id != campaign_id:
+            if r.delivery.campaign_id != campaign_id or step not in (None, r.delivery.step):
                 continue
             by_status[r.delivery.status.value] = by_status.get(r.delivery.status.value, 0) + 1
             for what in r.engaged:
@@ -300,3 +316,58 @@ class MemoryConsentRegistry:
     def suppressions(self) -> Sequence[Consent]:
         rows = [r.consent for r in self._tx.rows(self.table) if not r.consent.granted]
         return sorted(rows, key=lambda c: (c.at, c.address))
+
+
+@attrs.frozen(kw_only=True)
+class _EnrollmentRow:
+    id: UUID
+    version: int
+    enrollment: Enrollment
+
+
+class MemoryEnrollmentRepository:
+    """Enrolments in memory."""
+
+    table = "sequence_enrollments"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    @staticmethod
+    def _key(sequence_id: UUID, contact_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{contact_id}")
+
+    def enroll(self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, at: datetime) -> int:
+        new = 0
+        for c in dict.fromkeys(contact_ids):
+            key = self._key(sequence_id, c)
+            if self._tx.get(self.table, key) is None:
+                e = Enrollment(sequence_id=sequence_id, contact_id=c, joined_at=at)
+                self._tx.add(self.table, _EnrollmentRow(id=key, version=0, enrollment=e))
+                new += 1
+        return new
+
+    def active(self, sequence_id: UUID) -> Sequence[Enrollment]:
+        rows = [
+            r.enrollment
+            for r in self._tx.rows(self.table)
+            if r.enrollment.sequence_id == sequence_id and r.enrollment.left_at is None
+        ]
+        return sorted(rows, key=lambda e: e.contact_id)
+
+    def leave(
+        self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, reason: str, at: datetime
+    ) -> None:
+        for c in contact_ids:
+            row: _EnrollmentRow | None = self._tx.get(self.table, self._key(sequence_id, c))
+            if row is not None and row.enrollment.left_at is None:
+                left = attrs.evolve(row.enrollment, left_at=at, left_reason=reason)
+                self._tx.save(self.table, attrs.evolve(row, enrollment=left))
+
+    def summary(self, sequence_id: UUID) -> Mapping[str, int]:
+        out: dict[str, int] = {}
+        for r in self._tx.rows(self.table):
+            if r.enrollment.sequence_id == sequence_id:
+                key = r.enrollment.left_reason or "active"
+                out[key] = out.get(key, 0) + 1
+        return out

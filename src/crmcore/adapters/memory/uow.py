@@ -21,6 +21,7 @@ from crmcore.adapters.memory.marketing import (
     MemoryCampaignRepository,
     MemoryConsentRegistry,
     MemoryDeliveryQueue,
+    MemoryEnrollmentRepository,
     MemoryTemplateRepository,
 )
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
@@ -160,6 +161,7 @@ class MemoryUnitOfWork:
         self.campaigns = MemoryCampaignRepository(self._tx)
         self.deliveries = MemoryDeliveryQueue(self._tx)
         self.consents = MemoryConsentRegistry(self._tx)
+        self.enrollments = MemoryEnrollmentRepository(self._tx)
 
     def __enter__(self) -> Self:
         return self

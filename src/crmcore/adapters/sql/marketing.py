@@ -16,7 +16,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,6 +25,7 @@ from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.abtest import HELD, AbRule
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
+from crmcore.domain.sequence import DripStep, SequenceGoal, StepCondition
 from crmcore.domain.templates import MessageTemplate
 from crmcore.ports.marketing import (
     Consent,
@@ -32,6 +33,7 @@ from crmcore.ports.marketing import (
     DeliveryCounts,
     DeliveryStatus,
     Engagement,
+    Enrollment,
     PlannedDelivery,
 )
 
@@ -108,6 +110,14 @@ class SqlCampaignRepository:
             pause_reason=definition.get("pause_reason"),
             ab=AbRule(**definition.get("ab", {})),
             winner=definition.get("winner"),
+            steps=tuple(
+                DripStep(
+                    day=s["day"], template=s["template"], condition=StepCondition(s["condition"])
+                )
+                for s in definition.get("steps", ())
+            ),
+            goal=SequenceGoal(definition.get("goal", "none")),
+            trigger=definition.get("trigger", "manual"),
             scheduled_at=row["scheduled_at"],
             sent_at=row["sent_at"],
             created_at=row["created_at"],
@@ -140,6 +150,13 @@ def _campaign_row(campaign: Campaign) -> dict[str, Any]:
         "ab": attrs.asdict(campaign.ab),
         "winner": campaign.winner,
     }
+    if campaign.steps:
+        definition["steps"] = [
+            {"day": s.day, "template": s.template, "condition": s.condition.value}
+            for s in campaign.steps
+        ]
+        definition["goal"] = campaign.goal.value
+        definition["trigger"] = campaign.trigger
     if campaign.pause_reason is not None:
         definition["pause_reason"] = campaign.pause_reason
     return {
@@ -184,6 +201,12 @@ _ENGAGED = {
 }
 
 
+def _planned_status(p: PlannedDelivery) -> DeliveryStatus:
+    if p.skipped:
+        return DeliveryStatus.SKIPPED
+    return DeliveryStatus.HELD if p.variant == HELD else DeliveryStatus.PENDING
+
+
 class SqlDeliveryQueue:
     """Deliveries in ``campaign_deliveries``."""
 
@@ -208,9 +231,7 @@ class SqlDeliveryQueue:
                     "address": p.address,
                     "channel": p.channel.value,
                     "variant": p.variant,
-                    "status": (
-                        DeliveryStatus.HELD if p.variant == HELD else DeliveryStatus.PENDING
-                    ).value,
+                    "status": _planned_status(p).value,
                     "at": at,
                     "attempts": 0,
                 }
@@ -307,25 +328,37 @@ class SqlDeliveryQueue:
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
 
     def counts(self, campaign_id: UUID) -> DeliveryCounts:
+        return self.counts_by_step(campaign_id, by_step=False).get(0, DeliveryCounts(by_status={}))
+
+    def counts_by_step(
+        self, campaign_id: UUID, *, by_step: bool = True
+    ) -> Mapping[int, DeliveryCounts]:
         d = self.table.c
+        step = d.step if by_step else literal(0)
         rows = self._s.read(
-            select(d.status, func.count().label("n"))
-            .where(d.campaign_id == campaign_id)
-            .group_by(d.status)
-        )
-        engaged = self._s.read(
             select(
+                step.label("step"),
+                d.status,
+                func.count().label("n"),
                 func.count(d.opened_at).label("opened"),
                 func.count(d.clicked_at).label("clicked"),
                 func.count(d.converted_at).label("converted"),
-            ).where(d.campaign_id == campaign_id)
-        )[0]
-        return DeliveryCounts(
-            by_status={r["status"]: int(r["n"]) for r in rows},
-            opened=int(engaged["opened"]),
-            clicked=int(engaged["clicked"]),
-            converted=int(engaged["converted"]),
+            )
+            .where(d.campaign_id == campaign_id)
+            .group_by(step, d.status)
         )
+        grouped: dict[int, list[Any]] = {}
+        for r in rows:
+            grouped.setdefault(int(r["step"]), []).append(r)
+        return {
+            n: DeliveryCounts(
+                by_status={r["status"]: int(r["n"]) for r in rs},
+                opened=sum(int(r["opened"]) for r in rs),
+                clicked=sum(int(r["clicked"]) for r in rs),
+                converted=sum(int(r["converted"]) for r in rs),
+            )
+            for n, rs in sorted(grouped.items())
+        }
 
     def open_campaigns(self, campaign_ids: Sequence[UUID]) -> set[UUID]:
         if not campaign_ids:
@@ -443,3 +476,73 @@ class SqlConsentRegistry:
             )
             for r in self._s.read(stmt)
         ]
+
+
+class SqlEnrollmentRepository:
+    """Enrolments in ``sequence_enrollments``."""
+
+    table = t.sequence_enrollments
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def enroll(self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, at: datetime) -> int:
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return 0
+        e = self.table.c
+        before = int(self._s.scalar(select(func.count()).where(e.sequence_id == sequence_id)) or 0)
+        make = sqlite_insert if self._s.sqlite else pg_insert
+        for start in range(0, len(wanted), PLAN_CHUNK):
+            rows = [
+                {
+                    "id": uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{c}"),
+                    "sequence_id": sequence_id,
+                    "contact_id": c,
+                    "joined_at": at,
+                }
+                for c in wanted[start : start + PLAN_CHUNK]
+            ]
+            stmt = make(self.table).values(rows).on_conflict_do_nothing()
+            self._s.write(lambda s=stmt: self._s.conn.execute(s), table=self.table)  # type: ignore[misc]
+        after = int(self._s.scalar(select(func.count()).where(e.sequence_id == sequence_id)) or 0)
+        return after - before
+
+    def active(self, sequence_id: UUID) -> Sequence[Enrollment]:
+        e = self.table.c
+        rows = self._s.read(
+            select(self.table)
+            .where(e.sequence_id == sequence_id, e.left_at.is_(None))
+            .order_by(e.contact_id)
+        )
+        return [
+            Enrollment(sequence_id=r["sequence_id"], contact_id=ContactId(r["contact_id"]),
+                       joined_at=r["joined_at"])
+            for r in rows
+        ]  # fmt: skip
+
+    def leave(
+        self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, reason: str, at: datetime
+    ) -> None:
+        if not contact_ids:
+            return
+        e = self.table.c
+        stmt = (
+            update(self.table)
+            .where(
+                e.sequence_id == sequence_id,
+                e.contact_id.in_(list(contact_ids)),
+                e.left_at.is_(None),
+            )
+            .values(left_at=at, left_reason=reason)
+        )
+        self._s.write(lambda: self._s.conn.execute(stmt), table=self.table)
+
+    def summary(self, sequence_id: UUID) -> Mapping[str, int]:
+        e = self.table.c
+        rows = self._s.read(
+            select(e.left_reason, func.count().label("n"))
+            .where(e.sequence_id == sequence_id)
+            .group_by(e.left_reason)
+        )
+        return {(r["left_reason"] or "active"): int(r["n"]) for r in rows}

@@ -70,11 +70,12 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "name", "type", "channel", "status", "stats", "definition")},
     **{("campaign_deliveries", c): "no personal data: a category" for c in (
         "channel", "variant", "status")},
-    ("campaign_deliveries", "address"): "the rows go with the person (deleted by contact)",
+    ("campaign_deliveries", "address"): "emptied on the person's deliveries",
     ("campaign_deliveries", "message_id"): "no personal data: the channel's message id",
-    ("campaign_deliveries", "error"): "the rows go with the person (deleted by contact)",
+    ("campaign_deliveries", "error"): "emptied on the person's deliveries",
     **{("message_templates", c): "no personal data: a template" for c in (
         "name", "subject", "body")},
+    ("sequence_enrollments", "left_reason"): "no personal data: a category",
     ("marketing_consents", "address"): "kept: a withdrawn consent must outlive erasure",
     **{("marketing_consents", c): "no personal data: a category" for c in (
         "channel", "source")},
@@ -323,6 +324,11 @@ class SqlPersonalData:
             needles,
         )
         if ids:
+            counts["campaign_deliveries"] = self._set(
+                t.campaign_deliveries,
+                t.campaign_deliveries.c.contact_id.in_(ids),
+                {"address": "", "error": None},
+            )
             card, deal = t.loyalty_cards.c, t.deals.c
             counts["loyalty_cards"] = self._set(
                 t.loyalty_cards, card.id.in_(ids), {"name": ERASED_NAME.first, "contact": ""}

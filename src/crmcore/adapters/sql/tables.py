@@ -234,6 +234,19 @@ message_templates = Table(
     comment="library (issue 17): named subject + body templates (Jinja2 sandbox)",
 )
 
+sequence_enrollments = Table(
+    "sequence_enrollments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("sequence_id", Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),
+    Column("left_reason", String(20), comment="goal, unsubscribed, removed"),
+    Index("uq_sequence_enrollments_key", "sequence_id", "contact_id", unique=True),
+    comment="library (issue 17): who is in which drip sequence since when",
+)
+
 marketing_consents = Table(
     "marketing_consents",
     metadata,

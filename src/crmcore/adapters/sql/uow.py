@@ -21,6 +21,7 @@ from crmcore.adapters.sql.marketing import (
     SqlCampaignRepository,
     SqlConsentRegistry,
     SqlDeliveryQueue,
+    SqlEnrollmentRepository,
     SqlTemplateRepository,
 )
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
@@ -88,6 +89,7 @@ class SqlUnitOfWork:
         self.campaigns = SqlCampaignRepository(s)
         self.deliveries = SqlDeliveryQueue(s)
         self.consents = SqlConsentRegistry(s)
+        self.enrollments = SqlEnrollmentRepository(s)
         return self
 
     def __exit__(

@@ -30,6 +30,7 @@ from crmcore.domain.campaign import (
     new_campaign,
     pick_channel,
 )
+from crmcore.domain.contact import Contact
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.templates import TemplateRejected
 from crmcore.ports.marketing import DeliveryStatus, Engagement, PlannedDelivery
@@ -171,6 +172,30 @@ def schedule_campaign(
     return _move(app, campaign_id, "schedule", check, when)
 
 
+def reach(campaign: Campaign, contact: Contact) -> tuple[CampaignChannel, str] | None:
+    """The channel and address a campaign reaches a contact on (its preferred channel
+    among the campaign's when it is reachable there), or None."""
+    have = {
+        k
+        for k, v in (
+            ("email", contact.email),
+            ("phone", contact.phone),
+            ("user_id", contact.user_id),
+        )
+        if v
+    }
+    preferred = contact.preferred_channel.value if contact.preferred_channel else None
+    channel = pick_channel(campaign.channels, preferred, have)
+    if channel is None:
+        return None
+    address = {
+        "email": str(contact.email) if contact.email else "",
+        "phone": contact.phone.e164 if contact.phone else "",
+        "user_id": contact.user_id or "",
+    }[NEEDS[channel]]
+    return channel, address
+
+
 def plan_deliveries(app: App, uow: UnitOfWork, campaign: Campaign) -> int:
     """Record a pending delivery for every member of the audience the campaign can reach
     (each on its preferred channel among the campaign's); returns how many were new."""
@@ -180,24 +205,14 @@ def plan_deliveries(app: App, uow: UnitOfWork, campaign: Campaign) -> int:
     for start in range(0, len(members), 1_000):
         chunk = members[start : start + 1_000]
         for contact_id, r in recipients(uow, chunk).items():
-            c = r.contact
-            have = {
-                k for k, v in (("email", c.email), ("phone", c.phone), ("user_id", c.user_id)) if v
-            }
-            preferred = c.preferred_channel.value if c.preferred_channel else None
-            channel = pick_channel(campaign.channels, preferred, have)
-            if channel is None:
+            reached = reach(campaign, r.contact)
+            if reached is None:
                 continue
-            address = {
-                "email": str(c.email) if c.email else "",
-                "phone": c.phone.e164 if c.phone else "",
-                "user_id": c.user_id or "",
-            }[NEEDS[channel]]
             planned.append(
                 PlannedDelivery(
                     contact_id=contact_id,
-                    address=address,
-                    channel=channel,
+                    address=reached[1],
+                    channel=reached[0],
                     variant=variant_for(campaign, contact_id),
                 )
             )

@@ -10,8 +10,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from crmcore.domain.campaign import CampaignStatus
 from crmcore.domain.ids import ContactId
-from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
+from crmcore.domain.interactions import (
+    CustomerStatusChanged,
+    EmailClicked,
+    EmailOpened,
+    FunnelStageChanged,
+    PurchaseRecorded,
+)
 from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
 from crmcore.ports.uow import UnitOfWork
 
@@ -65,3 +72,33 @@ def count_conversions(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecord
         uow.deliveries.engage(
             campaign_id, sorted(contacts, key=str), Engagement.CONVERTED, at=app.clock.now()
         )
+
+
+def _enrol(app: App, uow: UnitOfWork, trigger: str, contacts: Sequence[ContactId]) -> None:
+    sequences = [
+        c
+        for c in uow.campaigns.list(status=CampaignStatus.RUNNING)
+        if c.is_sequence and c.trigger == trigger
+    ]
+    for sequence in sequences:
+        uow.enrollments.enroll(sequence.id, contacts, at=app.clock.now())
+
+
+def enrol_on_funnel(app: App, uow: UnitOfWork, events: Sequence[FunnelStageChanged]) -> None:
+    """A contact reaching a funnel stage joins the sequences triggered by
+    ``funnel:<stage>`` (the shipped onboarding: ``funnel:lead``)."""
+    by_stage: dict[str, list[ContactId]] = defaultdict(list)
+    for e in events:
+        by_stage[e.stage].append(e.contact_id)
+    for stage, contacts in by_stage.items():
+        _enrol(app, uow, f"funnel:{stage}", contacts)
+
+
+def enrol_on_status(app: App, uow: UnitOfWork, events: Sequence[CustomerStatusChanged]) -> None:
+    """A contact whose status turns ``hot`` or ``leaving`` (or any other) joins the
+    sequences triggered by ``status:<status>`` (an offer, a win-back)."""
+    by_status: dict[str, list[ContactId]] = defaultdict(list)
+    for e in events:
+        by_status[e.status].append(e.contact_id)
+    for status, contacts in by_status.items():
+        _enrol(app, uow, f"status:{status}", contacts)

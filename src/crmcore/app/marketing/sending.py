@@ -25,6 +25,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict
 from crmcore.app.marketing.audience import recipients, template_context
 from crmcore.app.marketing.campaigns import decide, plan_deliveries
+from crmcore.app.marketing.sequences import advance_sequences
 from crmcore.app.marketing.templates import engine
 from crmcore.domain.campaign import CampaignChannel, CampaignStatus, failure_share_too_high
 from crmcore.domain.templates import MessageTemplate, MissingVariable, TemplateRejected
@@ -50,6 +51,7 @@ class SendReport:
     """What one run of the worker did."""
 
     batches: int = 0
+    planned: int = 0  # drip steps that fell due
     sent: int = 0
     failed: int = 0
     suppressed: int = 0
@@ -62,6 +64,7 @@ class SendReport:
     def add(self, other: SendReport) -> None:
         """Fold another run's numbers into this one."""
         self.batches += other.batches
+        self.planned += other.planned
         self.sent += other.sent
         self.failed += other.failed
         self.suppressed += other.suppressed
@@ -206,7 +209,7 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
             campaign = uow.campaigns.get(cid)
             if campaign is None or campaign.status is not CampaignStatus.RUNNING:
                 continue
-            decided = decide(app, uow, campaign)
+            decided = campaign if campaign.is_sequence else decide(app, uow, campaign)
             if decided is not campaign:
                 uow.campaigns.save(decided)
                 report.decided.append((str(cid), str(decided.winner)))
@@ -221,7 +224,7 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
                 )
                 moved = campaign.move("pause", at=now, reason=reason)
                 report.paused.append((str(cid), reason))
-            elif cid not in still_open:
+            elif cid not in still_open and not campaign.is_sequence:
                 moved = campaign.move("complete", at=now)
                 report.completed.append(str(cid))
             else:
@@ -271,6 +274,10 @@ def send_due(
     if isinstance(started, Failure):
         return Failure(started.failure())
     report.started += started.unwrap()
+    advanced = transact(app, lambda uow: Success(advance_sequences(app, uow)))
+    if isinstance(advanced, Failure):
+        return Failure(advanced.failure())
+    report.planned += advanced.unwrap()
     # decide A/B tests whose opens and clicks arrived since the last run
     running = transact(
         app, lambda uow: Success([c.id for c in uow.campaigns.list(status=CampaignStatus.RUNNING)])

@@ -76,9 +76,43 @@ def upgrade() -> None:
     op.create_index(
         "uq_marketing_consents_key", "marketing_consents", ["address", "channel"], unique=True
     )
+    op.create_table(
+        "sequence_enrollments",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("sequence_id", sa.Uuid(), nullable=False),
+        sa.Column("contact_id", sa.Uuid(), nullable=False),
+        sa.Column("joined_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("left_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "left_reason", sa.String(20), nullable=True, comment="goal, unsubscribed, removed"
+        ),
+        sa.ForeignKeyConstraint(
+            ["sequence_id"],
+            ["campaigns.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_sequence_enrollments_sequence_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_sequence_enrollments_contact_id_contacts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sequence_enrollments")),
+        comment="library (issue 17): who is in which drip sequence since when",
+    )
+    op.create_index(
+        "uq_sequence_enrollments_key",
+        "sequence_enrollments",
+        ["sequence_id", "contact_id"],
+        unique=True,
+    )
+    op.create_index("ix_sequence_enrollments_contact_id", "sequence_enrollments", ["contact_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sequence_enrollments_contact_id", table_name="sequence_enrollments")
+    op.drop_index("uq_sequence_enrollments_key", table_name="sequence_enrollments")
+    op.drop_table("sequence_enrollments")
     op.drop_index("uq_marketing_consents_key", table_name="marketing_consents")
     op.drop_table("marketing_consents")
     op.drop_index("uq_message_templates_name", table_name="message_templates")
