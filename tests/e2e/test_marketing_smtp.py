@@ -4,7 +4,8 @@ headers and bodies; bounces; suppressions; variables checked at schedule time.""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
@@ -18,10 +19,12 @@ from crmcore.app.errors import AppError
 from crmcore.app.marketing.campaigns import (
     campaign_stats,
     create_campaign,
+    effectiveness,
     schedule_campaign,
     start_campaign,
 )
 from crmcore.app.marketing.config import ChannelOptions
+from crmcore.app.marketing.handlers import count_conversions
 from crmcore.app.marketing.sending import send_due
 from crmcore.app.marketing.templates import add_template, preview_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
@@ -30,7 +33,7 @@ from crmcore.domain.campaign import Campaign, CampaignStatus
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId
-from crmcore.domain.interactions import EmailOpened
+from crmcore.domain.interactions import EmailOpened, PurchaseRecorded
 from crmcore.domain.names import PersonName
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.unsubscribe import token_valid
@@ -272,3 +275,29 @@ def test_the_ab_winner_goes_to_the_held_back_audience(app: App, sink: tuple[Sink
     assert len(rest) == 300 - len(first)
     assert {str(m["Subject"]) for m in rest} == {"B"}
     assert sorted(str(m["To"]) for m in server.received()) == sorted(by_address)
+
+
+def test_a_purchase_after_a_delivery_converts_and_the_report_ranks_scenarios(
+    app: App, sink: tuple[Sink, str]
+) -> None:
+    _, url = sink
+    ids = people(app, ["ann", "bob"])
+    add_template(app, name="welcome", subject="Hi", body="x")
+    first = running(app)
+    second = running(app)
+    send(app, url)
+    purchase = PurchaseRecorded(contact_id=ids[0], event_id="p1", amount=Decimal(10),
+                                currency="RUB", occurred_at=T0 + timedelta(days=2))  # fmt: skip
+    late = PurchaseRecorded(contact_id=ids[1], event_id="p2", amount=Decimal(10),
+                            currency="RUB", occurred_at=T0 + timedelta(days=40))  # fmt: skip
+
+    def bought(uow: UnitOfWork) -> Result[None, AppError]:
+        count_conversions(app, uow, [purchase, late])
+        return Success(None)
+
+    assert isinstance(transact(app, bought), Success)
+    for c in (first, second):
+        assert campaign_stats(app, campaign_id=c.id).unwrap().converted == 1
+    lines = effectiveness(app).unwrap()
+    assert [(x.sent, x.converted) for x in lines] == [(2, 1), (2, 1)]
+    assert lines[0].conversion == 0.5

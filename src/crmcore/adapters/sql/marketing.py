@@ -259,7 +259,7 @@ class SqlDeliveryQueue:
                 and_(d.status == DeliveryStatus.SENDING.value, d.claimed_until <= at),
             ),
         )
-        pick = select(d.id).where(due).order_by(d.id).limit(limit)
+        pick = select(d.id).where(due).limit(limit)  # any order: no sort of the backlog
         if not self._s.sqlite:
             pick = pick.with_for_update(skip_locked=True)
         # the ids first (a sub-select under IN may run more than once on PostgreSQL)

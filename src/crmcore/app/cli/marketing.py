@@ -24,6 +24,7 @@ from crmcore.app.marketing.campaigns import (
     cancel_campaign,
     create_campaign,
     decide_campaign,
+    effectiveness,
     get_campaign,
     list_campaigns,
     pause_campaign,
@@ -344,6 +345,40 @@ def campaigns_stats(ctx: click.Context, campaign_id: UUID) -> None:
     """Sent, failed, unsubscribed, opened, clicked, converted (and why it paused)."""
     stats = unwrap(campaign_stats(app_from(ctx), campaign_id=campaign_id))
     render_one(stats.as_dict(), STATS_FIELDS, state_from(ctx).fmt)
+
+
+@campaigns.command("report")
+@click.pass_context
+def campaigns_report(ctx: click.Context) -> None:
+    """Scenario effectiveness: every campaign and sequence by conversion rate."""
+    rows = [
+        {
+            "id": str(x.id),
+            "name": x.name,
+            "kind": x.kind,
+            "entry": x.entry,
+            "status": x.status,
+            "sent": x.sent,
+            "opened": x.opened,
+            "clicked": x.clicked,
+            "converted": x.converted,
+            "conversion": round(x.conversion, 4),
+        }
+        for x in unwrap(effectiveness(app_from(ctx)))
+    ]
+    fields = (
+        "id",
+        "name",
+        "kind",
+        "entry",
+        "status",
+        "sent",
+        "opened",
+        "clicked",
+        "converted",
+        "conversion",
+    )
+    render(rows, fields, state_from(ctx).fmt, title="scenarios")
 
 
 # -- sending -----------------------------------------------------------------------------

@@ -368,3 +368,49 @@ def campaign_stats(app: App, *, campaign_id: UUID) -> Result[CampaignStats, AppE
 def campaigns_in(uow: UnitOfWork, status: CampaignStatus) -> list[Campaign]:
     """The campaigns in one status."""
     return list(uow.campaigns.list(status=status))
+
+
+@attrs.frozen(kw_only=True)
+class ScenarioLine:
+    """How one campaign or sequence (a scenario) performs."""
+
+    id: UUID
+    name: str
+    kind: str
+    entry: str  # the segment of a campaign, the trigger of a sequence
+    status: str
+    sent: int
+    opened: int
+    clicked: int
+    converted: int
+
+    @property
+    def conversion(self) -> float:
+        """Converted per sent (0 when nothing was sent)."""
+        return self.converted / self.sent if self.sent else 0.0
+
+
+def effectiveness(app: App) -> Result[list[ScenarioLine], AppError]:
+    """Every campaign and sequence with its sent, opened, clicked and converted counts,
+    best conversion rate first: which trigger or sequence converts."""
+
+    def work(uow: UnitOfWork) -> Result[list[ScenarioLine], AppError]:
+        lines = []
+        for c in uow.campaigns.list():
+            counts = uow.deliveries.counts(c.id)
+            lines.append(
+                ScenarioLine(
+                    id=c.id,
+                    name=c.name,
+                    kind=c.kind,
+                    entry=c.trigger if c.is_sequence else f"segment:{c.segment}",
+                    status=c.status.value,
+                    sent=counts.count(DeliveryStatus.SENT),
+                    opened=counts.opened,
+                    clicked=counts.clicked,
+                    converted=counts.converted,
+                )
+            )
+        return Success(sorted(lines, key=lambda x: (-x.conversion, -x.sent, x.name)))
+
+    return transact(app, work, commit=False)
