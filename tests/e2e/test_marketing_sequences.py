@@ -24,11 +24,12 @@ from crmcore.app.marketing.sequences import (
     show_sequence,
 )
 from crmcore.app.marketing.unsubscribe import unsubscribe
+from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.funnel import FunnelJourney, FunnelStage
 from crmcore.domain.ids import ContactId
-from crmcore.domain.interactions import FunnelStageChanged
+from crmcore.domain.interactions import CustomerStatusChanged, FunnelStageChanged
 from crmcore.domain.names import PersonName
 from crmcore.domain.sequence import DripStep, StepCondition
 from crmcore.ports.uow import UnitOfWork
@@ -146,4 +147,27 @@ def test_a_funnel_trigger_enrols_and_a_false_condition_skips_the_step(
     report = show_sequence(app, name="trial").unwrap()
     assert report.members == {"active": 1}
     assert report.steps[2].by_status == {"skipped": 1}
+    assert show_sequence(app, name="onboarding").unwrap().members == {}
+
+
+def test_status_and_clv_triggers_enrol(world: tuple[App, FixedClock, Sink, str]) -> None:
+    app, _, _, _ = world
+    install_onboarding(app).unwrap()
+    steps = [DripStep(day=0, template="onboarding-offer")]
+    add_sequence(app, name="offer", steps=steps, trigger="status:hot").unwrap()
+    add_sequence(app, name="winback", steps=steps, trigger="clv:leaving").unwrap()
+    ids = _people(app, ["eve", "fay"])
+
+    def signals(uow: UnitOfWork) -> Result[None, AppError]:
+        uow.record(
+            CustomerStatusChanged(contact_id=ids["eve"], event_id="s1", previous="active",
+                                  status="hot"),
+            ClvStatusDetected(customer=ids["fay"], status="leaving", action="call",
+                              reasons="", day=T0.date(), activity_id=ids["fay"]),
+        )  # fmt: skip
+        return Success(None)
+
+    assert isinstance(transact(app, signals), Success)
+    assert show_sequence(app, name="offer").unwrap().members == {"active": 1}
+    assert show_sequence(app, name="winback").unwrap().members == {"active": 1}
     assert show_sequence(app, name="onboarding").unwrap().members == {}

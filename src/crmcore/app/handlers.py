@@ -23,9 +23,11 @@ from crmcore.app.marketing.handlers import (
     count_clicks,
     count_conversions,
     count_opens,
+    enrol_on_clv_status,
     enrol_on_funnel,
     enrol_on_status,
 )
+from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
@@ -54,6 +56,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     EmailClicked: (engagement_to_leads, reassess_health, count_clicks),
     FunnelStageChanged: (enrol_on_funnel,),
     CustomerStatusChanged: (enrol_on_status,),
+    ClvStatusDetected: (enrol_on_clv_status,),
 }
 
 

@@ -626,8 +626,8 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     "--trigger",
     default="manual",
     show_default=True,
-    help="What enrols contacts: manual, funnel:STAGE (e.g. funnel:lead) or status:STATUS"
-    " (hot, leaving).",
+    help="What enrols contacts: manual, funnel:STAGE (e.g. funnel:lead), status:STATUS"
+    " or clv:STATUS (hot, leaving).",
 )
 @click.option(
     "--default",

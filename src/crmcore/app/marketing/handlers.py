@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from crmcore.domain.campaign import CampaignStatus
+from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
@@ -102,3 +103,13 @@ def enrol_on_status(app: App, uow: UnitOfWork, events: Sequence[CustomerStatusCh
         by_status[e.status].append(e.contact_id)
     for status, contacts in by_status.items():
         _enrol(app, uow, f"status:{status}", contacts)
+
+
+def enrol_on_clv_status(app: App, uow: UnitOfWork, events: Sequence[ClvStatusDetected]) -> None:
+    """A customer given a CLV status (``hot`` → an offer, ``leaving`` → a win-back) joins
+    the sequences triggered by ``clv:<status>``."""
+    by_status: dict[str, list[ContactId]] = defaultdict(list)
+    for e in events:
+        by_status[e.status].append(ContactId(e.customer))
+    for status, contacts in by_status.items():
+        _enrol(app, uow, f"clv:{status}", contacts)
