@@ -232,3 +232,33 @@ def test_sigkill_during_a_campaign_loses_nobody_and_repeats_at_most_once_per_kil
         len(unsubscribed),
         "completed",
     )
+
+
+def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    ids = seed(db, 3)
+    added = json.loads(crm(db, "sequences", "add", "--default", "--format", "json").stdout)
+    assert added["name"] == "onboarding"
+    assert added["trigger"] == "funnel:lead"
+    assert added["steps"].startswith("D0 onboarding-welcome, D1 onboarding-first-step if")
+    crm(db, "sequences", "enroll", "onboarding", "--contact", ids[0], "--contact", ids[1])
+    with smtp_sink() as (server, url):
+        crm(db, "send", "work", "--smtp", url)
+        assert sorted(server.per_recipient()) == ["p0@example.com", "p1@example.com"]
+    shown = json.loads(crm(db, "sequences", "show", "onboarding", "--format", "json").stdout)
+    assert shown["members"] == {"active": 2}
+    assert [(s["day"], s["sent"]) for s in shown["step_stats"]] == [
+        (0, 2),
+        (1, 0),
+        (3, 0),
+        (7, 0),
+        (14, 0),
+        (21, 0),
+    ]
+    report = json.loads(crm(db, "campaigns", "report", "--format", "json").stdout)
+    assert [(r["name"], r["kind"], r["entry"], r["sent"]) for r in report] == [
+        ("onboarding", "sequence", "funnel:lead", 2)
+    ]
+    bad = crm(db, "sequences", "add", "x", "--step", "one:t", ok=False)
+    assert bad.returncode == 2
+    assert "DAY:TEMPLATE" in bad.stderr
