@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -31,7 +32,7 @@ from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
-from crmcore.ports.marketing import MessageChannel
+from crmcore.ports.marketing import MessageChannel, TemplateEngine
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
@@ -284,13 +285,35 @@ class UnsupportedPublisher(ValueError):
     """The publisher spec names nothing this build can publish to."""
 
 
+class LazyTemplateEngine:
+    """Jinja2's sandbox, imported on first use (Jinja2 stays out of CLI start-up)."""
+
+    def __init__(self) -> None:
+        self._engine: TemplateEngine | None = None
+
+    def _get(self) -> TemplateEngine:
+        if self._engine is None:
+            from crmcore.adapters.templates import SandboxedJinja
+
+            self._engine = SandboxedJinja()
+        return self._engine
+
+    def check(self, source: str) -> frozenset[str]:
+        """See :meth:`crmcore.ports.marketing.TemplateEngine.check`."""
+        return self._get().check(source)
+
+    def render(self, source: str, context: Mapping[str, Any]) -> str:
+        """See :meth:`crmcore.ports.marketing.TemplateEngine.render`."""
+        return self._get().render(source, context)
+
+
 def marketing_services() -> MarketingServices:
     """Jinja2's sandbox for templates; SMTP for e-mail when a URL is given, JSON-lines
     files for every other channel (and for e-mail without one)."""
-    from crmcore.adapters.channels import FileChannel, SmtpChannel, SmtpSettings
-    from crmcore.adapters.templates import SandboxedJinja
 
     def channels(options: ChannelOptions) -> dict[CampaignChannel, MessageChannel]:
+        from crmcore.adapters.channels import FileChannel, SmtpChannel, SmtpSettings
+
         opened: dict[CampaignChannel, MessageChannel] = {
             c: FileChannel(options.folder, c.value) for c in CampaignChannel
         }
@@ -298,4 +321,4 @@ def marketing_services() -> MarketingServices:
             opened[CampaignChannel.EMAIL] = SmtpChannel(SmtpSettings.from_url(options.smtp_url))
         return opened
 
-    return MarketingServices(templates=SandboxedJinja(), channels=channels)
+    return MarketingServices(templates=LazyTemplateEngine(), channels=channels)
