@@ -29,12 +29,14 @@ from crmcore.app.marketing.sending import send_due
 from crmcore.app.marketing.templates import add_template, preview_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
 from crmcore.domain.abtest import AbRule
-from crmcore.domain.campaign import Campaign, CampaignStatus
+from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
+from crmcore.domain.contact import Channel as ContactChannel
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import ActivityId, ContactId
 from crmcore.domain.interactions import EmailOpened, PurchaseRecorded
 from crmcore.domain.names import PersonName
+from crmcore.domain.phone import Phone
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.unsubscribe import token_valid
 from crmcore.ports.uow import UnitOfWork
@@ -301,3 +303,36 @@ def test_a_purchase_after_a_delivery_converts_and_the_report_ranks_scenarios(
     lines = effectiveness(app).unwrap()
     assert [(x.sent, x.converted) for x in lines] == [(2, 1), (2, 1)]
     assert lines[0].conversion == 0.5
+
+
+def test_a_call_list_campaign_gives_the_team_call_tasks_with_the_script(
+    app: App, sink: tuple[Sink, str]
+) -> None:
+    server, url = sink
+    caller = Contact(
+        id=ContactId(app.ids.new()), name=PersonName("Gus", "Lee"), phone=Phone("+79001234567"),
+        preferred_channel=ContactChannel.PHONE, created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    people(app, ["ann"])
+    with app.uow() as uow:
+        uow.contacts.add(caller)
+        uow.commit()
+    add_template(
+        app, name="winback", subject="Win back", body="Offer {{ contact.first_name }} 20 %"
+    )
+    made = create_campaign(app, name="W", template="winback", segment="everyone",
+                           channels=[CampaignChannel.EMAIL, CampaignChannel.CALL_LIST])  # fmt: skip
+    campaign = made.unwrap()
+    schedule_campaign(app, campaign_id=campaign.id).unwrap()
+    start_campaign(app, campaign_id=campaign.id).unwrap()
+    send(app, url)
+    assert [str(m["To"]) for m in server.received()] == ["ann@example.com"]
+    with app.uow() as uow:
+        (delivery,) = uow.deliveries.for_contacts([caller.id])
+        assert delivery.message_id is not None
+        task = uow.activities.get(ActivityId(UUID(delivery.message_id.removeprefix("task:"))))
+    assert task is not None
+    assert task.description == "Offer Gus 20 %"
+    assert task.subject.startswith("Call Gus Lee (+79001234567)")
+    assert task.due_at == T0 + timedelta(days=1)
+    assert campaign_stats(app, campaign_id=campaign.id).unwrap().sent == 2

@@ -27,7 +27,9 @@ from crmcore.app.marketing.audience import recipients, template_context
 from crmcore.app.marketing.campaigns import decide, plan_deliveries
 from crmcore.app.marketing.sequences import advance_sequences
 from crmcore.app.marketing.templates import engine
+from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.campaign import CampaignChannel, CampaignStatus, failure_share_too_high
+from crmcore.domain.ids import ActivityId
 from crmcore.domain.templates import MessageTemplate, MissingVariable, TemplateRejected
 from crmcore.domain.unsubscribe import unsubscribe_url
 from crmcore.ports.marketing import (
@@ -135,6 +137,7 @@ class _Renderer:
                 blocked.add((channel, address))
         people = recipients(uow, [d.contact_id for d in claimed])
         outcomes: list[Outcome] = []
+        tasks: list[Activity] = []
         messages: dict[CampaignChannel, list[OutgoingMessage]] = defaultdict(list)
         render = engine(self.app).render
         base = self.app.marketing.unsubscribe_base if self.app.marketing else ""
@@ -156,6 +159,13 @@ class _Renderer:
             except (MissingVariable, TemplateRejected) as exc:
                 outcomes.append((d.id, DeliveryStatus.FAILED, None, f"template: {exc}"))
                 continue
+            if d.channel is CampaignChannel.CALL_LIST:
+                # a call list is a task for the team, with the rendered body as the script,
+                # recorded in the claiming transaction itself (no re-send window)
+                task = call_task(self.app, person.contact.name.full, d.address, subject, body, d)
+                tasks.append(task)
+                outcomes.append((d.id, DeliveryStatus.SENT, f"task:{task.id}", None))
+                continue
             headers = {
                 "List-Unsubscribe": f"<{link}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -166,6 +176,7 @@ class _Renderer:
                     delivery_id=d.id, to=d.address, subject=subject, body=body, headers=headers
                 )
             )
+        uow.activities.add_many(tasks)
         uow.deliveries.finish(outcomes, at=now)
         return _Prepared(
             messages=messages,
@@ -174,6 +185,25 @@ class _Renderer:
             suppressed=sum(1 for o in outcomes if o[1] is DeliveryStatus.SUPPRESSED),
             failed=sum(1 for o in outcomes if o[1] is DeliveryStatus.FAILED),
         )
+
+
+#: When a call-list task falls due after it is created.
+CALL_DUE = timedelta(days=1)
+
+
+def call_task(app: App, name: str, phone: str, subject: str, script: str, d: Delivery) -> Activity:
+    """The manager's task of one call-list delivery: call the contact within a day."""
+    now = app.clock.now()
+    return Activity(
+        id=ActivityId(app.ids.new()),
+        type=ActivityType.TASK,
+        subject=f"Call {name} ({phone}): {subject}"[:300],
+        description=script,
+        contact_id=d.contact_id,
+        actor="campaign",
+        due_at=now + CALL_DUE,
+        created_at=now,
+    )
 
 
 def _deliver(
