@@ -228,10 +228,10 @@ cli.add_command(_clv)
 
 from crmcore.app.cli.marketing import campaigns as _campaigns  # noqa: E402
 from crmcore.app.cli.marketing import send as _send  # noqa: E402
-from crmcore.app.cli.marketing import sequences as _sequences  # noqa: E402
 from crmcore.app.cli.marketing import suppressions as _suppressions  # noqa: E402
 from crmcore.app.cli.marketing import templates as _templates  # noqa: E402
 from crmcore.app.cli.marketing import unsubscribe_cmd as _unsubscribe  # noqa: E402
+from crmcore.app.cli.sequences import sequences as _sequences  # noqa: E402
 
 for _marketing_command in (
     _templates,
