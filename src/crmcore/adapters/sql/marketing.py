@@ -259,11 +259,20 @@ class SqlDeliveryQueue:
                 and_(d.status == DeliveryStatus.SENDING.value, d.claimed_until <= at),
             ),
         )
-        pick = select(d.id).where(due).limit(limit)  # any order: no sort of the backlog
-        if not self._s.sqlite:
-            pick = pick.with_for_update(skip_locked=True)
-        # the ids first (a sub-select under IN may run more than once on PostgreSQL)
-        ids = [r["id"] for r in self._s.read(pick)]
+        mine = d.campaign_id.in_(list(campaigns))
+        pending = and_(mine, d.status == DeliveryStatus.PENDING.value)
+        expired = and_(mine, d.status == DeliveryStatus.SENDING.value, d.claimed_until <= at)
+        # the ids first (a sub-select under IN may run more than once on PostgreSQL), each
+        # kind by its own index range (an OR of the two would scan the campaign's rows),
+        # in any order (no sort of the backlog)
+        ids: list[UUID] = []
+        for wanted in (pending, expired):
+            if len(ids) >= limit:
+                break
+            pick = select(d.id).where(wanted).limit(limit - len(ids))
+            if not self._s.sqlite:
+                pick = pick.with_for_update(skip_locked=True)
+            ids += [r["id"] for r in self._s.read(pick)]
         if not ids:
             return []
         stmt = (
