@@ -34,9 +34,12 @@ def test_account_round_trip_and_case_insensitive_name_lookup(backend: Backend) -
 def test_accounts_list_pages_in_id_order(backend: Backend) -> None:
     made = [account(backend, f"Org {i}") for i in range(4)]
     with backend.uow() as uow:
+        assert uow.accounts.count() == 0
+    with backend.uow() as uow:
         for a in made:
             uow.accounts.add(a)
         uow.commit()
     with backend.uow() as uow:
         page = uow.accounts.list(limit=2, offset=2)
         assert [a.id for a in page] == sorted(a.id for a in made)[2:]
+        assert uow.accounts.count() == 4

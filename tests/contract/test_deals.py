@@ -63,6 +63,14 @@ def test_list_by_stage_and_account_carries_histories(backend: Backend) -> None:
         proposals = uow.deals.list(stage=DealStage.PROPOSAL)
         of_acme = uow.deals.list(account_id=acme.id)
         paged = uow.deals.list(limit=1, offset=1)
+        counts = (
+            uow.deals.count(),
+            uow.deals.count(stage=DealStage.PROPOSAL),
+            uow.deals.count(account_id=acme.id),
+            uow.deals.count(stage=DealStage.LEAD, account_id=acme.id),
+            uow.deals.count(stage=DealStage.CONTRACT),
+        )
+    assert counts == (3, 2, 2, 1, 0)
     assert [x.id for x in proposals] == sorted([b.id, c.id])
     assert [x.id for x in of_acme] == sorted([a.id, b.id])
     assert all(len(x.history) == 1 for x in [*proposals, *of_acme])

@@ -66,7 +66,11 @@ def test_list_filters_by_status_and_pages_in_id_order(backend: Backend) -> None:
         everything = uow.leads.list()
         qualified = uow.leads.list(status=LeadStatus.QUALIFIED)
         page = uow.leads.list(limit=2, offset=1)
+        counts = (uow.leads.count(), uow.leads.count(status=LeadStatus.QUALIFIED))
+        none_converted = uow.leads.count(status=LeadStatus.CONVERTED)
     ids = sorted(x.id for x in made)
+    assert counts == (5, 2)
+    assert none_converted == 0
     assert [x.id for x in everything] == ids
     assert [x.id for x in qualified] == sorted([made[1].id, made[3].id])
     assert [x.id for x in page] == ids[1:3]

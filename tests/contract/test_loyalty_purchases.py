@@ -13,11 +13,11 @@ from crmcore.app.importing.transactions import import_transactions, read_transac
 from crmcore.app.loyalty.board import board_view, movements
 from crmcore.domain.loyalty import CardId
 
-CSV = """customer_id,occurred_at,amount,transaction_id
-u1,2025-03-02T10:00:00Z,40.00,t1
-u1,2025-01-15,60.50,t2
-u2,2025-02-01,15.00,t3
-u2,2025-02-03,-15.00,t4
+CSV = """customer_id,occurred_at,amount,transaction_id,kind
+u1,2025-03-02T10:00:00Z,40.00,t1,
+u1,2025-01-15,60.50,t2,purchase
+u2,2025-02-01,15.00,t3,
+u2,2025-02-03,15.00,t4,refund
 """
 
 

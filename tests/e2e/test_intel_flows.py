@@ -16,6 +16,7 @@ from crmcore.adapters.system import FixedClock
 from crmcore.app.cli import main
 from crmcore.app.importing.transactions import TransactionRow, import_transactions
 from crmcore.app.intelligence.health import assess_customer, health_report
+from crmcore.app.intelligence.lead_scores import rescore_lead
 from crmcore.app.intelligence.scoring import explain_score, rescore_leads
 from crmcore.app.sales.routing import route_lead
 from crmcore.domain.contact import Contact
@@ -42,13 +43,16 @@ def test_rescore_emits_scored_only_on_change_and_the_hot_trigger(
         budget="100000",
         job_title="CEO",
     ).unwrap()
+    assert lead.score == 50  # scored on capture
     config = ScoringConfig(hot_threshold=40)
+    assert rescore_leads(app, config=config).unwrap().changed == 0
+    rescore_lead(app, lead.id, score=10).unwrap()  # a hand override, below the threshold
     first = rescore_leads(app, config=config).unwrap()
     assert (first.scored, first.changed, first.crossed) == (1, 1, 1)
     again = rescore_leads(app, config=config).unwrap()
     assert again.changed == 0
     types = published(app, publisher)
-    assert types.count("crm.lead.scored") == 1
+    assert types.count("crm.lead.scored") == 3  # capture, override, rescore
     assert types.count("crm.lead.score_threshold_crossed") == 1
     why = explain_score(app, lead.id, config=config).unwrap()
     assert why.score == 50

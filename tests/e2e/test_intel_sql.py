@@ -67,10 +67,11 @@ def rfm_counts(db_url: str) -> dict[str, int]:
 def import_twice(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "tx.csv"
     path.write_text(CSV)
-    out = crm(db_url, "import", "transactions", str(path), code=3)  # one bad row
-    assert "imported 6 transactions" in out
-    again = crm(db_url, "import", "transactions", str(path), code=3)
-    assert "imported 0 transactions, skipped 6" in again
+    out = crm(db_url, "--format", "json", "import", "transactions", str(path), code=3)
+    first = json.loads(out)  # one bad row
+    assert (first["kind"], first["created"], first["rejected"]) == ("transactions", 6, 1)
+    again = json.loads(crm(db_url, "--format", "json", "import", "transactions", str(path), code=3))
+    assert (again["created"], again["unchanged"]) == (0, 6)
 
 
 @pytest.fixture

@@ -164,6 +164,20 @@ def test_relay_without_a_publisher_is_a_clear_error(tmp_path: Path) -> None:
     assert "--publisher" in result.stderr
 
 
+def test_the_memory_publisher_is_not_an_operator_option(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    result = subprocess.run(
+        [*CRM, "--db", db, "outbox", "relay", "--once", "--publisher", "memory"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "marked sent and lost" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_redis_streams_publisher_against_the_real_redis(redis_url: str, tmp_path: Path) -> None:
     stream = f"crmcore-test-{secrets.token_hex(4)}"
     publisher = RedisStreamsPublisher(redis_url, stream=stream)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from returns.result import Success
@@ -18,6 +19,8 @@ from crmcore import App, Settings, bootstrap, capture_lead
 from crmcore.adapters.memory.event_processing import MemoryFactSink
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.app.cli.main import CliState
+from crmcore.app.cli.main import cli as cli_main
 from crmcore.app.events.config import EventSettings
 from crmcore.app.events.worker import (
     _claim,
@@ -362,6 +365,16 @@ def test_an_ambiguous_match_waits_for_a_person() -> None:
     drain(app)
     [item] = list_reviews(app, reason=ReviewReason.AMBIGUOUS_MATCH).unwrap()
     assert len(item.candidates) == 2
+    shown = show_review(app, item.id).unwrap().candidates
+    assert [c.id for c in shown] == list(item.candidates)
+    assert {(c.email, c.phone) for c in shown} == {
+        (None, "+79001234567"),
+        ("one@example.com", None),
+    }
+    cli = CliRunner().invoke(cli_main, ["review", "show", str(item.id)], obj=CliState(app=app))
+    assert cli.output.count("candidate") == 2
+    assert "one@example.com" in cli.output
+    assert f"--match {item.candidates[0]}" in cli.output
     assert not isinstance(resolve_review(app, item.id, label=SentimentLabel.POSITIVE), Success)
     outcome = resolve_review(app, item.id, contact_id=item.candidates[1]).unwrap()
     assert outcome.applied

@@ -14,6 +14,7 @@ from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock
 from crmcore.app.events.outbox import relay_outbox
 from crmcore.app.loyalty.board import (
+    board_cards,
     board_view,
     cohort_revenue,
     movements,
@@ -24,6 +25,7 @@ from crmcore.app.loyalty.board import (
     stuck_report,
     take_card,
 )
+from crmcore.app.loyalty.config import default_board
 from crmcore.app.loyalty.demo import DEMO_LEVELS, seed_board
 from crmcore.app.sales.leads import capture_lead, convert_lead, qualify_lead
 from crmcore.domain.loyalty import Card, CardId
@@ -121,3 +123,17 @@ def test_reports(app: App, clock: FixedClock) -> None:
 def _cards(app: App) -> list[Card]:
     with app.uow() as uow:
         return list(uow.cards.list())
+
+
+def test_the_card_list_goes_left_to_right_longest_waiting_first(app: App) -> None:
+    seed_board(app, random.Random(2), levels={"acquainted": 3, "customer": 2}).unwrap()
+    lines = board_cards(app).unwrap()
+    assert [x.card.level for x in lines] == ["acquainted"] * 3 + ["customer"] * 2
+    for level in ("acquainted", "customer"):
+        waits = [x.days_in_level for x in lines if x.card.level == level]
+        assert waits == sorted(waits, reverse=True)
+    playbooks = {lv.key: lv.playbook for lv in default_board().levels}
+    assert all(x.next_action == playbooks[x.card.level] for x in lines)
+    only = board_cards(app, level="customer").unwrap()
+    assert [x.card.id for x in only] == [x.card.id for x in lines[3:]]
+    assert isinstance(board_cards(app, level="nope").failure(), NotFound)

@@ -103,6 +103,28 @@ def test_placement_is_idempotent_and_never_left(facts: CustomerFacts) -> None:
         assert BOARD.index(once.level) >= spec_level(facts)
 
 
+@given(customer_facts())
+def test_a_placed_card_entered_its_column_at_the_facts_last_date(facts: CustomerFacts) -> None:
+    moved = place_card(card(), facts, BOARD, at=T0)
+    if not moved.events:
+        return
+    day = facts.last_purchase or facts.first_interaction
+    midnight = None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
+    expected = T0 if midnight is None or midnight > T0 else midnight
+    assert moved.entity.entered_at == expected
+    assert moved.entity.updated_at == T0
+    # a card the facts move live enters its column when it moves
+    assert advance(card(), facts, BOARD, at=T0).entity.entered_at in (T0, card().entered_at)
+
+
+def test_the_stuck_report_after_a_historic_import_counts_from_the_facts() -> None:
+    facts = CustomerFacts(purchases=1, last_purchase=date(2025, 12, 6))
+    placed = place_card(card(), facts, BOARD, at=T0).entity
+    assert placed.level == "customer"
+    (row,) = [r for r in stuck_report([placed], BOARD, now=T0) if r.from_level == "customer"]
+    assert row.median_days == pytest.approx((T0 - datetime(2025, 12, 6, tzinfo=UTC)).days + 9 / 24)
+
+
 def test_moving_releases_the_holder() -> None:
     held = take(card(), "olga", [], BOARD, at=T0).unwrap().entity
     moved = advance(held, CustomerFacts(purchases=1), BOARD, at=T0)

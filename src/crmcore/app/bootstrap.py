@@ -23,6 +23,7 @@ from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
+from crmcore.app.errors import UnsupportedDatabase
 from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
 from crmcore.app.marketing.config import ChannelOptions, MarketingServices
@@ -36,10 +37,6 @@ from crmcore.ports.marketing import MessageChannel, TemplateEngine
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
-
-
-class UnsupportedDatabase(ValueError):
-    """The database URL names a backend this build cannot use."""
 
 
 def is_throwaway_sqlite(db_url: str) -> bool:
@@ -258,12 +255,19 @@ def _one_line(error: BaseException | None) -> str:
 
 
 def make_publisher(spec: str) -> EventPublisher:
-    """A publisher from its spec: ``memory``, ``jsonl:PATH``, or ``redis://host:port/db``
-    (optionally ``?stream=NAME``, default ``crm.events``)."""
+    """A publisher from its spec: ``jsonl:PATH`` or ``redis://host:port/db`` (optionally
+    ``?stream=NAME``, default ``crm.events``).
+
+    There is no ``memory`` spec: a relay into memory would mark events sent and lose them
+    when the process ends. Tests and embedders pass a :class:`MemoryPublisher` themselves.
+    """
     from urllib.parse import parse_qs, urlsplit, urlunsplit
 
     if spec == "memory":
-        return MemoryPublisher()
+        raise UnsupportedPublisher(
+            "the memory publisher keeps events only until the command ends (they would be "
+            "marked sent and lost): use jsonl:PATH or redis://host:port/db"
+        )
     if spec.startswith("jsonl:"):
         path = spec.removeprefix("jsonl:")
         if not path:
@@ -277,7 +281,7 @@ def make_publisher(spec: str) -> EventPublisher:
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
         return RedisStreamsPublisher(url, stream=stream)
     raise UnsupportedPublisher(
-        f"unknown publisher {spec!r}: use memory, jsonl:PATH or redis://host:port/db"
+        f"unknown publisher {spec!r}: use jsonl:PATH or redis://host:port/db"
     )
 
 

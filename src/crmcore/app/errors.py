@@ -60,3 +60,7 @@ AppError = (
     | Conflict
     | StorageFailure
 )
+
+
+class UnsupportedDatabase(ValueError):
+    """The database URL names a backend this build cannot use."""

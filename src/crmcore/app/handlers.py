@@ -17,6 +17,7 @@ from crmcore.app.intelligence.handlers import (
     reassess_assessed_health,
     reassess_health,
     record_transactions,
+    score_captured_leads,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
 from crmcore.app.marketing.handlers import (
@@ -39,6 +40,7 @@ from crmcore.domain.interactions import (
     LoginRecorded,
     PurchaseRecorded,
 )
+from crmcore.domain.lead import LeadCreated
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -54,6 +56,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     LoginRecorded: (reassess_health,),
     EmailOpened: (engagement_to_leads, reassess_health, count_opens),
     EmailClicked: (engagement_to_leads, reassess_health, count_clicks),
+    LeadCreated: (score_captured_leads,),
     FunnelStageChanged: (enrol_on_funnel,),
     CustomerStatusChanged: (enrol_on_status,),
     ClvStatusDetected: (enrol_on_clv_status,),

@@ -37,8 +37,15 @@ class IllegalTransition:
     allowed: tuple[str, ...]
 
     def __str__(self) -> str:
-        options = ", ".join(self.allowed) if self.allowed else "none (terminal state)"
-        return f"{self.machine}: cannot {self.move} from {self.state}; allowed: {options}"
+        options = ", ".join(map(_plain_move, self.allowed)) or "none (terminal state)"
+        return (
+            f"{self.machine}: cannot {_plain_move(self.move)} from {self.state}; allowed: {options}"
+        )
+
+
+def _plain_move(move: str) -> str:
+    """``to:lead`` (a machine's jump) as words: ``move to lead``."""
+    return f"move to {move.removeprefix('to:')}" if move.startswith("to:") else move
 
 
 @attrs.frozen(kw_only=True)

@@ -17,8 +17,10 @@ from typing import Any, NamedTuple
 from uuid import UUID, uuid5
 
 import attrs
+from returns.result import Failure, Result, Success
 
 from crmcore.domain.errors import FieldError, IllegalTransition
+from crmcore.domain.statemachine import Machine
 
 #: Namespace of the stable inbox keys derived from producers' event ids.
 INBOX_NAMESPACE = UUID("5b0f1a52-6f0e-4c59-9a3c-3f2b7c1e0d11")
@@ -287,3 +289,37 @@ class FailedEvent:
     def reason(self) -> str:
         """All errors on one line."""
         return "; ".join(str(e) for e in self.errors)
+
+    def retried(self, raw: str, *, at: datetime) -> Result[FailedEvent, IllegalTransition]:
+        """The event (as ``raw``, fixed or not) was valid this time: it went to the inbox."""
+        return self._move("retry", raw=raw, updated_at=at)
+
+    def still_failing(
+        self, raw: str, errors: tuple[FieldError, ...], *, at: datetime
+    ) -> Result[FailedEvent, IllegalTransition]:
+        """Another attempt was refused: it stays open with the new errors, one attempt more."""
+        return self._move(
+            "fail again", raw=raw, errors=errors, attempts=self.attempts + 1, updated_at=at
+        )
+
+    def discarded(self, *, at: datetime) -> Result[FailedEvent, IllegalTransition]:
+        """An operator gave up on it on purpose (it stays listed)."""
+        return self._move("discard", updated_at=at)
+
+    def _move(self, move: str, **changes: Any) -> Result[FailedEvent, IllegalTransition]:
+        fired = FAILED_EVENTS.fire(self.status, move)
+        if isinstance(fired, Failure):
+            return Failure(fired.failure())
+        return Success(attrs.evolve(self, status=fired.unwrap(), **changes))
+
+
+#: A failed event is open until it is retried into the inbox or discarded; a refused
+#: retry leaves it open. Retried and discarded are final.
+FAILED_EVENTS = Machine[FailedStatus](
+    "failed event",
+    {
+        (FailedStatus.OPEN, "retry"): FailedStatus.RETRIED,
+        (FailedStatus.OPEN, "fail again"): FailedStatus.OPEN,
+        (FailedStatus.OPEN, "discard"): FailedStatus.DISCARDED,
+    },
+)

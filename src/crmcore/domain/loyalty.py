@@ -343,7 +343,13 @@ def place(facts: CustomerFacts, config: BoardConfig, *, now: datetime) -> str:
 
 
 def _move(
-    card: Card, to: str, *, at: datetime, cause: str, reason: str | None = None
+    card: Card,
+    to: str,
+    *,
+    at: datetime,
+    cause: str,
+    reason: str | None = None,
+    entered_at: datetime | None = None,
 ) -> Changed[Card]:
     events: list[DomainEvent] = [
         CardMoved(
@@ -354,16 +360,25 @@ def _move(
         events.append(
             CardReleased(card_id=card.id, level=card.level, owner=card.holder, reason="moved")
         )
-    moved = attrs.evolve(card, level=to, entered_at=at, holder=None, taken_at=None, updated_at=at)
+    moved = attrs.evolve(
+        card, level=to, entered_at=entered_at or at, holder=None, taken_at=None, updated_at=at
+    )
     return Changed(moved, tuple(events))
 
 
 def advance(
-    card: Card, facts: CustomerFacts, config: BoardConfig, *, at: datetime, cause: str = "facts"
+    card: Card,
+    facts: CustomerFacts,
+    config: BoardConfig,
+    *,
+    at: datetime,
+    cause: str = "facts",
+    entered_at: datetime | None = None,
 ) -> Changed[Card]:
     """Move the card right as far as the exit metrics from its column allow (one move).
 
-    A card whose column is no longer configured stays where it is.
+    A card whose column is no longer configured stays where it is. ``entered_at`` (default
+    ``at``) is when the card is taken to have entered its new column.
     """
     if not config.has(card.level):
         return Changed(card)
@@ -371,18 +386,34 @@ def advance(
     end = reachable(facts, config, now=at, start=start)
     if end == start:
         return Changed(card)
-    return _move(card, config.levels[end].key, at=at, cause=cause)
+    return _move(card, config.levels[end].key, at=at, cause=cause, entered_at=entered_at)
+
+
+def last_fact_at(facts: CustomerFacts, *, at: datetime) -> datetime:
+    """When the customer last did something the facts date (last purchase, else first
+    interaction), at midnight in ``at``'s zone; ``at`` when that is later or unknown."""
+    day = facts.last_purchase or facts.first_interaction
+    if day is None:
+        return at
+    return min(at, datetime(day.year, day.month, day.day, tzinfo=at.tzinfo))
 
 
 def place_card(
     card: Card, facts: CustomerFacts, config: BoardConfig, *, at: datetime
 ) -> Changed[Card]:
-    """Placement of an existing base: up to the level the facts support, never left."""
+    """Placement of an existing base: up to the level the facts support, never left.
+
+    A placed card entered its column when the customer last did something the facts date
+    (:func:`last_fact_at`), not when the import ran: the stuck report then shows real waits.
+    """
+    entered = last_fact_at(facts, at=at)
     if config.has(card.level):
         # From a column left of ``place(facts)`` every exit metric up to it holds, so
         # advancing reaches exactly that level; from further right it only goes further.
-        return advance(card, facts, config, at=at, cause=MoveCause.PLACEMENT)
-    return _move(card, place(facts, config, now=at), at=at, cause=MoveCause.PLACEMENT)
+        return advance(card, facts, config, at=at, cause=MoveCause.PLACEMENT, entered_at=entered)
+    return _move(
+        card, place(facts, config, now=at), at=at, cause=MoveCause.PLACEMENT, entered_at=entered
+    )
 
 
 def override_move(

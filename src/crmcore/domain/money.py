@@ -179,6 +179,7 @@ DEFAULT_CURRENCY = "USD"
 #: sums amounts as whole ten-thousandths (docs/cli.md "Bounds", CHANGELOG).
 MAX_AMOUNT = Decimal(10) ** 15
 MAX_PLACES = 4
+_ONE = Decimal(1)
 _QUANTUM = Decimal(1).scaleb(-MAX_PLACES)
 #: Longest amount text read at all: a sign, 15 digits, a point, four places and some
 #: zeros or an exponent; longer text is refused before it is converted.
@@ -192,10 +193,12 @@ BOUNDS_REASON = (
 
 def within_bounds(value: Decimal) -> Decimal | None:
     """``value`` with at most :data:`MAX_PLACES` places when it is within money's bounds
-    (``1.50000`` → ``1.5000``), else ``None``."""
+    (``1.50000`` → ``1.5000``; ``1e3`` → ``1000``), else ``None``."""
     if not value.is_finite() or abs(value) >= MAX_AMOUNT:
         return None
     exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return value.quantize(_ONE)  # scientific notation: written out
     if isinstance(exponent, int) and exponent >= -MAX_PLACES:
         return value
     rounded = value.quantize(_QUANTUM)

@@ -62,6 +62,17 @@ def pipeline_table() -> dict[tuple[DealStage, str], DealStage]:
 
 PIPELINE = Machine[DealStage]("b2b pipeline", pipeline_table())
 
+#: Open stages then the win, in order: the path ``move_to`` counts skipped stages on.
+_PATH: tuple[DealStage, ...] = (*OPEN_STAGES, DealStage.CLOSED_WON)
+
+
+def stages_between(start: DealStage, target: DealStage) -> tuple[DealStage, ...]:
+    """The stages a move from ``start`` to ``target`` passes over (either direction)."""
+    i, j = _PATH.index(start), _PATH.index(target)
+    low, high = min(i, j), max(i, j)
+    return _PATH[low + 1 : high]
+
+
 DEFAULT_PROBABILITIES: Mapping[DealStage, int] = {
     DealStage.LEAD: 10,
     DealStage.QUALIFIED: 20,
@@ -138,7 +149,13 @@ class Deal:
         )
 
     def _fire(
-        self, move: str, *, at: datetime, config: PipelineConfig, **changes: Any
+        self,
+        move: str,
+        *,
+        at: datetime,
+        config: PipelineConfig,
+        reason: str | None = None,
+        **changes: Any,
     ) -> Result[Changed[Deal], IllegalTransition | RuleViolation]:
         fired = PIPELINE.fire(self.stage, move)
         if isinstance(fired, Failure):
@@ -159,7 +176,7 @@ class Deal:
             **changes,
         )
         events: list[DomainEvent] = [
-            DealStageChanged(deal_id=self.id, from_stage=self.stage, to_stage=target)
+            DealStageChanged(deal_id=self.id, from_stage=self.stage, to_stage=target, reason=reason)
         ]
         if target == DealStage.CLOSED_WON:
             events.append(
@@ -176,16 +193,38 @@ class Deal:
         return self._fire("advance", at=at, config=config)
 
     def move_to(
-        self, target: DealStage, *, at: datetime, config: PipelineConfig = PipelineConfig()
+        self,
+        target: DealStage,
+        *,
+        at: datetime,
+        config: PipelineConfig = PipelineConfig(),
+        skip_reason: str | None = None,
     ) -> Result[Changed[Deal], IllegalTransition | RuleViolation]:
-        """Jump to another open stage explicitly (skipping or stepping back)."""
-        if target == DealStage.CLOSED_WON:
-            return self.win(at=at, config=config)
+        """Move to ``target``: one stage forward or back (``contract`` → ``closed_won``
+        wins); a move past other stages needs ``skip_reason``, which the stage-change
+        event then carries (a one-stage move ignores it)."""
         if target == DealStage.CLOSED_LOST:
             return Failure(
-                RuleViolation(rule="lost reason", detail="use lose(reason) to close lost")
+                RuleViolation(
+                    rule="lost reason", detail="a deal is closed lost with a reason: use lose"
+                )
             )
-        return self._fire(f"to:{target}", at=at, config=config)
+        if self.is_closed or target == self.stage:  # the machine refuses these
+            return self._fire(f"to:{target}", at=at, config=config)
+        reason = (skip_reason or "").strip() or None
+        skipped = stages_between(self.stage, target)
+        if skipped and reason is None:
+            return Failure(
+                RuleViolation(
+                    rule="one stage at a time",
+                    detail=(
+                        f"moving from {self.stage} to {target} skips {', '.join(skipped)}: "
+                        "move one stage at a time, or give the reason for skipping"
+                    ),
+                )
+            )
+        move = "win" if target == DealStage.CLOSED_WON else f"to:{target}"
+        return self._fire(move, at=at, config=config, reason=reason if skipped else None)
 
     def win(
         self, *, at: datetime, config: PipelineConfig = PipelineConfig()
@@ -226,6 +265,7 @@ class DealStageChanged(DomainEvent):
     deal_id: DealId
     from_stage: DealStage
     to_stage: DealStage
+    reason: str | None = None
 
 
 @event_type("crm.deal.won")

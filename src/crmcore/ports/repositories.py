@@ -64,6 +64,10 @@ class LeadRepository(Protocol):
         self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
     ) -> Sequence[Lead]: ...
 
+    def count(self, *, status: LeadStatus | None = None) -> int:
+        """How many rows :meth:`list` would give without a limit."""
+        ...
+
 
 class ContactRepository(Protocol):
     """Contacts by id, identity link, e-mail and phone."""
@@ -159,6 +163,10 @@ class AccountRepository(Protocol):
     def save(self, account: Account) -> None: ...
     def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]: ...
 
+    def count(self) -> int:
+        """How many accounts are stored."""
+        ...
+
 
 class DealRepository(Protocol):
     """Deals by id, stage and account."""
@@ -174,6 +182,10 @@ class DealRepository(Protocol):
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[Deal]: ...
+
+    def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
+        """How many rows :meth:`list` would give without a limit."""
+        ...
 
 
 class ActivityRepository(Protocol):

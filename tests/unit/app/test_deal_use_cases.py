@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from click.testing import CliRunner
 from returns.result import Failure
 
 import crmcore
 from crmcore import App, IllegalTransition, InvalidInput, NotFound, RuleViolation
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock
+from crmcore.app.cli.main import CliState, cli
 from crmcore.domain.ids import AccountId
 from crmcore.domain.pipeline import DealStage
 
@@ -24,7 +26,9 @@ def test_move_win_and_events(app: App, clock: FixedClock, publisher: MemoryPubli
     moved = crmcore.move_deal(app, deal.id).unwrap()
     assert moved.stage == DealStage.QUALIFIED
     assert moved.probability == 20
-    jumped = crmcore.move_deal(app, deal.id, to="negotiation").unwrap()
+    refused = crmcore.move_deal(app, deal.id, to="negotiation").failure()
+    assert "skips meeting, proposal" in str(refused)
+    jumped = crmcore.move_deal(app, deal.id, to="negotiation", skip_reason="signed early").unwrap()
     assert [c.to_stage for c in jumped.history] == ["lead", "qualified", "negotiation"]
     won = crmcore.win_deal(app, deal.id).unwrap()
     assert won.actual_close == clock.now().date()
@@ -64,7 +68,7 @@ def test_create_refuses_unknown_account(app: App) -> None:
 def test_pipeline_forecast_is_probability_weighted(app: App) -> None:
     a = crmcore.create_deal(app, title="A", amount="1000").unwrap()
     crmcore.create_deal(app, title="B", amount="500").unwrap()
-    crmcore.move_deal(app, a.id, to="proposal").unwrap()
+    crmcore.move_deal(app, a.id, to="proposal", skip_reason="warm intro").unwrap()
     rows = {r.stage: r for r in crmcore.pipeline_summary(app).unwrap()}
     assert rows[DealStage.LEAD].weighted == Decimal("50")
     assert rows[DealStage.PROPOSAL].weighted == Decimal("600")
@@ -102,3 +106,36 @@ def test_activity_needs_a_subject_and_a_target(app: App) -> None:
     error = crmcore.log_activity(app, type="fax", subject="").failure()
     assert isinstance(error, InvalidInput)
     assert {e.field for e in error.errors} == {"type", "subject", "concerns"}
+
+
+def test_the_deal_board_counts_open_deals_by_owner_and_stage(app: App) -> None:
+    made = [
+        ("A", "100", "ann", "eur"),
+        ("B", "250", "ann", "eur"),
+        ("C", "40", None, "eur"),
+        ("D", "7", "bob", "usd"),
+        ("E", "9", "ann", "eur"),
+    ]
+    ids = {}
+    for title, amount, owner, currency in made:
+        deal = crmcore.create_deal(
+            app, title=title, amount=amount, owner=owner, currency=currency
+        ).unwrap()
+        ids[title] = deal.id
+    crmcore.move_deal(app, ids["B"]).unwrap()
+    crmcore.win_deal(app, ids["E"]).unwrap()  # closed: off the board
+    cells = {
+        (c.owner, c.stage.value, c.currency): (c.deals, c.amount)
+        for c in crmcore.deals_board(app).unwrap()
+    }
+    assert cells == {
+        ("ann", "lead", "EUR"): (1, Decimal("100")),
+        ("ann", "qualified", "EUR"): (1, Decimal("250")),
+        ("bob", "lead", "USD"): (1, Decimal("7")),
+        (None, "lead", "EUR"): (1, Decimal("40")),
+    }
+    owners = [c.owner for c in crmcore.deals_board(app).unwrap()]
+    assert owners == ["ann", "ann", "bob", None]
+    table = CliRunner().invoke(cli, ["deals", "board"], obj=CliState(app=app)).output
+    assert "1 · 100.00" in table
+    assert "(unassigned)" in table

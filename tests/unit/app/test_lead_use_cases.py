@@ -35,6 +35,16 @@ def test_capture_normalises_and_records_the_event(app: App, publisher: MemoryPub
     assert publisher.published[0].payload.lead_id == lead.id  # type: ignore[attr-defined]
 
 
+def test_a_captured_lead_is_scored_at_once(app: App, publisher: MemoryPublisher) -> None:
+    lead = crmcore.capture_lead(
+        app, email="cio@uni.edu", first_name="Ann", company_size=5000, industry="education"
+    ).unwrap()
+    assert lead.score > 0
+    assert crmcore.get_lead(app, lead.id).unwrap().score == lead.score
+    crmcore.relay_outbox(app)
+    assert publisher.types() == ["crm.lead.created", "crm.lead.scored"]
+
+
 def test_capture_reports_every_field_error_at_once(app: App) -> None:
     result = crmcore.capture_lead(app, email="nope", first_name="", phone="12", source="tv")
     assert isinstance(result, Failure)

@@ -300,7 +300,7 @@ def counting(app: App) -> tuple[App, Counter[tuple[str, str]]]:
     seen: Counter[tuple[str, str]] = Counter()
 
     def count(app: App, uow: UnitOfWork, events: Sequence[Any]) -> None:
-        seen.update((e.TYPE, e.event_id) for e in events)
+        seen.update((e.TYPE, e.event_id) for e in events if hasattr(e, "event_id"))
 
     bus = MessageBus({kind: (*handlers, count) for kind, handlers in HANDLERS.items()})
     return attrs.evolve(app, bus=bus), seen

@@ -107,3 +107,46 @@ def test_tables_keep_the_columns_that_fit() -> None:
 def test_every_list_pages_by_default(app: App, group: str) -> None:
     result = run(app, "--format", "json", group, "list", "--limit", "0")
     assert result.exit_code == 0, result.output
+
+
+def test_leads_accounts_and_deals_say_exactly_how_many_more(app: App) -> None:
+    for i in range(7):
+        ok(
+            run(
+                app,
+                "--format",
+                "json",
+                "leads",
+                "capture",
+                "--first-name",
+                "L",
+                "--email",
+                f"l{i}@example.com",
+            )
+        )
+        ok(run(app, "--format", "json", "accounts", "add", "--name", f"Org {i}"))
+        ok(
+            run(
+                app,
+                "--format",
+                "json",
+                "deals",
+                "create",
+                "--title",
+                f"Deal {i}",
+                "--amount",
+                "100",
+            )
+        )
+    for command in ("leads", "accounts", "deals"):
+        page = run(app, "--format", "json", command, "list", "--limit", "3", "--offset", "1")
+        assert len(ok(page)) == 3
+        assert "3 more; --limit/--offset" in page.stderr, command
+        last = run(app, "--format", "json", command, "list", "--limit", "3", "--offset", "4")
+        assert len(ok(last)) == 3
+        assert "more" not in last.stderr, command
+    qualified = run(
+        app, "--format", "json", "leads", "list", "--status", "qualified", "--limit", "1"
+    )
+    assert ok(qualified) == []
+    assert "more" not in qualified.stderr

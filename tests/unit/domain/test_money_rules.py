@@ -86,3 +86,13 @@ def test_money_validates_its_fields() -> None:
         Money(1, "USD")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Money(Decimal(1), "XYZ")
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [("1e3", "1000"), ("1E+3", "1000"), ("-2e2", "-200"), ("1.5e1", "15"), ("100", "100")],
+)
+def test_scientific_notation_is_written_out(text: str, stored: str) -> None:
+    amount = Money.parse(text, "USD").unwrap().amount
+    assert str(amount) == stored
+    assert amount.as_tuple().exponent == 0

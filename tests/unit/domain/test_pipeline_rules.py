@@ -25,6 +25,7 @@ from crmcore.domain.pipeline import (
     PipelineConfig,
     StageChange,
     pipeline_table,
+    stages_between,
 )
 from crmcore.domain.statemachine import Machine
 from tests.conftest import T0
@@ -181,25 +182,69 @@ def test_losing_needs_a_reason_and_emits_it() -> None:
     )
 
 
-def test_move_to_jumps_wins_or_refuses_a_lost_close() -> None:
+def test_move_to_goes_one_stage_or_skips_with_a_reason() -> None:
     at = T0 + timedelta(hours=1)
-    back = deal("negotiation").move_to(DealStage.QUALIFIED, at=at).unwrap()
+    back = deal("negotiation").move_to(DealStage.PROPOSAL, at=at, skip_reason="ignored").unwrap()
     assert back.events == (
         DealStageChanged(
-            deal_id=DEAL_ID, from_stage=DealStage.NEGOTIATION, to_stage=DealStage.QUALIFIED
+            deal_id=DEAL_ID, from_stage=DealStage.NEGOTIATION, to_stage=DealStage.PROPOSAL
         ),
     )
-    assert back.entity.probability == 20
-    won = deal("lead").move_to(DealStage.CLOSED_WON, at=at).unwrap()
+    assert back.entity.probability == 60
+    on = deal("meeting").move_to(DealStage.PROPOSAL, at=at).unwrap()
+    assert on.entity.stage == DealStage.PROPOSAL
+    refused = deal("negotiation").move_to(DealStage.QUALIFIED, at=at, skip_reason="  ")
+    assert refused == Failure(
+        RuleViolation(
+            rule="one stage at a time",
+            detail="moving from negotiation to qualified skips meeting, proposal: move one "
+            "stage at a time, or give the reason for skipping",
+        )
+    )
+    skipped = deal("negotiation").move_to(DealStage.QUALIFIED, at=at, skip_reason=" re-scoped ")
+    assert skipped.unwrap().events == (
+        DealStageChanged(
+            deal_id=DEAL_ID,
+            from_stage=DealStage.NEGOTIATION,
+            to_stage=DealStage.QUALIFIED,
+            reason="re-scoped",
+        ),
+    )
+    assert isinstance(deal("lead").move_to(DealStage.CLOSED_WON, at=at), Failure)
+    won = deal("contract").move_to(DealStage.CLOSED_WON, at=at).unwrap()
     assert [type(e) for e in won.events] == [DealStageChanged, DealWon]
     assert deal("lead").move_to(DealStage.CLOSED_LOST, at=at) == Failure(
-        RuleViolation(rule="lost reason", detail="use lose(reason) to close lost")
+        RuleViolation(rule="lost reason", detail="a deal is closed lost with a reason: use lose")
     )
     assert deal("lead").move_to(DealStage.LEAD, at=at).failure() == IllegalTransition(
         machine="b2b pipeline",
         state="lead",
         move="to:lead",
         allowed=PIPELINE.allowed(DealStage.LEAD),
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "skipped"),
+    [
+        ("lead", "qualified", ()),
+        ("qualified", "lead", ()),
+        ("lead", "meeting", ("qualified",)),
+        ("contract", "closed_won", ()),
+        ("negotiation", "closed_won", ("contract",)),
+        ("closed_won", "lead", ("qualified", "meeting", "proposal", "negotiation", "contract")),
+    ],
+)
+def test_stages_between_counts_the_stages_passed_over(
+    start: str, target: str, skipped: tuple[str, ...]
+) -> None:
+    assert stages_between(DealStage(start), DealStage(target)) == tuple(map(DealStage, skipped))
+
+
+def test_a_refused_jump_reads_as_a_sentence() -> None:
+    won = deal("contract").win(at=T0).unwrap().entity
+    assert str(won.move_to(DealStage.LEAD, at=T0).failure()) == (
+        "b2b pipeline: cannot move to lead from closed_won; allowed: none (terminal state)"
     )
 
 
@@ -236,7 +281,8 @@ def test_configured_probabilities_fall_back_to_the_defaults() -> None:
     assert config.probability(DealStage.MEETING) == 40
     assert deal().advance(at=T0, config=config).unwrap().entity.probability == 35
     won = PipelineConfig(probabilities={DealStage.CLOSED_WON: 99})
-    assert deal().move_to(DealStage.CLOSED_WON, at=T0, config=won).unwrap().entity.probability == 99
+    jumped = deal().move_to(DealStage.CLOSED_WON, at=T0, config=won, skip_reason="paid upfront")
+    assert jumped.unwrap().entity.probability == 99
     assert [PipelineConfig().probability(s) for s in DealStage] == [10, 20, 40, 60, 75, 90, 100, 0]
 
 

@@ -178,20 +178,25 @@ class PipelineMachine(RuleBasedStateMachine):
         )
         self.closed_as: str | None = None
 
-    def _apply(self, result: object, *, allowed: bool) -> None:
+    def _apply(self, result: object, *, allowed: bool, reason: str | None = None) -> None:
         if not allowed:
             assert isinstance(result, Failure)
             return
         assert isinstance(result, Success)
         before = self.deal
         self.deal = result.unwrap().entity
-        self._check_events(before, result.unwrap().events)
+        self._check_events(before, result.unwrap().events, reason)
 
-    def _check_events(self, before: Deal, events: tuple[DomainEvent, ...]) -> None:
-        """Every move emits its stage change; a close adds the won or lost hand-off (C4, C13)."""
+    def _check_events(
+        self, before: Deal, events: tuple[DomainEvent, ...], reason: str | None
+    ) -> None:
+        """Every move emits its stage change (with the reason for a skip); a close adds the
+        won or lost hand-off (C4, C13)."""
         after = self.deal
         expected: list[DomainEvent] = [
-            DealStageChanged(deal_id=before.id, from_stage=before.stage, to_stage=after.stage)
+            DealStageChanged(
+                deal_id=before.id, from_stage=before.stage, to_stage=after.stage, reason=reason
+            )
         ]
         if after.stage == DealStage.CLOSED_WON:
             expected.append(DealWon(deal_id=before.id, amount=Decimal("100"), currency="USD"))
@@ -217,12 +222,23 @@ class PipelineMachine(RuleBasedStateMachine):
         if self.closed_as is None and self.deal.stage == DealStage.CLOSED_WON:
             self.closed_as = "closed_won"
 
-    @rule(stage=st.sampled_from(PIPELINE_ORDER), step=deltas)
-    def move_to(self, stage: str, step: timedelta) -> None:
+    @rule(
+        stage=st.sampled_from([*PIPELINE_ORDER, "closed_won"]),
+        reason=st.sampled_from([None, "", " ", "signed early"]),
+        step=deltas,
+    )
+    def move_to(self, stage: str, reason: str | None, step: timedelta) -> None:
         self.now += step
         before = str(self.deal.stage)
-        result = self.deal.move_to(DealStage(stage), at=self.now)
-        self._apply(result, allowed=self.closed_as is None and stage != before)
+        result = self.deal.move_to(DealStage(stage), at=self.now, skip_reason=reason)
+        path = [*PIPELINE_ORDER, "closed_won"]
+        # one stage forward or back, or further with a non-blank reason (C4 + issue 16)
+        near = before in path and abs(path.index(stage) - path.index(before)) == 1
+        given = bool(reason and reason.strip())
+        allowed = self.closed_as is None and stage != before and (near or given)
+        self._apply(result, allowed=allowed, reason=None if near else (reason or "").strip())
+        if allowed and stage == "closed_won":
+            self.closed_as = "closed_won"
 
     @rule(step=deltas)
     def win(self, step: timedelta) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -96,6 +96,9 @@ class MemoryLeadRepository(_Table[Lead]):
     ) -> Sequence[Lead]:
         rows = (r for r in self._rows() if status is None or r.status == status)
         return _page(rows, limit, offset, key=lambda r: r.id)
+
+    def count(self, *, status: LeadStatus | None = None) -> int:
+        return sum(1 for r in self._rows() if status is None or r.status == status)
 
 
 class MemoryContactRepository(_Table[Contact]):
@@ -208,6 +211,9 @@ class MemoryAccountRepository(_Table[Account]):
     def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:
         return _page(self._rows(), limit, offset, key=lambda r: r.id)
 
+    def count(self) -> int:
+        return sum(1 for _ in self._rows())
+
 
 class MemoryDealRepository(_Table[Deal]):
     """Deals in memory."""
@@ -225,13 +231,18 @@ class MemoryDealRepository(_Table[Deal]):
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[Deal]:
-        rows = (
+        return _page(self._matching(stage, account_id), limit, offset, key=lambda r: r.id)
+
+    def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
+        return sum(1 for _ in self._matching(stage, account_id))
+
+    def _matching(self, stage: DealStage | None, account_id: AccountId | None) -> Iterator[Deal]:
+        return (
             r
             for r in self._rows()
             if (stage is None or r.stage == stage)
             and (account_id is None or r.account_id == account_id)
         )
-        return _page(rows, limit, offset, key=lambda r: r.id)
 
 
 class MemoryActivityRepository(_Table[Activity]):

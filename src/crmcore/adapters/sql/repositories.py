@@ -63,6 +63,10 @@ class _Repo(Generic[E]):
         rows = self._s.read(select(self.table).where(*where).order_by(self.table.c.id).limit(1))
         return self._entity(rows[0]) if rows else None
 
+    def _count(self, *where: ColumnElement[bool]) -> int:
+        """Stored rows matching ``where``, counted by the database."""
+        return int(self._s.scalar(select(func.count()).select_from(self.table).where(*where)))
+
     def _lookup(self, column: ColumnElement[Any], values: Sequence[str]) -> Iterable[E]:
         """Stored rows whose ``column`` is one of ``values``: one query, any count
         (SQLite reads the keys from one JSON parameter, PostgreSQL from one array)."""
@@ -199,10 +203,15 @@ class SqlLeadRepository(_BulkRepo[Lead]):
     def list(
         self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
     ) -> Sequence[Lead]:
-        stmt = select(t.leads)
-        if status is not None:
-            stmt = stmt.where(t.leads.c.status == status.value)
+        stmt = select(t.leads).where(*_lead_filter(status))
         return self._many(_page(stmt, t.leads, limit, offset))
+
+    def count(self, *, status: LeadStatus | None = None) -> int:
+        return self._count(*_lead_filter(status))
+
+
+def _lead_filter(status: LeadStatus | None) -> list[ColumnElement[bool]]:
+    return [] if status is None else [t.leads.c.status == status.value]
 
 
 def _imported(c: NewContact) -> NewContact:
@@ -544,6 +553,9 @@ class SqlAccountRepository(_Repo[Account]):
     def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:
         return self._many(_page(select(t.accounts), t.accounts, limit, offset))
 
+    def count(self) -> int:
+        return self._count()
+
 
 class SqlDealRepository(_Repo[Deal]):
     """Deals in SQL; the stage history lives in ``deal_stage_history``."""
@@ -600,12 +612,22 @@ class SqlDealRepository(_Repo[Deal]):
         limit: int | None = None,
         offset: int = 0,
     ) -> Sequence[Deal]:
-        stmt = select(t.deals)
-        if stage is not None:
-            stmt = stmt.where(t.deals.c.stage == stage.value)
-        if account_id is not None:
-            stmt = stmt.where(t.deals.c.account_id == account_id)
+        stmt = select(t.deals).where(*_deal_filter(stage, account_id))
         return self._load(_page(stmt, t.deals, limit, offset))
+
+    def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
+        return self._count(*_deal_filter(stage, account_id))
+
+
+def _deal_filter(
+    stage: DealStage | None, account_id: AccountId | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if stage is not None:
+        where.append(t.deals.c.stage == stage.value)
+    if account_id is not None:
+        where.append(t.deals.c.account_id == account_id)
+    return where
 
 
 class SqlActivityRepository(_BulkRepo[Activity]):

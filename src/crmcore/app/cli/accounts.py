@@ -11,7 +11,7 @@ from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.paging import list_rows, page_options
 from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import ACCOUNT_DETAIL_FIELDS, ACCOUNT_FIELDS, account_row
-from crmcore.app.sales.accounts import create_account, get_account, list_accounts
+from crmcore.app.sales.accounts import count_accounts, create_account, get_account, list_accounts
 from crmcore.domain.account import SIZE_RANGES, AccountType
 from crmcore.domain.ids import AccountId
 
@@ -29,12 +29,18 @@ def accounts() -> None:
     type=click.Choice([t.value for t in AccountType]),
     default="corporation",
     show_default=True,
+    help="Kind of organisation.",
 )
-@click.option("--industry", default=None)
-@click.option("--size-range", type=click.Choice(SIZE_RANGES), default=None)
-@click.option("--website", default=None)
-@click.option("--region", default=None)
-@click.option("--billing-address", default=None)
+@click.option("--industry", default=None, help="Industry the organisation works in.")
+@click.option(
+    "--size-range",
+    type=click.Choice(SIZE_RANGES),
+    default=None,
+    help="Number of employees, as a range.",
+)
+@click.option("--website", default=None, help="Website address.")
+@click.option("--region", default=None, help="Region the organisation is in (free text).")
+@click.option("--billing-address", default=None, help="Address invoices go to.")
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -82,6 +88,7 @@ def list_(ctx: click.Context, limit: int, offset: int, all_rows: bool, columns: 
         columns=columns,
         priority=("name", "type", "industry", "region", "id"),
         title="accounts",
+        total=lambda: unwrap(count_accounts(app)),
     )
 
 

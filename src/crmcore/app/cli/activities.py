@@ -45,15 +45,45 @@ def _concerns(
 
 
 concern_options = [
-    click.option("--lead-id", type=click.UUID, default=None),
-    click.option("--contact-id", type=click.UUID, default=None),
-    click.option("--deal-id", type=click.UUID, default=None),
+    click.option(
+        "--lead-id",
+        type=click.UUID,
+        default=None,
+        help="Lead it is about (id); give a lead, contact or deal.",
+    ),
+    click.option(
+        "--contact-id",
+        type=click.UUID,
+        default=None,
+        help="Contact it is about (id); give a lead, contact or deal.",
+    ),
+    click.option(
+        "--deal-id",
+        type=click.UUID,
+        default=None,
+        help="Deal it is about (id); give a lead, contact or deal.",
+    ),
+]
+
+filter_options = [
+    click.option("--lead-id", type=click.UUID, default=None, help="Only those about this lead."),
+    click.option(
+        "--contact-id", type=click.UUID, default=None, help="Only those about this contact."
+    ),
+    click.option("--deal-id", type=click.UUID, default=None, help="Only those about this deal."),
 ]
 
 
 def with_concerns(fn: click.decorators.FC) -> click.decorators.FC:
-    """Add the --lead-id/--contact-id/--deal-id options."""
+    """Add the --lead-id/--contact-id/--deal-id options (at least one is needed)."""
     for option in reversed(concern_options):
+        fn = option(fn)
+    return fn
+
+
+def with_concern_filters(fn: click.decorators.FC) -> click.decorators.FC:
+    """Add the --lead-id/--contact-id/--deal-id options of the lists (each narrows it)."""
+    for option in reversed(filter_options):
         fn = option(fn)
     return fn
 
@@ -64,9 +94,9 @@ def activities() -> None:
 
 
 @activities.command("add")
-@click.option("--type", "type_", type=click.Choice(TYPES), required=True)
-@click.option("--subject", required=True)
-@click.option("--description", default="")
+@click.option("--type", "type_", type=click.Choice(TYPES), required=True, help="Kind of activity.")
+@click.option("--subject", required=True, help="One line saying what happened.")
+@click.option("--description", default="", help="Longer notes.")
 @click.option("--actor", default=None, help="Who acted.")
 @click.option("--due", type=When(), default=None, help="Due time (tasks only).")
 @with_concerns
@@ -98,8 +128,13 @@ def add_activity(
 
 
 @activities.command("list")
-@with_concerns
-@click.option("--limit", type=click.IntRange(min=0), default=None)
+@with_concern_filters
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Show at most this many, oldest first [default: all].",
+)
 @click.pass_context
 def list_activities_cmd(
     ctx: click.Context,
@@ -127,9 +162,9 @@ def tasks() -> None:
 
 
 @tasks.command("add")
-@click.option("--subject", required=True)
+@click.option("--subject", required=True, help="One line saying what is to be done.")
 @click.option("--due", type=When(), default=None, help="ISO date or date-time (UTC if naive).")
-@click.option("--description", default="")
+@click.option("--description", default="", help="Longer notes.")
 @click.option("--actor", default=None, help="Who owns the task.")
 @with_concerns
 @click.pass_context
@@ -160,7 +195,7 @@ def add_task(
 
 @tasks.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include completed tasks.")
-@with_concerns
+@with_concern_filters
 @click.pass_context
 def list_tasks(
     ctx: click.Context,

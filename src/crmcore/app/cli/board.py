@@ -17,14 +17,17 @@ import click
 from returns.result import Failure, Result
 
 from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.progress import bar_for
 from crmcore.app.cli.render import cell
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
 from crmcore.app.loyalty.board import (
     BoardView,
+    board_cards,
     board_view,
     cohort_revenue,
+    get_card,
     movements,
     override_card,
     place_all,
@@ -156,10 +159,23 @@ def _bar(progress: float, width: int = 10) -> str:
 
 
 @board.command()
+@click.option(
+    "--cards",
+    "list_cards",
+    is_flag=True,
+    help="List the cards instead: customer, level, owner, days in the level, next action.",
+)
+@click.option("--level", default=None, metavar="KEY", help="With --cards: only this level.")
 @click.pass_context
-def show(ctx: click.Context) -> None:
-    """Columns with card counts, WIP use, progress to the target and revenue."""
+def show(ctx: click.Context, list_cards: bool, level: str | None) -> None:
+    """Columns with card counts, WIP use, progress to the target and revenue (--cards: the
+    cards themselves)."""
     fmt = state_from(ctx).fmt
+    if list_cards:
+        _show_cards(ctx, level)
+        return
+    if level is not None:
+        raise click.UsageError("--level filters the card list: use it with --cards")
     view: BoardView = _unwrap(board_view(_app(ctx)))
     headers = ["#", "level", "cards", "wip", "target", "progress", "revenue", "exit metric"]
     rows = [
@@ -185,6 +201,39 @@ def show(ctx: click.Context) -> None:
     _emit(fmt, headers, rows, data)
 
 
+def _show_cards(ctx: click.Context, level: str | None) -> None:
+    lines = _unwrap(board_cards(_app(ctx), level=level))
+    fmt = state_from(ctx).fmt
+    headers = ["card", "customer", "level", "owner", "days", "next action"]
+    rows = [
+        [
+            str(x.card.id),
+            x.card.name,
+            x.card.level,
+            x.card.holder or "",
+            f"{x.days_in_level:.1f}",
+            x.next_action,
+        ]
+        for x in lines
+    ]
+    data = [
+        {
+            "card": str(x.card.id),
+            "customer": x.card.name,
+            "contact": x.card.contact,
+            "level": x.card.level,
+            "owner": x.card.holder,
+            "days_in_level": round(x.days_in_level, 4),
+            "next_action": x.next_action,
+        }
+        for x in lines
+    ]
+    if fmt == "table" and not rows:
+        click.echo("no cards on the board" + (f" at level {level}" if level else ""))
+        return
+    _emit(fmt, headers, rows, data)
+
+
 @board.command()
 @click.option(
     "--facts",
@@ -202,7 +251,8 @@ def place(ctx: click.Context, facts_file: str | None) -> None:
         text = Path(facts_file).read_text(encoding="utf-8-sig")
         imports = _unwrap(read_customers_csv(text))
     app = _app(ctx)
-    done = _unwrap(place_all(app, imports=imports))
+    with bar_for(ctx, "placing") as progress:
+        done = _unwrap(place_all(app, imports=imports, progress=progress))
     view = _unwrap(board_view(app))
     if fmt == "json":
         click.echo(
@@ -241,9 +291,17 @@ def release(ctx: click.Context, card: str) -> None:
 @click.option("--reason", required=True, help="Why the operator overrides the metrics.")
 @click.pass_context
 def move(ctx: click.Context, card: str, to: str, reason: str) -> None:
-    """Override: move a card to any level (left too), with a recorded reason."""
-    moved = _unwrap(override_card(_app(ctx), _card_id(card), to=to, reason=reason))
-    click.echo(f"{moved.name} moved to {moved.level}")
+    """Override: move a card to any level (left too), with a recorded reason. A held card
+    is released by the move: its column's WIP count drops by one."""
+    app = _app(ctx)
+    before = _unwrap(get_card(app, _card_id(card)))
+    moved = _unwrap(override_card(app, _card_id(card), to=to, reason=reason))
+    released = (
+        f" (released by {before.holder}: the work on {before.level} is done)"
+        if before.holder
+        else ""
+    )
+    click.echo(f"{moved.name} moved to {moved.level}{released}")
 
 
 def _days(value: float | None) -> str:

@@ -18,6 +18,7 @@ import click
 
 from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.intel_render import render
+from crmcore.app.cli.progress import bar_for
 from crmcore.app.clv.clv import (
     clv_statuses,
     customer_labels,
@@ -86,7 +87,13 @@ def clv() -> None:
 
 @clv.command("fit")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="YYYY-MM-DD (included).")
-@click.option("--unit", type=UNIT, default="weeks", show_default=True)
+@click.option(
+    "--unit",
+    type=UNIT,
+    default="weeks",
+    show_default=True,
+    help="Time unit the model measures recency and age in (predict must use the same).",
+)
 @click.pass_context
 def fit_cmd(ctx: click.Context, as_of: date, unit: str) -> None:
     """Fit BG/NBD + Gamma-Gamma on every customer's purchases and store the fit."""
@@ -134,15 +141,17 @@ def predict_cmd(
 ) -> None:
     """Expected purchases, P(alive), expected average value and CLV of every customer."""
     app = app_from(ctx)
-    predictions = unwrap(
-        predict_clv(
-            app,
-            horizon=horizon,
-            unit=None if unit is None else TimeUnit(unit),
-            discount_rate=discount_rate,
-            as_of=as_of,
+    with bar_for(ctx, "predicting") as progress:
+        predictions = unwrap(
+            predict_clv(
+                app,
+                horizon=horizon,
+                unit=None if unit is None else TimeUnit(unit),
+                discount_rate=discount_rate,
+                as_of=as_of,
+                progress=progress,
+            )
         )
-    )
     labels = unwrap(customer_labels(app))
     rows = [
         {
@@ -161,7 +170,12 @@ def predict_cmd(
 
 
 @clv.command("status")
-@click.option("--status", type=click.Choice([s.value for s in ClvStatus]), default=None)
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in ClvStatus]),
+    default=None,
+    help="Only customers with this status [default: every status].",
+)
 @click.option("--as-of", "as_of", callback=_date, default=None, help="Default: the data day.")
 @click.option("--no-actions", is_flag=True, help="List only; create no tasks or events.")
 @click.option("--config", "config_path", type=click.Path(), default=None, help="TOML rules.")
@@ -204,8 +218,20 @@ def status_cmd(
 
 @clv.command("traditional")
 @click.option("--as-of", "as_of", callback=_date, default=None, help="Default: today.")
-@click.option("--window-days", type=int, default=365, show_default=True)
-@click.option("--lifetime-years", type=str, default="3", show_default=True)
+@click.option(
+    "--window-days",
+    type=int,
+    default=365,
+    show_default=True,
+    help="Days of purchases (ending on --as-of) that order value and frequency come from.",
+)
+@click.option(
+    "--lifetime-years",
+    type=str,
+    default="3",
+    show_default=True,
+    help="Expected customer lifetime in years (decimals allowed).",
+)
 @click.option("--by-segment", is_flag=True, help="Mean per RFM segment.")
 @click.pass_context
 def traditional_cmd(

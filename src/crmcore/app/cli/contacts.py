@@ -33,14 +33,21 @@ def contacts() -> None:
 
 
 @contacts.command()
-@click.option("--first-name", default="")
-@click.option("--last-name", default="")
+@click.option("--first-name", default="", help="First name (a contact needs a first or last name).")
+@click.option("--last-name", default="", help="Last name.")
 @click.option("--email", default=None, help="E-mail (unique).")
 @click.option("--phone", default=None, help="Phone; local numbers use the default region.")
 @click.option("--user-id", default=None, help="Identity link (unique).")
-@click.option("--account-id", type=click.UUID, default=None)
-@click.option("--role", type=click.Choice(ROLES), default=None)
-@click.option("--preferred-channel", type=click.Choice(CHANNELS), default=None)
+@click.option("--account-id", type=click.UUID, default=None, help="Id of the contact's account.")
+@click.option(
+    "--role", type=click.Choice(ROLES), default=None, help="Role in the account's buying decision."
+)
+@click.option(
+    "--preferred-channel",
+    type=click.Choice(CHANNELS),
+    default=None,
+    help="How the contact prefers to be reached.",
+)
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -79,10 +86,17 @@ CONTACT_PRIORITY = ("first_name", "last_name", "email", "phone", "user_id", "lif
     "--search", default=None, metavar="TEXT", help="Words in name, e-mail, phone, user id."
 )
 @click.option("--segment", default=None, metavar="NAME", help="Members of a saved segment.")
-@click.option("--lifecycle", type=click.Choice(LIFECYCLES), default=None)
+@click.option(
+    "--lifecycle",
+    type=click.Choice(LIFECYCLES),
+    default=None,
+    help="Only contacts at this lifecycle stage.",
+)
 @click.option("--owner", default=None, help="Who holds the contact's loyalty card.")
 @click.option("--account", default=None, metavar="NAME", help="Contacts of the account NAME.")
-@click.option("--account-id", type=click.UUID, default=None)
+@click.option(
+    "--account-id", type=click.UUID, default=None, help="Contacts of the account with this id."
+)
 @click.option("--archived", "include_archived", is_flag=True, help="Include archived ones.")
 @page_options
 @click.pass_context
@@ -182,13 +196,22 @@ def show(ctx: click.Context, key: str) -> None:
 
 @contacts.command()
 @click.argument("contact_id", type=click.UUID)
-@click.option("--first-name", default=None)
-@click.option("--last-name", default=None)
-@click.option("--email", default=None)
-@click.option("--phone", default=None)
-@click.option("--account-id", type=click.UUID, default=None)
-@click.option("--role", type=click.Choice(ROLES), default=None)
-@click.option("--preferred-channel", type=click.Choice(CHANNELS), default=None)
+@click.option("--first-name", default=None, help="New first name.")
+@click.option("--last-name", default=None, help="New last name.")
+@click.option("--email", default=None, help="New e-mail (unique).")
+@click.option("--phone", default=None, help="New phone; local numbers use the default region.")
+@click.option(
+    "--account-id", type=click.UUID, default=None, help="Move the contact to this account (id)."
+)
+@click.option(
+    "--role", type=click.Choice(ROLES), default=None, help="New role in the buying decision."
+)
+@click.option(
+    "--preferred-channel",
+    type=click.Choice(CHANNELS),
+    default=None,
+    help="New preferred channel.",
+)
 @click.pass_context
 def update(
     ctx: click.Context,

@@ -10,17 +10,16 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.bootstrap import bootstrap, is_throwaway_sqlite
-from crmcore.app.context import DEFAULT_DB_URL, App, Settings
 from crmcore.app.errors import AppError
-from crmcore.domain.money import DEFAULT_CURRENCY
-from crmcore.domain.phone import DEFAULT_REGION
+
+if TYPE_CHECKING:  # the application's modules load when a command first needs them
+    from crmcore.app.context import App, Settings
 
 T = TypeVar("T")
 
@@ -106,6 +105,9 @@ def load_config(path: str | None) -> dict[str, Any]:
 
 def settings_from(db_url: str | None, config: dict[str, Any]) -> Settings:
     """Option, then environment, then config file, then default — for every setting."""
+    from crmcore.app.context import DEFAULT_DB_URL, Settings
+    from crmcore.domain.money import DEFAULT_CURRENCY
+    from crmcore.domain.phone import DEFAULT_REGION
 
     def pick(option: str | None, env: str, key: str, default: str) -> str:
         if option:
@@ -147,6 +149,8 @@ def app_from(ctx: click.Context) -> App:
     ``UnsupportedDatabase`` propagates to the root group, which maps it to exit code 4;
     an in-memory SQLite URL is refused with exit code 2.
     """
+    from crmcore.app.bootstrap import bootstrap, is_throwaway_sqlite  # the heavy part: on use
+
     state = state_from(ctx)
     if state.app is None:
         settings = state.settings or settings_from(None, state.config)

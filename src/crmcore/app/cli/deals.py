@@ -23,7 +23,9 @@ from crmcore.app.cli.views import (
     pipeline_row,
 )
 from crmcore.app.sales.deals import (
+    count_deals,
     create_deal,
+    deals_board,
     get_deal,
     list_deals,
     lose_deal,
@@ -48,15 +50,35 @@ def _show(ctx: click.Context, deal: Deal) -> None:
 
 
 @deals.command()
-@click.option("--title", required=True)
+@click.option("--title", required=True, help="What the deal is about.")
 @click.option("--amount", required=True, help="Decimal amount, e.g. 12000.00.")
 @click.option("--currency", default=None, help="ISO-4217 code [default: settings].")
-@click.option("--account-id", type=click.UUID, default=None)
-@click.option("--contact-id", type=click.UUID, default=None)
-@click.option("--stage", type=click.Choice(STAGES[:6]), default="lead", show_default=True)
-@click.option("--probability", type=click.IntRange(0, 100), default=None)
-@click.option("--expected-close", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--owner", default=None)
+@click.option(
+    "--account-id", type=click.UUID, default=None, help="Id of the account buying (must exist)."
+)
+@click.option(
+    "--contact-id", type=click.UUID, default=None, help="Id of the contact on it (must exist)."
+)
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES[:6]),
+    default="lead",
+    show_default=True,
+    help="Open stage the deal starts in.",
+)
+@click.option(
+    "--probability",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="Chance of winning, in percent [default: the stage's probability].",
+)
+@click.option(
+    "--expected-close",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date the deal should close (YYYY-MM-DD).",
+)
+@click.option("--owner", default=None, help="Who works the deal.")
 @click.pass_context
 def create(
     ctx: click.Context,
@@ -90,11 +112,25 @@ def create(
 
 @deals.command()
 @click.argument("deal_id", type=click.UUID)
-@click.option("--to", "to", type=click.Choice(STAGES), default=None, help="Jump to a stage.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(STAGES),
+    default=None,
+    help="The stage to move to: the next or the previous one (others need --skip).",
+)
+@click.option(
+    "--skip",
+    "skip_reason",
+    default=None,
+    metavar="REASON",
+    help="Why the deal skips stages (recorded on the crm.deal.stage_changed event).",
+)
 @click.pass_context
-def move(ctx: click.Context, deal_id: UUID, to: str | None) -> None:
-    """Advance a deal to the next stage (or jump with --to)."""
-    _show(ctx, unwrap(move_deal(app_from(ctx), DealId(deal_id), to=to)))
+def move(ctx: click.Context, deal_id: UUID, to: str | None, skip_reason: str | None) -> None:
+    """Move a deal one stage on (or to --to: one stage forward or back; a move past other
+    stages needs --skip REASON). Close it with `deals win` or `deals lose`."""
+    _show(ctx, unwrap(move_deal(app_from(ctx), DealId(deal_id), to=to, skip_reason=skip_reason)))
 
 
 @deals.command()
@@ -115,7 +151,12 @@ def lose(ctx: click.Context, deal_id: UUID, reason: str) -> None:
 
 
 @deals.command("list")
-@click.option("--stage", type=click.Choice(STAGES), default=None)
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default=None,
+    help="Only deals at this stage [default: every stage].",
+)
 @page_options
 @click.pass_context
 def list_(
@@ -144,6 +185,7 @@ def list_(
         columns=columns,
         priority=("title", "stage", "amount", "currency", "owner", "expected_close", "id"),
         title="deals",
+        total=lambda: unwrap(count_deals(app, stage=wanted)),
     )
 
 
@@ -188,6 +230,33 @@ def pipeline(ctx: click.Context) -> None:
             for cur, (n, amount, forecast) in sorted(totals.items())
         ]
     render(rows, PIPELINE_FIELDS, fmt, title="pipeline")
+
+
+@deals.command("board")
+@click.pass_context
+def board_cmd(ctx: click.Context) -> None:
+    """Open deals as a board: a column per stage, a row per owner (and currency); each
+    cell is the number of deals and their amount. JSON/CSV: one record per cell."""
+    cells = unwrap(deals_board(app_from(ctx)))
+    fmt = state_from(ctx).fmt
+    if fmt != "table":
+        fields = ("owner", "stage", "currency", "deals", "amount")
+        rows = [
+            {"owner": c.owner, "stage": c.stage.value, "currency": c.currency}
+            | {"deals": c.deals, "amount": c.amount}
+            for c in cells
+        ]
+        render(rows, fields, fmt, title="deal board")
+        return
+    grid: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in cells:
+        row = grid.setdefault(
+            (c.owner or "(unassigned)", c.currency),
+            {"owner": c.owner or "(unassigned)", "currency": c.currency},
+        )
+        row[c.stage.value] = f"{c.deals} · {c.amount:,.2f}"
+    stages = [s.value for s in OPEN_STAGES]
+    render(list(grid.values()), ("owner", "currency", *stages), fmt, title="deal board")
 
 
 @deals.command()

@@ -260,7 +260,13 @@ def _demo_app(ctx: click.Context, seed: int, db_url: str | None) -> App:
 @click.command()
 @click.option("--db", "db_url", default=None, metavar="URL", help="Same as crm --db URL.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same CRM.")
-@click.option("--size", type=click.Choice(list(SIZES)), default="small", show_default=True)
+@click.option(
+    "--size",
+    type=click.Choice(list(SIZES)),
+    default="small",
+    show_default=True,
+    help="How big a CRM to build (small: 60 contacts, 80 leads, 30 deals).",
+)
 @click.pass_context
 def demo(ctx: click.Context, db_url: str | None, seed: int, size: str) -> None:
     """Build a deterministic synthetic CRM (into --db) and print a short tour."""

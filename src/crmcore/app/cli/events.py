@@ -245,8 +245,11 @@ def failed() -> None:
     type=click.Choice([s.value for s in FailedStatus] + ["all"]),
     default="open",
     show_default=True,
+    help="Only failed events in this state (all: every state).",
 )
-@click.option("--limit", default=100, show_default=True)
+@click.option(
+    "--limit", default=100, show_default=True, help="Show at most this many, oldest first."
+)
 @click.pass_context
 def failed_list(ctx: click.Context, status: str, limit: int) -> None:
     """Failed events with every reason."""

@@ -8,6 +8,7 @@ import click
 
 from crmcore.app.cli.context import app_from, state_from
 from crmcore.app.cli.intel_render import render, value_or_exit
+from crmcore.app.cli.progress import bar_for
 from crmcore.app.config import load_config
 from crmcore.app.intelligence.health import account_health_report, assess_all, health_report
 from crmcore.domain.health import RiskLevel
@@ -33,14 +34,21 @@ def assess_cmd(ctx: click.Context, config_path: Path | None) -> None:
     """Score every active contact from its attributes and store the history."""
 
     config = value_or_exit(load_config(config_path))
-    summary = value_or_exit(assess_all(app_from(ctx), config=config.health))
+    app = app_from(ctx)
+    with bar_for(ctx, "assessing") as progress:
+        summary = value_or_exit(assess_all(app, config=config.health, progress=progress))
     click.echo(f"assessed {summary.assessed} customers, purged {summary.purged} old scores")
     for problem in summary.errors:
         click.echo(f"error: {problem}", err=True)
 
 
 @health.command("report")
-@click.option("--risk", type=click.Choice([r.value for r in RiskLevel]), default=None)
+@click.option(
+    "--risk",
+    type=click.Choice([r.value for r in RiskLevel]),
+    default=None,
+    help="Only this risk level [default: every level].",
+)
 @click.option(
     "--accounts",
     "per_account",

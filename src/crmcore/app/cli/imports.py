@@ -1,27 +1,18 @@
 """``crm import contacts|leads|accounts|deals FILE.csv``.
 
-Other modules attach their own importers to this group::
-
-    from crmcore.app.cli.imports import import_group
-
-    @import_group.command("transactions")
-    ...
-
-and register their module in ``main.py`` as usual.
+``crm import transactions`` lives in :mod:`crmcore.app.cli.intel_import`; main.py adds it
+to this group (``SUBCOMMANDS``).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
+from crmcore.app.cli.progress import progress_bar
 from crmcore.app.cli.render import render_one
 from crmcore.app.importing.files import (
     BATCH_SIZE,
@@ -35,8 +26,6 @@ from crmcore.app.importing.files import (
 )
 from crmcore.app.importing.pool import START_METHODS
 
-#: Files with more rows than this get a progress bar (on a terminal, without -q).
-PROGRESS_MIN_ROWS = 5_000
 #: Rejected rows listed on stderr; the rest are counted (all go to --errors).
 SHOWN_REJECTIONS = 20
 EXIT_REJECTED_ROWS = 3
@@ -58,32 +47,6 @@ SUMMARY_FIELDS = (
 @click.group("import")
 def import_group() -> None:
     """Import CSV files (idempotent: re-running a file changes nothing)."""
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("{task.description:>9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if total < PROGRESS_MIN_ROWS:
-            return
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total)
-        bar.update(tasks[phase], completed=done)
-
-    with bar:
-        yield update
 
 
 def summary_row(report: ImportReport) -> dict[str, Any]:
@@ -136,7 +99,13 @@ def _make_importer(kind: Kind) -> click.Command:
         default=None,
         help="Write rejected rows (original cells + line, field, value, reason) here.",
     )
-    @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True)
+    @click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=BATCH_SIZE,
+        show_default=True,
+        help="Rows stored per transaction (each batch is committed on its own).",
+    )
     @click.option(
         "--workers",
         type=click.IntRange(min=1),
@@ -192,9 +161,14 @@ def _make_importer(kind: Kind) -> click.Command:
         render_one(summary_row(report), SUMMARY_FIELDS, state.fmt)
         if report.rejected:
             _report_rejections(report, errors_path)
+            if dry_run:
+                stored = ""
+            elif report.rows > len(report.rejected):
+                stored = "; the other rows were stored"
+            else:
+                stored = "; no row was stored"
             raise CommandFailed(
-                f"{len(report.rejected)} of {report.rows} rows rejected"
-                + ("" if dry_run else "; the other rows were stored"),
+                f"{len(report.rejected)} of {report.rows} rows rejected{stored}",
                 exit_code=EXIT_REJECTED_ROWS,
             )
 

@@ -1,5 +1,5 @@
 """``crm leads``: capture, list, show, qualify, disqualify, reopen, convert, set-score
-(``rescore`` for all leads is attached by :mod:`crmcore.app.cli.leads_rescore`)."""
+(``rescore`` for all leads lives in :mod:`crmcore.app.cli.leads_rescore`; main adds it)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from crmcore.app.intelligence.lead_scores import rescore_lead
 from crmcore.app.sales.leads import (
     capture_lead,
     convert_lead,
+    count_leads,
     disqualify_lead,
     get_lead,
     list_leads,
@@ -47,22 +48,36 @@ def _show(ctx: click.Context, lead: Lead) -> None:
 
 @leads.command()
 @click.option("--email", required=True, help="E-mail (unique).")
-@click.option("--first-name", default="", help="First name.")
+@click.option(
+    "--first-name",
+    default="",
+    help="First name; required unless --last-name is given (a lead needs a name).",
+)
 @click.option("--last-name", default="", help="Last name.")
 @click.option("--phone", default=None, help="Phone; local numbers use the default region.")
-@click.option("--company", default=None)
-@click.option("--job-title", default=None)
+@click.option("--company", default=None, help="Company the lead works for.")
+@click.option("--job-title", default=None, help="The lead's job title.")
 @click.option(
     "--source",
     type=click.Choice([s.value for s in LeadSource]),
     default="api",
     show_default=True,
+    help="Channel the lead came from.",
 )
 @click.option("--source-detail", default=None, help="Sub-channel (webinar, ad network...).")
-@click.option("--company-size", type=click.IntRange(min=0), default=None)
-@click.option("--industry", default=None)
+@click.option(
+    "--company-size",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Employees at the lead's company (counts toward the lead score).",
+)
+@click.option(
+    "--industry",
+    default=None,
+    help="Industry of the lead's company (counts toward the lead score).",
+)
 @click.option("--budget", default=None, help="Decimal amount.")
-@click.option("--region", default=None)
+@click.option("--region", default=None, help="Region the lead is in (free text).")
 @click.pass_context
 def capture(
     ctx: click.Context,
@@ -101,7 +116,12 @@ def capture(
 
 
 @leads.command("list")
-@click.option("--status", type=click.Choice([s.value for s in LeadStatus]), default=None)
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in LeadStatus]),
+    default=None,
+    help="Only leads in this status [default: every status].",
+)
 @page_options
 @click.pass_context
 def list_(
@@ -130,6 +150,7 @@ def list_(
         columns=columns,
         priority=("email", "first_name", "last_name", "status", "score", "source", "id"),
         title="leads",
+        total=lambda: unwrap(count_leads(app, status=wanted)),
     )
 
 
@@ -158,7 +179,7 @@ def qualify(ctx: click.Context, lead_id: UUID, fit: str, budget: str, timeline: 
 
 @leads.command()
 @click.argument("lead_id", type=click.UUID)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why the lead is disqualified (stored).")
 @click.pass_context
 def disqualify(ctx: click.Context, lead_id: UUID, reason: str) -> None:
     """Take a new or qualified lead out of the funnel."""
@@ -181,10 +202,13 @@ def reopen(ctx: click.Context, lead_id: UUID) -> None:
     type=click.Choice(["university", "corporation", "ngo"]),
     default="corporation",
     show_default=True,
+    help="Type of the account when --account creates a new one.",
 )
-@click.option("--deal-title", default=None)
+@click.option("--deal-title", default=None, help="Title of the deal (needed with --deal-amount).")
 @click.option("--deal-amount", default=None, help="Opens a deal in 'qualified'.")
-@click.option("--currency", default=None)
+@click.option(
+    "--currency", default=None, help="ISO-4217 code of --deal-amount [default: settings]."
+)
 @click.pass_context
 def convert(
     ctx: click.Context,

@@ -8,6 +8,7 @@ import click
 
 from crmcore.app.cli.context import app_from
 from crmcore.app.cli.intel_render import value_or_exit
+from crmcore.app.cli.progress import bar_for
 from crmcore.app.config import load_config
 from crmcore.app.intelligence.scoring import rescore_leads
 
@@ -25,17 +26,10 @@ def rescore(ctx: click.Context, config_path: Path | None) -> None:
     """Recompute every lead's score; events only for changed scores."""
 
     config = value_or_exit(load_config(config_path))
-    summary = value_or_exit(rescore_leads(app_from(ctx), config=config.scoring))
+    app = app_from(ctx)
+    with bar_for(ctx, "rescoring") as progress:
+        summary = value_or_exit(rescore_leads(app, config=config.scoring, progress=progress))
     click.echo(
         f"scored {summary.scored} leads, {summary.changed} changed, "
         f"{summary.crossed} crossed {config.scoring.hot_threshold}"
     )
-
-
-def attach(cli: click.Group) -> None:
-    """Add ``rescore`` to the ``leads`` group, creating the group if it is absent."""
-    group = cli.commands.get("leads")
-    if not isinstance(group, click.Group):
-        group = click.Group("leads", help="Leads.")
-        cli.add_command(group)
-    group.add_command(rescore)

@@ -20,6 +20,7 @@ with one ``cli.add_command(...)`` line each.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -28,7 +29,6 @@ from typing import Any
 import click
 
 import crmcore
-from crmcore.app.bootstrap import UnsupportedDatabase
 from crmcore.app.cli.context import (
     FORMAT_HELP,
     FORMATS,
@@ -40,7 +40,13 @@ from crmcore.app.cli.context import (
     state_from,
     with_format,
 )
-from crmcore.app.errors import Conflict, DuplicateLead, NotFound, StorageFailure
+from crmcore.app.errors import (
+    Conflict,
+    DuplicateLead,
+    NotFound,
+    StorageFailure,
+    UnsupportedDatabase,
+)
 from crmcore.domain.errors import IllegalTransition, InvalidInput, RuleViolation
 from crmcore.ports.errors import StorageError
 
@@ -89,12 +95,74 @@ def _discard_stdout() -> None:
     os.close(devnull)
 
 
+#: Command name → ``module:attribute`` of its click command. A group's module is imported
+#: only when the group is used (or ``--help`` lists it), so ``crm --version`` and
+#: ``crm leads list`` do not pay for every capability's imports. A new group adds one line.
+COMMANDS: dict[str, str] = {
+    "leads": "crmcore.app.cli.leads:leads",
+    "contacts": "crmcore.app.cli.contacts:contacts",
+    "accounts": "crmcore.app.cli.accounts:accounts",
+    "deals": "crmcore.app.cli.deals:deals",
+    "activities": "crmcore.app.cli.activities:activities",
+    "tasks": "crmcore.app.cli.activities:tasks",
+    "import": "crmcore.app.cli.imports:import_group",
+    "demo": "crmcore.app.cli.demo:demo",
+    "segments": "crmcore.app.cli.segments:segments",
+    "health": "crmcore.app.cli.health:health",
+    "board": "crmcore.app.cli.board:board",
+    "events": "crmcore.app.cli.events:events",
+    "review": "crmcore.app.cli.review:review",
+    "db": "crmcore.app.cli.db:db_group",
+    "outbox": "crmcore.app.cli.outbox:outbox_group",
+    "retention": "crmcore.app.cli.privacy:retention_group",
+    "privacy": "crmcore.app.cli.privacy:privacy_group",
+    "clv": "crmcore.app.cli.clv:clv",
+    "templates": "crmcore.app.cli.marketing:templates",
+    "campaigns": "crmcore.app.cli.marketing:campaigns",
+    "sequences": "crmcore.app.cli.sequences:sequences",
+    "send": "crmcore.app.cli.marketing:send",
+    "unsubscribe": "crmcore.app.cli.marketing:unsubscribe_cmd",
+    "suppressions": "crmcore.app.cli.marketing:suppressions",
+}
+
+#: Commands that live in their own module but belong to a group above.
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "import": ("crmcore.app.cli.intel_import:transactions",),
+    "leads": ("crmcore.app.cli.leads_rescore:rescore",),
+}
+
+
+def _imported(target: str) -> click.Command:
+    module, attribute = target.split(":")
+    command = getattr(importlib.import_module(module), attribute)
+    if not isinstance(command, click.Command):  # pragma: no cover - a wiring mistake
+        raise TypeError(f"{target} is not a click command")
+    return command
+
+
+def load_command(name: str) -> click.Command | None:
+    """The command registered under ``name``, imported on first use."""
+    target = COMMANDS.get(name)
+    if target is None:
+        return None
+    command = _imported(target)
+    if isinstance(command, click.Group):
+        for sub in SUBCOMMANDS.get(name, ()):
+            sub_command = _imported(sub)
+            command.add_command(sub_command)
+    return command
+
+
 class CrmGroup(click.Group):
-    """The root group: maps every failure to one stderr line and an exit code, and gives
-    every command the shared ``--format`` option (see ``context.with_format``)."""
+    """The root group: loads command groups lazily (:data:`COMMANDS`), maps every failure
+    to one stderr line and an exit code, and gives every command the shared ``--format``
+    option (see ``context.with_format``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name) or load_command(cmd_name)
         return None if command is None else with_format(command)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -169,79 +237,6 @@ def main(argv: list[str] | None = None, *, obj: CliState | None = None) -> None:
     """Console-script entry point (``obj`` lets tests and embedders pass a built app)."""
     cli.main(args=argv, prog_name="crm", obj=obj)
 
-
-# Command groups: one line each (other modules add theirs the same way).
-from crmcore.app.cli.accounts import accounts  # noqa: E402
-from crmcore.app.cli.activities import activities, tasks  # noqa: E402
-from crmcore.app.cli.contacts import contacts  # noqa: E402
-from crmcore.app.cli.deals import deals  # noqa: E402
-from crmcore.app.cli.demo import demo  # noqa: E402
-from crmcore.app.cli.imports import import_group  # noqa: E402
-from crmcore.app.cli.leads import leads  # noqa: E402
-
-cli.add_command(leads)
-cli.add_command(contacts)
-cli.add_command(accounts)
-cli.add_command(deals)
-cli.add_command(activities)
-cli.add_command(tasks)
-cli.add_command(import_group)
-cli.add_command(demo)
-
-
-# Customer intelligence (issue 6): segments, transaction import.
-from crmcore.app.cli import health, intel_import, leads_rescore, segments  # noqa: E402
-
-cli.add_command(segments.segments)
-cli.add_command(health.health)
-intel_import.attach(cli)
-leads_rescore.attach(cli)
-
-from crmcore.app.cli.board import board  # noqa: E402 - registered after cli is defined
-
-cli.add_command(board)
-
-from crmcore.app.cli.events import events as _events  # noqa: E402
-from crmcore.app.cli.review import review as _review  # noqa: E402
-
-cli.add_command(_events)
-cli.add_command(_review)
-
-
-from crmcore.app.cli.db import db_group  # noqa: E402
-
-cli.add_command(db_group)
-
-from crmcore.app.cli.outbox import outbox_group  # noqa: E402
-
-cli.add_command(outbox_group)
-
-from crmcore.app.cli.privacy import privacy_group, retention_group  # noqa: E402
-
-cli.add_command(retention_group)
-cli.add_command(privacy_group)
-
-
-from crmcore.app.cli.clv import clv as _clv  # noqa: E402
-
-cli.add_command(_clv)
-
-from crmcore.app.cli.marketing import campaigns as _campaigns  # noqa: E402
-from crmcore.app.cli.marketing import send as _send  # noqa: E402
-from crmcore.app.cli.marketing import suppressions as _suppressions  # noqa: E402
-from crmcore.app.cli.marketing import templates as _templates  # noqa: E402
-from crmcore.app.cli.marketing import unsubscribe_cmd as _unsubscribe  # noqa: E402
-from crmcore.app.cli.sequences import sequences as _sequences  # noqa: E402
-
-for _marketing_command in (
-    _templates,
-    _campaigns,
-    _sequences,
-    _send,
-    _unsubscribe,
-    _suppressions,
-):
-    cli.add_command(_marketing_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -65,11 +65,23 @@ def outbox_group() -> None:
     "--publisher",
     envvar="CRMCORE_PUBLISHER",
     required=True,
-    help="memory | jsonl:PATH | redis://host:port/db[?stream=NAME] (or CRMCORE_PUBLISHER).",
+    help="jsonl:PATH | redis://host:port/db[?stream=NAME] (or CRMCORE_PUBLISHER).",
 )
 @click.option("--once", is_flag=True, help="Relay what is due, then exit.")
-@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--max-attempts", default=8, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Events published per transaction.",
+)
+@click.option(
+    "--max-attempts",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Failed publishes after which an event is dead-lettered (waits double from 1 s).",
+)
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to sleep when idle.")
 @click.pass_context
 def relay(

@@ -155,13 +155,19 @@ def list_rows(
     columns: str | None,
     priority: Sequence[str],
     title: str,
+    total: Callable[[], int] | None = None,
 ) -> None:
-    """A list whose store cannot count: one row past the page tells whether more follow."""
+    """A page of a list and how many rows follow it: exactly when ``total()`` counts the
+    rows, else one row past the page tells whether any follow."""
     if all_rows:
         stream_all(ctx, pages(fetch), fields, columns=columns, priority=priority, title=title)
         return
-    rows = fetch(offset, limit + 1)
-    more = -1 if len(rows) > limit else 0
+    if total is not None:
+        rows = fetch(offset, limit)
+        more = max(0, total() - offset - len(rows)) if len(rows) == limit else 0
+    else:
+        rows = fetch(offset, limit + 1)
+        more = -1 if len(rows) > limit else 0
     show_page(
         ctx,
         rows[:limit],

@@ -36,12 +36,17 @@ def review() -> None:
 
 
 @review.command("list")
-@click.option("--reason", type=click.Choice([r.value for r in ReviewReason]))
+@click.option(
+    "--reason",
+    type=click.Choice([r.value for r in ReviewReason]),
+    help="Only items waiting for this reason [default: every reason].",
+)
 @click.option(
     "--status",
     type=click.Choice([s.value for s in ReviewStatus] + ["all"]),
     default="open",
     show_default=True,
+    help="Only items in this state (all: every state).",
 )
 @click.pass_context
 def list_cmd(ctx: click.Context, reason: str | None, status: str) -> None:
@@ -65,20 +70,32 @@ def list_cmd(ctx: click.Context, reason: str | None, status: str) -> None:
 @click.argument("item_id", type=click.UUID)
 @click.pass_context
 def show(ctx: click.Context, item_id: UUID) -> None:
-    """One item with its event."""
+    """One item with its event and its candidate contacts by name, e-mail and phone."""
     fmt = state_from(ctx).fmt
     view = unwrap(show_review(app_from(ctx), item_id))
-    data = {**_item(view.item), "event": view.event}
+    candidates = [
+        {"id": str(c.id), "name": c.name, "email": c.email, "phone": c.phone}
+        for c in view.candidates
+    ]
+    data = {**_item(view.item), "candidates": candidates, "event": view.event}
     if fmt == "json":
         emit_json(data)
         return
     for key, value in data.items():
-        click.echo(f"{key:<16}{value}")
+        if key != "candidates":
+            click.echo(f"{key:<16}{value}")
+    for c in candidates:
+        reach = ", ".join(v for v in (c["email"], c["phone"]) if v)
+        click.echo(f"{'candidate':<16}{c['name'] or '(no name)'} <{reach}>  --match {c['id']}")
 
 
 @review.command("resolve")
 @click.argument("item_id", type=click.UUID)
-@click.option("--label", type=click.Choice([s.value for s in SentimentLabel]))
+@click.option(
+    "--label",
+    type=click.Choice([s.value for s in SentimentLabel]),
+    help="Decide the sentiment of the event yourself.",
+)
 @click.option("--match", "match", type=click.UUID, help="The contact this event is about.")
 @click.option("--discard", is_flag=True, help="Drop the event on purpose.")
 @click.option("--by", default=None, help="Who decided (recorded).")

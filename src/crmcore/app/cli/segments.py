@@ -80,7 +80,14 @@ def rfm(ctx: click.Context, as_of: str, members: str | None) -> None:
 
 @segments.command("create")
 @click.argument("name")
-@click.option("--filter", "filter_file", required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--filter",
+    "filter_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="JSON file with the filter that defines the segment (see docs/segments.md).",
+)
 @click.pass_context
 def create(ctx: click.Context, name: str, filter_file: Path) -> None:
     """Save a segment NAME defined by the JSON filter in FILE."""

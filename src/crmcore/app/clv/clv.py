@@ -28,6 +28,7 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
+from crmcore.app.progress import Progress, chunks
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.clv import ClvFit, ClvFitError, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.domain.clv import traditional_clv as traditional_formula
@@ -51,6 +52,8 @@ from crmcore.ports.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 #: The consumer name under which status actions are claimed (idempotency).
+#: Customers predicted between two progress reports (the model is vectorised per chunk).
+PREDICT_CHUNK = 20_000
 STATUS_CONSUMER = "crm.clv.status"
 _ACTION_NAMESPACE = uuid.UUID("0c6a4f53-5d55-4a0e-8d37-2f7f6a1c9c09")
 
@@ -192,11 +195,13 @@ def predict_clv(
     discount_rate: float = 0.01,
     as_of: date | None = None,
     store: bool = True,
+    progress: Progress | None = None,
 ) -> Result[list[ClvPrediction], AppError]:
     """Every customer's forecast ``horizon`` months ahead with the stored fit.
 
     ``unit`` (when given) must be the fit's; ``discount_rate`` is monthly. The predictions
-    are stored (``store=False``: only returned).
+    are stored (``store=False``: only returned). ``progress(done, total)`` hears of each
+    chunk of customers predicted.
     """
     invalid = _check_forecast(horizon, discount_rate)
     if invalid is not None:
@@ -216,18 +221,23 @@ def predict_clv(
             )
         histories, day = _histories_and_day(app, uow, fit, as_of)
         summaries = [h.summary(as_of=day, unit=fit.unit) for h in histories]
-        result = _predict(model, fit, summaries, horizon=horizon, discount_rate=discount_rate)
-        if isinstance(result, Success) and store:
+        predicted: list[ClvPrediction] = []
+        for chunk in chunks(summaries, progress, size=PREDICT_CHUNK):
+            part = _predict(model, fit, chunk, horizon=horizon, discount_rate=discount_rate)
+            if isinstance(part, Failure):
+                return part
+            predicted += part.unwrap()
+        if store:
             now = app.clock.now()
             uow.clv.put_predictions(
                 [
                     StoredPrediction(
                         prediction=p, horizon=horizon, discount_rate=discount_rate, computed_at=now
                     )
-                    for p in result.unwrap()
+                    for p in predicted
                 ]
             )
-        return result
+        return Success(predicted)
 
     return transact(app, work)
 

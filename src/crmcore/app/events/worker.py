@@ -38,6 +38,7 @@ from crmcore.codec.jsontext import StrictDecoder
 from crmcore.domain.errors import FieldError, IllegalTransition, RuleViolation
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import (
+    FAILED_EVENTS,
     AcceptedEvent,
     FailedEvent,
     FailedStatus,
@@ -745,7 +746,7 @@ def retry_failed(
         failed = uow.failed_events.get(failed_id)
         if failed is None:
             return Failure(NotFound(kind="failed event", key=str(failed_id)))
-        if failed.status is not FailedStatus.OPEN:
+        if FAILED_EVENTS.is_terminal(failed.status):  # the lifecycle's rule, said plainly
             return Failure(
                 RuleViolation(rule="failed event", detail=f"already {failed.status.value}")
             )
@@ -754,17 +755,11 @@ def retry_failed(
             event = _accept_full(value, app.settings.default_region)
             if isinstance(event, AcceptedEvent):
                 uow.inbox.accept_many([event], at=now)
-                uow.failed_events.save(
-                    attrs.evolve(failed, status=FailedStatus.RETRIED, raw=text, updated_at=now)
-                )
+                uow.failed_events.save(failed.retried(text, at=now).unwrap())
                 log_step(_log, "retried-accepted", event.event_id, failed_id=failed_id)
                 return Success(RetryOutcome(failed_id=failed_id, accepted=True))
             errors = event
-        uow.failed_events.save(
-            attrs.evolve(
-                failed, raw=text, errors=errors, attempts=failed.attempts + 1, updated_at=now
-            )
-        )
+        uow.failed_events.save(failed.still_failing(text, tuple(errors), at=now).unwrap())
         return Success(RetryOutcome(failed_id=failed_id, accepted=False, errors=errors))
 
     return _transact(app, work)
@@ -778,11 +773,11 @@ def discard_failed(app: App, failed_id: UUID) -> Result[FailedEvent, AppError]:
         failed = uow.failed_events.get(failed_id)
         if failed is None:
             return Failure(NotFound(kind="failed event", key=str(failed_id)))
-        if failed.status is not FailedStatus.OPEN:
+        if FAILED_EVENTS.is_terminal(failed.status):  # the lifecycle's rule, said plainly
             return Failure(
                 RuleViolation(rule="failed event", detail=f"already {failed.status.value}")
             )
-        gone = attrs.evolve(failed, status=FailedStatus.DISCARDED, updated_at=now)
+        gone = failed.discarded(at=now).unwrap()
         uow.failed_events.save(gone)
         return Success(gone)
 
@@ -856,11 +851,22 @@ def list_reviews(
 
 
 @attrs.frozen(kw_only=True)
+class Candidate:
+    """A contact a review item proposes, as a reviewer recognises them."""
+
+    id: ContactId
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@attrs.frozen(kw_only=True)
 class ReviewView:
-    """A review item with the event it holds."""
+    """A review item with the event it holds and its candidates by name."""
 
     item: ReviewItem
     event: Mapping[str, Any] | None
+    candidates: tuple[Candidate, ...] = ()
 
 
 def show_review(app: App, item_id: UUID) -> Result[ReviewView, AppError]:
@@ -871,7 +877,20 @@ def show_review(app: App, item_id: UUID) -> Result[ReviewView, AppError]:
         if item is None:
             return Failure(NotFound(kind="review item", key=str(item_id)))
         entry = uow.inbox.get(item.event_id)
-        return Success(ReviewView(item=item, event=entry.payload if entry else None))
+        found = {c.id: c for c in uow.contacts.get_many(list(item.candidates))}
+        candidates = tuple(
+            Candidate(
+                id=c.id,
+                name=c.name.full,
+                email=c.email.value if c.email else None,
+                phone=c.phone.e164 if c.phone else None,
+            )
+            for c in (found.get(ContactId(k)) for k in item.candidates)
+            if c is not None
+        )
+        return Success(
+            ReviewView(item=item, event=entry.payload if entry else None, candidates=candidates)
+        )
 
     return _transact(app, work)
 

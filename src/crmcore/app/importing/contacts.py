@@ -39,6 +39,7 @@ from crmcore.app.importing.rows import (
     validate_packed_stream,
 )
 from crmcore.codec.email_fast import email_key
+from crmcore.domain.account import Account, AccountType
 from crmcore.domain.contact import NewContact
 from crmcore.domain.errors import FieldError
 from crmcore.domain.ids import AccountId
@@ -194,18 +195,39 @@ def stream_contacts(
     return Success(Streamed(created=created, waiting=tuple(waiting), rejected=tuple(rejected)))
 
 
-def account_resolver(uow: UnitOfWork) -> Callable[[str], AccountId | None]:
-    """Account ids by name (case-insensitive), each name looked up once per unit of work."""
+def account_resolver(
+    uow: UnitOfWork, *, create_for: App | None = None
+) -> Callable[[str], AccountId | None]:
+    """Account ids by name (case-insensitive), each name looked up once per unit of work.
+
+    With ``create_for``, a name no account has yet becomes a new account (a corporation,
+    in the same unit of work), as CRMs do when a contacts file names its company."""
     cache: dict[str, AccountId | None] = {}
 
     def account_id(name: str) -> AccountId | None:
-        key = name.casefold()
+        spaced = " ".join(name.split())
+        key = spaced.casefold()
         if key not in cache:
-            found = uow.accounts.find_by_name(name)
+            found = uow.accounts.find_by_name(spaced)
+            if found is None and create_for is not None and key:
+                found = new_account(create_for, name)
+                uow.accounts.add(found)
             cache[key] = found.id if found else None
         return cache[key]
 
     return account_id
+
+
+def new_account(app: App, name: str) -> Account:
+    """An account created because an imported row names it: only its name is known."""
+    now = app.clock.now()
+    return Account(
+        id=AccountId(app.ids.new()),
+        name=" ".join(name.split()),
+        type=AccountType.CORPORATION,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _no_contacts(app: App) -> bool:
@@ -244,7 +266,7 @@ def _store_independent(
         if look
         else (set(), set())
     )
-    account_of = account_resolver(uow)
+    account_of = account_resolver(uow, create_for=app)
     later: list[ValidRow] = []
     bad: list[RejectedRow] = []
     fresh: Sequence[Row] = batch

@@ -168,10 +168,12 @@ def parse_csv(text: str, *, delimiter: str | None = None, encoding: str = "utf-8
 
 
 @contextmanager
-def open_text(path: str | Path) -> Iterator[tuple[IO[str], str, str]]:
+def open_text(
+    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
+) -> Iterator[tuple[IO[str], str, str]]:
     """``path`` opened as text for :func:`read_records`: the stream, its encoding and
-    delimiter (both detected from the first 64 KiB). Raises :class:`UnreadableFile` for a
-    missing, empty or binary file."""
+    delimiter (detected from the first 64 KiB unless given). Raises
+    :class:`UnreadableFile` for a missing, empty or binary file, or an unknown encoding."""
     try:
         with Path(path).open("rb") as raw:
             sample = raw.read(_SAMPLE)
@@ -182,10 +184,13 @@ def open_text(path: str | Path) -> Iterator[tuple[IO[str], str, str]]:
     if looks_binary(sample):
         raise UnreadableFile(f"{path}: {NOT_TEXT}")
     cut = sample.rfind(b"\n") if len(sample) == _SAMPLE else -1
-    encoding = detect_encoding(sample[: cut + 1] if cut > 0 else sample)
-    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
-    with Path(path).open(encoding=encoding, errors="replace", newline="") as stream:
-        yield stream, encoding, sniff_delimiter(text)
+    chosen = encoding or detect_encoding(sample[: cut + 1] if cut > 0 else sample)
+    try:
+        text = sample.decode(chosen, errors="replace").lstrip("\ufeff")
+    except LookupError as exc:
+        raise UnreadableFile(f"{path}: unknown encoding {chosen!r}") from exc
+    with Path(path).open(encoding=chosen, errors="replace", newline="") as stream:
+        yield stream, chosen, delimiter or sniff_delimiter(text)
 
 
 def read_csv(

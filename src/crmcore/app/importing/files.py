@@ -168,7 +168,7 @@ def _store_people(
             for d in (r.data,)
         ]
         return BatchResult(counts=uow.leads.upsert_many(leads))
-    account_of = account_resolver(uow)
+    account_of = account_resolver(uow, create_for=app)
     resolved: list[tuple[ValidRow, AccountId | None]] = []
     for r in rows:
         d = r.data

@@ -1,10 +1,14 @@
 """Importing transactions: a CSV file's purchases through the event pipeline's apply step.
 
 CSV columns: ``customer_id,occurred_at,amount`` and optional ``transaction_id,currency,
-channel,product``. A bad value is reported with its line number and field; the good rows
-are imported. Each row becomes a purchase interaction of the customer whose user id is
-``customer_id`` and is applied exactly as an ingested purchase event would be (one rule
-for what a purchase changes: :mod:`crmcore.domain.reactions`); the message bus then
+channel,product,kind``. A bad value is reported with its line number and field; the good
+rows are imported. ``kind`` is ``purchase`` (the default) or ``refund``: a negative amount
+is a refund only when the row says so (a refund's amount is stored negative whichever sign
+it was written with), and a date more than a day in the future is refused.
+
+Each row becomes a purchase interaction of the customer whose user id is ``customer_id``
+and is applied exactly as an ingested purchase event would be (one rule for what a
+purchase changes: :mod:`crmcore.domain.reactions`); the message bus then
 stores the transaction and moves the loyalty board, the CLV and health. An import of
 history queues no actions (no welcome e-mails for last year's customers).
 
@@ -17,7 +21,7 @@ committed batches, and the re-run skips them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -35,6 +39,7 @@ from crmcore.app.importing.csvio import (
     open_text,
     parse_csv,
     read_records,
+    write_csv,
 )
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.interactions import Customer, Interaction, InteractionType, Purchase
@@ -45,7 +50,11 @@ from crmcore.ports.event_processing import EventUnitOfWork
 from crmcore.ports.uow import UnitOfWork
 
 REQUIRED_COLUMNS = ("customer_id", "occurred_at", "amount")
-OPTIONAL_COLUMNS = ("transaction_id", "currency", "channel", "product")
+OPTIONAL_COLUMNS = ("transaction_id", "currency", "channel", "product", "kind")
+#: The ``kind`` column's values.
+KINDS = ("purchase", "refund")
+#: How far ahead of the clock a transaction's date may be (time zones, clock skew).
+FUTURE_TOLERANCE = timedelta(days=1)
 BATCH = 5000
 #: ``progress(rows_read)`` after each batch is stored.
 Progress = Callable[[int], None]
@@ -86,12 +95,19 @@ class RowError:
 
 @attrs.frozen(kw_only=True)
 class ImportSummary:
-    """What an import did."""
+    """What an import did (a dry run: ``valid`` rows checked, nothing stored)."""
 
     imported: int = 0
     duplicates: int = 0
     contacts_created: int = 0
     errors: tuple[RowError, ...] = ()
+    valid: int = 0
+    dry_run: bool = False
+    header: tuple[str, ...] = ()
+    encoding: str = ""
+    delimiter: str = ""
+    #: The original cells of each rejected line, for ``--errors FILE``.
+    rejected_cells: Mapping[int, tuple[str, ...]] = attrs.field(factory=dict)
 
 
 def parse_instant(raw: str, *, field: str = "occurred_at") -> Result[datetime, FieldError]:
@@ -110,9 +126,13 @@ def parse_instant(raw: str, *, field: str = "occurred_at") -> Result[datetime, F
 
 
 def parse_rows(
-    records: Iterable[tuple[int, dict[str, str]]], *, default_currency: str
+    records: Iterable[tuple[int, dict[str, str]]],
+    *,
+    default_currency: str,
+    now: datetime | None = None,
 ) -> tuple[list[TransactionRow], list[RowError]]:
-    """Validate ``(line, {column: value})`` records; every bad field is reported."""
+    """Validate ``(line, {column: value})`` records; every bad field is reported. With
+    ``now``, a date more than :data:`FUTURE_TOLERANCE` after it is refused."""
     rows: list[TransactionRow] = []
     errors: list[RowError] = []
     for line, record in records:
@@ -128,6 +148,22 @@ def parse_rows(
         for result in (at_result, money_result):
             if isinstance(result, Failure):
                 problems.append(result.failure())
+        kind = (record.get("kind") or "").strip().lower() or "purchase"
+        if kind not in KINDS:
+            reason = f"must be {' or '.join(KINDS)}"
+            problems.append(FieldError(field="kind", value=record.get("kind") or "", reason=reason))
+        elif money is not None and kind == "refund":
+            money = Money(-abs(money.amount), money.currency)
+        elif money is not None and money.amount < 0:
+            reason = "a negative amount is a refund: say so in a kind column (kind=refund)"
+            problems.append(FieldError(field="amount", value=str(money.amount), reason=reason))
+        if at is not None and now is not None and at > now + FUTURE_TOLERANCE:
+            reason = f"is more than a day in the future (now {now.date().isoformat()})"
+            problems.append(
+                FieldError(
+                    field="occurred_at", value=record.get("occurred_at") or "", reason=reason
+                )
+            )
         if problems or at is None or money is None:
             errors.extend(
                 RowError(line=line, field=p.field, value=p.value, reason=p.reason) for p in problems
@@ -170,7 +206,7 @@ def _malformed(m: MalformedRecord) -> RowError:
 
 
 def read_transactions_csv(
-    text: str, *, default_currency: str
+    text: str, *, default_currency: str, now: datetime | None = None
 ) -> Result[tuple[list[TransactionRow], list[RowError]], InvalidInput]:
     """Parse CSV text; a missing required column fails the whole file, a record the csv
     module cannot read (a cell over ``MAX_CELL`` characters) is a rejected row."""
@@ -183,7 +219,7 @@ def read_transactions_csv(
     if missing is not None:
         return Failure(missing)
     records = ((r.line, dict(zip(header, r.cells, strict=False))) for r in file.records)
-    rows, errors = parse_rows(records, default_currency=default_currency)
+    rows, errors = parse_rows(records, default_currency=default_currency, now=now)
     errors.extend(map(_malformed, file.malformed))
     errors.sort(key=lambda e: e.line)
     return Success((rows, errors))
@@ -270,7 +306,10 @@ class _Stream:
 
     header: list[str]
     default_currency: str
+    now: datetime | None = None
     errors: list[RowError] = attrs.field(factory=list)
+    cells: dict[int, tuple[str, ...]] = attrs.field(factory=dict)
+    valid: int = 0
 
     def rows(self, items: Iterable[CsvRecord | MalformedRecord | None]) -> Iterator[TransactionRow]:
         header, errors = self.header, self.errors
@@ -279,32 +318,110 @@ class _Stream:
                 continue
             if isinstance(item, MalformedRecord):
                 errors.append(_malformed(item))
+                self.cells[item.line] = (item.value,)
                 continue
             record = dict(zip(header, item.cells, strict=False))
-            good, bad = parse_rows([(item.line, record)], default_currency=self.default_currency)
-            errors.extend(bad)
+            good, bad = parse_rows(
+                [(item.line, record)], default_currency=self.default_currency, now=self.now
+            )
+            if bad:
+                errors.extend(bad)
+                self.cells[item.line] = tuple(item.cells)
+            self.valid += len(good)
             yield from good
 
 
+def _mapped(header: list[str], mapping: Mapping[str, str]) -> Result[list[str], InvalidInput]:
+    """The header with ``--map`` applied: ``Column=field`` renames, ``Column=`` ignores."""
+    unknown = [c for c in mapping if c not in header]
+    if unknown:
+        return Failure(
+            InvalidInput(
+                errors=tuple(
+                    FieldError(field="--map", value=c, reason="no such column in the file")
+                    for c in unknown
+                )
+            )
+        )
+    return Success([mapping.get(h, h) if mapping.get(h, h) else f"_ignored:{h}" for h in header])
+
+
 def import_transactions_file(
-    app: App, path: Path, *, batch: int = BATCH, progress: Progress | None = None
+    app: App,
+    path: Path,
+    *,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    dry_run: bool = False,
 ) -> Result[ImportSummary, AppError]:
-    """Read a CSV file as a stream (encoding and delimiter detected) and import its good
-    rows; the summary lists the rejected ones. ``progress(rows_read)`` is called after
-    each stored batch."""
+    """Read a CSV file as a stream (encoding and delimiter detected unless given) and
+    import its good rows; the summary lists the rejected ones. ``progress(rows_read)`` is
+    called after each stored batch. ``mapping`` renames columns (``{"Client": "customer_id"}``;
+    an empty name ignores one); ``dry_run`` validates every row and stores nothing."""
     try:
-        with open_text(path) as (text, _, sep):
+        with open_text(path, encoding=encoding, delimiter=delimiter) as (text, used, sep):
             items = read_records(text, sep)
             first = next((i for i in items if i is not None), None)
             if not isinstance(first, CsvRecord):
                 reason = first.reason if first is not None else "the file has no header row"
                 return _unreadable(UnreadableFile(reason), path)
-            header = [c.strip() for c in first.cells]
+            original = [c.strip() for c in first.cells]
+            renamed = _mapped(original, mapping or {})
+            if isinstance(renamed, Failure):
+                return Failure(renamed.failure())
+            header = renamed.unwrap()
             missing = _missing_columns(header)
             if missing is not None:
                 return Failure(missing)
-            stream = _Stream(header=header, default_currency=app.settings.default_currency)
-            result = import_transactions(app, stream.rows(items), batch=batch, progress=progress)
+            stream = _Stream(
+                header=header,
+                default_currency=app.settings.default_currency,
+                now=app.clock.now(),
+            )
+            if dry_run:
+                for _ in stream.rows(items):
+                    pass
+                result: Result[ImportSummary, AppError] = Success(ImportSummary(dry_run=True))
+            else:
+                result = import_transactions(
+                    app, stream.rows(items), batch=batch, progress=progress
+                )
     except UnreadableFile as exc:
         return _unreadable(exc, path)
-    return result.map(lambda s: attrs.evolve(s, errors=tuple(stream.errors)))
+    return result.map(
+        lambda s: attrs.evolve(
+            s,
+            errors=tuple(stream.errors),
+            valid=stream.valid,
+            header=tuple(original),
+            rejected_cells=stream.cells,
+            encoding=used,
+            delimiter=sep,
+        )
+    )
+
+
+def write_rejected_rows(path: str | Path, summary: ImportSummary) -> None:
+    """The rejected rows as CSV, as the other importers write them: the original cells,
+    then ``_line``, ``_field``, ``_value`` and ``_reason`` (a row's errors joined by ``; ``)."""
+    by_line: dict[int, list[RowError]] = {}
+    for error in summary.errors:
+        by_line.setdefault(error.line, []).append(error)
+    width = len(summary.header)
+
+    def rows() -> Iterator[list[str]]:
+        for line, errors in sorted(by_line.items()):
+            cells = list(summary.rejected_cells.get(line, ()))
+            yield [
+                *(cells + [""] * (width - len(cells))),
+                str(line),
+                "; ".join(e.field for e in errors),
+                "; ".join(e.value for e in errors),
+                "; ".join(e.reason for e in errors),
+            ]
+
+    header = [*summary.header, "_line", "_field", "_value", "_reason"]
+    write_csv(path, header, rows())

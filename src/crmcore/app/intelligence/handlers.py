@@ -5,7 +5,8 @@ health score and lead score.
   once), which RFM segments and CLV read;
 * logins, e-mail opens and clicks, form answers (NPS) and classified feedback reassess
   the customer's health from their facts (:func:`assess_from_facts`);
-* e-mail opens and clicks count on the lead with the same e-mail and rescore it.
+* e-mail opens and clicks count on the lead with the same e-mail and rescore it;
+* a captured lead is scored at once (not only at the next ``crm leads rescore``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from crmcore.app.intelligence.scoring import rescore_in
 from crmcore.domain.health import HealthConfig
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
-from crmcore.domain.lead import Engagement, Lead
+from crmcore.domain.lead import Engagement, Lead, LeadCreated
 from crmcore.domain.money import Money
 from crmcore.domain.scoring import ScoringConfig
 from crmcore.domain.transaction import Transaction, TransactionId
@@ -104,3 +105,12 @@ def engagement_to_leads(
     config = ScoringConfig()
     for lead in changed.values():
         rescore_in(uow, lead, config=config, now=now, save=True)
+
+
+def score_captured_leads(app: App, uow: UnitOfWork, events: Sequence[LeadCreated]) -> None:
+    """Score new leads in the transaction that captured them."""
+    config, now = ScoringConfig(), app.clock.now()
+    for event in events:
+        lead = uow.leads.get(event.lead_id)
+        if lead is not None:
+            rescore_in(uow, lead, config=config, now=now)

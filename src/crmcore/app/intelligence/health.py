@@ -21,6 +21,7 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, NotFound
+from crmcore.app.progress import Progress, chunks
 from crmcore.domain.contact import Contact
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.events import DomainEvent
@@ -255,14 +256,18 @@ def reassess(
     return problems
 
 
-def assess_all(app: App, *, config: HealthConfig) -> Result[AssessSummary, AppError]:
+def assess_all(
+    app: App, *, config: HealthConfig, progress: Progress | None = None
+) -> Result[AssessSummary, AppError]:
     """Assess every active contact from its facts and hand-filled inputs; purge history
-    beyond 6 months."""
+    beyond 6 months. ``progress(done, total)`` hears of each chunk of contacts."""
 
     def work(uow: UnitOfWork) -> Result[AssessSummary, AppError]:
         now = app.clock.now()
         contacts: Sequence[Contact] = uow.contacts.list()
-        problems = reassess(app, uow, [c.id for c in contacts], config=config)
+        problems: list[str] = []
+        for chunk in chunks([c.id for c in contacts], progress):
+            problems += reassess(app, uow, chunk, config=config)
         purged = uow.health.purge_before(now - HEALTH_RETENTION)
         return Success(
             AssessSummary(

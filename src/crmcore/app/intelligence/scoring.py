@@ -9,6 +9,7 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, NotFound
+from crmcore.app.progress import Progress
 from crmcore.domain.ids import LeadId
 from crmcore.domain.lead import Lead
 from crmcore.domain.scoring import (
@@ -78,11 +79,18 @@ def rescore_in(
     return Rescored(lead=change.entity, crossed=crossed)
 
 
-def rescore_leads(app: App, *, config: ScoringConfig) -> Result[RescoreSummary, AppError]:
+def rescore_leads(
+    app: App, *, config: ScoringConfig, progress: Progress | None = None
+) -> Result[RescoreSummary, AppError]:
     """Rescore every lead, a page per transaction; ``crm.lead.scored`` only on change,
-    ``crm.lead.score_threshold_crossed`` when a score rises above the hot threshold."""
+    ``crm.lead.score_threshold_crossed`` when a score rises above the hot threshold.
+    ``progress(done, total)`` hears of each page."""
     total = RescoreSummary()
     offset = 0
+    leads_in_store = 0
+    if progress is not None:
+        counted = transact(app, lambda uow: Success(uow.leads.count()))
+        leads_in_store = counted.value_or(0)
     while True:
 
         def page(
@@ -108,6 +116,8 @@ def rescore_leads(app: App, *, config: ScoringConfig) -> Result[RescoreSummary, 
             changed=total.changed + done.changed,
             crossed=total.crossed + done.crossed,
         )
+        if progress is not None:
+            progress(total.scored, max(leads_in_store, total.scored))
         if count < PAGE:
             return Success(total)
         offset += PAGE

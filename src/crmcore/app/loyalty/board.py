@@ -21,6 +21,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.app.importing.validation import Collector
 from crmcore.app.loyalty.config import BOARD_ENV, load_board
+from crmcore.app.progress import Progress, chunks
 from crmcore.domain import loyalty as ladder
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.events import Changed, DomainEvent
@@ -271,9 +272,12 @@ class Placement:
     skipped: tuple[UUID, ...] = ()  # facts without a contact, account or imported card
 
 
-def place_all(app: App, *, imports: Sequence[CustomerImport] = ()) -> Result[Placement, AppError]:
+def place_all(
+    app: App, *, imports: Sequence[CustomerImport] = (), progress: Progress | None = None
+) -> Result[Placement, AppError]:
     """Place an existing base: store imported facts, open missing cards, and move every card
-    to the highest level whose earlier exit metrics all hold. Re-running changes nothing."""
+    to the highest level whose earlier exit metrics all hold. Re-running changes nothing.
+    ``progress(done, total)`` hears of each chunk of cards placed."""
 
     def run(config: BoardConfig) -> Result[Placement, AppError]:
         def work(uow: UnitOfWork) -> Result[Placement, AppError]:
@@ -301,16 +305,17 @@ def place_all(app: App, *, imports: Sequence[CustomerImport] = ()) -> Result[Pla
             fresh = _new_cards(uow, missing, everyone, config, now)
             uow.cards.add_many(list(fresh.values()))
             opened += len(fresh)
-            for customer, facts in everyone.items():
-                card = stored.get(CardId(customer)) or fresh.get(customer)
-                if card is None:
-                    skipped.append(customer)
-                    continue
-                change = ladder.place_card(card, facts, config, at=now)
-                if _save_change(uow, change, at=now, app=app):
-                    moved += 1
-                else:
-                    unchanged += 1
+            for chunk in chunks(list(everyone.items()), progress):
+                for customer, facts in chunk:
+                    card = stored.get(CardId(customer)) or fresh.get(customer)
+                    if card is None:
+                        skipped.append(customer)
+                        continue
+                    change = ladder.place_card(card, facts, config, at=now)
+                    if _save_change(uow, change, at=now, app=app):
+                        moved += 1
+                    else:
+                        unchanged += 1
             return Success(
                 Placement(
                     imported=len(imports),
@@ -393,14 +398,20 @@ def release_card(app: App, card_id: CardId) -> Result[Card, AppError]:
 
 
 def override_card(app: App, card_id: CardId, *, to: str, reason: str) -> Result[Card, AppError]:
-    """An operator moves a card to any column, left included; the reason is recorded."""
-    return _change_card(
-        app,
-        card_id,
-        lambda _uow, card, config, now: ladder.override_move(
-            card, to, config, at=now, reason=reason
-        ),
-    )
+    """An operator moves a card to any column, left included; the reason is recorded.
+
+    A held card is released by the move (the work on its column is done), which raises
+    that column's WIP counter as a release does."""
+
+    def step(
+        uow: UnitOfWork, card: Card, config: BoardConfig, now: datetime
+    ) -> Result[Changed[Card], RuleViolation]:
+        change = ladder.override_move(card, to, config, at=now, reason=reason)
+        if card.holder is None:
+            return change
+        return _counted(uow, card, change, uow.cards.column_version(card.level))
+
+    return _change_card(app, card_id, step)
 
 
 def get_card(app: App, card_id: CardId) -> Result[Card, AppError]:
@@ -441,6 +452,47 @@ def board_view(app: App) -> Result[BoardView, AppError]:
         def work(uow: UnitOfWork) -> Result[BoardView, AppError]:
             columns = ladder.board_columns(uow.cards.list(), _facts_by_card(uow), config)
             return Success(BoardView(columns=tuple(columns)))
+
+        return transact(app, work)
+
+    return _with_config(app, run)
+
+
+@attrs.frozen(kw_only=True)
+class CardLine:
+    """One card as the board's card list shows it."""
+
+    card: Card
+    days_in_level: float
+    next_action: str
+
+
+def board_cards(app: App, *, level: str | None = None) -> Result[list[CardLine], AppError]:
+    """The cards (of one level, or all) left to right, longest waiting first in a level,
+    with their days in the level and the level's playbook as the next action."""
+    now = app.clock.now()
+
+    def run(config: BoardConfig) -> Result[list[CardLine], AppError]:
+        if level is not None and not config.has(level):
+            return Failure(NotFound(kind="level", key=level))
+
+        def work(uow: UnitOfWork) -> Result[list[CardLine], AppError]:
+            order = {key: i for i, key in enumerate(config.keys)}
+            playbooks = {lv.key: lv.playbook for lv in config.levels}
+            cards = sorted(
+                uow.cards.list(level=level),
+                key=lambda c: (order.get(c.level, len(order)), c.entered_at, str(c.id)),
+            )
+            return Success(
+                [
+                    CardLine(
+                        card=c,
+                        days_in_level=max(0.0, (now - c.entered_at).total_seconds() / 86400),
+                        next_action=playbooks.get(c.level, ""),
+                    )
+                    for c in cards
+                ]
+            )
 
         return transact(app, work)
 

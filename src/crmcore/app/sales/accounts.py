@@ -91,3 +91,8 @@ def list_accounts(
 ) -> Result[Sequence[Account], AppError]:
     """Accounts in id (creation) order."""
     return transact(app, lambda uow: Success(uow.accounts.list(limit=limit, offset=offset)))
+
+
+def count_accounts(app: App) -> Result[int, AppError]:
+    """How many accounts are stored."""
+    return transact(app, lambda uow: Success(uow.accounts.count()))

@@ -149,8 +149,11 @@ def _change_deal(app: App, deal_id: DealId, step: Step) -> Result[Deal, AppError
     return transact(app, work)
 
 
-def move_deal(app: App, deal_id: DealId, *, to: str | None = None) -> Result[Deal, AppError]:
-    """Advance to the next stage, or jump to ``to`` when it is given explicitly."""
+def move_deal(
+    app: App, deal_id: DealId, *, to: str | None = None, skip_reason: str | None = None
+) -> Result[Deal, AppError]:
+    """Advance to the next stage, or move to ``to``: one stage forward or back, or past
+    other stages when ``skip_reason`` says why."""
     config, now = app.settings.deal_stages, app.clock.now()
     if to is None:
         return _change_deal(app, deal_id, lambda d: d.advance(at=now, config=config))
@@ -159,7 +162,11 @@ def move_deal(app: App, deal_id: DealId, *, to: str | None = None) -> Result[Dea
     invalid = check.failure()
     if invalid is not None or target is None:
         return Failure(invalid or RuleViolation(rule="stage", detail="missing"))
-    return _change_deal(app, deal_id, lambda d: d.move_to(target, at=now, config=config))
+    return _change_deal(
+        app,
+        deal_id,
+        lambda d: d.move_to(target, at=now, config=config, skip_reason=skip_reason),
+    )
 
 
 def win_deal(app: App, deal_id: DealId) -> Result[Deal, AppError]:
@@ -193,6 +200,11 @@ def list_deals(
     )
 
 
+def count_deals(app: App, *, stage: DealStage | None = None) -> Result[int, AppError]:
+    """How many deals :func:`list_deals` would give without a limit."""
+    return transact(app, lambda uow: Success(uow.deals.count(stage=stage)))
+
+
 @attrs.frozen(kw_only=True)
 class StageSummary:
     """One row of the pipeline view: deals, value and forecast per stage and currency."""
@@ -202,6 +214,42 @@ class StageSummary:
     deals: int
     amount: Decimal
     weighted: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class BoardCell:
+    """Open deals of one owner in one stage (and currency): the deal board's cell."""
+
+    owner: str | None
+    stage: DealStage
+    currency: str
+    deals: int
+    amount: Decimal
+
+
+def deals_board(app: App) -> Result[list[BoardCell], AppError]:
+    """Open deals by owner and stage: count and amount per cell, stages in pipeline order,
+    owners by name (unassigned last)."""
+
+    def work(uow: UnitOfWork) -> Result[list[BoardCell], AppError]:
+        cells: dict[tuple[str | None, DealStage, str], list[Any]] = {}
+        for stage in OPEN_STAGES:
+            for deal in uow.deals.list(stage=stage):
+                acc = cells.setdefault((deal.owner, stage, deal.amount.currency), [0, Decimal(0)])
+                acc[0] += 1
+                acc[1] += deal.amount.amount
+        order = {stage: i for i, stage in enumerate(OPEN_STAGES)}
+        return Success(
+            sorted(
+                (
+                    BoardCell(owner=o, stage=s, currency=c, deals=n, amount=a)
+                    for (o, s, c), (n, a) in cells.items()
+                ),
+                key=lambda x: (x.owner is None, x.owner or "", x.currency, order[x.stage]),
+            )
+        )
+
+    return transact(app, work)
 
 
 def pipeline_summary(app: App) -> Result[list[StageSummary], AppError]:

@@ -103,7 +103,8 @@ def capture_lead(
         )
         return Success(lead)
 
-    return transact(app, work)
+    # the bus scores the new lead before commit: hand back the stored, scored lead
+    return transact(app, work).bind(lambda captured: get_lead(app, captured.id))
 
 
 def _load_lead(uow: UnitOfWork, lead_id: LeadId) -> Result[Lead, AppError]:
@@ -280,3 +281,8 @@ def list_leads(
     return transact(
         app, lambda uow: Success(uow.leads.list(status=status, limit=limit, offset=offset))
     )
+
+
+def count_leads(app: App, *, status: LeadStatus | None = None) -> Result[int, AppError]:
+    """How many leads :func:`list_leads` would give without a limit."""
+    return transact(app, lambda uow: Success(uow.leads.count(status=status)))
