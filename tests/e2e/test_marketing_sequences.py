@@ -28,9 +28,11 @@ from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.funnel import FunnelJourney, FunnelStage
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import ContactId, LeadId
 from crmcore.domain.interactions import CustomerStatusChanged, FunnelStageChanged
+from crmcore.domain.lead import Lead
 from crmcore.domain.names import PersonName
+from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.sequence import DripStep, StepCondition
 from crmcore.ports.uow import UnitOfWork
 from tests.smtp_sink import Sink, smtp_sink
@@ -156,7 +158,7 @@ def test_status_and_clv_triggers_enrol(world: tuple[App, FixedClock, Sink, str])
     steps = [DripStep(day=0, template="onboarding-offer")]
     add_sequence(app, name="offer", steps=steps, trigger="status:hot").unwrap()
     add_sequence(app, name="winback", steps=steps, trigger="clv:leaving").unwrap()
-    ids = _people(app, ["eve", "fay"])
+    ids = _people(app, ["eve", "fay", "hal"])
 
     def signals(uow: UnitOfWork) -> Result[None, AppError]:
         uow.record(
@@ -164,10 +166,41 @@ def test_status_and_clv_triggers_enrol(world: tuple[App, FixedClock, Sink, str])
                                   status="hot"),
             ClvStatusDetected(customer=ids["fay"], status="leaving", action="call",
                               reasons="", day=T0.date(), activity_id=ids["fay"]),
+            # a batch's net move that passes "lead" on its way counts for funnel:lead
+            FunnelStageChanged(contact_id=ids["hal"], event_id="e2", previous="visitor",
+                               stage="trial", occurred_at=T0),
         )  # fmt: skip
         return Success(None)
 
     assert isinstance(transact(app, signals), Success)
     assert show_sequence(app, name="offer").unwrap().members == {"active": 1}
     assert show_sequence(app, name="winback").unwrap().members == {"active": 1}
-    assert show_sequence(app, name="onboarding").unwrap().members == {}
+    assert show_sequence(app, name="onboarding").unwrap().members == {"active": 1}
+
+
+def test_a_hot_lead_score_enrols_the_contact_with_its_email(
+    world: tuple[App, FixedClock, Sink, str],
+) -> None:
+    app, _, _, _ = world
+    install_onboarding(app).unwrap()
+    add_sequence(app, name="hot", steps=[DripStep(day=0, template="onboarding-offer")],
+                 trigger="score").unwrap()  # fmt: skip
+    _people(app, ["gil"])
+    lead = Lead(id=LeadId(app.ids.new()), email=Email("gil@example.com"),
+                name=PersonName("Gil", "Lee"), created_at=T0, updated_at=T0)  # fmt: skip
+    stranger = Lead(id=LeadId(app.ids.new()), email=Email("nobody@example.com"),
+                    name=PersonName("No", "Body"), created_at=T0, updated_at=T0)  # fmt: skip
+    with app.uow() as uow:
+        uow.leads.add(lead)
+        uow.leads.add(stranger)
+        uow.commit()
+
+    def crossed(uow: UnitOfWork) -> Result[None, AppError]:
+        uow.record(
+            *(LeadScoreThresholdCrossed(lead_id=x.id, previous=70, score=85, threshold=80)
+              for x in (lead, stranger))
+        )  # fmt: skip
+        return Success(None)
+
+    assert isinstance(transact(app, crossed), Success)
+    assert show_sequence(app, name="hot").unwrap().members == {"active": 1}

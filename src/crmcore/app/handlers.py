@@ -26,6 +26,7 @@ from crmcore.app.marketing.handlers import (
     count_opens,
     enrol_on_clv_status,
     enrol_on_funnel,
+    enrol_on_score,
     enrol_on_status,
 )
 from crmcore.domain.clv_status import ClvStatusDetected
@@ -41,6 +42,7 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadCreated
+from crmcore.domain.scoring import LeadScoreThresholdCrossed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -60,6 +62,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     FunnelStageChanged: (enrol_on_funnel,),
     CustomerStatusChanged: (enrol_on_status,),
     ClvStatusDetected: (enrol_on_clv_status,),
+    LeadScoreThresholdCrossed: (enrol_on_score,),
 }
 
 

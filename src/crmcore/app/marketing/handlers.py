@@ -12,6 +12,7 @@ from uuid import UUID
 
 from crmcore.domain.campaign import CampaignStatus
 from crmcore.domain.clv_status import ClvStatusDetected
+from crmcore.domain.funnel import FunnelStage
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
@@ -20,6 +21,7 @@ from crmcore.domain.interactions import (
     FunnelStageChanged,
     PurchaseRecorded,
 )
+from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
 from crmcore.ports.uow import UnitOfWork
 
@@ -87,10 +89,15 @@ def _enrol(app: App, uow: UnitOfWork, trigger: str, contacts: Sequence[ContactId
 
 def enrol_on_funnel(app: App, uow: UnitOfWork, events: Sequence[FunnelStageChanged]) -> None:
     """A contact reaching a funnel stage joins the sequences triggered by
-    ``funnel:<stage>`` (the shipped onboarding: ``funnel:lead``)."""
+    ``funnel:<stage>`` (the shipped onboarding: ``funnel:lead``). A batch reports each
+    contact's net move, so a move that passes the stage (visitor → trial) counts too."""
+    order = [s.value for s in FunnelStage]
     by_stage: dict[str, list[ContactId]] = defaultdict(list)
     for e in events:
-        by_stage[e.stage].append(e.contact_id)
+        if e.previous not in order or e.stage not in order:
+            continue
+        for stage in order[order.index(e.previous) + 1 : order.index(e.stage) + 1]:
+            by_stage[stage].append(e.contact_id)
     for stage, contacts in by_stage.items():
         _enrol(app, uow, f"funnel:{stage}", contacts)
 
@@ -113,3 +120,17 @@ def enrol_on_clv_status(app: App, uow: UnitOfWork, events: Sequence[ClvStatusDet
         by_status[e.status].append(ContactId(e.customer))
     for status, contacts in by_status.items():
         _enrol(app, uow, f"clv:{status}", contacts)
+
+
+def enrol_on_score(app: App, uow: UnitOfWork, events: Sequence[LeadScoreThresholdCrossed]) -> None:
+    """A lead whose score rose above the hot threshold (80 by default) joins the
+    sequences triggered by ``score`` as the contact with its e-mail (a lead not yet a
+    contact has no one to enrol)."""
+    contacts: list[ContactId] = []
+    for e in events:
+        lead = uow.leads.get(e.lead_id)
+        contact = uow.contacts.find_by_email(lead.email) if lead is not None else None
+        if contact is not None:
+            contacts.append(contact.id)
+    if contacts:
+        _enrol(app, uow, "score", contacts)

@@ -44,7 +44,7 @@ from crmcore.ports.marketing import DeliveryCounts, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
-TRIGGERS = ("manual", "funnel:STAGE", "status:STATUS", "clv:STATUS")
+TRIGGERS = ("manual", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS")
 
 
 def _by_name(uow: UnitOfWork, name: str) -> Campaign | None:
@@ -66,8 +66,10 @@ def add_sequence(
     """A running drip sequence (its templates must exist; names are unique)."""
     if not steps:
         return Failure(RuleViolation(rule="sequence", detail="at least one step"))
-    if trigger != "manual" and not trigger.startswith(("funnel:", "status:", "clv:")):
-        detail = "manual, funnel:STAGE, status:STATUS or clv:STATUS"
+    if trigger not in ("manual", "score") and not trigger.startswith(
+        ("funnel:", "status:", "clv:")
+    ):
+        detail = "manual, score, funnel:STAGE, status:STATUS or clv:STATUS"
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
     def work(uow: UnitOfWork) -> Result[Campaign, AppError]:
