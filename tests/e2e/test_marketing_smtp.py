@@ -336,3 +336,19 @@ def test_a_call_list_campaign_gives_the_team_call_tasks_with_the_script(
     assert task.subject.startswith("Call Gus Lee (+79001234567)")
     assert task.due_at == T0 + timedelta(days=1)
     assert campaign_stats(app, campaign_id=campaign.id).unwrap().sent == 2
+
+
+def test_an_unreachable_server_leaves_everything_due_and_says_why(app: App) -> None:
+    people(app, ["ann", "bob"])
+    add_template(app, name="welcome", subject="Hi", body="x")
+    campaign = running(app)
+    assert app.marketing is not None
+    from tests.smtp_sink import free_port
+
+    channels = app.marketing.channels(ChannelOptions(smtp_url=f"smtp://127.0.0.1:{free_port()}"))
+    report = send_due(app, channels=channels, batch=10).unwrap()
+    assert report.error is not None
+    assert "cannot reach" in report.error
+    stats = campaign_stats(app, campaign_id=campaign.id).unwrap()
+    assert (stats.pending, stats.sent, stats.failed) == (2, 0, 0)
+    assert stats.campaign.status is CampaignStatus.RUNNING
