@@ -255,6 +255,12 @@ def test_held_deliveries_wait_for_the_winner(backend: Backend) -> None:
         uow.commit()
     assert {d.variant for d in rest} == {"B"}
     assert len(rest) == 2
+    with backend.uow() as uow:
+        uow.deliveries.plan(
+            campaign.id, 9, [attrs.evolve(p, variant=HELD) for p in planned[:1]], at=at
+        )
+        assert uow.deliveries.skip_pending(campaign.id, at=at) == 1  # the held one
+        uow.commit()
 
 
 def test_enrolments_join_once_and_leave_with_a_reason(backend: Backend) -> None:

@@ -194,7 +194,8 @@ class MemoryDeliveryQueue:
         rows = [
             r
             for r in self._rows()
-            if r.delivery.campaign_id == campaign_id and r.delivery.status is DeliveryStatus.PENDING
+            if r.delivery.campaign_id == campaign_id
+            and r.delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.HELD)
         ]
         for row in rows:
             self._change(row, status=DeliveryStatus.SKIPPED, at=at)

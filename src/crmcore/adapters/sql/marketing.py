@@ -331,7 +331,10 @@ class SqlDeliveryQueue:
         d = self.table.c
         stmt = (
             update(self.table)
-            .where(d.campaign_id == campaign_id, d.status == DeliveryStatus.PENDING.value)
+            .where(
+                d.campaign_id == campaign_id,
+                d.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]),
+            )
             .values(status=DeliveryStatus.SKIPPED.value, at=at)
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)

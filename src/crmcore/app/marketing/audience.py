@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from crmcore.domain.rfm import RfmSegment
 from crmcore.ports.uow import UnitOfWork
 
 
-def audience(uow: UnitOfWork, segment: str, *, now: Any) -> Result[list[ContactId], AppError]:
+def audience(uow: UnitOfWork, segment: str, *, now: datetime) -> Result[list[ContactId], AppError]:
     """The contacts of a saved segment (by name), else of an RFM segment (``vip``,
     ``at_risk``, ...), ordered by id."""
     saved = uow.segments.get_by_name(segment)
