@@ -204,3 +204,27 @@ def test_a_hot_lead_score_enrols_the_contact_with_its_email(
 
     assert isinstance(transact(app, crossed), Success)
     assert show_sequence(app, name="hot").unwrap().members == {"active": 1}
+
+
+def test_the_signup_trigger_sends_a_step_days_after_each_signup(
+    world: tuple[App, FixedClock, Sink, str],
+) -> None:
+    app, clock, sink, url = world
+    install_onboarding(app).unwrap()
+    steps = [DripStep(day=7, template="onboarding-webinar")]
+    add_sequence(app, name="week", steps=steps, trigger="signup").unwrap()
+    made = [
+        Contact(id=ContactId(app.ids.new()), name=PersonName(n, "Lee"),
+                email=Email(f"{n.lower()}@example.com"), created_at=at, updated_at=at)
+        for n, at in (("Old", T0 - timedelta(days=1)), ("New", T0 + timedelta(hours=1)))
+    ]  # fmt: skip
+    with app.uow() as uow:
+        uow.contacts.add_many(made)
+        uow.commit()
+    clock.advance(timedelta(days=7))  # a week after the sequence, not yet after New's signup
+    _send(app, url)
+    assert sink.received() == []
+    clock.advance(timedelta(hours=2))
+    _send(app, url)
+    assert [str(m["To"]) for m in sink.received()] == ["new@example.com"]
+    assert show_sequence(app, name="week").unwrap().members == {"active": 1}

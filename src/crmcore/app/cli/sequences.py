@@ -89,8 +89,9 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     "--trigger",
     default="manual",
     show_default=True,
-    help="What enrols contacts: manual, score (a lead's score above 80), funnel:STAGE"
-    " (e.g. funnel:lead), status:STATUS or clv:STATUS (hot, leaving).",
+    help="What enrols contacts: manual, signup (every new contact, as of its creation),"
+    " score (a lead's score above 80), funnel:STAGE (e.g. funnel:lead), status:STATUS or"
+    " clv:STATUS (hot, leaving).",
 )
 @click.option(
     "--default",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 from uuid import UUID
@@ -31,6 +32,7 @@ from crmcore.domain.campaign import (
     new_campaign,
 )
 from crmcore.domain.errors import RuleViolation
+from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.domain.sequence import (
@@ -44,7 +46,7 @@ from crmcore.ports.marketing import DeliveryCounts, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
-TRIGGERS = ("manual", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS")
+TRIGGERS = ("manual", "score", "signup", "funnel:STAGE", "status:STATUS", "clv:STATUS")
 
 
 def _by_name(uow: UnitOfWork, name: str) -> Campaign | None:
@@ -66,10 +68,10 @@ def add_sequence(
     """A running drip sequence (its templates must exist; names are unique)."""
     if not steps:
         return Failure(RuleViolation(rule="sequence", detail="at least one step"))
-    if trigger not in ("manual", "score") and not trigger.startswith(
+    if trigger not in ("manual", "score", "signup") and not trigger.startswith(
         ("funnel:", "status:", "clv:")
     ):
-        detail = "manual, score, funnel:STAGE, status:STATUS or clv:STATUS"
+        detail = "manual, score, signup, funnel:STAGE, status:STATUS or clv:STATUS"
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
     def work(uow: UnitOfWork) -> Result[Campaign, AppError]:
@@ -188,6 +190,19 @@ def show_sequence(app: App, *, name: str) -> Result[SequenceReport, AppError]:
     return transact(app, work, commit=False)
 
 
+def _enrol_signups(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> None:
+    """The time trigger ``signup``: every contact created since the sequence was added
+    joins it as of its creation, so a step on day 7 goes out 7 days after signup."""
+    since = {"field": "contact.created_at", "op": "ge", "value": sequence.created_at.isoformat()}
+    node = parse_filter(since).unwrap()
+    new = uow.audience.members(node, now=now)
+    if not new:
+        return
+    known = {e.contact_id for e in uow.enrollments.active(sequence.id)}
+    for contact in uow.contacts.get_many([c for c in new if c not in known]):
+        uow.enrollments.enroll(sequence.id, [contact.id], at=contact.created_at)
+
+
 def advance_sequences(app: App, uow: UnitOfWork) -> int:
     """Plan every due step of every running sequence; contacts who met the goal or
     unsubscribed leave. Returns how many deliveries were planned."""
@@ -196,6 +211,8 @@ def advance_sequences(app: App, uow: UnitOfWork) -> int:
     for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
         if not sequence.is_sequence:
             continue
+        if sequence.trigger == "signup":
+            _enrol_signups(uow, sequence, now=now)
         members = list(uow.enrollments.active(sequence.id))
         if not members:
             continue
