@@ -235,3 +235,21 @@ def pick_channel(
         if NEEDS[channel] in reachable:
             return channel
     return None
+
+
+#: Reactivation channels per RFM segment by default (PRODUCT.md C7): a campaign to one
+#: of these segments without channels of its own uses them (each contact's preferred
+#: one among them wins). Lost customers: the messenger, else the call list.
+REACTIVATION: Mapping[str, tuple[CampaignChannel, ...]] = {
+    "drifting": (CampaignChannel.PUSH,),
+    "at_risk": (CampaignChannel.PUSH, CampaignChannel.MESSENGER),
+    "sleeping": (CampaignChannel.MESSENGER,),
+    "lost": (CampaignChannel.MESSENGER, CampaignChannel.CALL_LIST),
+}
+
+
+def default_channels(segment: str) -> tuple[CampaignChannel, ...]:
+    """The channels of a campaign to ``segment`` that names none: the reactivation
+    mapping for an RFM segment in it, else e-mail."""
+    key = segment.strip().lower().replace(" ", "_").replace("-", "_")
+    return REACTIVATION.get(key, (CampaignChannel.EMAIL,))

@@ -14,6 +14,7 @@ from crmcore.domain.campaign import (
     Campaign,
     CampaignChannel,
     CampaignStatus,
+    default_channels,
     failure_share_too_high,
     new_campaign,
     pick_channel,
@@ -165,3 +166,13 @@ def test_the_preferred_channel_wins_when_allowed_and_reachable(
         assert chosen.value == wish
     else:
         assert chosen == usable[0]
+
+
+def test_rfm_segments_get_their_reactivation_channels_by_default() -> None:
+    push, messenger = CampaignChannel.PUSH, CampaignChannel.MESSENGER
+    assert default_channels("drifting") == (push,)
+    assert default_channels("At risk") == (push, messenger)
+    assert default_channels("sleeping") == (messenger,)
+    assert default_channels("lost") == (messenger, CampaignChannel.CALL_LIST)
+    assert default_channels("vip") == (EMAIL,)
+    assert default_channels("my saved segment") == (EMAIL,)

@@ -179,7 +179,7 @@ def _variants(raw: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     type=click.Choice(CHANNELS),
     help="A channel it may use (repeat for several; each contact's preferred one wins)."
-    " [default: email]",
+    " [default: email; for drifting, at_risk, sleeping and lost the reactivation channels]",
 )
 @click.option(
     "--variant",
@@ -232,7 +232,7 @@ def campaigns_create(
 ) -> None:
     """Create a draft campaign (with --variant: an A/B test, docs/cli.md)."""
     rule = AbRule(test_share=test_share, min_sample=min_sample, level=level, metric=metric)
-    chosen = [CampaignChannel(c) for c in channels] or [CampaignChannel.EMAIL]
+    chosen = [CampaignChannel(c) for c in channels] or None
     campaign = unwrap(
         create_campaign(
             app_from(ctx),

@@ -27,6 +27,7 @@ from crmcore.domain.campaign import (
     Campaign,
     CampaignChannel,
     CampaignStatus,
+    default_channels,
     new_campaign,
     pick_channel,
 )
@@ -43,13 +44,14 @@ def create_campaign(
     name: str,
     template: str,
     segment: str,
-    channels: Sequence[CampaignChannel] = (CampaignChannel.EMAIL,),
+    channels: Sequence[CampaignChannel] | None = None,
     variants: Mapping[str, str] | None = None,
     kind: str = "broadcast",
     ab: AbRule | None = None,
 ) -> Result[Campaign, AppError]:
     """A draft campaign. Without ``variants`` its one variant ``A`` is ``template``; with
-    them, ``A`` is ``template`` unless named, and every template must exist."""
+    them, ``A`` is ``template`` unless named, and every template must exist. Without
+    ``channels``: the reactivation channels of an RFM segment, else e-mail."""
     chosen: dict[str, str] = {"A": template}
     if variants:
         chosen.update(variants)
@@ -64,7 +66,7 @@ def create_campaign(
         made = new_campaign(
             id=app.ids.new(),
             name=name,
-            channels=channels,
+            channels=channels or default_channels(segment),
             segment=segment,
             variants=chosen,
             at=app.clock.now(),
