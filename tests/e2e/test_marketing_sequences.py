@@ -30,7 +30,7 @@ from crmcore.domain.email import Email
 from crmcore.domain.funnel import FunnelJourney, FunnelStage
 from crmcore.domain.ids import ContactId, LeadId
 from crmcore.domain.interactions import CustomerStatusChanged, FunnelStageChanged
-from crmcore.domain.lead import Lead
+from crmcore.domain.lead import Lead, LeadConverted
 from crmcore.domain.names import PersonName
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.sequence import DripStep, StepCondition
@@ -228,3 +228,20 @@ def test_the_signup_trigger_sends_a_step_days_after_each_signup(
     _send(app, url)
     assert [str(m["To"]) for m in sink.received()] == ["new@example.com"]
     assert show_sequence(app, name="week").unwrap().members == {"active": 1}
+
+
+def test_a_converted_lead_joins_the_sequences_triggered_by_conversion(
+    world: tuple[App, FixedClock, Sink, str],
+) -> None:
+    app, _, _, _ = world
+    install_onboarding(app).unwrap()
+    steps = [DripStep(day=0, template="onboarding-welcome")]
+    add_sequence(app, name="customer", steps=steps, trigger="converted").unwrap()
+    ids = _people(app, ["ivy"])
+
+    def converted(uow: UnitOfWork) -> Result[None, AppError]:
+        uow.record(LeadConverted(lead_id=LeadId(app.ids.new()), contact_id=ids["ivy"]))
+        return Success(None)
+
+    assert isinstance(transact(app, converted), Success)
+    assert show_sequence(app, name="customer").unwrap().members == {"active": 1}

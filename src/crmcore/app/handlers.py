@@ -25,6 +25,7 @@ from crmcore.app.marketing.handlers import (
     count_conversions,
     count_opens,
     enrol_on_clv_status,
+    enrol_on_conversion,
     enrol_on_funnel,
     enrol_on_score,
     enrol_on_status,
@@ -41,7 +42,7 @@ from crmcore.domain.interactions import (
     LoginRecorded,
     PurchaseRecorded,
 )
-from crmcore.domain.lead import LeadCreated
+from crmcore.domain.lead import LeadConverted, LeadCreated
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
@@ -63,6 +64,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     CustomerStatusChanged: (enrol_on_status,),
     ClvStatusDetected: (enrol_on_clv_status,),
     LeadScoreThresholdCrossed: (enrol_on_score,),
+    LeadConverted: (enrol_on_conversion,),
 }
 
 

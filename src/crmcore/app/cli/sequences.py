@@ -90,8 +90,8 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     default="manual",
     show_default=True,
     help="What enrols contacts: manual, signup (every new contact, as of its creation),"
-    " score (a lead's score above 80), funnel:STAGE (e.g. funnel:lead), status:STATUS or"
-    " clv:STATUS (hot, leaving).",
+    " converted (a lead converted into a contact), score (a lead's score above 80),"
+    " funnel:STAGE (e.g. funnel:lead), status:STATUS or clv:STATUS (hot, leaving).",
 )
 @click.option(
     "--default",

@@ -21,6 +21,7 @@ from crmcore.domain.interactions import (
     FunnelStageChanged,
     PurchaseRecorded,
 )
+from crmcore.domain.lead import LeadConverted
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
 from crmcore.ports.uow import UnitOfWork
@@ -134,3 +135,9 @@ def enrol_on_score(app: App, uow: UnitOfWork, events: Sequence[LeadScoreThreshol
             contacts.append(contact.id)
     if contacts:
         _enrol(app, uow, "score", contacts)
+
+
+def enrol_on_conversion(app: App, uow: UnitOfWork, events: Sequence[LeadConverted]) -> None:
+    """A lead converted into a contact (the lifecycle step lead → contact/customer) joins
+    the sequences triggered by ``converted``."""
+    _enrol(app, uow, "converted", [e.contact_id for e in events])

@@ -46,7 +46,7 @@ from crmcore.ports.marketing import DeliveryCounts, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
-TRIGGERS = ("manual", "score", "signup", "funnel:STAGE", "status:STATUS", "clv:STATUS")
+TRIGGERS = ("manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS")
 
 
 def _by_name(uow: UnitOfWork, name: str) -> Campaign | None:
@@ -68,10 +68,10 @@ def add_sequence(
     """A running drip sequence (its templates must exist; names are unique)."""
     if not steps:
         return Failure(RuleViolation(rule="sequence", detail="at least one step"))
-    if trigger not in ("manual", "score", "signup") and not trigger.startswith(
+    if trigger not in ("manual", "score", "signup", "converted") and not trigger.startswith(
         ("funnel:", "status:", "clv:")
     ):
-        detail = "manual, score, signup, funnel:STAGE, status:STATUS or clv:STATUS"
+        detail = "manual, signup, converted, score, funnel:STAGE, status:STATUS or clv:STATUS"
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
     def work(uow: UnitOfWork) -> Result[Campaign, AppError]:
