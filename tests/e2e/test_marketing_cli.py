@@ -237,10 +237,13 @@ def test_sigkill_during_a_campaign_loses_nobody_and_repeats_at_most_once_per_kil
 def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'crm.db'}"
     ids = seed(db, 3)
-    added = json.loads(crm(db, "sequences", "add", "--default", "--format", "json").stdout)
-    assert added["name"] == "onboarding"
-    assert added["trigger"] == "funnel:lead"
-    assert added["steps"].startswith("D0 onboarding-welcome, D1 onboarding-first-step if")
+    shipped = json.loads(crm(db, "sequences", "add", "--default", "--format", "json").stdout)
+    assert [(x["name"], x["trigger"]) for x in shipped] == [
+        ("onboarding", "funnel:lead"),
+        ("activation-nudges", "funnel:trial"),
+    ]
+    assert shipped[0]["steps"].startswith("D0 onboarding-welcome, D1 onboarding-first-step if")
+    assert shipped[1]["steps"].endswith("if not_activated by call_list")
     crm(db, "sequences", "enroll", "onboarding", "--contact", ids[0], "--contact", ids[1])
     with smtp_sink() as (server, url):
         crm(db, "send", "work", "--smtp", url)
@@ -257,7 +260,8 @@ def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
     ]
     report = json.loads(crm(db, "campaigns", "report", "--format", "json").stdout)
     assert [(r["name"], r["kind"], r["entry"], r["sent"]) for r in report] == [
-        ("onboarding", "sequence", "funnel:lead", 2)
+        ("onboarding", "sequence", "funnel:lead", 2),
+        ("activation-nudges", "sequence", "funnel:trial", 0),
     ]
     bad = crm(db, "sequences", "add", "x", "--step", "one:t", ok=False)
     assert bad.returncode == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import attrs
 import pytest
@@ -21,6 +22,7 @@ from crmcore.app.marketing.sequences import (
     add_sequence,
     enroll,
     install_onboarding,
+    install_shipped,
     show_sequence,
 )
 from crmcore.app.marketing.unsubscribe import unsubscribe
@@ -28,10 +30,11 @@ from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.funnel import FunnelJourney, FunnelStage
-from crmcore.domain.ids import ContactId, LeadId
+from crmcore.domain.ids import ActivityId, ContactId, LeadId
 from crmcore.domain.interactions import CustomerStatusChanged, FunnelStageChanged
 from crmcore.domain.lead import Lead, LeadConverted
 from crmcore.domain.names import PersonName
+from crmcore.domain.phone import Phone
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.sequence import DripStep, StepCondition
 from crmcore.ports.uow import UnitOfWork
@@ -245,3 +248,36 @@ def test_a_converted_lead_joins_the_sequences_triggered_by_conversion(
 
     assert isinstance(transact(app, converted), Success)
     assert show_sequence(app, name="customer").unwrap().members == {"active": 1}
+
+
+def test_the_activation_nudges_remind_after_a_day_and_call_after_three(
+    world: tuple[App, FixedClock, Sink, str],
+) -> None:
+    app, clock, sink, url = world
+    install_shipped(app, "activation-nudges.json").unwrap()
+    ids = _people(app, ["jo"])
+
+    def trial(uow: UnitOfWork) -> Result[None, AppError]:
+        uow.record(FunnelStageChanged(contact_id=ids["jo"], event_id="t1", previous="lead",
+                                      stage="trial", occurred_at=T0))  # fmt: skip
+        return Success(None)
+
+    assert isinstance(transact(app, trial), Success)
+    with app.uow() as uow:  # the call list needs a phone
+        jo = uow.contacts.get(ids["jo"])
+        assert jo is not None
+        uow.contacts.save(attrs.evolve(jo, phone=Phone("+79001234567")))
+        uow.commit()
+    clock.advance(timedelta(days=1, hours=1))
+    _send(app, url)
+    assert _subjects(sink, "jo@example.com") == ["Jo, finish setting up your profile"]
+    clock.advance(timedelta(days=2))
+    _send(app, url)
+    assert len(sink.received()) == 1  # the day-3 step is a call, not an e-mail
+    with app.uow() as uow:
+        (call,) = [d for d in uow.deliveries.for_contacts([ids["jo"]]) if d.step == 2]
+        assert call.message_id is not None
+        task = uow.activities.get(ActivityId(UUID(call.message_id.removeprefix("task:"))))
+    assert task is not None
+    assert task.subject.startswith("Call Jo Lee (+79001234567)")
+    assert "no first action" in task.description

@@ -38,11 +38,13 @@ class SequenceGoal(StrEnum):
 
 @attrs.frozen(kw_only=True)
 class DripStep:
-    """Day ``day`` after joining: ``template``, if ``condition`` holds then."""
+    """Day ``day`` after joining: ``template``, if ``condition`` holds then; on
+    ``channel`` (a campaign channel's value) instead of the sequence's when given."""
 
     day: int = attrs.field(validator=attrs.validators.ge(0))
     template: str
     condition: StepCondition = StepCondition.ALWAYS
+    channel: str | None = None
 
 
 @attrs.frozen(kw_only=True)

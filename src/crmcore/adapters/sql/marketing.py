@@ -112,7 +112,10 @@ class SqlCampaignRepository:
             winner=definition.get("winner"),
             steps=tuple(
                 DripStep(
-                    day=s["day"], template=s["template"], condition=StepCondition(s["condition"])
+                    day=s["day"],
+                    template=s["template"],
+                    condition=StepCondition(s["condition"]),
+                    channel=s.get("channel"),
                 )
                 for s in definition.get("steps", ())
             ),
@@ -152,7 +155,12 @@ def _campaign_row(campaign: Campaign) -> dict[str, Any]:
     }
     if campaign.steps:
         definition["steps"] = [
-            {"day": s.day, "template": s.template, "condition": s.condition.value}
+            {
+                "day": s.day,
+                "template": s.template,
+                "condition": s.condition.value,
+                "channel": s.channel,
+            }
             for s in campaign.steps
         ]
         definition["goal"] = campaign.goal.value

@@ -12,9 +12,10 @@ from crmcore.app.cli.context import EXIT_USAGE, app_from, fail, state_from, unwr
 from crmcore.app.cli.marketing import CHANNELS
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.marketing.sequences import (
+    SHIPPED,
     add_sequence,
     enroll,
-    install_onboarding,
+    install_shipped,
     list_sequences,
     show_sequence,
 )
@@ -33,15 +34,17 @@ def _step(raw: str) -> DripStep:
     conditions = [c.value for c in StepCondition]
     try:
         day = int(parts[0])
-        if len(parts) not in (2, 3) or day < 0 or not parts[1]:
+        if len(parts) not in (2, 3, 4) or day < 0 or not parts[1]:
             raise ValueError(raw)
-        condition = StepCondition(parts[2]) if len(parts) == 3 else StepCondition.ALWAYS
+        condition = StepCondition(parts[2]) if len(parts) >= 3 else StepCondition.ALWAYS
+        channel = CampaignChannel(parts[3]).value if len(parts) == 4 else None
     except ValueError as exc:
         raise click.BadParameter(
-            f"{raw!r}: use DAY:TEMPLATE[:CONDITION], CONDITION one of {', '.join(conditions)}",
+            f"{raw!r}: use DAY:TEMPLATE[:CONDITION[:CHANNEL]], CONDITION one of"
+            f" {', '.join(conditions)}",
             param_hint="--step",
         ) from exc
-    return DripStep(day=day, template=parts[1], condition=condition)
+    return DripStep(day=day, template=parts[1], condition=condition, channel=channel)
 
 
 def _condition(condition: StepCondition) -> str:
@@ -56,8 +59,8 @@ def _sequence_row(c: Campaign) -> dict[str, Any]:
         "trigger": c.trigger,
         "channels": ",".join(ch.value for ch in c.channels),
         "steps": ", ".join(
-            f"D{s.day} {s.template}"
-            + ("" if s.condition is StepCondition.ALWAYS else f" if {s.condition}")
+            f"D{s.day} {s.template}{_condition(s.condition)}"
+            + (f" by {s.channel}" if s.channel else "")
             for s in c.steps
         ),
     }
@@ -69,7 +72,10 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
 @sequences.command("add")
 @click.argument("name", required=False)
 @click.option(
-    "--step", "steps", multiple=True, help="DAY:TEMPLATE[:not_activated|no_purchase] (repeat)."
+    "--step",
+    "steps",
+    multiple=True,
+    help="DAY:TEMPLATE[:always|not_activated|no_purchase[:CHANNEL]] (repeat).",
 )
 @click.option(
     "--goal",
@@ -97,7 +103,8 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     "--default",
     "shipped",
     is_flag=True,
-    help="Install the shipped onboarding (D0/1/3/7/14/21) and its templates.",
+    help="Install the shipped sequences and their templates: the onboarding"
+    " (D0/1/3/7/14/21) and the activation nudges (D1 reminder, D3 call).",
 )
 @click.pass_context
 def sequences_add(
@@ -112,20 +119,21 @@ def sequences_add(
     """Add a drip sequence (running at once; contacts join by trigger or `enroll`)."""
     app = app_from(ctx)
     if shipped:
-        made = unwrap(install_onboarding(app))
-    else:
-        if not name or not steps:
-            fail("give NAME and at least one --step (or --default)", exit_code=EXIT_USAGE)
-        made = unwrap(
-            add_sequence(
-                app,
-                name=name,
-                steps=[_step(s) for s in steps],
-                goal=SequenceGoal(goal),
-                channels=[CampaignChannel(c) for c in channels] or [CampaignChannel.EMAIL],
-                trigger=trigger,
-            )
+        rows = [_sequence_row(unwrap(install_shipped(app, f))) for f in SHIPPED]
+        render(rows, SEQUENCE_FIELDS, state_from(ctx).fmt, title="sequences")
+        return
+    if not name or not steps:
+        fail("give NAME and at least one --step (or --default)", exit_code=EXIT_USAGE)
+    made = unwrap(
+        add_sequence(
+            app,
+            name=name,
+            steps=[_step(s) for s in steps],
+            goal=SequenceGoal(goal),
+            channels=[CampaignChannel(c) for c in channels] or [CampaignChannel.EMAIL],
+            trigger=trigger,
         )
+    )
     render_one(_sequence_row(made), SEQUENCE_FIELDS, state_from(ctx).fmt)
 
 

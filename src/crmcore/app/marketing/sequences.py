@@ -101,25 +101,31 @@ def add_sequence(
     return transact(app, work)
 
 
-def install_onboarding(app: App) -> Result[Campaign, AppError]:
-    """The shipped onboarding (D0/1/3/7/14/21, goal: activated, trigger: a new lead in
-    the b2c funnel) with its templates (existing templates of those names are kept)."""
+#: The sequences shipped as data: the onboarding (C5) and the activation nudges (P1: a
+#: reminder after 24 hours, a call from the team after 3 days without activation).
+SHIPPED = ("onboarding.json", "activation-nudges.json")
+
+
+def install_shipped(app: App, file: str) -> Result[Campaign, AppError]:
+    """One shipped sequence with its templates (existing templates of those names are
+    kept)."""
     data: dict[str, Any] = json.loads(
-        files("crmcore.app.marketing").joinpath("onboarding.json").read_text(encoding="utf-8")
+        files("crmcore.app.marketing").joinpath(file).read_text(encoding="utf-8")
     )
-    existing = {
-        t.name
-        for t in transact(
-            app, lambda uow: Success(list(uow.templates.list())), commit=False
-        ).value_or([])
-    }
+    listed = transact(app, lambda uow: Success(list(uow.templates.list())), commit=False)
+    existing = {t.name for t in listed.value_or([])}
     for s in data["steps"]:
         if s["template"] not in existing:
             added = add_template(app, name=s["template"], subject=s["subject"], body=s["body"])
             if isinstance(added, Failure):
                 return Failure(added.failure())
     steps = [
-        DripStep(day=s["day"], template=s["template"], condition=StepCondition(s["condition"]))
+        DripStep(
+            day=s["day"],
+            template=s["template"],
+            condition=StepCondition(s["condition"]),
+            channel=s.get("channel"),
+        )
         for s in data["steps"]
     ]
     return add_sequence(
@@ -128,8 +134,14 @@ def install_onboarding(app: App) -> Result[Campaign, AppError]:
         steps=steps,
         goal=SequenceGoal(data["goal"]),
         channels=[CampaignChannel(data["channel"])],
-        trigger="funnel:lead",
+        trigger=data.get("trigger", "funnel:lead"),
     )
+
+
+def install_onboarding(app: App) -> Result[Campaign, AppError]:
+    """The shipped onboarding (D0/1/3/7/14/21, goal: activated, trigger: a new lead in
+    the b2c funnel) with its templates."""
+    return install_shipped(app, "onboarding.json")
 
 
 def enroll(
@@ -253,13 +265,19 @@ def advance_sequences(app: App, uow: UnitOfWork) -> int:
                 leaving.setdefault(plan.leave, []).append(m.contact_id)
                 continue
             for step in plan.steps:
+                own = sequence.steps[step.step - 1].channel
+                target, unreachable = where, False
+                if own is not None:  # a step on its own channel (a call for the unactivated)
+                    one = attrs.evolve(sequence, channels=(CampaignChannel(own),))
+                    found = reach(one, contact)
+                    target, unreachable = (found, False) if found is not None else (where, True)
                 by_step.setdefault(step.step, []).append(
                     PlannedDelivery(
                         contact_id=m.contact_id,
-                        address=where[1],
-                        channel=where[0],
+                        address=target[1],
+                        channel=target[0],
                         variant=f"s{step.step}",
-                        skipped=not step.send,
+                        skipped=not step.send or unreachable,
                     )
                 )
         for reason, who in leaving.items():
