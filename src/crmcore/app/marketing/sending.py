@@ -84,6 +84,7 @@ class _Prepared:
     claimed: int
     suppressed: int
     failed: int
+    tasks: int  # call-list deliveries done in the claiming transaction (tasks created)
 
 
 def start_due(app: App) -> Result[list[str], AppError]:
@@ -125,7 +126,9 @@ class _Renderer:
             limit=batch, at=now, lease_until=now + lease, campaigns=list(running)
         )
         if not claimed:
-            return _Prepared(messages={}, campaigns=frozenset(), claimed=0, suppressed=0, failed=0)
+            return _Prepared(
+                messages={}, campaigns=frozenset(), claimed=0, suppressed=0, failed=0, tasks=0
+            )
         if self.secret is None:
             self.secret = uow.personal_data.subject_secret()
         by_channel: dict[CampaignChannel, list[Delivery]] = defaultdict(list)
@@ -184,6 +187,7 @@ class _Renderer:
             claimed=len(claimed),
             suppressed=sum(1 for o in outcomes if o[1] is DeliveryStatus.SUPPRESSED),
             failed=sum(1 for o in outcomes if o[1] is DeliveryStatus.FAILED),
+            tasks=len(tasks),
         )
 
 
@@ -325,6 +329,7 @@ def send_due(
         report.batches += 1
         report.suppressed += prepared.suppressed
         report.failed += prepared.failed
+        report.sent += prepared.tasks
         results, unsent, error = _deliver(prepared, channels)
         outcomes: list[Outcome] = [
             (r.delivery_id, DeliveryStatus.SENT, r.message_id, None)
