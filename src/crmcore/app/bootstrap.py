@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -26,6 +27,8 @@ from crmcore.app.context import App, Settings
 from crmcore.app.errors import UnsupportedDatabase
 from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
+from crmcore.app.marketing.config import ChannelOptions, MarketingServices
+from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.analytics import AttributionEngine
 from crmcore.ports.clv import ClvModel, SummaryColumns
@@ -33,6 +36,7 @@ from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
 from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.marketing import MessageChannel, TemplateEngine
 from crmcore.ports.system import Clock, IdSource
 
 MEMORY_URL = "memory://"
@@ -113,6 +117,7 @@ def wire(
         ),
         clv_model=LazyClvModel(),
         bus=message_bus(),
+        marketing=marketing_services(),
     )
 
 
@@ -305,3 +310,42 @@ def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -
     from crmcore.adapters.identity.jwks import JwksVerifier
 
     return JwksVerifier(jwks_file, issuer=issuer, audience=audience)
+
+
+class LazyTemplateEngine:
+    """Jinja2's sandbox, imported on first use (Jinja2 stays out of CLI start-up)."""
+
+    def __init__(self) -> None:
+        self._engine: TemplateEngine | None = None
+
+    def _get(self) -> TemplateEngine:
+        if self._engine is None:
+            from crmcore.adapters.templates import SandboxedJinja
+
+            self._engine = SandboxedJinja()
+        return self._engine
+
+    def check(self, source: str) -> frozenset[str]:
+        """See :meth:`crmcore.ports.marketing.TemplateEngine.check`."""
+        return self._get().check(source)
+
+    def render(self, source: str, context: Mapping[str, Any]) -> str:
+        """See :meth:`crmcore.ports.marketing.TemplateEngine.render`."""
+        return self._get().render(source, context)
+
+
+def marketing_services() -> MarketingServices:
+    """Jinja2's sandbox for templates; SMTP for e-mail when a URL is given, JSON-lines
+    files for every other channel (and for e-mail without one)."""
+
+    def channels(options: ChannelOptions) -> dict[CampaignChannel, MessageChannel]:
+        from crmcore.adapters.channels import FileChannel, SmtpChannel, SmtpSettings
+
+        opened: dict[CampaignChannel, MessageChannel] = {
+            c: FileChannel(options.folder, c.value) for c in CampaignChannel
+        }
+        if options.smtp_url:
+            opened[CampaignChannel.EMAIL] = SmtpChannel(SmtpSettings.from_url(options.smtp_url))
+        return opened
+
+    return MarketingServices(templates=LazyTemplateEngine(), channels=channels)

@@ -12,6 +12,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.bus import NO_REACTIONS, MessageBus
 from crmcore.app.errors import AppError, Conflict, StorageFailure
 from crmcore.app.events.config import EventServices
+from crmcore.app.marketing.config import MarketingServices
 from crmcore.domain.loyalty import BoardConfig
 from crmcore.domain.money import DEFAULT_CURRENCY
 from crmcore.domain.phone import DEFAULT_REGION
@@ -65,6 +66,7 @@ class App:
     events: EventServices | None = None
     clv_model: ClvModel | None = None  # the CLV models; bootstrap gives NumpyClvModel
     bus: MessageBus = NO_REACTIONS  # the reactions; bootstrap registers crmcore.app.handlers
+    marketing: MarketingServices | None = None  # templates and channels (issue 17)
 
 
 def transact(

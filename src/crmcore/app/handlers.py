@@ -20,16 +20,31 @@ from crmcore.app.intelligence.handlers import (
     record_transactions,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
+from crmcore.app.marketing.handlers import (
+    count_clicks,
+    count_conversions,
+    count_opens,
+    enrol_on_clv_status,
+    enrol_on_conversion,
+    enrol_on_funnel,
+    enrol_on_score,
+    enrol_on_status,
+)
+from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.interactions import (
+    CustomerStatusChanged,
     EmailClicked,
     EmailOpened,
     FeedbackAnalysed,
     FormAnswered,
+    FunnelStageChanged,
     LoginRecorded,
     PurchaseRecorded,
 )
+from crmcore.domain.lead import LeadConverted
 from crmcore.domain.routing import LeadRoutingFailed
+from crmcore.domain.scoring import LeadScoreThresholdCrossed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -38,13 +53,19 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
         purchases_to_board,
         refresh_buyers,
         reassess_assessed_health,
+        count_conversions,
     ),
     FormAnswered: (answers_to_board, reassess_health),
     FeedbackAnalysed: (reviews_to_board, reassess_health),
     LoginRecorded: (reassess_health,),
-    EmailOpened: (engagement_to_leads, reassess_health),
-    EmailClicked: (engagement_to_leads, reassess_health),
+    EmailOpened: (engagement_to_leads, reassess_health, count_opens),
+    EmailClicked: (engagement_to_leads, reassess_health, count_clicks),
     LeadRoutingFailed: (routing_failed,),  # issue 19: the critical alert at once
+    FunnelStageChanged: (enrol_on_funnel,),
+    CustomerStatusChanged: (enrol_on_status,),
+    ClvStatusDetected: (enrol_on_clv_status,),
+    LeadScoreThresholdCrossed: (enrol_on_score,),
+    LeadConverted: (enrol_on_conversion,),
 }
 
 

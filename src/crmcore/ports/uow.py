@@ -19,6 +19,13 @@ from crmcore.ports.intelligence import (
     TransactionRepository,
 )
 from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
+from crmcore.ports.marketing import (
+    CampaignRepository,
+    ConsentRegistry,
+    DeliveryQueue,
+    EnrollmentRepository,
+    TemplateRepository,
+)
 from crmcore.ports.merge import ContactReferences, MergeLog
 from crmcore.ports.privacy import PersonalData, Retention
 from crmcore.ports.repositories import (
@@ -85,6 +92,16 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyStore: ...
     @property
     def webhooks(self) -> WebhookSubscriptions: ...
+    @property
+    def templates(self) -> TemplateRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
+    @property
+    def deliveries(self) -> DeliveryQueue: ...
+    @property
+    def consents(self) -> ConsentRegistry: ...
+    @property
+    def enrollments(self) -> EnrollmentRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

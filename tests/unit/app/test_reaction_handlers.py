@@ -334,7 +334,10 @@ def test_a_replayed_or_reimported_interaction_reaches_no_handler_twice() -> None
         purchase("bob", day=3),
     ]
     feed(app, *raws)
-    assert sorted(seen.values()) == [1] * len(raws)
+    # every interaction, and every event derived from one (funnel, status: marketing's
+    # triggers listen to those), reached the handlers exactly once
+    assert set(seen.values()) == {1}
+    assert len(seen) >= len(raws)
     once, before = Counter(seen), state(app, ["ann", "bob"])
     # replayed: the inbox knows the ids
     assert ingest_events(app, raws).unwrap().accepted == 0

@@ -23,6 +23,13 @@ from crmcore.adapters.memory.intelligence import (
     MemoryTransactionRepository,
 )
 from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
+from crmcore.adapters.memory.marketing import (
+    MemoryCampaignRepository,
+    MemoryConsentRegistry,
+    MemoryDeliveryQueue,
+    MemoryEnrollmentRepository,
+    MemoryTemplateRepository,
+)
 from crmcore.adapters.memory.merge import MemoryContactReferences, MemoryMergeLog
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
 from crmcore.adapters.memory.repositories import (
@@ -164,6 +171,11 @@ class MemoryUnitOfWork:
         self.api_keys = MemoryApiKeys(self._tx)
         self.idempotency = MemoryIdempotency(self._tx)
         self.webhooks = MemoryWebhookSubscriptions(self._tx)
+        self.templates = MemoryTemplateRepository(self._tx)
+        self.campaigns = MemoryCampaignRepository(self._tx)
+        self.deliveries = MemoryDeliveryQueue(self._tx)
+        self.consents = MemoryConsentRegistry(self._tx)
+        self.enrollments = MemoryEnrollmentRepository(self._tx)
 
     def __enter__(self) -> Self:
         return self

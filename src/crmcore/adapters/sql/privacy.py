@@ -76,6 +76,15 @@ ERASURE: Mapping[tuple[str, str], str] = {
     ("contact_merges", "reason"): "erased in merges of the person",
     ("contact_merges", "merged_by"): "no personal data: a team member",
     ("contact_merges", "moved"): "no personal data: row ids",
+    ("campaign_deliveries", "address"): "emptied on the person's deliveries",
+    ("campaign_deliveries", "message_id"): "no personal data: the channel's message id",
+    ("campaign_deliveries", "error"): "emptied on the person's deliveries",
+    **{("message_templates", c): "no personal data: a template" for c in (
+        "name", "subject", "body")},
+    ("sequence_enrollments", "left_reason"): "no personal data: a category",
+    ("marketing_consents", "address"): "kept: a withdrawn consent must outlive erasure",
+    **{("marketing_consents", c): "no personal data: a category" for c in (
+        "channel", "source")},
     ("clv_fits", "unit"): "no personal data: model parameters",
     ("clv_fits", "gg_error"): "no personal data: model parameters",
     ("clv_predictions", "customer_id"): "the person's user id is replaced by the contact id",
@@ -348,6 +357,11 @@ class SqlPersonalData:
             needles,
         )
         if ids:
+            counts["campaign_deliveries"] = self._set(
+                t.campaign_deliveries,
+                t.campaign_deliveries.c.contact_id.in_(ids),
+                {"address": "", "error": None},
+            )
             card, deal = t.loyalty_cards.c, t.deals.c
             counts["loyalty_cards"] = self._set(
                 t.loyalty_cards, card.id.in_(ids), {"name": ERASED_NAME.first, "contact": ""}

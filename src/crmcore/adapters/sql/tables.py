@@ -207,7 +207,57 @@ campaign_deliveries = Table(
     Column("variant", String(50)),
     Column("status", String(20), nullable=False, comment="sent, opened, clicked, failed, ..."),
     Column("at", UTCDateTime, nullable=False, index=True),
+    Column("step", Integer, nullable=False, default=0, comment="issue 17: sequence step, 0"),
+    Column("address", String(320), nullable=False, default="", comment="issue 17: where to"),
+    Column("attempts", Integer, nullable=False, default=0, comment="issue 17: claims"),
+    Column("claimed_until", UTCDateTime, comment="issue 17: a worker's lease"),
+    Column("message_id", String(300), comment="issue 17: the channel's id"),
+    Column("error", Text, comment="issue 17: why the channel refused"),
+    Column("opened_at", UTCDateTime, comment="issue 17: engagement"),
+    Column("clicked_at", UTCDateTime, comment="issue 17: engagement"),
+    Column("converted_at", UTCDateTime, comment="issue 17: engagement"),
+    Index("uq_campaign_deliveries_key", "campaign_id", "step", "contact_id", unique=True),
+    Index("ix_campaign_deliveries_due", "campaign_id", "status"),
     comment="library: per-recipient campaign detail (kept 1 year, C12)",
+)
+
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    *_stamps(),
+    _version(),
+    Index("uq_message_templates_name", "name", unique=True),
+    comment="library (issue 17): named subject + body templates (Jinja2 sandbox)",
+)
+
+sequence_enrollments = Table(
+    "sequence_enrollments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("sequence_id", Uuid, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),
+    Column("left_reason", String(20), comment="goal, unsubscribed, removed"),
+    Index("uq_sequence_enrollments_key", "sequence_id", "contact_id", unique=True),
+    comment="library (issue 17): who is in which drip sequence since when",
+)
+
+marketing_consents = Table(
+    "marketing_consents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("address", String(320), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("uq_marketing_consents_key", "address", "channel", unique=True),
+    comment="library (issue 17): consent per address and channel; withdrawn = suppressed",
 )
 
 segments = Table(

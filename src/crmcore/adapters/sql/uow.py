@@ -19,6 +19,13 @@ from crmcore.adapters.sql.intelligence import (
     SqlTransactionRepository,
 )
 from crmcore.adapters.sql.loyalty import SqlCardRepository, SqlLoyaltyFacts, SqlMoveLog
+from crmcore.adapters.sql.marketing import (
+    SqlCampaignRepository,
+    SqlConsentRegistry,
+    SqlDeliveryQueue,
+    SqlEnrollmentRepository,
+    SqlTemplateRepository,
+)
 from crmcore.adapters.sql.merge import SqlContactReferences, SqlMergeLog
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
@@ -88,6 +95,11 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeys(s)
         self.idempotency = SqlIdempotency(s)
         self.webhooks = SqlWebhookSubscriptions(s)
+        self.templates = SqlTemplateRepository(s)
+        self.campaigns = SqlCampaignRepository(s)
+        self.deliveries = SqlDeliveryQueue(s)
+        self.consents = SqlConsentRegistry(s)
+        self.enrollments = SqlEnrollmentRepository(s)
         return self
 
     def __exit__(

@@ -125,6 +125,12 @@ COMMANDS: dict[str, str] = {
     "apikeys": "crmcore.app.cli.apikeys:apikeys",
     "serve": "crmcore.app.cli.serve:serve",
     "webhooks": "crmcore.app.cli.webhooks:webhooks",
+    "templates": "crmcore.app.cli.marketing:templates",
+    "campaigns": "crmcore.app.cli.marketing:campaigns",
+    "sequences": "crmcore.app.cli.sequences:sequences",
+    "send": "crmcore.app.cli.marketing:send",
+    "unsubscribe": "crmcore.app.cli.marketing:unsubscribe_cmd",
+    "suppressions": "crmcore.app.cli.marketing:suppressions",
 }
 
 #: Commands that live in their own module but belong to a group above.

@@ -13,7 +13,7 @@ from alembic import op
 from crmcore.adapters.sql.types import UTCDateTime
 
 revision = "0012_contact_merges"
-down_revision = "0010_inbox_customer_key"
+down_revision = "0011_campaigns"
 branch_labels = None
 depends_on = None
 

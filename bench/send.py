@@ -1,0 +1,218 @@
+"""E-mail throughput: ``crm send work`` against a bare smtplib loop, same sink, same run.
+
+    PYTHONPATH=src python bench/send.py [--n 100000] [--batch 1000]
+
+The data: ``--n`` contacts (``p<i>@bench.example``) in a fresh SQLite file, the saved
+segment ``everyone``, one template using ``contact.first_name`` and ``unsubscribe_url``,
+and a running campaign (planned through the use cases). The sink: a minimal SMTP server
+(asyncio, in its own process) that accepts everything and counts the messages.
+
+  bare   one ``smtplib.SMTP`` connection, ``sendmail`` of N messages formatted with an
+         f-string (subject and body personalised), nothing recorded; wall time and this
+         process's CPU seconds
+  crm    ``crm send work --smtp URL --batch B`` in a subprocess: claim, render (Jinja2
+         sandbox), MIME build with List-Unsubscribe and Message-ID, send over one reused
+         connection, record every outcome; wall time and the child's CPU seconds
+
+The figures go to bench/README.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import resource
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+# -- the sink ------------------------------------------------------------------------------
+
+
+class _SinkProtocol(asyncio.Protocol):
+    count = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.t = transport
+        self.buf = b""
+        self.in_data = False
+        transport.write(b"220 sink ESMTP\r\n")
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        out = []
+        while True:
+            if self.in_data:
+                end = self.buf.find(b"\r\n.\r\n")
+                if end < 0:
+                    break
+                self.buf = self.buf[end + 5 :]
+                self.in_data = False
+                _SinkProtocol.count += 1
+                out.append(b"250 OK queued\r\n")
+                continue
+            end = self.buf.find(b"\r\n")
+            if end < 0:
+                break
+            line, self.buf = self.buf[:end], self.buf[end + 2 :]
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                out.append(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+            elif verb == b"DATA":
+                self.in_data = True
+                out.append(b"354 go ahead\r\n")
+            elif verb == b"QUIT":
+                out.append(b"221 bye\r\n")
+                self.t.write(b"".join(out))
+                self.t.close()
+                return
+            else:
+                out.append(b"250 OK\r\n")
+        if out:
+            self.t.write(b"".join(out))
+
+
+def _serve(port: int, pipe: Connection) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_SinkProtocol, "127.0.0.1", port)
+        pipe.send("ready")
+        while True:
+            await asyncio.sleep(0.05)
+            if pipe.poll():
+                pipe.recv()
+                pipe.send(_SinkProtocol.count)
+        server.close()
+
+    asyncio.run(main())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# -- the data ------------------------------------------------------------------------------
+
+
+def _prepare(db: str, n: int) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    from crmcore.app.bootstrap import bootstrap
+    from crmcore.app.context import Settings
+    from crmcore.app.marketing.campaigns import (
+        create_campaign,
+        schedule_campaign,
+        start_campaign,
+    )
+    from crmcore.app.marketing.templates import add_template
+    from crmcore.domain.contact import Contact
+    from crmcore.domain.email import Email
+    from crmcore.domain.ids import ContactId
+    from crmcore.domain.names import PersonName
+    from crmcore.domain.segment import Segment, SegmentId
+
+    app = bootstrap(Settings(db_url=db))
+    with app.uow() as uow:
+        for start in range(0, n, 10_000):
+            uow.contacts.add_many(
+                [
+                    Contact(id=ContactId(app.ids.new()), name=PersonName(f"P{i}", "Lee"),
+                            email=Email(f"p{i}@bench.example"), created_at=T0, updated_at=T0)
+                    for i in range(start, min(n, start + 10_000))
+                ]
+            )  # fmt: skip
+        everyone = {"field": "contact.archived", "op": "eq", "value": False}
+        uow.segments.add(Segment(id=SegmentId(app.ids.new()), name="everyone", filter=everyone,
+                                 created_at=T0, updated_at=T0))  # fmt: skip
+        uow.commit()
+    add_template(app, name="news", subject="News for {{ contact.first_name }}",
+                 body="Dear {{ contact.first_name }},\nour spring news.\n"
+                      "Unsubscribe: {{ unsubscribe_url }}\n").unwrap()  # fmt: skip
+    c = create_campaign(app, name="Bench", template="news", segment="everyone").unwrap()
+    schedule_campaign(app, campaign_id=c.id).unwrap()
+    start_campaign(app, campaign_id=c.id).unwrap()
+
+
+# -- the runs ------------------------------------------------------------------------------
+
+
+def _bare(port: int, n: int) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    with smtplib.SMTP("127.0.0.1", port) as conn:
+        for i in range(n):
+            to = f"p{i}@bench.example"
+            msg = (
+                f"From: news@bench.example\r\nTo: {to}\r\nSubject: News for P{i}\r\n"
+                f"Message-ID: <{i}@bench.example>\r\n\r\nDear P{i},\r\nour spring news.\r\n"
+            )
+            conn.sendmail("news@bench.example", [to], msg)
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def _crm(db: str, url: str, batch: int) -> tuple[float, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CRMCORE_DB": db}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "from crmcore.app.cli.main import main; main()", "send", "work",
+         "--smtp", url, "--batch", str(batch)],
+        env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="messages per run")
+    parser.add_argument("--batch", type=int, default=1_000, help="crm send work --batch")
+    args = parser.parse_args()
+    port = _free_port()
+    here, there = multiprocessing.Pipe()
+    sink = multiprocessing.Process(target=_serve, args=(port, there), daemon=True)
+    sink.start()
+    assert here.recv() == "ready"
+    url = f"smtp://127.0.0.1:{port}?from=news@bench.example"
+
+    def received() -> int:
+        here.send("count")
+        count: int = here.recv()
+        return count
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'send.db'}"
+        t = time.perf_counter()
+        _prepare(db, args.n)
+        print(f"prepared {args.n:,} recipients in {time.perf_counter() - t:.1f} s")
+        bare, bare_cpu = _bare(port, args.n)
+        print(f"bare   {args.n:,} in {bare:6.2f} s = {args.n / bare:8,.0f} msg/s (wall), "
+              f"{args.n / bare_cpu:8,.0f} msg/CPU-s")  # fmt: skip
+        first = received()
+        wall, cpu = _crm(db, url, args.batch)
+        sent = received() - first
+        print(f"crm    {sent:,} in {wall:6.2f} s = {sent / wall:8,.0f} msg/s (wall), "
+              f"{sent / cpu:8,.0f} msg/CPU-s; {wall / bare:.2f}x the bare loop's wall time, "
+              f"{cpu / bare_cpu:.2f}x its CPU")  # fmt: skip
+        print(f"load average {os.getloadavg()[0]:.1f}")
+    sink.terminate()
+
+
+if __name__ == "__main__":
+    main()
