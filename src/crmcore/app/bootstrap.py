@@ -26,6 +26,7 @@ from crmcore.app.events.config import EventServices, EventSettings
 from crmcore.app.handlers import message_bus
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.clv import ClvModel, SummaryColumns
+from crmcore.ports.enrichment import Enricher
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
@@ -278,3 +279,11 @@ def make_publisher(spec: str) -> EventPublisher:
 
 class UnsupportedPublisher(ValueError):
     """The publisher spec names nothing this build can publish to."""
+
+
+def lookup_enricher(path: str) -> Enricher:
+    """The default enricher (issue 18): the operator's lookup table (CSV) by domain.
+    Raises ``ValueError`` when the table cannot be used."""
+    from crmcore.adapters.enrichment.lookup import LookupTableEnricher
+
+    return LookupTableEnricher.from_csv(path)

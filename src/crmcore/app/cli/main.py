@@ -238,3 +238,6 @@ from crmcore.app.cli.merge import unmerge as _unmerge  # noqa: E402
 
 cli.add_command(_merge)
 cli.add_command(_unmerge)
+from crmcore.app.cli.enrich import enrich as _enrich  # noqa: E402
+
+accounts.add_command(_enrich)
