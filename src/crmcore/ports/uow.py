@@ -18,6 +18,7 @@ from crmcore.ports.intelligence import (
 from crmcore.ports.loyalty import CardRepository, LoyaltyFacts, MoveLog
 from crmcore.ports.merge import ContactReferences, MergeLog
 from crmcore.ports.privacy import PersonalData, Retention
+from crmcore.ports.relationships import RelationshipRepository
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -72,6 +73,8 @@ class UnitOfWork(Protocol):
     def references(self) -> ContactReferences: ...
     @property
     def merges(self) -> MergeLog: ...
+    @property
+    def relationships(self) -> RelationshipRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

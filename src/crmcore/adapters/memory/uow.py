@@ -19,6 +19,7 @@ from crmcore.adapters.memory.intelligence import (
 from crmcore.adapters.memory.loyalty import MemoryCardRepository, MemoryLoyaltyFacts, MemoryMoveLog
 from crmcore.adapters.memory.merge import MemoryContactReferences, MemoryMergeLog
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
+from crmcore.adapters.memory.relationships import MemoryRelationshipRepository
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -153,6 +154,7 @@ class MemoryUnitOfWork:
         self.clv = MemoryClvStore(self._tx)
         self.references = MemoryContactReferences(self._tx)
         self.merges = MemoryMergeLog(self._tx)
+        self.relationships = MemoryRelationshipRepository(self._tx)
 
     def __enter__(self) -> Self:
         return self

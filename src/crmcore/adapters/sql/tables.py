@@ -519,3 +519,18 @@ contact_merges = Table(
     Column("undone_at", UTCDateTime),
     comment="library: contact merges with both before-images and the rows moved (C2)",
 )
+
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), index=True),
+    Column("other_contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("note", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    _version(),
+    comment="Relationship mapping: a contact's role for an account or another contact (C2)",
+)

@@ -20,6 +20,7 @@ from crmcore.adapters.sql.loyalty import SqlCardRepository, SqlLoyaltyFacts, Sql
 from crmcore.adapters.sql.merge import SqlContactReferences, SqlMergeLog
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
+from crmcore.adapters.sql.relationships import SqlRelationshipRepository
 from crmcore.adapters.sql.repositories import (
     SqlAccountRepository,
     SqlActivityRepository,
@@ -81,6 +82,7 @@ class SqlUnitOfWork:
         self.clv = SqlClvStore(s)
         self.references = SqlContactReferences(s)
         self.merges = SqlMergeLog(s)
+        self.relationships = SqlRelationshipRepository(s)
         return self
 
     def __exit__(

@@ -241,3 +241,8 @@ cli.add_command(_unmerge)
 from crmcore.app.cli.enrich import enrich as _enrich  # noqa: E402
 
 accounts.add_command(_enrich)
+from crmcore.app.cli.relationships import relate_cmd, relations_cmd, unrelate_cmd  # noqa: E402
+
+contacts.add_command(relate_cmd)
+contacts.add_command(relations_cmd)
+contacts.add_command(unrelate_cmd)
