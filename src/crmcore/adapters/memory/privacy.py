@@ -128,4 +128,21 @@ class MemoryPersonalData:
                 "activities", lambda a: a.deal_id in deals, subject=ERASED_TEXT, description=""
             ),
             "transactions": self._evolve("transactions", lambda p: p.customer in ids, product=None),
+            "contact_merges": self._drop_merges(ids),
+            "relationships": self._evolve(
+                "relationships",
+                lambda r: r.contact_id in ids or r.other_contact_id in ids,
+                note="",
+            ),
         }
+
+    def _drop_merges(self, ids: set[Any]) -> int:
+        """Merge records (before-images) of the person are deleted."""
+        gone = [
+            row.id
+            for row in self._tx.rows("contact_merges")
+            if row.record.keep_id in ids or row.record.other_id in ids
+        ]
+        for key in gone:
+            self._tx.delete("contact_merges", key)
+        return len(gone)

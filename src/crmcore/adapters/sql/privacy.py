@@ -121,6 +121,10 @@ ERASURE: Mapping[tuple[str, str], str] = {
     ("transactions", "product"): "removed on the person's purchases",
     **{("transactions", c): "no personal data: categories and the source's key" for c in (
         "currency", "channel", "external_id")},
+    **{("contact_merges", c): "deleted with every merge of the person" for c in (
+        "reason", "merged_by", "before", "moved")},
+    ("relationships", "note"): "emptied on the person's relationships",
+    ("relationships", "role"): "no personal data: a category",
 }  # fmt: skip
 
 #: The secret of :func:`crmcore.domain.privacy.subject_key`.
@@ -315,6 +319,18 @@ class SqlPersonalData:
             needles,
         )
         if ids:
+            merges, rel = t.contact_merges.c, t.relationships.c
+            gone = delete(t.contact_merges).where(
+                or_(merges.keep_id.in_(ids), merges.other_id.in_(ids))
+            )
+            counts["contact_merges"] = int(
+                self._s.write(lambda: self._s.conn.execute(gone), table=t.contact_merges).rowcount
+            )
+            counts["relationships"] = self._set(
+                t.relationships,
+                or_(rel.contact_id.in_(ids), rel.other_contact_id.in_(ids)),
+                {"note": ""},
+            )
             card, deal = t.loyalty_cards.c, t.deals.c
             counts["loyalty_cards"] = self._set(
                 t.loyalty_cards, card.id.in_(ids), {"name": ERASED_NAME.first, "contact": ""}
