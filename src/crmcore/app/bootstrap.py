@@ -32,6 +32,7 @@ from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.analytics import AttributionEngine
 from crmcore.ports.clv import ClvModel, SummaryColumns
+from crmcore.ports.enrichment import Enricher
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
@@ -349,3 +350,11 @@ def marketing_services() -> MarketingServices:
         return opened
 
     return MarketingServices(templates=LazyTemplateEngine(), channels=channels)
+
+
+def lookup_enricher(path: str) -> Enricher:
+    """The default enricher (issue 18): the operator's lookup table (CSV) by domain.
+    Raises ``ValueError`` when the table cannot be used."""
+    from crmcore.adapters.enrichment.lookup import LookupTableEnricher
+
+    return LookupTableEnricher.from_csv(path)

@@ -21,6 +21,8 @@ REFERENCE_KINDS = frozenset(
         "loyalty_cards.id",
         "loyalty_facts.id",
         "pipeline_facts.contact_id",
+        "relationships.contact_id",
+        "relationships.other_contact_id",
         "review_items.candidates",
         "transactions.contact_id",
     }

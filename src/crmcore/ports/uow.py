@@ -28,6 +28,7 @@ from crmcore.ports.marketing import (
 )
 from crmcore.ports.merge import ContactReferences, MergeLog
 from crmcore.ports.privacy import PersonalData, Retention
+from crmcore.ports.relationships import RelationshipRepository
 from crmcore.ports.repositories import (
     AccountRepository,
     ActivityRepository,
@@ -102,6 +103,8 @@ class UnitOfWork(Protocol):
     def consents(self) -> ConsentRegistry: ...
     @property
     def enrollments(self) -> EnrollmentRepository: ...
+    @property
+    def relationships(self) -> RelationshipRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

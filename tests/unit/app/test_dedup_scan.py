@@ -77,3 +77,15 @@ def test_a_swapped_first_and_last_name_is_still_a_duplicate(app: App) -> None:
 
 def test_a_threshold_outside_zero_to_one_is_refused(app: App) -> None:
     assert isinstance(scan_contacts(app, threshold=2.0), Failure)
+
+
+def test_auto_merge_merges_the_surest_pairs_and_queues_the_rest(app: App) -> None:
+    synthetic = _store(app, 400)
+    report = scan_contacts(app, auto_merge=True).unwrap()
+    assert 0 < report.merged <= report.auto_merge
+    assert report.queued == report.pairs - report.auto_merge
+    items = list_reviews(app, reason=ReviewReason.DUPLICATE, limit=10_000).unwrap()
+    assert all(i.confidence is not None and i.confidence < 0.99 for i in items)
+    again = scan_contacts(app, auto_merge=True).unwrap()
+    assert again.merged == 0
+    assert again.contacts == len(synthetic) - report.merged

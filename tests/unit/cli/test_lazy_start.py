@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -60,4 +61,6 @@ def test_subcommands_join_their_group() -> None:
         group = load_command(group_name)
         assert isinstance(group, click.Group)
         for target in targets:
-            assert target.split(":")[1] in group.commands
+            module, attribute = target.split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert group.commands[command.name] is command

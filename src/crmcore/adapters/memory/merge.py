@@ -22,6 +22,8 @@ PLAIN: dict[str, tuple[str, str]] = {
     "deals.contact_id": ("deals", "contact_id"),
     "health_scores.contact_id": ("health_scores", "customer"),
     "pipeline_facts.contact_id": ("facts", "contact_id"),
+    "relationships.contact_id": ("relationships", "contact_id"),
+    "relationships.other_contact_id": ("relationships", "other_contact_id"),
     "transactions.contact_id": ("transactions", "customer"),
 }
 #: One row per contact, keyed by its id: kind → memory table.

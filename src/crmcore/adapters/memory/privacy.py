@@ -129,6 +129,12 @@ class MemoryPersonalData:
             ),
             "transactions": self._evolve("transactions", lambda p: p.customer in ids, product=None),
             "idempotent_responses": self._forget_responses(trace),
+            "contact_merges": self._drop_merges(ids),
+            "relationships": self._evolve(
+                "relationships",
+                lambda r: r.contact_id in ids or r.other_contact_id in ids,
+                note="",
+            ),
         }
 
     def _forget_responses(self, trace: PersonTrace) -> int:
@@ -142,3 +148,14 @@ class MemoryPersonalData:
         for key in doomed:
             self._tx.delete("idempotent_responses", key)
         return len(doomed)
+
+    def _drop_merges(self, ids: set[Any]) -> int:
+        """Merge records (before-images) of the person are deleted."""
+        gone = [
+            row.id
+            for row in self._tx.rows("contact_merges")
+            if row.record.keep_id in ids or row.record.other_id in ids
+        ]
+        for key in gone:
+            self._tx.delete("contact_merges", key)
+        return len(gone)

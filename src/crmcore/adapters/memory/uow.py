@@ -32,6 +32,7 @@ from crmcore.adapters.memory.marketing import (
 )
 from crmcore.adapters.memory.merge import MemoryContactReferences, MemoryMergeLog
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
+from crmcore.adapters.memory.relationships import MemoryRelationshipRepository
 from crmcore.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryActivityRepository,
@@ -176,6 +177,7 @@ class MemoryUnitOfWork:
         self.deliveries = MemoryDeliveryQueue(self._tx)
         self.consents = MemoryConsentRegistry(self._tx)
         self.enrollments = MemoryEnrollmentRepository(self._tx)
+        self.relationships = MemoryRelationshipRepository(self._tx)
 
     def __enter__(self) -> Self:
         return self

@@ -30,6 +30,8 @@ PLAIN: dict[str, tuple[Table, str]] = {
     "deals.contact_id": (t.deals, "contact_id"),
     "health_scores.contact_id": (t.health_scores, "contact_id"),
     "pipeline_facts.contact_id": (t.pipeline_facts, "contact_id"),
+    "relationships.contact_id": (t.relationships, "contact_id"),
+    "relationships.other_contact_id": (t.relationships, "other_contact_id"),
     "transactions.contact_id": (t.transactions, "contact_id"),
 }
 #: One row per contact, keyed by its id: kind → (table, column).

@@ -72,10 +72,6 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "channel", "variant", "status")},
     **{("alerts", c): "no personal data: counts and shares of the whole base" for c in (
         "key", "severity", "message")},
-    ("contact_merges", "before"): "emptied in merges of the person (no unmerge after)",
-    ("contact_merges", "reason"): "erased in merges of the person",
-    ("contact_merges", "merged_by"): "no personal data: a team member",
-    ("contact_merges", "moved"): "no personal data: row ids",
     ("campaign_deliveries", "address"): "emptied on the person's deliveries",
     ("campaign_deliveries", "message_id"): "no personal data: the channel's message id",
     ("campaign_deliveries", "error"): "emptied on the person's deliveries",
@@ -143,6 +139,10 @@ ERASURE: Mapping[tuple[str, str], str] = {
     ("transactions", "product"): "removed on the person's purchases",
     **{("transactions", c): "no personal data: categories and the source's key" for c in (
         "currency", "channel", "external_id")},
+    **{("contact_merges", c): "deleted with every merge of the person" for c in (
+        "reason", "merged_by", "before", "moved")},
+    ("relationships", "note"): "emptied on the person's relationships",
+    ("relationships", "role"): "no personal data: a category",
 }  # fmt: skip
 
 #: The secret of :func:`crmcore.domain.privacy.subject_key`.
@@ -362,6 +362,18 @@ class SqlPersonalData:
                 t.campaign_deliveries.c.contact_id.in_(ids),
                 {"address": "", "error": None},
             )
+            merges, rel = t.contact_merges.c, t.relationships.c
+            gone = delete(t.contact_merges).where(
+                or_(merges.keep_id.in_(ids), merges.other_id.in_(ids))
+            )
+            counts["contact_merges"] = int(
+                self._s.write(lambda: self._s.conn.execute(gone), table=t.contact_merges).rowcount
+            )
+            counts["relationships"] = self._set(
+                t.relationships,
+                or_(rel.contact_id.in_(ids), rel.other_contact_id.in_(ids)),
+                {"note": ""},
+            )
             card, deal = t.loyalty_cards.c, t.deals.c
             counts["loyalty_cards"] = self._set(
                 t.loyalty_cards, card.id.in_(ids), {"name": ERASED_NAME.first, "contact": ""}
@@ -376,12 +388,6 @@ class SqlPersonalData:
                     t.loyalty_moves.c.override_reason.is_not(None),
                 ),
                 {"override_reason": None},
-            )
-            merges = t.contact_merges.c
-            counts["contact_merges"] = self._set(
-                t.contact_merges,
-                or_(merges.keep_id.in_(ids), merges.other_id.in_(ids)),
-                {"before": {}, "reason": ERASED_TEXT},
             )
             counts["health_scores"] = self._set(
                 t.health_scores, t.health_scores.c.contact_id.in_(ids), {"user_id": ERASED_TEXT}

@@ -626,3 +626,17 @@ webhook_subscriptions = Table(
     _version(),
     comment="library: outbound webhooks for crm.* events",
 )
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("contact_id", Uuid, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), index=True),
+    Column("other_contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("note", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    _version(),
+    comment="Relationship mapping: a contact's role for an account or another contact (C2)",
+)

@@ -29,6 +29,7 @@ from crmcore.adapters.sql.marketing import (
 from crmcore.adapters.sql.merge import SqlContactReferences, SqlMergeLog
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
+from crmcore.adapters.sql.relationships import SqlRelationshipRepository
 from crmcore.adapters.sql.repositories import (
     SqlAccountRepository,
     SqlActivityRepository,
@@ -100,6 +101,7 @@ class SqlUnitOfWork:
         self.deliveries = SqlDeliveryQueue(s)
         self.consents = SqlConsentRegistry(s)
         self.enrollments = SqlEnrollmentRepository(s)
+        self.relationships = SqlRelationshipRepository(s)
         return self
 
     def __exit__(

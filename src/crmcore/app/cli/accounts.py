@@ -96,6 +96,9 @@ def list_(ctx: click.Context, limit: int, offset: int, all_rows: bool, columns: 
 @click.argument("account_id", type=click.UUID)
 @click.pass_context
 def show(ctx: click.Context, account_id: UUID) -> None:
-    """Show one account."""
+    """Show one account with its decision-making unit (crm contacts relate)."""
     account = unwrap(get_account(app_from(ctx), AccountId(account_id)))
-    render_one(account_row(account), ACCOUNT_DETAIL_FIELDS, state_from(ctx).fmt)
+    from crmcore.app.cli.relationships import unit_rows
+
+    row = {**account_row(account), "decision_making_unit": unit_rows(ctx, account.id)}
+    render_one(row, [*ACCOUNT_DETAIL_FIELDS, "decision_making_unit"], state_from(ctx).fmt)

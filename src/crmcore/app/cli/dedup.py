@@ -96,8 +96,15 @@ def csv_cmd(
     metavar="TOML",
     help="Field kinds, a fixed m/u model and thresholds (docs/cli.md).",
 )
+@click.option(
+    "--auto-merge",
+    is_flag=True,
+    help="Merge pairs at or above the merge threshold (0.99) instead of queueing them.",
+)
 @click.pass_context
-def scan_cmd(ctx: click.Context, threshold: float | None, settings_path: str | None) -> None:
+def scan_cmd(
+    ctx: click.Context, threshold: float | None, settings_path: str | None, auto_merge: bool
+) -> None:
     """Compare the stored contacts (names, e-mail, phone, attributes city and birth_date)
     and queue each likely duplicate pair for review (crm review list --reason duplicate)."""
     settings = None
@@ -106,6 +113,8 @@ def scan_cmd(ctx: click.Context, threshold: float | None, settings_path: str | N
         if isinstance(loaded, FieldError):
             raise CommandFailed(InvalidInput(errors=(loaded,)))
         settings = loaded
-    report = unwrap(scan_contacts(app_from(ctx), threshold=threshold, settings=settings))
-    fields = ["contacts", "candidates", "pairs", "queued", "already", "auto_merge"]
+    report = unwrap(
+        scan_contacts(app_from(ctx), threshold=threshold, settings=settings, auto_merge=auto_merge)
+    )
+    fields = ["contacts", "candidates", "pairs", "queued", "already", "auto_merge", "merged"]
     render_one({f: getattr(report, f) for f in fields}, fields, state_from(ctx).fmt)

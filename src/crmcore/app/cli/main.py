@@ -137,6 +137,12 @@ COMMANDS: dict[str, str] = {
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "import": ("crmcore.app.cli.intel_import:transactions",),
     "leads": ("crmcore.app.cli.leads_rescore:rescore",),
+    "accounts": ("crmcore.app.cli.enrich:enrich",),
+    "contacts": (
+        "crmcore.app.cli.relationships:relate_cmd",
+        "crmcore.app.cli.relationships:relations_cmd",
+        "crmcore.app.cli.relationships:unrelate_cmd",
+    ),
 }
 
 

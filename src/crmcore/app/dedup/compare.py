@@ -100,7 +100,8 @@ def _digits(a: list[str], b: list[str]) -> Levels:
 
 
 def _only_digits(values: list[str]) -> list[str]:
-    return [_NOT_DIGIT.sub("", v) for v in values]
+    digits = {v: _NOT_DIGIT.sub("", v) for v in set(values)}  # values repeat across pairs
+    return [digits[v] for v in values]
 
 
 def _date(a: list[str], b: list[str]) -> Levels:

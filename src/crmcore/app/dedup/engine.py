@@ -33,7 +33,7 @@ from crmcore.domain.duplicates import (
 )
 
 #: Pairs a blocking key may yield, per record (the rest of its budget is a floor).
-PAIRS_PER_RECORD = 25
+PAIRS_PER_RECORD = 5
 PAIR_FLOOR = 50_000
 #: Random pairs compared to learn how often different people agree by chance.
 U_SAMPLE = 20_000

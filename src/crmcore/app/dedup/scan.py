@@ -14,6 +14,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App
 from crmcore.app.dedup.compare import Kind
 from crmcore.app.dedup.engine import ScoredPair, find_duplicates
+from crmcore.app.dedup.merge import merge_contacts
 from crmcore.app.dedup.settings import DedupSettings
 from crmcore.app.errors import AppError, Conflict, StorageFailure
 from crmcore.domain.contact import Contact
@@ -43,6 +44,7 @@ class ScanReport:
     queued: int
     already: int
     auto_merge: int
+    merged: int = 0
 
 
 def pair_key(a: ContactId, b: ContactId) -> str:
@@ -77,9 +79,15 @@ def explain(model: FellegiSunter, pair: ScoredPair) -> str:
 
 
 def scan_contacts(
-    app: App, *, threshold: float | None = None, settings: DedupSettings | None = None
+    app: App,
+    *,
+    threshold: float | None = None,
+    settings: DedupSettings | None = None,
+    auto_merge: bool = False,
 ) -> Result[ScanReport, AppError]:
-    """Queue every likely duplicate pair of stored (not archived) contacts for review."""
+    """Queue every likely duplicate pair of stored (not archived) contacts for review;
+    with ``auto_merge``, pairs at or above the merge threshold are merged instead (the
+    second into the first, each merge its own undoable record)."""
     chosen = settings or DedupSettings()
     cut = chosen.thresholds.review if threshold is None else threshold
     if not 0.0 <= cut <= 1.0:
@@ -88,6 +96,7 @@ def scan_contacts(
     if app.events is None:
         return Failure(StorageFailure(detail="the review queue is not configured"))
     now = app.clock.now()
+    to_merge: list[tuple[ContactId, ContactId, float]] = []
 
     def work(uow: EventUnitOfWork) -> ScanReport:
         contacts = list(uow.contacts.list())
@@ -110,6 +119,9 @@ def scan_contacts(
             key = pair_key(a, b)
             decision = chosen.thresholds.decide(pair.probability)
             merges += decision is Decision.MERGE
+            if auto_merge and decision is Decision.MERGE:
+                to_merge.append((a, b, pair.probability))
+                continue
             if key in known:
                 continue
             known.add(key)
@@ -144,4 +156,9 @@ def scan_contacts(
         return Failure(Conflict(detail=str(exc)))
     except StorageError as exc:
         return Failure(StorageFailure(detail=str(exc)))
-    return Success(report)
+    merged = 0
+    for keep, other, p in to_merge:
+        # a contact merged away by an earlier pair of this scan is skipped
+        done = merge_contacts(app, keep, other, reason=f"dedup scan p={p:.4f}", by="dedup scan")
+        merged += isinstance(done, Success)
+    return Success(attrs.evolve(report, merged=merged))

@@ -224,9 +224,14 @@ def planted(
     rng = random.Random(seed)
     dupes = int(count * duplicate_share)
     originals = [_original(rng, i) for i in range(count - dupes)]
-    rows: list[Row] = [list(r) for r in originals]
+    rows: list[Row] = list(originals)  # the same row lists: e-mail fixes apply to both
     pairs: set[tuple[str, str]] = set()
-    emails = {r[3] for r in rows}
+    emails: set[str] = set()
+    for row in rows:
+        if distinct_emails and row[3] in emails:
+            local, _, domain = row[3].partition("@")
+            row[3] = f"{local}.{row[0]}@{domain}"
+        emails.add(row[3])
     for n in range(dupes):
         source = rng.choice(originals)
         copy = list(source)

@@ -13,7 +13,7 @@ from alembic import op
 from crmcore.adapters.sql.types import UTCDateTime
 
 revision = "0013_alerts"
-down_revision = "0012_contact_merges"
+down_revision = "0012_data_quality"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,62 @@
+"""Enrichment: firmographics from a lookup fill what nobody entered (PRODUCT.md C1).
+
+A value a person entered is never overwritten: enrichment fills empty fields only, and
+remembers which ones it filled (``attributes["enriched"]``), so a later lookup may
+refresh those but still leaves the rest alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from crmcore.domain.account import SIZE_RANGES, Account
+
+#: The attribute listing the fields enrichment filled.
+ENRICHED = "enriched"
+#: Account field ← firmographic.
+FIELDS = (("industry", "industry"), ("size_range", "size"), ("region", "country"))
+
+
+@attrs.frozen(kw_only=True)
+class Firmographics:
+    """What a lookup knows about a company."""
+
+    industry: str | None = None
+    size: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.in_(SIZE_RANGES))
+    )
+    country: str | None = None
+
+
+def company_domain(website: str | None) -> str | None:
+    """``example.com`` from ``https://www.Example.com/about``; ``None`` without a host."""
+    if not website or not website.strip():
+        return None
+    host = website.strip().lower()
+    for prefix in ("https://", "http://", "//"):
+        host = host.removeprefix(prefix)
+    host = host.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].split(":", 1)[0]
+    host = host.removeprefix("www.").strip(".")
+    return host if "." in host else None
+
+
+def enrich_account(account: Account, found: Firmographics, *, at: datetime) -> Account | None:
+    """The account with empty (or previously enriched) fields filled from ``found``;
+    ``None`` when nothing changes."""
+    filled = set(account.attributes.get(ENRICHED, ()))
+    changes: dict[str, Any] = {}
+    for field, source in FIELDS:
+        value = getattr(found, source)
+        current = getattr(account, field)
+        if value is None or value == current:
+            continue
+        if current is None or field in filled:
+            changes[field] = value
+            filled.add(field)
+    if not changes:
+        return None
+    attributes = {**account.attributes, ENRICHED: sorted(filled)}
+    return attrs.evolve(account, **changes, attributes=attributes, updated_at=at)

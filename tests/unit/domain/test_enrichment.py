@@ -1,0 +1,88 @@
+"""Enrichment fills what nobody entered and never overwrites what a person did."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmcore.domain.account import SIZE_RANGES, Account
+from crmcore.domain.enrichment import (
+    ENRICHED,
+    FIELDS,
+    Firmographics,
+    company_domain,
+    enrich_account,
+)
+from crmcore.domain.ids import AccountId
+
+AT = datetime(2026, 12, 6, tzinfo=UTC)
+_text = st.none() | st.sampled_from(["edtech", "retail", "ngo", "RU", "DE"])
+_size = st.none() | st.sampled_from(SIZE_RANGES)
+
+
+@st.composite
+def accounts(draw: st.DrawFn) -> Account:
+    return Account(
+        id=AccountId(UUID(int=draw(st.integers(1, 10**6)))),
+        name="Acme",
+        industry=draw(_text),
+        size_range=draw(_size),
+        region=draw(_text),
+        website="https://acme.example",
+        created_at=AT,
+        updated_at=AT,
+    )
+
+
+firmographics = st.builds(Firmographics, industry=_text, size=_size, country=_text)
+
+
+@settings(max_examples=50)
+@given(account=accounts(), found=firmographics)
+def test_enrichment_fills_empty_fields_and_keeps_entered_ones(
+    account: Account, found: Firmographics
+) -> None:
+    new = enrich_account(account, found, at=AT) or account
+    for field, source in FIELDS:
+        before, offered = getattr(account, field), getattr(found, source)
+        if before is not None:
+            assert getattr(new, field) == before  # a person entered it
+        else:
+            assert getattr(new, field) == offered
+    assert set(new.attributes.get(ENRICHED, ())) == {
+        f for f, s in FIELDS if getattr(account, f) is None and getattr(found, s) is not None
+    }
+
+
+@settings(max_examples=50)
+@given(account=accounts(), first=firmographics, second=firmographics)
+def test_a_later_lookup_refreshes_only_what_enrichment_filled(
+    account: Account, first: Firmographics, second: Firmographics
+) -> None:
+    once = enrich_account(account, first, at=AT) or account
+    assert enrich_account(once, first, at=AT) is None  # idempotent
+    twice = enrich_account(once, second, at=AT) or once
+    for field, source in FIELDS:
+        if getattr(account, field) is not None:
+            assert getattr(twice, field) == getattr(account, field)
+        elif getattr(second, source) is not None:
+            assert getattr(twice, field) == getattr(second, source)
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("https://www.Example.com/about?x=1", "example.com"),
+        ("example.org", "example.org"),
+        ("http://shop.example.co.uk:8080", "shop.example.co.uk"),
+        ("localhost", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_company_domain(website: str | None, domain: str | None) -> None:
+    assert company_domain(website) == domain
