@@ -24,6 +24,7 @@ REFERENCE_KINDS = frozenset(
         "relationships.contact_id",
         "relationships.other_contact_id",
         "review_items.candidates",
+        "sequence_enrollments.contact_id",
         "transactions.contact_id",
     }
 )

@@ -1,7 +1,9 @@
 """Memory adapters of the merge ports, over the same staged transaction.
 
 The kinds are those of the SQL schema (``table.column``); kinds the memory store keeps
-nothing for (campaign deliveries, the RFM summary) are covered and always empty.
+nothing for (the RFM summary) are covered and always empty. Campaign deliveries and
+sequence enrolments are keyed by their contact in memory and are not moved here (the SQL
+adapter moves them).
 """
 
 from __future__ import annotations

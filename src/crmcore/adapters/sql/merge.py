@@ -32,6 +32,7 @@ PLAIN: dict[str, tuple[Table, str]] = {
     "pipeline_facts.contact_id": (t.pipeline_facts, "contact_id"),
     "relationships.contact_id": (t.relationships, "contact_id"),
     "relationships.other_contact_id": (t.relationships, "other_contact_id"),
+    "sequence_enrollments.contact_id": (t.sequence_enrollments, "contact_id"),
     "transactions.contact_id": (t.transactions, "contact_id"),
 }
 #: One row per contact, keyed by its id: kind → (table, column).

@@ -24,7 +24,12 @@ def relationship_row(r: Relationship) -> dict[str, Any]:
 
 @click.command("relate")
 @click.argument("contact")
-@click.option("--role", required=True, type=click.Choice([r.value for r in RelationRole]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in RelationRole]),
+    help="What the contact is to the account or the other contact.",
+)
 @click.option("--account", "account_id", type=click.UUID, default=None, help="The account.")
 @click.option("--contact", "other", default=None, help="The other contact (id, e-mail, ...).")
 @click.option("--note", default="", help="Free text kept with the relationship.")
