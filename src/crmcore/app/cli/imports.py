@@ -7,7 +7,8 @@ to this group (``SUBCOMMANDS``).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -61,7 +62,7 @@ def summary_row(report: ImportReport) -> dict[str, Any]:
         "rejected": len(report.rejected),
         "dry_run": report.dry_run,
         "encoding": report.encoding,
-        "delimiter": {"\t": "tab"}.get(report.delimiter, report.delimiter),
+        "delimiter": shown_delimiter(report.delimiter),
     }
 
 
@@ -78,6 +79,44 @@ def _report_rejections(report: ImportReport, errors_path: str | None) -> None:
         click.echo("use --errors FILE to save every rejected row with its reason", err=True)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def file_options(command: F) -> F:
+    """What every importer takes about its file: ``--encoding``, ``--delimiter``,
+    ``--dry-run`` and ``--errors FILE``."""
+    for option in reversed(
+        [
+            click.option(
+                "--encoding", default=None, help="Force an encoding (detected otherwise)."
+            ),
+            click.option(
+                "--delimiter", default=None, help="Force a delimiter (sniffed otherwise)."
+            ),
+            click.option("--dry-run", is_flag=True, help="Validate and count; store nothing."),
+            click.option(
+                "--errors",
+                "errors_path",
+                type=click.Path(dir_okay=False, writable=True),
+                default=None,
+                help="Write rejected rows (original cells + line, field, value, reason) here.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def forced_delimiter(value: str | None) -> str | None:
+    """``--delimiter`` as given, with ``tab`` (or ``\\t``) for a tab character."""
+    return {"tab": "\t", "\\t": "\t"}.get(value or "", value)
+
+
+def shown_delimiter(sep: str) -> str:
+    """A delimiter as a summary shows it (a tab as ``tab``)."""
+    return {"\t": "tab"}.get(sep, sep)
+
+
 def _make_importer(kind: Kind) -> click.Command:
     @click.command(kind.value)
     @click.argument("file", type=click.Path(dir_okay=False))
@@ -89,16 +128,7 @@ def _make_importer(kind: Kind) -> click.Command:
         help="Map a column to a field ('Column=' ignores it). Repeatable.",
     )
     @click.option("--region", default=None, help="Default phone region [settings, RU].")
-    @click.option("--encoding", default=None, help="Force an encoding (detected otherwise).")
-    @click.option("--delimiter", default=None, help="Force a delimiter (sniffed otherwise).")
-    @click.option("--dry-run", is_flag=True, help="Validate and count; store nothing.")
-    @click.option(
-        "--errors",
-        "errors_path",
-        type=click.Path(dir_okay=False, writable=True),
-        default=None,
-        help="Write rejected rows (original cells + line, field, value, reason) here.",
-    )
+    @file_options
     @click.option(
         "--batch-size",
         type=click.IntRange(min=1),
@@ -135,7 +165,7 @@ def _make_importer(kind: Kind) -> click.Command:
     ) -> None:
         state = state_from(ctx)
         columns = unwrap(parse_mapping(mapping))
-        sep = {"tab": "\t", "\\t": "\t"}.get(delimiter or "", delimiter)
+        sep = forced_delimiter(delimiter)
         show_bar = not state.quiet and sys.stderr.isatty()
         with progress_bar(show_bar) as progress:
             report = unwrap(

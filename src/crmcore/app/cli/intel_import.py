@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from crmcore.app.cli.context import CommandFailed, app_from, note, state_from
-from crmcore.app.cli.imports import SUMMARY_FIELDS
+from crmcore.app.cli.imports import (
+    SUMMARY_FIELDS,
+    file_options,
+    forced_delimiter,
+    shown_delimiter,
+)
 from crmcore.app.cli.intel_render import value_or_exit
 from crmcore.app.cli.progress import progress_bar
 from crmcore.app.cli.render import render_one
@@ -43,16 +48,7 @@ def _data_lines(path: Path) -> int:
     metavar="COLUMN=FIELD",
     help="Map a column to a field ('Client=customer_id'; 'Column=' ignores it). Repeatable.",
 )
-@click.option("--encoding", default=None, help="Force an encoding (detected otherwise).")
-@click.option("--delimiter", default=None, help="Force a delimiter (sniffed otherwise).")
-@click.option("--dry-run", is_flag=True, help="Validate every row and count; store nothing.")
-@click.option(
-    "--errors",
-    "errors_path",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write rejected rows (original cells + line, field, value, reason) here.",
-)
+@file_options
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
@@ -99,7 +95,7 @@ def transactions(
                 progress=progress,
                 mapping=value_or_exit(parse_mapping(mapping)),
                 encoding=encoding,
-                delimiter={"tab": "\t", "\\t": "\t"}.get(delimiter or "", delimiter),
+                delimiter=forced_delimiter(delimiter),
                 dry_run=dry_run,
                 batch=batch_size,
             )
@@ -115,7 +111,7 @@ def transactions(
         "rejected": rejected,
         "dry_run": summary.dry_run,
         "encoding": summary.encoding,
-        "delimiter": {"\t": "tab"}.get(summary.delimiter, summary.delimiter),
+        "delimiter": shown_delimiter(summary.delimiter),
         "contacts_created": summary.contacts_created,
     }
     render_one(row, (*SUMMARY_FIELDS, "contacts_created"), state_from(ctx).fmt)
