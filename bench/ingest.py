@@ -187,7 +187,9 @@ def bench_memory(events: list[dict[str, Any]]) -> tuple[float, float]:
     return accept, time.perf_counter() - start
 
 
-def _pg_worker(url: str, name: str, batch: int, done: multiprocessing.SimpleQueue[int]) -> None:
+def _pg_worker(
+    url: str, name: str, batch: int, done: multiprocessing.SimpleQueue[tuple[int, float]]
+) -> None:
     """One ``crm events work`` on PostgreSQL: claim and apply until nothing is due or
     held by another worker (then wait for it: its customers' later events may follow)."""
     app = bootstrap(Settings(db_url=url))
@@ -199,15 +201,15 @@ def _pg_worker(url: str, name: str, batch: int, done: multiprocessing.SimpleQueu
         if status.inbox["pending"] == 0 and status.inbox["processing"] == 0:
             break
         time.sleep(0.05)
-    done.put(applied)
+    done.put((applied, time.perf_counter()))
 
 
 def bench_workers(
     base_url: str, events: list[dict[str, Any]], batch: int, workers: int
-) -> tuple[float, list[int]]:
+) -> tuple[float, list[int], list[float]]:
     """Accept ``events`` into a fresh, migrated PostgreSQL database, then time
-    ``workers`` worker processes applying them; returns the wall seconds and how many
-    events each applied."""
+    ``workers`` worker processes applying them; returns the wall seconds, how many
+    events each applied and when each finished (seconds after the start)."""
     from tests.databases import fresh_postgres
 
     with fresh_postgres(base_url, prefix="crmcore_bench") as url:
@@ -218,21 +220,23 @@ def bench_workers(
         for i in range(0, len(events), 1000):
             ingest_events(app, events[i : i + 1000]).unwrap()
         ctx = multiprocessing.get_context("fork")
-        done: multiprocessing.SimpleQueue[int] = ctx.SimpleQueue()
+        done: multiprocessing.SimpleQueue[tuple[int, float]] = ctx.SimpleQueue()
         procs = [
             ctx.Process(target=_pg_worker, args=(url, f"w{i}", batch, done)) for i in range(workers)
         ]
         start = time.perf_counter()
         for proc in procs:
             proc.start()
-        applied = [done.get() for _ in procs]
+        finished = sorted((done.get() for _ in procs), key=lambda f: f[1])
         wall = time.perf_counter() - start
+        applied = [n for n, _ in finished]
+        ends = [at - start for _, at in finished]
         for proc in procs:
             proc.join()
         status = pipeline_status(app).unwrap()
         assert status.inbox["done"] + status.inbox["review"] == len(events), status.inbox
         assert sum(applied) == len(events), applied
-    return wall, applied
+    return wall, applied, ends
 
 
 def main_workers(args: argparse.Namespace) -> None:
@@ -242,13 +246,15 @@ def main_workers(args: argparse.Namespace) -> None:
     print(f"events {args.n}, batch {args.batch}, PostgreSQL {args.pg}")
     rates: dict[int, float] = {}
     for workers in args.workers:
-        wall, applied = bench_workers(args.pg, events, args.batch, workers)
+        wall, applied, ends = bench_workers(args.pg, events, args.batch, workers)
         rates[workers] = args.n / wall
         base = rates.get(1)
         ratio = f"  {rates[workers] / base:.2f}x one worker" if base else ""
         print(
             f"{workers} worker(s) {wall:8.2f} s {rates[workers]:8.0f} ev/s{ratio}"
-            f"   applied per worker {applied}"
+            f"   applied per worker {applied}, finished at "
+            + ", ".join(f"{end:.1f}" for end in ends)
+            + " s"
         )
 
 

@@ -1,9 +1,9 @@
 """Load on ``crm serve`` from a bounded local client: p50/p99 latency and requests/s of
 ``GET /crm/contacts`` and ``POST /crm/leads`` (issue 20).
 
-    PYTHONPATH=src:. python -m bench.http --db sqlite                # a fresh SQLite file
-    PYTHONPATH=src:. python -m bench.http --db postgres              # a fresh PostgreSQL db
-    PYTHONPATH=src:. python -m bench.http --db postgres --rate 500 --seconds 20
+    PYTHONPATH=src:. python -m bench.http_api --db sqlite                # a fresh SQLite file
+    PYTHONPATH=src:. python -m bench.http_api --db postgres              # a fresh PostgreSQL db
+    PYTHONPATH=src:. python -m bench.http_api --db postgres --rate 500 --seconds 20
 
 (Run it as a module: as a script, its own folder would come first on ``sys.path`` and
 this file would shadow the standard library's ``http`` package.)
