@@ -246,6 +246,35 @@ def test_a_key_in_use_is_409_until_its_claim_expires(backend_app: App) -> None:
     assert again.json() == taken.json()
 
 
+def test_a_stored_response_lives_a_day_and_old_ones_are_pruned(backend_app: App) -> None:
+    from datetime import timedelta
+
+    from crmcore.adapters.system import FixedClock
+    from crmcore.app.access.apikeys import list_api_keys
+    from crmcore.app.access.idempotency import RESPONSE_TTL, entry_id, prune_responses, recall
+
+    api = api_over(backend_app)
+    writer = next(k for k in list_api_keys(backend_app).unwrap() if k.scope is Scope.WRITE)
+    clock = backend_app.clock
+    assert isinstance(clock, FixedClock)
+    body = {"email": "old@example.com", "first_name": "Old"}
+    first = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "t1"})
+    clock.advance(RESPONSE_TTL - timedelta(seconds=1))
+    assert api.post("/crm/leads", json=body, headers={"Idempotency-Key": "t1"}).json() == (
+        first.json()
+    )
+    clock.advance(timedelta(seconds=2))
+    other = {"email": "new@example.com", "first_name": "New"}
+    assert api.post("/crm/leads", json=other, headers={"Idempotency-Key": "t2"}).status_code == 201
+    assert recall(backend_app, entry_id(writer.id, "t1")).unwrap() is None  # pruned by t2
+    late = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "t1"})
+    assert late.status_code == 409  # runs as new: the e-mail is taken now
+    assert "idempotent-replayed" not in late.headers
+    clock.advance(RESPONSE_TTL + timedelta(seconds=1))
+    assert prune_responses(backend_app).unwrap() == 1  # t2 (the failed t1 kept nothing)
+    assert recall(backend_app, entry_id(writer.id, "t2")).unwrap() is None
+
+
 def test_a_failed_request_gives_its_key_back(api: Api) -> None:
     bad = {"email": "nope", "first_name": "X"}
     assert api.post("/crm/leads", json=bad, headers={"Idempotency-Key": "f1"}).status_code == 422

@@ -4,6 +4,7 @@ responses and outbound webhook subscriptions (each in the unit of work's transac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -37,6 +38,10 @@ class IdempotencyStore(Protocol):
 
     def remove(self, entry_id: UUID) -> None:
         """Forget an entry (a claim whose request failed)."""
+        ...
+
+    def prune(self, *, before: datetime) -> int:
+        """Forget every entry created before ``before``; how many were forgotten."""
         ...
 
 

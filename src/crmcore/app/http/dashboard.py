@@ -11,6 +11,7 @@ version the page showed).
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,11 +24,20 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from crmcore.app.access.idempotency import caller_id
 from crmcore.app.events.worker import list_reviews, resolve_review
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.security import Guard, Public
 from crmcore.app.http.services import services
-from crmcore.app.http.support import json_response, value
+from crmcore.app.http.support import (
+    idempotency_key as idempotency_key_of,
+)
+from crmcore.app.http.support import (
+    idempotent,
+    idempotent_async,
+    json_response,
+    value,
+)
 from crmcore.app.intelligence.health import health_report
 from crmcore.app.intelligence.segments import list_segments, rfm_report
 from crmcore.app.loyalty.board import board_view, stuck_report
@@ -104,11 +114,17 @@ def _flashed(path: str, message: str) -> str:
     return f"{path}?{urlencode({'flash': message[:200]})}"
 
 
+def _fresh_key() -> str:
+    """A new idempotency key for one form on a page."""
+    return secrets.token_urlsafe(16)
+
+
 def _page(request: Request, name: str, who: Identity | None, **context: Any) -> Response:
     return templates.TemplateResponse(
         request,
         name,
         {
+            "fresh_key": _fresh_key,
             "who": who,
             "pages": PAGES,
             "here": request.url.path,
@@ -188,9 +204,24 @@ def move(
     to: Annotated[DealStage, Form()],
     version: Annotated[int, Form(ge=0)],
     skip: Annotated[str | None, Form(max_length=500)] = None,
+    idempotency_key: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
     """Move a deal through the same use case as ``crm deals move``, from ``version``; a
-    move past other stages needs ``skip``, the reason."""
+    move past other stages needs ``skip``, the reason. The page sends an idempotency
+    key (a header, or the form's hidden field): a resent form gets the first answer."""
+    payload = {"to": to.value, "version": version, "skip": skip or None}
+    return idempotent(
+        request,
+        caller_id(f"dashboard:{who.subject}"),
+        payload,
+        lambda: _move(request, deal_id, to, version, skip),
+        fallback_key=idempotency_key,
+    )
+
+
+def _move(
+    request: Request, deal_id: UUID, to: DealStage, version: int, skip: str | None
+) -> Response:
     app = services(request).app
     done = move_deal(
         app, DealId(deal_id), to=to.value, skip_reason=skip or None, expected_version=version
@@ -241,9 +272,27 @@ def review(request: Request, who: Viewer) -> Response:
 
 @router.post("/review/{item_id}/resolve")
 async def resolve(
-    request: Request, who: Editor, item_id: UUID, decision: Annotated[str, Form(max_length=60)]
+    request: Request,
+    who: Editor,
+    item_id: UUID,
+    decision: Annotated[str, Form(max_length=60)],
+    idempotency_key: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    """Resolve a review item (a label, a contact, or discard) as ``crm review resolve``."""
+    """Resolve a review item (a label, a contact, or discard) as ``crm review resolve``;
+    a resent form with the same idempotency key gets the first answer."""
+    key = idempotency_key_of(request, fallback=idempotency_key)
+    if key is None:
+        return await _resolve(request, who, item_id, decision)
+    return await idempotent_async(
+        request,
+        caller_id(f"dashboard:{who.subject}"),
+        f"{item_id}\x1f{decision}".encode(),
+        lambda: _resolve(request, who, item_id, decision),
+        key=key,
+    )
+
+
+async def _resolve(request: Request, who: Identity, item_id: UUID, decision: str) -> Response:
     kind, _, rest = decision.partition(":")
     label = contact = None
     try:

@@ -11,6 +11,7 @@ from returns.result import Failure
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from crmcore.app.access.idempotency import caller_id
 from crmcore.app.errors import DuplicateLead
 from crmcore.app.events.worker import ingest_events
 from crmcore.app.http.limits import retry_after
@@ -18,7 +19,7 @@ from crmcore.app.http.models import AcceptedOut, problem_responses
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.security import Public, Signed
 from crmcore.app.http.services import services
-from crmcore.app.http.support import json_response, value
+from crmcore.app.http.support import idempotent_async, json_response, value
 from crmcore.app.sales.leads import capture_lead
 from crmcore.codec.signing import signature_problem
 
@@ -99,6 +100,7 @@ async def form_capture(request: Request, form: FormName) -> Response:
 
     A filled honeypot field, and an e-mail already captured, are answered like a new lead
     (a bot or a prober learns nothing); field errors are 422 so the page can show them.
+    With an ``Idempotency-Key`` (kept per form), a retry gets the first answer again.
     """
     found = services(request)
     headers = _cors(request)
@@ -111,6 +113,17 @@ async def form_capture(request: Request, form: FormName) -> Response:
             headers={**headers, "Retry-After": retry_after(wait)},
             kind="rate-limited",
         )
+    return await idempotent_async(
+        request,
+        caller_id(f"form:{form}"),
+        await request.body(),
+        lambda: _capture(request, form, headers),
+        replay_headers=headers,
+    )
+
+
+async def _capture(request: Request, form: str, headers: dict[str, str]) -> Response:
+    found = services(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise Problem(415, "send application/x-www-form-urlencoded", kind="unsupported-media")
@@ -175,6 +188,7 @@ async def events_inbound(request: Request) -> Response:
     5 minutes of now, ``X-Crm-Signature`` is ``sha256=`` + HMAC-SHA256 of
     ``"<timestamp>." + body`` with the source's secret. The 202 comes after the events
     are committed; rejected events are kept in the failed-events store and listed.
+    With an ``Idempotency-Key`` (kept per source), a retry gets the first answer again.
     """
     found = services(request)
     body = await request.body()
@@ -189,6 +203,13 @@ async def events_inbound(request: Request) -> Response:
     )
     if why is not None:
         raise Problem(401, f"signature refused: {why}", kind="bad-signature")
+    return await idempotent_async(
+        request, caller_id(f"events:{source}"), body, lambda: _ingest(request, body, source)
+    )
+
+
+async def _ingest(request: Request, body: bytes, source: str) -> Response:
+    found = services(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     events = _events_of(body, kind)
     report = value(
