@@ -19,6 +19,7 @@ from crmcore.app.http import (
     dashboard,
     problems,
     routes_admin,
+    routes_analytics,
     routes_inbound,
     routes_reports,
     routes_sales,
@@ -99,6 +100,7 @@ def create_api(
     problems.install(api)
     api.include_router(routes_sales.router)
     api.include_router(routes_reports.router)
+    api.include_router(routes_analytics.router)
     api.include_router(routes_inbound.router)
     api.include_router(routes_admin.router)
     api.include_router(dashboard.router)
