@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 import attrs
 
@@ -61,8 +62,15 @@ class LeadRepository(Protocol):
         ...
 
     def list(
-        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
-    ) -> Sequence[Lead]: ...
+        self,
+        *,
+        status: LeadStatus | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        after: UUID | None = None,
+    ) -> Sequence[Lead]:
+        """Leads in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def count(self, *, status: LeadStatus | None = None) -> int:
         """How many rows :meth:`list` would give without a limit."""
@@ -151,7 +159,10 @@ class ContactRepository(Protocol):
         include_archived: bool = False,
         limit: int | None = None,
         offset: int = 0,
-    ) -> Sequence[Contact]: ...
+        after: UUID | None = None,
+    ) -> Sequence[Contact]:
+        """Contacts in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
 
 class AccountRepository(Protocol):
@@ -161,7 +172,11 @@ class AccountRepository(Protocol):
     def find_by_name(self, name: str) -> Account | None: ...
     def add(self, account: Account) -> None: ...
     def save(self, account: Account) -> None: ...
-    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]: ...
+    def list(
+        self, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
+    ) -> Sequence[Account]:
+        """Accounts in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def count(self) -> int:
         """How many accounts are stored."""
@@ -181,7 +196,10 @@ class DealRepository(Protocol):
         account_id: AccountId | None = None,
         limit: int | None = None,
         offset: int = 0,
-    ) -> Sequence[Deal]: ...
+        after: UUID | None = None,
+    ) -> Sequence[Deal]:
+        """Deals in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
         """How many rows :meth:`list` would give without a limit."""

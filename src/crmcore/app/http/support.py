@@ -96,21 +96,22 @@ def if_match_version(request: Request) -> int:
     raise Problem(412, "If-Match must be one ETag of this record", kind="stale-version")
 
 
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for the page that starts at ``offset``."""
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+def encode_cursor(last: UUID) -> str:
+    """An opaque cursor for the page after the record ``last`` (a keyset cursor: the
+    next page starts past that id, so rows added or removed meanwhile shift nothing)."""
+    return base64.urlsafe_b64encode(b"k" + last.bytes).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """The offset a cursor stands for (422 for one we did not make)."""
+def decode_cursor(cursor: str | None) -> UUID | None:
+    """The id a cursor starts after (422 for one we did not make)."""
     if not cursor:
-        return 0
+        return None
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    if text.startswith("o:") and text[2:].isdigit() and len(text) < 20:
-        return int(text[2:])
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) == 17 and raw[:1] == b"k":
+        return UUID(bytes=raw[1:])
     raise Problem(
         422,
         "the cursor is not one this API returned",
@@ -119,10 +120,11 @@ def decode_cursor(cursor: str | None) -> int:
     )
 
 
-def page_of(items: list[Any], *, offset: int, limit: int) -> tuple[list[Any], str | None]:
+def page_of(items: list[T], *, limit: int, key: Callable[[T], UUID]) -> tuple[list[T], str | None]:
     """The first ``limit`` of ``items`` (fetched with one extra) and the next cursor."""
-    more = len(items) > limit
-    return items[:limit], encode_cursor(offset + limit) if more else None
+    if len(items) <= limit:
+        return items, None
+    return items[:limit], encode_cursor(key(items[limit - 1]))
 
 
 def _kept(app: App, stored_id: UUID, response: Response) -> Response:
