@@ -30,6 +30,7 @@ from crmcore.app.handlers import message_bus
 from crmcore.app.marketing.config import ChannelOptions, MarketingServices
 from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
+from crmcore.ports.access import RateBuckets, VerifiedKeys
 from crmcore.ports.analytics import AttributionEngine
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.enrichment import Enricher
@@ -303,6 +304,34 @@ def attribution_engine() -> AttributionEngine:
     from crmcore.adapters.analytics.attribution_numpy import NumpyAttribution
 
     return NumpyAttribution()
+
+
+def shared_http_limits(
+    url: str,
+    *,
+    key_rate: float,
+    key_burst: int,
+    form_rate: float,
+    form_burst: int,
+    ttl: float,
+    prefix: str = "crm:http:",
+) -> tuple[RateBuckets, RateBuckets, VerifiedKeys]:
+    """The key buckets, form buckets and verified-key cache of the HTTP surface in the
+    shared store ``url`` (Redis), so every ``crm serve`` worker enforces the same limits."""
+    from crmcore.adapters.limits.redis_limits import (
+        RedisRateBuckets,
+        RedisVerifiedKeys,
+        client,
+    )
+
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"shared store {url!r}: use redis://host:port/db")
+    conn = client(url)
+    return (
+        RedisRateBuckets(conn, prefix=f"{prefix}key:", rate=key_rate, burst=key_burst),
+        RedisRateBuckets(conn, prefix=f"{prefix}form:", rate=form_rate, burst=form_burst),
+        RedisVerifiedKeys(conn, prefix=f"{prefix}verified:", ttl=ttl),
+    )
 
 
 def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:

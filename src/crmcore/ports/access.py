@@ -45,6 +45,24 @@ class IdempotencyStore(Protocol):
         ...
 
 
+class RateBuckets(Protocol):
+    """Token buckets, one per caller: ``rate`` tokens a second, at most ``burst`` saved.
+    An adapter shared by every serving process makes a limit hold across workers."""
+
+    def take(self, key: str) -> float:
+        """Spend one token of ``key``: 0 when allowed, else the seconds until one is there."""
+        ...
+
+
+class VerifiedKeys(Protocol):
+    """API keys verified a moment ago, by the hash of their token, trusted for a few
+    seconds without reading the store (only active keys are kept)."""
+
+    def get(self, digest: str) -> ApiKey | None: ...
+    def put(self, digest: str, key: ApiKey) -> None: ...
+    def forget(self, digest: str) -> None: ...
+
+
 class WebhookSubscriptions(Protocol):
     """Outbound webhook subscriptions."""
 

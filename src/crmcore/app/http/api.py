@@ -24,9 +24,10 @@ from crmcore.app.http import (
     routes_reports,
     routes_sales,
 )
-from crmcore.app.http.limits import BodyLimit, RateLimiter
+from crmcore.app.http.limits import BodyLimit, LocalVerifiedKeys, RateLimiter, worker_share
 from crmcore.app.http.services import HttpServices
 from crmcore.app.http.settings import HttpSettings
+from crmcore.ports.access import RateBuckets, VerifiedKeys
 from crmcore.ports.identity import IdentityVerifier
 
 #: Paths served without any guard (the route-table test allows exactly these).
@@ -64,6 +65,50 @@ class SecurityHeaders:
         await self.app(scope, receive, sending)
 
 
+def _services(
+    app: App,
+    settings: HttpSettings,
+    identity: IdentityVerifier | None,
+    monotonic: Callable[[], float],
+) -> HttpServices:
+    """The limits and key cache: in the shared store when one is configured, else in
+    this process with its share of every limit (:func:`worker_share`)."""
+    form_rate = settings.form_rate_per_minute / 60
+    form_burst = max(1, int(settings.form_rate_per_minute))
+    key_limiter: RateBuckets
+    form_limiter: RateBuckets
+    verified: VerifiedKeys
+    if settings.shared_store:
+        from crmcore.app.bootstrap import shared_http_limits
+
+        key_limiter, form_limiter, verified = shared_http_limits(
+            settings.shared_store,
+            key_rate=settings.key_rate,
+            key_burst=settings.key_burst,
+            form_rate=form_rate,
+            form_burst=form_burst,
+            ttl=settings.key_cache_seconds,
+            prefix=settings.shared_prefix,
+        )
+        if settings.key_cache_seconds <= 0:
+            verified = LocalVerifiedKeys(ttl=0, now=monotonic)
+    else:
+        rate, burst = worker_share(settings.key_rate, settings.key_burst, settings.workers)
+        key_limiter = RateLimiter(rate=rate, burst=burst, now=monotonic)
+        rate, burst = worker_share(form_rate, form_burst, settings.workers)
+        form_limiter = RateLimiter(rate=rate, burst=burst, now=monotonic)
+        verified = LocalVerifiedKeys(ttl=settings.key_cache_seconds, now=monotonic)
+    return HttpServices(
+        app=app,
+        settings=settings,
+        key_limiter=key_limiter,
+        form_limiter=form_limiter,
+        verified=verified,
+        identity=identity,
+        monotonic=monotonic,
+    )
+
+
 def create_api(
     app: App,
     *,
@@ -85,18 +130,7 @@ def create_api(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    api.state.crm = HttpServices(
-        app=app,
-        settings=chosen,
-        key_limiter=RateLimiter(rate=chosen.key_rate, burst=chosen.key_burst, now=monotonic),
-        form_limiter=RateLimiter(
-            rate=chosen.form_rate_per_minute / 60,
-            burst=max(1, int(chosen.form_rate_per_minute)),
-            now=monotonic,
-        ),
-        identity=identity,
-        monotonic=monotonic,
-    )
+    api.state.crm = _services(app, chosen, identity, monotonic)
     problems.install(api)
     api.include_router(routes_sales.router)
     api.include_router(routes_reports.router)

@@ -105,7 +105,7 @@ async def form_capture(request: Request, form: FormName) -> Response:
     found = services(request)
     headers = _cors(request)
     client = request.client.host if request.client else "unknown"
-    wait = found.form_limiter.take(("form", client))
+    wait = found.form_limiter.take(f"form:{client}")
     if wait > 0:
         raise Problem(
             429,

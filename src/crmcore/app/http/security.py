@@ -23,9 +23,6 @@ from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.services import services
 from crmcore.domain.access import ApiKey, Scope
 
-#: Verified keys kept at most (a server has a handful; the cap bounds memory).
-MAX_CACHED_KEYS = 10_000
-
 _bearer = HTTPBearer(auto_error=False, description="An API key from `crm apikeys create`.")
 
 
@@ -58,7 +55,7 @@ class Requires(Guard):
             raise Problem(
                 403, f"this route needs the {self.scope.value} scope", kind="insufficient-scope"
             )
-        wait = found.key_limiter.take(key.id)
+        wait = found.key_limiter.take(str(key.id))
         if wait > 0:
             raise Problem(
                 429,
@@ -70,25 +67,21 @@ class Requires(Guard):
 
 
 def _verified(request: Request, token: str) -> ApiKey | None:
-    """The active key of ``token``: read from the store, or from the few seconds' cache
-    of keys verified before (only valid keys are cached)."""
+    """The active key of ``token``: from the cache of keys verified a few seconds ago
+    (shared by the workers when a shared store is configured), else from the store."""
     found = services(request)
-    ttl = found.settings.key_cache_seconds
-    now = found.monotonic()
     digest = hash_token(token)
-    cached = found.verified.get(digest) if ttl > 0 else None
-    if cached is not None and now - cached[0] < ttl:
-        return cached[1]
+    cached = found.verified.get(digest)
+    if cached is not None:
+        return cached
     checked = authenticate(found.app, token)
     if isinstance(checked, Failure):
         raise from_app_error(checked.failure())
     key = checked.unwrap()
     if key is None:
-        found.verified.pop(digest, None)
-    elif ttl > 0:
-        if len(found.verified) >= MAX_CACHED_KEYS:
-            found.verified.clear()
-        found.verified[digest] = (now, key)
+        found.verified.forget(digest)
+    else:
+        found.verified.put(digest, key)
     return key
 
 

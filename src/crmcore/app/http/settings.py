@@ -56,6 +56,14 @@ class HttpSettings:
     jwt_audience: str | None = None
     #: Whether the dashboard's session cookie needs HTTPS (off only for local use).
     secure_cookies: bool = True
+    #: Where the rate limits and the verified-key cache are shared by the serving
+    #: processes (``redis://host:port/db``); None keeps them in each process.
+    shared_store: str | None = None
+    #: How many processes serve (``crm serve --workers``); without a shared store each
+    #: enforces its share of every limit.
+    workers: int = 1
+    #: The prefix of the shared store's keys (one per database served from one Redis).
+    shared_prefix: str = "crm:http:"
 
     @classmethod
     def from_env(cls, config: Mapping[str, Any] | None = None) -> HttpSettings:
@@ -79,6 +87,9 @@ class HttpSettings:
             ("JWKS_FILE", "jwks_file", str),
             ("JWT_ISSUER", "jwt_issuer", str),
             ("JWT_AUDIENCE", "jwt_audience", str),
+            ("SHARED_STORE", "shared_store", str),
+            ("WORKERS", "workers", int),
+            ("SHARED_PREFIX", "shared_prefix", str),
         ):
             raw = pick(name, key)
             if raw is not None:
