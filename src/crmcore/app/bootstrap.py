@@ -37,7 +37,7 @@ from crmcore.ports.enrichment import Enricher
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
-from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 from crmcore.ports.marketing import MessageChannel, TemplateEngine
 from crmcore.ports.system import Clock, IdSource
 
@@ -332,6 +332,16 @@ def shared_http_limits(
         RedisRateBuckets(conn, prefix=f"{prefix}form:", rate=form_rate, burst=form_burst),
         RedisVerifiedKeys(conn, prefix=f"{prefix}verified:", ttl=ttl),
     )
+
+
+def oidc_login(
+    issuer: str, *, client_id: str, client_secret: str | None = None, scope: str
+) -> RedirectLogin:
+    """The dashboard's OpenID Connect login by redirect (code flow with PKCE) against
+    ``issuer``'s discovery document; its ID tokens are then verified on every page."""
+    from crmcore.adapters.identity.oidc import OidcLogin
+
+    return OidcLogin(issuer=issuer, client_id=client_id, client_secret=client_secret, scope=scope)
 
 
 def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:

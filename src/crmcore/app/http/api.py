@@ -28,7 +28,7 @@ from crmcore.app.http.limits import BodyLimit, LocalVerifiedKeys, RateLimiter, w
 from crmcore.app.http.services import HttpServices
 from crmcore.app.http.settings import HttpSettings
 from crmcore.ports.access import RateBuckets, VerifiedKeys
-from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 
 #: Paths served without any guard (the route-table test allows exactly these).
 PUBLIC_PATHS = frozenset({"/openapi.json"})
@@ -70,6 +70,7 @@ def _services(
     settings: HttpSettings,
     identity: IdentityVerifier | None,
     monotonic: Callable[[], float],
+    login: RedirectLogin | None = None,
 ) -> HttpServices:
     """The limits and key cache: in the shared store when one is configured, else in
     this process with its share of every limit (:func:`worker_share`)."""
@@ -101,10 +102,11 @@ def _services(
     return HttpServices(
         app=app,
         settings=settings,
+        identity=identity or login,
         key_limiter=key_limiter,
         form_limiter=form_limiter,
         verified=verified,
-        identity=identity,
+        login=login,
         monotonic=monotonic,
     )
 
@@ -115,8 +117,10 @@ def create_api(
     settings: HttpSettings | None = None,
     identity: IdentityVerifier | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    login: RedirectLogin | None = None,
 ) -> FastAPI:
-    """The HTTP application over ``app`` (``monotonic`` drives the rate limits)."""
+    """The HTTP application over ``app`` (``monotonic`` drives the rate limits); with
+    ``login`` the dashboard logs in by redirect to an OpenID provider."""
     chosen = settings or HttpSettings()
     api = FastAPI(
         title="crmcore",
@@ -130,7 +134,7 @@ def create_api(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    api.state.crm = _services(app, chosen, identity, monotonic)
+    api.state.crm = _services(app, chosen, identity, monotonic, login)
     problems.install(api)
     api.include_router(routes_sales.router)
     api.include_router(routes_reports.router)

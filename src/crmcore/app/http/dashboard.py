@@ -11,13 +11,14 @@ version the page showed).
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from returns.result import Failure
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -107,6 +108,9 @@ def _same_origin(request: Request) -> None:
 Viewer = Annotated[Identity, Depends(DashboardLogin(Scope.READ))]
 Editor = Annotated[Identity, Depends(DashboardLogin(Scope.WRITE))]
 LOGIN_PAGE = Public("the dashboard's login form: it is how a session starts")
+SSO_PAGE = Public("the OpenID login's start and callback: how a session starts by redirect")
+#: The cookie holding a redirect login's state, nonce and PKCE verifier until it returns.
+PENDING = "crm_login"
 
 
 def _flashed(path: str, message: str) -> str:
@@ -137,8 +141,97 @@ def _page(request: Request, name: str, who: Identity | None, **context: Any) -> 
 
 @router.get("/login", dependencies=[Depends(LOGIN_PAGE)])
 def login_form(request: Request) -> Response:
-    """The login form."""
-    return _page(request, "login.html", None, title="Log in")
+    """The login form (with a single sign-on link when an OpenID provider is set)."""
+    sso = services(request).login is not None
+    return _page(request, "login.html", None, title="Log in", sso=sso)
+
+
+def _session(response: Response, request: Request, token: str) -> Response:
+    """``response`` setting the session cookie to a verified login token."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=services(request).settings.secure_cookies,
+        path="/dashboard",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+def _refused(request: Request, why: str) -> Response:
+    response = _page(request, "login.html", None, title="Log in", flash=why, sso=True)
+    response.status_code = 401
+    response.delete_cookie(PENDING, path="/dashboard")
+    return response
+
+
+@router.get("/login/start", dependencies=[Depends(SSO_PAGE)])
+async def login_start(request: Request) -> Response:
+    """Send the browser to the OpenID provider (authorization code with PKCE); the
+    login's state, nonce and code verifier wait in a short-lived cookie."""
+    found = services(request)
+    if found.login is None:
+        raise Problem(404, "the dashboard has no OpenID provider configured")
+    try:
+        begun = await run_in_threadpool(found.login.start, redirect_uri=_callback(request))
+    except InvalidToken as exc:
+        return _refused(request, f"the sign-in provider failed: {exc}")
+    response = RedirectResponse(begun.url, status_code=303)
+    response.set_cookie(
+        PENDING,
+        f"{begun.state}.{begun.nonce}.{begun.verifier}",
+        httponly=True,
+        samesite="lax",  # it must come back with the provider's top-level redirect
+        secure=found.settings.secure_cookies,
+        path="/dashboard",
+        max_age=600,
+    )
+    return response
+
+
+def _callback(request: Request) -> str:
+    return str(request.url_for("login_callback"))
+
+
+@router.get("/callback", dependencies=[Depends(SSO_PAGE)])
+async def login_callback(
+    request: Request,
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    state: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Where the OpenID provider sends the browser back: the state must be this
+    browser's, the code is exchanged with the PKCE verifier, and the ID token (nonce
+    checked) becomes the session."""
+    found = services(request)
+    if found.login is None:
+        raise Problem(404, "the dashboard has no OpenID provider configured")
+    if error:
+        return _refused(request, f"the sign-in provider refused: {error}")
+    pending = request.cookies.get(PENDING, "").split(".")
+    if len(pending) != 3 or not state or not code:
+        return _refused(request, "this login was not started here (or took too long)")
+    expected, nonce, verifier = pending
+    if not hmac.compare_digest(expected.encode(), state.encode()):
+        return _refused(request, "this login was not started here")
+    try:
+        token = await run_in_threadpool(
+            found.login.finish,
+            code=code,
+            verifier=verifier,
+            nonce=nonce,
+            redirect_uri=_callback(request),
+        )
+        found.login.verify(token)
+    except InvalidToken as exc:
+        return _refused(request, f"not logged in: {exc}")
+    # a page, not a redirect: the Strict session cookie is sent only by a navigation
+    # that starts on this site, and a redirect chain from the provider does not
+    response = _page(request, "signed_in.html", None, title="Logged in")
+    response.delete_cookie(PENDING, path="/dashboard")
+    return _session(response, request, token)
 
 
 @router.post("/login", dependencies=[Depends(LOGIN_PAGE)])
@@ -154,17 +247,7 @@ def login(request: Request, token: Annotated[str, Form(max_length=8000)]) -> Res
         response = _page(request, "login.html", None, title="Log in", flash="not a valid token")
         response.status_code = 401
         return response
-    response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token.strip(),
-        httponly=True,
-        samesite="strict",
-        secure=found.settings.secure_cookies,
-        path="/dashboard",
-        max_age=12 * 3600,
-    )
-    return response
+    return _session(RedirectResponse("/dashboard", status_code=303), request, token.strip())
 
 
 @router.post("/logout")

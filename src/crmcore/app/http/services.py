@@ -10,7 +10,7 @@ from fastapi import Request
 from crmcore.app.context import App
 from crmcore.app.http.settings import HttpSettings
 from crmcore.ports.access import RateBuckets, VerifiedKeys
-from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 
 
 @attrs.define(kw_only=True)
@@ -25,6 +25,8 @@ class HttpServices:
     #: keys verified a moment ago: see ``HttpSettings.key_cache_seconds``
     verified: VerifiedKeys
     identity: IdentityVerifier | None = None
+    #: the dashboard's login by redirect (OpenID Connect), when configured
+    login: RedirectLogin | None = None
 
 
 def services(request: Request) -> HttpServices:

@@ -54,6 +54,12 @@ class HttpSettings:
     jwks_file: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    #: The dashboard's OpenID Connect login by redirect: the issuer (its discovery
+    #: document is read from it), this client's id and secret, and the scopes asked for.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scope: str = "openid profile email"
     #: Whether the dashboard's session cookie needs HTTPS (off only for local use).
     secure_cookies: bool = True
     #: Where the rate limits and the verified-key cache are shared by the serving
@@ -88,6 +94,10 @@ class HttpSettings:
             ("JWT_ISSUER", "jwt_issuer", str),
             ("JWT_AUDIENCE", "jwt_audience", str),
             ("SHARED_STORE", "shared_store", str),
+            ("OIDC_ISSUER", "oidc_issuer", str),
+            ("OIDC_CLIENT_ID", "oidc_client_id", str),
+            ("OIDC_CLIENT_SECRET", "oidc_client_secret", str),
+            ("OIDC_SCOPE", "oidc_scope", str),
             ("WORKERS", "workers", int),
             ("SHARED_PREFIX", "shared_prefix", str),
         ):
