@@ -108,6 +108,7 @@ def _services(
         verified=verified,
         login=login,
         monotonic=monotonic,
+        shared_limits=bool(settings.shared_store),
     )
 
 

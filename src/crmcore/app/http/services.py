@@ -25,6 +25,8 @@ class HttpServices:
     #: keys verified a moment ago: see ``HttpSettings.key_cache_seconds``
     verified: VerifiedKeys
     identity: IdentityVerifier | None = None
+    #: whether the limiters and the key cache live in a shared store (network calls)
+    shared_limits: bool = False
     #: the dashboard's login by redirect (OpenID Connect), when configured
     login: RedirectLogin | None = None
 
