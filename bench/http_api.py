@@ -4,6 +4,7 @@
     PYTHONPATH=src:. python -m bench.http_api --db sqlite                # a fresh SQLite file
     PYTHONPATH=src:. python -m bench.http_api --db postgres              # a fresh PostgreSQL db
     PYTHONPATH=src:. python -m bench.http_api --db postgres --rate 500 --seconds 20
+    PYTHONPATH=src:. python -m bench.http_api --db postgres --rate 100 --baseline  # + Starlette
 
 (Run it as a module: as a script, its own folder would come first on ``sys.path`` and
 this file would shadow the standard library's ``http`` package.)

@@ -64,6 +64,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, log_level: str
         fail(f"invalid HTTP setting: {exc}", exit_code=EXIT_USAGE)
     if http.jwks_file and not Path(http.jwks_file).is_file():
         fail(f"JWKS file {http.jwks_file} does not exist", exit_code=EXIT_USAGE)
+    if bool(http.oidc_issuer) != bool(http.oidc_client_id):
+        fail(
+            "single sign-on needs both CRMCORE_HTTP_OIDC_ISSUER and CRMCORE_HTTP_OIDC_CLIENT_ID",
+            exit_code=EXIT_USAGE,
+        )
     if http.jwks_file and not http.jwt_issuer:
         fail("a JWKS file needs its issuer: CRMCORE_HTTP_JWT_ISSUER", exit_code=EXIT_USAGE)
     if not _loopback(host):
