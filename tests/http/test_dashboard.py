@@ -3,6 +3,7 @@ a deal through the use case with its version, resolving a review item from the p
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ PAGES = [
     "/dashboard/segments",
     "/dashboard/health",
     "/dashboard/review",
+    "/dashboard/analytics",
 ]
 
 
@@ -194,3 +196,17 @@ def test_a_resent_move_form_gets_the_first_answer(app: App, provider: Provider) 
     assert get_deal(app, DealId(deal.id)).unwrap().version == 2  # moved once
     fresh = client.post(path, data={**form, "idempotency_key": "page-form-2"})
     assert "not moved" in fresh.text  # a new key runs again: version 1 is stale now
+
+
+def test_the_analytics_page_charts_the_reports(app: App, provider: Provider) -> None:
+    create_deal(
+        app, title="Forecast me", amount="900", currency="EUR", expected_close=date(2026, 3, 1)
+    ).unwrap()
+    client = _client(app, provider)
+    _login(client, provider.token(scope="crm:read"))
+    page = client.get("/dashboard/analytics")
+    assert page.status_code == 200
+    assert "Funnel" in page.text
+    assert "2026-03 EUR" in page.text
+    assert 'class="bar"' in page.text  # the forecast's bar
+    assert "no billing facts" in page.text

@@ -26,6 +26,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from crmcore.app.access.idempotency import caller_id
+from crmcore.app.analytics.deals import deals_report
+from crmcore.app.analytics.funnel import funnel_report
+from crmcore.app.analytics.leads import lead_sources
+from crmcore.app.analytics.saas import saas_report
 from crmcore.app.events.worker import list_reviews, resolve_review
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.security import Guard, Public
@@ -59,6 +63,7 @@ PAGES = (
     ("/dashboard/segments", "Segments"),
     ("/dashboard/health", "Health"),
     ("/dashboard/review", "Review"),
+    ("/dashboard/analytics", "Analytics"),
 )
 #: Deals shown on the board (the most recent; the API pages through all of them).
 BOARD_LIMIT = 500
@@ -351,6 +356,40 @@ def review(request: Request, who: Viewer) -> Response:
     items = value(list_reviews(services(request).app))
     labels = [label.value for label in SentimentLabel]
     return _page(request, "review.html", who, title="Review", items=items, labels=labels)
+
+
+def _bars(rows: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    """A bar chart's rows: label, value and width in % of the largest value."""
+    top = max((v for _, v in rows), default=0.0) or 1.0
+    return [{"label": k, "value": v, "width": round(100 * v / top, 1)} for k, v in rows]
+
+
+@router.get("/analytics")
+def analytics(request: Request, who: Viewer) -> Response:
+    """The analytics reports as charts: the funnel, the deals forecast, lead sources and
+    MRR per month (the numbers of ``/crm/metrics/...``)."""
+    app = services(request).app
+    funnel = value(funnel_report(app))
+    deals = value(deals_report(app))
+    sources = value(lead_sources(app))
+    saas = value(saas_report(app))
+    forecast: dict[str, float] = {}
+    for f in deals.forecast:
+        key = f"{f.month} {f.currency}"
+        forecast[key] = forecast.get(key, 0.0) + float(f.weighted)
+    return _page(
+        request,
+        "analytics.html",
+        who,
+        title="Analytics",
+        funnel=_bars([(s.stage, float(s.reached)) for s in funnel.stages]),
+        journeys=funnel.journeys,
+        summaries=deals.summaries,
+        forecast=_bars(sorted(forecast.items())),
+        sources=_bars([(r["source"], float(r["leads"])) for r in sources]),
+        mrr=_bars([(m.month, float(m.mrr)) for m in saas.months]),
+        metrics=saas.metrics,
+    )
 
 
 @router.post("/review/{item_id}/resolve")
