@@ -160,3 +160,24 @@ def test_a_token_of_another_issuer_is_refused(app: App, idp: FakeProvider, tmp_p
         login.verify(idp.signer.token(iss="https://evil.test", aud=CLIENT))
     assert login.verify(idp.signer.token(iss=ISSUER, aud=CLIENT)).subject == "ann"
     assert jwt.get_unverified_header(idp.signer.token())["kid"] == "k1"
+
+
+def test_unknown_key_ids_reload_the_keys_at_most_once_a_minute(idp: FakeProvider) -> None:
+    now = [1000.0]
+    login = OidcLogin(issuer=ISSUER, client_id=CLIENT, transport=idp, monotonic=lambda: now[0])
+    assert login.verify(idp.signer.token(iss=ISSUER, aud=CLIENT)).subject == "ann"
+    fetched = idp.calls.count(f"{ISSUER}/jwks")
+    with pytest.raises(InvalidToken):
+        login.verify(_kid("made-up"))
+    assert idp.calls.count(f"{ISSUER}/jwks") == fetched  # the keys are a second old
+    now[0] += 61
+    for n in range(5):  # five tokens naming unknown keys: one reload
+        with pytest.raises(InvalidToken):
+            login.verify(_kid(f"made-up-{n}"))
+    assert idp.calls.count(f"{ISSUER}/jwks") == fetched + 1
+    assert login.verify(idp.signer.token(iss=ISSUER, aud=CLIENT)).subject == "ann"
+
+
+def _kid(kid: str) -> str:
+    """A token naming a key id the provider never had (signed with a throw-away key)."""
+    return jwt.encode({"sub": "x"}, "s" * 32, algorithm="HS256", headers={"kid": kid})

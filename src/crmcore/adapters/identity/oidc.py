@@ -18,10 +18,11 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import jwt
@@ -31,6 +32,9 @@ from crmcore.ports.identity import Identity, InvalidToken, LoginStart
 
 #: Seconds an HTTP call to the provider may take.
 TIMEOUT = 10
+#: Seconds between two reloads of the provider's keys for tokens naming an unknown key
+#: (a rotation), so tokens with made-up key ids cannot make every request fetch them.
+KEY_RELOAD_SECONDS = 60.0
 
 
 class Transport(Protocol):
@@ -91,6 +95,7 @@ class OidcLogin:
         client_secret: str | None = None,
         scope: str = "openid profile email",
         transport: Transport | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer = issuer
         self.client_id = client_id
@@ -100,6 +105,8 @@ class OidcLogin:
         self._config: dict[str, Any] | None = None
         self._keys: jwt.PyJWKSet | None = None
         self._lock = threading.Lock()
+        self._now = monotonic
+        self._loaded_at = -KEY_RELOAD_SECONDS
 
     def _discovered(self) -> dict[str, Any]:
         """The discovery document (read once; its issuer must be the configured one)."""
@@ -120,7 +127,9 @@ class OidcLogin:
     def _key_set(self, *, refresh: bool = False) -> jwt.PyJWKSet:
         config = self._discovered()
         with self._lock:
-            if self._keys is None or refresh:
+            stale = refresh and self._now() - self._loaded_at >= KEY_RELOAD_SECONDS
+            if self._keys is None or stale:
+                self._loaded_at = self._now()
                 try:
                     self._keys = jwt.PyJWKSet.from_dict(self._http.get_json(config["jwks_uri"]))
                 except jwt.PyJWTError as exc:
