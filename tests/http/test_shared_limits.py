@@ -119,3 +119,25 @@ def test_the_local_cache_keeps_active_keys_for_its_ttl(app: App) -> None:
     assert cache.get("d") is None
     cache.put("r", key.revoke(at=key.created_at))
     assert cache.get("r") is None
+
+
+def test_revoking_from_the_cli_drops_the_key_from_the_shared_cache(
+    app: App, shared: HttpSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from crmcore.app.cli.main import CliState, cli
+
+    made = create_api_key(app, name="r", scope="read").unwrap()
+    assert shared.shared_store is not None
+    cache = RedisVerifiedKeys(
+        client(shared.shared_store), prefix=f"{shared.shared_prefix}verified:", ttl=30
+    )
+    cache.put(made.key.key_hash, made.key)  # a worker verified it a moment ago
+    monkeypatch.setenv("CRMCORE_HTTP_SHARED_STORE", shared.shared_store)
+    monkeypatch.setenv("CRMCORE_HTTP_SHARED_PREFIX", shared.shared_prefix)
+    result = CliRunner().invoke(cli, ["apikeys", "revoke", str(made.key.id)], obj=CliState(app=app))
+    assert result.exit_code == 0, result.output
+    assert cache.get(made.key.key_hash) is None
+    clients = _workers(app, attrs.evolve(shared, key_burst=100, key_cache_seconds=30))
+    assert _codes(clients, made.token, [0, 1]) == [401, 401]
