@@ -4,7 +4,7 @@ These are the in-process adapters of the ``RateBuckets`` and ``VerifiedKeys`` po
 With ``crm serve --workers N`` and no shared store, each worker gets 1/N of every rate
 and burst (see :func:`worker_share`), so the total across workers still holds; with
 ``CRMCORE_HTTP_SHARED_STORE=redis://...`` the buckets and the key cache live in Redis
-(``crmcore.adapters.limits``) and hold exactly (ADR 0020).
+(``crmcore.adapters.limits``) and hold exactly (ADR 0022).
 """
 
 from __future__ import annotations
