@@ -29,6 +29,7 @@ from crmcore.app.marketing.handlers import (
     enrol_on_funnel,
     enrol_on_score,
     enrol_on_status,
+    leave_on_unsubscribe,
 )
 from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.events import DomainEvent
@@ -45,6 +46,7 @@ from crmcore.domain.interactions import (
 from crmcore.domain.lead import LeadConverted
 from crmcore.domain.routing import LeadRoutingFailed
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
+from crmcore.domain.unsubscribe import Unsubscribed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -66,6 +68,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     ClvStatusDetected: (enrol_on_clv_status,),
     LeadScoreThresholdCrossed: (enrol_on_score,),
     LeadConverted: (enrol_on_conversion,),
+    Unsubscribed: (leave_on_unsubscribe,),
 }
 
 

@@ -23,6 +23,7 @@ from crmcore.domain.interactions import (
 )
 from crmcore.domain.lead import LeadConverted
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
+from crmcore.domain.unsubscribe import Unsubscribed
 from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
 from crmcore.ports.uow import UnitOfWork
 
@@ -141,3 +142,18 @@ def enrol_on_conversion(app: App, uow: UnitOfWork, events: Sequence[LeadConverte
     """A lead converted into a contact (the lifecycle step lead → contact/customer) joins
     the sequences triggered by ``converted``."""
     _enrol(app, uow, "converted", [e.contact_id for e in events])
+
+
+def leave_on_unsubscribe(app: App, uow: UnitOfWork, events: Sequence[Unsubscribed]) -> None:
+    """An unsubscribed contact leaves every running sequence it is in (reason
+    ``unsubscribed``) at once, not only when the sequence's next step falls due."""
+    who = {c for e in events for c in e.contacts}
+    if not who:
+        return
+    now = app.clock.now()
+    for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
+        if not sequence.is_sequence:
+            continue
+        members = [m.contact_id for m in uow.enrollments.active(sequence.id) if m.contact_id in who]
+        if members:
+            uow.enrollments.leave(sequence.id, members, reason="unsubscribed", at=now)
