@@ -4,22 +4,32 @@ the default segments, and asynchronous bounces."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from returns.result import Success
+import attrs
+from returns.result import Failure, Success
 
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.bootstrap import bootstrap
-from crmcore.app.context import App, Settings
-from crmcore.app.marketing.sequences import add_sequence, enroll, install_onboarding, show_sequence
+from crmcore.app.context import App, Settings, transact
+from crmcore.app.marketing.sequences import (
+    add_sequence,
+    advance_sequences,
+    enroll,
+    install_onboarding,
+    show_sequence,
+)
+from crmcore.app.marketing.templates import add_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
+from crmcore.domain.account import Account
 from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import AccountId, ContactId
 from crmcore.domain.names import PersonName
 from crmcore.domain.sequence import DripStep
 from crmcore.domain.unsubscribe import Unsubscribed, unsubscribe_token
+from crmcore.ports.uow import UnitOfWork
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -81,3 +91,68 @@ def test_a_refused_token_publishes_nothing_and_an_sms_unsubscribe_names_nobody()
     assert [(e.address, e.channel, e.contacts) for e in _published(app)] == [
         ("+14155550100", "sms", ())
     ]
+
+
+def _tick(app: App) -> int:
+    return transact(app, lambda uow: Success(advance_sequences(app, uow))).unwrap()
+
+
+def _keys(app: App, sequence: str) -> dict[ContactId, list[int]]:
+    report = show_sequence(app, name=sequence).unwrap()
+    out: dict[ContactId, list[int]] = {}
+    with app.uow() as uow:
+        for d in uow.deliveries.for_contacts(list(_all_contacts(uow))):
+            if d.campaign_id == report.sequence.id:
+                out.setdefault(d.contact_id, []).append(d.step)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _all_contacts(uow: UnitOfWork) -> list[ContactId]:
+    return [c.id for c in uow.contacts.list()]
+
+
+def test_date_triggers_fire_once_per_contact_and_date_on_the_tick() -> None:
+    app, clock = _app()
+    add_template(app, name="bday", subject="Happy birthday", body="Hi {{ contact.first_name }}")
+    add_template(app, name="renew", subject="Renewal", body="{{ account.name }} renews soon")
+    add_sequence(app, name="birthday", steps=[DripStep(day=0, template="bday")],
+                 trigger="date:contact.birthday:-1:yearly").unwrap()  # fmt: skip
+    add_sequence(app, name="renewal", steps=[DripStep(day=0, template="renew")],
+                 trigger="date:account.renewal_at:-30").unwrap()  # fmt: skip
+    ann = _people(app, ["ann"], birthday="1990-03-05")["ann"]  # fires on 4 March
+    bob = _people(app, ["bob"], birthday="1985-02-10")["bob"]  # passed before the trigger
+    _people(app, ["cy"], birthday="not a date")
+    account = Account(id=AccountId(app.ids.new()), name="Acme", created_at=T0, updated_at=T0,
+                      attributes={"renewal_at": "2026-04-10T00:00:00+00:00"})  # fmt: skip
+    with app.uow() as uow:
+        uow.accounts.add(account)
+        dee = attrs.evolve(_contact(app, "dee"), account_id=account.id)
+        uow.contacts.add(dee)
+        uow.commit()
+    assert _tick(app) == 0  # 2 March: nothing due yet
+    clock.advance(timedelta(days=2))  # 4 March
+    assert _tick(app) == 1
+    assert _tick(app) == 0  # the same day again: nothing new
+    clock.advance(timedelta(days=9))  # 13 March: 30 days before the renewal was 11 March
+    assert _tick(app) == 1
+    clock.advance(timedelta(days=365))  # a year on: ann's and bob's next ones, no renewal
+    assert _tick(app) == 2
+    assert _keys(app, "birthday") == {ann: [20260305, 20270305], bob: [20270210]}
+    assert _keys(app, "renewal") == {dee.id: [20260410]}
+
+
+def test_a_bad_date_trigger_is_refused_with_its_syntax() -> None:
+    app, _ = _app()
+    add_template(app, name="bday", subject="S", body="B")
+    bad = add_sequence(app, name="x", steps=[DripStep(day=0, template="bday")],
+                       trigger="date:contact.birthday:soon")  # fmt: skip
+    assert isinstance(bad, Failure)
+    assert "date:contact.NAME" in str(bad.failure())
+    steps = [DripStep(day=0, template="bday"), DripStep(day=1, template="bday")]
+    two = add_sequence(app, name="y", trigger="date:contact.birthday:0", steps=steps)
+    assert isinstance(two, Failure)
+
+
+def _contact(app: App, name: str) -> Contact:
+    return Contact(id=ContactId(app.ids.new()), name=PersonName(name.capitalize(), "Lee"),
+                   email=Email(f"{name}@example.com"), created_at=T0, updated_at=T0)  # fmt: skip

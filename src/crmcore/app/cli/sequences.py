@@ -97,7 +97,9 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     show_default=True,
     help="What enrols contacts: manual, signup (every new contact, as of its creation),"
     " converted (a lead converted into a contact), score (a lead's score above 80),"
-    " funnel:STAGE (e.g. funnel:lead), status:STATUS or clv:STATUS (hot, leaving).",
+    " funnel:STAGE (e.g. funnel:lead), status:STATUS or clv:STATUS (hot, leaving);"
+    " or a date field plus days, date:contact.NAME|account.NAME:DAYS[:yearly]"
+    " (e.g. date:contact.birthday:-1:yearly, date:account.renewal_at:-30), one step.",
 )
 @click.option(
     "--default",

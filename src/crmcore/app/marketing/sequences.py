@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from importlib.resources import files
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from crmcore.app.errors import AppError, NotFound
 from crmcore.app.marketing.audience import audience
 from crmcore.app.marketing.campaigns import reach
 from crmcore.app.marketing.templates import add_template
+from crmcore.domain.account import Account
 from crmcore.domain.campaign import (
     SEQUENCE_KIND,
     Campaign,
@@ -31,7 +32,16 @@ from crmcore.domain.campaign import (
     CampaignStatus,
     new_campaign,
 )
-from crmcore.domain.errors import RuleViolation
+from crmcore.domain.contact import Contact
+from crmcore.domain.date_trigger import (
+    SYNTAX,
+    as_date,
+    firing_key,
+    firings,
+    is_date_trigger,
+    parse_date_trigger,
+)
+from crmcore.domain.errors import InvalidInput, RuleViolation
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty_metrics import CustomerFacts
@@ -46,7 +56,10 @@ from crmcore.ports.marketing import DeliveryCounts, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
-TRIGGERS = ("manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS")
+TRIGGERS = (
+    "manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS",
+    "date:FIELD:DAYS[:yearly]",
+)  # fmt: skip
 
 
 def _by_name(uow: UnitOfWork, name: str) -> Campaign | None:
@@ -68,10 +81,19 @@ def add_sequence(
     """A running drip sequence (its templates must exist; names are unique)."""
     if not steps:
         return Failure(RuleViolation(rule="sequence", detail="at least one step"))
-    if trigger not in ("manual", "score", "signup", "converted") and not trigger.startswith(
+    if is_date_trigger(trigger):
+        parsed = parse_date_trigger(trigger)
+        if isinstance(parsed, Failure):
+            return Failure(InvalidInput(errors=(parsed.failure(),)))
+        if len(steps) != 1 or steps[0].day != 0:
+            detail = "a date trigger sends one step, on day 0 (the firing day)"
+            return Failure(RuleViolation(rule="trigger", detail=detail))
+    elif trigger not in ("manual", "score", "signup", "converted") and not trigger.startswith(
         ("funnel:", "status:", "clv:")
     ):
-        detail = "manual, signup, converted, score, funnel:STAGE, status:STATUS or clv:STATUS"
+        detail = (
+            "manual, signup, converted, score, funnel:STAGE, status:STATUS, clv:STATUS or " + SYNTAX
+        )
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
     def work(uow: UnitOfWork) -> Result[Campaign, AppError]:
@@ -215,6 +237,59 @@ def _enrol_signups(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> Non
         uow.enrollments.enroll(sequence.id, [contact.id], at=contact.created_at)
 
 
+#: Contacts read per page when a date trigger is evaluated.
+_PAGE = 1_000
+
+
+def _date_of(field: str, contact: Contact, account: Account | None) -> date | None:
+    record, name = field.split(".", 1)
+    if record == "contact":
+        return as_date(contact.created_at if name == "created_at" else contact.attributes.get(name))
+    if account is None:
+        return None
+    return as_date(account.created_at if name == "created_at" else account.attributes.get(name))
+
+
+def fire_date_trigger(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> int:
+    """Plan the message of a date-triggered sequence for every contact whose date (plus
+    the offset) fell due between the sequence's creation and today; returns how many
+    were new. Each firing is the delivery keyed by (sequence, occurrence date, contact),
+    so a firing planned once is never planned again (see docs/bus.md, time triggers)."""
+    parsed = parse_date_trigger(sequence.trigger)
+    if isinstance(parsed, Failure):
+        return 0
+    trigger = parsed.unwrap()
+    since, until = sequence.created_at.date(), now.date()
+    accounts: dict[object, Account | None] = {}
+    by_key: dict[int, list[PlannedDelivery]] = {}
+    offset = 0
+    while True:
+        page = uow.contacts.list(limit=_PAGE, offset=offset)
+        offset += len(page)
+        for contact in page:
+            account = None
+            if trigger.record == "account" and contact.account_id is not None:
+                if contact.account_id not in accounts:
+                    accounts[contact.account_id] = uow.accounts.get(contact.account_id)
+                account = accounts[contact.account_id]
+            anchor = _date_of(trigger.field, contact, account)
+            if anchor is None:
+                continue
+            due = firings(trigger, anchor, since=since, until=until)
+            where = reach(sequence, contact) if due else None
+            if where is None:
+                continue
+            for occurrence in due:
+                by_key.setdefault(firing_key(occurrence), []).append(
+                    PlannedDelivery(
+                        contact_id=contact.id, address=where[1], channel=where[0], variant="s1"
+                    )
+                )
+        if len(page) < _PAGE:
+            break
+    return sum(uow.deliveries.plan(sequence.id, k, p, at=now) for k, p in sorted(by_key.items()))
+
+
 def advance_sequences(app: App, uow: UnitOfWork) -> int:
     """Plan every due step of every running sequence; contacts who met the goal or
     unsubscribed leave. Returns how many deliveries were planned."""
@@ -222,6 +297,9 @@ def advance_sequences(app: App, uow: UnitOfWork) -> int:
     planned_total = 0
     for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
         if not sequence.is_sequence:
+            continue
+        if is_date_trigger(sequence.trigger):
+            planned_total += fire_date_trigger(uow, sequence, now=now)
             continue
         if sequence.trigger == "signup":
             _enrol_signups(uow, sequence, now=now)
