@@ -4,29 +4,43 @@ the default segments, and asynchronous bounces."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import attrs
-from returns.result import Failure, Success
+from hypothesis import given
+from hypothesis import strategies as st
+from returns.result import Failure, Result, Success
 
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import App, Settings, transact
+from crmcore.app.errors import AppError
 from crmcore.app.marketing.sequences import (
     add_sequence,
     advance_sequences,
     enroll,
     install_onboarding,
+    install_retention_offers,
+    list_sequences,
+    retention_offers,
     show_sequence,
 )
 from crmcore.app.marketing.templates import add_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
 from crmcore.domain.account import Account
 from crmcore.domain.campaign import CampaignChannel
+from crmcore.domain.clv import ClvPrediction
+from crmcore.domain.clv_status import StoredPrediction
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
+from crmcore.domain.events import DomainEvent
+from crmcore.domain.health import ChurnReason, ChurnRiskDetected
 from crmcore.domain.ids import AccountId, ContactId
 from crmcore.domain.names import PersonName
+from crmcore.domain.offers import Offer, check_offers, high_value
+from crmcore.domain.phone import Phone
 from crmcore.domain.sequence import DripStep
 from crmcore.domain.unsubscribe import Unsubscribed, unsubscribe_token
 from crmcore.ports.uow import UnitOfWork
@@ -156,3 +170,77 @@ def test_a_bad_date_trigger_is_refused_with_its_syntax() -> None:
 def _contact(app: App, name: str) -> Contact:
     return Contact(id=ContactId(app.ids.new()), name=PersonName(name.capitalize(), "Lee"),
                    email=Email(f"{name}@example.com"), created_at=T0, updated_at=T0)  # fmt: skip
+
+
+def _record(app: App, *events: DomainEvent) -> None:
+    def work(uow: UnitOfWork) -> Result[None, AppError]:
+        uow.record(*events)
+        return Success(None)
+
+    transact(app, work).unwrap()
+
+
+def _sent_by_sequence(app: App) -> dict[str, list[tuple[ContactId, str]]]:
+    names = {c.id: c.name for c in list_sequences(app).unwrap()}
+    out: dict[str, list[tuple[ContactId, str]]] = {}
+    with app.uow() as uow:
+        for d in uow.deliveries.for_contacts(_all_contacts(uow)):
+            out.setdefault(names[d.campaign_id], []).append((d.contact_id, d.channel.value))
+    return out
+
+
+def test_retention_offers_follow_the_risk_reason_and_call_the_high_value() -> None:
+    app, _ = _app()
+    offers = retention_offers()
+    assert check_offers(offers) == []  # every reason the health rules raise has its offer
+    assert offers["inactive"] == Offer.WIN_BACK
+    assert offers["key_features_unused"] == Offer.FEATURE_HIGHLIGHT
+    installed = install_retention_offers(app).unwrap()
+    assert len(installed) == len(ChurnReason) + 1
+    assert len(install_retention_offers(app).unwrap()) == len(installed)  # idempotent
+    ids = _people(app, ["ann", "bob", "cy", "dee", "eve"])
+    with app.uow() as uow:  # ann's CLV is the top 20 % of five
+        uow.clv.put_predictions([_prediction(ids[n], v) for n, v in
+                                 zip(ids, (900, 100, 120, 80, 60), strict=True)])  # fmt: skip
+        for name in ("ann", "bob"):  # both reachable by phone: only ann is called
+            c = uow.contacts.get(ids[name])
+            assert c is not None
+            uow.contacts.save(attrs.evolve(c, phone=Phone.parse("+14155550100").unwrap()))
+        uow.commit()
+    _record(
+        app,
+        ChurnRiskDetected(customer=ids["ann"], reason="inactive", detail="30 days", level="red"),
+        ChurnRiskDetected(customer=ids["bob"], reason="inactive", detail="20 days", level="red"),
+        ChurnRiskDetected(customer=ids["cy"], reason="low_nps", detail="NPS 3", level="yellow"),
+        ChurnRiskDetected(
+            customer=ids["dee"], reason="key_features_unused", detail="", level="red"
+        ),
+    )
+    assert _tick(app) == 5
+    sent = _sent_by_sequence(app)
+    assert sorted(sent["retention-inactive"]) == sorted([(ids[n], "email") for n in ("ann", "bob")])
+    assert sent["retention-low_nps"] == [(ids["cy"], "email")]
+    # in-app first, e-mail for a contact without an app account
+    assert sent["retention-key_features_unused"] == [(ids["dee"], "email")]
+    assert sent["retention-high-value-call"] == [(ids["ann"], "call_list")]
+    assert ids["eve"] not in {c for v in sent.values() for c, _ in v}
+
+
+def _prediction(contact: ContactId, clv: int) -> StoredPrediction:
+    p = ClvPrediction(customer_id=str(contact), frequency=1, recency=1.0, T=2.0,
+                      expected_purchases=1.0, p_alive=0.5, expected_avg_value=None,
+                      clv=Decimal(clv))  # fmt: skip
+    return StoredPrediction(prediction=p, horizon=12.0, discount_rate=0.01, computed_at=T0)
+
+
+@given(values=st.dictionaries(st.integers(0, 50), st.integers(0, 1000), max_size=40))
+def test_high_value_is_the_top_fifth_by_value(values: dict[int, int]) -> None:
+    top = high_value({k: float(v) for k, v in values.items()})
+    if not values:
+        assert top == set()
+        return
+    assert len(top) >= math.ceil(len(values) * 0.2)
+    rest = set(values) - top
+    assert all(values[t] > values[r] for t in top for r in rest)
+    need = math.ceil(len(values) * 0.2)
+    assert top == {k for k in values if sum(v > values[k] for v in values.values()) < need}

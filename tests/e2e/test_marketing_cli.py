@@ -238,10 +238,12 @@ def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'crm.db'}"
     ids = seed(db, 3)
     shipped = json.loads(crm(db, "sequences", "add", "--default", "--format", "json").stdout)
-    assert [(x["name"], x["trigger"]) for x in shipped] == [
+    assert [(x["name"], x["trigger"]) for x in shipped[:3]] == [
         ("onboarding", "funnel:lead"),
         ("activation-nudges", "funnel:trial"),
+        ("retention-inactive", "churn:inactive"),
     ]
+    assert shipped[-1]["trigger"] == "churn:high_value"
     assert shipped[0]["steps"].startswith("D0 onboarding-welcome, D1 onboarding-first-step if")
     assert shipped[1]["steps"].endswith("if not_activated by call_list")
     crm(db, "sequences", "enroll", "onboarding", "--contact", ids[0], "--contact", ids[1])

@@ -30,9 +30,11 @@ from crmcore.app.marketing.handlers import (
     enrol_on_score,
     enrol_on_status,
     leave_on_unsubscribe,
+    offer_retention,
 )
 from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.events import DomainEvent
+from crmcore.domain.health import ChurnRiskDetected
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
     EmailClicked,
@@ -69,6 +71,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     LeadScoreThresholdCrossed: (enrol_on_score,),
     LeadConverted: (enrol_on_conversion,),
     Unsubscribed: (leave_on_unsubscribe,),
+    ChurnRiskDetected: (offer_retention,),
 }
 
 

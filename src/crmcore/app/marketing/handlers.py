@@ -13,6 +13,7 @@ from uuid import UUID
 from crmcore.domain.campaign import CampaignStatus
 from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.funnel import FunnelStage
+from crmcore.domain.health import ChurnRiskDetected, RiskLevel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
@@ -22,6 +23,7 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadConverted
+from crmcore.domain.offers import HIGH_VALUE_CALL, churn_trigger, high_value
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.unsubscribe import Unsubscribed
 from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
@@ -157,3 +159,28 @@ def leave_on_unsubscribe(app: App, uow: UnitOfWork, events: Sequence[Unsubscribe
         members = [m.contact_id for m in uow.enrollments.active(sequence.id) if m.contact_id in who]
         if members:
             uow.enrollments.leave(sequence.id, members, reason="unsubscribed", at=now)
+
+
+def offer_retention(app: App, uow: UnitOfWork, events: Sequence[ChurnRiskDetected]) -> None:
+    """A customer at risk joins the retention sequence of the risk's reason
+    (``churn:<reason>``: the shipped offers are in ``retention-offers.json``); a
+    high-value one (top 20 % by CLV) whose risk is red also gets a personal call
+    (``churn:high_value``)."""
+    by_reason: dict[str, list[ContactId]] = defaultdict(list)
+    red: list[ContactId] = []
+    for e in events:
+        by_reason[e.reason].append(e.customer)
+        if e.level == RiskLevel.RED.value:
+            red.append(e.customer)
+    for reason, contacts in by_reason.items():
+        _enrol(app, uow, churn_trigger(reason), contacts)
+    if red:
+        values = {
+            p.prediction.customer_id: float(p.prediction.clv)
+            for p in uow.clv.predictions()
+            if p.prediction.clv is not None
+        }
+        top = high_value(values)
+        calls = [c for c in dict.fromkeys(red) if str(c) in top]
+        if calls:
+            _enrol(app, uow, HIGH_VALUE_CALL, calls)

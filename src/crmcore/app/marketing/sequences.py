@@ -10,7 +10,7 @@ like any campaign's.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from importlib.resources import files
 from typing import Any
@@ -45,6 +45,7 @@ from crmcore.domain.errors import InvalidInput, RuleViolation
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty_metrics import CustomerFacts
+from crmcore.domain.offers import HIGH_VALUE_CALL, check_offers, churn_trigger
 from crmcore.domain.sequence import (
     ContactProgress,
     DripStep,
@@ -58,7 +59,7 @@ from crmcore.ports.uow import UnitOfWork
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
 TRIGGERS = (
     "manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS",
-    "date:FIELD:DAYS[:yearly]",
+    "date:FIELD:DAYS[:yearly]", "churn:REASON", "upsell:SEGMENT",
 )  # fmt: skip
 
 
@@ -89,10 +90,11 @@ def add_sequence(
             detail = "a date trigger sends one step, on day 0 (the firing day)"
             return Failure(RuleViolation(rule="trigger", detail=detail))
     elif trigger not in ("manual", "score", "signup", "converted") and not trigger.startswith(
-        ("funnel:", "status:", "clv:")
+        ("funnel:", "status:", "clv:", "churn:", "upsell:")
     ):
         detail = (
-            "manual, signup, converted, score, funnel:STAGE, status:STATUS, clv:STATUS or " + SYNTAX
+            "manual, signup, converted, score, funnel:STAGE, status:STATUS, clv:STATUS, "
+            "churn:REASON, upsell:SEGMENT or " + SYNTAX
         )
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
@@ -158,6 +160,78 @@ def install_shipped(app: App, file: str) -> Result[Campaign, AppError]:
         channels=[CampaignChannel(data["channel"])],
         trigger=data.get("trigger", "funnel:lead"),
     )
+
+
+def _add_templates(app: App, wanted: Sequence[Mapping[str, str]]) -> Result[None, AppError]:
+    listed = transact(app, lambda uow: Success(list(uow.templates.list())), commit=False)
+    existing = {t.name for t in listed.value_or([])}
+    for t in wanted:
+        if t["template"] not in existing:
+            added = add_template(app, name=t["template"], subject=t["subject"], body=t["body"])
+            if isinstance(added, Failure):
+                return Failure(added.failure())
+    return Success(None)
+
+
+def _shipped(file: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        files("crmcore.app.marketing").joinpath(file).read_text(encoding="utf-8")
+    )
+    return data
+
+
+def retention_offers() -> dict[str, str]:
+    """The shipped offer per churn-risk reason (``retention-offers.json``)."""
+    return {o["reason"]: o["offer"] for o in _shipped(RETENTION)["offers"]}
+
+
+#: The shipped retention offers: one single-step sequence per churn-risk reason
+#: (trigger ``churn:REASON``) and a personal call for high-value customers at red risk.
+RETENTION = "retention-offers.json"
+
+
+def install_retention_offers(app: App) -> Result[list[Campaign], AppError]:
+    """The shipped retention sequences with their templates (those that exist already,
+    by name, are kept)."""
+    data = _shipped(RETENTION)
+    problems = check_offers({o["reason"]: o["offer"] for o in data["offers"]})
+    if problems:
+        return Failure(RuleViolation(rule="retention offers", detail="; ".join(problems)))
+    call = data["high_value_call"]
+    added = _add_templates(app, [*data["offers"], call])
+    if isinstance(added, Failure):
+        return Failure(added.failure())
+    wanted = [
+        (f"retention-{o['reason']}", o["template"], o["channel"], churn_trigger(o["reason"]))
+        for o in data["offers"]
+    ]
+    wanted.append(("retention-high-value-call", call["template"], "call_list", HIGH_VALUE_CALL))
+    return _install_one_step(app, wanted)
+
+
+def _install_one_step(
+    app: App, wanted: Sequence[tuple[str, str, str, str]]
+) -> Result[list[Campaign], AppError]:
+    """One-step sequences ``(name, template, channel, trigger)``; a channel other than
+    e-mail falls back to e-mail for a contact it cannot reach. Existing names are kept."""
+    listed = list_sequences(app)
+    if isinstance(listed, Failure):
+        return Failure(listed.failure())
+    have = {c.name: c for c in listed.unwrap()}
+    out = []
+    for name, template, channel, trigger in wanted:
+        if name in have:
+            out.append(have[name])
+            continue
+        channels = [CampaignChannel(channel)]
+        if channel not in ("email", "call_list"):
+            channels.append(CampaignChannel.EMAIL)
+        made = add_sequence(app, name=name, steps=[DripStep(day=0, template=template)],
+                            channels=channels, trigger=trigger)  # fmt: skip
+        if isinstance(made, Failure):
+            return Failure(made.failure())
+        out.append(made.unwrap())
+    return Success(out)
 
 
 def install_onboarding(app: App) -> Result[Campaign, AppError]:
