@@ -29,19 +29,22 @@ from crmcore.app.marketing.sequences import (
 )
 from crmcore.app.marketing.templates import add_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
+from crmcore.app.marketing.upsell import install_upsell, upsell_offers, usage_limit_reached
 from crmcore.domain.account import Account
 from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvPrediction
 from crmcore.domain.clv_status import StoredPrediction
-from crmcore.domain.contact import Contact
+from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.email import Email
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.health import ChurnReason, ChurnRiskDetected
 from crmcore.domain.ids import AccountId, ContactId
+from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
 from crmcore.domain.offers import Offer, check_offers, high_value
 from crmcore.domain.phone import Phone
 from crmcore.domain.sequence import DripStep
+from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.domain.unsubscribe import Unsubscribed, unsubscribe_token
 from crmcore.ports.uow import UnitOfWork
 
@@ -244,3 +247,37 @@ def test_high_value_is_the_top_fifth_by_value(values: dict[int, int]) -> None:
     assert all(values[t] > values[r] for t in top for r in rest)
     need = math.ceil(len(values) * 0.2)
     assert top == {k for k in values if sum(v > values[k] for v in values.values()) < need}
+
+
+def test_upsell_segments_enrol_their_members_and_a_usage_limit_prompts_in_the_app() -> None:
+    app, clock = _app()
+    installed = install_upsell(app).unwrap()
+    assert {c.trigger for c in installed} == {
+        "upsell:high-value", "upsell:power-users", "upsell:teams", "usage_limit",
+    }  # fmt: skip
+    assert set(upsell_offers()) == {"high-value", "power-users", "teams"}
+    ids = _people(app, ["ann", "bob", "cy"])
+    with app.uow() as uow:  # ann: a customer on her own, buying twice; bob once; cy in-app
+        for name in ("ann", "bob", "cy"):
+            c = uow.contacts.get(ids[name])
+            assert c is not None
+            app_user = f"u-{name}" if name == "cy" else None
+            uow.contacts.save(attrs.evolve(c, lifecycle=LifecycleStage.CUSTOMER, user_id=app_user))
+        for n, who in enumerate(["ann", "ann", "bob"]):
+            uow.transactions.add(Transaction(
+                id=TransactionId(app.ids.new()), customer=ids[who], occurred_at=T0,
+                amount=Money.of("20", "USD"), external_id=f"t{n}"))  # fmt: skip
+        uow.commit()
+    assert _tick(app) == 1  # ann joins the team-plan sequence; its day-0 step is due
+    assert _tick(app) == 0
+    sent = _sent_by_sequence(app)
+    assert sent == {"upsell-teams": [(ids["ann"], "email")]}
+    for _ in range(3):  # cy hits limits three times today: one prompt
+        usage_limit_reached(app, contact_id=ids["cy"], limit="storage", used=10, allowed=10)
+    usage_limit_reached(app, contact_id=ids["bob"], limit="storage", used=5, allowed=5).unwrap()
+    clock.advance(timedelta(days=1))
+    usage_limit_reached(app, contact_id=ids["cy"], limit="credits", used=3, allowed=3)
+    prompts = _sent_by_sequence(app)["upsell-usage-limit"]
+    assert prompts == [(ids["cy"], "in_app"), (ids["cy"], "in_app")]  # one a day; bob has no app
+    bad = usage_limit_reached(app, contact_id=ids["cy"], limit=" ", used=1, allowed=1)
+    assert isinstance(bad, Failure)

@@ -31,6 +31,7 @@ from crmcore.app.marketing.handlers import (
     enrol_on_status,
     leave_on_unsubscribe,
     offer_retention,
+    prompt_on_usage_limit,
 )
 from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.events import DomainEvent
@@ -46,6 +47,7 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadConverted
+from crmcore.domain.offers import UsageLimitReached
 from crmcore.domain.routing import LeadRoutingFailed
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.unsubscribe import Unsubscribed
@@ -72,6 +74,7 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     LeadConverted: (enrol_on_conversion,),
     Unsubscribed: (leave_on_unsubscribe,),
     ChurnRiskDetected: (offer_retention,),
+    UsageLimitReached: (prompt_on_usage_limit,),
 }
 
 

@@ -12,7 +12,11 @@ from collections.abc import Hashable, Mapping
 from enum import StrEnum
 from typing import TypeVar
 
+import attrs
+
+from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.health import ChurnReason
+from crmcore.domain.ids import ContactId
 
 K = TypeVar("K", bound=Hashable)
 
@@ -57,3 +61,23 @@ def churn_trigger(reason: str) -> str:
 
 #: The trigger of the personal call for a high-value customer at red risk.
 HIGH_VALUE_CALL = "churn:high_value"
+
+
+@event_type("crm.usage.limit_reached")
+@attrs.frozen(kw_only=True)
+class UsageLimitReached(DomainEvent):
+    """A customer used up a limit of its plan (``limit``: what ran out, e.g. ``storage``)."""
+
+    customer: ContactId
+    limit: str
+    used: int
+    allowed: int
+
+
+#: The trigger of the in-app upsell prompt shown when a usage limit is reached.
+USAGE_LIMIT = "usage_limit"
+
+
+def upsell_trigger(segment: str) -> str:
+    """The sequence trigger that enrols the members of a default upsell segment."""
+    return f"upsell:{segment}"

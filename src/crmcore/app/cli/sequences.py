@@ -20,6 +20,7 @@ from crmcore.app.marketing.sequences import (
     list_sequences,
     show_sequence,
 )
+from crmcore.app.marketing.upsell import install_upsell
 from crmcore.domain.campaign import Campaign, CampaignChannel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.sequence import DripStep, SequenceGoal, StepCondition
@@ -110,7 +111,9 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     is_flag=True,
     help="Install the shipped sequences and their templates: the onboarding"
     " (D0/1/3/7/14/21), the activation nudges (D1 reminder, D3 call) and the retention"
-    " offers (one per churn-risk reason, a call for high-value customers).",
+    " offers (one per churn-risk reason, a call for high-value customers) and the upsell"
+    " segments (high-value, power-users, teams) with their offers and the in-app"
+    " usage-limit prompt.",
 )
 @click.pass_context
 def sequences_add(
@@ -127,6 +130,7 @@ def sequences_add(
     if shipped:
         rows = [_sequence_row(unwrap(install_shipped(app, f))) for f in SHIPPED]
         rows += [_sequence_row(c) for c in unwrap(install_retention_offers(app))]
+        rows += [_sequence_row(c) for c in unwrap(install_upsell(app))]
         render(rows, SEQUENCE_FIELDS, state_from(ctx).fmt, title="sequences")
         return
     if not name or not steps:

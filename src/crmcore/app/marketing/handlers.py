@@ -10,8 +10,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from crmcore.app.marketing.campaigns import reach
 from crmcore.domain.campaign import CampaignStatus
 from crmcore.domain.clv_status import ClvStatusDetected
+from crmcore.domain.date_trigger import firing_key
 from crmcore.domain.funnel import FunnelStage
 from crmcore.domain.health import ChurnRiskDetected, RiskLevel
 from crmcore.domain.ids import ContactId
@@ -23,10 +25,16 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadConverted
-from crmcore.domain.offers import HIGH_VALUE_CALL, churn_trigger, high_value
+from crmcore.domain.offers import (
+    HIGH_VALUE_CALL,
+    USAGE_LIMIT,
+    UsageLimitReached,
+    churn_trigger,
+    high_value,
+)
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.unsubscribe import Unsubscribed
-from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
+from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -184,3 +192,24 @@ def offer_retention(app: App, uow: UnitOfWork, events: Sequence[ChurnRiskDetecte
         calls = [c for c in dict.fromkeys(red) if str(c) in top]
         if calls:
             _enrol(app, uow, HIGH_VALUE_CALL, calls)
+
+
+def prompt_on_usage_limit(app: App, uow: UnitOfWork, events: Sequence[UsageLimitReached]) -> None:
+    """A customer who reached a usage limit gets the running ``usage_limit`` sequences'
+    in-app prompt, planned for the send worker; the delivery is keyed by the day (see
+    :func:`crmcore.domain.date_trigger.firing_key`), so a customer hitting limits all day
+    is prompted once that day. A customer the app cannot reach (no user id) is skipped."""
+    now = app.clock.now()
+    who = list(dict.fromkeys(e.customer for e in events))
+    contacts = [c for c in uow.contacts.get_many(who) if not c.archived]
+    for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
+        if not (sequence.is_sequence and sequence.trigger == USAGE_LIMIT):
+            continue
+        planned = []
+        for contact in contacts:
+            where = reach(sequence, contact)
+            if where is not None:
+                planned.append(PlannedDelivery(contact_id=contact.id, address=where[1],
+                                               channel=where[0], variant="s1"))  # fmt: skip
+        if planned:
+            uow.deliveries.plan(sequence.id, firing_key(now.date()), planned, at=now)

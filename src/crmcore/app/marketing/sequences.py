@@ -45,7 +45,7 @@ from crmcore.domain.errors import InvalidInput, RuleViolation
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty_metrics import CustomerFacts
-from crmcore.domain.offers import HIGH_VALUE_CALL, check_offers, churn_trigger
+from crmcore.domain.offers import HIGH_VALUE_CALL, USAGE_LIMIT, check_offers, churn_trigger
 from crmcore.domain.sequence import (
     ContactProgress,
     DripStep,
@@ -59,7 +59,7 @@ from crmcore.ports.uow import UnitOfWork
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
 TRIGGERS = (
     "manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS",
-    "date:FIELD:DAYS[:yearly]", "churn:REASON", "upsell:SEGMENT",
+    "date:FIELD:DAYS[:yearly]", "churn:REASON", "upsell:SEGMENT", "usage_limit",
 )  # fmt: skip
 
 
@@ -89,12 +89,16 @@ def add_sequence(
         if len(steps) != 1 or steps[0].day != 0:
             detail = "a date trigger sends one step, on day 0 (the firing day)"
             return Failure(RuleViolation(rule="trigger", detail=detail))
-    elif trigger not in ("manual", "score", "signup", "converted") and not trigger.startswith(
-        ("funnel:", "status:", "clv:", "churn:", "upsell:")
-    ):
+    elif trigger not in (
+        "manual",
+        "score",
+        "signup",
+        "converted",
+        USAGE_LIMIT,
+    ) and not trigger.startswith(("funnel:", "status:", "clv:", "churn:", "upsell:")):
         detail = (
             "manual, signup, converted, score, funnel:STAGE, status:STATUS, clv:STATUS, "
-            "churn:REASON, upsell:SEGMENT or " + SYNTAX
+            "churn:REASON, upsell:SEGMENT, usage_limit or " + SYNTAX
         )
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
@@ -162,7 +166,8 @@ def install_shipped(app: App, file: str) -> Result[Campaign, AppError]:
     )
 
 
-def _add_templates(app: App, wanted: Sequence[Mapping[str, str]]) -> Result[None, AppError]:
+def add_templates(app: App, wanted: Sequence[Mapping[str, str]]) -> Result[None, AppError]:
+    """The templates ``{template, subject, body}`` not stored yet, by name."""
     listed = transact(app, lambda uow: Success(list(uow.templates.list())), commit=False)
     existing = {t.name for t in listed.value_or([])}
     for t in wanted:
@@ -173,7 +178,8 @@ def _add_templates(app: App, wanted: Sequence[Mapping[str, str]]) -> Result[None
     return Success(None)
 
 
-def _shipped(file: str) -> dict[str, Any]:
+def shipped_data(file: str) -> dict[str, Any]:
+    """A file shipped beside the marketing use cases, parsed."""
     data: dict[str, Any] = json.loads(
         files("crmcore.app.marketing").joinpath(file).read_text(encoding="utf-8")
     )
@@ -182,7 +188,7 @@ def _shipped(file: str) -> dict[str, Any]:
 
 def retention_offers() -> dict[str, str]:
     """The shipped offer per churn-risk reason (``retention-offers.json``)."""
-    return {o["reason"]: o["offer"] for o in _shipped(RETENTION)["offers"]}
+    return {o["reason"]: o["offer"] for o in shipped_data(RETENTION)["offers"]}
 
 
 #: The shipped retention offers: one single-step sequence per churn-risk reason
@@ -193,39 +199,48 @@ RETENTION = "retention-offers.json"
 def install_retention_offers(app: App) -> Result[list[Campaign], AppError]:
     """The shipped retention sequences with their templates (those that exist already,
     by name, are kept)."""
-    data = _shipped(RETENTION)
+    data = shipped_data(RETENTION)
     problems = check_offers({o["reason"]: o["offer"] for o in data["offers"]})
     if problems:
         return Failure(RuleViolation(rule="retention offers", detail="; ".join(problems)))
     call = data["high_value_call"]
-    added = _add_templates(app, [*data["offers"], call])
+    added = add_templates(app, [*data["offers"], call])
     if isinstance(added, Failure):
         return Failure(added.failure())
     wanted = [
-        (f"retention-{o['reason']}", o["template"], o["channel"], churn_trigger(o["reason"]))
+        (f"retention-{o['reason']}", o["template"], _with_email(o["channel"]),
+         churn_trigger(o["reason"]))
         for o in data["offers"]
-    ]
-    wanted.append(("retention-high-value-call", call["template"], "call_list", HIGH_VALUE_CALL))
-    return _install_one_step(app, wanted)
+    ]  # fmt: skip
+    wanted.append(
+        ("retention-high-value-call", call["template"], [CampaignChannel.CALL_LIST],
+         HIGH_VALUE_CALL)
+    )  # fmt: skip
+    return install_one_step(app, wanted)
 
 
-def _install_one_step(
-    app: App, wanted: Sequence[tuple[str, str, str, str]]
+def _with_email(channel: str) -> list[CampaignChannel]:
+    """``channel``, then e-mail for a contact it cannot reach (a call list has none)."""
+    first = CampaignChannel(channel)
+    if first in (CampaignChannel.EMAIL, CampaignChannel.CALL_LIST):
+        return [first]
+    return [first, CampaignChannel.EMAIL]
+
+
+def install_one_step(
+    app: App, wanted: Sequence[tuple[str, str, Sequence[CampaignChannel], str]]
 ) -> Result[list[Campaign], AppError]:
-    """One-step sequences ``(name, template, channel, trigger)``; a channel other than
-    e-mail falls back to e-mail for a contact it cannot reach. Existing names are kept."""
+    """One-step sequences ``(name, template, channels, trigger)`` (the templates exist);
+    sequences that exist already, by name, are kept."""
     listed = list_sequences(app)
     if isinstance(listed, Failure):
         return Failure(listed.failure())
     have = {c.name: c for c in listed.unwrap()}
     out = []
-    for name, template, channel, trigger in wanted:
+    for name, template, channels, trigger in wanted:
         if name in have:
             out.append(have[name])
             continue
-        channels = [CampaignChannel(channel)]
-        if channel not in ("email", "call_list"):
-            channels.append(CampaignChannel.EMAIL)
         made = add_sequence(app, name=name, steps=[DripStep(day=0, template=template)],
                             channels=channels, trigger=trigger)  # fmt: skip
         if isinstance(made, Failure):
@@ -364,6 +379,13 @@ def fire_date_trigger(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> 
     return sum(uow.deliveries.plan(sequence.id, k, p, at=now) for k, p in sorted(by_key.items()))
 
 
+def _enrol_segment(uow: UnitOfWork, sequence: Campaign, segment: str, *, now: datetime) -> None:
+    """``upsell:SEGMENT``: the segment's members join (once each) on every tick."""
+    found = audience(uow, segment, now=now)
+    if isinstance(found, Success) and found.unwrap():
+        uow.enrollments.enroll(sequence.id, found.unwrap(), at=now)
+
+
 def advance_sequences(app: App, uow: UnitOfWork) -> int:
     """Plan every due step of every running sequence; contacts who met the goal or
     unsubscribed leave. Returns how many deliveries were planned."""
@@ -377,6 +399,8 @@ def advance_sequences(app: App, uow: UnitOfWork) -> int:
             continue
         if sequence.trigger == "signup":
             _enrol_signups(uow, sequence, now=now)
+        elif sequence.trigger.startswith("upsell:"):
+            _enrol_segment(uow, sequence, sequence.trigger.split(":", 1)[1], now=now)
         members = list(uow.enrollments.active(sequence.id))
         if not members:
             continue
