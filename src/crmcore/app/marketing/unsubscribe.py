@@ -40,15 +40,23 @@ def unsubscribe(
     def work(uow: UnitOfWork) -> Result[Consent, AppError]:
         if token is not None and not token_valid(uow.personal_data.subject_secret(), clean, token):
             return Failure(RuleViolation(rule="unsubscribe token", detail="not valid for " + clean))
-        consent = Consent(
-            address=clean, channel=channel, granted=False, source=source, at=app.clock.now()
-        )
-        uow.consents.record(consent)
-        who = tuple(c.id for c in contacts_at(uow, channel, clean))
-        uow.record(Unsubscribed(address=clean, channel=channel.value, source=source, contacts=who))
-        return Success(consent)
+        return Success(withdraw(app, uow, address=clean, channel=channel, source=source))
 
     return transact(app, work)
+
+
+def withdraw(
+    app: App, uow: UnitOfWork, *, address: str, channel: CampaignChannel, source: str
+) -> Consent:
+    """Record the withdrawn consent of a normalised ``address`` and the
+    ``crm.unsubscribe`` event, in the caller's unit of work."""
+    consent = Consent(
+        address=address, channel=channel, granted=False, source=source, at=app.clock.now()
+    )
+    uow.consents.record(consent)
+    who = tuple(c.id for c in contacts_at(uow, channel, address))
+    uow.record(Unsubscribed(address=address, channel=channel.value, source=source, contacts=who))
+    return consent
 
 
 def contacts_at(uow: UnitOfWork, channel: CampaignChannel, address: str) -> list[Contact]:
