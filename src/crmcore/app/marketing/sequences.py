@@ -343,7 +343,7 @@ def fire_date_trigger(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> 
     """Plan the message of a date-triggered sequence for every contact whose date (plus
     the offset) fell due between the sequence's creation and today; returns how many
     were new. Each firing is the delivery keyed by (sequence, occurrence date, contact),
-    so a firing planned once is never planned again (see docs/bus.md, time triggers)."""
+    so a firing planned once is never planned again (ADR 0020)."""
     parsed = parse_date_trigger(sequence.trigger)
     if isinstance(parsed, Failure):
         return 0
