@@ -303,3 +303,42 @@ def test_counts_by_step(backend: Backend) -> None:
         1: {"pending": 2},
         2: {"skipped": 2},
     }
+
+
+def test_a_bounce_changes_only_a_sent_delivery_with_that_message_id(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    _plan(backend, campaign, _people(backend, 4))
+    at = backend.clock.now()
+    with backend.uow() as uow:
+        taken = sorted(
+            uow.deliveries.claim(limit=4, at=at, lease_until=at + timedelta(seconds=60),
+                                 campaigns=[campaign.id]),
+            key=lambda d: d.id,
+        )  # fmt: skip
+        uow.deliveries.finish(
+            [(d.id, DeliveryStatus.SENT, f"<m{i}>", None) for i, d in enumerate(taken[:3])]
+            + [(taken[3].id, DeliveryStatus.FAILED, None, "550 refused")],
+            at=at,
+        )
+        uow.commit()
+    later = at + timedelta(hours=2)
+    with backend.uow() as uow:
+        changed = uow.deliveries.bounce(
+            [
+                (taken[0].id, "<m0>", "hard bounce 5.1.1"),
+                (taken[0].id, "<m0>", "twice in one batch"),
+                (taken[1].id, "<not-m1>", "another message's report"),
+                (taken[3].id, "<m3>", "a failed delivery stays failed"),
+                (UUID(int=99), "<m9>", "no such delivery"),
+            ],
+            at=later,
+        )
+        uow.commit()
+    assert [(d.id, d.status, d.error, d.address) for d in changed] == [
+        (taken[0].id, DeliveryStatus.BOUNCED, "hard bounce 5.1.1", taken[0].address)
+    ]
+    with backend.uow() as uow:
+        assert uow.deliveries.bounce([(taken[0].id, "<m0>", "again")], at=later) == []
+        counts = uow.deliveries.counts(campaign.id)
+        uow.commit()
+    assert dict(counts.by_status) == {"sent": 2, "bounced": 1, "failed": 1}

@@ -57,6 +57,7 @@ class DeliveryStatus(StrEnum):
     SUPPRESSED = "suppressed"  # the address is on the suppression list
     SKIPPED = "skipped"  # the campaign was cancelled before it went
     HELD = "held"  # waits for the A/B test's winner
+    BOUNCED = "bounced"  # the channel accepted it, then reported it undeliverable (a DSN)
 
 
 @attrs.frozen(kw_only=True)
@@ -173,6 +174,15 @@ class DeliveryQueue(Protocol):
 
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         """Every delivery to any of ``contact_ids``, ordered by id."""
+        ...
+
+    def bounce(
+        self, bounces: Sequence[tuple[UUID, str, str]], *, at: datetime
+    ) -> Sequence[Delivery]:
+        """Mark ``(delivery id, message id, error)`` bounced: only a ``sent`` delivery
+        whose stored message id is that one changes (a report for another message, or
+        a second report, changes nothing). Returns the deliveries that changed, as they
+        are now, ordered by id."""
         ...
 
 

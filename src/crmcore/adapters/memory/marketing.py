@@ -184,6 +184,20 @@ class MemoryDeliveryQueue:
                     claimed_until=None, at=at,
                 )  # fmt: skip
 
+    def bounce(
+        self, bounces: Sequence[tuple[UUID, str, str]], *, at: datetime
+    ) -> Sequence[Delivery]:
+        changed: dict[UUID, Delivery] = {}
+        for key, message_id, error in bounces:
+            row: _DeliveryRow | None = self._tx.get(self.table, key)
+            if row is None or key in changed:
+                continue
+            d = row.delivery
+            if d.status is DeliveryStatus.SENT and d.message_id == message_id:
+                self._change(row, status=DeliveryStatus.BOUNCED, error=error, at=at)
+                changed[key] = attrs.evolve(d, status=DeliveryStatus.BOUNCED, error=error, at=at)
+        return [changed[k] for k in sorted(changed)]
+
     def release(self, delivery_ids: Sequence[UUID]) -> None:
         for key in delivery_ids:
             row: _DeliveryRow | None = self._tx.get(self.table, key)

@@ -432,6 +432,39 @@ class SqlDeliveryQueue:
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
 
+    def bounce(
+        self, bounces: Sequence[tuple[UUID, str, str]], *, at: datetime
+    ) -> Sequence[Delivery]:
+        d = self.table.c
+        wanted = {key: (message_id, error) for key, message_id, error in reversed(bounces)}
+        changed: list[Delivery] = []
+        keys = sorted(wanted)
+        for start in range(0, len(keys), PLAN_CHUNK):
+            chunk = keys[start : start + PLAN_CHUNK]
+            rows = self._s.read(
+                select(self.table).where(d.id.in_(chunk), d.status == DeliveryStatus.SENT.value)
+            )
+            hits = [
+                attrs.evolve(_delivery(r), status=DeliveryStatus.BOUNCED,
+                             error=wanted[r["id"]][1], at=at)
+                for r in rows
+                if r["message_id"] == wanted[r["id"]][0]
+            ]  # fmt: skip
+            if not hits:
+                continue
+            stmt = (
+                update(self.table)
+                .where(d.id == bindparam("key"), d.status == DeliveryStatus.SENT.value)
+                .values(status=DeliveryStatus.BOUNCED.value, error=bindparam("new_error"), at=at)
+            )
+            params = [{"key": h.id, "new_error": h.error} for h in hits]
+            self._execute_many(stmt, params)
+            changed += hits
+        return sorted(changed, key=lambda x: x.id)
+
+    def _execute_many(self, stmt: Any, params: list[dict[str, Any]]) -> None:
+        self._s.write(lambda: self._s.conn.execute(stmt, params), table=self.table)
+
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         d = self.table.c
         wanted = list(dict.fromkeys(contact_ids))

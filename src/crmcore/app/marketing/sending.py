@@ -249,7 +249,8 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
                 report.decided.append((str(cid), str(decided.winner)))
                 continue
             counts = uow.deliveries.counts(cid)
-            sent, failed = counts.count(DeliveryStatus.SENT), counts.count(DeliveryStatus.FAILED)
+            sent = counts.count(DeliveryStatus.SENT)
+            failed = counts.count(DeliveryStatus.FAILED) + counts.count(DeliveryStatus.BOUNCED)
             if failure_share_too_high(sent, failed):
                 share = 100 * failed / (sent + failed)
                 reason = (
