@@ -263,6 +263,22 @@ def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
         ("onboarding", "sequence", "funnel:lead", 2),
         ("activation-nudges", "sequence", "funnel:trial", 0),
     ]
+    chart = tmp_path / "campaigns.png"
+    under = json.loads(
+        crm(db, "report", "campaigns", "--format", "json", "--chart", str(chart)).stdout
+    )
+    assert [(r["name"], r["sent"], r["failed"], r["failure_rate"]) for r in under] == [
+        ("onboarding", 2, 0, 0.0),
+        ("activation-nudges", 0, 0, 0.0),
+    ]
+    assert chart.stat().st_size > 2_000
+    later = json.loads(
+        crm(db, "report", "campaigns", "--from", "2999-01-01", "--format", "json").stdout
+    )
+    assert sorted((r["name"], r["sent"]) for r in later) == [
+        ("activation-nudges", 0),
+        ("onboarding", 0),
+    ]
     bad = crm(db, "sequences", "add", "x", "--step", "one:t", ok=False)
     assert bad.returncode == 2
     assert "DAY:TEMPLATE" in bad.stderr

@@ -84,7 +84,7 @@ def emit(ctx: click.Context, sections: list[Section]) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Analytics: attribution, funnel, cohorts, deals, leads and SaaS metrics."""
+    """Analytics: attribution, funnel, cohorts, deals, leads, campaigns and SaaS metrics."""
 
 
 ATTRIBUTION_FIELDS = ["channel", "conversions", "value", "removal_effect"]
@@ -393,6 +393,70 @@ def leads_cmd(
             {k: [float(r[k]) for r in rows] for k in ("leads", "qualified", "converted")},
             title="Leads per source",
             ylabel="leads",
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+CAMPAIGN_FIELDS = [
+    "name",
+    "kind",
+    "entry",
+    "status",
+    "sent",
+    "failed",
+    "opened",
+    "clicked",
+    "converted",
+    "open_rate",
+    "click_rate",
+    "conversion_rate",
+    "failure_rate",
+]
+
+
+@report.command("campaigns")
+@window
+@chart_option
+@click.pass_context
+def campaigns_cmd(
+    ctx: click.Context, since: datetime | None, until: datetime | None, chart: Path | None
+) -> None:
+    """Campaign performance: per campaign and drip sequence, the messages sent and
+    failed in the window, how many of them were opened, clicked and converted, and the
+    rates per message sent (failure rate per message attempted); best conversion first."""
+    from crmcore.app.analytics.touchpoints import bounds
+    from crmcore.app.marketing.campaigns import effectiveness
+
+    start, end = bounds(day(since), day(until))
+    lines = unwrap(effectiveness(app_from(ctx), since=start, until=end))
+    rows = [
+        {
+            "name": x.name,
+            "kind": x.kind,
+            "entry": x.entry,
+            "status": x.status,
+            "sent": x.sent,
+            "failed": x.failed,
+            "opened": x.opened,
+            "clicked": x.clicked,
+            "converted": x.converted,
+            "open_rate": round(x.rate(x.opened), 4),
+            "click_rate": round(x.rate(x.clicked), 4),
+            "conversion_rate": round(x.conversion, 4),
+            "failure_rate": round(x.failure_rate, 4),
+        }
+        for x in lines
+    ]
+    emit(ctx, [("campaigns", rows, CAMPAIGN_FIELDS)])
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        charts.grouped_bars(
+            chart,
+            [x.name for x in lines],
+            {k: [float(r[k]) for r in rows] for k in ("sent", "opened", "clicked", "converted")},
+            title="Campaign performance",
+            ylabel="messages",
         )
         note(ctx, f"chart written to {chart}")
 
