@@ -12,7 +12,7 @@ from uuid import UUID
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
 from crmcore.domain.alerts import Alert
 from crmcore.domain.attribution import Conversion, Touch
-from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
+from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize, period_of
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
@@ -84,16 +84,26 @@ class MemoryAnalytics:
         return first
 
     def cohort_sizes(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortSize]:
         sizes: dict[str, int] = defaultdict(int)
         for at in self._began(by).values():
             if _in(at, since, until):
-                sizes[month_of(at)] += 1
+                sizes[period_of(at, period)] += 1
         return [CohortSize(cohort=m, customers=n) for m, n in sorted(sizes.items())]
 
     def cohort_cells(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortCell]:
         began = self._began(by)
         buyers: dict[tuple[str, str], set[UUID]] = defaultdict(set)
@@ -104,7 +114,7 @@ class MemoryAnalytics:
                 continue
             if not _in(tr.occurred_at, since, until):
                 continue
-            key = (month_of(start), month_of(tr.occurred_at))
+            key = (period_of(start, period), period_of(tr.occurred_at, period))
             buyers[key].add(tr.customer)
             revenue[key] += tr.amount.amount
         return [

@@ -24,7 +24,7 @@ from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.types import AmountTotal
 from crmcore.domain.alerts import Alert, AlertKey, Severity
 from crmcore.domain.attribution import Conversion, Touch
-from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
+from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
@@ -53,6 +53,31 @@ def _month_pg(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(MonthOf, "sqlite")
 def _month_sqlite(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+class WeekOf(FunctionElement[str]):
+    """The UTC week of an instant column, as the date of its Monday (``YYYY-MM-DD``)."""
+
+    type = String()
+    name = "week_of"
+    inherit_cache = True
+
+
+@compiles(WeekOf)
+def _week_pg(element: WeekOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char(date_trunc('week', ({column}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+
+
+@compiles(WeekOf, "sqlite")
+def _week_sqlite(element: WeekOf, compiler: SQLCompiler, **kw: Any) -> str:
+    # 'weekday 0' moves forward to the next Sunday (or stays on one); its Monday is 6 back
+    column = compiler.process(element.clauses, **kw)
+    return f"date({column}, 'weekday 0', '-6 days')"
+
+
+def _period_of(column: Any, period: CohortPeriod) -> FunctionElement[str]:
+    return WeekOf(column) if period is CohortPeriod.WEEK else MonthOf(column)
 
 
 def _within(
@@ -154,10 +179,15 @@ class SqlAnalytics:
         return self._first_purchases()
 
     def cohort_sizes(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortSize]:
         source = self._cohort_source(by)
-        month = MonthOf(source.c.began)
+        month = _period_of(source.c.began, period)
         stmt = (
             select(month.label("cohort"), func.count().label("customers"))
             .where(*_within(source.c.began, since, until))
@@ -170,23 +200,28 @@ class SqlAnalytics:
         ]
 
     def cohort_cells(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortCell]:
         source = self._cohort_source(by)
         tx = t.transactions.c
-        cohort = MonthOf(source.c.began)
-        period = MonthOf(tx.occurred_at)
+        cohort = _period_of(source.c.began, period)
+        bought = _period_of(tx.occurred_at, period)
         stmt = (
             select(
                 cohort.label("cohort"),
-                period.label("period"),
+                bought.label("period"),
                 func.count(distinct(tx.contact_id)).label("customers"),
                 AmountTotal(tx.amount).label("revenue"),
             )
             .select_from(t.transactions.join(source, source.c.contact_id == tx.contact_id))
             .where(*_within(source.c.began, since, until), *_within(tx.occurred_at, since, until))
-            .group_by(cohort, period)
-            .order_by(cohort, period)
+            .group_by(cohort, bought)
+            .order_by(cohort, bought)
         )
         return [
             CohortCell(

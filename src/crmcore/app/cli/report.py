@@ -21,7 +21,7 @@ from crmcore.app.bootstrap import attribution_engine
 from crmcore.app.cli.context import app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
 from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
-from crmcore.domain.cohorts import CohortBy, CohortMetric
+from crmcore.domain.cohorts import CohortBy, CohortMetric, CohortPeriod
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
@@ -250,14 +250,14 @@ def funnel_cmd(
     type=click.Choice([b.value for b in CohortBy]),
     default=CohortBy.FIRST_PURCHASE.value,
     show_default=True,
-    help="Group customers by the month they signed up or first bought.",
+    help="Group customers by the period they signed up or first bought.",
 )
 @click.option(
     "--period",
-    type=click.Choice(["month"]),
-    default="month",
+    type=click.Choice([p.value for p in CohortPeriod]),
+    default=CohortPeriod.MONTH.value,
     show_default=True,
-    help="Cohort and column granularity (months).",
+    help="Cohort and column granularity: calendar months, or weeks from Monday (UTC).",
 )
 @click.option(
     "--metric",
@@ -278,14 +278,20 @@ def cohorts_cmd(
     until: datetime | None,
     chart: Path | None,
 ) -> None:
-    """The retention matrix: one row per cohort, column m<k> the k-th month after the
-    cohort month (m0 is the cohort month), and each cohort's revenue in all."""
+    """The retention matrix: one row per cohort, column m<k> (w<k> by week) the k-th
+    period after the cohort's (m0 is the cohort's own), and each cohort's revenue in all.
+    A week is labelled by the date of its Monday."""
     from crmcore.app.analytics.cohorts import cohort_report
 
-    rows = unwrap(cohort_report(app_from(ctx), by=CohortBy(by), since=day(since), until=day(until)))
+    chosen = CohortPeriod(period)
+    rows = unwrap(
+        cohort_report(
+            app_from(ctx), by=CohortBy(by), since=day(since), until=day(until), period=chosen
+        )
+    )
     revenue = metric == CohortMetric.REVENUE.value
     width = max((len(r.retention) for r in rows), default=1)
-    columns = [f"m{k}" for k in range(width)]
+    columns = [f"{chosen.value[0]}{k}" for k in range(width)]
     out = [
         {
             "cohort": r.cohort,
@@ -295,7 +301,8 @@ def cohorts_cmd(
         }
         for r in rows
     ]
-    emit(ctx, [(f"cohorts by {by} ({metric})", out, ["cohort", "size", *columns, "total_revenue"])])
+    title = f"cohorts by {by} and {chosen.value} ({metric})"
+    emit(ctx, [(title, out, ["cohort", "size", *columns, "total_revenue"])])
     if chart is not None:
         from crmcore.app.cli import charts
 
@@ -307,7 +314,7 @@ def cohorts_cmd(
                 [None if v is None else float(v) for v in (r.revenue if revenue else r.retention)]
                 for r in rows
             ],
-            title=f"Cohorts by {by}: {metric} per month after the cohort month",
+            title=f"Cohorts by {by}: {metric} per {chosen.value} after the cohort's",
         )
         note(ctx, f"chart written to {chart}")
 
@@ -429,7 +436,7 @@ def campaigns_cmd(
 
     start, end = bounds(day(since), day(until))
     lines = unwrap(effectiveness(app_from(ctx), since=start, until=end))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": x.name,
             "kind": x.kind,
@@ -454,7 +461,12 @@ def campaigns_cmd(
         charts.grouped_bars(
             chart,
             [x.name for x in lines],
-            {k: [float(r[k]) for r in rows] for k in ("sent", "opened", "clicked", "converted")},
+            {
+                "sent": [float(x.sent) for x in lines],
+                "opened": [float(x.opened) for x in lines],
+                "clicked": [float(x.clicked) for x in lines],
+                "converted": [float(x.converted) for x in lines],
+            },
             title="Campaign performance",
             ylabel="messages",
         )
