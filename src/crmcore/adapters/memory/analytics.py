@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import attrs
+
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
-from crmcore.domain.alerts import Alert
+from crmcore.domain.alerts import Alert, Measurement
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize, period_of
 from crmcore.domain.funnel_metrics import Entry
@@ -189,8 +191,9 @@ class MemoryAnalytics:
         )
 
     def delivery_counts(self, *, since: datetime) -> tuple[int, int]:
-        rows = [r for r in self._tx.rows("campaign_deliveries") if r.at >= since]
-        return len(rows), sum(1 for r in rows if r.status == "failed")
+        # the memory queue keeps each delivery in a row beside its engagement
+        rows = [r.delivery for r in self._tx.rows("campaign_deliveries") if r.delivery.at >= since]
+        return len(rows), sum(1 for r in rows if r.status.value == "failed")
 
 
 class MemoryAlertLog:
@@ -205,15 +208,62 @@ class MemoryAlertLog:
         rows = [a for a in self._tx.rows(self.table) if a.cleared_at is None]
         return sorted(rows, key=lambda a: (a.raised_at, a.id))
 
-    def add_many(self, alerts: Sequence[Alert]) -> None:
+    def add_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
+        # insert-if-absent; the unique key of open alerts (memory database) fails the
+        # commit of a check that raced another one past this test
+        stored = []
         for alert in alerts:
+            if any(a.key is alert.key for a in self.open()):
+                continue
             self._tx.add(self.table, alert)
+            stored.append(alert)
+        return stored
 
-    def close_many(self, alerts: Sequence[Alert]) -> None:
+    def close_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
+        closed = []
         for alert in alerts:
+            current = self._tx.get(self.table, alert.id)
+            if current is None or current.cleared_at is not None:
+                continue
             self._tx.save(self.table, alert)
+            closed.append(alert)
+        return closed
 
     def list(self, *, include_cleared: bool = False, limit: int = 100) -> Sequence[Alert]:
         rows = [a for a in self._tx.rows(self.table) if include_cleared or a.cleared_at is None]
         rows.sort(key=lambda a: (a.raised_at, a.id), reverse=True)
         return rows[:limit]
+
+
+@attrs.frozen(kw_only=True)
+class _MeasurementRow:
+    id: UUID
+    sample: Measurement
+    version: int = 0
+
+
+class MemoryMeasurementLog:
+    """:class:`crmcore.ports.alerts.MeasurementLog` in memory."""
+
+    table = "measurements"
+
+    def __init__(self, tx: StagedTransaction) -> None:
+        self._tx = tx
+
+    def record_many(self, samples: Sequence[Measurement]) -> None:
+        for m in samples:
+            self._tx.add(self.table, _MeasurementRow(id=m.id, sample=m))
+
+    def latest(self, name: str, *, since: datetime) -> Measurement | None:
+        mine = [
+            r.sample
+            for r in self._tx.rows(self.table)
+            if r.sample.name == name and r.sample.at >= since
+        ]
+        return max(mine, key=lambda m: (m.at, m.id), default=None)
+
+    def prune(self, *, before: datetime) -> int:
+        old = [r.id for r in self._tx.rows(self.table) if r.sample.at < before]
+        for key in old:
+            self._tx.delete(self.table, key)
+        return len(old)

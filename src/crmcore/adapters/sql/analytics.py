@@ -13,7 +13,9 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, case, distinct, func, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, distinct, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -22,14 +24,13 @@ from sqlalchemy.types import String
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.types import AmountTotal
-from crmcore.domain.alerts import Alert, AlertKey, Severity
+from crmcore.domain.alerts import Alert, AlertKey, Measurement, Severity
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.saas import BillingMonth
-from crmcore.ports.errors import ConcurrentModification
 
 #: Billing facts that bring money in, and the one that gives it back.
 PAYMENTS = ("payment", "subscription_renewed")
@@ -354,26 +355,38 @@ class SqlAlertLog:
         )
         return [_alert(r) for r in rows]
 
-    def add_many(self, alerts: Sequence[Alert]) -> None:
-        if not alerts:
-            return
-        rows = [
-            {
-                "id": x.id,
-                "key": x.key.value,
-                "severity": x.severity.value,
-                "message": x.message,
-                "value": x.value,
-                "raised_at": x.raised_at,
-                "cleared_at": x.cleared_at,
-                "version": 1,
-            }
-            for x in alerts
-        ]
-        self._s.write(lambda: self._s.conn.execute(insert(t.alerts), rows), table=t.alerts)
+    def add_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
+        # insert-if-absent against the partial unique index of open alerts: a concurrent
+        # check that opened the same key first (committed, or about to: PostgreSQL waits
+        # for it) makes this insert do nothing
+        dialect_insert = sqlite_insert if self._s.sqlite else pg_insert
+        stored = []
+        for x in alerts:
+            stmt = (
+                dialect_insert(t.alerts)
+                .values(
+                    id=x.id,
+                    key=x.key.value,
+                    severity=x.severity.value,
+                    message=x.message,
+                    value=x.value,
+                    raised_at=x.raised_at,
+                    cleared_at=x.cleared_at,
+                    version=1,
+                )
+                .on_conflict_do_nothing(
+                    index_elements=["key"], index_where=t.alerts.c.cleared_at.is_(None)
+                )
+                .returning(t.alerts.c.id)
+            )
+            done = self._s.write(partial(self._s.conn.execute, stmt), table=t.alerts)
+            if done.first() is not None:
+                stored.append(x)
+        return stored
 
-    def close_many(self, alerts: Sequence[Alert]) -> None:
+    def close_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
         a = t.alerts.c
+        closed = []
         for x in alerts:
             stmt = (
                 update(t.alerts)
@@ -381,8 +394,9 @@ class SqlAlertLog:
                 .values(cleared_at=x.cleared_at, version=a.version + 1)
             )
             done = self._s.write(partial(self._s.conn.execute, stmt), table=t.alerts)
-            if done.rowcount != 1:
-                raise ConcurrentModification("alert", x.id, x.version)
+            if done.rowcount == 1:
+                closed.append(x)
+        return closed
 
     def list(self, *, include_cleared: bool = False, limit: int = 100) -> Sequence[Alert]:
         a = t.alerts.c
@@ -390,3 +404,44 @@ class SqlAlertLog:
         if not include_cleared:
             stmt = stmt.where(a.cleared_at.is_(None))
         return [_alert(r) for r in self._s.read(stmt)]
+
+
+class SqlMeasurementLog:
+    """:class:`crmcore.ports.alerts.MeasurementLog` in the ``measurements`` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def record_many(self, samples: Sequence[Measurement]) -> None:
+        if not samples:
+            return
+        rows = [
+            {"id": m.id, "name": m.name, "at": m.at, "value": m.value, "detail": m.detail}
+            for m in samples
+        ]
+        self._s.write(
+            lambda: self._s.conn.execute(insert(t.measurements), rows), table=t.measurements
+        )
+
+    def latest(self, name: str, *, since: datetime) -> Measurement | None:
+        m = t.measurements.c
+        rows = self._s.read(
+            select(m.id, m.name, m.at, m.value, m.detail)
+            .where(m.name == name, m.at >= since)
+            .order_by(m.at.desc(), m.id.desc())
+            .limit(1)
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Measurement(
+            id=r["id"], name=r["name"], at=r["at"], value=r["value"], detail=r["detail"]
+        )
+
+    def prune(self, *, before: datetime) -> int:
+        m = t.measurements.c
+        done = self._s.write(
+            partial(self._s.conn.execute, delete(t.measurements).where(m.at < before)),
+            table=t.measurements,
+        )
+        return int(done.rowcount)
