@@ -13,9 +13,9 @@ import pytest
 from returns.result import Failure, Result, Success
 
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.app.analytics.alerts import check_alerts
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import App, Settings, transact
-from crmcore.app.analytics.alerts import check_alerts
 from crmcore.app.errors import AppError
 from crmcore.app.marketing.campaigns import (
     campaign_stats,

@@ -7,7 +7,7 @@ the facts it reads) and ``--chart FILE.png``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from crmcore.app.analytics.attribution import attribution, read_paths
-from crmcore.app.bootstrap import attribution_engine
+from crmcore.app.analytics.attribution import attribution, load_paths
+from crmcore.app.bootstrap import attribution_engine, paths_reader
 from crmcore.app.cli.context import app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
-from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
+from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model, PathRow
 from crmcore.domain.cohorts import CohortBy, CohortMetric, CohortPeriod
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -133,6 +133,7 @@ def attribution_cmd(
     """
     if (paths_file is None) == (not from_touchpoints):
         fail("give a PATHS_FILE or --from-touchpoints (one of them)", exit_code=EXIT_USAGE)
+    paths: Sequence[PathRow]
     if from_touchpoints:
         from crmcore.app.analytics.touchpoints import touchpoint_paths
 
@@ -141,7 +142,7 @@ def attribution_cmd(
     else:
         if since or until:
             note(ctx, "--from/--to apply to --from-touchpoints only; the file is read whole")
-        paths = unwrap(read_paths(paths_file))
+        paths = unwrap(load_paths(paths_file.read(), reader=paths_reader()))
     chosen = [Model(m) for m in models] or [Model.MARKOV]
     results = attribution(paths, chosen, engine=attribution_engine(), half_life=half_life)
     several = len(results) > 1
