@@ -4,9 +4,11 @@ engine's columns.
 The general reader (:func:`crmcore.app.analytics.attribution.read_paths`) builds one
 :class:`PathRow` per line in Python. This one handles the plain case only — the four
 columns in their usual order, no quoting, no blank line, every number present, finite
-and ≥ 0 — in bulk: the text is split once, the numbers are parsed by NumPy, each distinct
-path is parsed once (with the domain's :func:`parse_path`), and lines with the same path
-are added up (every model is linear in a path's counts, so the credits do not change).
+and ≥ 0 — in bulk: the layout is checked on the bytes with NumPy, each distinct line is
+read once (lines repeat: a path and its counts), each distinct path text is parsed once
+(with the domain's :func:`parse_path`) and each distinct number once (``float``, as the
+general reader), and lines with the same path are added up (every model is linear in a
+path's counts, so the credits do not change).
 For anything else it answers None and the caller uses the general reader, which also
 gives the line-numbered errors.
 """
@@ -14,6 +16,7 @@ gives the line-numbered errors.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, overload
 
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 
 #: The header the fast reader accepts (the general reader accepts any column order).
 HEADER = "path,total_conversions,total_conversion_value,total_null"
+#: The separators of one line, as bytes.
+_ROW = (ord(","), ord(","), ord(","), ord("\n"))
 
 
 class EncodedRows(Sequence[PathRow]):
@@ -62,21 +67,14 @@ class EncodedRows(Sequence[PathRow]):
         return (self[i] for i in range(len(self)))
 
 
-def _numbers(cells: list[str]) -> npt.NDArray[np.float64] | None:
-    """The cells as numbers, each distinct text parsed once with ``float`` (as the general
-    reader does); None when one is not a finite number ≥ 0 or is empty."""
-    import numpy as np
-
-    parsed: dict[str, float] = {}
-    for raw in set(cells):
-        try:
-            value = float(raw)
-        except ValueError:
-            return None
-        if not 0 <= value < math.inf:
-            return None
-        parsed[raw] = value
-    return np.fromiter(map(parsed.__getitem__, cells), dtype=np.float64, count=len(cells))
+def _number(raw: str) -> float | None:
+    """A cell as the general reader reads it (``float``), None unless finite and ≥ 0 (an
+    empty cell, which the general reader takes as 0, is left to it as well)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if 0 <= value < math.inf else None
 
 
 class FastPathsReader:
@@ -95,49 +93,55 @@ class FastPathsReader:
             body = body[:-1]
         if not body:
             return None
-        # every line must hold exactly three commas (four cells): counted on the bytes,
-        # so the text can then be split once into cells without a list per line
-        raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
-        ends = np.flatnonzero(raw == ord("\n"))
-        commas = np.flatnonzero(raw == ord(","))
-        per_line = np.diff(np.searchsorted(commas, ends), prepend=0, append=len(commas))
-        if not bool(np.all(per_line == 3)):
-            return None  # another layout, or a blank line (no commas)
-        cells = body.replace("\n", ",").split(",")
-        paths = cells[0::4]
-        numbers = [_numbers(cells[k::4]) for k in (1, 2, 3)]
-        if any(n is None for n in numbers):
-            return None
-        # each distinct text parsed once; texts spelling one path alike ("a>b", "a > b")
-        # become one path
-        texts = {p: i for i, p in enumerate(dict.fromkeys(paths))}
-        ids: dict[tuple[str, ...], int] = {}
-        of_text = []
-        for text_path in texts:
-            parsed = parse_path(text_path)
-            if parsed is None:
-                return None
-            of_text.append(ids.setdefault(parsed, len(ids)))
-        which = np.array(of_text, dtype=np.int64)[
-            np.fromiter(map(texts.__getitem__, paths), dtype=np.int64, count=len(paths))
-        ]
-        channels = sorted({c for p in ids for c in p})
+        # every line must hold exactly three commas (four cells): the separators, read off
+        # the bytes, must run comma, comma, comma, newline; then the text can be split
+        # once into cells without a list per line
+        raw = np.frombuffer(f"{body}\n".encode(), dtype=np.uint8)
+        marks = raw[np.flatnonzero((raw == ord(",")) | (raw == ord("\n")))]
+        if len(marks) % 4 or not bool(np.all(marks.reshape(-1, 4) == _ROW)):
+            return None  # another layout, or a blank line
+        # most lines repeat (few paths, few distinct numbers): each distinct line is read
+        # once, each distinct path text and number parsed once; texts spelling one path
+        # alike ("a>b", "a > b") become one path
+        paths: dict[tuple[str, ...], int] = {}
+        path_of: dict[str, int] = {}
+        number: dict[str, float | None] = {}
+        distinct = Counter(body.split("\n"))
+        size = len(distinct)
+        which = np.empty(size, dtype=np.int64)
+        columns = np.empty((3, size), dtype=np.float64)
+        for i, (line, times) in enumerate(distinct.items()):
+            path, *cells = line.split(",")
+            pid = path_of.get(path)
+            if pid is None:
+                parsed = parse_path(path)
+                if parsed is None:
+                    return None
+                pid = path_of[path] = paths.setdefault(parsed, len(paths))
+            which[i] = pid
+            for k, cell in enumerate(cells):
+                if cell not in number:
+                    number[cell] = _number(cell)
+                value = number[cell]
+                if value is None:
+                    return None
+                columns[k, i] = value * times
+        channels = sorted({c for p in paths for c in p})
         code = {c: i + 1 for i, c in enumerate(channels)}
-        flat = [code[c] for p in ids for c in p]
-        size = len(ids)
+        flat = [code[c] for p in paths for c in p]
+        count = len(paths)
 
-        def total(column: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64]:
-            assert column is not None
-            sums = np.bincount(which, weights=column, minlength=size)
+        def total(k: int) -> npt.NDArray[np.float64]:
+            sums = np.bincount(which, weights=columns[k], minlength=count)
             return sums.astype(np.float64, copy=False)
 
         return EncodedRows(
             EncodedPaths(
                 channels=tuple(channels),
                 codes=np.array(flat, dtype=np.int64),
-                lengths=np.fromiter(map(len, ids), dtype=np.int64, count=size),
-                conversions=total(numbers[0]),
-                values=total(numbers[1]),
-                nulls=total(numbers[2]),
+                lengths=np.fromiter(map(len, paths), dtype=np.int64, count=count),
+                conversions=total(0),
+                values=total(1),
+                nulls=total(2),
             )
         )
