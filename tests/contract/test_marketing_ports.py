@@ -342,3 +342,42 @@ def test_a_bounce_changes_only_a_sent_delivery_with_that_message_id(backend: Bac
         counts = uow.deliveries.counts(campaign.id)
         uow.commit()
     assert dict(counts.by_status) == {"sent": 2, "bounced": 1, "failed": 1}
+
+
+def test_counts_in_a_window_keep_the_deliveries_finished_in_it(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    people = _people(backend, 5)
+    _plan(backend, campaign, people)
+    start = backend.clock.now()
+    # three finished on day 0 (two sent, one failed), two sent on day 2
+    days = {
+        0: [(DeliveryStatus.SENT, 2), (DeliveryStatus.FAILED, 1)],
+        2: [(DeliveryStatus.SENT, 2)],
+    }
+    for offset, batches in days.items():
+        at = start + timedelta(days=offset)
+        for status, n in batches:
+            with backend.uow() as uow:
+                taken = uow.deliveries.claim(
+                    limit=n, at=at, lease_until=at, campaigns=[campaign.id]
+                )
+                uow.deliveries.finish([(d.id, status, None, None) for d in taken], at=at)
+                uow.commit()
+    with backend.uow() as uow:
+        uow.deliveries.engage(campaign.id, people, Engagement.OPENED, at=start)
+        everything = uow.deliveries.counts(campaign.id)
+        first = uow.deliveries.counts(campaign.id, until=start + timedelta(days=1))
+        later = uow.deliveries.counts(campaign.id, since=start + timedelta(days=1))
+        exact = uow.deliveries.counts(
+            campaign.id, since=start + timedelta(days=2), until=start + timedelta(days=2, seconds=1)
+        )
+        none = uow.deliveries.counts(campaign.id, since=start + timedelta(days=3))
+    assert (everything.count(DeliveryStatus.SENT), everything.count(DeliveryStatus.FAILED)) == (
+        4,
+        1,
+    )
+    assert (first.count(DeliveryStatus.SENT), first.count(DeliveryStatus.FAILED)) == (2, 1)
+    assert (later.count(DeliveryStatus.SENT), later.count(DeliveryStatus.FAILED)) == (2, 0)
+    assert exact.by_status == later.by_status
+    assert (everything.opened, first.opened + later.opened) == (4, 4)
+    assert (none.by_status, none.opened) == ({}, 0)

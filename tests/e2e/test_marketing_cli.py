@@ -275,6 +275,21 @@ def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
         ("activation-nudges", "sequence", "funnel:trial", 0),
     ]
     assert len(report) == len(shipped)
+    chart = tmp_path / "campaigns.png"
+    under = json.loads(
+        crm(db, "report", "campaigns", "--format", "json", "--chart", str(chart)).stdout
+    )
+    assert [(r["name"], r["sent"], r["failed"], r["failure_rate"]) for r in under][:2] == [
+        ("onboarding", 2, 0, 0.0),
+        ("activation-nudges", 0, 0, 0.0),
+    ]
+    assert len(under) == len(shipped)
+    assert chart.stat().st_size > 2_000
+    later = json.loads(
+        crm(db, "report", "campaigns", "--from", "2999-01-01", "--format", "json").stdout
+    )
+    assert sorted(r["name"] for r in later) == sorted(x["name"] for x in shipped)
+    assert {r["sent"] for r in later} == {0}
     bad = crm(db, "sequences", "add", "x", "--step", "one:t", ok=False)
     assert bad.returncode == 2
     assert "DAY:TEMPLATE" in bad.stderr

@@ -30,7 +30,7 @@ from crmcore.app.handlers import message_bus
 from crmcore.app.marketing.config import ChannelOptions, MarketingServices
 from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
-from crmcore.ports.analytics import AttributionEngine
+from crmcore.ports.analytics import AttributionEngine, PathsReader
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.enrichment import Enricher
 from crmcore.ports.errors import StorageUnavailable
@@ -303,6 +303,13 @@ def attribution_engine() -> AttributionEngine:
     from crmcore.adapters.analytics.attribution_numpy import NumpyAttribution
 
     return NumpyAttribution()
+
+
+def paths_reader() -> PathsReader:
+    """The bulk reader of paths files (NumPy, imported on first use)."""
+    from crmcore.adapters.analytics.paths_csv import FastPathsReader
+
+    return FastPathsReader()
 
 
 def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:

@@ -147,7 +147,17 @@ class DeliveryQueue(Protocol):
         """Mark a campaign's pending and held deliveries skipped; returns how many."""
         ...
 
-    def counts(self, campaign_id: UUID) -> DeliveryCounts: ...
+    def counts(
+        self,
+        campaign_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
+        """A campaign's deliveries by status and their engagement; with ``since``/``until``
+        only the deliveries whose status last changed (sent, failed, ...) at
+        ``since <= at < until``."""
+        ...
 
     def open_campaigns(self, campaign_ids: Sequence[UUID]) -> set[UUID]:
         """Those of ``campaign_ids`` with deliveries still pending or sending."""

@@ -215,8 +215,14 @@ class MemoryDeliveryQueue:
             self._change(row, status=DeliveryStatus.SKIPPED, at=at)
         return len(rows)
 
-    def counts(self, campaign_id: UUID) -> DeliveryCounts:
-        return self._counts(campaign_id, None)
+    def counts(
+        self,
+        campaign_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
+        return self._counts(campaign_id, None, since=since, until=until)
 
     def counts_by_step(self, campaign_id: UUID) -> Mapping[int, DeliveryCounts]:
         steps = sorted(
@@ -224,11 +230,22 @@ class MemoryDeliveryQueue:
         )
         return {n: self._counts(campaign_id, n) for n in steps}
 
-    def _counts(self, campaign_id: UUID, step: int | None) -> DeliveryCounts:
+    def _counts(
+        self,
+        campaign_id: UUID,
+        step: int | None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
         by_status: dict[str, int] = {}
         engaged = dict.fromkeys(Engagement, 0)
         for r in self._rows():
             if r.delivery.campaign_id != campaign_id or step not in (None, r.delivery.step):
+                continue
+            if (since is not None and r.delivery.at < since) or (
+                until is not None and r.delivery.at >= until
+            ):
                 continue
             by_status[r.delivery.status.value] = by_status.get(r.delivery.status.value, 0) + 1
             for what in r.engaged:

@@ -347,15 +347,28 @@ class SqlDeliveryQueue:
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
 
-    def counts(self, campaign_id: UUID) -> DeliveryCounts:
-        return self.counts_by_step(campaign_id, by_step=False).get(0, DeliveryCounts(by_status={}))
+    def counts(
+        self,
+        campaign_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
+        return self.counts_by_step(campaign_id, by_step=False, since=since, until=until).get(
+            0, DeliveryCounts(by_status={})
+        )
 
     def counts_by_step(
-        self, campaign_id: UUID, *, by_step: bool = True
+        self,
+        campaign_id: UUID,
+        *,
+        by_step: bool = True,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Mapping[int, DeliveryCounts]:
         d = self.table.c
         step = d.step if by_step else literal(0)
-        rows = self._s.read(
+        query = (
             select(
                 step.label("step"),
                 d.status,
@@ -367,6 +380,11 @@ class SqlDeliveryQueue:
             .where(d.campaign_id == campaign_id)
             .group_by(step, d.status)
         )
+        if since is not None:
+            query = query.where(d.at >= since)
+        if until is not None:
+            query = query.where(d.at < until)
+        rows = self._s.read(query)
         grouped: dict[int, list[Any]] = {}
         for r in rows:
             grouped.setdefault(int(r["step"]), []).append(r)

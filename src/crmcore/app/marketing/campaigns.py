@@ -394,21 +394,35 @@ class ScenarioLine:
     opened: int
     clicked: int
     converted: int
+    failed: int = 0
 
     @property
     def conversion(self) -> float:
         """Converted per sent (0 when nothing was sent)."""
         return self.converted / self.sent if self.sent else 0.0
 
+    def rate(self, count: int) -> float:
+        """``count`` per sent (0 when nothing was sent)."""
+        return count / self.sent if self.sent else 0.0
 
-def effectiveness(app: App) -> Result[list[ScenarioLine], AppError]:
+    @property
+    def failure_rate(self) -> float:
+        """Failed per attempted (sent or failed; 0 when nothing was attempted)."""
+        attempted = self.sent + self.failed
+        return self.failed / attempted if attempted else 0.0
+
+
+def effectiveness(
+    app: App, *, since: datetime | None = None, until: datetime | None = None
+) -> Result[list[ScenarioLine], AppError]:
     """Every campaign and sequence with its sent, opened, clicked and converted counts,
-    best conversion rate first: which trigger or sequence converts."""
+    best conversion rate first: which trigger or sequence converts. ``since``/``until``
+    keep the deliveries sent (or failed) at ``since <= at < until``."""
 
     def work(uow: UnitOfWork) -> Result[list[ScenarioLine], AppError]:
         lines = []
         for c in uow.campaigns.list():
-            counts = uow.deliveries.counts(c.id)
+            counts = uow.deliveries.counts(c.id, since=since, until=until)
             lines.append(
                 ScenarioLine(
                     id=c.id,
@@ -420,6 +434,7 @@ def effectiveness(app: App) -> Result[list[ScenarioLine], AppError]:
                     opened=counts.opened,
                     clicked=counts.clicked,
                     converted=counts.converted,
+                    failed=counts.count(DeliveryStatus.FAILED),
                 )
             )
         return Success(sorted(lines, key=lambda x: (-x.conversion, -x.sent, x.name)))
