@@ -7,8 +7,10 @@ import json
 
 from crmcore.app.context import App
 from crmcore.app.http.settings import HttpSettings
+from crmcore.app.marketing.unsubscribe import suppression_list
 from crmcore.app.sales.leads import list_leads
 from crmcore.codec.signing import sign
+from crmcore.domain.unsubscribe import unsubscribe_url
 from tests.conftest import T0
 from tests.http_client import Api, api_over
 
@@ -188,3 +190,25 @@ def test_signed_events_with_an_idempotency_key_replay_the_first_report(app: App)
     assert again.headers["idempotent-replayed"] == "true"
     unsigned = {**headers, "X-Crm-Signature": "sha256=" + "0" * 64}
     assert api.client.post("/crm/events", content=body, headers=unsigned).status_code == 401
+
+
+def test_a_signed_unsubscribe_link_works_in_one_click_and_a_forged_one_does_not(
+    app: App,
+) -> None:
+    api = _api(app)
+    with app.uow() as uow:
+        secret = uow.personal_data.subject_secret()
+    link = unsubscribe_url("http://testserver/crm/unsubscribe", secret, "ann@example.com")
+    query = link.split("?", 1)[1]
+    page = api.client.get(f"/crm/unsubscribe?{query}")
+    assert page.status_code == 200
+    assert "ann@example.com" in page.text
+    assert suppression_list(app).unwrap() == []  # opening the link changes nothing
+    done = api.client.post(f"/crm/unsubscribe?{query}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200, done.text
+    assert [(c.address, c.source) for c in suppression_list(app).unwrap()] == [
+        ("ann@example.com", "link")
+    ]
+    forged = api.client.post("/crm/unsubscribe?e=bob@example.com&t=AAAAAAAAAAAAAAAAAAAAAA")
+    assert forged.status_code == 409
+    assert [c.address for c in suppression_list(app).unwrap()] == ["ann@example.com"]

@@ -31,7 +31,7 @@ from crmcore.app.marketing.config import ChannelOptions, MarketingServices
 from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
 from crmcore.ports.access import RateBuckets, VerifiedKeys
-from crmcore.ports.analytics import AttributionEngine
+from crmcore.ports.analytics import AttributionEngine, PathsReader
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.enrichment import Enricher
 from crmcore.ports.errors import StorageUnavailable
@@ -342,6 +342,13 @@ def oidc_login(
     from crmcore.adapters.identity.oidc import OidcLogin
 
     return OidcLogin(issuer=issuer, client_id=client_id, client_secret=client_secret, scope=scope)
+
+
+def paths_reader() -> PathsReader:
+    """The bulk reader of paths files (NumPy, imported on first use)."""
+    from crmcore.adapters.analytics.paths_csv import FastPathsReader
+
+    return FastPathsReader()
 
 
 def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:

@@ -1,15 +1,16 @@
-"""What neighbours push in: web-form leads (``POST /crm/forms/{form}``) and signed events
-(``POST /crm/events``) into the event inbox."""
+"""What neighbours push in: web-form leads (``POST /crm/forms/{form}``), signed events
+(``POST /crm/events``) into the event inbox, and one-click unsubscribes from the links
+every marketing e-mail carries (``/crm/unsubscribe``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from returns.result import Failure
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from crmcore.app.access.idempotency import caller_id
 from crmcore.app.errors import DuplicateLead
@@ -20,6 +21,7 @@ from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.security import Public, Signed
 from crmcore.app.http.services import services
 from crmcore.app.http.support import idempotent_async, json_response, value
+from crmcore.app.marketing.unsubscribe import unsubscribe
 from crmcore.app.sales.leads import capture_lead
 from crmcore.codec.signing import signature_problem
 
@@ -28,6 +30,7 @@ router = APIRouter(prefix="/crm")
 FORM = Public("web form: browsers post without keys; honeypot, per-address limit, origins")
 PREFLIGHT = Public("CORS preflight of the web form: answers headers only")
 SIGNED = Signed()
+UNSUBSCRIBE = Public("one-click unsubscribe links: the signed token in the link is the key")
 FormName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 
 #: The fields a web form may send (everything else is ignored).
@@ -230,3 +233,44 @@ async def _ingest(request: Request, body: bytes, source: str) -> Response:
         rejected=rejected,
     )
     return json_response(out, status=202)
+
+
+Address = Annotated[str, Query(min_length=3, max_length=320, description="The address.")]
+Token = Annotated[str, Query(min_length=1, max_length=100, description="The link's token.")]
+
+_CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head>
+<body><form method="post"><p>Stop e-mails to {address}?</p>
+<button type="submit">Unsubscribe</button></form></body></html>"""
+
+
+@router.get(
+    "/unsubscribe",
+    response_class=HTMLResponse,
+    dependencies=[Depends(UNSUBSCRIBE)],
+    tags=["marketing"],
+    responses=problem_responses(422),
+)
+def unsubscribe_page(e: Address, t: Token) -> HTMLResponse:
+    """The page a ``List-Unsubscribe`` link opens: a button that posts the unsubscribe
+    (opening a link changes nothing, so a mail scanner that follows links does no harm)."""
+    escaped = e.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return HTMLResponse(_CONFIRM.format(address=escaped.replace('"', "&quot;")))
+
+
+@router.post(
+    "/unsubscribe",
+    response_model=AcceptedOut,
+    dependencies=[Depends(UNSUBSCRIBE)],
+    tags=["marketing"],
+    responses=problem_responses(409, 422),
+)
+async def unsubscribe_post(request: Request, e: Address, t: Token) -> Response:
+    """Unsubscribe the address of a signed link (the one-click ``List-Unsubscribe-Post``
+    of the e-mail, or the button of the page): its consent on e-mail is withdrawn and
+    ``crm.unsubscribe`` published. A token not made for the address is refused (409)."""
+    result = await run_in_threadpool(
+        unsubscribe, services(request).app, address=e, source="link", token=t
+    )
+    if isinstance(result, Failure):
+        raise from_app_error(result.failure())
+    return json_response(AcceptedOut(status="unsubscribed", accepted=1), status=200)
