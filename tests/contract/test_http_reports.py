@@ -86,6 +86,8 @@ def test_the_metrics_are_the_reports_of_the_cli(api: Api) -> None:
     b2c = api.get("/crm/metrics/funnel").json()
     assert b2c["activation"] is not None
     assert api.get("/crm/metrics/cohorts").json() == []
+    assert api.get("/crm/metrics/cohorts", params={"period": "week"}).json() == []
+    assert api.get("/crm/metrics/cohorts", params={"period": "day"}).status_code == 422
     saas = api.get("/crm/metrics/saas").json()
     assert saas["months"] == []
     assert {m["metric"] for m in saas["metrics"]} >= {"mrr"}

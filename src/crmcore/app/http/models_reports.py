@@ -179,7 +179,7 @@ class DealsOut(BaseModel):
 
 
 class CohortOut(BaseModel):
-    """One cohort: retention and revenue per month after the cohort month (m0 first)."""
+    """One cohort: retention and revenue per period after the cohort's (its own first)."""
 
     cohort: str
     size: int

@@ -54,7 +54,7 @@ from crmcore.domain.abtest import AbRule
 from crmcore.domain.access import ApiKey
 from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
 from crmcore.domain.campaign import Campaign
-from crmcore.domain.cohorts import CohortBy
+from crmcore.domain.cohorts import CohortBy, CohortPeriod
 
 router = APIRouter(prefix="/crm", responses=API_PROBLEMS)
 
@@ -256,12 +256,17 @@ def metrics_cohorts(
     _key: Reader,
     since: Since = None,
     until: Until = None,
-    by: Annotated[CohortBy, Query(description="Group by signup or first-purchase month.")] = (
+    by: Annotated[CohortBy, Query(description="Group by signup or first purchase.")] = (
         CohortBy.FIRST_PURCHASE
     ),
+    period: Annotated[CohortPeriod, Query(description="Cohorts and columns per period.")] = (
+        CohortPeriod.MONTH
+    ),
 ) -> Response:
-    """The retention matrix, one row per cohort (``crm report cohorts``)."""
-    rows = value(cohort_report(services(request).app, by=by, since=since, until=until))
+    """The retention matrix, one row per cohort, column k the k-th period after the
+    cohort's (``crm report cohorts``)."""
+    app = services(request).app
+    rows = value(cohort_report(app, by=by, since=since, until=until, period=period))
     out = [CohortOut.model_validate(r).model_dump(mode="json") for r in _rows(rows)]
     return json_response(out)
 
