@@ -96,3 +96,26 @@ def test_the_metrics_are_the_reports_of_the_cli(api: Api) -> None:
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert api.get("/crm/metrics/deals", params={"from": "yesterday"}).status_code == 422
+
+
+def test_cohorts_and_saas_through_http_match_the_cli_on_one_history(
+    backend_app: App, api: Api
+) -> None:
+    from crmcore.app.events.worker import ingest_events, process_inbox
+    from tests.e2e.test_report_cli import history
+
+    lines = [line for line in history().splitlines() if line.strip()]
+    ingest_events(backend_app, lines, source="test").unwrap()
+    process_inbox(backend_app).unwrap()
+    window = {"by": "first-purchase", "to": "2026-02-28"}
+    (row,) = api.get("/crm/metrics/cohorts", params=window).json()
+    # the numbers tests/e2e/test_report_cli.py reads from `crm report cohorts`
+    assert (row["cohort"], row["size"], row["retention"][:2]) == ("2026-01", 2, [1.0, 0.0])
+    assert float(row["total_revenue"]) == 200
+    weekly = api.get("/crm/metrics/cohorts", params={**window, "period": "week"}).json()
+    assert [(r["cohort"], r["size"]) for r in weekly] == [("2025-12-29", 1), ("2026-01-05", 1)]
+    saas = api.get("/crm/metrics/saas", params={"spend": "30"}).json()
+    months = {m["month"]: m for m in saas["months"]}
+    assert (float(months["2026-01"]["mrr"]), float(months["2026-02"]["mrr"])) == (150, 100)
+    metrics = {m["metric"]: m for m in saas["metrics"]}
+    assert (metrics["mrr"]["value"], metrics["nrr"]["status"]) == (100, "off target")
