@@ -242,3 +242,23 @@ def test_pipeline_facts_keep_their_rows_and_keys_across_0008(engine: Engine) -> 
     assert {key: UUID(str(i)) for key, i in ids.items()} == {
         (e, k, n): fact_key(k, e, n) for e, k, n, _ in rows
     }
+
+
+def test_the_newest_migration_file_holds_alembics_head() -> None:
+    """Every command checks the schema against the highest-numbered migration file without
+    loading Alembic; that file must hold the head, and the files number the chain."""
+    assert migrate.newest_file_revision() == migrate.head()
+    files = sorted((migrate.MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    assert len(files) == len(migrate.revisions())
+
+
+def test_a_database_behind_the_newest_file_is_not_taken_as_current(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        migrate.upgrade(engine, migrate.revisions()[-2])
+        with pytest.raises(SchemaMismatch, match="crm --db URL db upgrade"):
+            migrate.ensure_schema(engine, auto_upgrade=False)
+        migrate.ensure_schema(engine, auto_upgrade=True)
+        assert migrate.current(engine) == migrate.head()
+    finally:
+        engine.dispose()

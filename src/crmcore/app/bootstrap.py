@@ -10,19 +10,12 @@ from typing import Any
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from crmcore.adapters.broker.jsonl import JsonLinesPublisher
-from crmcore.adapters.broker.redis_streams import DEFAULT_STREAM, RedisStreamsPublisher
 from crmcore.adapters.insight import RuleBasedInsight
-from crmcore.adapters.memory.database import MemoryDatabase
-from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
-from crmcore.adapters.sql import migrate
 from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
-from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
-from crmcore.adapters.webhooks.fanout import WebhookFanout
 from crmcore.app.context import App, Settings
 from crmcore.app.errors import UnsupportedDatabase
 from crmcore.app.events.config import EventServices, EventSettings
@@ -150,7 +143,11 @@ def bootstrap(
     publisher = publisher or MemoryPublisher()
 
     def app(uow: Callable[[], EventUnitOfWork], *, single_writer: bool) -> App:
-        chosen = WebhookFanout(publisher, uow=uow, clock=clock) if webhooks else publisher
+        chosen = publisher
+        if webhooks:
+            from crmcore.adapters.webhooks.fanout import WebhookFanout
+
+            chosen = WebhookFanout(publisher, uow=uow, clock=clock)
         return wire(
             uow,
             settings=settings,
@@ -164,7 +161,11 @@ def bootstrap(
             jitter=jitter,
         )
 
+    # Each store's adapters are imported when it is chosen: a command pays for one.
     if settings.db_url.startswith("memory"):
+        from crmcore.adapters.memory.database import MemoryDatabase
+        from crmcore.adapters.memory.event_processing import MemoryEventUnitOfWork
+
         db = MemoryDatabase()
 
         def memory_uow() -> EventUnitOfWork:
@@ -187,6 +188,8 @@ def bootstrap(
         raise StorageUnavailable(
             f"cannot open {engine.url.render_as_string()}: {_one_line(exc.orig)}{hint}"
         ) from exc
+
+    from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 
     def sql_pipeline_uow() -> EventUnitOfWork:
         return SqlEventUnitOfWork(engine, clock=clock, ids=ids)
@@ -217,6 +220,8 @@ def upgrade_database(db_url: str, *, revision: str = "head") -> str:
     Raises ``SchemaMismatch`` for a database newer than the code, ``StorageUnavailable``
     when it cannot be reached.
     """
+    from crmcore.adapters.sql import migrate
+
     engine = _sql_engine(db_url)
     try:
         return migrate.upgrade(engine, revision)
@@ -230,6 +235,8 @@ def upgrade_database(db_url: str, *, revision: str = "head") -> str:
 
 def database_revision(db_url: str) -> tuple[str | None, str]:
     """``(the database's revision or None, the newest revision this code knows)``."""
+    from crmcore.adapters.sql import migrate
+
     engine = _sql_engine(db_url)
     try:
         return migrate.current(engine), migrate.head()
@@ -282,8 +289,12 @@ def make_publisher(spec: str) -> EventPublisher:
         path = spec.removeprefix("jsonl:")
         if not path:
             raise UnsupportedPublisher("jsonl: needs a file path, e.g. jsonl:events.jsonl")
+        from crmcore.adapters.broker.jsonl import JsonLinesPublisher
+
         return JsonLinesPublisher(path)
     if spec.startswith(("redis://", "rediss://", "unix://")):
+        from crmcore.adapters.broker.redis_streams import DEFAULT_STREAM, RedisStreamsPublisher
+
         parts = urlsplit(spec)
         query = parse_qs(parts.query)
         stream = query.pop("stream", [DEFAULT_STREAM])[0]

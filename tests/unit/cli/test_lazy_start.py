@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -64,3 +65,17 @@ def test_subcommands_join_their_group() -> None:
             module, attribute = target.split(":")
             command = getattr(importlib.import_module(module), attribute)
             assert group.commands[command.name] is command
+
+
+def test_a_command_on_a_migrated_sqlite_file_loads_only_its_own_store(tmp_path: Path) -> None:
+    """A command on a database already at the newest schema checks it with one query:
+    it loads neither Alembic nor the memory store nor Redis (each is imported on use)."""
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    setup = f"from crmcore import Settings, bootstrap\nbootstrap(Settings(db_url={db!r}))"
+    subprocess.run([sys.executable, "-c", setup], check=True)  # creates and migrates it
+    loaded = _modules_after(setup)
+    assert "sqlalchemy" in loaded
+    assert not {n for n in loaded if n.split(".")[0] in ("alembic", "redis")}
+    assert not {
+        n for n in loaded if n.startswith("crmcore.adapters.memory.") and "publisher" not in n
+    }

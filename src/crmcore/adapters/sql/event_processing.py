@@ -11,13 +11,12 @@ import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from crmcore.adapters.memory.event_processing import FactRow
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
@@ -31,6 +30,9 @@ from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.money import Money
 from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
+
+if TYPE_CHECKING:
+    from crmcore.adapters.memory.event_processing import FactRow
 
 # --- failed events ------------------------------------------------------------------
 
@@ -375,7 +377,9 @@ class SqlFactSink:
                 )
 
     def rows(self, contact_id: ContactId) -> list[FactRow]:
-        """A contact's facts in time order."""
+        """A contact's facts in time order, as the memory store's rows (for tests)."""
+        from crmcore.adapters.memory.event_processing import FactRow
+
         return [FactRow.of(f) for f in self.facts_of([contact_id]).get(contact_id, ())]
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:

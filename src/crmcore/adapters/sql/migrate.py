@@ -8,17 +8,20 @@ to run, and a database newer than the code is always refused.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from crmcore.ports.errors import StorageError
 
+if TYPE_CHECKING:  # Alembic is loaded only when a migration is read or run
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^revision = "([^"]+)"$', re.MULTILINE)
 
 
 class SchemaMismatch(StorageError):
@@ -26,6 +29,8 @@ class SchemaMismatch(StorageError):
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -35,6 +40,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 def script() -> ScriptDirectory:
     """The migration scripts shipped with this code."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -50,10 +57,31 @@ def revisions() -> list[str]:
     return [r.revision for r in reversed(list(script().walk_revisions()))]
 
 
+def newest_file_revision() -> str:
+    """The revision of the highest-numbered migration file, read without Alembic (the
+    files are numbered in order; a test checks this is Alembic's :func:`head`)."""
+    newest = max((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    found = _REVISION.search(newest.read_text(encoding="utf-8"))
+    assert found is not None, newest
+    return found.group(1)
+
+
 def current(engine: Engine) -> str | None:
     """The database's revision, or ``None`` for a database never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def _at_newest(engine: Engine) -> bool:
+    """Whether the database stands at the newest revision, asked with one query and
+    without loading Alembic (the check every command makes)."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return False
+        stored = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return stored == [newest_file_revision()]
 
 
 def _check_not_newer(rev: str | None, engine: Engine) -> None:
@@ -67,6 +95,8 @@ def _check_not_newer(rev: str | None, engine: Engine) -> None:
 
 def upgrade(engine: Engine, revision: str = "head") -> str:
     """Migrate the database up to ``revision``; returns the revision reached."""
+    from alembic import command
+
     _check_not_newer(current(engine), engine)
     with engine.begin() as conn:
         command.upgrade(_config(conn), revision)
@@ -77,12 +107,16 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate down to ``revision`` (``base`` for an empty schema); used by tests."""
+    from alembic import command
+
     with engine.begin() as conn:
         command.downgrade(_config(conn), revision)
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
     """Make sure the database is at the code's schema before it is used."""
+    if _at_newest(engine):
+        return
     rev = current(engine)
     if rev == head():
         return
