@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import attrs
 from hypothesis import HealthCheck, given, settings
@@ -16,10 +16,12 @@ from crmcore.app.dedup.merge import merge_contacts, unmerge_contacts
 from crmcore.app.sales.activities import log_activity
 from crmcore.app.sales.contacts import create_contact, resolve_contact
 from crmcore.app.sales.deals import create_deal
+from crmcore.domain.campaign import CampaignChannel, new_campaign
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.review import ReviewItem, ReviewReason
 from crmcore.domain.transaction import Transaction, TransactionId
+from crmcore.ports.marketing import PlannedDelivery
 from crmcore.ports.merge import REFERENCE_KINDS
 from tests.contract.conftest import Backend
 
@@ -158,3 +160,66 @@ def test_unknown_contacts_and_merges_are_refused(backend_app: App) -> None:
     assert isinstance(merge_contacts(backend_app, keep, keep), Failure)
     assert isinstance(merge_contacts(backend_app, keep, ContactId(uuid4())), Failure)
     assert isinstance(unmerge_contacts(backend_app, uuid4()), Failure)
+
+
+def _marketing(backend: Backend, keep: ContactId, other: ContactId) -> tuple[UUID, UUID]:
+    """Two campaigns: one delivering to both contacts, one to the other contact only;
+    they are sequences too: both contacts are in the first, the other in the second."""
+    made = [
+        new_campaign(
+            id=backend.ids.new(), name=f"C{n}", channels=[CampaignChannel.EMAIL],
+            segment="champions", variants={"A": "t1"}, at=backend.clock.now(),
+        ).unwrap()
+        for n in range(2)
+    ]  # fmt: skip
+    shared, own = made
+    with backend.uow() as uow:
+        for c in made:
+            uow.campaigns.add(c)
+        for campaign, people in ((shared, (keep, other)), (own, (other,))):
+            planned = [
+                PlannedDelivery(contact_id=c, address=f"{c}@example.com", variant="A",
+                                channel=CampaignChannel.EMAIL)
+                for c in people
+            ]  # fmt: skip
+            uow.deliveries.plan(campaign.id, 0, planned, at=backend.clock.now())
+        uow.enrollments.enroll(shared.id, [keep, other], at=backend.clock.now())
+        uow.enrollments.enroll(own.id, [other], at=backend.clock.now())
+        uow.commit()
+    return shared.id, own.id
+
+
+def _marketing_reads(backend: Backend, ids: tuple[ContactId, ...], seqs: tuple[UUID, ...]) -> Any:
+    with backend.uow() as uow:
+        deliveries = {c: sorted(str(d.campaign_id) for d in uow.deliveries.for_contacts([c]))
+                      for c in ids}  # fmt: skip
+        enrolled = {s: sorted(str(e.contact_id) for e in uow.enrollments.active(s)) for s in seqs}
+    return deliveries, enrolled
+
+
+def test_a_merge_moves_deliveries_and_enrolments_and_unmerge_restores_them(
+    backend: Backend, backend_app: App
+) -> None:
+    keep = _person(backend_app, 1, email=True, phone=False, user=False)
+    other = _person(backend_app, 2, email=True, phone=False, user=False)
+    shared, own = _marketing(backend, keep, other)
+    before = _marketing_reads(backend, (keep, other), (shared, own))
+
+    record = merge_contacts(backend_app, keep, other).unwrap()
+    deliveries, enrolled = _marketing_reads(backend, (keep, other), (shared, own))
+    # what only the other contact had moves; what both had stays with the other one
+    assert deliveries[keep] == sorted([str(shared), str(own)])
+    assert deliveries[other] == [str(shared)]
+    assert enrolled[own] == [str(keep)]
+    assert enrolled[shared] == sorted([str(keep), str(other)])
+    with backend.uow() as uow:
+        left = uow.references.find(other)
+        assert sorted(left) == ["campaign_deliveries.contact_id", "sequence_enrollments.contact_id"]
+        # planning or enrolling the kept contact again adds nothing
+        assert uow.enrollments.enroll(own, [keep], at=backend.clock.now()) == 0
+        planned = PlannedDelivery(contact_id=keep, address="k@example.com", variant="A",
+                                  channel=CampaignChannel.EMAIL)  # fmt: skip
+        assert uow.deliveries.plan(own, 0, [planned], at=backend.clock.now()) == 0
+
+    unmerge_contacts(backend_app, record.id).unwrap()
+    assert _marketing_reads(backend, (keep, other), (shared, own)) == before

@@ -2,13 +2,14 @@
 
 The kinds are those of the SQL schema (``table.column``); kinds the memory store keeps
 nothing for (the RFM summary) are covered and always empty. Campaign deliveries and
-sequence enrolments are keyed by their contact in memory and are not moved here (the SQL
-adapter moves them).
+sequence enrolments keep their row id when they move (as in SQL); an enrolment in a
+sequence the target is already in stays with the source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -30,6 +31,17 @@ PLAIN: dict[str, tuple[str, str]] = {
 }
 #: One row per contact, keyed by its id: kind → memory table.
 KEYED: dict[str, str] = {"loyalty_cards.id": "loyalty_cards", "loyalty_facts.id": "loyalty_facts"}
+#: Rows that name a contact in a field of the value they hold: kind → (table, value, field).
+NESTED: dict[str, tuple[str, str, str]] = {
+    "campaign_deliveries.contact_id": ("campaign_deliveries", "delivery", "contact_id"),
+    "sequence_enrollments.contact_id": ("sequence_enrollments", "enrollment", "contact_id"),
+}
+#: Of those, the kinds whose rows are unique per contact and these other fields: a row
+#: whose other values the target already has stays with the source (as in SQL).
+UNIQUE_WITH: dict[str, tuple[str, ...]] = {
+    "campaign_deliveries.contact_id": ("campaign_id", "step"),
+    "sequence_enrollments.contact_id": ("sequence_id",),
+}
 CANDIDATES = "review_items.candidates"
 
 
@@ -46,6 +58,14 @@ class MemoryContactReferences:
         found: dict[str, tuple[str, ...]] = {}
         for kind, (table, field) in PLAIN.items():
             keys = [str(r.id) for r in self._tx.rows(table) if getattr(r, field) == contact_id]
+            if keys:
+                found[kind] = tuple(sorted(keys))
+        for kind, (table, value, field) in NESTED.items():
+            keys = [
+                str(r.id)
+                for r in self._tx.rows(table)
+                if getattr(getattr(r, value), field) == contact_id
+            ]
             if keys:
                 found[kind] = tuple(sorted(keys))
         for kind, table in KEYED.items():
@@ -70,6 +90,10 @@ class MemoryContactReferences:
                     if row is not None:
                         self._tx.save(table, attrs.evolve(row, **{field: target}))
                 moved[kind] = tuple(keys)
+            elif kind in NESTED:
+                shifted = self._move_nested(kind, keys, source=source, target=target)
+                if shifted:
+                    moved[kind] = shifted
             elif kind in KEYED:
                 table = KEYED[kind]
                 row = self._tx.get(table, source)
@@ -90,6 +114,33 @@ class MemoryContactReferences:
                 if done:
                     moved[kind] = tuple(sorted(done))
         return moved
+
+    def _move_nested(
+        self, kind: str, keys: Sequence[str], *, source: ContactId, target: ContactId
+    ) -> tuple[str, ...]:
+        table, value, field = NESTED[kind]
+        unique = UNIQUE_WITH.get(kind, ())
+
+        def rest(held: Any) -> tuple[object, ...]:
+            return tuple(getattr(held, u) for u in unique)
+
+        taken = {
+            rest(getattr(r, value))
+            for r in self._tx.rows(table)
+            if unique and getattr(getattr(r, value), field) == target
+        }
+        shifted: list[str] = []
+        for key in keys:
+            row: Any = self._tx.get(table, UUID(key))
+            held = getattr(row, value) if row is not None else None
+            if held is None or getattr(held, field) != source:
+                continue
+            if unique and rest(held) in taken:
+                continue
+            changed = attrs.evolve(held, **{field: target})
+            self._tx.save(table, attrs.evolve(row, **{value: changed}))
+            shifted.append(key)
+        return tuple(shifted)
 
 
 @attrs.frozen(kw_only=True)

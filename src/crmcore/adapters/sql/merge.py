@@ -41,6 +41,12 @@ KEYED: dict[str, tuple[Table, str]] = {
     "loyalty_cards.id": (t.loyalty_cards, "id"),
     "loyalty_facts.id": (t.loyalty_facts, "id"),
 }
+#: Plain kinds whose rows are unique per contact and other columns: a row whose other
+#: values the target already has stays with the source.
+UNIQUE_WITH: dict[str, tuple[str, ...]] = {
+    "campaign_deliveries.contact_id": ("campaign_id", "step"),
+    "sequence_enrollments.contact_id": ("sequence_id",),
+}
 CANDIDATES = "review_items.candidates"
 
 
@@ -72,6 +78,25 @@ class SqlContactReferences:
 
     def _run(self, stmt: Any, table: Table) -> None:
         self._s.write(lambda: self._s.conn.execute(stmt), table=table)
+
+    def _free(
+        self,
+        table: Table,
+        column: str,
+        unique: tuple[str, ...],
+        keys: Sequence[str],
+        target: ContactId,
+    ) -> list[str]:
+        """Those of ``keys`` whose ``unique`` values the target does not hold yet."""
+        others = [table.c[u] for u in unique]
+        taken = {
+            tuple(r[u] for u in unique)
+            for r in self._s.read(select(*others).where(table.c[column] == target))
+        }
+        (pk,) = table.primary_key.columns
+        rows = self._s.read(select(pk, *others).where(pk.in_([_typed(pk, k) for k in keys])))
+        free = {str(r[pk.name]) for r in rows if tuple(r[u] for u in unique) not in taken}
+        return [k for k in keys if k in free]
 
     def find(self, contact_id: ContactId) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
@@ -108,6 +133,10 @@ class SqlContactReferences:
                 continue
             if kind in PLAIN:
                 table, column = PLAIN[kind]
+                if kind in UNIQUE_WITH:
+                    keys = self._free(table, column, UNIQUE_WITH[kind], keys, target)
+                    if not keys:
+                        continue
                 for key in keys:
                     stmt = update(table).where(_where_key(table, key)).values({column: target})
                     self._run(stmt, table)

@@ -17,13 +17,13 @@ from crmcore.app.dedup.engine import ScoredPair, find_duplicates
 from crmcore.app.dedup.merge import merge_contacts
 from crmcore.app.dedup.settings import DedupSettings
 from crmcore.app.errors import AppError, Conflict, StorageFailure
-from crmcore.domain.contact import Contact
 from crmcore.domain.duplicates import Decision, FellegiSunter
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.ids import ContactId
 from crmcore.domain.review import ReviewItem, ReviewReason, queued
 from crmcore.ports.errors import ConcurrentModification, StorageError
 from crmcore.ports.event_processing import EventUnitOfWork
+from crmcore.ports.repositories import ContactValues
 
 #: The contact fields compared: the full name (in any order, so swapped first and last
 #: names still agree), e-mail, phone, and city and birth date from the attributes.
@@ -53,15 +53,17 @@ def pair_key(a: ContactId, b: ContactId) -> str:
     return f"duplicate:{low}:{high}"
 
 
-def contact_row(contact: Contact) -> tuple[str | None, ...]:
+#: The attributes compared, in the order of the last fields of :data:`SCAN_FIELDS`.
+SCAN_ATTRIBUTES = ("city", "birth_date")
+
+
+def scan_row(values: ContactValues) -> tuple[str | None, ...]:
     """The compared values of one contact."""
-    attributes = contact.attributes
     return (
-        f"{contact.name.first} {contact.name.last}",
-        str(contact.email) if contact.email else None,
-        str(contact.phone) if contact.phone else None,
-        _text(attributes.get("city")),
-        _text(attributes.get("birth_date")),
+        f"{values.first_name} {values.last_name}",
+        values.email,
+        values.phone,
+        *(_text(v) for v in values.attributes),
     )
 
 
@@ -99,9 +101,9 @@ def scan_contacts(
     to_merge: list[tuple[ContactId, ContactId, float]] = []
 
     def work(uow: EventUnitOfWork) -> ScanReport:
-        contacts = list(uow.contacts.list())
+        contacts = uow.contacts.compared_values(SCAN_ATTRIBUTES)
         ids = [c.id for c in contacts]
-        rows = [contact_row(c) for c in contacts]
+        rows = [scan_row(c) for c in contacts]
         found = find_duplicates(
             rows,
             SCAN_FIELDS,
