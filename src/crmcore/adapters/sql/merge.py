@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.contact import Contact
 from crmcore.domain.contact_merge import MergeRecord
 from crmcore.domain.ids import ContactId
+from crmcore.domain.loyalty_metrics import CustomerFacts
 
 #: Plain references: kind → (table, column).
 PLAIN: dict[str, tuple[Table, str]] = {
@@ -191,8 +193,31 @@ def _contact_back(data: Mapping[str, Any]) -> Contact:
     return contact_from(row)
 
 
+def _facts_json(facts: CustomerFacts) -> dict[str, Any]:
+    return {
+        name: (
+            sorted(value)
+            if isinstance(value, frozenset)
+            else str(value)
+            if isinstance(value, Decimal | date)
+            else value
+        )
+        for name, value in facts.as_mapping().items()
+    }
+
+
+def _facts_back(data: Mapping[str, Any]) -> CustomerFacts:
+    values: dict[str, Any] = dict(data)
+    values["revenue"] = Decimal(values["revenue"])
+    values["tags"] = frozenset(values["tags"])
+    for name in ("first_interaction", "last_purchase"):
+        values[name] = date.fromisoformat(values[name]) if values[name] else None
+    return CustomerFacts(**values)
+
+
 def _record(row: Any) -> MergeRecord:
     before = row["before"]
+    facts = before.get("keep_facts")
     return MergeRecord(
         id=row["id"],
         keep_id=ContactId(row["keep_id"]),
@@ -204,6 +229,7 @@ def _record(row: Any) -> MergeRecord:
         other_before=_contact_back(before["other"]),
         moved={k: tuple(v) for k, v in dict(row["moved"]).items()},
         undone_at=row["undone_at"],
+        keep_facts_before=_facts_back(facts) if facts is not None else None,
     )
 
 
@@ -224,6 +250,11 @@ class SqlMergeLog:
             "before": {
                 "keep": _contact_json(record.keep_before),
                 "other": _contact_json(record.other_before),
+                **(
+                    {"keep_facts": _facts_json(record.keep_facts_before)}
+                    if record.keep_facts_before is not None
+                    else {}
+                ),
             },
             "moved": {k: list(v) for k, v in record.moved.items()},
             "undone_at": record.undone_at,
