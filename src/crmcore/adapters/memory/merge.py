@@ -15,9 +15,10 @@ from uuid import UUID
 import attrs
 
 from crmcore.adapters.memory.database import Transaction
+from crmcore.domain.account_merge import AccountMergeRecord
 from crmcore.domain.contact_merge import MergeRecord
-from crmcore.domain.ids import ContactId
-from crmcore.ports.merge import REFERENCE_KINDS
+from crmcore.domain.ids import AccountId, ContactId
+from crmcore.ports.merge import ACCOUNT_REFERENCE_KINDS, REFERENCE_KINDS
 
 #: Rows that name a contact in a field: kind → (memory table, field).
 PLAIN: dict[str, tuple[str, str]] = {
@@ -177,3 +178,76 @@ class MemoryMergeLog:
             if r.record.other_id == other_id and r.record.undone_at is None
         ]
         return max(rows, key=lambda r: r.at) if rows else None
+
+
+#: Rows that name an account in a field: kind → (memory table, field). Health scores
+#: keep no account in memory (it is read through the contact): covered, always empty.
+ACCOUNT_PLAIN: dict[str, tuple[str, str]] = {
+    "contacts.account_id": ("contacts", "account_id"),
+    "deals.account_id": ("deals", "account_id"),
+    "relationships.account_id": ("relationships", "account_id"),
+}
+
+
+class MemoryAccountReferences:
+    """What names an account, in memory."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def kinds(self) -> frozenset[str]:
+        return ACCOUNT_REFERENCE_KINDS
+
+    def find(self, account_id: AccountId) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for kind, (table, field) in ACCOUNT_PLAIN.items():
+            keys = [str(r.id) for r in self._tx.rows(table) if getattr(r, field) == account_id]
+            if keys:
+                found[kind] = tuple(sorted(keys))
+        return found
+
+    def move(
+        self, rows: Mapping[str, Sequence[str]], *, source: AccountId, target: AccountId
+    ) -> dict[str, tuple[str, ...]]:
+        moved: dict[str, tuple[str, ...]] = {}
+        for kind, keys in rows.items():
+            if kind not in ACCOUNT_PLAIN or not keys:
+                continue
+            table, field = ACCOUNT_PLAIN[kind]
+            shifted = []
+            for key in keys:
+                row = self._tx.get(table, UUID(key))
+                if row is not None and getattr(row, field) == source:
+                    self._tx.save(table, attrs.evolve(row, **{field: target}))
+                    shifted.append(key)
+            if shifted:
+                moved[kind] = tuple(shifted)
+        return moved
+
+
+@attrs.frozen(kw_only=True)
+class _AccountMergeRow:
+    id: UUID
+    record: AccountMergeRecord
+    version: int = 0
+
+
+class MemoryAccountMergeLog:
+    """Account merges in memory."""
+
+    table = "account_merges"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def add(self, record: AccountMergeRecord) -> None:
+        self._tx.add(self.table, _AccountMergeRow(id=record.id, record=record))
+
+    def get(self, merge_id: UUID) -> AccountMergeRecord | None:
+        row: _AccountMergeRow | None = self._tx.get(self.table, merge_id)
+        return row.record if row else None
+
+    def save(self, record: AccountMergeRecord) -> None:
+        row: _AccountMergeRow | None = self._tx.get(self.table, record.id)
+        if row is not None:
+            self._tx.save(self.table, attrs.evolve(row, record=record))
