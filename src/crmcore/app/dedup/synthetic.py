@@ -305,9 +305,10 @@ def planted_accounts(count: int, *, duplicate_share: float = 0.1, seed: int = 0)
     names: set[str] = set()
     while len(rows) < count - dupes:
         row = _account(rng, len(rows))
-        if row[1].casefold() not in names:
-            names.add(row[1].casefold())
-            rows.append(row)
+        if row[1].casefold() in names:  # the word lists are small: a number makes it unique
+            row[1] = f"{row[1]} {len(rows)}"
+        names.add(row[1].casefold())
+        rows.append(row)
     pairs: set[tuple[str, str]] = set()
     for n in range(dupes):
         source = rng.choice(rows[: count - dupes])
