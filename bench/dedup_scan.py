@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
+from crmcore.adapters.sql import migrate
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import Settings
 from crmcore.app.dedup.synthetic import planted
@@ -108,7 +109,11 @@ def _database(n: int, workdir: Path, postgres: str | None) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
+        url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+        fresh = create_engine(url)
+        migrate.upgrade(fresh)  # PostgreSQL is never upgraded implicitly
+        fresh.dispose()
+        yield url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
