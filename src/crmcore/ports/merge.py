@@ -35,7 +35,9 @@ class ContactReferences(Protocol):
     """Every row that names a contact, by kind, and moving them to another contact.
 
     Rows one per contact (a loyalty card, the RFM summary) move only when the target has
-    none; otherwise they stay with the source.
+    none; otherwise they stay with the source. Likewise a campaign delivery or sequence
+    enrolment (unique per contact and campaign step, or sequence) stays with the source
+    when the target already has one.
     """
 
     def kinds(self) -> frozenset[str]:
