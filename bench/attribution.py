@@ -15,7 +15,10 @@ with two "strong" channels. Then, in the same run and on the same paths:
 * **Monte-Carlo estimate** — what ChannelAttribution's default does: simulate
   ``--walks`` random walks through the fitted chain for the full chain and for each
   removal, and estimate the removal effects from the share that converts;
-* optionally (``--csv``) the time to read a 1M-row paths CSV with ``read_paths``.
+* optionally (``--csv``) ``crm report attribution PATHS.csv`` end to end on the same
+  paths written as a CSV file: read and exact Markov through the general reader (a
+  ``PathRow`` per line) and through the bulk reader the CLI uses, and the CLI itself in
+  a subprocess (Python start-up and imports included).
 
 Run: ``PYTHONPATH=src python bench/attribution.py [--paths N] [--walks W] [--csv]``.
 Timings are wall clock, best of ``--repeat`` runs (the reference and the simulation run
@@ -25,7 +28,6 @@ once).
 from __future__ import annotations
 
 import argparse
-import io
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +40,8 @@ from crmcore.adapters.analytics.attribution_numpy import (
     dense_chain,
     markov_credits_encoded,
 )
-from crmcore.app.analytics.attribution import read_paths
+from crmcore.adapters.analytics.paths_csv import FastPathsReader
+from crmcore.app.analytics.attribution import load_paths, read_paths
 from crmcore.domain.attribution import Model, PathRow, format_path, markov_credits, share
 
 CHANNELS = (
@@ -117,6 +120,14 @@ def best(repeat: int, work: Callable[[], Any]) -> tuple[float, Any]:
     return min(times), result
 
 
+def cpu(work: Callable[[], Any]) -> float:
+    """The CPU time of one run of ``work`` (on a shared machine, wall time also counts
+    the time other processes held the core)."""
+    began = time.process_time()
+    work()
+    return time.process_time() - began
+
+
 def monte_carlo(paths: EncodedPaths, walks: int, seed: int = 7) -> list[float]:
     """Removal effects estimated by simulating ``walks`` walks per scenario."""
     chain = dense_chain(paths)
@@ -157,6 +168,7 @@ def main() -> None:
     parser.add_argument("--walks", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--csv", action="store_true", help="also time reading a paths CSV")
+    parser.add_argument("--csv-only", action="store_true", help="only time the paths CSV")
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -166,6 +178,9 @@ def main() -> None:
         f"{len(CHANNELS)} channels, {int(paths.conversions.sum()):,} conversions "
         f"in {time.perf_counter() - began:.2f} s"
     )
+    if args.csv_only:
+        time_csv(rows_of(paths), args.repeat)
+        return
     exact_t, exact = best(args.repeat, lambda: markov_credits_encoded(paths))
     print(f"exact Markov (NumPy, encoded):        {exact_t:8.3f} s")
     rows = rows_of(paths)
@@ -193,13 +208,86 @@ def main() -> None:
     for c, m in zip(exact, mc_credits, strict=True):
         print(f"  {c.channel:<10} exact {c.conversions:12.2f}  monte-carlo {m:12.2f}")
     if args.csv:
-        buffer = io.StringIO()
-        buffer.write("path,total_conversions,total_conversion_value,total_null\n")
-        for r in rows:
-            buffer.write(f"{format_path(r.channels)},{r.conversions},{r.value},{r.nulls}\n")
-        text = buffer.getvalue()
-        csv_t, _ = best(1, lambda: read_paths(io.StringIO(text)))
-        print(f"read_paths of a {len(text) / 1e6:.0f} MB CSV:       {csv_t:8.3f} s")
+        time_csv(rows, args.repeat)
+
+
+def time_csv(rows: list[PathRow], repeat: int) -> None:
+    """``crm report attribution PATHS.csv`` end to end: the file read and the exact
+    Markov solve, through the general reader (a ``PathRow`` per line) and through the
+    bulk reader the CLI uses; then the CLI itself in a subprocess."""
+    import csv
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "paths.csv")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("path,total_conversions,total_conversion_value,total_null\n")
+            for r in rows:
+                out.write(f"{format_path(r.channels)},{r.conversions},{r.value},{r.nulls}\n")
+        size = os.path.getsize(path) / 1e6
+        engine = NumpyAttribution()
+
+        def general() -> list[Any]:
+            with open(path, encoding="utf-8-sig") as f:
+                read = read_paths(f).unwrap()
+            return engine.attribute(read, Model.MARKOV)
+
+        def bulk() -> list[Any]:
+            with open(path, encoding="utf-8-sig") as f:
+                read = load_paths(f.read(), reader=FastPathsReader()).unwrap()
+            return engine.attribute(read, Model.MARKOV)
+
+        def plain_csv() -> int:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                return sum(1 for _ in csv.reader(f))
+
+        plain_t, _ = best(repeat, plain_csv)
+        print(
+            f"baseline: the csv module only iterating the rows: {plain_t:8.3f} s wall, "
+            f"{cpu(plain_csv):.3f} s CPU"
+        )
+        general_t, slow = best(1, general)
+        print(
+            f"general reader + exact Markov ({size:.0f} MB CSV): {general_t:8.3f} s wall, "
+            f"{cpu(general):.3f} s CPU"
+        )
+        bulk_t, fast = best(repeat, bulk)
+        print(
+            f"bulk reader + exact Markov ({size:.0f} MB CSV):    {bulk_t:8.3f} s wall, "
+            f"{cpu(bulk):.3f} s CPU"
+        )
+        worst = max(
+            abs(a.conversions - b.conversions) / max(b.conversions, 1e-12)
+            for a, b in zip(fast, slow, strict=True)
+        )
+        print(f"  max relative difference bulk vs general: {worst:.2e}")
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+        env = {**os.environ, "PYTHONPATH": src}
+        argv = [sys.executable, "-m", "crmcore.app.cli.main", "report", "attribution", path]
+        argv += ["--format", "json"]
+        times, cpus = [], []
+        for _ in range(repeat):
+            before = os.times()
+            began = time.perf_counter()
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+            times.append(time.perf_counter() - began)
+            after = os.times()
+            cpus.append(
+                after.children_user
+                + after.children_system
+                - before.children_user
+                - before.children_system
+            )
+            if done.returncode != 0:
+                print(f"  the CLI failed: {done.stderr.strip()[-300:]}")
+                return
+        print(
+            f"crm report attribution (subprocess, whole): {min(times):8.3f} s wall, "
+            f"{min(cpus):.3f} s CPU"
+        )
 
 
 if __name__ == "__main__":

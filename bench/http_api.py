@@ -4,6 +4,7 @@
     PYTHONPATH=src:. python -m bench.http_api --db sqlite                # a fresh SQLite file
     PYTHONPATH=src:. python -m bench.http_api --db postgres              # a fresh PostgreSQL db
     PYTHONPATH=src:. python -m bench.http_api --db postgres --rate 500 --seconds 20
+    PYTHONPATH=src:. python -m bench.http_api --db postgres --rate 100 --baseline  # + Starlette
 
 (Run it as a module: as a script, its own folder would come first on ``sys.path`` and
 this file would shadow the standard library's ``http`` package.)
@@ -109,27 +110,17 @@ def tree_cpu(root: int) -> float:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
-    """``crm serve`` on 127.0.0.1 until the block ends."""
+def server(url: str, workers: int, *, plain: bool = False) -> Iterator[tuple[str, int]]:
+    """``crm serve`` on 127.0.0.1 until the block ends (``plain``: the bare Starlette
+    baseline of ``bench.plain_asgi`` under the same uvicorn instead)."""
     port = free_port()
     env = {**os.environ, "CRMCORE_HTTP_KEY_RATE": "100000", "CRMCORE_HTTP_KEY_BURST": "100000"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crmcore",
-            "--db",
-            url,
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+    common = ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if plain:
+        command = [sys.executable, "-m", "uvicorn", "bench.plain_asgi:app", *common]
+    else:
+        command = [sys.executable, "-m", "crmcore", "--db", url, "serve", *common]
+    proc = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -204,12 +195,34 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="first load bare Starlette (bench.plain_asgi) with the same GET rate",
+    )
     args = parser.parse_args()
     seconds = min(args.seconds, MAX_LOAD_SECONDS / 2)
+    results = []
+    if args.baseline:
+        with server("", args.workers, plain=True) as (base, pid):
+            before = tree_cpu(pid)
+            result = asyncio.run(
+                load(
+                    base,
+                    "none",
+                    method="GET",
+                    rate=args.rate,
+                    seconds=seconds,
+                    concurrency=args.concurrency,
+                )
+            )
+            spent = tree_cpu(pid) - before
+            result["route"] = "GET /crm/contacts (bare Starlette baseline)"
+            result["server_cpu_ms_per_request"] = round(spent / result["requests"] * 1000, 2)
+            results.append(result)
     with database(args.db) as url:
         token = seed(url, args.contacts)
         with server(url, args.workers) as (base, pid):
-            results = []
             for method, rate in (("GET", args.rate), ("POST", args.write_rate)):
                 before = tree_cpu(pid)
                 result = asyncio.run(
@@ -225,8 +238,9 @@ def main() -> None:
                 spent = tree_cpu(pid) - before
                 result["server_cpu_ms_per_request"] = round(spent / result["requests"] * 1000, 2)
                 results.append(result)
+    load_average = os.getloadavg()
     for r in results:
-        print(json.dumps({"db": args.db, "workers": args.workers, **r}))
+        print(json.dumps({"db": args.db, "workers": args.workers, "load": load_average, **r}))
 
 
 if __name__ == "__main__":

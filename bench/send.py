@@ -1,6 +1,7 @@
 """E-mail throughput: ``crm send work`` against a bare smtplib loop, same sink, same run.
 
-    PYTHONPATH=src python bench/send.py [--n 100000] [--batch 1000]
+    PYTHONPATH=src python bench/send.py [--n 100000] [--batch 1000] [--workers 1 2 4]
+        [--db postgresql+psycopg://postgres@127.0.0.1:5432/DB]
 
 The data: ``--n`` contacts (``p<i>@bench.example``) in a fresh SQLite file, the saved
 segment ``everyone``, one template using ``contact.first_name`` and ``unsubscribe_url``,
@@ -13,6 +14,12 @@ and a running campaign (planned through the use cases). The sink: a minimal SMTP
   crm    ``crm send work --smtp URL --batch B`` in a subprocess: claim, render (Jinja2
          sandbox), MIME build with List-Unsubscribe and Message-ID, send over one reused
          connection, record every outcome; wall time and the child's CPU seconds
+
+With ``--workers K ...`` the campaign is sent once per K by K ``crm send work`` processes
+at once (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite serialises them): wall
+time from the first start to the last exit, CPU summed over the workers. ``--db`` names an
+empty database (PostgreSQL) that each run fills afresh; without it a fresh SQLite file is
+used. The sink's own CPU seconds are printed too (it shares the machine).
 
 The figures go to bench/README.md by hand.
 """
@@ -164,15 +171,16 @@ def _bare(port: int, n: int) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _crm(db: str, url: str, batch: int) -> tuple[float, float]:
+def _crm(db: str, url: str, batch: int, workers: int = 1) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CRMCORE_DB": db}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", "from crmcore.app.cli.main import main; main()", "send", "work",
-         "--smtp", url, "--batch", str(batch)],
-        env=env, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    argv = [sys.executable, "-c", "from crmcore.app.cli.main import main; main()", "send", "work",
+            "--smtp", url, "--batch", str(batch)]  # fmt: skip
+    running = [subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL) for _ in range(workers)]
+    for p in running:
+        if p.wait() != 0:
+            raise SystemExit(f"crm send work exited {p.returncode}")
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -183,6 +191,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="messages per run")
     parser.add_argument("--batch", type=int, default=1_000, help="crm send work --batch")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="workers per run")
+    parser.add_argument("--db", default=None, help="an empty PostgreSQL database's URL")
     args = parser.parse_args()
     port = _free_port()
     here, there = multiprocessing.Pipe()
@@ -196,22 +206,50 @@ def main() -> None:
         count: int = here.recv()
         return count
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = f"sqlite:///{Path(tmp) / 'send.db'}"
-        t = time.perf_counter()
-        _prepare(db, args.n)
-        print(f"prepared {args.n:,} recipients in {time.perf_counter() - t:.1f} s")
-        bare, bare_cpu = _bare(port, args.n)
-        print(f"bare   {args.n:,} in {bare:6.2f} s = {args.n / bare:8,.0f} msg/s (wall), "
-              f"{args.n / bare_cpu:8,.0f} msg/CPU-s")  # fmt: skip
-        first = received()
-        wall, cpu = _crm(db, url, args.batch)
-        sent = received() - first
-        print(f"crm    {sent:,} in {wall:6.2f} s = {sent / wall:8,.0f} msg/s (wall), "
-              f"{sent / cpu:8,.0f} msg/CPU-s; {wall / bare:.2f}x the bare loop's wall time, "
-              f"{cpu / bare_cpu:.2f}x its CPU")  # fmt: skip
-        print(f"load average {os.getloadavg()[0]:.1f}")
+    sink_cpu = _sink_cpu(sink.pid)
+    bare, bare_cpu = _bare(port, args.n)
+    print(f"bare   {args.n:,} in {bare:6.2f} s = {args.n / bare:8,.0f} msg/s (wall), "
+          f"{args.n / bare_cpu:8,.0f} msg/CPU-s; sink CPU {_sink_cpu(sink.pid) - sink_cpu:.1f} s; "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    for workers in args.workers:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = args.db or f"sqlite:///{Path(tmp) / 'send.db'}"
+            if args.db:
+                _reset_postgres(args.db)
+            t = time.perf_counter()
+            _prepare(db, args.n)
+            print(f"prepared {args.n:,} recipients in {time.perf_counter() - t:.1f} s")
+            first, sink_cpu = received(), _sink_cpu(sink.pid)
+            wall, cpu = _crm(db, url, args.batch, workers)
+            sent, sink_used = received() - first, _sink_cpu(sink.pid) - sink_cpu
+            print(f"crm x{workers} {sent:,} in {wall:6.2f} s = {sent / wall:8,.0f} msg/s (wall), "
+                  f"{sent / cpu:8,.0f} msg/CPU-s; {wall / bare:.2f}x the bare loop's wall time, "
+                  f"{cpu / bare_cpu:.2f}x its CPU; sink CPU {sink_used:.1f} s; "
+                  f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     sink.terminate()
+
+
+def _sink_cpu(pid: int | None) -> float:
+    """The sink process's CPU seconds so far (Linux /proc), 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _reset_postgres(url: str) -> None:
+    """Drop everything in the database's public schema, then migrate it."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from sqlalchemy import create_engine, text
+
+    from crmcore.app.bootstrap import upgrade_database
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade_database(url)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,31 @@ def test_a_claim_is_completed_or_removed(backend: Backend) -> None:
         assert uow.idempotency.get(other.id) is None
 
 
+def test_entries_older_than_a_moment_are_pruned(backend: Backend) -> None:
+    now = backend.clock.now()
+    entries = [
+        StoredResponse(
+            id=UUID(int=20 + n),
+            fingerprint="c" * 64,
+            status=201 if n else 0,
+            body="{}",
+            created_at=now - timedelta(hours=n),
+        )
+        for n in range(4)
+    ]
+    with backend.uow() as uow:
+        for entry in entries:
+            uow.idempotency.add(entry)
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.idempotency.prune(before=now - timedelta(minutes=90)) == 2
+        uow.commit()
+    with backend.uow() as uow:
+        kept = [uow.idempotency.get(e.id) is not None for e in entries]
+        assert kept == [True, True, False, False]
+        assert uow.idempotency.prune(before=now - timedelta(minutes=90)) == 0
+
+
 def _add_and_commit(uow: EventUnitOfWork, entry: StoredResponse) -> None:
     uow.idempotency.add(entry)
     uow.commit()

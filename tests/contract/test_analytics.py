@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import attrs
 import pytest
 
-from crmcore.domain.cohorts import CohortBy
+from crmcore.domain.cohorts import CohortBy, CohortPeriod
 from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.funnel import FunnelJourney, FunnelStage, StageEntry
 from crmcore.domain.ids import ContactId
@@ -29,6 +29,12 @@ UNTIL = datetime(2026, 6, 1, tzinfo=UTC)
 
 def month(at: datetime) -> str:
     return f"{at.year:04d}-{at.month:02d}"
+
+
+def week(at: datetime) -> str:
+    """The Monday of the ISO week of ``at`` (UTC)."""
+    year, number, _ = at.astimezone(UTC).isocalendar()
+    return date.fromisocalendar(year, number, 1).isoformat()
 
 
 def inside(at: datetime) -> bool:
@@ -136,23 +142,31 @@ def test_read_models_equal_a_recount(backend: Backend, seed: int) -> None:
         first: dict[UUID, datetime] = {}
         for who, at, _ in g.purchases:
             first[who] = min(at, first.get(who, at))
-        for by, began in ((CohortBy.FIRST_PURCHASE, first), (CohortBy.SIGNUP, g.created)):
+        cases = [
+            (by, began, period, label)
+            for by, began in ((CohortBy.FIRST_PURCHASE, first), (CohortBy.SIGNUP, g.created))
+            for period, label in ((CohortPeriod.MONTH, month), (CohortPeriod.WEEK, week))
+        ]
+        for by, began, period, label in cases:
             sizes: dict[str, int] = defaultdict(int)
             for at in began.values():
                 if inside(at):
-                    sizes[month(at)] += 1
-            got = {s.cohort: s.customers for s in q.cohort_sizes(by, since=SINCE, until=UNTIL)}
-            assert got == dict(sizes)
+                    sizes[label(at)] += 1
+            got = {
+                s.cohort: s.customers
+                for s in q.cohort_sizes(by, since=SINCE, until=UNTIL, period=period)
+            }
+            assert got == dict(sizes), (by, period)
             buyers: dict[tuple[str, str], set[UUID]] = defaultdict(set)
             revenue: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
             for who, at, amount in g.purchases:
                 if who in began and inside(began[who]) and inside(at):
-                    buyers[(month(began[who]), month(at))].add(who)
-                    revenue[(month(began[who]), month(at))] += amount
-            cells = q.cohort_cells(by, since=SINCE, until=UNTIL)
+                    buyers[(label(began[who]), label(at))].add(who)
+                    revenue[(label(began[who]), label(at))] += amount
+            cells = q.cohort_cells(by, since=SINCE, until=UNTIL, period=period)
             assert {(c.cohort, c.period): (c.customers, c.revenue) for c in cells} == {
                 key: (len(who), revenue[key]) for key, who in buyers.items()
-            }
+            }, (by, period)
         # billing months: payments less refunds per customer and month
         paid: dict[tuple[UUID, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
         for f in g.facts:

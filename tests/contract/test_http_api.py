@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -122,6 +123,53 @@ def test_cursor_pages_walk_every_record_once(api: Api) -> None:
             break
     assert sorted(seen) == sorted(emails)
     assert api.get("/crm/leads", params={"cursor": "garbage!"}).status_code == 422
+    offset_cursor = "bzoz"  # base64 of "o:3", the offset cursors of before
+    assert api.get("/crm/leads", params={"cursor": offset_cursor}).status_code == 422
+
+
+def _walk(api: Api, path: str, *, limit: int, between: Any = None, **params: Any) -> list[str]:
+    """Every id of a list, page by page; ``between`` runs after the first page."""
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = api.get(path, params={**params, "limit": limit, "cursor": cursor}).json()
+        seen.extend(item["id"] for item in page["items"])
+        if between is not None and cursor is None:
+            between()
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_keyset_pages_are_stable_while_records_come_and_go(backend_app: App, api: Api) -> None:
+    from crmcore.app.sales.contacts import archive_contact
+    from crmcore.domain.ids import ContactId
+
+    made = [
+        api.post("/crm/contacts", json={"first_name": f"C{i}", "email": f"c{i}@example.com"})
+        for i in range(7)
+    ]
+    ids = [r.json()["id"] for r in made]
+
+    def churn() -> None:  # the first page's records leave, new ones arrive
+        for gone in ids[:2]:
+            archive_contact(backend_app, ContactId(UUID(gone))).unwrap()
+        for i in range(7, 9):
+            body = {"first_name": f"C{i}", "email": f"c{i}@example.com"}
+            ids.append(api.post("/crm/contacts", json=body).json()["id"])
+
+    seen = _walk(api, "/crm/contacts", limit=3, between=churn)
+    # nothing skipped (an offset would skip two) and nothing twice; the new ones at the end
+    assert seen == ids
+    filtered = _walk(api, "/crm/contacts", limit=2, search="example")
+    assert filtered == ids[2:]  # the search path pages by id too
+    accounts = [api.post("/crm/accounts", json={"name": f"A{i}"}).json()["id"] for i in range(3)]
+    deals = [
+        api.post("/crm/deals", json={"title": f"D{i}", "amount": "5"}).json()["id"]
+        for i in range(3)
+    ]
+    assert _walk(api, "/crm/accounts", limit=2) == accounts
+    assert _walk(api, "/crm/deals", limit=2) == deals
 
 
 def test_contact_filters_of_the_cli(api: Api) -> None:
@@ -244,6 +292,35 @@ def test_a_key_in_use_is_409_until_its_claim_expires(backend_app: App) -> None:
     assert taken.status_code == 201, taken.text
     again = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "r1"})
     assert again.json() == taken.json()
+
+
+def test_a_stored_response_lives_a_day_and_old_ones_are_pruned(backend_app: App) -> None:
+    from datetime import timedelta
+
+    from crmcore.adapters.system import FixedClock
+    from crmcore.app.access.apikeys import list_api_keys
+    from crmcore.app.access.idempotency import RESPONSE_TTL, entry_id, prune_responses, recall
+
+    api = api_over(backend_app)
+    writer = next(k for k in list_api_keys(backend_app).unwrap() if k.scope is Scope.WRITE)
+    clock = backend_app.clock
+    assert isinstance(clock, FixedClock)
+    body = {"email": "old@example.com", "first_name": "Old"}
+    first = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "t1"})
+    clock.advance(RESPONSE_TTL - timedelta(seconds=1))
+    assert api.post("/crm/leads", json=body, headers={"Idempotency-Key": "t1"}).json() == (
+        first.json()
+    )
+    clock.advance(timedelta(seconds=2))
+    other = {"email": "new@example.com", "first_name": "New"}
+    assert api.post("/crm/leads", json=other, headers={"Idempotency-Key": "t2"}).status_code == 201
+    assert recall(backend_app, entry_id(writer.id, "t1")).unwrap() is None  # pruned by t2
+    late = api.post("/crm/leads", json=body, headers={"Idempotency-Key": "t1"})
+    assert late.status_code == 409  # runs as new: the e-mail is taken now
+    assert "idempotent-replayed" not in late.headers
+    clock.advance(RESPONSE_TTL + timedelta(seconds=1))
+    assert prune_responses(backend_app).unwrap() == 1  # t2 (the failed t1 kept nothing)
+    assert recall(backend_app, entry_id(writer.id, "t2")).unwrap() is None
 
 
 def test_a_failed_request_gives_its_key_back(api: Api) -> None:

@@ -303,3 +303,81 @@ def test_counts_by_step(backend: Backend) -> None:
         1: {"pending": 2},
         2: {"skipped": 2},
     }
+
+
+def test_a_bounce_changes_only_a_sent_delivery_with_that_message_id(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    _plan(backend, campaign, _people(backend, 4))
+    at = backend.clock.now()
+    with backend.uow() as uow:
+        taken = sorted(
+            uow.deliveries.claim(limit=4, at=at, lease_until=at + timedelta(seconds=60),
+                                 campaigns=[campaign.id]),
+            key=lambda d: d.id,
+        )  # fmt: skip
+        uow.deliveries.finish(
+            [(d.id, DeliveryStatus.SENT, f"<m{i}>", None) for i, d in enumerate(taken[:3])]
+            + [(taken[3].id, DeliveryStatus.FAILED, None, "550 refused")],
+            at=at,
+        )
+        uow.commit()
+    later = at + timedelta(hours=2)
+    with backend.uow() as uow:
+        changed = uow.deliveries.bounce(
+            [
+                (taken[0].id, "<m0>", "hard bounce 5.1.1"),
+                (taken[0].id, "<m0>", "twice in one batch"),
+                (taken[1].id, "<not-m1>", "another message's report"),
+                (taken[3].id, "<m3>", "a failed delivery stays failed"),
+                (UUID(int=99), "<m9>", "no such delivery"),
+            ],
+            at=later,
+        )
+        uow.commit()
+    assert [(d.id, d.status, d.error, d.address) for d in changed] == [
+        (taken[0].id, DeliveryStatus.BOUNCED, "hard bounce 5.1.1", taken[0].address)
+    ]
+    with backend.uow() as uow:
+        assert uow.deliveries.bounce([(taken[0].id, "<m0>", "again")], at=later) == []
+        counts = uow.deliveries.counts(campaign.id)
+        uow.commit()
+    assert dict(counts.by_status) == {"sent": 2, "bounced": 1, "failed": 1}
+
+
+def test_counts_in_a_window_keep_the_deliveries_finished_in_it(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    people = _people(backend, 5)
+    _plan(backend, campaign, people)
+    start = backend.clock.now()
+    # three finished on day 0 (two sent, one failed), two sent on day 2
+    days = {
+        0: [(DeliveryStatus.SENT, 2), (DeliveryStatus.FAILED, 1)],
+        2: [(DeliveryStatus.SENT, 2)],
+    }
+    for offset, batches in days.items():
+        at = start + timedelta(days=offset)
+        for status, n in batches:
+            with backend.uow() as uow:
+                taken = uow.deliveries.claim(
+                    limit=n, at=at, lease_until=at, campaigns=[campaign.id]
+                )
+                uow.deliveries.finish([(d.id, status, None, None) for d in taken], at=at)
+                uow.commit()
+    with backend.uow() as uow:
+        uow.deliveries.engage(campaign.id, people, Engagement.OPENED, at=start)
+        everything = uow.deliveries.counts(campaign.id)
+        first = uow.deliveries.counts(campaign.id, until=start + timedelta(days=1))
+        later = uow.deliveries.counts(campaign.id, since=start + timedelta(days=1))
+        exact = uow.deliveries.counts(
+            campaign.id, since=start + timedelta(days=2), until=start + timedelta(days=2, seconds=1)
+        )
+        none = uow.deliveries.counts(campaign.id, since=start + timedelta(days=3))
+    assert (everything.count(DeliveryStatus.SENT), everything.count(DeliveryStatus.FAILED)) == (
+        4,
+        1,
+    )
+    assert (first.count(DeliveryStatus.SENT), first.count(DeliveryStatus.FAILED)) == (2, 1)
+    assert (later.count(DeliveryStatus.SENT), later.count(DeliveryStatus.FAILED)) == (2, 0)
+    assert exact.by_status == later.by_status
+    assert (everything.opened, first.opened + later.opened) == (4, 4)
+    assert (none.by_status, none.opened) == ({}, 0)

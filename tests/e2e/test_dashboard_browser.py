@@ -44,6 +44,7 @@ PAGES = [
     "/dashboard/segments",
     "/dashboard/health",
     "/dashboard/review",
+    "/dashboard/analytics",
 ]
 
 

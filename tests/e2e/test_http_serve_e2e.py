@@ -118,6 +118,24 @@ def test_serve_refuses_a_dashboard_without_its_issuer(tmp_path: Path) -> None:
     assert "issuer" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("CRMCORE_HTTP_OIDC_ISSUER", "https://sso.example.test", "OIDC_CLIENT_ID"),
+        ("CRMCORE_HTTP_SHARED_STORE", "memcached://127.0.0.1", "redis://"),
+    ],
+)
+def test_serve_refuses_half_a_login_or_an_unknown_shared_store(
+    tmp_path: Path, setting: str, value: str, said: str
+) -> None:
+    cmd = [sys.executable, "-m", "crmcore", "--db", f"sqlite:///{tmp_path / 'x.db'}", "serve"]
+    env = {**os.environ, setting: value}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert result.returncode == 2
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_webhooks_add_list_remove(db: str) -> None:
     made = _crm("--db", db, "webhooks", "add", "https://hooks.example.com/x", "--format", "json")
     assert made.returncode == 0, made.stderr

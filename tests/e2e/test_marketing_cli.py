@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import Settings
 from crmcore.app.marketing.campaigns import (
@@ -30,6 +32,7 @@ from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId
 from crmcore.domain.names import PersonName
 from crmcore.domain.segment import Segment, SegmentId
+from tests.dsn_samples import auto_reply, postfix_hard
 from tests.smtp_sink import smtp_sink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,43 +191,46 @@ def _running_in_process(db: str) -> str:
     campaign = create_campaign(app, name="Spring", template="welcome", segment="everyone").unwrap()
     schedule_campaign(app, campaign_id=campaign.id).unwrap()
     start_campaign(app, campaign_id=campaign.id).unwrap()
-    for i in (5, 77, 150):
+    for i in (5, 77, 150, 777):
         unsubscribe(app, address=f"p{i}@example.com").unwrap()
     return str(campaign.id)
 
 
+@pytest.mark.slow  # about 10 s; it stays in CI (nothing deselects the marker)
 def test_sigkill_during_a_campaign_loses_nobody_and_repeats_at_most_once_per_kill(
     tmp_path: Path,
 ) -> None:
     db = f"sqlite:///{tmp_path / 'crm.db'}"
-    n, kills = 200, 3
+    n, kills, batch = 1_000, 3, 25
     seed(db, n)
     campaign_id = _running_in_process(db)
-    unsubscribed = {f"p{i}@example.com" for i in (5, 77, 150)}
+    unsubscribed = {f"p{i}@example.com" for i in (5, 77, 150, 777)}
     with smtp_sink() as (server, url):
         for k in range(kills):
             before = len(server.received())
             worker = subprocess.Popen(
-                _argv("send", "work", "--smtp", url, "--batch", "10", "--lease", "0"),
+                _argv("send", "work", "--smtp", url, "--batch", str(batch), "--lease", "0"),
                 env=_env(db),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            # kill it once it has sent a few more messages (or finished: then stop early)
+            # kill it once it has sent a sixth of the campaign more (or finished: then stop)
             _wait_for(
-                lambda b=before, w=worker: len(server.received()) >= b + 15 or w.poll() is not None
+                lambda b=before, w=worker: (
+                    len(server.received()) >= b + n // 6 or w.poll() is not None
+                )
             )
             if worker.poll() is None:
                 os.kill(worker.pid, signal.SIGKILL)
             worker.wait()
             if k == 0:
                 assert worker.returncode == -signal.SIGKILL, "the first run must be killed mid-way"
-        crm(db, "send", "work", "--smtp", url, "--batch", "10", "--lease", "0")
+        crm(db, "send", "work", "--smtp", url, "--batch", str(batch), "--lease", "0")
         got = server.per_recipient()
     everyone = {f"p{i}@example.com" for i in range(n)}
     assert set(got) == everyone - unsubscribed
     assert max(got.values()) <= 1 + kills
-    assert sum(got.values()) - len(got) <= kills * 10  # only the batches in flight repeat
+    assert sum(got.values()) - len(got) <= kills * batch  # only the batches in flight repeat
     app = bootstrap(Settings(db_url=db))
     numbers = campaign_stats(app, campaign_id=UUID(campaign_id)).unwrap()
     assert (numbers.sent, numbers.unsubscribed, numbers.campaign.status.value) == (
@@ -238,10 +244,15 @@ def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'crm.db'}"
     ids = seed(db, 3)
     shipped = json.loads(crm(db, "sequences", "add", "--default", "--format", "json").stdout)
-    assert [(x["name"], x["trigger"]) for x in shipped] == [
+    assert [(x["name"], x["trigger"]) for x in shipped[:3]] == [
         ("onboarding", "funnel:lead"),
         ("activation-nudges", "funnel:trial"),
+        ("retention-inactive", "churn:inactive"),
     ]
+    triggers = [x["trigger"] for x in shipped]
+    assert "churn:high_value" in triggers
+    assert "upsell:teams" in triggers
+    assert triggers[-1] == "usage_limit"
     assert shipped[0]["steps"].startswith("D0 onboarding-welcome, D1 onboarding-first-step if")
     assert shipped[1]["steps"].endswith("if not_activated by call_list")
     crm(db, "sequences", "enroll", "onboarding", "--contact", ids[0], "--contact", ids[1])
@@ -259,10 +270,43 @@ def test_sequences_and_the_report_from_the_command_line(tmp_path: Path) -> None:
         (21, 0),
     ]
     report = json.loads(crm(db, "campaigns", "report", "--format", "json").stdout)
-    assert [(r["name"], r["kind"], r["entry"], r["sent"]) for r in report] == [
+    assert [(r["name"], r["kind"], r["entry"], r["sent"]) for r in report][:2] == [
         ("onboarding", "sequence", "funnel:lead", 2),
         ("activation-nudges", "sequence", "funnel:trial", 0),
     ]
+    assert len(report) == len(shipped)
+    chart = tmp_path / "campaigns.png"
+    under = json.loads(
+        crm(db, "report", "campaigns", "--format", "json", "--chart", str(chart)).stdout
+    )
+    assert [(r["name"], r["sent"], r["failed"], r["failure_rate"]) for r in under][:2] == [
+        ("onboarding", 2, 0, 0.0),
+        ("activation-nudges", 0, 0, 0.0),
+    ]
+    assert len(under) == len(shipped)
+    assert chart.stat().st_size > 2_000
+    later = json.loads(
+        crm(db, "report", "campaigns", "--from", "2999-01-01", "--format", "json").stdout
+    )
+    assert sorted(r["name"] for r in later) == sorted(x["name"] for x in shipped)
+    assert {r["sent"] for r in later} == {0}
     bad = crm(db, "sequences", "add", "x", "--step", "one:t", ok=False)
     assert bad.returncode == 2
     assert "DAY:TEMPLATE" in bad.stderr
+
+
+def test_send_bounces_reads_a_mailbox_and_refuses_what_is_none(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    seed(db, 1)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "1.eml").write_bytes(postfix_hard("<nobody@elsewhere.example>", "x@y.z"))
+    (tmp_path / "in" / "2.eml").write_bytes(auto_reply("p0@example.com"))
+    done = crm(db, "send", "bounces", str(tmp_path / "in"), "--format", "json")
+    assert json.loads(done.stdout) | {"paused": ""} == {
+        "messages": 2, "reports": 1, "hard": 0, "soft": 0, "ignored": 1, "suppressed": 0,
+        "paused": "",
+    }  # fmt: skip
+    bad = crm(db, "send", "bounces", str(tmp_path / "missing.mbox"), ok=False)
+    assert bad.returncode == 2
+    assert "missing.mbox" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -13,6 +13,7 @@ import pytest
 from returns.result import Failure, Result, Success
 
 from crmcore.adapters.system import FixedClock, SequentialIds
+from crmcore.app.analytics.alerts import check_alerts
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import App, Settings, transact
 from crmcore.app.errors import AppError
@@ -29,6 +30,7 @@ from crmcore.app.marketing.sending import send_due
 from crmcore.app.marketing.templates import add_template, preview_template
 from crmcore.app.marketing.unsubscribe import unsubscribe
 from crmcore.domain.abtest import AbRule
+from crmcore.domain.alerts import AlertKey
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.contact import Channel as ContactChannel
 from crmcore.domain.contact import Contact
@@ -352,3 +354,14 @@ def test_an_unreachable_server_leaves_everything_due_and_says_why(app: App) -> N
     stats = campaign_stats(app, campaign_id=campaign.id).unwrap()
     assert (stats.pending, stats.sent, stats.failed) == (2, 0, 0)
     assert stats.campaign.status is CampaignStatus.RUNNING
+    # the worker recorded that the e-mail service was not reached: the critical alert
+    down = check_alerts(app).unwrap()
+    assert [a.key for a in down.raised] == [AlertKey.EMAIL_SERVICE_DOWN]
+    assert "cannot reach" in down.raised[0].message
+    assert check_alerts(app).unwrap().raised == ()
+    # the server is back: the next send reaches it and the next check clears the alert
+    with smtp_sink() as (server, url):
+        send(app, url)
+        assert len(server.received()) == 2
+    back = check_alerts(app).unwrap()
+    assert ([a.key for a in back.cleared], back.raised) == ([AlertKey.EMAIL_SERVICE_DOWN], ())

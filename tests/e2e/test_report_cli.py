@@ -193,6 +193,12 @@ def test_cohorts_by_first_purchase_with_a_heatmap(filled: Path) -> None:
     assert_png(chart)
     revenue = crm(filled, *args, "--metric", "revenue", "--format", "csv")
     assert revenue.stdout.splitlines()[1] == "2026-01,2,200,0,200"
+    # by week: Sunday 4 January is in the week of Monday 29 December, Tuesday 6 in the next
+    weekly = json.loads(crm(filled, *args, "--period", "week", "--format", "json").stdout)
+    assert [(r["cohort"], r["size"], r["w0"], r["w1"]) for r in weekly] == [
+        ("2025-12-29", 1, 1.0, 0.0),
+        ("2026-01-05", 1, 1.0, 0.0),
+    ]
     # the pipeline created the three contacts when it processed the events: one cohort
     signup = crm(filled, "report", "cohorts", "--by", "signup", "--format", "json")
     assert [r["size"] for r in json.loads(signup.stdout)] == [3]

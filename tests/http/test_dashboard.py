@@ -3,6 +3,7 @@ a deal through the use case with its version, resolving a review item from the p
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ PAGES = [
     "/dashboard/segments",
     "/dashboard/health",
     "/dashboard/review",
+    "/dashboard/analytics",
 ]
 
 
@@ -176,3 +178,35 @@ def test_the_loyalty_board_lists_the_cards_of_each_level(app: App, provider: Pro
     page = client.get("/dashboard/loyalty").text
     assert "Cust 2" in page
     assert "Cust 0" in page
+
+
+def test_a_resent_move_form_gets_the_first_answer(app: App, provider: Provider) -> None:
+    deal = create_deal(app, title="Twice", amount="10").unwrap()
+    client = _client(app, provider)
+    _login(client, provider.token(scope="crm:write"))
+    page = client.get("/dashboard").text
+    assert page.count('name="idempotency_key"') == 1
+    form = {"to": "qualified", "version": "1", "idempotency_key": "page-form-1"}
+    path = f"/dashboard/deals/{deal.id}/move"
+    first = client.post(path, data=form, follow_redirects=False)
+    again = client.post(path, data=form, follow_redirects=False)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == first.headers["location"] == "/dashboard"
+    assert again.headers["idempotent-replayed"] == "true"
+    assert get_deal(app, DealId(deal.id)).unwrap().version == 2  # moved once
+    fresh = client.post(path, data={**form, "idempotency_key": "page-form-2"})
+    assert "not moved" in fresh.text  # a new key runs again: version 1 is stale now
+
+
+def test_the_analytics_page_charts_the_reports(app: App, provider: Provider) -> None:
+    create_deal(
+        app, title="Forecast me", amount="900", currency="EUR", expected_close=date(2026, 3, 1)
+    ).unwrap()
+    client = _client(app, provider)
+    _login(client, provider.token(scope="crm:read"))
+    page = client.get("/dashboard/analytics")
+    assert page.status_code == 200
+    assert "Funnel" in page.text
+    assert "2026-03 EUR" in page.text
+    assert 'class="bar"' in page.text  # the forecast's bar
+    assert "no billing facts" in page.text

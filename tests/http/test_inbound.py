@@ -7,8 +7,10 @@ import json
 
 from crmcore.app.context import App
 from crmcore.app.http.settings import HttpSettings
+from crmcore.app.marketing.unsubscribe import suppression_list
 from crmcore.app.sales.leads import list_leads
 from crmcore.codec.signing import sign
+from crmcore.domain.unsubscribe import unsubscribe_url
 from tests.conftest import T0
 from tests.http_client import Api, api_over
 
@@ -160,3 +162,53 @@ def test_bad_signatures_are_401(app: App) -> None:
         "/crm/events", content=body, headers={**within, "Content-Type": "application/json"}
     )
     assert ok.status_code == 202
+
+
+def test_a_form_with_an_idempotency_key_is_answered_once(app: App) -> None:
+    api = _api(app)
+    keyed = {"Origin": ORIGIN, "Idempotency-Key": "form-k1"}
+    first = api.client.post("/crm/forms/a", data=FORM, headers=keyed)
+    replay = api.client.post("/crm/forms/a", data=FORM, headers=keyed)
+    assert (first.status_code, replay.status_code) == (202, 202)
+    assert replay.json() == first.json()
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.headers["access-control-allow-origin"] == ORIGIN
+    other = api.client.post("/crm/forms/a", data={**FORM, "email": "x@example.com"}, headers=keyed)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    assert len(list_leads(app).unwrap()) == 1
+
+
+def test_signed_events_with_an_idempotency_key_replay_the_first_report(app: App) -> None:
+    api = _api(app)
+    body = json.dumps([_event(1), _event(2)]).encode()
+    headers = {**_signed(body), "Content-Type": "application/json", "Idempotency-Key": "ev-1"}
+    first = api.client.post("/crm/events", content=body, headers=headers)
+    assert (first.status_code, first.json()["accepted"]) == (202, 2)
+    again = api.client.post("/crm/events", content=body, headers=headers)
+    assert again.json() == first.json()  # the first report, not "2 duplicates"
+    assert again.headers["idempotent-replayed"] == "true"
+    unsigned = {**headers, "X-Crm-Signature": "sha256=" + "0" * 64}
+    assert api.client.post("/crm/events", content=body, headers=unsigned).status_code == 401
+
+
+def test_a_signed_unsubscribe_link_works_in_one_click_and_a_forged_one_does_not(
+    app: App,
+) -> None:
+    api = _api(app)
+    with app.uow() as uow:
+        secret = uow.personal_data.subject_secret()
+    link = unsubscribe_url("http://testserver/crm/unsubscribe", secret, "ann@example.com")
+    query = link.split("?", 1)[1]
+    page = api.client.get(f"/crm/unsubscribe?{query}")
+    assert page.status_code == 200
+    assert "ann@example.com" in page.text
+    assert suppression_list(app).unwrap() == []  # opening the link changes nothing
+    done = api.client.post(f"/crm/unsubscribe?{query}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200, done.text
+    assert [(c.address, c.source) for c in suppression_list(app).unwrap()] == [
+        ("ann@example.com", "link")
+    ]
+    forged = api.client.post("/crm/unsubscribe?e=bob@example.com&t=AAAAAAAAAAAAAAAAAAAAAA")
+    assert forged.status_code == 409
+    assert [c.address for c in suppression_list(app).unwrap()] == ["ann@example.com"]

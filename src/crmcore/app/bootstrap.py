@@ -30,13 +30,14 @@ from crmcore.app.handlers import message_bus
 from crmcore.app.marketing.config import ChannelOptions, MarketingServices
 from crmcore.domain.campaign import CampaignChannel
 from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
-from crmcore.ports.analytics import AttributionEngine
+from crmcore.ports.access import RateBuckets, VerifiedKeys
+from crmcore.ports.analytics import AttributionEngine, PathsReader
 from crmcore.ports.clv import ClvModel, SummaryColumns
 from crmcore.ports.enrichment import Enricher
 from crmcore.ports.errors import StorageUnavailable
 from crmcore.ports.event_processing import CustomerInsight, EventUnitOfWork, SentimentAnalyser
 from crmcore.ports.events import EventPublisher
-from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 from crmcore.ports.marketing import MessageChannel, TemplateEngine
 from crmcore.ports.system import Clock, IdSource
 
@@ -303,6 +304,51 @@ def attribution_engine() -> AttributionEngine:
     from crmcore.adapters.analytics.attribution_numpy import NumpyAttribution
 
     return NumpyAttribution()
+
+
+def shared_http_limits(
+    url: str,
+    *,
+    key_rate: float,
+    key_burst: int,
+    form_rate: float,
+    form_burst: int,
+    ttl: float,
+    prefix: str = "crm:http:",
+) -> tuple[RateBuckets, RateBuckets, VerifiedKeys]:
+    """The key buckets, form buckets and verified-key cache of the HTTP surface in the
+    shared store ``url`` (Redis), so every ``crm serve`` worker enforces the same limits."""
+    from crmcore.adapters.limits.redis_limits import (
+        RedisRateBuckets,
+        RedisVerifiedKeys,
+        client,
+    )
+
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"shared store {url!r}: use redis://host:port/db")
+    conn = client(url)
+    return (
+        RedisRateBuckets(conn, prefix=f"{prefix}key:", rate=key_rate, burst=key_burst),
+        RedisRateBuckets(conn, prefix=f"{prefix}form:", rate=form_rate, burst=form_burst),
+        RedisVerifiedKeys(conn, prefix=f"{prefix}verified:", ttl=ttl),
+    )
+
+
+def oidc_login(
+    issuer: str, *, client_id: str, client_secret: str | None = None, scope: str
+) -> RedirectLogin:
+    """The dashboard's OpenID Connect login by redirect (code flow with PKCE) against
+    ``issuer``'s discovery document; its ID tokens are then verified on every page."""
+    from crmcore.adapters.identity.oidc import OidcLogin
+
+    return OidcLogin(issuer=issuer, client_id=client_id, client_secret=client_secret, scope=scope)
+
+
+def paths_reader() -> PathsReader:
+    """The bulk reader of paths files (NumPy, imported on first use)."""
+    from crmcore.adapters.analytics.paths_csv import FastPathsReader
+
+    return FastPathsReader()
 
 
 def jwks_identity(jwks_file: str, *, issuer: str, audience: str | None = None) -> IdentityVerifier:

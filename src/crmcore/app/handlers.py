@@ -29,9 +29,13 @@ from crmcore.app.marketing.handlers import (
     enrol_on_funnel,
     enrol_on_score,
     enrol_on_status,
+    leave_on_unsubscribe,
+    offer_retention,
+    prompt_on_usage_limit,
 )
 from crmcore.domain.clv_status import ClvStatusDetected
 from crmcore.domain.events import DomainEvent
+from crmcore.domain.health import ChurnRiskDetected
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
     EmailClicked,
@@ -43,8 +47,10 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadConverted
+from crmcore.domain.offers import UsageLimitReached
 from crmcore.domain.routing import LeadRoutingFailed
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
+from crmcore.domain.unsubscribe import Unsubscribed
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
@@ -66,6 +72,9 @@ HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     ClvStatusDetected: (enrol_on_clv_status,),
     LeadScoreThresholdCrossed: (enrol_on_score,),
     LeadConverted: (enrol_on_conversion,),
+    Unsubscribed: (leave_on_unsubscribe,),
+    ChurnRiskDetected: (offer_retention,),
+    UsageLimitReached: (prompt_on_usage_limit,),
 }
 
 

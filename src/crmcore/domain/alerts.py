@@ -3,8 +3,12 @@ their deduplication while a condition holds.
 
 An alert is *open* from the check that first finds its condition holding until the first
 check that finds it no longer holding (then it is *cleared*); while it is open, later
-checks raise nothing new. A condition whose input the CRM does not measure (the e-mail
-service, scoring time) is simply not evaluated: its input is None.
+checks raise nothing new. A condition whose input was not measured recently (no e-mail
+sent, no lead scored) is simply not evaluated: its input is None.
+
+Two inputs are measured where they happen and kept as :class:`Measurement` samples: the
+send worker records whether it reached each channel's service, and lead scoring records
+how long after its event a lead was scored.
 """
 
 from __future__ import annotations
@@ -23,6 +27,24 @@ CHURN_RISK_SHARE = 0.20
 LOW_CONVERSION = 0.10
 DELIVERY_FAILURES = 0.05
 SCORING_SECONDS = 5.0
+
+
+#: Measurement names: a channel's service reached (1) or not (0) by the send worker.
+CHANNEL_SERVICE = "channel:"
+EMAIL_SERVICE = "channel:email"
+#: Seconds from an event to the lead score it changed (the slowest of one batch).
+LEAD_SCORING = "lead_scoring_seconds"
+
+
+@attrs.frozen(kw_only=True)
+class Measurement:
+    """One measured sample of an alert input."""
+
+    id: UUID
+    name: str
+    at: datetime
+    value: float
+    detail: str | None = None
 
 
 class Severity(StrEnum):
@@ -52,6 +74,7 @@ class AlertInputs:
 
     database_available: bool = True
     email_service_available: bool | None = None
+    email_service_error: str | None = None
     routing_failures: int = 0
     integration_errors: int = 0
     active_customers: int = 0
@@ -89,7 +112,8 @@ def evaluate(inputs: AlertInputs) -> list[Condition]:
     if not inputs.database_available:
         add(AlertKey.DATABASE_UNAVAILABLE, critical, "CRM database unavailable", None)
     if inputs.email_service_available is False:
-        add(AlertKey.EMAIL_SERVICE_DOWN, critical, "e-mail service down", None)
+        why = f": {inputs.email_service_error}" if inputs.email_service_error else ""
+        add(AlertKey.EMAIL_SERVICE_DOWN, critical, f"e-mail service down{why}", None)
     if inputs.routing_failures:
         add(
             AlertKey.ROUTING_FAILURES,

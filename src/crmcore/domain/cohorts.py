@@ -1,15 +1,17 @@
-"""Cohort analysis (C11): customers grouped by the month they signed up or first bought;
-per month after that, the share still buying (retention) and what they spent.
+"""Cohort analysis (C11): customers grouped by the month (or week) they signed up or first
+bought; per period after that, the share still buying (retention) and what they spent.
 
-Months are ``YYYY-MM`` strings (UTC). A cohort's *offset* ``k`` is the ``k``-th month
-after the cohort month (0 is the cohort month itself). Retention at ``k`` is the customers
-of the cohort with a purchase in that month over the cohort's size.
+Months are ``YYYY-MM`` strings and weeks the ``YYYY-MM-DD`` of their Monday (UTC). A
+cohort's *offset* ``k`` is the ``k``-th period after the cohort's period (0 is the cohort
+period itself). Retention at ``k`` is the customers of the cohort with a purchase in that
+period over the cohort's size.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -21,6 +23,28 @@ class CohortBy(StrEnum):
 
     SIGNUP = "signup"
     FIRST_PURCHASE = "first-purchase"
+
+
+class CohortPeriod(StrEnum):
+    """The granularity of cohorts and of the matrix's columns."""
+
+    MONTH = "month"
+    WEEK = "week"
+
+
+def period_of(at: datetime, period: CohortPeriod) -> str:
+    """The UTC month (``YYYY-MM``) or week (its Monday, ``YYYY-MM-DD``) of an instant."""
+    day = at.astimezone(UTC).date()
+    if period is CohortPeriod.WEEK:
+        return (day - timedelta(days=day.weekday())).isoformat()
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_index(label: str, period: CohortPeriod) -> int:
+    """A period label as a count of periods (so differences are offsets)."""
+    if period is CohortPeriod.WEEK:
+        return (date.fromisoformat(label).toordinal() - 1) // 7  # day 1 was a Monday
+    return month_index(label)
 
 
 class CohortMetric(StrEnum):
@@ -67,25 +91,33 @@ def month_index(month: str) -> int:
 
 
 def cohort_rows(
-    sizes: Sequence[CohortSize], cells: Sequence[CohortCell], *, last_month: str | None = None
+    sizes: Sequence[CohortSize],
+    cells: Sequence[CohortCell],
+    *,
+    last_month: str | None = None,
+    period: CohortPeriod = CohortPeriod.MONTH,
 ) -> list[CohortRow]:
     """The retention matrix: one row per cohort (oldest first), as many offsets as the
-    widest cohort has (or the oldest cohort has up to ``last_month``); retention is None
-    where the cohort has no customers or the month is after ``last_month`` (it has not
-    happened yet)."""
-    end = month_index(last_month) if last_month else None
+    widest cohort has (or the oldest cohort has up to ``last_month``, the label of the
+    report's last period); retention is None where the cohort has no customers or the
+    period is after ``last_month`` (it has not happened yet)."""
+
+    def index(label: str) -> int:
+        return period_index(label, period)
+
+    end = index(last_month) if last_month else None
     by_cohort: dict[str, dict[int, CohortCell]] = defaultdict(dict)
     for cell in cells:
-        offset = month_index(cell.period) - month_index(cell.cohort)
+        offset = index(cell.period) - index(cell.cohort)
         if offset >= 0:
             by_cohort[cell.cohort][offset] = cell
     width = 1 + max((k for cohort in by_cohort.values() for k in cohort), default=0)
     if end is not None and sizes:
-        width = max(width, end - min(month_index(s.cohort) for s in sizes) + 1)
+        width = max(width, end - min(index(s.cohort) for s in sizes) + 1)
     rows = []
     for size in sorted(sizes, key=lambda s: s.cohort):
         mine = by_cohort.get(size.cohort, {})
-        happened = [end is None or month_index(size.cohort) + k <= end for k in range(width)]
+        happened = [end is None or index(size.cohort) + k <= end for k in range(width)]
         rows.append(
             CohortRow(
                 cohort=size.cohort,

@@ -1,4 +1,5 @@
-"""Signed unsubscribe links: a token only this database's secret can make."""
+"""Signed unsubscribe links (a token only this database's secret can make) and the
+event an unsubscribe publishes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,23 @@ import base64
 import hashlib
 import hmac
 from urllib.parse import quote
+
+import attrs
+
+from crmcore.domain.events import DomainEvent, event_type
+from crmcore.domain.ids import ContactId
+
+
+@event_type("crm.unsubscribe")
+@attrs.frozen(kw_only=True)
+class Unsubscribed(DomainEvent):
+    """An address withdrew its consent on a channel (``source``: ``cli``, ``link``,
+    ``http``, ``bounce``...); ``contacts`` are the contacts reached at that address."""
+
+    address: str
+    channel: str
+    source: str
+    contacts: tuple[ContactId, ...] = ()
 
 
 def unsubscribe_token(secret: bytes, address: str) -> str:

@@ -4,6 +4,7 @@ responses and outbound webhook subscriptions (each in the unit of work's transac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -38,6 +39,28 @@ class IdempotencyStore(Protocol):
     def remove(self, entry_id: UUID) -> None:
         """Forget an entry (a claim whose request failed)."""
         ...
+
+    def prune(self, *, before: datetime) -> int:
+        """Forget every entry created before ``before``; how many were forgotten."""
+        ...
+
+
+class RateBuckets(Protocol):
+    """Token buckets, one per caller: ``rate`` tokens a second, at most ``burst`` saved.
+    An adapter shared by every serving process makes a limit hold across workers."""
+
+    def take(self, key: str) -> float:
+        """Spend one token of ``key``: 0 when allowed, else the seconds until one is there."""
+        ...
+
+
+class VerifiedKeys(Protocol):
+    """API keys verified a moment ago, by the hash of their token, trusted for a few
+    seconds without reading the store (only active keys are kept)."""
+
+    def get(self, digest: str) -> ApiKey | None: ...
+    def put(self, digest: str, key: ApiKey) -> None: ...
+    def forget(self, digest: str) -> None: ...
 
 
 class WebhookSubscriptions(Protocol):

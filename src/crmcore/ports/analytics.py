@@ -14,7 +14,7 @@ from crmcore.domain.attribution import (
     PathRow,
     Touch,
 )
-from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
+from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
@@ -32,6 +32,17 @@ class AttributionEngine(Protocol):
         self, paths: Sequence[PathRow], model: Model, *, half_life: float = DEFAULT_HALF_LIFE
     ) -> list[Credit]:
         """Credits per channel, sorted by channel."""
+        ...
+
+
+class PathsReader(Protocol):
+    """Reads a paths file's text in bulk: the same credits as the general reader's rows,
+    faster; only for the plain case."""
+
+    def read(self, text: str) -> Sequence[PathRow] | None:
+        """The paths of a paths CSV (header ``path,total_conversions,
+        total_conversion_value,total_null``), lines with the same path added up; None
+        when the text is not the plain case (the general reader then reads it)."""
         ...
 
 
@@ -58,17 +69,28 @@ class AnalyticsQueries(Protocol):
         ...
 
     def cohort_sizes(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortSize]:
-        """Customers per cohort month (signup: contacts created; first purchase: the month
-        of their first transaction), for cohorts that began in the window."""
+        """Customers per cohort period (signup: contacts created; first purchase: the
+        period of their first transaction), for cohorts that began in the window; periods
+        labelled as :func:`crmcore.domain.cohorts.period_of` does."""
         ...
 
     def cohort_cells(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortCell]:
-        """Per cohort and month of purchase: buying customers and revenue (transactions in
-        the window, of cohorts that began in it)."""
+        """Per cohort and period of purchase: buying customers and revenue (transactions
+        in the window, of cohorts that began in it)."""
         ...
 
     def billing_months(

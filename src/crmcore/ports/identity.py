@@ -32,3 +32,30 @@ class IdentityVerifier(Protocol):
     def verify(self, token: str) -> Identity:
         """The identity the token proves; raises :class:`InvalidToken` otherwise."""
         ...
+
+
+@attrs.frozen(kw_only=True)
+class LoginStart:
+    """Where to send the browser to log in, and what to keep until it comes back: the
+    ``state`` it must bring back, the ``nonce`` the token must carry, and the PKCE
+    ``verifier`` of the code challenge sent."""
+
+    url: str
+    state: str
+    nonce: str
+    verifier: str
+
+
+class RedirectLogin(IdentityVerifier, Protocol):
+    """A provider that logs people in by redirect (OpenID Connect authorization code with
+    PKCE): start sends the browser there, finish turns the code it brings back into a
+    login token, which :meth:`verify` checks on every page."""
+
+    def start(self, *, redirect_uri: str) -> LoginStart:
+        """A new login attempt."""
+        ...
+
+    def finish(self, *, code: str, verifier: str, nonce: str, redirect_uri: str) -> str:
+        """The provider's ID token for ``code`` (its signature, issuer, audience and
+        ``nonce`` checked); raises :class:`InvalidToken` otherwise."""
+        ...

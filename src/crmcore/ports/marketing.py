@@ -57,6 +57,7 @@ class DeliveryStatus(StrEnum):
     SUPPRESSED = "suppressed"  # the address is on the suppression list
     SKIPPED = "skipped"  # the campaign was cancelled before it went
     HELD = "held"  # waits for the A/B test's winner
+    BOUNCED = "bounced"  # the channel accepted it, then reported it undeliverable (a DSN)
 
 
 @attrs.frozen(kw_only=True)
@@ -146,7 +147,17 @@ class DeliveryQueue(Protocol):
         """Mark a campaign's pending and held deliveries skipped; returns how many."""
         ...
 
-    def counts(self, campaign_id: UUID) -> DeliveryCounts: ...
+    def counts(
+        self,
+        campaign_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
+        """A campaign's deliveries by status and their engagement; with ``since``/``until``
+        only the deliveries whose status last changed (sent, failed, ...) at
+        ``since <= at < until``."""
+        ...
 
     def open_campaigns(self, campaign_ids: Sequence[UUID]) -> set[UUID]:
         """Those of ``campaign_ids`` with deliveries still pending or sending."""
@@ -173,6 +184,15 @@ class DeliveryQueue(Protocol):
 
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         """Every delivery to any of ``contact_ids``, ordered by id."""
+        ...
+
+    def bounce(
+        self, bounces: Sequence[tuple[UUID, str, str]], *, at: datetime
+    ) -> Sequence[Delivery]:
+        """Mark ``(delivery id, message id, error)`` bounced: only a ``sent`` delivery
+        whose stored message id is that one changes (a report for another message, or
+        a second report, changes nothing). Returns the deliveries that changed, as they
+        are now, ordered by id."""
         ...
 
 

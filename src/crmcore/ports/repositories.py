@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
+from uuid import UUID
 
 import attrs
 
@@ -74,8 +75,15 @@ class LeadRepository(Protocol):
         ...
 
     def list(
-        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
-    ) -> Sequence[Lead]: ...
+        self,
+        *,
+        status: LeadStatus | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        after: UUID | None = None,
+    ) -> Sequence[Lead]:
+        """Leads in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def count(self, *, status: LeadStatus | None = None) -> int:
         """How many rows :meth:`list` would give without a limit."""
@@ -164,7 +172,10 @@ class ContactRepository(Protocol):
         include_archived: bool = False,
         limit: int | None = None,
         offset: int = 0,
-    ) -> Sequence[Contact]: ...
+        after: UUID | None = None,
+    ) -> Sequence[Contact]:
+        """Contacts in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
         """The compared values of every contact :meth:`list` would return, by id:
@@ -179,7 +190,11 @@ class AccountRepository(Protocol):
     def find_by_name(self, name: str) -> Account | None: ...
     def add(self, account: Account) -> None: ...
     def save(self, account: Account) -> None: ...
-    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]: ...
+    def list(
+        self, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
+    ) -> Sequence[Account]:
+        """Accounts in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def count(self) -> int:
         """How many accounts are stored."""
@@ -199,7 +214,10 @@ class DealRepository(Protocol):
         account_id: AccountId | None = None,
         limit: int | None = None,
         offset: int = 0,
-    ) -> Sequence[Deal]: ...
+        after: UUID | None = None,
+    ) -> Sequence[Deal]:
+        """Deals in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
 
     def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
         """How many rows :meth:`list` would give without a limit."""

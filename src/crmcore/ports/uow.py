@@ -8,7 +8,7 @@ from typing import Protocol, Self
 
 from crmcore.domain.events import DomainEvent
 from crmcore.ports.access import ApiKeyRepository, IdempotencyStore, WebhookSubscriptions
-from crmcore.ports.alerts import AlertLog
+from crmcore.ports.alerts import AlertLog, MeasurementLog
 from crmcore.ports.analytics import AnalyticsQueries
 from crmcore.ports.clv import ClvStore
 from crmcore.ports.events import Outbox, ProcessedMessages
@@ -91,6 +91,8 @@ class UnitOfWork(Protocol):
     def analytics(self) -> AnalyticsQueries: ...
     @property
     def alerts(self) -> AlertLog: ...
+    @property
+    def measurements(self) -> MeasurementLog: ...
     @property
     def api_keys(self) -> ApiKeyRepository: ...
     @property

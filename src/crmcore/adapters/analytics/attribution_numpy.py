@@ -213,4 +213,8 @@ class NumpyAttribution:
         self, paths: Sequence[PathRow], model: Model, *, half_life: float = DEFAULT_HALF_LIFE
     ) -> list[Credit]:
         """See :meth:`crmcore.ports.analytics.AttributionEngine.attribute`."""
-        return attribute_encoded(encode(paths), model, half_life=half_life)
+        # paths from the fast reader already hold the columns
+        encoded = getattr(paths, "encoded", None)
+        if not isinstance(encoded, EncodedPaths):
+            encoded = encode(paths)
+        return attribute_encoded(encoded, model, half_life=half_life)

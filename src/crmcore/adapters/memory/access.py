@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 from crmcore.adapters.memory.database import Transaction
@@ -50,6 +51,13 @@ class MemoryIdempotency:
 
     def remove(self, entry_id: UUID) -> None:
         self._tx.delete("idempotent_responses", entry_id)
+
+    def prune(self, *, before: datetime) -> int:
+        rows: list[StoredResponse] = list(self._tx.rows("idempotent_responses"))
+        old = [r.id for r in rows if r.created_at < before]
+        for entry_id in old:
+            self._tx.delete("idempotent_responses", entry_id)
+        return len(old)
 
 
 class MemoryWebhookSubscriptions:

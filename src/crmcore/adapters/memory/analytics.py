@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import attrs
+
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
-from crmcore.domain.alerts import Alert
+from crmcore.domain.alerts import Alert, Measurement
 from crmcore.domain.attribution import Conversion, Touch
-from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
+from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize, period_of
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
@@ -84,16 +86,26 @@ class MemoryAnalytics:
         return first
 
     def cohort_sizes(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortSize]:
         sizes: dict[str, int] = defaultdict(int)
         for at in self._began(by).values():
             if _in(at, since, until):
-                sizes[month_of(at)] += 1
+                sizes[period_of(at, period)] += 1
         return [CohortSize(cohort=m, customers=n) for m, n in sorted(sizes.items())]
 
     def cohort_cells(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortCell]:
         began = self._began(by)
         buyers: dict[tuple[str, str], set[UUID]] = defaultdict(set)
@@ -104,7 +116,7 @@ class MemoryAnalytics:
                 continue
             if not _in(tr.occurred_at, since, until):
                 continue
-            key = (month_of(start), month_of(tr.occurred_at))
+            key = (period_of(start, period), period_of(tr.occurred_at, period))
             buyers[key].add(tr.customer)
             revenue[key] += tr.amount.amount
         return [
@@ -179,8 +191,9 @@ class MemoryAnalytics:
         )
 
     def delivery_counts(self, *, since: datetime) -> tuple[int, int]:
-        rows = [r for r in self._tx.rows("campaign_deliveries") if r.at >= since]
-        return len(rows), sum(1 for r in rows if r.status == "failed")
+        # the memory queue keeps each delivery in a row beside its engagement
+        rows = [r.delivery for r in self._tx.rows("campaign_deliveries") if r.delivery.at >= since]
+        return len(rows), sum(1 for r in rows if r.status.value == "failed")
 
 
 class MemoryAlertLog:
@@ -195,15 +208,62 @@ class MemoryAlertLog:
         rows = [a for a in self._tx.rows(self.table) if a.cleared_at is None]
         return sorted(rows, key=lambda a: (a.raised_at, a.id))
 
-    def add_many(self, alerts: Sequence[Alert]) -> None:
+    def add_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
+        # insert-if-absent; the unique key of open alerts (memory database) fails the
+        # commit of a check that raced another one past this test
+        stored = []
         for alert in alerts:
+            if any(a.key is alert.key for a in self.open()):
+                continue
             self._tx.add(self.table, alert)
+            stored.append(alert)
+        return stored
 
-    def close_many(self, alerts: Sequence[Alert]) -> None:
+    def close_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
+        closed = []
         for alert in alerts:
+            current = self._tx.get(self.table, alert.id)
+            if current is None or current.cleared_at is not None:
+                continue
             self._tx.save(self.table, alert)
+            closed.append(alert)
+        return closed
 
     def list(self, *, include_cleared: bool = False, limit: int = 100) -> Sequence[Alert]:
         rows = [a for a in self._tx.rows(self.table) if include_cleared or a.cleared_at is None]
         rows.sort(key=lambda a: (a.raised_at, a.id), reverse=True)
         return rows[:limit]
+
+
+@attrs.frozen(kw_only=True)
+class _MeasurementRow:
+    id: UUID
+    sample: Measurement
+    version: int = 0
+
+
+class MemoryMeasurementLog:
+    """:class:`crmcore.ports.alerts.MeasurementLog` in memory."""
+
+    table = "measurements"
+
+    def __init__(self, tx: StagedTransaction) -> None:
+        self._tx = tx
+
+    def record_many(self, samples: Sequence[Measurement]) -> None:
+        for m in samples:
+            self._tx.add(self.table, _MeasurementRow(id=m.id, sample=m))
+
+    def latest(self, name: str, *, since: datetime) -> Measurement | None:
+        mine = [
+            r.sample
+            for r in self._tx.rows(self.table)
+            if r.sample.name == name and r.sample.at >= since
+        ]
+        return max(mine, key=lambda m: (m.at, m.id), default=None)
+
+    def prune(self, *, before: datetime) -> int:
+        old = [r.id for r in self._tx.rows(self.table) if r.sample.at < before]
+        for key in old:
+            self._tx.delete(self.table, key)
+        return len(old)

@@ -43,6 +43,8 @@ UNIQUE: dict[str, tuple[UniqueKey, ...]] = {
     ),
     "transactions": (("external_id", lambda e: e.external_id),),
     "segments": (("name", lambda e: e.name),),
+    # at most one open alert per condition (SQL: a partial unique index)
+    "alerts": (("open_key", lambda e: e.key if e.cleared_at is None else None),),
 }
 
 

@@ -192,6 +192,20 @@ class MemoryDeliveryQueue:
                     claimed_until=None, at=at,
                 )  # fmt: skip
 
+    def bounce(
+        self, bounces: Sequence[tuple[UUID, str, str]], *, at: datetime
+    ) -> Sequence[Delivery]:
+        changed: dict[UUID, Delivery] = {}
+        for key, message_id, error in bounces:
+            row: _DeliveryRow | None = self._tx.get(self.table, key)
+            if row is None or key in changed:
+                continue
+            d = row.delivery
+            if d.status is DeliveryStatus.SENT and d.message_id == message_id:
+                self._change(row, status=DeliveryStatus.BOUNCED, error=error, at=at)
+                changed[key] = attrs.evolve(d, status=DeliveryStatus.BOUNCED, error=error, at=at)
+        return [changed[k] for k in sorted(changed)]
+
     def release(self, delivery_ids: Sequence[UUID]) -> None:
         for key in delivery_ids:
             row: _DeliveryRow | None = self._tx.get(self.table, key)
@@ -209,8 +223,14 @@ class MemoryDeliveryQueue:
             self._change(row, status=DeliveryStatus.SKIPPED, at=at)
         return len(rows)
 
-    def counts(self, campaign_id: UUID) -> DeliveryCounts:
-        return self._counts(campaign_id, None)
+    def counts(
+        self,
+        campaign_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
+        return self._counts(campaign_id, None, since=since, until=until)
 
     def counts_by_step(self, campaign_id: UUID) -> Mapping[int, DeliveryCounts]:
         steps = sorted(
@@ -218,11 +238,22 @@ class MemoryDeliveryQueue:
         )
         return {n: self._counts(campaign_id, n) for n in steps}
 
-    def _counts(self, campaign_id: UUID, step: int | None) -> DeliveryCounts:
+    def _counts(
+        self,
+        campaign_id: UUID,
+        step: int | None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
         by_status: dict[str, int] = {}
         engaged = dict.fromkeys(Engagement, 0)
         for r in self._rows():
             if r.delivery.campaign_id != campaign_id or step not in (None, r.delivery.step):
+                continue
+            if (since is not None and r.delivery.at < since) or (
+                until is not None and r.delivery.at >= until
+            ):
                 continue
             by_status[r.delivery.status.value] = by_status.get(r.delivery.status.value, 0) + 1
             for what in r.engaged:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
+from uuid import UUID
 
 from crmcore.adapters.memory.database import Transaction
 from crmcore.domain.account import Account
@@ -21,7 +22,15 @@ from crmcore.ports.repositories import ContactValues, UpsertCounts
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
 
-def _page(rows: Iterable[E], limit: int | None, offset: int, key: Callable[[E], object]) -> list[E]:
+def _page(
+    rows: Iterable[E],
+    limit: int | None,
+    offset: int,
+    key: Callable[[E], object],
+    after: UUID | None = None,
+) -> list[E]:
+    if after is not None:
+        rows = (r for r in rows if r.id > after)
     ordered = sorted(rows, key=key)  # type: ignore[arg-type]
     return ordered[offset : None if limit is None else offset + limit]
 
@@ -92,10 +101,15 @@ class MemoryLeadRepository(_Table[Lead]):
         return total
 
     def list(
-        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
+        self,
+        *,
+        status: LeadStatus | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        after: UUID | None = None,
     ) -> Sequence[Lead]:
         rows = (r for r in self._rows() if status is None or r.status == status)
-        return _page(rows, limit, offset, key=lambda r: r.id)
+        return _page(rows, limit, offset, key=lambda r: r.id, after=after)
 
     def count(self, *, status: LeadStatus | None = None) -> int:
         return sum(1 for r in self._rows() if status is None or r.status == status)
@@ -186,6 +200,7 @@ class MemoryContactRepository(_Table[Contact]):
         include_archived: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> Sequence[Contact]:
         rows = (
             r
@@ -193,7 +208,7 @@ class MemoryContactRepository(_Table[Contact]):
             if (account_id is None or r.account_id == account_id)
             and (include_archived or not r.archived)
         )
-        return _page(rows, limit, offset, key=lambda r: r.id)
+        return _page(rows, limit, offset, key=lambda r: r.id, after=after)
 
     def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
         return [
@@ -221,8 +236,10 @@ class MemoryAccountRepository(_Table[Account]):
         wanted = name.casefold()
         return next((r for r in self._rows() if r.name.casefold() == wanted), None)
 
-    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:
-        return _page(self._rows(), limit, offset, key=lambda r: r.id)
+    def list(
+        self, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
+    ) -> Sequence[Account]:
+        return _page(self._rows(), limit, offset, key=lambda r: r.id, after=after)
 
     def count(self) -> int:
         return sum(1 for _ in self._rows())
@@ -243,8 +260,10 @@ class MemoryDealRepository(_Table[Deal]):
         account_id: AccountId | None = None,
         limit: int | None = None,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> Sequence[Deal]:
-        return _page(self._matching(stage, account_id), limit, offset, key=lambda r: r.id)
+        rows = self._matching(stage, account_id)
+        return _page(rows, limit, offset, key=lambda r: r.id, after=after)
 
     def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
         return sum(1 for _ in self._matching(stage, account_id))

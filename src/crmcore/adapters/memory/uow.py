@@ -13,7 +13,11 @@ from crmcore.adapters.memory.access import (
     MemoryIdempotency,
     MemoryWebhookSubscriptions,
 )
-from crmcore.adapters.memory.analytics import MemoryAlertLog, MemoryAnalytics
+from crmcore.adapters.memory.analytics import (
+    MemoryAlertLog,
+    MemoryAnalytics,
+    MemoryMeasurementLog,
+)
 from crmcore.adapters.memory.clv import MemoryClvStore
 from crmcore.adapters.memory.database import MemoryDatabase, OutboxRow, Transaction
 from crmcore.adapters.memory.intelligence import (
@@ -176,6 +180,7 @@ class MemoryUnitOfWork:
         self.account_merges = MemoryAccountMergeLog(self._tx)
         self.analytics = MemoryAnalytics(self._tx)
         self.alerts = MemoryAlertLog(self._tx)
+        self.measurements = MemoryMeasurementLog(self._tx)
         self.api_keys = MemoryApiKeys(self._tx)
         self.idempotency = MemoryIdempotency(self._tx)
         self.webhooks = MemoryWebhookSubscriptions(self._tx)

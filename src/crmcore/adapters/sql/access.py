@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -96,6 +97,12 @@ class SqlIdempotency:
         conn = self._s.conn
         stmt = delete(table).where(table.c.id == entry_id)
         self._s.write(lambda: conn.execute(stmt), table=table)
+
+    def prune(self, *, before: datetime) -> int:
+        table = t.idempotent_responses
+        conn = self._s.conn
+        stmt = delete(table).where(table.c.created_at < before)
+        return int(self._s.write(lambda: conn.execute(stmt), table=table).rowcount or 0)
 
 
 def _response_row(entry: StoredResponse) -> dict[str, Any]:

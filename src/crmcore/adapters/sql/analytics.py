@@ -13,7 +13,9 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, case, distinct, func, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, distinct, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -22,14 +24,13 @@ from sqlalchemy.types import String
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.types import AmountTotal
-from crmcore.domain.alerts import Alert, AlertKey, Severity
+from crmcore.domain.alerts import Alert, AlertKey, Measurement, Severity
 from crmcore.domain.attribution import Conversion, Touch
-from crmcore.domain.cohorts import CohortBy, CohortCell, CohortSize
+from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize
 from crmcore.domain.funnel_metrics import Entry
 from crmcore.domain.ids import ContactId, DealId
 from crmcore.domain.lead_metrics import LeadSourceStats
 from crmcore.domain.saas import BillingMonth
-from crmcore.ports.errors import ConcurrentModification
 
 #: Billing facts that bring money in, and the one that gives it back.
 PAYMENTS = ("payment", "subscription_renewed")
@@ -53,6 +54,31 @@ def _month_pg(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(MonthOf, "sqlite")
 def _month_sqlite(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+class WeekOf(FunctionElement[str]):
+    """The UTC week of an instant column, as the date of its Monday (``YYYY-MM-DD``)."""
+
+    type = String()
+    name = "week_of"
+    inherit_cache = True
+
+
+@compiles(WeekOf)
+def _week_pg(element: WeekOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char(date_trunc('week', ({column}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+
+
+@compiles(WeekOf, "sqlite")
+def _week_sqlite(element: WeekOf, compiler: SQLCompiler, **kw: Any) -> str:
+    # 'weekday 0' moves forward to the next Sunday (or stays on one); its Monday is 6 back
+    column = compiler.process(element.clauses, **kw)
+    return f"date({column}, 'weekday 0', '-6 days')"
+
+
+def _period_of(column: Any, period: CohortPeriod) -> FunctionElement[str]:
+    return WeekOf(column) if period is CohortPeriod.WEEK else MonthOf(column)
 
 
 def _within(
@@ -154,10 +180,15 @@ class SqlAnalytics:
         return self._first_purchases()
 
     def cohort_sizes(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortSize]:
         source = self._cohort_source(by)
-        month = MonthOf(source.c.began)
+        month = _period_of(source.c.began, period)
         stmt = (
             select(month.label("cohort"), func.count().label("customers"))
             .where(*_within(source.c.began, since, until))
@@ -170,23 +201,28 @@ class SqlAnalytics:
         ]
 
     def cohort_cells(
-        self, by: CohortBy, *, since: datetime | None, until: datetime | None
+        self,
+        by: CohortBy,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        period: CohortPeriod = CohortPeriod.MONTH,
     ) -> Sequence[CohortCell]:
         source = self._cohort_source(by)
         tx = t.transactions.c
-        cohort = MonthOf(source.c.began)
-        period = MonthOf(tx.occurred_at)
+        cohort = _period_of(source.c.began, period)
+        bought = _period_of(tx.occurred_at, period)
         stmt = (
             select(
                 cohort.label("cohort"),
-                period.label("period"),
+                bought.label("period"),
                 func.count(distinct(tx.contact_id)).label("customers"),
                 AmountTotal(tx.amount).label("revenue"),
             )
             .select_from(t.transactions.join(source, source.c.contact_id == tx.contact_id))
             .where(*_within(source.c.began, since, until), *_within(tx.occurred_at, since, until))
-            .group_by(cohort, period)
-            .order_by(cohort, period)
+            .group_by(cohort, bought)
+            .order_by(cohort, bought)
         )
         return [
             CohortCell(
@@ -319,26 +355,38 @@ class SqlAlertLog:
         )
         return [_alert(r) for r in rows]
 
-    def add_many(self, alerts: Sequence[Alert]) -> None:
-        if not alerts:
-            return
-        rows = [
-            {
-                "id": x.id,
-                "key": x.key.value,
-                "severity": x.severity.value,
-                "message": x.message,
-                "value": x.value,
-                "raised_at": x.raised_at,
-                "cleared_at": x.cleared_at,
-                "version": 1,
-            }
-            for x in alerts
-        ]
-        self._s.write(lambda: self._s.conn.execute(insert(t.alerts), rows), table=t.alerts)
+    def add_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
+        # insert-if-absent against the partial unique index of open alerts: a concurrent
+        # check that opened the same key first (committed, or about to: PostgreSQL waits
+        # for it) makes this insert do nothing
+        dialect_insert = sqlite_insert if self._s.sqlite else pg_insert
+        stored = []
+        for x in alerts:
+            stmt = (
+                dialect_insert(t.alerts)
+                .values(
+                    id=x.id,
+                    key=x.key.value,
+                    severity=x.severity.value,
+                    message=x.message,
+                    value=x.value,
+                    raised_at=x.raised_at,
+                    cleared_at=x.cleared_at,
+                    version=1,
+                )
+                .on_conflict_do_nothing(
+                    index_elements=["key"], index_where=t.alerts.c.cleared_at.is_(None)
+                )
+                .returning(t.alerts.c.id)
+            )
+            done = self._s.write(partial(self._s.conn.execute, stmt), table=t.alerts)
+            if done.first() is not None:
+                stored.append(x)
+        return stored
 
-    def close_many(self, alerts: Sequence[Alert]) -> None:
+    def close_many(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
         a = t.alerts.c
+        closed = []
         for x in alerts:
             stmt = (
                 update(t.alerts)
@@ -346,8 +394,9 @@ class SqlAlertLog:
                 .values(cleared_at=x.cleared_at, version=a.version + 1)
             )
             done = self._s.write(partial(self._s.conn.execute, stmt), table=t.alerts)
-            if done.rowcount != 1:
-                raise ConcurrentModification("alert", x.id, x.version)
+            if done.rowcount == 1:
+                closed.append(x)
+        return closed
 
     def list(self, *, include_cleared: bool = False, limit: int = 100) -> Sequence[Alert]:
         a = t.alerts.c
@@ -355,3 +404,44 @@ class SqlAlertLog:
         if not include_cleared:
             stmt = stmt.where(a.cleared_at.is_(None))
         return [_alert(r) for r in self._s.read(stmt)]
+
+
+class SqlMeasurementLog:
+    """:class:`crmcore.ports.alerts.MeasurementLog` in the ``measurements`` table."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def record_many(self, samples: Sequence[Measurement]) -> None:
+        if not samples:
+            return
+        rows = [
+            {"id": m.id, "name": m.name, "at": m.at, "value": m.value, "detail": m.detail}
+            for m in samples
+        ]
+        self._s.write(
+            lambda: self._s.conn.execute(insert(t.measurements), rows), table=t.measurements
+        )
+
+    def latest(self, name: str, *, since: datetime) -> Measurement | None:
+        m = t.measurements.c
+        rows = self._s.read(
+            select(m.id, m.name, m.at, m.value, m.detail)
+            .where(m.name == name, m.at >= since)
+            .order_by(m.at.desc(), m.id.desc())
+            .limit(1)
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Measurement(
+            id=r["id"], name=r["name"], at=r["at"], value=r["value"], detail=r["detail"]
+        )
+
+    def prune(self, *, before: datetime) -> int:
+        m = t.measurements.c
+        done = self._s.write(
+            partial(self._s.conn.execute, delete(t.measurements).where(m.at < before)),
+            table=t.measurements,
+        )
+        return int(done.rowcount)

@@ -347,15 +347,28 @@ class SqlDeliveryQueue:
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
 
-    def counts(self, campaign_id: UUID) -> DeliveryCounts:
-        return self.counts_by_step(campaign_id, by_step=False).get(0, DeliveryCounts(by_status={}))
+    def counts(
+        self,
+        campaign_id: UUID,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> DeliveryCounts:
+        return self.counts_by_step(campaign_id, by_step=False, since=since, until=until).get(
+            0, DeliveryCounts(by_status={})
+        )
 
     def counts_by_step(
-        self, campaign_id: UUID, *, by_step: bool = True
+        self,
+        campaign_id: UUID,
+        *,
+        by_step: bool = True,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Mapping[int, DeliveryCounts]:
         d = self.table.c
         step = d.step if by_step else literal(0)
-        rows = self._s.read(
+        query = (
             select(
                 step.label("step"),
                 d.status,
@@ -367,6 +380,11 @@ class SqlDeliveryQueue:
             .where(d.campaign_id == campaign_id)
             .group_by(step, d.status)
         )
+        if since is not None:
+            query = query.where(d.at >= since)
+        if until is not None:
+            query = query.where(d.at < until)
+        rows = self._s.read(query)
         grouped: dict[int, list[Any]] = {}
         for r in rows:
             grouped.setdefault(int(r["step"]), []).append(r)
@@ -431,6 +449,39 @@ class SqlDeliveryQueue:
             .values(status=DeliveryStatus.PENDING.value, variant=variant, at=at)
         )
         return int(self._s.write(lambda: self._s.conn.execute(stmt), table=self.table).rowcount)
+
+    def bounce(
+        self, bounces: Sequence[tuple[UUID, str, str]], *, at: datetime
+    ) -> Sequence[Delivery]:
+        d = self.table.c
+        wanted = {key: (message_id, error) for key, message_id, error in reversed(bounces)}
+        changed: list[Delivery] = []
+        keys = sorted(wanted)
+        for start in range(0, len(keys), PLAN_CHUNK):
+            chunk = keys[start : start + PLAN_CHUNK]
+            rows = self._s.read(
+                select(self.table).where(d.id.in_(chunk), d.status == DeliveryStatus.SENT.value)
+            )
+            hits = [
+                attrs.evolve(_delivery(r), status=DeliveryStatus.BOUNCED,
+                             error=wanted[r["id"]][1], at=at)
+                for r in rows
+                if r["message_id"] == wanted[r["id"]][0]
+            ]  # fmt: skip
+            if not hits:
+                continue
+            stmt = (
+                update(self.table)
+                .where(d.id == bindparam("key"), d.status == DeliveryStatus.SENT.value)
+                .values(status=DeliveryStatus.BOUNCED.value, error=bindparam("new_error"), at=at)
+            )
+            params = [{"key": h.id, "new_error": h.error} for h in hits]
+            self._execute_many(stmt, params)
+            changed += hits
+        return sorted(changed, key=lambda x: x.id)
+
+    def _execute_many(self, stmt: Any, params: list[dict[str, Any]]) -> None:
+        self._s.write(lambda: self._s.conn.execute(stmt, params), table=self.table)
 
     def for_contacts(self, contact_ids: Sequence[ContactId]) -> Sequence[Delivery]:
         d = self.table.c

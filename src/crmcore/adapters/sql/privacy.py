@@ -72,6 +72,8 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "channel", "variant", "status")},
     **{("alerts", c): "no personal data: counts and shares of the whole base" for c in (
         "key", "severity", "message")},
+    ("measurements", "name"): "no personal data: a category",
+    ("measurements", "detail"): "no personal data: why a service could not be reached",
     ("campaign_deliveries", "address"): "emptied on the person's deliveries",
     ("campaign_deliveries", "message_id"): "no personal data: the channel's message id",
     ("campaign_deliveries", "error"): "emptied on the person's deliveries",

@@ -7,6 +7,7 @@ import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import attrs
 from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, func, select
@@ -35,7 +36,11 @@ _INSERT_CHUNK = 1000
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
 
-def _page(stmt: Select[Any], table: Table, limit: int | None, offset: int) -> Select[Any]:
+def _page(
+    stmt: Select[Any], table: Table, limit: int | None, offset: int, after: UUID | None = None
+) -> Select[Any]:
+    if after is not None:
+        stmt = stmt.where(table.c.id > after)
     stmt = stmt.order_by(table.c.id)
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -201,10 +206,15 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return up.counts
 
     def list(
-        self, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
+        self,
+        *,
+        status: LeadStatus | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        after: UUID | None = None,
     ) -> Sequence[Lead]:
         stmt = select(t.leads).where(*_lead_filter(status))
-        return self._many(_page(stmt, t.leads, limit, offset))
+        return self._many(_page(stmt, t.leads, limit, offset, after))
 
     def count(self, *, status: LeadStatus | None = None) -> int:
         return self._count(*_lead_filter(status))
@@ -528,13 +538,14 @@ class SqlContactRepository(_BulkRepo[Contact]):
         include_archived: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> Sequence[Contact]:
         stmt = select(t.contacts)
         if account_id is not None:
             stmt = stmt.where(t.contacts.c.account_id == account_id)
         if not include_archived:
             stmt = stmt.where(t.contacts.c.archived.is_(False))
-        return self._many(_page(stmt, t.contacts, limit, offset))
+        return self._many(_page(stmt, t.contacts, limit, offset, after))
 
     def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
         c = t.contacts.c
@@ -593,8 +604,10 @@ class SqlAccountRepository(_Repo[Account]):
     def find_by_name(self, name: str) -> Account | None:
         return self._one(t.accounts.c.name_key == name.casefold())
 
-    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:
-        return self._many(_page(select(t.accounts), t.accounts, limit, offset))
+    def list(
+        self, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
+    ) -> Sequence[Account]:
+        return self._many(_page(select(t.accounts), t.accounts, limit, offset, after))
 
     def count(self) -> int:
         return self._count()
@@ -654,9 +667,10 @@ class SqlDealRepository(_Repo[Deal]):
         account_id: AccountId | None = None,
         limit: int | None = None,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> Sequence[Deal]:
         stmt = select(t.deals).where(*_deal_filter(stage, account_id))
-        return self._load(_page(stmt, t.deals, limit, offset))
+        return self._load(_page(stmt, t.deals, limit, offset, after))
 
     def count(self, *, stage: DealStage | None = None, account_id: AccountId | None = None) -> int:
         return self._count(*_deal_filter(stage, account_id))

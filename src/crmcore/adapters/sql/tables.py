@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    text,
 )
 
 from crmcore.adapters.sql.types import Amount, AmountSum, UTCDateTime
@@ -563,7 +564,26 @@ alerts = Table(
     Column("cleared_at", UTCDateTime),
     _version(),
     Index("ix_alerts_open", "cleared_at", "key"),
+    Index(
+        "uq_alerts_open_key",
+        "key",
+        unique=True,
+        sqlite_where=text("cleared_at IS NULL"),
+        postgresql_where=text("cleared_at IS NULL"),
+    ),
     comment="library: C11 alerts, open until their condition no longer holds",
+)
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("detail", Text),
+    Index("ix_measurements_name_at", "name", "at"),
+    comment="library: samples of the alert inputs (channel service reached, scoring latency)",
 )
 
 #: Aggregate tables whose rows carry a ``version`` column.

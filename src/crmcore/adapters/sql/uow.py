@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from crmcore.adapters.sql.access import SqlApiKeys, SqlIdempotency, SqlWebhookSubscriptions
-from crmcore.adapters.sql.analytics import SqlAlertLog, SqlAnalytics
+from crmcore.adapters.sql.analytics import SqlAlertLog, SqlAnalytics, SqlMeasurementLog
 from crmcore.adapters.sql.clv_sql import SqlClvStore
 from crmcore.adapters.sql.intelligence import (
     SqlAudience,
@@ -100,6 +100,7 @@ class SqlUnitOfWork:
         self.account_merges = SqlAccountMergeLog(s)
         self.analytics = SqlAnalytics(s)
         self.alerts = SqlAlertLog(s)
+        self.measurements = SqlMeasurementLog(s)
         self.api_keys = SqlApiKeys(s)
         self.idempotency = SqlIdempotency(s)
         self.webhooks = SqlWebhookSubscriptions(s)

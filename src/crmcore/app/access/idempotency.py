@@ -5,6 +5,10 @@ The claim is a stored entry with status 0, written before the use case runs, so 
 requests with the same key at the same moment do not both run it: the second sees the
 claim and is told to retry. A claim older than :data:`CLAIM_LEASE` (its request crashed)
 may be taken over. A request that fails gives its claim up, so a retry runs again.
+
+Stored responses live :data:`RESPONSE_TTL`: a key used again after that runs again as
+new. Each new claim prunes the entries older than that, so the store holds about one
+day of keyed POSTs (docs/http.md).
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ from crmcore.ports.uow import UnitOfWork
 _NAMESPACE = uuid.UUID("6f1d2a8e-3c1b-4d2e-9a47-0c5e1b7f2d90")
 #: How long a claim holds a key before another request may take it over.
 CLAIM_LEASE = timedelta(seconds=60)
+#: How long a stored response is replayed; older entries are pruned as new ones are claimed.
+RESPONSE_TTL = timedelta(hours=24)
 
 
 def entry_id(caller: UUID, key: str) -> UUID:
     """The id of the response stored for ``caller``'s ``Idempotency-Key: key``."""
     return uuid.uuid5(_NAMESPACE, f"{caller}:{key}")
+
+
+def caller_id(label: str) -> UUID:
+    """The caller id of a request made without an API key (a web form, an event source,
+    a dashboard user), under which its ``Idempotency-Key`` values are kept."""
+    return uuid.uuid5(_NAMESPACE, f"caller:{label}")
 
 
 def fingerprint(*parts: str) -> str:
@@ -54,16 +66,24 @@ def claim(app: App, stored_id: UUID, *, print_: str) -> Result[StoredResponse | 
         held = uow.idempotency.get(stored_id)
         if held is None:
             uow.idempotency.add(mine)
-            return Success(None)
-        if held.pending and held.created_at + CLAIM_LEASE <= now:
-            uow.idempotency.save(attrs.evolve(mine, version=held.version))  # a crashed claim
-            return Success(None)
-        return Success(held)
+        elif held.created_at + (CLAIM_LEASE if held.pending else RESPONSE_TTL) <= now:
+            # a crashed claim, or a response past its time: this request runs as new
+            uow.idempotency.save(attrs.evolve(mine, version=held.version))
+        else:
+            return Success(held)
+        uow.idempotency.prune(before=now - RESPONSE_TTL)
+        return Success(None)
 
     done = transact(app, work)
     if isinstance(done, Failure) and isinstance(done.failure(), Conflict):
         return recall(app, stored_id)  # another request claimed it between read and write
     return done
+
+
+def prune_responses(app: App) -> Result[int, AppError]:
+    """Forget the stored responses older than :data:`RESPONSE_TTL`; how many went."""
+    before = app.clock.now() - RESPONSE_TTL
+    return transact(app, lambda uow: Success(uow.idempotency.prune(before=before)))
 
 
 def complete(

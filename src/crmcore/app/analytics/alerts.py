@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from returns.result import Result, Success
+from returns.result import Failure, Result, Success
 
 from crmcore.app.context import transact
-from crmcore.app.errors import AppError
+from crmcore.app.errors import AppError, Conflict
 from crmcore.domain.alerts import (
+    EMAIL_SERVICE,
+    LEAD_SCORING,
     Alert,
     AlertInputs,
     AlertKey,
@@ -36,6 +38,12 @@ if TYPE_CHECKING:
 RECENT = timedelta(days=1)
 #: How far back the rates look (lead conversion, campaign deliveries).
 TREND = timedelta(days=30)
+#: How recent the last send or scoring sample must be to count (older: not measured).
+SAMPLES = timedelta(hours=1)
+#: How long measured samples are kept (each check forgets older ones).
+KEEP_SAMPLES = timedelta(days=7)
+#: How often a check that lost a race with a concurrent check runs again.
+CHECK_RETRIES = 3
 
 
 def measure(app: App, uow: UnitOfWork) -> AlertInputs:
@@ -44,7 +52,12 @@ def measure(app: App, uow: UnitOfWork) -> AlertInputs:
     health = uow.health.latest_all()
     leads = [lead for lead in uow.leads.list() if lead.created_at >= now - TREND]
     sent, failed = uow.analytics.delivery_counts(since=now - TREND)
+    email = uow.measurements.latest(EMAIL_SERVICE, since=now - SAMPLES)
+    scoring = uow.measurements.latest(LEAD_SCORING, since=now - SAMPLES)
     return AlertInputs(
+        email_service_available=None if email is None else email.value > 0,
+        email_service_error=None if email is None else email.detail,
+        scoring_seconds=None if scoring is None else scoring.value,
         routing_failures=uow.analytics.event_count(LeadRoutingFailed.TYPE, since=now - RECENT),
         integration_errors=uow.analytics.failed_input_count(since=now - RECENT),
         active_customers=len(health),
@@ -72,15 +85,31 @@ def check_in(
         new_ids=app.ids.new_many(len(holding)) if holding else [],
         checked=None if only is None else frozenset({only}),
     )
-    uow.alerts.add_many(change.raised)
-    uow.alerts.close_many(change.cleared)
-    uow.record(*change.events())
-    return change
+    # another check may have raised or cleared the same alerts meanwhile: only what this
+    # one stored is announced
+    done = Reconciled(
+        raised=tuple(uow.alerts.add_many(change.raised)),
+        cleared=tuple(uow.alerts.close_many(change.cleared)),
+    )
+    uow.record(*done.events())
+    return done
 
 
 def check_alerts(app: App) -> Result[Reconciled, AppError]:
-    """One scheduled check."""
-    return transact(app, lambda uow: Success(check_in(app, uow)))
+    """One scheduled check (and forgetting the samples older than a week). A check whose
+    commit collides with a concurrent one's (both opened or cleared one alert) runs again
+    and then finds that alert as the other left it."""
+
+    def work(uow: UnitOfWork) -> Result[Reconciled, AppError]:
+        uow.measurements.prune(before=app.clock.now() - KEEP_SAMPLES)
+        return Success(check_in(app, uow))
+
+    result = transact(app, work)
+    for _ in range(CHECK_RETRIES):
+        if not (isinstance(result, Failure) and isinstance(result.failure(), Conflict)):
+            break
+        result = transact(app, work)
+    return result
 
 
 def list_alerts(app: App, *, include_cleared: bool = False) -> Result[list[Alert], AppError]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Sequence
 from typing import IO
@@ -20,7 +21,7 @@ from crmcore.domain.attribution import (
     parse_path,
 )
 from crmcore.domain.errors import FieldError, InvalidInput
-from crmcore.ports.analytics import AttributionEngine
+from crmcore.ports.analytics import AttributionEngine, PathsReader
 
 #: The columns of a paths file; only ``path`` and ``total_conversions`` are required.
 PATH_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
@@ -111,6 +112,19 @@ def read_paths(source: IO[str]) -> Result[list[PathRow], AppError]:
     if errors:
         return Failure(InvalidInput(errors=tuple(errors)))
     return Success(rows)
+
+
+def load_paths(
+    text: str, *, reader: PathsReader | None = None
+) -> Result[Sequence[PathRow], AppError]:
+    """The paths of a paths file's text: by ``reader`` (bulk) when it takes the text,
+    else by :func:`read_paths` (which also explains what is wrong with a bad file)."""
+    if reader is not None:
+        fast = reader.read(text)
+        if fast is not None:
+            return Success(fast)
+    general: Result[Sequence[PathRow], AppError] = read_paths(io.StringIO(text))
+    return general
 
 
 def attribution(

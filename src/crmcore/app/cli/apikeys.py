@@ -64,4 +64,33 @@ def list_(ctx: click.Context) -> None:
 def revoke(ctx: click.Context, key_id: UUID) -> None:
     """Revoke the key KEY_ID (from `crm apikeys list`): it is refused from now on."""
     key = unwrap(revoke_api_key(app_from(ctx), key_id))
+    _forget_in_servers(ctx, key)
     render_one(_row(key), KEY_FIELDS, state_from(ctx).fmt)
+
+
+def _forget_in_servers(ctx: click.Context, key: ApiKey) -> None:
+    """Drop the key from the servers' shared cache of verified keys (when they share one),
+    so every worker refuses it at once instead of after the cache's few seconds."""
+    from crmcore.app.bootstrap import shared_http_limits
+    from crmcore.app.http.settings import HttpSettings
+
+    try:
+        http = HttpSettings.from_env(state_from(ctx).config)
+    except (TypeError, ValueError):
+        return
+    if not http.shared_store:
+        return
+    try:
+        _keys, _forms, verified = shared_http_limits(
+            http.shared_store,
+            key_rate=http.key_rate,
+            key_burst=http.key_burst,
+            form_rate=1.0,
+            form_burst=1,
+            ttl=max(http.key_cache_seconds, 0.001),
+            prefix=http.shared_prefix,
+        )
+    except ValueError:
+        return
+    verified.forget(key.key_hash)
+    note(ctx, "dropped from the servers' shared key cache")

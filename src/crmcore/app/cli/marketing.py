@@ -36,6 +36,7 @@ from crmcore.app.marketing.sending import DEFAULT_BATCH, SendReport, send_due
 from crmcore.app.marketing.templates import add_template, list_templates, preview_template
 from crmcore.app.marketing.unsubscribe import suppression_list, unsubscribe
 from crmcore.domain.abtest import DEFAULT_LEVEL, DEFAULT_MIN_SAMPLE, DEFAULT_TEST_SHARE, AbRule
+from crmcore.domain.bounces import Bounce
 from crmcore.domain.campaign import Campaign, CampaignChannel
 from crmcore.domain.ids import ContactId
 
@@ -61,6 +62,8 @@ STATS_FIELDS = (
     "planned",
     "pending",
     "sent",
+    "delivered",
+    "bounced",
     "failed",
     "suppressed",
     "unsubscribed",
@@ -390,6 +393,39 @@ def _report_line(report: SendReport) -> str:
     for cid in report.completed:
         line += f"\ncampaign {cid} completed"
     return line
+
+
+@send.command("bounces")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def send_bounces(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Read delivery status notifications (an mbox, a maildir, .eml files or a folder
+    of them) and mark the deliveries they report bounced; a hard bounce suppresses the
+    address."""
+    from crmcore.app.marketing.bounces import record_bounces
+    from crmcore.codec.dsn import UnreadableMailbox, bounces_of, read_messages
+
+    found: list[Bounce] = []
+    messages = 0
+    for path in paths:
+        try:
+            for _where, message in read_messages(path):
+                messages += 1
+                found += bounces_of(message)
+        except (UnreadableMailbox, OSError) as exc:
+            fail(f"{path}: cannot read it as mail ({exc})", exit_code=EXIT_USAGE)
+    report = unwrap(record_bounces(app_from(ctx), found))
+    row = {
+        "messages": messages,
+        "reports": report.reports,
+        "hard": report.hard,
+        "soft": report.soft,
+        "ignored": report.ignored,
+        "suppressed": len(report.suppressed),
+        "paused": ", ".join(f"{c}: {why}" for c, why in report.paused),
+    }
+    fields = ("messages", "reports", "hard", "soft", "ignored", "suppressed", "paused")
+    render_one(row, fields, state_from(ctx).fmt)
 
 
 @send.command("work")

@@ -7,7 +7,7 @@ the facts it reads) and ``--chart FILE.png``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from crmcore.app.analytics.attribution import attribution, read_paths
-from crmcore.app.bootstrap import attribution_engine
+from crmcore.app.analytics.attribution import attribution, load_paths
+from crmcore.app.bootstrap import attribution_engine, paths_reader
 from crmcore.app.cli.context import app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
-from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model
-from crmcore.domain.cohorts import CohortBy, CohortMetric
+from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model, PathRow
+from crmcore.domain.cohorts import CohortBy, CohortMetric, CohortPeriod
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
@@ -84,7 +84,7 @@ def emit(ctx: click.Context, sections: list[Section]) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Analytics: attribution, funnel, cohorts, deals, leads and SaaS metrics."""
+    """Analytics: attribution, funnel, cohorts, deals, leads, campaigns and SaaS metrics."""
 
 
 ATTRIBUTION_FIELDS = ["channel", "conversions", "value", "removal_effect"]
@@ -133,6 +133,7 @@ def attribution_cmd(
     """
     if (paths_file is None) == (not from_touchpoints):
         fail("give a PATHS_FILE or --from-touchpoints (one of them)", exit_code=EXIT_USAGE)
+    paths: Sequence[PathRow]
     if from_touchpoints:
         from crmcore.app.analytics.touchpoints import touchpoint_paths
 
@@ -141,7 +142,7 @@ def attribution_cmd(
     else:
         if since or until:
             note(ctx, "--from/--to apply to --from-touchpoints only; the file is read whole")
-        paths = unwrap(read_paths(paths_file))
+        paths = unwrap(load_paths(paths_file.read(), reader=paths_reader()))
     chosen = [Model(m) for m in models] or [Model.MARKOV]
     results = attribution(paths, chosen, engine=attribution_engine(), half_life=half_life)
     several = len(results) > 1
@@ -250,14 +251,14 @@ def funnel_cmd(
     type=click.Choice([b.value for b in CohortBy]),
     default=CohortBy.FIRST_PURCHASE.value,
     show_default=True,
-    help="Group customers by the month they signed up or first bought.",
+    help="Group customers by the period they signed up or first bought.",
 )
 @click.option(
     "--period",
-    type=click.Choice(["month"]),
-    default="month",
+    type=click.Choice([p.value for p in CohortPeriod]),
+    default=CohortPeriod.MONTH.value,
     show_default=True,
-    help="Cohort and column granularity (months).",
+    help="Cohort and column granularity: calendar months, or weeks from Monday (UTC).",
 )
 @click.option(
     "--metric",
@@ -278,14 +279,20 @@ def cohorts_cmd(
     until: datetime | None,
     chart: Path | None,
 ) -> None:
-    """The retention matrix: one row per cohort, column m<k> the k-th month after the
-    cohort month (m0 is the cohort month), and each cohort's revenue in all."""
+    """The retention matrix: one row per cohort, column m<k> (w<k> by week) the k-th
+    period after the cohort's (m0 is the cohort's own), and each cohort's revenue in all.
+    A week is labelled by the date of its Monday."""
     from crmcore.app.analytics.cohorts import cohort_report
 
-    rows = unwrap(cohort_report(app_from(ctx), by=CohortBy(by), since=day(since), until=day(until)))
+    chosen = CohortPeriod(period)
+    rows = unwrap(
+        cohort_report(
+            app_from(ctx), by=CohortBy(by), since=day(since), until=day(until), period=chosen
+        )
+    )
     revenue = metric == CohortMetric.REVENUE.value
     width = max((len(r.retention) for r in rows), default=1)
-    columns = [f"m{k}" for k in range(width)]
+    columns = [f"{chosen.value[0]}{k}" for k in range(width)]
     out = [
         {
             "cohort": r.cohort,
@@ -295,7 +302,8 @@ def cohorts_cmd(
         }
         for r in rows
     ]
-    emit(ctx, [(f"cohorts by {by} ({metric})", out, ["cohort", "size", *columns, "total_revenue"])])
+    title = f"cohorts by {by} and {chosen.value} ({metric})"
+    emit(ctx, [(title, out, ["cohort", "size", *columns, "total_revenue"])])
     if chart is not None:
         from crmcore.app.cli import charts
 
@@ -307,7 +315,7 @@ def cohorts_cmd(
                 [None if v is None else float(v) for v in (r.revenue if revenue else r.retention)]
                 for r in rows
             ],
-            title=f"Cohorts by {by}: {metric} per month after the cohort month",
+            title=f"Cohorts by {by}: {metric} per {chosen.value} after the cohort's",
         )
         note(ctx, f"chart written to {chart}")
 
@@ -393,6 +401,75 @@ def leads_cmd(
             {k: [float(r[k]) for r in rows] for k in ("leads", "qualified", "converted")},
             title="Leads per source",
             ylabel="leads",
+        )
+        note(ctx, f"chart written to {chart}")
+
+
+CAMPAIGN_FIELDS = [
+    "name",
+    "kind",
+    "entry",
+    "status",
+    "sent",
+    "failed",
+    "opened",
+    "clicked",
+    "converted",
+    "open_rate",
+    "click_rate",
+    "conversion_rate",
+    "failure_rate",
+]
+
+
+@report.command("campaigns")
+@window
+@chart_option
+@click.pass_context
+def campaigns_cmd(
+    ctx: click.Context, since: datetime | None, until: datetime | None, chart: Path | None
+) -> None:
+    """Campaign performance: per campaign and drip sequence, the messages sent and
+    failed in the window, how many of them were opened, clicked and converted, and the
+    rates per message sent (failure rate per message attempted); best conversion first."""
+    from crmcore.app.analytics.touchpoints import bounds
+    from crmcore.app.marketing.campaigns import effectiveness
+
+    start, end = bounds(day(since), day(until))
+    lines = unwrap(effectiveness(app_from(ctx), since=start, until=end))
+    rows: list[dict[str, Any]] = [
+        {
+            "name": x.name,
+            "kind": x.kind,
+            "entry": x.entry,
+            "status": x.status,
+            "sent": x.sent,
+            "failed": x.failed,
+            "opened": x.opened,
+            "clicked": x.clicked,
+            "converted": x.converted,
+            "open_rate": round(x.rate(x.opened), 4),
+            "click_rate": round(x.rate(x.clicked), 4),
+            "conversion_rate": round(x.conversion, 4),
+            "failure_rate": round(x.failure_rate, 4),
+        }
+        for x in lines
+    ]
+    emit(ctx, [("campaigns", rows, CAMPAIGN_FIELDS)])
+    if chart is not None:
+        from crmcore.app.cli import charts
+
+        charts.grouped_bars(
+            chart,
+            [x.name for x in lines],
+            {
+                "sent": [float(x.sent) for x in lines],
+                "opened": [float(x.opened) for x in lines],
+                "clicked": [float(x.clicked) for x in lines],
+                "converted": [float(x.converted) for x in lines],
+            },
+            title="Campaign performance",
+            ylabel="messages",
         )
         note(ctx, f"chart written to {chart}")
 

@@ -15,10 +15,12 @@ from crmcore.app.marketing.sequences import (
     SHIPPED,
     add_sequence,
     enroll,
+    install_retention_offers,
     install_shipped,
     list_sequences,
     show_sequence,
 )
+from crmcore.app.marketing.upsell import install_upsell
 from crmcore.domain.campaign import Campaign, CampaignChannel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.sequence import DripStep, SequenceGoal, StepCondition
@@ -97,14 +99,21 @@ SEQUENCE_FIELDS = ("id", "name", "goal", "trigger", "channels", "steps")
     show_default=True,
     help="What enrols contacts: manual, signup (every new contact, as of its creation),"
     " converted (a lead converted into a contact), score (a lead's score above 80),"
-    " funnel:STAGE (e.g. funnel:lead), status:STATUS or clv:STATUS (hot, leaving).",
+    " funnel:STAGE (e.g. funnel:lead), status:STATUS or clv:STATUS (hot, leaving),"
+    " churn:REASON (a churn risk, e.g. churn:inactive), upsell:SEGMENT (the members of a"
+    " saved segment, e.g. upsell:high-value);"
+    " or a date field plus days, date:contact.NAME|account.NAME:DAYS[:yearly]"
+    " (e.g. date:contact.birthday:-1:yearly, date:account.renewal_at:-30), one step.",
 )
 @click.option(
     "--default",
     "shipped",
     is_flag=True,
     help="Install the shipped sequences and their templates: the onboarding"
-    " (D0/1/3/7/14/21) and the activation nudges (D1 reminder, D3 call).",
+    " (D0/1/3/7/14/21), the activation nudges (D1 reminder, D3 call) and the retention"
+    " offers (one per churn-risk reason, a call for high-value customers) and the upsell"
+    " segments (high-value, power-users, teams) with their offers and the in-app"
+    " usage-limit prompt.",
 )
 @click.pass_context
 def sequences_add(
@@ -120,6 +129,8 @@ def sequences_add(
     app = app_from(ctx)
     if shipped:
         rows = [_sequence_row(unwrap(install_shipped(app, f))) for f in SHIPPED]
+        rows += [_sequence_row(c) for c in unwrap(install_retention_offers(app))]
+        rows += [_sequence_row(c) for c in unwrap(install_upsell(app))]
         render(rows, SEQUENCE_FIELDS, state_from(ctx).fmt, title="sequences")
         return
     if not name or not steps:

@@ -64,11 +64,24 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, log_level: str
         fail(f"invalid HTTP setting: {exc}", exit_code=EXIT_USAGE)
     if http.jwks_file and not Path(http.jwks_file).is_file():
         fail(f"JWKS file {http.jwks_file} does not exist", exit_code=EXIT_USAGE)
+    if bool(http.oidc_issuer) != bool(http.oidc_client_id):
+        fail(
+            "single sign-on needs both CRMCORE_HTTP_OIDC_ISSUER and CRMCORE_HTTP_OIDC_CLIENT_ID",
+            exit_code=EXIT_USAGE,
+        )
     if http.jwks_file and not http.jwt_issuer:
         fail("a JWKS file needs its issuer: CRMCORE_HTTP_JWT_ISSUER", exit_code=EXIT_USAGE)
     if not _loopback(host):
         note(ctx, f"listening on {host}: put TLS in front of it (API keys travel in headers)")
+    if http.shared_store and not http.shared_store.startswith(("redis://", "rediss://", "unix://")):
+        fail("CRMCORE_HTTP_SHARED_STORE must be redis://host:port/db", exit_code=EXIT_USAGE)
+    if workers > 1 and not http.shared_store:
+        note(
+            ctx,
+            f"no shared store: each of the {workers} workers enforces 1/{workers} of each limit",
+        )
     os.environ["CRMCORE_DB"] = url
+    os.environ["CRMCORE_HTTP_WORKERS"] = str(workers)
     config_path = ctx.find_root().params.get("config_path")
     if config_path:
         os.environ["CRMCORE_CONFIG"] = str(config_path)

@@ -19,14 +19,16 @@ from crmcore.app.http import (
     dashboard,
     problems,
     routes_admin,
+    routes_analytics,
     routes_inbound,
     routes_reports,
     routes_sales,
 )
-from crmcore.app.http.limits import BodyLimit, RateLimiter
+from crmcore.app.http.limits import BodyLimit, LocalVerifiedKeys, RateLimiter, worker_share
 from crmcore.app.http.services import HttpServices
 from crmcore.app.http.settings import HttpSettings
-from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.access import RateBuckets, VerifiedKeys
+from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 
 #: Paths served without any guard (the route-table test allows exactly these).
 PUBLIC_PATHS = frozenset({"/openapi.json"})
@@ -63,14 +65,63 @@ class SecurityHeaders:
         await self.app(scope, receive, sending)
 
 
+def _services(
+    app: App,
+    settings: HttpSettings,
+    identity: IdentityVerifier | None,
+    monotonic: Callable[[], float],
+    login: RedirectLogin | None = None,
+) -> HttpServices:
+    """The limits and key cache: in the shared store when one is configured, else in
+    this process with its share of every limit (:func:`worker_share`)."""
+    form_rate = settings.form_rate_per_minute / 60
+    form_burst = max(1, int(settings.form_rate_per_minute))
+    key_limiter: RateBuckets
+    form_limiter: RateBuckets
+    verified: VerifiedKeys
+    if settings.shared_store:
+        from crmcore.app.bootstrap import shared_http_limits
+
+        key_limiter, form_limiter, verified = shared_http_limits(
+            settings.shared_store,
+            key_rate=settings.key_rate,
+            key_burst=settings.key_burst,
+            form_rate=form_rate,
+            form_burst=form_burst,
+            ttl=settings.key_cache_seconds,
+            prefix=settings.shared_prefix,
+        )
+        if settings.key_cache_seconds <= 0:
+            verified = LocalVerifiedKeys(ttl=0, now=monotonic)
+    else:
+        rate, burst = worker_share(settings.key_rate, settings.key_burst, settings.workers)
+        key_limiter = RateLimiter(rate=rate, burst=burst, now=monotonic)
+        rate, burst = worker_share(form_rate, form_burst, settings.workers)
+        form_limiter = RateLimiter(rate=rate, burst=burst, now=monotonic)
+        verified = LocalVerifiedKeys(ttl=settings.key_cache_seconds, now=monotonic)
+    return HttpServices(
+        app=app,
+        settings=settings,
+        identity=identity or login,
+        key_limiter=key_limiter,
+        form_limiter=form_limiter,
+        verified=verified,
+        login=login,
+        monotonic=monotonic,
+        shared_limits=bool(settings.shared_store),
+    )
+
+
 def create_api(
     app: App,
     *,
     settings: HttpSettings | None = None,
     identity: IdentityVerifier | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    login: RedirectLogin | None = None,
 ) -> FastAPI:
-    """The HTTP application over ``app`` (``monotonic`` drives the rate limits)."""
+    """The HTTP application over ``app`` (``monotonic`` drives the rate limits); with
+    ``login`` the dashboard logs in by redirect to an OpenID provider."""
     chosen = settings or HttpSettings()
     api = FastAPI(
         title="crmcore",
@@ -84,21 +135,11 @@ def create_api(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    api.state.crm = HttpServices(
-        app=app,
-        settings=chosen,
-        key_limiter=RateLimiter(rate=chosen.key_rate, burst=chosen.key_burst, now=monotonic),
-        form_limiter=RateLimiter(
-            rate=chosen.form_rate_per_minute / 60,
-            burst=max(1, int(chosen.form_rate_per_minute)),
-            now=monotonic,
-        ),
-        identity=identity,
-        monotonic=monotonic,
-    )
+    api.state.crm = _services(app, chosen, identity, monotonic, login)
     problems.install(api)
     api.include_router(routes_sales.router)
     api.include_router(routes_reports.router)
+    api.include_router(routes_analytics.router)
     api.include_router(routes_inbound.router)
     api.include_router(routes_admin.router)
     api.include_router(dashboard.router)

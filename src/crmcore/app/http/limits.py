@@ -1,7 +1,10 @@
 """Request limits: a token bucket per caller, and a cap on request bodies.
 
-Buckets live in the serving process: with ``--workers N`` each worker keeps its own,
-so a key may spend up to N times its rate (ADR 0019).
+These are the in-process adapters of the ``RateBuckets`` and ``VerifiedKeys`` ports.
+With ``crm serve --workers N`` and no shared store, each worker gets 1/N of every rate
+and burst (see :func:`worker_share`), so the total across workers still holds; with
+``CRMCORE_HTTP_SHARED_STORE=redis://...`` the buckets and the key cache live in Redis
+(``crmcore.adapters.limits``) and hold exactly (ADR 0022).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Callable, Hashable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crmcore.domain.access import ApiKey
 
 #: Buckets kept at most; the least recently used go first (per-IP buckets of bots).
 MAX_BUCKETS = 100_000
@@ -46,6 +51,43 @@ class RateLimiter:
             while len(self._buckets) > MAX_BUCKETS:
                 self._buckets.popitem(last=False)
         return wait
+
+
+def worker_share(rate: float, burst: int, workers: int) -> tuple[float, int]:
+    """One worker's part of a limit that ``workers`` processes enforce without sharing:
+    the rate and the burst divided (rounding down, at least one request), so all of them
+    together never allow more than the limit (unless it is below one per worker)."""
+    n = max(1, workers)
+    return rate / n, max(1, burst // n)
+
+
+class LocalVerifiedKeys:
+    """Verified keys kept ``ttl`` seconds in this process (at most ``cap`` of them)."""
+
+    def __init__(self, *, ttl: float, now: Callable[[], float], cap: int = 10_000) -> None:
+        self.ttl = ttl
+        self._now = now
+        self._cap = cap
+        self._keys: dict[str, tuple[float, ApiKey]] = {}
+
+    def get(self, digest: str) -> ApiKey | None:
+        """See :meth:`crmcore.ports.access.VerifiedKeys.get`."""
+        held = self._keys.get(digest)
+        if held is None or self._now() - held[0] >= self.ttl:
+            return None
+        return held[1]
+
+    def put(self, digest: str, key: ApiKey) -> None:
+        """See :meth:`crmcore.ports.access.VerifiedKeys.put`."""
+        if self.ttl <= 0 or not key.active:
+            return
+        if len(self._keys) >= self._cap:
+            self._keys.clear()
+        self._keys[digest] = (self._now(), key)
+
+    def forget(self, digest: str) -> None:
+        """See :meth:`crmcore.ports.access.VerifiedKeys.forget`."""
+        self._keys.pop(digest, None)
 
 
 def retry_after(wait: float) -> str:

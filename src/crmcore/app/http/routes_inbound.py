@@ -1,16 +1,18 @@
-"""What neighbours push in: web-form leads (``POST /crm/forms/{form}``) and signed events
-(``POST /crm/events``) into the event inbox."""
+"""What neighbours push in: web-form leads (``POST /crm/forms/{form}``), signed events
+(``POST /crm/events``) into the event inbox, and one-click unsubscribes from the links
+every marketing e-mail carries (``/crm/unsubscribe``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from returns.result import Failure
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
+from crmcore.app.access.idempotency import caller_id
 from crmcore.app.errors import DuplicateLead
 from crmcore.app.events.worker import ingest_events
 from crmcore.app.http.limits import retry_after
@@ -18,7 +20,8 @@ from crmcore.app.http.models import AcceptedOut, problem_responses
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.security import Public, Signed
 from crmcore.app.http.services import services
-from crmcore.app.http.support import json_response, value
+from crmcore.app.http.support import idempotent_async, json_response, value
+from crmcore.app.marketing.unsubscribe import unsubscribe
 from crmcore.app.sales.leads import capture_lead
 from crmcore.codec.signing import signature_problem
 
@@ -27,6 +30,7 @@ router = APIRouter(prefix="/crm")
 FORM = Public("web form: browsers post without keys; honeypot, per-address limit, origins")
 PREFLIGHT = Public("CORS preflight of the web form: answers headers only")
 SIGNED = Signed()
+UNSUBSCRIBE = Public("one-click unsubscribe links: the signed token in the link is the key")
 FormName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 
 #: The fields a web form may send (everything else is ignored).
@@ -99,11 +103,12 @@ async def form_capture(request: Request, form: FormName) -> Response:
 
     A filled honeypot field, and an e-mail already captured, are answered like a new lead
     (a bot or a prober learns nothing); field errors are 422 so the page can show them.
+    With an ``Idempotency-Key`` (kept per form), a retry gets the first answer again.
     """
     found = services(request)
     headers = _cors(request)
     client = request.client.host if request.client else "unknown"
-    wait = found.form_limiter.take(("form", client))
+    wait = found.form_limiter.take(f"form:{client}")
     if wait > 0:
         raise Problem(
             429,
@@ -111,6 +116,17 @@ async def form_capture(request: Request, form: FormName) -> Response:
             headers={**headers, "Retry-After": retry_after(wait)},
             kind="rate-limited",
         )
+    return await idempotent_async(
+        request,
+        caller_id(f"form:{form}"),
+        await request.body(),
+        lambda: _capture(request, form, headers),
+        replay_headers=headers,
+    )
+
+
+async def _capture(request: Request, form: str, headers: dict[str, str]) -> Response:
+    found = services(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise Problem(415, "send application/x-www-form-urlencoded", kind="unsupported-media")
@@ -175,6 +191,7 @@ async def events_inbound(request: Request) -> Response:
     5 minutes of now, ``X-Crm-Signature`` is ``sha256=`` + HMAC-SHA256 of
     ``"<timestamp>." + body`` with the source's secret. The 202 comes after the events
     are committed; rejected events are kept in the failed-events store and listed.
+    With an ``Idempotency-Key`` (kept per source), a retry gets the first answer again.
     """
     found = services(request)
     body = await request.body()
@@ -189,6 +206,13 @@ async def events_inbound(request: Request) -> Response:
     )
     if why is not None:
         raise Problem(401, f"signature refused: {why}", kind="bad-signature")
+    return await idempotent_async(
+        request, caller_id(f"events:{source}"), body, lambda: _ingest(request, body, source)
+    )
+
+
+async def _ingest(request: Request, body: bytes, source: str) -> Response:
+    found = services(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     events = _events_of(body, kind)
     report = value(
@@ -209,3 +233,44 @@ async def events_inbound(request: Request) -> Response:
         rejected=rejected,
     )
     return json_response(out, status=202)
+
+
+Address = Annotated[str, Query(min_length=3, max_length=320, description="The address.")]
+Token = Annotated[str, Query(min_length=1, max_length=100, description="The link's token.")]
+
+_CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head>
+<body><form method="post"><p>Stop e-mails to {address}?</p>
+<button type="submit">Unsubscribe</button></form></body></html>"""
+
+
+@router.get(
+    "/unsubscribe",
+    response_class=HTMLResponse,
+    dependencies=[Depends(UNSUBSCRIBE)],
+    tags=["marketing"],
+    responses=problem_responses(422),
+)
+def unsubscribe_page(e: Address, t: Token) -> HTMLResponse:
+    """The page a ``List-Unsubscribe`` link opens: a button that posts the unsubscribe
+    (opening a link changes nothing, so a mail scanner that follows links does no harm)."""
+    escaped = e.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return HTMLResponse(_CONFIRM.format(address=escaped.replace('"', "&quot;")))
+
+
+@router.post(
+    "/unsubscribe",
+    response_model=AcceptedOut,
+    dependencies=[Depends(UNSUBSCRIBE)],
+    tags=["marketing"],
+    responses=problem_responses(409, 422),
+)
+async def unsubscribe_post(request: Request, e: Address, t: Token) -> Response:
+    """Unsubscribe the address of a signed link (the one-click ``List-Unsubscribe-Post``
+    of the e-mail, or the button of the page): its consent on e-mail is withdrawn and
+    ``crm.unsubscribe`` published. A token not made for the address is refused (409)."""
+    result = await run_in_threadpool(
+        unsubscribe, services(request).app, address=e, source="link", token=t
+    )
+    if isinstance(result, Failure):
+        raise from_app_error(result.failure())
+    return json_response(AcceptedOut(status="unsubscribed", accepted=1), status=200)

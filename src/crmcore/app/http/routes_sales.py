@@ -3,7 +3,7 @@ the CLI calls, with cursor pages, ETags, ``If-Match`` updates and idempotent POS
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -70,6 +70,12 @@ Cursor = Annotated[
 _UPDATE_ERRORS = problem_responses(404, 409, 412, 428)
 
 
+def _id(item: Any) -> UUID:
+    """The id a page's next cursor starts after."""
+    found: UUID = item.id
+    return found
+
+
 # -- leads -----------------------------------------------------------------------------
 
 
@@ -82,9 +88,9 @@ def leads_list(
     cursor: Cursor = None,
 ) -> Response:
     """Leads in creation order, a page at a time (``crm leads list``)."""
-    offset = decode_cursor(cursor)
-    found = value(list_leads(services(request).app, status=status, limit=limit + 1, offset=offset))
-    items, nxt = page_of([lead_out(x) for x in found], offset=offset, limit=limit)
+    after = decode_cursor(cursor)
+    found = value(list_leads(services(request).app, status=status, limit=limit + 1, after=after))
+    items, nxt = page_of([lead_out(x) for x in found], limit=limit, key=_id)
     return json_response(Page[LeadOut](items=items, next_cursor=nxt))
 
 
@@ -147,7 +153,7 @@ def contacts_list(
 ) -> Response:
     """Contacts in creation order filtered as ``crm contacts list`` does."""
     app = services(request).app
-    offset = decode_cursor(cursor)
+    after = decode_cursor(cursor)
     account_key = AccountId(account_id) if account_id else None
     filtered = search or segment or lifecycle or owner or account
     if archived and filtered:
@@ -168,7 +174,7 @@ def contacts_list(
                 account=account,
                 account_id=account_key,
                 limit=limit + 1,
-                offset=offset,
+                after=after,
             )
         )
         found = list(page.contacts)
@@ -180,11 +186,11 @@ def contacts_list(
                     account_id=account_key,
                     include_archived=archived,
                     limit=limit + 1,
-                    offset=offset,
+                    after=after,
                 )
             )
         )
-    items, nxt = page_of([contact_out(c) for c in found], offset=offset, limit=limit)
+    items, nxt = page_of([contact_out(c) for c in found], limit=limit, key=_id)
     return json_response(Page[ContactOut](items=items, next_cursor=nxt))
 
 
@@ -252,9 +258,9 @@ def accounts_list(
     request: Request, _key: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response:
     """Accounts in creation order (``crm accounts list``)."""
-    offset = decode_cursor(cursor)
-    found = value(list_accounts(services(request).app, limit=limit + 1, offset=offset))
-    items, nxt = page_of([account_out(a) for a in found], offset=offset, limit=limit)
+    after = decode_cursor(cursor)
+    found = value(list_accounts(services(request).app, limit=limit + 1, after=after))
+    items, nxt = page_of([account_out(a) for a in found], limit=limit, key=_id)
     return json_response(Page[AccountOut](items=items, next_cursor=nxt))
 
 
@@ -314,9 +320,9 @@ def deals_list(
     cursor: Cursor = None,
 ) -> Response:
     """Deals, optionally in one stage (``crm deals list``)."""
-    offset = decode_cursor(cursor)
-    found = value(list_deals(services(request).app, stage=stage, limit=limit + 1, offset=offset))
-    items, nxt = page_of([deal_out(d) for d in found], offset=offset, limit=limit)
+    after = decode_cursor(cursor)
+    found = value(list_deals(services(request).app, stage=stage, limit=limit + 1, after=after))
+    items, nxt = page_of([deal_out(d) for d in found], limit=limit, key=_id)
     return json_response(Page[DealOut](items=items, next_cursor=nxt))
 
 

@@ -16,15 +16,13 @@ from typing import Annotated, ClassVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from returns.result import Failure
+from starlette.concurrency import run_in_threadpool
 
 from crmcore.app.access.apikeys import authenticate, hash_token
 from crmcore.app.http.limits import retry_after
 from crmcore.app.http.problems import Problem, from_app_error
 from crmcore.app.http.services import services
 from crmcore.domain.access import ApiKey, Scope
-
-#: Verified keys kept at most (a server has a handful; the cap bounds memory).
-MAX_CACHED_KEYS = 10_000
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `crm apikeys create`.")
 
@@ -43,7 +41,7 @@ class Requires(Guard):
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -51,14 +49,28 @@ class Requires(Guard):
         found = services(request)
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _unauthorised("an API key is required: Authorization: Bearer KEY")
-        key = _verified(request, credentials.credentials)
+        token = credentials.credentials
+        if found.shared_limits:  # the limits are network calls: keep them off the loop
+            return await run_in_threadpool(self._admit, request, token)
+        # in-process limits and cache: a cached key costs no thread hop (the common case)
+        key = found.verified.get(hash_token(token))
+        if key is None:
+            return await run_in_threadpool(self._admit, request, token)
+        return self._allowed(request, key)
+
+    def _admit(self, request: Request, token: str) -> ApiKey:
+        key = _verified(request, token)
         if key is None:
             raise _unauthorised("the API key is not valid or was revoked")
+        return self._allowed(request, key)
+
+    def _allowed(self, request: Request, key: ApiKey) -> ApiKey:
+        """``key`` if its scope suffices and its rate limit is not spent."""
         if not key.scope.allows(self.scope):
             raise Problem(
                 403, f"this route needs the {self.scope.value} scope", kind="insufficient-scope"
             )
-        wait = found.key_limiter.take(key.id)
+        wait = services(request).key_limiter.take(str(key.id))
         if wait > 0:
             raise Problem(
                 429,
@@ -70,25 +82,21 @@ class Requires(Guard):
 
 
 def _verified(request: Request, token: str) -> ApiKey | None:
-    """The active key of ``token``: read from the store, or from the few seconds' cache
-    of keys verified before (only valid keys are cached)."""
+    """The active key of ``token``: from the cache of keys verified a few seconds ago
+    (shared by the workers when a shared store is configured), else from the store."""
     found = services(request)
-    ttl = found.settings.key_cache_seconds
-    now = found.monotonic()
     digest = hash_token(token)
-    cached = found.verified.get(digest) if ttl > 0 else None
-    if cached is not None and now - cached[0] < ttl:
-        return cached[1]
+    cached = found.verified.get(digest)
+    if cached is not None:
+        return cached
     checked = authenticate(found.app, token)
     if isinstance(checked, Failure):
         raise from_app_error(checked.failure())
     key = checked.unwrap()
     if key is None:
-        found.verified.pop(digest, None)
-    elif ttl > 0:
-        if len(found.verified) >= MAX_CACHED_KEYS:
-            found.verified.clear()
-        found.verified[digest] = (now, key)
+        found.verified.forget(digest)
+    else:
+        found.verified.put(digest, key)
     return key
 
 
@@ -104,7 +112,7 @@ class Public(Guard):
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
@@ -114,7 +122,7 @@ class Signed(Guard):
 
     kind = "signed"
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from crmcore.app.bootstrap import bootstrap, jwks_identity
+from crmcore.app.bootstrap import bootstrap, jwks_identity, oidc_login
 from crmcore.app.context import Settings
 from crmcore.app.http.api import create_api
 from crmcore.app.http.settings import HttpSettings
@@ -33,9 +33,16 @@ def factory() -> FastAPI:
     config = _config()
     settings = Settings.from_env()
     http = HttpSettings.from_env(config)
-    identity = None
+    identity = login = None
+    if http.oidc_issuer and http.oidc_client_id:
+        login = oidc_login(
+            http.oidc_issuer,
+            client_id=http.oidc_client_id,
+            client_secret=http.oidc_client_secret,
+            scope=http.oidc_scope,
+        )
     if http.jwks_file:
         identity = jwks_identity(
             http.jwks_file, issuer=http.jwt_issuer or "", audience=http.jwt_audience
         )
-    return create_api(bootstrap(settings), settings=http, identity=identity)
+    return create_api(bootstrap(settings), settings=http, identity=identity, login=login)

@@ -8,10 +8,9 @@ import attrs
 from fastapi import Request
 
 from crmcore.app.context import App
-from crmcore.app.http.limits import RateLimiter
 from crmcore.app.http.settings import HttpSettings
-from crmcore.domain.access import ApiKey
-from crmcore.ports.identity import IdentityVerifier
+from crmcore.ports.access import RateBuckets, VerifiedKeys
+from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 
 
 @attrs.define(kw_only=True)
@@ -20,12 +19,16 @@ class HttpServices:
 
     app: App
     settings: HttpSettings
-    key_limiter: RateLimiter
+    key_limiter: RateBuckets
     monotonic: Callable[[], float]
-    form_limiter: RateLimiter
+    form_limiter: RateBuckets
+    #: keys verified a moment ago: see ``HttpSettings.key_cache_seconds``
+    verified: VerifiedKeys
     identity: IdentityVerifier | None = None
-    #: token hash → (when it was verified, the key): see ``HttpSettings.key_cache_seconds``
-    verified: dict[str, tuple[float, ApiKey]] = attrs.field(factory=dict)
+    #: whether the limiters and the key cache live in a shared store (network calls)
+    shared_limits: bool = False
+    #: the dashboard's login by redirect (OpenID Connect), when configured
+    login: RedirectLogin | None = None
 
 
 def services(request: Request) -> HttpServices:

@@ -54,8 +54,22 @@ class HttpSettings:
     jwks_file: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    #: The dashboard's OpenID Connect login by redirect: the issuer (its discovery
+    #: document is read from it), this client's id and secret, and the scopes asked for.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scope: str = "openid profile email"
     #: Whether the dashboard's session cookie needs HTTPS (off only for local use).
     secure_cookies: bool = True
+    #: Where the rate limits and the verified-key cache are shared by the serving
+    #: processes (``redis://host:port/db``); None keeps them in each process.
+    shared_store: str | None = None
+    #: How many processes serve (``crm serve --workers``); without a shared store each
+    #: enforces its share of every limit.
+    workers: int = 1
+    #: The prefix of the shared store's keys (one per database served from one Redis).
+    shared_prefix: str = "crm:http:"
 
     @classmethod
     def from_env(cls, config: Mapping[str, Any] | None = None) -> HttpSettings:
@@ -79,6 +93,13 @@ class HttpSettings:
             ("JWKS_FILE", "jwks_file", str),
             ("JWT_ISSUER", "jwt_issuer", str),
             ("JWT_AUDIENCE", "jwt_audience", str),
+            ("SHARED_STORE", "shared_store", str),
+            ("OIDC_ISSUER", "oidc_issuer", str),
+            ("OIDC_CLIENT_ID", "oidc_client_id", str),
+            ("OIDC_CLIENT_SECRET", "oidc_client_secret", str),
+            ("OIDC_SCOPE", "oidc_scope", str),
+            ("WORKERS", "workers", int),
+            ("SHARED_PREFIX", "shared_prefix", str),
         ):
             raw = pick(name, key)
             if raw is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -15,6 +16,7 @@ import attrs
 from fastapi import Request
 from pydantic import BaseModel
 from returns.result import Failure, Result
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from crmcore.app.access.idempotency import claim, complete, entry_id, fingerprint, release
@@ -94,21 +96,22 @@ def if_match_version(request: Request) -> int:
     raise Problem(412, "If-Match must be one ETag of this record", kind="stale-version")
 
 
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for the page that starts at ``offset``."""
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+def encode_cursor(last: UUID) -> str:
+    """An opaque cursor for the page after the record ``last`` (a keyset cursor: the
+    next page starts past that id, so rows added or removed meanwhile shift nothing)."""
+    return base64.urlsafe_b64encode(b"k" + last.bytes).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """The offset a cursor stands for (422 for one we did not make)."""
+def decode_cursor(cursor: str | None) -> UUID | None:
+    """The id a cursor starts after (422 for one we did not make)."""
     if not cursor:
-        return 0
+        return None
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    if text.startswith("o:") and text[2:].isdigit() and len(text) < 20:
-        return int(text[2:])
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) == 17 and raw[:1] == b"k":
+        return UUID(bytes=raw[1:])
     raise Problem(
         422,
         "the cursor is not one this API returned",
@@ -117,20 +120,17 @@ def decode_cursor(cursor: str | None) -> int:
     )
 
 
-def page_of(items: list[Any], *, offset: int, limit: int) -> tuple[list[Any], str | None]:
+def page_of(items: list[T], *, limit: int, key: Callable[[T], UUID]) -> tuple[list[T], str | None]:
     """The first ``limit`` of ``items`` (fetched with one extra) and the next cursor."""
-    more = len(items) > limit
-    return items[:limit], encode_cursor(offset + limit) if more else None
+    if len(items) <= limit:
+        return items, None
+    return items[:limit], encode_cursor(key(items[limit - 1]))
 
 
-def _run_claimed(app: App, stored_id: UUID, run: Callable[[], Response]) -> Response:
-    """Run a request that holds the key's claim; keep its response if it succeeded."""
-    try:
-        response = run()
-    except BaseException:
-        release(app, stored_id)
-        raise
-    if not 200 <= response.status_code < 300:
+def _kept(app: App, stored_id: UUID, response: Response) -> Response:
+    """Keep the response of a request that held the key's claim if it succeeded (a 2xx,
+    or a 3xx redirect of a page), else give the claim up."""
+    if not 200 <= response.status_code < 400:
         release(app, stored_id)
         return response
     kept = [(k, v) for k, v in response.headers.items() if k.lower() in ("etag", "location")]
@@ -144,28 +144,36 @@ def _run_claimed(app: App, stored_id: UUID, run: Callable[[], Response]) -> Resp
     return response
 
 
-def idempotent(
-    request: Request, caller: ApiKey, payload: Any, run: Callable[[], Response]
-) -> Response:
-    """Run a POST once per ``Idempotency-Key``: a retry with the same key and request
-    gets the first (successful) response again; the same key on another request is 422."""
-    raw = request.headers.get("idempotency-key")
-    if raw is None:
-        return run()
-    if not _IDEMPOTENCY_KEY.match(raw):
+def _run_claimed(app: App, stored_id: UUID, run: Callable[[], Response]) -> Response:
+    """Run a request that holds the key's claim; keep its response if it succeeded."""
+    try:
+        response = run()
+    except BaseException:
+        release(app, stored_id)
+        raise
+    return _kept(app, stored_id, response)
+
+
+def idempotency_key(request: Request, *, fallback: str | None = None) -> str | None:
+    """The request's ``Idempotency-Key`` (or ``fallback``, a page form's hidden field);
+    422 for a malformed one."""
+    raw = request.headers.get("idempotency-key") or fallback or None
+    if raw is not None and not _IDEMPOTENCY_KEY.match(raw):
         raise Problem(
             422,
             "Idempotency-Key must be 1-200 visible ASCII characters",
             errors=[{"field": "Idempotency-Key", "reason": "malformed"}],
             kind="invalid-input",
         )
-    app = services(request).app
-    stored_id = entry_id(caller.id, raw)
-    body = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(payload)
-    print_ = fingerprint(request.method, request.url.path, body)
+    return raw
+
+
+def _held(app: App, stored_id: UUID, print_: str) -> Response | None:
+    """Claim the key: ``None`` when this request may run, else the first response to
+    replay (422 when the key came with another request, 409 while that one runs)."""
     stored = value(claim(app, stored_id, print_=print_))
     if stored is None:
-        return _run_claimed(app, stored_id, run)
+        return None
     if stored.fingerprint != print_:
         raise Problem(
             422,
@@ -180,6 +188,60 @@ def idempotent(
             kind="idempotency-key-in-use",
         )
     headers = {**dict(stored.headers), "Idempotent-Replayed": "true"}
-    return Response(
-        stored.body, status_code=stored.status, media_type="application/json", headers=headers
-    )
+    media = "application/json" if stored.body else None
+    return Response(stored.body, status_code=stored.status, media_type=media, headers=headers)
+
+
+def idempotent(
+    request: Request,
+    caller: ApiKey | UUID,
+    payload: Any,
+    run: Callable[[], Response],
+    *,
+    fallback_key: str | None = None,
+) -> Response:
+    """Run a POST once per ``Idempotency-Key``: a retry with the same key and request
+    gets the first (successful) response again; the same key on another request is 422.
+    Keys are kept per ``caller`` (an API key, or :func:`caller_id` of another caller)."""
+    raw = idempotency_key(request, fallback=fallback_key)
+    if raw is None:
+        return run()
+    app = services(request).app
+    stored_id = entry_id(caller.id if isinstance(caller, ApiKey) else caller, raw)
+    body = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(payload)
+    print_ = fingerprint(request.method, request.url.path, body)
+    replay = _held(app, stored_id, print_)
+    if replay is not None:
+        return replay
+    return _run_claimed(app, stored_id, run)
+
+
+async def idempotent_async(
+    request: Request,
+    caller: UUID,
+    body: bytes,
+    run: Callable[[], Awaitable[Response]],
+    *,
+    replay_headers: dict[str, str] | None = None,
+    key: str | None = None,
+) -> Response:
+    """:func:`idempotent` for an async route whose request is its raw ``body`` (a web
+    form, signed events); ``replay_headers`` are added to a replayed response; ``key``
+    stands in for a missing ``Idempotency-Key`` header."""
+    raw = idempotency_key(request, fallback=key)
+    if raw is None:
+        return await run()
+    app = services(request).app
+    stored_id = entry_id(caller, raw)
+    digest = hashlib.sha256(body).hexdigest()
+    print_ = fingerprint(request.method, request.url.path, digest)
+    replay = await run_in_threadpool(_held, app, stored_id, print_)
+    if replay is not None:
+        replay.headers.update(replay_headers or {})
+        return replay
+    try:
+        response = await run()
+    except BaseException:
+        await run_in_threadpool(release, app, stored_id)
+        raise
+    return await run_in_threadpool(_kept, app, stored_id, response)

@@ -11,12 +11,14 @@ health score and lead score.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
 from crmcore.app.intelligence.health import reassess
 from crmcore.app.intelligence.scoring import rescore_in
+from crmcore.domain.alerts import LEAD_SCORING, Measurement
 from crmcore.domain.health import HealthConfig
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
@@ -82,6 +84,7 @@ def engagement_to_leads(
         return
     now = app.clock.now()
     changed: dict[str, Lead] = {}
+    scored: list[datetime] = []
     for event in events:
         email = emails.get(event.contact_id)
         if email is None:
@@ -89,6 +92,7 @@ def engagement_to_leads(
         lead = changed.get(email.value) or leads.get(email.value)
         if lead is None:
             continue
+        scored.append(event.occurred_at)
         e = lead.engagement
         opened = isinstance(event, EmailOpened)
         last = e.last_engaged_at
@@ -104,3 +108,21 @@ def engagement_to_leads(
     config = ScoringConfig()
     for lead in changed.values():
         rescore_in(uow, lead, config=config, now=now, save=True)
+    record_scoring_latency(app, uow, scored, now=now)
+
+
+#: Events older than this when scored are history being loaded, not scoring latency.
+LIVE = timedelta(days=1)
+
+
+def record_scoring_latency(
+    app: App, uow: UnitOfWork, occurred: Sequence[datetime], *, now: datetime
+) -> None:
+    """Keep how long the longest-waiting of ``occurred`` (live events that changed lead
+    scores now) waited for its score: the input of the slow-scoring alert."""
+    live = [at for at in occurred if timedelta(0) <= now - at <= LIVE]
+    if not live:
+        return
+    (new_id,) = app.ids.new_many(1)
+    waited = (now - min(live)).total_seconds()
+    uow.measurements.record_many([Measurement(id=new_id, name=LEAD_SCORING, at=now, value=waited)])

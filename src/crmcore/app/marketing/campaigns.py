@@ -305,6 +305,8 @@ class CampaignStats:
     clicked: int
     converted: int
     held: int = 0
+    delivered: int = 0
+    bounced: int = 0
     arms: Mapping[str, tuple[int, int]] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -318,6 +320,8 @@ class CampaignStats:
             "planned": self.planned,
             "pending": self.pending,
             "sent": self.sent,
+            "delivered": self.delivered,
+            "bounced": self.bounced,
             "failed": self.failed,
             "suppressed": self.suppressed,
             "unsubscribed": self.unsubscribed,
@@ -338,8 +342,10 @@ class CampaignStats:
 
 
 def campaign_stats(app: App, *, campaign_id: UUID) -> Result[CampaignStats, AppError]:
-    """Sent, failed, suppressed (unsubscribed before it went), opened, clicked and
-    converted (the last three counted by the event pipeline's reactions)."""
+    """Sent (accepted by the channel), of those delivered and bounced (a DSN came
+    back), failed (refused by the channel, or bounced), suppressed (unsubscribed before
+    it went), opened, clicked and converted (the last three counted by the event
+    pipeline's reactions)."""
 
     def work(uow: UnitOfWork) -> Result[CampaignStats, AppError]:
         campaign = uow.campaigns.get(campaign_id)
@@ -347,13 +353,16 @@ def campaign_stats(app: App, *, campaign_id: UUID) -> Result[CampaignStats, AppE
             return Failure(NotFound(kind="campaign", key=str(campaign_id)))
         counts = uow.deliveries.counts(campaign_id)
         suppressed = counts.count(DeliveryStatus.SUPPRESSED)
+        delivered, bounced = counts.count(DeliveryStatus.SENT), counts.count(DeliveryStatus.BOUNCED)
         return Success(
             CampaignStats(
                 campaign=campaign,
                 planned=sum(counts.by_status.values()),
                 pending=counts.count(DeliveryStatus.PENDING) + counts.count(DeliveryStatus.SENDING),
-                sent=counts.count(DeliveryStatus.SENT),
-                failed=counts.count(DeliveryStatus.FAILED),
+                sent=delivered + bounced,
+                delivered=delivered,
+                bounced=bounced,
+                failed=counts.count(DeliveryStatus.FAILED) + bounced,
                 suppressed=suppressed,
                 unsubscribed=suppressed,
                 opened=counts.opened,
@@ -385,21 +394,35 @@ class ScenarioLine:
     opened: int
     clicked: int
     converted: int
+    failed: int = 0
 
     @property
     def conversion(self) -> float:
         """Converted per sent (0 when nothing was sent)."""
         return self.converted / self.sent if self.sent else 0.0
 
+    def rate(self, count: int) -> float:
+        """``count`` per sent (0 when nothing was sent)."""
+        return count / self.sent if self.sent else 0.0
 
-def effectiveness(app: App) -> Result[list[ScenarioLine], AppError]:
+    @property
+    def failure_rate(self) -> float:
+        """Failed per attempted (sent or failed; 0 when nothing was attempted)."""
+        attempted = self.sent + self.failed
+        return self.failed / attempted if attempted else 0.0
+
+
+def effectiveness(
+    app: App, *, since: datetime | None = None, until: datetime | None = None
+) -> Result[list[ScenarioLine], AppError]:
     """Every campaign and sequence with its sent, opened, clicked and converted counts,
-    best conversion rate first: which trigger or sequence converts."""
+    best conversion rate first: which trigger or sequence converts. ``since``/``until``
+    keep the deliveries sent (or failed) at ``since <= at < until``."""
 
     def work(uow: UnitOfWork) -> Result[list[ScenarioLine], AppError]:
         lines = []
         for c in uow.campaigns.list():
-            counts = uow.deliveries.counts(c.id)
+            counts = uow.deliveries.counts(c.id, since=since, until=until)
             lines.append(
                 ScenarioLine(
                     id=c.id,
@@ -411,6 +434,7 @@ def effectiveness(app: App) -> Result[list[ScenarioLine], AppError]:
                     opened=counts.opened,
                     clicked=counts.clicked,
                     converted=counts.converted,
+                    failed=counts.count(DeliveryStatus.FAILED),
                 )
             )
         return Success(sorted(lines, key=lambda x: (-x.conversion, -x.sent, x.name)))

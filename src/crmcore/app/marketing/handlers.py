@@ -10,9 +10,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from crmcore.app.marketing.campaigns import reach
 from crmcore.domain.campaign import CampaignStatus
 from crmcore.domain.clv_status import ClvStatusDetected
+from crmcore.domain.date_trigger import firing_key
 from crmcore.domain.funnel import FunnelStage
+from crmcore.domain.health import ChurnRiskDetected, RiskLevel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import (
     CustomerStatusChanged,
@@ -22,8 +25,16 @@ from crmcore.domain.interactions import (
     PurchaseRecorded,
 )
 from crmcore.domain.lead import LeadConverted
+from crmcore.domain.offers import (
+    HIGH_VALUE_CALL,
+    USAGE_LIMIT,
+    UsageLimitReached,
+    churn_trigger,
+    high_value,
+)
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
-from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement
+from crmcore.domain.unsubscribe import Unsubscribed
+from crmcore.ports.marketing import Delivery, DeliveryStatus, Engagement, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -141,3 +152,64 @@ def enrol_on_conversion(app: App, uow: UnitOfWork, events: Sequence[LeadConverte
     """A lead converted into a contact (the lifecycle step lead → contact/customer) joins
     the sequences triggered by ``converted``."""
     _enrol(app, uow, "converted", [e.contact_id for e in events])
+
+
+def leave_on_unsubscribe(app: App, uow: UnitOfWork, events: Sequence[Unsubscribed]) -> None:
+    """An unsubscribed contact leaves every running sequence it is in (reason
+    ``unsubscribed``) at once, not only when the sequence's next step falls due."""
+    who = {c for e in events for c in e.contacts}
+    if not who:
+        return
+    now = app.clock.now()
+    for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
+        if not sequence.is_sequence:
+            continue
+        members = [m.contact_id for m in uow.enrollments.active(sequence.id) if m.contact_id in who]
+        if members:
+            uow.enrollments.leave(sequence.id, members, reason="unsubscribed", at=now)
+
+
+def offer_retention(app: App, uow: UnitOfWork, events: Sequence[ChurnRiskDetected]) -> None:
+    """A customer at risk joins the retention sequence of the risk's reason
+    (``churn:<reason>``: the shipped offers are in ``retention-offers.json``); a
+    high-value one (top 20 % by CLV) whose risk is red also gets a personal call
+    (``churn:high_value``)."""
+    by_reason: dict[str, list[ContactId]] = defaultdict(list)
+    red: list[ContactId] = []
+    for e in events:
+        by_reason[e.reason].append(e.customer)
+        if e.level == RiskLevel.RED.value:
+            red.append(e.customer)
+    for reason, contacts in by_reason.items():
+        _enrol(app, uow, churn_trigger(reason), contacts)
+    if red:
+        values = {
+            p.prediction.customer_id: float(p.prediction.clv)
+            for p in uow.clv.predictions()
+            if p.prediction.clv is not None
+        }
+        top = high_value(values)
+        calls = [c for c in dict.fromkeys(red) if str(c) in top]
+        if calls:
+            _enrol(app, uow, HIGH_VALUE_CALL, calls)
+
+
+def prompt_on_usage_limit(app: App, uow: UnitOfWork, events: Sequence[UsageLimitReached]) -> None:
+    """A customer who reached a usage limit gets the running ``usage_limit`` sequences'
+    in-app prompt, planned for the send worker; the delivery is keyed by the day (see
+    :func:`crmcore.domain.date_trigger.firing_key`), so a customer hitting limits all day
+    is prompted once that day. A customer the app cannot reach (no user id) is skipped."""
+    now = app.clock.now()
+    who = list(dict.fromkeys(e.customer for e in events))
+    contacts = [c for c in uow.contacts.get_many(who) if not c.archived]
+    for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
+        if not (sequence.is_sequence and sequence.trigger == USAGE_LIMIT):
+            continue
+        planned = []
+        for contact in contacts:
+            where = reach(sequence, contact)
+            if where is not None:
+                planned.append(PlannedDelivery(contact_id=contact.id, address=where[1],
+                                               channel=where[0], variant="s1"))  # fmt: skip
+        if planned:
+            uow.deliveries.plan(sequence.id, firing_key(now.date()), planned, at=now)

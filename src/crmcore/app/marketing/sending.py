@@ -28,6 +28,7 @@ from crmcore.app.marketing.campaigns import decide, plan_deliveries
 from crmcore.app.marketing.sequences import advance_sequences
 from crmcore.app.marketing.templates import engine
 from crmcore.domain.activity import Activity, ActivityType
+from crmcore.domain.alerts import CHANNEL_SERVICE, Measurement
 from crmcore.domain.campaign import CampaignChannel, CampaignStatus, failure_share_too_high
 from crmcore.domain.ids import ActivityId
 from crmcore.domain.templates import MessageTemplate, MissingVariable, TemplateRejected
@@ -210,26 +211,34 @@ def call_task(app: App, name: str, phone: str, subject: str, script: str, d: Del
     )
 
 
-def _deliver(
-    prepared: _Prepared, channels: Mapping[CampaignChannel, MessageChannel]
-) -> tuple[list[SendResult], list[UUID], str | None]:
-    """The channels' answers, the deliveries never handed over, and the error that
-    stopped them."""
-    results: list[SendResult] = []
-    unsent: list[UUID] = []
+@attrs.define
+class _Delivered:
+    """The channels' answers, the deliveries never handed over, the error that stopped
+    them, and per channel tried whether its service was reached (None) or why not."""
+
+    results: list[SendResult] = attrs.field(factory=list)
+    unsent: list[UUID] = attrs.field(factory=list)
     error: str | None = None
+    reached: dict[CampaignChannel, str | None] = attrs.field(factory=dict)
+
+
+def _deliver(prepared: _Prepared, channels: Mapping[CampaignChannel, MessageChannel]) -> _Delivered:
+    """Hand each channel its messages until one cannot be reached."""
+    out = _Delivered()
     for channel, messages in prepared.messages.items():
-        if error is not None:
-            unsent += [m.delivery_id for m in messages]
+        if out.error is not None:
+            out.unsent += [m.delivery_id for m in messages]
             continue
         try:
-            results += channels[channel].send(messages)
+            out.results += channels[channel].send(messages)
+            out.reached[channel] = None
         except ChannelUnavailable as exc:
-            results += exc.done
+            out.results += exc.done
             answered = {r.delivery_id for r in exc.done}
-            unsent += [m.delivery_id for m in messages if m.delivery_id not in answered]
-            error = f"{channel.value}: {exc}"
-    return results, unsent, error
+            out.unsent += [m.delivery_id for m in messages if m.delivery_id not in answered]
+            out.error = f"{channel.value}: {exc}"
+            out.reached[channel] = str(exc) or type(exc).__name__
+    return out
 
 
 def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None:
@@ -249,7 +258,8 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
                 report.decided.append((str(cid), str(decided.winner)))
                 continue
             counts = uow.deliveries.counts(cid)
-            sent, failed = counts.count(DeliveryStatus.SENT), counts.count(DeliveryStatus.FAILED)
+            sent = counts.count(DeliveryStatus.SENT)
+            failed = counts.count(DeliveryStatus.FAILED) + counts.count(DeliveryStatus.BOUNCED)
             if failure_share_too_high(sent, failed):
                 share = 100 * failed / (sent + failed)
                 reason = (
@@ -283,11 +293,30 @@ def _prepare(
 
 
 def _recorder(
-    app: App, outcomes: Sequence[Outcome], unsent: Sequence[UUID]
+    app: App,
+    outcomes: Sequence[Outcome],
+    unsent: Sequence[UUID],
+    reached: Mapping[CampaignChannel, str | None],
 ) -> Callable[[UnitOfWork], Result[None, AppError]]:
     def record(uow: UnitOfWork) -> Result[None, AppError]:
-        uow.deliveries.finish(outcomes, at=app.clock.now())
+        now = app.clock.now()
+        uow.deliveries.finish(outcomes, at=now)
         uow.deliveries.release(unsent)
+        # whether each channel's service was reached: the input of the service-down alert
+        uow.measurements.record_many(
+            [
+                Measurement(
+                    id=new_id,
+                    name=f"{CHANNEL_SERVICE}{channel.value}",
+                    at=now,
+                    value=0.0 if why is not None else 1.0,
+                    detail=why,
+                )
+                for (channel, why), new_id in zip(
+                    reached.items(), app.ids.new_many(len(reached)), strict=True
+                )
+            ]
+        )
         return Success(None)
 
     return record
@@ -330,14 +359,15 @@ def send_due(
         report.suppressed += prepared.suppressed
         report.failed += prepared.failed
         report.sent += prepared.tasks
-        results, unsent, error = _deliver(prepared, channels)
+        delivered = _deliver(prepared, channels)
+        results, error = delivered.results, delivered.error
         outcomes: list[Outcome] = [
             (r.delivery_id, DeliveryStatus.SENT, r.message_id, None)
             if r.accepted
             else (r.delivery_id, DeliveryStatus.FAILED, None, r.error)
             for r in results
         ]
-        recorded = transact(app, _recorder(app, outcomes, unsent))
+        recorded = transact(app, _recorder(app, outcomes, delivered.unsent, delivered.reached))
         if isinstance(recorded, Failure):
             return Failure(recorded.failure())
         report.sent += sum(1 for r in results if r.accepted)

@@ -10,8 +10,8 @@ like any campaign's.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from importlib.resources import files
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from crmcore.app.errors import AppError, NotFound
 from crmcore.app.marketing.audience import audience
 from crmcore.app.marketing.campaigns import reach
 from crmcore.app.marketing.templates import add_template
+from crmcore.domain.account import Account
 from crmcore.domain.campaign import (
     SEQUENCE_KIND,
     Campaign,
@@ -31,10 +32,20 @@ from crmcore.domain.campaign import (
     CampaignStatus,
     new_campaign,
 )
-from crmcore.domain.errors import RuleViolation
+from crmcore.domain.contact import Contact
+from crmcore.domain.date_trigger import (
+    SYNTAX,
+    as_date,
+    firing_key,
+    firings,
+    is_date_trigger,
+    parse_date_trigger,
+)
+from crmcore.domain.errors import InvalidInput, RuleViolation
 from crmcore.domain.filters import parse_filter
 from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty_metrics import CustomerFacts
+from crmcore.domain.offers import HIGH_VALUE_CALL, USAGE_LIMIT, check_offers, churn_trigger
 from crmcore.domain.sequence import (
     ContactProgress,
     DripStep,
@@ -46,7 +57,10 @@ from crmcore.ports.marketing import DeliveryCounts, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
 #: What enrols a contact automatically (besides ``crm sequences enroll``).
-TRIGGERS = ("manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS")
+TRIGGERS = (
+    "manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS",
+    "date:FIELD:DAYS[:yearly]", "churn:REASON", "upsell:SEGMENT", "usage_limit",
+)  # fmt: skip
 
 
 def _by_name(uow: UnitOfWork, name: str) -> Campaign | None:
@@ -68,10 +82,24 @@ def add_sequence(
     """A running drip sequence (its templates must exist; names are unique)."""
     if not steps:
         return Failure(RuleViolation(rule="sequence", detail="at least one step"))
-    if trigger not in ("manual", "score", "signup", "converted") and not trigger.startswith(
-        ("funnel:", "status:", "clv:")
-    ):
-        detail = "manual, signup, converted, score, funnel:STAGE, status:STATUS or clv:STATUS"
+    if is_date_trigger(trigger):
+        parsed = parse_date_trigger(trigger)
+        if isinstance(parsed, Failure):
+            return Failure(InvalidInput(errors=(parsed.failure(),)))
+        if len(steps) != 1 or steps[0].day != 0:
+            detail = "a date trigger sends one step, on day 0 (the firing day)"
+            return Failure(RuleViolation(rule="trigger", detail=detail))
+    elif trigger not in (
+        "manual",
+        "score",
+        "signup",
+        "converted",
+        USAGE_LIMIT,
+    ) and not trigger.startswith(("funnel:", "status:", "clv:", "churn:", "upsell:")):
+        detail = (
+            "manual, signup, converted, score, funnel:STAGE, status:STATUS, clv:STATUS, "
+            "churn:REASON, upsell:SEGMENT, usage_limit or " + SYNTAX
+        )
         return Failure(RuleViolation(rule="trigger", detail=detail))
 
     def work(uow: UnitOfWork) -> Result[Campaign, AppError]:
@@ -136,6 +164,89 @@ def install_shipped(app: App, file: str) -> Result[Campaign, AppError]:
         channels=[CampaignChannel(data["channel"])],
         trigger=data.get("trigger", "funnel:lead"),
     )
+
+
+def add_templates(app: App, wanted: Sequence[Mapping[str, str]]) -> Result[None, AppError]:
+    """The templates ``{template, subject, body}`` not stored yet, by name."""
+    listed = transact(app, lambda uow: Success(list(uow.templates.list())), commit=False)
+    existing = {t.name for t in listed.value_or([])}
+    for t in wanted:
+        if t["template"] not in existing:
+            added = add_template(app, name=t["template"], subject=t["subject"], body=t["body"])
+            if isinstance(added, Failure):
+                return Failure(added.failure())
+    return Success(None)
+
+
+def shipped_data(file: str) -> dict[str, Any]:
+    """A file shipped beside the marketing use cases, parsed."""
+    data: dict[str, Any] = json.loads(
+        files("crmcore.app.marketing").joinpath(file).read_text(encoding="utf-8")
+    )
+    return data
+
+
+def retention_offers() -> dict[str, str]:
+    """The shipped offer per churn-risk reason (``retention-offers.json``)."""
+    return {o["reason"]: o["offer"] for o in shipped_data(RETENTION)["offers"]}
+
+
+#: The shipped retention offers: one single-step sequence per churn-risk reason
+#: (trigger ``churn:REASON``) and a personal call for high-value customers at red risk.
+RETENTION = "retention-offers.json"
+
+
+def install_retention_offers(app: App) -> Result[list[Campaign], AppError]:
+    """The shipped retention sequences with their templates (those that exist already,
+    by name, are kept)."""
+    data = shipped_data(RETENTION)
+    problems = check_offers({o["reason"]: o["offer"] for o in data["offers"]})
+    if problems:
+        return Failure(RuleViolation(rule="retention offers", detail="; ".join(problems)))
+    call = data["high_value_call"]
+    added = add_templates(app, [*data["offers"], call])
+    if isinstance(added, Failure):
+        return Failure(added.failure())
+    wanted = [
+        (f"retention-{o['reason']}", o["template"], _with_email(o["channel"]),
+         churn_trigger(o["reason"]))
+        for o in data["offers"]
+    ]  # fmt: skip
+    wanted.append(
+        ("retention-high-value-call", call["template"], [CampaignChannel.CALL_LIST],
+         HIGH_VALUE_CALL)
+    )  # fmt: skip
+    return install_one_step(app, wanted)
+
+
+def _with_email(channel: str) -> list[CampaignChannel]:
+    """``channel``, then e-mail for a contact it cannot reach (a call list has none)."""
+    first = CampaignChannel(channel)
+    if first in (CampaignChannel.EMAIL, CampaignChannel.CALL_LIST):
+        return [first]
+    return [first, CampaignChannel.EMAIL]
+
+
+def install_one_step(
+    app: App, wanted: Sequence[tuple[str, str, Sequence[CampaignChannel], str]]
+) -> Result[list[Campaign], AppError]:
+    """One-step sequences ``(name, template, channels, trigger)`` (the templates exist);
+    sequences that exist already, by name, are kept."""
+    listed = list_sequences(app)
+    if isinstance(listed, Failure):
+        return Failure(listed.failure())
+    have = {c.name: c for c in listed.unwrap()}
+    out = []
+    for name, template, channels, trigger in wanted:
+        if name in have:
+            out.append(have[name])
+            continue
+        made = add_sequence(app, name=name, steps=[DripStep(day=0, template=template)],
+                            channels=channels, trigger=trigger)  # fmt: skip
+        if isinstance(made, Failure):
+            return Failure(made.failure())
+        out.append(made.unwrap())
+    return Success(out)
 
 
 def install_onboarding(app: App) -> Result[Campaign, AppError]:
@@ -215,6 +326,66 @@ def _enrol_signups(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> Non
         uow.enrollments.enroll(sequence.id, [contact.id], at=contact.created_at)
 
 
+#: Contacts read per page when a date trigger is evaluated.
+_PAGE = 1_000
+
+
+def _date_of(field: str, contact: Contact, account: Account | None) -> date | None:
+    record, name = field.split(".", 1)
+    if record == "contact":
+        return as_date(contact.created_at if name == "created_at" else contact.attributes.get(name))
+    if account is None:
+        return None
+    return as_date(account.created_at if name == "created_at" else account.attributes.get(name))
+
+
+def fire_date_trigger(uow: UnitOfWork, sequence: Campaign, *, now: datetime) -> int:
+    """Plan the message of a date-triggered sequence for every contact whose date (plus
+    the offset) fell due between the sequence's creation and today; returns how many
+    were new. Each firing is the delivery keyed by (sequence, occurrence date, contact),
+    so a firing planned once is never planned again (ADR 0020)."""
+    parsed = parse_date_trigger(sequence.trigger)
+    if isinstance(parsed, Failure):
+        return 0
+    trigger = parsed.unwrap()
+    since, until = sequence.created_at.date(), now.date()
+    accounts: dict[object, Account | None] = {}
+    by_key: dict[int, list[PlannedDelivery]] = {}
+    offset = 0
+    while True:
+        page = uow.contacts.list(limit=_PAGE, offset=offset)
+        offset += len(page)
+        for contact in page:
+            account = None
+            if trigger.record == "account" and contact.account_id is not None:
+                if contact.account_id not in accounts:
+                    accounts[contact.account_id] = uow.accounts.get(contact.account_id)
+                account = accounts[contact.account_id]
+            anchor = _date_of(trigger.field, contact, account)
+            if anchor is None:
+                continue
+            due = firings(trigger, anchor, since=since, until=until)
+            where = reach(sequence, contact) if due else None
+            if where is None:
+                continue
+            for occurrence in due:
+                by_key.setdefault(firing_key(occurrence), []).append(
+                    PlannedDelivery(
+                        contact_id=contact.id, address=where[1], channel=where[0], variant="s1"
+                    )
+                )
+        if len(page) < _PAGE:
+            break
+    return sum(uow.deliveries.plan(sequence.id, k, p, at=now) for k, p in sorted(by_key.items()))
+
+
+def _enrol_segment(uow: UnitOfWork, sequence: Campaign, segment: str, *, now: datetime) -> None:
+    """``upsell:SEGMENT``: the segment's members join (once each) on every tick."""
+    found = audience(uow, segment, now=now)
+    if isinstance(found, Success) and found.unwrap():
+        uow.enrollments.enroll(sequence.id, found.unwrap(), at=now)
+
+
 def advance_sequences(app: App, uow: UnitOfWork) -> int:
     """Plan every due step of every running sequence; contacts who met the goal or
     unsubscribed leave. Returns how many deliveries were planned."""
@@ -223,8 +394,13 @@ def advance_sequences(app: App, uow: UnitOfWork) -> int:
     for sequence in uow.campaigns.list(status=CampaignStatus.RUNNING):
         if not sequence.is_sequence:
             continue
+        if is_date_trigger(sequence.trigger):
+            planned_total += fire_date_trigger(uow, sequence, now=now)
+            continue
         if sequence.trigger == "signup":
             _enrol_signups(uow, sequence, now=now)
+        elif sequence.trigger.startswith("upsell:"):
+            _enrol_segment(uow, sequence, sequence.trigger.split(":", 1)[1], now=now)
         members = list(uow.enrollments.active(sequence.id))
         if not members:
             continue

@@ -1,6 +1,8 @@
 """Unsubscribe and the suppression list: a withdrawn consent, with its source and time,
 that every campaign, sequence and trigger honours (the send worker checks it when it
-claims a delivery)."""
+claims a delivery). Every path (the CLI, a ``List-Unsubscribe`` link or POST, a hard
+bounce) goes through :func:`unsubscribe`, which records ``crm.unsubscribe``; the bus
+then takes the contacts out of their sequences."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
-from crmcore.domain.campaign import CampaignChannel
+from crmcore.domain.campaign import NEEDS, CampaignChannel
+from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.errors import InvalidInput, RuleViolation
-from crmcore.domain.unsubscribe import token_valid
+from crmcore.domain.phone import Phone
+from crmcore.domain.unsubscribe import Unsubscribed, token_valid
 from crmcore.ports.marketing import Consent
 from crmcore.ports.uow import UnitOfWork
 
@@ -36,13 +40,39 @@ def unsubscribe(
     def work(uow: UnitOfWork) -> Result[Consent, AppError]:
         if token is not None and not token_valid(uow.personal_data.subject_secret(), clean, token):
             return Failure(RuleViolation(rule="unsubscribe token", detail="not valid for " + clean))
-        consent = Consent(
-            address=clean, channel=channel, granted=False, source=source, at=app.clock.now()
-        )
-        uow.consents.record(consent)
-        return Success(consent)
+        return Success(withdraw(app, uow, address=clean, channel=channel, source=source))
 
     return transact(app, work)
+
+
+def withdraw(
+    app: App, uow: UnitOfWork, *, address: str, channel: CampaignChannel, source: str
+) -> Consent:
+    """Record the withdrawn consent of a normalised ``address`` and the
+    ``crm.unsubscribe`` event, in the caller's unit of work."""
+    consent = Consent(
+        address=address, channel=channel, granted=False, source=source, at=app.clock.now()
+    )
+    uow.consents.record(consent)
+    who = tuple(c.id for c in contacts_at(uow, channel, address))
+    uow.record(Unsubscribed(address=address, channel=channel.value, source=source, contacts=who))
+    return consent
+
+
+def contacts_at(uow: UnitOfWork, channel: CampaignChannel, address: str) -> list[Contact]:
+    """The contacts a channel reaches at ``address`` (its e-mail, phone or user id)."""
+    needs = NEEDS[channel]
+    if needs == "email":
+        parsed = Email.parse(address)
+        found = uow.contacts.find_by_email(parsed.unwrap()) if isinstance(parsed, Success) else None
+        return [found] if found is not None else []
+    if needs == "phone":
+        phone = Phone.parse(address)
+        return (
+            list(uow.contacts.find_by_phone(phone.unwrap())) if isinstance(phone, Success) else []
+        )
+    found = uow.contacts.find_by_user_id(address)
+    return [found] if found is not None else []
 
 
 def suppression_list(app: App) -> Result[list[Consent], AppError]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 from returns.result import Failure, Result, Success
 
@@ -87,10 +88,12 @@ def find_account(app: App, name: str) -> Result[Account, AppError]:
 
 
 def list_accounts(
-    app: App, *, limit: int | None = None, offset: int = 0
+    app: App, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
 ) -> Result[Sequence[Account], AppError]:
     """Accounts in id (creation) order."""
-    return transact(app, lambda uow: Success(uow.accounts.list(limit=limit, offset=offset)))
+    return transact(
+        app, lambda uow: Success(uow.accounts.list(limit=limit, offset=offset, after=after))
+    )
 
 
 def count_accounts(app: App) -> Result[int, AppError]:

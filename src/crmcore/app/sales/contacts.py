@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -95,6 +96,7 @@ def list_contacts(
     include_archived: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    after: UUID | None = None,
 ) -> Result[Sequence[Contact], AppError]:
     """Contacts in id (creation) order; archived ones only when asked."""
     return transact(
@@ -105,6 +107,7 @@ def list_contacts(
                 include_archived=include_archived,
                 limit=limit,
                 offset=offset,
+                after=after,
             )
         ),
     )
@@ -249,6 +252,7 @@ def find_contacts(
     account_id: AccountId | None = None,
     limit: int | None = None,
     offset: int = 0,
+    after: UUID | None = None,
 ) -> Result[ContactPage, AppError]:
     """Active contacts matching every given filter, in id (creation) order, one page of
     them: ``search`` (each word in the name, e-mail, user id or phone), a saved
@@ -281,6 +285,8 @@ def find_contacts(
         if isinstance(parsed, Failure):
             return Failure(parsed.failure())
         ids = uow.audience.members(parsed.unwrap(), now=app.clock.now())
+        if after is not None:  # a keyset page: the members past ``after`` (ids are ordered)
+            ids = ids[bisect.bisect_right(ids, after) :]
         end = None if limit is None else offset + limit
         page = uow.contacts.get_many(list(ids[offset:end]))
         return Success(ContactPage(contacts=page, total=len(ids), offset=offset))

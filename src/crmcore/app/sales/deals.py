@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -212,11 +213,17 @@ def get_deal(app: App, deal_id: DealId) -> Result[Deal, AppError]:
 
 
 def list_deals(
-    app: App, *, stage: DealStage | None = None, limit: int | None = None, offset: int = 0
+    app: App,
+    *,
+    stage: DealStage | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    after: UUID | None = None,
 ) -> Result[Sequence[Deal], AppError]:
     """Deals, optionally in one stage."""
     return transact(
-        app, lambda uow: Success(uow.deals.list(stage=stage, limit=limit, offset=offset))
+        app,
+        lambda uow: Success(uow.deals.list(stage=stage, limit=limit, offset=offset, after=after)),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import attrs
 from returns.result import Failure, Result, Success
@@ -278,11 +279,17 @@ def get_lead(app: App, lead_id: LeadId) -> Result[Lead, AppError]:
 
 
 def list_leads(
-    app: App, *, status: LeadStatus | None = None, limit: int | None = None, offset: int = 0
+    app: App,
+    *,
+    status: LeadStatus | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    after: UUID | None = None,
 ) -> Result[Sequence[Lead], AppError]:
     """Leads, optionally of one status, in id (creation) order."""
     return transact(
-        app, lambda uow: Success(uow.leads.list(status=status, limit=limit, offset=offset))
+        app,
+        lambda uow: Success(uow.leads.list(status=status, limit=limit, offset=offset, after=after)),
     )
 
 

@@ -36,10 +36,15 @@ def _text(value: str | None, current: str | None) -> str | None:
     return value.strip() or None
 
 
-def _check_version(kind: str, entity: E, expected: int | None) -> StaleVersion | None:
-    if expected is None or entity.version == expected:
-        return None
-    return StaleVersion(kind=kind, key=str(entity.id), expected=expected, actual=entity.version)
+def _current(kind: str, key: object, entity: E | None, expected: int | None) -> Result[E, AppError]:
+    """The stored record, if it is still at the version the caller read (``expected``;
+    ``None`` takes any version)."""
+    if entity is None:
+        return Failure(NotFound(kind=kind, key=str(key)))
+    if expected is not None and entity.version != expected:
+        stale = StaleVersion(kind=kind, key=str(key), expected=expected, actual=entity.version)
+        return Failure(stale)
+    return Success(entity)
 
 
 def update_lead(
@@ -74,12 +79,12 @@ def update_lead(
         return Failure(invalid)
 
     def work(uow: UnitOfWork) -> Result[Lead, AppError]:
-        lead = uow.leads.get(lead_id)
-        if lead is None:
-            return Failure(NotFound(kind="lead", key=str(lead_id)))
-        stale = _check_version("lead", lead, expected_version)
-        if stale is not None:
-            return Failure(stale)
+        found = uow.leads.get(lead_id)
+        return _current("lead", lead_id, found, expected_version).bind(
+            lambda lead: change(uow, lead)
+        )
+
+    def change(uow: UnitOfWork, lead: Lead) -> Result[Lead, AppError]:
         names = Collector()
         name = names.take(
             PersonName.parse(
@@ -139,12 +144,12 @@ def update_account(
         return Failure(invalid)
 
     def work(uow: UnitOfWork) -> Result[Account, AppError]:
-        account = uow.accounts.get(account_id)
-        if account is None:
-            return Failure(NotFound(kind="account", key=str(account_id)))
-        stale = _check_version("account", account, expected_version)
-        if stale is not None:
-            return Failure(stale)
+        found = uow.accounts.get(account_id)
+        return _current("account", account_id, found, expected_version).bind(
+            lambda account: change(uow, account)
+        )
+
+    def change(uow: UnitOfWork, account: Account) -> Result[Account, AppError]:
         new_name = account.name if name is None else " ".join(name.split())
         if new_name.casefold() != account.name.casefold():
             other = uow.accounts.find_by_name(new_name)
@@ -192,12 +197,12 @@ def update_deal(
         return Failure(invalid)
 
     def work(uow: UnitOfWork) -> Result[Deal, AppError]:
-        deal = uow.deals.get(deal_id)
-        if deal is None:
-            return Failure(NotFound(kind="deal", key=str(deal_id)))
-        stale = _check_version("deal", deal, expected_version)
-        if stale is not None:
-            return Failure(stale)
+        found = uow.deals.get(deal_id)
+        return _current("deal", deal_id, found, expected_version).bind(
+            lambda deal: change(uow, deal)
+        )
+
+    def change(uow: UnitOfWork, deal: Deal) -> Result[Deal, AppError]:
         money_check = Collector()
         money = deal.amount
         if amount is not None or currency is not None:

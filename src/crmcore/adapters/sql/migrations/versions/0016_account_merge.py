@@ -1,7 +1,7 @@
 """Account merges: both before-images and the rows moved, so that each can be undone.
 
 Revision ID: 0016_account_merge
-Revises: 0014_http_access
+Revises: 0015_analytics_more
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from crmcore.adapters.sql.types import UTCDateTime
 
 revision = "0016_account_merge"
-down_revision = "0014_http_access"
+down_revision = "0015_analytics_more"
 branch_labels = None
 depends_on = None
 
