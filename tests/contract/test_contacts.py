@@ -381,3 +381,31 @@ def test_adding_a_taken_email_in_bulk_is_a_duplicate_key_that_leaves_the_transac
             found = uow.contacts.find_by_email(Email("same@example.com"))
             assert found is not None
             assert found.name.first == "First"
+
+
+_keys = st.text("abcxyz_. 0123456789", min_size=1, max_size=6)
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stored=st.lists(contact_entities(), max_size=4, unique_by=lambda c: c.id),
+    extra=st.dictionaries(_keys, st.none() | st.booleans() | st.integers() | st.text(max_size=5)),
+)
+def test_compared_values_are_the_listed_contacts_values(
+    backend: Backend, stored: list[Contact], extra: dict[str, object]
+) -> None:
+    """The lean read gives, for every contact ``list`` gives, its name, e-mail, phone
+    and the asked attributes as stored (absent ones as ``None``)."""
+    assume(len({c.email for c in stored if c.email}) == sum(1 for c in stored if c.email))
+    stored = [attrs.evolve(c, attributes={**c.attributes, **extra}) for c in stored]
+    asked = (*extra, "missing", *(k for c in stored for k in c.attributes if '"' not in k))
+    with backend.uow() as uow:  # never committed: each example starts empty
+        uow.contacts.add_many(stored)
+        listed = uow.contacts.list()
+        values = uow.contacts.compared_values(asked)
+    assert [v.id for v in values] == [c.id for c in listed]
+    for v, c in zip(values, listed, strict=True):
+        assert (v.first_name, v.last_name) == (c.name.first, c.name.last)
+        assert v.email == (str(c.email) if c.email else None)
+        assert v.phone == (str(c.phone) if c.phone else None)
+        assert v.attributes == tuple(c.attributes.get(k) for k in asked)

@@ -9,7 +9,8 @@ import pytest
 from crmcore.adapters.enrichment.lookup import LookupTableEnricher, LookupTableError
 from crmcore.app.context import App
 from crmcore.app.sales.accounts import create_account, get_account
-from crmcore.app.sales.enrich import enrich_accounts
+from crmcore.app.sales.enrich import enrich_accounts, enrich_leads
+from crmcore.app.sales.leads import capture_lead, get_lead
 from crmcore.domain.enrichment import Firmographics
 
 TABLE = "domain,industry,size,country\nacme.example,edtech,51-200,RU\nbeta.example,retail,,DE\n"
@@ -60,3 +61,28 @@ def test_enrichment_stores_firmographics_without_overwriting(
     )
     again = enrich_accounts(backend_app, enricher).unwrap()
     assert again.enriched == 0
+
+
+def test_lead_enrichment_stores_firmographics_without_overwriting(
+    backend_app: App, tmp_path: Path
+) -> None:
+    entered = capture_lead(
+        backend_app, email="anna@acme.example", first_name="Anna", industry="education"
+    ).unwrap()
+    by_site = capture_lead(
+        backend_app, email="bob@gmail.com", first_name="Bob",
+        metadata={"website": "https://beta.example"},
+    ).unwrap()  # fmt: skip
+    unknown = capture_lead(backend_app, email="eve@gmail.com", first_name="Eve").unwrap()
+    enricher = LookupTableEnricher.from_csv(_table(tmp_path))
+    report = enrich_leads(backend_app, enricher).unwrap()
+    assert (report.leads, report.looked_up, report.found, report.enriched) == (3, 3, 2, 2)
+    anna = get_lead(backend_app, entered.id).unwrap()
+    assert (anna.firmographics.industry, anna.firmographics.region) == ("education", "RU")
+    bob = get_lead(backend_app, by_site.id).unwrap()
+    assert (bob.firmographics.industry, bob.firmographics.region) == ("retail", "DE")
+    assert bob.metadata["enriched"] == ["industry", "region"]
+    eve = get_lead(backend_app, unknown.id).unwrap()
+    assert eve.firmographics == unknown.firmographics
+    assert eve.updated_at == unknown.updated_at  # looked up, found nothing, not saved
+    assert enrich_leads(backend_app, enricher).unwrap().enriched == 0

@@ -1,4 +1,4 @@
-"""``crm accounts enrich --table`` in a subprocess on SQLite."""
+"""``crm accounts enrich --table`` and ``crm leads enrich --table`` in a subprocess on SQLite."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def test_accounts_enrich_fills_from_the_lookup_table(tmp_path: Path) -> None:
     assert shown["industry"] == "edtech"
     assert shown["size_range"] == "51-200"
     assert shown["region"] == "EU"  # entered by a person: kept
+    lead = _crm(db, "--format", "json", "leads", "capture", "--email", "anna@acme.example",
+                "--first-name", "Anna", "--region", "EU")  # fmt: skip
+    assert lead.returncode == 0, lead.stderr
+    done = _crm(db, "--format", "json", "leads", "enrich", "--table", str(table))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["enriched"] == 1
+    shown = json.loads(
+        _crm(db, "--format", "json", "leads", "show", json.loads(lead.stdout)["id"]).stdout
+    )
+    assert (shown["industry"], shown["region"]) == ("edtech", "EU")
     bad = _crm(db, "accounts", "enrich", "--table", str(tmp_path / "missing.csv"))
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr

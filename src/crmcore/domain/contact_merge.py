@@ -5,7 +5,9 @@ account, role, preferred channel) and every attribute key it does not have; what
 already holds is never overwritten. The other contact is archived, gives up the unique
 keys that moved (e-mail, user id) and remembers where it went (``merged_into``). The
 merge record keeps both contacts exactly as they were (the before-image) and the rows
-that were moved to the kept contact, so an undo puts everything back.
+that were moved to the kept contact, so an undo puts everything back. When both have
+loyalty facts, the kept contact's become the combination of both
+(:func:`~crmcore.domain.loyalty_metrics.combine_facts`) and the record keeps what they were.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from crmcore.domain.contact import Contact
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.ids import ContactId
+from crmcore.domain.loyalty_metrics import CustomerFacts
 
 #: Fields the kept contact takes from the other when it has none.
 FILLABLE = ("email", "phone", "user_id", "account_id", "role", "preferred_channel")
@@ -46,6 +49,9 @@ class MergeRecord:
     #: reference kind → keys of the rows that moved from the other contact to the kept one
     moved: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     undone_at: datetime | None = None
+    #: The kept contact's loyalty facts before the other's were combined into them (only
+    #: when both had facts: otherwise the other's facts moved, or nothing happened).
+    keep_facts_before: CustomerFacts | None = None
 
 
 @event_type("crm.contact.merged")

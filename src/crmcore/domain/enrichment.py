@@ -13,11 +13,15 @@ from typing import Any
 import attrs
 
 from crmcore.domain.account import SIZE_RANGES, Account
+from crmcore.domain.lead import Lead
 
 #: The attribute listing the fields enrichment filled.
 ENRICHED = "enriched"
 #: Account field ← firmographic.
 FIELDS = (("industry", "industry"), ("size_range", "size"), ("region", "country"))
+#: Lead firmographic field ← firmographic. A lead's company size is a head count and the
+#: lookup gives a range, so it is not filled.
+LEAD_FIELDS = (("industry", "industry"), ("region", "country"))
 
 
 @attrs.frozen(kw_only=True)
@@ -60,3 +64,34 @@ def enrich_account(account: Account, found: Firmographics, *, at: datetime) -> A
         return None
     attributes = {**account.attributes, ENRICHED: sorted(filled)}
     return attrs.evolve(account, **changes, attributes=attributes, updated_at=at)
+
+
+def lead_domain(lead: Lead) -> str | None:
+    """The company domain of a lead: its ``website`` metadata when set, else its e-mail
+    address's domain (a free-mail domain simply finds nothing in the operator's table)."""
+    website = lead.metadata.get("website")
+    if isinstance(website, str) and website.strip():
+        return company_domain(website)
+    return company_domain(str(lead.email).rpartition("@")[2])
+
+
+def enrich_lead(lead: Lead, found: Firmographics, *, at: datetime) -> Lead | None:
+    """The lead with its empty (or previously enriched) industry and region filled from
+    ``found``; ``None`` when nothing changes. The fields filled are listed in
+    ``metadata["enriched"]``, as for accounts."""
+    listed = lead.metadata.get(ENRICHED)
+    filled = {str(f) for f in listed} if isinstance(listed, list) else set()
+    changes: dict[str, Any] = {}
+    for field, source in LEAD_FIELDS:
+        value = getattr(found, source)
+        current = getattr(lead.firmographics, field)
+        if value is None or value == current:
+            continue
+        if current is None or field in filled:
+            changes[field] = value
+            filled.add(field)
+    if not changes:
+        return None
+    metadata = {**lead.metadata, ENRICHED: sorted(filled)}
+    firmographics = attrs.evolve(lead.firmographics, **changes)
+    return attrs.evolve(lead, firmographics=firmographics, metadata=metadata, updated_at=at)

@@ -120,6 +120,27 @@ class CustomerFacts:
         return attrs.evolve(self, **changes)
 
 
+def combine_facts(keep: CustomerFacts, other: CustomerFacts) -> CustomerFacts:
+    """The facts of one person known as two customers (a merge): counters add, partner
+    membership holds if either holds, the first interaction is the earlier and the last
+    purchase the later, tags join; the kept customer's last NPS wins when it has one."""
+    changes: dict[str, Any] = {
+        name: getattr(keep, name) + getattr(other, name)
+        for name, fact in FACTS.items()
+        if fact.counter
+    }
+    firsts = [d for d in (keep.first_interaction, other.first_interaction) if d is not None]
+    lasts = [d for d in (keep.last_purchase, other.last_purchase) if d is not None]
+    changes.update(
+        partner_program=keep.partner_program or other.partner_program,
+        last_nps=keep.last_nps if keep.last_nps is not None else other.last_nps,
+        first_interaction=min(firsts, default=None),
+        last_purchase=max(lasts, default=None),
+        tags=keep.tags | other.tags,
+    )
+    return attrs.evolve(keep, **changes)
+
+
 @attrs.frozen(kw_only=True)
 class FactsDelta:
     """A validated change of facts: non-negative increments, replacement values, new tags."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 import attrs
@@ -37,6 +37,19 @@ class UpsertCounts:
             updated=self.updated + other.updated,
             unchanged=self.unchanged + other.unchanged,
         )
+
+
+class ContactValues(NamedTuple):
+    """The values of one contact that duplicate detection compares, read without
+    building the entity: ``attributes`` holds the requested attributes' stored values
+    in the order asked (``None`` where absent)."""
+
+    id: ContactId
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    attributes: tuple[object, ...]
 
 
 class LeadRepository(Protocol):
@@ -162,6 +175,11 @@ class ContactRepository(Protocol):
         after: UUID | None = None,
     ) -> Sequence[Contact]:
         """Contacts in id (creation) order; ``after``: only ids greater (a keyset page)."""
+        ...
+
+    def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
+        """The compared values of every contact :meth:`list` would return, by id:
+        one lean read of those columns, no entities built."""
         ...
 
 

@@ -26,7 +26,7 @@ from crmcore.ports.marketing import (
     EnrollmentRepository,
     TemplateRepository,
 )
-from crmcore.ports.merge import ContactReferences, MergeLog
+from crmcore.ports.merge import AccountMergeLog, AccountReferences, ContactReferences, MergeLog
 from crmcore.ports.privacy import PersonalData, Retention
 from crmcore.ports.relationships import RelationshipRepository
 from crmcore.ports.repositories import (
@@ -83,6 +83,10 @@ class UnitOfWork(Protocol):
     def references(self) -> ContactReferences: ...
     @property
     def merges(self) -> MergeLog: ...
+    @property
+    def account_references(self) -> AccountReferences: ...
+    @property
+    def account_merges(self) -> AccountMergeLog: ...
     @property
     def analytics(self) -> AnalyticsQueries: ...
     @property

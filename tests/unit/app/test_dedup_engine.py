@@ -49,6 +49,34 @@ def test_vectorised_blocking_matches_the_domain_rule(keys: list[list[str]], cap:
 
 
 @settings(max_examples=50, deadline=None)
+@given(keys=blocking_keys, budget=st.integers(0, 40))
+def test_a_bounded_key_keeps_its_smallest_blocks_within_the_budget(
+    keys: list[list[str]], budget: int
+) -> None:
+    """Over budget, a bounded key yields the pairs of every block up to the largest size
+    whose blocks (with all smaller ones) fit the budget: never more pairs than that."""
+    pairs, total = block_pairs(_entries(keys), max_block=10**6, budget=budget, bounded=True)
+    got = {(int(c) >> 32, int(c) & 0xFFFFFFFF) for c in pairs}
+    members: dict[str, set[int]] = {}
+    for i, ks in enumerate(keys):
+        for k in ks:
+            members.setdefault(k, set()).add(i)
+    sizes = sorted(len(m) for m in members.values())
+    assert total == sum(n * (n - 1) // 2 for n in sizes)
+    if total <= budget:
+        assert sorted(got) == candidate_pairs(keys)
+        return
+    cap = max(
+        (n for n in sizes if sum(m * (m - 1) // 2 for m in sizes if m <= n) <= budget), default=0
+    )
+    expected = {
+        (a, b) for m in members.values() if len(m) <= cap for a, b in combinations(sorted(m), 2)
+    }
+    assert got == expected
+    assert sum(len(m) * (len(m) - 1) // 2 for m in members.values() if len(m) <= cap) <= budget
+
+
+@settings(max_examples=50, deadline=None)
 @given(a=blocking_keys, data=st.data())
 def test_joint_keys_pair_every_key_of_one_field_with_every_key_of_the_other(
     a: list[list[str]], data: st.DataObject

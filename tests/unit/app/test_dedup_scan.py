@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from returns.result import Failure
 
 from crmcore.app.context import App
-from crmcore.app.dedup.scan import pair_key, scan_contacts
-from crmcore.app.dedup.synthetic import planted
+from crmcore.app.dedup.scan import account_pair_key, pair_key, scan_accounts, scan_contacts
+from crmcore.app.dedup.synthetic import planted, planted_accounts
 from crmcore.app.events.worker import list_reviews
+from crmcore.app.sales.accounts import create_account
 from crmcore.app.sales.contacts import create_contact
+from crmcore.domain.ids import AccountId
 from crmcore.domain.review import ReviewReason
 
 
@@ -89,3 +93,29 @@ def test_auto_merge_merges_the_surest_pairs_and_queues_the_rest(app: App) -> Non
     again = scan_contacts(app, auto_merge=True).unwrap()
     assert again.merged == 0
     assert again.contacts == len(synthetic) - report.merged
+
+
+def test_an_account_scan_queues_the_planted_pairs_once(app: App) -> None:
+    data = planted_accounts(400, seed=3)
+    synthetic: dict[str, str] = {}
+    for row in data.rows:
+        made = create_account(
+            app, name=row[1], website=row[2] or None,
+            attributes={k: v for k, v in (("phone", row[3]), ("city", row[4])) if v},
+        ).unwrap()  # fmt: skip
+        synthetic[str(made.id)] = row[0]
+    report = scan_accounts(app).unwrap()
+    assert report.contacts == len(data.rows)
+    items = list_reviews(app, reason=ReviewReason.DUPLICATE, limit=10_000).unwrap()
+    assert len(items) == report.queued > 0
+    found = set()
+    for item in items:
+        assert item.candidates == ()
+        _, _, a, b = item.proposed_action.split()[-4:]
+        assert item.event_id == account_pair_key(AccountId(UUID(a)), AccountId(UUID(b)))
+        x, y = synthetic[a], synthetic[b]
+        found.add((min(x, y), max(x, y)))
+    hits = len(found & data.pairs)
+    assert hits / len(found) >= 0.9
+    assert hits / len(data.pairs) >= 0.8
+    assert scan_accounts(app).unwrap().queued == 0

@@ -10,14 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.domain.account import SIZE_RANGES, Account
+from crmcore.domain.email import Email
 from crmcore.domain.enrichment import (
     ENRICHED,
     FIELDS,
+    LEAD_FIELDS,
     Firmographics,
     company_domain,
     enrich_account,
+    enrich_lead,
+    lead_domain,
 )
-from crmcore.domain.ids import AccountId
+from crmcore.domain.ids import AccountId, LeadId
+from crmcore.domain.lead import Firmographics as LeadFirmographics
+from crmcore.domain.lead import Lead
+from crmcore.domain.names import PersonName
 
 AT = datetime(2026, 12, 6, tzinfo=UTC)
 _text = st.none() | st.sampled_from(["edtech", "retail", "ngo", "RU", "DE"])
@@ -86,3 +93,59 @@ def test_a_later_lookup_refreshes_only_what_enrichment_filled(
 )
 def test_company_domain(website: str | None, domain: str | None) -> None:
     assert company_domain(website) == domain
+
+
+@st.composite
+def leads(draw: st.DrawFn) -> Lead:
+    return Lead(
+        id=LeadId(UUID(int=draw(st.integers(1, 10**6)))),
+        email=Email("anna@acme.example"),
+        name=PersonName("Anna", "K"),
+        firmographics=LeadFirmographics(
+            company_size=draw(st.none() | st.integers(1, 500)),
+            industry=draw(_text),
+            region=draw(_text),
+        ),
+        metadata=draw(st.sampled_from([{}, {"website": "https://www.beta.example/x"}])),
+        created_at=AT,
+        updated_at=AT,
+    )
+
+
+@settings(max_examples=50)
+@given(lead=leads(), first=firmographics, second=firmographics)
+def test_lead_enrichment_fills_empty_fields_and_keeps_entered_ones(
+    lead: Lead, first: Firmographics, second: Firmographics
+) -> None:
+    once = enrich_lead(lead, first, at=AT) or lead
+    assert enrich_lead(once, first, at=AT) is None  # idempotent
+    twice = enrich_lead(once, second, at=AT) or once
+    for field, source in LEAD_FIELDS:
+        before = getattr(lead.firmographics, field)
+        if before is not None:  # a person entered it
+            assert getattr(once.firmographics, field) == before
+            assert getattr(twice.firmographics, field) == before
+        else:
+            assert getattr(once.firmographics, field) == getattr(first, source)
+            if getattr(second, source) is not None:
+                assert getattr(twice.firmographics, field) == getattr(second, source)
+    assert twice.firmographics.company_size == lead.firmographics.company_size
+    assert set(once.metadata.get(ENRICHED, ())) == {
+        f
+        for f, s in LEAD_FIELDS
+        if getattr(lead.firmographics, f) is None and getattr(first, s) is not None
+    }
+    assert once.metadata.get("website") == lead.metadata.get("website")
+
+
+def test_a_leads_domain_is_its_website_else_its_email_domain() -> None:
+    lead = Lead(
+        id=LeadId(UUID(int=1)), email=Email("anna@mail.acme.example"),
+        name=PersonName("Anna", "K"), created_at=AT, updated_at=AT,
+    )  # fmt: skip
+    assert lead_domain(lead) == "mail.acme.example"
+    site = Lead(
+        id=LeadId(UUID(int=2)), email=Email("anna@gmail.com"), name=PersonName("Anna", "K"),
+        metadata={"website": "https://www.Beta.example/about"}, created_at=AT, updated_at=AT,
+    )  # fmt: skip
+    assert lead_domain(site) == "beta.example"

@@ -12,8 +12,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from returns.result import Failure, Success
 
 from crmcore.domain.errors import FieldError, InvalidInput
@@ -24,6 +25,7 @@ from crmcore.domain.loyalty_metrics import (
     ExitMetric,
     FactsDelta,
     FactType,
+    combine_facts,
     fact_view,
     facts_delta,
     facts_from,
@@ -558,3 +560,23 @@ def test_a_bad_metric_names_each_error_from_where_it_is() -> None:
     assert isinstance(whole, Failure)
     assert [e.field for e in whole.failure()] == [where]
     assert whole.failure()[0].reason.startswith("unknown keys")
+
+
+@settings(max_examples=60)
+@given(a=customer_facts(), b=customer_facts(), c=customer_facts())
+def test_combining_two_customers_facts_adds_counters_and_joins_the_rest(
+    a: CustomerFacts, b: CustomerFacts, c: CustomerFacts
+) -> None:
+    """A merge's union of facts: empty facts change nothing, counters add, the order of
+    the two only decides whose last NPS wins, and three merge alike in any grouping."""
+    both = combine_facts(a, b)
+    assert combine_facts(a, CustomerFacts()) == a
+    for name, fact in FACTS.items():
+        if fact.counter:
+            assert getattr(both, name) == getattr(a, name) + getattr(b, name)
+    assert both.tags == a.tags | b.tags
+    assert both.last_nps == (a.last_nps if a.last_nps is not None else b.last_nps)
+    assert attrs.evolve(both, last_nps=None) == attrs.evolve(combine_facts(b, a), last_nps=None)
+    assert combine_facts(combine_facts(a, b), c) == combine_facts(a, combine_facts(b, c))
+    dates = [d for d in (a.first_interaction, b.first_interaction) if d is not None]
+    assert both.first_interaction == min(dates, default=None)

@@ -107,10 +107,18 @@ class MemoryDeliveryQueue:
         self, campaign_id: UUID, step: int, planned: Sequence[PlannedDelivery], *, at: datetime
     ) -> int:
         new = 0
+        # a merge moves a delivery to another contact and keeps its id, as in SQL: who
+        # has one is read from the rows, not from their ids
+        held = {
+            r.delivery.contact_id
+            for r in self._rows()
+            if r.delivery.campaign_id == campaign_id and r.delivery.step == step
+        }
         for p in planned:
             key = delivery_id(campaign_id, step, p.contact_id)
-            if self._tx.get(self.table, key) is not None:
+            if p.contact_id in held or self._tx.get(self.table, key) is not None:
                 continue
+            held.add(p.contact_id)
             delivery = Delivery(
                 id=key, campaign_id=campaign_id, step=step, contact_id=p.contact_id,
                 address=p.address, channel=p.channel, variant=p.variant,
@@ -369,11 +377,18 @@ class MemoryEnrollmentRepository:
     def _key(sequence_id: UUID, contact_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{contact_id}")
 
+    def _of(self, sequence_id: UUID) -> dict[UUID, _EnrollmentRow]:
+        """The rows of a sequence by contact (found by their fields, not their id: a
+        merge moves a row to another contact and keeps its id, as in SQL)."""
+        rows: list[_EnrollmentRow] = list(self._tx.rows(self.table))
+        return {r.enrollment.contact_id: r for r in rows if r.enrollment.sequence_id == sequence_id}
+
     def enroll(self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, at: datetime) -> int:
         new = 0
+        held = self._of(sequence_id)
         for c in dict.fromkeys(contact_ids):
             key = self._key(sequence_id, c)
-            if self._tx.get(self.table, key) is None:
+            if c not in held and self._tx.get(self.table, key) is None:
                 e = Enrollment(sequence_id=sequence_id, contact_id=c, joined_at=at)
                 self._tx.add(self.table, _EnrollmentRow(id=key, version=0, enrollment=e))
                 new += 1
@@ -390,8 +405,9 @@ class MemoryEnrollmentRepository:
     def leave(
         self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, reason: str, at: datetime
     ) -> None:
+        held = self._of(sequence_id)
         for c in contact_ids:
-            row: _EnrollmentRow | None = self._tx.get(self.table, self._key(sequence_id, c))
+            row = held.get(c)
             if row is not None and row.enrollment.left_at is None:
                 left = attrs.evolve(row.enrollment, left_at=at, left_reason=reason)
                 self._tx.save(self.table, attrs.evolve(row, enrollment=left))

@@ -2,21 +2,23 @@
 
 The kinds are those of the SQL schema (``table.column``); kinds the memory store keeps
 nothing for (the RFM summary) are covered and always empty. Campaign deliveries and
-sequence enrolments are keyed by their contact in memory and are not moved here (the SQL
-adapter moves them).
+sequence enrolments keep their row id when they move (as in SQL); an enrolment in a
+sequence the target is already in stays with the source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 import attrs
 
 from crmcore.adapters.memory.database import Transaction
+from crmcore.domain.account_merge import AccountMergeRecord
 from crmcore.domain.contact_merge import MergeRecord
-from crmcore.domain.ids import ContactId
-from crmcore.ports.merge import REFERENCE_KINDS
+from crmcore.domain.ids import AccountId, ContactId
+from crmcore.ports.merge import ACCOUNT_REFERENCE_KINDS, REFERENCE_KINDS
 
 #: Rows that name a contact in a field: kind → (memory table, field).
 PLAIN: dict[str, tuple[str, str]] = {
@@ -30,6 +32,17 @@ PLAIN: dict[str, tuple[str, str]] = {
 }
 #: One row per contact, keyed by its id: kind → memory table.
 KEYED: dict[str, str] = {"loyalty_cards.id": "loyalty_cards", "loyalty_facts.id": "loyalty_facts"}
+#: Rows that name a contact in a field of the value they hold: kind → (table, value, field).
+NESTED: dict[str, tuple[str, str, str]] = {
+    "campaign_deliveries.contact_id": ("campaign_deliveries", "delivery", "contact_id"),
+    "sequence_enrollments.contact_id": ("sequence_enrollments", "enrollment", "contact_id"),
+}
+#: Of those, the kinds whose rows are unique per contact and these other fields: a row
+#: whose other values the target already has stays with the source (as in SQL).
+UNIQUE_WITH: dict[str, tuple[str, ...]] = {
+    "campaign_deliveries.contact_id": ("campaign_id", "step"),
+    "sequence_enrollments.contact_id": ("sequence_id",),
+}
 CANDIDATES = "review_items.candidates"
 
 
@@ -46,6 +59,14 @@ class MemoryContactReferences:
         found: dict[str, tuple[str, ...]] = {}
         for kind, (table, field) in PLAIN.items():
             keys = [str(r.id) for r in self._tx.rows(table) if getattr(r, field) == contact_id]
+            if keys:
+                found[kind] = tuple(sorted(keys))
+        for kind, (table, value, field) in NESTED.items():
+            keys = [
+                str(r.id)
+                for r in self._tx.rows(table)
+                if getattr(getattr(r, value), field) == contact_id
+            ]
             if keys:
                 found[kind] = tuple(sorted(keys))
         for kind, table in KEYED.items():
@@ -70,6 +91,10 @@ class MemoryContactReferences:
                     if row is not None:
                         self._tx.save(table, attrs.evolve(row, **{field: target}))
                 moved[kind] = tuple(keys)
+            elif kind in NESTED:
+                shifted = self._move_nested(kind, keys, source=source, target=target)
+                if shifted:
+                    moved[kind] = shifted
             elif kind in KEYED:
                 table = KEYED[kind]
                 row = self._tx.get(table, source)
@@ -90,6 +115,33 @@ class MemoryContactReferences:
                 if done:
                     moved[kind] = tuple(sorted(done))
         return moved
+
+    def _move_nested(
+        self, kind: str, keys: Sequence[str], *, source: ContactId, target: ContactId
+    ) -> tuple[str, ...]:
+        table, value, field = NESTED[kind]
+        unique = UNIQUE_WITH.get(kind, ())
+
+        def rest(held: Any) -> tuple[object, ...]:
+            return tuple(getattr(held, u) for u in unique)
+
+        taken = {
+            rest(getattr(r, value))
+            for r in self._tx.rows(table)
+            if unique and getattr(getattr(r, value), field) == target
+        }
+        shifted: list[str] = []
+        for key in keys:
+            row: Any = self._tx.get(table, UUID(key))
+            held = getattr(row, value) if row is not None else None
+            if held is None or getattr(held, field) != source:
+                continue
+            if unique and rest(held) in taken:
+                continue
+            changed = attrs.evolve(held, **{field: target})
+            self._tx.save(table, attrs.evolve(row, **{value: changed}))
+            shifted.append(key)
+        return tuple(shifted)
 
 
 @attrs.frozen(kw_only=True)
@@ -126,3 +178,76 @@ class MemoryMergeLog:
             if r.record.other_id == other_id and r.record.undone_at is None
         ]
         return max(rows, key=lambda r: r.at) if rows else None
+
+
+#: Rows that name an account in a field: kind → (memory table, field). Health scores
+#: keep no account in memory (it is read through the contact): covered, always empty.
+ACCOUNT_PLAIN: dict[str, tuple[str, str]] = {
+    "contacts.account_id": ("contacts", "account_id"),
+    "deals.account_id": ("deals", "account_id"),
+    "relationships.account_id": ("relationships", "account_id"),
+}
+
+
+class MemoryAccountReferences:
+    """What names an account, in memory."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def kinds(self) -> frozenset[str]:
+        return ACCOUNT_REFERENCE_KINDS
+
+    def find(self, account_id: AccountId) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for kind, (table, field) in ACCOUNT_PLAIN.items():
+            keys = [str(r.id) for r in self._tx.rows(table) if getattr(r, field) == account_id]
+            if keys:
+                found[kind] = tuple(sorted(keys))
+        return found
+
+    def move(
+        self, rows: Mapping[str, Sequence[str]], *, source: AccountId, target: AccountId
+    ) -> dict[str, tuple[str, ...]]:
+        moved: dict[str, tuple[str, ...]] = {}
+        for kind, keys in rows.items():
+            if kind not in ACCOUNT_PLAIN or not keys:
+                continue
+            table, field = ACCOUNT_PLAIN[kind]
+            shifted = []
+            for key in keys:
+                row = self._tx.get(table, UUID(key))
+                if row is not None and getattr(row, field) == source:
+                    self._tx.save(table, attrs.evolve(row, **{field: target}))
+                    shifted.append(key)
+            if shifted:
+                moved[kind] = tuple(shifted)
+        return moved
+
+
+@attrs.frozen(kw_only=True)
+class _AccountMergeRow:
+    id: UUID
+    record: AccountMergeRecord
+    version: int = 0
+
+
+class MemoryAccountMergeLog:
+    """Account merges in memory."""
+
+    table = "account_merges"
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def add(self, record: AccountMergeRecord) -> None:
+        self._tx.add(self.table, _AccountMergeRow(id=record.id, record=record))
+
+    def get(self, merge_id: UUID) -> AccountMergeRecord | None:
+        row: _AccountMergeRow | None = self._tx.get(self.table, merge_id)
+        return row.record if row else None
+
+    def save(self, record: AccountMergeRecord) -> None:
+        row: _AccountMergeRow | None = self._tx.get(self.table, record.id)
+        if row is not None:
+            self._tx.save(self.table, attrs.evolve(row, record=record))

@@ -17,7 +17,7 @@ from crmcore.domain.lead import Lead, LeadStatus
 from crmcore.domain.merge import merge_import
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage
-from crmcore.ports.repositories import UpsertCounts
+from crmcore.ports.repositories import ContactValues, UpsertCounts
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
@@ -209,6 +209,19 @@ class MemoryContactRepository(_Table[Contact]):
             and (include_archived or not r.archived)
         )
         return _page(rows, limit, offset, key=lambda r: r.id, after=after)
+
+    def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
+        return [
+            ContactValues(
+                id=c.id,
+                first_name=c.name.first,
+                last_name=c.name.last,
+                email=str(c.email) if c.email else None,
+                phone=str(c.phone) if c.phone else None,
+                attributes=tuple(c.attributes.get(a) for a in attributes),
+            )
+            for c in self.list()
+        ]
 
 
 class MemoryAccountRepository(_Table[Account]):

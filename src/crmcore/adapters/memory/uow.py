@@ -34,7 +34,12 @@ from crmcore.adapters.memory.marketing import (
     MemoryEnrollmentRepository,
     MemoryTemplateRepository,
 )
-from crmcore.adapters.memory.merge import MemoryContactReferences, MemoryMergeLog
+from crmcore.adapters.memory.merge import (
+    MemoryAccountMergeLog,
+    MemoryAccountReferences,
+    MemoryContactReferences,
+    MemoryMergeLog,
+)
 from crmcore.adapters.memory.privacy import MemoryPersonalData, MemoryRetention
 from crmcore.adapters.memory.relationships import MemoryRelationshipRepository
 from crmcore.adapters.memory.repositories import (
@@ -171,6 +176,8 @@ class MemoryUnitOfWork:
         self.clv = MemoryClvStore(self._tx)
         self.references = MemoryContactReferences(self._tx)
         self.merges = MemoryMergeLog(self._tx)
+        self.account_references = MemoryAccountReferences(self._tx)
+        self.account_merges = MemoryAccountMergeLog(self._tx)
         self.analytics = MemoryAnalytics(self._tx)
         self.alerts = MemoryAlertLog(self._tx)
         self.measurements = MemoryMeasurementLog(self._tx)

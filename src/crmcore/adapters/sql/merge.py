@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import String, Table, and_, cast, insert, select, update
 
 from crmcore.adapters.sql import tables as t
-from crmcore.adapters.sql.mapping import contact_from, contact_row
+from crmcore.adapters.sql.mapping import account_from, account_row, contact_from, contact_row
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.domain.account import Account
+from crmcore.domain.account_merge import AccountMergeRecord
 from crmcore.domain.contact import Contact
 from crmcore.domain.contact_merge import MergeRecord
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import AccountId, ContactId
+from crmcore.domain.loyalty_metrics import CustomerFacts
 
 #: Plain references: kind → (table, column).
 PLAIN: dict[str, tuple[Table, str]] = {
@@ -40,6 +44,12 @@ KEYED: dict[str, tuple[Table, str]] = {
     "customer_rfm.contact_id": (t.customer_rfm, "contact_id"),
     "loyalty_cards.id": (t.loyalty_cards, "id"),
     "loyalty_facts.id": (t.loyalty_facts, "id"),
+}
+#: Plain kinds whose rows are unique per contact and other columns: a row whose other
+#: values the target already has stays with the source.
+UNIQUE_WITH: dict[str, tuple[str, ...]] = {
+    "campaign_deliveries.contact_id": ("campaign_id", "step"),
+    "sequence_enrollments.contact_id": ("sequence_id",),
 }
 CANDIDATES = "review_items.candidates"
 
@@ -72,6 +82,25 @@ class SqlContactReferences:
 
     def _run(self, stmt: Any, table: Table) -> None:
         self._s.write(lambda: self._s.conn.execute(stmt), table=table)
+
+    def _free(
+        self,
+        table: Table,
+        column: str,
+        unique: tuple[str, ...],
+        keys: Sequence[str],
+        target: ContactId,
+    ) -> list[str]:
+        """Those of ``keys`` whose ``unique`` values the target does not hold yet."""
+        others = [table.c[u] for u in unique]
+        taken = {
+            tuple(r[u] for u in unique)
+            for r in self._s.read(select(*others).where(table.c[column] == target))
+        }
+        (pk,) = table.primary_key.columns
+        rows = self._s.read(select(pk, *others).where(pk.in_([_typed(pk, k) for k in keys])))
+        free = {str(r[pk.name]) for r in rows if tuple(r[u] for u in unique) not in taken}
+        return [k for k in keys if k in free]
 
     def find(self, contact_id: ContactId) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
@@ -108,6 +137,10 @@ class SqlContactReferences:
                 continue
             if kind in PLAIN:
                 table, column = PLAIN[kind]
+                if kind in UNIQUE_WITH:
+                    keys = self._free(table, column, UNIQUE_WITH[kind], keys, target)
+                    if not keys:
+                        continue
                 for key in keys:
                     stmt = update(table).where(_where_key(table, key)).values({column: target})
                     self._run(stmt, table)
@@ -162,8 +195,31 @@ def _contact_back(data: Mapping[str, Any]) -> Contact:
     return contact_from(row)
 
 
+def _facts_json(facts: CustomerFacts) -> dict[str, Any]:
+    return {
+        name: (
+            sorted(value)
+            if isinstance(value, frozenset)
+            else str(value)
+            if isinstance(value, Decimal | date)
+            else value
+        )
+        for name, value in facts.as_mapping().items()
+    }
+
+
+def _facts_back(data: Mapping[str, Any]) -> CustomerFacts:
+    values: dict[str, Any] = dict(data)
+    values["revenue"] = Decimal(values["revenue"])
+    values["tags"] = frozenset(values["tags"])
+    for name in ("first_interaction", "last_purchase"):
+        values[name] = date.fromisoformat(values[name]) if values[name] else None
+    return CustomerFacts(**values)
+
+
 def _record(row: Any) -> MergeRecord:
     before = row["before"]
+    facts = before.get("keep_facts")
     return MergeRecord(
         id=row["id"],
         keep_id=ContactId(row["keep_id"]),
@@ -175,6 +231,7 @@ def _record(row: Any) -> MergeRecord:
         other_before=_contact_back(before["other"]),
         moved={k: tuple(v) for k, v in dict(row["moved"]).items()},
         undone_at=row["undone_at"],
+        keep_facts_before=_facts_back(facts) if facts is not None else None,
     )
 
 
@@ -195,6 +252,11 @@ class SqlMergeLog:
             "before": {
                 "keep": _contact_json(record.keep_before),
                 "other": _contact_json(record.other_before),
+                **(
+                    {"keep_facts": _facts_json(record.keep_facts_before)}
+                    if record.keep_facts_before is not None
+                    else {}
+                ),
             },
             "moved": {k: list(v) for k, v in record.moved.items()},
             "undone_at": record.undone_at,
@@ -222,3 +284,123 @@ class SqlMergeLog:
             .order_by(t.contact_merges.c.at.desc())
         )
         return _record(rows[0]) if rows else None
+
+
+#: Columns that name an account: kind → (table, column).
+ACCOUNT_PLAIN: dict[str, tuple[Table, str]] = {
+    "contacts.account_id": (t.contacts, "account_id"),
+    "deals.account_id": (t.deals, "account_id"),
+    "health_scores.account_id": (t.health_scores, "account_id"),
+    "relationships.account_id": (t.relationships, "account_id"),
+}
+
+
+class SqlAccountReferences:
+    """What names an account, in the SQL schema."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def kinds(self) -> frozenset[str]:
+        return frozenset(ACCOUNT_PLAIN)
+
+    def find(self, account_id: AccountId) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for kind, (table, column) in ACCOUNT_PLAIN.items():
+            rows = self._s.read(
+                select(*table.primary_key.columns).where(table.c[column] == account_id)
+            )
+            if rows:
+                found[kind] = tuple(sorted(_key(r, table) for r in rows))
+        return found
+
+    def move(
+        self, rows: Mapping[str, Sequence[str]], *, source: AccountId, target: AccountId
+    ) -> dict[str, tuple[str, ...]]:
+        moved: dict[str, tuple[str, ...]] = {}
+        for kind, keys in rows.items():
+            if kind not in ACCOUNT_PLAIN or not keys:
+                continue
+            table, column = ACCOUNT_PLAIN[kind]
+            (pk,) = table.primary_key.columns
+            stmt = (
+                update(table)
+                .where(pk.in_([_typed(pk, k) for k in keys]), table.c[column] == source)
+                .values({column: target})
+            )
+            self._s.write(lambda s=stmt: self._s.conn.execute(s), table=table)  # type: ignore[misc]
+            moved[kind] = tuple(keys)
+        return moved
+
+
+def _account_json(account: Account) -> dict[str, Any]:
+    row = account_row(account)
+    row["version"] = account.version
+    return {
+        name: (
+            str(value) if isinstance(value, UUID) else
+            value.isoformat() if isinstance(value, datetime) else value
+        )
+        for name, value in row.items()
+    }  # fmt: skip
+
+
+def _account_back(data: Mapping[str, Any]) -> Account:
+    row = dict(data)
+    row["id"] = UUID(row["id"])
+    for name in ("created_at", "updated_at"):
+        row[name] = datetime.fromisoformat(row[name])
+    return account_from(row)
+
+
+def _account_record(row: Any) -> AccountMergeRecord:
+    before = row["before"]
+    return AccountMergeRecord(
+        id=row["id"],
+        keep_id=AccountId(row["keep_id"]),
+        other_id=AccountId(row["other_id"]),
+        reason=row["reason"],
+        by=row["merged_by"],
+        at=row["at"],
+        keep_before=_account_back(before["keep"]),
+        other_before=_account_back(before["other"]),
+        moved={k: tuple(v) for k, v in dict(row["moved"]).items()},
+        undone_at=row["undone_at"],
+    )
+
+
+class SqlAccountMergeLog:
+    """Account merges in ``account_merges``."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    def add(self, record: AccountMergeRecord) -> None:
+        row = {
+            "id": record.id,
+            "keep_id": record.keep_id,
+            "other_id": record.other_id,
+            "reason": record.reason,
+            "merged_by": record.by,
+            "at": record.at,
+            "before": {
+                "keep": _account_json(record.keep_before),
+                "other": _account_json(record.other_before),
+            },
+            "moved": {k: list(v) for k, v in record.moved.items()},
+            "undone_at": record.undone_at,
+        }
+        stmt = insert(t.account_merges).values(row)
+        self._s.write(lambda: self._s.conn.execute(stmt), table=t.account_merges, row=row)
+
+    def get(self, merge_id: UUID) -> AccountMergeRecord | None:
+        rows = self._s.read(select(t.account_merges).where(t.account_merges.c.id == merge_id))
+        return _account_record(rows[0]) if rows else None
+
+    def save(self, record: AccountMergeRecord) -> None:
+        stmt = (
+            update(t.account_merges)
+            .where(t.account_merges.c.id == record.id)
+            .values(undone_at=record.undone_at)
+        )
+        self._s.write(lambda: self._s.conn.execute(stmt), table=t.account_merges)

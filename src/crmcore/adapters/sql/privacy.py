@@ -143,6 +143,8 @@ ERASURE: Mapping[tuple[str, str], str] = {
         "currency", "channel", "external_id")},
     **{("contact_merges", c): "deleted with every merge of the person" for c in (
         "reason", "merged_by", "before", "moved")},
+    **{("account_merges", c): "no personal data: organisations' fields, the ids moved and "
+       "who merged them why" for c in ("reason", "merged_by", "before", "moved")},
     ("relationships", "note"): "emptied on the person's relationships",
     ("relationships", "role"): "no personal data: a category",
 }  # fmt: skip

@@ -28,7 +28,7 @@ from crmcore.domain.merge import OWNED, merge_import
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage, StageChange
 from crmcore.ports.errors import DuplicateKey
-from crmcore.ports.repositories import UpsertCounts
+from crmcore.ports.repositories import ContactValues, UpsertCounts
 
 #: Rows per ``INSERT … ON CONFLICT … RETURNING`` of new contacts on PostgreSQL.
 _INSERT_CHUNK = 1000
@@ -546,6 +546,49 @@ class SqlContactRepository(_BulkRepo[Contact]):
         if not include_archived:
             stmt = stmt.where(t.contacts.c.archived.is_(False))
         return self._many(_page(stmt, t.contacts, limit, offset, after))
+
+    def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
+        c = t.contacts.c
+        if self._s.sqlite:
+            return self._compared_sqlite(attributes)
+        stmt = (
+            select(
+                c.id,
+                c.first_name,
+                c.last_name,
+                c.email,
+                c.phone,
+                *(c.attributes[a] for a in attributes),
+            )
+            .where(c.archived.is_(False))
+            .order_by(c.id)
+        )
+        with self._s.translating():
+            rows = self._s.conn.execute(stmt).all()
+        return [ContactValues(ContactId(r[0]), r[1], r[2], r[3], r[4], tuple(r[5:])) for r in rows]
+
+    def _compared_sqlite(self, attributes: Sequence[str]) -> Sequence[ContactValues]:
+        """The SQLite read: the driver's rows, each attribute as JSON text decoded here."""
+        extra = ", attributes -> ?" * len(attributes)
+        sql = (
+            f"SELECT id, first_name, last_name, email, phone{extra} FROM contacts "
+            "WHERE archived = 0 ORDER BY id"
+        )
+        paths = tuple(f"$.{json.dumps(a)}" for a in attributes)
+        with self._s.translating():
+            raw = self._s.conn.exec_driver_sql(sql, paths).fetchall()
+        loads = json.loads
+        return [
+            ContactValues(
+                ContactId(read_uuid(r[0])),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                tuple(None if v is None else loads(v) for v in r[5:]),
+            )
+            for r in raw
+        ]
 
 
 class SqlAccountRepository(_Repo[Account]):

@@ -605,6 +605,21 @@ contact_merges = Table(
     comment="library: contact merges with both before-images and the rows moved (C2)",
 )
 
+account_merges = Table(
+    "account_merges",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("keep_id", Uuid, nullable=False, index=True),
+    Column("other_id", Uuid, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("merged_by", String(200)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", JSON, nullable=False),
+    Column("moved", JSON, nullable=False),
+    Column("undone_at", UTCDateTime),
+    comment="library: account merges with both before-images and the rows moved (C2)",
+)
+
 # -- issue 20: the HTTP surface (ADR 0019) ----------------------------------------------
 
 api_keys = Table(

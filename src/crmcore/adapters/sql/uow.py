@@ -26,7 +26,12 @@ from crmcore.adapters.sql.marketing import (
     SqlEnrollmentRepository,
     SqlTemplateRepository,
 )
-from crmcore.adapters.sql.merge import SqlContactReferences, SqlMergeLog
+from crmcore.adapters.sql.merge import (
+    SqlAccountMergeLog,
+    SqlAccountReferences,
+    SqlContactReferences,
+    SqlMergeLog,
+)
 from crmcore.adapters.sql.outbox import SqlOutbox, SqlProcessedMessages
 from crmcore.adapters.sql.privacy import SqlPersonalData, SqlRetention
 from crmcore.adapters.sql.relationships import SqlRelationshipRepository
@@ -91,6 +96,8 @@ class SqlUnitOfWork:
         self.clv = SqlClvStore(s)
         self.references = SqlContactReferences(s)
         self.merges = SqlMergeLog(s)
+        self.account_references = SqlAccountReferences(s)
+        self.account_merges = SqlAccountMergeLog(s)
         self.analytics = SqlAnalytics(s)
         self.alerts = SqlAlertLog(s)
         self.measurements = SqlMeasurementLog(s)

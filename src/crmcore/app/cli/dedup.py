@@ -9,7 +9,7 @@ import click
 from crmcore.app.cli.context import CommandFailed, app_from, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.dedup.csvfile import dedup_csv
-from crmcore.app.dedup.scan import scan_contacts
+from crmcore.app.dedup.scan import scan_accounts, scan_contacts
 from crmcore.app.dedup.settings import load_settings
 from crmcore.domain.errors import FieldError, InvalidInput
 
@@ -101,20 +101,35 @@ def csv_cmd(
     is_flag=True,
     help="Merge pairs at or above the merge threshold (0.99) instead of queueing them.",
 )
+@click.option(
+    "--accounts",
+    is_flag=True,
+    help="Compare the stored accounts (name, website domain, phone, city) instead of contacts.",
+)
 @click.pass_context
 def scan_cmd(
-    ctx: click.Context, threshold: float | None, settings_path: str | None, auto_merge: bool
+    ctx: click.Context,
+    threshold: float | None,
+    settings_path: str | None,
+    auto_merge: bool,
+    accounts: bool,
 ) -> None:
-    """Compare the stored contacts (names, e-mail, phone, attributes city and birth_date)
-    and queue each likely duplicate pair for review (crm review list --reason duplicate)."""
+    """Compare the stored contacts (names, e-mail, phone, attributes city and birth_date),
+    or with --accounts the accounts, and queue each likely duplicate pair for review
+    (crm review list --reason duplicate)."""
     settings = None
     if settings_path is not None:
         loaded = load_settings(settings_path)
         if isinstance(loaded, FieldError):
             raise CommandFailed(InvalidInput(errors=(loaded,)))
         settings = loaded
+    scan = scan_accounts if accounts else scan_contacts
     report = unwrap(
-        scan_contacts(app_from(ctx), threshold=threshold, settings=settings, auto_merge=auto_merge)
+        scan(app_from(ctx), threshold=threshold, settings=settings, auto_merge=auto_merge)
     )
     fields = ["contacts", "candidates", "pairs", "queued", "already", "auto_merge", "merged"]
-    render_one({f: getattr(report, f) for f in fields}, fields, state_from(ctx).fmt)
+    row = {f: getattr(report, f) for f in fields}
+    if accounts:
+        row = {"accounts": row.pop("contacts"), **row}
+        fields = ["accounts", *fields[1:]]
+    render_one(row, fields, state_from(ctx).fmt)

@@ -1,4 +1,5 @@
-"""``crm accounts enrich``: firmographics from the operator's lookup table (issue 18)."""
+"""``crm accounts enrich`` and ``crm leads enrich``: firmographics from the operator's
+lookup table."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import click
 from crmcore.app.bootstrap import lookup_enricher
 from crmcore.app.cli.context import app_from, fail, state_from, unwrap
 from crmcore.app.cli.render import render_one
-from crmcore.app.sales.enrich import enrich_accounts
+from crmcore.app.sales.enrich import enrich_accounts, enrich_leads
 
 EXIT_USAGE = 2
 
@@ -31,4 +32,26 @@ def enrich(ctx: click.Context, table_path: str) -> None:
         fail(str(exc), exit_code=EXIT_USAGE)
     report = unwrap(enrich_accounts(app_from(ctx), enricher))
     fields = ["accounts", "looked_up", "found", "enriched"]
+    render_one({f: getattr(report, f) for f in fields}, fields, state_from(ctx).fmt)
+
+
+@click.command("enrich")
+@click.option(
+    "--table",
+    "table_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="CSV",
+    help="Lookup table: domain, industry, size, country (one row per company domain).",
+)
+@click.pass_context
+def enrich_leads_cmd(ctx: click.Context, table_path: str) -> None:
+    """Fill each lead's empty industry and region from the lookup table, by the domain of
+    its website (metadata) or e-mail. A value a person entered is never overwritten."""
+    try:
+        enricher = lookup_enricher(table_path)
+    except ValueError as exc:
+        fail(str(exc), exit_code=EXIT_USAGE)
+    report = unwrap(enrich_leads(app_from(ctx), enricher))
+    fields = ["leads", "looked_up", "found", "enriched"]
     render_one({f: getattr(report, f) for f in fields}, fields, state_from(ctx).fmt)

@@ -136,8 +136,12 @@ COMMANDS: dict[str, str] = {
 #: Commands that live in their own module but belong to a group above.
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "import": ("crmcore.app.cli.intel_import:transactions",),
-    "leads": ("crmcore.app.cli.leads_rescore:rescore",),
-    "accounts": ("crmcore.app.cli.enrich:enrich",),
+    "leads": ("crmcore.app.cli.leads_rescore:rescore", "crmcore.app.cli.enrich:enrich_leads_cmd"),
+    "accounts": (
+        "crmcore.app.cli.enrich:enrich",
+        "crmcore.app.cli.account_merge:merge_cmd",
+        "crmcore.app.cli.account_merge:unmerge_cmd",
+    ),
     "contacts": (
         "crmcore.app.cli.relationships:relate_cmd",
         "crmcore.app.cli.relationships:relations_cmd",

@@ -115,7 +115,11 @@ def _email(a: list[str], b: list[str]) -> Levels:
     la, lb = [x.partition("@")[0] for x in a], [y.partition("@")[0] for y in b]
     d = _metric(la, lb, DamerauLevenshtein.distance)
     # a typo, not another number: ivan.petrov12 / ivan.petorv12, never ivan.petrov13
-    same_digits = _equal(_only_digits(la), _only_digits(lb))
+    # (only the pairs one edit apart need their digits compared)
+    one = np.flatnonzero(d == 1)
+    same_digits = np.zeros(len(a), dtype=bool)
+    same_digits[one] = _equal(_only_digits([la[k] for k in one.tolist()]),
+                              _only_digits([lb[k] for k in one.tolist()]))  # fmt: skip
     return _select([_equal(a, b), d == 0, (d <= 1) & same_digits])
 
 

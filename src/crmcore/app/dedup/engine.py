@@ -152,12 +152,22 @@ def joint_keys(a: Entries, b: Entries) -> Entries:
     return ra[rep_a], ka[rep_a] * width + kb[pick_b]
 
 
+def bounded_block(sizes: npt.NDArray[np.int64], budget: int) -> int:
+    """The largest block size such that the blocks no larger hold at most ``budget``
+    pairs in all (0 when even the smallest blocks hold more)."""
+    distinct, counts = np.unique(sizes, return_counts=True)
+    spent = np.cumsum(counts * (distinct * (distinct - 1) // 2))
+    fits = np.flatnonzero(spent <= budget)
+    return int(distinct[fits[-1]]) if len(fits) else 0
+
+
 def block_pairs(
-    entries: Entries, *, max_block: int, budget: int | None = None
+    entries: Entries, *, max_block: int, budget: int | None = None, bounded: bool = False
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Pairs of records sharing a key (blocks above ``max_block`` skipped), encoded
     ``i << 32 | j`` with ``i < j``, and how many pairs the blocks hold in all (when that
-    is over ``budget``, no pairs are made).
+    is over ``budget``, no pairs are made; ``bounded``, the largest blocks are skipped
+    instead, so that the rest fit the budget).
 
     The vectorised form of :func:`crmcore.domain.duplicates.candidate_pairs`.
     """
@@ -170,7 +180,9 @@ def block_pairs(
     sizes = np.diff(np.r_[starts, len(keys)])
     total = int((sizes * (sizes - 1) // 2).sum())
     if budget is not None and total > budget:
-        return np.empty(0, np.int64), total
+        if not bounded:
+            return np.empty(0, np.int64), total
+        max_block = min(max_block, bounded_block(sizes, budget))
     end = np.repeat(starts + sizes, sizes)
     size = np.repeat(sizes, sizes)
     active = np.flatnonzero(size <= max_block)
@@ -214,9 +226,14 @@ def blocking_rules(fields: Sequence[Field], columns: Sequence[Column]) -> list[R
         else:
             wide.append((f, entries))
     for (fa, ea), (fb, eb) in combinations(wide, 2):
-        pairs, total = block_pairs(joint_keys(ea, eb), max_block=MAX_BLOCK, budget=budget)
-        if total <= budget:
+        # a joined key too wide as a whole keeps its blocks that fit the budget
+        pairs, total = block_pairs(
+            joint_keys(ea, eb), max_block=MAX_BLOCK, budget=budget, bounded=True
+        )
+        if len(pairs):
             label = f"{fields[fa].name}+{fields[fb].name}"
+            if total > budget:
+                label += " (largest blocks left out)"
             rules.append(Rule(label=label, fields=frozenset({fa, fb}), pairs=pairs))
     return rules
 

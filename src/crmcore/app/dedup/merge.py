@@ -2,7 +2,8 @@
 
 A merge moves every row that names the other contact (``ContactReferences``: activities,
 deals, transactions, facts, loyalty card and facts, health, campaign deliveries, review
-items) to the kept one, fills the kept contact's empty fields from the other, archives
+items) to the kept one, combines both contacts' loyalty facts when each has some, fills
+the kept contact's empty fields from the other, archives
 the other as merged, and records who, when, why and the before-image
 (:class:`~crmcore.domain.contact_merge.MergeRecord`), all in one unit of work. An undo
 moves the same rows back and restores both contacts as they were.
@@ -25,6 +26,7 @@ from crmcore.domain.contact_merge import (
     undo,
 )
 from crmcore.domain.ids import ContactId
+from crmcore.domain.loyalty_metrics import combine_facts
 from crmcore.ports.uow import UnitOfWork
 
 
@@ -48,6 +50,12 @@ def merge_contacts(
         if isinstance(pair, Failure):
             return Failure(pair.failure())
         new_keep, new_other = pair.unwrap()
+        keep_facts = uow.loyalty_facts.get(keep_id)
+        other_facts = uow.loyalty_facts.get(other_id)
+        combined = keep_facts is not None and other_facts is not None
+        if keep_facts is not None and other_facts is not None:
+            # both have facts: the kept one gets their union; the other keeps its own
+            uow.loyalty_facts.put(keep_id, combine_facts(keep_facts, other_facts))
         moved = uow.references.move(uow.references.find(other_id), source=other_id, target=keep_id)
         record = MergeRecord(
             id=app.ids.new(),
@@ -59,6 +67,7 @@ def merge_contacts(
             keep_before=keep,
             other_before=other,
             moved=moved,
+            keep_facts_before=keep_facts if combined else None,
         )
         uow.contacts.save(new_other)  # first: it gives up the unique keys that move
         uow.contacts.save(new_keep)
@@ -93,6 +102,8 @@ def unmerge_contacts(
             return Failure(NotFound(kind="contact", key=str(missing)))
         back_keep, back_other = restore(record, keep_now, other_now)
         uow.references.move(record.moved, source=record.keep_id, target=record.other_id)
+        if record.keep_facts_before is not None:
+            uow.loyalty_facts.put(record.keep_id, record.keep_facts_before)
         uow.contacts.save(back_keep)  # first: it gives back the unique keys it took
         uow.contacts.save(back_other)
         uow.merges.save(undone.unwrap())

@@ -12,18 +12,22 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App
+from crmcore.app.dedup.account_merge import merge_accounts
 from crmcore.app.dedup.compare import Kind
 from crmcore.app.dedup.engine import ScoredPair, find_duplicates
 from crmcore.app.dedup.merge import merge_contacts
 from crmcore.app.dedup.settings import DedupSettings
 from crmcore.app.errors import AppError, Conflict, StorageFailure
-from crmcore.domain.contact import Contact
+from crmcore.domain.account import Account
+from crmcore.domain.account_merge import MERGED_INTO as MERGED_AWAY
 from crmcore.domain.duplicates import Decision, FellegiSunter
+from crmcore.domain.enrichment import company_domain
 from crmcore.domain.errors import FieldError, InvalidInput
-from crmcore.domain.ids import ContactId
+from crmcore.domain.ids import AccountId, ContactId
 from crmcore.domain.review import ReviewItem, ReviewReason, queued
 from crmcore.ports.errors import ConcurrentModification, StorageError
 from crmcore.ports.event_processing import EventUnitOfWork
+from crmcore.ports.repositories import ContactValues
 
 #: The contact fields compared: the full name (in any order, so swapped first and last
 #: names still agree), e-mail, phone, and city and birth date from the attributes.
@@ -53,15 +57,17 @@ def pair_key(a: ContactId, b: ContactId) -> str:
     return f"duplicate:{low}:{high}"
 
 
-def contact_row(contact: Contact) -> tuple[str | None, ...]:
+#: The attributes compared, in the order of the last fields of :data:`SCAN_FIELDS`.
+SCAN_ATTRIBUTES = ("city", "birth_date")
+
+
+def scan_row(values: ContactValues) -> tuple[str | None, ...]:
     """The compared values of one contact."""
-    attributes = contact.attributes
     return (
-        f"{contact.name.first} {contact.name.last}",
-        str(contact.email) if contact.email else None,
-        str(contact.phone) if contact.phone else None,
-        _text(attributes.get("city")),
-        _text(attributes.get("birth_date")),
+        f"{values.first_name} {values.last_name}",
+        values.email,
+        values.phone,
+        *(_text(v) for v in values.attributes),
     )
 
 
@@ -99,9 +105,9 @@ def scan_contacts(
     to_merge: list[tuple[ContactId, ContactId, float]] = []
 
     def work(uow: EventUnitOfWork) -> ScanReport:
-        contacts = list(uow.contacts.list())
+        contacts = uow.contacts.compared_values(SCAN_ATTRIBUTES)
         ids = [c.id for c in contacts]
-        rows = [contact_row(c) for c in contacts]
+        rows = [scan_row(c) for c in contacts]
         found = find_duplicates(
             rows,
             SCAN_FIELDS,
@@ -160,5 +166,113 @@ def scan_contacts(
     for keep, other, p in to_merge:
         # a contact merged away by an earlier pair of this scan is skipped
         done = merge_contacts(app, keep, other, reason=f"dedup scan p={p:.4f}", by="dedup scan")
+        merged += isinstance(done, Success)
+    return Success(attrs.evolve(report, merged=merged))
+
+
+#: The account fields compared: the name (legal forms and word order aside), the website's
+#: domain, and phone and city from the attributes.
+ACCOUNT_FIELDS = ("name", "domain", "phone", "city")
+ACCOUNT_KINDS = {"name": Kind.TEXT, "domain": Kind.EXACT, "phone": Kind.PHONE,
+                 "city": Kind.NAME}  # fmt: skip
+
+
+def account_pair_key(a: AccountId, b: AccountId) -> str:
+    """The review item's event id for a pair of accounts, whichever comes first."""
+    low, high = sorted((str(a), str(b)))
+    return f"account-duplicate:{low}:{high}"
+
+
+def account_row(account: Account) -> tuple[str | None, ...]:
+    """The compared values of one account."""
+    return (
+        account.name,
+        company_domain(account.website),
+        _text(account.attributes.get("phone")),
+        _text(account.attributes.get("city")),
+    )
+
+
+def scan_accounts(
+    app: App,
+    *,
+    threshold: float | None = None,
+    settings: DedupSettings | None = None,
+    auto_merge: bool = False,
+) -> Result[ScanReport, AppError]:
+    """Queue every likely duplicate pair of stored accounts (not merged away) for review,
+    reason ``duplicate``, no candidate contacts, the proposed action naming the command
+    (``crm accounts merge A B``); with ``auto_merge``, pairs at or above the merge
+    threshold are merged instead. ``ScanReport.contacts`` counts the accounts."""
+    chosen = settings or DedupSettings()
+    cut = chosen.thresholds.review if threshold is None else threshold
+    if not 0.0 <= cut <= 1.0:
+        error = FieldError(field="threshold", value=str(cut), reason="a probability 0-1")
+        return Failure(InvalidInput(errors=(error,)))
+    if app.events is None:
+        return Failure(StorageFailure(detail="the review queue is not configured"))
+    now = app.clock.now()
+    to_merge: list[tuple[AccountId, AccountId, float]] = []
+
+    def work(uow: EventUnitOfWork) -> ScanReport:
+        accounts = [a for a in uow.accounts.list() if MERGED_AWAY not in a.attributes]
+        ids = [a.id for a in accounts]
+        found = find_duplicates(
+            [account_row(a) for a in accounts],
+            ACCOUNT_FIELDS,
+            threshold=cut,
+            kinds={**ACCOUNT_KINDS, **chosen.kinds},
+            model=chosen.model(ACCOUNT_FIELDS),
+        )
+        queue = uow.review_queue
+        listed = queue.list(status=None, reason=ReviewReason.DUPLICATE, limit=ALL)
+        known = {i.event_id for i in listed}
+        items: list[ReviewItem] = []
+        merges = 0
+        for pair in found.pairs:
+            a, b = ids[pair.left], ids[pair.right]
+            key = account_pair_key(a, b)
+            decision = chosen.thresholds.decide(pair.probability)
+            merges += decision is Decision.MERGE
+            if auto_merge and decision is Decision.MERGE:
+                to_merge.append((a, b, pair.probability))
+                continue
+            if key in known:
+                continue
+            known.add(key)
+            items.append(
+                ReviewItem(
+                    id=app.ids.new(),
+                    event_id=key,
+                    reason=ReviewReason.DUPLICATE,
+                    detail=explain(found.model, pair),
+                    proposed_action=f"crm accounts merge {a} {b}",
+                    confidence=pair.probability,
+                    created_at=now,
+                )
+            )
+        queue.add_many(items)
+        uow.record(*(queued(i) for i in items))
+        return ScanReport(
+            contacts=len(accounts),
+            candidates=found.candidates,
+            pairs=len(found.pairs),
+            queued=len(items),
+            already=len(found.pairs) - len(items),
+            auto_merge=merges,
+        )
+
+    try:
+        with app.events.uow() as uow:
+            report = work(uow)
+            uow.commit()
+    except ConcurrentModification as exc:
+        return Failure(Conflict(detail=str(exc)))
+    except StorageError as exc:
+        return Failure(StorageFailure(detail=str(exc)))
+    merged = 0
+    for keep, other, p in to_merge:
+        # an account merged away by an earlier pair of this scan is refused, so skipped
+        done = merge_accounts(app, keep, other, reason=f"dedup scan p={p:.4f}", by="dedup scan")
         merged += isinstance(done, Success)
     return Success(attrs.evolve(report, merged=merged))

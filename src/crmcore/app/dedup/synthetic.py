@@ -256,3 +256,76 @@ def planted(
         for y in group[i + 1 :]
     )
     return Planted(rows=tuple(tuple(r) for r in rows), pairs=everyone)
+
+
+WORDS = ("acme", "nova", "orbit", "delta", "lumen", "vertex", "quanta", "terra", "pixel",
+         "atlas", "cobalt", "zenith", "ember", "harbor", "summit", "meridian", "polar")  # fmt: skip
+TRADES = ("systems", "logistics", "foods", "labs", "media", "energy", "capital", "retail")
+FORMS = ("", " llc", " inc", " ltd", " group")
+ACCOUNT_HEADER = ("id", "name", "website", "phone", "city")
+
+
+def _account(rng: random.Random, number: int) -> list[str]:
+    words = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(TRADES)}"
+    slug = words.replace(" ", "")
+    return [
+        f"a{number}",
+        (words + rng.choice(FORMS)).title(),
+        f"https://{slug}{number}.example",
+        f"+7 9{rng.randrange(10**9):09d}",
+        rng.choice(CITIES).title(),
+    ]
+
+
+def _account_copy(rng: random.Random, row: list[str], number: int) -> list[str]:
+    copy = list(row)
+    copy[0] = f"a{number}"
+    base = copy[1].rsplit(" ", 1)[0] if copy[1].lower().endswith(FORMS[1:]) else copy[1]
+    copy[1] = (base + rng.choice([f for f in FORMS if f])).title()  # always another name
+    for change in rng.sample(range(4), rng.randint(1, 2)):
+        if change == 0:
+            copy[2] = copy[2].replace("https://", "http://www.") + "/about"
+        elif change == 1:
+            digits = copy[3].replace("+7 ", "")
+            copy[3] = f"8{digits}"
+        elif change == 2:
+            copy[rng.choice((2, 3, 4))] = ""
+        else:
+            copy[1] = _typo(rng, copy[1])
+    return copy
+
+
+def planted_accounts(count: int, *, duplicate_share: float = 0.1, seed: int = 0) -> Planted:
+    """``count`` accounts (``ACCOUNT_HEADER``) of which ``duplicate_share`` are altered
+    copies of others (another legal form, a typo, a reformatted website or phone, a
+    missing value); no two share a name."""
+    rng = random.Random(seed)
+    dupes = int(count * duplicate_share)
+    rows: list[list[str]] = []
+    names: set[str] = set()
+    while len(rows) < count - dupes:
+        row = _account(rng, len(rows))
+        if row[1].casefold() in names:  # the word lists are small: a number makes it unique
+            row[1] = f"{row[1]} {len(rows)}"
+        names.add(row[1].casefold())
+        rows.append(row)
+    pairs: set[tuple[str, str]] = set()
+    for n in range(dupes):
+        source = rng.choice(rows[: count - dupes])
+        copy = _account_copy(rng, source, count - dupes + n)
+        if copy[1].casefold() in names:
+            continue
+        names.add(copy[1].casefold())
+        rows.append(copy)
+        pairs.add((source[0], copy[0]))
+    rng.shuffle(rows)
+    groups: dict[str, list[str]] = {}
+    for a, b in pairs:  # copies of the same original are one organisation too
+        groups.setdefault(a, [a]).append(b)
+    everyone = frozenset(
+        (min(x, y), max(x, y))
+        for group in groups.values()
+        for i, x in enumerate(group)
+        for y in group[i + 1 :]
+    )
+    return Planted(rows=tuple(tuple(r) for r in rows), pairs=everyone)
