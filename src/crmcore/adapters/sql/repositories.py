@@ -551,21 +551,27 @@ class SqlContactRepository(_BulkRepo[Contact]):
         c = t.contacts.c
         if self._s.sqlite:
             return self._compared_sqlite(attributes)
+        # PostgreSQL: the attributes document whole, its keys picked here (``->`` on the
+        # server refuses a stored ``\u0000``, which the JSON column keeps).
+        extra = (c.attributes,) if attributes else ()
         stmt = (
-            select(
-                c.id,
-                c.first_name,
-                c.last_name,
-                c.email,
-                c.phone,
-                *(c.attributes[a] for a in attributes),
-            )
+            select(c.id, c.first_name, c.last_name, c.email, c.phone, *extra)
             .where(c.archived.is_(False))
             .order_by(c.id)
         )
         with self._s.translating():
             rows = self._s.conn.execute(stmt).all()
-        return [ContactValues(ContactId(r[0]), r[1], r[2], r[3], r[4], tuple(r[5:])) for r in rows]
+        return [
+            ContactValues(
+                ContactId(r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                tuple((r[5] or {}).get(a) for a in attributes) if attributes else (),
+            )
+            for r in rows
+        ]
 
     def _compared_sqlite(self, attributes: Sequence[str]) -> Sequence[ContactValues]:
         """The SQLite read: the driver's rows, each attribute as JSON text decoded here."""
