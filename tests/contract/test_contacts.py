@@ -48,10 +48,10 @@ def test_lookups_by_user_id_email_and_phone(backend: Backend) -> None:
             uow.contacts.add(x)
         uow.commit()
     with backend.uow() as uow:
-        by_user = uow.contacts.find_by_user_id("u-1")
-        by_email = uow.contacts.find_by_email(Email("b@example.com"))
-        by_phone = uow.contacts.find_by_phone(Phone("+79001234567"))
-        missing = uow.contacts.find_by_user_id("nope")
+        by_user = next(iter(uow.contacts.find_many(user_ids=["u-1"])), None)
+        by_email = next(iter(uow.contacts.find_many(emails=[Email("b@example.com")])), None)
+        by_phone = uow.contacts.find_many(phones=[Phone("+79001234567")])
+        missing = next(iter(uow.contacts.find_many(user_ids=["nope"])), None)
     assert by_user is not None
     assert by_user.id == a.id
     assert by_email is not None
@@ -378,7 +378,7 @@ def test_adding_a_taken_email_in_bulk_is_a_duplicate_key_that_leaves_the_transac
         with pytest.raises(DuplicateKey):
             write_and_commit(uow, lambda: uow.contacts.add_many([mine]))
         if backend.name != "memory":  # memory refuses at commit, which ended the unit
-            found = uow.contacts.find_by_email(Email("same@example.com"))
+            found = next(iter(uow.contacts.find_many(emails=[Email("same@example.com")])), None)
             assert found is not None
             assert found.name.first == "First"
 

@@ -239,7 +239,7 @@ def test_a_contact_changed_between_batches_is_read_again(make_app: MakeApp) -> N
     # someone renames Ann, and another worker records a second purchase for her
     assert app.events is not None
     with app.events.uow() as uow:
-        stored = uow.contacts.find_by_user_id("u1")
+        stored = next(iter(uow.contacts.find_many(user_ids=["u1"])), None)
         assert stored is not None
         uow.contacts.save(attrs.evolve(stored, name=PersonName("Anna", "Lee")))
         uow.commit()
@@ -249,7 +249,7 @@ def test_a_contact_changed_between_batches_is_read_again(make_app: MakeApp) -> N
     ingest_events(app, [_purchase("p3", 20, ann)])
     assert _process(app, cache).done == 1
     with app.events.uow() as uow:
-        ann_now = uow.contacts.find_by_email(Email("ann@example.com"))
+        ann_now = next(iter(uow.contacts.find_many(emails=[Email("ann@example.com")])), None)
         assert ann_now is not None
         assert ann_now.name.full == "Anna Lee"
         assert ann_now.attributes["status"] == "hot"  # three purchases within 30 days
@@ -271,7 +271,7 @@ class MeddlingSentiment:
         if not self.meddled and self.app is not None and self.app.events is not None:
             self.meddled = True
             with self.app.events.uow() as uow:
-                stored = uow.contacts.find_by_user_id("u1")
+                stored = next(iter(uow.contacts.find_many(user_ids=["u1"])), None)
                 assert stored is not None
                 uow.contacts.save(attrs.evolve(stored, name=PersonName("Meddled", "")))
                 uow.commit()
@@ -304,7 +304,7 @@ def test_a_concurrent_change_mid_batch_is_detected_and_the_batch_redone(
     assert report.done == 2
     assert app.events is not None
     with app.events.uow() as uow:
-        contact = uow.contacts.find_by_user_id("u1")
+        contact = next(iter(uow.contacts.find_many(user_ids=["u1"])), None)
         assert contact is not None
         assert contact.name.full == "Meddled"  # the other worker's change is not lost
         assert contact.attributes["status"] == "leaving"  # and the batch's is there

@@ -111,7 +111,7 @@ def _seed_accounts_and_health(db_url: str) -> None:
         uow.accounts.add(acme)
         uow.accounts.add(solo)
         for user_id, account in (("u1", acme), ("u2", acme), ("u5", solo)):
-            contact = uow.contacts.find_by_user_id(user_id)
+            contact = next(iter(uow.contacts.find_many(user_ids=[user_id])), None)
             assert contact is not None
             uow.contacts.save(
                 attrs.evolve(

@@ -40,7 +40,7 @@ def test_purchases_through_the_pipeline_refresh_the_prediction_once_per_batch() 
     ingest_events(app, events).unwrap()
     assert process_inbox(app, batch=10).unwrap().done == 3
     with app.uow() as uow:
-        contact = uow.contacts.find_by_user_id("u-1")
+        contact = next(iter(uow.contacts.find_many(user_ids=["u-1"])), None)
         assert contact is not None
         stored = uow.clv.prediction(str(contact.id))
     assert stored is not None

@@ -60,7 +60,7 @@ class _Person:
 
 def _find_person(uow: UnitOfWork, email: Email) -> _Person:
     lead = uow.leads.find_by_email(email)
-    contact = uow.contacts.find_by_email(email)
+    contact = next(iter(uow.contacts.find_many(emails=[email])), None)
     leads = [lead] if lead else []
     contacts = [contact] if contact else []
     seen: dict[Any, Activity] = {}

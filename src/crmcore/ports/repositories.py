@@ -94,9 +94,6 @@ class ContactRepository(Protocol):
     """Contacts by id, identity link, e-mail and phone."""
 
     def get(self, contact_id: ContactId) -> Contact | None: ...
-    def find_by_user_id(self, user_id: str) -> Contact | None: ...
-    def find_by_email(self, email: Email) -> Contact | None: ...
-    def find_by_phone(self, phone: Phone) -> Sequence[Contact]: ...
     def find_many(
         self,
         *,
@@ -104,7 +101,8 @@ class ContactRepository(Protocol):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> Sequence[Contact]:
-        """Every contact with one of these user ids, e-mails or phones, once each, by id."""
+        """Every contact with one of these user ids, e-mails or phones, once each, by id
+        (user ids and e-mails are unique: one of them names one contact at most)."""
         ...
 
     def find_versions(

@@ -109,7 +109,7 @@ SAD = "terrible support, very slow"  # negative, 0.875
 
 def who(app: App, user: str) -> ContactId:
     with app.uow() as uow:
-        found = uow.contacts.find_by_user_id(user)
+        found = next(iter(uow.contacts.find_many(user_ids=[user])), None)
     assert found is not None, user
     return found.id
 

@@ -123,18 +123,18 @@ class MemoryContactRepository(_Table[Contact]):
     def get(self, contact_id: ContactId) -> Contact | None:
         return self._get(contact_id)
 
-    def find_by_user_id(self, user_id: str) -> Contact | None:
+    def _by_user_id(self, user_id: str) -> Contact | None:
         return next((r for r in self._rows() if r.user_id == user_id), None)
 
-    def find_by_email(self, email: Email) -> Contact | None:
+    def _by_email(self, email: Email) -> Contact | None:
         return next((r for r in self._rows() if r.email == email), None)
 
     def upsert_many(self, contacts: Sequence[Contact]) -> UpsertCounts:
         total = UpsertCounts()
         for contact in contacts:
-            stored = self.find_by_user_id(contact.user_id) if contact.user_id else None
+            stored = self._by_user_id(contact.user_id) if contact.user_id else None
             if stored is None and contact.email is not None:
-                stored = self.find_by_email(contact.email)
+                stored = self._by_email(contact.email)
             total += _upsert(self, stored, contact)
         return total
 
@@ -153,9 +153,6 @@ class MemoryContactRepository(_Table[Contact]):
 
     def import_many(self, contacts: Sequence[NewContact], *, at: datetime) -> UpsertCounts:
         return self.upsert_many([contact_from_new(c, at=at) for c in contacts])
-
-    def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
-        return _page((r for r in self._rows() if r.phone == phone), None, 0, key=lambda r: r.id)
 
     def find_many(
         self,

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite import statements as sqlite_sql
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.errors import FieldError
@@ -262,12 +263,6 @@ def _stored_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-_INSERT_FACT_SQLITE = (
-    "INSERT INTO pipeline_facts (contact_id, event_id, kind, name, value, occurred_at)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-
-
 def _fact_text(fact: Fact) -> str | None:
     """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``)."""
     return None if fact.value is None else json.dumps(_fact_json(fact))
@@ -314,7 +309,7 @@ class SqlFactSink:
             )
             for f in facts
         ]
-        self._s.driver_executemany(self.table, _INSERT_FACT_SQLITE, rows)
+        self._s.driver_executemany(self.table, sqlite_sql.INSERT_FACT, rows)
 
     def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
         out: dict[ContactId, list[Fact]] = {}
@@ -333,10 +328,7 @@ class SqlFactSink:
         """The SQLite read, converting the stored text straight into facts (the values
         SQLAlchemy would read, as the contract tests check)."""
         ids = {k.hex: k for k in wanted}
-        sql = (
-            "SELECT contact_id, event_id, kind, name, value, occurred_at FROM pipeline_facts"
-            " WHERE contact_id IN (SELECT value FROM json_each(?))"
-        )
+        sql = sqlite_sql.FACTS_OF
         with self._s.translating():
             rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)),)).fetchall()
         kinds = {k.value: k for k in FactKind}

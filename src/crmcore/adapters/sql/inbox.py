@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite import statements as sqlite_sql
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.tables import event_inbox as t
 from crmcore.domain.inbox import (
@@ -113,53 +114,9 @@ ORDER BY order_at, event_id
 LIMIT :limit"""
 
 
-#: The two claim scans on SQLite (the index ``(status, order_at, event_id)`` serves both).
-_DUE_PENDING = "status = ? AND next_attempt_at <= ? ORDER BY status, order_at, event_id LIMIT ?"
-_DUE_EXPIRED = "status = ? AND lease_until <= ? ORDER BY status, order_at, event_id LIMIT ?"
-
-
-#: The claim on SQLite: both scans, merged in time order, updated as
-#: :meth:`InboxEntry.claim` does, in one statement.
-_CLAIM_SQLITE = """
-UPDATE event_inbox
-SET status = ?, attempts = attempts + 1, claimed_by = ?, claim_token = ?, lease_until = ?,
-    version = version + 1
-WHERE event_id IN (
-    SELECT event_id FROM (
-        SELECT * FROM (
-            SELECT event_id, order_at FROM event_inbox
-            WHERE status = ? AND next_attempt_at <= ?
-            ORDER BY status, order_at, event_id LIMIT ?)
-        UNION ALL
-        SELECT * FROM (
-            SELECT event_id, order_at FROM event_inbox
-            WHERE status = ? AND lease_until <= ?
-            ORDER BY status, order_at, event_id LIMIT ?)
-    )
-    ORDER BY order_at, event_id LIMIT ?
-)"""
-
-
-_CLAIMED = (
-    "event_id",
-    "type",
-    "payload",
-    "validated",
-    "attempts",
-    "next_attempt_at",
-    "occurred_at",
-    "received_at",
-    "last_error",
-    "claimed_by",
-    "lease_until",
-    "processed_at",
-    "version",
-)
-
-
 def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
-    """The entries a SQLite claim returned (columns :data:`_CLAIMED`), read straight from
-    the stored text: the same values :func:`_entry` gives, for a claim's many rows."""
+    """The entries a SQLite claim returned (``statements.CLAIMED_COLUMNS``), read straight
+    from the stored text: the same values :func:`_entry` gives, for a claim's many rows."""
     times: dict[str, datetime] = {}
 
     def at(text: str) -> datetime:
@@ -202,44 +159,6 @@ def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
             version,
         ), payload in zip(rows, _payloads(rows), strict=True)
     ]
-
-
-#: The columns :meth:`SqlInbox.take_due` reads (:func:`_taken_entries`).
-_TAKEN = (
-    "event_id, type, payload, validated, attempts, next_attempt_at, occurred_at,"
-    " received_at, last_error, processed_at, version"
-)
-
-#: The due entries on SQLite, both scans merged in time order, read for :meth:`take_due`.
-_TAKE_SQLITE = f"""
-SELECT {_TAKEN}
-FROM (
-    SELECT * FROM (
-        SELECT * FROM event_inbox WHERE status = ? AND next_attempt_at <= ?
-        ORDER BY status, order_at, event_id LIMIT ?)
-    UNION ALL
-    SELECT * FROM (
-        SELECT * FROM event_inbox WHERE status = ? AND lease_until <= ?
-        ORDER BY status, order_at, event_id LIMIT ?)
-)
-ORDER BY order_at, event_id LIMIT ?"""
-
-#: Whether any lease has expired (a worker died holding entries).
-_ANY_EXPIRED_SQLITE = "SELECT 1 FROM event_inbox WHERE status = ? AND lease_until <= ? LIMIT 1"
-
-#: :data:`_TAKE_SQLITE` when no lease has expired: the due pending entries alone, in the
-#: same order (``status`` is fixed, ``event_id`` the key), without the merge's sort.
-_TAKE_PENDING_SQLITE = (
-    f"SELECT {_TAKEN} FROM event_inbox WHERE status = ? AND next_attempt_at <= ?"
-    " ORDER BY status, order_at, event_id LIMIT ?"
-)
-
-#: Taken entries marked done, each at the version it was read (:meth:`mark_taken_done`).
-_DONE_SQLITE = (
-    "UPDATE event_inbox SET status = 'done', attempts = ?, processed_at = ?,"
-    " last_error = NULL, claimed_by = NULL, claim_token = NULL, lease_until = NULL,"
-    " version = version + 1 WHERE event_id = ? AND version = ?"
-)
 
 
 def _taken_entries(
@@ -312,15 +231,6 @@ def _payloads(rows: Sequence[Any]) -> list[Any]:
     return out
 
 
-#: A pending entry of a validated event: the columns ``_row`` gives an accepted entry.
-_ACCEPT_SQLITE = (
-    "INSERT INTO event_inbox (event_id, type, payload, occurred_at, order_at, "
-    "received_at, next_attempt_at, validated, status, attempts, version) "
-    f"VALUES (?, ?, ?, ?, ?, ?, ?, 1, '{InboxStatus.PENDING.value}', 0, 1) "
-    "ON CONFLICT DO NOTHING"
-)
-
-
 def _order(entry: InboxEntry) -> tuple[datetime, str]:
     return (entry.occurred_at or entry.received_at, entry.event_id)
 
@@ -359,10 +269,11 @@ class SqlInbox:
         for event_id, kind, payload, occurred, text in events:
             stamp = stored_datetime(occurred)
             text = json.dumps(payload) if text is None else text
-            params.append((event_id, kind, text, stamp, stamp, received, received))
+            key = customer_key(payload)
+            params.append((event_id, kind, text, stamp, stamp, received, received, key))
         return int(
             self._s.write(
-                lambda: self._s.conn.exec_driver_sql(_ACCEPT_SQLITE, params), table=t
+                lambda: self._s.conn.exec_driver_sql(sqlite_sql.ACCEPT_INBOX, params), table=t
             ).rowcount
         )
 
@@ -400,8 +311,8 @@ class SqlInbox:
             found = [
                 _entry(r)
                 for where, params in (
-                    (_DUE_PENDING, (InboxStatus.PENDING.value, at, limit)),
-                    (_DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, limit)),
+                    (sqlite_sql.DUE_PENDING, (InboxStatus.PENDING.value, at, limit)),
+                    (sqlite_sql.DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, limit)),
                 )
                 for r in self._s.fetch_sqlite(t, where, params)
             ]
@@ -463,7 +374,7 @@ class SqlInbox:
             limit,
             limit,
         )
-        returning = f"{_CLAIM_SQLITE} RETURNING {', '.join(_CLAIMED)}"
+        returning = sqlite_sql.CLAIM_RETURNING
         rows = self._s.write(lambda: self._s.conn.exec_driver_sql(returning, params), table=t)
         found = _claimed_entries(rows.fetchall(), token)
         found.sort(key=_order)
@@ -484,11 +395,11 @@ class SqlInbox:
         pending, processing = InboxStatus.PENDING.value, InboxStatus.PROCESSING.value
         run = self._s.conn.exec_driver_sql
         with self._s.translating():
-            if run(_ANY_EXPIRED_SQLITE, (processing, at)).fetchall():
+            if run(sqlite_sql.ANY_EXPIRED, (processing, at)).fetchall():
                 params = (pending, at, limit, processing, at, limit, limit)
-                rows = run(_TAKE_SQLITE, params).fetchall()
+                rows = run(sqlite_sql.TAKE, params).fetchall()
             else:
-                rows = run(_TAKE_PENDING_SQLITE, (pending, at, limit)).fetchall()
+                rows = run(sqlite_sql.TAKE_PENDING, (pending, at, limit)).fetchall()
         return _taken_entries(rows, worker=worker, token=token, lease_until=now + lease)
 
     def mark_taken_done(self, entries: Sequence[InboxEntry], *, at: datetime) -> None:
@@ -501,7 +412,9 @@ class SqlInbox:
             return
         when = stored_datetime(at)
         params = [(e.attempts, when, e.event_id, e.version) for e in entries]
-        result = self._s.write(lambda: self._s.conn.exec_driver_sql(_DONE_SQLITE, params), table=t)
+        result = self._s.write(
+            lambda: self._s.conn.exec_driver_sql(sqlite_sql.DONE, params), table=t
+        )
         if result.rowcount != len(entries):
             first = entries[0]
             raise ConcurrentModification("inbox", first.event_id, first.version)

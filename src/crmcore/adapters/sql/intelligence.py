@@ -44,6 +44,7 @@ from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.mapping import Row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
+from crmcore.adapters.sql.sqlite import statements as sqlite_sql
 from crmcore.adapters.sql.sqlite.converters import stored_datetime_cache
 from crmcore.adapters.sql.types import SUM_SCALE
 from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
@@ -105,15 +106,6 @@ def transaction_from(row: Row) -> Transaction:
     )
 
 
-_INSERT_TRANSACTION_SQLITE = (
-    "INSERT INTO transactions (id, contact_id, occurred_at, amount, currency, channel,"
-    " product, external_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_EXISTING_SQLITE = (
-    "SELECT external_id FROM transactions WHERE external_id IN (SELECT value FROM json_each(?))"
-)
-
-
 class SqlTransactionRepository:
     """Transactions in SQL, unique by ``external_id``."""
 
@@ -156,7 +148,7 @@ class SqlTransactionRepository:
             )
             for x in new
         ]
-        self._s.driver_executemany(t.transactions, _INSERT_TRANSACTION_SQLITE, rows)
+        self._s.driver_executemany(t.transactions, sqlite_sql.INSERT_TRANSACTION, rows)
 
     def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
         seen = self.existing_external_ids(x.external_id for x in transactions)
@@ -173,7 +165,9 @@ class SqlTransactionRepository:
             return set()
         if self._s.sqlite:
             with self._s.translating():
-                found = self._s.conn.exec_driver_sql(_EXISTING_SQLITE, (json.dumps(wanted),))
+                found = self._s.conn.exec_driver_sql(
+                    sqlite_sql.EXISTING_EXTERNAL_IDS, (json.dumps(wanted),)
+                )
                 return {external_id for (external_id,) in found}
         c = t.transactions.c
         rows = self._s.read(select(c.external_id).where(_keys_in(self._s, c.external_id, wanted)))

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
+from crmcore.adapters.sql.sqlite import statements as sqlite_sql
 from crmcore.adapters.sql.sqlite.converters import stored_datetime_cache
 from crmcore.codec.events import (
     envelope_from_dict,
@@ -25,11 +26,6 @@ from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 
 o = t.outbox.c
-
-_APPEND_SQLITE = (
-    "INSERT INTO outbox (event_id, type, version, occurred_at, envelope, status, attempts)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 def _entry(row: Any) -> OutboxEntry:
@@ -90,7 +86,7 @@ class SqlOutbox:
             (i.hex, e.TYPE, e.VERSION, at, text, pending, 0)
             for i, e, text in zip(ids, events, texts, strict=True)
         ]
-        self._s.driver_executemany(t.outbox, _APPEND_SQLITE, rows)
+        self._s.driver_executemany(t.outbox, sqlite_sql.APPEND_OUTBOX, rows)
 
     def _sqlite_append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
         """The SQLite insert, rows built straight in their stored form (the text
@@ -101,7 +97,7 @@ class SqlOutbox:
             (e.id.hex, e.type, e.version, at(e.occurred_at), envelope_json(e), pending, 0)
             for e in envelopes
         ]
-        self._s.driver_executemany(t.outbox, _APPEND_SQLITE, rows)
+        self._s.driver_executemany(t.outbox, sqlite_sql.APPEND_OUTBOX, rows)
 
     def pending(self, *, limit: int = 100) -> Sequence[Envelope[DomainEvent]]:
         return [e.envelope for e in self.pending_entries(limit=limit)]

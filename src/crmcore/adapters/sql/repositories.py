@@ -309,17 +309,6 @@ class SqlContactRepository(_BulkRepo[Contact]):
     def get(self, contact_id: ContactId) -> Contact | None:
         return self._one(t.contacts.c.id == contact_id)
 
-    def find_by_user_id(self, user_id: str) -> Contact | None:
-        return self._one(t.contacts.c.user_id == user_id)
-
-    def find_by_email(self, email: Email) -> Contact | None:
-        return self._one(t.contacts.c.email == email.value)
-
-    def find_by_phone(self, phone: Phone) -> Sequence[Contact]:
-        return self._many(
-            select(t.contacts).where(t.contacts.c.phone == phone.e164).order_by(t.contacts.c.id)
-        )
-
     def find_many(
         self,
         *,

@@ -683,7 +683,8 @@ def _new_contact(app: App, interaction: Interaction, *, now: datetime) -> Contac
         if c.email
         else (c.user_id or (c.phone.e164 if c.phone else "Customer"))
     )
-    parsed = PersonName.parse(c.first_name, c.last_name)
+    # no name given (a purchase names its customer by id): the fallback, without a parse
+    parsed = PersonName.parse(c.first_name, c.last_name) if c.first_name or c.last_name else None
     name = parsed.unwrap() if isinstance(parsed, Success) else PersonName(fallback[:100], "")
     lifecycle = (
         LifecycleStage.CUSTOMER

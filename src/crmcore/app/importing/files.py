@@ -266,7 +266,7 @@ def _store_deals(
             continue
         contact_id = None
         if d["contact_email"]:
-            contact = uow.contacts.find_by_email(Email(d["contact_email"]))
+            contact = next(iter(uow.contacts.find_many(emails=[Email(d["contact_email"])])), None)
             if contact is None:
                 rejected.append(
                     _reject(r, cells, "contact_email", d["contact_email"], "no such contact")

@@ -128,13 +128,16 @@ def apply_facts_many(
     deltas: Mapping[UUID, FactsDelta],
     config: BoardConfig,
     cause: str = MoveCause.FACTS,
+    known: Mapping[UUID, CustomerFacts] | None = None,
 ) -> Result[dict[UUID, FactsUpdate], AppError]:
     """Inside an open unit of work: update many customers' facts, open the cards they lack
     and move every card right as far as its exit metrics allow — a few statements for the
-    whole set. A customer who is neither a stored contact nor an account fails it all."""
+    whole set. A customer who is neither a stored contact nor an account fails it all.
+    ``known``: the customers' stored facts, when the caller has just read them."""
     now = app.clock.now()
     customers = list(deltas)
-    known = uow.loyalty_facts.get_many(customers)
+    if known is None:
+        known = uow.loyalty_facts.get_many(customers)
     facts = {c: (known.get(c) or CustomerFacts()).apply(deltas[c]) for c in customers}
     stored = uow.cards.get_many([CardId(c) for c in customers])
     missing = [c for c in customers if CardId(c) not in stored]

@@ -41,7 +41,11 @@ def _apply(app: App, uow: UnitOfWork, signals: dict[ContactId, list[BoardSignal]
     known = uow.loyalty_facts.get_many(customers)
     deltas = {c: board_delta(known.get(c), signals[c]) for c in customers}
     moved = apply_facts_many(
-        uow, app, deltas={c: d for c, d in deltas.items() if not d.is_empty}, config=board
+        uow,
+        app,
+        deltas={c: d for c, d in deltas.items() if not d.is_empty},
+        config=board,
+        known=known,
     )
     if isinstance(moved, Failure):
         raise BoardUnavailable(f"cards: {moved.failure()}")

@@ -141,7 +141,11 @@ def enrol_on_score(app: App, uow: UnitOfWork, events: Sequence[LeadScoreThreshol
     contacts: list[ContactId] = []
     for e in events:
         lead = uow.leads.get(e.lead_id)
-        contact = uow.contacts.find_by_email(lead.email) if lead is not None else None
+        contact = (
+            next(iter(uow.contacts.find_many(emails=[lead.email])), None)
+            if lead is not None
+            else None
+        )
         if contact is not None:
             contacts.append(contact.id)
     if contacts:

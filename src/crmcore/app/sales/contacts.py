@@ -67,9 +67,9 @@ def create_contact(
     def work(uow: UnitOfWork) -> Result[Contact, AppError]:
         if account_id is not None and uow.accounts.get(account_id) is None:
             return Failure(NotFound(kind="account", key=str(account_id)))
-        if contact.email is not None and uow.contacts.find_by_email(contact.email):
+        if contact.email is not None and uow.contacts.find_many(emails=[contact.email]):
             return Failure(Conflict(detail=f"a contact with email {contact.email} exists"))
-        if contact.user_id and uow.contacts.find_by_user_id(contact.user_id):
+        if contact.user_id and uow.contacts.find_many(user_ids=[contact.user_id]):
             return Failure(Conflict(detail=f"a contact with user id {contact.user_id} exists"))
         uow.contacts.add(contact)
         return Success(contact)
@@ -178,7 +178,7 @@ def update_contact(
             if value is not None:
                 changes[field] = value
         if parsed_email is not None and parsed_email != contact.email:
-            other = uow.contacts.find_by_email(parsed_email)
+            other = next(iter(uow.contacts.find_many(emails=[parsed_email])), None)
             if other is not None and other.id != contact.id:
                 return Failure(Conflict(detail=f"a contact with email {parsed_email} exists"))
         updated = attrs.evolve(contact, updated_at=app.clock.now(), **changes)
@@ -314,15 +314,15 @@ def resolve_contact(app: App, key: str) -> Result[Contact, AppError]:
         if "@" in raw:
             email = Email.parse(raw)
             if isinstance(email, Success):
-                found = uow.contacts.find_by_email(email.unwrap())
+                found = next(iter(uow.contacts.find_many(emails=[email.unwrap()])), None)
                 if found is not None:
                     return Success(found)
-        by_user = uow.contacts.find_by_user_id(raw)
+        by_user = next(iter(uow.contacts.find_many(user_ids=[raw])), None)
         if by_user is not None:
             return Success(by_user)
         phone = Phone.parse(raw, region=app.settings.default_region)
         if isinstance(phone, Success):
-            matches = uow.contacts.find_by_phone(phone.unwrap())
+            matches = uow.contacts.find_many(phones=[phone.unwrap()])
             if len(matches) > 1:
                 ids = ", ".join(str(c.id) for c in matches)
                 return Failure(Conflict(detail=f"{len(matches)} contacts have {raw}: {ids}"))

@@ -215,7 +215,7 @@ def convert_lead(
         lead = converted.unwrap()
         uow.leads.save(lead)
         account = _account_for(app, uow, account_name, kind or AccountType.CORPORATION)
-        contact = uow.contacts.find_by_email(lead.email)
+        contact = next(iter(uow.contacts.find_many(emails=[lead.email])), None)
         if contact is None:
             contact = Contact(
                 id=ContactId(app.ids.new()),

@@ -1,0 +1,231 @@
+"""The SQLite fast paths' hand-run statements, built from the tables of tables.py.
+
+Every column a statement names is looked up in its table when this module is imported,
+and an ``INSERT`` must write every column that needs a value: one the table fills with a
+Python-side default (which only SQLAlchemy's own statements apply) or a ``NOT NULL``
+column without a server default. A renamed, dropped or newly required column therefore
+stops the import of the adapter with :class:`StatementDrift` instead of writing rows the
+general path would not write. Which columns each statement writes is pinned against the
+general path's row mappers by tests/unit/test_sqlite_statements.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import Table
+
+from crmcore.adapters.sql import tables as t
+from crmcore.domain.inbox import InboxStatus
+
+
+class StatementDrift(ValueError):
+    """A statement names a column its table lacks, or leaves out one it has to write."""
+
+
+def columns(table: Table, *names: str) -> str:
+    """``a, b, c``: the named columns of ``table``, each checked to exist."""
+    unknown = [n for n in names if n not in table.c]
+    if unknown:
+        raise StatementDrift(f"{table.name} has no column {', '.join(unknown)}")
+    return ", ".join(names)
+
+
+def insert(
+    table: Table,
+    names: Sequence[str],
+    *,
+    constants: Mapping[str, str] | None = None,
+    ignore_conflicts: bool = False,
+) -> str:
+    """``INSERT INTO table (names..., constants...) VALUES (?, ..., constants...)``.
+
+    ``names`` are bound in order (``?``); ``constants`` maps columns to SQL literals.
+    Raises :class:`StatementDrift` for an unknown or repeated column, and for a left-out
+    column that needs a value (a Python-side default, or ``NOT NULL`` without a server
+    default, other than an auto-incremented key)."""
+    fixed = dict(constants or {})
+    written = [*names, *fixed]
+    if len(set(written)) != len(written):
+        raise StatementDrift(f"{table.name}: a column is written twice in {written}")
+    listed = columns(table, *written)
+    for column in table.columns:
+        if column.name in written:
+            continue
+        if column.default is not None or column.onupdate is not None:
+            raise StatementDrift(
+                f"{table.name}.{column.name} has a Python-side default: the statement must write it"
+            )
+        generated = column.primary_key and column.autoincrement is True
+        if not column.nullable and column.server_default is None and not generated:
+            raise StatementDrift(
+                f"{table.name}.{column.name} is NOT NULL without a server default: the"
+                " statement must write it"
+            )
+    marks = ", ".join(["?"] * len(names) + list(fixed.values()))
+    sql = f"INSERT INTO {table.name} ({listed}) VALUES ({marks})"
+    return f"{sql} ON CONFLICT DO NOTHING" if ignore_conflicts else sql
+
+
+def _in_json(table: Table, column: str) -> str:
+    """``column IN (SELECT value FROM json_each(?))``: one parameter, a JSON array."""
+    return f"{columns(table, column)} IN (SELECT value FROM json_each(?))"
+
+
+# -- transactions -------------------------------------------------------------------------
+
+#: The columns of :func:`~crmcore.adapters.sql.intelligence.transaction_row`, in the
+#: order the bulk insert binds them.
+TRANSACTION_COLUMNS = (
+    "id",
+    "contact_id",
+    "occurred_at",
+    "amount",
+    "currency",
+    "channel",
+    "product",
+    "external_id",
+    "created_at",
+)
+INSERT_TRANSACTION = insert(t.transactions, TRANSACTION_COLUMNS)
+EXISTING_EXTERNAL_IDS = (
+    f"SELECT {columns(t.transactions, 'external_id')} FROM {t.transactions.name}"
+    f" WHERE {_in_json(t.transactions, 'external_id')}"
+)
+
+# -- outbox -------------------------------------------------------------------------------
+
+#: The columns the outbox's general ``append`` writes, in bind order.
+OUTBOX_COLUMNS = ("event_id", "type", "version", "occurred_at", "envelope", "status", "attempts")
+APPEND_OUTBOX = insert(t.outbox, OUTBOX_COLUMNS)
+
+# -- pipeline facts -----------------------------------------------------------------------
+
+#: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in bind order.
+FACT_COLUMNS = ("contact_id", "event_id", "kind", "name", "value", "occurred_at")
+INSERT_FACT = insert(t.pipeline_facts, FACT_COLUMNS, ignore_conflicts=True)
+FACTS_OF = (
+    f"SELECT {columns(t.pipeline_facts, *FACT_COLUMNS)} FROM {t.pipeline_facts.name}"
+    f" WHERE {_in_json(t.pipeline_facts, 'contact_id')}"
+)
+
+# -- event inbox --------------------------------------------------------------------------
+
+_inbox = t.event_inbox
+_PENDING = InboxStatus.PENDING.value
+_DONE = InboxStatus.DONE.value
+
+#: The columns an accepted (pending, validated) entry binds, in order; the rest of the
+#: general row (``_row`` in inbox.py) are :data:`ACCEPT_CONSTANTS` or stay ``NULL``.
+ACCEPT_COLUMNS = (
+    "event_id",
+    "type",
+    "payload",
+    "occurred_at",
+    "order_at",
+    "received_at",
+    "next_attempt_at",
+    "customer_key",
+)
+ACCEPT_CONSTANTS = {"validated": "1", "status": f"'{_PENDING}'", "attempts": "0", "version": "1"}
+ACCEPT_INBOX = insert(_inbox, ACCEPT_COLUMNS, constants=ACCEPT_CONSTANTS, ignore_conflicts=True)
+
+#: The two due scans, a WHERE clause each (the index ``(status, order_at, event_id)`` serves both).
+DUE_PENDING = (
+    f"{columns(_inbox, 'status')} = ? AND {columns(_inbox, 'next_attempt_at')} <= ?"
+    f" ORDER BY {columns(_inbox, 'status', 'order_at', 'event_id')} LIMIT ?"
+)
+DUE_EXPIRED = (
+    f"{columns(_inbox, 'status')} = ? AND {columns(_inbox, 'lease_until')} <= ?"
+    f" ORDER BY {columns(_inbox, 'status', 'order_at', 'event_id')} LIMIT ?"
+)
+_MERGED = f"ORDER BY {columns(_inbox, 'order_at', 'event_id')} LIMIT ?"
+
+#: The claim: both scans, merged in time order, updated as ``InboxEntry.claim`` does, in
+#: one statement (the caller appends ``RETURNING`` of :data:`CLAIMED_COLUMNS`).
+CLAIM = f"""
+UPDATE {_inbox.name}
+SET {columns(_inbox, "status")} = ?, attempts = attempts + 1, {columns(_inbox, "claimed_by")} = ?,
+    {columns(_inbox, "claim_token")} = ?, {columns(_inbox, "lease_until")} = ?,
+    version = version + 1
+WHERE event_id IN (
+    SELECT event_id FROM (
+        SELECT * FROM (SELECT event_id, order_at FROM {_inbox.name} WHERE {DUE_PENDING})
+        UNION ALL
+        SELECT * FROM (SELECT event_id, order_at FROM {_inbox.name} WHERE {DUE_EXPIRED})
+    )
+    {_MERGED}
+)"""
+#: What the claim returns, in order.
+CLAIMED_COLUMNS = (
+    "event_id",
+    "type",
+    "payload",
+    "validated",
+    "attempts",
+    "next_attempt_at",
+    "occurred_at",
+    "received_at",
+    "last_error",
+    "claimed_by",
+    "lease_until",
+    "processed_at",
+    "version",
+)
+CLAIM_RETURNING = f"{CLAIM} RETURNING {columns(_inbox, *CLAIMED_COLUMNS)}"
+
+#: The columns ``take_due`` reads, in order.
+TAKEN_COLUMNS = (
+    "event_id",
+    "type",
+    "payload",
+    "validated",
+    "attempts",
+    "next_attempt_at",
+    "occurred_at",
+    "received_at",
+    "last_error",
+    "processed_at",
+    "version",
+)
+_TAKEN = columns(_inbox, *TAKEN_COLUMNS)
+#: The due entries, both scans merged in time order.
+TAKE = f"""
+SELECT {_TAKEN}
+FROM (
+    SELECT * FROM (SELECT * FROM {_inbox.name} WHERE {DUE_PENDING})
+    UNION ALL
+    SELECT * FROM (SELECT * FROM {_inbox.name} WHERE {DUE_EXPIRED})
+)
+{_MERGED}"""
+#: Whether any lease has expired (a worker died holding entries).
+ANY_EXPIRED = (
+    f"SELECT 1 FROM {_inbox.name} WHERE {columns(_inbox, 'status')} = ?"
+    f" AND {columns(_inbox, 'lease_until')} <= ? LIMIT 1"
+)
+#: :data:`TAKE` when no lease has expired: the due pending entries alone, in the same
+#: order (``status`` is fixed, ``event_id`` the key), without the merge's sort.
+TAKE_PENDING = f"SELECT {_TAKEN} FROM {_inbox.name} WHERE {DUE_PENDING}"
+#: Taken entries marked done, each at the version it was read.
+DONE = (
+    f"UPDATE {_inbox.name} SET {columns(_inbox, 'status')} = '{_DONE}', attempts = ?,"
+    f" {columns(_inbox, 'processed_at')} = ?, {columns(_inbox, 'last_error')} = NULL,"
+    f" {columns(_inbox, 'claimed_by')} = NULL, {columns(_inbox, 'claim_token')} = NULL,"
+    f" {columns(_inbox, 'lease_until')} = NULL, version = version + 1"
+    " WHERE event_id = ? AND version = ?"
+)
+
+#: Every statement, by name (the tests prepare each against the tables).
+ALL = {
+    "INSERT_TRANSACTION": INSERT_TRANSACTION,
+    "EXISTING_EXTERNAL_IDS": EXISTING_EXTERNAL_IDS,
+    "APPEND_OUTBOX": APPEND_OUTBOX,
+    "INSERT_FACT": INSERT_FACT,
+    "FACTS_OF": FACTS_OF,
+    "ACCEPT_INBOX": ACCEPT_INBOX,
+    "CLAIM_RETURNING": CLAIM_RETURNING,
+    "TAKE": TAKE,
+    "ANY_EXPIRED": ANY_EXPIRED,
+    "TAKE_PENDING": TAKE_PENDING,
+    "DONE": DONE,
+}
