@@ -64,15 +64,15 @@ def contacts_at(uow: UnitOfWork, channel: CampaignChannel, address: str) -> list
     needs = NEEDS[channel]
     if needs == "email":
         parsed = Email.parse(address)
-        found = uow.contacts.find_by_email(parsed.unwrap()) if isinstance(parsed, Success) else None
-        return [found] if found is not None else []
+        if not isinstance(parsed, Success):
+            return []
+        return list(uow.contacts.find_many(emails=[parsed.unwrap()]))
     if needs == "phone":
         phone = Phone.parse(address)
-        return (
-            list(uow.contacts.find_by_phone(phone.unwrap())) if isinstance(phone, Success) else []
-        )
-    found = uow.contacts.find_by_user_id(address)
-    return [found] if found is not None else []
+        if not isinstance(phone, Success):
+            return []
+        return list(uow.contacts.find_many(phones=[phone.unwrap()]))
+    return list(uow.contacts.find_many(user_ids=[address]))
 
 
 def suppression_list(app: App) -> Result[list[Consent], AppError]:
