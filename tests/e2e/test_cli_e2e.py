@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -140,17 +141,33 @@ def test_an_operator_session_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     operator_session(pg_url, tmp_path)
 
 
+def _stored_contacts(db_file: Path) -> int:
+    """How many contacts a SQLite file holds now (0 while it has no table yet)."""
+    try:
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
 @pytest.mark.slow
-def test_sigkill_midway_then_rerun_equals_one_clean_run(sqlite_url: str, tmp_path: Path) -> None:
-    path = contacts_csv(tmp_path / "big.csv", 60_000)
-    args = [*crm_command(), "-q", "import", "contacts", str(path), "--batch-size", "2000"]
-    proc = subprocess.Popen(args, env=environment(sqlite_url), stdout=subprocess.DEVNULL)
-    time.sleep(4)
-    proc.send_signal(signal.SIGKILL)
+def test_sigkill_midway_then_rerun_equals_one_clean_run(tmp_path: Path) -> None:
+    rows, batch = 12_000, 1_000
+    db_file = tmp_path / "crm.db"
+    url = f"sqlite:///{db_file}"
+    path = contacts_csv(tmp_path / "big.csv", rows)
+    args = [*crm_command(), "-q", "import", "contacts", str(path), "--batch-size", str(batch)]
+    proc = subprocess.Popen(args, env=environment(url), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _stored_contacts(db_file) < batch and time.monotonic() < deadline:
+        assert proc.poll() is None, "the import ended before a batch could be seen"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # after the first batch committed, before the last
     proc.wait()
-    crm(sqlite_url, "-q", "import", "contacts", str(path), check=False)
+    assert batch <= _stored_contacts(db_file) < rows
+    crm(url, "-q", "import", "contacts", str(path), check=False)
     clean = f"sqlite:///{tmp_path / 'clean.db'}"
     crm(clean, "-q", "import", "contacts", str(path), check=False)
-    assert comparable(sqlite_url) == comparable(clean)
-    rerun = crm(sqlite_url, "--format", "json", "import", "contacts", str(path), check=False)
-    assert json.loads(rerun.stdout)["unchanged"] == 60_000
+    assert comparable(url) == comparable(clean)
+    rerun = crm(url, "--format", "json", "import", "contacts", str(path), check=False)
+    assert json.loads(rerun.stdout)["unchanged"] == rows

@@ -51,7 +51,7 @@ def test_uuid7_source_is_strictly_increasing() -> None:
     assert len(set(ids)) == len(ids)
 
 
-@given(st.lists(st.tuples(st.booleans(), st.integers(1, 9_000)), min_size=1, max_size=6))
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 5_000)), min_size=1, max_size=4))
 def test_uuid7_source_new_many_continues_the_one_by_one_sequence(
     calls: list[tuple[bool, int]],
 ) -> None:

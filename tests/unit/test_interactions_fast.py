@@ -46,7 +46,7 @@ def _agrees(raw: Any, region: str = "RU") -> AcceptedEvent | None:
     return fast
 
 
-@settings(max_examples=3000)
+@settings(max_examples=800)
 @given(
     raw=edge_interactions()
     | raw_interactions()
@@ -94,7 +94,7 @@ _RESHAPED: list[dict[str, Any]] = [
 ]
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(
     raws=st.lists(raw_interactions(), min_size=1, max_size=4),
     change=st.sampled_from(_RESHAPED),

@@ -53,7 +53,7 @@ def _reference_fold(facts: list[Fact]) -> CustomerFacts:
     )
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(facts=pipeline_facts())
 def test_a_ledger_fed_fact_by_fact_folds_as_all_the_facts_at_once(facts: list[Fact]) -> None:
     ledger = FactLedger()
@@ -112,13 +112,13 @@ def unordered_customer_facts(draw: st.DrawFn) -> CustomerFacts:
     )
 
 
-@settings(max_examples=1000)
+@settings(max_examples=300)
 @given(facts=unordered_customer_facts() | pipeline_facts().map(fold_facts))
 def test_the_insight_assesses_as_its_rules_say(facts: CustomerFacts) -> None:
     assert assess(facts) == _reference_assess(facts)
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(facts=pipeline_facts())
 def test_a_ledger_assesses_as_the_insight_of_its_facts(facts: list[Fact]) -> None:
     rules = RuleBasedInsight()
