@@ -247,6 +247,11 @@ def test_deals_and_leads_reports_on_the_demo(tmp_path: Path) -> None:
     assert lines[0] == "source,leads,qualified,converted,avg_score,conversion_rate"
     assert len(lines) > 2
     assert_png(leads_chart)
+    health = crm(db, "report", "health", "--format", "json")
+    assert health.returncode == 0, health.stderr
+    same = crm(db, "health", "report", "--format", "json")
+    assert json.loads(health.stdout) == json.loads(same.stdout)
+    assert {row["level"] for row in json.loads(health.stdout)} >= {"green"}
 
 
 def test_alerts_check_raises_once_and_lists(tmp_path: Path) -> None:

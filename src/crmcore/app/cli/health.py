@@ -100,3 +100,13 @@ def report(
     ]
     columns = ["contact_id", "user_id", "name", "score", "level", "action", "reasons"]
     click.echo(render(out, columns, fmt))
+
+
+#: ``crm report health``: the same report beside the other analytics reports.
+report_health = click.Command(
+    "health",
+    params=list(report.params),
+    callback=report.callback,
+    help="Customer health: accounts/contacts with score, level, action and reasons "
+    "(worst first); the same report as `crm health report`.",
+)

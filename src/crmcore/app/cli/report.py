@@ -84,7 +84,8 @@ def emit(ctx: click.Context, sections: list[Section]) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Analytics: attribution, funnel, cohorts, deals, leads, campaigns and SaaS metrics."""
+    """Analytics: attribution, funnel, cohorts, deals, leads, campaigns, health and SaaS
+    metrics."""
 
 
 ATTRIBUTION_FIELDS = ["channel", "conversions", "value", "removal_effect"]
