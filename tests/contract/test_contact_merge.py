@@ -20,6 +20,7 @@ from crmcore.app.sales.contacts import create_contact, resolve_contact
 from crmcore.app.sales.deals import create_deal
 from crmcore.domain.campaign import CampaignChannel, new_campaign
 from crmcore.domain.ids import ContactId
+from crmcore.domain.loyalty import Card, CardId
 from crmcore.domain.loyalty_metrics import CustomerFacts, combine_facts
 from crmcore.domain.money import Money
 from crmcore.domain.review import ReviewItem, ReviewReason
@@ -68,6 +69,8 @@ def _reads(app: App, backend: Backend, ids: tuple[ContactId, ...]) -> dict[str, 
             out[f"transactions {cid}"] = sorted(str(t.id) for t in uow.transactions.list_for(cid))
             out[f"references {cid}"] = uow.references.find(cid)
             out[f"loyalty facts {cid}"] = uow.loyalty_facts.get(cid)
+            card = uow.cards.get(CardId(cid))
+            out[f"card {cid}"] = None if card is None else attrs.evolve(card, version=0)
             out[f"clv inputs {cid}"] = uow.clv.purchase_histories(as_of=DAY, customers=[str(cid)])
         out["rfm"] = sorted(
             (str(r.customer), r.frequency, r.monetary, r.segment.value)
@@ -97,7 +100,14 @@ def _person(app: App, n: int, *, email: bool, phone: bool, user: bool, tag: str 
 
 
 def _history(
-    app: App, backend: Backend, cid: ContactId, n: int, count: int, *, facts: bool = False
+    app: App,
+    backend: Backend,
+    cid: ContactId,
+    n: int,
+    count: int,
+    *,
+    facts: bool = False,
+    card: bool = False,
 ) -> None:
     for k in range(count):
         create_deal(app, title=f"deal {n}.{k}", amount="100", contact_id=cid).unwrap()
@@ -123,6 +133,16 @@ def _history(
                     tags=frozenset({f"t{n}", "shared"}),
                 ),
             )  # fmt: skip
+        if card:
+            at = backend.clock.now()
+            uow.cards.add(
+                Card(
+                    id=CardId(cid), name=f"Anna {n}", first_interaction=date(2026, 1, n),
+                    level="buyer" if n == 1 else "regular", entered_at=at,
+                    holder="ops" if n == 2 else None, taken_at=at if n == 2 else None,
+                    created_at=at, updated_at=at,
+                )
+            )  # fmt: skip
         uow.review_queue.add(
             ReviewItem(
                 id=backend.ids.new(),
@@ -140,9 +160,10 @@ def _history(
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@example(flags=[True] * 8, counts=(1, 2))  # both have facts: they are combined
+@example(flags=[True] * 10, counts=(1, 2))  # both have facts (combined) and cards
+@example(flags=[True] * 8 + [False, True], counts=(1, 0))  # only the other has a card
 @given(
-    flags=st.lists(st.booleans(), min_size=8, max_size=8),
+    flags=st.lists(st.booleans(), min_size=10, max_size=10),
     counts=st.tuples(st.integers(0, 2), st.integers(0, 2)),
 )
 def test_merge_then_unmerge_is_the_identity_on_every_read(
@@ -151,8 +172,8 @@ def test_merge_then_unmerge_is_the_identity_on_every_read(
     tag = backend.ids.new().hex  # the store outlives one example
     keep = _person(backend_app, 1, email=flags[0], phone=flags[1], user=flags[2], tag=tag)
     other = _person(backend_app, 2, email=flags[3], phone=flags[4], user=flags[5], tag=tag)
-    _history(backend_app, backend, keep, 1, counts[0], facts=flags[6])
-    _history(backend_app, backend, other, 2, counts[1], facts=flags[7])
+    _history(backend_app, backend, keep, 1, counts[0], facts=flags[6], card=flags[8])
+    _history(backend_app, backend, other, 2, counts[1], facts=flags[7], card=flags[9])
     before = _reads(backend_app, backend, (keep, other))
 
     record = merge_contacts(backend_app, keep, other, reason="same person", by="ops").unwrap()
@@ -162,10 +183,25 @@ def test_merge_then_unmerge_is_the_identity_on_every_read(
         # both had facts: the kept contact has their union, the other keeps its own
         assert after[f"loyalty facts {keep}"] == combine_facts(kept_facts, other_facts)
         assert after[f"loyalty facts {other}"] == other_facts
-        assert after[f"references {other}"] == {"loyalty_facts.id": (str(other),)}
     else:
         assert after[f"loyalty facts {keep}"] == (kept_facts or other_facts)
-        assert after[f"references {other}"] == {}
+    # the board: the kept contact keeps its card; when it had none, the other's card moves
+    kept_card, other_card = before[f"card {keep}"], before[f"card {other}"]
+    if kept_card is not None:
+        assert after[f"card {keep}"] == kept_card
+        assert after[f"card {other}"] == other_card
+    elif other_card is not None:
+        assert after[f"card {keep}"] == attrs.evolve(other_card, id=CardId(keep))
+        assert after[f"card {other}"] is None
+    stays = {
+        kind: (str(other),)
+        for kind, had in (
+            ("loyalty_facts.id", kept_facts is not None and other_facts is not None),
+            ("loyalty_cards.id", kept_card is not None and other_card is not None),
+        )
+        if had
+    }
+    assert after[f"references {other}"] == stays
     # the RFM summary and the CLV inputs are those of the combined transactions
     histories = after[f"clv inputs {keep}"]
     if counts[0] + counts[1]:
