@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from returns.result import Failure, Success
 
-from crmcore.domain.errors import FieldError, InvalidInput
+from crmcore.domain.errors import InvalidInput
 from crmcore.domain.filters import (
     CUSTOMER_FIELDS,
     And,
