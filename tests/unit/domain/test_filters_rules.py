@@ -576,3 +576,50 @@ def test_an_offset_aware_fact_compares_with_a_naive_iso_value_read_as_utc() -> N
     node = _cmp("eq", "2026-01-02T03:00:00", "d")
     fact = datetime(2026, 1, 2, 6, tzinfo=timezone(timedelta(hours=3)))
     assert truth(node, {"d": fact}, now=NOW) is True
+
+
+def _nested(combinator: str, levels: int) -> dict[str, Any]:
+    data: dict[str, Any] = dict(S_EQ)
+    for _ in range(levels):
+        data = {combinator: [data]}
+    return data
+
+
+@pytest.mark.parametrize("combinator", ["and", "or"])
+def test_and_and_or_count_towards_the_nesting_bound(combinator: str) -> None:
+    assert ok(_nested(combinator, 32))
+    path = "filter" + f".{combinator}[0]" * 33
+    assert errs(_nested(combinator, 33)) == [(path, "'...'", "nested deeper than 32 levels")]
+    mixed = {"not": _nested(combinator, 32)}
+    assert errs(mixed)[0][2] == "nested deeper than 32 levels"
+
+
+def test_parsed_comparisons_carry_their_field_type() -> None:
+    for data, kind in (
+        ({"field": "d", "op": "between", "value": "last 2 days"}, FieldType.DATETIME),
+        ({"field": "d", "op": "between", "value": ["2026-01-01", "now"]}, FieldType.DATETIME),
+        ({"field": "n", "op": "in", "value": [1]}, FieldType.NUMBER),
+        ({"field": "s", "op": "is_null", "value": True}, FieldType.STRING),
+        ({"field": "b", "op": "eq", "value": False}, FieldType.BOOL),
+    ):
+        node = ok(data)
+        assert isinstance(node, Compare)
+        assert (node.field, node.type, node.op.value) == (data["field"], kind, data["op"])
+
+
+def test_the_utc_range_check_does_not_depend_on_the_machine_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Etc/GMT-14")  # fourteen hours east of UTC
+    time.tzset()
+    try:
+        late = datetime(9999, 12, 31, 20, tzinfo=UTC)  # year 10000 fourteen hours east
+        assert value_of({"field": "d", "op": "lt", "value": "9999-12-31T20:00:00+00:00"}) == late
+        assert errs({"field": "d", "op": "lt", "value": "0001-01-01T00:00:00+01:00"}) == [
+            ("filter.value", "'0001-01-01T00:00:00+01:00'", "out of range in UTC (years 1-9999)")
+        ]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
