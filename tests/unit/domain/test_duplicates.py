@@ -135,3 +135,20 @@ def test_u_from_sample_takes_the_exact_share_for_the_top_level() -> None:
     assert u[-1] == pytest.approx(0.001)
     assert sum(u) == pytest.approx(1.0)
     assert u[0] > u[1]
+
+
+def test_pair_count_adds_each_blocks_pairs() -> None:
+    from crmcore.domain.duplicates import pair_count
+
+    assert pair_count({"a": [1, 2, 3], "b": [4], "c": [5, 6], "d": []}) == 4
+    assert pair_count({}) == 0
+
+
+def test_u_from_sample_smooths_each_level_by_a_half() -> None:
+    from crmcore.domain.duplicates import u_from_sample
+
+    assert u_from_sample("f", [3, 1]) == pytest.approx((0.7, 0.3))  # 3.5 and 1.5 of 5
+    top = 0.1
+    shares = u_from_sample("f", [3, 1, 0], exact_share=top)
+    # 3.5 and 1.5 share what the exact top level leaves
+    assert shares == pytest.approx((0.7 * (1 - top), 0.3 * (1 - top), top))

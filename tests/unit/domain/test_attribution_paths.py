@@ -1,0 +1,54 @@
+"""Touch paths pinned by hand: touches up to and including the first conversion, the
+earliest conversion of a contact, null paths, contacts converting with no touch before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from crmcore.domain.attribution import Conversion, PathRow, Touch, touch_paths
+from crmcore.domain.ids import ContactId
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+A, B, C, D = (ContactId(UUID(int=n)) for n in range(1, 5))
+
+
+def touch(who: ContactId, channel: str, hour: int) -> Touch:
+    return Touch(contact_id=who, channel=channel, at=T0 + timedelta(hours=hour))
+
+
+def bought(who: ContactId, hour: int, value: float) -> Conversion:
+    return Conversion(contact_id=who, at=T0 + timedelta(hours=hour), value=value)
+
+
+def test_paths_run_to_the_first_conversion_and_null_paths_count_apart() -> None:
+    touches = [
+        touch(A, "email", 2),  # out of order: sorted by time
+        touch(A, "ads", 1),
+        touch(A, "push", 5),  # at the first conversion: counted
+        touch(A, "sms", 6),  # after it: not
+        touch(B, "ads", 1),
+        touch(B, "email", 2),  # B never converts: a null path
+        touch(C, "push", 9),  # C converted before its only touch: no path
+        touch(D, "ads", 3),
+        touch(D, "email", 4),
+    ]
+    conversions = [
+        bought(A, 8, 1.0),
+        bought(A, 5, 10.0),  # A's first conversion
+        bought(C, 4, 7.0),
+        bought(D, 4, 2.5),
+    ]
+    assert touch_paths(touches, conversions) == [
+        PathRow(channels=("ads", "email"), conversions=1.0, value=2.5, nulls=1.0),
+        PathRow(channels=("ads", "email", "push"), conversions=1.0, value=10.0, nulls=0.0),
+    ]
+
+
+def test_equal_paths_add_up() -> None:
+    touches = [touch(A, "ads", 1), touch(B, "ads", 1), touch(C, "ads", 1), touch(D, "ads", 9)]
+    conversions = [bought(A, 1, 3.0), bought(B, 2, 4.0), bought(D, 2, 1.0)]
+    assert touch_paths(touches, conversions) == [
+        PathRow(channels=("ads",), conversions=2.0, value=7.0, nulls=1.0)
+    ]
+    assert touch_paths([], conversions) == []
