@@ -1,0 +1,35 @@
+"""Activation pinned on journeys the funnel's order does not fully know: entries of an
+unknown stage are ignored, and a journey that never reached the start does not stop the
+count of the journeys after it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crmcore.domain.funnel_metrics import Entry, activation
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ORDER = ["visitor", "lead", "trial"]
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_entries_of_an_unknown_stage_are_ignored() -> None:
+    journey = [Entry(stage="spam", at=at(0)), Entry(stage="visitor", at=at(10))]
+    journey.append(Entry(stage="lead", at=at(30)))
+    result = activation([journey], ORDER, start="visitor", goal="lead")
+    assert (result.leads, result.activated, result.median_minutes) == (1, 1, 20)
+    only_unknown = activation([[Entry(stage="spam", at=at(0))]], ORDER, start="visitor")
+    assert (only_unknown.leads, only_unknown.activated, only_unknown.rate) == (0, 0, None)
+
+
+def test_a_journey_that_never_started_does_not_end_the_count() -> None:
+    journeys = [
+        [Entry(stage="visitor", at=at(0))],
+        [Entry(stage="lead", at=at(0)), Entry(stage="trial", at=at(5))],
+        [Entry(stage="lead", at=at(0))],
+    ]
+    result = activation(journeys, ORDER, start="lead", goal="trial")
+    assert (result.leads, result.activated, result.rate, result.median_minutes) == (2, 1, 0.5, 5)
