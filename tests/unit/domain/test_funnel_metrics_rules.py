@@ -21,7 +21,9 @@ def test_entries_of_an_unknown_stage_are_ignored() -> None:
     journey.append(Entry(stage="lead", at=at(30)))
     result = activation([journey], ORDER, start="visitor", goal="lead")
     assert (result.leads, result.activated, result.median_minutes) == (1, 1, 20)
-    only_unknown = activation([[Entry(stage="spam", at=at(0))]], ORDER, start="visitor")
+    only_unknown = activation(
+        [[Entry(stage="spam", at=at(0))]], ORDER, start="visitor", goal="lead"
+    )
     assert (only_unknown.leads, only_unknown.activated, only_unknown.rate) == (0, 0, None)
 
 
