@@ -35,3 +35,21 @@ def test_a_journey_that_never_started_does_not_end_the_count() -> None:
     ]
     result = activation(journeys, ORDER, start="lead", goal="trial")
     assert (result.leads, result.activated, result.rate, result.median_minutes) == (2, 1, 0.5, 5)
+
+
+def test_the_activation_targets_are_strict() -> None:
+    from crmcore.domain.funnel_metrics import Status
+
+    def journeys(done: int, total: int, seconds: int) -> list[list[Entry]]:
+        out = [
+            [Entry(stage="lead", at=T0), Entry(stage="trial", at=T0 + timedelta(seconds=seconds))]
+            for _ in range(done)
+        ]
+        return out + [[Entry(stage="lead", at=T0)] for _ in range(total - done)]
+
+    on_line = activation(journeys(3, 5, 30 * 60), ORDER, start="lead", goal="trial")
+    assert (on_line.rate, on_line.rate_status) == (0.6, Status.OFF_TARGET)
+    assert (on_line.median_minutes, on_line.time_status) == (30, Status.OFF_TARGET)
+    inside = activation(journeys(4, 6, 29 * 60 + 45), ORDER, start="lead", goal="trial")
+    assert inside.rate_status is Status.OK  # 2/3 > 60 %
+    assert (inside.median_minutes, inside.time_status) == (29.75, Status.OK)
