@@ -188,3 +188,11 @@ def test_no_churn_no_spend_or_no_new_customer_leave_their_metrics_empty() -> Non
     assert got["cac"] == (None, "", NO_TARGET)  # no new customer after the first month
     assert got["arpa"] == (50.0, "", NO_TARGET)
     assert table(headline(months))["cac"] == (None, "", NO_TARGET)
+
+
+def test_a_base_of_one_still_has_ratios_and_mrr_is_a_decimal() -> None:
+    jan, feb = monthly([pay(A, "2026-01", 1), pay(A, "2026-02", 2)], ["2026-01", "2026-02"])
+    assert (feb.growth, feb.nrr, feb.revenue_churn, feb.logo_churn) == (1.0, 2.0, 0.0, 0.0)
+    (empty,) = monthly([], ["2026-01"])
+    assert isinstance(empty.mrr, Decimal)
+    assert isinstance(jan.mrr, Decimal)
