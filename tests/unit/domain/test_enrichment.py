@@ -86,3 +86,23 @@ def test_a_later_lookup_refreshes_only_what_enrichment_filled(
 )
 def test_company_domain(website: str | None, domain: str | None) -> None:
     assert company_domain(website) == domain
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("//Example.com/x", "example.com"),
+        ("a.com/x/y", "a.com"),
+        ("a.com?x?y", "a.com"),
+        ("a.com#x#y", "a.com"),
+        ("a.com:80:90", "a.com"),
+        ("http://www.a.com.", "a.com"),
+        (" https://.a.com ", "a.com"),
+    ],
+)
+def test_the_domain_is_the_host_before_any_path_query_fragment_or_port(
+    website: str, domain: str
+) -> None:
+    from crmcore.domain.enrichment import company_domain
+
+    assert company_domain(website) == domain
