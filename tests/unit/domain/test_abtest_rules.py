@@ -66,3 +66,20 @@ def test_the_winner_rule() -> None:
     assert winner({"A": (100, 30), "B": (100, 10)}, AbRule(min_sample=100, level=p)) is None
     just_above = AbRule(min_sample=100, level=p * 1.0001)
     assert winner({"A": (100, 30), "B": (100, 10)}, just_above) == "A"
+
+
+def test_the_best_arm_is_the_best_rate_not_the_most_actions() -> None:
+    rule = AbRule(min_sample=100, level=0.05)
+    assert winner({"A": (100, 30), "B": (400, 40)}, rule) == "A"
+
+
+def test_a_tie_never_wins_whatever_the_level() -> None:
+    assert winner({"A": (100, 30), "B": (100, 30)}, AbRule(min_sample=1, level=1.5)) is None
+
+
+def test_a_p_value_with_a_single_delivery_is_computed() -> None:
+    # 9/10 against 0/1: pooled 9/11, var (9/11)(2/11)(1/10 + 1) , z = 0.9 / √var
+    var = (9 / 11) * (2 / 11) * (1 / 10 + 1)
+    expected = math.erfc(0.9 / math.sqrt(var) / math.sqrt(2))
+    assert two_proportion_p(9, 10, 0, 1) == pytest.approx(expected)
+    assert two_proportion_p(0, 1, 9, 10) == pytest.approx(expected)

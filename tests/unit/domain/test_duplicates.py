@@ -152,3 +152,20 @@ def test_u_from_sample_smooths_each_level_by_a_half() -> None:
     shares = u_from_sample("f", [3, 1, 0], exact_share=top)
     # 3.5 and 1.5 share what the exact top level leaves
     assert shares == pytest.approx((0.7 * (1 - top), 0.3 * (1 - top), top))
+
+
+def test_thresholds_bounds_and_decisions_on_their_lines() -> None:
+    from crmcore.domain.duplicates import Decision, Thresholds
+
+    edge = Thresholds(review=0.0, merge=1.0)
+    assert edge.decide(1.0) is Decision.MERGE
+    t = Thresholds(review=0.5, merge=0.9)
+    assert [t.decide(p) for p in (0.9, 0.8999, 0.5, 0.4999)] == [
+        Decision.MERGE,
+        Decision.REVIEW,
+        Decision.REVIEW,
+        Decision.IGNORE,
+    ]
+    for review, merge in ((0.5, 1.5), (0.6, 0.5), (-0.1, 0.5)):
+        with pytest.raises(ValueError, match=r"^thresholds need 0 ≤ review ≤ merge ≤ 1$"):
+            Thresholds(review=review, merge=merge)
