@@ -52,3 +52,20 @@ def test_equal_paths_add_up() -> None:
         PathRow(channels=("ads",), conversions=2.0, value=7.0, nulls=1.0)
     ]
     assert touch_paths([], conversions) == []
+
+
+def test_the_earliest_conversion_counts_whatever_the_order_and_the_first_of_a_tie() -> None:
+    touches = [touch(A, "ads", 1), touch(A, "email", 6), touch(B, "push", 1)]
+    assert touch_paths(touches, [bought(A, 5, 10.0), bought(A, 8, 1.0)]) == [
+        PathRow(channels=("ads",), conversions=1.0, value=10.0, nulls=0.0),
+        PathRow(channels=("push",), conversions=0.0, value=0.0, nulls=1.0),
+    ]
+    tie = touch_paths(touches[:1], [bought(A, 5, 10.0), bought(A, 5, 1.0)])
+    assert tie == [PathRow(channels=("ads",), conversions=1.0, value=10.0, nulls=0.0)]
+
+
+def test_null_paths_add_up() -> None:
+    touches = [touch(A, "ads", 1), touch(B, "ads", 2), touch(C, "ads", 3)]
+    assert touch_paths(touches, []) == [
+        PathRow(channels=("ads",), conversions=0.0, value=0.0, nulls=3.0)
+    ]

@@ -47,4 +47,6 @@ def test_a_worked_matrix_up_to_the_last_month() -> None:
     assert [len(r.retention) for r in without_end] == [3, 3]
     assert without_end[1].revenue == (Decimal(7), zero, zero)
     assert cohort_rows([], cells, last_month="2027-02") == []
+    (empty,) = cohort_rows([CohortSize(cohort="2026-01", customers=1)], [])
+    assert isinstance(empty.total_revenue, Decimal)
     assert cohort_rows(sizes[1:], [])[0].retention == (0.0,)

@@ -125,6 +125,7 @@ def test_the_window_includes_since_and_excludes_until() -> None:
     assert summaries([d], since=at, until=at + timedelta(seconds=1))[0].won == 1
     assert len(breakdowns([d], {}, since=at)) == 3
     assert breakdowns([d], {}, until=at) == []
+    assert breakdowns([d], {}, since=at + timedelta(seconds=1)) == []
 
 
 def test_every_breakdown_row() -> None:
@@ -186,4 +187,8 @@ def test_the_forecast_cells() -> None:
 def test_closed_deals_are_not_in_the_pipeline(stage: DealStage) -> None:
     (s,) = summaries([deal(1, stage, 1)])
     assert (s.open_deals, s.pipeline, s.forecast) == (0, Decimal(0), Decimal(0))
+    assert isinstance(s.pipeline, Decimal)
+    assert isinstance(s.forecast, Decimal)
+    (lost_only,) = breakdowns([deal(1, LOST, 1)], {})[:1]
+    assert isinstance(lost_only.won_amount, Decimal)
     assert forecast([deal(1, stage, 1)]) == []

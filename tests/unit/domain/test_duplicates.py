@@ -169,3 +169,23 @@ def test_thresholds_bounds_and_decisions_on_their_lines() -> None:
     for review, merge in ((0.5, 1.5), (0.6, 0.5), (-0.1, 0.5)):
         with pytest.raises(ValueError, match=r"^thresholds need 0 ≤ review ≤ merge ≤ 1$"):
             Thresholds(review=review, merge=merge)
+
+
+def test_the_starting_model_is_geometric_by_level() -> None:
+    from crmcore.domain.duplicates import starting_model
+
+    model = starting_model(["name", "city"], [3, 2], prior=0.1)
+    name, city = model.fields
+    assert name.name == "name"
+    assert name.m == pytest.approx((1 / 7, 2 / 7, 4 / 7))
+    assert name.u == pytest.approx((16 / 21, 4 / 21, 1 / 21))
+    assert city.m == pytest.approx((1 / 3, 2 / 3))
+    assert city.u == pytest.approx((4 / 5, 1 / 5))
+    with pytest.raises(ValueError, match="zip"):
+        starting_model(["name"], [3, 2], prior=0.1)
+
+
+def test_pair_count_is_a_whole_number() -> None:
+    from crmcore.domain.duplicates import pair_count
+
+    assert isinstance(pair_count({"a": [1, 2, 3]}), int)

@@ -56,6 +56,9 @@ def test_enrichment_fills_empty_fields_and_keeps_entered_ones(
     assert set(new.attributes.get(ENRICHED, ())) == {
         f for f, s in FIELDS if getattr(account, f) is None and getattr(found, s) is not None
     }
+    changed = enrich_account(account, found, at=AT)
+    if changed is not None:
+        assert changed.updated_at == AT
 
 
 @settings(max_examples=50)
