@@ -71,6 +71,7 @@ def test_a_combinator_takes_no_other_keys_and_a_non_empty_list(combinator: str) 
     assert errs({combinator: [S_EQ], "x": 1}) == [
         ("filter", f"[{combinator!r}, 'x']", f"'{combinator}' takes no other keys")
     ]
+    items: object
     for items in ([], {}, "abc", None):
         assert errs({combinator: items}) == [
             (f"filter.{combinator}", repr(items), "must be a non-empty list")
@@ -188,6 +189,7 @@ def test_in_takes_a_non_empty_list_of_at_most_1000_values() -> None:
     assert errs({"field": "n", "op": "in", "value": list(range(1001))}) == [
         ("filter.value", "'1001 values'", "'in' takes at most 1000")
     ]
+    raw: object
     for raw in ([], 3, "1,2"):
         assert errs({"field": "n", "op": "in", "value": raw}) == [
             ("filter.value", repr(raw), "'in' takes a non-empty list")

@@ -89,7 +89,9 @@ def test_unknown_top_level_fields_are_each_named() -> None:
         ("$.extra", "1", "unknown field"),
         ("$.other", "x", "unknown field"),
     ]
-    assert errs({**event(), 7: "x"}) == [("$.7", "x", "unknown field")]
+    odd_key: dict[object, object] = dict(event())
+    odd_key[7] = "x"
+    assert errs(odd_key) == [("$.7", "x", "unknown field")]
 
 
 def test_the_id_is_required_trimmed_and_at_most_128_characters() -> None:
@@ -387,7 +389,13 @@ def test_review_and_message_details() -> None:
 
 
 def test_form_answers() -> None:
-    answers = {"nps": 10, "why": "fast", "n": 1.5, "ok": True, "skip": None}
+    answers: dict[str, str | int | float | bool | None] = {
+        "nps": 10,
+        "why": "fast",
+        "n": 1.5,
+        "ok": True,
+        "skip": None,
+    }
     parsed = ok(event("form_answer", {"form_id": " f ", "answers": answers})).details
     assert parsed == FormAnswer(form_id="f", answers=answers)
     assert ok(event("form_answer", {"form_id": "f", "answers": {"nps": 0}})).details == FormAnswer(

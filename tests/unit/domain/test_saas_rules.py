@@ -10,9 +10,10 @@ from uuid import UUID
 import pytest
 
 from crmcore.domain.funnel_metrics import Status
-from crmcore.domain.saas import BillingMonth, MonthMetrics, headline, monthly, nps
+from crmcore.domain.saas import BillingMonth, Metric, MonthMetrics, headline, monthly, nps
 
 A, B = UUID(int=1), UUID(int=2)
+D = Decimal
 OK, OFF, NO_DATA, NO_TARGET = Status.OK, Status.OFF_TARGET, Status.NO_DATA, Status.NO_TARGET
 
 
@@ -36,10 +37,10 @@ def test_mrr_is_payments_less_refunds_and_only_positive_mrr_is_active() -> None:
 def test_a_month_after_an_empty_one_has_no_ratios() -> None:
     rows = [pay(A, "2026-02", 100), pay(B, "2026-02", 50)]
     jan, feb, mar = monthly(rows, ["2026-01", "2026-02", "2026-03"])
-    assert (jan.mrr, jan.customers, jan.new_customers, jan.churned_customers) == (0, 0, 0, 0)
-    assert (feb.mrr, feb.customers, feb.new_customers, feb.churned_customers) == (150, 2, 2, 0)
+    assert (jan.mrr, jan.customers, jan.new_customers, jan.churned_customers) == (D(0), 0, 0, 0)
+    assert (feb.mrr, feb.customers, feb.new_customers, feb.churned_customers) == (D(150), 2, 2, 0)
     assert (feb.growth, feb.logo_churn, feb.revenue_churn, feb.nrr) == (None, None, None, None)
-    assert (mar.mrr, mar.customers, mar.new_customers, mar.churned_customers) == (0, 0, 0, 2)
+    assert (mar.mrr, mar.customers, mar.new_customers, mar.churned_customers) == (D(0), 0, 0, 2)
     assert (mar.growth, mar.logo_churn, mar.revenue_churn, mar.nrr) == (-1.0, 1.0, 1.0, 0.0)
     assert [m.month for m in (jan, feb, mar)] == ["2026-01", "2026-02", "2026-03"]
 
@@ -91,8 +92,8 @@ def mm(
     )
 
 
-def table(metrics: list[object]) -> dict[str, tuple[object, str, Status]]:
-    return {m.name: (m.value, m.target, m.status) for m in metrics}  # type: ignore[attr-defined]
+def table(metrics: list[Metric]) -> dict[str, tuple[object, str, Status]]:
+    return {m.name: (m.value, m.target, m.status) for m in metrics}
 
 
 def test_headline_targets_are_not_met_on_their_lines() -> None:
