@@ -89,7 +89,8 @@ def test_unknown_top_level_fields_are_each_named() -> None:
         ("$.extra", "1", "unknown field"),
         ("$.other", "x", "unknown field"),
     ]
-    odd_key: dict[object, object] = dict(event())
+    odd_key: dict[object, object] = {}
+    odd_key.update(event())
     odd_key[7] = "x"
     assert errs(odd_key) == [("$.7", "x", "unknown field")]
 
