@@ -69,3 +69,22 @@ def test_null_paths_add_up() -> None:
     assert touch_paths(touches, []) == [
         PathRow(channels=("ads",), conversions=0.0, value=0.0, nulls=3.0)
     ]
+
+
+def test_the_chain_skips_paths_without_touches_or_journeys_written_out() -> None:
+    from crmcore.domain.attribution import Chain, build_chain
+
+    paths = [
+        PathRow(channels=(), conversions=4.0, value=9.0),  # no touch
+        PathRow(channels=("c",), conversions=0.0, nulls=0.0),  # no journey
+        PathRow(channels=("a", "b"), conversions=2.0, value=5.0, nulls=1.0),
+        PathRow(channels=("b",), conversions=0.0, nulls=2.0),
+    ]
+    # states: 0 start, 1 a, 2 b, 3 c
+    assert build_chain(paths) == Chain(
+        channels=("a", "b", "c"),
+        moves=({1: 3.0, 2: 2.0}, {2: 3.0}, {}, {}),
+        converted=(0.0, 0.0, 2.0, 0.0),
+        lost=(0.0, 0.0, 3.0, 0.0),
+        value=(0.0, 0.0, 5.0, 0.0),
+    )
