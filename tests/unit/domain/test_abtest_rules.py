@@ -83,3 +83,9 @@ def test_a_p_value_with_a_single_delivery_is_computed() -> None:
     expected = math.erfc(0.9 / math.sqrt(var) / math.sqrt(2))
     assert two_proportion_p(9, 10, 0, 1) == pytest.approx(expected)
     assert two_proportion_p(0, 1, 9, 10) == pytest.approx(expected)
+
+
+def test_a_bucket_on_the_test_share_is_held() -> None:
+    contact = UUID(int=3)
+    share = _bucket(contact)
+    assert assign(CAMPAIGN, contact, ["A", "B"], test_share=share) == HELD

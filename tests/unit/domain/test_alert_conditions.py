@@ -106,3 +106,58 @@ def test_messages_round_shares_to_whole_percents() -> None:
     assert (low.message, low.value) == ("lead conversion 0%", 0.0)
     (slow,) = evaluate(AlertInputs(scoring_seconds=12.0))
     assert slow.message == "lead scoring took 12.0 s"
+
+
+def test_reconcile_raises_new_conditions_clears_gone_ones_and_says_so() -> None:
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    import attrs
+
+    from crmcore.domain.alerts import Alert, AlertCleared, AlertRaised, reconcile
+
+    t0, t1 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    old = Alert(
+        id=UUID(int=1),
+        key=AlertKey.SCORING_SLOW,
+        severity=WARN,
+        message="lead scoring took 6.0 s",
+        value=6.0,
+        raised_at=t0,
+    )
+    still = Alert(
+        id=UUID(int=2),
+        key=AlertKey.DEALS_SLIPPING,
+        severity=WARN,
+        message="1 deals overdue by more than 14 days",
+        value=1,
+        raised_at=t0,
+    )
+    holding = [
+        Condition(key=AlertKey.DEALS_SLIPPING, severity=WARN, message="2 deals", value=2),
+        Condition(key=AlertKey.ROUTING_FAILURES, severity=CRIT, message="3 leads", value=3),
+    ]
+    ids = [UUID(int=10), UUID(int=11), UUID(int=12)]  # one more than needed: ignored
+    done = reconcile([old, still], holding, at=t1, new_ids=ids)
+    raised = Alert(
+        id=UUID(int=11),
+        key=AlertKey.ROUTING_FAILURES,
+        severity=CRIT,
+        message="3 leads",
+        value=3,
+        raised_at=t1,
+    )
+    assert done.raised == (raised,)
+    assert done.cleared == (attrs.evolve(old, cleared_at=t1),)
+    assert done.events() == [
+        AlertRaised(
+            alert_id=UUID(int=11),
+            key="routing_failures",
+            severity="critical",
+            message="3 leads",
+            value=3,
+        ),
+        AlertCleared(alert_id=UUID(int=1), key="scoring_slow"),
+    ]
+    unchecked = reconcile([old], [], at=t1, new_ids=[], checked=frozenset())
+    assert unchecked.cleared == ()

@@ -57,6 +57,7 @@ def test_a_new_campaign_is_a_trimmed_draft() -> None:
     assert isinstance(result, Success)
     c: Campaign = result.unwrap()
     assert (c.name, c.segment, c.channels, c.kind) == ("Spring", "vip", (S, E), "sequence")
+    assert c.id == UUID(int=1)
     assert (c.status, c.created_at, c.updated_at, c.ab) == (CampaignStatus.DRAFT, AT, AT, AbRule())
     assert (c.channel, c.template, c.variants) == (S, "welcome", {"A": "welcome"})
     assert c.is_sequence

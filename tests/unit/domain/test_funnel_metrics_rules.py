@@ -53,3 +53,17 @@ def test_the_activation_targets_are_strict() -> None:
     inside = activation(journeys(4, 6, 29 * 60 + 45), ORDER, start="lead", goal="trial")
     assert inside.rate_status is Status.OK  # 2/3 > 60 %
     assert (inside.median_minutes, inside.time_status) == (29.75, Status.OK)
+
+
+def test_stage_entries_count_once_per_journey_and_unknown_stages_are_skipped() -> None:
+    from crmcore.domain.funnel_metrics import funnel_metrics
+
+    journey = [
+        Entry(stage="spam", at=at(0)),
+        Entry(stage="lead", at=at(60)),
+        Entry(stage="lead", at=at(120)),
+        Entry(stage="trial", at=at(240)),
+    ]
+    visitor, lead, trial = funnel_metrics([journey], ORDER)
+    assert (visitor.entered, lead.entered, trial.entered) == (0, 1, 1)
+    assert (visitor.reached, lead.reached, trial.reached) == (1, 1, 1)
