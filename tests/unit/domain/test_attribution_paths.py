@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import pytest
+
 from crmcore.domain.attribution import Conversion, PathRow, Touch, touch_paths
 from crmcore.domain.ids import ContactId
 
@@ -88,3 +90,31 @@ def test_the_chain_skips_paths_without_touches_or_journeys_written_out() -> None
         lost=(0.0, 0.0, 3.0, 0.0),
         value=(0.0, 0.0, 5.0, 0.0),
     )
+
+
+def test_conversion_probability_worked_with_each_channel_removed() -> None:
+    from crmcore.domain.attribution import build_chain, conversion_probability
+
+    chain = build_chain(
+        [
+            PathRow(channels=("a",), conversions=1.0, value=10.0, nulls=1.0),
+            PathRow(channels=("a", "b"), conversions=2.0, value=30.0),
+            PathRow(channels=("c",), conversions=0.0),  # a state nothing leaves
+        ]
+    )
+    # from b: converts always, worth 30/2; from a: 1/4 + 2/4 · 1 and 10/4 + 2/4 · 15
+    assert conversion_probability(chain) == pytest.approx((0.75, 10.0))
+    assert conversion_probability(chain, removed=2) == pytest.approx((0.25, 2.5))
+    assert conversion_probability(chain, removed=1) == (0.0, 0.0)
+    assert conversion_probability(chain, removed=3) == pytest.approx((0.75, 10.0))
+
+
+def test_the_solver_by_hand() -> None:
+    from crmcore.domain.attribution import _solve
+
+    # 2x + y = 5, x + 3y = 10 → x = 1, y = 3; a second right-hand side 2x + y = 1, x + 3y = 3
+    out = _solve([[2.0, 1.0], [1.0, 3.0]], [[5.0, 1.0], [10.0, 3.0]])
+    assert out == [pytest.approx([1.0, 0.0]), pytest.approx([3.0, 1.0])]
+    assert _solve([], []) == []
+    with pytest.raises(ValueError, match="zip"):
+        _solve([[1.0]], [[1.0], [2.0]])

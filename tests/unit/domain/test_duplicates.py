@@ -189,3 +189,18 @@ def test_pair_count_is_a_whole_number() -> None:
     from crmcore.domain.duplicates import pair_count
 
     assert isinstance(pair_count({"a": [1, 2, 3]}), int)
+
+
+def test_explain_names_each_field_level_and_weight_and_vectors_must_fit() -> None:
+    from crmcore.domain.duplicates import Contribution, starting_model
+
+    model = starting_model(["name", "city"], [3, 2], prior=0.1)
+    name, city = model.fields
+    assert model.explain((2, 0)) == (
+        Contribution(field="name", level=2, weight=name.weight(2)),
+        Contribution(field="city", level=0, weight=city.weight(0)),
+    )
+    with pytest.raises(ValueError, match="zip"):
+        model.explain((2,))
+    with pytest.raises(ValueError, match="zip"):
+        model.match_weight((2, 0, 1))
