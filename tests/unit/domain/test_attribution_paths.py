@@ -118,3 +118,30 @@ def test_the_solver_by_hand() -> None:
     assert _solve([], []) == []
     with pytest.raises(ValueError, match="zip"):
         _solve([[1.0]], [[1.0], [2.0]])
+
+
+def test_time_decay_halves_per_half_life_of_touches_before_the_last() -> None:
+    from crmcore.domain.attribution import Model, attribute, touch_weights
+
+    raw = [0.5, 0.5**0.5, 1.0]  # half-life 2: one half two touches back
+    expected = [w / sum(raw) for w in raw]
+    assert touch_weights(Model.TIME_DECAY, 3, half_life=2.0) == pytest.approx(expected)
+    paths = [PathRow(channels=("a", "b", "c"), conversions=2.0, value=4.0)]
+    credits = attribute(paths, Model.TIME_DECAY, half_life=2.0)
+    assert [c.channel for c in credits] == ["a", "b", "c"]
+    assert [c.conversions for c in credits] == pytest.approx([2 * w for w in expected])
+    assert [c.value for c in credits] == pytest.approx([4 * w for w in expected])
+    assert touch_weights(Model.FIRST, 0) == []
+    with pytest.raises(ValueError, match=r"^markov is not a rule model$"):
+        touch_weights(Model.MARKOV, 2)
+
+
+def test_removal_effects_and_shares_stay_in_their_ranges() -> None:
+    from crmcore.domain.attribution import removal_effect, share
+
+    assert removal_effect(0.0, 0.0) == 0.0
+    assert removal_effect(1.0, -1.0) == 1.0
+    assert removal_effect(0.5, 0.6) == 0.0
+    assert removal_effect(0.5, 0.25) == 0.5
+    assert share(10.0, [0.25, 0.25]) == [5.0, 5.0]
+    assert share(10.0, [0.0, 0.0]) == [0.0, 0.0]
