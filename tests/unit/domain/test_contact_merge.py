@@ -19,6 +19,7 @@ from crmcore.domain.contact_merge import (
     restore,
     undo,
 )
+from crmcore.domain.errors import RuleViolation
 from tests.strategies import contact_entities
 
 AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -73,7 +74,9 @@ def test_restore_gives_back_both_contacts_as_they_were(keep: Any, other: Any) ->
     assert back_other == other
     undone = undo(record, at=AT).unwrap()
     assert undone.undone_at == AT
-    assert isinstance(undo(undone, at=AT), Failure)
+    assert undo(undone, at=AT) == Failure(
+        RuleViolation(rule="unmerge", detail=f"merge {record.id} is already undone")
+    )
 
 
 @settings(max_examples=20, deadline=None)
@@ -84,3 +87,23 @@ def test_a_contact_cannot_merge_into_itself_or_twice(contact: Any, other: Any) -
     assert isinstance(merge_pair(contact, contact, at=AT), Failure)
     _, gone = merge_pair(contact, other, at=AT).unwrap()
     assert isinstance(merge_pair(contact, gone, at=AT), Failure)
+
+
+@settings(max_examples=10, deadline=None)
+@given(contact=contact_entities(), other=contact_entities())
+def test_each_refusal_says_why_and_the_merge_is_dated(contact: Any, other: Any) -> None:
+    contact, other = _fresh(contact), _fresh(other)
+    assume(contact.id != other.id)
+    assert merge_pair(contact, contact, at=AT) == Failure(
+        RuleViolation(rule="merge", detail="a contact cannot merge into itself")
+    )
+    kept, gone = merge_pair(contact, other, at=AT).unwrap()
+    assert (kept.updated_at, gone.updated_at) == (AT, AT)
+    assert gone.attributes[MERGED_INTO] == str(contact.id)
+    assert merge_pair(contact, gone, at=AT) == Failure(
+        RuleViolation(rule="merge", detail=f"contact {gone.id} is already merged")
+    )
+    assert merge_pair(gone, contact, at=AT) == Failure(
+        RuleViolation(rule="merge", detail=f"contact {gone.id} is already merged")
+    )
+    assert merged_into(contact) is None
