@@ -601,3 +601,30 @@ def test_control_characters(text: str, found: bool) -> None:
 
 def test_the_types() -> None:
     assert [t.value for t in InteractionType] == TYPES.split(", ")
+
+
+def test_ids_in_details_are_at_most_128_characters_and_named_by_path() -> None:
+    assert errs(event("form_answer", {"form_id": "f" * 129, "answers": {}})) == [
+        ("$.data.form_id", "f" * 57 + "...", "longer than 128 characters (129)")
+    ]
+    assert errs(event("app_login", {"device": "d" * 201}))[0][0] == "$.data.device"
+
+
+def test_any_mapping_is_an_object() -> None:
+    from types import MappingProxyType
+
+    assert ok(MappingProxyType(event())) == ok(event())
+
+
+def test_times_are_kept_in_utc_whatever_the_machine_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Etc/GMT-14")  # fourteen hours east of UTC
+    time.tzset()
+    try:
+        parsed = ok(event(occurred_at="9999-12-31T20:00:00Z"))
+        assert parsed.occurred_at == datetime(9999, 12, 31, 20, tzinfo=UTC)
+        assert parsed.occurred_at.utcoffset() == timedelta(0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
