@@ -1,0 +1,64 @@
+"""Fellegi-Sunter helpers pinned by hand: probabilities from log2-odds on and past the
+±60 cut, masked patterns, the bounds of m and u with their message, the population prior
+of an empty population, and normalisation."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmcore.domain.duplicates import (
+    NULL,
+    FieldWeights,
+    _normalised,
+    masked,
+    population_prior,
+    probability_of,
+    starting_model,
+)
+
+
+@pytest.mark.parametrize(
+    ("weight", "p"),
+    [
+        (0.0, 0.5),
+        (1.0, 2 / 3),
+        (-1.0, 1 / 3),
+        (2.0, 0.8),
+        (61.0, 1.0),
+        (60.5, 1.0),
+        (-60.5, 0.0),
+        (-61.0, 0.0),
+    ],
+)
+def test_probability_of_log2_odds(weight: float, p: float) -> None:
+    assert probability_of(weight) == pytest.approx(p, abs=1e-15)
+
+
+def test_probability_just_inside_the_cut_is_computed() -> None:
+    assert probability_of(-60.0) == pytest.approx(2.0**-60 / (1 + 2.0**-60), rel=1e-12)
+    assert probability_of(-60.0) > 0.0
+
+
+def test_masked_patterns_null_the_skipped_fields_and_merge_counts() -> None:
+    patterns: dict[tuple[int, ...], int] = {(2, 1, 0): 3, (2, 0, 0): 4, (1, 1, 0): 5}
+    assert masked(patterns, frozenset({1})) == {(2, NULL, 0): 7, (1, NULL, 0): 5}
+    assert masked(patterns, frozenset()) == patterns
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5])
+def test_m_and_u_lie_strictly_inside_0_and_1(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"^m probabilities must lie strictly inside \(0, 1\)$"):
+        FieldWeights(name="f", m=(0.5, bad), u=(0.5, 0.5))
+    with pytest.raises(ValueError, match=r"^u probabilities must lie strictly inside \(0, 1\)$"):
+        FieldWeights(name="f", m=(0.5, 0.5), u=(bad, 0.5))
+
+
+def test_an_empty_population_keeps_the_model_prior() -> None:
+    model = starting_model(["f"], [2], prior=0.25)
+    assert population_prior({(1,): 10}, model, 0) == 0.25
+    assert population_prior({(1,): 10}, model, -5) == 0.25
+
+
+def test_normalised_rows_and_their_fallback() -> None:
+    assert _normalised([0.25, 0.25], (0.9, 0.1)) == pytest.approx((0.5, 0.5))
+    assert _normalised([0.0, 0.0], (0.9, 0.1)) == (0.9, 0.1)
