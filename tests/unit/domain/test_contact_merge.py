@@ -110,3 +110,13 @@ def test_each_refusal_says_why_and_the_merge_is_dated(contact: Any, other: Any) 
         RuleViolation(rule="merge", detail=f"contact {gone.id} is already merged")
     )
     assert merged_into(contact) is None
+
+
+@settings(max_examples=5, deadline=None)
+@given(keep=contact_entities(), other=contact_entities())
+def test_the_kept_contact_takes_only_the_attribute_keys_it_lacks(keep: Any, other: Any) -> None:
+    keep = attrs.evolve(_fresh(keep), attributes={"a": 1})
+    other = attrs.evolve(_fresh(other), attributes={"a": 2, "b": 3})
+    assume(keep.id != other.id)
+    new_keep, _ = merge_pair(keep, other, at=AT).unwrap()
+    assert new_keep.attributes == {"a": 1, "b": 3}

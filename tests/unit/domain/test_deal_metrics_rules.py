@@ -189,6 +189,10 @@ def test_closed_deals_are_not_in_the_pipeline(stage: DealStage) -> None:
     assert (s.open_deals, s.pipeline, s.forecast) == (0, Decimal(0), Decimal(0))
     assert isinstance(s.pipeline, Decimal)
     assert isinstance(s.forecast, Decimal)
-    (lost_only,) = breakdowns([deal(1, LOST, 1)], {})[:1]
-    assert isinstance(lost_only.won_amount, Decimal)
     assert forecast([deal(1, stage, 1)]) == []
+
+
+def test_a_group_without_won_deals_has_a_decimal_zero_won() -> None:
+    (lost_only,) = breakdowns([deal(1, LOST, 1)], {})[:1]
+    assert lost_only.won_amount == Decimal(0)
+    assert isinstance(lost_only.won_amount, Decimal)
