@@ -109,3 +109,18 @@ def test_the_domain_is_the_host_before_any_path_query_fragment_or_port(
     from crmcore.domain.enrichment import company_domain
 
     assert company_domain(website) == domain
+
+
+def test_an_enriched_account_is_dated_by_the_enrichment() -> None:
+    later = datetime(2026, 12, 7, tzinfo=UTC)
+    account = Account(
+        id=AccountId(UUID(int=1)),
+        name="Acme",
+        website="https://acme.example",
+        created_at=AT,
+        updated_at=AT,
+    )
+    found = Firmographics(industry="retail", size=None, country=None)
+    enriched = enrich_account(account, found, at=later)
+    assert enriched is not None
+    assert (enriched.industry, enriched.updated_at) == ("retail", later)
