@@ -62,3 +62,36 @@ def test_an_empty_population_keeps_the_model_prior() -> None:
 def test_normalised_rows_and_their_fallback() -> None:
     assert _normalised([0.25, 0.25], (0.9, 0.1)) == pytest.approx((0.5, 0.5))
     assert _normalised([0.0, 0.0], (0.9, 0.1)) == (0.9, 0.1)
+
+
+def test_probabilities_past_the_cut_are_exactly_0_and_1() -> None:
+    assert probability_of(-60.5) == 0.0
+    assert probability_of(60.5) == 1.0
+
+
+def test_the_prior_is_clamped_below_1() -> None:
+    from crmcore.domain.duplicates import EPSILON, _clamp_prior
+
+    assert _clamp_prior(1.0) == 1.0 - EPSILON
+    assert _clamp_prior(1.5) == 1.0 - EPSILON
+
+
+@pytest.mark.parametrize("prior", [1.0, 1.5])
+def test_a_model_prior_lies_below_1(prior: float) -> None:
+    from crmcore.domain.duplicates import FellegiSunter
+
+    field = FieldWeights(name="f", m=(0.5, 0.5), u=(0.5, 0.5))
+    with pytest.raises(ValueError, match=r"^prior must lie strictly inside \(0, 1\)$"):
+        FellegiSunter(prior=prior, fields=(field,))
+
+
+def test_m_and_u_need_the_same_number_of_levels() -> None:
+    with pytest.raises(ValueError, match=r"^f: m and u need the same number \(≥ 2\) of levels$"):
+        FieldWeights(name="f", m=(0.5, 0.5), u=(0.3, 0.3, 0.4))
+
+
+def test_a_scorer_refuses_a_vector_of_another_length() -> None:
+    score = starting_model(["a", "b"], [2, 2], prior=0.1).scorer()
+    assert 0.0 < score((1, 0)) < 1.0
+    with pytest.raises(ValueError, match="zip"):
+        score((1,))
