@@ -95,3 +95,33 @@ def test_a_scorer_refuses_a_vector_of_another_length() -> None:
     assert 0.0 < score((1, 0)) < 1.0
     with pytest.raises(ValueError, match="zip"):
         score((1,))
+
+
+def test_one_em_step_worked_by_hand() -> None:
+    from crmcore.domain.duplicates import estimate
+
+    start = starting_model(["f"], [2], prior=0.5)  # m = (1/3, 2/3), u = (4/5, 1/5)
+    patterns: dict[tuple[int, ...], int] = {(1,): 3, (0,): 1, (NULL,): 2}
+    # P(match): level 1 odds (2/3)/(1/5) = 10/3 → 10/13; level 0 odds 5/12 → 5/17; NULL 1/2
+    m1, m0 = 3 * 10 / 13, 1 * 5 / 17
+    u1, u0 = 3 * 3 / 13, 1 * 12 / 17
+    step = estimate(patterns, start, iterations=1)
+    assert step.prior == pytest.approx((m1 + m0 + 2 * 0.5) / 6)
+    (field,) = step.fields
+    assert field.name == "f"
+    assert field.m == pytest.approx((m0 / (m0 + m1), m1 / (m0 + m1)))
+    assert field.u == pytest.approx((u0 / (u0 + u1), u1 / (u0 + u1)))
+    kept_u = estimate(patterns, start, iterations=1, fix_u=True)
+    assert kept_u.fields[0].u == start.fields[0].u
+    assert kept_u.fields[0].m == field.m
+
+
+def test_em_defaults_and_an_empty_table() -> None:
+    from crmcore.domain.duplicates import estimate
+
+    start = starting_model(["f", "g"], [2, 3], prior=0.2)
+    patterns: dict[tuple[int, ...], int] = {(1, 2): 5, (0, 0): 40, (0, 1): 9, (1, NULL): 3}
+    explicit = estimate(patterns, start, iterations=50, tolerance=1e-5, fix_u=False)
+    assert estimate(patterns, start) == explicit
+    assert explicit != estimate(patterns, start, iterations=1)
+    assert estimate({}, start) is start
