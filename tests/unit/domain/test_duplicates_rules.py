@@ -125,3 +125,14 @@ def test_em_defaults_and_an_empty_table() -> None:
     assert estimate(patterns, start) == explicit
     assert explicit != estimate(patterns, start, iterations=1)
     assert estimate({}, start) is start
+
+
+def test_one_population_prior_step_worked_by_hand() -> None:
+    model = starting_model(["f"], [2], prior=0.5)  # level 1: odds 10/3 at even prior
+    candidates: dict[tuple[int, ...], int] = {(1,): 30}
+    first = 30 * 0.1 / 1000  # the start: a tenth of the candidates match
+    odds = first / (1 - first) * 10 / 3
+    expected = 30 * odds / (1 + odds) / 1000
+    assert population_prior(candidates, model, 1000, iterations=1) == pytest.approx(expected)
+    one = population_prior(candidates, model, 1, iterations=1)
+    assert one != model.prior
