@@ -4,6 +4,8 @@ of an empty population, and normalisation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from crmcore.domain.duplicates import (
@@ -136,3 +138,41 @@ def test_one_population_prior_step_worked_by_hand() -> None:
     assert population_prior(candidates, model, 1000, iterations=1) == pytest.approx(expected)
     one = population_prior(candidates, model, 1, iterations=1)
     assert one != model.prior
+
+
+def test_blocked_estimation_learns_each_field_from_the_rules_that_did_not_block_on_it() -> None:
+    import statistics
+
+    from crmcore.domain.duplicates import FellegiSunter, estimate, estimate_blocked
+
+    start = starting_model(["f", "g"], [2, 2], prior=0.1)
+    by_f: dict[tuple[int, ...], int] = {(1, 1): 8, (1, 0): 20}  # blocked on f
+    by_g: dict[tuple[int, ...], int] = {(1, 1): 6, (0, 1): 30}  # blocked on g
+    by_g2: dict[tuple[int, ...], int] = {(1, 1): 9, (0, 1): 10}  # blocked on g too
+    none: dict[tuple[int, ...], int] = {}
+    every: dict[tuple[int, ...], int] = {(1, 1): 5}
+    rules: list[tuple[Mapping[tuple[int, ...], int], frozenset[int]]] = [
+        (none, frozenset()),  # no pairs: teaches nothing
+        (by_f, frozenset({0})),
+        (by_g, frozenset({1})),
+        (by_g2, frozenset({1})),
+        (every, frozenset({0, 1})),  # blocked on every field: teaches nothing
+    ]
+    candidates: dict[tuple[int, ...], int] = {(1, 1): 10, (0, 0): 50}
+    got = estimate_blocked(rules, start, candidates=candidates, population=10_000, iterations=3)
+
+    def m_of(
+        patterns: dict[tuple[int, ...], int], skip: frozenset[int], i: int
+    ) -> tuple[float, ...]:
+        return estimate(masked(patterns, skip), start, iterations=3, fix_u=True).fields[i].m
+
+    f_m = m_of(by_g, frozenset({1}), 0), m_of(by_g2, frozenset({1}), 0)
+    f_median = [statistics.median(level) for level in zip(*f_m, strict=True)]
+    g_m = m_of(by_f, frozenset({0}), 1)
+    f, g = got.fields
+    assert (f.name, g.name) == ("f", "g")
+    assert f.m == pytest.approx(tuple(v / sum(f_median) for v in f_median))
+    assert g.m == pytest.approx(g_m)
+    assert (f.u, g.u) == (start.fields[0].u, start.fields[1].u)
+    learnt = FellegiSunter(prior=start.prior, fields=(f, g))
+    assert got.prior == pytest.approx(population_prior(candidates, learnt, 10_000, iterations=3))
