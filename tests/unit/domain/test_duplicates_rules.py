@@ -176,3 +176,33 @@ def test_blocked_estimation_learns_each_field_from_the_rules_that_did_not_block_
     assert (f.u, g.u) == (start.fields[0].u, start.fields[1].u)
     learnt = FellegiSunter(prior=start.prior, fields=(f, g))
     assert got.prior == pytest.approx(population_prior(candidates, learnt, 10_000, iterations=3))
+
+
+def test_em_stops_when_the_fit_stops_moving() -> None:
+    from crmcore.domain.duplicates import estimate
+
+    start = starting_model(["f", "g"], [2, 3], prior=0.2)
+    patterns: dict[tuple[int, ...], int] = {(1, 2): 5, (0, 0): 40, (0, 1): 9, (1, NULL): 3}
+    fitted = estimate(patterns, start)
+    assert fitted == estimate(patterns, start, iterations=11)  # converged at the 11th
+    assert fitted != estimate(patterns, start, iterations=10)
+    assert fitted != estimate(patterns, start, tolerance=0.0)  # never converged: 50 steps
+
+
+def test_the_population_prior_stops_at_its_fixed_point() -> None:
+    model = starting_model(["f"], [2], prior=0.5)
+    candidates: dict[tuple[int, ...], int] = {(1,): 30, (0,): 500}
+    prior = population_prior(candidates, model, 1000)
+    assert prior == population_prior(candidates, model, 1000, iterations=16)
+    assert prior != population_prior(candidates, model, 1000, iterations=15)
+
+
+def test_a_field_no_rule_teaches_keeps_its_start() -> None:
+    from crmcore.domain.duplicates import estimate_blocked
+
+    start = starting_model(["f", "g"], [2, 2], prior=0.1)
+    patterns: dict[tuple[int, ...], int] = {(1, 1): 8, (1, 0): 20}
+    rules: list[tuple[Mapping[tuple[int, ...], int], frozenset[int]]] = [(patterns, frozenset({0}))]
+    got = estimate_blocked(rules, start, candidates=patterns, population=1000)
+    assert got.fields[0].m == start.fields[0].m  # blocked on f: f learns nothing
+    assert got.fields[1].m != start.fields[1].m
