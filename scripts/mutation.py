@@ -64,16 +64,45 @@ def _equivalents() -> dict[str, str]:
 def main(args: list[str]) -> int:
     os.chdir(ROOT)
     report_only = "--report" in args
-    files = _files([a for a in args if a != "--report"])
+    survivors_only = "--survivors" in args
+    files = _files([a for a in args if a not in ("--report", "--survivors")])
     modules = [_module(f) for f in files]
-    if not report_only:
-        code = _run(modules, len(files))
+    if survivors_only:
+        names = _not_killed(files)
+        if not names:
+            print("no surviving mutant to re-run")
+            return _report(files, modules)
+        code = _run(names, len(files))
+        if code != 0:
+            return code
+    elif not report_only:
+        code = _run([f"{m}.*" for m in modules], len(files))
         if code != 0:
             return code
     return _report(files, modules)
 
 
-def _run(modules: list[str], count: int) -> int:
+def _not_killed(files: list[Path]) -> list[str]:
+    """The mutants of ``files`` that the last run(s) left alive (or never ran), less the
+    listed equivalents: after new tests, re-running these is enough to update the score."""
+    from mutmut.stats import status_by_exit_code
+
+    equivalent = _equivalents()
+    names: list[str] = []
+    for path in files:
+        meta = Path("mutants") / (str(path) + ".meta")
+        if not meta.exists():
+            continue
+        codes: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+        names += [
+            name
+            for name, code in sorted(codes.items())
+            if name not in equivalent and status_by_exit_code[code] not in ("killed", "timeout")
+        ]
+    return names
+
+
+def _run(patterns: list[str], count: int) -> int:
     LOG.parent.mkdir(exist_ok=True)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
     env.pop("CI", None)
@@ -82,7 +111,7 @@ def _run(modules: list[str], count: int) -> int:
         "run",
         "--max-children",
         str(WORKERS),
-        *(f"{m}.*" for m in modules),
+        *patterns,
     ]
     print(f"running mutmut on {count} file(s), {WORKERS} workers; output in {LOG}")
     with LOG.open("w") as log:

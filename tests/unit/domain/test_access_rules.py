@@ -46,3 +46,20 @@ def test_a_subscription_matches_its_type_or_prefix(event_type: str) -> None:
     assert sub("crm.deal.*").wants(event_type) == event_type.startswith("crm.deal.")
     assert sub(event_type).wants(event_type)
     assert not sub(event_type, active=False).wants(event_type)
+
+
+def test_a_wildcard_subscription_matches_its_prefix_with_the_dot() -> None:
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    from crmcore.domain.access import WebhookSubscription
+
+    sub = WebhookSubscription(
+        id=UUID(int=1),
+        url="https://h/x",
+        event_type="crm.lead.*",
+        secret="s",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert sub.wants("crm.lead.created")
+    assert not sub.wants("crm.leads.created")

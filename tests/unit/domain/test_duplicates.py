@@ -135,3 +135,72 @@ def test_u_from_sample_takes_the_exact_share_for_the_top_level() -> None:
     assert u[-1] == pytest.approx(0.001)
     assert sum(u) == pytest.approx(1.0)
     assert u[0] > u[1]
+
+
+def test_pair_count_adds_each_blocks_pairs() -> None:
+    from crmcore.domain.duplicates import pair_count
+
+    assert pair_count({"a": [1, 2, 3], "b": [4], "c": [5, 6], "d": []}) == 4
+    assert pair_count({}) == 0
+
+
+def test_u_from_sample_smooths_each_level_by_a_half() -> None:
+    from crmcore.domain.duplicates import u_from_sample
+
+    assert u_from_sample("f", [3, 1]) == pytest.approx((0.7, 0.3))  # 3.5 and 1.5 of 5
+    top = 0.1
+    shares = u_from_sample("f", [3, 1, 0], exact_share=top)
+    # 3.5 and 1.5 share what the exact top level leaves
+    assert shares == pytest.approx((0.7 * (1 - top), 0.3 * (1 - top), top))
+
+
+def test_thresholds_bounds_and_decisions_on_their_lines() -> None:
+    from crmcore.domain.duplicates import Decision, Thresholds
+
+    edge = Thresholds(review=0.0, merge=1.0)
+    assert edge.decide(1.0) is Decision.MERGE
+    t = Thresholds(review=0.5, merge=0.9)
+    assert [t.decide(p) for p in (0.9, 0.8999, 0.5, 0.4999)] == [
+        Decision.MERGE,
+        Decision.REVIEW,
+        Decision.REVIEW,
+        Decision.IGNORE,
+    ]
+    for review, merge in ((0.5, 1.5), (0.6, 0.5), (-0.1, 0.5)):
+        with pytest.raises(ValueError, match=r"^thresholds need 0 ≤ review ≤ merge ≤ 1$"):
+            Thresholds(review=review, merge=merge)
+
+
+def test_the_starting_model_is_geometric_by_level() -> None:
+    from crmcore.domain.duplicates import starting_model
+
+    model = starting_model(["name", "city"], [3, 2], prior=0.1)
+    name, city = model.fields
+    assert name.name == "name"
+    assert name.m == pytest.approx((1 / 7, 2 / 7, 4 / 7))
+    assert name.u == pytest.approx((16 / 21, 4 / 21, 1 / 21))
+    assert city.m == pytest.approx((1 / 3, 2 / 3))
+    assert city.u == pytest.approx((4 / 5, 1 / 5))
+    with pytest.raises(ValueError, match="zip"):
+        starting_model(["name"], [3, 2], prior=0.1)
+
+
+def test_pair_count_is_a_whole_number() -> None:
+    from crmcore.domain.duplicates import pair_count
+
+    assert isinstance(pair_count({"a": [1, 2, 3]}), int)
+
+
+def test_explain_names_each_field_level_and_weight_and_vectors_must_fit() -> None:
+    from crmcore.domain.duplicates import Contribution, starting_model
+
+    model = starting_model(["name", "city"], [3, 2], prior=0.1)
+    name, city = model.fields
+    assert model.explain((2, 0)) == (
+        Contribution(field="name", level=2, weight=name.weight(2)),
+        Contribution(field="city", level=0, weight=city.weight(0)),
+    )
+    with pytest.raises(ValueError, match="zip"):
+        model.explain((2,))
+    with pytest.raises(ValueError, match="zip"):
+        model.match_weight((2, 0, 1))

@@ -63,6 +63,9 @@ def test_enrichment_fills_empty_fields_and_keeps_entered_ones(
     assert set(new.attributes.get(ENRICHED, ())) == {
         f for f, s in FIELDS if getattr(account, f) is None and getattr(found, s) is not None
     }
+    changed = enrich_account(account, found, at=AT)
+    if changed is not None:
+        assert changed.updated_at == AT
 
 
 @settings(max_examples=50)
@@ -149,3 +152,38 @@ def test_a_leads_domain_is_its_website_else_its_email_domain() -> None:
         metadata={"website": "https://www.Beta.example/about"}, created_at=AT, updated_at=AT,
     )  # fmt: skip
     assert lead_domain(site) == "beta.example"
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("//Example.com/x", "example.com"),
+        ("a.com/x/y", "a.com"),
+        ("a.com?x?y", "a.com"),
+        ("a.com#x#y", "a.com"),
+        ("a.com:80:90", "a.com"),
+        ("http://www.a.com.", "a.com"),
+        (" https://.a.com ", "a.com"),
+    ],
+)
+def test_the_domain_is_the_host_before_any_path_query_fragment_or_port(
+    website: str, domain: str
+) -> None:
+    from crmcore.domain.enrichment import company_domain
+
+    assert company_domain(website) == domain
+
+
+def test_an_enriched_account_is_dated_by_the_enrichment() -> None:
+    later = datetime(2026, 12, 7, tzinfo=UTC)
+    account = Account(
+        id=AccountId(UUID(int=1)),
+        name="Acme",
+        website="https://acme.example",
+        created_at=AT,
+        updated_at=AT,
+    )
+    found = Firmographics(industry="retail", size=None, country=None)
+    enriched = enrich_account(account, found, at=later)
+    assert enriched is not None
+    assert (enriched.industry, enriched.updated_at) == ("retail", later)

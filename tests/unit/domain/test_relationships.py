@@ -62,3 +62,33 @@ def test_a_relationship_has_exactly_one_target() -> None:
             id=UUID(int=1), contact_id=ContactId(UUID(int=5)), role=RelationRole.USER,
             other_contact_id=ContactId(UUID(int=5)), created_at=T0,
         )  # fmt: skip
+
+
+def test_equal_role_and_time_are_ordered_by_contact_and_refusals_are_worded() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    account = AccountId(UUID(int=9))
+    later, earlier = (
+        Relationship(
+            id=UUID(int=n),
+            contact_id=ContactId(UUID(int=n)),
+            role=RelationRole.CHAMPION,
+            account_id=account,
+            created_at=at,
+        )
+        for n in (2, 1)
+    )
+    assert decision_making_unit([later, earlier], account) == (earlier, later)
+    with pytest.raises(
+        ValueError, match=r"^a relationship links a contact to one account or one contact$"
+    ):
+        Relationship(
+            id=UUID(int=1), contact_id=ContactId(UUID(int=1)), role=RelationRole.USER, created_at=at
+        )
+    with pytest.raises(ValueError, match=r"^a contact cannot be related to itself$"):
+        Relationship(
+            id=UUID(int=1),
+            contact_id=ContactId(UUID(int=1)),
+            role=RelationRole.USER,
+            other_contact_id=ContactId(UUID(int=1)),
+            created_at=at,
+        )
