@@ -7,14 +7,51 @@ up by its domain; what the lookup knows fills the fields nobody entered
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 import attrs
 from returns.result import Result, Success
 
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
-from crmcore.domain.enrichment import company_domain, enrich_account, enrich_lead, lead_domain
+from crmcore.domain.enrichment import (
+    Firmographics,
+    company_domain,
+    enrich_account,
+    enrich_lead,
+    lead_domain,
+)
 from crmcore.ports.enrichment import Enricher
 from crmcore.ports.uow import UnitOfWork
+
+R = TypeVar("R")
+
+
+def _enriched(
+    records: Sequence[R],
+    *,
+    domain_of: Callable[[R], str | None],
+    enrich: Callable[[R, Firmographics], R | None],
+    enricher: Enricher,
+) -> tuple[list[R], int, int]:
+    """The records the lookup changed, with how many had a domain to look up and how
+    many of those the lookup knew."""
+    looked = found = 0
+    changed = []
+    for record in records:
+        domain = domain_of(record)
+        if domain is None:
+            continue
+        looked += 1
+        facts = enricher.lookup(domain)
+        if facts is None:
+            continue
+        found += 1
+        new = enrich(record, facts)
+        if new is not None:
+            changed.append(new)
+    return changed, looked, found
 
 
 @attrs.frozen(kw_only=True)
@@ -33,23 +70,18 @@ def enrich_accounts(app: App, enricher: Enricher) -> Result[EnrichReport, AppErr
 
     def work(uow: UnitOfWork) -> Result[EnrichReport, AppError]:
         accounts = list(uow.accounts.list())
-        looked = found = changed = 0
-        for account in accounts:
-            domain = company_domain(account.website)
-            if domain is None:
-                continue
-            looked += 1
-            facts = enricher.lookup(domain)
-            if facts is None:
-                continue
-            found += 1
-            new = enrich_account(account, facts, at=now)
-            if new is not None:
-                uow.accounts.save(new)
-                changed += 1
-        return Success(
-            EnrichReport(accounts=len(accounts), looked_up=looked, found=found, enriched=changed)
+        changed, looked, found = _enriched(
+            accounts,
+            domain_of=lambda a: company_domain(a.website),
+            enrich=lambda a, facts: enrich_account(a, facts, at=now),
+            enricher=enricher,
         )
+        for account in changed:
+            uow.accounts.save(account)
+        report = EnrichReport(
+            accounts=len(accounts), looked_up=looked, found=found, enriched=len(changed)
+        )
+        return Success(report)
 
     return transact(app, work)
 
@@ -70,23 +102,16 @@ def enrich_leads(app: App, enricher: Enricher) -> Result[LeadEnrichReport, AppEr
 
     def work(uow: UnitOfWork) -> Result[LeadEnrichReport, AppError]:
         leads = list(uow.leads.list())
-        looked = found = 0
-        changed = []
-        for lead in leads:
-            domain = lead_domain(lead)
-            if domain is None:
-                continue
-            looked += 1
-            facts = enricher.lookup(domain)
-            if facts is None:
-                continue
-            found += 1
-            new = enrich_lead(lead, facts, at=now)
-            if new is not None:
-                changed.append(new)
-        uow.leads.save_many(changed)
-        return Success(
-            LeadEnrichReport(leads=len(leads), looked_up=looked, found=found, enriched=len(changed))
+        changed, looked, found = _enriched(
+            leads,
+            domain_of=lead_domain,
+            enrich=lambda lead, facts: enrich_lead(lead, facts, at=now),
+            enricher=enricher,
         )
+        uow.leads.save_many(changed)
+        report = LeadEnrichReport(
+            leads=len(leads), looked_up=looked, found=found, enriched=len(changed)
+        )
+        return Success(report)
 
     return transact(app, work)
