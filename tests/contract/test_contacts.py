@@ -24,7 +24,7 @@ from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId
 from crmcore.domain.phone import Phone
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
-from crmcore.ports.repositories import UpsertCounts
+from crmcore.ports.repositories import ContactHeadline, UpsertCounts
 from crmcore.ports.uow import UnitOfWork
 from tests.contract.conftest import Backend
 from tests.contract.helpers import account, contact, write_and_commit
@@ -37,6 +37,30 @@ def test_a_contact_reads_back_exactly_as_it_was_added(backend: Backend, stored: 
     with backend.uow() as uow:
         uow.contacts.add(stored)
         assert uow.contacts.get(stored.id) == stored
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=contact_entities())
+def test_headlines_are_the_stored_contacts_name_keys_and_creation(
+    backend: Backend, stored: Contact
+) -> None:
+    missing = ContactId(uuid4())
+    with backend.uow() as uow:
+        uow.contacts.add(stored)
+        read = uow.contacts.get(stored.id)
+        headlines = uow.contacts.headlines([stored.id, missing, stored.id])
+        nothing = uow.contacts.headlines([])
+    assert read is not None
+    assert headlines == {
+        stored.id: ContactHeadline(
+            id=stored.id,
+            name=read.name.full,
+            email=read.email.value if read.email is not None else None,
+            phone=read.phone.e164 if read.phone is not None else None,
+            created_at=read.created_at,
+        )
+    }
+    assert nothing == {}
 
 
 def test_lookups_by_user_id_email_and_phone(backend: Backend) -> None:

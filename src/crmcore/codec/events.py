@@ -65,11 +65,26 @@ def envelopes_json(
     ids: Sequence[UUID], occurred_at: datetime, payloads: Sequence[DomainEvent]
 ) -> list[str]:
     """``envelope_json`` of ``Envelope(id=i, occurred_at=occurred_at, payload=p)`` for
-    each pair (a commit's events share their time)."""
-    return [
-        envelope_json(Envelope(id=event_id, occurred_at=occurred_at, payload=payload))
-        for event_id, payload in zip(ids, payloads, strict=True)
-    ]
+    each pair (a commit's events share their time: it is formatted once, and the
+    envelopes' dicts are built without the envelopes)."""
+    at = occurred_at.isoformat()
+    hook = _CONVERTER.get_unstructure_hook
+    hooks: dict[type[DomainEvent], Callable[[Any], Any]] = {}
+    out: list[str] = []
+    for event_id, payload in zip(ids, payloads, strict=True):
+        kind = type(payload)
+        unstructure = hooks.get(kind)
+        if unstructure is None:
+            unstructure = hooks[kind] = hook(kind)
+        envelope = {
+            "id": str(event_id),
+            "type": kind.TYPE,
+            "version": kind.VERSION,
+            "occurred_at": at,
+            "payload": unstructure(payload),
+        }
+        out.append(json.dumps(envelope))
+    return out
 
 
 def envelope_from_dict(data: dict[str, Any]) -> Envelope[DomainEvent]:

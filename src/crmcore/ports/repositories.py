@@ -39,6 +39,18 @@ class UpsertCounts:
         )
 
 
+@attrs.frozen(kw_only=True)
+class ContactHeadline:
+    """What a loyalty card shows of a contact: its full name, e-mail, phone (E.164) and
+    when it was created, read without the rest of the contact."""
+
+    id: ContactId
+    name: str
+    email: str | None
+    phone: str | None
+    created_at: datetime
+
+
 class ContactValues(NamedTuple):
     """The values of one contact that duplicate detection compares, read without
     building the entity: ``attributes`` holds the requested attributes' stored values
@@ -118,6 +130,11 @@ class ContactRepository(Protocol):
 
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         """The contacts with these ids (those that exist), by id."""
+        ...
+
+    def headlines(self, contact_ids: Collection[ContactId]) -> Mapping[ContactId, ContactHeadline]:
+        """:meth:`get_many`'s contacts as headlines (name, e-mail, phone, creation): the
+        narrow read for a caller that needs no more."""
         ...
 
     def add(self, contact: Contact) -> None: ...

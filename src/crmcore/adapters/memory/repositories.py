@@ -17,7 +17,7 @@ from crmcore.domain.lead import Lead, LeadStatus
 from crmcore.domain.merge import merge_import
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage
-from crmcore.ports.repositories import ContactValues, UpsertCounts
+from crmcore.ports.repositories import ContactHeadline, ContactValues, UpsertCounts
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
@@ -186,6 +186,18 @@ class MemoryContactRepository(_Table[Contact]):
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         found = (self._get(k) for k in set(contact_ids))
         return sorted((c for c in found if c is not None), key=lambda c: c.id)
+
+    def headlines(self, contact_ids: Collection[ContactId]) -> dict[ContactId, ContactHeadline]:
+        return {
+            c.id: ContactHeadline(
+                id=c.id,
+                name=c.name.full,
+                email=c.email.value if c.email is not None else None,
+                phone=c.phone.e164 if c.phone is not None else None,
+                created_at=c.created_at,
+            )
+            for c in self.get_many(contact_ids)
+        }
 
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self.save_many(contacts)

@@ -25,10 +25,11 @@ from crmcore.domain.email import Email
 from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
 from crmcore.domain.lead import Lead, LeadStatus
 from crmcore.domain.merge import OWNED, merge_import
+from crmcore.domain.names import PersonName
 from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage, StageChange
 from crmcore.ports.errors import DuplicateKey
-from crmcore.ports.repositories import ContactValues, UpsertCounts
+from crmcore.ports.repositories import ContactHeadline, ContactValues, UpsertCounts
 
 #: Rows per ``INSERT … ON CONFLICT … RETURNING`` of new contacts on PostgreSQL.
 _INSERT_CHUNK = 1000
@@ -268,6 +269,10 @@ _VERSIONS_BY_EMAIL_OR_PHONE = (
 )
 
 
+#: The columns of a :class:`ContactHeadline`.
+_HEADLINE = ("id", "first_name", "last_name", "email", "phone", "created_at")
+
+
 class SqlContactRepository(_BulkRepo[Contact]):
     """Contacts in SQL."""
 
@@ -393,6 +398,32 @@ class SqlContactRepository(_BulkRepo[Contact]):
         else:
             found = self._many(select(t.contacts).where(t.contacts.c.id.in_(ids)))
         return sorted(found, key=lambda x: x.id)
+
+    def headlines(self, contact_ids: Collection[ContactId]) -> dict[ContactId, ContactHeadline]:
+        ids = list(set(contact_ids))
+        if not ids:
+            return {}
+        if self._s.sqlite:
+            rows: Sequence[Mapping[str, Any]] = self._s.fetch_sqlite(
+                t.contacts,
+                "id IN (SELECT value FROM json_each(?))",
+                [json.dumps([k.hex for k in ids])],
+                columns=_HEADLINE,
+            )
+        else:
+            c = t.contacts.c
+            stmt = select(*(c[n] for n in _HEADLINE)).where(c.id.in_(ids))
+            rows = [dict(r) for r in self._s.read(stmt)]
+        return {
+            ContactId(r["id"]): ContactHeadline(
+                id=ContactId(r["id"]),
+                name=PersonName(r["first_name"], r["last_name"]).full,
+                email=r["email"],
+                phone=r["phone"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        }
 
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])

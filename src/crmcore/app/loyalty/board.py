@@ -25,6 +25,7 @@ from crmcore.app.progress import Progress, chunks
 from crmcore.domain import loyalty as ladder
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.events import Changed, DomainEvent
+from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty import (
     BoardConfig,
     Card,
@@ -91,18 +92,13 @@ def _new_cards(
 ) -> dict[UUID, Card]:
     """New first-column cards for stored contacts or accounts (the others are left out)."""
     cards: dict[UUID, Card] = {}
-    contacts = {c.id: c for c in uow.contacts.get_many(customers)}  # type: ignore[arg-type]
+    # what a card shows of a contact, not the whole contact
+    contacts = uow.contacts.headlines([ContactId(c) for c in customers])
     for customer in customers:
-        contact = contacts.get(customer)  # type: ignore[call-overload]
+        contact = contacts.get(ContactId(customer))
         if contact is not None:
-            reach = (
-                contact.email.value
-                if contact.email
-                else contact.phone.e164
-                if contact.phone
-                else ""
-            )
-            name, kind, since = contact.name.full, CustomerKind.CONTACT, contact.created_at.date()
+            reach = contact.email or contact.phone or ""
+            name, kind, since = contact.name, CustomerKind.CONTACT, contact.created_at.date()
         else:
             account = uow.accounts.get(customer)  # type: ignore[arg-type]
             if account is None:
