@@ -125,6 +125,55 @@ def parse_instant(raw: str, *, field: str = "occurred_at") -> Result[datetime, F
         return Failure(FieldError(field=field, value=raw, reason="out of range in UTC"))
 
 
+def parse_row(
+    line: int,
+    record: Mapping[str, str],
+    *,
+    default_currency: str,
+    now: datetime | None = None,
+) -> TransactionRow | list[RowError]:
+    """One record as :func:`parse_rows` reads it: the row, or every bad field's error."""
+    problems: list[FieldError] = []
+    customer = (record.get("customer_id") or "").strip()
+    if not customer:
+        problems.append(FieldError(field="customer_id", value="", reason="is required"))
+    at_result = parse_instant(record.get("occurred_at") or "")
+    currency = (record.get("currency") or "").strip() or default_currency
+    money_result = Money.parse(record.get("amount") or "", currency)
+    at = at_result.value_or(None)
+    money = money_result.value_or(None)
+    for result in (at_result, money_result):
+        if isinstance(result, Failure):
+            problems.append(result.failure())
+    kind = (record.get("kind") or "").strip().lower() or "purchase"
+    if kind not in KINDS:
+        reason = f"must be {' or '.join(KINDS)}"
+        problems.append(FieldError(field="kind", value=record.get("kind") or "", reason=reason))
+    elif money is not None and kind == "refund":
+        money = Money(-abs(money.amount), money.currency)
+    elif money is not None and money.amount < 0:
+        reason = "a negative amount is a refund: say so in a kind column (kind=refund)"
+        problems.append(FieldError(field="amount", value=str(money.amount), reason=reason))
+    if at is not None and now is not None and at > now + FUTURE_TOLERANCE:
+        reason = f"is more than a day in the future (now {now.date().isoformat()})"
+        problems.append(
+            FieldError(field="occurred_at", value=record.get("occurred_at") or "", reason=reason)
+        )
+    if problems or at is None or money is None:
+        return [
+            RowError(line=line, field=f.field, value=f.value, reason=f.reason) for f in problems
+        ]
+    return TransactionRow(
+        customer_id=customer,
+        occurred_at=at,
+        amount=money,
+        transaction_id=(record.get("transaction_id") or "").strip() or None,
+        channel=(record.get("channel") or "").strip() or None,
+        product=(record.get("product") or "").strip() or None,
+        line=line,
+    )
+
+
 def parse_rows(
     records: Iterable[tuple[int, dict[str, str]]],
     *,
@@ -136,50 +185,11 @@ def parse_rows(
     rows: list[TransactionRow] = []
     errors: list[RowError] = []
     for line, record in records:
-        problems: list[FieldError] = []
-        customer = (record.get("customer_id") or "").strip()
-        if not customer:
-            problems.append(FieldError(field="customer_id", value="", reason="is required"))
-        at_result = parse_instant(record.get("occurred_at") or "")
-        currency = (record.get("currency") or "").strip() or default_currency
-        money_result = Money.parse(record.get("amount") or "", currency)
-        at = at_result.value_or(None)
-        money = money_result.value_or(None)
-        for result in (at_result, money_result):
-            if isinstance(result, Failure):
-                problems.append(result.failure())
-        kind = (record.get("kind") or "").strip().lower() or "purchase"
-        if kind not in KINDS:
-            reason = f"must be {' or '.join(KINDS)}"
-            problems.append(FieldError(field="kind", value=record.get("kind") or "", reason=reason))
-        elif money is not None and kind == "refund":
-            money = Money(-abs(money.amount), money.currency)
-        elif money is not None and money.amount < 0:
-            reason = "a negative amount is a refund: say so in a kind column (kind=refund)"
-            problems.append(FieldError(field="amount", value=str(money.amount), reason=reason))
-        if at is not None and now is not None and at > now + FUTURE_TOLERANCE:
-            reason = f"is more than a day in the future (now {now.date().isoformat()})"
-            problems.append(
-                FieldError(
-                    field="occurred_at", value=record.get("occurred_at") or "", reason=reason
-                )
-            )
-        if problems or at is None or money is None:
-            errors.extend(
-                RowError(line=line, field=p.field, value=p.value, reason=p.reason) for p in problems
-            )
-            continue
-        rows.append(
-            TransactionRow(
-                customer_id=customer,
-                occurred_at=at,
-                amount=money,
-                transaction_id=(record.get("transaction_id") or "").strip() or None,
-                channel=(record.get("channel") or "").strip() or None,
-                product=(record.get("product") or "").strip() or None,
-                line=line,
-            )
-        )
+        parsed = parse_row(line, record, default_currency=default_currency, now=now)
+        if isinstance(parsed, TransactionRow):
+            rows.append(parsed)
+        else:
+            errors.extend(parsed)
     return rows, errors
 
 
@@ -312,7 +322,7 @@ class _Stream:
     valid: int = 0
 
     def rows(self, items: Iterable[CsvRecord | MalformedRecord | None]) -> Iterator[TransactionRow]:
-        header, errors = self.header, self.errors
+        header, errors, currency, now = self.header, self.errors, self.default_currency, self.now
         for item in items:
             if item is None:
                 continue
@@ -321,14 +331,13 @@ class _Stream:
                 self.cells[item.line] = (item.value,)
                 continue
             record = dict(zip(header, item.cells, strict=False))
-            good, bad = parse_rows(
-                [(item.line, record)], default_currency=self.default_currency, now=self.now
-            )
-            if bad:
-                errors.extend(bad)
+            parsed = parse_row(item.line, record, default_currency=currency, now=now)
+            if isinstance(parsed, TransactionRow):
+                self.valid += 1
+                yield parsed
+            else:
+                errors.extend(parsed)
                 self.cells[item.line] = tuple(item.cells)
-            self.valid += len(good)
-            yield from good
 
 
 def _mapped(header: list[str], mapping: Mapping[str, str]) -> Result[list[str], InvalidInput]:
