@@ -48,3 +48,23 @@ def test_a_disabled_threshold_stays_disabled() -> None:
             assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_transactions_import_runs_with_the_pipelines_threshold() -> None:
+    from returns.result import Success
+
+    from crmcore import Settings, bootstrap
+    from crmcore.app.importing.transactions import import_transactions, read_transactions_csv
+
+    app = bootstrap(Settings(db_url="memory://"))
+    text = "customer_id,occurred_at,amount\nu1,2025-03-02,40.00\nu2,2025-01-15,9.50\n"
+    rows, _ = read_transactions_csv(text, default_currency="EUR").unwrap()
+    before = gc.get_threshold()
+    seen: list[int] = []
+    done = import_transactions(
+        app, rows, batch=1, progress=lambda _: seen.append(gc.get_threshold()[0])
+    )
+    assert isinstance(done, Success)
+    assert done.unwrap().imported == 2
+    assert seen == [PIPELINE_THRESHOLD, PIPELINE_THRESHOLD]
+    assert gc.get_threshold() == before

@@ -32,6 +32,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App
 from crmcore.app.errors import AppError, Conflict, StorageFailure
 from crmcore.app.events.apply import Applied, Batch, apply_in_batch
+from crmcore.app.events.collections_gc import PIPELINE_THRESHOLD, fewer_collections
 from crmcore.app.importing.csvio import (
     CsvRecord,
     MalformedRecord,
@@ -290,23 +291,25 @@ def import_transactions(
     read = 0
     pending = iter(rows)
     chunks = iter(lambda: list(itertools.islice(pending, batch)), [])
-    for chunk in chunks:
-        try:
-            with services.uow() as uow:
-                done = apply_purchases(app, uow, chunk)
-                uow.commit()
-        except ConcurrentModification as exc:
-            return Failure(Conflict(detail=str(exc)))
-        except StorageError as exc:
-            return Failure(StorageFailure(detail=str(exc)))
-        total = ImportSummary(
-            imported=total.imported + done.imported,
-            duplicates=total.duplicates + done.duplicates,
-            contacts_created=total.contacts_created + done.contacts_created,
-        )
-        read += len(chunk)
-        if progress is not None:
-            progress(read)
+    # as the event worker does: a batch allocates millions of short-lived objects
+    with fewer_collections(PIPELINE_THRESHOLD):
+        for chunk in chunks:
+            try:
+                with services.uow() as uow:
+                    done = apply_purchases(app, uow, chunk)
+                    uow.commit()
+            except ConcurrentModification as exc:
+                return Failure(Conflict(detail=str(exc)))
+            except StorageError as exc:
+                return Failure(StorageFailure(detail=str(exc)))
+            total = ImportSummary(
+                imported=total.imported + done.imported,
+                duplicates=total.duplicates + done.duplicates,
+                contacts_created=total.contacts_created + done.contacts_created,
+            )
+            read += len(chunk)
+            if progress is not None:
+                progress(read)
     return Success(total)
 
 
