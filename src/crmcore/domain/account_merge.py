@@ -25,7 +25,6 @@ from crmcore.domain.record_merge import (
     filled,
     fills,
     marked,
-    merged_target,
     refusal,
     restored,
     undone,
@@ -75,17 +74,11 @@ class AccountUnmerged(DomainEvent):
     by: str | None = None
 
 
-def account_merged_into(account: Account) -> AccountId | None:
-    """The account this one was merged into, if it was."""
-    target = merged_target(account)
-    return None if target is None else AccountId(target)
-
-
 def merge_account_pair(
     keep: Account, other: Account, *, at: datetime
 ) -> Result[tuple[Account, Account], RuleViolation]:
     """The kept account filled from the other, and the other marked as merged."""
-    refused = refusal(keep, other, noun="account")
+    refused = refusal(keep, other, noun="account", article="an")
     if refused is not None:
         return Failure(refused)
     taken = fills(keep, other, FILLABLE)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
@@ -87,8 +87,7 @@ class ContactUnmerged(DomainEvent):
 
 def merged_into(contact: Contact) -> ContactId | None:
     """The contact this one was merged into, if it was."""
-    target = merged_target(contact)
-    return None if target is None else ContactId(target)
+    return cast(ContactId | None, merged_target(contact))
 
 
 def merge_pair(

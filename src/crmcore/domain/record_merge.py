@@ -56,19 +56,16 @@ def merged_target(record: Mergeable) -> UUID | None:
     return UUID(str(target)) if target else None
 
 
-def refusal(keep: Mergeable, other: Mergeable, *, noun: str) -> RuleViolation | None:
+def refusal(
+    keep: Mergeable, other: Mergeable, *, noun: str, article: str = "a"
+) -> RuleViolation | None:
     """Why ``other`` cannot merge into ``keep``: the same record, or one already merged."""
     if keep.id == other.id:
-        return RuleViolation(rule="merge", detail=f"{noun_article(noun)} cannot merge into itself")
+        return RuleViolation(rule="merge", detail=f"{article} {noun} cannot merge into itself")
     for record in (keep, other):
         if merged_target(record) is not None:
             return RuleViolation(rule="merge", detail=f"{noun} {record.id} is already merged")
     return None
-
-
-def noun_article(noun: str) -> str:
-    """``a contact``, ``an account``."""
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def fills(keep: object, other: object, fillable: Iterable[str]) -> dict[str, Any]:
