@@ -4,14 +4,17 @@ recipients in between, periods at line starts, a server that drops the connectio
 
 from __future__ import annotations
 
+import smtplib
 from email.message import Message
 from typing import Any
 from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import given
+from hypothesis import strategies as st
 
-from crmcore.adapters.channels.smtp import SmtpChannel, SmtpSettings, data_block
+from crmcore.adapters.channels.smtp import SmtpChannel, SmtpSettings, _address, data_block
 from crmcore.ports.marketing import ChannelUnavailable, OutgoingMessage, SendResult
 from tests.smtp_sink import Sink, free_port, smtp_sink
 
@@ -107,3 +110,10 @@ def test_a_temporary_refusal_stops_the_batch_after_the_messages_before_it(
         assert [str(m["To"]) for m in handler.received()] == ["ann@example.com"]
     finally:
         controller.stop()
+
+
+@given(
+    st.from_regex(r"[A-Za-z0-9.'+_-]{1,12}@[a-z0-9.-]{1,12}", fullmatch=True) | st.text(max_size=30)
+)
+def test_envelope_addresses_are_written_as_smtplib_writes_them(address: str) -> None:
+    assert _address(address) == smtplib.quoteaddr(address)

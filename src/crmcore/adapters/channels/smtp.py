@@ -119,6 +119,17 @@ def data_block(raw: bytes) -> bytes:
     return _LEADING_PERIOD.sub(b"..", raw) + b".\r\n"
 
 
+#: An address ``smtplib.quoteaddr`` would write as is between angle brackets.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _address(address: str) -> str:
+    """``smtplib.quoteaddr(address)``, without its (slow) parse for a plain address."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
 class _Stop(Exception):
     """A temporary (4xx) answer outside ``RCPT``: the batch stops, as with ``sendmail``."""
 
@@ -217,14 +228,14 @@ class SmtpChannel:
     ) -> None:
         """The messages from ``len(results)`` on, one round trip each; a result is added
         per message when its last reply is in (a refusal resets the transaction)."""
-        mail = f"MAIL FROM:{smtplib.quoteaddr(self.settings.sender)}\r\n".encode()
+        mail = f"MAIL FROM:{_address(self.settings.sender)}\r\n".encode()
         held: tuple[OutgoingMessage, bytes] | None = None  # its DATA was accepted
         for m in [*messages[len(results) :], None]:
             group = [] if held is None else [data_block(held[1])]
             if m is not None:
                 if "\r" in m.to or "\n" in m.to:
                     raise smtplib.SMTPResponseException(553, b"bad recipient address")
-                group += [mail, f"RCPT TO:{smtplib.quoteaddr(m.to)}\r\nDATA\r\n".encode()]
+                group += [mail, f"RCPT TO:{_address(m.to)}\r\nDATA\r\n".encode()]
             conn.send(b"".join(group))
             if held is not None:
                 code, text = conn.getreply()
