@@ -1,7 +1,8 @@
 """The send worker claims the next batch while a batch is on the wire: every batch is
 still claimed (committed ``sending``) before its channel gets it, the batch before it is
 recorded by then, nothing is handed over twice in a run, even with a lease that runs out
-on the wire, and a channel that fails puts the claimed, unsent batch back."""
+on the wire, and a channel that fails puts the claimed, unsent batch back. Loyalty facts
+are read only for templates that name them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
@@ -22,6 +24,7 @@ from crmcore.app.marketing.campaigns import campaign_stats
 from crmcore.app.marketing.sending import send_due
 from crmcore.app.marketing.templates import add_template
 from crmcore.domain.campaign import CampaignChannel
+from crmcore.domain.loyalty_metrics import CustomerFacts as LoyaltyFacts
 from crmcore.ports.marketing import (
     ChannelUnavailable,
     DeliveryStatus,
@@ -127,3 +130,24 @@ def test_a_failing_channel_leaves_the_claimed_next_batch_due(tmp_path: Path) -> 
 def _campaign_ids(app: App) -> set[UUID]:
     with app.uow() as uow:
         return {c.id for c in uow.campaigns.list()}
+
+
+@pytest.mark.parametrize("names_facts", [True, False])
+def test_loyalty_facts_reach_the_templates_that_name_them(
+    tmp_path: Path, names_facts: bool
+) -> None:
+    app = bootstrap(Settings(db_url=f"sqlite:///{tmp_path / 'crm.db'}"), clock=FixedClock(T0),
+                    ids=SequentialIds())  # fmt: skip
+    ids = people(app, ["ann", "bob"])
+    with app.uow() as uow:
+        uow.loyalty_facts.put(ids[0], LoyaltyFacts(purchases=3, revenue=Decimal("12.5")))
+        uow.commit()
+    body = "Hi {{ contact.first_name }}" + (": {{ facts.purchases }} orders" if names_facts else "")
+    add_template(app, name="welcome", subject="Hi", body=body)
+    running(app)
+    channel = Recording(app)
+    assert send_due(app, channels={CampaignChannel.EMAIL: channel}, batch=10).unwrap().sent == 2
+    bodies = sorted(m.body for batch in channel.handed for m in batch)
+    assert bodies == (
+        ["Hi Ann: 3 orders", "Hi Bob: 0 orders"] if names_facts else ["Hi Ann", "Hi Bob"]
+    )

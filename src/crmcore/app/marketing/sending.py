@@ -115,11 +115,25 @@ class _Renderer:
         self.app = app
         self.templates: dict[str, MessageTemplate | None] = {}
         self.secret: bytes | None = None
+        self._names_facts: dict[str, bool] = {}
 
     def template(self, uow: UnitOfWork, name: str) -> MessageTemplate | None:
         if name not in self.templates:
             self.templates[name] = uow.templates.get(name)
         return self.templates[name]
+
+    def names_facts(self, uow: UnitOfWork, name: str) -> bool:
+        """Whether the template ``name`` refers to ``facts`` (only then are the
+        recipients' loyalty facts read); a template that cannot be read says yes."""
+        if name not in self._names_facts:
+            template = self.template(uow, name)
+            check = engine(self.app).check
+            try:
+                refs = check(template.subject) | check(template.body) if template else set()
+            except TemplateRejected:
+                refs = {"facts"}
+            self._names_facts[name] = any(r.split(".", 1)[0] == "facts" for r in refs)
+        return self._names_facts[name]
 
     def prepare(self, uow: UnitOfWork, *, batch: int, lease: timedelta) -> _Prepared:
         now = self.app.clock.now()
@@ -140,7 +154,9 @@ class _Renderer:
         for channel, ds in by_channel.items():
             for address in uow.consents.suppressed(channel, [d.address for d in ds]):
                 blocked.add((channel, address))
-        people = recipients(uow, [d.contact_id for d in claimed])
+        names = {running[d.campaign_id].variants.get(d.variant, "") for d in claimed}
+        facts = any(self.names_facts(uow, name) for name in names)
+        people = recipients(uow, [d.contact_id for d in claimed], facts=facts)
         outcomes: list[Outcome] = []
         tasks: list[Activity] = []
         messages: dict[CampaignChannel, list[OutgoingMessage]] = defaultdict(list)
@@ -157,7 +173,7 @@ class _Renderer:
                 outcomes.append((d.id, DeliveryStatus.FAILED, None, why))
                 continue
             link = unsubscribe_url(base, self.secret, d.address)
-            context = template_context(person, link)
+            context = template_context(person, link, facts=facts)
             try:
                 subject = render(template.subject, context)
                 body = render(template.body, context)
