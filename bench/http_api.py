@@ -116,14 +116,25 @@ def tree_cpu(root: int) -> float:
 
 
 @contextmanager
-def server(url: str, workers: int, *, plain: bool = False) -> Iterator[tuple[str, int]]:
+def server(
+    url: str, workers: int, *, plain: bool = False, stack: str = "serve"
+) -> Iterator[tuple[str, int]]:
     """``crm serve`` on 127.0.0.1 until the block ends (``plain``: the bare Starlette
-    baseline of ``bench.plain_asgi`` under the same uvicorn instead)."""
+    baseline of ``bench.plain_asgi`` under the same uvicorn instead). ``stack`` other than
+    ``serve`` runs uvicorn directly with that event loop and HTTP parser (``asyncio-h11``
+    or ``uvloop-httptools``) over the same application factory ``crm serve`` uses."""
     port = free_port()
     env = {**os.environ, "CRMCORE_HTTP_KEY_RATE": "100000", "CRMCORE_HTTP_KEY_BURST": "100000"}
     common = ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if stack != "serve":
+        loop, parser = stack.split("-")
+        common += ["--loop", loop, "--http", parser]
     if plain:
         command = [sys.executable, "-m", "uvicorn", "bench.plain_asgi:app", *common]
+    elif stack != "serve":
+        env |= {"CRMCORE_DB": url, "CRMCORE_HTTP_WORKERS": str(workers)}
+        app = "crmcore.app.http.serve:factory"
+        command = [sys.executable, "-m", "uvicorn", app, "--factory", *common]
     else:
         command = [sys.executable, "-m", "crmcore", "--db", url, "serve", *common]
     proc = subprocess.Popen(command, env=env)
@@ -267,6 +278,13 @@ def main() -> None:
         help="the load client: raw asyncio streams (lean) or an httpx AsyncClient",
     )
     parser.add_argument(
+        "--stack",
+        choices=["serve", "asyncio-h11", "uvloop-httptools"],
+        default="serve",
+        help="serve: `crm serve` (uvicorn picks uvloop/httptools when installed); else "
+        "uvicorn run directly with that loop and parser",
+    )
+    parser.add_argument(
         "--baseline",
         action="store_true",
         help="first load bare Starlette (bench.plain_asgi) with the same GET rate",
@@ -275,7 +293,7 @@ def main() -> None:
     seconds = min(args.seconds, MAX_LOAD_SECONDS / 2)
     results = []
     if args.baseline:
-        with server("", args.workers, plain=True) as (base, pid):
+        with server("", args.workers, plain=True, stack=args.stack) as (base, pid):
             before = tree_cpu(pid)
             result = load(
                 base,
@@ -292,8 +310,10 @@ def main() -> None:
             results.append(result)
     with database(args.db) as url:
         token = seed(url, args.contacts)
-        with server(url, args.workers) as (base, pid):
+        with server(url, args.workers, stack=args.stack) as (base, pid):
             for method, rate in (("GET", args.rate), ("POST", args.write_rate)):
+                if rate <= 0:  # --write-rate 0: reads only
+                    continue
                 before = tree_cpu(pid)
                 result = load(
                     base,
@@ -309,7 +329,8 @@ def main() -> None:
                 results.append(result)
     load_average = os.getloadavg()
     for r in results:
-        print(json.dumps({"db": args.db, "workers": args.workers, "load": load_average, **r}))
+        head = {"db": args.db, "workers": args.workers, "stack": args.stack, "load": load_average}
+        print(json.dumps({**head, **r}))
 
 
 if __name__ == "__main__":
