@@ -217,7 +217,8 @@ def inputs_of(
     """Each contact's health inputs: read from their facts, overridden field by field by
     ``attributes["health"]``; the last transaction stands in for an unknown last activity."""
     store = _fact_store(uow)
-    facts = store.facts_of([c.id for c in contacts]) if store is not None and contacts else {}
+    ids = [c.id for c in contacts]
+    facts = store.health_facts_of(ids, now=now) if store is not None and contacts else {}
     out: dict[ContactId, Result[HealthInputs, InvalidInput]] = {}
     for contact in contacts:
         observed = inputs_from_facts(facts.get(contact.id, ()), now=now)
