@@ -4,7 +4,7 @@ health score and lead score.
 * purchases are stored as transactions (external id = the purchase's event id, so
   once), which RFM segments and CLV read;
 * logins, e-mail opens and clicks, form answers (NPS) and classified feedback reassess
-  the customer's health from their facts, a purchase that of a customer already
+  the customer's health from their facts, and so does a purchase of a customer already
   assessed: once per customer and bus round (:func:`reassess_touched`);
 * e-mail opens and clicks count on the lead with the same e-mail and rescore it.
 """
@@ -59,8 +59,8 @@ def record_transactions(app: App, uow: UnitOfWork, events: Sequence[PurchaseReco
 
 def reassess_touched(app: App, uow: UnitOfWork, events: Sequence[_HasContact]) -> None:
     """Reassess, once per batch (``OncePerRound``), the health of every customer the
-    logins, opens, clicks, answers and feedback are about, and of the buyers those already
-    assessed: a purchase is recent activity, but the others are assessed by their first
+    logins, opens, clicks, answers and feedback are about, and of the buyers already
+    assessed: a purchase is recent activity, but other buyers are assessed by their first
     login, answer or feedback, or by ``crm health assess``, from the same facts (an import
     of history costs no health work)."""
     buyers = {e.contact_id for e in events if isinstance(e, PurchaseRecorded)}
