@@ -79,7 +79,9 @@ def health_facts(facts: Iterable[Fact], *, now: datetime) -> list[Fact]:
     now=now) == inputs_from_facts(f, now=now)``: a store may read just these."""
     since = now - WINDOW
     kept: list[Fact] = []
-    latest: dict[str, Fact] = {}  # "active", "nps", "feedback": the latest of each
+    # the latest of each group, keyed by one kind of it: activity (engagement or
+    # purchase) under ENGAGEMENT, valid NPS answers under LOYALTY, sentiment under SENTIMENT
+    latest: dict[FactKind, Fact] = {}
     for fact in facts:
         at, kind = fact.occurred_at, fact.kind
         if at > now:
@@ -87,19 +89,19 @@ def health_facts(facts: Iterable[Fact], *, now: datetime) -> list[Fact]:
         if kind is FactKind.ENGAGEMENT and at >= since:
             kept.append(fact)
         if kind is FactKind.ENGAGEMENT or kind is FactKind.PURCHASE:
-            group = "active"
+            group = FactKind.ENGAGEMENT
         elif kind is FactKind.LOYALTY and fact.name == "nps" and _valid_nps(fact.value):
-            group = "nps"
+            group = FactKind.LOYALTY
         elif kind is FactKind.SENTIMENT and isinstance(fact.value, Sentiment):
-            group = "feedback"
+            group = FactKind.SENTIMENT
         else:
             continue
         before = latest.get(group)
         if before is None or fact.order >= before.order:
             latest[group] = fact
-    active = latest.get("active")
+    active = latest.get(FactKind.ENGAGEMENT)
     if active is not None and active.kind is FactKind.ENGAGEMENT and active.occurred_at >= since:
-        del latest["active"]  # kept already: counting it twice would double the engagement
+        del latest[FactKind.ENGAGEMENT]  # kept already: counted twice it would double
     kept += latest.values()
     kept.sort(key=lambda f: f.order)
     return kept

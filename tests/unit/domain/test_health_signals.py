@@ -282,6 +282,20 @@ def test_old_history_is_left_out_but_the_latest_of_each_kind_is_kept() -> None:
     assert health_facts([*old, *latest, *recent, invalid, later], now=NOW) == [*latest, *recent]
 
 
+def test_the_ends_of_the_window_and_now_are_inside() -> None:
+    edge, at_now = login(EDGE), opened(NOW)
+    assert health_facts([edge], now=NOW) == [edge]
+    assert health_facts([edge, bought(EDGE + SECOND)], now=NOW)[0] == edge
+    assert health_facts([at_now], now=NOW) == [at_now]
+
+
+def test_feedback_without_a_sentiment_and_other_kinds_with_one_are_not_the_latest() -> None:
+    glad = feeling(NOW - timedelta(days=5), SentimentLabel.POSITIVE)
+    blank = fact(FactKind.SENTIMENT, NOW - timedelta(days=4))
+    odd = fact(FactKind.BILLING, NOW - timedelta(days=3), "refund", glad.value)
+    assert health_facts([glad, blank, odd], now=NOW) == [glad]
+
+
 def test_a_latest_activity_inside_the_window_is_kept_once() -> None:
     facts = [bought(NOW - timedelta(days=40)), login(NOW - timedelta(days=3))]
     assert health_facts(facts, now=NOW) == facts[1:]
