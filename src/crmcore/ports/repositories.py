@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import attrs
@@ -118,6 +118,11 @@ class ContactRepository(Protocol):
 
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         """The contacts with these ids (those that exist), by id."""
+        ...
+
+    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> Mapping[ContactId, Any]:
+        """``attributes.get(key)`` of each contact with these ids that exists (``None``
+        where it has no such key), without reading whole contacts."""
         ...
 
     def add(self, contact: Contact) -> None: ...
