@@ -9,10 +9,14 @@
 (Run it as a module: as a script, its own folder would come first on ``sys.path`` and
 this file would shadow the standard library's ``http`` package.)
 
-The server runs as ``crm serve`` in a subprocess on 127.0.0.1 only; the client is an
-asyncio httpx client that sends at a fixed rate (open loop: request i is due at i/rate,
-so a slow server shows up as latency, not as a politely lower rate) with up to
-``--concurrency`` requests in flight. The whole run is capped at 60 s of load.
+The server runs as ``crm serve`` in a subprocess on 127.0.0.1 only; the client sends at
+a fixed rate (open loop: request i is due at i/rate, so a slow server shows up as
+latency, not as a politely lower rate) with up to ``--concurrency`` requests in flight.
+By default it is the lean client of ``bench.lean_client`` (raw asyncio streams over
+``--concurrency`` keep-alive connections); ``--client httpx`` uses an httpx AsyncClient
+as earlier rounds did. ``client_cpu_ms_per_request`` is the client's own CPU (this
+process) per request: the client shares the machine's cores with the server.
+The whole run is capped at 60 s of load.
 Data generator: ``--contacts`` contacts (default 2,000) are created through the use case
 before the server starts.
 """
@@ -34,10 +38,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
+from urllib.request import urlopen
 
-import httpx
 from sqlalchemy import create_engine, make_url, text
 
+from bench import lean_client
 from crmcore.app.access.apikeys import create_api_key
 from crmcore.app.bootstrap import bootstrap, upgrade_database
 from crmcore.app.context import Settings
@@ -110,14 +116,25 @@ def tree_cpu(root: int) -> float:
 
 
 @contextmanager
-def server(url: str, workers: int, *, plain: bool = False) -> Iterator[tuple[str, int]]:
+def server(
+    url: str, workers: int, *, plain: bool = False, stack: str = "serve"
+) -> Iterator[tuple[str, int]]:
     """``crm serve`` on 127.0.0.1 until the block ends (``plain``: the bare Starlette
-    baseline of ``bench.plain_asgi`` under the same uvicorn instead)."""
+    baseline of ``bench.plain_asgi`` under the same uvicorn instead). ``stack`` other than
+    ``serve`` runs uvicorn directly with that event loop and HTTP parser (``asyncio-h11``
+    or ``uvloop-httptools``) over the same application factory ``crm serve`` uses."""
     port = free_port()
     env = {**os.environ, "CRMCORE_HTTP_KEY_RATE": "100000", "CRMCORE_HTTP_KEY_BURST": "100000"}
     common = ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if stack != "serve":
+        loop, parser = stack.split("-")
+        common += ["--loop", loop, "--http", parser]
     if plain:
         command = [sys.executable, "-m", "uvicorn", "bench.plain_asgi:app", *common]
+    elif stack != "serve":
+        env |= {"CRMCORE_DB": url, "CRMCORE_HTTP_WORKERS": str(workers)}
+        app = "crmcore.app.http.serve:factory"
+        command = [sys.executable, "-m", "uvicorn", app, "--factory", *common]
     else:
         command = [sys.executable, "-m", "crmcore", "--db", url, "serve", *common]
     proc = subprocess.Popen(command, env=env)
@@ -126,9 +143,10 @@ def server(url: str, workers: int, *, plain: bool = False) -> Iterator[tuple[str
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
+                with urlopen(f"{base}/openapi.json", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except (URLError, OSError):
                 time.sleep(0.2)
         yield base, proc.pid
     finally:
@@ -136,22 +154,30 @@ def server(url: str, workers: int, *, plain: bool = False) -> Iterator[tuple[str
         proc.wait(timeout=30)
 
 
-async def load(
+def _path(method: str) -> str:
+    return "/crm/contacts" if method == "GET" else "/crm/leads"
+
+
+def _lead(i: int) -> bytes:
+    body = {"email": f"l{i}-{secrets.token_hex(3)}@example.com", "first_name": "Load"}
+    return json.dumps(body).encode()
+
+
+async def load_httpx(
     base: str, token: str, *, method: str, rate: float, seconds: float, concurrency: int
-) -> dict[str, Any]:
-    """Send ``rate`` requests a second for ``seconds``; latency and outcome of each."""
+) -> lean_client.Outcome:
+    """The httpx client of the earlier rounds (``--client httpx``)."""
+    import httpx
+
     total = int(rate * seconds)
-    latencies: list[float] = []
-    errors = 0
-    statuses: dict[int, int] = {}
-    headers = {"Authorization": f"Bearer {token}"}
+    outcome = lean_client.Outcome()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=10) as c:
         start = time.perf_counter()
 
         async def one(i: int) -> None:
-            nonlocal errors
             due = start + i / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             async with gate:
@@ -160,29 +186,79 @@ async def load(
                     if method == "GET":
                         r = await c.get("/crm/contacts", params={"limit": 20})
                     else:
-                        body = {
-                            "email": f"l{i}-{secrets.token_hex(3)}@example.com",
-                            "first_name": "Load",
-                        }
-                        r = await c.post("/crm/leads", json=body)
-                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                    latencies.append(time.perf_counter() - sent)
+                        r = await c.post("/crm/leads", content=_lead(i))
+                    done = time.perf_counter()
+                    outcome.statuses[r.status_code] = outcome.statuses.get(r.status_code, 0) + 1
+                    outcome.sent_latencies.append(done - sent)
+                    outcome.due_latencies.append(done - due)
                 except httpx.HTTPError:
-                    errors += 1
+                    outcome.errors += 1
 
         await asyncio.gather(*(one(i) for i in range(total)))
-        elapsed = time.perf_counter() - start
+        outcome.elapsed = time.perf_counter() - start
+    return outcome
+
+
+def load(
+    base: str,
+    token: str,
+    *,
+    client: str,
+    method: str,
+    rate: float,
+    seconds: float,
+    concurrency: int,
+) -> dict[str, Any]:
+    """Send ``rate`` requests a second for ``seconds``; latency, outcome and client CPU."""
+    cpu = time.process_time()
+    if client == "httpx":
+        outcome = asyncio.run(
+            load_httpx(
+                base, token, method=method, rate=rate, seconds=seconds, concurrency=concurrency
+            )
+        )
+    else:
+        json_type = b"Content-Type: application/json\r\n"
+
+        def make(i: int) -> lean_client.Request:
+            if method == "GET":
+                return ("GET", "/crm/contacts?limit=20", b"", b"")
+            return ("POST", "/crm/leads", json_type, _lead(i))
+
+        host, port = base.removeprefix("http://").split(":")
+        outcome = asyncio.run(
+            lean_client.run(
+                host,
+                int(port),
+                token,
+                make,
+                rate=rate,
+                seconds=seconds,
+                connections=concurrency,
+            )
+        )
+    client_cpu = time.process_time() - cpu
+    total = int(rate * seconds)
+    return {
+        "route": f"{method} {_path(method)}",
+        "client": client,
+        "target_rps": rate,
+        "requests": total,
+        "achieved_rps": round(len(outcome.sent_latencies) / outcome.elapsed, 1),
+        **_percentiles("", outcome.sent_latencies),
+        **_percentiles("due_", outcome.due_latencies),
+        "statuses": outcome.statuses,
+        "transport_errors": outcome.errors,
+        "client_cpu_ms_per_request": round(client_cpu / total * 1000, 3),
+    }
+
+
+def _percentiles(prefix: str, latencies: list[float]) -> dict[str, float]:
     ok = sorted(latencies)
     pct = statistics.quantiles(ok, n=100) if len(ok) >= 2 else [0.0] * 99
     return {
-        "route": f"{method} {'/crm/contacts' if method == 'GET' else '/crm/leads'}",
-        "target_rps": rate,
-        "requests": total,
-        "achieved_rps": round(len(ok) / elapsed, 1),
-        "p50_ms": round(pct[49] * 1000, 1),
-        "p99_ms": round(pct[98] * 1000, 1),
-        "statuses": statuses,
-        "transport_errors": errors,
+        f"{prefix}p50_ms": round(pct[49] * 1000, 1),
+        f"{prefix}p99_ms": round(pct[98] * 1000, 1),
     }
 
 
@@ -196,6 +272,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(
+        "--client",
+        choices=["lean", "httpx"],
+        default="lean",
+        help="the load client: raw asyncio streams (lean) or an httpx AsyncClient",
+    )
+    parser.add_argument(
+        "--stack",
+        choices=["serve", "asyncio-h11", "uvloop-httptools"],
+        default="serve",
+        help="serve: `crm serve` (uvicorn picks uvloop/httptools when installed); else "
+        "uvicorn run directly with that loop and parser",
+    )
+    parser.add_argument(
         "--baseline",
         action="store_true",
         help="first load bare Starlette (bench.plain_asgi) with the same GET rate",
@@ -204,17 +293,16 @@ def main() -> None:
     seconds = min(args.seconds, MAX_LOAD_SECONDS / 2)
     results = []
     if args.baseline:
-        with server("", args.workers, plain=True) as (base, pid):
+        with server("", args.workers, plain=True, stack=args.stack) as (base, pid):
             before = tree_cpu(pid)
-            result = asyncio.run(
-                load(
-                    base,
-                    "none",
-                    method="GET",
-                    rate=args.rate,
-                    seconds=seconds,
-                    concurrency=args.concurrency,
-                )
+            result = load(
+                base,
+                "none",
+                client=args.client,
+                method="GET",
+                rate=args.rate,
+                seconds=seconds,
+                concurrency=args.concurrency,
             )
             spent = tree_cpu(pid) - before
             result["route"] = "GET /crm/contacts (bare Starlette baseline)"
@@ -222,25 +310,27 @@ def main() -> None:
             results.append(result)
     with database(args.db) as url:
         token = seed(url, args.contacts)
-        with server(url, args.workers) as (base, pid):
+        with server(url, args.workers, stack=args.stack) as (base, pid):
             for method, rate in (("GET", args.rate), ("POST", args.write_rate)):
+                if rate <= 0:  # --write-rate 0: reads only
+                    continue
                 before = tree_cpu(pid)
-                result = asyncio.run(
-                    load(
-                        base,
-                        token,
-                        method=method,
-                        rate=rate,
-                        seconds=seconds,
-                        concurrency=args.concurrency,
-                    )
+                result = load(
+                    base,
+                    token,
+                    client=args.client,
+                    method=method,
+                    rate=rate,
+                    seconds=seconds,
+                    concurrency=args.concurrency,
                 )
                 spent = tree_cpu(pid) - before
                 result["server_cpu_ms_per_request"] = round(spent / result["requests"] * 1000, 2)
                 results.append(result)
     load_average = os.getloadavg()
     for r in results:
-        print(json.dumps({"db": args.db, "workers": args.workers, "load": load_average, **r}))
+        head = {"db": args.db, "workers": args.workers, "stack": args.stack, "load": load_average}
+        print(json.dumps({**head, **r}))
 
 
 if __name__ == "__main__":

@@ -6,14 +6,19 @@
 The data: ``--n`` contacts (``p<i>@bench.example``) in a fresh SQLite file, the saved
 segment ``everyone``, one template using ``contact.first_name`` and ``unsubscribe_url``,
 and a running campaign (planned through the use cases). The sink: a minimal SMTP server
-(asyncio, in its own process) that accepts everything and counts the messages.
+(asyncio, in its own process) that speaks real SMTP (EHLO/HELO, MAIL, RCPT, DATA with
+dot-unstuffing, RSET, NOOP, QUIT; it offers PIPELINING, as Postfix does), accepts
+everything, counts the messages and stops the run when one has no Message-ID.
+``PYTHONPATH`` names the code under test (default: this checkout's ``src``), so the same
+bench runs an untouched copy for "before".
 
   bare   one ``smtplib.SMTP`` connection, ``sendmail`` of N messages formatted with an
          f-string (subject and body personalised), nothing recorded; wall time and this
          process's CPU seconds
   crm    ``crm send work --smtp URL --batch B`` in a subprocess: claim, render (Jinja2
          sandbox), MIME build with List-Unsubscribe and Message-ID, send over one reused
-         connection, record every outcome; wall time and the child's CPU seconds
+         connection (pipelined when offered; the next batch claimed while one is sent),
+         record every outcome; wall time and the child's CPU seconds
 
 With ``--workers K ...`` the campaign is sent once per K by K ``crm send work`` processes
 at once (PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite serialises them): wall
@@ -30,6 +35,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import re
 import resource
 import smtplib
 import socket
@@ -42,54 +48,92 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The code under test: ``PYTHONPATH`` when set (an untouched copy, for "before"), else
+#: this checkout's ``src``.
+SRC = os.environ.get("PYTHONPATH") or str(ROOT / "src")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 # -- the sink ------------------------------------------------------------------------------
 
 
+_UNSTUFF = re.compile(rb"(?m)^\.")
+_OK = b"250 OK\r\n"
+_EHLO = b"250-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+
+
 class _SinkProtocol(asyncio.Protocol):
+    """A minimal SMTP server: EHLO/HELO, MAIL, RCPT, DATA (dot-unstuffed), RSET, NOOP,
+    QUIT, pipelined or not; counts the messages and those without a Message-ID header.
+    Lean on purpose: one buffer scan per read, one write per read."""
+
     count = 0
+    missing_id = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.t = transport
         self.buf = b""
         self.in_data = False
+        self.envelope = False  # MAIL given
         transport.write(b"220 sink ESMTP\r\n")
 
     def data_received(self, data: bytes) -> None:
-        self.buf += data
+        buf = self.buf + data if self.buf else data
         out = []
+        at = 0
         while True:
             if self.in_data:
-                end = self.buf.find(b"\r\n.\r\n")
-                if end < 0:
-                    break
-                self.buf = self.buf[end + 5 :]
-                self.in_data = False
-                _SinkProtocol.count += 1
+                if buf.startswith(b".\r\n", at):  # an empty message
+                    self._message(b"")
+                    at += 3
+                else:
+                    end = buf.find(b"\r\n.\r\n", at)
+                    if end < 0:
+                        break
+                    self._message(_UNSTUFF.sub(b"", buf[at : end + 2]))
+                    at = end + 5
+                self.in_data = self.envelope = False
                 out.append(b"250 OK queued\r\n")
                 continue
-            end = self.buf.find(b"\r\n")
+            end = buf.find(b"\r\n", at)
             if end < 0:
                 break
-            line, self.buf = self.buf[:end], self.buf[end + 2 :]
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                out.append(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+            verb = buf[at : at + 4].upper()
+            at = end + 2
+            if verb == b"MAIL":
+                self.envelope = True
+                out.append(_OK)
+            elif verb == b"RCPT":
+                out.append(_OK if self.envelope else b"503 MAIL first\r\n")
             elif verb == b"DATA":
-                self.in_data = True
-                out.append(b"354 go ahead\r\n")
+                self.in_data = self.envelope
+                out.append(b"354 go ahead\r\n" if self.envelope else b"503 MAIL first\r\n")
+            elif verb in (b"EHLO", b"HELO"):
+                self.envelope = False
+                out.append(_EHLO if verb == b"EHLO" else b"250 sink\r\n")
+            elif verb == b"RSET":
+                self.envelope = False
+                out.append(_OK)
+            elif verb == b"NOOP":
+                out.append(_OK)
             elif verb == b"QUIT":
                 out.append(b"221 bye\r\n")
                 self.t.write(b"".join(out))
                 self.t.close()
                 return
             else:
-                out.append(b"250 OK\r\n")
+                out.append(b"502 not implemented\r\n")
+        self.buf = buf[at:]
         if out:
             self.t.write(b"".join(out))
+
+    @staticmethod
+    def _message(content: bytes) -> None:
+        _SinkProtocol.count += 1
+        head = content[: content.find(b"\r\n\r\n") + 2]
+        if b"\nMessage-ID: <" not in head and not head.startswith(b"Message-ID: <"):
+            _SinkProtocol.missing_id += 1
 
 
 def _serve(port: int, pipe: Connection) -> None:
@@ -101,7 +145,7 @@ def _serve(port: int, pipe: Connection) -> None:
             await asyncio.sleep(0.05)
             if pipe.poll():
                 pipe.recv()
-                pipe.send(_SinkProtocol.count)
+                pipe.send((_SinkProtocol.count, _SinkProtocol.missing_id))
         server.close()
 
     asyncio.run(main())
@@ -118,7 +162,7 @@ def _free_port() -> int:
 
 
 def _prepare(db: str, n: int) -> None:
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, SRC)
     from crmcore.app.bootstrap import bootstrap
     from crmcore.app.context import Settings
     from crmcore.app.marketing.campaigns import (
@@ -172,7 +216,7 @@ def _bare(port: int, n: int) -> tuple[float, float]:
 
 
 def _crm(db: str, url: str, batch: int, workers: int = 1) -> tuple[float, float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CRMCORE_DB": db}
+    env = {**os.environ, "PYTHONPATH": SRC, "CRMCORE_DB": db}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     argv = [sys.executable, "-c", "from crmcore.app.cli.main import main; main()", "send", "work",
@@ -203,7 +247,10 @@ def main() -> None:
 
     def received() -> int:
         here.send("count")
-        count: int = here.recv()
+        count, missing_id = here.recv()
+        if missing_id:
+            raise SystemExit(f"the sink got {missing_id} messages without a Message-ID")
+        assert isinstance(count, int)
         return count
 
     sink_cpu = _sink_cpu(sink.pid)
@@ -240,7 +287,7 @@ def _sink_cpu(pid: int | None) -> float:
 
 def _reset_postgres(url: str) -> None:
     """Drop everything in the database's public schema, then migrate it."""
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, SRC)
     from sqlalchemy import create_engine, text
 
     from crmcore.app.bootstrap import upgrade_database

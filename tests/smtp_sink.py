@@ -1,5 +1,6 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1 at a free port, keeping every
-message it accepts (and refusing the recipients it is told to refuse)."""
+message it accepts (and refusing the recipients it is told to refuse). It offers
+``PIPELINING`` unless told not to (aiosmtpd reads pipelined commands in order either way)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,19 @@ def free_port() -> int:
 class Sink:
     """The aiosmtpd handler: keeps the parsed messages; refuses ``refuse`` with 550."""
 
-    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+    def __init__(self, refuse: frozenset[str] = frozenset(), *, pipelining: bool = True) -> None:
         self.messages: list[Message] = []
         self.refuse = refuse
+        self.pipelining = pipelining
         self._lock = threading.Lock()
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -56,9 +66,11 @@ class Sink:
 
 
 @contextmanager
-def smtp_sink(refuse: frozenset[str] = frozenset()) -> Iterator[tuple[Sink, str]]:
+def smtp_sink(
+    refuse: frozenset[str] = frozenset(), *, pipelining: bool = True
+) -> Iterator[tuple[Sink, str]]:
     """A running sink and its ``smtp://`` URL."""
-    handler = Sink(refuse)
+    handler = Sink(refuse, pipelining=pipelining)
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -234,6 +234,7 @@ INTERACTION_TYPES = (
     "message",
     "form_answer",
     "billing",
+    "usage_limit",
 )
 
 _feedback_texts = st.sampled_from(
@@ -274,6 +275,13 @@ def interaction_data(draw: st.DrawFn, kind: str) -> dict[str, object]:
         return {"text": draw(_feedback_texts), "channel": "telegram"}
     if kind == "form_answer":
         return {"form_id": "nps", "answers": {"nps": draw(st.integers(0, 10)), "ok": True}}
+    if kind == "usage_limit":
+        limit = draw(st.integers(0, 1000))
+        return {
+            "feature": draw(st.sampled_from(["storage", "seats", "api calls"])),
+            "value": draw(st.integers(0, 1200) | st.just(limit)),
+            "limit": limit,
+        }
     return {"kind": draw(st.sampled_from(["payment", "subscription_renewed"]))}
 
 
@@ -609,6 +617,7 @@ _EVENT_FIELDS = (
     "user_id", "email", "phone", "first_name", "last_name",
     "amount", "currency", "order_id", "campaign_id", "message_id", "url", "device",
     "text", "channel", "rating", "form_id", "answers", "kind", "reference", "nps", "extra",
+    "feature", "value", "limit",
 )  # fmt: skip
 _ODD_VALUES: tuple[object, ...] = (
     None, "", "   ", " padded ", "x" * 41, "x" * 129, "x" * 201, " " + "y" * 128 + " ",
@@ -619,7 +628,8 @@ _ODD_VALUES: tuple[object, ...] = (
     "2026-01-05T10:00:00.5-05:00", "2026-01-05T10:00:00", "0001-01-01T00:00:00+01:00",
     "ivan@EXAMPLE.com", " Ann@Example.ru ", "not-an-email", "a@b.test", "8 900 123-45-67",
     "+1 201 555 0123", "+7 (900) 123-45-67", "12", "payment", "refund", "gift",
-    "purchase", "review", "message", "billing", "https://example.com/x",
+    "purchase", "review", "message", "billing", "https://example.com/x", "usage_limit",
+    2**53 - 1, 2**53, "7",
 )  # fmt: skip
 
 
@@ -814,6 +824,7 @@ def domain_interactions(draw: st.DrawFn) -> Any:
         Interaction,
         InteractionType,
         Purchase,
+        UsageLimit,
     )
     from crmcore.domain.money import Money
     from crmcore.domain.phone import Phone
@@ -833,6 +844,9 @@ def domain_interactions(draw: st.DrawFn) -> Any:
         nps = st.integers(0, 10) | st.booleans() | st.just("10") | st.none()
         answers = draw(st.fixed_dictionaries({}, optional={"nps": nps, "ok": st.booleans()}))
         details = FormAnswer(form_id="f1", answers=answers)
+    elif kind is InteractionType.USAGE_LIMIT:
+        counts = st.integers(0, 10)
+        details = UsageLimit(feature="seats", value=draw(counts), limit=draw(counts))
     else:
         details = Billing(kind=draw(st.sampled_from(BillingKind)))
     n = draw(st.integers(0, 3))

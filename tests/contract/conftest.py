@@ -20,7 +20,7 @@ from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sql.engine import make_engine
 from crmcore.adapters.sql.event_processing import SqlEventUnitOfWork
 from crmcore.adapters.system import FixedClock, SequentialIds
-from crmcore.app.bootstrap import wire
+from crmcore.app.bootstrap import sql_reader, wire
 from crmcore.app.context import App, Settings
 from crmcore.ports.event_processing import EventUnitOfWork
 from tests.conftest import PG_URL, T0, require_service
@@ -89,7 +89,7 @@ def backend(
 def backend_app(backend: Backend) -> App:
     """An application over ``backend`` (memory publisher, fixed clock, sequential ids),
     wired as bootstrap wires one: the event pipeline and the message bus."""
-    return wire(
+    wired = wire(
         backend.uow,
         clock=backend.clock,
         ids=backend.ids,
@@ -97,3 +97,7 @@ def backend_app(backend: Backend) -> App:
         settings=Settings(db_url=f"(contract test: {backend.name})"),
         single_writer=backend.name != "postgres",
     )
+    if backend.engine is None:
+        return wired
+    reader = sql_reader(backend.engine, clock=backend.clock, ids=backend.ids)
+    return attrs.evolve(wired, reader=reader)

@@ -167,6 +167,25 @@ def test_find_many_find_versions_and_get_many_read_many_keys_at_once(backend: Ba
     assert nothing == []
 
 
+def test_attribute_of_reads_one_attribute_of_the_contacts_that_exist(backend: Backend) -> None:
+    health = {"nps": 7, "features_used": ["export", "api"], "last_active_at": "2026-01-02"}
+    a = attrs.evolve(contact(backend, email="a@example.com"), attributes={"health": health})
+    b = attrs.evolve(contact(backend, email="b@example.com"), attributes={"tier": "gold"})
+    c = attrs.evolve(contact(backend, email="c@example.com"), attributes={"health": "high"})
+    d = attrs.evolve(contact(backend, email="d@example.com"), attributes={"health": [1, None]})
+    with backend.uow() as uow:
+        uow.contacts.add_many([a, b, c, d])
+        uow.commit()
+    missing = ContactId(uuid4())
+    with backend.uow() as uow:
+        read = uow.contacts.attribute_of([a.id, b.id, c.id, d.id, missing, a.id], "health")
+        assert read == {a.id: health, b.id: None, c.id: "high", d.id: [1, None]}
+        assert uow.contacts.attribute_of([b.id], "tier") == {b.id: "gold"}
+        assert uow.contacts.attribute_of([], "health") == {}
+        for x in uow.contacts.get_many([a.id, b.id, c.id, d.id]):
+            assert read[x.id] == x.attributes.get("health")
+
+
 def test_find_versions_after_a_write_reports_the_versions_first_read(backend: Backend) -> None:
     a = contact(backend, email="a@example.com", user_id="u-1")
     b = contact(backend, email="b@example.com")

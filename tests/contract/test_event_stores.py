@@ -3,6 +3,7 @@ moves) on memory, SQLite and PostgreSQL, through the pipeline unit of work."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.domain.contact import Contact, LifecycleStage
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
+from crmcore.domain.health_signals import health_facts, inputs_from_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import FailedEvent, FailedStatus, InboxEntry, InboxStatus
 from crmcore.domain.interactions import BillingKind
@@ -314,6 +316,95 @@ def test_facts_are_recorded_and_read_set_wise_once_each(uow: Uow) -> None:
         assert u.facts.facts_for(ANN) == fold_facts(facts[:5])
         assert u.transactions.list_for(ANN) == []  # transactions come from a bus handler
         assert u.facts.facts_of([]) == {}
+
+
+def _history(rng: random.Random, owner: ContactId, n: int) -> list[Fact]:
+    """``n`` facts of every kind over 90 days: times tie, event ids differ by case and
+    accent (code-point order, not a locale's), NPS answers valid and not."""
+    facts: dict[tuple[str, FactKind, str], Fact] = {}
+    for _ in range(n):
+        kind = rng.choice(list(FactKind))
+        name = ""
+        value: object = None
+        if kind is FactKind.PURCHASE:
+            value = Money.of(str(rng.randint(1, 99)), "RUB")
+        elif kind is FactKind.ENGAGEMENT:
+            name = rng.choice(["email_opened", "email_clicked", "app_login"])
+        elif kind is FactKind.SENTIMENT:
+            value = Sentiment(label=rng.choice(list(SentimentLabel)), confidence=0.5)
+        elif kind is FactKind.LOYALTY:
+            name = rng.choice(["nps", "nps", "vip"])
+            value = rng.choice([None, True, False, 0, 10, 11, -1, 5, "7", 7.5, 3])
+        else:
+            name = BillingKind.REFUND.value
+        event_id = rng.choice(["a", "B", "b", "é", "Z", "z1"]) + str(rng.randint(0, 30))
+        facts[(event_id, kind, name)] = Fact(
+            contact_id=owner,
+            event_id=event_id,
+            kind=kind,
+            name=name,
+            value=value,
+            occurred_at=T0 - timedelta(hours=12 * rng.randint(0, 180)),
+        )
+    return list(facts.values())
+
+
+def test_health_facts_are_those_of_the_domain_rule_over_all_facts(uow: Uow) -> None:
+    rng = random.Random(15)
+    _add_ann(uow)
+    with uow() as u:
+        u.contacts.add(Contact(id=BOB, name=PersonName("Bob", ""), created_at=T0, updated_at=T0))
+        u.commit()
+    with uow() as u:
+        u.facts.record_many([*_history(rng, ANN, 120), *_history(rng, BOB, 40)])
+        u.commit()
+    nobody = ContactId(UUID(int=99))
+    with uow() as u:
+        every = u.facts.facts_of([ANN, BOB])
+        for days in (0, 10, 45, 89, 95):
+            now = T0 - timedelta(days=days, hours=1)
+            narrow = u.facts.health_facts_of([ANN, BOB, nobody], now=now)
+            expected = {c: health_facts(f, now=now) for c, f in every.items()}
+            assert narrow == {c: f for c, f in expected.items() if f}
+            for contact, facts in every.items():
+                got = inputs_from_facts(narrow.get(contact, ()), now=now)
+                assert got == inputs_from_facts(facts, now=now)
+        assert sum(len(f) for f in narrow.values()) < sum(len(f) for f in every.values())
+        assert u.facts.health_facts_of([], now=T0) == {}
+
+
+def test_the_health_read_skips_later_invalid_answers_and_breaks_ties_by_event(uow: Uow) -> None:
+    _add_ann(uow)
+
+    def answer(event_id: str, value: object, at: datetime = T0) -> Fact:
+        return Fact(
+            contact_id=ANN,
+            event_id=event_id,
+            kind=FactKind.LOYALTY,
+            name="nps",
+            value=value,
+            occurred_at=at,
+        )
+
+    def feeling(event_id: str, label: SentimentLabel) -> Fact:
+        sentiment = Sentiment(label=label, confidence=0.5)
+        return Fact(
+            contact_id=ANN,
+            event_id=event_id,
+            kind=FactKind.SENTIMENT,
+            value=sentiment,
+            occurred_at=T0,
+        )
+
+    early = T0 - timedelta(days=3)
+    valid = answer("n0", 4, early)
+    later = [answer("n1", 7.5), answer("n2", True), answer("n3", "7"), answer("n4", 11)]
+    tied = [feeling("B1", SentimentLabel.NEGATIVE), feeling("a1", SentimentLabel.POSITIVE)]
+    with uow() as u:
+        u.facts.record_many([valid, *later, *tied])
+        u.commit()
+    with uow() as u:
+        assert u.facts.health_facts_of([ANN], now=T0) == {ANN: [valid, tied[1]]}
 
 
 def test_review_items_are_added_set_wise(uow: Uow) -> None:

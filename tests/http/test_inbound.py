@@ -212,3 +212,30 @@ def test_a_signed_unsubscribe_link_works_in_one_click_and_a_forged_one_does_not(
     forged = api.client.post("/crm/unsubscribe?e=bob@example.com&t=AAAAAAAAAAAAAAAAAAAAAA")
     assert forged.status_code == 409
     assert [c.address for c in suppression_list(app).unwrap()] == ["ann@example.com"]
+
+
+def test_a_usage_limit_posted_to_the_webhook_prompts_in_the_app_once(app: App) -> None:
+    from crmcore.app.events.worker import process_inbox
+    from crmcore.app.marketing.upsell import install_upsell
+
+    prompt = next(s for s in install_upsell(app).unwrap() if s.trigger == "usage_limit")
+
+    def usage(n: int, value: object) -> dict[str, object]:
+        return {"id": f"use{n}", "type": "usage_limit", "occurred_at": "2026-01-05T09:00:00Z",
+                "customer": {"user_id": "u-cy"},
+                "data": {"feature": "storage", "value": value, "limit": 10}}  # fmt: skip
+
+    body = json.dumps([usage(1, 10), usage(2, 11), usage(3, -1)]).encode()
+    response = _api(app).client.post(
+        "/crm/events", content=body, headers={**_signed(body), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 202, response.text
+    report = response.json()
+    assert report["accepted"] == 2
+    assert [e["field"] for r in report["rejected"] for e in r["errors"]] == ["$.data.value"]
+    assert process_inbox(app).unwrap().done == 2
+    with app.uow() as uow:
+        contacts = [c for c in uow.contacts.list() if c.user_id == "u-cy"]
+        planned = [(d.campaign_id, d.channel.value, d.address)
+                   for d in uow.deliveries.for_contacts([c.id for c in contacts])]  # fmt: skip
+    assert planned == [(prompt.id, "in_app", "u-cy")]

@@ -16,6 +16,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from crmcore.adapters.identity.jwks import JwksVerifier
 from crmcore.adapters.identity.oidc import OidcLogin
 from crmcore.app.context import App
 from crmcore.app.http.api import create_api
@@ -35,16 +36,21 @@ class FakeProvider:
         self.codes: dict[str, dict[str, str]] = {}
         self.scope = "crm:write"
         self.calls: list[str] = []
+        self.logout = True  # whether discovery names an end_session_endpoint
+        self.sessions_ended: list[str] = []
 
     def get_json(self, url: str) -> Any:
         self.calls.append(url)
         if url == f"{ISSUER}/.well-known/openid-configuration":
-            return {
+            found = {
                 "issuer": ISSUER,
                 "authorization_endpoint": f"{ISSUER}/authorize",
                 "token_endpoint": f"{ISSUER}/token",
                 "jwks_uri": f"{ISSUER}/jwks",
             }
+            if self.logout:
+                found["end_session_endpoint"] = f"{ISSUER}/logout?ui=min"
+            return found
         if url == f"{ISSUER}/jwks":
             return json.loads(self.signer.jwks.read_text(encoding="utf-8"))
         raise InvalidToken("404")
@@ -62,6 +68,21 @@ class FakeProvider:
         code = secrets.token_urlsafe(16)
         self.codes[code] = q
         return f"{q['redirect_uri']}?code={code}&state={q['state']}"
+
+    def end_session(self, url: str, registered: str) -> str:
+        """The browser arrives at the end-session endpoint: the ID token hint must be one
+        this provider issued to this client; the user's session ends and the browser goes
+        to the post-logout URI, which must be the ``registered`` one."""
+        parts = urlsplit(url)
+        assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{ISSUER}/logout"
+        q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        assert q["ui"] == "min"  # the endpoint's own query is kept
+        assert q["client_id"] == CLIENT
+        assert q["post_logout_redirect_uri"] == registered
+        key = jwt.PyJWKSet.from_json(self.signer.jwks.read_text(encoding="utf-8")).keys[0]
+        claims = jwt.decode(q["id_token_hint"], key=key, algorithms=["RS256"], audience=CLIENT)
+        self.sessions_ended.append(claims["sub"])
+        return q["post_logout_redirect_uri"]
 
     def post_form(self, url: str, data: Mapping[str, str]) -> Any:
         assert url == f"{ISSUER}/token"
@@ -181,3 +202,57 @@ def test_unknown_key_ids_reload_the_keys_at_most_once_a_minute(idp: FakeProvider
 def _kid(kid: str) -> str:
     """A token naming a key id the provider never had (signed with a throw-away key)."""
     return jwt.encode({"sub": "x"}, "s" * 32, algorithm="HS256", headers={"kid": kid})
+
+
+def _logged_in(app: App, idp: FakeProvider) -> TestClient:
+    client = _client(app, idp)
+    assert client.get(idp.authorize(_start(client)), follow_redirects=False).status_code == 200
+    assert client.get("/dashboard").status_code == 200
+    return client
+
+
+def test_logout_ends_the_session_at_the_provider_too(app: App, idp: FakeProvider) -> None:
+    client = _logged_in(app, idp)
+    out = client.post("/dashboard/logout", follow_redirects=False)
+    assert out.status_code == 303
+    assert 'crm_session=""' in out.headers["set-cookie"]  # deleted here
+    back = idp.end_session(out.headers["location"], "http://testserver/dashboard/login")
+    assert idp.sessions_ended == ["ann"]
+    assert client.get(back).status_code == 200
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_logout_is_local_without_an_end_session_endpoint(app: App, idp: FakeProvider) -> None:
+    idp.logout = False
+    client = _logged_in(app, idp)
+    out = client.post("/dashboard/logout", follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, "/dashboard/login")
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_a_token_the_provider_did_not_issue_is_never_sent_to_it(
+    app: App, idp: FakeProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "other").mkdir()
+    other = Provider(tmp_path / "other", kid="k2")
+    pasted = JwksVerifier(other.jwks, issuer=ISSUER, audience=CLIENT)
+    login = OidcLogin(issuer=ISSUER, client_id=CLIENT, transport=idp)
+    settings = HttpSettings(secure_cookies=False)
+    api = create_api(app, settings=settings, identity=pasted, login=login)
+    client = TestClient(api, raise_server_exceptions=False, base_url="http://testserver")
+    token = other.token(iss=ISSUER, aud=CLIENT)
+    assert client.post("/dashboard/login", data={"token": token}).status_code == 200
+    out = client.post("/dashboard/logout", follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, "/dashboard/login")
+    assert idp.sessions_ended == []
+
+
+def test_end_session_url_names_the_hint_client_and_return_address(idp: FakeProvider) -> None:
+    login = OidcLogin(issuer=ISSUER, client_id=CLIENT, transport=idp)
+    token = idp.signer.token(iss=ISSUER, aud=CLIENT)
+    url = login.end_session(id_token=token, post_logout_redirect_uri="https://crm.test/x?a=1")
+    assert url is not None
+    assert idp.end_session(url, "https://crm.test/x?a=1") == "https://crm.test/x?a=1"
+    idp.logout = False
+    fresh = OidcLogin(issuer=ISSUER, client_id=CLIENT, transport=idp)
+    assert fresh.end_session(id_token=token, post_logout_redirect_uri="https://crm.test/") is None

@@ -15,6 +15,7 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
+    UsageLimit,
     has_control_characters,
     parse_interaction,
 )
@@ -131,6 +132,7 @@ def test_types_cover_the_issue() -> None:
         "message",
         "form_answer",
         "billing",
+        "usage_limit",
     }
 
 
@@ -160,3 +162,17 @@ _OLD_CONTROL = st.text(
 def test_control_characters_are_found_as_the_character_scan_found_them(text: str) -> None:
     scan = any(ord(ch) < 32 and ch not in "\n\t\r" for ch in text) or "\ufffd" in text
     assert has_control_characters(text) == scan
+
+
+def test_a_usage_limit_reads_its_counts_and_refuses_bad_ones() -> None:
+    raw = {"id": "u1", "type": "usage_limit", "occurred_at": "2026-01-05T10:00:00Z",
+           "customer": {"user_id": "u-1"},
+           "data": {"feature": " storage ", "value": 10, "limit": 10}}  # fmt: skip
+    parsed = parse_interaction(raw).unwrap()
+    assert parsed.details == UsageLimit(feature="storage", value=10, limit=10)
+    assert parse_interaction(parsed.to_json()).unwrap() == parsed
+    for value, limit in ((-1, 5), (True, 5), (1.0, 5), ("3", 5), (5, 2**53), (5, None)):
+        broken = {**raw, "data": {"feature": "storage", "value": value, "limit": limit}}
+        wrong = _paths(broken)
+        assert wrong == ({"$.data.value"} if limit == 5 else {"$.data.limit"})
+    assert _paths({**raw, "data": {"value": 1, "limit": 2}}) == {"$.data.feature"}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import attrs
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -33,6 +34,7 @@ from crmcore.ports.events import EventPublisher
 from crmcore.ports.identity import IdentityVerifier, RedirectLogin
 from crmcore.ports.marketing import MessageChannel, TemplateEngine
 from crmcore.ports.system import Clock, IdSource
+from crmcore.ports.uow import UnitOfWork
 
 MEMORY_URL = "memory://"
 
@@ -194,7 +196,24 @@ def bootstrap(
     def sql_pipeline_uow() -> EventUnitOfWork:
         return SqlEventUnitOfWork(engine, clock=clock, ids=ids)
 
-    return app(sql_pipeline_uow, single_writer=is_sqlite(engine))
+    wired = app(sql_pipeline_uow, single_writer=is_sqlite(engine))
+    return attrs.evolve(wired, reader=sql_reader(engine, clock=clock, ids=ids))
+
+
+def sql_reader(engine: Engine, *, clock: Clock, ids: IdSource) -> Callable[[], UnitOfWork] | None:
+    """The read units of work over ``engine`` (``App.reader``): on PostgreSQL read-only
+    ones over autocommit connections of the same pool (no BEGIN/ROLLBACK round trips);
+    ``None`` on SQLite, whose deferred BEGIN costs no round trip."""
+    if is_sqlite(engine):
+        return None
+    from crmcore.adapters.sql.uow import SqlUnitOfWork
+
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def reader() -> UnitOfWork:
+        return SqlUnitOfWork(reads, clock=clock, ids=ids, read_only=True)
+
+    return reader
 
 
 def bootstrap_replayable(settings: Settings, *, at: datetime, seed: int) -> App:

@@ -67,6 +67,21 @@ class App:
     clv_model: ClvModel | None = None  # the CLV models; bootstrap gives NumpyClvModel
     bus: MessageBus = NO_REACTIONS  # the reactions; bootstrap registers crmcore.app.handlers
     marketing: MarketingServices | None = None  # templates and channels (issue 17)
+    #: units of work for reads that write nothing (:func:`read`); ``None``: ``uow``
+    reader: Callable[[], UnitOfWork] | None = None
+
+
+def read(app: App, work: Callable[[UnitOfWork], Result[T, AppError]]) -> Result[T, AppError]:
+    """Run ``work``, which only reads, in a read unit of work (``App.reader``): on
+    PostgreSQL an autocommit connection, so a read of one statement costs no BEGIN and
+    ROLLBACK round trips (each statement sees what was committed when it began: use
+    :func:`transact` with ``commit=False`` for reads that need one snapshot). Never
+    commits; storage exceptions become values as in :func:`transact`."""
+    try:
+        with (app.reader or app.uow)() as uow:
+            return work(uow)
+    except StorageUnavailable as exc:
+        return Failure(StorageFailure(detail=str(exc)))
 
 
 def transact(

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from crmcore.app.analytics.alerts import routing_failed
-from crmcore.app.bus import Handler, MessageBus
+from crmcore.app.bus import Handler, MessageBus, OncePerRound
 from crmcore.app.clv.handlers import refresh_buyers
 from crmcore.app.intelligence.handlers import (
     engagement_to_leads,
-    reassess_assessed_health,
-    reassess_health,
+    reassess_touched,
     record_transactions,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
@@ -52,20 +51,23 @@ from crmcore.domain.routing import LeadRoutingFailed
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.unsubscribe import Unsubscribed
 
+#: Health: once per customer and round, whichever interactions touched them.
+_HEALTH = OncePerRound(reassess_touched)
+
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them
     PurchaseRecorded: (
         record_transactions,
         purchases_to_board,
         refresh_buyers,
-        reassess_assessed_health,
+        _HEALTH,
         count_conversions,
     ),
-    FormAnswered: (answers_to_board, reassess_health),
-    FeedbackAnalysed: (reviews_to_board, reassess_health),
-    LoginRecorded: (reassess_health,),
-    EmailOpened: (engagement_to_leads, reassess_health, count_opens),
-    EmailClicked: (engagement_to_leads, reassess_health, count_clicks),
+    FormAnswered: (answers_to_board, _HEALTH),
+    FeedbackAnalysed: (reviews_to_board, _HEALTH),
+    LoginRecorded: (_HEALTH,),
+    EmailOpened: (engagement_to_leads, _HEALTH, count_opens),
+    EmailClicked: (engagement_to_leads, _HEALTH, count_clicks),
     LeadRoutingFailed: (routing_failed,),  # issue 19: the critical alert at once
     FunnelStageChanged: (enrol_on_funnel,),
     CustomerStatusChanged: (enrol_on_status,),

@@ -12,6 +12,7 @@ from typing import Any
 
 from crmcore.domain.interactions import (
     MAX_ANSWERS,
+    MAX_COUNT,
     MAX_ID,
     MAX_SHORT,
     MAX_TEXT,
@@ -31,6 +32,7 @@ _AMOUNT = {
         {"type": "number", "minimum": 0},
     ],
 }
+_COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
 _CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code"}
 
 _DATA: dict[InteractionType, dict[str, Any]] = {
@@ -94,6 +96,14 @@ _DATA: dict[InteractionType, dict[str, Any]] = {
         },
         "required": ["kind"],
         "dependentRequired": {"amount": ["currency"]},
+    },
+    InteractionType.USAGE_LIMIT: {
+        "properties": {
+            "feature": {**_ID, "description": "what the plan limits, e.g. storage, seats"},
+            "value": {**_COUNT, "description": "how much of it is used"},
+            "limit": {**_COUNT, "description": "how much of it the plan allows"},
+        },
+        "required": ["feature", "value", "limit"],
     },
 }
 

@@ -38,6 +38,7 @@ from crmcore.domain.interactions import (
     _DATA,
     _TOP,
     MAX_ANSWERS,
+    MAX_COUNT,
     MAX_ID,
     MAX_SHORT,
     MAX_TEXT,
@@ -53,6 +54,7 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
+    UsageLimit,
     _Check,
     _money,
     _parse_email,
@@ -324,6 +326,21 @@ def _billing(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _count(value: object) -> int:
+    """A usage count: an exact ``int`` from 0 to ``MAX_COUNT``."""
+    if type(value) is not int or not 0 <= value <= MAX_COUNT:
+        raise _Slow
+    return value
+
+
+def _usage_limit(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "feature": _required(data.get("feature", _ABSENT)),
+        "value": _count(data.get("value", _ABSENT)),
+        "limit": _count(data.get("limit", _ABSENT)),
+    }
+
+
 _Details = Callable[[dict[str, Any]], dict[str, Any]]
 #: Per event type: its name, its ``data`` rules, and the fields ``data`` may have.
 _KINDS: dict[object, tuple[str, _Details, frozenset[str]]] = {
@@ -337,6 +354,7 @@ _KINDS: dict[object, tuple[str, _Details, frozenset[str]]] = {
         (InteractionType.MESSAGE, _message),
         (InteractionType.FORM_ANSWER, _form_answer),
         (InteractionType.BILLING, _billing),
+        (InteractionType.USAGE_LIMIT, _usage_limit),
     )
 }
 
@@ -561,6 +579,10 @@ def _canonical_billing(data: Mapping[str, Any]) -> Details | None:
     return Billing(kind=BillingKind(data["kind"]), amount=money, reference=data.get("reference"))
 
 
+def _canonical_usage_limit(data: Mapping[str, Any]) -> Details:
+    return UsageLimit(feature=data["feature"], value=data["value"], limit=data["limit"])
+
+
 #: The details of canonical JSON's ``data``, per event type (``None``: not canonical).
 _CANONICAL_DETAILS: dict[InteractionType, Callable[[Mapping[str, Any]], Details | None]] = {
     InteractionType.PURCHASE: _canonical_purchase,
@@ -571,4 +593,5 @@ _CANONICAL_DETAILS: dict[InteractionType, Callable[[Mapping[str, Any]], Details 
     InteractionType.MESSAGE: _canonical_feedback,
     InteractionType.FORM_ANSWER: _canonical_form_answer,
     InteractionType.BILLING: _canonical_billing,
+    InteractionType.USAGE_LIMIT: _canonical_usage_limit,
 }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import attrs
@@ -21,11 +20,18 @@ from crmcore.domain.account import Account
 from crmcore.domain.errors import RuleViolation
 from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.ids import AccountId
+from crmcore.domain.record_merge import MERGED_INTO as MERGED_INTO
+from crmcore.domain.record_merge import (
+    filled,
+    fills,
+    marked,
+    refusal,
+    restored,
+    undone,
+)
 
 #: Fields the kept account takes from the other when it has none.
 FILLABLE = ("industry", "size_range", "website", "region", "billing_address")
-#: The attribute that names the account a merged-away one went into.
-MERGED_INTO = "merged_into"
 
 
 @attrs.frozen(kw_only=True)
@@ -68,50 +74,26 @@ class AccountUnmerged(DomainEvent):
     by: str | None = None
 
 
-def account_merged_into(account: Account) -> AccountId | None:
-    """The account this one was merged into, if it was."""
-    target = account.attributes.get(MERGED_INTO)
-    return AccountId(UUID(str(target))) if target else None
-
-
 def merge_account_pair(
     keep: Account, other: Account, *, at: datetime
 ) -> Result[tuple[Account, Account], RuleViolation]:
     """The kept account filled from the other, and the other marked as merged."""
-    if keep.id == other.id:
-        return Failure(RuleViolation(rule="merge", detail="an account cannot merge into itself"))
-    for account in (keep, other):
-        if account_merged_into(account) is not None:
-            return Failure(
-                RuleViolation(rule="merge", detail=f"account {account.id} is already merged")
-            )
-    fills: dict[str, Any] = {
-        name: getattr(other, name)
-        for name in FILLABLE
-        if getattr(keep, name) is None and getattr(other, name) is not None
-    }
-    attributes = {**other.attributes, **keep.attributes}
-    new_keep = attrs.evolve(keep, **fills, attributes=attributes, updated_at=at)
-    new_other = attrs.evolve(
-        other, attributes={**other.attributes, MERGED_INTO: str(keep.id)}, updated_at=at
-    )
-    return Success((new_keep, new_other))
+    refused = refusal(keep, other, noun="account", article="an")
+    if refused is not None:
+        return Failure(refused)
+    taken = fills(keep, other, FILLABLE)
+    return Success((filled(keep, other, taken, at=at), marked(other, keep, at=at)))
 
 
 def restore_accounts(
     record: AccountMergeRecord, keep_now: Account, other_now: Account
 ) -> tuple[Account, Account]:
     """Both accounts as they were before the merge, at their current versions."""
-    return (
-        attrs.evolve(record.keep_before, version=keep_now.version),
-        attrs.evolve(record.other_before, version=other_now.version),
-    )
+    return restored(record.keep_before, record.other_before, keep_now, other_now)
 
 
 def undo_account_merge(
     record: AccountMergeRecord, *, at: datetime
 ) -> Result[AccountMergeRecord, RuleViolation]:
     """The record marked undone (once)."""
-    if record.undone_at is not None:
-        return Failure(RuleViolation(rule="unmerge", detail=f"merge {record.id} is already undone"))
-    return Success(attrs.evolve(record, undone_at=at))
+    return undone(record, at=at)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
@@ -25,13 +25,21 @@ from crmcore.domain.errors import RuleViolation
 from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.ids import ContactId
 from crmcore.domain.loyalty_metrics import CustomerFacts
+from crmcore.domain.record_merge import MERGED_INTO as MERGED_INTO
+from crmcore.domain.record_merge import (
+    filled,
+    fills,
+    marked,
+    merged_target,
+    refusal,
+    restored,
+    undone,
+)
 
 #: Fields the kept contact takes from the other when it has none.
 FILLABLE = ("email", "phone", "user_id", "account_id", "role", "preferred_channel")
 #: Unique keys: the other contact gives them up when they move.
 UNIQUE = ("email", "user_id")
-#: The attribute that names the contact a merged-away one went into.
-MERGED_INTO = "merged_into"
 
 
 @attrs.frozen(kw_only=True)
@@ -79,50 +87,29 @@ class ContactUnmerged(DomainEvent):
 
 def merged_into(contact: Contact) -> ContactId | None:
     """The contact this one was merged into, if it was."""
-    target = contact.attributes.get(MERGED_INTO)
-    return ContactId(UUID(str(target))) if target else None
+    return cast(ContactId | None, merged_target(contact))
 
 
 def merge_pair(
     keep: Contact, other: Contact, *, at: datetime
 ) -> Result[tuple[Contact, Contact], RuleViolation]:
-    """The kept contact filled from the other, and the other archived as merged."""
-    if keep.id == other.id:
-        return Failure(RuleViolation(rule="merge", detail="a contact cannot merge into itself"))
-    for contact in (keep, other):
-        if merged_into(contact) is not None:
-            return Failure(
-                RuleViolation(rule="merge", detail=f"contact {contact.id} is already merged")
-            )
-    fills: dict[str, Any] = {
-        name: getattr(other, name)
-        for name in FILLABLE
-        if getattr(keep, name) is None and getattr(other, name) is not None
-    }
-    attributes = {**other.attributes, **keep.attributes}
-    new_keep = attrs.evolve(keep, **fills, attributes=attributes, updated_at=at)
-    given_up: dict[str, Any] = {name: None for name in UNIQUE if name in fills}
-    new_other = attrs.evolve(
-        other,
-        **given_up,
-        archived=True,
-        attributes={**other.attributes, MERGED_INTO: str(keep.id)},
-        updated_at=at,
+    """The kept contact filled from the other, and the other archived as merged, giving up
+    the unique keys that moved."""
+    refused = refusal(keep, other, noun="contact")
+    if refused is not None:
+        return Failure(refused)
+    taken = fills(keep, other, FILLABLE)
+    given_up: dict[str, Any] = {name: None for name in UNIQUE if name in taken}
+    return Success(
+        (filled(keep, other, taken, at=at), marked(other, keep, at=at, archived=True, **given_up))
     )
-    return Success((new_keep, new_other))
 
 
 def restore(record: MergeRecord, keep_now: Contact, other_now: Contact) -> tuple[Contact, Contact]:
-    """Both contacts as they were before the merge, at their current versions (the
-    store moves the versions on when it saves them)."""
-    return (
-        attrs.evolve(record.keep_before, version=keep_now.version),
-        attrs.evolve(record.other_before, version=other_now.version),
-    )
+    """Both contacts as they were before the merge, at their current versions."""
+    return restored(record.keep_before, record.other_before, keep_now, other_now)
 
 
 def undo(record: MergeRecord, *, at: datetime) -> Result[MergeRecord, RuleViolation]:
     """The record marked undone (once)."""
-    if record.undone_at is not None:
-        return Failure(RuleViolation(rule="unmerge", detail=f"merge {record.id} is already undone"))
-    return Success(attrs.evolve(record, undone_at=at))
+    return undone(record, at=at)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -48,12 +48,7 @@ def inputs_from_facts(facts: Iterable[Fact], *, now: datetime) -> HealthInputs:
                 login_days.add(at.date())
         elif fact.kind is FactKind.LOYALTY and fact.name == "nps":
             value = fact.value
-            if (
-                isinstance(value, int)
-                and not isinstance(value, bool)
-                and 0 <= value <= 10
-                and (nps is None or fact.order >= nps[0])
-            ):
+            if _valid_nps(value) and (nps is None or fact.order >= nps[0]):
                 nps = (fact.order, value)
         elif (
             fact.kind is FactKind.SENTIMENT
@@ -71,6 +66,45 @@ def inputs_from_facts(facts: Iterable[Fact], *, now: datetime) -> HealthInputs:
         negative_feedback=negative,
         last_active_at=last_active,
     )
+
+
+def _valid_nps(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10
+
+
+def health_facts(facts: Iterable[Fact], *, now: datetime) -> list[Fact]:
+    """The facts :func:`inputs_from_facts` reads at ``now``, in time order: the engagement
+    inside the window, the latest valid NPS answer, the latest sentiment and the latest
+    engagement or purchase (each once). ``inputs_from_facts(health_facts(f, now=now),
+    now=now) == inputs_from_facts(f, now=now)``: a store may read just these."""
+    since = now - WINDOW
+    kept: list[Fact] = []
+    # the latest of each group, keyed by one kind of it: activity (engagement or
+    # purchase) under ENGAGEMENT, valid NPS answers under LOYALTY, sentiment under SENTIMENT
+    latest: dict[FactKind, Fact] = {}
+    for fact in facts:
+        at, kind = fact.occurred_at, fact.kind
+        if at > now:
+            continue
+        if kind is FactKind.ENGAGEMENT and at >= since:
+            kept.append(fact)
+        if kind is FactKind.ENGAGEMENT or kind is FactKind.PURCHASE:
+            group = FactKind.ENGAGEMENT
+        elif kind is FactKind.LOYALTY and fact.name == "nps" and _valid_nps(fact.value):
+            group = FactKind.LOYALTY
+        elif kind is FactKind.SENTIMENT and isinstance(fact.value, Sentiment):
+            group = FactKind.SENTIMENT
+        else:
+            continue
+        before = latest.get(group)
+        if before is None or fact.order >= before.order:
+            latest[group] = fact
+    active = latest.get(FactKind.ENGAGEMENT)
+    if active is not None and active.kind is FactKind.ENGAGEMENT and active.occurred_at >= since:
+        del latest[FactKind.ENGAGEMENT]  # kept already: counted twice it would double
+    kept += latest.values()
+    kept.sort(key=lambda f: f.order)
+    return kept
 
 
 def with_overrides(

@@ -2,11 +2,11 @@
 
 An interaction is what a neighbour system tells us happened to a customer: a purchase,
 an e-mail opened or clicked, an app login, a review, a message, a form answer, a billing
-event. :func:`parse_interaction` checks one JSON object against the rules of its type
-(the same rules the published JSON Schemas state), collects *every* problem as a
-:class:`FieldError` whose ``field`` is a JSON path (``$.customer.phone``), and
-normalises what it accepts: phones to E.164, e-mails, timestamps to UTC with the
-original offset kept.
+event, a usage count against a plan limit. :func:`parse_interaction` checks one JSON
+object against the rules of its type (the same rules the published JSON Schemas state),
+collects *every* problem as a :class:`FieldError` whose ``field`` is a JSON path
+(``$.customer.phone``), and normalises what it accepts: phones to E.164, e-mails,
+timestamps to UTC with the original offset kept.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ MAX_ID = 128
 MAX_SHORT = 200
 MAX_TEXT = 10_000
 MAX_ANSWERS = 100
+#: The largest usage count an event may carry (the largest integer JSON keeps exact).
+MAX_COUNT = 2**53 - 1
 
 Scalar = str | int | float | bool | None
 
@@ -49,6 +51,7 @@ class InteractionType(StrEnum):
     MESSAGE = "message"
     FORM_ANSWER = "form_answer"
     BILLING = "billing"
+    USAGE_LIMIT = "usage_limit"
 
 
 class BillingKind(StrEnum):
@@ -125,7 +128,17 @@ class Billing:
     reference: str | None = None
 
 
-Details = Purchase | EmailEngagement | AppLogin | Feedback | FormAnswer | Billing
+@attrs.frozen(kw_only=True)
+class UsageLimit:
+    """A product's usage of a plan limit: ``feature`` (what is limited, e.g. ``storage``),
+    ``value`` used so far and the ``limit`` the plan allows."""
+
+    feature: str
+    value: int
+    limit: int
+
+
+Details = Purchase | EmailEngagement | AppLogin | Feedback | FormAnswer | Billing | UsageLimit
 
 
 @attrs.frozen(kw_only=True)
@@ -198,6 +211,8 @@ def _details_json(details: Details) -> dict[str, Any]:
                 out["amount"] = str(amount.amount)
                 out["currency"] = amount.currency
             _put(out, "reference", reference)
+        case UsageLimit(feature=feature, value=value, limit=limit):
+            out = {"feature": feature, "value": value, "limit": limit}
     return out
 
 
@@ -304,6 +319,7 @@ _DATA: dict[InteractionType, frozenset[str]] = {
     InteractionType.MESSAGE: frozenset({"text", "channel"}),
     InteractionType.FORM_ANSWER: frozenset({"form_id", "answers"}),
     InteractionType.BILLING: frozenset({"kind", "amount", "currency", "reference"}),
+    InteractionType.USAGE_LIMIT: frozenset({"feature", "value", "limit"}),
 }
 
 
@@ -517,7 +533,26 @@ def _parse_details(check: _Check, kind: InteractionType, data: Mapping[str, Any]
         reference = check.text("$.data", data, "reference", limit=MAX_ID)
         if billing_kind is not None:
             details = Billing(kind=billing_kind, amount=money, reference=reference)
+    elif kind is InteractionType.USAGE_LIMIT:
+        feature = check.text("$.data", data, "feature", required=True, limit=MAX_ID)
+        value = _count(check, data, "value")
+        limit = _count(check, data, "limit")
+        if feature is not None and value is not None and limit is not None:
+            details = UsageLimit(feature=feature, value=value, limit=limit)
     return details if len(check.errors) == before else None
+
+
+def _count(check: _Check, data: Mapping[str, Any], key: str) -> int | None:
+    """A required usage count: an integer from 0 to :data:`MAX_COUNT`."""
+    value = data.get(key)
+    where = f"$.data.{key}"
+    if value is None:
+        check.fail(where, None, "is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        check.fail(where, value, f"must be an integer from 0 to {MAX_COUNT}")
+        return None
+    return value
 
 
 def _answers(check: _Check, value: object) -> dict[str, Scalar] | None:

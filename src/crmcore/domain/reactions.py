@@ -12,6 +12,9 @@ Pure rules, read against the product's meanings (docs/bus.md lists them):
   registered (trial), a second login is the first value (activated); a paid purchase or
   a payment converts, paid purchases on two days or a renewal retain; a converted customer
   who ever gave an NPS of 9-10 or a positive public review is an advocate.
+* usage: a usage count at or over its plan limit is the limit reached
+  (``crm.usage.limit_reached``, whose handler plans the in-app upsell prompt); a count
+  below it changes nothing.
 * actions (at most one task per interaction): a new contact gets the welcome path; a
   status that turns ``hot`` queues a personal offer, one that turns ``leaving`` a call by
   the manager; negative feedback, when no call is due already, a task to contact them.
@@ -40,9 +43,11 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
+    UsageLimit,
 )
 from crmcore.domain.loyalty_metrics import CustomerFacts as LoyaltyFacts
 from crmcore.domain.loyalty_metrics import FactsDelta
+from crmcore.domain.offers import UsageLimitReached
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
 
 #: How long a manager has to act on a task an interaction created.
@@ -82,6 +87,17 @@ def facts_of(
     if isinstance(details, Billing):
         return [fact(FactKind.BILLING, details.kind.value, details.amount)]
     return []
+
+
+def limit_reached(interaction: Interaction, owner: ContactId) -> UsageLimitReached | None:
+    """The limit ``owner`` reached, when the interaction reports a usage at or over its
+    plan's limit; ``None`` for any other interaction or a usage below the limit."""
+    details = interaction.details
+    if not isinstance(details, UsageLimit) or details.value < details.limit:
+        return None
+    return UsageLimitReached(
+        customer=owner, limit=details.feature, used=details.value, allowed=details.limit
+    )
 
 
 def lifecycle_after(contact: Contact, interaction: Interaction) -> LifecycleStage | None:

@@ -156,6 +156,15 @@ class FactSink(Protocol):
         """Every fact of these contacts in time order; contacts with none are left out."""
         ...
 
+    def health_facts_of(
+        self, contact_ids: Collection[ContactId], *, now: datetime
+    ) -> Mapping[ContactId, Sequence[Fact]]:
+        """Just the facts health reads at ``now``: what
+        :func:`~crmcore.domain.health_signals.health_facts` keeps of each contact's
+        :meth:`facts_of` (contacts left with none are left out), read in one query where
+        the store can."""
+        ...
+
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         """One contact's facts, folded."""
         ...

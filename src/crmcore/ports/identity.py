@@ -59,3 +59,9 @@ class RedirectLogin(IdentityVerifier, Protocol):
         """The provider's ID token for ``code`` (its signature, issuer, audience and
         ``nonce`` checked); raises :class:`InvalidToken` otherwise."""
         ...
+
+    def end_session(self, *, id_token: str, post_logout_redirect_uri: str) -> str | None:
+        """Where to send the browser to end its session at the provider too (RP-initiated
+        logout, naming the session's ``id_token``), or ``None`` when the provider offers
+        no such endpoint; raises :class:`InvalidToken` when the provider is unusable."""
+        ...

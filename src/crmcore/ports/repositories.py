@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import attrs
@@ -135,6 +135,11 @@ class ContactRepository(Protocol):
     def headlines(self, contact_ids: Collection[ContactId]) -> Mapping[ContactId, ContactHeadline]:
         """:meth:`get_many`'s contacts as headlines (name, e-mail, phone, creation): the
         narrow read for a caller that needs no more."""
+        ...
+
+    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> Mapping[ContactId, Any]:
+        """``attributes.get(key)`` of each contact with these ids that exists (``None``
+        where it has no such key), without reading whole contacts."""
         ...
 
     def add(self, contact: Contact) -> None: ...

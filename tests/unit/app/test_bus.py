@@ -14,7 +14,14 @@ import pytest
 from returns.result import Failure, Result, Success
 
 from crmcore import App
-from crmcore.app.bus import MAX_ROUNDS, NO_REACTIONS, Handler, HandlerCycle, MessageBus
+from crmcore.app.bus import (
+    MAX_ROUNDS,
+    NO_REACTIONS,
+    Handler,
+    HandlerCycle,
+    MessageBus,
+    OncePerRound,
+)
 from crmcore.app.context import transact
 from crmcore.app.errors import AppError, NotFound
 from crmcore.domain.events import DomainEvent
@@ -153,6 +160,42 @@ def test_events_a_handler_records_are_handled_in_the_next_round(app: App) -> Non
         ("opened", [opened(9)]),
         ("opened", [opened(0), opened(1)]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("events", "order"),
+    [
+        ([opened(1), logged_in(1), opened(2)], ["opened", "both", "login"]),
+        ([logged_in(1), opened(1), logged_in(2)], ["login", "opened", "both"]),
+    ],
+)
+def test_a_once_per_round_handler_gets_every_class_at_once_after_their_other_handlers(
+    app: App, events: list[DomainEvent], order: list[str]
+) -> None:
+    calls = Calls()
+    both = OncePerRound(calls.handler("both"))
+    bus = MessageBus(
+        {
+            LoginRecorded: [both, calls.handler("login")],
+            EmailOpened: [calls.handler("opened"), both],
+            LeadReopened: [calls.handler("reopened")],
+        }
+    )
+    assert run(app, bus, reopened(1), *events) == len(events) + 1
+    assert calls.names == ["reopened", *order]
+    assert ("both", events) in calls.seen  # in recorded order, without the other classes
+
+
+def test_a_once_per_round_handler_is_called_again_in_the_next_round(app: App) -> None:
+    calls = Calls()
+    both = OncePerRound(calls.handler("both"))
+
+    def login_opens(app: App, uow: UnitOfWork, events: Sequence[Any]) -> None:
+        uow.record(opened(len(calls.seen)))
+
+    bus = MessageBus({LoginRecorded: [login_opens, both], EmailOpened: [both]})
+    run(app, bus, opened(9), logged_in(1))
+    assert calls.seen == [("both", [opened(9), logged_in(1)]), ("both", [opened(0)])]
 
 
 def chain(length: int, calls: Calls) -> Handler:

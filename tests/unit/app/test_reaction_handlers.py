@@ -157,6 +157,28 @@ def test_a_purchase_reassesses_a_customer_already_assessed() -> None:
     assert len(records) == 2
 
 
+def test_a_batch_reassesses_each_customer_once_whatever_touched_them() -> None:
+    app = make_app()
+    feed(app, login("ann", day=2))  # ann is assessed; bob is not
+    feed(
+        app,
+        login("ann", day=3),
+        answer("ann", {"nps": 3}, day=3),
+        review("ann", SAD, day=3),
+        opened("ann", "ann@example.com", day=3),
+        purchase("ann", day=3),
+        purchase("bob", day=3),
+        answer("cat", {"nps": 9}, day=3),
+        login("cat", day=3),
+    )
+    with app.uow() as uow:
+        counts = [len(uow.health.history(who(app, u))) for u in ("ann", "bob", "cat")]
+    assert counts == [2, 0, 1]
+    ann = health(app, "ann")
+    assert ann is not None
+    assert any(r.startswith("low_nps") for r in ann.reasons)
+
+
 def test_a_purchase_alone_costs_no_health_work() -> None:
     # an import of history assesses nobody; their first login or `crm health assess` does
     app = make_app()

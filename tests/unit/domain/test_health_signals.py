@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.health import HealthInputs
-from crmcore.domain.health_signals import WINDOW, inputs_from_facts, with_overrides
+from crmcore.domain.health_signals import WINDOW, health_facts, inputs_from_facts, with_overrides
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
@@ -234,6 +234,71 @@ def test_the_latest_answer_and_feedback_win_whatever_the_input_order(
     shuffled = list(distinct)
     rnd.shuffle(shuffled)
     assert inputs_from_facts(shuffled, now=now) == oracle(distinct, now)
+
+
+# --- health_facts: the facts the inputs need ----------------------------------------
+
+
+@given(pipeline_facts(), st.integers(0, 100), st.randoms(use_true_random=False))
+def test_the_health_facts_give_the_inputs_all_the_facts_give(
+    facts: list[Fact], day: int, rnd: random.Random
+) -> None:
+    now = datetime(2025, 1, 1, 12, tzinfo=UTC) + timedelta(days=day)
+    shuffled = list(facts)
+    rnd.shuffle(shuffled)
+    kept = health_facts(shuffled, now=now)
+    assert inputs_from_facts(kept, now=now) == inputs_from_facts(facts, now=now)
+    assert [f.order for f in kept] == sorted(f.order for f in kept)
+
+
+@given(pipeline_facts(), st.integers(0, 100))
+def test_the_health_facts_are_the_window_engagement_and_at_most_three_more(
+    facts: list[Fact], day: int
+) -> None:
+    now = datetime(2025, 1, 1, 12, tzinfo=UTC) + timedelta(days=day)
+    window = [
+        f for f in facts if f.kind is FactKind.ENGAGEMENT and now - WINDOW <= f.occurred_at <= now
+    ]
+    kept = health_facts(facts, now=now)
+    rest = list(kept)
+    for f in window:
+        rest.remove(f)
+    assert len(rest) <= 3
+    assert all(f.occurred_at <= now and f in facts for f in rest)
+
+
+def test_old_history_is_left_out_but_the_latest_of_each_kind_is_kept() -> None:
+    old = [bought(NOW - timedelta(days=90)), nps(NOW - timedelta(days=80), 3)]
+    latest = [
+        nps(NOW - timedelta(days=70), 9),
+        feeling(NOW - timedelta(days=60), SentimentLabel.NEGATIVE),
+        bought(NOW - timedelta(days=50)),
+    ]
+    assert health_facts([*old, *latest], now=NOW) == latest
+    latest.pop()  # the logins below are later activity than the purchase
+    recent = [login(NOW - timedelta(days=2)), opened(NOW - timedelta(days=1))]
+    invalid = nps(NOW - timedelta(days=1), 11)
+    later = login(NOW + SECOND)
+    assert health_facts([*old, *latest, *recent, invalid, later], now=NOW) == [*latest, *recent]
+
+
+def test_the_ends_of_the_window_and_now_are_inside() -> None:
+    edge, at_now = login(EDGE), opened(NOW)
+    assert health_facts([edge], now=NOW) == [edge]
+    assert health_facts([edge, bought(EDGE + SECOND)], now=NOW)[0] == edge
+    assert health_facts([at_now], now=NOW) == [at_now]
+
+
+def test_feedback_without_a_sentiment_and_other_kinds_with_one_are_not_the_latest() -> None:
+    glad = feeling(NOW - timedelta(days=5), SentimentLabel.POSITIVE)
+    blank = fact(FactKind.SENTIMENT, NOW - timedelta(days=4))
+    odd = fact(FactKind.BILLING, NOW - timedelta(days=3), "refund", glad.value)
+    assert health_facts([glad, blank, odd], now=NOW) == [glad]
+
+
+def test_a_latest_activity_inside_the_window_is_kept_once() -> None:
+    facts = [bought(NOW - timedelta(days=40)), login(NOW - timedelta(days=3))]
+    assert health_facts(facts, now=NOW) == facts[1:]
 
 
 # --- with_overrides ---------------------------------------------------------------------

@@ -24,6 +24,7 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
+    UsageLimit,
     has_control_characters,
     parse_interaction,
 )
@@ -59,7 +60,10 @@ def errs(raw: object) -> list[tuple[str, str, str]]:
     return [(e.field, e.value, e.reason) for e in result.failure()]
 
 
-TYPES = "purchase, email_opened, email_clicked, app_login, review, message, form_answer, billing"
+TYPES = (
+    "purchase, email_opened, email_clicked, app_login, review, message, form_answer, billing, "
+    "usage_limit"
+)
 KINDS = "payment, refund, subscription_renewed, subscription_cancelled, invoice_overdue"
 
 
@@ -445,6 +449,30 @@ def test_an_nps_answer_is_an_integer_from_0_to_10(nps: object) -> None:
     ]
 
 
+def test_usage_limit_details() -> None:
+    data = {"feature": "storage", "value": 0, "limit": 2**53 - 1}
+    assert ok(event("usage_limit", data)).details == UsageLimit(
+        feature="storage", value=0, limit=2**53 - 1
+    )
+    counts = "must be an integer from 0 to 9007199254740991"
+    assert errs(event("usage_limit", {})) == [
+        ("$.data.feature", "None", "is required"),
+        ("$.data.value", "None", "is required"),
+        ("$.data.limit", "None", "is required"),
+    ]
+    assert errs(event("usage_limit", {"feature": " ", "value": -1, "limit": 2**53})) == [
+        ("$.data.feature", " ", "must not be blank"),
+        ("$.data.value", "-1", counts),
+        ("$.data.limit", "9007199254740992", counts),
+    ]
+    assert errs(event("usage_limit", {"feature": "f" * 129, "value": 1.0, "limit": False})) == [
+        ("$.data.feature", "f" * 57 + "...", "longer than 128 characters (129)"),
+        ("$.data.value", "1.0", counts),
+        ("$.data.limit", "False", counts),
+    ]
+    assert errs(event("usage_limit", {**data, "used": 1}))[0][:2] == ("$.data.used", "1")
+
+
 def test_billing_details() -> None:
     for kind in BillingKind:
         assert ok(event("billing", {"kind": kind.value})).details == Billing(kind=kind)
@@ -527,6 +555,11 @@ def test_every_problem_of_an_event_is_reported_in_order() -> None:
             {"form_id": "f", "answers": {"a": 1}},
         ),
         ("billing", {"kind": "refund"}, {"kind": "refund"}),
+        (
+            "usage_limit",
+            {"feature": " seats ", "value": 5, "limit": 5},
+            {"feature": "seats", "value": 5, "limit": 5},
+        ),
         (
             "billing",
             {"kind": "payment", "amount": "5", "currency": "USD", "reference": "r"},

@@ -33,11 +33,13 @@ from crmcore.domain.interactions import (
     Interaction,
     InteractionType,
     Purchase,
+    UsageLimit,
 )
 from crmcore.domain.loyalty_metrics import CustomerFacts as LoyaltyFacts
 from crmcore.domain.loyalty_metrics import FactsDelta
 from crmcore.domain.money import Money
 from crmcore.domain.names import PersonName
+from crmcore.domain.offers import UsageLimitReached
 from crmcore.domain.reactions import (
     MANAGER_TASK,
     OFFER,
@@ -51,6 +53,7 @@ from crmcore.domain.reactions import (
     facts_of,
     funnel_target,
     lifecycle_after,
+    limit_reached,
     status_attributes,
 )
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
@@ -208,6 +211,44 @@ def test_every_fact_is_the_owners_and_carries_the_events_id_and_time(
             event.event_id,
             event.occurred_at,
         )
+
+
+def usage(value: int, limit: int, **kw: Any) -> Interaction:
+    details = UsageLimit(feature="seats", value=value, limit=limit)
+    return interaction(InteractionType.USAGE_LIMIT, details, **kw)
+
+
+def test_a_usage_report_adds_no_fact() -> None:
+    assert facts_of(usage(5, 5), OWNER) == []
+
+
+# --- limit_reached ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "limit"), [(5, 5), (6, 5), (0, 0), (2**53 - 1, 1)])
+def test_a_usage_at_or_over_its_limit_reaches_it(value: int, limit: int) -> None:
+    assert limit_reached(usage(value, limit), OWNER) == UsageLimitReached(
+        customer=OWNER, limit="seats", used=value, allowed=limit
+    )
+
+
+@pytest.mark.parametrize(("value", "limit"), [(4, 5), (0, 1), (2**53 - 2, 2**53 - 1)])
+def test_a_usage_below_its_limit_reaches_nothing(value: int, limit: int) -> None:
+    assert limit_reached(usage(value, limit), OWNER) is None
+
+
+@given(domain_interactions())
+def test_only_a_usage_report_at_its_limit_reaches_one(event: Interaction) -> None:
+    reached = limit_reached(event, OWNER)
+    details = event.details
+    if not isinstance(details, UsageLimit):
+        assert reached is None
+        return
+    assert (reached is not None) == (details.value >= details.limit)
+    if reached is not None:
+        assert (reached.customer, reached.limit, reached.used, reached.allowed) == (
+            OWNER, details.feature, details.value, details.limit,
+        )  # fmt: skip
 
 
 # --- lifecycle_after --------------------------------------------------------------------

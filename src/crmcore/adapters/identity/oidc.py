@@ -6,6 +6,9 @@ verifier; ``finish`` posts the code and the verifier to the token endpoint and c
 ID token it gets (signature against the issuer's ``jwks_uri``, issuer, audience = the
 client id, expiry, nonce). The ID token is then the dashboard's session token, verified
 again on every page by :meth:`OidcLogin.verify` (claims map to scopes as in ``jwks``).
+``end_session`` is RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the
+discovery document's ``end_session_endpoint`` with ``id_token_hint``, ``client_id`` and
+``post_logout_redirect_uri``, or ``None`` when the provider publishes no such endpoint.
 
 HTTP goes through a two-method :class:`Transport` (the standard library's urllib by
 default), so tests plug a fake provider in without a network.
@@ -157,6 +160,23 @@ class OidcLogin:
         return LoginStart(
             url=f"{endpoint}{glue}{query}", state=state, nonce=nonce, verifier=verifier
         )
+
+    def end_session(self, *, id_token: str, post_logout_redirect_uri: str) -> str | None:
+        """See :meth:`crmcore.ports.identity.RedirectLogin.end_session`."""
+        endpoint = self._discovered().get("end_session_endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            return None
+        if urllib.parse.urlsplit(endpoint).scheme not in ("https", "http"):
+            raise InvalidToken("the provider's end_session_endpoint is not http(s)")
+        query = urllib.parse.urlencode(
+            {
+                "id_token_hint": id_token,
+                "client_id": self.client_id,
+                "post_logout_redirect_uri": post_logout_redirect_uri,
+            }
+        )
+        glue = "&" if "?" in endpoint else "?"
+        return f"{endpoint}{glue}{query}"
 
     def finish(self, *, code: str, verifier: str, nonce: str, redirect_uri: str) -> str:
         """See :meth:`crmcore.ports.identity.RedirectLogin.finish`."""

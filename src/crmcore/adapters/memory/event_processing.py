@@ -13,6 +13,7 @@ import attrs
 from crmcore.adapters.memory.database import MemoryDatabase, Transaction
 from crmcore.adapters.memory.uow import MemoryUnitOfWork
 from crmcore.domain.facts import Fact, FactKind, fold_facts
+from crmcore.domain.health_signals import health_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import (
     AcceptedEvent,
@@ -274,6 +275,16 @@ class MemoryFactSink:
         for row in self.rows():
             if row.contact_id in wanted:
                 out.setdefault(row.contact_id, []).append(row.fact)
+        return out
+
+    def health_facts_of(
+        self, contact_ids: Collection[ContactId], *, now: datetime
+    ) -> dict[ContactId, list[Fact]]:
+        out: dict[ContactId, list[Fact]] = {}
+        for contact_id, facts in self.facts_of(contact_ids).items():
+            kept = health_facts(facts, now=now)
+            if kept:
+                out[contact_id] = kept
         return out
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:

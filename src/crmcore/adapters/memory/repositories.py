@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from crmcore.adapters.memory.database import Transaction
@@ -198,6 +198,9 @@ class MemoryContactRepository(_Table[Contact]):
             )
             for c in self.get_many(contact_ids)
         }
+
+    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> dict[ContactId, Any]:
+        return {c.id: c.attributes.get(key) for c in self.get_many(contact_ids)}
 
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self.save_many(contacts)

@@ -8,7 +8,7 @@ SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self
@@ -25,6 +25,7 @@ from crmcore.adapters.sql.sqlite.converters import stored_datetime
 from crmcore.adapters.sql.uow import SqlUnitOfWork
 from crmcore.domain.errors import FieldError
 from crmcore.domain.facts import Fact, FactKind, fold_facts
+from crmcore.domain.health_signals import WINDOW
 from crmcore.domain.ids import ContactId
 from crmcore.domain.inbox import FailedEvent, FailedStatus
 from crmcore.domain.insight import CustomerFacts
@@ -327,10 +328,18 @@ class SqlFactSink:
     def _sqlite_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
         """The SQLite read, converting the stored text straight into facts (the values
         SQLAlchemy would read, as the contract tests check)."""
+        self._sqlite_read(sqlite_sql.FACTS_OF, wanted, (), out)
+
+    def _sqlite_read(
+        self,
+        sql: str,
+        wanted: list[ContactId],
+        more: tuple[Any, ...],
+        out: dict[ContactId, list[Fact]],
+    ) -> None:
         ids = {k.hex: k for k in wanted}
-        sql = sqlite_sql.FACTS_OF
         with self._s.translating():
-            rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)),)).fetchall()
+            rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)), *more)).fetchall()
         kinds = {k.value: k for k in FactKind}
         for contact_hex, event_id, kind_text, name, value, occurred_at in rows:
             kind = kinds[kind_text]
@@ -349,13 +358,18 @@ class SqlFactSink:
                 )
             )
 
-    def _pg_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
+    def _pg_facts_of(
+        self,
+        wanted: list[ContactId],
+        out: dict[ContactId, list[Fact]],
+        narrow: Callable[[sa.Select[Any]], sa.Select[Any]] = lambda q: q,
+    ) -> None:
         c = self.table.c
         for start in range(0, len(wanted), _IN_CHUNK):
             query = sa.select(
                 c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
             ).where(c.contact_id.in_(wanted[start : start + _IN_CHUNK]))
-            for m in self._s.read(query):
+            for m in self._s.read(narrow(query)):
                 kind = FactKind(m["kind"])
                 out.setdefault(m["contact_id"], []).append(
                     Fact(
@@ -368,6 +382,25 @@ class SqlFactSink:
                     )
                 )
 
+    def health_facts_of(
+        self, contact_ids: Collection[ContactId], *, now: datetime
+    ) -> dict[ContactId, list[Fact]]:
+        """One query per batch: per contact and group (activity, NPS, sentiment) the
+        latest row by the facts' order, plus the engagement inside the window."""
+        out: dict[ContactId, list[Fact]] = {}
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return out
+        since = now - WINDOW
+        if self._s.sqlite:
+            at = stored_datetime
+            self._sqlite_read(sqlite_sql.HEALTH_FACTS_OF, wanted, (at(now), at(since)), out)
+        else:
+            self._pg_facts_of(wanted, out, lambda q: _pg_health_facts(q, now=now, since=since))
+        for facts in out.values():
+            facts.sort(key=lambda f: f.order)
+        return out
+
     def rows(self, contact_id: ContactId) -> list[FactRow]:
         """A contact's facts in time order, as the memory store's rows (for tests)."""
         from crmcore.adapters.memory.event_processing import FactRow
@@ -376,6 +409,53 @@ class SqlFactSink:
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
+
+
+def _pg_health_facts(query: sa.Select[Any], *, now: datetime, since: datetime) -> sa.Select[Any]:
+    """``query`` (facts of some contacts) narrowed as ``HEALTH_FACTS_OF`` does on SQLite;
+    text orders by code point (``COLLATE "C"``), as Python compares the facts' order."""
+    c = t.pipeline_facts.c
+    engagement, purchase = FactKind.ENGAGEMENT.value, FactKind.PURCHASE.value
+    group = sa.case(
+        (c.kind.in_([engagement, purchase]), 0),
+        (c.kind == FactKind.LOYALTY.value, 1),
+        else_=2,
+    )
+    latest = (
+        sa.func.row_number()
+        .over(
+            partition_by=(c.contact_id, group),
+            order_by=(
+                c.occurred_at.desc(),
+                c.event_id.collate("C").desc(),
+                c.kind.collate("C").desc(),
+                c.name.collate("C").desc(),
+            ),
+        )
+        .label("latest")
+    )
+    valid_nps = sa.and_(
+        c.kind == FactKind.LOYALTY.value,
+        c.name == "nps",
+        # JSON text of an integer 0-10 (what ``json.loads`` reads as such an int)
+        sa.cast(c.value, sa.Text).regexp_match("^([0-9]|10)$"),
+    )
+    inner = (
+        query.add_columns(latest)
+        .where(c.occurred_at <= now)
+        .where(
+            sa.or_(
+                c.kind.in_([engagement, purchase]),
+                sa.and_(c.kind == FactKind.SENTIMENT.value, c.value.is_not(None)),
+                valid_nps,
+            )
+        )
+        .subquery()
+    )
+    i = inner.c
+    return sa.select(i.contact_id, i.event_id, i.kind, i.name, i.value, i.occurred_at).where(
+        sa.or_(i.latest == 1, sa.and_(i.kind == engagement, i.occurred_at >= since))
+    )
 
 
 # --- the unit of work ---------------------------------------------------------------

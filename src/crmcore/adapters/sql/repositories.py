@@ -33,6 +33,8 @@ from crmcore.ports.repositories import ContactHeadline, ContactValues, UpsertCou
 
 #: Rows per ``INSERT … ON CONFLICT … RETURNING`` of new contacts on PostgreSQL.
 _INSERT_CHUNK = 1000
+#: Contact ids per ``IN`` list of :meth:`SqlContactRepository.attribute_of`.
+_ATTRIBUTE_CHUNK = 5000
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
@@ -424,6 +426,17 @@ class SqlContactRepository(_BulkRepo[Contact]):
             )
             for r in rows
         }
+
+    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> dict[ContactId, Any]:
+        ids = list(set(contact_ids))
+        c = t.contacts.c
+        out: dict[ContactId, Any] = {}
+        for start in range(0, len(ids), _ATTRIBUTE_CHUNK):
+            query = select(c.id, c.attributes[key].label("value")).where(
+                c.id.in_(ids[start : start + _ATTRIBUTE_CHUNK])
+            )
+            out.update((ContactId(m["id"]), m["value"]) for m in self._s.read(query))
+        return out
 
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])

@@ -107,6 +107,8 @@ class SqlSession:
         self.sqlite = conn.dialect.name == "sqlite"
         self.touched: dict[tuple[str, UUID], tuple[int, int]] = {}
         self.writing = False
+        #: a read unit of work (autocommit on PostgreSQL): a write would commit at once
+        self.read_only = False
         self.checkpoints_deferred = False
         self._readers: dict[tuple[str, tuple[str, ...]], list[tuple[int, Converter]]] = {}
 
@@ -192,6 +194,8 @@ class SqlSession:
         for the writer) and the statement retried: its ``version`` condition still detects
         a lost update, exactly as PostgreSQL's READ COMMITTED does.
         """
+        if self.read_only:
+            raise RuntimeError("a read unit of work does not write: use transact")
         with self.translating(table, row):
             try:
                 result = run()

@@ -53,10 +53,15 @@ class SqlUnitOfWork:
     The connection is taken from the engine's pool on ``__enter__`` and returned on
     ``__exit__``; leaving without ``commit()`` rolls back. ``commit()`` stamps the recorded
     events and writes them to the outbox table in the same transaction as the state.
+    ``read_only``: a unit of work for reads (over an autocommit connection on PostgreSQL,
+    see ``context.read``) that refuses to write or commit.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock, ids: IdSource) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock, ids: IdSource, read_only: bool = False
+    ) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._clock = clock
         self._ids = ids
         self._events: list[DomainEvent] = []
@@ -77,6 +82,7 @@ class SqlUnitOfWork:
             raise translate(exc) from exc
         self._session = SqlSession(conn)
         s = self._session
+        s.read_only = self._read_only
         self.leads = SqlLeadRepository(s)
         self.contacts = SqlContactRepository(s)
         self.accounts = SqlAccountRepository(s)
@@ -144,6 +150,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         """Write recorded events to the outbox, then commit the transaction."""
         session = self.session
+        if self._read_only:
+            raise RuntimeError("a read unit of work does not commit: use transact")
         if self._events:
             at = self._clock.now()
             ids = self._ids.new_many(len(self._events))

@@ -25,6 +25,7 @@ from returns.result import Failure, Result, Success
 from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict
 from crmcore.domain.access import StoredResponse
+from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.ports.uow import UnitOfWork
 
 #: Namespace of the ids of stored responses (uuid5 of ``"<api key id>:<Idempotency-Key>"``).
@@ -80,9 +81,15 @@ def claim(app: App, stored_id: UUID, *, print_: str) -> Result[StoredResponse | 
     return done
 
 
-def prune_responses(app: App) -> Result[int, AppError]:
-    """Forget the stored responses older than :data:`RESPONSE_TTL`; how many went."""
-    before = app.clock.now() - RESPONSE_TTL
+def prune_responses(app: App, *, older_than: timedelta = RESPONSE_TTL) -> Result[int, AppError]:
+    """Forget the stored responses (and claims) older than ``older_than``; how many went.
+    Less than :data:`CLAIM_LEASE` is refused: it could drop a running request's claim and
+    let its retry run the POST twice."""
+    if older_than < CLAIM_LEASE:
+        reason = f"must be at least {int(CLAIM_LEASE.total_seconds())} seconds (a claim's lease)"
+        error = FieldError(field="older_than", value=str(older_than), reason=reason)
+        return Failure(InvalidInput(errors=(error,)))
+    before = app.clock.now() - older_than
     return transact(app, lambda uow: Success(uow.idempotency.prune(before=before)))
 
 

@@ -136,6 +136,7 @@ COMMANDS: dict[str, str] = {
 #: Commands that live in their own module but belong to a group above.
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "import": ("crmcore.app.cli.intel_import:transactions",),
+    "apikeys": ("crmcore.app.cli.idempotency:prune_responses_cmd",),
     "report": ("crmcore.app.cli.health:report_health",),
     "leads": ("crmcore.app.cli.leads_rescore:rescore", "crmcore.app.cli.enrich:enrich_leads_cmd"),
     "accounts": (

@@ -8,6 +8,9 @@ again, so a scan can be re-run at any time.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Generic, TypeVar
+
 import attrs
 from returns.result import Failure, Result, Success
 
@@ -34,6 +37,8 @@ from crmcore.ports.repositories import ContactValues
 SCAN_FIELDS = ("name", "email", "phone", "city", "birth_date")
 SCAN_KINDS = {"name": Kind.PERSON, "email": Kind.EMAIL, "phone": Kind.PHONE,
               "city": Kind.NAME, "birth_date": Kind.DATE}  # fmt: skip
+Id = TypeVar("Id", ContactId, AccountId)
+
 #: No limit when reading the duplicate items already queued.
 ALL = 10**9
 
@@ -84,16 +89,28 @@ def explain(model: FellegiSunter, pair: ScoredPair) -> str:
     return f"p={pair.probability:.4f}; " + ", ".join(parts)
 
 
-def scan_contacts(
+@attrs.frozen(kw_only=True)
+class _Subject(Generic[Id]):
+    """What a scan compares: its records' fields and how a pair is keyed, queued and merged."""
+
+    fields: tuple[str, ...]
+    kinds: Mapping[str, Kind]
+    #: the ids of the records compared and their rows of values, in the same order
+    read: Callable[[EventUnitOfWork], tuple[list[Id], list[tuple[str | None, ...]]]]
+    key: Callable[[Id, Id], str]
+    #: the proposed action and the candidate contacts of a queued pair
+    proposal: Callable[[Id, Id], tuple[str, tuple[ContactId, ...]]]
+    merge: Callable[[App, Id, Id, str], Result[object, AppError]]
+
+
+def _scan(
     app: App,
+    subject: _Subject[Id],
     *,
-    threshold: float | None = None,
-    settings: DedupSettings | None = None,
-    auto_merge: bool = False,
+    threshold: float | None,
+    settings: DedupSettings | None,
+    auto_merge: bool,
 ) -> Result[ScanReport, AppError]:
-    """Queue every likely duplicate pair of stored (not archived) contacts for review;
-    with ``auto_merge``, pairs at or above the merge threshold are merged instead (the
-    second into the first, each merge its own undoable record)."""
     chosen = settings or DedupSettings()
     cut = chosen.thresholds.review if threshold is None else threshold
     if not 0.0 <= cut <= 1.0:
@@ -102,18 +119,16 @@ def scan_contacts(
     if app.events is None:
         return Failure(StorageFailure(detail="the review queue is not configured"))
     now = app.clock.now()
-    to_merge: list[tuple[ContactId, ContactId, float]] = []
+    to_merge: list[tuple[Id, Id, float]] = []
 
     def work(uow: EventUnitOfWork) -> ScanReport:
-        contacts = uow.contacts.compared_values(SCAN_ATTRIBUTES)
-        ids = [c.id for c in contacts]
-        rows = [scan_row(c) for c in contacts]
+        ids, rows = subject.read(uow)
         found = find_duplicates(
             rows,
-            SCAN_FIELDS,
+            subject.fields,
             threshold=cut,
-            kinds={**SCAN_KINDS, **chosen.kinds},
-            model=chosen.model(SCAN_FIELDS),
+            kinds={**subject.kinds, **chosen.kinds},
+            model=chosen.model(subject.fields),
         )
         queue = uow.review_queue
         listed = queue.list(status=None, reason=ReviewReason.DUPLICATE, limit=ALL)
@@ -122,7 +137,7 @@ def scan_contacts(
         merges = 0
         for pair in found.pairs:
             a, b = ids[pair.left], ids[pair.right]
-            key = pair_key(a, b)
+            key = subject.key(a, b)
             decision = chosen.thresholds.decide(pair.probability)
             merges += decision is Decision.MERGE
             if auto_merge and decision is Decision.MERGE:
@@ -131,22 +146,23 @@ def scan_contacts(
             if key in known:
                 continue
             known.add(key)
+            action, candidates = subject.proposal(a, b)
             items.append(
                 ReviewItem(
                     id=app.ids.new(),
                     event_id=key,
                     reason=ReviewReason.DUPLICATE,
                     detail=explain(found.model, pair),
-                    proposed_action=f"merge {b} into {a}",
+                    proposed_action=action,
                     confidence=pair.probability,
-                    candidates=(a, b),
+                    candidates=candidates,
                     created_at=now,
                 )
             )
         queue.add_many(items)
         uow.record(*(queued(i) for i in items))
         return ScanReport(
-            contacts=len(contacts),
+            contacts=len(ids),
             candidates=found.candidates,
             pairs=len(found.pairs),
             queued=len(items),
@@ -164,10 +180,40 @@ def scan_contacts(
         return Failure(StorageFailure(detail=str(exc)))
     merged = 0
     for keep, other, p in to_merge:
-        # a contact merged away by an earlier pair of this scan is skipped
-        done = merge_contacts(app, keep, other, reason=f"dedup scan p={p:.4f}", by="dedup scan")
+        # a record merged away by an earlier pair of this scan is refused, so skipped
+        done = subject.merge(app, keep, other, f"dedup scan p={p:.4f}")
         merged += isinstance(done, Success)
     return Success(attrs.evolve(report, merged=merged))
+
+
+def _contact_rows(uow: EventUnitOfWork) -> tuple[list[ContactId], list[tuple[str | None, ...]]]:
+    contacts = uow.contacts.compared_values(SCAN_ATTRIBUTES)
+    return [c.id for c in contacts], [scan_row(c) for c in contacts]
+
+
+CONTACTS: _Subject[ContactId] = _Subject(
+    fields=SCAN_FIELDS,
+    kinds=SCAN_KINDS,
+    read=_contact_rows,
+    key=pair_key,
+    proposal=lambda a, b: (f"merge {b} into {a}", (a, b)),
+    merge=lambda app, keep, other, reason: merge_contacts(
+        app, keep, other, reason=reason, by="dedup scan"
+    ),
+)
+
+
+def scan_contacts(
+    app: App,
+    *,
+    threshold: float | None = None,
+    settings: DedupSettings | None = None,
+    auto_merge: bool = False,
+) -> Result[ScanReport, AppError]:
+    """Queue every likely duplicate pair of stored (not archived) contacts for review;
+    with ``auto_merge``, pairs at or above the merge threshold are merged instead (the
+    second into the first, each merge its own undoable record)."""
+    return _scan(app, CONTACTS, threshold=threshold, settings=settings, auto_merge=auto_merge)
 
 
 #: The account fields compared: the name (legal forms and word order aside), the website's
@@ -193,6 +239,23 @@ def account_row(account: Account) -> tuple[str | None, ...]:
     )
 
 
+def _account_rows(uow: EventUnitOfWork) -> tuple[list[AccountId], list[tuple[str | None, ...]]]:
+    accounts = [a for a in uow.accounts.list() if MERGED_AWAY not in a.attributes]
+    return [a.id for a in accounts], [account_row(a) for a in accounts]
+
+
+ACCOUNTS: _Subject[AccountId] = _Subject(
+    fields=ACCOUNT_FIELDS,
+    kinds=ACCOUNT_KINDS,
+    read=_account_rows,
+    key=account_pair_key,
+    proposal=lambda a, b: (f"crm accounts merge {a} {b}", ()),
+    merge=lambda app, keep, other, reason: merge_accounts(
+        app, keep, other, reason=reason, by="dedup scan"
+    ),
+)
+
+
 def scan_accounts(
     app: App,
     *,
@@ -204,75 +267,4 @@ def scan_accounts(
     reason ``duplicate``, no candidate contacts, the proposed action naming the command
     (``crm accounts merge A B``); with ``auto_merge``, pairs at or above the merge
     threshold are merged instead. ``ScanReport.contacts`` counts the accounts."""
-    chosen = settings or DedupSettings()
-    cut = chosen.thresholds.review if threshold is None else threshold
-    if not 0.0 <= cut <= 1.0:
-        error = FieldError(field="threshold", value=str(cut), reason="a probability 0-1")
-        return Failure(InvalidInput(errors=(error,)))
-    if app.events is None:
-        return Failure(StorageFailure(detail="the review queue is not configured"))
-    now = app.clock.now()
-    to_merge: list[tuple[AccountId, AccountId, float]] = []
-
-    def work(uow: EventUnitOfWork) -> ScanReport:
-        accounts = [a for a in uow.accounts.list() if MERGED_AWAY not in a.attributes]
-        ids = [a.id for a in accounts]
-        found = find_duplicates(
-            [account_row(a) for a in accounts],
-            ACCOUNT_FIELDS,
-            threshold=cut,
-            kinds={**ACCOUNT_KINDS, **chosen.kinds},
-            model=chosen.model(ACCOUNT_FIELDS),
-        )
-        queue = uow.review_queue
-        listed = queue.list(status=None, reason=ReviewReason.DUPLICATE, limit=ALL)
-        known = {i.event_id for i in listed}
-        items: list[ReviewItem] = []
-        merges = 0
-        for pair in found.pairs:
-            a, b = ids[pair.left], ids[pair.right]
-            key = account_pair_key(a, b)
-            decision = chosen.thresholds.decide(pair.probability)
-            merges += decision is Decision.MERGE
-            if auto_merge and decision is Decision.MERGE:
-                to_merge.append((a, b, pair.probability))
-                continue
-            if key in known:
-                continue
-            known.add(key)
-            items.append(
-                ReviewItem(
-                    id=app.ids.new(),
-                    event_id=key,
-                    reason=ReviewReason.DUPLICATE,
-                    detail=explain(found.model, pair),
-                    proposed_action=f"crm accounts merge {a} {b}",
-                    confidence=pair.probability,
-                    created_at=now,
-                )
-            )
-        queue.add_many(items)
-        uow.record(*(queued(i) for i in items))
-        return ScanReport(
-            contacts=len(accounts),
-            candidates=found.candidates,
-            pairs=len(found.pairs),
-            queued=len(items),
-            already=len(found.pairs) - len(items),
-            auto_merge=merges,
-        )
-
-    try:
-        with app.events.uow() as uow:
-            report = work(uow)
-            uow.commit()
-    except ConcurrentModification as exc:
-        return Failure(Conflict(detail=str(exc)))
-    except StorageError as exc:
-        return Failure(StorageFailure(detail=str(exc)))
-    merged = 0
-    for keep, other, p in to_merge:
-        # an account merged away by an earlier pair of this scan is refused, so skipped
-        done = merge_accounts(app, keep, other, reason=f"dedup scan p={p:.4f}", by="dedup scan")
-        merged += isinstance(done, Success)
-    return Success(attrs.evolve(report, merged=merged))
+    return _scan(app, ACCOUNTS, threshold=threshold, settings=settings, auto_merge=auto_merge)

@@ -6,9 +6,9 @@ facts. It then applies the events *in order* against that
 identity map (a contact created or enriched by one event is matched by the next ones),
 buffering every write, and :meth:`Batch.flush` stores them with one bulk statement per
 table, then hands the domain events the batch recorded to the message bus, whose
-handlers (board, health, lead score, CLV) react in the same transaction. Contact updates
-keep their version checks, so a concurrent worker's change is still detected
-(``ConcurrentModification``) and the batch rolled back.
+handlers (board, health, lead score, CLV, the marketing prompts) react in the same
+transaction. Contact updates keep their version checks, so a concurrent worker's change
+is still detected (``ConcurrentModification``) and the batch rolled back.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from crmcore.domain.interactions import (
     LoginRecorded,
     Purchase,
     PurchaseRecorded,
+    UsageLimit,
 )
 from crmcore.domain.matching import Ambiguous, CreateContact, Matched, decide_match
 from crmcore.domain.names import PersonName
@@ -624,6 +625,9 @@ def _events(
         ]
     if isinstance(details, AppLogin):
         return [LoginRecorded(contact_id=owner, event_id=event_id, occurred_at=at)]
+    if isinstance(details, UsageLimit):
+        reached = reactions.limit_reached(interaction, owner)
+        return [] if reached is None else [reached]
     if sentiment is not None:
         return [
             FeedbackAnalysed(

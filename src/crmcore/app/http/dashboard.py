@@ -257,10 +257,29 @@ def login(request: Request, token: Annotated[str, Form(max_length=8000)]) -> Res
 
 @router.post("/logout")
 def logout(request: Request, who: Viewer) -> Response:
-    """Forget the session cookie."""
-    response = RedirectResponse(LOGIN, status_code=303)
+    """Forget the session cookie; a session that came from the OpenID provider is ended
+    there too (RP-initiated logout: the browser goes to its ``end_session_endpoint``,
+    which sends it back to the login page)."""
+    response = RedirectResponse(_end_session(request) or LOGIN, status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response
+
+
+def _end_session(request: Request) -> str | None:
+    """The provider's logout URL for this session, or ``None`` for a local logout only (no
+    OpenID provider, a pasted token it did not issue, no end-session endpoint, or a
+    provider that cannot be reached)."""
+    login = services(request).login
+    token = request.cookies.get(COOKIE, "")
+    if login is None or not token:
+        return None
+    try:
+        login.verify(token)  # only the provider's own ID token may be sent back to it
+        return login.end_session(
+            id_token=token, post_logout_redirect_uri=str(request.url_for("login_form"))
+        )
+    except InvalidToken:
+        return None
 
 
 @router.get("")

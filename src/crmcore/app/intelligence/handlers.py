@@ -4,7 +4,8 @@ health score and lead score.
 * purchases are stored as transactions (external id = the purchase's event id, so
   once), which RFM segments and CLV read;
 * logins, e-mail opens and clicks, form answers (NPS) and classified feedback reassess
-  the customer's health from their facts (:func:`assess_from_facts`);
+  the customer's health from their facts, and so does a purchase of a customer already
+  assessed: once per customer and bus round (:func:`reassess_touched`);
 * e-mail opens and clicks count on the lead with the same e-mail and rescore it.
 """
 
@@ -56,19 +57,19 @@ def record_transactions(app: App, uow: UnitOfWork, events: Sequence[PurchaseReco
     )
 
 
-def reassess_health(app: App, uow: UnitOfWork, events: Sequence[_HasContact]) -> None:
-    """Reassess the health of every customer the events are about (once per batch)."""
-    reassess(app, uow, sorted({e.contact_id for e in events}, key=str), config=HealthConfig())
-
-
-def reassess_assessed_health(app: App, uow: UnitOfWork, events: Sequence[PurchaseRecorded]) -> None:
-    """A purchase is recent activity: reassess the buyers whose health is already
-    assessed. The others are assessed by their first login, answer or feedback, or by
-    ``crm health assess``, from the same facts (an import of history costs no health work)."""
-    buyers = sorted({e.contact_id for e in events}, key=str)
-    assessed = uow.health.latest_of(buyers)
-    if assessed:
-        reassess(app, uow, [b for b in buyers if b in assessed], config=HealthConfig())
+def reassess_touched(app: App, uow: UnitOfWork, events: Sequence[_HasContact]) -> None:
+    """Reassess, once per batch (``OncePerRound``), the health of every customer the
+    logins, opens, clicks, answers and feedback are about, and of the buyers already
+    assessed: a purchase is recent activity, but other buyers are assessed by their first
+    login, answer or feedback, or by ``crm health assess``, from the same facts (an import
+    of history costs no health work)."""
+    buyers = {e.contact_id for e in events if isinstance(e, PurchaseRecorded)}
+    touched = {e.contact_id for e in events if not isinstance(e, PurchaseRecorded)}
+    only_bought = sorted(buyers - touched, key=str)
+    assessed = uow.health.latest_of(only_bought) if only_bought else {}
+    customers = sorted(touched | set(assessed), key=str)
+    if customers:
+        reassess(app, uow, customers, config=HealthConfig())
 
 
 def engagement_to_leads(

@@ -212,29 +212,31 @@ def _fact_store(uow: UnitOfWork) -> FactSink | None:
 
 
 def inputs_of(
-    uow: UnitOfWork, contacts: Sequence[Contact], *, now: datetime
+    uow: UnitOfWork, filled_of: Mapping[ContactId, object], *, now: datetime
 ) -> dict[ContactId, Result[HealthInputs, InvalidInput]]:
     """Each contact's health inputs: read from their facts, overridden field by field by
-    ``attributes["health"]``; the last transaction stands in for an unknown last activity."""
+    their ``attributes["health"]`` (``filled_of``); the last transaction stands in for an
+    unknown last activity."""
     store = _fact_store(uow)
-    facts = store.facts_of([c.id for c in contacts]) if store is not None and contacts else {}
+    ids = list(filled_of)
+    facts = store.health_facts_of(ids, now=now) if store is not None and ids else {}
     out: dict[ContactId, Result[HealthInputs, InvalidInput]] = {}
-    for contact in contacts:
-        observed = inputs_from_facts(facts.get(contact.id, ()), now=now)
-        filled = contact.attributes.get("health", {})
+    for contact_id in ids:
+        observed = inputs_from_facts(facts.get(contact_id, ()), now=now)
+        filled = filled_of[contact_id]
         filled = filled if isinstance(filled, Mapping) else {}
         last = observed.last_active_at
         if last is None and "last_active_at" not in filled:
-            history = uow.transactions.list_for(contact.id)
+            history = uow.transactions.list_for(contact_id)
             last = history[-1].occurred_at if history else None
         parsed = inputs_from(filled, last_transaction_at=last)
         if isinstance(parsed, Failure):
-            out[contact.id] = parsed
+            out[contact_id] = parsed
             continue
         merged = with_overrides(
             attrs.evolve(observed, last_active_at=last), parsed.unwrap(), filled.keys()
         )
-        out[contact.id] = Success(merged)
+        out[contact_id] = Success(merged)
     return out
 
 
@@ -244,10 +246,11 @@ def reassess(
     """Inside an open unit of work: assess these contacts and store the results; the
     problems of contacts whose hand-filled inputs are invalid (those are skipped)."""
     now = app.clock.now()
-    contacts = uow.contacts.get_many(list(customers))
+    filled = uow.contacts.attribute_of(customers, "health")
+    ordered = {c: filled[c] for c in sorted(filled)}  # by id, as contacts are read
     problems: list[str] = []
     assessed: list[tuple[ContactId, HealthAssessment]] = []
-    for contact_id, parsed in inputs_of(uow, contacts, now=now).items():
+    for contact_id, parsed in inputs_of(uow, ordered, now=now).items():
         if isinstance(parsed, Failure):
             problems.append(f"contact {contact_id}: {parsed.failure()}")
             continue

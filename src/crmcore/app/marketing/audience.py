@@ -63,8 +63,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def template_context(r: Recipient, unsubscribe_url: str) -> dict[str, Any]:
-    """What a template sees: ``contact``, ``account``, ``facts`` and ``unsubscribe_url``.
+def template_context(r: Recipient, unsubscribe_url: str, *, facts: bool = True) -> dict[str, Any]:
+    """What a template sees: ``contact``, ``account``, ``facts`` and ``unsubscribe_url``
+    (``facts=False``: an empty ``facts``, for templates that do not name it).
 
     Absent values are empty strings (``contact.phone`` of a contact without one), so that
     only a name the data does not have at all is a missing variable.
@@ -98,30 +99,38 @@ def template_context(r: Recipient, unsubscribe_url: str) -> dict[str, Any]:
             website=a.website or "",
             region=a.region or "",
         )
-    f = r.facts
-    facts = {name: _plain(getattr(f, name)) for name in attrs.fields_dict(type(f))}
-    facts["revenue"] = float(f.revenue)
+    known: dict[str, Any] = {}
+    if facts:
+        f = r.facts
+        known = {name: _plain(getattr(f, name)) for name in attrs.fields_dict(type(f))}
+        known["revenue"] = float(f.revenue)
     return {
         "contact": contact,
         "account": account,
-        "facts": facts,
+        "facts": known,
         "unsubscribe_url": unsubscribe_url,
     }
 
 
-def recipients(uow: UnitOfWork, ids: Sequence[ContactId]) -> Mapping[ContactId, Recipient]:
-    """The recipients among ``ids`` that are stored (archived ones left out)."""
+_NO_FACTS = CustomerFacts()
+
+
+def recipients(
+    uow: UnitOfWork, ids: Sequence[ContactId], *, facts: bool = True
+) -> Mapping[ContactId, Recipient]:
+    """The recipients among ``ids`` that are stored (archived ones left out); with
+    ``facts=False`` their loyalty facts are not read (left empty)."""
     contacts = [c for c in uow.contacts.get_many(ids) if not c.archived]
     accounts: dict[Any, Account | None] = {}
     for c in contacts:
         if c.account_id is not None and c.account_id not in accounts:
             accounts[c.account_id] = uow.accounts.get(c.account_id)
-    facts = uow.loyalty_facts.get_many([c.id for c in contacts])
+    known = uow.loyalty_facts.get_many([c.id for c in contacts]) if facts else {}
     return {
         c.id: Recipient(
             contact=c,
             account=accounts.get(c.account_id) if c.account_id is not None else None,
-            facts=facts.get(c.id, CustomerFacts()),
+            facts=known.get(c.id, _NO_FACTS),
         )
         for c in contacts
     }

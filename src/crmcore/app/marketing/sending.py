@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from uuid import UUID
 
@@ -114,11 +115,25 @@ class _Renderer:
         self.app = app
         self.templates: dict[str, MessageTemplate | None] = {}
         self.secret: bytes | None = None
+        self._names_facts: dict[str, bool] = {}
 
     def template(self, uow: UnitOfWork, name: str) -> MessageTemplate | None:
         if name not in self.templates:
             self.templates[name] = uow.templates.get(name)
         return self.templates[name]
+
+    def names_facts(self, uow: UnitOfWork, name: str) -> bool:
+        """Whether the template ``name`` refers to ``facts`` (only then are the
+        recipients' loyalty facts read); a template that cannot be read says yes."""
+        if name not in self._names_facts:
+            template = self.template(uow, name)
+            check = engine(self.app).check
+            try:
+                refs = check(template.subject) | check(template.body) if template else set()
+            except TemplateRejected:
+                refs = {"facts"}
+            self._names_facts[name] = any(r.split(".", 1)[0] == "facts" for r in refs)
+        return self._names_facts[name]
 
     def prepare(self, uow: UnitOfWork, *, batch: int, lease: timedelta) -> _Prepared:
         now = self.app.clock.now()
@@ -139,7 +154,9 @@ class _Renderer:
         for channel, ds in by_channel.items():
             for address in uow.consents.suppressed(channel, [d.address for d in ds]):
                 blocked.add((channel, address))
-        people = recipients(uow, [d.contact_id for d in claimed])
+        names = {running[d.campaign_id].variants.get(d.variant, "") for d in claimed}
+        facts = any(self.names_facts(uow, name) for name in names)
+        people = recipients(uow, [d.contact_id for d in claimed], facts=facts)
         outcomes: list[Outcome] = []
         tasks: list[Activity] = []
         messages: dict[CampaignChannel, list[OutgoingMessage]] = defaultdict(list)
@@ -156,7 +173,7 @@ class _Renderer:
                 outcomes.append((d.id, DeliveryStatus.FAILED, None, why))
                 continue
             link = unsubscribe_url(base, self.secret, d.address)
-            context = template_context(person, link)
+            context = template_context(person, link, facts=facts)
             try:
                 subject = render(template.subject, context)
                 body = render(template.body, context)
@@ -348,18 +365,52 @@ def send_due(
     if isinstance(running, Success) and running.unwrap():
         _upkeep(app, frozenset(running.unwrap()), report)
     renderer = _Renderer(app)
-    while max_batches is None or report.batches < max_batches:
-        prepared_result = _prepare(app, renderer, batch=batch, lease=lease)
-        if isinstance(prepared_result, Failure):
-            return Failure(prepared_result.failure())
-        prepared = prepared_result.unwrap()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-send") as sender:
+        failed = _send_batches(app, renderer, channels, sender, report, batch, lease, max_batches)
+    return Success(report) if failed is None else Failure(failed)
+
+
+def _send_batches(
+    app: App,
+    renderer: _Renderer,
+    channels: Mapping[CampaignChannel, MessageChannel],
+    sender: ThreadPoolExecutor,
+    report: SendReport,
+    batch: int,
+    lease: timedelta,
+    max_batches: int | None,
+) -> AppError | None:
+    """The batches, each claimed (committed) before its channel gets it; the next one is
+    claimed and rendered here while the ``sender`` thread hands this one over, and this
+    one's answers are recorded before the next is handed over. A batch that was claimed
+    but never handed over (a channel failed, a campaign was paused) goes back to pending."""
+    claimed = _prepare(app, renderer, batch=batch, lease=lease)
+    while True:
+        if isinstance(claimed, Failure):
+            problem: AppError = claimed.failure()
+            return problem
+        prepared = claimed.unwrap()
         if prepared.claimed == 0:
-            break
+            return None
         report.batches += 1
         report.suppressed += prepared.suppressed
         report.failed += prepared.failed
         report.sent += prepared.tasks
-        delivered = _deliver(prepared, channels)
+        handing = sender.submit(_deliver, prepared, channels)
+        if max_batches is None or report.batches < max_batches:
+            following = _prepare(app, renderer, batch=batch, lease=lease)
+        else:
+            following = Success(_NOTHING)
+        try:
+            delivered = handing.result()
+        except BaseException:
+            _release(app, following)
+            raise
+        overlapped = False
+        if isinstance(following, Success):
+            kept = _without(following.unwrap(), prepared)
+            overlapped = kept is not following.unwrap()
+            following = Success(kept)
         results, error = delivered.results, delivered.error
         outcomes: list[Outcome] = [
             (r.delivery_id, DeliveryStatus.SENT, r.message_id, None)
@@ -369,11 +420,55 @@ def send_due(
         ]
         recorded = transact(app, _recorder(app, outcomes, delivered.unsent, delivered.reached))
         if isinstance(recorded, Failure):
-            return Failure(recorded.failure())
+            _release(app, following)
+            unrecorded: AppError = recorded.failure()
+            return unrecorded
         report.sent += sum(1 for r in results if r.accepted)
         report.failed += sum(1 for r in results if not r.accepted)
+        moves = len(report.paused) + len(report.decided)
         _upkeep(app, prepared.campaigns, report)
         if error is not None:
             report.error = error
-            break
-    return Success(report)
+            _release(app, following)
+            return None
+        if len(report.paused) + len(report.decided) != moves:
+            # a campaign was paused or its A/B test decided: claim again under the new state
+            _release(app, following)
+            following = _prepare(app, renderer, batch=batch, lease=lease)
+        elif overlapped and isinstance(following, Success) and not following.unwrap().claimed:
+            # the claim took only this batch again (its lease ran out on the wire), not
+            # what is still due: claim again now that this batch is recorded
+            following = _prepare(app, renderer, batch=batch, lease=lease)
+        claimed = following
+
+
+_NOTHING = _Prepared(messages={}, campaigns=frozenset(), claimed=0, suppressed=0, failed=0, tasks=0)
+
+
+def _without(following: _Prepared, handed: _Prepared) -> _Prepared:
+    """``following`` without the messages ``handed`` over already: a lease shorter than a
+    batch's sending lets the next claim take the batch still on the wire."""
+    sent = {m.delivery_id for ms in handed.messages.values() for m in ms}
+    kept = {
+        channel: [m for m in ms if m.delivery_id not in sent]
+        for channel, ms in following.messages.items()
+    }
+    dropped = sum(map(len, following.messages.values())) - sum(map(len, kept.values()))
+    if not dropped:
+        return following
+    messages = {channel: ms for channel, ms in kept.items() if ms}
+    return attrs.evolve(following, messages=messages, claimed=following.claimed - dropped)
+
+
+def _release(app: App, claimed: Result[_Prepared, AppError]) -> None:
+    """Put a claimed batch's messages, never handed over, back to pending."""
+    if not isinstance(claimed, Success):
+        return
+    ids = [m.delivery_id for ms in claimed.unwrap().messages.values() for m in ms]
+    if ids:
+
+        def release(uow: UnitOfWork) -> Result[None, AppError]:
+            uow.deliveries.release(ids)
+            return Success(None)
+
+        transact(app, release)

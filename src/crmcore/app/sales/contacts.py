@@ -10,7 +10,7 @@ from uuid import UUID
 import attrs
 from returns.result import Failure, Result, Success
 
-from crmcore.app.context import App, transact
+from crmcore.app.context import App, read, transact
 from crmcore.app.errors import AppError, Conflict, NotFound, StaleVersion
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.contact import Channel, Contact, ContactRole
@@ -85,8 +85,8 @@ def _load(uow: UnitOfWork, contact_id: ContactId) -> Result[Contact, AppError]:
 
 
 def get_contact(app: App, contact_id: ContactId) -> Result[Contact, AppError]:
-    """One contact by id."""
-    return transact(app, lambda uow: _load(uow, contact_id))
+    """One contact by id (one statement: a read unit of work)."""
+    return read(app, lambda uow: _load(uow, contact_id))
 
 
 def list_contacts(
@@ -98,8 +98,9 @@ def list_contacts(
     offset: int = 0,
     after: UUID | None = None,
 ) -> Result[Sequence[Contact], AppError]:
-    """Contacts in id (creation) order; archived ones only when asked."""
-    return transact(
+    """Contacts in id (creation) order; archived ones only when asked (one statement:
+    a read unit of work)."""
+    return read(
         app,
         lambda uow: Success(
             uow.contacts.list(

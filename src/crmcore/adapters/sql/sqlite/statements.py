@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Table
 
 from crmcore.adapters.sql import tables as t
+from crmcore.domain.facts import FactKind
 from crmcore.domain.inbox import InboxStatus
 
 
@@ -107,6 +108,26 @@ INSERT_FACT = insert(t.pipeline_facts, FACT_COLUMNS, ignore_conflicts=True)
 FACTS_OF = (
     f"SELECT {columns(t.pipeline_facts, *FACT_COLUMNS)} FROM {t.pipeline_facts.name}"
     f" WHERE {_in_json(t.pipeline_facts, 'contact_id')}"
+)
+
+_FACT_COLUMNS = columns(t.pipeline_facts, *FACT_COLUMNS)
+_ENGAGEMENT, _PURCHASE = FactKind.ENGAGEMENT.value, FactKind.PURCHASE.value
+_LOYALTY, _SENTIMENT = FactKind.LOYALTY.value, FactKind.SENTIMENT.value
+#: The facts health reads (``health_facts``): per contact the latest activity (engagement
+#: or purchase), valid NPS answer and sentiment, by the facts' order, plus the engagement
+#: since the window's start. Parameters: contact ids (a JSON array), now, the window start.
+HEALTH_FACTS_OF = (
+    f"SELECT {_FACT_COLUMNS} FROM (SELECT {_FACT_COLUMNS}, ROW_NUMBER() OVER ("
+    f" PARTITION BY contact_id, CASE WHEN kind IN ('{_ENGAGEMENT}', '{_PURCHASE}') THEN 0"
+    f" WHEN kind = '{_LOYALTY}' THEN 1 ELSE 2 END"
+    " ORDER BY occurred_at DESC, event_id DESC, kind DESC, name DESC) AS latest"
+    f" FROM {t.pipeline_facts.name}"
+    f" WHERE {_in_json(t.pipeline_facts, 'contact_id')} AND occurred_at <= ?"
+    f" AND (kind IN ('{_ENGAGEMENT}', '{_PURCHASE}')"
+    f" OR (kind = '{_SENTIMENT}' AND value IS NOT NULL)"
+    f" OR (kind = '{_LOYALTY}' AND name = 'nps' AND typeof(value) = 'integer'"
+    " AND value BETWEEN 0 AND 10)))"
+    f" WHERE latest = 1 OR (kind = '{_ENGAGEMENT}' AND occurred_at >= ?)"
 )
 
 # -- event inbox --------------------------------------------------------------------------
@@ -222,6 +243,7 @@ ALL = {
     "APPEND_OUTBOX": APPEND_OUTBOX,
     "INSERT_FACT": INSERT_FACT,
     "FACTS_OF": FACTS_OF,
+    "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
     "ACCEPT_INBOX": ACCEPT_INBOX,
     "CLAIM_RETURNING": CLAIM_RETURNING,
     "TAKE": TAKE,
