@@ -305,6 +305,31 @@ def test_counts_by_step(backend: Backend) -> None:
     }
 
 
+def test_status_counts_are_the_counts_by_status(backend: Backend) -> None:
+    campaign = _campaign(backend)
+    _plan(backend, campaign, _people(backend, 5))
+    at = backend.clock.now()
+    with backend.uow() as uow:
+        taken = uow.deliveries.claim(
+            limit=3, at=at, lease_until=at + timedelta(seconds=60), campaigns=[campaign.id]
+        )
+        uow.deliveries.finish(
+            [
+                (taken[0].id, DeliveryStatus.SENT, "<m0>", None),
+                (taken[1].id, DeliveryStatus.FAILED, None, "550 refused"),
+            ],
+            at=at,
+        )
+        uow.commit()
+    with backend.uow() as uow:
+        counts = uow.deliveries.status_counts(campaign.id)
+        full = uow.deliveries.counts(campaign.id)
+        other = uow.deliveries.status_counts(UUID(int=7))
+    assert counts == {"pending": 2, "sending": 1, "sent": 1, "failed": 1}
+    assert counts == dict(full.by_status)
+    assert other == {}
+
+
 def test_a_bounce_changes_only_a_sent_delivery_with_that_message_id(backend: Backend) -> None:
     campaign = _campaign(backend)
     _plan(backend, campaign, _people(backend, 4))

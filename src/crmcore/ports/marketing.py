@@ -159,6 +159,12 @@ class DeliveryQueue(Protocol):
         ``since <= at < until``."""
         ...
 
+    def status_counts(self, campaign_id: UUID) -> Mapping[str, int]:
+        """A campaign's deliveries per status: :meth:`counts` without the engagement,
+        which a store can answer from its status index alone (a send run asks after every
+        batch)."""
+        ...
+
     def open_campaigns(self, campaign_ids: Sequence[UUID]) -> set[UUID]:
         """Those of ``campaign_ids`` with deliveries still pending or sending."""
         ...

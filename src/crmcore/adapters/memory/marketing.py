@@ -232,6 +232,9 @@ class MemoryDeliveryQueue:
     ) -> DeliveryCounts:
         return self._counts(campaign_id, None, since=since, until=until)
 
+    def status_counts(self, campaign_id: UUID) -> Mapping[str, int]:
+        return dict(self._counts(campaign_id, None).by_status)
+
     def counts_by_step(self, campaign_id: UUID) -> Mapping[int, DeliveryCounts]:
         steps = sorted(
             {r.delivery.step for r in self._rows() if r.delivery.campaign_id == campaign_id}

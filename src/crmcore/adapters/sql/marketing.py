@@ -260,12 +260,9 @@ class SqlDeliveryQueue:
         if not campaigns or limit <= 0:
             return []
         d = self.table.c
-        due = and_(
-            d.campaign_id.in_(list(campaigns)),
-            or_(
-                d.status == DeliveryStatus.PENDING.value,
-                and_(d.status == DeliveryStatus.SENDING.value, d.claimed_until <= at),
-            ),
+        due = or_(
+            d.status == DeliveryStatus.PENDING.value,
+            and_(d.status == DeliveryStatus.SENDING.value, d.claimed_until <= at),
         )
         mine = d.campaign_id.in_(list(campaigns))
         pending = and_(mine, d.status == DeliveryStatus.PENDING.value)
@@ -283,6 +280,8 @@ class SqlDeliveryQueue:
             ids += [r["id"] for r in self._s.read(pick)]
         if not ids:
             return []
+        # by id alone (the ids are the campaigns' already): a campaign condition here
+        # makes SQLite walk the campaign's whole index range for every batch
         stmt = (
             update(self.table)
             .where(d.id.in_(ids), due)
@@ -397,6 +396,15 @@ class SqlDeliveryQueue:
             )
             for n, rs in sorted(grouped.items())
         }
+
+    def status_counts(self, campaign_id: UUID) -> Mapping[str, int]:
+        d = self.table.c
+        query = (
+            select(d.status, func.count().label("n"))
+            .where(d.campaign_id == campaign_id)
+            .group_by(d.status)
+        )
+        return {r["status"]: int(r["n"]) for r in self._s.read(query)}
 
     def open_campaigns(self, campaign_ids: Sequence[UUID]) -> set[UUID]:
         if not campaign_ids:

@@ -274,9 +274,11 @@ def _upkeep(app: App, campaign_ids: frozenset[UUID], report: SendReport) -> None
                 uow.campaigns.save(decided)
                 report.decided.append((str(cid), str(decided.winner)))
                 continue
-            counts = uow.deliveries.counts(cid)
-            sent = counts.count(DeliveryStatus.SENT)
-            failed = counts.count(DeliveryStatus.FAILED) + counts.count(DeliveryStatus.BOUNCED)
+            counts = uow.deliveries.status_counts(cid)
+            sent = counts.get(DeliveryStatus.SENT.value, 0)
+            failed = sum(
+                counts.get(s.value, 0) for s in (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
+            )
             if failure_share_too_high(sent, failed):
                 share = 100 * failed / (sent + failed)
                 reason = (
