@@ -167,7 +167,7 @@ def test_find_many_find_versions_and_get_many_read_many_keys_at_once(backend: Ba
     assert nothing == []
 
 
-def test_attribute_of_reads_one_attribute_of_the_contacts_that_exist(backend: Backend) -> None:
+def test_headlines_read_the_asked_attributes_of_the_contacts_that_exist(backend: Backend) -> None:
     health = {"nps": 7, "features_used": ["export", "api"], "last_active_at": "2026-01-02"}
     a = attrs.evolve(contact(backend, email="a@example.com"), attributes={"health": health})
     b = attrs.evolve(contact(backend, email="b@example.com"), attributes={"tier": "gold"})
@@ -178,12 +178,16 @@ def test_attribute_of_reads_one_attribute_of_the_contacts_that_exist(backend: Ba
         uow.commit()
     missing = ContactId(uuid4())
     with backend.uow() as uow:
-        read = uow.contacts.attribute_of([a.id, b.id, c.id, d.id, missing, a.id], "health")
-        assert read == {a.id: health, b.id: None, c.id: "high", d.id: [1, None]}
-        assert uow.contacts.attribute_of([b.id], "tier") == {b.id: "gold"}
-        assert uow.contacts.attribute_of([], "health") == {}
+        heads = uow.contacts.headlines([a.id, b.id, c.id, d.id, missing, a.id], ("health",))
+        read = {k: h.attributes for k, h in heads.items()}
+        assert read == {a.id: {"health": health}, b.id: {}, c.id: {"health": "high"},
+                        d.id: {"health": [1, None]}}  # fmt: skip
+        both = uow.contacts.headlines([b.id], ("tier", "health"))
+        assert {k: h.attributes for k, h in both.items()} == {b.id: {"tier": "gold"}}
+        assert uow.contacts.headlines([], ("health",)) == {}
+        assert all(h.attributes == {} for h in uow.contacts.headlines([a.id, b.id]).values())
         for x in uow.contacts.get_many([a.id, b.id, c.id, d.id]):
-            assert read[x.id] == x.attributes.get("health")
+            assert read[x.id].get("health") == x.attributes.get("health")
 
 
 def test_find_versions_after_a_write_reports_the_versions_first_read(backend: Backend) -> None:

@@ -41,14 +41,16 @@ class UpsertCounts:
 
 @attrs.frozen(kw_only=True)
 class ContactHeadline:
-    """What a loyalty card shows of a contact: its full name, e-mail, phone (E.164) and
-    when it was created, read without the rest of the contact."""
+    """A contact read without the rest of it: its full name, e-mail, phone (E.164),
+    when it was created, and the attributes the caller asked for that it has (what a
+    loyalty card shows; what health reads of hand-filled inputs)."""
 
     id: ContactId
     name: str
     email: str | None
     phone: str | None
     created_at: datetime
+    attributes: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 class ContactValues(NamedTuple):
@@ -132,14 +134,12 @@ class ContactRepository(Protocol):
         """The contacts with these ids (those that exist), by id."""
         ...
 
-    def headlines(self, contact_ids: Collection[ContactId]) -> Mapping[ContactId, ContactHeadline]:
-        """:meth:`get_many`'s contacts as headlines (name, e-mail, phone, creation): the
-        narrow read for a caller that needs no more."""
-        ...
-
-    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> Mapping[ContactId, Any]:
-        """``attributes.get(key)`` of each contact with these ids that exists (``None``
-        where it has no such key), without reading whole contacts."""
+    def headlines(
+        self, contact_ids: Collection[ContactId], attributes: Sequence[str] = ()
+    ) -> Mapping[ContactId, ContactHeadline]:
+        """:meth:`get_many`'s contacts as headlines (name, e-mail, phone, creation and
+        those of ``attributes`` each has): the narrow read for a caller that needs no
+        more."""
         ...
 
     def add(self, contact: Contact) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from crmcore.adapters.memory.database import Transaction
@@ -187,7 +187,9 @@ class MemoryContactRepository(_Table[Contact]):
         found = (self._get(k) for k in set(contact_ids))
         return sorted((c for c in found if c is not None), key=lambda c: c.id)
 
-    def headlines(self, contact_ids: Collection[ContactId]) -> dict[ContactId, ContactHeadline]:
+    def headlines(
+        self, contact_ids: Collection[ContactId], attributes: Sequence[str] = ()
+    ) -> dict[ContactId, ContactHeadline]:
         return {
             c.id: ContactHeadline(
                 id=c.id,
@@ -195,12 +197,10 @@ class MemoryContactRepository(_Table[Contact]):
                 email=c.email.value if c.email is not None else None,
                 phone=c.phone.e164 if c.phone is not None else None,
                 created_at=c.created_at,
+                attributes={k: c.attributes[k] for k in attributes if k in c.attributes},
             )
             for c in self.get_many(contact_ids)
         }
-
-    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> dict[ContactId, Any]:
-        return {c.id: c.attributes.get(key) for c in self.get_many(contact_ids)}
 
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self.save_many(contacts)

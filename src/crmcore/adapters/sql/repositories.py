@@ -33,7 +33,7 @@ from crmcore.ports.repositories import ContactHeadline, ContactValues, UpsertCou
 
 #: Rows per ``INSERT … ON CONFLICT … RETURNING`` of new contacts on PostgreSQL.
 _INSERT_CHUNK = 1000
-#: Contact ids per ``IN`` list of :meth:`SqlContactRepository.attribute_of`.
+#: Contact ids per ``IN`` list of :meth:`SqlContactRepository.headlines`.
 _ATTRIBUTE_CHUNK = 5000
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
@@ -271,7 +271,12 @@ _VERSIONS_BY_EMAIL_OR_PHONE = (
 )
 
 
-#: The columns of a :class:`ContactHeadline`.
+def _picked(document: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """Those of ``keys`` that ``document`` has, with their values."""
+    return {k: document[k] for k in keys if k in document}
+
+
+#: The columns of a :class:`ContactHeadline` (its asked attributes aside).
 _HEADLINE = ("id", "first_name", "last_name", "email", "phone", "created_at")
 
 
@@ -401,21 +406,27 @@ class SqlContactRepository(_BulkRepo[Contact]):
             found = self._many(select(t.contacts).where(t.contacts.c.id.in_(ids)))
         return sorted(found, key=lambda x: x.id)
 
-    def headlines(self, contact_ids: Collection[ContactId]) -> dict[ContactId, ContactHeadline]:
+    def headlines(
+        self, contact_ids: Collection[ContactId], attributes: Sequence[str] = ()
+    ) -> dict[ContactId, ContactHeadline]:
         ids = list(set(contact_ids))
-        if not ids:
-            return {}
-        if self._s.sqlite:
-            rows: Sequence[Mapping[str, Any]] = self._s.fetch_sqlite(
-                t.contacts,
-                "id IN (SELECT value FROM json_each(?))",
-                [json.dumps([k.hex for k in ids])],
-                columns=_HEADLINE,
-            )
-        else:
-            c = t.contacts.c
-            stmt = select(*(c[n] for n in _HEADLINE)).where(c.id.in_(ids))
-            rows = [dict(r) for r in self._s.read(stmt)]
+        # the attributes document whole, its keys picked here (``->`` on PostgreSQL
+        # refuses a stored ``\u0000``, which the JSON column keeps)
+        columns = _HEADLINE + (("attributes",) if attributes else ())
+        rows: list[Mapping[str, Any]] = []
+        for start in range(0, len(ids), _ATTRIBUTE_CHUNK):
+            chunk = ids[start : start + _ATTRIBUTE_CHUNK]
+            if self._s.sqlite:
+                rows += self._s.fetch_sqlite(
+                    t.contacts,
+                    "id IN (SELECT value FROM json_each(?))",
+                    [json.dumps([k.hex for k in chunk])],
+                    columns=columns,
+                )
+            else:
+                c = t.contacts.c
+                stmt = select(*(c[n] for n in columns)).where(c.id.in_(chunk))
+                rows += [dict(r) for r in self._s.read(stmt)]
         return {
             ContactId(r["id"]): ContactHeadline(
                 id=ContactId(r["id"]),
@@ -423,20 +434,10 @@ class SqlContactRepository(_BulkRepo[Contact]):
                 email=r["email"],
                 phone=r["phone"],
                 created_at=r["created_at"],
+                attributes=_picked(r["attributes"] or {}, attributes) if attributes else {},
             )
             for r in rows
         }
-
-    def attribute_of(self, contact_ids: Collection[ContactId], key: str) -> dict[ContactId, Any]:
-        ids = list(set(contact_ids))
-        c = t.contacts.c
-        out: dict[ContactId, Any] = {}
-        for start in range(0, len(ids), _ATTRIBUTE_CHUNK):
-            query = select(c.id, c.attributes[key].label("value")).where(
-                c.id.in_(ids[start : start + _ATTRIBUTE_CHUNK])
-            )
-            out.update((ContactId(m["id"]), m["value"]) for m in self._s.read(query))
-        return out
 
     def touch_many(self, contacts: Sequence[Contact]) -> None:
         self._s.update_versioned(t.contacts, [({"id": c.id}, c.version) for c in contacts])

@@ -246,7 +246,8 @@ def reassess(
     """Inside an open unit of work: assess these contacts and store the results; the
     problems of contacts whose hand-filled inputs are invalid (those are skipped)."""
     now = app.clock.now()
-    filled = uow.contacts.attribute_of(customers, "health")
+    heads = uow.contacts.headlines(customers, ("health",))
+    filled = {c: h.attributes.get("health") for c, h in heads.items()}
     ordered = {c: filled[c] for c in sorted(filled)}  # by id, as contacts are read
     problems: list[str] = []
     assessed: list[tuple[ContactId, HealthAssessment]] = []
