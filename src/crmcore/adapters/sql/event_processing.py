@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.inbox import SqlInbox
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite import statements as sqlite_sql
@@ -269,10 +270,6 @@ def _fact_text(fact: Fact) -> str | None:
     return None if fact.value is None else json.dumps(_fact_json(fact))
 
 
-#: Keys per ``IN`` list (SQLite allows 32,766 parameters per statement).
-_IN_CHUNK = 5_000
-
-
 class SqlFactSink:
     """Every derived fact in ``pipeline_facts``, keyed by (kind, event, name): recording
     the same event twice changes nothing."""
@@ -365,10 +362,10 @@ class SqlFactSink:
         narrow: Callable[[sa.Select[Any]], sa.Select[Any]] = lambda q: q,
     ) -> None:
         c = self.table.c
-        for start in range(0, len(wanted), _IN_CHUNK):
+        for chunk in in_chunks(wanted):
             query = sa.select(
                 c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
-            ).where(c.contact_id.in_(wanted[start : start + _IN_CHUNK]))
+            ).where(c.contact_id.in_(chunk))
             for m in self._s.read(narrow(query)):
                 kind = FactKind(m["kind"])
                 out.setdefault(m["contact_id"], []).append(

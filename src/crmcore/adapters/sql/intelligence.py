@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.filters_sql import compile_filter
 from crmcore.adapters.sql.mapping import Row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
@@ -55,9 +56,6 @@ from crmcore.domain.rfm import CustomerRfm, RfmCounts
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.system import Clock
-
-#: Keys per ``IN (...)`` list (SQLite allows 32,766 bound values; PostgreSQL many more).
-IN_CHUNK = 5_000
 
 #: Transactions and health records are append-only: a stored one reads back at version 1,
 #: as every stored aggregate does.
@@ -316,8 +314,7 @@ class SqlHealthRepository:
         c = t.contacts.c
         links: dict[ContactId, tuple[str | None, Any]] = {}
         customers = list({r.customer for r in records})
-        for start in range(0, len(customers), IN_CHUNK):
-            chunk = customers[start : start + IN_CHUNK]
+        for chunk in in_chunks(customers):
             stmt = select(c.id, c.user_id, c.account_id).where(c.id.in_(chunk))
             for row in self._s.read(stmt):
                 links[ContactId(row["id"])] = (row["user_id"], row["account_id"])
@@ -345,8 +342,7 @@ class SqlHealthRepository:
         h = t.health_scores
         wanted = list(dict.fromkeys(customers))
         out: dict[ContactId, HealthRecord] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
+        for chunk in in_chunks(wanted):
             rank = (
                 func.row_number()
                 .over(partition_by=h.c.contact_id, order_by=(h.c.computed_at.desc(), h.c.id.desc()))

@@ -18,13 +18,11 @@ import attrs
 from sqlalchemy import insert, select, update
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move
 from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
-
-#: Keys per ``IN (...)`` list.
-IN_CHUNK = 5_000
 
 _CARD_FIELDS = (
     "name",
@@ -116,8 +114,7 @@ class SqlCardRepository:
     def get_many(self, card_ids: Collection[CardId]) -> dict[CardId, Card]:
         wanted = list(dict.fromkeys(card_ids))
         out: dict[CardId, Card] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
+        for chunk in in_chunks(wanted):
             for row in self._s.read(select(self.table).where(self.table.c.id.in_(chunk))):
                 card = self._card(row)
                 out[card.id] = card
@@ -249,8 +246,7 @@ class SqlLoyaltyFacts:
     def get_many(self, customers: Collection[UUID]) -> dict[UUID, CustomerFacts]:
         wanted = list(dict.fromkeys(customers))
         out: dict[UUID, CustomerFacts] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
+        for chunk in in_chunks(wanted):
             for row in self._s.read(select(self.table).where(self.table.c.id.in_(chunk))):
                 self._read.setdefault(row["id"], row["version"])
                 out[row["id"]] = facts_from_row(row)

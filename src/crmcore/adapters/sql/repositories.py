@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from crmcore.adapters.sql import mapping as m
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.sql.sqlite.converters import read_uuid
 from crmcore.domain.account import Account
@@ -33,8 +34,6 @@ from crmcore.ports.repositories import ContactHeadline, ContactValues, UpsertCou
 
 #: Rows per ``INSERT … ON CONFLICT … RETURNING`` of new contacts on PostgreSQL.
 _INSERT_CHUNK = 1000
-#: Contact ids per ``IN`` list of :meth:`SqlContactRepository.headlines`.
-_ATTRIBUTE_CHUNK = 5000
 
 E = TypeVar("E", Lead, Contact, Account, Deal, Activity)
 
@@ -414,8 +413,7 @@ class SqlContactRepository(_BulkRepo[Contact]):
         # refuses a stored ``\u0000``, which the JSON column keeps)
         columns = _HEADLINE + (("attributes",) if attributes else ())
         rows: list[Mapping[str, Any]] = []
-        for start in range(0, len(ids), _ATTRIBUTE_CHUNK):
-            chunk = ids[start : start + _ATTRIBUTE_CHUNK]
+        for chunk in in_chunks(ids):
             if self._s.sqlite:
                 rows += self._s.fetch_sqlite(
                     t.contacts,
