@@ -1,6 +1,6 @@
 """Event pipeline throughput: accept + process vs a raw insert of the same rows.
 
-    PYTHONPATH=src python bench/ingest.py [--n 100000]
+    PYTHONPATH=src python bench/ingest.py [--n 100000] [--customers 500]  (long histories)
     PYTHONPATH=src:. python bench/ingest.py --workers 1 2 4 [--n 50000]   (PostgreSQL)
 
 Measured in one run, on a fresh SQLite file (WAL, synchronous=NORMAL):
@@ -48,14 +48,15 @@ from crmcore.app.events.worker import ingest_events, pipeline_status, process_in
 TYPES = ["purchase", "email_opened", "email_clicked", "app_login", "review", "form_answer"]
 
 
-def generate(n: int, seed: int = 1) -> list[dict[str, Any]]:
-    """Mixed events over n/10 customers."""
+def generate(n: int, seed: int = 1, customers: int | None = None) -> list[dict[str, Any]]:
+    """Mixed events over ``customers`` customers (n/10 by default: fewer make longer
+    histories, which a batch's cost should not grow with)."""
     rng = random.Random(seed)
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
     out = []
     for i in range(n):
         kind = rng.choice(TYPES)
-        c = rng.randrange(max(1, n // 10))
+        c = rng.randrange(max(1, customers or n // 10))
         choices: dict[str, dict[str, Any]] = {
             "purchase": {"amount": f"{rng.randint(1, 500)}.00", "currency": "RUB"},
             "email_opened": {"campaign_id": "c1"},
@@ -264,6 +265,9 @@ def main() -> None:
     parser.add_argument("--memory-n", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument(
+        "--customers", type=int, default=None, help="how many customers (default: n/10)"
+    )
+    parser.add_argument(
         "--overlap", action="store_true", help="also accept and work in two processes at once"
     )
     parser.add_argument(
@@ -281,7 +285,7 @@ def main() -> None:
     if args.workers:
         main_workers(args)
         return
-    events = generate(args.n)
+    events = generate(args.n, customers=args.customers)
     overlapped = None
     with tempfile.TemporaryDirectory() as tmp:
         raw = bench_raw(Path(tmp) / "raw.db", events)

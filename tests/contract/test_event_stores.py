@@ -373,6 +373,30 @@ def test_health_facts_are_those_of_the_domain_rule_over_all_facts(uow: Uow) -> N
         assert u.facts.health_facts_of([], now=T0) == {}
 
 
+def test_the_latest_nps_is_the_last_answer_the_facts_fold_to(uow: Uow) -> None:
+    rng = random.Random(16)
+    _add_ann(uow)
+    with uow() as u:
+        u.contacts.add(Contact(id=BOB, name=PersonName("Bob", ""), created_at=T0, updated_at=T0))
+        u.commit()
+    with uow() as u:
+        u.facts.record_many([*_history(rng, ANN, 150), *_history(rng, BOB, 3)])
+        u.commit()
+    nobody = ContactId(UUID(int=99))
+    with uow() as u:
+        every = u.facts.facts_of([ANN, BOB])
+        latest = u.facts.latest_nps_of([ANN, BOB, nobody])
+        answered = {
+            c: [f for f in facts if f.kind is FactKind.LOYALTY and f.name == "nps"]
+            for c, facts in every.items()
+        }
+        assert latest == {c: answers[-1] for c, answers in answered.items() if answers}
+        assert ANN in latest  # 150 facts hold answers; the test would pass on none
+        for contact, fact in latest.items():
+            assert fold_facts(every[contact]).loyalty["nps"] == fact.value
+        assert u.facts.latest_nps_of([]) == {}
+
+
 def test_the_health_read_skips_later_invalid_answers_and_breaks_ties_by_event(uow: Uow) -> None:
     _add_ann(uow)
 

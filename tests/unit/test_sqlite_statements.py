@@ -5,6 +5,7 @@ and the inbox's bulk accept stores the rows its general insert stores."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -46,8 +47,14 @@ def test_every_statement_prepares_against_the_tables(engine: Engine, name: str) 
     sql = s.ALL[name]
     with engine.connect() as conn:
         # EXPLAIN compiles the statement (every table and column resolved) and runs nothing
-        plan = conn.exec_driver_sql(f"EXPLAIN {sql}", (None,) * sql.count("?")).fetchall()
+        plan = conn.exec_driver_sql(f"EXPLAIN {sql}", (None,) * _parameters(sql)).fetchall()
     assert plan
+
+
+def _parameters(sql: str) -> int:
+    """How many parameters ``sql`` binds: ``?1``, ``?2``... (each may recur) or ``?``s."""
+    numbered = [int(n) for n in re.findall(r"\?(\d+)", sql)]
+    return max(numbered) if numbered else sql.count("?")
 
 
 def _table(*extra: Column[Any]) -> Table:

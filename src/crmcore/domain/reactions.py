@@ -23,7 +23,7 @@ Pure rules, read against the product's meanings (docs/bus.md lists them):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -129,11 +129,9 @@ def funnel_target(
     proven = FunnelStage.LEAD if reachable else FunnelStage.VISITOR
     if known.logins:
         proven = _later(proven, FunnelStage.ACTIVATED if known.logins >= 2 else FunnelStage.TRIAL)
-    paid_days = {at.date() for at, money in known.purchases if money.amount > 0}
+    paid_days = _paid_days(known, up_to=2)
     if paid_days:
-        proven = _later(
-            proven, FunnelStage.RETAINED if len(paid_days) >= 2 else FunnelStage.CONVERTED
-        )
+        proven = _later(proven, FunnelStage.RETAINED if paid_days >= 2 else FunnelStage.CONVERTED)
     details = interaction.details
     if isinstance(details, Billing):
         if details.kind is BillingKind.PAYMENT:
@@ -144,6 +142,18 @@ def funnel_target(
     if promoter and _rank(best) >= _rank(FunnelStage.CONVERTED):
         best = FunnelStage.ADVOCATE
     return best if _rank(best) > _rank(stage) else None
+
+
+def _paid_days(known: CustomerFacts, *, up_to: int) -> int:
+    """How many distinct days hold a paid purchase, counted no further than ``up_to`` (a
+    long history is not read past the answer)."""
+    days: set[date] = set()
+    for at, money in known.purchases:
+        if money.amount > 0:
+            days.add(at.date())
+            if len(days) >= up_to:
+                break
+    return len(days)
 
 
 def _rank(stage: FunnelStage) -> int:

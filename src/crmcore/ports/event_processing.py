@@ -165,6 +165,11 @@ class FactSink(Protocol):
         the store can."""
         ...
 
+    def latest_nps_of(self, contact_ids: Collection[ContactId]) -> Mapping[ContactId, Fact]:
+        """Each contact's last ``loyalty``/``nps`` fact in the facts' order, whatever its
+        value (contacts with none are left out); read without their other facts."""
+        ...
+
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         """One contact's facts, folded."""
         ...

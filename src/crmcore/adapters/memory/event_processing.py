@@ -287,6 +287,14 @@ class MemoryFactSink:
                 out[contact_id] = kept
         return out
 
+    def latest_nps_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, Fact]:
+        out: dict[ContactId, Fact] = {}
+        for contact_id, facts in self.facts_of(contact_ids).items():
+            answers = [f for f in facts if f.kind is FactKind.LOYALTY and f.name == "nps"]
+            if answers:
+                out[contact_id] = answers[-1]  # facts_of is in the facts' order
+        return out
+
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
 

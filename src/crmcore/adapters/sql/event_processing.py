@@ -359,14 +359,14 @@ class SqlFactSink:
         self,
         wanted: list[ContactId],
         out: dict[ContactId, list[Fact]],
-        narrow: Callable[[sa.Select[Any]], sa.Select[Any]] = lambda q: q,
+        statement: Callable[[Sequence[ContactId]], sa.Select[Any] | sa.CompoundSelect[Any]] = (
+            lambda chunk: _fact_columns(t.pipeline_facts).where(
+                t.pipeline_facts.c.contact_id.in_(chunk)
+            )
+        ),
     ) -> None:
-        c = self.table.c
         for chunk in in_chunks(wanted):
-            query = sa.select(
-                c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at
-            ).where(c.contact_id.in_(chunk))
-            for m in self._s.read(narrow(query)):
+            for m in self._s.read(statement(chunk)):
                 kind = FactKind(m["kind"])
                 out.setdefault(m["contact_id"], []).append(
                     Fact(
@@ -393,10 +393,22 @@ class SqlFactSink:
             at = stored_datetime
             self._sqlite_read(sqlite_sql.HEALTH_FACTS_OF, wanted, (at(now), at(since)), out)
         else:
-            self._pg_facts_of(wanted, out, lambda q: _pg_health_facts(q, now=now, since=since))
+            self._pg_facts_of(wanted, out, lambda ids: _pg_health_facts(ids, now=now, since=since))
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
+
+    def latest_nps_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, Fact]:
+        """Each contact's last ``loyalty``/``nps`` fact: one index scan per contact."""
+        out: dict[ContactId, list[Fact]] = {}
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return {}
+        if self._s.sqlite:
+            self._sqlite_read(sqlite_sql.LATEST_NPS_OF, wanted, (), out)
+        else:
+            self._pg_facts_of(wanted, out, lambda ids: _pg_latest_each(ids, _nps_answer))
+        return {contact: facts[0] for contact, facts in out.items()}
 
     def rows(self, contact_id: ContactId) -> list[FactRow]:
         """A contact's facts in time order, as the memory store's rows (for tests)."""
@@ -408,50 +420,84 @@ class SqlFactSink:
         return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))
 
 
-def _pg_health_facts(query: sa.Select[Any], *, now: datetime, since: datetime) -> sa.Select[Any]:
-    """``query`` (facts of some contacts) narrowed as ``HEALTH_FACTS_OF`` does on SQLite;
-    text orders by code point (``COLLATE "C"``), as Python compares the facts' order."""
+def _fact_columns(table: sa.FromClause) -> sa.Select[Any]:
+    c = table.c
+    return sa.select(c.contact_id, c.event_id, c.kind, c.name, c.value, c.occurred_at)
+
+
+def _inline(value: str) -> sa.BindParameter[str]:
+    # a constant the planner sees (a bound parameter hides it from a generic plan, and
+    # with it the partial indexes whose terms it makes true)
+    return sa.literal(value, sa.String, literal_execute=True)
+
+
+def _nps_answer(c: sa.ColumnCollection[str, Any]) -> sa.ColumnElement[bool]:
+    # the partial index ``ix_pipeline_facts_nps``'s own terms
+    return sa.and_(c.kind == _inline(FactKind.LOYALTY.value), c.name == _inline("nps"))
+
+
+def _pg_latest_each(
+    chunk: Sequence[ContactId], where: Callable[[sa.ColumnCollection[str, Any]], Any]
+) -> sa.Select[Any]:
+    """Per contact of ``chunk``, their latest fact matching ``where`` by the facts' order
+    (text by code point, ``COLLATE "C"``, as Python compares): one backward index scan
+    each (``LATERAL ... LIMIT 1``), however many facts they have."""
+    ids = (
+        sa.func.unnest(sa.literal(list(chunk), postgresql.ARRAY(sa.Uuid)))
+        .table_valued("id")
+        .render_derived(name="ids")
+    )
+    f = t.pipeline_facts.alias("f")
+    latest = (
+        _fact_columns(f)
+        .where(f.c.contact_id == ids.c.id, where(f.c))
+        .order_by(
+            f.c.occurred_at.desc(),
+            f.c.event_id.collate("C").desc(),
+            f.c.kind.collate("C").desc(),
+            f.c.name.collate("C").desc(),
+        )
+        .limit(1)
+        .lateral("latest")
+    )
+    return sa.select(*latest.c).select_from(ids).join(latest, sa.true())
+
+
+def _pg_health_facts(
+    chunk: Sequence[ContactId], *, now: datetime, since: datetime
+) -> sa.CompoundSelect[Any]:
+    """``HEALTH_FACTS_OF`` of SQLite for PostgreSQL: the engagement inside the window,
+    plus each contact's latest activity (unless the window has it), valid NPS answer and
+    sentiment; each part bounded by the window or one index scan."""
     c = t.pipeline_facts.c
     engagement, purchase = FactKind.ENGAGEMENT.value, FactKind.PURCHASE.value
-    group = sa.case(
-        (c.kind.in_([engagement, purchase]), 0),
-        (c.kind == FactKind.LOYALTY.value, 1),
-        else_=2,
+    window = _fact_columns(t.pipeline_facts).where(
+        c.contact_id.in_(chunk), c.kind == engagement, c.occurred_at >= since, c.occurred_at <= now
     )
-    latest = (
-        sa.func.row_number()
-        .over(
-            partition_by=(c.contact_id, group),
-            order_by=(
-                c.occurred_at.desc(),
-                c.event_id.collate("C").desc(),
-                c.kind.collate("C").desc(),
-                c.name.collate("C").desc(),
-            ),
-        )
-        .label("latest")
-    )
-    valid_nps = sa.and_(
-        c.kind == FactKind.LOYALTY.value,
-        c.name == "nps",
+
+    def activity(f: sa.ColumnCollection[str, Any]) -> sa.ColumnElement[bool]:
+        return sa.and_(f.kind.in_([engagement, purchase]), f.occurred_at <= now)
+
+    def valid_nps(f: sa.ColumnCollection[str, Any]) -> sa.ColumnElement[bool]:
         # JSON text of an integer 0-10 (what ``json.loads`` reads as such an int)
-        sa.cast(c.value, sa.Text).regexp_match("^([0-9]|10)$"),
-    )
-    inner = (
-        query.add_columns(latest)
-        .where(c.occurred_at <= now)
-        .where(
-            sa.or_(
-                c.kind.in_([engagement, purchase]),
-                sa.and_(c.kind == FactKind.SENTIMENT.value, c.value.is_not(None)),
-                valid_nps,
-            )
+        return sa.and_(
+            _nps_answer(f),
+            sa.cast(f.value, sa.Text).regexp_match("^([0-9]|10)$"),
+            f.occurred_at <= now,
         )
-        .subquery()
-    )
-    i = inner.c
-    return sa.select(i.contact_id, i.event_id, i.kind, i.name, i.value, i.occurred_at).where(
-        sa.or_(i.latest == 1, sa.and_(i.kind == engagement, i.occurred_at >= since))
+
+    def sentiment(f: sa.ColumnCollection[str, Any]) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            f.kind == _inline(FactKind.SENTIMENT.value), f.value.is_not(None), f.occurred_at <= now
+        )
+
+    active = _pg_latest_each(chunk, activity).subquery()
+    not_in_window = sa.not_(sa.and_(active.c.kind == engagement, active.c.occurred_at >= since))
+    return sa.union_all(
+        window,
+        sa.select(*active.c).where(not_in_window),
+        _pg_latest_each(chunk, valid_nps),
+        _pg_latest_each(chunk, sentiment),
     )
 
 

@@ -339,17 +339,21 @@ class SqlHealthRepository:
         self._s.insert_many(t.health_scores, rows)
 
     def latest_of(self, customers: Collection[ContactId]) -> dict[ContactId, HealthRecord]:
-        h = t.health_scores
+        h, c = t.health_scores, t.contacts.c
         wanted = list(dict.fromkeys(customers))
         out: dict[ContactId, HealthRecord] = {}
+        # one seek per contact on (contact_id, computed_at), however long their history
+        mine = h.alias("mine")
+        latest_id = (
+            select(mine.c.id)
+            .where(mine.c.contact_id == c.id)
+            .order_by(mine.c.computed_at.desc(), mine.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         for chunk in in_chunks(wanted):
-            rank = (
-                func.row_number()
-                .over(partition_by=h.c.contact_id, order_by=(h.c.computed_at.desc(), h.c.id.desc()))
-                .label("rank")
-            )
-            ranked = select(h, rank).where(h.c.contact_id.in_(chunk)).subquery()
-            for row in self._s.read(select(ranked).where(ranked.c.rank == 1)):
+            ids = select(latest_id).where(c.id.in_(chunk))
+            for row in self._s.read(select(h).where(h.c.id.in_(ids))):
                 record = health_from(row)
                 out[record.customer] = record
         return out

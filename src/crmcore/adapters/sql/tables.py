@@ -282,7 +282,7 @@ health_scores = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("user_id", String(200), nullable=False),
-    Column("contact_id", Uuid, ForeignKey("contacts.id"), index=True),
+    Column("contact_id", Uuid, ForeignKey("contacts.id")),
     Column("account_id", Uuid, ForeignKey("accounts.id"), index=True),
     Column("score", Integer, nullable=False),
     Column("risk_level", String(10), nullable=False),
@@ -290,6 +290,8 @@ health_scores = Table(
     Column("computed_at", UTCDateTime, nullable=False),
     Column("reasons", JSON, comment="library: churn-risk reasons of the assessment"),
     Index("ix_health_scores_user_time", "user_id", "computed_at"),
+    # a contact's latest assessment is one seek, however long their history
+    Index("ix_health_scores_contact_time", "contact_id", "computed_at"),
     comment="HealthScore (source) + contact/account links (history kept 6 months, C12)",
 )
 
@@ -549,6 +551,22 @@ pipeline_facts = Table(
     Column("value", JSON),
     Column("occurred_at", UTCDateTime, nullable=False),
     Index("ix_pipeline_facts_contact", "contact_id", "occurred_at"),
+    # a contact's latest NPS answer and sentiment are one short scan, however many other
+    # facts they have (the rare kinds only: the common ones cost no second index write)
+    Index(
+        "ix_pipeline_facts_nps",
+        "contact_id",
+        "occurred_at",
+        sqlite_where=text("kind = 'loyalty' AND name = 'nps'"),
+        postgresql_where=text("kind = 'loyalty' AND name = 'nps'"),
+    ),
+    Index(
+        "ix_pipeline_facts_sentiment",
+        "contact_id",
+        "occurred_at",
+        sqlite_where=text("kind = 'sentiment'"),
+        postgresql_where=text("kind = 'sentiment'"),
+    ),
     comment="library: facts the pipeline derived per customer, idempotent by event (C10)",
 )
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, cast
 from returns.result import Failure
 
 from crmcore.app.loyalty.board import apply_facts_many, board_config
-from crmcore.domain.facts import fold_facts
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import FeedbackAnalysed, FormAnswered, PurchaseRecorded
 from crmcore.domain.reactions import BoardSignal, board_delta
@@ -78,8 +77,8 @@ def _latest_nps(uow: UnitOfWork, customers: set[ContactId]) -> dict[ContactId, i
     if store is None or not customers:
         return {}
     out: dict[ContactId, int] = {}
-    for customer, facts in cast(FactSink, store).facts_of(customers).items():
-        nps = fold_facts(facts).loyalty.get("nps")
+    for customer, fact in cast(FactSink, store).latest_nps_of(customers).items():
+        nps = fact.value
         if isinstance(nps, int) and not isinstance(nps, bool):
             out[customer] = nps
     return out

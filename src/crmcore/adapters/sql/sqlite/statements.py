@@ -113,22 +113,45 @@ FACTS_OF = (
 _FACT_COLUMNS = columns(t.pipeline_facts, *FACT_COLUMNS)
 _ENGAGEMENT, _PURCHASE = FactKind.ENGAGEMENT.value, FactKind.PURCHASE.value
 _LOYALTY, _SENTIMENT = FactKind.LOYALTY.value, FactKind.SENTIMENT.value
+_FACTS = t.pipeline_facts.name
+#: A contact's facts in the facts' order, latest first (ties broken as ``Fact.order``).
+_LATEST_FIRST = "ORDER BY occurred_at DESC, event_id DESC, kind DESC, name DESC LIMIT 1"
+#: The terms of the partial indexes ``ix_pipeline_facts_nps`` and ``_sentiment``, written
+#: as the indexes' own ``WHERE`` so that SQLite sees it can use them.
+_NPS = f"kind = '{_LOYALTY}' AND name = 'nps'"
+_VALID_NPS = f"{_NPS} AND typeof(value) = 'integer' AND value BETWEEN 0 AND 10"
+_SENTIMENT_SET = f"kind = '{_SENTIMENT}' AND value IS NOT NULL"
+_ACTIVITY = f"kind IN ('{_ENGAGEMENT}', '{_PURCHASE}')"
+_IDS = "WITH ids(contact_id) AS (SELECT value FROM json_each(?1))"
+
+
+def _latest_each(where: str) -> str:
+    """Per contact of ``ids``, the rowid of their latest fact matching ``where``: one
+    backward index scan each, however many facts they have."""
+    return (
+        f"SELECT (SELECT f.rowid FROM {_FACTS} f WHERE f.contact_id = ids.contact_id"
+        f" AND {where} {_LATEST_FIRST}) FROM ids"
+    )
+
+
 #: The facts health reads (``health_facts``): per contact the latest activity (engagement
 #: or purchase), valid NPS answer and sentiment, by the facts' order, plus the engagement
 #: since the window's start. Parameters: contact ids (a JSON array), now, the window start.
+#: Each part is bounded by the window or one index scan, not by the contact's history.
 HEALTH_FACTS_OF = (
-    f"SELECT {_FACT_COLUMNS} FROM (SELECT {_FACT_COLUMNS}, ROW_NUMBER() OVER ("
-    f" PARTITION BY contact_id, CASE WHEN kind IN ('{_ENGAGEMENT}', '{_PURCHASE}') THEN 0"
-    f" WHEN kind = '{_LOYALTY}' THEN 1 ELSE 2 END"
-    " ORDER BY occurred_at DESC, event_id DESC, kind DESC, name DESC) AS latest"
-    f" FROM {t.pipeline_facts.name}"
-    f" WHERE {_in_json(t.pipeline_facts, 'contact_id')} AND occurred_at <= ?"
-    f" AND (kind IN ('{_ENGAGEMENT}', '{_PURCHASE}')"
-    f" OR (kind = '{_SENTIMENT}' AND value IS NOT NULL)"
-    f" OR (kind = '{_LOYALTY}' AND name = 'nps' AND typeof(value) = 'integer'"
-    " AND value BETWEEN 0 AND 10)))"
-    f" WHERE latest = 1 OR (kind = '{_ENGAGEMENT}' AND occurred_at >= ?)"
+    f"{_IDS} SELECT {_FACT_COLUMNS} FROM {_FACTS}"
+    " WHERE contact_id IN (SELECT contact_id FROM ids)"
+    f" AND kind = '{_ENGAGEMENT}' AND occurred_at >= ?3 AND occurred_at <= ?2"
+    f" UNION ALL SELECT {_FACT_COLUMNS} FROM {_FACTS} WHERE rowid IN ("
+    f"{_latest_each(_ACTIVITY + ' AND occurred_at <= ?2')}"
+    f" UNION ALL {_latest_each(_VALID_NPS + ' AND occurred_at <= ?2')}"
+    f" UNION ALL {_latest_each(_SENTIMENT_SET + ' AND occurred_at <= ?2')})"
+    # the latest activity is read once: the window part has it when it is engagement
+    f" AND NOT (kind = '{_ENGAGEMENT}' AND occurred_at >= ?3)"
 )
+#: Each contact's latest ``loyalty``/``nps`` fact, whatever its value. Parameter: the
+#: contact ids (a JSON array).
+LATEST_NPS_OF = f"{_IDS} SELECT {_FACT_COLUMNS} FROM {_FACTS} WHERE rowid IN ({_latest_each(_NPS)})"
 
 # -- event inbox --------------------------------------------------------------------------
 
@@ -244,6 +267,7 @@ ALL = {
     "INSERT_FACT": INSERT_FACT,
     "FACTS_OF": FACTS_OF,
     "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
+    "LATEST_NPS_OF": LATEST_NPS_OF,
     "ACCEPT_INBOX": ACCEPT_INBOX,
     "CLAIM_RETURNING": CLAIM_RETURNING,
     "TAKE": TAKE,
