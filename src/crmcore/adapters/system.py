@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -81,22 +82,39 @@ class Uuid7Source:
 
     def new(self) -> UUID:
         with self._lock:
-            now_ms = time.time_ns() // 1_000_000
-            if now_ms <= self._last_ms:
-                self._counter += 1
-                now_ms = self._last_ms
-                if self._counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
-                    now_ms += 1
-                    self._counter = 0
-            else:
-                self._counter = self._bits() & 0x3FF
-            self._last_ms = now_ms
-            rand = (self._counter << 62) | self._bits() >> 2
-            return uuid7_from(now_ms, rand)
+            return self._next()
+
+    def _next(self) -> UUID:
+        """The next id (the caller holds the lock)."""
+        now_ms = time.time_ns() // 1_000_000
+        if now_ms <= self._last_ms:
+            self._counter += 1
+            now_ms = self._last_ms
+            if self._counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                now_ms += 1
+                self._counter = 0
+        else:
+            self._counter = self._bits() & 0x3FF
+        self._last_ms = now_ms
+        rand = (self._counter << 62) | self._bits() >> 2
+        return uuid7_from(now_ms, rand)
 
     def new_many(self, count: int) -> list[UUID]:
-        """``count`` ids, as :meth:`new` makes them one after the other."""
-        return [self.new() for _ in range(count)]
+        """``count`` ids, as :meth:`new` makes them one after the other within one
+        millisecond: the clock is read once and the random bits are drawn in one piece
+        (``os.urandom``: fresh in a forked child too)."""
+        if count <= 0:
+            return []
+        with self._lock:
+            out = [self._next()]
+            ms, counter = self._last_ms, self._counter
+            for bits in struct.unpack(f">{count - 1}Q", os.urandom(8 * (count - 1))):
+                counter += 1
+                if counter > 0xFFF:  # as in ``new``: borrow the next millisecond
+                    ms, counter = ms + 1, 0
+                out.append(uuid7_from(ms, (counter << 62) | bits >> 2))
+            self._last_ms, self._counter = ms, counter
+            return out
 
 
 class SequentialIds:
