@@ -9,6 +9,7 @@ import uuid
 import attrs
 import pytest
 from returns.result import Result, Success
+from sqlalchemy import text
 
 from crmcore.app.context import App, read
 from crmcore.app.errors import AppError, NotFound
@@ -16,6 +17,7 @@ from crmcore.app.sales.contacts import create_contact, get_contact, list_contact
 from crmcore.domain.contact import Contact
 from crmcore.domain.ids import ContactId
 from crmcore.ports.uow import UnitOfWork
+from tests.contract.conftest import Backend
 
 
 def test_read_sees_committed_rows_as_transact_does(backend_app: App) -> None:
@@ -57,3 +59,24 @@ def test_commit_inside_read_is_refused_or_ignored(backend_app: App) -> None:
         pytest.skip("no separate read unit of work on this backend")
     with pytest.raises(RuntimeError, match="does not commit"):
         read(backend_app, commits)
+
+
+def test_a_read_survives_its_pooled_connection_being_dropped(
+    backend: Backend, backend_app: App
+) -> None:
+    """The read connections are not pinged: a read whose connection the server dropped
+    (a restart, an idle timeout) runs once more on a fresh one."""
+    if backend_app.reader is None or backend.engine is None:
+        pytest.skip("no separate read unit of work on this backend")
+    made = create_contact(backend_app, first_name="Kept", email="kept@example.com").unwrap()
+    assert [c.id for c in list_contacts(backend_app).unwrap()] == [made.id]  # pools one
+    with backend.engine.connect() as admin:
+        dropped = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    assert dropped >= 1
+    assert [c.id for c in list_contacts(backend_app).unwrap()] == [made.id]
+    assert get_contact(backend_app, made.id).unwrap().id == made.id

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from crmcore.adapters.insight import RuleBasedInsight
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.sentiment.lexicon import LexiconSentimentAnalyser
-from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine
+from crmcore.adapters.sql.engine import UnsupportedUrl, is_sqlite, make_engine, make_read_engine
 from crmcore.adapters.sql.migrate import SchemaMismatch, ensure_schema
 from crmcore.adapters.system import FixedClock, SequentialIds, SystemClock, Uuid7Source
 from crmcore.app.context import App, Settings
@@ -202,13 +202,14 @@ def bootstrap(
 
 def sql_reader(engine: Engine, *, clock: Clock, ids: IdSource) -> Callable[[], UnitOfWork] | None:
     """The read units of work over ``engine`` (``App.reader``): on PostgreSQL read-only
-    ones over autocommit connections of the same pool (no BEGIN/ROLLBACK round trips);
-    ``None`` on SQLite, whose deferred BEGIN costs no round trip."""
+    ones over the autocommit, unpinged connections of a read engine
+    (:func:`~crmcore.adapters.sql.engine.make_read_engine`); ``None`` on SQLite, whose
+    deferred BEGIN costs no round trip."""
     if is_sqlite(engine):
         return None
     from crmcore.adapters.sql.uow import SqlUnitOfWork
 
-    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+    reads = make_read_engine(engine)
 
     def reader() -> UnitOfWork:
         return SqlUnitOfWork(reads, clock=clock, ids=ids, read_only=True)

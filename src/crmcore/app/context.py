@@ -76,12 +76,19 @@ def read(app: App, work: Callable[[UnitOfWork], Result[T, AppError]]) -> Result[
     PostgreSQL an autocommit connection, so a read of one statement costs no BEGIN and
     ROLLBACK round trips (each statement sees what was committed when it began: use
     :func:`transact` with ``commit=False`` for reads that need one snapshot). Never
-    commits; storage exceptions become values as in :func:`transact`."""
-    try:
-        with (app.reader or app.uow)() as uow:
-            return work(uow)
-    except StorageUnavailable as exc:
-        return Failure(StorageFailure(detail=str(exc)))
+    commits; storage exceptions become values as in :func:`transact`.
+
+    A read whose storage turned out unavailable runs once more: the read connections are
+    not pinged before use, and a pooled one the server dropped (a restart, an idle
+    timeout) fails its first statement; the second try gets a fresh connection."""
+    for attempt in (1, 2):
+        try:
+            with (app.reader or app.uow)() as uow:
+                return work(uow)
+        except StorageUnavailable as exc:
+            if attempt == 2:
+                return Failure(StorageFailure(detail=str(exc)))
+    raise AssertionError("unreachable")
 
 
 def transact(

@@ -59,6 +59,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+def make_read_engine(engine: Engine) -> Engine:
+    """A second engine over a PostgreSQL engine's database, for read units of work.
+
+    Its connections are autocommit from the start (a read costs no BEGIN and ROLLBACK,
+    and nothing is toggled on checkout or reset on return) and are not pinged before
+    use: a read cannot half-happen, so ``context.read`` runs it again on a fresh
+    connection when the pooled one turned out dead, instead of every read paying a
+    round trip to prove it alive.
+    """
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+
+
 def is_sqlite(engine: Engine) -> bool:
     """True for SQLite engines."""
     return engine.dialect.name == "sqlite"
