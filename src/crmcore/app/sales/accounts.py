@@ -8,7 +8,7 @@ from uuid import UUID
 
 from returns.result import Failure, Result, Success
 
-from crmcore.app.context import App, transact
+from crmcore.app.context import App, read, transact
 from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.account import SIZE_RANGES, Account, AccountType
@@ -72,7 +72,7 @@ def get_account(app: App, account_id: AccountId) -> Result[Account, AppError]:
             return Failure(NotFound(kind="account", key=str(account_id)))
         return Success(found)
 
-    return transact(app, work)
+    return read(app, work)
 
 
 def find_account(app: App, name: str) -> Result[Account, AppError]:
@@ -90,8 +90,8 @@ def find_account(app: App, name: str) -> Result[Account, AppError]:
 def list_accounts(
     app: App, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
 ) -> Result[Sequence[Account], AppError]:
-    """Accounts in id (creation) order."""
-    return transact(
+    """Accounts in id (creation) order (one statement: a read unit of work)."""
+    return read(
         app, lambda uow: Success(uow.accounts.list(limit=limit, offset=offset, after=after))
     )
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 from returns.result import Failure, Result, Success
 
-from crmcore.app.context import App, transact
+from crmcore.app.context import App, read, transact
 from crmcore.app.errors import AppError, DuplicateLead, NotFound
 from crmcore.app.importing.validation import Collector
 from crmcore.app.intelligence.scoring import first_score
@@ -274,8 +274,8 @@ def _account_for(app: App, uow: UnitOfWork, name: str | None, kind: AccountType)
 
 
 def get_lead(app: App, lead_id: LeadId) -> Result[Lead, AppError]:
-    """One lead by id."""
-    return transact(app, lambda uow: _load_lead(uow, lead_id))
+    """One lead by id (one statement: a read unit of work)."""
+    return read(app, lambda uow: _load_lead(uow, lead_id))
 
 
 def list_leads(
@@ -286,8 +286,9 @@ def list_leads(
     offset: int = 0,
     after: UUID | None = None,
 ) -> Result[Sequence[Lead], AppError]:
-    """Leads, optionally of one status, in id (creation) order."""
-    return transact(
+    """Leads, optionally of one status, in id (creation) order (one statement: a read
+    unit of work)."""
+    return read(
         app,
         lambda uow: Success(uow.leads.list(status=status, limit=limit, offset=offset, after=after)),
     )
