@@ -3,6 +3,7 @@ unchanged against memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,7 +26,7 @@ from crmcore.domain.money import Money
 from crmcore.domain.rfm import RfmSegment, compute_rfm
 from crmcore.domain.segment import Segment, SegmentId
 from crmcore.domain.transaction import Transaction, TransactionId
-from crmcore.ports.errors import ConcurrentModification
+from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 from tests.contract.conftest import Backend
 from tests.contract.helpers import account, contact, write_and_commit
 from tests.strategies import RFM_AS_OF, transaction_histories
@@ -89,6 +90,51 @@ def test_adding_again_is_idempotent_by_external_id(backend: Backend) -> None:
         uow.commit()
     with backend.uow() as uow:
         assert len(uow.transactions.list_for(ann.id)) == 6
+
+
+def test_keys_looked_up_as_missing_are_stored_once(backend: Backend) -> None:
+    """The import looks its rows' keys up, then the bus stores the same keys: each once,
+    in one unit of work or across several."""
+    ann = contact(backend, user_id="ann")
+    t0 = backend.clock.now()
+    rows = [purchase(backend, ann.id, t0 - timedelta(hours=i), "5", f"m{i}") for i in range(3)]
+    with backend.uow() as uow:
+        uow.contacts.add(ann)
+        assert uow.transactions.existing_external_ids(["m0", "m1", "m2"]) == set()
+        uow.transactions.add(rows[2])
+        assert uow.transactions.add_many(rows) == 2
+        again = [attrs.evolve(x, id=TransactionId(backend.ids.new())) for x in rows]
+        assert uow.transactions.add_many(again) == 0
+        assert uow.transactions.existing_external_ids(["m0", "m9"]) == {"m0"}
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.transactions.existing_external_ids(["m0", "m1", "m2"]) == {"m0", "m1", "m2"}
+        assert uow.transactions.add_many(again) == 0
+        uow.commit()
+    with backend.uow() as uow:
+        assert len(uow.transactions.list_for(ann.id)) == 3
+
+
+def test_a_key_looked_up_as_missing_but_stored_meanwhile_is_not_doubled(
+    backend: Backend,
+) -> None:
+    ann = contact(backend, user_id="ann")
+    with backend.uow() as uow:
+        uow.contacts.add(ann)
+        uow.commit()
+    row = purchase(backend, ann.id, backend.clock.now(), "5", "race")
+    first, second = backend.uow(), backend.uow()
+    with first, second:
+        assert first.transactions.existing_external_ids(["race"]) == set()
+        second.transactions.add_many([row])
+        second.commit()
+        other = attrs.evolve(row, id=TransactionId(backend.ids.new()))
+        # SQL refuses the insert (the key is unique); memory sees the stored key
+        with contextlib.suppress(ConcurrentModification, DuplicateKey):
+            first.transactions.add_many([other])
+            first.commit()
+    with backend.uow() as uow:
+        assert len(uow.transactions.list_for(ann.id)) == 1
 
 
 def _rfm_rows(backend: Backend, history: Sequence[tuple[str, datetime, Decimal]]) -> Any:

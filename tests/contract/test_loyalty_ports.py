@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -178,3 +179,39 @@ def test_column_versions_rise_and_a_stale_bump_conflicts(uow_factory: Factory) -
             _then_commit(second, lambda: second.cards.bump_column("customer", read_second))
     with uow_factory() as uow:
         assert uow.cards.column_version("customer") == read_first + 1
+
+
+def test_facts_read_as_missing_are_inserted_once_then_updated(uow_factory: Factory) -> None:
+    one, two = UUID(int=1), UUID(int=2)
+    with uow_factory() as uow:
+        uow.loyalty_facts.put(two, CustomerFacts(reviews=1))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.loyalty_facts.get_many([one, two]) == {two: CustomerFacts(reviews=1)}
+        uow.loyalty_facts.put_many({one: CustomerFacts(purchases=1), two: CustomerFacts()})
+        uow.loyalty_facts.put_many({one: CustomerFacts(purchases=2)})
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.loyalty_facts.get_many([one, two]) == {
+            one: CustomerFacts(purchases=2),
+            two: CustomerFacts(),
+        }
+
+
+def test_facts_read_as_missing_but_inserted_meanwhile_stay_one_row(
+    uow_factory: Factory,
+) -> None:
+    customer = UUID(int=1)
+    first, second = uow_factory(), uow_factory()
+    with first, second:
+        assert first.loyalty_facts.get_many([customer]) == {}
+        second.loyalty_facts.put_many({customer: CustomerFacts(reviews=1)})
+        second.commit()
+        # SQL refuses the insert (the key is taken); memory writes over the row
+        with contextlib.suppress(ConcurrentModification, DuplicateKey):
+            _then_commit(
+                first,
+                lambda: first.loyalty_facts.put_many({customer: CustomerFacts(purchases=1)}),
+            )
+    with uow_factory() as uow:
+        assert [k for k, _ in uow.loyalty_facts.list()] == [customer]

@@ -110,9 +110,15 @@ class SqlTransactionRepository:
     def __init__(self, session: SqlSession, clock: Clock) -> None:
         self._s = session
         self._clock = clock
+        # external ids this unit of work looked up and found absent, and has not stored
+        # since: :meth:`add_many` does not look them up again (the import checks its
+        # rows' keys first, then the bus stores the same keys). A row another writer
+        # stored in between still cannot be doubled: ``external_id`` is unique.
+        self._absent: set[str] = set()
 
     def add(self, transaction: Transaction) -> None:
         row = transaction_row(transaction, created_at=self._clock.now())
+        self._absent.discard(transaction.external_id)
         self._s.write(
             lambda: self._s.conn.execute(insert(t.transactions), row), table=t.transactions, row=row
         )
@@ -149,11 +155,16 @@ class SqlTransactionRepository:
         self._s.driver_executemany(t.transactions, sqlite_sql.INSERT_TRANSACTION, rows)
 
     def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
-        seen = self.existing_external_ids(x.external_id for x in transactions)
+        absent = self._absent
+        seen = self.existing_external_ids(
+            x.external_id for x in transactions if x.external_id not in absent
+        )
         new = []
         for x in transactions:
-            if x.external_id not in seen:
-                seen.add(x.external_id)
+            key = x.external_id
+            if key not in seen:
+                seen.add(key)
+                absent.discard(key)
                 new.append(x)
         return new
 
@@ -163,13 +174,16 @@ class SqlTransactionRepository:
             return set()
         if self._s.sqlite:
             with self._s.translating():
-                found = self._s.conn.exec_driver_sql(
+                rows = self._s.conn.exec_driver_sql(
                     sqlite_sql.EXISTING_EXTERNAL_IDS, (json.dumps(wanted),)
                 )
-                return {external_id for (external_id,) in found}
-        c = t.transactions.c
-        rows = self._s.read(select(c.external_id).where(_keys_in(self._s, c.external_id, wanted)))
-        return {r["external_id"] for r in rows}
+                found = {external_id for (external_id,) in rows}
+        else:
+            c = t.transactions.c
+            stmt = select(c.external_id).where(_keys_in(self._s, c.external_id, wanted))
+            found = {r["external_id"] for r in self._s.read(stmt)}
+        self._absent.update(k for k in wanted if k not in found)
+        return found
 
     def list_for(self, customer: ContactId) -> Sequence[Transaction]:
         c = t.transactions.c

@@ -197,8 +197,7 @@ class SqlMoveLog:
 
     def append(self, moves: Sequence[Move]) -> None:
         if moves:
-            rows = [move_row(m) for m in moves]
-            self._s.write(lambda: self._s.conn.execute(insert(self.table), rows), table=self.table)
+            self._s.insert_rows(self.table, [move_row(m) for m in moves])
 
     def list(
         self, *, card_id: CardId | None = None, since: datetime | None = None
@@ -232,6 +231,10 @@ class SqlLoyaltyFacts:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
         self._read: dict[UUID, int] = {}
+        # customers :meth:`get_many` found without facts: :meth:`put_many` inserts them
+        # without reading them again (a row another writer inserted in between fails
+        # the insert on the primary key, as a concurrent change should)
+        self._absent: set[UUID] = set()
 
     def _fetch(self, customer: UUID) -> CustomerFacts | None:
         rows = self._s.read(select(self.table).where(self.table.c.id == customer))
@@ -250,16 +253,19 @@ class SqlLoyaltyFacts:
             for row in self._s.read(select(self.table).where(self.table.c.id.in_(chunk))):
                 self._read.setdefault(row["id"], row["version"])
                 out[row["id"]] = facts_from_row(row)
+        self._absent.update(c for c in wanted if c not in out and c not in self._read)
         return out
 
     def put_many(self, facts: Mapping[UUID, CustomerFacts]) -> None:
-        unread = [c for c in facts if c not in self._read]
+        read, absent = self._read, self._absent
+        unread = [c for c in facts if c not in read and c not in absent]
         if unread:
             self.get_many(unread)
-        fresh = [c for c in facts if c not in self._read]
+        fresh = [c for c in facts if c not in read]
         self._s.insert_many(self.table, [facts_row(c, facts[c]) for c in fresh])
         for customer in fresh:
-            self._read[customer] = 0
+            read[customer] = 0
+            absent.discard(customer)
         fresh_set = set(fresh)
         self._s.update_versioned(
             self.table,
