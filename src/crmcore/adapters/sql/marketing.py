@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.mapping import fields_from, fields_row
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.abtest import HELD, AbRule
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
@@ -53,40 +54,22 @@ class SqlTemplateRepository:
         self._s = session
 
     def _entity(self, row: Any) -> MessageTemplate:
-        return MessageTemplate(
-            id=row["id"],
-            name=row["name"],
-            subject=row["subject"],
-            body=row["body"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            version=self._s.seen_version(t.message_templates, row["id"], row["version"]),
-        )
+        version = self._s.seen_version(t.message_templates, row["id"], row["version"])
+        return fields_from(MessageTemplate, row, version=version)
 
     def get(self, name: str) -> MessageTemplate | None:
         rows = self._s.read(select(t.message_templates).where(t.message_templates.c.name == name))
         return self._entity(rows[0]) if rows else None
 
     def add(self, template: MessageTemplate) -> None:
-        self._s.insert_entity(t.message_templates, _template_row(template))
+        self._s.insert_entity(t.message_templates, fields_row(template))
 
     def save(self, template: MessageTemplate) -> None:
-        self._s.update_entity(t.message_templates, _template_row(template), template.version)
+        self._s.update_entity(t.message_templates, fields_row(template), template.version)
 
     def list(self) -> Sequence[MessageTemplate]:
         rows = self._s.read(select(t.message_templates).order_by(t.message_templates.c.name))
         return [self._entity(r) for r in rows]
-
-
-def _template_row(template: MessageTemplate) -> dict[str, Any]:
-    return {
-        "id": template.id,
-        "name": template.name,
-        "subject": template.subject,
-        "body": template.body,
-        "created_at": template.created_at,
-        "updated_at": template.updated_at,
-    }
 
 
 class SqlCampaignRepository:
