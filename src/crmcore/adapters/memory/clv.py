@@ -11,8 +11,8 @@ from uuid import UUID
 
 from crmcore.adapters.memory.database import HeldRows
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
-from crmcore.domain.clv import ClvFit, Purchase
-from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction, history_of
+from crmcore.domain.clv import ClvFit, Purchase, PurchaseHistory, history_of
+from crmcore.domain.clv_status import StoredPrediction
 from crmcore.domain.transaction import Transaction
 
 _FIT_KEY = UUID(int=1)

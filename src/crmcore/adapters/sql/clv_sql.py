@@ -21,8 +21,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.domain.clv import BgNbdParams, ClvFit, ClvPrediction, GammaGammaParams, TimeUnit
-from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction
+from crmcore.domain.clv import (
+    BgNbdParams,
+    ClvFit,
+    ClvPrediction,
+    GammaGammaParams,
+    PurchaseHistory,
+    TimeUnit,
+)
+from crmcore.domain.clv_status import StoredPrediction
 from crmcore.domain.rfm import cutoff, day_start
 
 CHUNK = 500
