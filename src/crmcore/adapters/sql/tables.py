@@ -604,9 +604,6 @@ measurements = Table(
     comment="library: samples of the alert inputs (channel service reached, scoring latency)",
 )
 
-#: Aggregate tables whose rows carry a ``version`` column.
-VERSIONED = (accounts, leads, contacts, deals, activities, campaigns, segments)
-
 
 def _merge_log(name: str, what: str) -> Table:
     return Table(
