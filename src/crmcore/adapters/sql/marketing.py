@@ -166,20 +166,12 @@ def _campaign_row(campaign: Campaign) -> dict[str, Any]:
 
 
 def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        campaign_id=row["campaign_id"],
-        step=row["step"],
-        contact_id=ContactId(row["contact_id"]),
-        address=row["address"],
+    return fields_from(
+        Delivery,
+        row,
         channel=CampaignChannel(row["channel"]),
         variant=row["variant"] or "A",
         status=DeliveryStatus(row["status"]),
-        at=row["at"],
-        attempts=row["attempts"],
-        claimed_until=row["claimed_until"],
-        message_id=row["message_id"],
-        error=row["error"],
     )
 
 
