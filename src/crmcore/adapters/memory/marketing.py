@@ -27,12 +27,8 @@ from crmcore.ports.marketing import (
     Engagement,
     Enrollment,
     PlannedDelivery,
+    delivery_id,
 )
-
-
-def delivery_id(campaign_id: UUID, step: int, contact_id: UUID) -> UUID:
-    """The id of a delivery: a function of its key (the SQL adapter uses the same)."""
-    return uuid5(NAMESPACE_URL, f"crmcore:delivery:{campaign_id}:{step}:{contact_id}")
 
 
 class MemoryTemplateRepository:

@@ -36,15 +36,11 @@ from crmcore.ports.marketing import (
     Engagement,
     Enrollment,
     PlannedDelivery,
+    delivery_id,
 )
 
 #: Rows per planning statement.
 PLAN_CHUNK = 2_000
-
-
-def delivery_id(campaign_id: UUID, step: int, contact_id: UUID) -> UUID:
-    """The id of a delivery: a function of its key, the same in every store."""
-    return uuid5(NAMESPACE_URL, f"crmcore:delivery:{campaign_id}:{step}:{contact_id}")
 
 
 class SqlTemplateRepository:
