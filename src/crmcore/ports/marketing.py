@@ -95,6 +95,16 @@ def delivery_id(campaign_id: UUID, step: int, contact_id: UUID) -> UUID:
     return uuid5(NAMESPACE_URL, f"crmcore:delivery:{campaign_id}:{step}:{contact_id}")
 
 
+def consent_id(consent: Consent) -> UUID:
+    """The id of an address's consent on a channel, the same in every store."""
+    return uuid5(NAMESPACE_URL, f"crmcore:consent:{consent.channel}:{consent.address}")
+
+
+def enrollment_id(sequence_id: UUID, contact_id: UUID) -> UUID:
+    """The id of a contact's enrolment in a sequence, the same in every store."""
+    return uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{contact_id}")
+
+
 @attrs.frozen(kw_only=True)
 class DeliveryCounts:
     """A campaign's deliveries by status, and the engagement counted on them."""

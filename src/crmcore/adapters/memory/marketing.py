@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import attrs
 
@@ -27,7 +27,9 @@ from crmcore.ports.marketing import (
     Engagement,
     Enrollment,
     PlannedDelivery,
+    consent_id,
     delivery_id,
+    enrollment_id,
 )
 
 
@@ -326,8 +328,7 @@ class MemoryConsentRegistry:
         self._held = HeldRows[Consent](tx, "marketing_consents")
 
     def record(self, consent: Consent) -> None:
-        key = uuid5(NAMESPACE_URL, f"crmcore:consent:{consent.channel}:{consent.address}")
-        self._held.put(key, consent)
+        self._held.put(consent_id(consent), consent)
 
     def suppressed(self, channel: CampaignChannel, addresses: Sequence[str]) -> set[str]:
         wanted = set(addresses)
@@ -348,10 +349,6 @@ class MemoryEnrollmentRepository:
     def __init__(self, tx: Transaction) -> None:
         self._held = HeldRows[Enrollment](tx, "sequence_enrollments")
 
-    @staticmethod
-    def _key(sequence_id: UUID, contact_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{contact_id}")
-
     def _of(self, sequence_id: UUID) -> dict[UUID, Held[Enrollment]]:
         """The rows of a sequence by contact (found by their fields, not their id: a
         merge moves a row to another contact and keeps its id, as in SQL)."""
@@ -362,7 +359,7 @@ class MemoryEnrollmentRepository:
         new = 0
         held = self._of(sequence_id)
         for c in dict.fromkeys(contact_ids):
-            key = self._key(sequence_id, c)
+            key = enrollment_id(sequence_id, c)
             if c not in held and self._held.row(key) is None:
                 self._held.add(key, Enrollment(sequence_id=sequence_id, contact_id=c, joined_at=at))
                 new += 1

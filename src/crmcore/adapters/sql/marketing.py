@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import attrs
 from sqlalchemy import and_, bindparam, func, literal, or_, select, update
@@ -36,7 +36,9 @@ from crmcore.ports.marketing import (
     Engagement,
     Enrollment,
     PlannedDelivery,
+    consent_id,
     delivery_id,
+    enrollment_id,
 )
 
 #: Rows per planning statement.
@@ -483,14 +485,7 @@ class SqlConsentRegistry:
 
     def record(self, consent: Consent) -> None:
         make = sqlite_insert if self._s.sqlite else pg_insert
-        values = {
-            "id": uuid5(NAMESPACE_URL, f"crmcore:consent:{consent.channel}:{consent.address}"),
-            "address": consent.address,
-            "channel": consent.channel.value,
-            "granted": consent.granted,
-            "source": consent.source,
-            "at": consent.at,
-        }
+        values = fields_row(consent, id=consent_id(consent))
         base = make(self.table).values(values)
         stmt = base.on_conflict_do_update(
             index_elements=["address", "channel"],
@@ -517,13 +512,7 @@ class SqlConsentRegistry:
         c = self.table.c
         stmt = select(self.table).where(c.granted.is_(False)).order_by(c.at, c.address)
         return [
-            Consent(
-                address=r["address"],
-                channel=CampaignChannel(r["channel"]),
-                granted=r["granted"],
-                source=r["source"],
-                at=r["at"],
-            )
+            fields_from(Consent, r, channel=CampaignChannel(r["channel"]))
             for r in self._s.read(stmt)
         ]
 
@@ -546,7 +535,7 @@ class SqlEnrollmentRepository:
         for start in range(0, len(wanted), PLAN_CHUNK):
             rows = [
                 {
-                    "id": uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{c}"),
+                    "id": enrollment_id(sequence_id, c),
                     "sequence_id": sequence_id,
                     "contact_id": c,
                     "joined_at": at,
