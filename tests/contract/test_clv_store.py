@@ -17,9 +17,10 @@ from crmcore.domain.clv import (
     ClvPrediction,
     GammaGammaParams,
     TimeUnit,
+    history_of,
     summarise,
 )
-from crmcore.domain.clv_status import StoredPrediction, history_of
+from crmcore.domain.clv_status import StoredPrediction
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId

@@ -137,6 +137,56 @@ def _day(moment: datetime | date) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
+@attrs.frozen(kw_only=True)
+class PurchaseHistory:
+    """One customer's purchase days up to an as-of date (same-day purchases are one): what
+    a store computes per customer in one grouped query, giving the model's
+    :class:`CustomerSummary` for any as-of date and unit.
+
+    ``repeat_total`` is the summed value of the purchase days after the first.
+    """
+
+    customer_id: str
+    first_day: date
+    last_day: date
+    previous_day: date | None
+    purchase_days: int = attrs.field(validator=attrs.validators.ge(1))
+    repeat_total: Decimal = Decimal(0)
+
+    def summary(self, *, as_of: date, unit: TimeUnit) -> CustomerSummary:
+        """The model's summary of these days as of ``as_of``."""
+        repeats = self.purchase_days - 1
+        return CustomerSummary(
+            customer_id=self.customer_id,
+            frequency=repeats,
+            recency=(self.last_day - self.first_day).days / unit.days,
+            T=(as_of - self.first_day).days / unit.days,
+            monetary_value=self.repeat_total / repeats if repeats else Decimal(0),
+        )
+
+
+def history_of(
+    purchases: Iterable[Purchase], *, customer_id: str, as_of: date
+) -> PurchaseHistory | None:
+    """A customer's history from raw purchases on or before ``as_of``; None without any."""
+    by_day: dict[date, Decimal] = defaultdict(Decimal)
+    for moment, value in purchases:
+        day = _day(moment)
+        if day <= as_of:
+            by_day[day] += value
+    if not by_day:
+        return None
+    days = sorted(by_day)
+    return PurchaseHistory(
+        customer_id=customer_id,
+        first_day=days[0],
+        last_day=days[-1],
+        previous_day=days[-2] if len(days) > 1 else None,
+        purchase_days=len(days),
+        repeat_total=sum((by_day[d] for d in days[1:]), Decimal(0)),
+    )
+
+
 def summarise(
     purchases: Iterable[Purchase],
     *,
@@ -150,24 +200,8 @@ def summarise(
     are ignored, those on it count. Matches lifetimes' ``summary_data_from_transaction_data``
     with ``freq="D"`` and ``freq_multiplier`` 1 (days) or 7 (weeks).
     """
-    by_day: dict[date, Decimal] = defaultdict(Decimal)
-    for moment, value in purchases:
-        day = _day(moment)
-        if day <= as_of:
-            by_day[day] += value
-    if not by_day:
-        return None
-    days = sorted(by_day)
-    first, last = days[0], days[-1]
-    repeats = [by_day[day] for day in days[1:]]
-    monetary = sum(repeats, Decimal(0)) / len(repeats) if repeats else Decimal(0)
-    return CustomerSummary(
-        customer_id=customer_id,
-        frequency=len(repeats),
-        recency=(last - first).days / unit.days,
-        T=(as_of - first).days / unit.days,
-        monetary_value=monetary,
-    )
+    history = history_of(purchases, customer_id=customer_id, as_of=as_of)
+    return None if history is None else history.summary(as_of=as_of, unit=unit)
 
 
 def traditional_clv(

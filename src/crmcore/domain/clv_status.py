@@ -1,9 +1,6 @@
-"""The application side of CLV: purchase histories, stored predictions, statuses.
+"""The application side of CLV: stored predictions and statuses.
 
-Pure Python. A :class:`PurchaseHistory` is what a store computes per customer in one
-grouped query (first, previous and last purchase day, number of purchase days, spend after
-the first day); it gives the model's :class:`~crmcore.domain.clv.CustomerSummary` for any
-as-of date and unit. :func:`classify` applies the documented, configurable status rules
+Pure Python. :func:`classify` applies the documented, configurable status rules
 (``docs/clv.md``): **leaving**, **hot** and **new**, each with its action.
 """
 
@@ -11,68 +8,15 @@ from __future__ import annotations
 
 import enum
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 import attrs
 
-from crmcore.domain.clv import ClvPrediction, CustomerSummary, Purchase, TimeUnit
+from crmcore.domain.clv import ClvPrediction, PurchaseHistory
 from crmcore.domain.events import DomainEvent, event_type
-
-
-@attrs.frozen(kw_only=True)
-class PurchaseHistory:
-    """One customer's purchase days up to an as-of date (same-day purchases are one).
-
-    ``repeat_total`` is the summed value of the purchase days after the first.
-    """
-
-    customer_id: str
-    first_day: date
-    last_day: date
-    previous_day: date | None
-    purchase_days: int = attrs.field(validator=attrs.validators.ge(1))
-    repeat_total: Decimal = Decimal(0)
-
-    def summary(self, *, as_of: date, unit: TimeUnit) -> CustomerSummary:
-        """The model's summary, as :func:`crmcore.domain.clv.summarise` computes it."""
-        repeats = self.purchase_days - 1
-        return CustomerSummary(
-            customer_id=self.customer_id,
-            frequency=repeats,
-            recency=(self.last_day - self.first_day).days / unit.days,
-            T=(as_of - self.first_day).days / unit.days,
-            monetary_value=self.repeat_total / repeats if repeats else Decimal(0),
-        )
-
-
-def _day(moment: datetime | date) -> date:
-    return moment.date() if isinstance(moment, datetime) else moment
-
-
-def history_of(
-    purchases: Iterable[Purchase], *, customer_id: str, as_of: date
-) -> PurchaseHistory | None:
-    """A customer's history from raw purchases on or before ``as_of``; None without any."""
-    by_day: dict[date, Decimal] = defaultdict(Decimal)
-    for moment, value in purchases:
-        day = _day(moment)
-        if day <= as_of:
-            by_day[day] += value
-    if not by_day:
-        return None
-    days = sorted(by_day)
-    return PurchaseHistory(
-        customer_id=customer_id,
-        first_day=days[0],
-        last_day=days[-1],
-        previous_day=days[-2] if len(days) > 1 else None,
-        purchase_days=len(days),
-        repeat_total=sum((by_day[d] for d in days[1:]), Decimal(0)),
-    )
 
 
 @attrs.frozen(kw_only=True)

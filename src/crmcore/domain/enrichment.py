@@ -7,6 +7,7 @@ refresh those but still leaves the rest alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -47,19 +48,25 @@ def company_domain(website: str | None) -> str | None:
     return host if "." in host else None
 
 
+def _fill(
+    current: object, found: Firmographics, fields: Iterable[tuple[str, str]], filled: set[str]
+) -> dict[str, Any]:
+    """The changes that fill ``current``'s empty (or previously enriched: ``filled``, which
+    grows) fields from ``found``."""
+    changes: dict[str, Any] = {}
+    for field, source in fields:
+        value, now = getattr(found, source), getattr(current, field)
+        if value is not None and value != now and (now is None or field in filled):
+            changes[field] = value
+            filled.add(field)
+    return changes
+
+
 def enrich_account(account: Account, found: Firmographics, *, at: datetime) -> Account | None:
     """The account with empty (or previously enriched) fields filled from ``found``;
     ``None`` when nothing changes."""
     filled = set(account.attributes.get(ENRICHED, ()))
-    changes: dict[str, Any] = {}
-    for field, source in FIELDS:
-        value = getattr(found, source)
-        current = getattr(account, field)
-        if value is None or value == current:
-            continue
-        if current is None or field in filled:
-            changes[field] = value
-            filled.add(field)
+    changes = _fill(account, found, FIELDS, filled)
     if not changes:
         return None
     attributes = {**account.attributes, ENRICHED: sorted(filled)}
@@ -81,15 +88,7 @@ def enrich_lead(lead: Lead, found: Firmographics, *, at: datetime) -> Lead | Non
     ``metadata["enriched"]``, as for accounts."""
     listed = lead.metadata.get(ENRICHED)
     filled = {str(f) for f in listed} if isinstance(listed, list) else set()
-    changes: dict[str, Any] = {}
-    for field, source in LEAD_FIELDS:
-        value = getattr(found, source)
-        current = getattr(lead.firmographics, field)
-        if value is None or value == current:
-            continue
-        if current is None or field in filled:
-            changes[field] = value
-            filled.add(field)
+    changes = _fill(lead.firmographics, found, LEAD_FIELDS, filled)
     if not changes:
         return None
     metadata = {**lead.metadata, ENRICHED: sorted(filled)}

@@ -76,8 +76,3 @@ class UsageLimitReached(DomainEvent):
 
 #: The trigger of the in-app upsell prompt shown when a usage limit is reached.
 USAGE_LIMIT = "usage_limit"
-
-
-def upsell_trigger(segment: str) -> str:
-    """The sequence trigger that enrols the members of a default upsell segment."""
-    return f"upsell:{segment}"

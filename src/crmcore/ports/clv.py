@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, TimeUnit
-from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction
+from crmcore.domain.clv import ClvFit, ClvPrediction, CustomerSummary, PurchaseHistory, TimeUnit
+from crmcore.domain.clv_status import StoredPrediction
 
 
 class SummaryColumns(Protocol):

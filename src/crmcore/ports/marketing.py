@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
 
@@ -88,6 +88,21 @@ class Delivery:
     claimed_until: datetime | None = None
     message_id: str | None = None
     error: str | None = None
+
+
+def delivery_id(campaign_id: UUID, step: int, contact_id: UUID) -> UUID:
+    """The id of a delivery: a function of its key, the same in every store."""
+    return uuid5(NAMESPACE_URL, f"crmcore:delivery:{campaign_id}:{step}:{contact_id}")
+
+
+def consent_id(consent: Consent) -> UUID:
+    """The id of an address's consent on a channel, the same in every store."""
+    return uuid5(NAMESPACE_URL, f"crmcore:consent:{consent.channel}:{consent.address}")
+
+
+def enrollment_id(sequence_id: UUID, contact_id: UUID) -> UUID:
+    """The id of a contact's enrolment in a sequence, the same in every store."""
+    return uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{contact_id}")
 
 
 @attrs.frozen(kw_only=True)

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.domain.clv import TimeUnit, summarise
+from crmcore.domain.clv import PurchaseHistory
 from crmcore.domain.clv_status import (
     ClvRules,
     ClvStatus,
-    PurchaseHistory,
     StatusFacts,
     classify,
-    history_of,
     top_value_threshold,
 )
-from tests.strategies import RFM_AS_OF, transaction_histories
-
-
-@given(history=transaction_histories(), unit=st.sampled_from(list(TimeUnit)))
-def test_history_summary_equals_summarise(
-    history: list[tuple[str, datetime, Decimal]], unit: TimeUnit
-) -> None:
-    for customer in {c for c, _, _ in history}:
-        purchases = [(at, v) for c, at, v in history if c == customer]
-        expected = summarise(purchases, customer_id=customer, as_of=RFM_AS_OF, unit=unit)
-        got = history_of(purchases, customer_id=customer, as_of=RFM_AS_OF)
-        if expected is None:
-            assert got is None
-        else:
-            assert got is not None
-            assert got.summary(as_of=RFM_AS_OF, unit=unit) == expected
-
 
 DAY = date(2026, 3, 31)
 days_back = st.integers(0, 400)

@@ -9,16 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from crmcore.domain.clv import TimeUnit
+from crmcore.domain.clv import PurchaseHistory, TimeUnit, history_of
 from crmcore.domain.clv_status import (
     ACTIONS,
     ClvRules,
     ClvStatus,
-    PurchaseHistory,
     StatusDecision,
     StatusFacts,
     classify,
-    history_of,
     top_value_threshold,
 )
 

@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import attrs
-
+from crmcore.adapters.memory.database import HeldRows
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
 from crmcore.domain.alerts import Alert, Measurement
 from crmcore.domain.attribution import Conversion, Touch
@@ -235,35 +234,19 @@ class MemoryAlertLog:
         return rows[:limit]
 
 
-@attrs.frozen(kw_only=True)
-class _MeasurementRow:
-    id: UUID
-    sample: Measurement
-    version: int = 0
-
-
 class MemoryMeasurementLog:
     """:class:`crmcore.ports.alerts.MeasurementLog` in memory."""
 
-    table = "measurements"
-
     def __init__(self, tx: StagedTransaction) -> None:
-        self._tx = tx
+        self._held = HeldRows[Measurement](tx, "measurements")
 
     def record_many(self, samples: Sequence[Measurement]) -> None:
         for m in samples:
-            self._tx.add(self.table, _MeasurementRow(id=m.id, sample=m))
+            self._held.add(m.id, m)
 
     def latest(self, name: str, *, since: datetime) -> Measurement | None:
-        mine = [
-            r.sample
-            for r in self._tx.rows(self.table)
-            if r.sample.name == name and r.sample.at >= since
-        ]
+        mine = [m for m in self._held.values() if m.name == name and m.at >= since]
         return max(mine, key=lambda m: (m.at, m.id), default=None)
 
     def prune(self, *, before: datetime) -> int:
-        old = [r.id for r in self._tx.rows(self.table) if r.sample.at < before]
-        for key in old:
-            self._tx.delete(self.table, key)
-        return len(old)
+        return self._held.delete([m.id for m in self._held.values() if m.at < before])

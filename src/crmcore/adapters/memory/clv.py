@@ -9,71 +9,43 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-import attrs
-
+from crmcore.adapters.memory.database import HeldRows
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
-from crmcore.domain.clv import ClvFit, Purchase
-from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction, history_of
+from crmcore.domain.clv import ClvFit, Purchase, PurchaseHistory, history_of
+from crmcore.domain.clv_status import StoredPrediction
 from crmcore.domain.transaction import Transaction
 
 _FIT_KEY = UUID(int=1)
 _NAMESPACE = UUID("6f1c2f8e-3f0e-4c55-9b0a-0c1f9a6de001")
 
 
-@attrs.frozen(kw_only=True)
-class _FitRow:
-    id: UUID
-    fit: ClvFit
-    fitted_at: datetime
-    version: int = 0
-
-
-@attrs.frozen(kw_only=True)
-class _PredictionRow:
-    id: UUID
-    stored: StoredPrediction
-    version: int = 0
-
-
 class MemoryClvStore:
     """The latest fit (one row) and one prediction row per customer; writes at commit."""
 
-    fits = "clv_fits"
-    table = "clv_predictions"
-
     def __init__(self, tx: StagedTransaction) -> None:
         self._tx = tx
-
-    def _put(self, table: str, row: _FitRow | _PredictionRow) -> None:
-        current = self._tx.get(table, row.id)
-        if current is None:
-            self._tx.add(table, row)
-        else:
-            self._tx.save(table, attrs.evolve(row, version=current.version))
+        self._fits = HeldRows[ClvFit](tx, "clv_fits")
+        self._predictions = HeldRows[StoredPrediction](tx, "clv_predictions")
 
     def save_fit(self, fit: ClvFit, *, fitted_at: datetime) -> None:
-        self._put(self.fits, _FitRow(id=_FIT_KEY, fit=fit, fitted_at=fitted_at))
+        self._fits.put(_FIT_KEY, fit)
 
     def latest_fit(self) -> ClvFit | None:
-        row: _FitRow | None = self._tx.get(self.fits, _FIT_KEY)
-        return None if row is None else row.fit
+        return self._fits.get(_FIT_KEY)
 
     def put_predictions(self, predictions: Sequence[StoredPrediction]) -> None:
         for stored in predictions:
-            key = uuid.uuid5(_NAMESPACE, stored.prediction.customer_id)
-            self._put(self.table, _PredictionRow(id=key, stored=stored))
+            self._predictions.put(uuid.uuid5(_NAMESPACE, stored.prediction.customer_id), stored)
 
     def prediction(self, customer_id: str) -> StoredPrediction | None:
-        row: _PredictionRow | None = self._tx.get(self.table, uuid.uuid5(_NAMESPACE, customer_id))
-        return None if row is None else row.stored
+        return self._predictions.get(uuid.uuid5(_NAMESPACE, customer_id))
 
     def predictions_of(self, customer_ids: Sequence[str]) -> dict[str, StoredPrediction]:
         found = ((c, self.prediction(c)) for c in customer_ids)
         return {c: p for c, p in found if p is not None}
 
     def predictions(self) -> Sequence[StoredPrediction]:
-        rows: list[_PredictionRow] = list(self._tx.rows(self.table))
-        return sorted((r.stored for r in rows), key=lambda s: s.prediction.customer_id)
+        return sorted(self._predictions.values(), key=lambda s: s.prediction.customer_id)
 
     def _purchases(self) -> dict[str, list[Purchase]]:
         by_customer: dict[str, list[Purchase]] = defaultdict(list)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 import attrs
@@ -214,6 +214,61 @@ class Transaction:
         self.claims.clear()
         self.deletes.clear()
         self.audit.clear()
+
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class Held(Generic[T]):
+    """A row holding a value that is not itself a stored aggregate (a fit, a move, a
+    merge record...) under an id, with the version every row has."""
+
+    id: UUID
+    value: T
+    version: int = 0
+
+
+class HeldRows(Generic[T]):
+    """One table of :class:`Held` rows as one transaction sees it."""
+
+    def __init__(self, tx: Transaction, table: str) -> None:
+        self.tx = tx
+        self.table = table
+
+    def row(self, key: UUID) -> Held[T] | None:
+        found: Held[T] | None = self.tx.get(self.table, key)
+        return found
+
+    def get(self, key: UUID) -> T | None:
+        row = self.row(key)
+        return None if row is None else row.value
+
+    def add(self, key: UUID, value: T) -> None:
+        """Stage a new row."""
+        self.tx.add(self.table, Held(id=key, value=value))
+
+    def put(self, key: UUID, value: T, *, only_existing: bool = False) -> None:
+        """Stage ``value`` under ``key``: a new row, or the new value of the row there
+        (with ``only_existing``, nothing when there is none)."""
+        row = self.row(key)
+        if row is not None:
+            self.tx.save(self.table, attrs.evolve(row, value=value))
+        elif not only_existing:
+            self.add(key, value)
+
+    def rows(self) -> Iterator[Held[T]]:
+        return self.tx.rows(self.table)
+
+    def values(self) -> Iterator[T]:
+        return (r.value for r in self.tx.rows(self.table))
+
+    def delete(self, keys: Iterable[UUID]) -> int:
+        """Stage the removal of these rows; how many."""
+        gone = list(keys)
+        for key in gone:
+            self.tx.delete(self.table, key)
+        return len(gone)
 
 
 def _index(index: UniqueIndex, table: str, row: Versioned) -> None:

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
 
-from crmcore.adapters.memory.database import Transaction
+from crmcore.adapters.memory.database import Held, HeldRows, Transaction
 from crmcore.domain.loyalty import Card, CardId, Move
 from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
 from crmcore.ports.errors import ConcurrentModification
@@ -84,62 +84,43 @@ class _ColumnRow:
     version: int = 0
 
 
-@attrs.frozen(kw_only=True)
-class _MoveRow:
-    id: UUID
-    move: Move
-    version: int = 0
-
-
 class MemoryMoveLog:
     """The movement log in memory."""
 
-    table = "loyalty_moves"
-
     def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
+        self._held = HeldRows[Move](tx, "loyalty_moves")
 
     def append(self, moves: Sequence[Move]) -> None:
         for move in moves:
-            self._tx.add(self.table, _MoveRow(id=move.id, move=move))
+            self._held.add(move.id, move)
 
     def list(
         self, *, card_id: CardId | None = None, since: datetime | None = None
     ) -> Sequence[Move]:
         moves = [
-            r.move
-            for r in self._tx.rows(self.table)
-            if (card_id is None or r.move.card_id == card_id)
-            and (since is None or r.move.at >= since)
+            m
+            for m in self._held.values()
+            if (card_id is None or m.card_id == card_id) and (since is None or m.at >= since)
         ]
         return sorted(moves, key=lambda m: (m.at, m.id))
-
-
-@attrs.frozen(kw_only=True)
-class _FactsRow:
-    id: UUID
-    facts: CustomerFacts
-    version: int = 0
 
 
 class MemoryLoyaltyFacts:
     """Customer facts in memory; a write conflicts with a concurrent write of the same customer."""
 
-    table = "loyalty_facts"
-
     def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
+        self._held = HeldRows[CustomerFacts](tx, "loyalty_facts")
         self._read: dict[UUID, int] = {}
 
-    def _row(self, customer: UUID) -> _FactsRow | None:
-        row: _FactsRow | None = self._tx.get(self.table, customer)
+    def _row(self, customer: UUID) -> Held[CustomerFacts] | None:
+        row = self._held.row(customer)
         if row is not None:
             self._read.setdefault(customer, row.version)
         return row
 
     def get(self, customer: UUID) -> CustomerFacts | None:
         row = self._row(customer)
-        return None if row is None else row.facts
+        return None if row is None else row.value
 
     def get_many(self, customers: Collection[UUID]) -> dict[UUID, CustomerFacts]:
         found = {customer: self.get(customer) for customer in customers}
@@ -152,10 +133,10 @@ class MemoryLoyaltyFacts:
     def put(self, customer: UUID, facts: CustomerFacts) -> None:
         row = self._row(customer)
         if row is None:
-            self._tx.add(self.table, _FactsRow(id=customer, facts=facts))
+            self._held.add(customer, facts)
         else:
             version = self._read.get(customer, row.version)
-            self._tx.save(self.table, _FactsRow(id=customer, facts=facts, version=version))
+            self._held.tx.save(self._held.table, Held(id=customer, value=facts, version=version))
 
     def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
         facts = (self.get(customer) or CustomerFacts()).apply(delta)
@@ -163,5 +144,4 @@ class MemoryLoyaltyFacts:
         return facts
 
     def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:
-        rows: list[_FactsRow] = list(self._tx.rows(self.table))
-        return [(r.id, r.facts) for r in sorted(rows, key=lambda r: r.id)]
+        return [(r.id, r.value) for r in sorted(self._held.rows(), key=lambda r: r.id)]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import attrs
 
-from crmcore.adapters.memory.database import Transaction
+from crmcore.adapters.memory.database import Held, HeldRows, Transaction
 from crmcore.domain.abtest import HELD
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
 from crmcore.domain.ids import ContactId
@@ -27,12 +27,10 @@ from crmcore.ports.marketing import (
     Engagement,
     Enrollment,
     PlannedDelivery,
+    consent_id,
+    delivery_id,
+    enrollment_id,
 )
-
-
-def delivery_id(campaign_id: UUID, step: int, contact_id: UUID) -> UUID:
-    """The id of a delivery: a function of its key (the SQL adapter uses the same)."""
-    return uuid5(NAMESPACE_URL, f"crmcore:delivery:{campaign_id}:{step}:{contact_id}")
 
 
 class MemoryTemplateRepository:
@@ -323,85 +321,53 @@ class MemoryDeliveryQueue:
         )
 
 
-@attrs.frozen(kw_only=True)
-class _ConsentRow:
-    id: UUID
-    version: int
-    consent: Consent
-
-
 class MemoryConsentRegistry:
     """Consent in memory, one row per address and channel."""
 
-    table = "marketing_consents"
-
     def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
+        self._held = HeldRows[Consent](tx, "marketing_consents")
 
     def record(self, consent: Consent) -> None:
-        key = uuid5(NAMESPACE_URL, f"crmcore:consent:{consent.channel}:{consent.address}")
-        current: _ConsentRow | None = self._tx.get(self.table, key)
-        if current is None:
-            self._tx.add(self.table, _ConsentRow(id=key, version=0, consent=consent))
-        else:
-            self._tx.save(self.table, attrs.evolve(current, consent=consent))
+        self._held.put(consent_id(consent), consent)
 
     def suppressed(self, channel: CampaignChannel, addresses: Sequence[str]) -> set[str]:
         wanted = set(addresses)
         return {
-            r.consent.address
-            for r in self._tx.rows(self.table)
-            if r.consent.channel is channel
-            and not r.consent.granted
-            and r.consent.address in wanted
+            c.address
+            for c in self._held.values()
+            if c.channel is channel and not c.granted and c.address in wanted
         }
 
     def suppressions(self) -> Sequence[Consent]:
-        rows = [r.consent for r in self._tx.rows(self.table) if not r.consent.granted]
+        rows = [c for c in self._held.values() if not c.granted]
         return sorted(rows, key=lambda c: (c.at, c.address))
-
-
-@attrs.frozen(kw_only=True)
-class _EnrollmentRow:
-    id: UUID
-    version: int
-    enrollment: Enrollment
 
 
 class MemoryEnrollmentRepository:
     """Enrolments in memory."""
 
-    table = "sequence_enrollments"
-
     def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
+        self._held = HeldRows[Enrollment](tx, "sequence_enrollments")
 
-    @staticmethod
-    def _key(sequence_id: UUID, contact_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{contact_id}")
-
-    def _of(self, sequence_id: UUID) -> dict[UUID, _EnrollmentRow]:
+    def _of(self, sequence_id: UUID) -> dict[UUID, Held[Enrollment]]:
         """The rows of a sequence by contact (found by their fields, not their id: a
         merge moves a row to another contact and keeps its id, as in SQL)."""
-        rows: list[_EnrollmentRow] = list(self._tx.rows(self.table))
-        return {r.enrollment.contact_id: r for r in rows if r.enrollment.sequence_id == sequence_id}
+        rows = self._held.rows()
+        return {r.value.contact_id: r for r in rows if r.value.sequence_id == sequence_id}
 
     def enroll(self, sequence_id: UUID, contact_ids: Sequence[ContactId], *, at: datetime) -> int:
         new = 0
         held = self._of(sequence_id)
         for c in dict.fromkeys(contact_ids):
-            key = self._key(sequence_id, c)
-            if c not in held and self._tx.get(self.table, key) is None:
-                e = Enrollment(sequence_id=sequence_id, contact_id=c, joined_at=at)
-                self._tx.add(self.table, _EnrollmentRow(id=key, version=0, enrollment=e))
+            key = enrollment_id(sequence_id, c)
+            if c not in held and self._held.row(key) is None:
+                self._held.add(key, Enrollment(sequence_id=sequence_id, contact_id=c, joined_at=at))
                 new += 1
         return new
 
     def active(self, sequence_id: UUID) -> Sequence[Enrollment]:
         rows = [
-            r.enrollment
-            for r in self._tx.rows(self.table)
-            if r.enrollment.sequence_id == sequence_id and r.enrollment.left_at is None
+            e for e in self._held.values() if e.sequence_id == sequence_id and e.left_at is None
         ]
         return sorted(rows, key=lambda e: e.contact_id)
 
@@ -411,14 +377,14 @@ class MemoryEnrollmentRepository:
         held = self._of(sequence_id)
         for c in contact_ids:
             row = held.get(c)
-            if row is not None and row.enrollment.left_at is None:
-                left = attrs.evolve(row.enrollment, left_at=at, left_reason=reason)
-                self._tx.save(self.table, attrs.evolve(row, enrollment=left))
+            if row is not None and row.value.left_at is None:
+                left = attrs.evolve(row.value, left_at=at, left_reason=reason)
+                self._held.put(row.id, left)
 
     def summary(self, sequence_id: UUID) -> Mapping[str, int]:
         out: dict[str, int] = {}
-        for r in self._tx.rows(self.table):
-            if r.enrollment.sequence_id == sequence_id:
-                key = r.enrollment.left_reason or "active"
+        for e in self._held.values():
+            if e.sequence_id == sequence_id:
+                key = e.left_reason or "active"
                 out[key] = out.get(key, 0) + 1
         return out

@@ -9,12 +9,12 @@ sequence the target is already in stays with the source.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import attrs
 
-from crmcore.adapters.memory.database import Transaction
+from crmcore.adapters.memory.database import HeldRows, Transaction
 from crmcore.domain.account_merge import AccountMergeRecord
 from crmcore.domain.contact_merge import MergeRecord
 from crmcore.domain.ids import AccountId, ContactId
@@ -35,7 +35,7 @@ KEYED: dict[str, str] = {"loyalty_cards.id": "loyalty_cards", "loyalty_facts.id"
 #: Rows that name a contact in a field of the value they hold: kind → (table, value, field).
 NESTED: dict[str, tuple[str, str, str]] = {
     "campaign_deliveries.contact_id": ("campaign_deliveries", "delivery", "contact_id"),
-    "sequence_enrollments.contact_id": ("sequence_enrollments", "enrollment", "contact_id"),
+    "sequence_enrollments.contact_id": ("sequence_enrollments", "value", "contact_id"),
 }
 #: Of those, the kinds whose rows are unique per contact and these other fields: a row
 #: whose other values the target already has stays with the source (as in SQL).
@@ -144,39 +144,26 @@ class MemoryContactReferences:
         return tuple(shifted)
 
 
-@attrs.frozen(kw_only=True)
-class _MergeRow:
-    id: UUID
-    record: MergeRecord
-    version: int = 0
+R = TypeVar("R", MergeRecord, AccountMergeRecord)
 
 
-class MemoryMergeLog:
-    """Merges in memory."""
+class MemoryMergeLog(Generic[R]):
+    """Merges (of contacts or of accounts, by ``table``) in memory."""
 
-    table = "contact_merges"
+    def __init__(self, tx: Transaction, table: str) -> None:
+        self._held: HeldRows[R] = HeldRows(tx, table)
 
-    def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
+    def add(self, record: R) -> None:
+        self._held.add(record.id, record)
 
-    def add(self, record: MergeRecord) -> None:
-        self._tx.add(self.table, _MergeRow(id=record.id, record=record))
+    def get(self, merge_id: UUID) -> R | None:
+        return self._held.get(merge_id)
 
-    def get(self, merge_id: UUID) -> MergeRecord | None:
-        row: _MergeRow | None = self._tx.get(self.table, merge_id)
-        return row.record if row else None
+    def save(self, record: R) -> None:
+        self._held.put(record.id, record, only_existing=True)
 
-    def save(self, record: MergeRecord) -> None:
-        row: _MergeRow | None = self._tx.get(self.table, record.id)
-        if row is not None:
-            self._tx.save(self.table, attrs.evolve(row, record=record))
-
-    def active_for(self, other_id: ContactId) -> MergeRecord | None:
-        rows = [
-            r.record
-            for r in self._tx.rows(self.table)
-            if r.record.other_id == other_id and r.record.undone_at is None
-        ]
+    def active_for(self, other_id: UUID) -> R | None:
+        rows = [r for r in self._held.values() if r.other_id == other_id and r.undone_at is None]
         return max(rows, key=lambda r: r.at) if rows else None
 
 
@@ -223,31 +210,3 @@ class MemoryAccountReferences:
             if shifted:
                 moved[kind] = tuple(shifted)
         return moved
-
-
-@attrs.frozen(kw_only=True)
-class _AccountMergeRow:
-    id: UUID
-    record: AccountMergeRecord
-    version: int = 0
-
-
-class MemoryAccountMergeLog:
-    """Account merges in memory."""
-
-    table = "account_merges"
-
-    def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
-
-    def add(self, record: AccountMergeRecord) -> None:
-        self._tx.add(self.table, _AccountMergeRow(id=record.id, record=record))
-
-    def get(self, merge_id: UUID) -> AccountMergeRecord | None:
-        row: _AccountMergeRow | None = self._tx.get(self.table, merge_id)
-        return row.record if row else None
-
-    def save(self, record: AccountMergeRecord) -> None:
-        row: _AccountMergeRow | None = self._tx.get(self.table, record.id)
-        if row is not None:
-            self._tx.save(self.table, attrs.evolve(row, record=record))

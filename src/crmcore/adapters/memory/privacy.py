@@ -154,7 +154,7 @@ class MemoryPersonalData:
         gone = [
             row.id
             for row in self._tx.rows("contact_merges")
-            if row.record.keep_id in ids or row.record.other_id in ids
+            if row.value.keep_id in ids or row.value.other_id in ids
         ]
         for key in gone:
             self._tx.delete("contact_merges", key)

@@ -35,7 +35,6 @@ from crmcore.adapters.memory.marketing import (
     MemoryTemplateRepository,
 )
 from crmcore.adapters.memory.merge import (
-    MemoryAccountMergeLog,
     MemoryAccountReferences,
     MemoryContactReferences,
     MemoryMergeLog,
@@ -49,6 +48,8 @@ from crmcore.adapters.memory.repositories import (
     MemoryDealRepository,
     MemoryLeadRepository,
 )
+from crmcore.domain.account_merge import AccountMergeRecord
+from crmcore.domain.contact_merge import MergeRecord
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 from crmcore.ports.system import Clock, IdSource
@@ -175,9 +176,9 @@ class MemoryUnitOfWork:
         self.personal_data = MemoryPersonalData(self._tx)
         self.clv = MemoryClvStore(self._tx)
         self.references = MemoryContactReferences(self._tx)
-        self.merges = MemoryMergeLog(self._tx)
+        self.merges = MemoryMergeLog[MergeRecord](self._tx, "contact_merges")
         self.account_references = MemoryAccountReferences(self._tx)
-        self.account_merges = MemoryAccountMergeLog(self._tx)
+        self.account_merges = MemoryMergeLog[AccountMergeRecord](self._tx, "account_merges")
         self.analytics = MemoryAnalytics(self._tx)
         self.alerts = MemoryAlertLog(self._tx)
         self.measurements = MemoryMeasurementLog(self._tx)

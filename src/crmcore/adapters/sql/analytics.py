@@ -16,14 +16,12 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, case, delete, distinct, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.types import AmountTotal
+from crmcore.adapters.sql.types import AmountTotal, compiled_by_dialect
 from crmcore.domain.alerts import Alert, AlertKey, Measurement, Severity
 from crmcore.domain.attribution import Conversion, Touch
 from crmcore.domain.cohorts import CohortBy, CohortCell, CohortPeriod, CohortSize
@@ -45,15 +43,9 @@ class MonthOf(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(MonthOf)
-def _month_pg(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
-@compiles(MonthOf, "sqlite")
-def _month_sqlite(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+compiled_by_dialect(
+    MonthOf, "to_char(({0}) AT TIME ZONE 'UTC', 'YYYY-MM')", "strftime('%Y-%m', {0})"
+)
 
 
 class WeekOf(FunctionElement[str]):
@@ -64,17 +56,12 @@ class WeekOf(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(WeekOf)
-def _week_pg(element: WeekOf, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char(date_trunc('week', ({column}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
-
-
-@compiles(WeekOf, "sqlite")
-def _week_sqlite(element: WeekOf, compiler: SQLCompiler, **kw: Any) -> str:
-    # 'weekday 0' moves forward to the next Sunday (or stays on one); its Monday is 6 back
-    column = compiler.process(element.clauses, **kw)
-    return f"date({column}, 'weekday 0', '-6 days')"
+# SQLite: 'weekday 0' moves forward to the next Sunday (or stays on one); its Monday is 6 back
+compiled_by_dialect(
+    WeekOf,
+    "to_char(date_trunc('week', ({0}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+    "date({0}, 'weekday 0', '-6 days')",
+)
 
 
 def _period_of(column: Any, period: CohortPeriod) -> FunctionElement[str]:

@@ -20,9 +20,17 @@ from sqlalchemy import Date, case, cast, delete, func, insert, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.mapping import fields_from, fields_row
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.domain.clv import BgNbdParams, ClvFit, ClvPrediction, GammaGammaParams, TimeUnit
-from crmcore.domain.clv_status import PurchaseHistory, StoredPrediction
+from crmcore.domain.clv import (
+    BgNbdParams,
+    ClvFit,
+    ClvPrediction,
+    GammaGammaParams,
+    PurchaseHistory,
+    TimeUnit,
+)
+from crmcore.domain.clv_status import StoredPrediction
 from crmcore.domain.rfm import cutoff, day_start
 
 CHUNK = 500
@@ -123,34 +131,18 @@ def _fit_of(row: Any) -> ClvFit:
 
 
 def _prediction_row(stored: StoredPrediction) -> dict[str, Any]:
-    p = stored.prediction
-    return {
-        "customer_id": p.customer_id,
-        "frequency": p.frequency,
-        "recency": p.recency,
-        "t": p.T,
-        "expected_purchases": p.expected_purchases,
-        "p_alive": p.p_alive,
-        "expected_avg_value": p.expected_avg_value,
-        "clv": p.clv,
-        "horizon": stored.horizon,
-        "discount_rate": stored.discount_rate,
-        "computed_at": stored.computed_at,
-    }
+    return fields_row(
+        stored.prediction,
+        renamed={"T": "t"},
+        horizon=stored.horizon,
+        discount_rate=stored.discount_rate,
+        computed_at=stored.computed_at,
+    )
 
 
 def _prediction_of(row: Any) -> StoredPrediction:
     return StoredPrediction(
-        prediction=ClvPrediction(
-            customer_id=row["customer_id"],
-            frequency=row["frequency"],
-            recency=row["recency"],
-            T=row["t"],
-            expected_purchases=row["expected_purchases"],
-            p_alive=row["p_alive"],
-            expected_avg_value=row["expected_avg_value"],
-            clv=row["clv"],
-        ),
+        prediction=fields_from(ClvPrediction, row, renamed={"T": "t"}),
         horizon=row["horizon"],
         discount_rate=row["discount_rate"],
         computed_at=row["computed_at"],

@@ -8,8 +8,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from crmcore.ports.errors import StorageUnavailable
-
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: WAL pages before an automatic checkpoint (SQLite's default: 1,000). A batch of the
 #: event pipeline dirties more than that, so every commit checkpointed; with a larger WAL
@@ -99,16 +97,3 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(conn: Any) -> None:
         mode = conn.info.pop(BEGIN_MODE, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def check_reachable(engine: Engine) -> None:
-    """Open and close one connection, or raise ``StorageUnavailable``."""
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        with engine.connect():
-            pass
-    except DBAPIError as exc:
-        raise StorageUnavailable(
-            f"cannot connect to {engine.url.render_as_string()}: {exc.orig}"
-        ) from exc

@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.filters_sql import compile_filter
-from crmcore.adapters.sql.mapping import Row
+from crmcore.adapters.sql.mapping import Row, fields_from, fields_row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
 from crmcore.adapters.sql.sqlite import statements as sqlite_sql
@@ -53,7 +53,7 @@ from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.rfm import CustomerRfm, RfmCounts
-from crmcore.domain.segment import Segment, SegmentId
+from crmcore.domain.segment import Segment
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.system import Clock
 
@@ -207,28 +207,22 @@ class SqlTransactionRepository:
 # -- segments ----------------------------------------------------------------------------
 
 
+#: Segment attributes stored under other names (``last_updated``: the last refresh).
+_SEGMENT = {"filter": "filters", "refreshed_at": "last_updated"}
+
+
 def segment_row(segment: Segment) -> dict[str, Any]:
-    """The column values of a segment (``last_updated`` is the last refresh)."""
-    return {
-        "id": segment.id,
-        "name": segment.name,
-        "filters": segment.filter,
-        "member_count": segment.member_count,
-        "last_updated": segment.refreshed_at,
-        "created_at": segment.created_at,
-        "updated_at": segment.updated_at,
-    }
+    """The column values of a segment."""
+    return fields_row(segment, renamed=_SEGMENT)
 
 
 def segment_from(row: Row, version: int) -> Segment:
     """A segment from its row."""
-    return Segment(
-        id=SegmentId(row["id"]),
-        name=row["name"],
+    return fields_from(
+        Segment,
+        row,
+        renamed=_SEGMENT,
         filter=dict(row["filters"] or {}),
-        member_count=row["member_count"],
-        refreshed_at=row["last_updated"],
-        created_at=row["created_at"],
         updated_at=row["updated_at"] or row["last_updated"] or row["created_at"],
         version=version,
     )

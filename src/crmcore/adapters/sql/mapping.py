@@ -1,22 +1,27 @@
-"""Rows ↔ domain objects, written out field by field.
+"""Rows ↔ domain objects.
 
 ``*_row`` functions give the column values of an entity (without ``version``, which the
-unit of work owns); ``*_from`` functions build the entity from a row mapping.
+unit of work owns); ``*_from`` functions build the entity from a row mapping. An entity
+whose attributes are its columns maps through :func:`fields_row` and :func:`fields_from`;
+the others are written out field by field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 from uuid import UUID
+
+import attrs
 
 from crmcore.domain.account import Account, AccountType
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.contact import Channel, Contact, ContactRole, LifecycleStage
 from crmcore.domain.email import Email
 from crmcore.domain.funnel import FunnelJourney, FunnelStage, StageEntry
-from crmcore.domain.ids import AccountId, ActivityId, ContactId, DealId, LeadId
+from crmcore.domain.ids import AccountId, ContactId, LeadId
 from crmcore.domain.lead import (
     Engagement,
     Firmographics,
@@ -31,6 +36,33 @@ from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal, DealStage, StageChange
 
 Row = Mapping[Any, Any]
+A = TypeVar("A", bound=attrs.AttrsInstance)
+
+
+def fields_row(
+    entity: attrs.AttrsInstance, *, renamed: Mapping[str, str | None] = {}, **columns: Any
+) -> dict[str, Any]:
+    """The column values of an entity, one per attribute (an enum as its value, no
+    ``version``): ``renamed`` gives the column of an attribute stored under another name
+    (``None``: not stored here); ``columns`` add or replace values."""
+    row: dict[str, Any] = {}
+    for f in attrs.fields(type(entity)):
+        name = renamed.get(f.name, f.name)
+        if name is not None and f.name != "version":
+            value = getattr(entity, f.name)
+            row[name] = value.value if isinstance(value, Enum) else value
+    row.update(columns)
+    return row
+
+
+def fields_from(cls: type[A], row: Row, *, renamed: Mapping[str, str] = {}, **values: Any) -> A:
+    """An entity of ``cls`` from its row, each attribute from the column of its name or
+    the one ``renamed`` gives; ``values`` give the attributes that need a conversion
+    (enums, JSON) or come from elsewhere."""
+    for f in attrs.fields(cls):
+        if f.name not in values:
+            values[f.name] = row[renamed.get(f.name, f.name)]
+    return cls(**values)
 
 
 def _email(value: str | None) -> Email | None:
@@ -185,62 +217,36 @@ def contact_from(row: Row) -> Contact:
 
 def account_row(account: Account) -> dict[str, Any]:
     """The column values of an account."""
-    return {
-        "id": account.id,
-        "name": account.name,
-        "name_key": account.name.casefold(),
-        "type": account.type.value,
-        "industry": account.industry,
-        "size": account.size_range,
-        "website": account.website,
-        "region": account.region,
-        "billing_address": account.billing_address,
-        "attributes": account.attributes,
-        "created_at": account.created_at,
-        "updated_at": account.updated_at,
-    }
+    return fields_row(account, renamed=_ACCOUNT, name_key=account.name.casefold())
 
 
 def account_from(row: Row) -> Account:
     """An account from its row."""
-    return Account(
-        id=AccountId(row["id"]),
-        name=row["name"],
-        type=AccountType(row["type"]),
-        industry=row["industry"],
-        size_range=row["size"],
-        website=row["website"],
-        region=row["region"],
-        billing_address=row["billing_address"],
-        attributes=dict(row["attributes"] or {}),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
+    attributes = dict(row["attributes"] or {})
+    return fields_from(
+        Account, row, renamed=_ACCOUNT, type=AccountType(row["type"]), attributes=attributes
     )
+
+
+_ACCOUNT = {"size_range": "size"}
 
 
 # -- deals -------------------------------------------------------------------------------
 
 
+#: Deal attributes stored under other names (the history has its own table).
+_DEAL: dict[str, str | None] = {
+    "expected_close": "expected_close_date",
+    "actual_close": "actual_close_date",
+    "owner": "owner_id",
+    "history": None,
+}
+
+
 def deal_row(deal: Deal) -> dict[str, Any]:
     """The column values of a deal (its history goes to ``deal_stage_history``)."""
-    return {
-        "id": deal.id,
-        "account_id": deal.account_id,
-        "contact_id": deal.contact_id,
-        "title": deal.title,
-        "amount": deal.amount.amount,
-        "currency": deal.amount.currency,
-        "stage": deal.stage.value,
-        "probability": deal.probability,
-        "expected_close_date": deal.expected_close,
-        "actual_close_date": deal.actual_close,
-        "owner_id": deal.owner,
-        "lost_reason": deal.lost_reason,
-        "metadata": deal.metadata,
-        "created_at": deal.created_at,
-        "updated_at": deal.updated_at,
-    }
+    money = deal.amount
+    return fields_row(deal, renamed=_DEAL, amount=money.amount, currency=money.currency)
 
 
 def history_rows(deal_id: UUID, history: Sequence[StageChange], start: int) -> list[dict[str, Any]]:
@@ -269,60 +275,29 @@ def change_from(row: Row) -> StageChange:
 
 def deal_from(row: Row, history: Sequence[StageChange]) -> Deal:
     """A deal from its row and its ordered stage history."""
-    return Deal(
-        id=DealId(row["id"]),
-        title=row["title"],
+    return fields_from(
+        Deal,
+        row,
+        renamed={k: v for k, v in _DEAL.items() if v is not None},
         amount=Money(row["amount"], row["currency"]),
-        account_id=AccountId(row["account_id"]) if row["account_id"] else None,
-        contact_id=ContactId(row["contact_id"]) if row["contact_id"] else None,
         stage=DealStage(row["stage"]),
-        probability=row["probability"],
-        expected_close=row["expected_close_date"],
-        actual_close=row["actual_close_date"],
-        owner=row["owner_id"],
-        lost_reason=row["lost_reason"],
         history=tuple(history),
         metadata=dict(row["metadata"] or {}),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
     )
 
 
 # -- activities --------------------------------------------------------------------------
 
 
+_ACTIVITY = {"actor": "user_id", "due_at": "due_date"}
+
+
 def activity_row(activity: Activity) -> dict[str, Any]:
     """The column values of an activity."""
-    return {
-        "id": activity.id,
-        "type": activity.type.value,
-        "subject": activity.subject,
-        "description": activity.description,
-        "lead_id": activity.lead_id,
-        "contact_id": activity.contact_id,
-        "deal_id": activity.deal_id,
-        "user_id": activity.actor,
-        "completed": activity.completed_at is not None,
-        "due_date": activity.due_at,
-        "completed_at": activity.completed_at,
-        "created_at": activity.created_at,
-    }
+    completed = activity.completed_at is not None
+    return fields_row(activity, renamed=_ACTIVITY, completed=completed)
 
 
 def activity_from(row: Row) -> Activity:
     """An activity from its row."""
-    return Activity(
-        id=ActivityId(row["id"]),
-        type=ActivityType(row["type"]),
-        subject=row["subject"],
-        description=row["description"],
-        lead_id=LeadId(row["lead_id"]) if row["lead_id"] else None,
-        contact_id=ContactId(row["contact_id"]) if row["contact_id"] else None,
-        deal_id=DealId(row["deal_id"]) if row["deal_id"] else None,
-        actor=row["user_id"],
-        due_at=row["due_date"],
-        completed_at=row["completed_at"],
-        created_at=row["created_at"],
-        version=row["version"],
-    )
+    return fields_from(Activity, row, renamed=_ACTIVITY, type=ActivityType(row["type"]))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import attrs
 from sqlalchemy import and_, bindparam, func, literal, or_, select, update
@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.mapping import fields_from, fields_row
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.abtest import HELD, AbRule
 from crmcore.domain.campaign import Campaign, CampaignChannel, CampaignStatus
@@ -35,15 +36,13 @@ from crmcore.ports.marketing import (
     Engagement,
     Enrollment,
     PlannedDelivery,
+    consent_id,
+    delivery_id,
+    enrollment_id,
 )
 
 #: Rows per planning statement.
 PLAN_CHUNK = 2_000
-
-
-def delivery_id(campaign_id: UUID, step: int, contact_id: UUID) -> UUID:
-    """The id of a delivery: a function of its key, the same in every store."""
-    return uuid5(NAMESPACE_URL, f"crmcore:delivery:{campaign_id}:{step}:{contact_id}")
 
 
 class SqlTemplateRepository:
@@ -53,40 +52,22 @@ class SqlTemplateRepository:
         self._s = session
 
     def _entity(self, row: Any) -> MessageTemplate:
-        return MessageTemplate(
-            id=row["id"],
-            name=row["name"],
-            subject=row["subject"],
-            body=row["body"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            version=self._s.seen_version(t.message_templates, row["id"], row["version"]),
-        )
+        version = self._s.seen_version(t.message_templates, row["id"], row["version"])
+        return fields_from(MessageTemplate, row, version=version)
 
     def get(self, name: str) -> MessageTemplate | None:
         rows = self._s.read(select(t.message_templates).where(t.message_templates.c.name == name))
         return self._entity(rows[0]) if rows else None
 
     def add(self, template: MessageTemplate) -> None:
-        self._s.insert_entity(t.message_templates, _template_row(template))
+        self._s.insert_entity(t.message_templates, fields_row(template))
 
     def save(self, template: MessageTemplate) -> None:
-        self._s.update_entity(t.message_templates, _template_row(template), template.version)
+        self._s.update_entity(t.message_templates, fields_row(template), template.version)
 
     def list(self) -> Sequence[MessageTemplate]:
         rows = self._s.read(select(t.message_templates).order_by(t.message_templates.c.name))
         return [self._entity(r) for r in rows]
-
-
-def _template_row(template: MessageTemplate) -> dict[str, Any]:
-    return {
-        "id": template.id,
-        "name": template.name,
-        "subject": template.subject,
-        "body": template.body,
-        "created_at": template.created_at,
-        "updated_at": template.updated_at,
-    }
 
 
 class SqlCampaignRepository:
@@ -183,20 +164,12 @@ def _campaign_row(campaign: Campaign) -> dict[str, Any]:
 
 
 def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        campaign_id=row["campaign_id"],
-        step=row["step"],
-        contact_id=ContactId(row["contact_id"]),
-        address=row["address"],
+    return fields_from(
+        Delivery,
+        row,
         channel=CampaignChannel(row["channel"]),
         variant=row["variant"] or "A",
         status=DeliveryStatus(row["status"]),
-        at=row["at"],
-        attempts=row["attempts"],
-        claimed_until=row["claimed_until"],
-        message_id=row["message_id"],
-        error=row["error"],
     )
 
 
@@ -512,14 +485,7 @@ class SqlConsentRegistry:
 
     def record(self, consent: Consent) -> None:
         make = sqlite_insert if self._s.sqlite else pg_insert
-        values = {
-            "id": uuid5(NAMESPACE_URL, f"crmcore:consent:{consent.channel}:{consent.address}"),
-            "address": consent.address,
-            "channel": consent.channel.value,
-            "granted": consent.granted,
-            "source": consent.source,
-            "at": consent.at,
-        }
+        values = fields_row(consent, id=consent_id(consent))
         base = make(self.table).values(values)
         stmt = base.on_conflict_do_update(
             index_elements=["address", "channel"],
@@ -546,13 +512,7 @@ class SqlConsentRegistry:
         c = self.table.c
         stmt = select(self.table).where(c.granted.is_(False)).order_by(c.at, c.address)
         return [
-            Consent(
-                address=r["address"],
-                channel=CampaignChannel(r["channel"]),
-                granted=r["granted"],
-                source=r["source"],
-                at=r["at"],
-            )
+            fields_from(Consent, r, channel=CampaignChannel(r["channel"]))
             for r in self._s.read(stmt)
         ]
 
@@ -575,7 +535,7 @@ class SqlEnrollmentRepository:
         for start in range(0, len(wanted), PLAN_CHUNK):
             rows = [
                 {
-                    "id": uuid5(NAMESPACE_URL, f"crmcore:enrollment:{sequence_id}:{c}"),
+                    "id": enrollment_id(sequence_id, c),
                     "sequence_id": sequence_id,
                     "contact_id": c,
                     "joined_at": at,

@@ -12,15 +12,21 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from sqlalchemy import String, Table, and_, cast, insert, select, update
 
 from crmcore.adapters.sql import tables as t
-from crmcore.adapters.sql.mapping import account_from, account_row, contact_from, contact_row
+from crmcore.adapters.sql.mapping import (
+    account_from,
+    account_row,
+    contact_from,
+    contact_row,
+    fields_from,
+    fields_row,
+)
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.domain.account import Account
 from crmcore.domain.account_merge import AccountMergeRecord
 from crmcore.domain.contact import Contact
 from crmcore.domain.contact_merge import MergeRecord
@@ -172,27 +178,30 @@ class SqlContactReferences:
         return moved
 
 
-def _contact_json(contact: Contact) -> dict[str, Any]:
-    row = contact_row(contact)
-    row["version"] = contact.version
-    out: dict[str, Any] = {}
-    for name, value in row.items():
-        if isinstance(value, UUID):
-            out[name] = str(value)
-        elif isinstance(value, datetime):
-            out[name] = value.isoformat()
-        else:
-            out[name] = value
-    return out
+def _before_json(row: dict[str, Any], version: int) -> dict[str, Any]:
+    """An entity's row as JSON (ids as text, times in ISO 8601), with its version."""
+    row["version"] = version
+    return {
+        name: (
+            str(value) if isinstance(value, UUID) else
+            value.isoformat() if isinstance(value, datetime) else value
+        )
+        for name, value in row.items()
+    }  # fmt: skip
 
 
-def _contact_back(data: Mapping[str, Any]) -> Contact:
+def _before_row(data: Mapping[str, Any], *ids: str) -> dict[str, Any]:
+    """The row of :func:`_before_json`'s JSON."""
     row = dict(data)
-    for name in ("id", "account_id", "source_lead_id"):
+    for name in ("id", *ids):
         row[name] = UUID(row[name]) if row[name] else None
     for name in ("created_at", "updated_at"):
         row[name] = datetime.fromisoformat(row[name])
-    return contact_from(row)
+    return row
+
+
+def _contact_back(data: Mapping[str, Any]) -> Contact:
+    return contact_from(_before_row(data, "account_id", "source_lead_id"))
 
 
 def _facts_json(facts: CustomerFacts) -> dict[str, Any]:
@@ -217,73 +226,86 @@ def _facts_back(data: Mapping[str, Any]) -> CustomerFacts:
     return CustomerFacts(**values)
 
 
-def _record(row: Any) -> MergeRecord:
-    before = row["before"]
-    facts = before.get("keep_facts")
-    return MergeRecord(
-        id=row["id"],
-        keep_id=ContactId(row["keep_id"]),
-        other_id=ContactId(row["other_id"]),
-        reason=row["reason"],
-        by=row["merged_by"],
-        at=row["at"],
-        keep_before=_contact_back(before["keep"]),
-        other_before=_contact_back(before["other"]),
-        moved={k: tuple(v) for k, v in dict(row["moved"]).items()},
-        undone_at=row["undone_at"],
-        keep_facts_before=_facts_back(facts) if facts is not None else None,
-    )
+R = TypeVar("R", MergeRecord, AccountMergeRecord)
+
+#: Record attributes not stored in a column of their own.
+_RECORD: dict[str, str | None] = {
+    "by": "merged_by",
+    "keep_before": None,
+    "other_before": None,
+    "keep_facts_before": None,
+}
 
 
-class SqlMergeLog:
-    """Merges in ``contact_merges``."""
+class _MergeLog(Generic[R]):
+    """A merge log's rows: the record's fields, the before-images in ``before``."""
+
+    table: Table
 
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    def add(self, record: MergeRecord) -> None:
-        row = {
-            "id": record.id,
-            "keep_id": record.keep_id,
-            "other_id": record.other_id,
-            "reason": record.reason,
-            "merged_by": record.by,
-            "at": record.at,
-            "before": {
-                "keep": _contact_json(record.keep_before),
-                "other": _contact_json(record.other_before),
-                **(
-                    {"keep_facts": _facts_json(record.keep_facts_before)}
-                    if record.keep_facts_before is not None
-                    else {}
-                ),
-            },
-            "moved": {k: list(v) for k, v in record.moved.items()},
-            "undone_at": record.undone_at,
+    def _before(self, record: R) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _record(self, row: Any) -> R:
+        raise NotImplementedError
+
+    def add(self, record: R) -> None:
+        moved = {k: list(v) for k, v in record.moved.items()}
+        row = fields_row(record, renamed=_RECORD, before=self._before(record), moved=moved)
+        stmt = insert(self.table).values(row)
+        self._s.write(lambda: self._s.conn.execute(stmt), table=self.table, row=row)
+
+    def get(self, merge_id: UUID) -> R | None:
+        rows = self._s.read(select(self.table).where(self.table.c.id == merge_id))
+        return self._record(rows[0]) if rows else None
+
+    def save(self, record: R) -> None:
+        c = self.table.c
+        stmt = update(self.table).where(c.id == record.id).values(undone_at=record.undone_at)
+        self._s.write(lambda: self._s.conn.execute(stmt), table=self.table)
+
+
+def _moved(row: Any) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in dict(row["moved"]).items()}
+
+
+class SqlMergeLog(_MergeLog[MergeRecord]):
+    """Merges in ``contact_merges``."""
+
+    table = t.contact_merges
+
+    def _before(self, record: MergeRecord) -> dict[str, Any]:
+        before = {
+            "keep": _before_json(contact_row(record.keep_before), record.keep_before.version),
+            "other": _before_json(contact_row(record.other_before), record.other_before.version),
         }
-        stmt = insert(t.contact_merges).values(row)
-        self._s.write(lambda: self._s.conn.execute(stmt), table=t.contact_merges, row=row)
+        if record.keep_facts_before is not None:
+            before["keep_facts"] = _facts_json(record.keep_facts_before)
+        return before
 
-    def get(self, merge_id: UUID) -> MergeRecord | None:
-        rows = self._s.read(select(t.contact_merges).where(t.contact_merges.c.id == merge_id))
-        return _record(rows[0]) if rows else None
-
-    def save(self, record: MergeRecord) -> None:
-        stmt = (
-            update(t.contact_merges)
-            .where(t.contact_merges.c.id == record.id)
-            .values(undone_at=record.undone_at)
+    def _record(self, row: Any) -> MergeRecord:
+        before = row["before"]
+        facts = before.get("keep_facts")
+        return fields_from(
+            MergeRecord,
+            row,
+            renamed={"by": "merged_by"},
+            keep_before=_contact_back(before["keep"]),
+            other_before=_contact_back(before["other"]),
+            moved=_moved(row),
+            keep_facts_before=_facts_back(facts) if facts is not None else None,
         )
-        self._s.write(lambda: self._s.conn.execute(stmt), table=t.contact_merges)
 
     def active_for(self, other_id: ContactId) -> MergeRecord | None:
+        c = self.table.c
         rows = self._s.read(
-            select(t.contact_merges)
-            .where(t.contact_merges.c.other_id == other_id)
-            .where(t.contact_merges.c.undone_at.is_(None))
-            .order_by(t.contact_merges.c.at.desc())
+            select(self.table)
+            .where(c.other_id == other_id, c.undone_at.is_(None))
+            .order_by(c.at.desc())
         )
-        return _record(rows[0]) if rows else None
+        return self._record(rows[0]) if rows else None
 
 
 #: Columns that name an account: kind → (table, column).
@@ -333,74 +355,25 @@ class SqlAccountReferences:
         return moved
 
 
-def _account_json(account: Account) -> dict[str, Any]:
-    row = account_row(account)
-    row["version"] = account.version
-    return {
-        name: (
-            str(value) if isinstance(value, UUID) else
-            value.isoformat() if isinstance(value, datetime) else value
-        )
-        for name, value in row.items()
-    }  # fmt: skip
-
-
-def _account_back(data: Mapping[str, Any]) -> Account:
-    row = dict(data)
-    row["id"] = UUID(row["id"])
-    for name in ("created_at", "updated_at"):
-        row[name] = datetime.fromisoformat(row[name])
-    return account_from(row)
-
-
-def _account_record(row: Any) -> AccountMergeRecord:
-    before = row["before"]
-    return AccountMergeRecord(
-        id=row["id"],
-        keep_id=AccountId(row["keep_id"]),
-        other_id=AccountId(row["other_id"]),
-        reason=row["reason"],
-        by=row["merged_by"],
-        at=row["at"],
-        keep_before=_account_back(before["keep"]),
-        other_before=_account_back(before["other"]),
-        moved={k: tuple(v) for k, v in dict(row["moved"]).items()},
-        undone_at=row["undone_at"],
-    )
-
-
-class SqlAccountMergeLog:
+class SqlAccountMergeLog(_MergeLog[AccountMergeRecord]):
     """Account merges in ``account_merges``."""
 
-    def __init__(self, session: SqlSession) -> None:
-        self._s = session
+    table = t.account_merges
 
-    def add(self, record: AccountMergeRecord) -> None:
-        row = {
-            "id": record.id,
-            "keep_id": record.keep_id,
-            "other_id": record.other_id,
-            "reason": record.reason,
-            "merged_by": record.by,
-            "at": record.at,
-            "before": {
-                "keep": _account_json(record.keep_before),
-                "other": _account_json(record.other_before),
-            },
-            "moved": {k: list(v) for k, v in record.moved.items()},
-            "undone_at": record.undone_at,
+    def _before(self, record: AccountMergeRecord) -> dict[str, Any]:
+        keep, other = record.keep_before, record.other_before
+        return {
+            "keep": _before_json(account_row(keep), keep.version),
+            "other": _before_json(account_row(other), other.version),
         }
-        stmt = insert(t.account_merges).values(row)
-        self._s.write(lambda: self._s.conn.execute(stmt), table=t.account_merges, row=row)
 
-    def get(self, merge_id: UUID) -> AccountMergeRecord | None:
-        rows = self._s.read(select(t.account_merges).where(t.account_merges.c.id == merge_id))
-        return _account_record(rows[0]) if rows else None
-
-    def save(self, record: AccountMergeRecord) -> None:
-        stmt = (
-            update(t.account_merges)
-            .where(t.account_merges.c.id == record.id)
-            .values(undone_at=record.undone_at)
+    def _record(self, row: Any) -> AccountMergeRecord:
+        before = row["before"]
+        return fields_from(
+            AccountMergeRecord,
+            row,
+            renamed={"by": "merged_by"},
+            keep_before=account_from(_before_row(before["keep"])),
+            other_before=account_from(_before_row(before["other"])),
+            moved=_moved(row),
         )
-        self._s.write(lambda: self._s.conn.execute(stmt), table=t.account_merges)

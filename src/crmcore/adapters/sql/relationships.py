@@ -9,35 +9,14 @@ from uuid import UUID
 from sqlalchemy import delete, insert, or_, select
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.mapping import fields_from, fields_row
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.ids import AccountId, ContactId
 from crmcore.domain.relationships import RelationRole, Relationship
 
 
-def _row(r: Relationship) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "contact_id": r.contact_id,
-        "role": r.role.value,
-        "account_id": r.account_id,
-        "other_contact_id": r.other_contact_id,
-        "note": r.note,
-        "created_at": r.created_at,
-        "version": 1,
-    }
-
-
 def _from(row: Any) -> Relationship:
-    return Relationship(
-        id=row["id"],
-        contact_id=ContactId(row["contact_id"]),
-        role=RelationRole(row["role"]),
-        account_id=AccountId(row["account_id"]) if row["account_id"] else None,
-        other_contact_id=ContactId(row["other_contact_id"]) if row["other_contact_id"] else None,
-        note=row["note"],
-        created_at=row["created_at"],
-        version=row["version"],
-    )
+    return fields_from(Relationship, row, role=RelationRole(row["role"]))
 
 
 class SqlRelationshipRepository:
@@ -47,7 +26,7 @@ class SqlRelationshipRepository:
         self._s = session
 
     def add(self, relationship: Relationship) -> None:
-        row = _row(relationship)
+        row = fields_row(relationship, version=1)
         stmt = insert(t.relationships).values(row)
         self._s.write(lambda: self._s.conn.execute(stmt), table=t.relationships, row=row)
 

@@ -580,11 +580,9 @@ class SqlContactRepository(_BulkRepo[Contact]):
         return self._many(_page(stmt, t.contacts, limit, offset, after))
 
     def compared_values(self, attributes: Sequence[str] = ()) -> Sequence[ContactValues]:
+        # the attributes document whole, its keys picked here (PostgreSQL's ``->`` refuses
+        # a stored ``\u0000``, which the JSON column keeps)
         c = t.contacts.c
-        if self._s.sqlite:
-            return self._compared_sqlite(attributes)
-        # PostgreSQL: the attributes document whole, its keys picked here (``->`` on the
-        # server refuses a stored ``\u0000``, which the JSON column keeps).
         extra = (c.attributes,) if attributes else ()
         stmt = (
             select(c.id, c.first_name, c.last_name, c.email, c.phone, *extra)
@@ -603,29 +601,6 @@ class SqlContactRepository(_BulkRepo[Contact]):
                 tuple((r[5] or {}).get(a) for a in attributes) if attributes else (),
             )
             for r in rows
-        ]
-
-    def _compared_sqlite(self, attributes: Sequence[str]) -> Sequence[ContactValues]:
-        """The SQLite read: the driver's rows, each attribute as JSON text decoded here."""
-        extra = ", attributes -> ?" * len(attributes)
-        sql = (
-            f"SELECT id, first_name, last_name, email, phone{extra} FROM contacts "
-            "WHERE archived = 0 ORDER BY id"
-        )
-        paths = tuple(f"$.{json.dumps(a)}" for a in attributes)
-        with self._s.translating():
-            raw = self._s.conn.exec_driver_sql(sql, paths).fetchall()
-        loads = json.loads
-        return [
-            ContactValues(
-                ContactId(read_uuid(r[0])),
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                tuple(None if v is None else loads(v) for v in r[5:]),
-            )
-            for r in raw
         ]
 
 

@@ -604,39 +604,26 @@ measurements = Table(
     comment="library: samples of the alert inputs (channel service reached, scoring latency)",
 )
 
-#: Aggregate tables whose rows carry a ``version`` column.
-VERSIONED = (accounts, leads, contacts, deals, activities, campaigns, segments)
+
+def _merge_log(name: str, what: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("keep_id", Uuid, nullable=False, index=True),
+        Column("other_id", Uuid, nullable=False, index=True),
+        Column("reason", Text, nullable=False),
+        Column("merged_by", String(200)),
+        Column("at", UTCDateTime, nullable=False),
+        Column("before", JSON, nullable=False),
+        Column("moved", JSON, nullable=False),
+        Column("undone_at", UTCDateTime),
+        comment=f"library: {what} merges with both before-images and the rows moved (C2)",
+    )
 
 
-contact_merges = Table(
-    "contact_merges",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("keep_id", Uuid, nullable=False, index=True),
-    Column("other_id", Uuid, nullable=False, index=True),
-    Column("reason", Text, nullable=False),
-    Column("merged_by", String(200)),
-    Column("at", UTCDateTime, nullable=False),
-    Column("before", JSON, nullable=False),
-    Column("moved", JSON, nullable=False),
-    Column("undone_at", UTCDateTime),
-    comment="library: contact merges with both before-images and the rows moved (C2)",
-)
-
-account_merges = Table(
-    "account_merges",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("keep_id", Uuid, nullable=False, index=True),
-    Column("other_id", Uuid, nullable=False, index=True),
-    Column("reason", Text, nullable=False),
-    Column("merged_by", String(200)),
-    Column("at", UTCDateTime, nullable=False),
-    Column("before", JSON, nullable=False),
-    Column("moved", JSON, nullable=False),
-    Column("undone_at", UTCDateTime),
-    comment="library: account merges with both before-images and the rows moved (C2)",
-)
+contact_merges = _merge_log("contact_merges", "contact")
+account_merges = _merge_log("account_merges", "account")
 
 # -- issue 20: the HTTP surface (ADR 0019) ----------------------------------------------
 

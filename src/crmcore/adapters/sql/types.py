@@ -116,12 +116,18 @@ class AmountTotal(FunctionElement[Decimal]):
     inherit_cache = True
 
 
-@compiles(AmountTotal)
-def _total(element: AmountTotal, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"sum({compiler.process(element.clauses, **kw)})"
+def compiled_by_dialect(element: type[FunctionElement[Any]], pg: str, sqlite: str) -> None:
+    """Compile ``element(column)`` to the ``pg`` template (the default) or the ``sqlite``
+    one, ``{0}`` standing for the column."""
+
+    def on(template: str) -> Any:
+        def compile_(e: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+            return template.format(compiler.process(e.clauses, **kw))
+
+        return compile_
+
+    compiles(element)(on(pg))
+    compiles(element, "sqlite")(on(sqlite))
 
 
-@compiles(AmountTotal, "sqlite")
-def _total_sqlite(element: AmountTotal, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"sum(CAST(round(({column}) * {SUM_SCALE}) AS INTEGER))"
+compiled_by_dialect(AmountTotal, "sum({0})", f"sum(CAST(round(({{0}}) * {SUM_SCALE}) AS INTEGER))")

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.render import render_one
+from crmcore.app.cli.context import app_from, unwrap
+from crmcore.app.cli.merge import show_merged, show_unmerged
 from crmcore.app.dedup.account_merge import merge_accounts, unmerge_accounts
 from crmcore.domain.ids import AccountId
 
@@ -26,13 +26,7 @@ def merge_cmd(ctx: click.Context, keep: UUID, other: UUID, reason: str, by: str 
     record = unwrap(
         merge_accounts(app_from(ctx), AccountId(keep), AccountId(other), reason=reason, by=by)
     )
-    fmt = state_from(ctx).fmt
-    if fmt == "table":
-        moved = sum(len(v) for v in record.moved.values())
-        click.echo(f"merged account {record.other_id} into {record.keep_id}: merge {record.id}")
-        click.echo(f"{moved} rows moved; undo with: crm accounts unmerge {record.id}")
-        return
-    render_one({"merge_id": record.id}, ["merge_id"], fmt)
+    show_merged(ctx, record, what="account ", undo="crm accounts unmerge")
 
 
 @click.command("unmerge")
@@ -42,12 +36,4 @@ def merge_cmd(ctx: click.Context, keep: UUID, other: UUID, reason: str, by: str 
 def unmerge_cmd(ctx: click.Context, merge_id: UUID, by: str | None) -> None:
     """Undo account merge MERGE_ID: both accounts and every moved row back as they were."""
     record = unwrap(unmerge_accounts(app_from(ctx), merge_id, by=by))
-    fmt = state_from(ctx).fmt
-    if fmt == "table":
-        click.echo(f"unmerged account {record.other_id} from {record.keep_id} (merge {record.id})")
-        return
-    render_one(
-        {"merge_id": record.id, "keep_id": record.keep_id, "other_id": record.other_id},
-        ["merge_id", "keep_id", "other_id"],
-        fmt,
-    )
+    show_unmerged(ctx, record, what="account ")

@@ -11,6 +11,8 @@ from crmcore.app.cli.render import render_one
 from crmcore.app.context import App
 from crmcore.app.dedup.merge import merge_contacts, unmerge_contacts
 from crmcore.app.sales.contacts import resolve_contact
+from crmcore.domain.account_merge import AccountMergeRecord
+from crmcore.domain.contact_merge import MergeRecord
 from crmcore.domain.ids import ContactId
 
 
@@ -37,13 +39,7 @@ def merge(ctx: click.Context, keep: str, other: str, reason: str, by: str | None
     record = unwrap(
         merge_contacts(app, _contact(app, keep), _contact(app, other), reason=reason, by=by)
     )
-    fmt = state_from(ctx).fmt
-    if fmt == "table":
-        moved = sum(len(v) for v in record.moved.values())
-        click.echo(f"merged {record.other_id} into {record.keep_id}: merge {record.id}")
-        click.echo(f"{moved} rows moved; undo with: crm unmerge {record.id}")
-        return
-    render_one({"merge_id": record.id}, ["merge_id"], fmt)
+    show_merged(ctx, record, what="", undo="crm unmerge")
 
 
 @click.command("unmerge")
@@ -52,10 +48,29 @@ def merge(ctx: click.Context, keep: str, other: str, reason: str, by: str | None
 @click.pass_context
 def unmerge(ctx: click.Context, merge_id: UUID, by: str | None) -> None:
     """Undo merge MERGE_ID: both contacts and every moved row back as they were."""
-    record = unwrap(unmerge_contacts(app_from(ctx), merge_id, by=by))
+    show_unmerged(ctx, unwrap(unmerge_contacts(app_from(ctx), merge_id, by=by)), what="")
+
+
+def show_merged(
+    ctx: click.Context, record: MergeRecord | AccountMergeRecord, *, what: str, undo: str
+) -> None:
+    """What a merge did (``what``: ``"account "`` or empty) and how to undo it."""
     fmt = state_from(ctx).fmt
     if fmt == "table":
-        click.echo(f"unmerged {record.other_id} from {record.keep_id} (merge {record.id})")
+        moved = sum(len(v) for v in record.moved.values())
+        click.echo(f"merged {what}{record.other_id} into {record.keep_id}: merge {record.id}")
+        click.echo(f"{moved} rows moved; undo with: {undo} {record.id}")
+        return
+    render_one({"merge_id": record.id}, ["merge_id"], fmt)
+
+
+def show_unmerged(
+    ctx: click.Context, record: MergeRecord | AccountMergeRecord, *, what: str
+) -> None:
+    """What an undone merge gave back."""
+    fmt = state_from(ctx).fmt
+    if fmt == "table":
+        click.echo(f"unmerged {what}{record.other_id} from {record.keep_id} (merge {record.id})")
         return
     render_one(
         {"merge_id": record.id, "keep_id": record.keep_id, "other_id": record.other_id},

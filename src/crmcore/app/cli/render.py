@@ -25,7 +25,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crmcore.app.importing.csvio import csv_text, safe_cell
+from crmcore.app.importing.csvio import csv_text
 
 Row = Mapping[str, Any]
 
@@ -73,10 +73,6 @@ def cell(value: Any) -> str:
             return str(value)
         return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
     return text(value)
-
-
-#: Defuse spreadsheet formula injection in one CSV cell (the one rule, in csvio).
-neutralise = safe_cell
 
 
 def to_csv(rows: Sequence[Row], fields: Sequence[str]) -> str:

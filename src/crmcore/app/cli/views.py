@@ -224,7 +224,6 @@ ACTIVITY_FIELDS = (
     "completed_at",
     "created_at",
 )
-ACTIVITY_DETAIL_FIELDS = (*ACTIVITY_FIELDS, "description")
 
 
 def activity_row(activity: Activity) -> dict[str, Any]:

@@ -30,7 +30,14 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError
 from crmcore.app.progress import Progress, chunks
 from crmcore.domain.activity import Activity, ActivityType
-from crmcore.domain.clv import ClvFit, ClvFitError, ClvPrediction, CustomerSummary, TimeUnit
+from crmcore.domain.clv import (
+    ClvFit,
+    ClvFitError,
+    ClvPrediction,
+    CustomerSummary,
+    PurchaseHistory,
+    TimeUnit,
+)
 from crmcore.domain.clv import traditional_clv as traditional_formula
 from crmcore.domain.clv_status import (
     ClvFitted,
@@ -38,7 +45,6 @@ from crmcore.domain.clv_status import (
     ClvRules,
     ClvStatus,
     ClvStatusDetected,
-    PurchaseHistory,
     StatusFacts,
     StoredPrediction,
     classify,

@@ -26,7 +26,6 @@ from crmcore.domain.campaign import (
     NEEDS,
     Campaign,
     CampaignChannel,
-    CampaignStatus,
     default_channels,
     new_campaign,
     pick_channel,
@@ -374,11 +373,6 @@ def campaign_stats(app: App, *, campaign_id: UUID) -> Result[CampaignStats, AppE
         )
 
     return transact(app, work, commit=False)
-
-
-def campaigns_in(uow: UnitOfWork, status: CampaignStatus) -> list[Campaign]:
-    """The campaigns in one status."""
-    return list(uow.campaigns.list(status=status))
 
 
 @attrs.frozen(kw_only=True)

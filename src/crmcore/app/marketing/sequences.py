@@ -56,12 +56,6 @@ from crmcore.domain.sequence import (
 from crmcore.ports.marketing import DeliveryCounts, PlannedDelivery
 from crmcore.ports.uow import UnitOfWork
 
-#: What enrols a contact automatically (besides ``crm sequences enroll``).
-TRIGGERS = (
-    "manual", "signup", "converted", "score", "funnel:STAGE", "status:STATUS", "clv:STATUS",
-    "date:FIELD:DAYS[:yearly]", "churn:REASON", "upsell:SEGMENT", "usage_limit",
-)  # fmt: skip
-
 
 def _by_name(uow: UnitOfWork, name: str) -> Campaign | None:
     for c in uow.campaigns.list():

@@ -75,18 +75,6 @@ def get_account(app: App, account_id: AccountId) -> Result[Account, AppError]:
     return read(app, work)
 
 
-def find_account(app: App, name: str) -> Result[Account, AppError]:
-    """One account by its (case-insensitive) name."""
-
-    def work(uow: UnitOfWork) -> Result[Account, AppError]:
-        found = uow.accounts.find_by_name(name.strip())
-        if found is None:
-            return Failure(NotFound(kind="account", key=name))
-        return Success(found)
-
-    return transact(app, work)
-
-
 def list_accounts(
     app: App, *, limit: int | None = None, offset: int = 0, after: UUID | None = None
 ) -> Result[Sequence[Account], AppError]:
