@@ -395,3 +395,24 @@ def test_renew_extends_the_claims_lease_and_leases_list_who_holds_what(
         assert inbox.leases(now=AT + 2 * lease) == []
         # the claim's own writes still go through after a renewal
         inbox.mark_done([e.event_id for e in claimed], token=token, at=AT)
+
+
+def test_a_customer_another_workers_live_lease_holds_is_not_claimed(session: Session) -> None:
+    """A worker that died holding a customer's event keeps that customer until its lease
+    runs out: another worker's claim skips the customer's later events (they would be
+    applied before the earlier one) and takes the other customers'."""
+    lease = timedelta(seconds=30)
+    ann, bob = "ann@example.com", "bob@example.com"
+    with session() as inbox:
+        inbox.add_many([_of(ann, 1), _of(ann, 2), _of(bob, 3)])
+    with session() as inbox:
+        first = inbox.claim_due(now=AT, limit=1, worker="w1", token=uuid.UUID(int=1), lease=lease)
+    assert [e.event_id for e in first] == ["e1"]
+    with session() as inbox:
+        second = inbox.claim_due(now=AT, limit=10, worker="w2", token=uuid.UUID(int=2), lease=lease)
+    assert [e.event_id for e in second] == ["e3"]
+    with session() as inbox:
+        later = inbox.claim_due(
+            now=AT + lease, limit=10, worker="w3", token=uuid.UUID(int=3), lease=lease
+        )
+    assert [e.event_id for e in later] == ["e1", "e2", "e3"]

@@ -22,6 +22,7 @@ from crmcore.domain.inbox import (
     InboxEntry,
     InboxStatus,
     Lease,
+    customer_key,
     entry_key,
 )
 from crmcore.domain.insight import CustomerFacts
@@ -58,7 +59,17 @@ class MemoryInbox:
         return {e.event_id: e for e in found if e is not None}
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
-        due = [e for e in self._tx.rows(self.table) if e.is_due(now)]
+        """The due entries in time order, but none of a customer a live lease holds
+        (another worker is applying that customer's earlier events)."""
+        rows = list(self._tx.rows(self.table))
+        held = {
+            customer_key(e.payload)
+            for e in rows
+            if e.status is InboxStatus.PROCESSING and e.lease_until is not None
+            if e.lease_until > now
+        }
+        held.discard(None)
+        due = [e for e in rows if e.is_due(now) and customer_key(e.payload) not in held]
         due.sort(key=_time_order)
         return due[:limit]
 

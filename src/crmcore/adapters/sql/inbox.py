@@ -311,8 +311,8 @@ class SqlInbox:
             found = [
                 _entry(r)
                 for where, params in (
-                    (sqlite_sql.DUE_PENDING, (InboxStatus.PENDING.value, at, limit)),
-                    (sqlite_sql.DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, limit)),
+                    (sqlite_sql.DUE_PENDING, (InboxStatus.PENDING.value, at, at, limit)),
+                    (sqlite_sql.DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, at, limit)),
                 )
                 for r in self._s.fetch_sqlite(t, where, params)
             ]
@@ -368,8 +368,10 @@ class SqlInbox:
             stored_datetime(now + lease),
             InboxStatus.PENDING.value,
             at,
+            at,
             limit,
             InboxStatus.PROCESSING.value,
+            at,
             at,
             limit,
             limit,
@@ -396,10 +398,10 @@ class SqlInbox:
         run = self._s.conn.exec_driver_sql
         with self._s.translating():
             if run(sqlite_sql.ANY_EXPIRED, (processing, at)).fetchall():
-                params = (pending, at, limit, processing, at, limit, limit)
+                params = (pending, at, at, limit, processing, at, at, limit, limit)
                 rows = run(sqlite_sql.TAKE, params).fetchall()
             else:
-                rows = run(sqlite_sql.TAKE_PENDING, (pending, at, limit)).fetchall()
+                rows = run(sqlite_sql.TAKE_PENDING, (pending, at, at, limit)).fetchall()
         return _taken_entries(rows, worker=worker, token=token, lease_until=now + lease)
 
     def mark_taken_done(self, entries: Sequence[InboxEntry], *, at: datetime) -> None:

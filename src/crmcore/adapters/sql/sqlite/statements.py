@@ -174,13 +174,25 @@ ACCEPT_COLUMNS = (
 ACCEPT_CONSTANTS = {"validated": "1", "status": f"'{_PENDING}'", "attempts": "0", "version": "1"}
 ACCEPT_INBOX = insert(_inbox, ACCEPT_COLUMNS, constants=ACCEPT_CONSTANTS, ignore_conflicts=True)
 
-#: The two due scans, a WHERE clause each (the index ``(status, order_at, event_id)`` serves both).
+#: Not a customer a live lease holds (another worker is applying that customer's earlier
+#: events): bound to the claim's time. Entries naming no customer are never held.
+_FREE = (
+    f"({columns(_inbox, 'customer_key')} IS NULL OR {columns(_inbox, 'customer_key')} NOT IN"
+    f" (SELECT {columns(_inbox, 'customer_key')} FROM {_inbox.name}"
+    f" WHERE {columns(_inbox, 'status')} = '{InboxStatus.PROCESSING.value}'"
+    f" AND {columns(_inbox, 'lease_until')} > ?"
+    f" AND {columns(_inbox, 'customer_key')} IS NOT NULL))"
+)
+#: The two due scans, a WHERE clause each (the index ``(status, order_at, event_id)`` serves
+#: both); parameters: status, time, time (of :data:`_FREE`), limit.
 DUE_PENDING = (
     f"{columns(_inbox, 'status')} = ? AND {columns(_inbox, 'next_attempt_at')} <= ?"
+    f" AND {_FREE}"
     f" ORDER BY {columns(_inbox, 'status', 'order_at', 'event_id')} LIMIT ?"
 )
 DUE_EXPIRED = (
     f"{columns(_inbox, 'status')} = ? AND {columns(_inbox, 'lease_until')} <= ?"
+    f" AND {_FREE}"
     f" ORDER BY {columns(_inbox, 'status', 'order_at', 'event_id')} LIMIT ?"
 )
 _MERGED = f"ORDER BY {columns(_inbox, 'order_at', 'event_id')} LIMIT ?"
