@@ -62,14 +62,13 @@ class MemoryInbox:
         """The due entries in time order, but none of a customer a live lease holds
         (another worker is applying that customer's earlier events)."""
         rows = list(self._tx.rows(self.table))
+        live = InboxStatus.PROCESSING
         held = {
             customer_key(e.payload)
             for e in rows
-            if e.status is InboxStatus.PROCESSING and e.lease_until is not None
-            if e.lease_until > now
-        }
-        held.discard(None)
-        due = [e for e in rows if e.is_due(now) and customer_key(e.payload) not in held]
+            if e.status is live and e.lease_until is not None and e.lease_until > now
+        } - {None}
+        due = [e for e in rows if e.is_due(now) and not (held and customer_key(e.payload) in held)]
         due.sort(key=_time_order)
         return due[:limit]
 

@@ -20,6 +20,9 @@ SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 SQLITE_BULK_WAL_PAGES = 100_000
 SQLITE_WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
+#: Seconds a read engine's connection attempt may take (libpq ``connect_timeout``).
+READ_CONNECT_TIMEOUT_S = 5
+
 #: ``conn.info`` key: how the next SQLite transaction begins (``DEFERRED``/``IMMEDIATE``).
 BEGIN_MODE = "crmcore_sqlite_begin"
 
@@ -64,9 +67,15 @@ def make_read_engine(engine: Engine) -> Engine:
     and nothing is toggled on checkout or reset on return) and are not pinged before
     use: a read cannot half-happen, so ``context.read`` runs it again on a fresh
     connection when the pooled one turned out dead, instead of every read paying a
-    round trip to prove it alive.
+    round trip to prove it alive. A connection attempt gives up after
+    :data:`READ_CONNECT_TIMEOUT_S`: the HTTP API runs some reads on its event loop.
     """
-    return create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    return create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,
+        connect_args={"connect_timeout": READ_CONNECT_TIMEOUT_S},
+    )
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -176,12 +176,11 @@ ACCEPT_INBOX = insert(_inbox, ACCEPT_COLUMNS, constants=ACCEPT_CONSTANTS, ignore
 
 #: Not a customer a live lease holds (another worker is applying that customer's earlier
 #: events): bound to the claim's time. Entries naming no customer are never held.
+_CUSTOMER = columns(_inbox, "customer_key")
 _FREE = (
-    f"({columns(_inbox, 'customer_key')} IS NULL OR {columns(_inbox, 'customer_key')} NOT IN"
-    f" (SELECT {columns(_inbox, 'customer_key')} FROM {_inbox.name}"
+    f"({_CUSTOMER} IS NULL OR {_CUSTOMER} NOT IN (SELECT {_CUSTOMER} FROM {_inbox.name}"
     f" WHERE {columns(_inbox, 'status')} = '{InboxStatus.PROCESSING.value}'"
-    f" AND {columns(_inbox, 'lease_until')} > ?"
-    f" AND {columns(_inbox, 'customer_key')} IS NOT NULL))"
+    f" AND {columns(_inbox, 'lease_until')} > ? AND {_CUSTOMER} IS NOT NULL))"
 )
 #: The two due scans, a WHERE clause each (the index ``(status, order_at, event_id)`` serves
 #: both); parameters: status, time, time (of :data:`_FREE`), limit.
