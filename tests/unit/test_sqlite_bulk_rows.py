@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -171,7 +172,12 @@ def test_recorded_events_are_appended_as_insert_rows_stores_envelopes(
     def fast(conn: Connection) -> None:
         SqlOutbox(SqlSession(conn)).append_recorded(ids, at, events)
 
-    assert _stored(engine, "outbox", fast) == _stored(engine, "outbox", general)
+    def decoded(rows: list[Any]) -> list[Any]:
+        # the envelope's text is orjson's compact form, SQLAlchemy's JSON type writes
+        # json.dumps' spaced one: the same JSON value (ADR 0029)
+        return [(*r[:5], json.loads(r[5]), *r[6:]) for r in rows]
+
+    assert decoded(_stored(engine, "outbox", fast)) == decoded(_stored(engine, "outbox", general))
 
 
 _facts = st.builds(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import cattrs
 
+from crmcore.codec.jsontext import compact
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -57,8 +58,8 @@ def envelope_to_dict(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
 
 
 def envelope_json(envelope: Envelope[DomainEvent]) -> str:
-    """``json.dumps(envelope_to_dict(envelope))``: the text the outbox stores."""
-    return json.dumps(envelope_to_dict(envelope))
+    """The text the outbox stores: ``envelope_to_dict`` as compact JSON (ADR 0029)."""
+    return compact(envelope_to_dict(envelope))
 
 
 def envelopes_json(
@@ -83,7 +84,7 @@ def envelopes_json(
             "occurred_at": at,
             "payload": unstructure(payload),
         }
-        out.append(json.dumps(envelope))
+        out.append(compact(envelope))
     return out
 
 

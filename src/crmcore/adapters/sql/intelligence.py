@@ -17,13 +17,14 @@ compare that sum as a binary float (the nearest one to the exact value).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
 from sqlalchemy import (
     ColumnElement,
+    CursorResult,
     Integer,
     Numeric,
     String,
@@ -120,7 +121,9 @@ class SqlTransactionRepository:
         row = transaction_row(transaction, created_at=self._clock.now())
         self._absent.discard(transaction.external_id)
         self._s.write(
-            lambda: self._s.conn.execute(insert(t.transactions), row), table=t.transactions, row=row
+            self._summarised(lambda: self._s.conn.execute(insert(t.transactions), row)),
+            table=t.transactions,
+            row=row,
         )
 
     def add_many(self, transactions: Sequence[Transaction]) -> int:
@@ -131,6 +134,23 @@ class SqlTransactionRepository:
         else:
             self._s.insert_many(t.transactions, [transaction_row(x, created_at=now) for x in new])
         return len(new)
+
+    def _summarised(self, run: Callable[[], CursorResult[Any]]) -> Callable[[], CursorResult[Any]]:
+        """``run`` (an insert into transactions) and, on SQLite, its rows added to
+        ``customer_rfm`` by one grouped upsert (PostgreSQL's statement trigger does it
+        there; migration 0018). The rows are those past the newest rowid read in the same
+        write: a restarted write reads it again."""
+        if not self._s.sqlite:
+            return run
+
+        def summarised() -> CursorResult[Any]:
+            conn = self._s.conn
+            before = conn.exec_driver_sql(sqlite_sql.LAST_TRANSACTION_ROWID).scalar_one()
+            result = run()
+            conn.exec_driver_sql(sqlite_sql.ADD_TO_RFM_SUMMARY, (before,))
+            return result
+
+        return summarised
 
     def _sqlite_insert(self, new: Sequence[Transaction], *, created_at: datetime) -> None:
         """:meth:`add_many`'s insert on SQLite: the rows ``insert_many`` writes (columns
@@ -152,7 +172,10 @@ class SqlTransactionRepository:
             )
             for x in new
         ]
-        self._s.driver_executemany(t.transactions, sqlite_sql.INSERT_TRANSACTION, rows)
+        insert_rows = lambda: self._s.conn.exec_driver_sql(  # noqa: E731
+            sqlite_sql.INSERT_TRANSACTION, rows
+        )
+        self._s.write(self._summarised(insert_rows), table=t.transactions)
 
     def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
         absent = self._absent

@@ -94,6 +94,22 @@ EXISTING_EXTERNAL_IDS = (
     f" WHERE {_in_json(t.transactions, 'external_id')}"
 )
 
+#: The rowid of the newest transaction (0 for none): where a statement's new rows begin.
+LAST_TRANSACTION_ROWID = f"SELECT coalesce(max(rowid), 0) FROM {t.transactions.name}"
+_rfm = t.customer_rfm.name
+_RFM_COLUMNS = columns(t.customer_rfm, "contact_id", "frequency", "first_at", "last_at", "monetary")
+#: The transactions past a rowid added to their customers' summaries, one upsert per
+#: customer (the arithmetic of migration 0007's trigger: whole ten-thousandths).
+ADD_TO_RFM_SUMMARY = (
+    f"INSERT INTO {_rfm} ({_RFM_COLUMNS})"
+    f" SELECT {columns(t.transactions, 'contact_id')}, count(*), min(occurred_at),"
+    " max(occurred_at), sum(CAST(round(amount * 10000) AS INTEGER))"
+    f" FROM {t.transactions.name} WHERE rowid > ? GROUP BY contact_id"
+    " ON CONFLICT (contact_id) DO UPDATE SET frequency = frequency + excluded.frequency,"
+    " first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),"
+    " monetary = monetary + excluded.monetary"
+)
+
 # -- outbox -------------------------------------------------------------------------------
 
 #: The columns the outbox's general ``append`` writes, in bind order.
@@ -274,6 +290,8 @@ DONE = (
 ALL = {
     "INSERT_TRANSACTION": INSERT_TRANSACTION,
     "EXISTING_EXTERNAL_IDS": EXISTING_EXTERNAL_IDS,
+    "LAST_TRANSACTION_ROWID": LAST_TRANSACTION_ROWID,
+    "ADD_TO_RFM_SUMMARY": ADD_TO_RFM_SUMMARY,
     "APPEND_OUTBOX": APPEND_OUTBOX,
     "INSERT_FACT": INSERT_FACT,
     "FACTS_OF": FACTS_OF,
