@@ -19,6 +19,7 @@ import click
 from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.intel_render import render
 from crmcore.app.cli.progress import bar_for
+from crmcore.app.cli.views import record
 from crmcore.app.clv.clv import (
     clv_statuses,
     customer_labels,
@@ -154,16 +155,13 @@ def predict_cmd(
         )
     labels = unwrap(customer_labels(app))
     rows = [
-        {
-            "customer_id": _label(labels, p.customer_id),
-            "frequency": p.frequency,
-            "recency": p.recency,
-            "T": p.T,
-            "expected_purchases": p.expected_purchases,
-            "p_alive": p.p_alive,
-            "expected_avg_value": _number(p.expected_avg_value),
-            "clv": _number(p.clv),
-        }
+        record(
+            p,
+            PREDICTION_FIELDS,
+            customer_id=_label(labels, p.customer_id),
+            expected_avg_value=_number(p.expected_avg_value),
+            clv=_number(p.clv),
+        )
         for p in predictions
     ]
     click.echo(render(rows, PREDICTION_FIELDS, _fmt(ctx)))

@@ -9,6 +9,7 @@ import click
 from crmcore.app.cli.context import app_from, state_from
 from crmcore.app.cli.intel_render import render, value_or_exit
 from crmcore.app.cli.progress import bar_for
+from crmcore.app.cli.views import record
 from crmcore.app.config import load_config
 from crmcore.app.intelligence.health import account_health_report, assess_all, health_report
 from crmcore.domain.health import RiskLevel
@@ -69,36 +70,24 @@ def report(
         accounts = value_or_exit(
             account_health_report(app_from(ctx), config=config.health, risk=level)
         )
-        out_accounts = [
-            {
-                "account_id": str(a.account_id),
-                "name": a.name,
-                "score": a.score,
-                "level": a.level.value,
-                "worst": a.worst,
-                "contacts": a.contacts,
-                "red": a.red,
-                "action": a.action,
-            }
-            for a in accounts
-        ]
         names = ["account_id", "name", "score", "level", "worst", "contacts", "red", "action"]
+        out_accounts = [
+            record(a, names, account_id=str(a.account_id), level=a.level.value) for a in accounts
+        ]
         click.echo(render(out_accounts, names, fmt))
         return
     rows = value_or_exit(health_report(app_from(ctx), risk=level))
+    columns = ["contact_id", "user_id", "name", "score", "level", "action", "reasons"]
     out = [
-        {
-            "contact_id": str(r.contact_id),
-            "user_id": r.user_id,
-            "name": r.name,
-            "score": r.score,
-            "level": r.level.value,
-            "action": r.action,
-            "reasons": "; ".join(r.reasons),
-        }
+        record(
+            r,
+            columns,
+            contact_id=str(r.contact_id),
+            level=r.level.value,
+            reasons="; ".join(r.reasons),
+        )
         for r in rows
     ]
-    columns = ["contact_id", "user_id", "name", "score", "level", "action", "reasons"]
     click.echo(render(out, columns, fmt))
 
 
