@@ -125,17 +125,5 @@ def metrics_health(
 ) -> Response:
     """The latest health of every customer, worst first (``crm health report``)."""
     rows = value(health_report(services(request).app, risk=risk))
-    out = [
-        HealthOut(
-            contact_id=r.contact_id,
-            user_id=r.user_id,
-            name=r.name,
-            score=r.score,
-            level=r.level.value,
-            action=r.action,
-            reasons=list(r.reasons),
-            computed_at=r.computed_at,
-        ).model_dump(mode="json")
-        for r in rows
-    ]
+    out = [HealthOut.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows]
     return json_response(out)
