@@ -12,8 +12,9 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError, NotFound, StaleVersion
+from crmcore.app.errors import AppError, NotFound
 from crmcore.app.importing.validation import Collector
+from crmcore.app.sales.updates import current
 from crmcore.domain.errors import IllegalTransition, RuleViolation
 from crmcore.domain.events import Changed
 from crmcore.domain.ids import AccountId, ContactId, DealId
@@ -138,16 +139,10 @@ def _change_deal(
     app: App, deal_id: DealId, step: Step, *, expected_version: int | None = None
 ) -> Result[Deal, AppError]:
     def work(uow: UnitOfWork) -> Result[Deal, AppError]:
-        deal = uow.deals.get(deal_id)
-        if deal is None:
-            return Failure(NotFound(kind="deal", key=str(deal_id)))
-        if expected_version is not None and deal.version != expected_version:
-            return Failure(
-                StaleVersion(
-                    kind="deal", key=str(deal_id), expected=expected_version, actual=deal.version
-                )
-            )
-        changed = step(deal)
+        found = current("deal", deal_id, uow.deals.get(deal_id), expected_version)
+        if isinstance(found, Failure):
+            return found
+        changed = step(found.unwrap())
         if isinstance(changed, Failure):
             return Failure(changed.failure())
         change = changed.unwrap()
