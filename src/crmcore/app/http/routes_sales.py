@@ -106,13 +106,11 @@ def _updated(
     request: Request,
     update: Callable[..., Result[Any, AppError]],
     key: UUID,
-    body: BaseModel,
+    changes: dict[str, Any],
     out: Callable[[Any], BaseModel],
 ) -> Response:
-    """Apply the fields ``body`` sets to the record ``key``, from the version ``If-Match``
-    names."""
+    """Apply ``changes`` to the record ``key``, from the version ``If-Match`` names."""
     version = if_match_version(request)
-    changes = body.model_dump(exclude_unset=True)
     entity = value(update(services(request).app, key, expected_version=version, **changes))
     return _shown(out, entity, stored=True)
 
@@ -171,7 +169,8 @@ async def leads_show(request: Request, _key: Reader, lead_id: UUID) -> Response:
 @router.put("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], responses=_UPDATE_ERRORS)
 def leads_update(request: Request, _key: Writer, lead_id: UUID, body: LeadUpdate) -> Response:
     """Change a lead's details; ``If-Match`` must name the version read."""
-    return _updated(request, update_lead, LeadId(lead_id), body, lead_out)
+    changes = body.model_dump(exclude_unset=True)
+    return _updated(request, update_lead, LeadId(lead_id), changes, lead_out)
 
 
 # -- contacts --------------------------------------------------------------------------
@@ -235,18 +234,21 @@ async def contacts_list(
     return _page(Page[ContactOut], contact_out, found, limit)
 
 
+def _contact_fields(body: ContactIn | ContactUpdate) -> dict[str, Any]:
+    """The body's fields as the contact use cases take them (``None`` keeps a field)."""
+    fields = body.model_dump()
+    fields["account_id"] = AccountId(body.account_id) if body.account_id else None
+    fields["role"] = body.role.value if body.role else None
+    fields["preferred_channel"] = body.preferred_channel.value if body.preferred_channel else None
+    return fields
+
+
 @router.post("/contacts", response_model=ContactOut, status_code=201, tags=["contacts"])
 def contacts_add(request: Request, key: Writer, body: ContactIn) -> Response:
     """Add a contact (``crm contacts add``)."""
 
     def run() -> Response:
-        fields = body.model_dump()
-        fields["account_id"] = AccountId(body.account_id) if body.account_id else None
-        fields["role"] = body.role.value if body.role else None
-        fields["preferred_channel"] = (
-            body.preferred_channel.value if body.preferred_channel else None
-        )
-        contact = value(create_contact(services(request).app, **fields))
+        contact = value(create_contact(services(request).app, **_contact_fields(body)))
         return _created(contact_out, contact, "contacts")
 
     return idempotent(request, key, body, run)
@@ -266,22 +268,8 @@ def contacts_update(
     request: Request, _key: Writer, contact_id: UUID, body: ContactUpdate
 ) -> Response:
     """Change a contact; ``If-Match`` must name the version read."""
-    version = if_match_version(request)
-    contact = value(
-        update_contact(
-            services(request).app,
-            ContactId(contact_id),
-            first_name=body.first_name,
-            last_name=body.last_name,
-            email=body.email,
-            phone=body.phone,
-            role=body.role.value if body.role else None,
-            preferred_channel=body.preferred_channel.value if body.preferred_channel else None,
-            account_id=AccountId(body.account_id) if body.account_id else None,
-            expected_version=version,
-        )
-    )
-    return _shown(contact_out, contact, stored=True)
+    changes = _contact_fields(body)
+    return _updated(request, update_contact, ContactId(contact_id), changes, contact_out)
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -322,7 +310,8 @@ def accounts_update(
     request: Request, _key: Writer, account_id: UUID, body: AccountUpdate
 ) -> Response:
     """Change an account; ``If-Match`` must name the version read."""
-    return _updated(request, update_account, AccountId(account_id), body, account_out)
+    changes = body.model_dump(exclude_unset=True)
+    return _updated(request, update_account, AccountId(account_id), changes, account_out)
 
 
 # -- deals -----------------------------------------------------------------------------
@@ -376,7 +365,8 @@ def deals_show(request: Request, _key: Reader, deal_id: UUID) -> Response:
 @router.put("/deals/{deal_id}", response_model=DealOut, tags=["deals"], responses=_UPDATE_ERRORS)
 def deals_update(request: Request, _key: Writer, deal_id: UUID, body: DealUpdate) -> Response:
     """Change a deal's terms; ``If-Match`` must name the version read."""
-    return _updated(request, update_deal, DealId(deal_id), body, deal_out)
+    changes = body.model_dump(exclude_unset=True)
+    return _updated(request, update_deal, DealId(deal_id), changes, deal_out)
 
 
 @router.post(
