@@ -8,7 +8,7 @@ from uuid import UUID
 import click
 
 from crmcore.app.cli.context import app_from, fail, state_from, unwrap
-from crmcore.app.cli.paging import list_rows, page_options
+from crmcore.app.cli.paging import Paging, list_rows, page_options
 from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import CONTACT_DETAIL_FIELDS, CONTACT_FIELDS, contact_row
 from crmcore.app.sales.contacts import (
@@ -109,10 +109,7 @@ def list_(
     account: str | None,
     account_id: UUID | None,
     include_archived: bool,
-    limit: int,
-    offset: int,
-    all_rows: bool,
-    columns: str | None,
+    page: Paging,
 ) -> None:
     """List contacts in creation order, a page at a time, filtered by every option given."""
     app = app_from(ctx)
@@ -147,10 +144,7 @@ def list_(
         ctx,
         fetch,
         CONTACT_FIELDS,
-        limit=limit,
-        offset=offset,
-        all_rows=all_rows,
-        columns=columns,
+        page,
         priority=CONTACT_PRIORITY,
         title="contacts",
         total=None if include_archived else lambda: total[0],
