@@ -43,7 +43,6 @@ from crmcore.domain.loyalty import CardId
 T = TypeVar("T")
 
 EXIT_REFUSED = 1  # as in crmcore.app.cli.main: a refused command
-FORMATS = click.Choice(["table", "json", "csv"])
 
 
 def _fail(message: str) -> None:
