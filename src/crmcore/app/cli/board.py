@@ -16,7 +16,7 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.context import app_from, fail, state_from
 from crmcore.app.cli.progress import bar_for
 from crmcore.app.cli.render import cell
 from crmcore.app.context import App
@@ -45,11 +45,6 @@ T = TypeVar("T")
 EXIT_REFUSED = 1  # as in crmcore.app.cli.main: a refused command
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_REFUSED)
-
-
 def _unwrap(result: Result[T, AppError]) -> T:
     if isinstance(result, Failure):
         error = result.failure()
@@ -57,7 +52,7 @@ def _unwrap(result: Result[T, AppError]) -> T:
             for item in error.errors:
                 click.echo(f"error: {item}", err=True)
             sys.exit(EXIT_REFUSED)
-        _fail(str(error))
+        fail(str(error), exit_code=EXIT_REFUSED)
     return result.unwrap()
 
 
@@ -115,8 +110,7 @@ def _card_id(raw: str) -> CardId:
     try:
         return CardId(UUID(raw.strip()))
     except ValueError:
-        _fail(f"CARD: {raw!r} is not a card id (the customer's UUID)")
-        raise  # pragma: no cover - _fail exits
+        fail(f"CARD: {raw!r} is not a card id (the customer's UUID)", exit_code=EXIT_REFUSED)
 
 
 @click.group()
@@ -334,8 +328,7 @@ def _since(raw: str | None) -> datetime | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        _fail(f"--since: {raw!r} must be a date (YYYY-MM-DD)")
-        raise  # pragma: no cover - _fail exits
+        fail(f"--since: {raw!r} must be a date (YYYY-MM-DD)", exit_code=EXIT_REFUSED)
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
