@@ -19,7 +19,6 @@ from returns.result import Failure, Result
 from crmcore.app.cli.context import app_from, fail, state_from
 from crmcore.app.cli.progress import bar_for
 from crmcore.app.cli.render import cell
-from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
 from crmcore.app.loyalty.board import (
@@ -141,11 +140,6 @@ def board(ctx: click.Context, board_file: str | None) -> None:
         state.app = attrs.evolve(state.app, settings=attrs.evolve(state.app.settings, board=chosen))
 
 
-def _app(ctx: click.Context) -> App:
-
-    return app_from(ctx)
-
-
 def _bar(progress: float, width: int = 10) -> str:
     filled = round(progress * width)
     return "[" + "#" * filled + "-" * (width - filled) + f"] {progress * 100:3.0f}%"
@@ -169,7 +163,7 @@ def show(ctx: click.Context, list_cards: bool, level: str | None) -> None:
         return
     if level is not None:
         raise click.UsageError("--level filters the card list: use it with --cards")
-    view: BoardView = _unwrap(board_view(_app(ctx)))
+    view: BoardView = _unwrap(board_view(app_from(ctx)))
     headers = ["#", "level", "cards", "wip", "target", "progress", "revenue", "exit metric"]
     rows = [
         [
@@ -195,7 +189,7 @@ def show(ctx: click.Context, list_cards: bool, level: str | None) -> None:
 
 
 def _show_cards(ctx: click.Context, level: str | None) -> None:
-    lines = _unwrap(board_cards(_app(ctx), level=level))
+    lines = _unwrap(board_cards(app_from(ctx), level=level))
     fmt = state_from(ctx).fmt
     headers = ["card", "customer", "level", "owner", "days", "next action"]
     rows = [
@@ -243,7 +237,7 @@ def place(ctx: click.Context, facts_file: str | None) -> None:
     if facts_file is not None:
         text = Path(facts_file).read_text(encoding="utf-8-sig")
         imports = _unwrap(read_customers_csv(text))
-    app = _app(ctx)
+    app = app_from(ctx)
     with bar_for(ctx, "placing") as progress:
         done = _unwrap(place_all(app, imports=imports, progress=progress))
     view = _unwrap(board_view(app))
@@ -265,7 +259,7 @@ def place(ctx: click.Context, facts_file: str | None) -> None:
 @click.pass_context
 def take(ctx: click.Context, card: str, owner: str) -> None:
     """Make a card active for OWNER (refused beyond the column's WIP limit)."""
-    taken = _unwrap(take_card(_app(ctx), _card_id(card), owner=owner))
+    taken = _unwrap(take_card(app_from(ctx), _card_id(card), owner=owner))
     click.echo(f"{taken.name} ({taken.level}) taken by {taken.holder}")
 
 
@@ -274,7 +268,7 @@ def take(ctx: click.Context, card: str, owner: str) -> None:
 @click.pass_context
 def release(ctx: click.Context, card: str) -> None:
     """Make a card inactive again."""
-    released = _unwrap(release_card(_app(ctx), _card_id(card)))
+    released = _unwrap(release_card(app_from(ctx), _card_id(card)))
     click.echo(f"{released.name} ({released.level}) released")
 
 
@@ -286,7 +280,7 @@ def release(ctx: click.Context, card: str) -> None:
 def move(ctx: click.Context, card: str, to: str, reason: str) -> None:
     """Override: move a card to any level (left too), with a recorded reason. A held card
     is released by the move: its column's WIP count drops by one."""
-    app = _app(ctx)
+    app = app_from(ctx)
     before = _unwrap(get_card(app, _card_id(card)))
     moved = _unwrap(override_card(app, _card_id(card), to=to, reason=reason))
     released = (
@@ -306,7 +300,7 @@ def _days(value: float | None) -> str:
 def stuck(ctx: click.Context) -> None:
     """Per transition: waiting cards, median and p90 wait (days), and the playbook."""
     fmt = state_from(ctx).fmt
-    rows = _unwrap(stuck_report(_app(ctx)))
+    rows = _unwrap(stuck_report(app_from(ctx)))
     headers = ["transition", "waiting", "median_days", "p90_days", "exit metric", "playbook"]
     table = [
         [
@@ -338,7 +332,7 @@ def _since(raw: str | None) -> datetime | None:
 def movements_cmd(ctx: click.Context, since: str | None) -> None:
     """The movement log: card, from, to, at, cause, override reason."""
     fmt = state_from(ctx).fmt
-    moves = _unwrap(movements(_app(ctx), since=_since(since)))
+    moves = _unwrap(movements(app_from(ctx), since=_since(since)))
     headers = ["card", "from", "to", "at", "cause", "override_reason"]
     rows = [
         [str(m.card_id), m.from_level, m.to_level, m.at.isoformat(), m.cause, m.override_reason]
@@ -352,7 +346,7 @@ def movements_cmd(ctx: click.Context, since: str | None) -> None:
 def cohort_revenue_cmd(ctx: click.Context) -> None:
     """Revenue per first-interaction-month cohort and level."""
     fmt = state_from(ctx).fmt
-    rows = _unwrap(cohort_revenue(_app(ctx)))
+    rows = _unwrap(cohort_revenue(app_from(ctx)))
     headers = ["cohort", "level", "customers", "revenue"]
     _emit(fmt, headers, [[r.cohort, r.level, r.customers, r.revenue] for r in rows], rows)
 

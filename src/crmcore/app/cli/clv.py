@@ -53,10 +53,6 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _fmt(ctx: click.Context) -> str:
-    return state_from(ctx).fmt
-
-
 def _number(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
@@ -100,7 +96,7 @@ def fit_cmd(ctx: click.Context, as_of: date, unit: str) -> None:
     """Fit BG/NBD + Gamma-Gamma on every customer's purchases and store the fit."""
     fit = unwrap(fit_clv(app_from(ctx), as_of=as_of, unit=TimeUnit(unit)))
     record = fit_record(fit)
-    out = _fmt(ctx)
+    out = state_from(ctx).fmt
     if out == "json":
         click.echo(json.dumps(record, indent=2))
         return
@@ -164,7 +160,7 @@ def predict_cmd(
         )
         for p in predictions
     ]
-    click.echo(render(rows, PREDICTION_FIELDS, _fmt(ctx)))
+    click.echo(render(rows, PREDICTION_FIELDS, state_from(ctx).fmt))
 
 
 @clv.command("status")
@@ -211,7 +207,7 @@ def status_cmd(
         for r in rows
     ]
     columns = ["customer_id", "status", "action", "reasons", "p_alive", "clv", "task"]
-    click.echo(render(out, columns, _fmt(ctx)))
+    click.echo(render(out, columns, state_from(ctx).fmt))
 
 
 @clv.command("traditional")
@@ -265,7 +261,7 @@ def traditional_cmd(
         for r in rows
     ]
     columns = [key, "customers", "orders", "average_order_value", "purchase_frequency", "clv"]
-    click.echo(render(out, columns, _fmt(ctx)))
+    click.echo(render(out, columns, state_from(ctx).fmt))
     if not out:
         note(
             ctx,

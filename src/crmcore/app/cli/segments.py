@@ -26,11 +26,6 @@ from crmcore.codec.jsontext import StrictDecoder
 _FILTER_JSON = StrictDecoder()
 
 
-def _app(ctx: click.Context) -> Any:
-
-    return app_from(ctx)
-
-
 def _as_of(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -51,7 +46,7 @@ def rfm(ctx: click.Context, as_of: str, members: str | None) -> None:
     """Customers per RFM segment at --as-of (one row per segment)."""
     fmt = state_from(ctx).fmt
     day = _as_of(as_of)
-    app = _app(ctx)
+    app = app_from(ctx)
     if members is not None:
         segment = unwrap(parse_segment_name(members))
         rows = unwrap(rfm_members(app, as_of=day, segment=segment))
@@ -103,7 +98,7 @@ def create(ctx: click.Context, name: str, filter_file: Path) -> None:
         raise click.BadParameter(f"not a valid filter: {exc}", param_hint="--filter") from None
     if not isinstance(data, dict):
         raise click.BadParameter("the filter must be a JSON object", param_hint="--filter")
-    segment = unwrap(create_segment(_app(ctx), name=name, filter_json=data))
+    segment = unwrap(create_segment(app_from(ctx), name=name, filter_json=data))
     click.echo(f"segment {segment.name}: {segment.member_count} members")
 
 
@@ -112,7 +107,7 @@ def create(ctx: click.Context, name: str, filter_file: Path) -> None:
 def list_(ctx: click.Context) -> None:
     """Every saved segment with its member count and last update."""
     fmt = state_from(ctx).fmt
-    rows = unwrap(list_segments(_app(ctx)))
+    rows = unwrap(list_segments(app_from(ctx)))
     out = [
         {
             "name": s.name,
@@ -131,7 +126,7 @@ def list_(ctx: click.Context) -> None:
 def show(ctx: click.Context, name: str, with_members: bool) -> None:
     """A segment's filter, member count and last update (and its members)."""
     fmt = state_from(ctx).fmt
-    app = _app(ctx)
+    app = app_from(ctx)
     if with_members:
         segment, members = unwrap(segment_members(app, name=name))
     else:
