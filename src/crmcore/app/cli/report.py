@@ -18,6 +18,7 @@ import click
 
 from crmcore.app.analytics.attribution import attribution, load_paths
 from crmcore.app.bootstrap import attribution_engine, paths_reader
+from crmcore.app.cli import charts
 from crmcore.app.cli.context import app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
 from crmcore.app.cli.views import record
@@ -152,8 +153,6 @@ def attribution_cmd(
     rows = [record(c, fields, model=r.model.value) for r in results for c in r.credits]
     render(rows, fields, state_from(ctx).fmt, title="attribution")
     if chart is not None:
-        from crmcore.app.cli import charts
-
         channels = sorted({c.channel for r in results for c in r.credits})
         series = {
             r.model.value: [
@@ -225,8 +224,6 @@ def funnel_cmd(
         sections.append(("targets", targets, TARGET_FIELDS))
     emit(ctx, sections)
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.bars(
             chart,
             [s.stage for s in result.stages],
@@ -297,8 +294,6 @@ def cohorts_cmd(
     title = f"cohorts by {by} and {chosen.value} ({metric})"
     emit(ctx, [(title, out, ["cohort", "size", *columns, "total_revenue"])])
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.heatmap(
             chart,
             [r.cohort for r in rows],
@@ -343,8 +338,6 @@ def deals_cmd(
         ],
     )
     if chart is not None:
-        from crmcore.app.cli import charts
-
         months = sorted({f.month for f in result.forecast})
         series = {
             currency: [
@@ -385,8 +378,6 @@ def leads_cmd(
     rows = unwrap(lead_sources(app_from(ctx), since=day(since), until=day(until)))
     emit(ctx, [("lead sources", rows, LEAD_FIELDS)])
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.grouped_bars(
             chart,
             [r["source"] for r in rows],
@@ -442,8 +433,6 @@ def campaigns_cmd(
     ]
     emit(ctx, [("campaigns", rows, CAMPAIGN_FIELDS)])
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.grouped_bars(
             chart,
             [x.name for x in lines],
@@ -528,8 +517,6 @@ def saas_cmd(
         ],
     )
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.line(
             chart,
             [m.month for m in result.months],
