@@ -165,24 +165,18 @@ def move_deal(
     other stages when ``skip_reason`` says why (only from ``expected_version`` when that
     is given, as the dashboard's board does)."""
     config, now = app.settings.deal_stages, app.clock.now()
-    if to is None:
-        return _change_deal(
-            app,
-            deal_id,
-            lambda d: d.advance(at=now, config=config),
-            expected_version=expected_version,
-        )
     check = Collector()
     target = check.choice("to", to, DealStage)
     invalid = check.failure()
-    if invalid is not None or target is None:
-        return Failure(invalid or RuleViolation(rule="stage", detail="missing"))
-    return _change_deal(
-        app,
-        deal_id,
-        lambda d: d.move_to(target, at=now, config=config, skip_reason=skip_reason),
-        expected_version=expected_version,
-    )
+    if invalid is not None:
+        return Failure(invalid)
+
+    def step(d: Deal) -> Result[Changed[Deal], IllegalTransition | RuleViolation]:
+        if target is None:
+            return d.advance(at=now, config=config)
+        return d.move_to(target, at=now, config=config, skip_reason=skip_reason)
+
+    return _change_deal(app, deal_id, step, expected_version=expected_version)
 
 
 def win_deal(app: App, deal_id: DealId) -> Result[Deal, AppError]:
