@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -18,7 +17,7 @@ from returns.result import Failure, Result
 
 from crmcore.app.cli.context import app_from, fail, state_from
 from crmcore.app.cli.progress import bar_for
-from crmcore.app.cli.render import cell
+from crmcore.app.cli.render import cell, plain
 from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
 from crmcore.app.loyalty.board import (
@@ -56,18 +55,12 @@ def _unwrap(result: Result[T, AppError]) -> T:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON/CSV-ready form of a report value."""
+    """A JSON/CSV-ready form of a report value (:func:`plain`, and records as objects)."""
     if attrs.has(type(value)):
         return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal | UUID):
-        return str(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
-    return value
+    return plain(value)
 
 
 def _number(value: object) -> bool:
