@@ -124,7 +124,7 @@ def list_(
                 app, account_id=account_key, include_archived=True, limit=count, offset=start
             )
             return [contact_row(c) for c in unwrap(found)]
-        page = unwrap(
+        matched = unwrap(
             find_contacts(
                 app,
                 search=search,
@@ -137,8 +137,8 @@ def list_(
                 offset=start,
             )
         )
-        total[0] = page.total
-        return [contact_row(c) for c in page.contacts]
+        total[0] = matched.total
+        return [contact_row(c) for c in matched.contacts]
 
     list_rows(
         ctx,
