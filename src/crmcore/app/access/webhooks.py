@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
@@ -87,15 +88,7 @@ def remove_subscription(app: App, subscription_id: UUID) -> Result[WebhookSubscr
             return Failure(NotFound(kind="webhook subscription", key=str(subscription_id)))
         if not found.active:
             return Success(found)
-        removed = WebhookSubscription(
-            id=found.id,
-            url=found.url,
-            event_type=found.event_type,
-            secret=found.secret,
-            created_at=found.created_at,
-            active=False,
-            version=found.version,
-        )
+        removed = attrs.evolve(found, active=False)
         uow.webhooks.save(removed)
         return Success(removed)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.paging import list_rows, page_options
+from crmcore.app.cli.paging import Paging, list_rows, page_options
 from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import ACCOUNT_DETAIL_FIELDS, ACCOUNT_FIELDS, account_row
 from crmcore.app.sales.accounts import count_accounts, create_account, get_account, list_accounts
@@ -71,7 +71,7 @@ def add(
 @accounts.command("list")
 @page_options
 @click.pass_context
-def list_(ctx: click.Context, limit: int, offset: int, all_rows: bool, columns: str | None) -> None:
+def list_(ctx: click.Context, page: Paging) -> None:
     """List accounts in creation order, a page at a time."""
     app = app_from(ctx)
 
@@ -82,10 +82,7 @@ def list_(ctx: click.Context, limit: int, offset: int, all_rows: bool, columns: 
         ctx,
         fetch,
         ACCOUNT_FIELDS,
-        limit=limit,
-        offset=offset,
-        all_rows=all_rows,
-        columns=columns,
+        page,
         priority=("name", "type", "industry", "region", "id"),
         title="accounts",
         total=lambda: unwrap(count_accounts(app)),

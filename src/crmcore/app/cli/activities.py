@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from crmcore.app.cli.context import app_from, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.cli.views import ACTIVITY_FIELDS, activity_row
 from crmcore.app.sales.activities import complete_task, list_activities, log_activity, overdue_tasks
-from crmcore.domain.activity import ActivityType
+from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.ids import ActivityId, ContactId, DealId, LeadId
 
 TYPES = [t.value for t in ActivityType]
@@ -44,48 +45,33 @@ def _concerns(
     }
 
 
-concern_options = [
-    click.option(
-        "--lead-id",
-        type=click.UUID,
-        default=None,
-        help="Lead it is about (id); give a lead, contact or deal.",
-    ),
-    click.option(
-        "--contact-id",
-        type=click.UUID,
-        default=None,
-        help="Contact it is about (id); give a lead, contact or deal.",
-    ),
-    click.option(
-        "--deal-id",
-        type=click.UUID,
-        default=None,
-        help="Deal it is about (id); give a lead, contact or deal.",
-    ),
-]
+def _concern_options(
+    help: Callable[[str], str],
+) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """The --lead-id/--contact-id/--deal-id options, each with ``help(kind)``."""
 
-filter_options = [
-    click.option("--lead-id", type=click.UUID, default=None, help="Only those about this lead."),
-    click.option(
-        "--contact-id", type=click.UUID, default=None, help="Only those about this contact."
-    ),
-    click.option("--deal-id", type=click.UUID, default=None, help="Only those about this deal."),
-]
+    def add(fn: click.decorators.FC) -> click.decorators.FC:
+        for kind in ("deal", "contact", "lead"):
+            fn = click.option(f"--{kind}-id", type=click.UUID, default=None, help=help(kind))(fn)
+        return fn
+
+    return add
 
 
-def with_concerns(fn: click.decorators.FC) -> click.decorators.FC:
-    """Add the --lead-id/--contact-id/--deal-id options (at least one is needed)."""
-    for option in reversed(concern_options):
-        fn = option(fn)
-    return fn
+#: The options of a new activity (at least one is needed).
+with_concerns = _concern_options(
+    lambda kind: f"{kind.capitalize()} it is about (id); give a lead, contact or deal."
+)
+#: The options of the lists (each narrows it).
+with_concern_filters = _concern_options(lambda kind: f"Only those about this {kind}.")
 
 
-def with_concern_filters(fn: click.decorators.FC) -> click.decorators.FC:
-    """Add the --lead-id/--contact-id/--deal-id options of the lists (each narrows it)."""
-    for option in reversed(filter_options):
-        fn = option(fn)
-    return fn
+def _show(ctx: click.Context, activity: Activity) -> None:
+    render_one(activity_row(activity), ACTIVITY_FIELDS, state_from(ctx).fmt)
+
+
+def _list(ctx: click.Context, found: Iterable[Activity], title: str) -> None:
+    render([activity_row(a) for a in found], ACTIVITY_FIELDS, state_from(ctx).fmt, title=title)
 
 
 @click.group()
@@ -124,7 +110,7 @@ def add_activity(
             **_concerns(lead_id, contact_id, deal_id),  # type: ignore[arg-type]
         )
     )
-    render_one(activity_row(activity), ACTIVITY_FIELDS, state_from(ctx).fmt)
+    _show(ctx, activity)
 
 
 @activities.command("list")
@@ -151,9 +137,7 @@ def list_activities_cmd(
             **_concerns(lead_id, contact_id, deal_id),  # type: ignore[arg-type]
         )
     )
-    render(
-        [activity_row(a) for a in rows], ACTIVITY_FIELDS, state_from(ctx).fmt, title="activities"
-    )
+    _list(ctx, rows, "activities")
 
 
 @click.group()
@@ -190,7 +174,7 @@ def add_task(
             **_concerns(lead_id, contact_id, deal_id),  # type: ignore[arg-type]
         )
     )
-    render_one(activity_row(task), ACTIVITY_FIELDS, state_from(ctx).fmt)
+    _show(ctx, task)
 
 
 @tasks.command("list")
@@ -212,10 +196,7 @@ def list_tasks(
             **_concerns(lead_id, contact_id, deal_id),  # type: ignore[arg-type]
         )
     )
-    tasks_only = [a for a in rows if a.type == ActivityType.TASK]
-    render(
-        [activity_row(a) for a in tasks_only], ACTIVITY_FIELDS, state_from(ctx).fmt, title="tasks"
-    )
+    _list(ctx, [a for a in rows if a.type == ActivityType.TASK], "tasks")
 
 
 @tasks.command()
@@ -224,7 +205,7 @@ def list_tasks(
 def complete(ctx: click.Context, task_id: UUID) -> None:
     """Mark a task done."""
     task = unwrap(complete_task(app_from(ctx), ActivityId(task_id)))
-    render_one(activity_row(task), ACTIVITY_FIELDS, state_from(ctx).fmt)
+    _show(ctx, task)
 
 
 @tasks.command()
@@ -232,6 +213,4 @@ def complete(ctx: click.Context, task_id: UUID) -> None:
 def overdue(ctx: click.Context) -> None:
     """Open tasks past their due time."""
     rows = unwrap(overdue_tasks(app_from(ctx)))
-    render(
-        [activity_row(a) for a in rows], ACTIVITY_FIELDS, state_from(ctx).fmt, title="overdue tasks"
-    )
+    _list(ctx, rows, "overdue tasks")

@@ -10,6 +10,7 @@ from returns.result import Failure
 from crmcore.app.analytics.alerts import check_alerts, list_alerts
 from crmcore.app.cli.context import CommandFailed, app_from, state_from, unwrap
 from crmcore.app.cli.render import render
+from crmcore.app.cli.views import record
 from crmcore.app.errors import StorageFailure
 from crmcore.domain.alerts import Alert, AlertKey, Severity
 from crmcore.ports.errors import StorageError
@@ -19,15 +20,7 @@ EXIT_STORAGE = 4
 
 
 def _row(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "severity": alert.severity.value,
-        "key": alert.key.value,
-        "message": alert.message,
-        "value": alert.value,
-        "raised_at": alert.raised_at,
-        "cleared_at": alert.cleared_at,
-    }
+    return record(alert, FIELDS, severity=alert.severity.value, key=alert.key.value)
 
 
 @click.group("alerts")

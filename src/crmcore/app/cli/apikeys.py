@@ -10,20 +10,14 @@ import click
 from crmcore.app.access.apikeys import create_api_key, list_api_keys, revoke_api_key
 from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.views import record
 from crmcore.domain.access import ApiKey, Scope
 
 KEY_FIELDS = ("id", "name", "scope", "prefix", "created_at", "revoked_at")
 
 
 def _row(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "name": key.name,
-        "scope": key.scope.value,
-        "prefix": key.prefix,
-        "created_at": key.created_at,
-        "revoked_at": key.revoked_at,
-    }
+    return record(key, KEY_FIELDS, scope=key.scope.value)
 
 
 @click.group("apikeys")

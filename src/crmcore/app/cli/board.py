@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -16,10 +15,9 @@ import attrs
 import click
 from returns.result import Failure, Result
 
-from crmcore.app.cli.context import app_from, state_from
+from crmcore.app.cli.context import app_from, fail, state_from
 from crmcore.app.cli.progress import bar_for
-from crmcore.app.cli.render import cell
-from crmcore.app.context import App
+from crmcore.app.cli.render import cell, plain
 from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
 from crmcore.app.loyalty.board import (
@@ -43,12 +41,6 @@ from crmcore.domain.loyalty import CardId
 T = TypeVar("T")
 
 EXIT_REFUSED = 1  # as in crmcore.app.cli.main: a refused command
-FORMATS = click.Choice(["table", "json", "csv"])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_REFUSED)
 
 
 def _unwrap(result: Result[T, AppError]) -> T:
@@ -58,23 +50,17 @@ def _unwrap(result: Result[T, AppError]) -> T:
             for item in error.errors:
                 click.echo(f"error: {item}", err=True)
             sys.exit(EXIT_REFUSED)
-        _fail(str(error))
+        fail(str(error), exit_code=EXIT_REFUSED)
     return result.unwrap()
 
 
 def _plain(value: Any) -> Any:
-    """A JSON/CSV-ready form of a report value."""
+    """A JSON/CSV-ready form of a report value (:func:`plain`, and records as objects)."""
     if attrs.has(type(value)):
         return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal | UUID):
-        return str(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
-    return value
+    return plain(value)
 
 
 def _number(value: object) -> bool:
@@ -116,8 +102,7 @@ def _card_id(raw: str) -> CardId:
     try:
         return CardId(UUID(raw.strip()))
     except ValueError:
-        _fail(f"CARD: {raw!r} is not a card id (the customer's UUID)")
-        raise  # pragma: no cover - _fail exits
+        fail(f"CARD: {raw!r} is not a card id (the customer's UUID)", exit_code=EXIT_REFUSED)
 
 
 @click.group()
@@ -148,11 +133,6 @@ def board(ctx: click.Context, board_file: str | None) -> None:
         state.app = attrs.evolve(state.app, settings=attrs.evolve(state.app.settings, board=chosen))
 
 
-def _app(ctx: click.Context) -> App:
-
-    return app_from(ctx)
-
-
 def _bar(progress: float, width: int = 10) -> str:
     filled = round(progress * width)
     return "[" + "#" * filled + "-" * (width - filled) + f"] {progress * 100:3.0f}%"
@@ -176,7 +156,7 @@ def show(ctx: click.Context, list_cards: bool, level: str | None) -> None:
         return
     if level is not None:
         raise click.UsageError("--level filters the card list: use it with --cards")
-    view: BoardView = _unwrap(board_view(_app(ctx)))
+    view: BoardView = _unwrap(board_view(app_from(ctx)))
     headers = ["#", "level", "cards", "wip", "target", "progress", "revenue", "exit metric"]
     rows = [
         [
@@ -202,7 +182,7 @@ def show(ctx: click.Context, list_cards: bool, level: str | None) -> None:
 
 
 def _show_cards(ctx: click.Context, level: str | None) -> None:
-    lines = _unwrap(board_cards(_app(ctx), level=level))
+    lines = _unwrap(board_cards(app_from(ctx), level=level))
     fmt = state_from(ctx).fmt
     headers = ["card", "customer", "level", "owner", "days", "next action"]
     rows = [
@@ -250,7 +230,7 @@ def place(ctx: click.Context, facts_file: str | None) -> None:
     if facts_file is not None:
         text = Path(facts_file).read_text(encoding="utf-8-sig")
         imports = _unwrap(read_customers_csv(text))
-    app = _app(ctx)
+    app = app_from(ctx)
     with bar_for(ctx, "placing") as progress:
         done = _unwrap(place_all(app, imports=imports, progress=progress))
     view = _unwrap(board_view(app))
@@ -272,7 +252,7 @@ def place(ctx: click.Context, facts_file: str | None) -> None:
 @click.pass_context
 def take(ctx: click.Context, card: str, owner: str) -> None:
     """Make a card active for OWNER (refused beyond the column's WIP limit)."""
-    taken = _unwrap(take_card(_app(ctx), _card_id(card), owner=owner))
+    taken = _unwrap(take_card(app_from(ctx), _card_id(card), owner=owner))
     click.echo(f"{taken.name} ({taken.level}) taken by {taken.holder}")
 
 
@@ -281,7 +261,7 @@ def take(ctx: click.Context, card: str, owner: str) -> None:
 @click.pass_context
 def release(ctx: click.Context, card: str) -> None:
     """Make a card inactive again."""
-    released = _unwrap(release_card(_app(ctx), _card_id(card)))
+    released = _unwrap(release_card(app_from(ctx), _card_id(card)))
     click.echo(f"{released.name} ({released.level}) released")
 
 
@@ -293,7 +273,7 @@ def release(ctx: click.Context, card: str) -> None:
 def move(ctx: click.Context, card: str, to: str, reason: str) -> None:
     """Override: move a card to any level (left too), with a recorded reason. A held card
     is released by the move: its column's WIP count drops by one."""
-    app = _app(ctx)
+    app = app_from(ctx)
     before = _unwrap(get_card(app, _card_id(card)))
     moved = _unwrap(override_card(app, _card_id(card), to=to, reason=reason))
     released = (
@@ -313,7 +293,7 @@ def _days(value: float | None) -> str:
 def stuck(ctx: click.Context) -> None:
     """Per transition: waiting cards, median and p90 wait (days), and the playbook."""
     fmt = state_from(ctx).fmt
-    rows = _unwrap(stuck_report(_app(ctx)))
+    rows = _unwrap(stuck_report(app_from(ctx)))
     headers = ["transition", "waiting", "median_days", "p90_days", "exit metric", "playbook"]
     table = [
         [
@@ -335,8 +315,7 @@ def _since(raw: str | None) -> datetime | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        _fail(f"--since: {raw!r} must be a date (YYYY-MM-DD)")
-        raise  # pragma: no cover - _fail exits
+        fail(f"--since: {raw!r} must be a date (YYYY-MM-DD)", exit_code=EXIT_REFUSED)
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -346,7 +325,7 @@ def _since(raw: str | None) -> datetime | None:
 def movements_cmd(ctx: click.Context, since: str | None) -> None:
     """The movement log: card, from, to, at, cause, override reason."""
     fmt = state_from(ctx).fmt
-    moves = _unwrap(movements(_app(ctx), since=_since(since)))
+    moves = _unwrap(movements(app_from(ctx), since=_since(since)))
     headers = ["card", "from", "to", "at", "cause", "override_reason"]
     rows = [
         [str(m.card_id), m.from_level, m.to_level, m.at.isoformat(), m.cause, m.override_reason]
@@ -360,7 +339,7 @@ def movements_cmd(ctx: click.Context, since: str | None) -> None:
 def cohort_revenue_cmd(ctx: click.Context) -> None:
     """Revenue per first-interaction-month cohort and level."""
     fmt = state_from(ctx).fmt
-    rows = _unwrap(cohort_revenue(_app(ctx)))
+    rows = _unwrap(cohort_revenue(app_from(ctx)))
     headers = ["cohort", "level", "customers", "revenue"]
     _emit(fmt, headers, [[r.cohort, r.level, r.customers, r.revenue] for r in rows], rows)
 

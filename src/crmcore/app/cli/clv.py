@@ -19,6 +19,7 @@ import click
 from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.intel_render import render
 from crmcore.app.cli.progress import bar_for
+from crmcore.app.cli.views import record
 from crmcore.app.clv.clv import (
     clv_statuses,
     customer_labels,
@@ -50,10 +51,6 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         return date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _fmt(ctx: click.Context) -> str:
-    return state_from(ctx).fmt
 
 
 def _number(value: Decimal | float | None) -> float | None:
@@ -99,7 +96,7 @@ def fit_cmd(ctx: click.Context, as_of: date, unit: str) -> None:
     """Fit BG/NBD + Gamma-Gamma on every customer's purchases and store the fit."""
     fit = unwrap(fit_clv(app_from(ctx), as_of=as_of, unit=TimeUnit(unit)))
     record = fit_record(fit)
-    out = _fmt(ctx)
+    out = state_from(ctx).fmt
     if out == "json":
         click.echo(json.dumps(record, indent=2))
         return
@@ -154,19 +151,16 @@ def predict_cmd(
         )
     labels = unwrap(customer_labels(app))
     rows = [
-        {
-            "customer_id": _label(labels, p.customer_id),
-            "frequency": p.frequency,
-            "recency": p.recency,
-            "T": p.T,
-            "expected_purchases": p.expected_purchases,
-            "p_alive": p.p_alive,
-            "expected_avg_value": _number(p.expected_avg_value),
-            "clv": _number(p.clv),
-        }
+        record(
+            p,
+            PREDICTION_FIELDS,
+            customer_id=_label(labels, p.customer_id),
+            expected_avg_value=_number(p.expected_avg_value),
+            clv=_number(p.clv),
+        )
         for p in predictions
     ]
-    click.echo(render(rows, PREDICTION_FIELDS, _fmt(ctx)))
+    click.echo(render(rows, PREDICTION_FIELDS, state_from(ctx).fmt))
 
 
 @clv.command("status")
@@ -213,7 +207,7 @@ def status_cmd(
         for r in rows
     ]
     columns = ["customer_id", "status", "action", "reasons", "p_alive", "clv", "task"]
-    click.echo(render(out, columns, _fmt(ctx)))
+    click.echo(render(out, columns, state_from(ctx).fmt))
 
 
 @clv.command("traditional")
@@ -267,7 +261,7 @@ def traditional_cmd(
         for r in rows
     ]
     columns = [key, "customers", "orders", "average_order_value", "purchase_frequency", "clv"]
-    click.echo(render(out, columns, _fmt(ctx)))
+    click.echo(render(out, columns, state_from(ctx).fmt))
     if not out:
         note(
             ctx,

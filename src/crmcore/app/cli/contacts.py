@@ -8,7 +8,7 @@ from uuid import UUID
 import click
 
 from crmcore.app.cli.context import app_from, fail, state_from, unwrap
-from crmcore.app.cli.paging import list_rows, page_options, pages, show_page, stream_all
+from crmcore.app.cli.paging import Paging, list_rows, page_options
 from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import CONTACT_DETAIL_FIELDS, CONTACT_FIELDS, contact_row
 from crmcore.app.sales.contacts import (
@@ -109,44 +109,22 @@ def list_(
     account: str | None,
     account_id: UUID | None,
     include_archived: bool,
-    limit: int,
-    offset: int,
-    all_rows: bool,
-    columns: str | None,
+    page: Paging,
 ) -> None:
     """List contacts in creation order, a page at a time, filtered by every option given."""
     app = app_from(ctx)
-    if include_archived:
-        if search or segment or lifecycle or owner or account:
-            fail("--archived lists every contact; it takes no other filter", exit_code=2)
+    if include_archived and (search or segment or lifecycle or owner or account):
+        fail("--archived lists every contact; it takes no other filter", exit_code=2)
+    account_key = AccountId(account_id) if account_id else None
+    total = [0]  # the number of matches, as the last search counted them
 
-        def fetch(start: int, count: int) -> list[dict[str, Any]]:
-            found = unwrap(
-                list_contacts(
-                    app,
-                    account_id=AccountId(account_id) if account_id else None,
-                    include_archived=True,
-                    limit=count,
-                    offset=start,
-                )
+    def fetch(start: int, count: int) -> list[dict[str, Any]]:
+        if include_archived:
+            found = list_contacts(
+                app, account_id=account_key, include_archived=True, limit=count, offset=start
             )
-            return [contact_row(c) for c in found]
-
-        list_rows(
-            ctx,
-            fetch,
-            CONTACT_FIELDS,
-            limit=limit,
-            offset=offset,
-            all_rows=all_rows,
-            columns=columns,
-            priority=CONTACT_PRIORITY,
-            title="contacts",
-        )
-        return
-
-    def find(start: int, count: int | None) -> tuple[list[dict[str, Any]], int]:
-        page = unwrap(
+            return [contact_row(c) for c in unwrap(found)]
+        matched = unwrap(
             find_contacts(
                 app,
                 search=search,
@@ -154,34 +132,22 @@ def list_(
                 lifecycle=lifecycle,
                 owner=owner,
                 account=account,
-                account_id=AccountId(account_id) if account_id else None,
+                account_id=account_key,
                 limit=count,
                 offset=start,
             )
         )
-        return [contact_row(c) for c in page.contacts], page.total
+        total[0] = matched.total
+        return [contact_row(c) for c in matched.contacts]
 
-    if all_rows:
-        stream_all(
-            ctx,
-            pages(lambda s, n: find(s, n)[0]),
-            CONTACT_FIELDS,
-            columns=columns,
-            priority=CONTACT_PRIORITY,
-            title="contacts",
-        )
-        return
-    rows, total = find(offset, limit)
-    more = max(0, total - offset - len(rows))
-    show_page(
+    list_rows(
         ctx,
-        rows,
+        fetch,
         CONTACT_FIELDS,
-        offset=offset,
-        more=more,
-        columns=columns,
+        page,
         priority=CONTACT_PRIORITY,
         title="contacts",
+        total=None if include_archived else lambda: total[0],
     )
 
 

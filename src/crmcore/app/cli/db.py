@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from crmcore.app.bootstrap import (
@@ -12,7 +10,7 @@ from crmcore.app.bootstrap import (
     database_revision,
     upgrade_database,
 )
-from crmcore.app.cli.context import settings_of
+from crmcore.app.cli.context import fail, settings_of
 from crmcore.ports.errors import StorageError
 
 EXIT_REFUSED = 1
@@ -22,11 +20,6 @@ EXIT_STORAGE = 4
 def _url(ctx: click.Context) -> str:
     settings = settings_of(ctx)
     return settings.db_url
-
-
-def _fail(message: str, code: int = EXIT_REFUSED) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group("db")
@@ -43,11 +36,9 @@ def upgrade(ctx: click.Context, revision: str) -> None:
     try:
         reached = upgrade_database(url, revision=revision)
     except SchemaMismatch as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc), exit_code=EXIT_REFUSED)
     except (UnsupportedDatabase, StorageError) as exc:  # unreachable, or a URL we cannot open
-        _fail(str(exc), EXIT_STORAGE)
-        return
+        fail(str(exc), exit_code=EXIT_STORAGE)
     click.echo(f"database at revision {reached}")
 
 
@@ -59,8 +50,7 @@ def current(ctx: click.Context) -> None:
     try:
         rev, head = database_revision(url)
     except (UnsupportedDatabase, StorageError) as exc:
-        _fail(str(exc), EXIT_STORAGE)
-        return
+        fail(str(exc), exit_code=EXIT_STORAGE)
     state = (
         "up to date"
         if rev == head

@@ -11,7 +11,7 @@ from uuid import UUID
 import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.paging import list_rows, page_options
+from crmcore.app.cli.paging import Paging, list_rows, page_options
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.cli.views import (
     DEAL_DETAIL_FIELDS,
@@ -159,14 +159,7 @@ def lose(ctx: click.Context, deal_id: UUID, reason: str) -> None:
 )
 @page_options
 @click.pass_context
-def list_(
-    ctx: click.Context,
-    stage: str | None,
-    limit: int,
-    offset: int,
-    all_rows: bool,
-    columns: str | None,
-) -> None:
+def list_(ctx: click.Context, stage: str | None, page: Paging) -> None:
     """List deals in creation order, a page at a time."""
     app = app_from(ctx)
     wanted = DealStage(stage) if stage else None
@@ -179,10 +172,7 @@ def list_(
         ctx,
         fetch,
         DEAL_FIELDS,
-        limit=limit,
-        offset=offset,
-        all_rows=all_rows,
-        columns=columns,
+        page,
         priority=("title", "stage", "amount", "currency", "owner", "expected_close", "id"),
         title="deals",
         total=lambda: unwrap(count_deals(app, stage=wanted)),

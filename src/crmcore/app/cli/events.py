@@ -18,9 +18,9 @@ from uuid import UUID
 
 import attrs
 import click
-from returns.result import Failure, Result
+from returns.result import Failure
 
-from crmcore.app.cli.context import CommandFailed, app_from, state_from
+from crmcore.app.cli.context import CommandFailed, app_from, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
 from crmcore.app.errors import AppError
 from crmcore.app.events.inspect import get_failed
@@ -48,14 +48,6 @@ TEXT_SAMPLE = 64 * 1024
 INGEST_BATCH = 1000
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def unwrap(result: Result[Any, AppError]) -> Any:
-    """The value, or :class:`CommandFailed`: the root group prints the failure and exits
-    with its documented code (4 storage unavailable, 2 invalid input, 1 a refusal)."""
-    if isinstance(result, Failure):
-        raise CommandFailed(result.failure())
-    return result.unwrap()
 
 
 def emit_json(value: Any) -> None:
@@ -256,7 +248,7 @@ def failed_list(ctx: click.Context, status: str, limit: int) -> None:
     fmt = state_from(ctx).fmt
     wanted = None if status == "all" else FailedStatus(status)
     rows = unwrap(list_failed(app_from(ctx), status=wanted, limit=limit))
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "id": str(f.id),
             "event_id": f.event_id,

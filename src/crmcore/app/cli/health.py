@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from
-from crmcore.app.cli.intel_render import render, value_or_exit
+from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.intel_render import render
 from crmcore.app.cli.progress import bar_for
+from crmcore.app.cli.views import record
 from crmcore.app.config import load_config
 from crmcore.app.intelligence.health import account_health_report, assess_all, health_report
 from crmcore.domain.health import RiskLevel
@@ -33,10 +34,10 @@ def health() -> None:
 def assess_cmd(ctx: click.Context, config_path: Path | None) -> None:
     """Score every active contact from its attributes and store the history."""
 
-    config = value_or_exit(load_config(config_path))
+    config = unwrap(load_config(config_path))
     app = app_from(ctx)
     with bar_for(ctx, "assessing") as progress:
-        summary = value_or_exit(assess_all(app, config=config.health, progress=progress))
+        summary = unwrap(assess_all(app, config=config.health, progress=progress))
     click.echo(f"assessed {summary.assessed} customers, purged {summary.purged} old scores")
     for problem in summary.errors:
         click.echo(f"error: {problem}", err=True)
@@ -65,40 +66,26 @@ def report(
 
     level = RiskLevel(risk) if risk else None
     if per_account:
-        config = value_or_exit(load_config(config_path))
-        accounts = value_or_exit(
-            account_health_report(app_from(ctx), config=config.health, risk=level)
-        )
-        out_accounts = [
-            {
-                "account_id": str(a.account_id),
-                "name": a.name,
-                "score": a.score,
-                "level": a.level.value,
-                "worst": a.worst,
-                "contacts": a.contacts,
-                "red": a.red,
-                "action": a.action,
-            }
-            for a in accounts
-        ]
+        config = unwrap(load_config(config_path))
+        accounts = unwrap(account_health_report(app_from(ctx), config=config.health, risk=level))
         names = ["account_id", "name", "score", "level", "worst", "contacts", "red", "action"]
+        out_accounts = [
+            record(a, names, account_id=str(a.account_id), level=a.level.value) for a in accounts
+        ]
         click.echo(render(out_accounts, names, fmt))
         return
-    rows = value_or_exit(health_report(app_from(ctx), risk=level))
+    rows = unwrap(health_report(app_from(ctx), risk=level))
+    columns = ["contact_id", "user_id", "name", "score", "level", "action", "reasons"]
     out = [
-        {
-            "contact_id": str(r.contact_id),
-            "user_id": r.user_id,
-            "name": r.name,
-            "score": r.score,
-            "level": r.level.value,
-            "action": r.action,
-            "reasons": "; ".join(r.reasons),
-        }
+        record(
+            r,
+            columns,
+            contact_id=str(r.contact_id),
+            level=r.level.value,
+            reasons="; ".join(r.reasons),
+        )
         for r in rows
     ]
-    columns = ["contact_id", "user_id", "name", "score", "level", "action", "reasons"]
     click.echo(render(out, columns, fmt))
 
 

@@ -15,6 +15,7 @@ import click
 from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
 from crmcore.app.cli.progress import progress_bar
 from crmcore.app.cli.render import render_one
+from crmcore.app.cli.views import record
 from crmcore.app.importing.files import (
     BATCH_SIZE,
     PARALLEL_MIN_ROWS,
@@ -52,18 +53,12 @@ def import_group() -> None:
 
 def summary_row(report: ImportReport) -> dict[str, Any]:
     """The documented summary record of an import."""
-    return {
-        "kind": report.kind,
-        "rows": report.rows,
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "merged": report.merged,
-        "rejected": len(report.rejected),
-        "dry_run": report.dry_run,
-        "encoding": report.encoding,
-        "delimiter": shown_delimiter(report.delimiter),
-    }
+    return record(
+        report,
+        SUMMARY_FIELDS,
+        rejected=len(report.rejected),
+        delimiter=shown_delimiter(report.delimiter),
+    )
 
 
 def _report_rejections(report: ImportReport, errors_path: str | None) -> None:

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import CommandFailed, app_from, note, state_from
+from crmcore.app.cli.context import CommandFailed, app_from, note, state_from, unwrap
 from crmcore.app.cli.imports import (
     SUMMARY_FIELDS,
     file_options,
     forced_delimiter,
     shown_delimiter,
 )
-from crmcore.app.cli.intel_render import value_or_exit
 from crmcore.app.cli.progress import progress_bar
 from crmcore.app.cli.render import render_one
 from crmcore.app.importing.plan import parse_mapping
@@ -88,12 +87,12 @@ def transactions(
             if bar is not None:
                 bar("importing", done, total)
 
-        summary = value_or_exit(
+        summary = unwrap(
             import_transactions_file(
                 app,
                 file,
                 progress=progress,
-                mapping=value_or_exit(parse_mapping(mapping)),
+                mapping=unwrap(parse_mapping(mapping)),
                 encoding=encoding,
                 delimiter=forced_delimiter(delimiter),
                 dry_run=dry_run,

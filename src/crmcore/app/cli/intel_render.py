@@ -6,16 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import click
-from returns.result import Failure, Result
-
-from crmcore.app.cli.context import CommandFailed
 from crmcore.app.cli.render import cell
-from crmcore.app.errors import AppError
 from crmcore.app.importing.csvio import csv_text
-
-FORMATS = click.Choice(["table", "json", "csv"])
-EXIT_REFUSED = 1
 
 
 def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) -> str:
@@ -31,11 +23,3 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
         return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
 
     return "\n".join([line(columns), *(line(r) for r in cells)])
-
-
-def value_or_exit(result: Result[Any, AppError]) -> Any:
-    """The value, or :class:`CommandFailed`: the root group prints the failure and exits
-    with its documented code (2 invalid input, 4 storage, 1 a refusal)."""
-    if isinstance(result, Failure):
-        raise CommandFailed(result.failure())
-    return result.unwrap()

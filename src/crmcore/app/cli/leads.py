@@ -9,7 +9,7 @@ from uuid import UUID
 import click
 
 from crmcore.app.cli.context import app_from, state_from, unwrap
-from crmcore.app.cli.paging import list_rows, page_options
+from crmcore.app.cli.paging import Paging, list_rows, page_options
 from crmcore.app.cli.render import render_one
 from crmcore.app.cli.views import (
     ACCOUNT_FIELDS,
@@ -124,14 +124,7 @@ def capture(
 )
 @page_options
 @click.pass_context
-def list_(
-    ctx: click.Context,
-    status: str | None,
-    limit: int,
-    offset: int,
-    all_rows: bool,
-    columns: str | None,
-) -> None:
+def list_(ctx: click.Context, status: str | None, page: Paging) -> None:
     """List leads in creation order, a page at a time."""
     app = app_from(ctx)
     wanted = LeadStatus(status) if status else None
@@ -144,10 +137,7 @@ def list_(
         ctx,
         fetch,
         LEAD_FIELDS,
-        limit=limit,
-        offset=offset,
-        all_rows=all_rows,
-        columns=columns,
+        page,
         priority=("email", "first_name", "last_name", "status", "score", "source", "id"),
         title="leads",
         total=lambda: unwrap(count_leads(app, status=wanted)),

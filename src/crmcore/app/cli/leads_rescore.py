@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from crmcore.app.cli.context import app_from
-from crmcore.app.cli.intel_render import value_or_exit
+from crmcore.app.cli.context import app_from, unwrap
 from crmcore.app.cli.progress import bar_for
 from crmcore.app.config import load_config
 from crmcore.app.intelligence.scoring import rescore_leads
@@ -25,10 +24,10 @@ from crmcore.app.intelligence.scoring import rescore_leads
 def rescore(ctx: click.Context, config_path: Path | None) -> None:
     """Recompute every lead's score; events only for changed scores."""
 
-    config = value_or_exit(load_config(config_path))
+    config = unwrap(load_config(config_path))
     app = app_from(ctx)
     with bar_for(ctx, "rescoring") as progress:
-        summary = value_or_exit(rescore_leads(app, config=config.scoring, progress=progress))
+        summary = unwrap(rescore_leads(app, config=config.scoring, progress=progress))
     click.echo(
         f"scored {summary.scored} leads, {summary.changed} changed, "
         f"{summary.crossed} crossed {config.scoring.hot_threshold}"

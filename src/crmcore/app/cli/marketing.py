@@ -16,6 +16,7 @@ from returns.result import Result
 
 from crmcore.app.cli.context import EXIT_USAGE, app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.views import record
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.marketing.campaigns import (
@@ -75,24 +76,17 @@ STATS_FIELDS = (
     "variants",
 )
 CHANNELS = [c.value for c in CampaignChannel]
+CONSENT_FIELDS = ("address", "channel", "source", "at")
 
 
 def campaign_row(c: Campaign) -> dict[str, Any]:
     """A campaign as the CLI shows it."""
-    return {
-        "id": str(c.id),
-        "name": c.name,
-        "status": c.status.value,
-        "channels": ",".join(ch.value for ch in c.channels),
-        "segment": c.segment,
-        "variants": ",".join(f"{k}={v}" for k, v in c.variants.items()),
-        "winner": c.winner,
-        "kind": c.kind,
-        "pause_reason": c.pause_reason,
-        "scheduled_at": c.scheduled_at.isoformat() if c.scheduled_at else None,
-        "sent_at": c.sent_at.isoformat() if c.sent_at else None,
-        "created_at": c.created_at.isoformat(),
-    }
+    return record(
+        c,
+        CAMPAIGN_FIELDS,
+        channels=",".join(ch.value for ch in c.channels),
+        variants=",".join(f"{k}={v}" for k, v in c.variants.items()),
+    )
 
 
 # -- templates ---------------------------------------------------------------------------
@@ -345,34 +339,12 @@ def campaigns_stats(ctx: click.Context, campaign_id: UUID) -> None:
 @click.pass_context
 def campaigns_report(ctx: click.Context) -> None:
     """Scenario effectiveness: every campaign and sequence by conversion rate."""
+    fields = ("id", "name", "kind", "entry", "status", "sent", "opened", "clicked", "converted")
     rows = [
-        {
-            "id": str(x.id),
-            "name": x.name,
-            "kind": x.kind,
-            "entry": x.entry,
-            "status": x.status,
-            "sent": x.sent,
-            "opened": x.opened,
-            "clicked": x.clicked,
-            "converted": x.converted,
-            "conversion": round(x.conversion, 4),
-        }
+        record(x, (*fields, "conversion"), conversion=round(x.conversion, 4))
         for x in unwrap(effectiveness(app_from(ctx)))
     ]
-    fields = (
-        "id",
-        "name",
-        "kind",
-        "entry",
-        "status",
-        "sent",
-        "opened",
-        "clicked",
-        "converted",
-        "conversion",
-    )
-    render(rows, fields, state_from(ctx).fmt, title="scenarios")
+    render(rows, (*fields, "conversion"), state_from(ctx).fmt, title="scenarios")
 
 
 # -- sending -----------------------------------------------------------------------------
@@ -415,17 +387,14 @@ def send_bounces(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         except (UnreadableMailbox, OSError) as exc:
             fail(f"{path}: cannot read it as mail ({exc})", exit_code=EXIT_USAGE)
     report = unwrap(record_bounces(app_from(ctx), found))
-    row = {
-        "messages": messages,
-        "reports": report.reports,
-        "hard": report.hard,
-        "soft": report.soft,
-        "ignored": report.ignored,
-        "suppressed": len(report.suppressed),
-        "paused": ", ".join(f"{c}: {why}" for c, why in report.paused),
-    }
-    fields = ("messages", "reports", "hard", "soft", "ignored", "suppressed", "paused")
-    render_one(row, fields, state_from(ctx).fmt)
+    row = record(
+        report,
+        ("messages", "reports", "hard", "soft", "ignored", "suppressed", "paused"),
+        messages=messages,
+        suppressed=len(report.suppressed),
+        paused=", ".join(f"{c}: {why}" for c, why in report.paused),
+    )
+    render_one(row, list(row), state_from(ctx).fmt)
 
 
 @send.command("work")
@@ -507,19 +476,8 @@ def send_work(
         for channel in channels.values():
             channel.close()
     if state_from(ctx).fmt == "json":
-        render_one(
-            {
-                "sent": total.sent,
-                "failed": total.failed,
-                "suppressed": total.suppressed,
-                "batches": total.batches,
-                "paused": [p[0] for p in total.paused],
-                "completed": total.completed,
-                "error": total.error,
-            },
-            ("sent", "failed", "suppressed", "batches", "paused", "completed", "error"),
-            "json",
-        )
+        fields = ("sent", "failed", "suppressed", "batches", "paused", "completed", "error")
+        render_one(record(total, fields, paused=[p[0] for p in total.paused]), fields, "json")
     else:
         click.echo(_report_line(total))
     if total.error is not None and not follow:
@@ -554,13 +512,7 @@ def unsubscribe_cmd(
             token=token,
         )
     )
-    row = {
-        "address": consent.address,
-        "channel": consent.channel.value,
-        "source": consent.source,
-        "at": consent.at.isoformat(),
-    }
-    render_one(row, ("address", "channel", "source", "at"), state_from(ctx).fmt)
+    render_one(record(consent, CONSENT_FIELDS), CONSENT_FIELDS, state_from(ctx).fmt)
 
 
 @click.group("suppressions")
@@ -572,13 +524,5 @@ def suppressions() -> None:
 @click.pass_context
 def suppressions_list(ctx: click.Context) -> None:
     """Every suppressed address and channel, with its source and time."""
-    rows = [
-        {
-            "address": c.address,
-            "channel": c.channel.value,
-            "source": c.source,
-            "at": c.at.isoformat(),
-        }
-        for c in unwrap(suppression_list(app_from(ctx)))
-    ]
-    render(rows, ("address", "channel", "source", "at"), state_from(ctx).fmt, title="suppressions")
+    rows = [record(c, CONSENT_FIELDS) for c in unwrap(suppression_list(app_from(ctx)))]
+    render(rows, CONSENT_FIELDS, state_from(ctx).fmt, title="suppressions")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 from types import FrameType
 from typing import TypeVar
 from uuid import UUID
@@ -18,7 +17,7 @@ from crmcore.app.bootstrap import (
     bootstrap,
     make_publisher,
 )
-from crmcore.app.cli.context import settings_of, state_from
+from crmcore.app.cli.context import fail, settings_of, state_from
 from crmcore.app.context import App
 from crmcore.app.errors import AppError
 from crmcore.app.events.outbox import (
@@ -34,14 +33,9 @@ EXIT_REFUSED = 1
 T = TypeVar("T")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_REFUSED)
-
-
 def _value(result: Result[T, AppError]) -> T:
     if isinstance(result, Failure):
-        _fail(str(result.failure()))
+        fail(str(result.failure()), exit_code=EXIT_REFUSED)
     return result.unwrap()
 
 
@@ -51,8 +45,7 @@ def _app(ctx: click.Context, publisher: str | None = None) -> App:
         pub = make_publisher(publisher) if publisher else None
         return bootstrap(settings, publisher=pub, webhooks=True)
     except (UnsupportedDatabase, UnsupportedPublisher, StorageError) as exc:
-        _fail(str(exc))
-        raise  # unreachable: _fail exits
+        fail(str(exc), exit_code=EXIT_REFUSED)
 
 
 @click.group("outbox")
@@ -155,7 +148,6 @@ def retry(ctx: click.Context, ids: tuple[str, ...]) -> None:
     try:
         wanted = [UUID(i) for i in ids] if ids else None
     except ValueError as exc:
-        _fail(f"--id: not a UUID ({exc})")
-        return
+        fail(f"--id: not a UUID ({exc})", exit_code=EXIT_REFUSED)
     count = _value(retry_dead_letters(_app(ctx), event_ids=wanted))
     click.echo(f"{count} event(s) back in the stream")

@@ -3,10 +3,12 @@ row, ``--columns`` to choose the fields, and tables that fit the terminal."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import attrs
 import click
 
 from crmcore.app.cli.context import note, state_from
@@ -28,8 +30,27 @@ DEFAULT_LIMIT = 50
 STREAM_PAGE = 1000
 
 
+@attrs.frozen(kw_only=True)
+class Paging:
+    """The page a list shows: ``--limit``, ``--offset``, ``--all`` and ``--columns``."""
+
+    limit: int
+    offset: int
+    all_rows: bool
+    columns: str | None
+
+
 def page_options(command: F) -> F:
-    """``--limit N`` (default 50), ``--offset N``, ``--all`` and ``--columns a,b``."""
+    """``--limit N`` (default 50), ``--offset N``, ``--all`` and ``--columns a,b``, handed
+    to the command as one :class:`Paging`, ``page``."""
+
+    @functools.wraps(command)
+    def paged(
+        *args: Any, limit: int, offset: int, all_rows: bool, columns: str | None, **kwargs: Any
+    ) -> Any:
+        page = Paging(limit=limit, offset=offset, all_rows=all_rows, columns=columns)
+        return command(*args, page=page, **kwargs)
+
     for option in reversed(
         [
             click.option(
@@ -53,8 +74,8 @@ def page_options(command: F) -> F:
             ),
         ]
     ):
-        command = option(command)
-    return command
+        paged = option(paged)
+    return cast(F, paged)
 
 
 def show_page(
@@ -148,18 +169,16 @@ def list_rows(
     ctx: click.Context,
     fetch: Fetch,
     fields: Sequence[str],
+    page: Paging,
     *,
-    limit: int,
-    offset: int,
-    all_rows: bool,
-    columns: str | None,
     priority: Sequence[str],
     title: str,
     total: Callable[[], int] | None = None,
 ) -> None:
     """A page of a list and how many rows follow it: exactly when ``total()`` counts the
     rows, else one row past the page tells whether any follow."""
-    if all_rows:
+    limit, offset, columns = page.limit, page.offset, page.columns
+    if page.all_rows:
         stream_all(ctx, pages(fetch), fields, columns=columns, priority=priority, title=title)
         return
     if total is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,7 +10,7 @@ import click
 from returns.result import Failure, Result
 
 from crmcore.app.bootstrap import UnsupportedDatabase, bootstrap
-from crmcore.app.cli.context import settings_of
+from crmcore.app.cli.context import fail, settings_of
 from crmcore.app.context import App
 from crmcore.app.errors import AppError, NotFound
 from crmcore.app.privacy import erase_person, export_person, purge_retention
@@ -22,15 +21,10 @@ EXIT_NOT_FOUND = 3
 T = TypeVar("T")
 
 
-def _fail(message: str, code: int = EXIT_REFUSED) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
 def _value(result: Result[T, AppError]) -> T:
     if isinstance(result, Failure):
         error = result.failure()
-        _fail(str(error), EXIT_NOT_FOUND if isinstance(error, NotFound) else EXIT_REFUSED)
+        fail(str(error), exit_code=EXIT_NOT_FOUND if isinstance(error, NotFound) else EXIT_REFUSED)
     return result.unwrap()
 
 
@@ -39,8 +33,7 @@ def _app(ctx: click.Context) -> App:
     try:
         return bootstrap(settings)
     except (UnsupportedDatabase, StorageError) as exc:
-        _fail(str(exc))
-        raise
+        fail(str(exc), exit_code=EXIT_REFUSED)
 
 
 @click.group("retention")

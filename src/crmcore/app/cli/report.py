@@ -18,8 +18,10 @@ import click
 
 from crmcore.app.analytics.attribution import attribution, load_paths
 from crmcore.app.bootstrap import attribution_engine, paths_reader
+from crmcore.app.cli import charts
 from crmcore.app.cli.context import app_from, fail, note, state_from, unwrap
 from crmcore.app.cli.render import plain, render, to_csv
+from crmcore.app.cli.views import record
 from crmcore.domain.attribution import DEFAULT_HALF_LIFE, Model, PathRow
 from crmcore.domain.cohorts import CohortBy, CohortMetric, CohortPeriod
 
@@ -147,22 +149,10 @@ def attribution_cmd(
     chosen = [Model(m) for m in models] or [Model.MARKOV]
     results = attribution(paths, chosen, engine=attribution_engine(), half_life=half_life)
     several = len(results) > 1
-    rows = [
-        {
-            "model": r.model.value,
-            "channel": c.channel,
-            "conversions": c.conversions,
-            "value": c.value,
-            "removal_effect": c.removal_effect,
-        }
-        for r in results
-        for c in r.credits
-    ]
     fields = (["model"] if several else []) + ATTRIBUTION_FIELDS
+    rows = [record(c, fields, model=r.model.value) for r in results for c in r.credits]
     render(rows, fields, state_from(ctx).fmt, title="attribution")
     if chart is not None:
-        from crmcore.app.cli import charts
-
         channels = sorted({c.channel for r in results for c in r.credits})
         series = {
             r.model.value: [
@@ -234,8 +224,6 @@ def funnel_cmd(
         sections.append(("targets", targets, TARGET_FIELDS))
     emit(ctx, sections)
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.bars(
             chart,
             [s.stage for s in result.stages],
@@ -306,8 +294,6 @@ def cohorts_cmd(
     title = f"cohorts by {by} and {chosen.value} ({metric})"
     emit(ctx, [(title, out, ["cohort", "size", *columns, "total_revenue"])])
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.heatmap(
             chart,
             [r.cohort for r in rows],
@@ -352,8 +338,6 @@ def deals_cmd(
         ],
     )
     if chart is not None:
-        from crmcore.app.cli import charts
-
         months = sorted({f.month for f in result.forecast})
         series = {
             currency: [
@@ -394,8 +378,6 @@ def leads_cmd(
     rows = unwrap(lead_sources(app_from(ctx), since=day(since), until=day(until)))
     emit(ctx, [("lead sources", rows, LEAD_FIELDS)])
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.grouped_bars(
             chart,
             [r["source"] for r in rows],
@@ -438,28 +420,19 @@ def campaigns_cmd(
 
     start, end = bounds(day(since), day(until))
     lines = unwrap(effectiveness(app_from(ctx), since=start, until=end))
-    rows: list[dict[str, Any]] = [
-        {
-            "name": x.name,
-            "kind": x.kind,
-            "entry": x.entry,
-            "status": x.status,
-            "sent": x.sent,
-            "failed": x.failed,
-            "opened": x.opened,
-            "clicked": x.clicked,
-            "converted": x.converted,
-            "open_rate": round(x.rate(x.opened), 4),
-            "click_rate": round(x.rate(x.clicked), 4),
-            "conversion_rate": round(x.conversion, 4),
-            "failure_rate": round(x.failure_rate, 4),
-        }
+    rows = [
+        record(
+            x,
+            CAMPAIGN_FIELDS,
+            open_rate=round(x.rate(x.opened), 4),
+            click_rate=round(x.rate(x.clicked), 4),
+            conversion_rate=round(x.conversion, 4),
+            failure_rate=round(x.failure_rate, 4),
+        )
         for x in lines
     ]
     emit(ctx, [("campaigns", rows, CAMPAIGN_FIELDS)])
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.grouped_bars(
             chart,
             [x.name for x in lines],
@@ -544,8 +517,6 @@ def saas_cmd(
         ],
     )
     if chart is not None:
-        from crmcore.app.cli import charts
-
         charts.line(
             chart,
             [m.month for m in result.months],

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from
-from crmcore.app.cli.events import EXIT_REFUSED, emit_json, unwrap
+from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.events import EXIT_REFUSED, emit_json
 from crmcore.app.events.worker import list_reviews, resolve_review, show_review
 from crmcore.domain.ids import ContactId
 from crmcore.domain.review import ReviewItem, ReviewReason, ReviewStatus

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from crmcore.app.cli.context import app_from, state_from
-from crmcore.app.cli.intel_render import render, value_or_exit
+from crmcore.app.cli.context import app_from, state_from, unwrap
+from crmcore.app.cli.intel_render import render
 from crmcore.app.intelligence.segments import (
     create_segment,
     get_segment,
@@ -24,11 +24,6 @@ from crmcore.codec.jsontext import StrictDecoder
 
 #: Filters are read strictly: a duplicate key is an error, not "the last one wins".
 _FILTER_JSON = StrictDecoder()
-
-
-def _app(ctx: click.Context) -> Any:
-
-    return app_from(ctx)
 
 
 def _as_of(value: str) -> date:
@@ -51,10 +46,10 @@ def rfm(ctx: click.Context, as_of: str, members: str | None) -> None:
     """Customers per RFM segment at --as-of (one row per segment)."""
     fmt = state_from(ctx).fmt
     day = _as_of(as_of)
-    app = _app(ctx)
+    app = app_from(ctx)
     if members is not None:
-        segment = value_or_exit(parse_segment_name(members))
-        rows = value_or_exit(rfm_members(app, as_of=day, segment=segment))
+        segment = unwrap(parse_segment_name(members))
+        rows = unwrap(rfm_members(app, as_of=day, segment=segment))
         out = [
             {
                 "contact_id": str(m.contact_id),
@@ -71,7 +66,7 @@ def rfm(ctx: click.Context, as_of: str, members: str | None) -> None:
         columns = ["contact_id", "user_id", "transactions", "recency_days", "monetary"]
         click.echo(render(out, [*columns, "r", "f", "m"], fmt))
         return
-    report = value_or_exit(rfm_report(app, as_of=day))
+    report = unwrap(rfm_report(app, as_of=day))
     seg_rows = [{"segment": s.value, "customers": n} for s, n in report.segments]
     click.echo(render(seg_rows, ["segment", "customers"], fmt))
     if fmt == "table":
@@ -103,7 +98,7 @@ def create(ctx: click.Context, name: str, filter_file: Path) -> None:
         raise click.BadParameter(f"not a valid filter: {exc}", param_hint="--filter") from None
     if not isinstance(data, dict):
         raise click.BadParameter("the filter must be a JSON object", param_hint="--filter")
-    segment = value_or_exit(create_segment(_app(ctx), name=name, filter_json=data))
+    segment = unwrap(create_segment(app_from(ctx), name=name, filter_json=data))
     click.echo(f"segment {segment.name}: {segment.member_count} members")
 
 
@@ -112,7 +107,7 @@ def create(ctx: click.Context, name: str, filter_file: Path) -> None:
 def list_(ctx: click.Context) -> None:
     """Every saved segment with its member count and last update."""
     fmt = state_from(ctx).fmt
-    rows = value_or_exit(list_segments(_app(ctx)))
+    rows = unwrap(list_segments(app_from(ctx)))
     out = [
         {
             "name": s.name,
@@ -131,11 +126,11 @@ def list_(ctx: click.Context) -> None:
 def show(ctx: click.Context, name: str, with_members: bool) -> None:
     """A segment's filter, member count and last update (and its members)."""
     fmt = state_from(ctx).fmt
-    app = _app(ctx)
+    app = app_from(ctx)
     if with_members:
-        segment, members = value_or_exit(segment_members(app, name=name))
+        segment, members = unwrap(segment_members(app, name=name))
     else:
-        segment, members = value_or_exit(get_segment(app, name=name)), None
+        segment, members = unwrap(get_segment(app, name=name)), None
     if fmt == "json":
         payload: dict[str, Any] = {
             "name": segment.name,

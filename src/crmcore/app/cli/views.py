@@ -7,6 +7,7 @@ CSV exports use the import column names, so an export can be imported back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,6 +17,13 @@ from crmcore.domain.activity import Activity
 from crmcore.domain.contact import Contact
 from crmcore.domain.lead import Lead
 from crmcore.domain.pipeline import Deal
+
+
+def record(obj: object, fields: Sequence[str], **given: Any) -> dict[str, Any]:
+    """``obj`` as a flat record of ``fields``: each the attribute of that name, unless
+    ``given`` holds a value for it."""
+    return {f: given[f] if f in given else getattr(obj, f) for f in fields}
+
 
 LEAD_FIELDS = (
     "id",
@@ -48,31 +56,20 @@ LEAD_DETAIL_FIELDS = (
 def lead_row(lead: Lead) -> dict[str, Any]:
     """A lead as a flat record."""
     q = lead.qualification
-    return {
-        "id": lead.id,
-        "email": lead.email.value,
-        "first_name": lead.name.first,
-        "last_name": lead.name.last,
-        "phone": lead.phone.e164 if lead.phone else None,
-        "company": lead.company,
-        "job_title": lead.job_title,
-        "source": lead.source,
-        "source_detail": lead.source_detail,
-        "status": lead.status,
-        "score": lead.score,
-        "assignee": lead.assignee,
-        "created_at": lead.created_at,
-        "company_size": lead.firmographics.company_size,
-        "industry": lead.firmographics.industry,
-        "budget": lead.firmographics.budget,
-        "region": lead.firmographics.region,
-        "qualification": (
-            {"fit": q.fit, "budget": q.budget, "timeline": q.timeline} if q else None
-        ),
-        "disqualify_reason": lead.disqualify_reason,
-        "metadata": lead.metadata,
-        "updated_at": lead.updated_at,
-    }
+    firm = lead.firmographics
+    return record(
+        lead,
+        LEAD_DETAIL_FIELDS,
+        email=lead.email.value,
+        first_name=lead.name.first,
+        last_name=lead.name.last,
+        phone=lead.phone.e164 if lead.phone else None,
+        company_size=firm.company_size,
+        industry=firm.industry,
+        budget=firm.budget,
+        region=firm.region,
+        qualification={"fit": q.fit, "budget": q.budget, "timeline": q.timeline} if q else None,
+    )
 
 
 CONTACT_FIELDS = (
@@ -94,23 +91,15 @@ CONTACT_DETAIL_FIELDS = (*CONTACT_FIELDS, "funnel_stage", "attributes", "updated
 
 def contact_row(contact: Contact) -> dict[str, Any]:
     """A contact as a flat record."""
-    return {
-        "id": contact.id,
-        "first_name": contact.name.first,
-        "last_name": contact.name.last,
-        "email": contact.email.value if contact.email else None,
-        "phone": contact.phone.e164 if contact.phone else None,
-        "user_id": contact.user_id,
-        "account_id": contact.account_id,
-        "role": contact.role,
-        "lifecycle": contact.lifecycle,
-        "preferred_channel": contact.preferred_channel,
-        "archived": contact.archived,
-        "created_at": contact.created_at,
-        "funnel_stage": contact.funnel.stage,
-        "attributes": contact.attributes,
-        "updated_at": contact.updated_at,
-    }
+    return record(
+        contact,
+        CONTACT_DETAIL_FIELDS,
+        first_name=contact.name.first,
+        last_name=contact.name.last,
+        email=contact.email.value if contact.email else None,
+        phone=contact.phone.e164 if contact.phone else None,
+        funnel_stage=contact.funnel.stage,
+    )
 
 
 ACCOUNT_FIELDS = (
@@ -129,19 +118,7 @@ ACCOUNT_DETAIL_FIELDS = (*ACCOUNT_FIELDS, "attributes", "updated_at")
 
 def account_row(account: Account) -> dict[str, Any]:
     """An account as a flat record."""
-    return {
-        "id": account.id,
-        "name": account.name,
-        "type": account.type,
-        "industry": account.industry,
-        "size_range": account.size_range,
-        "website": account.website,
-        "region": account.region,
-        "billing_address": account.billing_address,
-        "created_at": account.created_at,
-        "attributes": account.attributes,
-        "updated_at": account.updated_at,
-    }
+    return record(account, ACCOUNT_DETAIL_FIELDS)
 
 
 DEAL_FIELDS = (
@@ -165,25 +142,15 @@ SLIPPING_FIELDS = (*DEAL_FIELDS[:9], "days_overdue")
 
 def deal_row(deal: Deal) -> dict[str, Any]:
     """A deal as a flat record."""
-    return {
-        "id": deal.id,
-        "title": deal.title,
-        "stage": deal.stage,
-        "amount": deal.amount.amount,
-        "currency": deal.amount.currency,
-        "probability": deal.probability,
-        "weighted": cents(deal.weighted_amount.amount),
-        "expected_close": deal.expected_close,
-        "actual_close": deal.actual_close,
-        "owner": deal.owner,
-        "account_id": deal.account_id,
-        "contact_id": deal.contact_id,
-        "lost_reason": deal.lost_reason,
-        "external_id": deal.metadata.get("external_id"),
-        "history": [f"{h.from_stage or '-'}→{h.to_stage} {h.at.isoformat()}" for h in deal.history],
-        "created_at": deal.created_at,
-        "updated_at": deal.updated_at,
-    }
+    return record(
+        deal,
+        DEAL_DETAIL_FIELDS,
+        amount=deal.amount.amount,
+        currency=deal.amount.currency,
+        weighted=cents(deal.weighted_amount.amount),
+        external_id=deal.metadata.get("external_id"),
+        history=[f"{h.from_stage or '-'}→{h.to_stage} {h.at.isoformat()}" for h in deal.history],
+    )
 
 
 def cents(value: Decimal) -> Decimal:
@@ -202,14 +169,7 @@ PIPELINE_FIELDS = ("stage", "currency", "deals", "amount", "probability", "forec
 
 def pipeline_row(row: StageSummary, probability: int) -> dict[str, Any]:
     """One stage of the pipeline view."""
-    return {
-        "stage": row.stage,
-        "currency": row.currency,
-        "deals": row.deals,
-        "amount": row.amount,
-        "probability": probability,
-        "forecast": cents(row.weighted),
-    }
+    return record(row, PIPELINE_FIELDS, probability=probability, forecast=cents(row.weighted))
 
 
 ACTIVITY_FIELDS = (
@@ -228,16 +188,4 @@ ACTIVITY_FIELDS = (
 
 def activity_row(activity: Activity) -> dict[str, Any]:
     """An activity or task as a flat record."""
-    return {
-        "id": activity.id,
-        "type": activity.type,
-        "subject": activity.subject,
-        "description": activity.description,
-        "lead_id": activity.lead_id,
-        "contact_id": activity.contact_id,
-        "deal_id": activity.deal_id,
-        "actor": activity.actor,
-        "due_at": activity.due_at,
-        "completed_at": activity.completed_at,
-        "created_at": activity.created_at,
-    }
+    return record(activity, (*ACTIVITY_FIELDS, "description"))

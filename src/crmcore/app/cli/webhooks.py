@@ -10,19 +10,14 @@ import click
 from crmcore.app.access.webhooks import add_subscription, list_subscriptions, remove_subscription
 from crmcore.app.cli.context import app_from, note, state_from, unwrap
 from crmcore.app.cli.render import render, render_one
+from crmcore.app.cli.views import record
 from crmcore.domain.access import WebhookSubscription
 
 FIELDS = ("id", "url", "event_type", "active", "created_at")
 
 
 def _row(sub: WebhookSubscription) -> dict[str, Any]:
-    return {
-        "id": sub.id,
-        "url": sub.url,
-        "event_type": sub.event_type,
-        "active": sub.active,
-        "created_at": sub.created_at,
-    }
+    return record(sub, FIELDS)
 
 
 @click.group("webhooks")

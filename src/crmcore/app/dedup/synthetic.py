@@ -245,13 +245,18 @@ def planted(
         pairs.add((source[0], copy[0]))
         rows.append(copy)
     rng.shuffle(rows)
-    # copies of the same original are one person too
-    by_source: dict[str, list[str]] = {}
+    return _planted(rows, pairs)
+
+
+def _planted(rows: list[list[str]], pairs: set[tuple[str, str]]) -> Planted:
+    """The rows and every duplicate pair: an original and its copy, and two copies of
+    the same original (they are one person or organisation too)."""
+    groups: dict[str, list[str]] = {}
     for a, b in pairs:
-        by_source.setdefault(a, [a]).append(b)
+        groups.setdefault(a, [a]).append(b)
     everyone = frozenset(
         (min(x, y), max(x, y))
-        for group in by_source.values()
+        for group in groups.values()
         for i, x in enumerate(group)
         for y in group[i + 1 :]
     )
@@ -319,13 +324,4 @@ def planted_accounts(count: int, *, duplicate_share: float = 0.1, seed: int = 0)
         rows.append(copy)
         pairs.add((source[0], copy[0]))
     rng.shuffle(rows)
-    groups: dict[str, list[str]] = {}
-    for a, b in pairs:  # copies of the same original are one organisation too
-        groups.setdefault(a, [a]).append(b)
-    everyone = frozenset(
-        (min(x, y), max(x, y))
-        for group in groups.values()
-        for i, x in enumerate(group)
-        for y in group[i + 1 :]
-    )
-    return Planted(rows=tuple(tuple(r) for r in rows), pairs=everyone)
+    return _planted(rows, pairs)

@@ -34,12 +34,4 @@ def deal_out(deal: Deal) -> DealOut:
 
 def segment_out(segment: Segment) -> SegmentOut:
     """A saved segment as the API shows it."""
-    return SegmentOut(
-        id=segment.id,
-        name=segment.name,
-        filter=segment.filter,
-        member_count=segment.member_count,
-        refreshed_at=segment.refreshed_at,
-        created_at=segment.created_at,
-        version=segment.version,
-    )
+    return SegmentOut.model_validate(segment, from_attributes=True)

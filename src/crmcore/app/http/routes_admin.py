@@ -20,14 +20,8 @@ Admin = Annotated[ApiKey, Depends(ADMIN)]
 
 
 def _out(sub: WebhookSubscription, *, secret: bool = False) -> WebhookOut:
-    return WebhookOut(
-        id=sub.id,
-        url=sub.url,
-        event_type=sub.event_type,
-        active=sub.active,
-        created_at=sub.created_at,
-        secret=sub.secret if secret else None,
-    )
+    out = WebhookOut.model_validate(sub, from_attributes=True)
+    return out if secret else out.model_copy(update={"secret": None})
 
 
 @router.get("/webhooks", response_model=list[WebhookOut], tags=["webhooks"])

@@ -70,22 +70,7 @@ _MOVE_ERRORS = problem_responses(404, 409)
 
 def campaign_out(c: Campaign) -> CampaignOut:
     """A campaign as the API shows it."""
-    return CampaignOut(
-        id=c.id,
-        name=c.name,
-        kind=c.kind,
-        status=c.status,
-        segment=c.segment,
-        channels=list(c.channels),
-        variants=dict(c.variants),
-        pause_reason=c.pause_reason,
-        winner=c.winner,
-        scheduled_at=c.scheduled_at,
-        sent_at=c.sent_at,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-        version=c.version,
-    )
+    return CampaignOut.model_validate(c, from_attributes=True)
 
 
 def stats_out(s: CampaignStats) -> CampaignStatsOut:
@@ -345,13 +330,9 @@ def metrics_attribution(
         paths, model or [Model.MARKOV], engine=attribution_engine(), half_life=half_life
     )
     out = [
-        CreditOut(
-            model=r.model.value,
-            channel=c.channel,
-            conversions=c.conversions,
-            value=c.value,
-            removal_effect=c.removal_effect,
-        ).model_dump(mode="json")
+        CreditOut.model_validate({**attrs.asdict(c), "model": r.model.value}).model_dump(
+            mode="json"
+        )
         for r in results
         for c in r.credits
     ]

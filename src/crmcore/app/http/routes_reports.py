@@ -3,10 +3,12 @@ prints, and saved segments."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from crmcore.app.http.convert import deal_out, segment_out
@@ -43,17 +45,16 @@ Writer = Annotated[ApiKey, Depends(WRITE)]
 SegmentName = Annotated[str, Path(min_length=1, max_length=100)]
 
 
+def _dumped(model: type[BaseModel], items: Iterable[object]) -> list[dict[str, Any]]:
+    """Each item as ``model`` reads it from its attributes, JSON-ready."""
+    return [model.model_validate(x, from_attributes=True).model_dump(mode="json") for x in items]
+
+
 @router.get("/pipeline", response_model=list[PipelineRow], tags=["pipeline"])
 def pipeline(request: Request, _key: Reader) -> Response:
     """Deals, amounts and the weighted forecast per stage and currency (``crm deals pipeline``)."""
     rows = value(pipeline_summary(services(request).app))
-    out = [
-        PipelineRow(
-            stage=r.stage, currency=r.currency, deals=r.deals, amount=r.amount, weighted=r.weighted
-        ).model_dump(mode="json")
-        for r in rows
-    ]
-    return json_response(out)
+    return json_response(_dumped(PipelineRow, rows))
 
 
 @router.get("/pipeline/slipping", response_model=list[DealOut], tags=["pipeline"])
@@ -108,13 +109,7 @@ def segments_show(request: Request, _key: Reader, name: SegmentName) -> Response
 def segments_members(request: Request, _key: Reader, name: SegmentName) -> Response:
     """The contacts a segment's filter selects now."""
     _segment, members = value(segment_members(services(request).app, name=name))
-    out = [
-        SegmentMemberOut(
-            contact_id=m.contact_id, user_id=m.user_id, email=m.email, name=m.name
-        ).model_dump(mode="json")
-        for m in members
-    ]
-    return json_response(out)
+    return json_response(_dumped(SegmentMemberOut, members))
 
 
 @router.get("/metrics/health", response_model=list[HealthOut], tags=["metrics"])
@@ -125,17 +120,4 @@ def metrics_health(
 ) -> Response:
     """The latest health of every customer, worst first (``crm health report``)."""
     rows = value(health_report(services(request).app, risk=risk))
-    out = [
-        HealthOut(
-            contact_id=r.contact_id,
-            user_id=r.user_id,
-            name=r.name,
-            score=r.score,
-            level=r.level.value,
-            action=r.action,
-            reasons=list(r.reasons),
-            computed_at=r.computed_at,
-        ).model_dump(mode="json")
-        for r in rows
-    ]
-    return json_response(out)
+    return json_response(_dumped(HealthOut, rows))

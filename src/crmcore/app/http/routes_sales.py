@@ -8,14 +8,17 @@ and every write may take longer and run in the thread pool (sync routes)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from returns.result import Result
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from crmcore.app.errors import AppError
 from crmcore.app.http.convert import account_out, contact_out, deal_out, lead_out
 from crmcore.app.http.models import (
     API_PROBLEMS,
@@ -83,6 +86,46 @@ def _id(item: Any) -> UUID:
     return found
 
 
+def _page(
+    model: type[Page[Any]], out: Callable[[Any], Any], found: Iterable[Any], limit: int
+) -> Response:
+    """A page of records (fetched with one extra) and the cursor of the next."""
+    items, nxt = page_of([out(x) for x in found], limit=limit, key=_id)
+    return json_response(model(items=items, next_cursor=nxt))
+
+
+def _shown(out: Callable[[Any], BaseModel], entity: Any, *, stored: bool = False) -> Response:
+    """One record with its version as the ``ETag``; ``stored`` when a write returned it
+    (:func:`written`)."""
+    if stored:
+        entity = written(entity)
+    return json_response(out(entity), etag_version=entity.version)
+
+
+def _updated(
+    request: Request,
+    update: Callable[..., Result[Any, AppError]],
+    key: UUID,
+    changes: dict[str, Any],
+    out: Callable[[Any], BaseModel],
+) -> Response:
+    """Apply ``changes`` to the record ``key``, from the version ``If-Match`` names."""
+    version = if_match_version(request)
+    entity = value(update(services(request).app, key, expected_version=version, **changes))
+    return _shown(out, entity, stored=True)
+
+
+def _created(out: Callable[[Any], BaseModel], entity: Any, path: str) -> Response:
+    """201 with the new record, its ``ETag`` and its ``Location`` under ``/crm/<path>``."""
+    entity = written(entity)
+    return json_response(
+        out(entity),
+        status=201,
+        etag_version=entity.version,
+        headers={"Location": f"/crm/{path}/{entity.id}"},
+    )
+
+
 # -- leads -----------------------------------------------------------------------------
 
 
@@ -102,8 +145,7 @@ async def leads_list(
         return value(list_leads(app, status=status, limit=limit + 1, after=after))
 
     found = await run_in_threadpool(listed) if status else listed()
-    items, nxt = page_of([lead_out(x) for x in found], limit=limit, key=_id)
-    return json_response(Page[LeadOut](items=items, next_cursor=nxt))
+    return _page(Page[LeadOut], lead_out, found, limit)
 
 
 @router.post("/leads", response_model=LeadOut, status_code=201, tags=["leads"])
@@ -112,13 +154,7 @@ def leads_capture(request: Request, key: Writer, body: LeadIn) -> Response:
 
     def run() -> Response:
         lead = value(capture_lead(services(request).app, **body.model_dump()))
-        lead = written(lead)
-        return json_response(
-            lead_out(lead),
-            status=201,
-            etag_version=lead.version,
-            headers={"Location": f"/crm/leads/{lead.id}"},
-        )
+        return _created(lead_out, lead, "leads")
 
     return idempotent(request, key, body, run)
 
@@ -127,23 +163,14 @@ def leads_capture(request: Request, key: Writer, body: LeadIn) -> Response:
 async def leads_show(request: Request, _key: Reader, lead_id: UUID) -> Response:
     """One lead; its ``ETag`` is what ``If-Match`` of an update names."""
     lead = value(get_lead(services(request).app, LeadId(lead_id)))
-    return json_response(lead_out(lead), etag_version=lead.version)
+    return _shown(lead_out, lead)
 
 
 @router.put("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], responses=_UPDATE_ERRORS)
 def leads_update(request: Request, _key: Writer, lead_id: UUID, body: LeadUpdate) -> Response:
     """Change a lead's details; ``If-Match`` must name the version read."""
-    version = if_match_version(request)
-    lead = value(
-        update_lead(
-            services(request).app,
-            LeadId(lead_id),
-            expected_version=version,
-            **body.model_dump(exclude_unset=True),
-        )
-    )
-    lead = written(lead)
-    return json_response(lead_out(lead), etag_version=lead.version)
+    changes = body.model_dump(exclude_unset=True)
+    return _updated(request, update_lead, LeadId(lead_id), changes, lead_out)
 
 
 # -- contacts --------------------------------------------------------------------------
@@ -204,8 +231,16 @@ async def contacts_list(
                 )
             )
         )
-    items, nxt = page_of([contact_out(c) for c in found], limit=limit, key=_id)
-    return json_response(Page[ContactOut](items=items, next_cursor=nxt))
+    return _page(Page[ContactOut], contact_out, found, limit)
+
+
+def _contact_fields(body: ContactIn | ContactUpdate) -> dict[str, Any]:
+    """The body's fields as the contact use cases take them (``None`` keeps a field)."""
+    fields = body.model_dump()
+    fields["account_id"] = AccountId(body.account_id) if body.account_id else None
+    fields["role"] = body.role.value if body.role else None
+    fields["preferred_channel"] = body.preferred_channel.value if body.preferred_channel else None
+    return fields
 
 
 @router.post("/contacts", response_model=ContactOut, status_code=201, tags=["contacts"])
@@ -213,20 +248,8 @@ def contacts_add(request: Request, key: Writer, body: ContactIn) -> Response:
     """Add a contact (``crm contacts add``)."""
 
     def run() -> Response:
-        fields = body.model_dump()
-        fields["account_id"] = AccountId(body.account_id) if body.account_id else None
-        fields["role"] = body.role.value if body.role else None
-        fields["preferred_channel"] = (
-            body.preferred_channel.value if body.preferred_channel else None
-        )
-        contact = value(create_contact(services(request).app, **fields))
-        contact = written(contact)
-        return json_response(
-            contact_out(contact),
-            status=201,
-            etag_version=contact.version,
-            headers={"Location": f"/crm/contacts/{contact.id}"},
-        )
+        contact = value(create_contact(services(request).app, **_contact_fields(body)))
+        return _created(contact_out, contact, "contacts")
 
     return idempotent(request, key, body, run)
 
@@ -235,7 +258,7 @@ def contacts_add(request: Request, key: Writer, body: ContactIn) -> Response:
 async def contacts_show(request: Request, _key: Reader, contact_id: UUID) -> Response:
     """One contact."""
     contact = value(get_contact(services(request).app, ContactId(contact_id)))
-    return json_response(contact_out(contact), etag_version=contact.version)
+    return _shown(contact_out, contact)
 
 
 @router.put(
@@ -245,23 +268,8 @@ def contacts_update(
     request: Request, _key: Writer, contact_id: UUID, body: ContactUpdate
 ) -> Response:
     """Change a contact; ``If-Match`` must name the version read."""
-    version = if_match_version(request)
-    contact = value(
-        update_contact(
-            services(request).app,
-            ContactId(contact_id),
-            first_name=body.first_name,
-            last_name=body.last_name,
-            email=body.email,
-            phone=body.phone,
-            role=body.role.value if body.role else None,
-            preferred_channel=body.preferred_channel.value if body.preferred_channel else None,
-            account_id=AccountId(body.account_id) if body.account_id else None,
-            expected_version=version,
-        )
-    )
-    contact = written(contact)
-    return json_response(contact_out(contact), etag_version=contact.version)
+    changes = _contact_fields(body)
+    return _updated(request, update_contact, ContactId(contact_id), changes, contact_out)
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -274,8 +282,7 @@ async def accounts_list(
     """Accounts in creation order (``crm accounts list``)."""
     after = decode_cursor(cursor)
     found = value(list_accounts(services(request).app, limit=limit + 1, after=after))
-    items, nxt = page_of([account_out(a) for a in found], limit=limit, key=_id)
-    return json_response(Page[AccountOut](items=items, next_cursor=nxt))
+    return _page(Page[AccountOut], account_out, found, limit)
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, tags=["accounts"])
@@ -284,13 +291,7 @@ def accounts_add(request: Request, key: Writer, body: AccountIn) -> Response:
 
     def run() -> Response:
         account = value(create_account(services(request).app, **body.model_dump()))
-        account = written(account)
-        return json_response(
-            account_out(account),
-            status=201,
-            etag_version=account.version,
-            headers={"Location": f"/crm/accounts/{account.id}"},
-        )
+        return _created(account_out, account, "accounts")
 
     return idempotent(request, key, body, run)
 
@@ -299,7 +300,7 @@ def accounts_add(request: Request, key: Writer, body: AccountIn) -> Response:
 async def accounts_show(request: Request, _key: Reader, account_id: UUID) -> Response:
     """One account."""
     account = value(get_account(services(request).app, AccountId(account_id)))
-    return json_response(account_out(account), etag_version=account.version)
+    return _shown(account_out, account)
 
 
 @router.put(
@@ -309,17 +310,8 @@ def accounts_update(
     request: Request, _key: Writer, account_id: UUID, body: AccountUpdate
 ) -> Response:
     """Change an account; ``If-Match`` must name the version read."""
-    version = if_match_version(request)
-    account = value(
-        update_account(
-            services(request).app,
-            AccountId(account_id),
-            expected_version=version,
-            **body.model_dump(exclude_unset=True),
-        )
-    )
-    account = written(account)
-    return json_response(account_out(account), etag_version=account.version)
+    changes = body.model_dump(exclude_unset=True)
+    return _updated(request, update_account, AccountId(account_id), changes, account_out)
 
 
 # -- deals -----------------------------------------------------------------------------
@@ -336,8 +328,7 @@ def deals_list(
     """Deals, optionally in one stage (``crm deals list``)."""
     after = decode_cursor(cursor)
     found = value(list_deals(services(request).app, stage=stage, limit=limit + 1, after=after))
-    items, nxt = page_of([deal_out(d) for d in found], limit=limit, key=_id)
-    return json_response(Page[DealOut](items=items, next_cursor=nxt))
+    return _page(Page[DealOut], deal_out, found, limit)
 
 
 @router.post("/deals", response_model=DealOut, status_code=201, tags=["deals"])
@@ -359,13 +350,7 @@ def deals_open(request: Request, key: Writer, body: DealIn) -> Response:
                 owner=body.owner,
             )
         )
-        deal = written(deal)
-        return json_response(
-            deal_out(deal),
-            status=201,
-            etag_version=deal.version,
-            headers={"Location": f"/crm/deals/{deal.id}"},
-        )
+        return _created(deal_out, deal, "deals")
 
     return idempotent(request, key, body, run)
 
@@ -374,23 +359,14 @@ def deals_open(request: Request, key: Writer, body: DealIn) -> Response:
 def deals_show(request: Request, _key: Reader, deal_id: UUID) -> Response:
     """One deal."""
     deal = value(get_deal(services(request).app, DealId(deal_id)))
-    return json_response(deal_out(deal), etag_version=deal.version)
+    return _shown(deal_out, deal)
 
 
 @router.put("/deals/{deal_id}", response_model=DealOut, tags=["deals"], responses=_UPDATE_ERRORS)
 def deals_update(request: Request, _key: Writer, deal_id: UUID, body: DealUpdate) -> Response:
     """Change a deal's terms; ``If-Match`` must name the version read."""
-    version = if_match_version(request)
-    deal = value(
-        update_deal(
-            services(request).app,
-            DealId(deal_id),
-            expected_version=version,
-            **body.model_dump(exclude_unset=True),
-        )
-    )
-    deal = written(deal)
-    return json_response(deal_out(deal), etag_version=deal.version)
+    changes = body.model_dump(exclude_unset=True)
+    return _updated(request, update_deal, DealId(deal_id), changes, deal_out)
 
 
 @router.post(
@@ -411,8 +387,7 @@ def deals_move(request: Request, key: Writer, deal_id: UUID, body: DealMove) -> 
                 expected_version=version,
             )
         )
-        deal = written(deal)
-        return json_response(deal_out(deal), etag_version=deal.version)
+        return _shown(deal_out, deal, stored=True)
 
     fingerprint = {"to": body.to, "skip_reason": body.skip_reason, "version": version}
     return idempotent(request, key, fingerprint, run)

@@ -11,8 +11,9 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, read, transact
-from crmcore.app.errors import AppError, Conflict, NotFound, StaleVersion
+from crmcore.app.errors import AppError, Conflict, NotFound
 from crmcore.app.importing.validation import Collector
+from crmcore.app.sales.updates import current
 from crmcore.domain.contact import Channel, Contact, ContactRole
 from crmcore.domain.contact_merge import merged_into
 from crmcore.domain.email import Email
@@ -143,19 +144,10 @@ def update_contact(
         return Failure(invalid)
 
     def work(uow: UnitOfWork) -> Result[Contact, AppError]:
-        found = _load(uow, contact_id)
+        found = current("contact", contact_id, uow.contacts.get(contact_id), expected_version)
         if isinstance(found, Failure):
             return found
         contact = found.unwrap()
-        if expected_version is not None and contact.version != expected_version:
-            return Failure(
-                StaleVersion(
-                    kind="contact",
-                    key=str(contact_id),
-                    expected=expected_version,
-                    actual=contact.version,
-                )
-            )
         check_name = Collector()
         name = check_name.take(
             PersonName.parse(

@@ -12,8 +12,9 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from crmcore.app.context import App, transact
-from crmcore.app.errors import AppError, NotFound, StaleVersion
+from crmcore.app.errors import AppError, NotFound
 from crmcore.app.importing.validation import Collector
+from crmcore.app.sales.updates import current
 from crmcore.domain.errors import IllegalTransition, RuleViolation
 from crmcore.domain.events import Changed
 from crmcore.domain.ids import AccountId, ContactId, DealId
@@ -138,16 +139,10 @@ def _change_deal(
     app: App, deal_id: DealId, step: Step, *, expected_version: int | None = None
 ) -> Result[Deal, AppError]:
     def work(uow: UnitOfWork) -> Result[Deal, AppError]:
-        deal = uow.deals.get(deal_id)
-        if deal is None:
-            return Failure(NotFound(kind="deal", key=str(deal_id)))
-        if expected_version is not None and deal.version != expected_version:
-            return Failure(
-                StaleVersion(
-                    kind="deal", key=str(deal_id), expected=expected_version, actual=deal.version
-                )
-            )
-        changed = step(deal)
+        found = current("deal", deal_id, uow.deals.get(deal_id), expected_version)
+        if isinstance(found, Failure):
+            return found
+        changed = step(found.unwrap())
         if isinstance(changed, Failure):
             return Failure(changed.failure())
         change = changed.unwrap()
@@ -170,24 +165,18 @@ def move_deal(
     other stages when ``skip_reason`` says why (only from ``expected_version`` when that
     is given, as the dashboard's board does)."""
     config, now = app.settings.deal_stages, app.clock.now()
-    if to is None:
-        return _change_deal(
-            app,
-            deal_id,
-            lambda d: d.advance(at=now, config=config),
-            expected_version=expected_version,
-        )
     check = Collector()
     target = check.choice("to", to, DealStage)
     invalid = check.failure()
-    if invalid is not None or target is None:
-        return Failure(invalid or RuleViolation(rule="stage", detail="missing"))
-    return _change_deal(
-        app,
-        deal_id,
-        lambda d: d.move_to(target, at=now, config=config, skip_reason=skip_reason),
-        expected_version=expected_version,
-    )
+    if invalid is not None:
+        return Failure(invalid)
+
+    def step(d: Deal) -> Result[Changed[Deal], IllegalTransition | RuleViolation]:
+        if target is None:
+            return d.advance(at=now, config=config)
+        return d.move_to(target, at=now, config=config, skip_reason=skip_reason)
+
+    return _change_deal(app, deal_id, step, expected_version=expected_version)
 
 
 def win_deal(app: App, deal_id: DealId) -> Result[Deal, AppError]:

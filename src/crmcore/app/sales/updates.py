@@ -19,6 +19,7 @@ from crmcore.app.context import App, transact
 from crmcore.app.errors import AppError, Conflict, NotFound, StaleVersion
 from crmcore.app.importing.validation import Collector
 from crmcore.domain.account import SIZE_RANGES, Account, AccountType
+from crmcore.domain.contact import Contact
 from crmcore.domain.ids import AccountId, DealId, LeadId
 from crmcore.domain.lead import Lead, company_size_error
 from crmcore.domain.money import Money
@@ -27,7 +28,7 @@ from crmcore.domain.phone import Phone
 from crmcore.domain.pipeline import Deal
 from crmcore.ports.uow import UnitOfWork
 
-E = TypeVar("E", Lead, Account, Deal)
+E = TypeVar("E", Lead, Account, Deal, Contact)
 
 
 def _text(value: str | None, current: str | None) -> str | None:
@@ -36,7 +37,7 @@ def _text(value: str | None, current: str | None) -> str | None:
     return value.strip() or None
 
 
-def _current(kind: str, key: object, entity: E | None, expected: int | None) -> Result[E, AppError]:
+def current(kind: str, key: object, entity: E | None, expected: int | None) -> Result[E, AppError]:
     """The stored record, if it is still at the version the caller read (``expected``;
     ``None`` takes any version)."""
     if entity is None:
@@ -80,7 +81,7 @@ def update_lead(
 
     def work(uow: UnitOfWork) -> Result[Lead, AppError]:
         found = uow.leads.get(lead_id)
-        return _current("lead", lead_id, found, expected_version).bind(
+        return current("lead", lead_id, found, expected_version).bind(
             lambda lead: change(uow, lead)
         )
 
@@ -145,7 +146,7 @@ def update_account(
 
     def work(uow: UnitOfWork) -> Result[Account, AppError]:
         found = uow.accounts.get(account_id)
-        return _current("account", account_id, found, expected_version).bind(
+        return current("account", account_id, found, expected_version).bind(
             lambda account: change(uow, account)
         )
 
@@ -198,7 +199,7 @@ def update_deal(
 
     def work(uow: UnitOfWork) -> Result[Deal, AppError]:
         found = uow.deals.get(deal_id)
-        return _current("deal", deal_id, found, expected_version).bind(
+        return current("deal", deal_id, found, expected_version).bind(
             lambda deal: change(uow, deal)
         )
 
