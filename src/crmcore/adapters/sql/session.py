@@ -19,7 +19,7 @@ from crmcore.adapters.sql.engine import (
     SQLITE_BULK_WAL_PAGES,
     SQLITE_WAL_AUTOCHECKPOINT_PAGES,
 )
-from crmcore.adapters.sql.sqlite.converters import Converter, converter_for, reader_for
+from crmcore.adapters.sql.sqlite.converters import Converter, converter_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,
@@ -129,47 +129,25 @@ class SqlSession:
         with self.translating():
             return self.conn.execute(stmt).mappings().all()
 
-    def fetch_sqlite(
-        self,
-        table: Table,
-        where: str,
-        params: Sequence[Any] = (),
-        *,
-        columns: Sequence[str] | None = None,
+    def stored_rows(
+        self, table: Table, names: Sequence[str], raw: Sequence[Any]
     ) -> list[dict[str, Any]]:
-        """Rows of ``SELECT columns FROM table WHERE where`` on SQLite, as dicts of the
-        values SQLAlchemy would read, converted without its per-row machinery.
-
-        ``where`` is SQL with ``?`` placeholders for ``params`` (already in their stored
-        form); the bulk reads of the batch worker go through here.
-        """
-        names = list(columns) if columns is not None else [c.name for c in table.c]
-        quote = self.conn.dialect.identifier_preparer.quote
-        sql = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE {where}"
-        with self.translating():
-            raw = self.conn.exec_driver_sql(sql, tuple(params)).fetchall()
-        return self._converted(table, names, raw)
-
-    def _converted(
-        self, table: Table, names: list[str], raw: Sequence[Any]
-    ) -> list[dict[str, Any]]:
+        """Rows of driver SQL (the SQLite statements) that read the columns ``names`` of
+        ``table``, as dicts of the values SQLAlchemy reads: its own result processors
+        applied to the stored ones."""
         key = (table.name, tuple(names))
         readers = self._readers.get(key)
         if readers is None:
             dialect = self.conn.dialect
-            readers = [
-                (i, f)
-                for i, f in enumerate(reader_for(table.c[n], dialect) for n in names)
-                if f is not None
-            ]
-            self._readers[key] = readers
+            processors = (
+                table.c[n].type.dialect_impl(dialect).result_processor(dialect, None) for n in names
+            )
+            readers = self._readers[key] = [(i, f) for i, f in enumerate(processors) if f]
         out = []
         for r in raw:
             values = list(r)
             for i, f in readers:
-                v = values[i]
-                if v is not None:
-                    values[i] = f(v)
+                values[i] = f(values[i])
             out.append(dict(zip(names, values, strict=True)))
         return out
 

@@ -213,7 +213,7 @@ DUE_EXPIRED = (
 _MERGED = f"ORDER BY {columns(_inbox, 'order_at', 'event_id')} LIMIT ?"
 
 #: The claim: both scans, merged in time order, updated as ``InboxEntry.claim`` does, in
-#: one statement (the caller appends ``RETURNING`` of :data:`CLAIMED_COLUMNS`).
+#: one statement (the caller appends ``RETURNING`` of :data:`ENTRY_COLUMNS`).
 CLAIM = f"""
 UPDATE {_inbox.name}
 SET {columns(_inbox, "status")} = ?, attempts = attempts + 1, {columns(_inbox, "claimed_by")} = ?,
@@ -227,42 +227,31 @@ WHERE event_id IN (
     )
     {_MERGED}
 )"""
-#: What the claim returns, in order.
-CLAIMED_COLUMNS = (
+#: The columns an entry is read from (``_entry`` in inbox.py), in order: what the claim
+#: returns and the due scans read.
+ENTRY_COLUMNS = (
     "event_id",
     "type",
     "payload",
     "validated",
+    "status",
     "attempts",
     "next_attempt_at",
     "occurred_at",
     "received_at",
     "last_error",
     "claimed_by",
+    "claim_token",
     "lease_until",
     "processed_at",
     "version",
 )
-CLAIM_RETURNING = f"{CLAIM} RETURNING {columns(_inbox, *CLAIMED_COLUMNS)}"
+_ENTRY = columns(_inbox, *ENTRY_COLUMNS)
+CLAIM_RETURNING = f"{CLAIM} RETURNING {_ENTRY}"
 
-#: The columns ``take_due`` reads, in order.
-TAKEN_COLUMNS = (
-    "event_id",
-    "type",
-    "payload",
-    "validated",
-    "attempts",
-    "next_attempt_at",
-    "occurred_at",
-    "received_at",
-    "last_error",
-    "processed_at",
-    "version",
-)
-_TAKEN = columns(_inbox, *TAKEN_COLUMNS)
 #: The due entries, both scans merged in time order.
 TAKE = f"""
-SELECT {_TAKEN}
+SELECT {_ENTRY}
 FROM (
     SELECT * FROM (SELECT * FROM {_inbox.name} WHERE {DUE_PENDING})
     UNION ALL
@@ -276,7 +265,7 @@ ANY_EXPIRED = (
 )
 #: :data:`TAKE` when no lease has expired: the due pending entries alone, in the same
 #: order (``status`` is fixed, ``event_id`` the key), without the merge's sort.
-TAKE_PENDING = f"SELECT {_TAKEN} FROM {_inbox.name} WHERE {DUE_PENDING}"
+TAKE_PENDING = f"SELECT {_ENTRY} FROM {_inbox.name} WHERE {DUE_PENDING}"
 #: Taken entries marked done, each at the version it was read.
 DONE = (
     f"UPDATE {_inbox.name} SET {columns(_inbox, 'status')} = '{_DONE}', attempts = ?,"
