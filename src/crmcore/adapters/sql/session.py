@@ -10,7 +10,17 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Executable, RowMapping, Table, bindparam, insert, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Executable,
+    RowMapping,
+    Table,
+    bindparam,
+    insert,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -19,7 +29,6 @@ from crmcore.adapters.sql.engine import (
     SQLITE_BULK_WAL_PAGES,
     SQLITE_WAL_AUTOCHECKPOINT_PAGES,
 )
-from crmcore.adapters.sql.sqlite.converters import Converter, converter_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,
@@ -80,6 +89,14 @@ def _unique_field(exc: IntegrityError) -> str | None:
         table = str(getattr(diag, "table_name", "") or "")
         return name.removeprefix(f"uq_{table}_") if table else name.removeprefix("uq_")
     return name
+
+
+Converter = Callable[[Any], Any]
+
+
+def _binder(column: Column[Any], dialect: Dialect) -> Converter | None:
+    """SQLAlchemy's own bind processor of a column (``None`` when values pass as is)."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _stored_column(values: Sequence[Any], convert: Converter, *, nullable: bool) -> list[Any]:
@@ -297,13 +314,13 @@ class SqlSession:
         fixed_names = [n for n in template if n not in columns and n != "version"]
         fixed: list[Any] = []
         for name in fixed_names:
-            value, convert = template[name], converter_for(table.c[name], dialect)
+            value, convert = template[name], _binder(table.c[name], dialect)
             fixed.append(value if value is None or convert is None else convert(value))
         data: list[Sequence[Any]] = list(zip(*values, strict=True))
         at = columns.index("id")
         keys: Sequence[UUID] = data[at]
         for i, name in enumerate(columns):
-            convert = converter_for(table.c[name], dialect)
+            convert = _binder(table.c[name], dialect)
             if convert is not None:
                 data[i] = _stored_column(data[i], convert, nullable=i != at)
         # the shared values repeat without end; zip stops at the per-row columns
@@ -352,7 +369,7 @@ class SqlSession:
         names = [c for c in rows[0] if not (add_version and c == "version")]
         convert = [
             (i, f)
-            for i, f in enumerate(converter_for(table.c[n], dialect) for n in names)
+            for i, f in enumerate(_binder(table.c[n], dialect) for n in names)
             if f is not None
         ]
         quote = dialect.identifier_preparer.quote
@@ -449,8 +466,8 @@ class SqlSession:
         """
         dialect = self.conn.dialect
         quote = dialect.identifier_preparer.quote
-        convert = [converter_for(table.c[n], dialect) for n in names]
-        to_key = converter_for(table.c["id"], dialect) or (lambda v: v)
+        convert = [_binder(table.c[n], dialect) for n in names]
+        to_key = _binder(table.c["id"], dialect) or (lambda v: v)
         keys = [to_key(row["id"]) for row, _, _ in planned]
         stored: dict[Any, tuple[Any, ...]] = {}
         if names:
