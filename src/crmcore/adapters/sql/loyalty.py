@@ -22,7 +22,7 @@ from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.mapping import fields_from, fields_row
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move
-from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 
 
@@ -219,11 +219,6 @@ class SqlLoyaltyFacts:
             return
         # a row inserted or saved earlier in this unit of work is checked by the session
         self._s.update_entity(self.table, facts_row(customer, facts), self._read[customer])
-
-    def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
-        facts = (self.get(customer) or CustomerFacts()).apply(delta)
-        self.put(customer, facts)
-        return facts
 
     def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:
         rows = self._s.read(select(self.table).order_by(self.table.c.id))
