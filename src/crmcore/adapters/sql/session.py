@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -399,10 +398,6 @@ class SqlSession:
         latest = {row["id"]: (row, read) for row, read in rows}
         if not latest:
             return
-        first_row, _ = next(iter(latest.values()))
-        if self.sqlite and len(first_row) == 1 and isinstance(first_row["id"], UUID):
-            self._sqlite_bump_versions(table, [(k, read) for k, (_, read) in latest.items()])
-            return
         names = [k for k in next(iter(latest.values()))[0] if k != "id"]
         marks: list[tuple[Any, int, int]] = []
         planned: list[tuple[dict[str, Any], int, int]] = []
@@ -412,109 +407,28 @@ class SqlSession:
             new_version = touched[1] if touched else read + 1
             planned.append((row, expected, new_version))
             marks.append((key, touched[0] if touched else read, new_version))
-        if self.sqlite:
-            updated = self._sqlite_update_changed(table, names, planned)
-        else:
-            params: list[dict[str, Any]] = []
-            for row, expected, new_version in planned:
-                p = {f"v_{n}": row[n] for n in names}
-                p.update(k_id=row["id"], k_version=expected, v_version=new_version)
-                params.append(p)
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
-                .values(
-                    {**{n: bindparam(f"v_{n}") for n in names}, "version": bindparam("v_version")}
-                )
-            )
-            updated = self.write(lambda: self.conn.execute(stmt, params), table=table).rowcount
+        params: list[dict[str, Any]] = []
+        for row, expected, new_version in planned:
+            p = {f"v_{n}": row[n] for n in names}
+            p.update(k_id=row["id"], k_version=expected, v_version=new_version)
+            params.append(p)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
+            .values({**{n: bindparam(f"v_{n}") for n in names}, "version": bindparam("v_version")})
+        )
+        updated = self.write(lambda: self.conn.execute(stmt, params), table=table).rowcount
         if updated != len(planned):
             first_key, first_read, _ = marks[0]
             raise ConcurrentModification(_kind(table), first_key, first_read)
         for key, first, new_version in marks:
             self.touched[(table.name, key)] = (first, new_version)
 
-    def _sqlite_bump_versions(self, table: Table, rows: list[tuple[UUID, int]]) -> None:
-        """:meth:`update_versioned` of rows that change nothing but their version, on
-        SQLite: one ``executemany`` over the keys in their stored form."""
-        name = table.name
-        touched = self.touched
-        params: list[tuple[int, str, int]] = []
-        marks: list[tuple[tuple[str, UUID], int, int]] = []
-        for key, read in rows:
-            mark = (name, key)
-            seen = touched.get(mark)
-            expected, first = (seen[1], seen[0]) if seen else (read, read)
-            new_version = expected if seen else read + 1
-            params.append((new_version, key.hex, expected))
-            marks.append((mark, first, new_version))
-        sql = f"UPDATE {name} SET version = ? WHERE id = ? AND version = ?"
-        if self._driver_write(table, sql, params) != len(params):
-            key, read = rows[0]
-            raise ConcurrentModification(_kind(table), key, read)
-        for mark, first, new_version in marks:
-            touched[mark] = (first, new_version)
-
-    def _sqlite_update_changed(
-        self, table: Table, names: list[str], planned: list[tuple[dict[str, Any], int, int]]
-    ) -> int:
-        """The SQLite update: each row sets only the columns whose stored value differs.
-
-        An ``UPDATE`` that names an indexed column rewrites that index entry even when the
-        value is the same, which costs several times the row write; the stored values
-        are read first (one query) and rows are grouped by the columns they change.
-        """
-        dialect = self.conn.dialect
-        quote = dialect.identifier_preparer.quote
-        convert = [_binder(table.c[n], dialect) for n in names]
-        to_key = _binder(table.c["id"], dialect) or (lambda v: v)
-        keys = [to_key(row["id"]) for row, _, _ in planned]
-        stored: dict[Any, tuple[Any, ...]] = {}
-        if names:
-            cols = ", ".join(quote(n) for n in names)
-            with self.translating():
-                stored = {
-                    r[0]: tuple(r[1:])
-                    for r in self.conn.exec_driver_sql(
-                        f"SELECT id, {cols} FROM {quote(table.name)}"
-                        " WHERE id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(keys),),
-                    )
-                }
-        groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
-        converted = [(i, f) for i, f in enumerate(convert) if f is not None]
-        every = tuple(range(len(names)))
-        for (row, expected, new_version), key in zip(planned, keys, strict=True):
-            values = [row[n] for n in names]
-            for i, f in converted:
-                v = values[i]
-                if v is not None:
-                    values[i] = f(v)
-            old = stored.get(key)
-            changed = (
-                every  # not stored: nothing to compare
-                if old is None
-                else tuple([i for i, v, was in zip(every, values, old, strict=True) if v != was])
-            )  # nothing at all when only the version moves
-            groups.setdefault(changed, []).append(
-                (*[values[i] for i in changed], new_version, key, expected)
-            )
-        updated = 0
-        for changed, params in groups.items():
-            sets = "".join(f"{quote(names[i])} = ?, " for i in changed)
-            sql = f"UPDATE {quote(table.name)} SET {sets}version = ? WHERE id = ? AND version = ?"
-            updated += self._driver_write(table, sql, params)
-        return updated
-
     def driver_executemany(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
         """``executemany`` of driver SQL over rows already in their stored form (the
-        SQLite fast paths); the rows it changed."""
+        SQLite statements) through :meth:`write`; the rows it changed."""
         if not params:
             return 0
-        return self._driver_write(table, sql, params)
-
-    def _driver_write(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
-        """``executemany`` of driver SQL through :meth:`write`; the rows it changed."""
         result = self.write(lambda: self.conn.exec_driver_sql(sql, list(params)), table=table)
         return int(result.rowcount)
 
