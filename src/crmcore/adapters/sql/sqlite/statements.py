@@ -118,9 +118,9 @@ APPEND_OUTBOX = insert(t.outbox, OUTBOX_COLUMNS)
 
 # -- pipeline facts -----------------------------------------------------------------------
 
-#: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in bind order.
+#: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in the order the
+#: fact reads return them.
 FACT_COLUMNS = ("contact_id", "event_id", "kind", "name", "value", "occurred_at")
-INSERT_FACT = insert(t.pipeline_facts, FACT_COLUMNS, ignore_conflicts=True)
 FACTS_OF = (
     f"SELECT {columns(t.pipeline_facts, *FACT_COLUMNS)} FROM {t.pipeline_facts.name}"
     f" WHERE {_in_json(t.pipeline_facts, 'contact_id')}"
@@ -282,7 +282,6 @@ ALL = {
     "LAST_TRANSACTION_ROWID": LAST_TRANSACTION_ROWID,
     "ADD_TO_RFM_SUMMARY": ADD_TO_RFM_SUMMARY,
     "APPEND_OUTBOX": APPEND_OUTBOX,
-    "INSERT_FACT": INSERT_FACT,
     "FACTS_OF": FACTS_OF,
     "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
     "LATEST_NPS_OF": LATEST_NPS_OF,
