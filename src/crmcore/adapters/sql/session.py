@@ -239,36 +239,15 @@ class SqlSession:
 
     # -- bulk --------------------------------------------------------------------------
 
-    def insert_many(
-        self, table: Table, rows: Sequence[dict[str, Any]], *, on_conflict_ignore: bool = False
-    ) -> int:
-        """Insert many new aggregates (version 1) in batches, one statement per batch.
+    def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert many new aggregates (version 1) in batches, one statement per batch;
+        the count of inserted rows is returned.
 
         SQLite gets the driver's ``executemany`` over pre-processed tuples (SQLAlchemy's
         own bind processors, applied once per value); PostgreSQL gets SQLAlchemy's
-        multi-row ``insertmanyvalues``. ``on_conflict_ignore`` skips rows whose key is
-        taken (SQLite only); the count of inserted rows is returned.
+        multi-row ``insertmanyvalues``.
         """
-        if not rows:
-            return 0
-        if on_conflict_ignore and not self.sqlite:
-            raise ValueError("on_conflict_ignore is for the SQLite fast path")
-        has_version = "version" in table.c
-        inserted = 0
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
-            if self.sqlite:
-                inserted += self._sqlite_executemany(
-                    table, chunk, add_version=has_version, ignore=on_conflict_ignore
-                )
-            else:
-                values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
-                self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
-                inserted += len(chunk)
-            if has_version:
-                for r in chunk:
-                    self.touched[(table.name, r["id"])] = (0, 1)
-        return inserted
+        return self._insert(table, rows, versioned="version" in table.c, ignore=False)
 
     def defer_checkpoints(self) -> None:
         """On SQLite, let this unit of work's commit leave the WAL to a later checkpoint
@@ -338,21 +317,29 @@ class SqlSession:
     def insert_rows(
         self, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
     ) -> int:
-        """Insert plain rows as given (no aggregate versions): the SQLite fast path, or
-        SQLAlchemy's ``executemany``. ``ignore_conflicts`` (SQLite) skips rows whose key
-        is taken; returns how many rows were inserted."""
+        """Insert plain rows as given (no aggregate versions), as :meth:`insert_many`
+        does. ``ignore_conflicts`` (SQLite) skips rows whose key is taken; returns how
+        many rows were inserted."""
         if ignore_conflicts and not self.sqlite:
             raise ValueError("ignore_conflicts is for the SQLite fast path")
+        return self._insert(table, rows, versioned=False, ignore=ignore_conflicts)
+
+    def _insert(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, versioned: bool, ignore: bool
+    ) -> int:
         inserted = 0
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             if self.sqlite:
                 inserted += self._sqlite_executemany(
-                    table, chunk, add_version=False, ignore=ignore_conflicts
+                    table, chunk, add_version=versioned, ignore=ignore
                 )
             else:
-                self.write(lambda c=chunk: self.conn.execute(insert(table), c), table=table)  # type: ignore[misc]
+                values = [{**r, "version": 1} for r in chunk] if versioned else list(chunk)
+                self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
                 inserted += len(chunk)
+            if versioned:
+                self.touched.update(dict.fromkeys(((table.name, r["id"]) for r in chunk), (0, 1)))
         return inserted
 
     def _sqlite_executemany(
@@ -363,7 +350,6 @@ class SqlSession:
         add_version: bool,
         ignore: bool = False,
     ) -> int:
-        has_version = add_version
         dialect = self.conn.dialect
         names = [c for c in rows[0] if not (add_version and c == "version")]
         convert = [
@@ -372,8 +358,8 @@ class SqlSession:
             if f is not None
         ]
         quote = dialect.identifier_preparer.quote
-        cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
-        marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
+        cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if add_version else [])])
+        marks = ", ".join("?" for _ in range(len(names) + (1 if add_version else 0)))
         sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
         if ignore:
             sql += " ON CONFLICT DO NOTHING"
@@ -382,7 +368,7 @@ class SqlSession:
         columns: list[Sequence[Any]] = list(zip(*(r.values() for r in rows), strict=True))
         for i, f in convert:
             columns[i] = [None if v is None else f(v) for v in columns[i]]
-        if has_version:
+        if add_version:
             columns.append((1,) * len(rows))
         params = list(zip(*columns, strict=True))
         result = self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
