@@ -227,25 +227,9 @@ WHERE event_id IN (
     )
     {_MERGED}
 )"""
-#: The columns an entry is read from (``_entry`` in inbox.py), in order: what the claim
-#: returns and the due scans read.
-ENTRY_COLUMNS = (
-    "event_id",
-    "type",
-    "payload",
-    "validated",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "occurred_at",
-    "received_at",
-    "last_error",
-    "claimed_by",
-    "claim_token",
-    "lease_until",
-    "processed_at",
-    "version",
-)
+#: The columns an entry is read from (``_entry`` in inbox.py picks its own): what the
+#: claim returns and the due scans read.
+ENTRY_COLUMNS = tuple(_inbox.c.keys())
 _ENTRY = columns(_inbox, *ENTRY_COLUMNS)
 CLAIM_RETURNING = f"{CLAIM} RETURNING {_ENTRY}"
 
