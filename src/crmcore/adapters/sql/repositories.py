@@ -73,19 +73,26 @@ class _Repo(Generic[E]):
         """Stored rows matching ``where``, counted by the database."""
         return int(self._s.scalar(select(func.count()).select_from(self.table).where(*where)))
 
-    def _wanted(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
-        """``column`` is one of ``values``, bound as one parameter whatever their count
-        (SQLite reads the keys from a JSON array, PostgreSQL from an array)."""
-        if self._s.sqlite:
-            keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
-            return column.in_(select(keys.c.value))
-        return column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
-
-    def _lookup(self, column: ColumnElement[Any], values: Sequence[str]) -> Iterable[E]:
-        """Stored rows whose ``column`` is one of ``values``: one query, any count."""
+    def _rows_where(
+        self, column: str, values: Sequence[str], *, columns: Sequence[str] | None = None
+    ) -> Sequence[Mapping[Any, Any]]:
+        """Stored rows (``columns`` of them, default all) whose ``column`` is one of
+        ``values``: one query, any count of values (SQLite reads them from one JSON
+        array, PostgreSQL from one array)."""
         if not values:
             return []
-        return self._many(select(self.table).where(self._wanted(column, values)))
+        c = self.table.c
+        if self._s.sqlite:
+            keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
+            wanted: ColumnElement[bool] = c[column].in_(select(keys.c.value))
+        else:
+            wanted = c[column] == any_(bindparam("keys", list(values), type_=ARRAY(String)))
+        picked = [c[n] for n in columns] if columns else [self.table]
+        return self._s.read(select(*picked).where(wanted))
+
+    def _lookup(self, column: str, values: Sequence[str]) -> list[E]:
+        """The stored entities whose ``column`` is one of ``values``."""
+        return [self._entity(r) for r in self._rows_where(column, values)]
 
     def _many(self, stmt: Select[Any]) -> list[E]:
         return [self._entity(r) for r in self._s.read(stmt)]
@@ -184,12 +191,12 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return self._one(t.leads.c.email == email.value)
 
     def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
-        found = self._lookup(t.leads.c.email, list({e.value for e in emails}))
+        found = self._lookup("email", list({e.value for e in emails}))
         return sorted(found, key=lambda x: x.id)
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         up = _Upserter[Lead]([lambda x: x.email.value])
-        for stored in self._lookup(t.leads.c.email, list({x.email.value for x in leads})):
+        for stored in self._lookup("email", list({x.email.value for x in leads})):
             up.known(stored)
         for lead in leads:
             up.take(lead)
@@ -307,17 +314,8 @@ class SqlContactRepository(_BulkRepo[Contact]):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> Sequence[Contact]:
-        c = t.contacts.c
-        found: dict[ContactId, Contact] = {}
-        for contact in self._lookup(c.user_id, list(set(user_ids))):
-            found[contact.id] = contact
-        # e-mails are unique: one a found contact holds needs no second look
-        held = {c.email.value for c in found.values() if c.email is not None}
-        for contact in self._lookup(c.email, list({e.value for e in emails} - held)):
-            found.setdefault(contact.id, contact)
-        for contact in self._lookup(c.phone, list({p.e164 for p in phones})):
-            found.setdefault(contact.id, contact)
-        return [found[k] for k in sorted(found)]
+        found = {r["id"]: r for r in self._keyed_rows(user_ids, emails, phones)}
+        return [self._entity(found[k]) for k in sorted(found)]
 
     def find_versions(
         self,
@@ -326,19 +324,23 @@ class SqlContactRepository(_BulkRepo[Contact]):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> dict[ContactId, int]:
-        found: dict[ContactId, int] = {}
-        held: set[str] = set()  # e-mails of contacts found: unique, no second look
+        rows = self._keyed_rows(user_ids, emails, phones, columns=("id", "version", "email"))
+        return {r["id"]: self._s.seen_version(t.contacts, r["id"], r["version"]) for r in rows}
 
-        def take(column: str, values: set[str]) -> None:
-            for r in self._rows_where(column, list(values), columns=("id", "version", "email")):
-                found[r["id"]] = self._s.seen_version(t.contacts, r["id"], r["version"])
-                if r["email"] is not None:
-                    held.add(r["email"])
-
-        take("user_id", set(user_ids))
-        take("email", {e.value for e in emails} - held)
-        take("phone", {p.e164 for p in phones})
-        return found
+    def _keyed_rows(
+        self,
+        user_ids: Collection[str],
+        emails: Collection[Email],
+        phones: Collection[Phone],
+        columns: Sequence[str] | None = None,
+    ) -> list[Mapping[Any, Any]]:
+        """The stored rows of the contacts of the user ids, of the e-mails those do not
+        hold (e-mails are unique: no second look) and of the phones."""
+        rows = list(self._rows_where("user_id", list(set(user_ids)), columns=columns))
+        held = {r["email"] for r in rows if r["email"] is not None}
+        rows += self._rows_where("email", list({e.value for e in emails} - held), columns=columns)
+        rows += self._rows_where("phone", list({p.e164 for p in phones}), columns=columns)
+        return rows
 
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         ids = list(set(contact_ids))
@@ -383,8 +385,7 @@ class SqlContactRepository(_BulkRepo[Contact]):
         up = _Upserter[Contact](
             [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
         )
-        c = t.contacts.c
-        for column, values in ((c.user_id, user_ids), (c.email, emails)):
+        for column, values in (("user_id", user_ids), ("email", emails)):
             wanted = list({v for v in values if v is not None})
             for stored in self._lookup(column, wanted):
                 up.known(stored)
@@ -458,17 +459,6 @@ class SqlContactRepository(_BulkRepo[Contact]):
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts + UpsertCounts(created=len(fresh), unchanged=unchanged)
-
-    def _rows_where(
-        self, column: str, values: list[str], *, columns: Sequence[str] | None = None
-    ) -> Sequence[Mapping[Any, Any]]:
-        """Stored contact rows (``columns`` of them, default all) whose ``column`` is one
-        of ``values``, as read values: one query, any count of values."""
-        if not values:
-            return []
-        c = t.contacts.c
-        picked = [c[n] for n in columns] if columns else [t.contacts]
-        return self._s.read(select(*picked).where(self._wanted(c[column], values)))
 
     def keys_in_use(
         self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()
