@@ -303,17 +303,12 @@ class SqlFactSink:
         if not wanted:
             return out
         if self._s.sqlite:
-            self._sqlite_facts_of(wanted, out)
+            self._sqlite_read(sqlite_sql.FACTS_OF, wanted, (), out)
         else:
             self._pg_facts_of(wanted, out)
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
-
-    def _sqlite_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
-        """The SQLite read, converting the stored text straight into facts (the values
-        SQLAlchemy would read, as the contract tests check)."""
-        self._sqlite_read(sqlite_sql.FACTS_OF, wanted, (), out)
 
     def _sqlite_read(
         self,

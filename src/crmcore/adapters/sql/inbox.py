@@ -161,8 +161,7 @@ class SqlInbox:
         )
 
     def get(self, event_id: str) -> InboxEntry | None:
-        rows = self._s.read(sa.select(t).where(t.c.event_id == event_id))
-        return _entry(rows[0]) if rows else None
+        return self.get_many([event_id]).get(event_id)
 
     def get_many(self, event_ids: Sequence[str]) -> dict[str, InboxEntry]:
         """The stored entries of ``event_ids`` (those that exist), by event id."""
