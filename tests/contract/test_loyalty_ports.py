@@ -14,7 +14,7 @@ import pytest
 
 from crmcore.app.loyalty.config import default_board
 from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move, new_card
-from crmcore.domain.loyalty_metrics import CustomerFacts, facts_delta
+from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta, facts_delta
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
 from crmcore.ports.uow import UnitOfWork
 from tests.contract.conftest import Backend
@@ -98,16 +98,23 @@ def test_move_log_is_ordered_and_filtered(uow_factory: Factory) -> None:
         assert [m.id.int - 100 for m in since] == [3, 1]
 
 
-def test_facts_put_increment_list(uow_factory: Factory) -> None:
+def _increment(uow: UnitOfWork, customer: UUID, delta: FactsDelta) -> CustomerFacts:
+    """The customer's facts (empty when none) with ``delta`` applied, stored."""
+    facts = (uow.loyalty_facts.get(customer) or CustomerFacts()).apply(delta)
+    uow.loyalty_facts.put(customer, facts)
+    return facts
+
+
+def test_facts_put_get_list(uow_factory: Factory) -> None:
     one, two = UUID(int=1), UUID(int=2)
     delta = facts_delta({"purchases": 1, "partner_program": True}).unwrap()
     with uow_factory() as uow:
         assert uow.loyalty_facts.get(one) is None
         uow.loyalty_facts.put(two, CustomerFacts(reviews=2))
-        assert uow.loyalty_facts.increment(one, delta).purchases == 1
+        assert _increment(uow, one, delta).purchases == 1
         uow.commit()
     with uow_factory() as uow:
-        after = uow.loyalty_facts.increment(one, delta)
+        after = _increment(uow, one, delta)
         assert (after.purchases, after.partner_program) == (2, True)
         uow.commit()
     with uow_factory() as uow:
@@ -126,10 +133,10 @@ def test_concurrent_increments_never_lose_a_count(uow_factory: Factory) -> None:
     first, second = uow_factory(), uow_factory()
     with first, second:
         assert second.loyalty_facts.get(customer) == CustomerFacts()
-        first.loyalty_facts.increment(customer, delta)
+        _increment(first, customer, delta)
         first.commit()
         with pytest.raises(ConcurrentModification):
-            _then_commit(second, lambda: second.loyalty_facts.increment(customer, delta))
+            _then_commit(second, lambda: _increment(second, customer, delta))
     with uow_factory() as uow:
         stored = uow.loyalty_facts.get(customer)
         assert stored is not None

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, create_engine
 
 from crmcore.adapters.sql import tables as t
-from crmcore.adapters.sql.event_processing import SqlFactSink, fact_row
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
 from crmcore.adapters.sql.mapping import contact_row
 from crmcore.adapters.sql.outbox import SqlOutbox
@@ -28,13 +27,12 @@ from crmcore.adapters.system import FixedClock
 from crmcore.codec.events import envelope_to_dict
 from crmcore.domain.contact import Contact
 from crmcore.domain.events import DomainEvent, Envelope, registered_events
-from crmcore.domain.facts import Fact, FactKind
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.errors import DuplicateKey
 from crmcore.ports.events import OutboxStatus
-from tests.strategies import amounts, contact_entities, fact_values, instants
+from tests.strategies import amounts, contact_entities, instants
 
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone(timedelta(hours=3)))
 
@@ -189,33 +187,3 @@ def test_recorded_events_are_appended_as_insert_rows_stores_envelopes(
         return [(*r[:5], finite(json.loads(r[5])), *r[6:]) for r in rows]
 
     assert decoded(_stored(engine, "outbox", fast)) == decoded(_stored(engine, "outbox", general))
-
-
-_facts = st.builds(
-    lambda contact, event, kind_value, name, at: Fact(
-        contact_id=ContactId(contact),
-        event_id=event,
-        kind=kind_value[0],
-        name=name,
-        value=kind_value[1],
-        occurred_at=at,
-    ),
-    st.uuids(),
-    st.text(max_size=6),
-    st.sampled_from(FactKind).flatmap(lambda k: st.tuples(st.just(k), fact_values(k))),
-    st.text(max_size=4),
-    _times,
-)
-
-
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=50)
-@given(st.lists(_facts, max_size=5, unique_by=lambda f: (f.event_id, f.kind, f.name)))
-def test_facts_are_stored_as_insert_rows_stores_them(engine: Engine, facts: list[Fact]) -> None:
-    def general(conn: Connection) -> None:
-        SqlSession(conn).insert_rows(t.pipeline_facts, [fact_row(f) for f in facts])
-
-    def fast(conn: Connection) -> None:
-        sink = SqlFactSink(SqlSession(conn))
-        sink.record_many(facts)
-
-    assert _stored(engine, "pipeline_facts", fast) == _stored(engine, "pipeline_facts", general)

@@ -8,7 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from crmcore.domain.loyalty import Card, CardId, Move
-from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+from crmcore.domain.loyalty_metrics import CustomerFacts
 
 
 class CardRepository(Protocol):
@@ -70,13 +70,6 @@ class LoyaltyFacts(Protocol):
 
     def put_many(self, facts: Mapping[UUID, CustomerFacts]) -> None:
         """:meth:`put` for many customers at once."""
-        ...
-
-    def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
-        """Apply ``delta`` (counters add, values replace) and return the new facts.
-
-        A customer without facts starts from empty facts.
-        """
         ...
 
     def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:

@@ -10,7 +10,7 @@ import attrs
 
 from crmcore.adapters.memory.database import Held, HeldRows, Transaction
 from crmcore.domain.loyalty import Card, CardId, Move
-from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.ports.errors import ConcurrentModification
 
 
@@ -137,11 +137,6 @@ class MemoryLoyaltyFacts:
         else:
             version = self._read.get(customer, row.version)
             self._held.tx.save(self._held.table, Held(id=customer, value=facts, version=version))
-
-    def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
-        facts = (self.get(customer) or CustomerFacts()).apply(delta)
-        self.put(customer, facts)
-        return facts
 
     def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:
         return [(r.id, r.value) for r in sorted(self._held.rows(), key=lambda r: r.id)]

@@ -8,7 +8,7 @@ SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self
@@ -231,8 +231,7 @@ def _money(v: dict[str, str] | None) -> Money | None:
 
 
 def fact_row(fact: Fact) -> dict[str, Any]:
-    """A fact as the row SQLAlchemy stores (the general insert; SQLite writes the same
-    values as text in ``_sqlite_record_many``)."""
+    """A fact as its row."""
     return {
         "contact_id": fact.contact_id,
         "event_id": fact.event_id,
@@ -260,14 +259,20 @@ def _fact_value(kind: FactKind, v: Any) -> Any:
     return v
 
 
-def _stored_json(value: Any) -> Any:
-    # SQLite's NUMERIC affinity of a JSON column hands numbers back already decoded
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _fact_text(fact: Fact) -> str | None:
-    """The stored JSON text of a fact's value (``None`` stays SQL ``NULL``)."""
-    return None if fact.value is None else json.dumps(_fact_json(fact))
+def _add_facts(rows: Iterable[Mapping[Any, Any]], out: dict[ContactId, list[Fact]]) -> None:
+    """The facts of read rows, added to their contacts' lists in ``out``."""
+    for m in rows:
+        kind = FactKind(m["kind"])
+        out.setdefault(m["contact_id"], []).append(
+            Fact(
+                contact_id=m["contact_id"],
+                event_id=m["event_id"],
+                kind=kind,
+                name=m["name"],
+                value=_fact_value(kind, m["value"]),
+                occurred_at=m["occurred_at"],
+            )
+        )
 
 
 class SqlFactSink:
@@ -283,31 +288,14 @@ class SqlFactSink:
     def record_many(self, facts: Sequence[Fact]) -> None:
         if not facts:
             return
-        if self._s.sqlite:
-            self._sqlite_record_many(facts)
-            return
         rows = [fact_row(f) for f in facts]
+        if self._s.sqlite:
+            self._s.insert_rows(self.table, rows, ignore_conflicts=True)
+            return
         insert = postgresql.insert(self.table).on_conflict_do_nothing(
             index_elements=["event_id", "kind", "name"]
         )
         self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
-
-    def _sqlite_record_many(self, facts: Sequence[Fact]) -> None:
-        """The SQLite insert: rows built straight in their stored form (the text
-        SQLAlchemy would write), one ``executemany``."""
-        at = stored_datetime  # times rarely repeat across facts: no cache to miss
-        rows = [
-            (
-                f.contact_id.hex,
-                f.event_id,
-                f.kind.value,
-                f.name,
-                _fact_text(f),
-                at(f.occurred_at),
-            )
-            for f in facts
-        ]
-        self._s.driver_executemany(self.table, sqlite_sql.INSERT_FACT, rows)
 
     def facts_of(self, contact_ids: Collection[ContactId]) -> dict[ContactId, list[Fact]]:
         out: dict[ContactId, list[Fact]] = {}
@@ -315,17 +303,12 @@ class SqlFactSink:
         if not wanted:
             return out
         if self._s.sqlite:
-            self._sqlite_facts_of(wanted, out)
+            self._sqlite_read(sqlite_sql.FACTS_OF, wanted, (), out)
         else:
             self._pg_facts_of(wanted, out)
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
-
-    def _sqlite_facts_of(self, wanted: list[ContactId], out: dict[ContactId, list[Fact]]) -> None:
-        """The SQLite read, converting the stored text straight into facts (the values
-        SQLAlchemy would read, as the contract tests check)."""
-        self._sqlite_read(sqlite_sql.FACTS_OF, wanted, (), out)
 
     def _sqlite_read(
         self,
@@ -334,26 +317,10 @@ class SqlFactSink:
         more: tuple[Any, ...],
         out: dict[ContactId, list[Fact]],
     ) -> None:
-        ids = {k.hex: k for k in wanted}
         with self._s.translating():
-            rows = self._s.conn.exec_driver_sql(sql, (json.dumps(list(ids)), *more)).fetchall()
-        kinds = {k.value: k for k in FactKind}
-        for contact_hex, event_id, kind_text, name, value, occurred_at in rows:
-            kind = kinds[kind_text]
-            contact_id = ids[contact_hex]
-            facts = out.get(contact_id)
-            if facts is None:
-                facts = out[contact_id] = []
-            facts.append(
-                Fact(
-                    contact_id=contact_id,
-                    event_id=event_id,
-                    kind=kind,
-                    name=name,
-                    value=None if value is None else _fact_value(kind, _stored_json(value)),
-                    occurred_at=datetime.fromisoformat(occurred_at + "+00:00"),
-                )
-            )
+            params = (json.dumps([k.hex for k in wanted]), *more)
+            raw = self._s.conn.exec_driver_sql(sql, params).fetchall()
+        _add_facts(self._s.stored_rows(self.table, sqlite_sql.FACT_COLUMNS, raw), out)
 
     def _pg_facts_of(
         self,
@@ -366,18 +333,7 @@ class SqlFactSink:
         ),
     ) -> None:
         for chunk in in_chunks(wanted):
-            for m in self._s.read(statement(chunk)):
-                kind = FactKind(m["kind"])
-                out.setdefault(m["contact_id"], []).append(
-                    Fact(
-                        contact_id=m["contact_id"],
-                        event_id=m["event_id"],
-                        kind=kind,
-                        name=m["name"],
-                        value=_fact_value(kind, m["value"]),
-                        occurred_at=m["occurred_at"],
-                    )
-                )
+            _add_facts(self._s.read(statement(chunk)), out)
 
     def health_facts_of(
         self, contact_ids: Collection[ContactId], *, now: datetime

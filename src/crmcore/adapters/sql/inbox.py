@@ -114,123 +114,6 @@ ORDER BY order_at, event_id
 LIMIT :limit"""
 
 
-def _claimed_entries(rows: Sequence[Any], token: UUID) -> list[InboxEntry]:
-    """The entries a SQLite claim returned (``statements.CLAIMED_COLUMNS``), read straight
-    from the stored text: the same values :func:`_entry` gives, for a claim's many rows."""
-    times: dict[str, datetime] = {}
-
-    def at(text: str) -> datetime:
-        value = times.get(text)
-        if value is None:
-            value = times[text] = datetime.fromisoformat(text + "+00:00")
-        return value
-
-    return [
-        InboxEntry(
-            event_id=event_id,
-            type=kind,
-            payload=payload,
-            validated=bool(validated),
-            status=InboxStatus.PROCESSING,
-            attempts=attempts,
-            next_attempt_at=at(next_at),
-            occurred_at=None if occurred is None else at(occurred),
-            received_at=at(received),
-            last_error=last_error,
-            claimed_by=claimed_by,
-            claim_token=token,
-            lease_until=at(lease_until),
-            processed_at=None if processed is None else at(processed),
-            version=version,
-        )
-        for (
-            event_id,
-            kind,
-            _,
-            validated,
-            attempts,
-            next_at,
-            occurred,
-            received,
-            last_error,
-            claimed_by,
-            lease_until,
-            processed,
-            version,
-        ), payload in zip(rows, _payloads(rows), strict=True)
-    ]
-
-
-def _taken_entries(
-    rows: Sequence[Any], *, worker: str, token: UUID, lease_until: datetime
-) -> list[InboxEntry]:
-    """The entries a SQLite :meth:`SqlInbox.take_due` read (as claimed, not stored so)."""
-    times: dict[str, datetime] = {}  # the arrival times: a whole accepted chunk shares one
-
-    def at(text: str) -> datetime:
-        value = times.get(text)
-        if value is None:
-            value = times[text] = parse(text + "+00:00")
-        return value
-
-    parse = datetime.fromisoformat
-    processing = InboxStatus.PROCESSING
-    return [
-        InboxEntry(
-            event_id=event_id,
-            type=kind,
-            payload=payload,
-            validated=bool(validated),
-            status=processing,
-            attempts=attempts + 1,
-            next_attempt_at=at(next_at),
-            occurred_at=None if occurred is None else parse(occurred + "+00:00"),
-            received_at=at(received),
-            last_error=last_error,
-            claimed_by=worker,
-            claim_token=token,
-            lease_until=lease_until,
-            processed_at=None if processed is None else parse(processed + "+00:00"),
-            version=version,
-        )
-        for (
-            event_id,
-            kind,
-            _,
-            validated,
-            attempts,
-            next_at,
-            occurred,
-            received,
-            last_error,
-            processed,
-            version,
-        ), payload in zip(rows, _payloads(rows), strict=True)
-    ]
-
-
-#: ``json.loads`` is ``raw_decode`` behind two Python calls and a whitespace match.
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def _payloads(rows: Sequence[Any]) -> list[Any]:
-    """The decoded payloads (third column) of ``rows``, as ``json.loads`` reads them:
-    straight from ``raw_decode`` when it reads the whole text (no surrounding blanks),
-    else from ``json.loads`` itself (which also raises as it always did)."""
-    out = []
-    for row in rows:
-        text = row[2]
-        if type(text) is str:
-            try:
-                value, end = _raw_decode(text)
-            except ValueError:
-                end = -1
-            out.append(value if end == len(text) else json.loads(text))
-        else:
-            out.append(text)
-    return out
-
-
 def _order(entry: InboxEntry) -> tuple[datetime, str]:
     return (entry.occurred_at or entry.received_at, entry.event_id)
 
@@ -278,8 +161,7 @@ class SqlInbox:
         )
 
     def get(self, event_id: str) -> InboxEntry | None:
-        rows = self._s.read(sa.select(t).where(t.c.event_id == event_id))
-        return _entry(rows[0]) if rows else None
+        return self.get_many([event_id]).get(event_id)
 
     def get_many(self, event_ids: Sequence[str]) -> dict[str, InboxEntry]:
         """The stored entries of ``event_ids`` (those that exist), by event id."""
@@ -289,35 +171,41 @@ class SqlInbox:
         return {r["event_id"]: _entry(r) for r in rows}
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
-        pending = (
+        if not self._pg:
+            return self._due_sqlite(now=now, limit=limit)
+        pending, expired = (
             sa.select(t)
-            .where(t.c.status == InboxStatus.PENDING.value, t.c.next_attempt_at <= now)
+            .where(t.c.status == status.value, due)
             .order_by(t.c.status, t.c.order_at, t.c.event_id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
+            for status, due in (
+                (InboxStatus.PENDING, t.c.next_attempt_at <= now),
+                (InboxStatus.PROCESSING, t.c.lease_until <= now),
+            )
         )
-        expired = (
-            sa.select(t)
-            .where(t.c.status == InboxStatus.PROCESSING.value, t.c.lease_until <= now)
-            .order_by(t.c.status, t.c.order_at, t.c.event_id)
-            .limit(limit)
-        )
-        if self._pg:
-            pending = pending.with_for_update(skip_locked=True)
-            expired = expired.with_for_update(skip_locked=True)
-            found = [_entry(r) for r in self._s.read(pending)]
-            found += [_entry(r) for r in self._s.read(expired)]
-        else:
-            at = stored_datetime(now)
-            found = [
-                _entry(r)
-                for where, params in (
-                    (sqlite_sql.DUE_PENDING, (InboxStatus.PENDING.value, at, at, limit)),
-                    (sqlite_sql.DUE_EXPIRED, (InboxStatus.PROCESSING.value, at, at, limit)),
-                )
-                for r in self._s.fetch_sqlite(t, where, params)
-            ]
+        found = [_entry(r) for r in self._s.read(pending)]
+        found += [_entry(r) for r in self._s.read(expired)]
         found.sort(key=_order)
         return found[:limit]
+
+    def _due_sqlite(self, *, now: datetime, limit: int) -> list[InboxEntry]:
+        """SQLite's due entries in time order, none of a customer a live lease holds: both
+        scans merged, or the pending one alone when no lease has expired."""
+        at = stored_datetime(now)
+        pending, processing = InboxStatus.PENDING.value, InboxStatus.PROCESSING.value
+        run = self._s.conn.exec_driver_sql
+        with self._s.translating():
+            if run(sqlite_sql.ANY_EXPIRED, (processing, at)).fetchall():
+                params = (pending, at, at, limit, processing, at, at, limit, limit)
+                rows = run(sqlite_sql.TAKE, params).fetchall()
+            else:
+                rows = run(sqlite_sql.TAKE_PENDING, (pending, at, at, limit)).fetchall()
+        return self._entries(rows)
+
+    def _entries(self, rows: Sequence[Any]) -> list[InboxEntry]:
+        """The entries of SQLite rows of ``statements.ENTRY_COLUMNS``."""
+        return [_entry(r) for r in self._s.stored_rows(t, sqlite_sql.ENTRY_COLUMNS, rows)]
 
     def _lock_customers(self, *, now: datetime, limit: int) -> list[InboxEntry]:
         """PostgreSQL: lock the due entries of whole customers no live lease holds
@@ -378,7 +266,7 @@ class SqlInbox:
         )
         returning = sqlite_sql.CLAIM_RETURNING
         rows = self._s.write(lambda: self._s.conn.exec_driver_sql(returning, params), table=t)
-        found = _claimed_entries(rows.fetchall(), token)
+        found = self._entries(rows.fetchall())
         found.sort(key=_order)
         return found
 
@@ -386,23 +274,12 @@ class SqlInbox:
         self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
     ) -> Sequence[InboxEntry]:
         """Due entries as :meth:`InboxEntry.claim` leaves them, the claim not written: the
-        caller applies and finishes them in this transaction (SQLite: one reading
-        ``SELECT``; PostgreSQL: ``lock_due``). Their ``version`` is the stored one."""
-        if self._pg:
-            return [
-                e.claim(worker=worker, token=token, now=now, lease=lease)
-                for e in self.lock_due(now=now, limit=limit)
-            ]
-        at = stored_datetime(now)
-        pending, processing = InboxStatus.PENDING.value, InboxStatus.PROCESSING.value
-        run = self._s.conn.exec_driver_sql
-        with self._s.translating():
-            if run(sqlite_sql.ANY_EXPIRED, (processing, at)).fetchall():
-                params = (pending, at, at, limit, processing, at, at, limit, limit)
-                rows = run(sqlite_sql.TAKE, params).fetchall()
-            else:
-                rows = run(sqlite_sql.TAKE_PENDING, (pending, at, at, limit)).fetchall()
-        return _taken_entries(rows, worker=worker, token=token, lease_until=now + lease)
+        caller applies and finishes them in this transaction (:meth:`lock_due`). Their
+        ``version`` is the stored one."""
+        return [
+            e.claim(worker=worker, token=token, now=now, lease=lease)
+            for e in self.lock_due(now=now, limit=limit)
+        ]
 
     def mark_taken_done(self, entries: Sequence[InboxEntry], *, at: datetime) -> None:
         """Store entries of :meth:`take_due` as done (the claim's attempt counted), in

@@ -19,77 +19,36 @@ from sqlalchemy import insert, select, update
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.chunks import in_chunks
+from crmcore.adapters.sql.mapping import fields_from, fields_row
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.domain.loyalty import Card, CardId, CustomerKind, Move
-from crmcore.domain.loyalty_metrics import CustomerFacts, FactsDelta
+from crmcore.domain.loyalty_metrics import CustomerFacts
 from crmcore.ports.errors import ConcurrentModification, DuplicateKey
-
-_CARD_FIELDS = (
-    "name",
-    "contact",
-    "first_interaction",
-    "level",
-    "entered_at",
-    "holder",
-    "taken_at",
-    "created_at",
-    "updated_at",
-)
 
 
 def card_row(card: Card) -> dict[str, Any]:
     """The ``loyalty_cards`` row of a card (without its version)."""
-    row: dict[str, Any] = {"id": card.id, "kind": card.kind.value}
-    row.update({name: getattr(card, name) for name in _CARD_FIELDS})
-    return row
+    return fields_row(card)
 
 
 def card_from_row(row: Any) -> Card:
     """A card from its row."""
-    return Card(
-        id=CardId(row["id"]),
-        kind=CustomerKind(row["kind"]),
-        version=row["version"],
-        **{name: row[name] for name in _CARD_FIELDS},
-    )
-
-
-_COUNTERS = (
-    "purchases",
-    "referral_invites",
-    "reviews",
-    "referred_friends_converted",
-    "paying_customers_brought",
-    "advocacy",
-    "form_answers",
-)
+    return fields_from(Card, row, kind=CustomerKind(row["kind"]))
 
 
 def facts_row(customer: UUID, facts: CustomerFacts) -> dict[str, Any]:
     """The ``loyalty_facts`` row of a customer's facts (without its version)."""
-    row: dict[str, Any] = {name: getattr(facts, name) for name in _COUNTERS}
-    row.update(
-        id=customer,
-        revenue=facts.revenue,
-        partner_program=facts.partner_program,
-        last_nps=facts.last_nps,
-        first_interaction=facts.first_interaction,
-        last_purchase=facts.last_purchase,
-        tags=sorted(facts.tags),
-    )
-    return row
+    return fields_row(facts, id=customer, tags=sorted(facts.tags))
 
 
 def facts_from_row(row: Any) -> CustomerFacts:
     """A customer's facts from their row."""
-    return CustomerFacts(
+    return fields_from(
+        CustomerFacts,
+        row,
         revenue=Decimal(row["revenue"]),
         partner_program=bool(row["partner_program"]),
-        last_nps=row["last_nps"],
-        first_interaction=row["first_interaction"],
-        last_purchase=row["last_purchase"],
         tags=frozenset(row["tags"]),
-        **{name: row[name] for name in _COUNTERS},
     )
 
 
@@ -176,15 +135,7 @@ class SqlCardRepository:
 
 def move_row(move: Move) -> dict[str, Any]:
     """The ``loyalty_moves`` row of a move."""
-    return {
-        "id": move.id,
-        "card_id": move.card_id,
-        "from_level": move.from_level,
-        "to_level": move.to_level,
-        "at": move.at,
-        "cause": str(move.cause),
-        "override_reason": move.override_reason,
-    }
+    return fields_row(move)
 
 
 class SqlMoveLog:
@@ -208,18 +159,7 @@ class SqlMoveLog:
             stmt = stmt.where(c.card_id == card_id)
         if since is not None:
             stmt = stmt.where(c.at >= since)
-        return [
-            Move(
-                id=r["id"],
-                card_id=CardId(r["card_id"]),
-                from_level=r["from_level"],
-                to_level=r["to_level"],
-                at=r["at"],
-                cause=r["cause"],
-                override_reason=r["override_reason"],
-            )
-            for r in self._s.read(stmt)
-        ]
+        return [fields_from(Move, r) for r in self._s.read(stmt)]
 
 
 class SqlLoyaltyFacts:
@@ -279,11 +219,6 @@ class SqlLoyaltyFacts:
             return
         # a row inserted or saved earlier in this unit of work is checked by the session
         self._s.update_entity(self.table, facts_row(customer, facts), self._read[customer])
-
-    def increment(self, customer: UUID, delta: FactsDelta) -> CustomerFacts:
-        facts = (self.get(customer) or CustomerFacts()).apply(delta)
-        self.put(customer, facts)
-        return facts
 
     def list(self) -> Sequence[tuple[UUID, CustomerFacts]]:
         rows = self._s.read(select(self.table).order_by(self.table.c.id))

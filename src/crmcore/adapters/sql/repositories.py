@@ -18,7 +18,6 @@ from crmcore.adapters.sql import mapping as m
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.chunks import in_chunks
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite.converters import read_uuid
 from crmcore.domain.account import Account
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.contact import Contact, NewContact, contact_from_new
@@ -74,27 +73,26 @@ class _Repo(Generic[E]):
         """Stored rows matching ``where``, counted by the database."""
         return int(self._s.scalar(select(func.count()).select_from(self.table).where(*where)))
 
-    def _lookup(self, column: ColumnElement[Any], values: Sequence[str]) -> Iterable[E]:
-        """Stored rows whose ``column`` is one of ``values``: one query, any count
-        (SQLite reads the keys from one JSON parameter, PostgreSQL from one array)."""
+    def _rows_where(
+        self, column: str, values: Sequence[str], *, columns: Sequence[str] | None = None
+    ) -> Sequence[Mapping[Any, Any]]:
+        """Stored rows (``columns`` of them, default all) whose ``column`` is one of
+        ``values``: one query, any count of values (SQLite reads them from one JSON
+        array, PostgreSQL from one array)."""
         if not values:
             return []
+        c = self.table.c
         if self._s.sqlite:
             keys = func.json_each(bindparam("keys", json.dumps(list(values)))).table_valued("value")
-            wanted: ColumnElement[bool] = column.in_(select(keys.c.value))
+            wanted: ColumnElement[bool] = c[column].in_(select(keys.c.value))
         else:
-            wanted = column == any_(bindparam("keys", list(values), type_=ARRAY(String)))
-        return [self._entity(r) for r in self._s.read(select(self.table).where(wanted))]
+            wanted = c[column] == any_(bindparam("keys", list(values), type_=ARRAY(String)))
+        picked = [c[n] for n in columns] if columns else [self.table]
+        return self._s.read(select(*picked).where(wanted))
 
-    def _lookup_many(self, column: str, values: Sequence[str]) -> Iterable[E]:
-        """:meth:`_lookup` for the batch worker: on SQLite the rows are read without
-        SQLAlchemy's per-row machinery (same values)."""
-        if not values or not self._s.sqlite:
-            return self._lookup(self.table.c[column], values)
-        rows = self._s.fetch_sqlite(
-            self.table, f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
-        )
-        return [self._entity(r) for r in rows]
+    def _lookup(self, column: str, values: Sequence[str]) -> list[E]:
+        """The stored entities whose ``column`` is one of ``values``."""
+        return [self._entity(r) for r in self._rows_where(column, values)]
 
     def _many(self, stmt: Select[Any]) -> list[E]:
         return [self._entity(r) for r in self._s.read(stmt)]
@@ -193,12 +191,12 @@ class SqlLeadRepository(_BulkRepo[Lead]):
         return self._one(t.leads.c.email == email.value)
 
     def find_many_by_email(self, emails: Collection[Email]) -> Sequence[Lead]:
-        found = self._lookup_many("email", list({e.value for e in emails}))
+        found = self._lookup("email", list({e.value for e in emails}))
         return sorted(found, key=lambda x: x.id)
 
     def upsert_many(self, leads: Sequence[Lead]) -> UpsertCounts:
         up = _Upserter[Lead]([lambda x: x.email.value])
-        for stored in self._lookup(t.leads.c.email, list({x.email.value for x in leads})):
+        for stored in self._lookup("email", list({x.email.value for x in leads})):
             up.known(stored)
         for lead in leads:
             up.take(lead)
@@ -259,17 +257,6 @@ def _unchanged(row: Mapping[Any, Any], c: NewContact) -> bool:
     return True
 
 
-#: The contacts (id, version, e-mail) of user ids, of e-mails or phones: :meth:`find_versions`.
-_VERSIONS_BY_USER_ID = (
-    "SELECT id, version, email FROM contacts WHERE user_id IN (SELECT value FROM json_each(?))"
-)
-_VERSIONS_BY_EMAIL_OR_PHONE = (
-    "SELECT id, version, email FROM contacts"
-    " WHERE email IN (SELECT value FROM json_each(?))"
-    " OR phone IN (SELECT value FROM json_each(?))"
-)
-
-
 def _picked(document: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     """Those of ``keys`` that ``document`` has, with their values."""
     return {k: document[k] for k in keys if k in document}
@@ -327,16 +314,8 @@ class SqlContactRepository(_BulkRepo[Contact]):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> Sequence[Contact]:
-        found: dict[ContactId, Contact] = {}
-        for contact in self._lookup_many("user_id", list(set(user_ids))):
-            found[contact.id] = contact
-        # e-mails are unique: one a found contact holds needs no second look
-        held = {c.email.value for c in found.values() if c.email is not None}
-        for contact in self._lookup_many("email", list({e.value for e in emails} - held)):
-            found.setdefault(contact.id, contact)
-        for contact in self._lookup_many("phone", list({p.e164 for p in phones})):
-            found.setdefault(contact.id, contact)
-        return [found[k] for k in sorted(found)]
+        found = {r["id"]: r for r in self._keyed_rows(user_ids, emails, phones)}
+        return [self._entity(found[k]) for k in sorted(found)]
 
     def find_versions(
         self,
@@ -345,64 +324,32 @@ class SqlContactRepository(_BulkRepo[Contact]):
         emails: Collection[Email] = (),
         phones: Collection[Phone] = (),
     ) -> dict[ContactId, int]:
-        if self._s.sqlite:
-            return self._sqlite_find_versions(
-                set(user_ids), {e.value for e in emails}, {p.e164 for p in phones}
-            )
-        found: dict[ContactId, int] = {}
-        held: set[str] = set()  # e-mails of contacts found: unique, no second look
+        rows = self._keyed_rows(user_ids, emails, phones, columns=("id", "version", "email"))
+        return {r["id"]: self._s.seen_version(t.contacts, r["id"], r["version"]) for r in rows}
 
-        def take(column: str, values: set[str]) -> None:
-            for r in self._rows_where(column, list(values), columns=("id", "version", "email")):
-                found[r["id"]] = self._s.seen_version(t.contacts, r["id"], r["version"])
-                if r["email"] is not None:
-                    held.add(r["email"])
-
-        take("user_id", set(user_ids))
-        take("email", {e.value for e in emails} - held)
-        take("phone", {p.e164 for p in phones})
-        return found
-
-    def _sqlite_find_versions(
-        self, user_ids: set[str], emails: set[str], phones: set[str]
-    ) -> dict[ContactId, int]:
-        """:meth:`find_versions` on SQLite: the contacts of the user ids, then those of the
-        e-mails they do not hold (e-mails are unique) or of the phones. The rows come in
-        the order of the one query with the three keys OR-ed (SQLite runs that as these
-        index searches one after the other, each skipping the rows found before)."""
-        if not (user_ids or emails or phones):
-            return {}
-        run = self._s.conn.exec_driver_sql
-        rows: list[Any] = []
-        with self._s.translating():
-            if user_ids:
-                rows = list(run(_VERSIONS_BY_USER_ID, (json.dumps(list(user_ids)),)))
-                emails = emails - {email for _, _, email in rows}
-            if emails or phones:
-                params = (json.dumps(list(emails)), json.dumps(list(phones)))
-                rows += run(_VERSIONS_BY_EMAIL_OR_PHONE, params).fetchall()
-        if not self._s.touched:  # nothing written yet: every version is the stored one
-            return {ContactId(read_uuid(key)): version for key, version, _ in rows}
-        seen = self._s.seen_version
-        out: dict[ContactId, int] = {}
-        for key, version, _ in rows:
-            contact_id = ContactId(read_uuid(key))
-            out[contact_id] = seen(t.contacts, contact_id, version)
-        return out
+    def _keyed_rows(
+        self,
+        user_ids: Collection[str],
+        emails: Collection[Email],
+        phones: Collection[Phone],
+        columns: Sequence[str] | None = None,
+    ) -> list[Mapping[Any, Any]]:
+        """The stored rows of the contacts of the user ids, of the e-mails those do not
+        hold (e-mails are unique: no second look) and of the phones."""
+        rows = list(self._rows_where("user_id", list(set(user_ids)), columns=columns))
+        held = {r["email"] for r in rows if r["email"] is not None}
+        rows += self._rows_where("email", list({e.value for e in emails} - held), columns=columns)
+        rows += self._rows_where("phone", list({p.e164 for p in phones}), columns=columns)
+        return rows
 
     def get_many(self, contact_ids: Collection[ContactId]) -> Sequence[Contact]:
         ids = list(set(contact_ids))
-        if not ids:
-            return []
-        if self._s.sqlite:
-            rows = self._s.fetch_sqlite(
-                t.contacts,
-                "id IN (SELECT value FROM json_each(?))",
-                [json.dumps([k.hex for k in ids])],
-            )
-            found = [self._entity(r) for r in rows]
-        else:
-            found = self._many(select(t.contacts).where(t.contacts.c.id.in_(ids)))
+        c = t.contacts.c
+        found = [
+            x
+            for chunk in in_chunks(ids)
+            for x in self._many(select(t.contacts).where(c.id.in_(chunk)))
+        ]
         return sorted(found, key=lambda x: x.id)
 
     def headlines(
@@ -412,19 +359,10 @@ class SqlContactRepository(_BulkRepo[Contact]):
         # the attributes document whole, its keys picked here (``->`` on PostgreSQL
         # refuses a stored ``\u0000``, which the JSON column keeps)
         columns = _HEADLINE + (("attributes",) if attributes else ())
-        rows: list[Mapping[str, Any]] = []
+        rows: list[Mapping[Any, Any]] = []
+        c = t.contacts.c
         for chunk in in_chunks(ids):
-            if self._s.sqlite:
-                rows += self._s.fetch_sqlite(
-                    t.contacts,
-                    "id IN (SELECT value FROM json_each(?))",
-                    [json.dumps([k.hex for k in chunk])],
-                    columns=columns,
-                )
-            else:
-                c = t.contacts.c
-                stmt = select(*(c[n] for n in columns)).where(c.id.in_(chunk))
-                rows += [dict(r) for r in self._s.read(stmt)]
+            rows += self._s.read(select(*(c[n] for n in columns)).where(c.id.in_(chunk)))
         return {
             ContactId(r["id"]): ContactHeadline(
                 id=ContactId(r["id"]),
@@ -447,8 +385,7 @@ class SqlContactRepository(_BulkRepo[Contact]):
         up = _Upserter[Contact](
             [lambda x: x.user_id, lambda x: x.email.value if x.email is not None else None]
         )
-        c = t.contacts.c
-        for column, values in ((c.user_id, user_ids), (c.email, emails)):
+        for column, values in (("user_id", user_ids), ("email", emails)):
             wanted = list({v for v in values if v is not None})
             for stored in self._lookup(column, wanted):
                 up.known(stored)
@@ -522,25 +459,6 @@ class SqlContactRepository(_BulkRepo[Contact]):
         self._s.insert_many(t.contacts, [m.contact_row(x) for x in up.new.values()])
         self._s.update_many(t.contacts, [(m.contact_row(x), v) for x, v in up.changed.values()])
         return up.counts + UpsertCounts(created=len(fresh), unchanged=unchanged)
-
-    def _rows_where(
-        self, column: str, values: list[str], *, columns: Sequence[str] | None = None
-    ) -> Sequence[Mapping[Any, Any]]:
-        """Stored contact rows (``columns`` of them, default all) whose ``column`` is one
-        of ``values``, as read values: one query, any count of values."""
-        if not values:
-            return []
-        if self._s.sqlite:
-            return self._s.fetch_sqlite(
-                t.contacts,
-                f"{column} IN (SELECT value FROM json_each(?))",
-                [json.dumps(values)],
-                columns=columns,
-            )
-        c = t.contacts.c
-        wanted = c[column] == any_(bindparam("keys", values, type_=ARRAY(String)))
-        picked = [c[n] for n in columns] if columns else [t.contacts]
-        return self._s.read(select(*picked).where(wanted))
 
     def keys_in_use(
         self, *, user_ids: Collection[str] = (), emails: Collection[str] = ()

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Executable, RowMapping, Table, bindparam, insert, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Executable,
+    RowMapping,
+    Table,
+    bindparam,
+    insert,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -19,7 +28,6 @@ from crmcore.adapters.sql.engine import (
     SQLITE_BULK_WAL_PAGES,
     SQLITE_WAL_AUTOCHECKPOINT_PAGES,
 )
-from crmcore.adapters.sql.sqlite.converters import Converter, converter_for, reader_for
 from crmcore.ports.errors import (
     ConcurrentModification,
     DuplicateKey,
@@ -82,6 +90,14 @@ def _unique_field(exc: IntegrityError) -> str | None:
     return name
 
 
+Converter = Callable[[Any], Any]
+
+
+def _binder(column: Column[Any], dialect: Dialect) -> Converter | None:
+    """SQLAlchemy's own bind processor of a column (``None`` when values pass as is)."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def _stored_column(values: Sequence[Any], convert: Converter, *, nullable: bool) -> list[Any]:
     """A column's non-null values converted for SQLite: a column of one empty JSON
     value (a bulk import's attributes) converted once, a key column without the checks."""
@@ -129,47 +145,25 @@ class SqlSession:
         with self.translating():
             return self.conn.execute(stmt).mappings().all()
 
-    def fetch_sqlite(
-        self,
-        table: Table,
-        where: str,
-        params: Sequence[Any] = (),
-        *,
-        columns: Sequence[str] | None = None,
+    def stored_rows(
+        self, table: Table, names: Sequence[str], raw: Sequence[Any]
     ) -> list[dict[str, Any]]:
-        """Rows of ``SELECT columns FROM table WHERE where`` on SQLite, as dicts of the
-        values SQLAlchemy would read, converted without its per-row machinery.
-
-        ``where`` is SQL with ``?`` placeholders for ``params`` (already in their stored
-        form); the bulk reads of the batch worker go through here.
-        """
-        names = list(columns) if columns is not None else [c.name for c in table.c]
-        quote = self.conn.dialect.identifier_preparer.quote
-        sql = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE {where}"
-        with self.translating():
-            raw = self.conn.exec_driver_sql(sql, tuple(params)).fetchall()
-        return self._converted(table, names, raw)
-
-    def _converted(
-        self, table: Table, names: list[str], raw: Sequence[Any]
-    ) -> list[dict[str, Any]]:
+        """Rows of driver SQL (the SQLite statements) that read the columns ``names`` of
+        ``table``, as dicts of the values SQLAlchemy reads: its own result processors
+        applied to the stored ones."""
         key = (table.name, tuple(names))
         readers = self._readers.get(key)
         if readers is None:
             dialect = self.conn.dialect
-            readers = [
-                (i, f)
-                for i, f in enumerate(reader_for(table.c[n], dialect) for n in names)
-                if f is not None
-            ]
-            self._readers[key] = readers
+            processors = (
+                table.c[n].type.dialect_impl(dialect).result_processor(dialect, None) for n in names
+            )
+            readers = self._readers[key] = [(i, f) for i, f in enumerate(processors) if f]
         out = []
         for r in raw:
             values = list(r)
             for i, f in readers:
-                v = values[i]
-                if v is not None:
-                    values[i] = f(v)
+                values[i] = f(values[i])
             out.append(dict(zip(names, values, strict=True)))
         return out
 
@@ -245,36 +239,15 @@ class SqlSession:
 
     # -- bulk --------------------------------------------------------------------------
 
-    def insert_many(
-        self, table: Table, rows: Sequence[dict[str, Any]], *, on_conflict_ignore: bool = False
-    ) -> int:
-        """Insert many new aggregates (version 1) in batches, one statement per batch.
+    def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert many new aggregates (version 1) in batches, one statement per batch;
+        the count of inserted rows is returned.
 
         SQLite gets the driver's ``executemany`` over pre-processed tuples (SQLAlchemy's
         own bind processors, applied once per value); PostgreSQL gets SQLAlchemy's
-        multi-row ``insertmanyvalues``. ``on_conflict_ignore`` skips rows whose key is
-        taken (SQLite only); the count of inserted rows is returned.
+        multi-row ``insertmanyvalues``.
         """
-        if not rows:
-            return 0
-        if on_conflict_ignore and not self.sqlite:
-            raise ValueError("on_conflict_ignore is for the SQLite fast path")
-        has_version = "version" in table.c
-        inserted = 0
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
-            if self.sqlite:
-                inserted += self._sqlite_executemany(
-                    table, chunk, add_version=has_version, ignore=on_conflict_ignore
-                )
-            else:
-                values = [{**r, "version": 1} for r in chunk] if has_version else list(chunk)
-                self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
-                inserted += len(chunk)
-            if has_version:
-                for r in chunk:
-                    self.touched[(table.name, r["id"])] = (0, 1)
-        return inserted
+        return self._insert(table, rows, versioned="version" in table.c, ignore=False)
 
     def defer_checkpoints(self) -> None:
         """On SQLite, let this unit of work's commit leave the WAL to a later checkpoint
@@ -319,13 +292,13 @@ class SqlSession:
         fixed_names = [n for n in template if n not in columns and n != "version"]
         fixed: list[Any] = []
         for name in fixed_names:
-            value, convert = template[name], converter_for(table.c[name], dialect)
+            value, convert = template[name], _binder(table.c[name], dialect)
             fixed.append(value if value is None or convert is None else convert(value))
         data: list[Sequence[Any]] = list(zip(*values, strict=True))
         at = columns.index("id")
         keys: Sequence[UUID] = data[at]
         for i, name in enumerate(columns):
-            convert = converter_for(table.c[name], dialect)
+            convert = _binder(table.c[name], dialect)
             if convert is not None:
                 data[i] = _stored_column(data[i], convert, nullable=i != at)
         # the shared values repeat without end; zip stops at the per-row columns
@@ -344,21 +317,29 @@ class SqlSession:
     def insert_rows(
         self, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
     ) -> int:
-        """Insert plain rows as given (no aggregate versions): the SQLite fast path, or
-        SQLAlchemy's ``executemany``. ``ignore_conflicts`` (SQLite) skips rows whose key
-        is taken; returns how many rows were inserted."""
+        """Insert plain rows as given (no aggregate versions), as :meth:`insert_many`
+        does. ``ignore_conflicts`` (SQLite) skips rows whose key is taken; returns how
+        many rows were inserted."""
         if ignore_conflicts and not self.sqlite:
             raise ValueError("ignore_conflicts is for the SQLite fast path")
+        return self._insert(table, rows, versioned=False, ignore=ignore_conflicts)
+
+    def _insert(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, versioned: bool, ignore: bool
+    ) -> int:
         inserted = 0
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             if self.sqlite:
                 inserted += self._sqlite_executemany(
-                    table, chunk, add_version=False, ignore=ignore_conflicts
+                    table, chunk, add_version=versioned, ignore=ignore
                 )
             else:
-                self.write(lambda c=chunk: self.conn.execute(insert(table), c), table=table)  # type: ignore[misc]
+                values = [{**r, "version": 1} for r in chunk] if versioned else list(chunk)
+                self.write(lambda v=values: self.conn.execute(insert(table), v), table=table)  # type: ignore[misc]
                 inserted += len(chunk)
+            if versioned:
+                self.touched.update(dict.fromkeys(((table.name, r["id"]) for r in chunk), (0, 1)))
         return inserted
 
     def _sqlite_executemany(
@@ -369,17 +350,16 @@ class SqlSession:
         add_version: bool,
         ignore: bool = False,
     ) -> int:
-        has_version = add_version
         dialect = self.conn.dialect
         names = [c for c in rows[0] if not (add_version and c == "version")]
         convert = [
             (i, f)
-            for i, f in enumerate(converter_for(table.c[n], dialect) for n in names)
+            for i, f in enumerate(_binder(table.c[n], dialect) for n in names)
             if f is not None
         ]
         quote = dialect.identifier_preparer.quote
-        cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if has_version else [])])
-        marks = ", ".join("?" for _ in range(len(names) + (1 if has_version else 0)))
+        cols_sql = ", ".join(quote(n) for n in [*names, *(["version"] if add_version else [])])
+        marks = ", ".join("?" for _ in range(len(names) + (1 if add_version else 0)))
         sql = f"INSERT INTO {quote(table.name)} ({cols_sql}) VALUES ({marks})"
         if ignore:
             sql += " ON CONFLICT DO NOTHING"
@@ -388,7 +368,7 @@ class SqlSession:
         columns: list[Sequence[Any]] = list(zip(*(r.values() for r in rows), strict=True))
         for i, f in convert:
             columns[i] = [None if v is None else f(v) for v in columns[i]]
-        if has_version:
+        if add_version:
             columns.append((1,) * len(rows))
         params = list(zip(*columns, strict=True))
         result = self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
@@ -404,10 +384,6 @@ class SqlSession:
         latest = {row["id"]: (row, read) for row, read in rows}
         if not latest:
             return
-        first_row, _ = next(iter(latest.values()))
-        if self.sqlite and len(first_row) == 1 and isinstance(first_row["id"], UUID):
-            self._sqlite_bump_versions(table, [(k, read) for k, (_, read) in latest.items()])
-            return
         names = [k for k in next(iter(latest.values()))[0] if k != "id"]
         marks: list[tuple[Any, int, int]] = []
         planned: list[tuple[dict[str, Any], int, int]] = []
@@ -417,109 +393,28 @@ class SqlSession:
             new_version = touched[1] if touched else read + 1
             planned.append((row, expected, new_version))
             marks.append((key, touched[0] if touched else read, new_version))
-        if self.sqlite:
-            updated = self._sqlite_update_changed(table, names, planned)
-        else:
-            params: list[dict[str, Any]] = []
-            for row, expected, new_version in planned:
-                p = {f"v_{n}": row[n] for n in names}
-                p.update(k_id=row["id"], k_version=expected, v_version=new_version)
-                params.append(p)
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
-                .values(
-                    {**{n: bindparam(f"v_{n}") for n in names}, "version": bindparam("v_version")}
-                )
-            )
-            updated = self.write(lambda: self.conn.execute(stmt, params), table=table).rowcount
+        params: list[dict[str, Any]] = []
+        for row, expected, new_version in planned:
+            p = {f"v_{n}": row[n] for n in names}
+            p.update(k_id=row["id"], k_version=expected, v_version=new_version)
+            params.append(p)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("k_id"), table.c.version == bindparam("k_version"))
+            .values({**{n: bindparam(f"v_{n}") for n in names}, "version": bindparam("v_version")})
+        )
+        updated = self.write(lambda: self.conn.execute(stmt, params), table=table).rowcount
         if updated != len(planned):
             first_key, first_read, _ = marks[0]
             raise ConcurrentModification(_kind(table), first_key, first_read)
         for key, first, new_version in marks:
             self.touched[(table.name, key)] = (first, new_version)
 
-    def _sqlite_bump_versions(self, table: Table, rows: list[tuple[UUID, int]]) -> None:
-        """:meth:`update_versioned` of rows that change nothing but their version, on
-        SQLite: one ``executemany`` over the keys in their stored form."""
-        name = table.name
-        touched = self.touched
-        params: list[tuple[int, str, int]] = []
-        marks: list[tuple[tuple[str, UUID], int, int]] = []
-        for key, read in rows:
-            mark = (name, key)
-            seen = touched.get(mark)
-            expected, first = (seen[1], seen[0]) if seen else (read, read)
-            new_version = expected if seen else read + 1
-            params.append((new_version, key.hex, expected))
-            marks.append((mark, first, new_version))
-        sql = f"UPDATE {name} SET version = ? WHERE id = ? AND version = ?"
-        if self._driver_write(table, sql, params) != len(params):
-            key, read = rows[0]
-            raise ConcurrentModification(_kind(table), key, read)
-        for mark, first, new_version in marks:
-            touched[mark] = (first, new_version)
-
-    def _sqlite_update_changed(
-        self, table: Table, names: list[str], planned: list[tuple[dict[str, Any], int, int]]
-    ) -> int:
-        """The SQLite update: each row sets only the columns whose stored value differs.
-
-        An ``UPDATE`` that names an indexed column rewrites that index entry even when the
-        value is the same, which costs several times the row write; the stored values
-        are read first (one query) and rows are grouped by the columns they change.
-        """
-        dialect = self.conn.dialect
-        quote = dialect.identifier_preparer.quote
-        convert = [converter_for(table.c[n], dialect) for n in names]
-        to_key = converter_for(table.c["id"], dialect) or (lambda v: v)
-        keys = [to_key(row["id"]) for row, _, _ in planned]
-        stored: dict[Any, tuple[Any, ...]] = {}
-        if names:
-            cols = ", ".join(quote(n) for n in names)
-            with self.translating():
-                stored = {
-                    r[0]: tuple(r[1:])
-                    for r in self.conn.exec_driver_sql(
-                        f"SELECT id, {cols} FROM {quote(table.name)}"
-                        " WHERE id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(keys),),
-                    )
-                }
-        groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
-        converted = [(i, f) for i, f in enumerate(convert) if f is not None]
-        every = tuple(range(len(names)))
-        for (row, expected, new_version), key in zip(planned, keys, strict=True):
-            values = [row[n] for n in names]
-            for i, f in converted:
-                v = values[i]
-                if v is not None:
-                    values[i] = f(v)
-            old = stored.get(key)
-            changed = (
-                every  # not stored: nothing to compare
-                if old is None
-                else tuple([i for i, v, was in zip(every, values, old, strict=True) if v != was])
-            )  # nothing at all when only the version moves
-            groups.setdefault(changed, []).append(
-                (*[values[i] for i in changed], new_version, key, expected)
-            )
-        updated = 0
-        for changed, params in groups.items():
-            sets = "".join(f"{quote(names[i])} = ?, " for i in changed)
-            sql = f"UPDATE {quote(table.name)} SET {sets}version = ? WHERE id = ? AND version = ?"
-            updated += self._driver_write(table, sql, params)
-        return updated
-
     def driver_executemany(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
         """``executemany`` of driver SQL over rows already in their stored form (the
-        SQLite fast paths); the rows it changed."""
+        SQLite statements) through :meth:`write`; the rows it changed."""
         if not params:
             return 0
-        return self._driver_write(table, sql, params)
-
-    def _driver_write(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
-        """``executemany`` of driver SQL through :meth:`write`; the rows it changed."""
         result = self.write(lambda: self.conn.exec_driver_sql(sql, list(params)), table=table)
         return int(result.rowcount)
 

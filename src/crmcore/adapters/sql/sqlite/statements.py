@@ -118,9 +118,9 @@ APPEND_OUTBOX = insert(t.outbox, OUTBOX_COLUMNS)
 
 # -- pipeline facts -----------------------------------------------------------------------
 
-#: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in bind order.
+#: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in the order the
+#: fact reads return them.
 FACT_COLUMNS = ("contact_id", "event_id", "kind", "name", "value", "occurred_at")
-INSERT_FACT = insert(t.pipeline_facts, FACT_COLUMNS, ignore_conflicts=True)
 FACTS_OF = (
     f"SELECT {columns(t.pipeline_facts, *FACT_COLUMNS)} FROM {t.pipeline_facts.name}"
     f" WHERE {_in_json(t.pipeline_facts, 'contact_id')}"
@@ -213,7 +213,7 @@ DUE_EXPIRED = (
 _MERGED = f"ORDER BY {columns(_inbox, 'order_at', 'event_id')} LIMIT ?"
 
 #: The claim: both scans, merged in time order, updated as ``InboxEntry.claim`` does, in
-#: one statement (the caller appends ``RETURNING`` of :data:`CLAIMED_COLUMNS`).
+#: one statement (the caller appends ``RETURNING`` of :data:`ENTRY_COLUMNS`).
 CLAIM = f"""
 UPDATE {_inbox.name}
 SET {columns(_inbox, "status")} = ?, attempts = attempts + 1, {columns(_inbox, "claimed_by")} = ?,
@@ -227,42 +227,15 @@ WHERE event_id IN (
     )
     {_MERGED}
 )"""
-#: What the claim returns, in order.
-CLAIMED_COLUMNS = (
-    "event_id",
-    "type",
-    "payload",
-    "validated",
-    "attempts",
-    "next_attempt_at",
-    "occurred_at",
-    "received_at",
-    "last_error",
-    "claimed_by",
-    "lease_until",
-    "processed_at",
-    "version",
-)
-CLAIM_RETURNING = f"{CLAIM} RETURNING {columns(_inbox, *CLAIMED_COLUMNS)}"
+#: The columns an entry is read from (``_entry`` in inbox.py picks its own): what the
+#: claim returns and the due scans read.
+ENTRY_COLUMNS = tuple(_inbox.c.keys())
+_ENTRY = columns(_inbox, *ENTRY_COLUMNS)
+CLAIM_RETURNING = f"{CLAIM} RETURNING {_ENTRY}"
 
-#: The columns ``take_due`` reads, in order.
-TAKEN_COLUMNS = (
-    "event_id",
-    "type",
-    "payload",
-    "validated",
-    "attempts",
-    "next_attempt_at",
-    "occurred_at",
-    "received_at",
-    "last_error",
-    "processed_at",
-    "version",
-)
-_TAKEN = columns(_inbox, *TAKEN_COLUMNS)
 #: The due entries, both scans merged in time order.
 TAKE = f"""
-SELECT {_TAKEN}
+SELECT {_ENTRY}
 FROM (
     SELECT * FROM (SELECT * FROM {_inbox.name} WHERE {DUE_PENDING})
     UNION ALL
@@ -276,7 +249,7 @@ ANY_EXPIRED = (
 )
 #: :data:`TAKE` when no lease has expired: the due pending entries alone, in the same
 #: order (``status`` is fixed, ``event_id`` the key), without the merge's sort.
-TAKE_PENDING = f"SELECT {_TAKEN} FROM {_inbox.name} WHERE {DUE_PENDING}"
+TAKE_PENDING = f"SELECT {_ENTRY} FROM {_inbox.name} WHERE {DUE_PENDING}"
 #: Taken entries marked done, each at the version it was read.
 DONE = (
     f"UPDATE {_inbox.name} SET {columns(_inbox, 'status')} = '{_DONE}', attempts = ?,"
@@ -293,7 +266,6 @@ ALL = {
     "LAST_TRANSACTION_ROWID": LAST_TRANSACTION_ROWID,
     "ADD_TO_RFM_SUMMARY": ADD_TO_RFM_SUMMARY,
     "APPEND_OUTBOX": APPEND_OUTBOX,
-    "INSERT_FACT": INSERT_FACT,
     "FACTS_OF": FACTS_OF,
     "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
     "LATEST_NPS_OF": LATEST_NPS_OF,
