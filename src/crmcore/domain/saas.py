@@ -146,6 +146,9 @@ def headline(
     NRR; LTV from the window's mean churn; CAC from ``spend`` over the window's new
     customers; NPS of the answers."""
     last = months[-1] if months else None
+    growth, logo_churn, lost, nrr_ = (
+        (last.growth, last.logo_churn, last.revenue_churn, last.nrr) if last else (None,) * 4
+    )
     mrr = float(last.mrr) if last else None
     arpa = mrr / last.customers if mrr is not None and last and last.customers else None
     churn = _mean([m.logo_churn for m in months])
@@ -175,30 +178,10 @@ def headline(
     return [
         judged("mrr", mrr, "", None),
         judged("arr", None if mrr is None else mrr * 12, "", None),
-        judged(
-            "mrr_growth",
-            last.growth if last else None,
-            "> 10 % MoM",
-            over(last.growth if last else None, MRR_GROWTH_TARGET),
-        ),
-        judged(
-            "logo_churn",
-            last.logo_churn if last else None,
-            "< 5 % monthly",
-            under(last.logo_churn if last else None, CHURN_TARGET),
-        ),
-        judged(
-            "revenue_churn",
-            last.revenue_churn if last else None,
-            "< 5 % monthly",
-            under(last.revenue_churn if last else None, CHURN_TARGET),
-        ),
-        judged(
-            "nrr",
-            last.nrr if last else None,
-            "> 100 %",
-            over(last.nrr if last else None, NRR_TARGET),
-        ),
+        judged("mrr_growth", growth, "> 10 % MoM", over(growth, MRR_GROWTH_TARGET)),
+        judged("logo_churn", logo_churn, "< 5 % monthly", under(logo_churn, CHURN_TARGET)),
+        judged("revenue_churn", lost, "< 5 % monthly", under(lost, CHURN_TARGET)),
+        judged("nrr", nrr_, "> 100 %", over(nrr_, NRR_TARGET)),
         judged("arpa", arpa, "", None),
         judged(
             "ltv",

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import attrs
 
-from crmcore.domain.events import DomainEvent, event_type
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 
@@ -38,15 +37,3 @@ class Transaction:
     channel: str | None = None
     product: str | None = None
     version: int = 0
-
-
-@event_type("crm.transaction.recorded")
-@attrs.frozen(kw_only=True)
-class TransactionRecorded(DomainEvent):
-    """A transaction was stored."""
-
-    transaction_id: TransactionId
-    customer: ContactId
-    occurred_at: datetime
-    amount: str
-    currency: str

@@ -3,7 +3,7 @@ relayed in order, with attempts, back-off and a dead-letter state."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -50,7 +50,10 @@ class SqlOutbox:
 
     def append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
         if self._s.sqlite:
-            self._sqlite_append(envelopes)
+            at = stored_datetime_cache()
+            self._sqlite_append(
+                (e.id, e.payload, at(e.occurred_at), envelope_json(e)) for e in envelopes
+            )
             return
         rows = [
             {
@@ -79,25 +82,16 @@ class SqlOutbox:
                 ]
             )
             return
-        at = stored_datetime_cache()(occurred_at)
-        pending = OutboxStatus.PENDING.value
+        at = [stored_datetime_cache()(occurred_at)] * len(ids)
         texts = envelopes_json(ids, occurred_at, events)
-        rows = [
-            (i.hex, e.TYPE, e.VERSION, at, text, pending, 0)
-            for i, e, text in zip(ids, events, texts, strict=True)
-        ]
-        self._s.driver_executemany(t.outbox, sqlite_sql.APPEND_OUTBOX, rows)
+        self._sqlite_append(zip(ids, events, at, texts, strict=True))
 
-    def _sqlite_append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
-        """The SQLite insert, rows built straight in their stored form (the text
-        SQLAlchemy would write), one ``executemany``."""
-        at = stored_datetime_cache()
+    def _sqlite_append(self, rows: Iterable[tuple[UUID, DomainEvent, str, str]]) -> None:
+        """The SQLite insert of (id, payload, stored time, envelope text) rows, built in
+        their stored form (the text SQLAlchemy would write), one ``executemany``."""
         pending = OutboxStatus.PENDING.value
-        rows = [
-            (e.id.hex, e.type, e.version, at(e.occurred_at), envelope_json(e), pending, 0)
-            for e in envelopes
-        ]
-        self._s.driver_executemany(t.outbox, sqlite_sql.APPEND_OUTBOX, rows)
+        stored = [(i.hex, e.TYPE, e.VERSION, at, text, pending, 0) for i, e, at, text in rows]
+        self._s.driver_executemany(t.outbox, sqlite_sql.APPEND_OUTBOX, stored)
 
     def pending(self, *, limit: int = 100) -> Sequence[Envelope[DomainEvent]]:
         return [e.envelope for e in self.pending_entries(limit=limit)]

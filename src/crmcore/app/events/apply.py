@@ -245,12 +245,6 @@ class Batch:
         self._new.append(contact.id.int)
         self._remember(contact, FactLedger())
 
-    def save_contact(self, contact: Contact) -> None:
-        """The new state of a contact of this batch."""
-        held = self._contacts[contact.id.int]
-        if contact is not held and contact != held:
-            self._remember(contact)
-
     def replace_contact(self, contact: Contact) -> None:
         """The new state of a contact of this batch, known to differ from the held one."""
         self._remember(contact)
