@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from crmcore.codec.jsontext import compact
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: WAL pages before an automatic checkpoint (SQLite's default: 1,000). A batch of the
 #: event pipeline dirties more than that, so every commit checkpointed; with a larger WAL
@@ -37,7 +39,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: WAL journal (checkpointed every 10,000 pages), foreign keys on, a busy
     timeout, ``synchronous=NORMAL``, and transactions begun explicitly (so a unit of work
     can begin ``IMMEDIATE`` when it must write after another connection committed).
-    PostgreSQL: psycopg 3, pre-ping.
+    PostgreSQL: psycopg 3, pre-ping. Both write JSON columns as compact text (orjson,
+    ADR 0029).
     """
     try:
         parsed = make_url(url)
@@ -48,13 +51,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         driver = parsed.get_driver_name()
         if driver not in ("pysqlite", ""):
             raise UnsupportedUrl(f"SQLite driver {driver!r} is not supported; use sqlite:///")
-        engine = create_engine(parsed, **kwargs)
+        engine = create_engine(parsed, json_serializer=compact, **kwargs)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=compact, **kwargs)
     raise UnsupportedUrl(
         f"unsupported database URL {url!r}: use sqlite:///path.db or postgresql+psycopg://..."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
+
+from crmcore.adapters.sql.sqlite.converters import stored_datetime
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -22,6 +25,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite the stored text in one step (:func:`stored_datetime`, also what the
+        SQLite statements bind), not this type's conversion and then ``DATETIME``'s."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return lambda value: None if value is None else stored_datetime(value)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

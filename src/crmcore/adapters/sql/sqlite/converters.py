@@ -16,7 +16,7 @@ def stored_datetime(value: datetime) -> str:
     """The text an aware datetime is stored as on SQLite (naive UTC)."""
     if value.tzinfo is not UTC:
         if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: the storage needs aware times")
+            raise ValueError(f"naive datetime {value!r}: the storage needs timezone-aware times")
         value = value.astimezone(UTC)
     return _STORED_FORMAT % (
         value.year,
