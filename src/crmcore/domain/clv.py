@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -212,51 +212,3 @@ def traditional_clv(
     Frequency and lifetime must use the same period (orders per year and years, say).
     """
     return average_order_value * purchase_frequency * expected_lifetime
-
-
-def traditional_clv_from_purchases(
-    purchases: Iterable[Purchase],
-    *,
-    window_start: date,
-    window_end: date,
-    expected_lifetime_years: Decimal,
-) -> Decimal:
-    """Traditional CLV from the purchases made in ``[window_start, window_end]`` (both included).
-
-    Each purchase is one order; frequency is orders per year of the window (365.25 days).
-    A customer with no order in the window is worth 0.
-    """
-    if window_end < window_start:
-        raise ValueError("window_end is before window_start")
-    values = [value for moment, value in purchases if window_start <= _day(moment) <= window_end]
-    if not values:
-        return Decimal(0)
-    years = Decimal((window_end - window_start).days + 1) / DAYS_PER_YEAR
-    average_order_value = sum(values, Decimal(0)) / len(values)
-    return traditional_clv(average_order_value, len(values) / years, expected_lifetime_years)
-
-
-def traditional_clv_by_segment(
-    purchases_by_customer: Mapping[str, Iterable[Purchase]],
-    segment_of: Mapping[str, str],
-    *,
-    window_start: date,
-    window_end: date,
-    expected_lifetime_years: Decimal,
-) -> dict[str, Decimal]:
-    """Mean traditional CLV of each segment's members.
-
-    Members are the customers named in ``segment_of``; one without purchases counts as 0;
-    purchases of customers outside ``segment_of`` are ignored.
-    """
-    members: dict[str, list[Decimal]] = defaultdict(list)
-    for customer_id, segment in segment_of.items():
-        members[segment].append(
-            traditional_clv_from_purchases(
-                purchases_by_customer.get(customer_id, ()),
-                window_start=window_start,
-                window_end=window_end,
-                expected_lifetime_years=expected_lifetime_years,
-            )
-        )
-    return {segment: sum(values, Decimal(0)) / len(values) for segment, values in members.items()}

@@ -46,20 +46,3 @@ def test_the_summary_refuses_a_recency_after_t_and_recency_without_repeats() -> 
     assert CustomerSummary(customer_id="c", frequency=1, recency=2.0, T=2.0).recency == 2.0
     with pytest.raises(ValueError, match=r"^a customer without repeat purchases has recency 0$"):
         CustomerSummary(customer_id="c", frequency=0, recency=1.0, T=2.0)
-
-
-def test_a_one_day_window_is_a_window_and_a_reversed_one_is_refused() -> None:
-    from datetime import date
-    from decimal import Decimal
-
-    from crmcore.domain.clv import DAYS_PER_YEAR, traditional_clv_from_purchases
-
-    day = date(2026, 1, 5)
-    value = traditional_clv_from_purchases(
-        [(day, Decimal(10))], window_start=day, window_end=day, expected_lifetime_years=Decimal(1)
-    )
-    assert value == Decimal(10) * DAYS_PER_YEAR  # 10 a day, one order per day for a year
-    with pytest.raises(ValueError, match=r"^window_end is before window_start$"):
-        traditional_clv_from_purchases(
-            [], window_start=day, window_end=date(2026, 1, 4), expected_lifetime_years=Decimal(1)
-        )

@@ -31,6 +31,7 @@ from crmcore.app.errors import AppError
 from crmcore.app.progress import Progress, chunks
 from crmcore.domain.activity import Activity, ActivityType
 from crmcore.domain.clv import (
+    DAYS_PER_YEAR,
     ClvFit,
     ClvFitError,
     ClvPrediction,
@@ -491,7 +492,7 @@ def traditional_clv(
                 )
             )
         )
-    years = Decimal(window_days) / Decimal("365.25")
+    years = Decimal(window_days) / DAYS_PER_YEAR
 
     def work(uow: UnitOfWork) -> Result[list[TraditionalClv], AppError]:
         start = as_of - timedelta(days=window_days - 1)
