@@ -33,6 +33,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
         return lambda value: None if value is None else stored_datetime(value)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """On SQLite the stored text read in one step (``fromisoformat``, UTC put back),
+        not ``DATETIME``'s regular-expression parse and then this type's zone."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return lambda value: None if value is None else datetime.fromisoformat(value + "+00:00")
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
