@@ -16,6 +16,18 @@ from sqlalchemy.types import TypeEngine
 from crmcore.adapters.sql.sqlite.converters import stored_datetime
 
 
+def _sqlite_instant(value: str | None) -> datetime | None:
+    """SQLite's stored text of an instant (naive UTC) as an aware datetime; text written
+    with a zone by hand is read in its zone and given in UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware instants: stored in UTC, always read back aware (UTC).
 
@@ -38,7 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         not ``DATETIME``'s regular-expression parse and then this type's zone."""
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        return lambda value: None if value is None else datetime.fromisoformat(value + "+00:00")
+        return _sqlite_instant
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
