@@ -1,8 +1,9 @@
 """The one home of JSON text: what the accept fast path
 (:mod:`crmcore.codec.interactions_fast`) needs to write canonical JSON exactly as
 ``json.dumps`` (default options) does, and the strict decoder every event input is read
-with (no duplicate keys, no lone surrogates), and the compact text the outbox stores
-(:func:`compact`, orjson: ADR 0029). Everything else calls ``json``."""
+with (no duplicate keys, no lone surrogates), and the compact text JSON columns and
+outbox envelopes are stored as (:func:`compact`, orjson: ADR 0029). Everything else
+calls ``json``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """SQL adapters of the intelligence ports: transactions, segments, audience, health.
 
 The queries over many customers run in the database: RFM reads the per-customer summary
-``customer_rfm`` that triggers keep (ADR 0011), or runs the grouped query of
+``customer_rfm`` (kept by triggers, and on SQLite inserts by this repository: ADR 0011),
+or runs the grouped query of
 :mod:`crmcore.adapters.sql.rfm_sql` for an ``as_of`` before the newest transaction;
 segment members are the filter compiled by
 :func:`crmcore.adapters.sql.filters_sql.compile_filter` over one SELECT that joins
@@ -154,8 +155,8 @@ class SqlTransactionRepository:
 
     def _sqlite_insert(self, new: Sequence[Transaction], *, created_at: datetime) -> None:
         """:meth:`add_many`'s insert on SQLite: the rows ``insert_many`` writes (columns
-        of :func:`transaction_row`, converted as ``sqlite.converters`` converts them), built as
-        tuples straight from the transactions."""
+        of :func:`transaction_row` in their stored form, as the columns' types bind them),
+        built as tuples straight from the transactions."""
         at = stored_datetime_cache()
         created = at(created_at)
         rows = [
@@ -172,9 +173,10 @@ class SqlTransactionRepository:
             )
             for x in new
         ]
-        insert_rows = lambda: self._s.conn.exec_driver_sql(  # noqa: E731
-            sqlite_sql.INSERT_TRANSACTION, rows
-        )
+
+        def insert_rows() -> CursorResult[Any]:
+            return self._s.conn.exec_driver_sql(sqlite_sql.INSERT_TRANSACTION, rows)
+
         self._s.write(self._summarised(insert_rows), table=t.transactions)
 
     def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
@@ -428,7 +430,7 @@ class SqlAudience:
         self._s = session
 
     def _behaviour(self) -> Any:
-        """Per-contact aggregates of all transactions: the trigger-kept ``customer_rfm``."""
+        """Per-contact aggregates of all transactions: the kept summary ``customer_rfm``."""
         r = t.customer_rfm.c
         total: ColumnElement[Any] = r.monetary
         if self._s.sqlite:  # whole ten-thousandths

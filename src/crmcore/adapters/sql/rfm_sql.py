@@ -4,7 +4,7 @@ Two sources give the same rows (customer, frequency, last_at, monetary, segment)
 
 * the grouped query over the transactions (:func:`rfm_select`): any ``as_of``; with a
   covering index on ``(customer, occurred_at, amount)`` SQLite answers it from the index;
-* the per-customer summary ``customer_rfm`` kept by database triggers (ADR 0011,
+* the per-customer summary ``customer_rfm`` kept by triggers and SQLite's inserts (ADR 0011,
   :func:`summary_select`): one row per customer, no grouping, but it counts *every*
   transaction, so it is RFM at ``as_of`` only when no transaction is later than that day
   (:func:`summary_covers`). The functions below take ``summary=`` and use it then, and

@@ -1,6 +1,5 @@
-"""Times as the SQLite statements bind them: the text SQLAlchemy's bind processor of a
-``UTCDateTime`` column writes, without its per-value overhead (a test keeps the two
-identical)."""
+"""Times as SQLite stores them: the text ``UTCDateTime`` binds on SQLite, and the SQLite
+statements with it (a test checks it against an independent ``strftime``)."""
 
 from __future__ import annotations
 
