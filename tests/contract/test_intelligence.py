@@ -375,3 +375,47 @@ def test_health_history_latest_and_the_six_month_purge(backend: Backend) -> None
     with backend.uow() as uow:
         assert list(uow.health.history(ann.id)) == [stored(ann_new)]
         assert list(uow.health.history(bob.id)) == [stored(bob_only)]  # a latest score is kept
+
+
+def test_due_marks_are_one_per_customer_and_taken_in_id_order(backend: Backend) -> None:
+    customers = sorted((ContactId(backend.ids.new()) for _ in range(5)), key=str)
+    now = backend.clock.now()
+    with backend.uow() as uow:
+        assert uow.health.take_due(10) == []
+        uow.health.mark_due(customers[3:], at=now)
+        uow.health.mark_due([customers[0], customers[3], customers[0]], at=now)
+        uow.commit()
+    with backend.uow() as uow:
+        uow.health.mark_due(customers[:2], at=now + timedelta(hours=1))  # one more: [1]
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.health.due_count() == 4
+        assert list(uow.health.take_due(3)) == [customers[0], customers[1], customers[3]]
+        assert uow.health.due_count() == 1
+        uow.commit()
+    with backend.uow() as uow:
+        assert list(uow.health.take_due(0)) == []
+        assert list(uow.health.take_due(10)) == [customers[4]]
+        assert uow.health.take_due(10) == []
+        uow.commit()
+    assert_no_due(backend)
+
+
+def assert_no_due(backend: Backend) -> None:
+    with backend.uow() as uow:
+        assert uow.health.due_count() == 0
+
+
+def test_taken_marks_come_back_when_the_transaction_rolls_back(backend: Backend) -> None:
+    customers = sorted((ContactId(backend.ids.new()) for _ in range(3)), key=str)
+    with backend.uow() as uow:
+        uow.health.mark_due(customers, at=backend.clock.now())
+        uow.commit()
+    with backend.uow() as uow:
+        assert list(uow.health.take_due(2)) == customers[:2]
+        # no commit: rolled back
+    with backend.uow() as uow:
+        assert uow.health.due_count() == 3
+        assert list(uow.health.take_due(5)) == customers
+        uow.commit()
+    assert_no_due(backend)

@@ -15,7 +15,7 @@ from crmcore.app.bus import Handler, MessageBus, OncePerRound
 from crmcore.app.clv.handlers import refresh_buyers
 from crmcore.app.intelligence.handlers import (
     engagement_to_leads,
-    reassess_touched,
+    mark_touched,
     record_transactions,
 )
 from crmcore.app.loyalty.handlers import answers_to_board, purchases_to_board, reviews_to_board
@@ -51,8 +51,9 @@ from crmcore.domain.routing import LeadRoutingFailed
 from crmcore.domain.scoring import LeadScoreThresholdCrossed
 from crmcore.domain.unsubscribe import Unsubscribed
 
-#: Health: once per customer and round, whichever interactions touched them.
-_HEALTH = OncePerRound(reassess_touched)
+#: Health: marked once per customer and round, whichever interactions touched them; the
+#: event worker reassesses the marked customers in bulk.
+_HEALTH = OncePerRound(mark_touched)
 
 HANDLERS: Mapping[type[DomainEvent], Iterable[Handler]] = {
     # transactions first: the CLV refresh reads them

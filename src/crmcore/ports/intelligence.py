@@ -86,3 +86,17 @@ class HealthRepository(Protocol):
     def purge_before(self, cutoff: datetime) -> int:
         """Delete records computed before ``cutoff`` (but never a customer's latest)."""
         ...
+
+    def mark_due(self, customers: Collection[ContactId], *, at: datetime) -> None:
+        """Mark customers for reassessment (one mark each, however often marked; an
+        existing mark keeps its ``at``)."""
+        ...
+
+    def take_due(self, limit: int) -> Sequence[ContactId]:
+        """Remove up to ``limit`` marks, in id order, and return their customers; a
+        rolled-back transaction leaves them marked."""
+        ...
+
+    def due_count(self) -> int:
+        """How many customers are marked for reassessment."""
+        ...

@@ -18,6 +18,7 @@ REFERENCE_KINDS = frozenset(
         "campaign_deliveries.contact_id",
         "customer_rfm.contact_id",
         "deals.contact_id",
+        "health_due.contact_id",
         "health_scores.contact_id",
         "loyalty_cards.id",
         "loyalty_facts.id",

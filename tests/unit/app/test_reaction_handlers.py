@@ -18,10 +18,12 @@ from crmcore import App, Settings, bootstrap, capture_lead
 from crmcore.adapters.memory.publisher import MemoryPublisher
 from crmcore.adapters.system import FixedClock, SequentialIds
 from crmcore.app.bus import MessageBus
+from crmcore.app.events import worker as worker_module
 from crmcore.app.events.apply import apply_interaction
 from crmcore.app.events.config import EventSettings
 from crmcore.app.events.worker import ingest_events, pipeline_status, process_inbox
 from crmcore.app.handlers import HANDLERS
+from crmcore.app.importing.transactions import TransactionRow, import_transactions
 from crmcore.domain.clv import BgNbdParams, ClvFit, GammaGammaParams, TimeUnit
 from crmcore.domain.health import HealthRecord
 from crmcore.domain.ids import ContactId
@@ -29,6 +31,7 @@ from crmcore.domain.inbox import InboxRetryPolicy
 from crmcore.domain.interactions import parse_interaction
 from crmcore.domain.loyalty import CardId
 from crmcore.domain.loyalty_metrics import CustomerFacts as LoyaltyFacts
+from crmcore.domain.money import Money
 from crmcore.ports.uow import UnitOfWork
 from tests.conftest import T0
 
@@ -177,6 +180,55 @@ def test_a_batch_reassesses_each_customer_once_whatever_touched_them() -> None:
     ann = health(app, "ann")
     assert ann is not None
     assert any(r.startswith("low_nps") for r in ann.reasons)
+
+
+def test_batches_that_touch_a_customer_reassess_them_once_after_the_last() -> None:
+    app = make_app()
+    report = ingest_events(
+        app, [login("ann", day=2), answer("ann", {"nps": 2}, day=3), login("bob", day=3)]
+    ).unwrap()
+    assert not report.rejected
+    worked = process_inbox(app, batch=1).unwrap()  # three batches, then an empty one
+    assert (worked.done, worked.health_reassessed) == (3, 2)
+    with app.uow() as uow:
+        counts = [len(uow.health.history(who(app, u))) for u in ("ann", "bob")]
+        assert uow.health.due_count() == 0
+    assert counts == [1, 1]
+    ann = health(app, "ann")
+    assert ann is not None
+    assert any(r.startswith("low_nps") for r in ann.reasons)  # the later batch counted
+
+
+def test_under_steady_load_the_marked_are_reassessed_every_few_batches() -> None:
+    app = make_app()
+    every = worker_module.HEALTH_EVERY
+    first = [login("ann", day=2)] + [login(f"u{i}", day=2) for i in range(every - 1)]
+    assert not ingest_events(app, [*first, login("ann", day=3)]).unwrap().rejected
+    worked = process_inbox(app, batch=1).unwrap()
+    assert (worked.done, worked.health_reassessed) == (every + 1, every + 1)
+    with app.uow() as uow:
+        # once after batch `every`, once more after the inbox drained
+        assert len(uow.health.history(who(app, "ann"))) == 2
+        assert len(uow.health.history(who(app, "u0"))) == 1
+
+
+def test_an_import_reassesses_the_assessed_buyers_once_after_its_batches() -> None:
+    app = make_app()
+    feed(app, login("ann", day=2))
+    rows = [
+        TransactionRow(customer_id=user, occurred_at=T0 - timedelta(days=d), amount=usd)
+        for user, d, usd in (
+            ("ann", 3, Money(Decimal(5), "USD")),
+            ("ann", 2, Money(Decimal(7), "USD")),
+            ("bob", 2, Money(Decimal(9), "USD")),
+        )
+    ]
+    summary = import_transactions(app, rows, batch=1).unwrap()
+    assert summary.imported == 3
+    with app.uow() as uow:
+        assert len(uow.health.history(who(app, "ann"))) == 2
+        assert uow.health.latest(who(app, "bob")) is None  # never assessed: no health work
+        assert uow.health.due_count() == 0
 
 
 def test_a_purchase_alone_costs_no_health_work() -> None:

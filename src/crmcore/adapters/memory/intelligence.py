@@ -6,6 +6,9 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
+
+import attrs
 
 from crmcore.adapters.memory.database import Transaction as StagedTransaction
 from crmcore.domain.account import Account
@@ -79,10 +82,20 @@ class MemorySegmentRepository:
         return sorted(self._tx.rows(self.table), key=lambda s: s.name)
 
 
+@attrs.frozen
+class _Due:
+    """A customer marked for reassessment (keyed by the contact's id)."""
+
+    id: UUID
+    since: datetime
+    version: int = 1
+
+
 class MemoryHealthRepository:
-    """Health history in memory."""
+    """Health history and reassessment marks in memory."""
 
     table = "health_scores"
+    due_table = "health_due"
 
     def __init__(self, tx: StagedTransaction) -> None:
         self._tx = tx
@@ -120,6 +133,21 @@ class MemoryHealthRepository:
             if seen is None or (row.computed_at, row.id) > (seen.computed_at, seen.id):
                 newest[row.customer] = row
         return sorted(newest.values(), key=lambda r: r.customer)
+
+    def mark_due(self, customers: Collection[ContactId], *, at: datetime) -> None:
+        for customer in customers:
+            if self._tx.get(self.due_table, customer) is None:
+                self._tx.add(self.due_table, _Due(id=customer, since=at))
+
+    def take_due(self, limit: int) -> Sequence[ContactId]:
+        taken = sorted((ContactId(d.id) for d in self._tx.rows(self.due_table)), key=str)
+        taken = taken[: max(limit, 0)]
+        for customer in taken:
+            self._tx.delete(self.due_table, customer)
+        return taken
+
+    def due_count(self) -> int:
+        return sum(1 for _ in self._tx.rows(self.due_table))
 
     def purge_before(self, cutoff: datetime) -> int:
         keep = {r.id for r in self.latest_all()}

@@ -31,7 +31,11 @@ PLAIN: dict[str, tuple[str, str]] = {
     "transactions.contact_id": ("transactions", "customer"),
 }
 #: One row per contact, keyed by its id: kind → memory table.
-KEYED: dict[str, str] = {"loyalty_cards.id": "loyalty_cards", "loyalty_facts.id": "loyalty_facts"}
+KEYED: dict[str, str] = {
+    "health_due.contact_id": "health_due",
+    "loyalty_cards.id": "loyalty_cards",
+    "loyalty_facts.id": "loyalty_facts",
+}
 #: Rows that name a contact in a field of the value they hold: kind → (table, value, field).
 NESTED: dict[str, tuple[str, str, str]] = {
     "campaign_deliveries.contact_id": ("campaign_deliveries", "delivery", "contact_id"),

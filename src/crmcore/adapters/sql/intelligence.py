@@ -40,6 +40,8 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.chunks import in_chunks
@@ -411,6 +413,36 @@ class SqlHealthRepository:
         latest = latest_health()
         rows = self._s.read(select(latest).order_by(latest.c.contact_id))
         return [health_from(r) for r in rows]
+
+    def mark_due(self, customers: Collection[ContactId], *, at: datetime) -> None:
+        wanted = list(dict.fromkeys(customers))
+        if not wanted:
+            return
+        due = t.health_due
+        make = sqlite_insert if self._s.sqlite else pg_insert
+        stmt = make(due).on_conflict_do_nothing(index_elements=["contact_id"])
+        rows = [{"contact_id": c, "since": at} for c in wanted]
+        self._s.write(lambda: self._s.conn.execute(stmt, rows), table=due)
+
+    def take_due(self, limit: int) -> Sequence[ContactId]:
+        if limit <= 0:
+            return []
+        due = t.health_due
+        # another worker's marks under its open transaction are skipped (PostgreSQL)
+        pick = (
+            select(due.c.contact_id)
+            .order_by(due.c.contact_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        taken = [ContactId(row["contact_id"]) for row in self._s.read(pick)]
+        for chunk in in_chunks(taken):
+            stmt = delete(due).where(due.c.contact_id.in_(chunk))
+            self._s.write(lambda s=stmt: self._s.conn.execute(s), table=due)  # type: ignore[misc]
+        return taken
+
+    def due_count(self) -> int:
+        return int(self._s.scalar(select(func.count()).select_from(t.health_due)) or 0)
 
     def purge_before(self, cutoff: datetime) -> int:
         h = t.health_scores

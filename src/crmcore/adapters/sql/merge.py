@@ -48,6 +48,7 @@ PLAIN: dict[str, tuple[Table, str]] = {
 #: One row per contact, keyed by its id: kind → (table, column).
 KEYED: dict[str, tuple[Table, str]] = {
     "customer_rfm.contact_id": (t.customer_rfm, "contact_id"),
+    "health_due.contact_id": (t.health_due, "contact_id"),
     "loyalty_cards.id": (t.loyalty_cards, "id"),
     "loyalty_facts.id": (t.loyalty_facts, "id"),
 }

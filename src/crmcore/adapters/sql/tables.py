@@ -295,6 +295,18 @@ health_scores = Table(
     comment="HealthScore (source) + contact/account links (history kept 6 months, C12)",
 )
 
+health_due = Table(
+    "health_due",
+    metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
+    comment=(
+        "library: customers whose health is to be reassessed (touched by events since "
+        "their last assessment); the event worker reassesses them in bulk (ADR 0030)"
+    ),
+    sqlite_with_rowid=False,
+)
+
 transactions = Table(
     "transactions",
     metadata,

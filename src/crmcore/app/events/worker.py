@@ -32,6 +32,7 @@ from crmcore.app.events.apply import (
 )
 from crmcore.app.events.collections_gc import PIPELINE_THRESHOLD, fewer_collections
 from crmcore.app.events.config import EventServices
+from crmcore.app.intelligence.health import reassess_due
 from crmcore.app.logging import get_logger, log_step
 from crmcore.codec.interactions_fast import accept_fast, canonical_interaction
 from crmcore.codec.jsontext import StrictDecoder
@@ -298,6 +299,8 @@ class WorkReport:
     dead: int = 0
     failed: int = 0
     skipped: int = 0
+    #: customers whose health was reassessed after the batches that touched them
+    health_reassessed: int = 0
 
     def __add__(self, other: WorkReport) -> WorkReport:
         return WorkReport(**{f: getattr(self, f) + getattr(other, f) for f in _REPORT_FIELDS})
@@ -427,8 +430,24 @@ def _work(
                 )
         total += report
         batches += 1
-        if once or not report.claimed or (max_batches is not None and batches >= max_batches):
+        last = once or not report.claimed or (max_batches is not None and batches >= max_batches)
+        if last or batches % HEALTH_EVERY == 0:
+            settled = _reassess_marked(app)
+            if isinstance(settled, Failure):
+                return settled
+            total += settled.unwrap()
+        if last:
             return Success(total)
+
+
+def _reassess_marked(app: App) -> Result[WorkReport, AppError]:
+    """Reassess the health of the customers the batches marked (ADR 0030). A conflict
+    with another worker leaves them marked for the next run."""
+    settled = reassess_due(app)
+    if isinstance(settled, Failure):
+        failure = settled.failure()
+        return Success(WorkReport()) if isinstance(failure, Conflict) else Failure(failure)
+    return Success(WorkReport(health_reassessed=settled.unwrap()))
 
 
 def _claim(app: App, services: EventServices, *, worker: str, limit: int) -> list[InboxEntry]:
@@ -449,6 +468,9 @@ def _log_claimed(claimed: Sequence[InboxEntry], worker: str) -> None:
             log_step(_log, "claimed", entry.event_id, worker=worker, attempt=entry.attempts)
 
 
+#: Batches after which the customers they marked are reassessed, under steady load (and
+#: always when the inbox is drained).
+HEALTH_EVERY = 10
 #: What :func:`_take_and_apply` returns when another worker committed first.
 _TAKEN_BY_ANOTHER = WorkReport()
 #: Takes in a row lost to other workers before the batch is claimed the classic way.
@@ -969,4 +991,7 @@ def resolve_review(
         return Failure(RuleViolation(rule="downstream unavailable", detail=str(exc)))
     if isinstance(result, Success):
         log_step(_log, "review-resolved", result.unwrap().item.event_id, item=item_id)
+        settled = _reassess_marked(app)
+        if isinstance(settled, Failure):
+            return Failure(settled.failure())
     return result

@@ -42,6 +42,7 @@ from crmcore.app.importing.csvio import (
     read_records,
     write_csv,
 )
+from crmcore.app.intelligence.health import reassess_due
 from crmcore.domain.errors import FieldError, InvalidInput
 from crmcore.domain.interactions import Customer, Interaction, InteractionType, Purchase
 from crmcore.domain.money import Money
@@ -310,6 +311,10 @@ def import_transactions(
             read += len(chunk)
             if progress is not None:
                 progress(read)
+    # the buyers already assessed were marked: reassessed once, not once per batch
+    settled = reassess_due(app)
+    if isinstance(settled, Failure):
+        return Failure(settled.failure())
     return Success(total)
 
 

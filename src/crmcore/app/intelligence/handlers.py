@@ -3,9 +3,10 @@ health score and lead score.
 
 * purchases are stored as transactions (external id = the purchase's event id, so
   once), which RFM segments and CLV read;
-* logins, e-mail opens and clicks, form answers (NPS) and classified feedback reassess
-  the customer's health from their facts, and so does a purchase of a customer already
-  assessed: once per customer and bus round (:func:`reassess_touched`);
+* logins, e-mail opens and clicks, form answers (NPS) and classified feedback mark the
+  customer's health for reassessment from their facts, and so does a purchase of a
+  customer already assessed (:func:`mark_touched`; the event worker reassesses the marked
+  customers in bulk);
 * e-mail opens and clicks count on the lead with the same e-mail and rescore it.
 """
 
@@ -17,10 +18,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from crmcore.app.intelligence.health import reassess
 from crmcore.app.intelligence.scoring import rescore_in
 from crmcore.domain.alerts import LEAD_SCORING, Measurement
-from crmcore.domain.health import HealthConfig
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
 from crmcore.domain.lead import Engagement, Lead
@@ -57,19 +56,21 @@ def record_transactions(app: App, uow: UnitOfWork, events: Sequence[PurchaseReco
     )
 
 
-def reassess_touched(app: App, uow: UnitOfWork, events: Sequence[_HasContact]) -> None:
-    """Reassess, once per batch (``OncePerRound``), the health of every customer the
-    logins, opens, clicks, answers and feedback are about, and of the buyers already
-    assessed: a purchase is recent activity, but other buyers are assessed by their first
-    login, answer or feedback, or by ``crm health assess``, from the same facts (an import
-    of history costs no health work)."""
+def mark_touched(app: App, uow: UnitOfWork, events: Sequence[_HasContact]) -> None:
+    """Mark for reassessment (``OncePerRound``) every customer the logins, opens, clicks,
+    answers and feedback are about, and the buyers already assessed: a purchase is recent
+    activity, but other buyers are assessed by their first login, answer or feedback, or
+    by ``crm health assess``, from the same facts (an import of history costs no health
+    work). The event worker reassesses the marked customers in bulk
+    (:func:`~crmcore.app.intelligence.health.reassess_due`), once however many batches
+    touched them (ADR 0030)."""
     buyers = {e.contact_id for e in events if isinstance(e, PurchaseRecorded)}
     touched = {e.contact_id for e in events if not isinstance(e, PurchaseRecorded)}
     only_bought = sorted(buyers - touched, key=str)
     assessed = uow.health.latest_of(only_bought) if only_bought else {}
     customers = sorted(touched | set(assessed), key=str)
     if customers:
-        reassess(app, uow, customers, config=HealthConfig())
+        uow.health.mark_due(customers, at=app.clock.now())
 
 
 def engagement_to_leads(

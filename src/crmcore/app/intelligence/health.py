@@ -269,6 +269,8 @@ def assess_all(
     def work(uow: UnitOfWork) -> Result[AssessSummary, AppError]:
         now = app.clock.now()
         contacts: Sequence[Contact] = uow.contacts.list()
+        while uow.health.take_due(DUE_CHUNK):  # everyone is assessed below
+            pass
         problems: list[str] = []
         for chunk in chunks([c.id for c in contacts], progress):
             problems += reassess(app, uow, chunk, config=config)
@@ -280,6 +282,35 @@ def assess_all(
         )
 
     return transact(app, work)
+
+
+#: Customers reassessed per transaction when the marked ones are worked off.
+DUE_CHUNK = 5_000
+
+
+def reassess_due(
+    app: App, *, config: HealthConfig | None = None, chunk: int = DUE_CHUNK
+) -> Result[int, AppError]:
+    """Reassess the customers marked for it (``HealthRepository.mark_due``), ``chunk`` per
+    transaction, until none is marked; how many were reassessed. A chunk that fails is
+    rolled back and stays marked (the next call takes it again)."""
+    used = config or HealthConfig()
+    done = 0
+
+    def work(uow: UnitOfWork) -> Result[int, AppError]:
+        taken = uow.health.take_due(chunk)
+        if taken:
+            reassess(app, uow, taken, config=used)
+        return Success(len(taken))
+
+    while True:
+        result = transact(app, work)
+        if isinstance(result, Failure):
+            return result
+        taken = result.unwrap()
+        done += taken
+        if taken < chunk:
+            return Success(done)
 
 
 @attrs.frozen(kw_only=True)
