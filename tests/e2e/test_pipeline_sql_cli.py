@@ -96,12 +96,14 @@ def test_ingest_work_status_failed_and_review_on_sql(url: str) -> None:
     assert worked["claimed"] == 3
     assert worked["done"] == 2
     assert worked["review"] == 1  # mixed feedback the lexicon is unsure of
+    assert worked["health_reassessed"] == 1  # ann, opened an e-mail (a purchase alone: no)
 
     status = crm_json(url, "events", "status")
     assert status["inbox"]["done"] == 2
     assert status["inbox"]["review"] == 1
     assert status["failed_open"] == 2  # the bad line, ingested twice
     assert status["review_open"] == 1
+    assert status["health_due"] == 0
 
     failed = crm_json(url, "events", "failed", "list")
     assert {f["line"] for f in failed} == {4}
@@ -117,6 +119,8 @@ def test_ingest_work_status_failed_and_review_on_sql(url: str) -> None:
     assert final["inbox"]["done"] == 3
     assert final["review_open"] == 0
     assert final["failed_open"] == 1
+    assert final["health_due"] == 0  # bob's resolved review: reassessed with the resolution
+    assert len(crm_json(url, "health", "report")) == 2  # ann and bob (who has no user id)
     # re-running the worker finds nothing to do: exactly once
     assert crm_json(url, "events", "work")["claimed"] == 0
 

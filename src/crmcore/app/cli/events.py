@@ -173,7 +173,8 @@ def _lease_json(lease: Lease) -> dict[str, Any]:
 @events.command("status")
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """Inbox counts by status, dead letters, open failed events and review items."""
+    """Inbox counts by status, dead letters, open failed events and review items, and
+    the customers whose health the worker is still to reassess."""
     fmt = state_from(ctx).fmt
     st = unwrap(pipeline_status(app_from(ctx)))
     dead = [
@@ -187,6 +188,7 @@ def status(ctx: click.Context) -> None:
                 "dead": dead,
                 "failed_open": st.failed_open,
                 "review_open": st.review_open,
+                "health_due": st.health_due,
                 "leased": [_lease_json(le) for le in st.leases],
             }
         )
@@ -194,6 +196,7 @@ def status(ctx: click.Context) -> None:
     rows = [{"count": f"inbox {name}", "events": n, "see": ""} for name, n in st.inbox.items()] + [
         {"count": "failed events, open", "events": st.failed_open, "see": "crm events failed list"},
         {"count": "review items, open", "events": st.review_open, "see": "crm review list"},
+        {"count": "customers, health due", "events": st.health_due, "see": "crm events work"},
     ]
     render(rows, ["count", "events", "see"], fmt, title="event pipeline")
     if dead and fmt == "table":

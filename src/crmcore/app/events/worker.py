@@ -829,7 +829,8 @@ def revive_dead(app: App, event_id: str) -> Result[InboxEntry, AppError]:
 
 @attrs.frozen(kw_only=True)
 class PipelineStatus:
-    """Counts per inbox status, the dead letters, open failed events and review items."""
+    """Counts per inbox status, the dead letters, open failed events and review items, and
+    the customers marked for a health reassessment."""
 
     inbox: Mapping[str, int]
     dead: tuple[InboxEntry, ...]
@@ -837,6 +838,8 @@ class PipelineStatus:
     review_open: int
     #: entries held by workers under a live lease, by worker
     leases: tuple[Lease, ...] = ()
+    #: customers touched by applied events whose health is still to be reassessed
+    health_due: int = 0
 
 
 def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppError]:
@@ -851,6 +854,7 @@ def pipeline_status(app: App, *, limit: int = 20) -> Result[PipelineStatus, AppE
             failed_open=len(uow.failed_events.list(limit=1_000_000)),
             review_open=len(uow.review_queue.list(limit=1_000_000)),
             leases=tuple(uow.inbox.leases(now=now)),
+            health_due=uow.health.due_count(),
         )
 
     return _transact(app, work)

@@ -20,6 +20,7 @@ import attrs
 
 from crmcore.app.intelligence.scoring import rescore_in
 from crmcore.domain.alerts import LEAD_SCORING, Measurement
+from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId
 from crmcore.domain.interactions import EmailClicked, EmailOpened, PurchaseRecorded
 from crmcore.domain.lead import Engagement, Lead
@@ -78,7 +79,8 @@ def engagement_to_leads(
 ) -> None:
     """Count opens and clicks on the lead with the contact's e-mail, then rescore it."""
     ids = sorted({e.contact_id for e in events}, key=str)
-    emails = {c.id: c.email for c in uow.contacts.get_many(ids) if c.email is not None}
+    heads = uow.contacts.headlines(ids)  # the stored e-mail, not the whole contact
+    emails = {i: Email(h.email) for i, h in heads.items() if h.email is not None}
     if not emails:
         return
     leads = {lead.email.value: lead for lead in uow.leads.find_many_by_email(list(emails.values()))}
