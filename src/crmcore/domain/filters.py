@@ -17,8 +17,9 @@ comparison with a missing (null) value is *unknown*, and only *true* selects a m
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -422,15 +423,19 @@ def _compare(node: Compare, actual: object, now: datetime) -> Truth:
     target = resolve(value, now)
     if node.op is Op.CONTAINS:
         return str(target).lower() in str(actual).lower()
-    result: bool = {
-        Op.EQ: lambda a, b: a == b,
-        Op.NE: lambda a, b: a != b,
-        Op.LT: lambda a, b: a < b,
-        Op.LE: lambda a, b: a <= b,
-        Op.GT: lambda a, b: a > b,
-        Op.GE: lambda a, b: a >= b,
-    }[node.op](actual, target)
+    result: bool = _ORDERED[node.op](actual, target)
     return result
+
+
+#: The comparisons of two present values, by operator.
+_ORDERED: dict[Op, Callable[[Any, Any], bool]] = {
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+}
 
 
 def truth(node: Filter, facts: Mapping[str, object], *, now: datetime) -> Truth:

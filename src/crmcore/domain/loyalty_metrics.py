@@ -14,7 +14,7 @@ comparison).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -264,10 +264,13 @@ FACT_FIELDS: FieldCatalogue = {
 }
 
 
-def fact_view(facts: CustomerFacts) -> Mapping[str, object]:
-    """The facts as the filter evaluator reads them (dates as UTC instants, tags joined)."""
+def fact_view(facts: CustomerFacts, names: Iterable[str] | None = None) -> Mapping[str, object]:
+    """The facts (those of ``names``, or all) as the filter evaluator reads them (dates as
+    UTC instants, tags joined)."""
     view: dict[str, object] = {}
-    for name, value in facts.as_mapping().items():
+    wanted = FACTS if names is None else names
+    for name in wanted:
+        value = getattr(facts, name, None)
         if isinstance(value, date) and not isinstance(value, datetime):
             view[name] = datetime.combine(value, time(), tzinfo=UTC)
         elif isinstance(value, frozenset):
@@ -286,10 +289,15 @@ class ExitMetric:
     """
 
     filter: Filter
+    #: the facts the filter reads (only those are put in its view)
+    _reads: frozenset[str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_reads", frozenset(fields_used(self.filter)))
 
     def holds(self, facts: CustomerFacts, *, now: datetime) -> bool:
         """True when the customer's facts satisfy the condition at ``now``."""
-        return matches(self.filter, fact_view(facts), now=now)
+        return matches(self.filter, fact_view(facts, self._reads), now=now)
 
     def describe(self) -> str:
         """A one-line human reading, e.g. ``purchases >= 2 and reviews >= 1``."""

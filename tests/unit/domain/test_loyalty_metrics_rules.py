@@ -18,7 +18,17 @@ from hypothesis import given, settings
 from returns.result import Failure, Success
 
 from crmcore.domain.errors import FieldError, InvalidInput
-from crmcore.domain.filters import And, Compare, FieldType, Filter, Not, Op, Or, RelativeInstant
+from crmcore.domain.filters import (
+    And,
+    Compare,
+    FieldType,
+    Filter,
+    Not,
+    Op,
+    Or,
+    RelativeInstant,
+    matches,
+)
 from crmcore.domain.loyalty_metrics import (
     FACTS,
     CustomerFacts,
@@ -407,6 +417,28 @@ def test_a_metric_holds_only_when_its_filter_is_true() -> None:
     tagged = metric({"field": "tags", "op": "contains", "value": "vip"})
     assert tagged.holds(CustomerFacts(tags=frozenset({"b2b", "vip"})), now=NOW)
     assert not tagged.holds(CustomerFacts(tags=frozenset({"b2b"})), now=NOW)
+
+
+@given(customer_facts())
+def test_a_metric_reads_only_its_facts_and_decides_as_over_all_of_them(
+    facts: CustomerFacts,
+) -> None:
+    data = {
+        "or": [
+            {"field": "reviews", "op": "ge", "value": 1},
+            {
+                "and": [
+                    {"field": "last_nps", "op": "ge", "value": 9},
+                    {"field": "tags", "op": "contains", "value": "vip"},
+                ]
+            },
+            {"field": "last_purchase", "op": "gt", "value": "30 days ago"},
+        ]
+    }
+    m = metric(data)
+    narrow = fact_view(facts, m.fields())
+    assert set(narrow) == {"reviews", "last_nps", "tags", "last_purchase"}
+    assert m.holds(facts, now=NOW) is matches(m.filter, fact_view(facts), now=NOW)
 
 
 def test_a_metric_names_the_facts_it_reads_and_its_json() -> None:
