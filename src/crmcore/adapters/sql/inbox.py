@@ -171,41 +171,31 @@ class SqlInbox:
         return {r["event_id"]: _entry(r) for r in rows}
 
     def lock_due(self, *, now: datetime, limit: int) -> Sequence[InboxEntry]:
-        if not self._pg:
-            return self._due_sqlite(now=now, limit=limit)
+        """Due entries in time order, none of a customer a live lease holds (another worker
+        is applying that customer's earlier events); PostgreSQL locks them (``SKIP
+        LOCKED``). Two scans of the ``(status, order_at, event_id)`` index, merged."""
+        c = t.c
+        held = sa.select(c.customer_key).where(
+            c.status == InboxStatus.PROCESSING.value,
+            c.lease_until > now,
+            c.customer_key.is_not(None),
+        )
+        free = sa.or_(c.customer_key.is_(None), c.customer_key.not_in(held))
         pending, expired = (
             sa.select(t)
-            .where(t.c.status == status.value, due)
-            .order_by(t.c.status, t.c.order_at, t.c.event_id)
+            .where(c.status == status.value, due, free)
+            .order_by(c.status, c.order_at, c.event_id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             for status, due in (
-                (InboxStatus.PENDING, t.c.next_attempt_at <= now),
-                (InboxStatus.PROCESSING, t.c.lease_until <= now),
+                (InboxStatus.PENDING, c.next_attempt_at <= now),
+                (InboxStatus.PROCESSING, c.lease_until <= now),
             )
         )
         found = [_entry(r) for r in self._s.read(pending)]
         found += [_entry(r) for r in self._s.read(expired)]
         found.sort(key=_order)
         return found[:limit]
-
-    def _due_sqlite(self, *, now: datetime, limit: int) -> list[InboxEntry]:
-        """SQLite's due entries in time order, none of a customer a live lease holds: both
-        scans merged, or the pending one alone when no lease has expired."""
-        at = stored_datetime(now)
-        pending, processing = InboxStatus.PENDING.value, InboxStatus.PROCESSING.value
-        run = self._s.conn.exec_driver_sql
-        with self._s.translating():
-            if run(sqlite_sql.ANY_EXPIRED, (processing, at)).fetchall():
-                params = (pending, at, at, limit, processing, at, at, limit, limit)
-                rows = run(sqlite_sql.TAKE, params).fetchall()
-            else:
-                rows = run(sqlite_sql.TAKE_PENDING, (pending, at, at, limit)).fetchall()
-        return self._entries(rows)
-
-    def _entries(self, rows: Sequence[Any]) -> list[InboxEntry]:
-        """The entries of SQLite rows of ``statements.ENTRY_COLUMNS``."""
-        return [_entry(r) for r in self._s.stored_rows(t, sqlite_sql.ENTRY_COLUMNS, rows)]
 
     def _lock_customers(self, *, now: datetime, limit: int) -> list[InboxEntry]:
         """PostgreSQL: lock the due entries of whole customers no live lease holds
@@ -239,36 +229,16 @@ class SqlInbox:
     def claim_due(
         self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta
     ) -> Sequence[InboxEntry]:
-        """Claim due entries: on SQLite (one writer at a time) a single ``UPDATE ...
-        RETURNING``; on PostgreSQL ``lock_due`` (``SKIP LOCKED``) and one bulk update."""
-        if self._pg:
-            claimed = [
-                e.claim(worker=worker, token=token, now=now, lease=lease)
-                for e in self._lock_customers(now=now, limit=limit)
-            ]
-            self.save_many(claimed)
-            return [attrs.evolve(e, version=e.version + 1) for e in claimed]
-        at = stored_datetime(now)
-        params = (
-            InboxStatus.PROCESSING.value,
-            worker,
-            token.hex,
-            stored_datetime(now + lease),
-            InboxStatus.PENDING.value,
-            at,
-            at,
-            limit,
-            InboxStatus.PROCESSING.value,
-            at,
-            at,
-            limit,
-            limit,
-        )
-        returning = sqlite_sql.CLAIM_RETURNING
-        rows = self._s.write(lambda: self._s.conn.exec_driver_sql(returning, params), table=t)
-        found = self._entries(rows.fetchall())
-        found.sort(key=_order)
-        return found
+        """Claim due entries: the due ones locked (PostgreSQL: whole customers no live lease
+        holds, ``SKIP LOCKED``; SQLite, one writer at a time: :meth:`lock_due`), then
+        claimed with one bulk update."""
+        due = self._lock_customers if self._pg else self.lock_due
+        claimed = [
+            e.claim(worker=worker, token=token, now=now, lease=lease)
+            for e in due(now=now, limit=limit)
+        ]
+        self.save_many(claimed)
+        return [attrs.evolve(e, version=e.version + 1) for e in claimed]
 
     def take_due(
         self, *, now: datetime, limit: int, worker: str, token: UUID, lease: timedelta

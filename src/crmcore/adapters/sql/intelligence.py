@@ -420,7 +420,12 @@ class SqlHealthRepository:
             return
         due = t.health_due
         make = sqlite_insert if self._s.sqlite else pg_insert
-        stmt = make(due).on_conflict_do_nothing(index_elements=["contact_id"])
+        # an existing mark is updated to itself, not skipped: the update holds its row
+        # until this transaction ends, so a concurrent reassessment (``take_due``, SKIP
+        # LOCKED) cannot take it before the facts that marked it again are committed
+        stmt = make(due).on_conflict_do_update(
+            index_elements=["contact_id"], set_={"since": due.c.since}
+        )
         rows = [{"contact_id": c, "since": at} for c in wanted]
         self._s.write(lambda: self._s.conn.execute(stmt, rows), table=due)
 

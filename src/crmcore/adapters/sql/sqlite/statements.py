@@ -190,66 +190,6 @@ ACCEPT_COLUMNS = (
 ACCEPT_CONSTANTS = {"validated": "1", "status": f"'{_PENDING}'", "attempts": "0", "version": "1"}
 ACCEPT_INBOX = insert(_inbox, ACCEPT_COLUMNS, constants=ACCEPT_CONSTANTS, ignore_conflicts=True)
 
-#: Not a customer a live lease holds (another worker is applying that customer's earlier
-#: events): bound to the claim's time. Entries naming no customer are never held.
-_CUSTOMER = columns(_inbox, "customer_key")
-_FREE = (
-    f"({_CUSTOMER} IS NULL OR {_CUSTOMER} NOT IN (SELECT {_CUSTOMER} FROM {_inbox.name}"
-    f" WHERE {columns(_inbox, 'status')} = '{InboxStatus.PROCESSING.value}'"
-    f" AND {columns(_inbox, 'lease_until')} > ? AND {_CUSTOMER} IS NOT NULL))"
-)
-#: The two due scans, a WHERE clause each (the index ``(status, order_at, event_id)`` serves
-#: both); parameters: status, time, time (of :data:`_FREE`), limit.
-DUE_PENDING = (
-    f"{columns(_inbox, 'status')} = ? AND {columns(_inbox, 'next_attempt_at')} <= ?"
-    f" AND {_FREE}"
-    f" ORDER BY {columns(_inbox, 'status', 'order_at', 'event_id')} LIMIT ?"
-)
-DUE_EXPIRED = (
-    f"{columns(_inbox, 'status')} = ? AND {columns(_inbox, 'lease_until')} <= ?"
-    f" AND {_FREE}"
-    f" ORDER BY {columns(_inbox, 'status', 'order_at', 'event_id')} LIMIT ?"
-)
-_MERGED = f"ORDER BY {columns(_inbox, 'order_at', 'event_id')} LIMIT ?"
-
-#: The claim: both scans, merged in time order, updated as ``InboxEntry.claim`` does, in
-#: one statement (the caller appends ``RETURNING`` of :data:`ENTRY_COLUMNS`).
-CLAIM = f"""
-UPDATE {_inbox.name}
-SET {columns(_inbox, "status")} = ?, attempts = attempts + 1, {columns(_inbox, "claimed_by")} = ?,
-    {columns(_inbox, "claim_token")} = ?, {columns(_inbox, "lease_until")} = ?,
-    version = version + 1
-WHERE event_id IN (
-    SELECT event_id FROM (
-        SELECT * FROM (SELECT event_id, order_at FROM {_inbox.name} WHERE {DUE_PENDING})
-        UNION ALL
-        SELECT * FROM (SELECT event_id, order_at FROM {_inbox.name} WHERE {DUE_EXPIRED})
-    )
-    {_MERGED}
-)"""
-#: The columns an entry is read from (``_entry`` in inbox.py picks its own): what the
-#: claim returns and the due scans read.
-ENTRY_COLUMNS = tuple(_inbox.c.keys())
-_ENTRY = columns(_inbox, *ENTRY_COLUMNS)
-CLAIM_RETURNING = f"{CLAIM} RETURNING {_ENTRY}"
-
-#: The due entries, both scans merged in time order.
-TAKE = f"""
-SELECT {_ENTRY}
-FROM (
-    SELECT * FROM (SELECT * FROM {_inbox.name} WHERE {DUE_PENDING})
-    UNION ALL
-    SELECT * FROM (SELECT * FROM {_inbox.name} WHERE {DUE_EXPIRED})
-)
-{_MERGED}"""
-#: Whether any lease has expired (a worker died holding entries).
-ANY_EXPIRED = (
-    f"SELECT 1 FROM {_inbox.name} WHERE {columns(_inbox, 'status')} = ?"
-    f" AND {columns(_inbox, 'lease_until')} <= ? LIMIT 1"
-)
-#: :data:`TAKE` when no lease has expired: the due pending entries alone, in the same
-#: order (``status`` is fixed, ``event_id`` the key), without the merge's sort.
-TAKE_PENDING = f"SELECT {_ENTRY} FROM {_inbox.name} WHERE {DUE_PENDING}"
 #: Taken entries marked done, each at the version it was read.
 DONE = (
     f"UPDATE {_inbox.name} SET {columns(_inbox, 'status')} = '{_DONE}', attempts = ?,"
@@ -270,9 +210,5 @@ ALL = {
     "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
     "LATEST_NPS_OF": LATEST_NPS_OF,
     "ACCEPT_INBOX": ACCEPT_INBOX,
-    "CLAIM_RETURNING": CLAIM_RETURNING,
-    "TAKE": TAKE,
-    "ANY_EXPIRED": ANY_EXPIRED,
-    "TAKE_PENDING": TAKE_PENDING,
     "DONE": DONE,
 }
