@@ -302,10 +302,7 @@ class SqlFactSink:
         wanted = list(dict.fromkeys(contact_ids))
         if not wanted:
             return out
-        if self._s.sqlite:
-            self._sqlite_read(sqlite_sql.FACTS_OF, wanted, (), out)
-        else:
-            self._pg_facts_of(wanted, out)
+        self._read_facts(wanted, out)
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
@@ -322,7 +319,7 @@ class SqlFactSink:
             raw = self._s.conn.exec_driver_sql(sql, params).fetchall()
         _add_facts(self._s.stored_rows(self.table, sqlite_sql.FACT_COLUMNS, raw), out)
 
-    def _pg_facts_of(
+    def _read_facts(
         self,
         wanted: list[ContactId],
         out: dict[ContactId, list[Fact]],
@@ -349,7 +346,7 @@ class SqlFactSink:
             at = stored_datetime
             self._sqlite_read(sqlite_sql.HEALTH_FACTS_OF, wanted, (at(now), at(since)), out)
         else:
-            self._pg_facts_of(wanted, out, lambda ids: _pg_health_facts(ids, now=now, since=since))
+            self._read_facts(wanted, out, lambda ids: _pg_health_facts(ids, now=now, since=since))
         for facts in out.values():
             facts.sort(key=lambda f: f.order)
         return out
@@ -363,7 +360,7 @@ class SqlFactSink:
         if self._s.sqlite:
             self._sqlite_read(sqlite_sql.LATEST_NPS_OF, wanted, (), out)
         else:
-            self._pg_facts_of(wanted, out, lambda ids: _pg_latest_each(ids, _nps_answer))
+            self._read_facts(wanted, out, lambda ids: _pg_latest_each(ids, _nps_answer))
         return {contact: facts[0] for contact, facts in out.items()}
 
     def rows(self, contact_id: ContactId) -> list[FactRow]:

@@ -121,11 +121,6 @@ APPEND_OUTBOX = insert(t.outbox, OUTBOX_COLUMNS)
 #: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in the order the
 #: fact reads return them.
 FACT_COLUMNS = ("contact_id", "event_id", "kind", "name", "value", "occurred_at")
-FACTS_OF = (
-    f"SELECT {columns(t.pipeline_facts, *FACT_COLUMNS)} FROM {t.pipeline_facts.name}"
-    f" WHERE {_in_json(t.pipeline_facts, 'contact_id')}"
-)
-
 _FACT_COLUMNS = columns(t.pipeline_facts, *FACT_COLUMNS)
 _ENGAGEMENT, _PURCHASE = FactKind.ENGAGEMENT.value, FactKind.PURCHASE.value
 _LOYALTY, _SENTIMENT = FactKind.LOYALTY.value, FactKind.SENTIMENT.value
@@ -206,7 +201,6 @@ ALL = {
     "LAST_TRANSACTION_ROWID": LAST_TRANSACTION_ROWID,
     "ADD_TO_RFM_SUMMARY": ADD_TO_RFM_SUMMARY,
     "APPEND_OUTBOX": APPEND_OUTBOX,
-    "FACTS_OF": FACTS_OF,
     "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
     "LATEST_NPS_OF": LATEST_NPS_OF,
     "ACCEPT_INBOX": ACCEPT_INBOX,
