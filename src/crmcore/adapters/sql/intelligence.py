@@ -50,7 +50,6 @@ from crmcore.adapters.sql.mapping import Row, fields_from, fields_row
 from crmcore.adapters.sql.rfm_sql import rfm_customers, rfm_segment_counts
 from crmcore.adapters.sql.session import MissingReference, SqlSession
 from crmcore.adapters.sql.sqlite import statements as sqlite_sql
-from crmcore.adapters.sql.sqlite.converters import stored_datetime_cache
 from crmcore.adapters.sql.types import SUM_SCALE
 from crmcore.domain.filters import CUSTOMER_FIELDS, Filter, fields_used
 from crmcore.domain.health import HealthRecord, HealthRecordId, RiskLevel
@@ -133,7 +132,11 @@ class SqlTransactionRepository:
         new = self._new(transactions)
         now = self._clock.now()
         if self._s.sqlite and new:
-            self._sqlite_insert(new, created_at=now)
+            rows = [transaction_row(x, created_at=now) for x in new]
+            self._s.write(
+                self._summarised(lambda: self._s.conn.execute(insert(t.transactions), rows)),
+                table=t.transactions,
+            )
         else:
             self._s.insert_many(t.transactions, [transaction_row(x, created_at=now) for x in new])
         return len(new)
@@ -155,32 +158,6 @@ class SqlTransactionRepository:
 
         return summarised
 
-    def _sqlite_insert(self, new: Sequence[Transaction], *, created_at: datetime) -> None:
-        """:meth:`add_many`'s insert on SQLite: the rows ``insert_many`` writes (columns
-        of :func:`transaction_row` in their stored form, as the columns' types bind them),
-        built as tuples straight from the transactions."""
-        at = stored_datetime_cache()
-        created = at(created_at)
-        rows = [
-            (
-                x.id.hex,
-                x.customer.hex,
-                at(x.occurred_at),
-                str(x.amount.amount),
-                x.amount.currency,
-                x.channel,
-                x.product,
-                x.external_id,
-                created,
-            )
-            for x in new
-        ]
-
-        def insert_rows() -> CursorResult[Any]:
-            return self._s.conn.exec_driver_sql(sqlite_sql.INSERT_TRANSACTION, rows)
-
-        self._s.write(self._summarised(insert_rows), table=t.transactions)
-
     def _new(self, transactions: Sequence[Transaction]) -> list[Transaction]:
         absent = self._absent
         seen = self.existing_external_ids(
@@ -199,16 +176,9 @@ class SqlTransactionRepository:
         wanted = list(dict.fromkeys(external_ids))
         if not wanted:
             return set()
-        if self._s.sqlite:
-            with self._s.translating():
-                rows = self._s.conn.exec_driver_sql(
-                    sqlite_sql.EXISTING_EXTERNAL_IDS, (json.dumps(wanted),)
-                )
-                found = {external_id for (external_id,) in rows}
-        else:
-            c = t.transactions.c
-            stmt = select(c.external_id).where(_keys_in(self._s, c.external_id, wanted))
-            found = {r["external_id"] for r in self._s.read(stmt)}
+        c = t.transactions.c
+        stmt = select(c.external_id).where(_keys_in(self._s, c.external_id, wanted))
+        found = {r["external_id"] for r in self._s.read(stmt)}
         self._absent.update(k for k in wanted if k not in found)
         return found
 

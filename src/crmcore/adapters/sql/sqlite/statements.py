@@ -75,25 +75,6 @@ def _in_json(table: Table, column: str) -> str:
 
 # -- transactions -------------------------------------------------------------------------
 
-#: The columns of :func:`~crmcore.adapters.sql.intelligence.transaction_row`, in the
-#: order the bulk insert binds them.
-TRANSACTION_COLUMNS = (
-    "id",
-    "contact_id",
-    "occurred_at",
-    "amount",
-    "currency",
-    "channel",
-    "product",
-    "external_id",
-    "created_at",
-)
-INSERT_TRANSACTION = insert(t.transactions, TRANSACTION_COLUMNS)
-EXISTING_EXTERNAL_IDS = (
-    f"SELECT {columns(t.transactions, 'external_id')} FROM {t.transactions.name}"
-    f" WHERE {_in_json(t.transactions, 'external_id')}"
-)
-
 #: The rowid of the newest transaction (0 for none): where a statement's new rows begin.
 LAST_TRANSACTION_ROWID = f"SELECT coalesce(max(rowid), 0) FROM {t.transactions.name}"
 _rfm = t.customer_rfm.name
@@ -196,8 +177,6 @@ DONE = (
 
 #: Every statement, by name (the tests prepare each against the tables).
 ALL = {
-    "INSERT_TRANSACTION": INSERT_TRANSACTION,
-    "EXISTING_EXTERNAL_IDS": EXISTING_EXTERNAL_IDS,
     "LAST_TRANSACTION_ROWID": LAST_TRANSACTION_ROWID,
     "ADD_TO_RFM_SUMMARY": ADD_TO_RFM_SUMMARY,
     "APPEND_OUTBOX": APPEND_OUTBOX,
