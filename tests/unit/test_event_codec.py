@@ -15,7 +15,7 @@ from crmcore.domain.events import DomainEvent, Envelope, registered_events
 from crmcore.domain.ids import DealId, LeadId
 from crmcore.domain.lead import LeadConverted, LeadScored
 from crmcore.domain.pipeline import DealStage, DealStageChanged, DealWon
-from tests.strategies import amounts, event_envelopes, instants
+from tests.strategies import amounts, instants
 
 uuids = st.uuids()
 
@@ -104,16 +104,3 @@ def test_unknown_or_newer_events_are_refused() -> None:
         codec.envelope_from_dict({**base, "type": "crm.nope", "version": 1})
     with pytest.raises(codec.UnknownEvent):
         codec.envelope_from_dict({**base, "type": "crm.deal.won", "version": 99})
-
-
-@given(envelopes=st.lists(event_envelopes(), max_size=5), at=instants)
-def test_a_commits_envelopes_are_the_texts_envelope_json_writes(
-    envelopes: list[Envelope[DomainEvent]], at: datetime
-) -> None:
-    ids = [e.id for e in envelopes]
-    payloads = [e.payload for e in envelopes]
-    texts = codec.envelopes_json(ids, at, payloads)
-    assert texts == [
-        codec.envelope_json(Envelope(id=i, occurred_at=at, payload=p))
-        for i, p in zip(ids, payloads, strict=True)
-    ]

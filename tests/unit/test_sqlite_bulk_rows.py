@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import attrs
 import pytest
@@ -20,18 +17,15 @@ from sqlalchemy import Connection, Engine, create_engine
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
 from crmcore.adapters.sql.mapping import contact_row
-from crmcore.adapters.sql.outbox import SqlOutbox
 from crmcore.adapters.sql.repositories import SqlContactRepository
 from crmcore.adapters.sql.session import SqlSession
 from crmcore.adapters.system import FixedClock
-from crmcore.codec.events import envelope_to_dict
 from crmcore.domain.contact import Contact
-from crmcore.domain.events import DomainEvent, Envelope, registered_events
+from crmcore.domain.events import DomainEvent, registered_events
 from crmcore.domain.ids import ContactId
 from crmcore.domain.money import Money
 from crmcore.domain.transaction import Transaction, TransactionId
 from crmcore.ports.errors import DuplicateKey
-from crmcore.ports.events import OutboxStatus
 from tests.strategies import amounts, contact_entities, instants
 
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=timezone(timedelta(hours=3)))
@@ -144,46 +138,3 @@ def _events() -> st.SearchStrategy[DomainEvent]:
 
     classes = sorted(registered_events().values(), key=lambda c: c.TYPE)
     return st.one_of([st.from_type(c) for c in classes])
-
-
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=50)
-@given(st.lists(_events(), max_size=4), _times)
-def test_recorded_events_are_appended_as_insert_rows_stores_envelopes(
-    engine: Engine, events: list[DomainEvent], at: datetime
-) -> None:
-    ids = [UUID(int=n + 1) for n in range(len(events))]
-
-    def general(conn: Connection) -> None:
-        rows = [
-            {
-                "event_id": i,
-                "type": e.TYPE,
-                "version": e.VERSION,
-                "occurred_at": at,
-                "envelope": envelope_to_dict(Envelope(id=i, occurred_at=at, payload=e)),
-                "status": OutboxStatus.PENDING.value,
-                "attempts": 0,
-            }
-            for i, e in zip(ids, events, strict=True)
-        ]
-        SqlSession(conn).insert_rows(t.outbox, rows)
-
-    def fast(conn: Connection) -> None:
-        SqlOutbox(SqlSession(conn)).append_recorded(ids, at, events)
-
-    def decoded(rows: list[Any]) -> list[Any]:
-        # the envelope's text is orjson's compact form, SQLAlchemy's JSON type writes
-        # json.dumps' spaced one: the same JSON value, but that JSON has no NaN or
-        # infinity: orjson writes null where json.dumps wrote invalid JSON (ADR 0029)
-        def finite(value: Any) -> Any:
-            if isinstance(value, float) and not math.isfinite(value):
-                return None
-            if isinstance(value, dict):
-                return {k: finite(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [finite(v) for v in value]
-            return value
-
-        return [(*r[:5], finite(json.loads(r[5])), *r[6:]) for r in rows]
-
-    assert decoded(_stored(engine, "outbox", fast)) == decoded(_stored(engine, "outbox", general))

@@ -7,7 +7,7 @@ to the next version before it is structured into the current class.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -60,32 +60,6 @@ def envelope_to_dict(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
 def envelope_json(envelope: Envelope[DomainEvent]) -> str:
     """The text the outbox stores: ``envelope_to_dict`` as compact JSON (ADR 0029)."""
     return compact(envelope_to_dict(envelope))
-
-
-def envelopes_json(
-    ids: Sequence[UUID], occurred_at: datetime, payloads: Sequence[DomainEvent]
-) -> list[str]:
-    """``envelope_json`` of ``Envelope(id=i, occurred_at=occurred_at, payload=p)`` for
-    each pair (a commit's events share their time: it is formatted once, and the
-    envelopes' dicts are built without the envelopes)."""
-    at = occurred_at.isoformat()
-    hook = _CONVERTER.get_unstructure_hook
-    hooks: dict[type[DomainEvent], Callable[[Any], Any]] = {}
-    out: list[str] = []
-    for event_id, payload in zip(ids, payloads, strict=True):
-        kind = type(payload)
-        unstructure = hooks.get(kind)
-        if unstructure is None:
-            unstructure = hooks[kind] = hook(kind)
-        envelope = {
-            "id": str(event_id),
-            "type": kind.TYPE,
-            "version": kind.VERSION,
-            "occurred_at": at,
-            "payload": unstructure(payload),
-        }
-        out.append(compact(envelope))
-    return out
 
 
 def envelope_from_dict(data: dict[str, Any]) -> Envelope[DomainEvent]:

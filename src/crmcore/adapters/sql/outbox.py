@@ -3,7 +3,7 @@ relayed in order, with attempts, back-off and a dead-letter state."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,14 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.session import SqlSession
-from crmcore.adapters.sql.sqlite import statements as sqlite_sql
-from crmcore.adapters.sql.sqlite.converters import stored_datetime_cache
-from crmcore.codec.events import (
-    envelope_from_dict,
-    envelope_json,
-    envelope_to_dict,
-    envelopes_json,
-)
+from crmcore.codec.events import envelope_from_dict, envelope_to_dict
 from crmcore.domain.events import DomainEvent, Envelope
 from crmcore.ports.events import OutboxEntry, OutboxStats, OutboxStatus
 
@@ -49,12 +42,6 @@ class SqlOutbox:
         return int(self._s.write(lambda: conn.execute(stmt), table=t.outbox).rowcount)
 
     def append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
-        if self._s.sqlite:
-            at = stored_datetime_cache()
-            self._sqlite_append(
-                (e.id, e.payload, at(e.occurred_at), envelope_json(e)) for e in envelopes
-            )
-            return
         rows = [
             {
                 "event_id": e.id,
@@ -73,25 +60,13 @@ class SqlOutbox:
         self, ids: Sequence[UUID], occurred_at: datetime, events: Sequence[DomainEvent]
     ) -> None:
         """:meth:`append` of ``Envelope(id=i, occurred_at=occurred_at, payload=e)`` for each
-        pair (a commit's events); on SQLite without building the envelopes."""
-        if not self._s.sqlite:
-            self.append(
-                [
-                    Envelope(id=i, occurred_at=occurred_at, payload=e)
-                    for i, e in zip(ids, events, strict=True)
-                ]
-            )
-            return
-        at = [stored_datetime_cache()(occurred_at)] * len(ids)
-        texts = envelopes_json(ids, occurred_at, events)
-        self._sqlite_append(zip(ids, events, at, texts, strict=True))
-
-    def _sqlite_append(self, rows: Iterable[tuple[UUID, DomainEvent, str, str]]) -> None:
-        """The SQLite insert of (id, payload, stored time, envelope text) rows, built in
-        their stored form (the text SQLAlchemy would write), one ``executemany``."""
-        pending = OutboxStatus.PENDING.value
-        stored = [(i.hex, e.TYPE, e.VERSION, at, text, pending, 0) for i, e, at, text in rows]
-        self._s.driver_executemany(t.outbox, sqlite_sql.APPEND_OUTBOX, stored)
+        pair (a commit's events)."""
+        self.append(
+            [
+                Envelope(id=i, occurred_at=occurred_at, payload=e)
+                for i, e in zip(ids, events, strict=True)
+            ]
+        )
 
     def pending(self, *, limit: int = 100) -> Sequence[Envelope[DomainEvent]]:
         return [e.envelope for e in self.pending_entries(limit=limit)]

@@ -91,12 +91,6 @@ ADD_TO_RFM_SUMMARY = (
     " monetary = monetary + excluded.monetary"
 )
 
-# -- outbox -------------------------------------------------------------------------------
-
-#: The columns the outbox's general ``append`` writes, in bind order.
-OUTBOX_COLUMNS = ("event_id", "type", "version", "occurred_at", "envelope", "status", "attempts")
-APPEND_OUTBOX = insert(t.outbox, OUTBOX_COLUMNS)
-
 # -- pipeline facts -----------------------------------------------------------------------
 
 #: The columns of :func:`~crmcore.adapters.sql.event_processing.fact_row`, in the order the
@@ -179,7 +173,6 @@ DONE = (
 ALL = {
     "LAST_TRANSACTION_ROWID": LAST_TRANSACTION_ROWID,
     "ADD_TO_RFM_SUMMARY": ADD_TO_RFM_SUMMARY,
-    "APPEND_OUTBOX": APPEND_OUTBOX,
     "HEALTH_FACTS_OF": HEALTH_FACTS_OF,
     "LATEST_NPS_OF": LATEST_NPS_OF,
     "ACCEPT_INBOX": ACCEPT_INBOX,
