@@ -132,9 +132,12 @@ class SqlTransactionRepository:
         new = self._new(transactions)
         now = self._clock.now()
         if self._s.sqlite and new:
-            rows = [transaction_row(x, created_at=now) for x in new]
+            # the session's bulk insert, run inside the write that adds it to the summary
+            sql, params = self._s.sqlite_insert(
+                t.transactions, [transaction_row(x, created_at=now) for x in new]
+            )
             self._s.write(
-                self._summarised(lambda: self._s.conn.execute(insert(t.transactions), rows)),
+                self._summarised(lambda: self._s.conn.exec_driver_sql(sql, params)),
                 table=t.transactions,
             )
         else:

@@ -350,6 +350,21 @@ class SqlSession:
         add_version: bool,
         ignore: bool = False,
     ) -> int:
+        sql, params = self.sqlite_insert(table, rows, add_version=add_version, ignore=ignore)
+        result = self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
+        return int(result.rowcount)
+
+    def sqlite_insert(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        add_version: bool = False,
+        ignore: bool = False,
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        """SQLite's bulk ``INSERT`` of ``rows`` (mappings with the same keys, in the same
+        order) and its parameters, each value in its stored form (the column types' own
+        bind processors, applied column by column), for the driver's ``executemany``."""
         dialect = self.conn.dialect
         names = [c for c in rows[0] if not (add_version and c == "version")]
         convert = [
@@ -370,9 +385,7 @@ class SqlSession:
             columns[i] = [None if v is None else f(v) for v in columns[i]]
         if add_version:
             columns.append((1,) * len(rows))
-        params = list(zip(*columns, strict=True))
-        result = self.write(lambda: self.conn.exec_driver_sql(sql, params), table=table)
-        return int(result.rowcount)
+        return sql, list(zip(*columns, strict=True))
 
     def update_versioned(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
         """Update many aggregates, each read at its version, in one ``executemany``.
