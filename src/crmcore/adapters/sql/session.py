@@ -423,14 +423,6 @@ class SqlSession:
         for key, first, new_version in marks:
             self.touched[(table.name, key)] = (first, new_version)
 
-    def driver_executemany(self, table: Table, sql: str, params: Sequence[tuple[Any, ...]]) -> int:
-        """``executemany`` of driver SQL over rows already in their stored form (the
-        SQLite statements) through :meth:`write`; the rows it changed."""
-        if not params:
-            return 0
-        result = self.write(lambda: self.conn.exec_driver_sql(sql, list(params)), table=table)
-        return int(result.rowcount)
-
     def update_many(self, table: Table, rows: Sequence[tuple[dict[str, Any], int]]) -> None:
         """Update many aggregates, each with the version it was read at."""
         for row, read_version in rows:

@@ -3,7 +3,6 @@ statements with it (a test checks it against an independent ``strftime``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 #: The stored text of a UTC time's fields (``%`` formatting: half the cost of ``isoformat``
@@ -26,18 +25,3 @@ def stored_datetime(value: datetime) -> str:
         value.second,
         value.microsecond,
     )
-
-
-def stored_datetime_cache() -> Callable[[datetime], str]:
-    """:func:`stored_datetime` remembering its recent answers (times repeat in a batch)."""
-    cache: dict[datetime, str] = {}
-
-    def convert(value: datetime) -> str:
-        text = cache.get(value)
-        if text is None:
-            if len(cache) > 4096:
-                cache.clear()
-            text = cache[value] = stored_datetime(value)
-        return text
-
-    return convert

@@ -68,11 +68,6 @@ def insert(
     return f"{sql} ON CONFLICT DO NOTHING" if ignore_conflicts else sql
 
 
-def _in_json(table: Table, column: str) -> str:
-    """``column IN (SELECT value FROM json_each(?))``: one parameter, a JSON array."""
-    return f"{columns(table, column)} IN (SELECT value FROM json_each(?))"
-
-
 # -- transactions -------------------------------------------------------------------------
 
 #: The rowid of the newest transaction (0 for none): where a statement's new rows begin.
