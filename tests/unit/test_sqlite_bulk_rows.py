@@ -12,7 +12,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, insert
 
 from crmcore.adapters.sql import tables as t
 from crmcore.adapters.sql.intelligence import SqlTransactionRepository, transaction_row
@@ -89,6 +89,28 @@ def test_transactions_are_stored_as_insert_many_stores_them(
         assert repo.add_many(transactions + transactions[:1]) == len(transactions)
 
     assert _stored(engine, "transactions", fast) == _stored(engine, "transactions", general)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_transactions, max_size=5, unique_by=lambda x: x.external_id), st.booleans())
+def test_the_sessions_bulk_insert_stores_what_sqlalchemys_insert_stores(
+    engine: Engine, transactions: list[Transaction], shared: bool
+) -> None:
+    # a column holding one object throughout (the batch's time) is converted once
+    at = transactions[0].occurred_at if shared and transactions else AT
+    rows = [
+        {**transaction_row(x, created_at=at), **({"occurred_at": at} if shared else {})}
+        for x in transactions
+    ]
+
+    def sqlalchemy(conn: Connection) -> None:
+        if rows:
+            conn.execute(insert(t.transactions), rows)
+
+    def session(conn: Connection) -> None:
+        SqlSession(conn).insert_rows(t.transactions, rows)
+
+    assert _stored(engine, "transactions", session) == _stored(engine, "transactions", sqlalchemy)
 
 
 _CHANGEABLE = ("name", "email", "phone", "lifecycle", "attributes", "archived", "updated_at")

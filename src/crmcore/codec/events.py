@@ -46,13 +46,14 @@ def _make_converter() -> cattrs.Converter:
 _CONVERTER = _make_converter()
 
 
-def envelope_to_dict(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
-    """The JSON-ready form of an envelope."""
+def envelope_to_dict(envelope: Envelope[DomainEvent], *, at: str | None = None) -> dict[str, Any]:
+    """The JSON-ready form of an envelope (``at``: its time's ISO text, when the caller
+    formatted it already: a commit's envelopes share it)."""
     return {
         "id": str(envelope.id),
         "type": envelope.type,
         "version": envelope.version,
-        "occurred_at": envelope.occurred_at.isoformat(),
+        "occurred_at": envelope.occurred_at.isoformat() if at is None else at,
         "payload": _CONVERTER.unstructure(envelope.payload),
     }
 

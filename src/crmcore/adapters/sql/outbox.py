@@ -42,13 +42,17 @@ class SqlOutbox:
         return int(self._s.write(lambda: conn.execute(stmt), table=t.outbox).rowcount)
 
     def append(self, envelopes: Sequence[Envelope[DomainEvent]]) -> None:
+        # each time object formatted once (a commit's envelopes share one); by identity,
+        # as equal instants in different zones are written differently
+        times = {id(e.occurred_at): e.occurred_at for e in envelopes}
+        texts = {key: at.isoformat() for key, at in times.items()}
         rows = [
             {
                 "event_id": e.id,
                 "type": e.type,
                 "version": e.version,
                 "occurred_at": e.occurred_at,
-                "envelope": envelope_to_dict(e),
+                "envelope": envelope_to_dict(e, at=texts[id(e.occurred_at)]),
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
             }

@@ -382,7 +382,12 @@ class SqlSession:
         # loop per value (every row comes from one mapping function: same key order).
         columns: list[Sequence[Any]] = list(zip(*(r.values() for r in rows), strict=True))
         for i, f in convert:
-            columns[i] = [None if v is None else f(v) for v in columns[i]]
+            values = columns[i]
+            if len(set(map(id, values))) == 1:  # one object throughout (a batch's time)
+                first = values[0]
+                columns[i] = [None if first is None else f(first)] * len(values)
+            else:
+                columns[i] = [None if v is None else f(v) for v in values]
         if add_version:
             columns.append((1,) * len(rows))
         return sql, list(zip(*columns, strict=True))
