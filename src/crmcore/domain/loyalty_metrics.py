@@ -290,10 +290,12 @@ class ExitMetric:
 
     filter: Filter
     #: the facts the filter reads (only those are put in its view)
-    _reads: frozenset[str] = attrs.field(init=False, repr=False, eq=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_reads", frozenset(fields_used(self.filter)))
+    _reads: frozenset[str] = attrs.field(
+        init=False,
+        repr=False,
+        eq=False,
+        default=attrs.Factory(lambda self: frozenset(fields_used(self.filter)), takes_self=True),
+    )
 
     def holds(self, facts: CustomerFacts, *, now: datetime) -> bool:
         """True when the customer's facts satisfy the condition at ``now``."""
@@ -305,7 +307,7 @@ class ExitMetric:
 
     def fields(self) -> frozenset[str]:
         """Every fact the condition reads."""
-        return frozenset(fields_used(self.filter))
+        return self._reads
 
     def to_json(self) -> dict[str, Any]:
         """The filter's JSON form."""
