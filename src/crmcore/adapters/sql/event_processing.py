@@ -276,8 +276,8 @@ def _add_facts(rows: Iterable[Mapping[Any, Any]], out: dict[ContactId, list[Fact
 
 
 class SqlFactSink:
-    """Every derived fact in ``pipeline_facts``, keyed by (kind, event, name): recording
-    the same event twice changes nothing."""
+    """Every derived fact in ``pipeline_facts``, keyed by (contact, time, event, kind,
+    name) — an event fixes its contact and time, so recording it twice changes nothing."""
 
     table = t.pipeline_facts
 
@@ -293,7 +293,7 @@ class SqlFactSink:
             self._s.insert_rows(self.table, rows, ignore_conflicts=True)
             return
         insert = postgresql.insert(self.table).on_conflict_do_nothing(
-            index_elements=["event_id", "kind", "name"]
+            index_elements=["contact_id", "occurred_at", "event_id", "kind", "name"]
         )
         self._s.write(lambda: self._s.conn.execute(insert, rows), table=self.table)
 

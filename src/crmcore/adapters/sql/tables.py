@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -557,12 +558,15 @@ pipeline_facts = Table(
     "pipeline_facts",
     metadata,
     Column("contact_id", Uuid, nullable=False),
-    Column("event_id", String(128), primary_key=True),
-    Column("kind", String(20), primary_key=True),
-    Column("name", String(100), primary_key=True),
+    Column("event_id", String(128), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
     Column("value", JSON),
     Column("occurred_at", UTCDateTime, nullable=False),
-    Index("ix_pipeline_facts_contact", "contact_id", "occurred_at"),
+    # contact first: an event fixes its contact and time, and producers' event ids are
+    # random, so a batch's facts land beside each contact's others, in the facts' order
+    # (ADR 0031)
+    PrimaryKeyConstraint("contact_id", "occurred_at", "event_id", "kind", "name"),
     # a contact's latest NPS answer and sentiment are one short scan, however many other
     # facts they have (the rare kinds only: the common ones cost no second index write)
     Index(
