@@ -9,7 +9,7 @@ Each fit runs in a fresh subprocess, which reports wall time (median of --repeat
 NumPy allocations during the fit (tracemalloc) and the process's max RSS. Then lifetimes'
 BetaGeoFitter is run on the same arrays if it can be imported by --lifetimes-python.
 
-    PYTHONPATH=src python bench/clv.py [--customers N] [--lifetimes-python PATH]
+    PYTHONPATH=src:. python bench/clv.py [--customers N] [--lifetimes-python PATH]
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ HERE = Path(__file__).resolve().parent
 
 def make_data(customers: int, path: Path) -> None:
     """Write both layouts of the synthetic customers to an .npz file."""
-    from crmcore.adapters.clv.simulate import bg_nbd_histories, gamma_gamma_spend
+    from tests.unit.clv.simulate import bg_nbd_histories, gamma_gamma_spend
+
     from crmcore.domain.clv import BgNbdParams, GammaGammaParams
 
     rng = np.random.default_rng(20050401)

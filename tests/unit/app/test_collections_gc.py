@@ -54,15 +54,23 @@ def test_a_transactions_import_runs_with_the_pipelines_threshold() -> None:
     from returns.result import Success
 
     from crmcore import Settings, bootstrap
-    from crmcore.app.importing.transactions import import_transactions, read_transactions_csv
+    from crmcore.app.importing.transactions import TransactionRow, import_transactions, parse_row
 
     app = bootstrap(Settings(db_url="memory://"))
-    text = "customer_id,occurred_at,amount\nu1,2025-03-02,40.00\nu2,2025-01-15,9.50\n"
-    rows, _ = read_transactions_csv(text, default_currency="EUR").unwrap()
+    records = [
+        {"customer_id": c, "occurred_at": at, "amount": a}
+        for c, at, a in (("u1", "2025-03-02", "40.00"), ("u2", "2025-01-15", "9.50"))
+    ]
+    parsed = [parse_row(n, r, default_currency="EUR") for n, r in enumerate(records, start=2)]
+    rows = [row for row in parsed if isinstance(row, TransactionRow)]
+    assert len(rows) == 2
     before = gc.get_threshold()
     seen: list[int] = []
     done = import_transactions(
-        app, rows, batch=1, progress=lambda _: seen.append(gc.get_threshold()[0])
+        app,
+        rows,
+        batch=1,
+        progress=lambda _: seen.append(gc.get_threshold()[0]),
     )
     assert isinstance(done, Success)
     assert done.unwrap().imported == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from crmcore.adapters.clv.simulate import bg_nbd_histories
 from crmcore.domain.clv import BgNbdParams
+from tests.unit.clv.simulate import bg_nbd_histories
 
 FloatArray = NDArray[np.float64]
 CDNOW_PARAMS = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0)

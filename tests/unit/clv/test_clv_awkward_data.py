@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from crmcore.adapters.clv import Columns, NumpyClvModel, bgnbd, gamma_gamma
-from crmcore.adapters.clv.simulate import gamma_gamma_spend
 from crmcore.domain.clv import (
     BgNbdParams,
     ClvFit,
@@ -19,6 +18,7 @@ from crmcore.domain.clv import (
     TimeUnit,
 )
 from crmcore.ports.clv import ClvModel
+from tests.unit.clv.simulate import gamma_gamma_spend
 
 from .synthetic_clv import CDNOW_PARAMS, population
 

@@ -35,7 +35,7 @@ from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewSt
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
 
 if TYPE_CHECKING:
-    from crmcore.adapters.memory.event_processing import FactRow
+    pass
 
 # --- failed events ------------------------------------------------------------------
 
@@ -362,12 +362,6 @@ class SqlFactSink:
         else:
             self._read_facts(wanted, out, lambda ids: _pg_latest_each(ids, _nps_answer))
         return {contact: facts[0] for contact, facts in out.items()}
-
-    def rows(self, contact_id: ContactId) -> list[FactRow]:
-        """A contact's facts in time order, as the memory store's rows (for tests)."""
-        from crmcore.adapters.memory.event_processing import FactRow
-
-        return [FactRow.of(f) for f in self.facts_of([contact_id]).get(contact_id, ())]
 
     def facts_for(self, contact_id: ContactId) -> CustomerFacts:
         return fold_facts(self.facts_of([contact_id]).get(contact_id, ()))

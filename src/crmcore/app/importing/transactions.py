@@ -38,7 +38,6 @@ from crmcore.app.importing.csvio import (
     MalformedRecord,
     UnreadableFile,
     open_text,
-    parse_csv,
     read_records,
     write_csv,
 )
@@ -137,7 +136,7 @@ def parse_row(
     default_currency: str,
     now: datetime | None = None,
 ) -> TransactionRow | list[RowError]:
-    """One record as :func:`parse_rows` reads it: the row, or every bad field's error."""
+    """One record as the file's stream reads it: the row, or every bad field's error."""
     problems: list[FieldError] = []
     customer = (record.get("customer_id") or "").strip()
     if not customer:
@@ -179,25 +178,6 @@ def parse_row(
     )
 
 
-def parse_rows(
-    records: Iterable[tuple[int, dict[str, str]]],
-    *,
-    default_currency: str,
-    now: datetime | None = None,
-) -> tuple[list[TransactionRow], list[RowError]]:
-    """Validate ``(line, {column: value})`` records; every bad field is reported. With
-    ``now``, a date more than :data:`FUTURE_TOLERANCE` after it is refused."""
-    rows: list[TransactionRow] = []
-    errors: list[RowError] = []
-    for line, record in records:
-        parsed = parse_row(line, record, default_currency=default_currency, now=now)
-        if isinstance(parsed, TransactionRow):
-            rows.append(parsed)
-        else:
-            errors.extend(parsed)
-    return rows, errors
-
-
 def _missing_columns(header: Sequence[str]) -> InvalidInput | None:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if not missing:
@@ -218,26 +198,6 @@ def _unreadable(exc: UnreadableFile, path: object = "") -> Failure[InvalidInput]
 
 def _malformed(m: MalformedRecord) -> RowError:
     return RowError(line=m.line, field="row", value=m.value, reason=m.reason)
-
-
-def read_transactions_csv(
-    text: str, *, default_currency: str, now: datetime | None = None
-) -> Result[tuple[list[TransactionRow], list[RowError]], InvalidInput]:
-    """Parse CSV text; a missing required column fails the whole file, a record the csv
-    module cannot read (a cell over ``MAX_CELL`` characters) is a rejected row."""
-    try:
-        file = parse_csv(text, delimiter=",")
-    except UnreadableFile as exc:
-        return _unreadable(exc)
-    header = list(file.header)
-    missing = _missing_columns(header)
-    if missing is not None:
-        return Failure(missing)
-    records = ((r.line, dict(zip(header, r.cells, strict=False))) for r in file.records)
-    rows, errors = parse_rows(records, default_currency=default_currency, now=now)
-    errors.extend(map(_malformed, file.malformed))
-    errors.sort(key=lambda e: e.line)
-    return Success((rows, errors))
 
 
 def purchase_of(row: TransactionRow, key: str | None = None) -> Interaction:

@@ -15,20 +15,16 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 import sqlalchemy as sa
 from alembic import op
-
-from crmcore.adapters.sql.types import UTCDateTime
 
 revision = "0020_facts_by_contact"
 down_revision = "0019_health_due"
 branch_labels = None
 depends_on = None
 
-COMMENT = "library: facts the pipeline derived per customer, idempotent by event (C10)"
-DATA = "contact_id, event_id, kind, name, value, occurred_at"
 NEW_KEY = ["contact_id", "occurred_at", "event_id", "kind", "name"]
 OLD_KEY = ["event_id", "kind", "name"]
 #: The partial indexes of revision 0017, which a SQLite rebuild creates again.
@@ -36,52 +32,34 @@ PARTIAL = {
     "ix_pipeline_facts_nps": "kind = 'loyalty' AND name = 'nps'",
     "ix_pipeline_facts_sentiment": "kind = 'sentiment'",
 }
-
-
-def _columns() -> list[sa.Column[Any]]:
-    return [
-        sa.Column("contact_id", sa.Uuid(), nullable=False),
-        sa.Column("event_id", sa.String(length=128), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("value", sa.JSON(), nullable=True),
-        sa.Column("occurred_at", UTCDateTime(timezone=True), nullable=False),
-    ]
+CONTACT_INDEX = "ix_pipeline_facts_contact"
 
 
 def _rebuild_sqlite(key: list[str]) -> None:
-    """SQLite cannot change a primary key: copy the rows into a table of the new shape."""
-    op.create_table(
-        "pipeline_facts_new",
-        *_columns(),
-        sa.PrimaryKeyConstraint(*key, name=op.f("pk_pipeline_facts")),
-        comment=COMMENT,
-    )
-    # ordered by the new key, so the copy appends to its index (a downgrade keeps the
-    # first row of a key that is no longer unique)
+    """SQLite cannot change a primary key: copy the rows into a table of the new shape
+    (its DDL is the old one's with the key replaced; a downgrade keeps the first row of a
+    key that is no longer unique)."""
+    bind = op.get_bind()
+    ddl = bind.execute(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'pipeline_facts'")
+    ).scalar_one()
+    old = f"PRIMARY KEY ({', '.join(OLD_KEY if key == NEW_KEY else NEW_KEY)})"
+    if old not in ddl:
+        raise RuntimeError(f"pipeline_facts is not keyed {old}: {ddl}")
+    ddl = ddl.replace(old, f"PRIMARY KEY ({', '.join(key)})")
+    op.execute(re.sub(r'^CREATE TABLE "?pipeline_facts"?', "CREATE TABLE pipeline_facts_new", ddl))
+    columns = "contact_id, event_id, kind, name, value, occurred_at"
     op.execute(
-        f"INSERT OR IGNORE INTO pipeline_facts_new ({DATA})"
-        f" SELECT {DATA} FROM pipeline_facts ORDER BY {', '.join(key)}"
+        f"INSERT OR IGNORE INTO pipeline_facts_new ({columns})"
+        f" SELECT {columns} FROM pipeline_facts ORDER BY {', '.join(key)}"
     )
-    for name in PARTIAL if key == OLD_KEY else [*PARTIAL, "ix_pipeline_facts_contact"]:
-        op.drop_index(name, table_name="pipeline_facts")
-    op.drop_table("pipeline_facts")
+    op.drop_table("pipeline_facts")  # its indexes with it
     op.rename_table("pipeline_facts_new", "pipeline_facts")
     if key == OLD_KEY:
-        op.create_index(
-            "ix_pipeline_facts_contact", "pipeline_facts", ["contact_id", "occurred_at"]
-        )
-    _partial_indexes()
-
-
-def _partial_indexes() -> None:
+        op.create_index(CONTACT_INDEX, "pipeline_facts", ["contact_id", "occurred_at"])
     for name, where in PARTIAL.items():
         op.create_index(
-            name,
-            "pipeline_facts",
-            ["contact_id", "occurred_at"],
-            sqlite_where=sa.text(where),
-            postgresql_where=sa.text(where),
+            name, "pipeline_facts", ["contact_id", "occurred_at"], sqlite_where=sa.text(where)
         )
 
 
@@ -91,7 +69,7 @@ def upgrade() -> None:
         return
     op.drop_constraint("pk_pipeline_facts", "pipeline_facts", type_="primary")
     op.create_primary_key("pk_pipeline_facts", "pipeline_facts", NEW_KEY)
-    op.drop_index("ix_pipeline_facts_contact", table_name="pipeline_facts")
+    op.drop_index(CONTACT_INDEX, table_name="pipeline_facts")
 
 
 def downgrade() -> None:
@@ -100,10 +78,9 @@ def downgrade() -> None:
         return
     # the first row of a key that is no longer unique stays
     op.execute(
-        "DELETE FROM pipeline_facts a USING pipeline_facts b"
-        " WHERE a.event_id = b.event_id AND a.kind = b.kind AND a.name = b.name"
-        " AND a.ctid > b.ctid"
+        "DELETE FROM pipeline_facts a USING pipeline_facts b WHERE a.event_id = b.event_id"
+        " AND a.kind = b.kind AND a.name = b.name AND a.ctid > b.ctid"
     )
     op.drop_constraint("pk_pipeline_facts", "pipeline_facts", type_="primary")
     op.create_primary_key("pk_pipeline_facts", "pipeline_facts", OLD_KEY)
-    op.create_index("ix_pipeline_facts_contact", "pipeline_facts", ["contact_id", "occurred_at"])
+    op.create_index(CONTACT_INDEX, "pipeline_facts", ["contact_id", "occurred_at"])

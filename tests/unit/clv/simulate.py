@@ -1,4 +1,4 @@
-"""Synthetic customers drawn from the BG/NBD process, for benchmarks and tests."""
+"""Synthetic customers drawn from the BG/NBD process, for the CLV tests and `bench/clv.py`."""
 
 from __future__ import annotations
 
