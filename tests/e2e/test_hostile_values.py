@@ -177,6 +177,20 @@ def test_transactions_reject_hostile_dates_and_amounts(db: str, tmp_path: Path) 
     assert count(db, "transactions") == 2
 
 
+def test_purchases_at_moneys_bound_are_stored_and_summed(db: str, tmp_path: Path) -> None:
+    # the RFM summary's integer sum used to overflow ("storage unavailable", exit 4)
+    top = "999999999999999.9999"
+    lines = ["customer_id,occurred_at,amount", f"c1,2024-01-01,{top}", "c1,2024-01-02,1"]
+    done = crm(db, "import", "transactions", write(tmp_path, "top.csv", "\n".join(lines) + "\n"))
+    assert done.exit_code == 0, done.output
+    assert count(db, "transactions") == 2
+    with sqlite3.connect(db) as conn:
+        (monetary,) = conn.execute("SELECT monetary FROM customer_rfm").fetchone()
+    assert abs(Decimal(monetary) / 10_000 - (Decimal(top) + 1)) < 1
+    rfm = crm(db, "segments", "rfm", "--as-of", "2024-02-01", "--format", "json")
+    assert rfm.exit_code == 0, rfm.output
+
+
 # --------------------------------------------------------------------------- events
 
 

@@ -89,3 +89,25 @@ def test_the_sum_round_trips_through_the_column(engine: Engine) -> None:
         conn.execute(delete(totals))
         conn.execute(insert(totals), [{"id": 1, "m": Decimal("-12.3456")}])
         assert conn.execute(select(totals.c.m)).scalar() == Decimal("-12.3456")
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        [Decimal("999999999999999.9999")],  # past 2**63 ten-thousandths: was clamped
+        [Decimal("999999999999999.9999"), Decimal(1)],  # was sum's "integer overflow"
+        [Decimal("-999999999999999.9999")] * 3,
+    ],
+)
+def test_totals_at_moneys_bound_come_back_approximately_not_as_an_error(
+    engine: Engine, amounts: list[Decimal]
+) -> None:
+    total = _total(engine, amounts)
+    exact = sum(amounts, Decimal(0))
+    assert total is not None
+    assert abs(total - exact) <= abs(exact) * Decimal("1e-15")
+
+
+def test_a_total_is_exact_up_to_2_to_the_53_ten_thousandths(engine: Engine) -> None:
+    amounts = [Decimal("450359962737.0495"), Decimal("450359962737.0496")]  # 2**53 - 1
+    assert _total(engine, amounts) == sum(amounts, Decimal(0))

@@ -159,4 +159,19 @@ def compiled_by_dialect(element: type[FunctionElement[Any]], pg: str, sqlite: st
     compiles(element, "sqlite")(on(sqlite))
 
 
-compiled_by_dialect(AmountTotal, "sum({0})", f"sum(CAST(round(({{0}}) * {SUM_SCALE}) AS INTEGER))")
+def sqlite_amount_total(column: str) -> str:
+    """SQLite's sum of an amount column in whole ten-thousandths (:data:`SUM_SCALE`).
+
+    ``total`` adds doubles, which hold whole ten-thousandths exactly while the running
+    total stays below 2**53 (about 900 billion): the result is then cast back to an exact
+    integer. Beyond, it stays a float (read back approximately) instead of ``sum``'s
+    "integer overflow" error, which failed a whole import, or ``CAST``'s silent clamp of
+    a single amount at 2**63 ten-thousandths."""
+    total = f"total(round(({column}) * {SUM_SCALE}))"
+    return (
+        f"CASE WHEN count({column}) = 0 THEN NULL"  # as sum: no amount, no total
+        f" WHEN abs({total}) < {2**53} THEN CAST({total} AS INTEGER) ELSE {total} END"
+    )
+
+
+compiled_by_dialect(AmountTotal, "sum({0})", sqlite_amount_total("{0}"))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Table
 
 from crmcore.adapters.sql import tables as t
+from crmcore.adapters.sql.types import sqlite_amount_total
 from crmcore.domain.facts import FactKind
 from crmcore.domain.inbox import InboxStatus
 
@@ -75,11 +76,12 @@ LAST_TRANSACTION_ROWID = f"SELECT coalesce(max(rowid), 0) FROM {t.transactions.n
 _rfm = t.customer_rfm.name
 _RFM_COLUMNS = columns(t.customer_rfm, "contact_id", "frequency", "first_at", "last_at", "monetary")
 #: The transactions past a rowid added to their customers' summaries, one upsert per
-#: customer (the arithmetic of migration 0007's trigger: whole ten-thousandths).
+#: customer, in whole ten-thousandths (an integer sum past 2**63 turns to a float in
+#: SQLite's ``+``, as ``sqlite_amount_total`` does past 2**53).
 ADD_TO_RFM_SUMMARY = (
     f"INSERT INTO {_rfm} ({_RFM_COLUMNS})"
     f" SELECT {columns(t.transactions, 'contact_id')}, count(*), min(occurred_at),"
-    " max(occurred_at), sum(CAST(round(amount * 10000) AS INTEGER))"
+    f" max(occurred_at), {sqlite_amount_total('amount')}"
     f" FROM {t.transactions.name} WHERE rowid > ? GROUP BY contact_id"
     " ON CONFLICT (contact_id) DO UPDATE SET frequency = frequency + excluded.frequency,"
     " first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),"
