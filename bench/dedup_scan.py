@@ -1,6 +1,6 @@
 """``crm dedup scan`` over N stored contacts with 10 % planted duplicates (issue 18).
 
-Generates the contacts (``crmcore.app.dedup.synthetic.planted``, no two with one e-mail,
+Generates the contacts (``tests.dedup_synthetic.planted``, no two with one e-mail,
 the synthetic id as ``user_id``, city and birth date as attributes), stores them in a
 fresh SQLite file through the repository (``--via-import`` uses ``crm import contacts``
 instead, which keeps no city or birth date), runs ``crm dedup scan`` in a subprocess,
@@ -25,11 +25,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
+from tests.dedup_synthetic import planted
 
 from crmcore.adapters.sql import migrate
 from crmcore.app.bootstrap import bootstrap
 from crmcore.app.context import Settings
-from crmcore.app.dedup.synthetic import planted
 from crmcore.domain.contact import Contact
 from crmcore.domain.email import Email
 from crmcore.domain.ids import ContactId

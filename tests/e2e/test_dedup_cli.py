@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crmcore.app.dedup.synthetic import HEADER, planted
+from tests.dedup_synthetic import HEADER, planted
 
 
 def _crm(*args: str) -> subprocess.CompletedProcess[str]:

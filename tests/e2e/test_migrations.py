@@ -212,6 +212,34 @@ def test_the_rfm_summary_is_backfilled_kept_by_triggers_and_dropped(engine: Engi
     store((ann, 4, "1"))  # no trigger left behind
 
 
+def test_sqlite_summary_triggers_recompute_totals_past_the_integer_range(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'big.db'}")
+    migrate.upgrade(engine)
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    ids = SequentialIds(seed=5)
+    ann = ContactId(ids.new())
+    top = Decimal("999999999999999.9999")  # 10^19 ten-thousandths: past 2**63
+    with SqlUnitOfWork(engine, clock=FixedClock(at), ids=ids) as uow:
+        uow.contacts.add(Contact(id=ann, name=PersonName("ann", ""), created_at=at, updated_at=at))
+        for amount in (top, top, Decimal(1)):
+            key = ids.new()
+            uow.transactions.add(
+                Transaction(
+                    id=TransactionId(key),
+                    customer=ann,
+                    occurred_at=at,
+                    amount=Money(amount, "EUR"),
+                    external_id=str(key),
+                )
+            )
+        uow.commit()
+    with engine.begin() as conn:  # the delete trigger recomputes from what is left
+        conn.execute(text("DELETE FROM transactions WHERE amount = '1'"))
+        (monetary,) = conn.execute(text("SELECT monetary FROM customer_rfm")).one()
+    assert abs(Decimal(monetary) / 10_000 - 2 * top) < 1
+    engine.dispose()
+
+
 def test_pipeline_facts_keep_their_rows_and_keys_across_0008(engine: Engine) -> None:
     rows = [
         ("e1", "purchase", "", '{"amount": "10", "currency": "EUR"}'),

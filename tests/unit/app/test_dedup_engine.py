@@ -15,8 +15,8 @@ from returns.result import Failure, Success
 from crmcore.app.dedup.compare import RULES, Kind, compare_one, infer_kind, normalise
 from crmcore.app.dedup.csvfile import dedup_csv
 from crmcore.app.dedup.engine import block_pairs, find_duplicates, joint_keys
-from crmcore.app.dedup.synthetic import HEADER, planted
 from crmcore.domain.duplicates import candidate_pairs
+from tests.dedup_synthetic import HEADER, planted
 from tests.strategies import blocking_keys
 
 _values = st.text(st.sampled_from("abcde 12@."), min_size=1, max_size=12)

@@ -8,12 +8,12 @@ from returns.result import Failure
 
 from crmcore.app.context import App
 from crmcore.app.dedup.scan import account_pair_key, pair_key, scan_accounts, scan_contacts
-from crmcore.app.dedup.synthetic import planted, planted_accounts
 from crmcore.app.events.worker import list_reviews
 from crmcore.app.sales.accounts import create_account
 from crmcore.app.sales.contacts import create_contact
 from crmcore.domain.ids import AccountId
 from crmcore.domain.review import ReviewReason
+from tests.dedup_synthetic import planted, planted_accounts
 
 
 def _store(app: App, count: int) -> dict[str, str]:

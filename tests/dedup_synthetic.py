@@ -1,6 +1,6 @@
-"""Contacts with planted duplicates: data for the benchmarks, the tests and trying out
-``crm dedup`` (typos, swapped names, other e-mail domains, missing or reformatted values).
-Deterministic for a seed."""
+"""Contacts with planted duplicates, for the tests and ``bench/dedup_scan.py`` (typos,
+swapped names, other e-mail domains, missing or reformatted values). Deterministic for a
+seed."""
 
 from __future__ import annotations
 
