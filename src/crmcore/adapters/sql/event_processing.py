@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -33,9 +33,6 @@ from crmcore.domain.insight import CustomerFacts
 from crmcore.domain.money import Money
 from crmcore.domain.review import Resolution, ReviewItem, ReviewReason, ReviewStatus
 from crmcore.domain.sentiment import Sentiment, SentimentLabel
-
-if TYPE_CHECKING:
-    pass
 
 # --- failed events ------------------------------------------------------------------
 
